@@ -1,0 +1,175 @@
+"""Pydantic models of the domain: workflows, nodes, connections, API definitions, runs.
+
+Nodes refer to each other by *name* inside a graph (names are unique within a workflow and are
+how expressions reach a node's output); database ids ride along where the store knows them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from .enums import ConnectionType, ExecutionStatus, Severity, StepStatus, WorkflowStatus
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(use_enum_values=False, validate_assignment=False, extra="ignore")
+
+
+class Workflow(_Model):
+    """A workflow definition's own properties (row of workflow_definitions)."""
+
+    id: int | None = None
+    name: str
+    description: str = ""
+    version: str = "1.0"
+    config: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    is_active: bool = False
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> str:
+        return (WorkflowStatus.ACTIVE if self.is_active else WorkflowStatus.DRAFT).value
+
+
+class Node(_Model):
+    """One step of a workflow. `node_type` is a built-in NodeType value or a registered custom type."""
+
+    id: int | None = None
+    workflow_id: int | None = None
+    name: str
+    node_type: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    position_x: float = 0.0
+    position_y: float = 0.0
+    description: str = ""
+    created_at: datetime | None = None
+
+
+class Connection(_Model):
+    """A typed edge between two nodes, named by node name (ids filled in when stored)."""
+
+    id: int | None = None
+    workflow_id: int | None = None
+    from_node: str
+    to_node: str
+    from_node_id: int | None = None
+    to_node_id: int | None = None
+    connection_type: ConnectionType = ConnectionType.SEQUENCE
+    condition: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+class WorkflowGraph(_Model):
+    """A workflow with its nodes and connections: what validation, the engine and files work on."""
+
+    workflow: Workflow
+    nodes: list[Node] = Field(default_factory=list)
+    connections: list[Connection] = Field(default_factory=list)
+
+    def node(self, name: str) -> Node | None:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        return None
+
+    def outgoing(self, name: str) -> list[Connection]:
+        return [c for c in self.connections if c.from_node == name]
+
+    def incoming(self, name: str) -> list[Connection]:
+        return [c for c in self.connections if c.to_node == name]
+
+
+class ApiParameter(_Model):
+    """A parameter an API definition expects, offered as a form on API_CALL nodes."""
+
+    name: str
+    location: str = "query"  # path, query, header, body
+    required: bool = False
+    type: str = "string"
+    description: str = ""
+    example: Any = None
+
+
+class ApiDefinition(_Model):
+    """An entry of the API library that API_CALL nodes name by `api_id`."""
+
+    id: int | None = None
+    name: str
+    method: str = "GET"
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, Any] = Field(default_factory=dict)
+    body: Any = None
+    content_type: str | None = None
+    timeout: float = 30.0
+    auth: dict[str, Any] | None = None
+    description: str = ""
+    tags: list[str] = Field(default_factory=list)
+    parameters: list[ApiParameter] = Field(default_factory=list)
+    source: str | None = None  # where an import made it ("openapi:<title>#<operationId>"), for re-import
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Execution(_Model):
+    """One run of a workflow (row of workflow_executions)."""
+
+    id: int | None = None
+    workflow_id: int
+    execution_name: str | None = None
+    status: ExecutionStatus = ExecutionStatus.PENDING
+    input_data: Any = None
+    output_data: Any = None
+    error_message: str | None = None
+    current_node: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+class ExecutionLog(_Model):
+    """One node run (per loop iteration) of an execution (row of workflow_execution_logs)."""
+
+    id: int | None = None
+    execution_id: int
+    node_id: int | None = None
+    step_name: str
+    node_name: str | None = None
+    node_type: str | None = None
+    status: StepStatus = StepStatus.PENDING
+    input_data: Any = None
+    output_data: Any = None
+    error_message: str | None = None
+    attempts: int = 0
+    execution_time: float | None = None  # seconds
+    warnings: list[str] = Field(default_factory=list)
+    sequence: int = 0  # order in which steps started within the execution
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+class Problem(_Model):
+    """One validation or import problem: what is wrong and where, in one plain sentence."""
+
+    severity: Severity = Severity.ERROR
+    message: str
+    node: str | None = None  # node name the problem concerns
+    connection: int | None = None  # index into WorkflowGraph.connections
+    path: str | None = None  # JSON path in a file (e.g. "nodes[2].node_type")
+    key: str | None = None  # config key (e.g. "condition")
+    column: int | None = None  # 1-based column inside an expression
+    line: int | None = None  # 1-based line in a file
+
+    def __str__(self) -> str:
+        where = self.path or (f"node '{self.node}'" if self.node else None)
+        if where is None and self.connection is not None:
+            where = f"connections[{self.connection}]"
+        return f"{where}: {self.message}" if where else self.message

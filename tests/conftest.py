@@ -1,0 +1,26 @@
+"""Shared fixtures. Tests run Qt offscreen and never reach beyond 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("FLOWDESK_DB", None)
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    """Path of a fresh SQLite database file for one test."""
+    return tmp_path / "flowdesk-test.db"
+
+
+@pytest.fixture
+def db(db_path):
+    """An opened, migrated Database on a fresh SQLite file."""
+    from flowdesk.store import Database
+
+    database = Database(db_path)
+    yield database
+    database.close()

@@ -9,6 +9,9 @@ os.environ.pop("FLOWDESK_DB", None)
 
 import pytest  # noqa: E402
 
+# Shared fixtures (e.g. `http_server`, the local test HTTP server) live in tests/support/plugin.py.
+pytest_plugins = ["tests.support.plugin"]
+
 
 @pytest.fixture
 def db_path(tmp_path):

@@ -1,0 +1,1 @@
+"""flowdesk's test suites (a package so that tests.support is importable)."""

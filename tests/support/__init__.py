@@ -1,0 +1,1 @@
+"""Test support shared by every suite: the local HTTP server and its pytest fixture."""

@@ -127,8 +127,14 @@ class Execution(_Model):
     status: ExecutionStatus = ExecutionStatus.PENDING
     input_data: Any = None
     output_data: Any = None
-    error_message: str | None = None
+    error_message: str | None = None  # also why an interrupted run stopped
     current_node: str | None = None
+    progress: float = 0.0  # 0.0 .. 1.0
+    config: dict[str, Any] = Field(default_factory=dict)  # the run's options
+    environment: str | None = None
+    runner_pid: int | None = None  # the process running it (crash recovery)
+    runner_host: str | None = None
+    resumed_from_id: int | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
     created_at: datetime | None = None
@@ -151,6 +157,9 @@ class ExecutionLog(_Model):
     execution_time: float | None = None  # seconds
     warnings: list[str] = Field(default_factory=list)
     sequence: int = 0  # order in which steps started within the execution
+    error_type: str | None = None  # timeout, connection, http_4xx, http_5xx, expression, cancelled, other
+    metrics: dict[str, Any] = Field(default_factory=dict)  # custom metrics the node recorded
+    iteration_path: list[int] = Field(default_factory=list)  # loop indexes, outermost first
     started_at: datetime | None = None
     completed_at: datetime | None = None
     created_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""Built-in node handlers, one module per node type (registered by flowdesk.engine.registry)."""

@@ -1,0 +1,181 @@
+"""The node-handler registry: node type name -> how a node of that type runs.
+
+Built-in types are registered from `flowdesk.engine.handlers.*` the first time the default registry
+is used; custom types come from `register_node_handler(...)` or from packages declaring the
+entry-point group `flowdesk.node_handlers` (entry-point name = node type, value = async handler).
+The scheduler never branches on node types: it asks the registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .context import NodeContext
+
+logger = logging.getLogger(__name__)
+
+NodeHandler = Callable[["NodeContext"], Awaitable[dict[str, Any]]]
+EdgeRewriter = Callable[[Any, list[Any]], list[Any]]
+
+BUILTIN_HANDLER_MODULES: dict[str, str] = {
+    "START": "flowdesk.engine.handlers.start",
+    "END": "flowdesk.engine.handlers.end",
+    "API_CALL": "flowdesk.engine.handlers.api_call",
+    "CONDITION": "flowdesk.engine.handlers.condition",
+    "DELAY": "flowdesk.engine.handlers.delay",
+    "PARALLEL": "flowdesk.engine.handlers.parallel",
+    "LOOP": "flowdesk.engine.handlers.loop",
+}
+"""Module of each built-in type; each module has `async def handle(ctx)` and may define
+`rewrite_edges(node, outgoing) -> outgoing` and `REUSABLE = False` (see NodeKind)."""
+
+ENTRY_POINT_GROUP = "flowdesk.node_handlers"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKind:
+    """How one node type runs.
+
+    `handle` is the async handler; `rewrite_edges(node, outgoing)`, when given, may change the types
+    of the node's outgoing connections before a run (CONDITION uses it for true_path/false_path);
+    `reusable` says whether `resume` may reuse a succeeded output instead of running the node again
+    (False for nodes that run a body of other nodes: PARALLEL, LOOP).
+    """
+
+    node_type: str
+    handle: NodeHandler
+    rewrite_edges: EdgeRewriter | None = None
+    reusable: bool = True
+
+
+class HandlerRegistry:
+    """A mapping of node type -> NodeKind, optionally falling back to a parent registry."""
+
+    def __init__(self, parent: HandlerRegistry | None = None) -> None:
+        self._kinds: dict[str, NodeKind] = {}
+        self._parent = parent
+
+    def register(
+        self,
+        node_type: str,
+        handler: NodeHandler,
+        *,
+        rewrite_edges: EdgeRewriter | None = None,
+        reusable: bool = True,
+    ) -> NodeKind:
+        """Register (or replace) the handler of `node_type`; returns the NodeKind."""
+        if not isinstance(node_type, str) or not node_type.strip():
+            raise ValueError("a node type is a non-empty string")
+        if not callable(handler):
+            raise TypeError(f"the handler of {node_type!r} is not callable")
+        if not inspect.iscoroutinefunction(handler) and not inspect.iscoroutinefunction(
+            getattr(handler, "__call__", None)  # noqa: B004
+        ):
+            handler = _wrap_sync(handler)
+        kind = NodeKind(str(node_type), handler, rewrite_edges, reusable)
+        self._kinds[kind.node_type] = kind
+        return kind
+
+    def unregister(self, node_type: str) -> None:
+        """Remove a type registered here (built-ins of a parent registry stay)."""
+        self._kinds.pop(node_type, None)
+
+    def kind(self, node_type: str) -> NodeKind | None:
+        """The NodeKind of `node_type`, or None when no handler is registered for it."""
+        kind = self._kinds.get(node_type)
+        if kind is None and self._parent is not None:
+            return self._parent.kind(node_type)
+        return kind
+
+    def types(self) -> frozenset[str]:
+        """Every node type this registry (and its parent) can run."""
+        own = frozenset(self._kinds)
+        return own | self._parent.types() if self._parent is not None else own
+
+    def __contains__(self, node_type: object) -> bool:
+        return isinstance(node_type, str) and self.kind(node_type) is not None
+
+
+def _wrap_sync(fn: Callable[..., Any]) -> NodeHandler:
+    """Let a plain function (or one returning an awaitable) serve as a handler."""
+
+    async def handle(ctx: NodeContext) -> dict[str, Any]:
+        result = fn(ctx)
+        if inspect.isawaitable(result):
+            result = await result
+        return result
+
+    handle.__name__ = getattr(fn, "__name__", "handle")
+    return handle
+
+
+_default: HandlerRegistry | None = None
+_default_lock = threading.Lock()
+
+
+def _register_module(registry: HandlerRegistry, node_type: str, module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    registry.register(
+        node_type,
+        module.handle,
+        rewrite_edges=getattr(module, "rewrite_edges", None),
+        reusable=getattr(module, "REUSABLE", True),
+    )
+
+
+def _load_entry_points(registry: HandlerRegistry, entry_points: Iterable[Any] | None = None) -> None:
+    if entry_points is None:
+        from importlib.metadata import entry_points as _eps
+
+        entry_points = _eps(group=ENTRY_POINT_GROUP)
+    for ep in entry_points:
+        try:
+            registry.register(ep.name, ep.load())
+        except Exception:  # a broken package must not stop the engine
+            logger.exception("could not load node handler %r from entry point %s", ep.name, ep.value)
+
+
+def default_registry() -> HandlerRegistry:
+    """The process-wide registry: built-ins, then entry-point handlers, then registered ones."""
+    global _default
+    if _default is not None:
+        return _default
+    with _default_lock:
+        if _default is None:
+            registry = HandlerRegistry()
+            for node_type, module_name in BUILTIN_HANDLER_MODULES.items():
+                try:
+                    _register_module(registry, node_type, module_name)
+                except ImportError:
+                    logger.exception("built-in node handler %s could not be imported", node_type)
+            _load_entry_points(registry)
+            _default = registry
+    return _default
+
+
+def register_node_handler(
+    node_type: str,
+    handler: NodeHandler,
+    *,
+    rewrite_edges: EdgeRewriter | None = None,
+    reusable: bool = True,
+) -> NodeKind:
+    """Register `handler` (`async def handler(ctx) -> dict`) for `node_type` in the default registry."""
+    return default_registry().register(node_type, handler, rewrite_edges=rewrite_edges, reusable=reusable)
+
+
+def node_handler(node_type: str) -> Callable[[NodeHandler], NodeHandler]:
+    """Decorator form of register_node_handler."""
+
+    def decorate(fn: NodeHandler) -> NodeHandler:
+        register_node_handler(node_type, fn)
+        return fn
+
+    return decorate

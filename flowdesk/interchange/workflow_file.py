@@ -1,0 +1,667 @@
+"""The workflow file format (format 1): one JSON document that moves a workflow between databases.
+
+Reading checks the whole document and reports every problem at once, each with its JSON path
+(`nodes[2].node_type`) and, where the text allows, its line. Writing produces the canonical form:
+sorted keys, two-space indent, UTF-8, nodes and connections in the graph's order, API ids
+renumbered 1, 2, 3... in order of first use. docs/file-format.md is the user-facing reference.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..domain.enums import ConnectionType, Severity
+from ..domain.errors import FileFormatError, InvalidInputError
+from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
+from ..domain.validation import locate_graph_problems, suggest
+from .export_redaction import redact_for_export
+from .json_locate import JsonPath, describe_json_error, find_token, line_column, locate_paths
+
+__all__ = [
+    "FORMAT_VERSION",
+    "WorkflowFile",
+    "read_workflow_file",
+    "write_workflow_file",
+    "workflow_document",
+    "describe_problem",
+]
+
+FORMAT_VERSION = 1
+
+HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+_TOP_KEYS = ("flowdesk", "workflow", "nodes", "connections", "apis")
+_WORKFLOW_KEYS = ("name", "description", "version", "config", "tags", "is_active")
+_NODE_KEYS = ("name", "node_type", "config", "position_x", "position_y", "description")
+_CONNECTION_KEYS = ("from", "to", "connection_type", "condition", "config")
+# Always written for an API; the optional ones only when they differ from their default.
+_API_KEYS = ("id", "name", "method", "url", "headers", "query", "body", "timeout", "auth", "description")
+_API_OPTIONAL_KEYS = ("content_type", "tags", "parameters", "source")
+_POSITION_LIMIT = 1e9
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
+
+
+@dataclass
+class WorkflowFile:
+    """A workflow file read and checked: the graph, its APIs (ids as in the file) and its warnings."""
+
+    graph: WorkflowGraph
+    apis: list[ApiDefinition] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    source: str = "<input>"
+
+
+def describe_problem(problem: Problem, source: str | None = None) -> str:
+    """One line for a person: `workflow.json, line 12: nodes[2].node_type: ... (did you mean API_CALL?)`."""
+    where = source or ""
+    if problem.line is not None:
+        where += f", line {problem.line}" if where else f"line {problem.line}"
+        if problem.path is None and problem.column is not None:
+            where += f", column {problem.column}"
+    label = "" if problem.severity == Severity.ERROR else "warning: "
+    text = f"{label}{problem}"
+    return f"{where}: {text}" if where else text
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+class _Unparsable(Exception):
+    """The text is not JSON (or not text); `problem` says where."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _decode(data: str | bytes | bytearray) -> str:
+    if isinstance(data, (bytes, bytearray)):
+        raw = bytes(data)
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = raw.count(b"\n", 0, err.start) + 1
+            raise _Unparsable(
+                Problem(
+                    message=f"the file is not UTF-8 text: byte {err.start} (0x{raw[err.start]:02x}) "
+                    "cannot be decoded; save it as UTF-8",
+                    line=line,
+                )
+            ) from None
+    elif isinstance(data, str):
+        text = data
+    else:
+        raise TypeError(f"expected text or bytes, got {type(data).__name__}")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _reject_constant(token: str) -> Any:
+    raise _NotFinite(token)
+
+
+def _parse_float(token: str) -> float:
+    value = float(token)
+    if not math.isfinite(value):
+        raise _NotFinite(token)
+    return value
+
+
+def _parse_json(text: str) -> Any:
+    try:
+        document = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
+    except json.JSONDecodeError as err:
+        raise _Unparsable(
+            Problem(message=describe_json_error(err), line=err.lineno, column=err.colno)
+        ) from None
+    except _NotFinite as err:
+        token = str(err)
+        offset = find_token(text, lambda t: t == token) or 0
+        line, column = line_column(text, offset)
+        raise _Unparsable(
+            Problem(
+                message=f"{token} is not a number JSON allows (numbers must be finite)",
+                line=line,
+                column=column,
+            )
+        ) from None
+    except RecursionError:
+        raise _Unparsable(Problem(message="the document is nested too deeply to read", line=1)) from None
+    if _SURROGATE_ESCAPE.search(text):
+        _reject_lone_surrogates(text)
+    return document
+
+
+def _reject_lone_surrogates(text: str) -> None:
+    for match in _SURROGATE_ESCAPE.finditer(text):
+        start = match.start()
+        if text[start - 1 : start] == "\\" and (start < 2 or text[start - 2] != "\\"):
+            continue  # an escaped backslash followed by "u...", not an escape
+        code = int(match.group()[2:], 16)
+        following = text[match.end() : match.end() + 6]
+        is_pair = code < 0xDC00 and re.fullmatch(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", following)
+        preceded = text[max(0, start - 6) : start]
+        is_low_of_pair = code >= 0xDC00 and re.fullmatch(r"\\u[dD][89abAB][0-9a-fA-F]{2}", preceded)
+        if not (is_pair or is_low_of_pair):
+            line, column = line_column(text, start)
+            raise _Unparsable(
+                Problem(
+                    message=f"{match.group()} is half of a UTF-16 surrogate pair, not a character",
+                    line=line,
+                    column=column,
+                )
+            )
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{'true' if value else 'false'}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {json.dumps(shown, ensure_ascii=False)}"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+_MISSING = object()
+
+
+class _Reader:
+    """Checks a parsed document part by part, collecting every problem with its path."""
+
+    def __init__(self, node_types: Collection[str] | None) -> None:
+        self.node_types = node_types
+        self.found: list[tuple[Problem, JsonPath]] = []
+        # Nodes/connections whose name or ends could not be read: graph checks about them are noise.
+        self.unnamed_entries: set[JsonPath] = set()
+
+    def problem(
+        self, path: JsonPath, message: str, severity: Severity = Severity.ERROR, **extra: Any
+    ) -> None:
+        self.found.append((Problem(severity=severity, message=message, **extra), tuple(path)))
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == Severity.ERROR for p, _ in self.found)
+
+    def unknown_keys(self, obj: Mapping[str, Any], known: Iterable[str], path: JsonPath) -> None:
+        known = tuple(known)
+        for key in obj:
+            if key not in known:
+                hint = suggest(key, known)
+                self.problem(
+                    (*path, key),
+                    "unknown key, ignored" + (f" (did you mean {hint}?)" if hint else ""),
+                    Severity.WARNING,
+                )
+
+    def get(
+        self,
+        obj: Mapping[str, Any],
+        key: str,
+        path: JsonPath,
+        expected: str,
+        ok: Any,
+        default: Any = _MISSING,
+    ) -> Any:
+        """The value of `key` if `ok(value)`; otherwise record what was expected and return `default`."""
+        value = obj.get(key, _MISSING)
+        if value is _MISSING:
+            if default is _MISSING:
+                self.problem((*path, key), f"missing; expected {expected}")
+                return None
+            return default
+        if not ok(value):
+            self.problem((*path, key), f"expected {expected}, found {_kind(value)}")
+            return None if default is _MISSING else default
+        return value
+
+    # -- the parts ---------------------------------------------------------------------------
+
+    def version(self, document: Mapping[str, Any]) -> None:
+        version = document.get("flowdesk", _MISSING)
+        if version is _MISSING:
+            self.problem(
+                ("flowdesk",),
+                'missing; a flowdesk workflow file starts with the format version, "flowdesk": 1',
+            )
+        elif not _is_int(version):
+            self.problem(
+                ("flowdesk",), f"expected the format version as a whole number (1), found {_kind(version)}"
+            )
+        elif version > FORMAT_VERSION:
+            self.problem(
+                ("flowdesk",),
+                f"written by a newer flowdesk (format {version}); this version reads format {FORMAT_VERSION}",
+            )
+            raise _Refused
+        elif version < 1:
+            self.problem(
+                ("flowdesk",), f"format {version} does not exist; this version reads format {FORMAT_VERSION}"
+            )
+
+    def workflow(self, document: Mapping[str, Any]) -> Workflow:
+        path: JsonPath = ("workflow",)
+        raw = self.get(document, "workflow", (), "an object with the workflow's name and settings", _is_dict)
+        if raw is None:
+            return Workflow(name="")
+        self.unknown_keys(raw, _WORKFLOW_KEYS, path)
+        name = self.get(raw, "name", path, "text: the workflow's name", _is_str)
+        if isinstance(name, str) and not name.strip():
+            self.problem((*path, "name"), "the workflow needs a name")
+        return Workflow(
+            name=name or "",
+            description=self.get(raw, "description", path, "text", _is_str, ""),
+            version=self.get(raw, "version", path, 'text such as "1.0"', _is_str, "1.0"),
+            config=self.get(raw, "config", path, "an object", _is_dict, {}),
+            tags=self.get(raw, "tags", path, "a list of text", _is_text_list, []),
+            is_active=self.get(raw, "is_active", path, "true or false", _is_bool, False),
+        )
+
+    def nodes(self, document: Mapping[str, Any]) -> list[Node] | None:
+        raw = self.get(document, "nodes", (), "a list of nodes", _is_list)
+        if raw is None:
+            return None
+        nodes = []
+        for i, item in enumerate(raw):
+            path: JsonPath = ("nodes", i)
+            if not isinstance(item, dict):
+                self.problem(path, f"expected a node (an object), found {_kind(item)}")
+                continue
+            self.unknown_keys(item, _NODE_KEYS, path)
+            name = self.get(item, "name", path, "text: the node's name", _is_str)
+            if name is None:
+                self.unnamed_entries.add(path)
+            node_type = self.get(item, "node_type", path, "text: the node type, such as API_CALL", _is_str)
+            nodes.append(
+                Node(
+                    name=name if name is not None else f"\0nodes[{i}]",
+                    node_type=node_type or "",
+                    config=self.get(item, "config", path, "an object", _is_dict, {}),
+                    position_x=self.position(item, "position_x", path),
+                    position_y=self.position(item, "position_y", path),
+                    description=self.get(item, "description", path, "text", _is_str, ""),
+                )
+            )
+        return nodes
+
+    def position(self, item: Mapping[str, Any], key: str, path: JsonPath) -> float:
+        value = self.get(item, key, path, "a number", _is_number, 0)
+        if abs(value) > _POSITION_LIMIT:
+            self.problem((*path, key), f"{value!r} is too far away; positions lie between -1e9 and 1e9")
+            return 0
+        return value
+
+    def connections(self, document: Mapping[str, Any]) -> list[Connection]:
+        raw = self.get(document, "connections", (), "a list of connections", _is_list, [])
+        connections = []
+        kinds = [k.value for k in ConnectionType]
+        for j, item in enumerate(raw):
+            path: JsonPath = ("connections", j)
+            if not isinstance(item, dict):
+                self.problem(path, f"expected a connection (an object), found {_kind(item)}")
+                continue
+            self.unknown_keys(item, _CONNECTION_KEYS, path)
+            source = self.get(item, "from", path, "text: the name of the node it leaves", _is_str)
+            target = self.get(item, "to", path, "text: the name of the node it enters", _is_str)
+            if source is None or target is None:
+                self.unnamed_entries.add(path)
+            kind = self.get(item, "connection_type", path, "text: a connection type", _is_str, "SEQUENCE")
+            if kind not in kinds:
+                hint = suggest(kind, kinds)
+                self.problem(
+                    (*path, "connection_type"),
+                    f"'{kind}' is not a connection type"
+                    + (f" (did you mean {hint}?)" if hint else f" (known: {', '.join(kinds)})"),
+                )
+                kind = "SEQUENCE"
+            connections.append(
+                Connection(
+                    from_node=source if source is not None else f"\0connections[{j}].from",
+                    to_node=target if target is not None else f"\0connections[{j}].to",
+                    connection_type=ConnectionType(kind),
+                    condition=self.get(item, "condition", path, "text or null", _is_str_or_null, None),
+                    config=self.get(item, "config", path, "an object", _is_dict, {}),
+                )
+            )
+        return connections
+
+    def apis(self, document: Mapping[str, Any]) -> list[ApiDefinition]:
+        raw = self.get(document, "apis", (), "a list of API definitions", _is_list, [])
+        apis: list[ApiDefinition] = []
+        seen: dict[int, int] = {}
+        for k, item in enumerate(raw):
+            path: JsonPath = ("apis", k)
+            if not isinstance(item, dict):
+                self.problem(path, f"expected an API definition (an object), found {_kind(item)}")
+                continue
+            self.unknown_keys(item, (*_API_KEYS, *_API_OPTIONAL_KEYS), path)
+            api_id = self.get(item, "id", path, "a whole number that nodes' api_id refer to", _is_int)
+            if api_id is not None and api_id in seen:
+                self.problem((*path, "id"), f"apis[{seen[api_id]}] already has the id {api_id}")
+            elif api_id is not None:
+                seen[api_id] = k
+            name = self.get(item, "name", path, "text: the API's name", _is_str)
+            url = self.get(item, "url", path, "text: the URL (templates allowed)", _is_str)
+            method = self.get(item, "method", path, "text: an HTTP method such as GET", _is_str, "GET")
+            if method.upper() not in HTTP_METHODS:
+                hint = suggest(method, HTTP_METHODS)
+                self.problem(
+                    (*path, "method"),
+                    f"'{method}' is not an HTTP method" + (f" (did you mean {hint}?)" if hint else ""),
+                )
+                method = "GET"
+            timeout = self.get(item, "timeout", path, "a number of seconds", _is_number, 30)
+            if not 0 < timeout <= 86_400:
+                self.problem(
+                    (*path, "timeout"), f"{timeout!r} seconds is not a usable timeout (0 < timeout <= 86400)"
+                )
+                timeout = 30
+            parameters = []
+            for p, param in enumerate(
+                self.get(item, "parameters", path, "a list of parameters", _is_list, [])
+            ):
+                try:
+                    parameters.append(ApiParameter.model_validate(param))
+                except ValidationError as err:
+                    for detail in err.errors():
+                        loc = tuple(x for x in detail["loc"] if isinstance(x, (str, int)))
+                        self.problem((*path, "parameters", p, *loc), detail["msg"].lower())
+            definition = ApiDefinition(
+                id=api_id,
+                name=name or "",
+                method=method.upper(),
+                url=url or "",
+                headers=self.get(item, "headers", path, "an object of text values", _is_text_dict, {}),
+                query=self.get(item, "query", path, "an object", _is_dict, {}),
+                body=item.get("body"),
+                content_type=self.get(item, "content_type", path, "text or null", _is_str_or_null, None),
+                timeout=timeout,
+                auth=self.get(item, "auth", path, "an object or null", _is_dict_or_null, None),
+                description=self.get(item, "description", path, "text", _is_str, ""),
+                tags=self.get(item, "tags", path, "a list of text", _is_text_list, []),
+                parameters=parameters,
+                source=self.get(item, "source", path, "text or null", _is_str_or_null, None),
+            )
+            apis.append(definition)
+        return apis
+
+    def api_references(self, nodes: list[Node], apis: list[ApiDefinition]) -> None:
+        ids = {a.id for a in apis if a.id is not None}
+        used: set[int] = set()
+        for i, node in enumerate(nodes):
+            if "api_id" not in node.config:
+                continue
+            api_id = node.config["api_id"]
+            path: JsonPath = ("nodes", i, "config", "api_id")
+            if api_id is None:
+                continue
+            if not _is_int(api_id):
+                self.problem(
+                    path,
+                    f"expected the id of one of this file's apis (a whole number), found {_kind(api_id)}",
+                )
+            elif api_id not in ids:
+                self.problem(path, f"{api_id} does not match any apis[].id in this file")
+            else:
+                used.add(api_id)
+        for k, api in enumerate(apis):
+            if api.id is not None and api.id not in used:
+                self.problem(
+                    ("apis", k),
+                    "no node uses this API; it is imported into the library anyway",
+                    Severity.WARNING,
+                )
+
+
+class _Refused(Exception):
+    """The document cannot be read at all (a newer format); stop after the problems found so far."""
+
+
+def _is_dict(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def _is_dict_or_null(v: Any) -> bool:
+    return v is None or isinstance(v, dict)
+
+
+def _is_list(v: Any) -> bool:
+    return isinstance(v, list)
+
+
+def _is_str(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _is_str_or_null(v: Any) -> bool:
+    return v is None or isinstance(v, str)
+
+
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def _is_text_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _is_text_dict(v: Any) -> bool:
+    return isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+
+
+def _format_path(path: JsonPath) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return out
+
+
+def read_workflow_file(
+    data: str | bytes | bytearray, *, source: str = "<input>", node_types: Collection[str] | None = None
+) -> WorkflowFile:
+    """Read and check a workflow file; raise `FileFormatError` listing every problem if it has errors.
+
+    The returned `WorkflowFile.problems` holds the warnings (they do not block an import).
+    """
+    try:
+        text = _decode(data)
+        document = _parse_json(text)
+    except _Unparsable as err:
+        raise FileFormatError(describe_problem(err.problem, source), [err.problem]) from None
+
+    reader = _Reader(node_types)
+    graph: WorkflowGraph | None = None
+    apis: list[ApiDefinition] = []
+    if not isinstance(document, dict):
+        reader.problem(
+            (), f'expected a JSON object with "flowdesk", "workflow" and "nodes", found {_kind(document)}'
+        )
+    else:
+        try:
+            reader.version(document)
+            reader.unknown_keys(document, _TOP_KEYS, ())
+            workflow = reader.workflow(document)
+            nodes = reader.nodes(document)
+            connections = reader.connections(document)
+            apis = reader.apis(document)
+            if nodes is not None:
+                reader.api_references(nodes, apis)
+                graph = WorkflowGraph(workflow=workflow, nodes=nodes, connections=connections)
+                _add_graph_problems(reader, graph, node_types)
+        except _Refused:
+            pass
+
+    problems = _locate(text, reader.found)
+    errors = [p for p in problems if p.severity == Severity.ERROR]
+    warnings = [p for p in problems if p.severity != Severity.ERROR]
+    if errors or graph is None:
+        first = describe_problem(errors[0], source) if errors else f"{source}: the file has no nodes"
+        more = (
+            f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+            if len(errors) > 1
+            else ""
+        )
+        raise FileFormatError(first + more, errors + warnings)
+    return WorkflowFile(graph=graph, apis=apis, problems=warnings, source=source)
+
+
+def _add_graph_problems(reader: _Reader, graph: WorkflowGraph, node_types: Collection[str] | None) -> None:
+    reported = {path for problem, path in reader.found if problem.severity == Severity.ERROR}
+    for found in locate_graph_problems(graph, node_types=node_types):
+        path = found.path
+        if tuple(path[:2]) in reader.unnamed_entries:
+            continue  # that node or connection could not be read; its shape problem says why
+        if any(path[:n] in reported for n in range(1, len(path) + 1)):
+            continue  # already reported as a shape problem of that value
+        reader.found.append((found.problem, path))
+
+
+def _locate(text: str, found: list[tuple[Problem, JsonPath]]) -> list[Problem]:
+    positions = locate_paths(text, [path for _, path in found]) if found else {}
+    problems = []
+    for problem, path in found:
+        updates: dict[str, Any] = {"path": _format_path(path) or None}
+        position = positions.get(path)
+        if position is not None:
+            updates["line"] = position[0]
+            if problem.column is None and not path:
+                updates["column"] = position[1]
+        problems.append(problem.model_copy(update=updates))
+    return problems
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def _number(value: float) -> int | float:
+    """220.0 is written as 220, so a file's integers survive a round trip through float fields."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def workflow_document(graph: WorkflowGraph, apis: Iterable[ApiDefinition] = ()) -> dict[str, Any]:
+    """The file-format document (a plain dict) of `graph`, embedding the APIs its nodes use.
+
+    API ids are local to the file: the APIs are numbered 1, 2, 3... in order of first use and the
+    nodes' `api_id`s rewritten to match. A node naming an API not given raises InvalidInputError.
+    """
+    by_id = {a.id: a for a in apis}
+    renumber: dict[int, int] = {}
+    embedded: list[dict[str, Any]] = []
+    nodes = []
+    for node in graph.nodes:
+        config = node.config
+        api_id = config.get("api_id")
+        if _is_int(api_id):
+            if api_id not in renumber:
+                api = by_id.get(api_id)
+                if api is None:
+                    raise InvalidInputError(
+                        f"node '{node.name}' uses API {api_id}, which is not in the API library"
+                    )
+                renumber[api_id] = len(renumber) + 1
+                embedded.append(_api_entry(api, renumber[api_id]))
+            config = {**config, "api_id": renumber[api_id]}
+        nodes.append(
+            {
+                "name": node.name,
+                "node_type": str(node.node_type),
+                "config": config,
+                "position_x": _number(node.position_x),
+                "position_y": _number(node.position_y),
+                "description": node.description,
+            }
+        )
+    wf = graph.workflow
+    document: dict[str, Any] = {
+        "flowdesk": FORMAT_VERSION,
+        "workflow": {
+            "name": wf.name,
+            "description": wf.description,
+            "version": wf.version,
+            "config": wf.config,
+            "tags": list(wf.tags),
+            "is_active": wf.is_active,
+        },
+        "nodes": nodes,
+        "connections": [
+            {
+                "from": c.from_node,
+                "to": c.to_node,
+                "connection_type": ConnectionType(c.connection_type).value,
+                "condition": c.condition,
+                "config": c.config,
+            }
+            for c in graph.connections
+        ],
+    }
+    if embedded:
+        document["apis"] = embedded
+    return document
+
+
+def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": file_id,
+        "name": api.name,
+        "method": api.method,
+        "url": api.url,
+        "headers": dict(api.headers),
+        "query": dict(api.query),
+        "body": api.body,
+        "timeout": _number(api.timeout),
+        "auth": api.auth,
+        "description": api.description,
+    }
+    if api.content_type is not None:
+        entry["content_type"] = api.content_type
+    if api.tags:
+        entry["tags"] = list(api.tags)
+    if api.parameters:
+        entry["parameters"] = [p.model_dump(mode="json") for p in api.parameters]
+    if api.source is not None:
+        entry["source"] = api.source
+    return entry
+
+
+def write_workflow_file(graph: WorkflowGraph, apis: Iterable[ApiDefinition] = ()) -> str:
+    """The canonical file text of `graph`: UTF-8-ready JSON, sorted keys, indent 2, trailing newline.
+
+    The document passes through `redact_for_export` first, so no secret reaches a file.
+    """
+    document = redact_for_export(workflow_document(graph, apis))
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

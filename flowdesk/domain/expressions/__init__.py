@@ -1,0 +1,59 @@
+"""flowdesk's expression language: parse once, evaluate over a Scope, render templates.
+
+Pure Python, no I/O, and no way to run code: a hand-written lexer and Pratt parser build an
+immutable tree, and the evaluator walks it with a whitelist (docs/expressions.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ExpressionSyntaxError
+from .ast import METHODS, Expr, to_text
+from .evaluator import evaluate_tree
+from .parser import MAX_DEPTH, MAX_LENGTH, parse
+from .references import RESERVED_ROOTS, references, rename_node_references
+from .scope import Scope
+from .templates import check_template, render, split_template
+from .values import text_form, truthy
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "METHODS",
+    "RESERVED_ROOTS",
+    "Expr",
+    "ExpressionSyntaxError",
+    "Scope",
+    "check_expression",
+    "check_template",
+    "evaluate",
+    "evaluate_condition",
+    "parse",
+    "references",
+    "rename_node_references",
+    "render",
+    "split_template",
+    "text_form",
+    "to_text",
+]
+
+
+def evaluate(text_or_expr: str | Expr, scope: Scope) -> Any:
+    """The value of one expression (text is parsed once and cached; `{{ }}` act as parentheses)."""
+    node = parse(text_or_expr) if isinstance(text_or_expr, str) else text_or_expr
+    return evaluate_tree(node, scope)
+
+
+def evaluate_condition(text_or_expr: str | Expr, scope: Scope) -> bool:
+    """Whether the expression is true: null, false, 0, "", [] and {} are false."""
+    return truthy(evaluate(text_or_expr, scope))
+
+
+def check_expression(text: str) -> list[ExpressionSyntaxError]:
+    """The syntax error of an expression, as a list (empty when it parses)."""
+    try:
+        parse(text)
+    except ExpressionSyntaxError as exc:
+        return [exc]
+    return []

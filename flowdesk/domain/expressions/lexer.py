@@ -1,0 +1,157 @@
+"""Splits expression text into tokens, each remembering where it starts in the whole text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from ..errors import ExpressionSyntaxError
+from .ast import KEYWORDS
+
+# Token kinds.
+NUMBER, STRING, NAME, KEYWORD, OP, OPEN, CLOSE, END = (
+    "number",
+    "string",
+    "name",
+    "keyword",
+    "op",
+    "open",
+    "close",
+    "end",
+)
+
+
+class Token(NamedTuple):
+    """One token: its kind, its value, and its [pos, end) offsets in the whole text."""
+
+    kind: str
+    value: Any
+    pos: int
+    end: int
+
+
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+# Identifier-like words, Unicode included (登录, café); checked again with str.isidentifier.
+_NAME = re.compile(r"[^\W\d]\w*")
+_SPACE = re.compile(r"\s+")
+_TWO_CHAR = {"==", "!=", "<=", ">="}
+_ONE_CHAR = set("<>+-*/%()[].,")
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0", "b": "\b", "f": "\f"}
+_HINTS = {
+    "=": ("'=' is not an operator; use '==' to compare", "'=='"),
+    "!": ("'!' is not an operator; use 'not' or '!='", "'not' or '!='"),
+    "&": ("'&' is not an operator; use 'and'", "'and'"),
+    "|": ("'|' is not an operator; use 'or'", "'or'"),
+    "{": ("a single '{' is not allowed; templates use '{{ ... }}'", "'{{'"),
+    "}": ("a single '}' is not allowed; templates use '{{ ... }}'", "'}}'"),
+}
+
+
+def describe(text: str, token: Token) -> str:
+    """How a token is quoted in an error message."""
+    if token.kind == END:
+        return "the end of the text"
+    shown = text[token.pos : token.end]
+    if len(shown) > 24:
+        shown = shown[:21] + "..."
+    return f"'{shown}'"
+
+
+def _error(message: str, pos: int, expected: str | None, text: str) -> ExpressionSyntaxError:
+    return ExpressionSyntaxError(message, column=pos + 1, expected=expected, text=text)
+
+
+def _read_string(text: str, pos: int) -> tuple[str, int]:
+    quote = text[pos]
+    i = pos + 1
+    out: list[str] = []
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == quote:
+            return "".join(out), i + 1
+        if ch == "\\":
+            if i + 1 >= n:
+                break
+            nxt = text[i + 1]
+            if nxt == "u":
+                digits = text[i + 2 : i + 6]
+                if len(digits) != 4 or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                    raise _error(
+                        "a '\\u' escape needs four hex digits", i, "four hex digits after '\\u'", text
+                    )
+                out.append(chr(int(digits, 16)))
+                i += 6
+                continue
+            # Unknown escapes keep their backslash, so regexes like '\d+' can be written as is.
+            out.append(_ESCAPES.get(nxt, "\\" + nxt))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    raise _error(f"the string starting at column {pos + 1} is not closed", pos, f"a closing {quote}", text)
+
+
+def tokenize(text: str, start: int = 0, *, template: bool = False) -> tuple[list[Token], int]:
+    """Tokens of `text` from `start`, always ending with an END token.
+
+    With `template=True` the text is the inside of a `{{`: lexing stops after the `}}` that closes
+    it (nested `{{ }}` are counted) and the offset after that `}}` is returned; an unclosed `{{` is an
+    error. Otherwise lexing runs to the end of the text.
+    """
+    tokens: list[Token] = []
+    append = tokens.append
+    i = start
+    n = len(text)
+    depth = 0
+    while True:
+        m = _SPACE.match(text, i)
+        if m:
+            i = m.end()
+        if i >= n:
+            if template:
+                raise _error(f"the '{{{{' at column {start - 1} is not closed", n, "'}}'", text)
+            append(Token(END, None, n, n))
+            return tokens, n
+        ch = text[i]
+        if "0" <= ch <= "9":
+            m = _NUMBER.match(text, i)
+            assert m is not None
+            word = m.group()
+            value: Any = float(word) if ("." in word or "e" in word or "E" in word) else int(word)
+            append(Token(NUMBER, value, i, m.end()))
+            i = m.end()
+        elif ch == "'" or ch == '"':
+            value, end = _read_string(text, i)
+            append(Token(STRING, value, i, end))
+            i = end
+        elif ch == "{" and text.startswith("{{", i):
+            append(Token(OPEN, "{{", i, i + 2))
+            depth += 1
+            i += 2
+        elif ch == "}" and text.startswith("}}", i):
+            if template and depth == 0:
+                append(Token(END, None, i, i))
+                return tokens, i + 2
+            append(Token(CLOSE, "}}", i, i + 2))
+            depth -= 1
+            i += 2
+        elif text[i : i + 2] in _TWO_CHAR:
+            append(Token(OP, text[i : i + 2], i, i + 2))
+            i += 2
+        elif ch in _ONE_CHAR:
+            append(Token(OP, ch, i, i + 1))
+            i += 1
+        else:
+            m = _NAME.match(text, i)
+            if m is not None and m.group().isidentifier():
+                word = m.group()
+                append(Token(KEYWORD if word in KEYWORDS else NAME, word, i, m.end()))
+                i = m.end()
+            elif ch in _HINTS:
+                message, expected = _HINTS[ch]
+                if ch in "&|" and text.startswith(ch * 2, i):
+                    message = message.replace(f"'{ch}'", f"'{ch * 2}'", 1)
+                raise _error(message, i, expected, text)
+            else:
+                raise _error(f"unexpected character '{ch}'", i, "a value or an operator", text)

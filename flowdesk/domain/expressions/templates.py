@@ -1,0 +1,111 @@
+"""Templates: text with `{{ expr }}` parts, split once (cached) and rendered over a Scope."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import ExpressionSyntaxError
+from .ast import Expr
+from .evaluator import evaluate_tree
+from .parser import parse_template_part
+from .scope import Scope
+from .values import text_form
+
+#: A template after splitting: literal text (str) and parsed expressions, in order.
+Part = str | Expr
+
+
+class Template:
+    """A split template; `single` is the expression when the text is exactly one `{{ expr }}`."""
+
+    __slots__ = ("parts", "single")
+
+    def __init__(self, parts: tuple[Part, ...]) -> None:
+        self.parts = parts
+        expressions = [p for p in parts if not isinstance(p, str)]
+        literal_blank = all(p.strip() == "" for p in parts if isinstance(p, str))
+        self.single: Expr | None = expressions[0] if len(expressions) == 1 and literal_blank else None
+
+
+def scan_template(text: str) -> tuple[list[tuple[int, int, Expr | None]], list[ExpressionSyntaxError]]:
+    """Every `{{ }}` part as (start of '{{', offset after '}}', tree or None) and the errors found.
+
+    After a part that does not parse, scanning resumes after the next '}}' (or stops, if the
+    '{{' is never closed), so one mistake does not hide the next.
+    """
+    spans: list[tuple[int, int, Expr | None]] = []
+    errors: list[ExpressionSyntaxError] = []
+    i = text.find("{{")
+    while i != -1:
+        try:
+            expr, end = parse_template_part(text, i + 2)
+        except ExpressionSyntaxError as exc:
+            errors.append(exc)
+            close = text.find("}}", i + 2)
+            if close == -1:
+                break
+            spans.append((i, close + 2, None))
+            i = text.find("{{", close + 2)
+            continue
+        spans.append((i, end, expr))
+        i = text.find("{{", end)
+    return spans, errors
+
+
+@functools.lru_cache(maxsize=4096)
+def split_template(text: str) -> Template:
+    """The template's parts; raises the first ExpressionSyntaxError (column in the whole text)."""
+    spans, errors = scan_template(text)
+    if errors:
+        raise errors[0]
+    parts: list[Part] = []
+    last = 0
+    for start, end, expr in spans:
+        if start > last:
+            parts.append(text[last:start])
+        assert expr is not None
+        parts.append(expr)
+        last = end
+    if last < len(text):
+        parts.append(text[last:])
+    return Template(tuple(parts))
+
+
+def render_text(text: str, scope: Scope) -> Any:
+    """One string: unchanged without `{{`; the raw value for a lone `{{ expr }}`; else a string."""
+    if "{{" not in text:
+        return text
+    template = split_template(text)
+    if template.single is not None:
+        return evaluate_tree(template.single, scope)
+    out = []
+    for part in template.parts:
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            out.append(text_form(evaluate_tree(part, scope)))
+    return "".join(out)
+
+
+def render(value: Any, scope: Scope) -> Any:
+    """Deep-render templates in strings, dict values (keys are left as written) and lists."""
+    if isinstance(value, str):
+        if "{{" not in value:
+            return value
+        return render_text(value, scope)
+    if isinstance(value, dict):
+        return {key: render(item, scope) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [render(item, scope) for item in value]
+    if isinstance(value, Mapping):
+        return {key: render(item, scope) for key, item in value.items()}
+    return value
+
+
+def check_template(text: str) -> list[ExpressionSyntaxError]:
+    """Every syntax error in the template's `{{ }}` parts (columns in the whole text)."""
+    if "{{" not in text:
+        return []
+    return scan_template(text)[1]

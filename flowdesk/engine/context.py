@@ -23,6 +23,8 @@ Contract (additive changes only):
 - `ctx.record_metric(name, value)` a custom metric of this step (stored in the step row's `metrics`).
 - `ctx.deadline` the `loop.time()` deadline of the whole execution, or None; `ctx.remaining()` the
   seconds left (None without deadline). `ctx.debug` whether the executor runs with debug=True.
+- `ctx.inputs` settable: the resolved inputs shown as the step row's input_data (default: the
+  node's config). `ctx.redact(value)` masks secret values in a value (deep).
 - `ctx.step_name` (`name[i][j]`, one index per enclosing loop, outer first), `ctx.input` the
   execution's input data.
 
@@ -89,6 +91,7 @@ class NodeContext:
         "warnings",
         "attempts",
         "metrics",
+        "inputs",
         "_scope",
         "_scope_factory",
         "_services",
@@ -126,6 +129,7 @@ class NodeContext:
         self.warnings: list[str] = []
         self.attempts: list[dict[str, Any]] = []
         self.metrics: dict[str, Any] = {}
+        self.inputs: Any = None  # what the step row shows as input_data (default: the node's config)
         self._scope: Any = None
         self._scope_factory = scope_factory
         self._services = services
@@ -174,6 +178,10 @@ class NodeContext:
     async def get_api(self, api_id: Any) -> ApiDefinition:
         """The API definition `api_id` of the API library (cached for the run)."""
         return await self._services.get_api(api_id)
+
+    def redact(self, value: Any) -> Any:
+        """`value` with every secret value of the run replaced by ***."""
+        return self._services.redact(value)
 
     def remaining(self) -> float | None:
         """Seconds left before the execution's deadline, or None when it has none."""

@@ -1,0 +1,111 @@
+"""PARALLEL: runs the targets of its PARALLEL connections as concurrent branches.
+
+`max_concurrent` (0 = unlimited) bounds how many branches run at once. `wait_for_all: true` (the
+default): the node finishes when every branch has; an unhandled failure in a branch cancels the
+others and fails the node. `wait_for_all: false`: the node finishes as soon as one branch succeeds
+and the others are cancelled; it fails only when every branch failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ..context import NodeContext
+from ..errors import NodeFailure
+
+REUSABLE = False  # its branches are what resume reuses, step by step
+
+
+def _int_option(ctx: NodeContext, key: str, default: int) -> int:
+    raw = ctx.config.get(key, default)
+    value = ctx.render(raw) if isinstance(raw, str) else raw
+    try:
+        number = int(value if value is not None else default)
+    except (TypeError, ValueError):
+        raise NodeFailure(
+            f"PARALLEL {key} must be a whole number, got {value!r}", error_type="expression"
+        ) from None
+    return max(0, number)
+
+
+def _bool_option(ctx: NodeContext, key: str, default: bool) -> bool:
+    raw = ctx.config.get(key, default)
+    value = ctx.render(raw) if isinstance(raw, str) else raw
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "")
+    return bool(value) if value is not None else default
+
+
+async def handle(ctx: NodeContext) -> dict[str, Any]:
+    """Run the branches; output `{"branches": [last output of each branch, in connection order]}`."""
+    bodies = ctx.runtime.bodies(ctx)
+    limit = _int_option(ctx, "max_concurrent", 0)
+    wait_for_all = _bool_option(ctx, "wait_for_all", True)
+    outputs: list[Any] = [None] * len(bodies)
+    if not bodies:
+        return {"branches": outputs}
+    semaphore = asyncio.Semaphore(limit) if limit > 0 else None
+
+    async def run_branch(i: int) -> Any:
+        if semaphore is None:
+            result = await bodies[i].run_once()
+        else:
+            async with semaphore:
+                result = await bodies[i].run_once()
+        outputs[i] = result.output
+        return result
+
+    tasks = [asyncio.ensure_future(run_branch(i)) for i in range(len(bodies))]
+    reason = "the PARALLEL node was cancelled"
+    try:
+        if wait_for_all:
+            reason = "another branch failed"
+            await _wait_all(ctx, tasks)
+        else:
+            reason = "another branch finished first"
+            await _wait_first(ctx, tasks)
+    except asyncio.CancelledError:
+        reason = "the PARALLEL node was cancelled"
+        raise
+    finally:
+        pending = [i for i, t in enumerate(tasks) if not t.done()]
+        for i in pending:
+            bodies[i].note_cancel(reason)
+            tasks[i].cancel()
+        pending = [tasks[i] for i in pending]
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    return {"branches": outputs}
+
+
+async def _wait_all(ctx: NodeContext, tasks: list[asyncio.Future[Any]]) -> None:
+    remaining = set(tasks)
+    while remaining:
+        done, remaining = await asyncio.wait(remaining, return_when=asyncio.FIRST_COMPLETED)
+        for t in tasks:
+            if t in done:
+                result = t.result()
+                if not result.ok:
+                    failure = result.failure
+                    raise NodeFailure(
+                        f"branch {tasks.index(t) + 1} failed at '{result.failed_step}': {failure.message}",
+                        error_type=failure.error_type,
+                        attempts=1,
+                    )
+
+
+async def _wait_first(ctx: NodeContext, tasks: list[asyncio.Future[Any]]) -> None:
+    remaining = set(tasks)
+    failures: list[str] = []
+    while remaining:
+        done, remaining = await asyncio.wait(remaining, return_when=asyncio.FIRST_COMPLETED)
+        for t in tasks:
+            if t in done:
+                result = t.result()
+                if result.ok:
+                    return
+                failures.append(
+                    f"branch {tasks.index(t) + 1} failed at '{result.failed_step}': {result.failure.message}"
+                )
+    raise NodeFailure("every branch failed: " + "; ".join(failures), error_type="other")

@@ -1,0 +1,50 @@
+"""API importers: OpenAPI 3.0/3.1, Swagger 2.0, Postman v2.0/v2.1 and cURL commands to API definitions.
+
+Pure functions: nothing is written; the services layer shows a preview and stores what the user keeps.
+docs/api-import.md describes the mapping rules.
+"""
+
+from __future__ import annotations
+
+from flowdesk.domain.errors import InvalidInputError
+
+from .curl import import_curl
+from .detect import detect_format
+from .document import ApiSpecSyntaxError, decode_text, load_document
+from .openapi import read_openapi3
+from .postman import read_postman
+from .result import ApiImportResult, ImportProblem
+from .swagger import read_swagger2
+
+__all__ = [
+    "ApiImportResult",
+    "ApiSpecSyntaxError",
+    "ImportProblem",
+    "detect_format",
+    "import_api_spec",
+    "import_curl",
+]
+
+
+def import_api_spec(text_or_bytes: str | bytes, *, source_name: str = "") -> ApiImportResult:
+    """Read an OpenAPI, Swagger or Postman document (JSON or YAML), or a curl command, detected from content.
+
+    Raises InvalidInputError (one plain sentence, with line and column for syntax errors) when the input
+    is none of those.
+    """
+    text = decode_text(text_or_bytes, source_name=source_name)
+    if text.lstrip().startswith("curl ") or text.strip() == "curl":
+        return import_curl(text)
+    doc = load_document(text, source_name=source_name)
+    fmt = detect_format(doc.data, source_name=source_name)
+    result = ApiImportResult(format=fmt)
+    try:
+        if fmt.startswith("openapi"):
+            read_openapi3(doc, result)
+        elif fmt.startswith("swagger"):
+            read_swagger2(doc, result)
+        else:
+            read_postman(doc, result)
+    except RecursionError:
+        raise InvalidInputError("The document is nested too deeply to import.") from None
+    return result

@@ -1,0 +1,225 @@
+"""Reading a spec's text (JSON or YAML, bytes or str) into plain Python values, with located errors.
+
+YAML duplicate keys keep the last value, as PyYAML does, but each one is recorded so the import can say so.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from flowdesk.domain.errors import InvalidInputError
+
+_MAX_NODES = 2_000_000
+
+_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+class ApiSpecSyntaxError(InvalidInputError):
+    """A JSON or YAML syntax error, with 1-based line and column."""
+
+    def __init__(self, message: str, *, line: int, column: int, source_name: str = "") -> None:
+        self.line = line
+        self.column = column
+        where = f"line {line}, column {column}"
+        super().__init__(message, location=f"{source_name}, {where}" if source_name else where)
+
+
+@dataclass
+class LoadedDocument:
+    """A parsed document and what was odd about its syntax."""
+
+    data: Any
+    syntax: str  # "json" or "yaml"
+    text: str
+    duplicate_keys: list[str] = field(default_factory=list)  # "'key' at line N"
+
+
+def decode_text(text_or_bytes: str | bytes, *, source_name: str = "") -> str:
+    """Bytes to str (UTF-8 with or without BOM, UTF-16 with BOM); binary files get a plain refusal."""
+    if isinstance(text_or_bytes, str):
+        return text_or_bytes.lstrip("\ufeff")
+    if not isinstance(text_or_bytes, bytes | bytearray | memoryview):
+        raise InvalidInputError(f"Expected text or bytes, got {type(text_or_bytes).__name__}.")
+    raw = bytes(text_or_bytes)
+    what = _name(source_name)
+    for signature, kind in _BINARY_SIGNATURES:
+        if raw.startswith(signature):
+            raise InvalidInputError(f"{what} is {kind}, not an OpenAPI, Swagger or Postman document.")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise InvalidInputError(f"{what} is not valid UTF-16 text (byte {err.start}).") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InvalidInputError(
+            f"{what} is not UTF-8 text (byte {err.start} cannot be read); it may be a binary file."
+        ) from None
+    return text
+
+
+def _name(source_name: str) -> str:
+    return f"'{source_name}'" if source_name else "The input"
+
+
+def _check_text(text: str, source_name: str) -> None:
+    if not text.strip():
+        raise InvalidInputError(f"{_name(source_name)} is empty.")
+    if "\x00" in text:
+        raise InvalidInputError(
+            f"{_name(source_name)} contains NUL characters; it looks like a binary file, "
+            "not an OpenAPI, Swagger or Postman document."
+        )
+
+
+def load_document(text_or_bytes: str | bytes, *, source_name: str = "") -> LoadedDocument:
+    """Parse JSON (tried first when the text starts with '{' or '[') or YAML into plain values."""
+    text = decode_text(text_or_bytes, source_name=source_name)
+    _check_text(text, source_name)
+    stripped = text.lstrip()
+    if stripped[:1] in "{[":
+        duplicates: list[str] = []
+        try:
+            data = json.loads(text, object_pairs_hook=_json_pairs(duplicates))
+            return LoadedDocument(_plain(data), "json", text, duplicates)
+        except json.JSONDecodeError as err:
+            json_error = err
+        except RecursionError:
+            raise InvalidInputError(f"{_name(source_name)} is nested too deeply to read.") from None
+        raise ApiSpecSyntaxError(
+            f"The JSON is malformed: {json_error.msg}.",
+            line=json_error.lineno,
+            column=json_error.colno,
+            source_name=source_name,
+        ) from None
+    return _load_yaml(text, source_name)
+
+
+def _json_pairs(duplicates: list[str]):
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                duplicates.append(f"'{key}'")
+            result[key] = value
+        return result
+
+    return hook
+
+
+class _DuplicateRecordingLoader(yaml.SafeLoader):
+    """SafeLoader that records duplicate mapping keys (PyYAML keeps the last one silently)."""
+
+    duplicates: list[str]
+
+    def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML's name
+        if isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue  # keys brought in by '<<' may be overridden: that is not a duplicate
+                try:
+                    key = self.construct_object(key_node, deep=True)
+                    hash(key)
+                except Exception:  # unhashable keys are PyYAML's own error below
+                    continue
+                if key in seen:
+                    self.duplicates.append(f"'{key}' at line {key_node.start_mark.line + 1}")
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str, source_name: str) -> LoadedDocument:
+    loader = _DuplicateRecordingLoader(text)
+    loader.duplicates = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        problem = (err.problem or err.context or "unreadable YAML").strip()
+        if mark is None:
+            raise InvalidInputError(f"The YAML is malformed: {problem}.") from None
+        raise ApiSpecSyntaxError(
+            f"The YAML is malformed: {problem}.",
+            line=mark.line + 1,
+            column=mark.column + 1,
+            source_name=source_name,
+        ) from None
+    except yaml.YAMLError as err:
+        raise InvalidInputError(f"The YAML cannot be read: {str(err).strip()}.") from None
+    except RecursionError:
+        raise InvalidInputError(f"{_name(source_name)} is nested too deeply to read.") from None
+    except (ValueError, TypeError, OverflowError) as err:
+        # PyYAML's constructors raise these on values such as an impossible date.
+        raise InvalidInputError(f"The YAML holds a value that cannot be read: {err}.") from None
+    finally:
+        loader.dispose()
+    try:
+        plain = _plain(data)
+    except RecursionError:
+        raise InvalidInputError(f"{_name(source_name)} is nested too deeply to read.") from None
+    return LoadedDocument(plain, "yaml", text, list(loader.duplicates))
+
+
+def _plain(value: Any) -> Any:
+    """JSON-like values only: string keys, ISO dates, no cycles; shared YAML aliases stay shared."""
+    memo: dict[int, Any] = {}
+    active: set[int] = set()
+    count = 0
+
+    def walk(v: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count > _MAX_NODES:
+            raise InvalidInputError("The document is too large to import (over two million values).")
+        if isinstance(v, str | bool | int | float) or v is None:
+            return v
+        if isinstance(v, _dt.datetime | _dt.date):
+            return v.isoformat()
+        if isinstance(v, bytes):
+            return base64.b64encode(v).decode("ascii")
+        key = id(v)
+        if key in memo:
+            return memo[key]
+        if key in active:
+            return None  # a YAML alias that contains itself
+        active.add(key)
+        try:
+            if isinstance(v, dict):
+                out: Any = {_key(k): walk(item) for k, item in v.items()}
+            elif isinstance(v, list | tuple | set | frozenset):
+                out = [walk(item) for item in v]
+            else:
+                out = str(v)
+        finally:
+            active.discard(key)
+        memo[key] = out
+        return out
+
+    return walk(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, _dt.datetime | _dt.date):
+        return key.isoformat()
+    return str(key)

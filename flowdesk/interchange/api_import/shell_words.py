@@ -1,0 +1,207 @@
+"""Splitting a pasted shell command into words the way bash does, keeping where each word starts.
+
+Handles single and double quotes, `$'...'` (ANSI-C escapes), `$"..."`, backslash escapes and
+backslash-newline continuations. Unquoted `|`, `;`, `&&`, `||`, `>` and `<` end the command.
+No expansion is done: `$VAR` stays as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowdesk.domain.errors import InvalidInputError
+
+_ANSI_SIMPLE = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "e": "\x1b",
+    "E": "\x1b",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+_OPERATOR_CHARS = "|;&<>"
+
+
+@dataclass(frozen=True)
+class Word:
+    """One shell word: its text after quote removal, and where it starts (1-based line and column)."""
+
+    text: str
+    line: int
+    column: int
+    index: int  # 0-based position among the words
+
+    @property
+    def where(self) -> str:
+        return f"line {self.line}, column {self.column}"
+
+
+@dataclass
+class SplitCommand:
+    """The words of the first command, and the operator that ended it (if any)."""
+
+    words: list[Word]
+    stopped_at: str | None = None
+
+
+def split_words(text: str) -> SplitCommand:
+    """Split `text` into words; an unclosed quote raises InvalidInputError naming where it opened."""
+    return _Splitter(text).run()
+
+
+class _Splitter:
+    def __init__(self, text: str) -> None:
+        self.text = text.replace("\r\n", "\n")
+        self.pos = 0
+        self.words: list[Word] = []
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = self.text.count("\n", 0, offset) + 1
+        column = offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+        return line, column
+
+    def error(self, message: str, offset: int) -> InvalidInputError:
+        line, column = self.position(offset)
+        return InvalidInputError(f"{message} at line {line}, column {column}.")
+
+    def run(self) -> SplitCommand:
+        text = self.text
+        while True:
+            self._skip_blanks()
+            if self.pos >= len(text):
+                return SplitCommand(self.words)
+            ch = text[self.pos]
+            if ch == "#":
+                end = text.find("\n", self.pos)
+                self.pos = len(text) if end < 0 else end
+                continue
+            if ch in _OPERATOR_CHARS:
+                op = ch
+                if text[self.pos : self.pos + 2] in ("&&", "||", ">>"):
+                    op = text[self.pos : self.pos + 2]
+                return SplitCommand(self.words, stopped_at=op)
+            self.words.append(self._word())
+
+    def _skip_blanks(self) -> None:
+        text = self.text
+        while self.pos < len(text):
+            if text[self.pos] in " \t\n":
+                self.pos += 1
+            elif text.startswith("\\\n", self.pos):
+                self.pos += 2
+            else:
+                break
+
+    def _word(self) -> Word:
+        text = self.text
+        start = self.pos
+        out: list[str] = []
+        while self.pos < len(text):
+            ch = text[self.pos]
+            if ch in " \t\n" or ch in _OPERATOR_CHARS and ch != "&" or text.startswith("&&", self.pos):
+                break
+            if ch == "\\":
+                if self.pos + 1 < len(text):
+                    if text[self.pos + 1] != "\n":
+                        out.append(text[self.pos + 1])
+                    self.pos += 2
+                else:
+                    self.pos += 1
+            elif ch == "'":
+                end = text.find("'", self.pos + 1)
+                if end < 0:
+                    raise self.error(
+                        "The command has a single quote that is never closed; it opens", self.pos
+                    )
+                out.append(text[self.pos + 1 : end])
+                self.pos = end + 1
+            elif ch == '"':
+                out.append(self._double_quoted(self.pos))
+            elif ch == "$" and text.startswith("$'", self.pos):
+                out.append(self._ansi_c(self.pos))
+            elif ch == "$" and text.startswith('$"', self.pos):
+                self.pos += 1
+                out.append(self._double_quoted(self.pos))
+            else:
+                out.append(ch)
+                self.pos += 1
+        line, column = self.position(start)
+        return Word("".join(out), line, column, len(self.words))
+
+    def _double_quoted(self, opening: int) -> str:
+        text = self.text
+        self.pos = opening + 1
+        out: list[str] = []
+        while self.pos < len(text):
+            ch = text[self.pos]
+            if ch == '"':
+                self.pos += 1
+                return "".join(out)
+            if ch == "\\" and self.pos + 1 < len(text) and text[self.pos + 1] in '$`"\\\n':
+                if text[self.pos + 1] != "\n":
+                    out.append(text[self.pos + 1])
+                self.pos += 2
+                continue
+            out.append(ch)
+            self.pos += 1
+        raise self.error("The command has a double quote that is never closed; it opens", opening)
+
+    def _ansi_c(self, opening: int) -> str:
+        text = self.text
+        self.pos = opening + 2
+        out: list[str] = []
+        while self.pos < len(text):
+            ch = text[self.pos]
+            if ch == "'":
+                self.pos += 1
+                return "".join(out)
+            if ch != "\\":
+                out.append(ch)
+                self.pos += 1
+                continue
+            self.pos += 1
+            if self.pos >= len(text):
+                break
+            esc = text[self.pos]
+            self.pos += 1
+            if esc in _ANSI_SIMPLE:
+                out.append(_ANSI_SIMPLE[esc])
+            elif esc in "xuU":
+                size = {"x": 2, "u": 4, "U": 8}[esc]
+                digits = _take(text, self.pos, size, "0123456789abcdefABCDEF")
+                if not digits:
+                    out.append("\\" + esc)
+                    continue
+                self.pos += len(digits)
+                out.append(_char(int(digits, 16)))
+            elif esc in "01234567":
+                digits = esc + _take(text, self.pos, 2, "01234567")
+                self.pos += len(digits) - 1
+                out.append(_char(int(digits, 8)))
+            elif esc == "c" and self.pos < len(text):
+                out.append(chr(ord(text[self.pos]) & 0x1F))
+                self.pos += 1
+            else:
+                out.append("\\" + esc)
+        raise self.error("The command has a $' quote that is never closed; it opens", opening)
+
+
+def _take(text: str, start: int, size: int, allowed: str) -> str:
+    end = start
+    while end < len(text) and end - start < size and text[end] in allowed:
+        end += 1
+    return text[start:end]
+
+
+def _char(code: int) -> str:
+    try:
+        return chr(code)
+    except (ValueError, OverflowError):
+        return "\ufffd"

@@ -22,7 +22,12 @@ def make_scope() -> Scope:
             },
             "response": {"status": 201, "data": {"message": "login success"}, "headers": {}},
             "loop": {"index": 1, "item": {"id": 7}},
-            "execution": {"id": 12, "name": "run", "workflow_id": 3, "started_at": "2026-01-01T10:00:00+00:00"},
+            "execution": {
+                "id": 12,
+                "name": "run",
+                "workflow_id": 3,
+                "started_at": "2026-01-01T10:00:00+00:00",
+            },
             "env": {"base": "https://api.example.com"},
             "params": {"user_id": 42},
         },

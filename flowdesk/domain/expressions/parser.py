@@ -267,7 +267,7 @@ class Parser:
                 self.advance()
                 name_tok = self.peek()
                 if name_tok.kind not in (NAME, KEYWORD):
-                    raise self.error("a name after '.'")
+                    raise self.error("a field or method name")
                 self.advance()
                 self.check_name(name_tok)
                 nxt = self.peek()

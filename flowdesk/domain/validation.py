@@ -219,7 +219,7 @@ class _GraphChecker:
                 ConnectionType.PARALLEL: NodeType.PARALLEL,
                 ConnectionType.LOOP: NodeType.LOOP,
             }.get(kind)
-            if required is not None and source.node_type != required:
+            if required is not None and source.node_type != required and source.node_type in self.known_types:
                 self.connection_problem(
                     j,
                     f"a {kind.value} connection must leave a {required.value} node, "

@@ -525,6 +525,7 @@ def read_workflow_file(
             pass
 
     problems = _locate(text, reader.found)
+    problems.sort(key=lambda p: (p.severity != Severity.ERROR, p.line or 0))
     errors = [p for p in problems if p.severity == Severity.ERROR]
     warnings = [p for p in problems if p.severity != Severity.ERROR]
     if errors or graph is None:

@@ -406,7 +406,7 @@ def test_plain_strings_and_node_names_are_not_templates():
 def test_every_problem_is_reported_at_once():
     g = graph(
         [("S", "START"), ("S", "START"), ("A", "API_CAL", {"url": "{{input.x"})],
-        [("S", "Nope"), ("A", "A"), ("A", "S", "LOOP")],
+        [("S", "Nope"), ("A", "A"), ("S", "A", "LOOP")],
     )
     messages = [str(p) for p in validate_graph(g)]
     assert len(messages) >= 6, messages
@@ -434,6 +434,13 @@ def test_located_problems_carry_file_paths():
     assert ("nodes", 1, "node_type") in paths
     assert ("nodes", 1, "config", "parameters", "id") in paths
     assert ("connections", 1, "to") in paths
+
+
+def test_connection_rules_are_not_repeated_for_a_node_of_unknown_type():
+    g = chain(("C", "CONDITON", {"condition": "x"}), extra_connections=[("C", "E", "CONDITIONAL_TRUE")])
+    assert [p.message for p in validate_graph(g)] == [
+        "'CONDITON' is not a node type (did you mean CONDITION?)"
+    ]
 
 
 def test_custom_node_types_are_known_when_registered():

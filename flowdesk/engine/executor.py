@@ -1,0 +1,686 @@
+"""WorkflowExecutor and ExecutionHandle: the Python API that runs workflows.
+
+    executor = WorkflowExecutor(debug=False, db="runs.db")
+    execution = await executor.execute_workflow(workflow_id, {"user_id": 1})
+    print(execution.status, execution.output_data)
+
+`config={"async": True}` returns a running handle at once; with `step_by_step=True` or breakpoints
+the call returns as soon as the run pauses (or ends); otherwise it returns when the run ends.
+`execute_graph(graph, ...)` runs an in-memory WorkflowGraph (persisted when the graph's workflow has
+a database id and the executor a database, else kept in memory: `handle.steps`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flowdesk.domain.enums import ExecutionStatus, Severity
+from flowdesk.domain.errors import NotFoundError
+from flowdesk.domain.models import ApiDefinition, WorkflowGraph
+
+from . import events as ev
+from .context import ExecutionInfo
+from .control import RunControl
+from .errors import ExecutionNotResumableError, NodeFailure, WorkflowInvalidError
+from .masking import SecretMasker
+from .plan import Plan, PlanError, compile_plan
+from .plugins import PluginHost, discover_plugins
+from .registry import HandlerRegistry, NodeHandler, default_registry
+from .scheduler import _MISSING, RegionFailed, Run
+from .writer import ExecutionWriter
+
+logger = logging.getLogger(__name__)
+
+RESUMABLE = frozenset(
+    {
+        ExecutionStatus.INTERRUPTED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.TIMED_OUT,
+    }
+)
+
+
+def _timeout_of(*configs: Mapping[str, Any] | None) -> float | None:
+    for config in configs:
+        if config and config.get("timeout") not in (None, "", 0):
+            try:
+                value = float(config["timeout"])
+            except (TypeError, ValueError):
+                raise WorkflowInvalidError(
+                    f"timeout must be a number of seconds, got {config['timeout']!r}"
+                ) from None
+            if value > 0:
+                return value
+    return None
+
+
+class ExecutionHandle:
+    """A run: its id and state, and the debugger's controls (step, pause, resume, cancel)."""
+
+    def __init__(self, executor: WorkflowExecutor, run: Run, *, persist: bool, timeout: float | None) -> None:
+        self._executor = executor
+        self._run = run
+        self._persist = persist
+        self._timeout = timeout
+        self.id: int | None = run.execution.id
+        self.workflow_id: int | None = run.execution.workflow_id
+        self.execution_name: str | None = run.execution.name
+        self.status: ExecutionStatus = ExecutionStatus.RUNNING
+        self.output_data: Any = None
+        self.error_message: str | None = None
+        self.error_type: str | None = None
+        self.started_at: datetime = run.execution.started_at
+        self.completed_at: datetime | None = None
+        self.steps: list[dict[str, Any]] = []  # step rows, kept when the run is not persisted
+        self._task: asyncio.Task[None] | None = None
+        self._done = asyncio.Event()
+        self._settled: asyncio.Event = asyncio.Event()  # paused or done
+        self._paused_at: float | None = None
+        self.pause_reason: str | None = None
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def current_step(self) -> str | None:
+        """Step name of the node running, or about to run when paused (the last one when ended)."""
+        return self._run.current_step
+
+    @property
+    def progress(self) -> float:
+        """0-100: the share of the workflow's nodes that have run or been skipped."""
+        if self.status == ExecutionStatus.COMPLETED:
+            return 100.0
+        return round(self._run.progress * 100.0, 1)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def result(self) -> dict[str, Any]:
+        """What `after_execution` plugins receive."""
+        return {
+            "execution_id": self.id,
+            "workflow_id": self.workflow_id,
+            "status": self.status.value,
+            "output_data": self.output_data,
+            "error_message": self.error_message,
+            "started_at": self.started_at.isoformat(),
+            "completed_at": self.completed_at.isoformat() if self.completed_at else None,
+            "duration": (self.completed_at - self.started_at).total_seconds() if self.completed_at else None,
+        }
+
+    # -- controls ----------------------------------------------------------------------------
+    async def wait(self) -> ExecutionHandle:
+        """Wait until the run has ended; returns the handle."""
+        await self._done.wait()
+        return self
+
+    async def step(self) -> ExecutionHandle:
+        """Run the next ready node, then pause again (returns when paused again or ended)."""
+        if not self.done:
+            await self._run.control.step()
+        return self
+
+    async def resume(self) -> ExecutionHandle:
+        """Continue a paused run (until the next breakpoint); returns at once."""
+        self._run.control.resume()
+        return self
+
+    def pause(self) -> None:
+        """Pause: running nodes finish, no new node starts until step() or resume()."""
+        if not self.done:
+            self._run.control.pause("paused by the user")
+
+    def cancel(self, reason: str = "cancelled by the user") -> None:
+        """Stop the run: running nodes are cancelled (logged `cancelled`), status `cancelled`."""
+        if self._task is not None and not self.done:
+            self._run.cancel_reason = reason
+            self._task.cancel()
+
+    async def logs(self) -> list[Any]:
+        """The step rows of this run, in start order (from the database when persisted)."""
+        if not self._persist:
+            return sorted(self.steps, key=lambda r: r["sequence"])
+        from flowdesk.services.executions import ExecutionService
+
+        db = await self._executor._database()
+        return await self._executor._writer_for(db).call(ExecutionService(db).get_logs, self.id)
+
+    # -- the run -----------------------------------------------------------------------------
+    def _on_pause(self, reason: str, step_name: str | None) -> None:
+        run = self._run
+        self.status = ExecutionStatus.PAUSED
+        self.pause_reason = reason
+        self._paused_at = asyncio.get_running_loop().time()
+        if step_name is not None:
+            run.current_step = step_name
+        if self._persist:
+            writer = self._executor._writer
+            assert writer is not None and self.id is not None
+            writer.update_execution(
+                self.id,
+                status=ExecutionStatus.PAUSED.value,
+                current_node=run.current_step,
+                progress=run.progress,
+            )
+            writer.request_flush()
+        self._emit(ev.ExecutionPaused(self.id, time.time(), reason, run.current_step))
+        self._settled.set()
+
+    def _on_resume(self) -> None:
+        run = self._run
+        self.status = ExecutionStatus.RUNNING
+        self.pause_reason = None
+        self._settled.clear()
+        if self._paused_at is not None and run.deadline is not None and run.timeout is not None:
+            run.deadline += asyncio.get_running_loop().time() - self._paused_at
+            run.timeout.reschedule(run.deadline)
+        self._paused_at = None
+        if self._persist:
+            writer = self._executor._writer
+            assert writer is not None and self.id is not None
+            writer.update_execution(self.id, status=ExecutionStatus.RUNNING.value)
+        self._emit(ev.ExecutionResumed(self.id, time.time()))
+
+    def _emit(self, event: ev.EngineEvent) -> None:
+        if self._executor.events.active:
+            self._executor.events.emit(event)
+
+    async def _main(self) -> None:
+        run = self._run
+        loop = asyncio.get_running_loop()
+        status = ExecutionStatus.COMPLETED
+        error: str | None = None
+        t0 = time.perf_counter()
+        self._emit(
+            ev.ExecutionStarted(
+                self.id, time.time(), self.workflow_id, self.execution_name, run.mask(run.input_data)
+            )
+        )
+        timeout_cm = asyncio.timeout(None)
+        try:
+            async with timeout_cm:
+                run.timeout = timeout_cm
+                if self._timeout is not None:
+                    run.deadline = loop.time() + self._timeout
+                    timeout_cm.reschedule(run.deadline)
+                await run.run_top()
+        except RegionFailed as failed:
+            status = ExecutionStatus.FAILED
+            error = f"{failed.step_name}: {failed.failure.message}"
+            self.error_type = failed.failure.error_type
+        except TimeoutError:
+            if timeout_cm.expired():
+                status = ExecutionStatus.TIMED_OUT
+                error = f"the workflow timed out after {self._timeout:g} s"
+                self.error_type = "timeout"
+            else:
+                status = ExecutionStatus.FAILED
+                error = "timed out"
+                self.error_type = "timeout"
+        except asyncio.CancelledError:
+            status = ExecutionStatus.CANCELLED
+            error = run.cancel_reason or "cancelled"
+            self.error_type = "cancelled"
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+        except Exception as exc:  # an engine bug must still end the run properly
+            logger.exception("execution %s crashed", self.id)
+            status = ExecutionStatus.FAILED
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            self.error_type = "other"
+        await self._finish(status, error, time.perf_counter() - t0)
+
+    async def _finish(self, status: ExecutionStatus, error: str | None, duration: float) -> None:
+        run = self._run
+        if status == ExecutionStatus.COMPLETED:
+            output = run.result if run.result is not _MISSING else dict(run.executed)
+        else:
+            output = run.result if run.result is not _MISSING else None
+        self.output_data = run.mask(output)
+        self.error_message = run.mask(error) if error else None
+        self.status = status
+        self.completed_at = datetime.now(UTC)
+        run.control.finish()
+        if self._persist:
+            writer = self._executor._writer
+            assert writer is not None and self.id is not None
+            writer.update_execution(
+                self.id,
+                status=status.value,
+                output_data=self.output_data,
+                error_message=self.error_message,
+                current_node=run.current_step,
+                progress=1.0 if status == ExecutionStatus.COMPLETED else run.progress,
+                completed_at=self.completed_at,
+            )
+            try:
+                await asyncio.shield(writer.flush())
+            except asyncio.CancelledError:
+                pass
+        self._emit(
+            ev.ExecutionFinished(
+                self.id, time.time(), status.value, self.output_data, self.error_message, duration
+            )
+        )
+        plugins = self._executor.plugins
+        if plugins:
+            await plugins.after_execution(self.id, self.result)
+        self._executor._active.pop(id(self), None)
+        self._done.set()
+        self._settled.set()
+
+    def __repr__(self) -> str:
+        return f"<ExecutionHandle id={self.id} status={self.status.value} step={self.current_step!r}>"
+
+
+class WorkflowExecutor:
+    """Runs workflows (from the database or in memory); one per application is enough.
+
+    `db` is a Database, a path or URL, or None (the default database, opened on first use).
+    `secrets` / `environment` feed `{{secrets.NAME}}` / `{{env.NAME}}`; every secret value (and what
+    `redactor` masks) is replaced by *** in step rows, log lines and events.
+    """
+
+    def __init__(
+        self,
+        debug: bool = False,
+        db: Any = None,
+        *,
+        secrets: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None,
+        redactor: Any = None,
+        registry: HandlerRegistry | None = None,
+        load_plugins: bool = True,
+        http: Any = None,
+    ) -> None:
+        self.debug = debug
+        self._db_spec = db
+        self._db: Any = None
+        self._own_db = False
+        self.secrets: dict[str, str] = dict(secrets or {})
+        self.environment: dict[str, str] = dict(environment or {})
+        self.redactor = redactor
+        self.registry = registry or HandlerRegistry(parent=default_registry())
+        self.events = ev.EventBus()
+        self.plugins = PluginHost()
+        if load_plugins:
+            for plugin in discover_plugins():
+                self.plugins.add(plugin)
+        self._http = http
+        self._writer: ExecutionWriter | None = None
+        self._plans: dict[str, tuple[Plan, list[Any]]] = {}
+        self._active: dict[int, ExecutionHandle] = {}
+
+    # -- extension points --------------------------------------------------------------------
+    def register_plugin(self, plugin: Any) -> None:
+        """Add a plugin (a WorkflowPlugin instance or class)."""
+        self.plugins.add(plugin)
+
+    def unregister_plugin(self, plugin: Any) -> None:
+        self.plugins.remove(plugin)
+
+    def register_node_handler(self, node_type: str, handler: NodeHandler, **options: Any) -> None:
+        """Add a node type to this executor (`async def handler(ctx) -> dict`)."""
+        self.registry.register(node_type, handler, **options)
+        self._plans.clear()
+
+    def subscribe(self, listener: Callable[[ev.EngineEvent], Any]) -> Callable[[], None]:
+        """Listen to every event of this executor's runs; returns an unsubscribe function."""
+        return self.events.subscribe(listener)
+
+    @property
+    def active_executions(self) -> list[ExecutionHandle]:
+        """Handles of the runs still going on."""
+        return list(self._active.values())
+
+    # -- resources ---------------------------------------------------------------------------
+    async def _database(self) -> Any:
+        if self._db is None:
+            from flowdesk.store import Database
+
+            spec = self._db_spec
+            if isinstance(spec, Database):
+                self._db = spec
+            else:
+                self._db = await asyncio.to_thread(Database, spec)
+                self._own_db = True
+        return self._db
+
+    def _writer_for(self, db: Any) -> ExecutionWriter:
+        if self._writer is None:
+            self._writer = ExecutionWriter(db)
+        return self._writer
+
+    def http_client(self) -> Any:
+        """The shared HttpClient (flowdesk.engine.http), made on first use."""
+        if self._http is None:
+            from .http import HttpClient
+
+            self._http = HttpClient()
+        return self._http
+
+    async def aclose(self) -> None:
+        """Cancel active runs, close the HTTP pool, stop the writer, close an owned database."""
+        for handle in list(self._active.values()):
+            handle.cancel("the executor was closed")
+            await handle.wait()
+        if self._http is not None and hasattr(self._http, "aclose"):
+            await self._http.aclose()
+        if self._writer is not None:
+            await asyncio.to_thread(self._writer.close)
+            self._writer = None
+        if self._own_db and self._db is not None:
+            self._db.close()
+            self._db = None
+
+    async def __aenter__(self) -> WorkflowExecutor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- running -----------------------------------------------------------------------------
+    async def execute_workflow(
+        self,
+        workflow_id: int | str,
+        input_data: Any = None,
+        execution_name: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        step_by_step: bool = False,
+        breakpoints: Iterable[str] = (),
+        *,
+        secrets: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> ExecutionHandle:
+        """Run a stored workflow (by id, or by name); see the module docstring for when it returns."""
+        from flowdesk.services.workflows import WorkflowService
+
+        db = await self._database()
+        writer = self._writer_for(db)
+        service = WorkflowService(db)
+        if isinstance(workflow_id, str):
+            workflow_id = (await writer.call(service.find_workflow, workflow_id)).id
+        graph = await writer.call(service.load_graph, workflow_id)
+        return await self._start(
+            graph,
+            input_data,
+            execution_name=execution_name,
+            config=config,
+            step_by_step=step_by_step,
+            breakpoints=breakpoints,
+            persist=True,
+            secrets=secrets,
+            environment=environment,
+        )
+
+    async def execute_graph(
+        self,
+        graph: WorkflowGraph,
+        input_data: Any = None,
+        execution_name: str | None = None,
+        config: Mapping[str, Any] | None = None,
+        step_by_step: bool = False,
+        breakpoints: Iterable[str] = (),
+        *,
+        persist: bool | None = None,
+        apis: Mapping[Any, ApiDefinition] | Iterable[ApiDefinition] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> ExecutionHandle:
+        """Run an in-memory graph (e.g. the editor's unsaved one). `persist` defaults to whether the
+        graph's workflow has an id and the executor was given a database; `apis` serves
+        `ctx.get_api` before the database."""
+        if persist is None:
+            persist = graph.workflow.id is not None and self._db_spec is not None
+        return await self._start(
+            graph,
+            input_data,
+            execution_name=execution_name,
+            config=config,
+            step_by_step=step_by_step,
+            breakpoints=breakpoints,
+            persist=persist,
+            apis=apis,
+            secrets=secrets,
+            environment=environment,
+        )
+
+    async def resume(self, execution_id: int, *, config: Mapping[str, Any] | None = None) -> ExecutionHandle:
+        """Re-run a stopped execution from where it stopped: steps that succeeded are not run again,
+        their outputs are reused. The new execution records `resumed_from_id`."""
+        from flowdesk.services.executions import ExecutionService
+        from flowdesk.services.workflows import WorkflowService
+
+        db = await self._database()
+        writer = self._writer_for(db)
+        service = ExecutionService(db)
+        try:
+            old = await writer.call(service.get_execution, execution_id)
+        except NotFoundError as exc:
+            raise ExecutionNotResumableError(f"execution {execution_id} does not exist") from exc
+        if ExecutionStatus(old.status) not in RESUMABLE:
+            raise ExecutionNotResumableError(
+                f"execution {execution_id} is {ExecutionStatus(old.status).value}; only interrupted, failed, "
+                "cancelled or timed-out executions can be resumed"
+            )
+        logs = await writer.call(service.get_logs, execution_id)
+        reuse = {log.step_name: log.output_data for log in logs if str(log.status) == "success"}
+        graph = await writer.call(WorkflowService(db).load_graph, old.workflow_id)
+        merged = {**(old.config or {}), **(config or {})}
+        return await self._start(
+            graph,
+            old.input_data,
+            execution_name=old.execution_name,
+            config=merged,
+            persist=True,
+            reuse=reuse,
+            resumed_from=execution_id,
+        )
+
+    def _compile(self, graph: WorkflowGraph) -> Plan:
+        """Validate and compile `graph` (cached by content); raises WorkflowInvalidError."""
+        key = graph.model_dump_json(include={"workflow": {"config"}, "nodes": True, "connections": True})
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached[0]
+        from flowdesk.domain.validation import validate_graph
+
+        problems = validate_graph(graph, node_types=self.registry.types())
+        errors = [p for p in problems if p.severity == Severity.ERROR]
+        if errors:
+            listed = "; ".join(str(p) for p in errors)
+            raise WorkflowInvalidError(
+                f"workflow '{graph.workflow.name}' cannot run: {len(errors)} problem(s): {listed}", errors
+            )
+        try:
+            plan = compile_plan(graph, self.registry)
+        except PlanError as exc:
+            raise WorkflowInvalidError(str(exc)) from exc
+        if len(self._plans) > 64:
+            self._plans.clear()
+        self._plans[key] = (plan, problems)
+        return plan
+
+    async def _start(
+        self,
+        graph: WorkflowGraph,
+        input_data: Any,
+        *,
+        execution_name: str | None,
+        config: Mapping[str, Any] | None,
+        step_by_step: bool = False,
+        breakpoints: Iterable[str] = (),
+        persist: bool,
+        apis: Any = None,
+        secrets: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None,
+        reuse: Mapping[str, Any] | None = None,
+        resumed_from: int | None = None,
+    ) -> ExecutionHandle:
+        run_config = dict(config or {})
+        workflow_config = dict(graph.workflow.config or {})
+        plan = self._compile(graph)
+        timeout = _timeout_of(run_config, workflow_config)
+        all_secrets = {**self.secrets, **(secrets or {})}
+        env = {**self.environment, **(environment or {})}
+        masker = SecretMasker.from_secrets(all_secrets)
+        mask = self._mask_function(masker)
+        breakpoints = tuple(breakpoints)
+        if self.plugins:
+            await self.plugins.before_execution(graph.workflow.id, input_data)
+
+        writer: ExecutionWriter | None = None
+        execution_id: int | None = None
+        started_at = datetime.now(UTC)
+        if persist:
+            from flowdesk.services.executions import ExecutionService
+
+            db = await self._database()
+            writer = self._writer_for(db)
+            stored_config = {k: v for k, v in run_config.items()}
+            if step_by_step:
+                stored_config["step_by_step"] = True
+            if breakpoints:
+                stored_config["breakpoints"] = list(breakpoints)
+            execution = await writer.call(
+                ExecutionService(db).create_execution,
+                graph.workflow.id,
+                execution_name=execution_name,
+                input_data=mask(input_data),
+                config=stored_config,
+                status=ExecutionStatus.RUNNING,
+                resumed_from_id=resumed_from,
+            )
+            execution_id = execution.id
+            if execution.started_at is not None:
+                started_at = execution.started_at
+        info = ExecutionInfo(execution_id, execution_name, graph.workflow.id, started_at)
+
+        handle_box: list[ExecutionHandle] = []
+        control = RunControl(
+            step_by_step=step_by_step,
+            breakpoints=breakpoints,
+            on_pause=lambda reason, step: handle_box[0]._on_pause(reason, step),
+            on_resume=lambda: handle_box[0]._on_resume(),
+        )
+        if writer is not None:
+            assert execution_id is not None
+            w, eid = writer, execution_id
+
+            def record_step(row: dict[str, Any]) -> None:
+                if masker.active or self.redactor is not None:
+                    _mask_row(row, mask)
+                w.add_step(eid, row)
+
+        else:
+
+            def record_step(row: dict[str, Any]) -> None:
+                if masker.active or self.redactor is not None:
+                    _mask_row(row, mask)
+                handle_box[0].steps.append(row)
+
+        run = Run(
+            plan=plan,
+            execution=info,
+            input_data=input_data,
+            workflow_config=workflow_config,
+            environment=env,
+            secrets=all_secrets,
+            debug=self.debug,
+            control=control,
+            bus=self.events,
+            record_step=record_step,
+            mask=mask,
+            http=self.http_client,
+            get_api=self._api_loader(apis),
+            plugins=self.plugins if self.plugins else None,
+            reuse=reuse,
+            reused_from=resumed_from,
+        )
+        handle = ExecutionHandle(self, run, persist=persist, timeout=timeout)
+        handle_box.append(handle)
+        self._active[id(handle)] = handle
+        if step_by_step:
+            handle.status = ExecutionStatus.PAUSED
+            handle.pause_reason = "step by step"
+            handle._settled.set()
+            if plan.top.entries:
+                run.current_step = plan.top.entries[0]
+            if writer is not None and execution_id is not None:
+                writer.update_execution(execution_id, status=ExecutionStatus.PAUSED.value)
+        handle._task = asyncio.get_running_loop().create_task(
+            handle._main(), name=f"flowdesk-execution-{execution_id}"
+        )
+
+        if run_config.get("async"):
+            return handle
+        try:
+            if step_by_step or breakpoints:
+                await handle._settled.wait()
+            else:
+                await handle._done.wait()
+        except asyncio.CancelledError:
+            handle.cancel("the caller was cancelled")
+            await asyncio.shield(handle._done.wait())
+            raise
+        return handle
+
+    def _mask_function(self, masker: SecretMasker) -> Callable[[Any], Any]:
+        redactor = self.redactor
+        if redactor is None:
+            return masker
+        extra = getattr(redactor, "scrub_value", None) or redactor
+
+        def mask(value: Any) -> Any:
+            return extra(masker(value))
+
+        return mask
+
+    def _api_loader(self, apis: Any) -> Callable[[Any], Any]:
+        cache: dict[Any, ApiDefinition] = {}
+        if apis is not None:
+            items = apis.items() if isinstance(apis, Mapping) else ((a.id, a) for a in apis)
+            for key, api in items:
+                cache[key] = api
+                cache[str(key)] = api
+
+        async def get_api(api_id: Any) -> ApiDefinition:
+            hit = cache.get(api_id)
+            if hit is None:
+                hit = cache.get(str(api_id))
+            if hit is not None:
+                return hit
+            if self._db_spec is None and self._db is None and apis is not None:
+                raise NodeFailure(f"API {api_id} does not exist", error_type="other")
+            from flowdesk.services.apis import ApiService
+
+            try:
+                key = int(api_id)
+            except (TypeError, ValueError):
+                raise NodeFailure(f"api_id must be a number, got {api_id!r}", error_type="other") from None
+            db = await self._database()
+            try:
+                api = await self._writer_for(db).call(ApiService(db).get_api, key)
+            except NotFoundError:
+                raise NodeFailure(
+                    f"API {api_id} does not exist in the API library", error_type="other"
+                ) from None
+            cache[api_id] = api
+            return api
+
+        return get_api
+
+
+def _mask_row(row: dict[str, Any], mask: Callable[[Any], Any]) -> None:
+    for key in ("input_data", "output_data", "error_message", "warnings"):
+        value = row.get(key)
+        if value is not None:
+            row[key] = mask(value)

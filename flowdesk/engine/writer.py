@@ -1,0 +1,206 @@
+"""ExecutionWriter: step rows and execution updates go to the database from one worker thread.
+
+The event loop only appends to a queue (microseconds); the thread drains it in batches, one
+transaction per batch (one executemany for the step rows, one UPDATE per execution touched). `call`
+runs any other database work (creating an execution, loading a graph) on the same thread, in order,
+and `flush()` waits until everything queued so far is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+
+logger = logging.getLogger(__name__)
+
+_STOP = object()
+JSON_STEP_FIELDS = ("input_data", "output_data", "warnings", "metrics", "iteration_path")
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-able copy of `value` (dates as ISO text, other unknown objects as their str)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+class ExecutionWriter:
+    """Batches database writes of runs off the event loop (one thread, its own connections)."""
+
+    def __init__(self, db: Any, *, linger: float = 0.005, max_batch: int = 2000) -> None:
+        self.db = db
+        self.linger = linger
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self.failures = 0
+
+    # -- loop side ---------------------------------------------------------------------------
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._work, name="flowdesk-execution-writer", daemon=True
+                    )
+                    self._thread.start()
+
+    def add_step(self, execution_id: int, row: dict[str, Any]) -> None:
+        """Queue one step row (a dict of workflow_execution_logs columns)."""
+        row["execution_id"] = execution_id
+        self._ensure_thread()
+        self._queue.put(("step", row))
+
+    def update_execution(self, execution_id: int, **fields: Any) -> None:
+        """Queue a change of an execution's columns (coalesced with others of the same batch)."""
+        self._ensure_thread()
+        self._queue.put(("exec", execution_id, fields))
+
+    async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run `fn(*args, **kwargs)` on the writer thread after what is queued; return its result."""
+        self._ensure_thread()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(("call", fn, args, kwargs, loop, future))
+        return await future
+
+    async def flush(self) -> None:
+        """Wait until every row and update queued so far is committed."""
+        if self._thread is None:
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.put(("flush", loop, future))
+        await future
+
+    def request_flush(self) -> None:
+        """Ask for a commit of what is queued without waiting for it."""
+        if self._thread is not None:
+            self._queue.put(("nudge",))
+
+    def close(self) -> None:
+        """Write what is left and stop the thread."""
+        if self._thread is not None and not self._closed:
+            self._closed = True
+            self._queue.put(_STOP)
+            self._thread.join(timeout=30)
+            self._thread = None
+            self._closed = False
+
+    # -- thread side -------------------------------------------------------------------------
+    def _work(self) -> None:
+        q = self._queue
+        stop = False
+        while not stop:
+            item = q.get()
+            batch = [item]
+            urgent = item is _STOP or item[0] in ("call", "flush", "nudge")
+            if not urgent and self.linger:
+                # Let a burst of steps gather so that one commit writes many of them.
+                try:
+                    item = q.get(timeout=self.linger)
+                    batch.append(item)
+                except queue.Empty:
+                    pass
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(q.get_nowait())
+                except queue.Empty:
+                    break
+            steps: list[dict[str, Any]] = []
+            execs: dict[int, dict[str, Any]] = {}
+            done: list[tuple[Any, asyncio.Future[Any], bool, Any]] = []
+            for entry in batch:
+                if entry is _STOP:
+                    stop = True
+                    continue
+                tag = entry[0]
+                if tag == "step":
+                    steps.append(entry[1])
+                elif tag == "exec":
+                    execs.setdefault(entry[1], {}).update(entry[2])
+                elif tag == "flush":
+                    done.append((entry[1], entry[2], True, None))
+                elif tag == "call":
+                    # Write what came before, then run the call (keeps order).
+                    self._write(steps, execs)
+                    steps, execs = [], {}
+                    _, fn, args, kwargs, loop, future = entry
+                    try:
+                        result = fn(*args, **kwargs)
+                        done.append((loop, future, True, result))
+                    except BaseException as exc:  # handed to the awaiting coroutine
+                        done.append((loop, future, False, exc))
+            self._write(steps, execs)
+            for loop, future, ok, value in done:
+                try:
+                    loop.call_soon_threadsafe(_settle, future, ok, value)
+                except RuntimeError:  # the loop is closed: nobody waits any more
+                    pass
+
+    def _write(self, steps: list[dict[str, Any]], execs: dict[int, dict[str, Any]]) -> None:
+        if not steps and not execs:
+            return
+        from flowdesk.services.executions import EXECUTIONS, LOGS
+
+        try:
+            self._commit(LOGS, EXECUTIONS, steps, execs)
+        except (TypeError, ValueError):
+            # Something is not JSON-able: make it so and try once more.
+            for row in steps:
+                for key in JSON_STEP_FIELDS:
+                    if key in row:
+                        row[key] = json_safe(row[key])
+            for fields in execs.values():
+                for key in ("output_data", "input_data"):
+                    if key in fields:
+                        fields[key] = json_safe(fields[key])
+            try:
+                self._commit(LOGS, EXECUTIONS, steps, execs)
+            except Exception:
+                self.failures += 1
+                logger.exception("could not write %d step rows", len(steps))
+        except Exception:
+            self.failures += 1
+            logger.exception("could not write %d step rows", len(steps))
+
+    def _commit(
+        self, logs: Any, executions: Any, steps: list[dict[str, Any]], execs: dict[int, dict[str, Any]]
+    ) -> None:
+        with self.db.session() as session:
+            if steps:
+                session.execute(insert(logs), steps)
+            for execution_id, fields in execs.items():
+                session.execute(update(executions).where(executions.c.id == execution_id).values(**fields))
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+def dumps(value: Any) -> str:
+    """JSON text of a value the engine recorded (for the CLI and tests)."""
+    return json.dumps(json_safe(value), ensure_ascii=False)

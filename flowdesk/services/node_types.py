@@ -1,0 +1,132 @@
+"""Custom node types: registered beside the built-in NodeType values, checked when nodes are stored."""
+
+from __future__ import annotations
+
+import difflib
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from flowdesk.domain.enums import BUILTIN_NODE_TYPES
+from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from flowdesk.store import Database
+from flowdesk.store.audit_trail import record_audit
+from flowdesk.store.tables import NodeRow, NodeTypeRow, utcnow
+
+from .transaction import transaction
+
+
+class NodeTypeDefinition(BaseModel):
+    """A registered custom node type (row of node_types)."""
+
+    id: int | None = None
+    type_name: str
+    description: str = ""
+    config_schema: dict[str, Any] = Field(default_factory=dict)
+    execution_handler: str | None = None  # e.g. "package.module:function", resolved by the engine's plugins
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def known_node_types(session: Session) -> set[str]:
+    """Built-in node types plus every registered custom type."""
+    return set(BUILTIN_NODE_TYPES) | set(session.scalars(select(NodeTypeRow.type_name)))
+
+
+def check_node_type(node_type: str, known: set[str], *, node: str | None = None) -> None:
+    """Raise InvalidInputError with a suggestion when `node_type` is neither built in nor registered."""
+    if node_type in known:
+        return
+    close = difflib.get_close_matches(str(node_type), sorted(known), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else f" (known types: {', '.join(sorted(known))})"
+    where = f"Node '{node}': " if node else ""
+    raise InvalidInputError(f"{where}'{node_type}' is not a node type{hint}.")
+
+
+def _from_row(row: NodeTypeRow) -> NodeTypeDefinition:
+    return NodeTypeDefinition(
+        id=row.id,
+        type_name=row.type_name,
+        description=row.description or "",
+        config_schema=row.config_schema or {},
+        execution_handler=row.execution_handler,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class NodeTypeService:
+    """Registers, lists and removes custom node types."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def register_node_type(
+        self,
+        type_name: str,
+        description: str = "",
+        config_schema: dict[str, Any] | None = None,
+        execution_handler: str | None = None,
+    ) -> NodeTypeDefinition:
+        """Add a custom node type, or update it when one of that name is registered already."""
+        type_name = (type_name or "").strip()
+        if not type_name:
+            raise InvalidInputError("A node type needs a name.")
+        if type_name in BUILTIN_NODE_TYPES:
+            raise ConflictError(f"'{type_name}' is a built-in node type and cannot be registered again.")
+        now = utcnow()
+        with self.db.session() as session:
+            row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
+            if row is None:
+                row = NodeTypeRow(type_name=type_name, created_at=now)
+                session.add(row)
+                action = "create"
+            else:
+                action = "update"
+            row.description = description or ""
+            row.config_schema = dict(config_schema or {})
+            row.execution_handler = execution_handler
+            row.updated_at = now
+            session.flush()
+            verb = "Registered" if action == "create" else "Updated"
+            record_audit(session, "node_type", row.id, action, f"{verb} node type '{type_name}'.")
+            return _from_row(row)
+
+    def list_node_types(self) -> list[NodeTypeDefinition]:
+        """Every registered custom node type, by name (built-ins are NodeType's members)."""
+        with self.db.session(read_only=True) as session:
+            return [
+                _from_row(r) for r in session.scalars(select(NodeTypeRow).order_by(NodeTypeRow.type_name))
+            ]
+
+    def get_node_type(self, type_name: str) -> NodeTypeDefinition:
+        """One registered custom node type by name."""
+        with self.db.session(read_only=True) as session:
+            row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
+            if row is None:
+                raise NotFoundError(f"No custom node type is named '{type_name}'.")
+            return _from_row(row)
+
+    def delete_node_type(self, type_name: str) -> None:
+        """Remove a custom node type; refused while any node uses it."""
+        with self.db.session() as session:
+            row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
+            if row is None:
+                raise NotFoundError(f"No custom node type is named '{type_name}'.")
+            used = session.scalar(
+                select(func.count()).select_from(NodeRow).where(NodeRow.node_type == type_name)
+            )
+            if used:
+                raise ConflictError(
+                    f"Node type '{type_name}' is used by {used} node(s) and cannot be removed."
+                )
+            session.execute(delete(NodeTypeRow).where(NodeTypeRow.id == row.id))
+            record_audit(session, "node_type", row.id, "delete", f"Removed node type '{type_name}'.")
+
+    def known_types(self) -> set[str]:
+        """Built-in plus registered type names (what validation's `node_types` expects)."""
+        with transaction(self.db, read_only=True) as session:
+            return known_node_types(session)

@@ -1,0 +1,5 @@
+"""The SQLite (or any SQLAlchemy URL) store: ORM tables, Alembic migrations, `Database`."""
+
+from .database import HEAD_REVISION, Database, default_database_path
+
+__all__ = ["HEAD_REVISION", "Database", "default_database_path"]

@@ -1,0 +1,298 @@
+"""One way to open a flowdesk database: resolve where it is, bring its schema up to date, recover runs.
+
+`Database(db)` accepts a file path, a SQLAlchemy URL or None (then `$FLOWDESK_DB`, else the user data
+directory). Opening an up-to-date database reads one row and never loads Alembic, so it costs a few
+milliseconds; an older one is upgraded with Alembic inside one transaction; a newer one is refused
+before anything is written to it.
+
+Threads: the engine (batching writer) and `asyncio.to_thread` use the database from worker threads.
+File databases get a QueuePool of SQLite connections opened with `check_same_thread=False`: each
+connection is used by one thread at a time (checked out for one session) and SQLite's own locking
+plus WAL let readers and one writer work side by side. `sqlite://` (in memory) uses one shared
+connection (StaticPool), which suits tests only.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+from sqlalchemy import Engine, create_engine, event, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from flowdesk.domain.errors import DatabaseTooNewError, FlowdeskError
+
+from .tables import ExecutionLogRow, ExecutionRow, utcnow
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_REVISION_LINE = re.compile(r"""^(down_revision|revision)\s*(?::[^=]*)?=\s*['"]?([^'"\s]+)['"]?""", re.M)
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest schema revision this program ships, read from the revision files' headers.
+
+    Reading a few small files takes well under a millisecond; importing Alembic to ask it takes
+    about a hundred, so an up-to-date database opens without Alembic (a test checks both agree).
+    """
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict((k, v) for k, v in _REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if "revision" in found:
+            down = found.get("down_revision")
+            revisions[found["revision"]] = None if down in (None, "None") else down
+    heads = set(revisions) - {d for d in revisions.values() if d}
+    if len(heads) != 1:
+        raise FlowdeskError(
+            f"The shipped migrations have {len(heads)} heads ({', '.join(sorted(heads))}); expected one."
+        )
+    return heads.pop()
+
+
+HEAD_REVISION = head_revision()
+"""The newest schema revision this program knows."""
+_BEGIN_OPTION = "flowdesk_sqlite_begin"
+
+
+def default_database_path() -> Path:
+    """`$FLOWDESK_DB` if set, else `<user data dir>/flowdesk/flowdesk.db`."""
+    env = os.environ.get("FLOWDESK_DB")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("flowdesk", appauthor=False)) / "flowdesk.db"
+
+
+def resolve_url(db: str | os.PathLike[str] | None) -> str:
+    """Turn a path, a URL or None into a SQLAlchemy URL, creating a file's folder when needed."""
+    if db is None:
+        env = os.environ.get("FLOWDESK_DB")
+        if env and "://" in env:
+            return env
+        path = default_database_path()
+    elif isinstance(db, str) and "://" in db:
+        return db
+    else:
+        path = Path(db).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path.resolve()}"
+
+
+def this_host() -> str:
+    """The name runs record as `runner_host`, so recovery knows which runs it can judge."""
+    return socket.gethostname()
+
+
+class Database:
+    """An open flowdesk database: a SQLAlchemy engine with the schema at the newest revision.
+
+    `session()` is one transaction. Writes take SQLite's write lock at BEGIN (BEGIN IMMEDIATE), so
+    two writers queue on the busy timeout instead of failing half-way; `session(read_only=True)`
+    uses a plain deferred BEGIN and never blocks a writer.
+    """
+
+    def __init__(self, db: str | os.PathLike[str] | None = None, *, recover: bool = True) -> None:
+        self.url = resolve_url(db)
+        url = make_url(self.url)
+        self.is_sqlite = url.get_backend_name() == "sqlite"
+        self.path: Path | None = (
+            Path(url.database) if self.is_sqlite and url.database not in (None, "", ":memory:") else None
+        )
+        self._wal_ready = False
+        self.engine = self._create_engine()
+        self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(
+            bind=self.engine.execution_options(**{_BEGIN_OPTION: "BEGIN"}), expire_on_commit=False
+        )
+        try:
+            self.revision = self._prepare_schema()
+            if recover:
+                self.recover_interrupted()
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    # -- engine and connections ------------------------------------------------------------------
+
+    def _create_engine(self) -> Engine:
+        import json
+
+        def dumps(value: Any) -> str:
+            return json.dumps(value, ensure_ascii=False)
+
+        if not self.is_sqlite:
+            return create_engine(self.url, json_serializer=dumps, pool_pre_ping=True)
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, "json_serializer": dumps}
+        if self.path is None:
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(self.url, **kwargs)
+        event.listen(engine, "connect", self._on_connect)
+        event.listen(engine, "begin", self._on_begin)
+        return engine
+
+    def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (so DDL is
+        # transactional and BEGIN IMMEDIATE is possible): the documented pysqlite recipe.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        if self._wal_ready:
+            self._enable_wal(cursor)
+        cursor.close()
+
+    def _on_begin(self, conn: Any) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN IMMEDIATE"))
+
+    def _enable_wal(self, cursor: Any) -> None:
+        if self.path is not None:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+
+    # -- schema ----------------------------------------------------------------------------------
+
+    def _read_revision(self) -> str | None:
+        with self.engine.execution_options(**{_BEGIN_OPTION: "BEGIN"}).connect() as conn:
+            if self.is_sqlite:
+                has_table = conn.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+                ).first()
+            else:
+                from sqlalchemy import inspect
+
+                has_table = inspect(conn).has_table("alembic_version")
+            if not has_table:
+                return None
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+            return row[0] if row else None
+
+    def _prepare_schema(self) -> str:
+        current = self._read_revision()
+        if current != HEAD_REVISION:
+            self._upgrade(current)
+        self._wal_ready = True
+        if self.is_sqlite and self.path is not None:
+            # Connections opened before this point (the pool keeps one) get WAL now.
+            raw = self.engine.raw_connection()
+            try:
+                cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+                self._enable_wal(cursor)
+                cursor.close()
+            finally:
+                raw.close()
+        return HEAD_REVISION
+
+    def _alembic_config(self) -> Any:
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        return config
+
+    def _upgrade(self, current: str | None) -> None:
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
+        config = self._alembic_config()
+        script = ScriptDirectory.from_config(config)
+        known = {rev.revision for rev in script.walk_revisions()}
+        if current is not None and current not in known:
+            raise DatabaseTooNewError(
+                f"This database was written by a newer version of flowdesk (schema {current}); "
+                f"this version knows up to {script.get_current_head()}. It was not modified."
+            )
+        log.info("upgrading database %s from schema %s to %s", self.url, current, HEAD_REVISION)
+        try:
+            with self.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except FlowdeskError:
+            raise
+        except Exception as exc:
+            raise FlowdeskError(
+                f"The database could not be brought up to date (schema {current or 'none'} to "
+                f"{HEAD_REVISION}): {exc}. It was left as it was."
+            ) from exc
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    @contextmanager
+    def session(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        factory = self._read_sessions if read_only else self._sessions
+        with factory() as session, session.begin():
+            yield session
+
+    # -- crash recovery ------------------------------------------------------------------------
+
+    def recover_interrupted(self) -> list[int]:
+        """Mark runs left running/paused by a dead process on this host as interrupted; return their ids.
+
+        Runs recorded by another host are left alone (this process cannot tell whether they live).
+        """
+        host = this_host()
+        with self.session(read_only=True) as session:
+            rows = session.execute(
+                select(ExecutionRow.id, ExecutionRow.runner_pid).where(
+                    ExecutionRow.status.in_(("running", "paused")), ExecutionRow.runner_host == host
+                )
+            ).all()
+        dead = [(rid, pid) for rid, pid in rows if pid is None or not psutil.pid_exists(pid)]
+        if not dead:
+            return []
+        from .audit_trail import record_audit
+
+        now = utcnow()
+        with self.session() as session:
+            for rid, pid in dead:
+                who = f"pid {pid}" if pid is not None else "pid unknown"
+                message = f"Interrupted: the process running it ({who}) stopped."
+                done = session.execute(
+                    update(ExecutionRow)
+                    .where(ExecutionRow.id == rid, ExecutionRow.status.in_(("running", "paused")))
+                    .values(status="interrupted", error_message=message, completed_at=now)
+                ).rowcount
+                if not done:
+                    continue
+                session.execute(
+                    update(ExecutionLogRow)
+                    .where(
+                        ExecutionLogRow.execution_id == rid,
+                        ExecutionLogRow.status.in_(("running", "pending")),
+                    )
+                    .values(
+                        status="cancelled", error_type="cancelled", error_message=message, completed_at=now
+                    )
+                )
+                record_audit(session, "execution", rid, "update", message)
+        ids = [rid for rid, _ in dead]
+        log.warning("marked interrupted runs %s in %s", ids, self.url)
+        return ids
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every pooled connection (the last one checkpoints the WAL into the file)."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url!r})"

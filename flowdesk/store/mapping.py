@@ -1,0 +1,253 @@
+"""Conversion between table rows (ORM objects or Core rows, same attribute names) and domain models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowdesk.domain.enums import ConnectionType, ExecutionStatus, StepStatus
+from flowdesk.domain.models import (
+    ApiDefinition,
+    ApiParameter,
+    Connection,
+    Execution,
+    ExecutionLog,
+    Node,
+    Workflow,
+)
+
+WORKFLOW_FIELDS = ("name", "description", "version", "config", "tags", "is_active")
+NODE_FIELDS = ("name", "node_type", "config", "position_x", "position_y", "description")
+CONNECTION_FIELDS = ("connection_type", "condition", "config")
+API_FIELDS = (
+    "name",
+    "method",
+    "url",
+    "headers",
+    "query",
+    "body",
+    "content_type",
+    "timeout",
+    "auth",
+    "description",
+    "tags",
+    "parameters",
+    "source",
+)
+EXECUTION_FIELDS = (
+    "execution_name",
+    "status",
+    "input_data",
+    "output_data",
+    "error_message",
+    "current_node",
+    "progress",
+    "config",
+    "environment",
+    "runner_pid",
+    "runner_host",
+    "resumed_from_id",
+    "started_at",
+    "completed_at",
+)
+LOG_FIELDS = (
+    "node_id",
+    "step_name",
+    "node_name",
+    "node_type",
+    "status",
+    "input_data",
+    "output_data",
+    "error_message",
+    "error_type",
+    "attempts",
+    "execution_time",
+    "warnings",
+    "metrics",
+    "iteration_path",
+    "sequence",
+    "started_at",
+    "completed_at",
+)
+
+
+def workflow_from_row(row: Any) -> Workflow:
+    """A Workflow model from a workflow_definitions row."""
+    return Workflow(
+        id=row.id,
+        name=row.name,
+        description=row.description or "",
+        version=row.version,
+        config=row.config or {},
+        tags=row.tags or [],
+        is_active=bool(row.is_active),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def workflow_values(workflow: Workflow) -> dict[str, Any]:
+    """Column values of a Workflow model (without id and timestamps)."""
+    return {
+        "name": workflow.name,
+        "description": workflow.description or "",
+        "version": workflow.version,
+        "config": dict(workflow.config),
+        "tags": list(workflow.tags),
+        "is_active": bool(workflow.is_active),
+    }
+
+
+def node_from_row(row: Any) -> Node:
+    """A Node model from a workflow_nodes row."""
+    return Node.model_construct(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        name=row.name,
+        node_type=row.node_type,
+        config=row.config or {},
+        position_x=row.position_x,
+        position_y=row.position_y,
+        description=row.description or "",
+        created_at=row.created_at,
+    )
+
+
+def node_values(node: Node) -> dict[str, Any]:
+    """Column values of a Node model (without ids and timestamps)."""
+    return {
+        "name": node.name,
+        "node_type": str(node.node_type),
+        "config": node.config,
+        "position_x": float(node.position_x),
+        "position_y": float(node.position_y),
+        "description": node.description or "",
+    }
+
+
+def connection_from_row(row: Any, names: dict[int, str]) -> Connection:
+    """A Connection model from a workflow_connections row; `names` maps node id to node name."""
+    return Connection.model_construct(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        from_node=names[row.from_node_id],
+        to_node=names[row.to_node_id],
+        from_node_id=row.from_node_id,
+        to_node_id=row.to_node_id,
+        connection_type=ConnectionType(row.connection_type),
+        condition=row.condition,
+        config=row.config or {},
+        created_at=row.created_at,
+    )
+
+
+def api_from_row(row: Any) -> ApiDefinition:
+    """An ApiDefinition model from an api_definitions row."""
+    return ApiDefinition(
+        id=row.id,
+        name=row.name,
+        method=row.method,
+        url=row.url,
+        headers=row.headers or {},
+        query=row.query or {},
+        body=row.body,
+        content_type=row.content_type,
+        timeout=row.timeout,
+        auth=row.auth,
+        description=row.description or "",
+        tags=row.tags or [],
+        parameters=[ApiParameter.model_validate(p) for p in row.parameters or []],
+        source=row.source,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def api_values(api: ApiDefinition) -> dict[str, Any]:
+    """Column values of an ApiDefinition model (without id and timestamps)."""
+    return {
+        "name": api.name,
+        "method": api.method.upper(),
+        "url": api.url,
+        "headers": dict(api.headers),
+        "query": dict(api.query),
+        "body": api.body,
+        "content_type": api.content_type,
+        "timeout": float(api.timeout),
+        "auth": api.auth,
+        "description": api.description or "",
+        "tags": list(api.tags),
+        "parameters": [p.model_dump(mode="json") for p in api.parameters],
+        "source": api.source,
+    }
+
+
+def execution_from_row(row: Any) -> Execution:
+    """An Execution model from a workflow_executions row."""
+    return Execution(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        execution_name=row.execution_name,
+        status=ExecutionStatus(row.status),
+        input_data=row.input_data,
+        output_data=row.output_data,
+        error_message=row.error_message,
+        current_node=row.current_node,
+        progress=row.progress or 0.0,
+        config=row.config or {},
+        environment=row.environment,
+        runner_pid=row.runner_pid,
+        runner_host=row.runner_host,
+        resumed_from_id=row.resumed_from_id,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        created_at=row.created_at,
+    )
+
+
+def log_from_row(row: Any) -> ExecutionLog:
+    """An ExecutionLog model from a workflow_execution_logs row."""
+    return ExecutionLog.model_construct(
+        id=row.id,
+        execution_id=row.execution_id,
+        node_id=row.node_id,
+        step_name=row.step_name,
+        node_name=row.node_name,
+        node_type=row.node_type,
+        status=StepStatus(row.status),
+        input_data=row.input_data,
+        output_data=row.output_data,
+        error_message=row.error_message,
+        error_type=row.error_type,
+        attempts=row.attempts or 0,
+        execution_time=row.execution_time,
+        warnings=row.warnings or [],
+        metrics=row.metrics or {},
+        iteration_path=row.iteration_path or [],
+        sequence=row.sequence or 0,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+        created_at=row.created_at,
+    )
+
+
+def log_values(entry: ExecutionLog) -> dict[str, Any]:
+    """Column values of an ExecutionLog model (without id, execution_id and created_at)."""
+    return {
+        "node_id": entry.node_id,
+        "step_name": entry.step_name,
+        "node_name": entry.node_name,
+        "node_type": entry.node_type,
+        "status": str(entry.status),
+        "input_data": entry.input_data,
+        "output_data": entry.output_data,
+        "error_message": entry.error_message,
+        "error_type": entry.error_type,
+        "attempts": entry.attempts,
+        "execution_time": entry.execution_time,
+        "warnings": list(entry.warnings),
+        "metrics": dict(entry.metrics),
+        "iteration_path": list(entry.iteration_path),
+        "sequence": entry.sequence,
+        "started_at": entry.started_at,
+        "completed_at": entry.completed_at,
+    }

@@ -128,7 +128,7 @@ class Compare:
 
 
 @dataclass(frozen=True, slots=True)
-class Test:
+class IsCheck:
     """`x is null`, `x is not null`, `x is empty`, `x is not empty`."""
 
     kind: str  # "null" or "empty"
@@ -137,7 +137,7 @@ class Test:
     pos: int = field(default=0, compare=False)
 
 
-Expr = Literal | ListLiteral | Name | Chain | Negate | Not | Arithmetic | Logical | Compare | Test
+Expr = Literal | ListLiteral | Name | Chain | Negate | Not | Arithmetic | Logical | Compare | IsCheck
 
 
 def is_plain_name(text: str) -> bool:
@@ -154,7 +154,7 @@ def _prec(node: Expr) -> int:
         return _PREC[node.op]
     if isinstance(node, Not):
         return _PREC["not"]
-    if isinstance(node, (Compare, Test)):
+    if isinstance(node, (Compare, IsCheck)):
         return _PREC["cmp"]
     if isinstance(node, Arithmetic):
         return _PREC["+"] if node.rest[0][0] in "+-" else _PREC["*"]
@@ -225,7 +225,7 @@ def to_text(node: Expr) -> str:
     if isinstance(node, Compare):
         level = _PREC["cmp"]
         return f"{_wrap(node.left, level + 1)} {node.op} {_wrap(node.right, level + 1)}"
-    if isinstance(node, Test):
+    if isinstance(node, IsCheck):
         word = "is not" if node.negated else "is"
         return f"{_wrap(node.operand, _PREC['cmp'] + 1)} {word} {node.kind}"
     raise TypeError(f"not an expression node: {type(node).__name__}")

@@ -13,6 +13,7 @@ from .ast import (
     Expr,
     Field,
     Index,
+    IsCheck,
     ListLiteral,
     Literal,
     Logical,
@@ -20,7 +21,6 @@ from .ast import (
     Name,
     Negate,
     Not,
-    Test,
     is_plain_name,
     to_text,
 )
@@ -276,7 +276,7 @@ def _compare(node: Compare, scope: Scope) -> Any:
         return False
 
 
-def _test(node: Test, scope: Scope) -> Any:
+def _test(node: IsCheck, scope: Scope) -> Any:
     value = evaluate_tree(node.operand, scope)
     result = value is None if node.kind == "null" else is_empty(value)
     return not result if node.negated else result
@@ -292,5 +292,5 @@ _DISPATCH: dict[type, Callable[[Any, Scope], Any]] = {
     Arithmetic: _arithmetic,
     Logical: _logical,
     Compare: _compare,
-    Test: _test,
+    IsCheck: _test,
 }

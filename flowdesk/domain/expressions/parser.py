@@ -14,6 +14,7 @@ from .ast import (
     Expr,
     Field,
     Index,
+    IsCheck,
     ListLiteral,
     Literal,
     Logical,
@@ -22,7 +23,6 @@ from .ast import (
     Negate,
     Not,
     Step,
-    Test,
 )
 from .lexer import CLOSE, END, KEYWORD, NAME, NUMBER, OP, OPEN, STRING, Token, describe, tokenize
 
@@ -172,10 +172,10 @@ class Parser:
             tok = self.peek()
         if tok.kind == KEYWORD and tok.value == "null":
             self.advance()
-            return Test("null", negated, operand, is_tok.pos)
+            return IsCheck("null", negated, operand, is_tok.pos)
         if tok.kind == NAME and tok.value == "empty":
             self.advance()
-            return Test("empty", negated, operand, is_tok.pos)
+            return IsCheck("empty", negated, operand, is_tok.pos)
         raise self.error("'null' or 'empty'" if negated else "'null', 'not null', 'empty' or 'not empty'")
 
     def prefix(self, min_binding: int) -> Expr:

@@ -13,6 +13,7 @@ from .ast import (
     Expr,
     Field,
     Index,
+    IsCheck,
     ListLiteral,
     Literal,
     Logical,
@@ -20,7 +21,6 @@ from .ast import (
     Name,
     Negate,
     Not,
-    Test,
     is_plain_name,
 )
 from .lexer import KEYWORD, NAME, OP, STRING, Token, tokenize
@@ -81,7 +81,7 @@ def _paths(node: Expr, out: list[tuple[str | int, ...]]) -> None:
     elif isinstance(node, Compare):
         _paths(node.left, out)
         _paths(node.right, out)
-    elif isinstance(node, Test):
+    elif isinstance(node, IsCheck):
         _paths(node.operand, out)
     else:
         assert isinstance(node, Literal)

@@ -1,0 +1,247 @@
+"""Benchmark 4: API calls at concurrency 50 against a local keep-alive server.
+
+Runs the test server (tests/support/http_server.py, plain ASGI under uvicorn) in a separate process
+so it does not share the GIL with the clients, then in this one process, 3 runs each:
+
+- bare httpx.AsyncClient (httpx's default httpcore transport),
+- bare aiohttp.ClientSession,
+- flowdesk's HttpClient.send (httpx on the aiohttp transport, as the engine uses it),
+- flowdesk: a workflow START -> PARALLEL(max_concurrent 50) -> 1,000 API_CALL -> END run by the
+  WorkflowExecutor (persisted to a temporary SQLite database), when the executor is there.
+
+Each does 1,000 GET requests at concurrency 50 and prints requests/s (median of 3 runs) and
+flowdesk's ratio to bare aiohttp (target: at least 50%).
+
+    python benchmarks/bench_http.py [--requests 1000] [--concurrency 50] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PATH = "/json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, http: str) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.http_server", "--port", str(port), "--http", http],
+        cwd=ROOT,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("the benchmark server did not start")
+
+
+async def run_concurrently(n: int, concurrency: int, one: Callable[[], Awaitable[None]]) -> float:
+    """Seconds taken by n calls of `one`, at most `concurrency` at a time (workers pulling work)."""
+    remaining = n
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await one()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return time.perf_counter() - started
+
+
+async def bench_httpx(url: str, n: int, concurrency: int) -> float:
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits) as client:
+
+        async def one() -> None:
+            r = await client.get(url)
+            assert r.status_code == 200
+
+        await run_concurrently(concurrency, concurrency, one)  # warm the pool
+        return await run_concurrently(n, concurrency, one)
+
+
+async def bench_aiohttp(url: str, n: int, concurrency: int) -> float:
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def one() -> None:
+            async with session.get(url) as r:
+                await r.read()
+                assert r.status == 200
+
+        await run_concurrently(concurrency, concurrency, one)
+        return await run_concurrently(n, concurrency, one)
+
+
+async def bench_httpx_aiohttp(url: str, n: int, concurrency: int) -> float:
+    import httpx
+    from httpx_aiohttp import AiohttpTransport
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(transport=AiohttpTransport(limits=limits), limits=limits) as client:
+
+        async def one() -> None:
+            r = await client.get(url)
+            assert r.status_code == 200
+
+        await run_concurrently(concurrency, concurrency, one)
+        return await run_concurrently(n, concurrency, one)
+
+
+async def bench_flowdesk_client(url: str, n: int, concurrency: int, transport: str = "aiohttp") -> float:
+    from flowdesk.engine.http import HttpClient, HttpRequest
+
+    client = HttpClient(max_connections=concurrency, transport=transport)
+    request = HttpRequest(method="GET", url=url)
+
+    async def one() -> None:
+        r = await client.send(request)
+        assert r.status == 200
+        r.to_dict()
+
+    try:
+        await run_concurrently(concurrency, concurrency, one)
+        return await run_concurrently(n, concurrency, one)
+    finally:
+        await client.aclose()
+
+
+def workflow_graph(url: str, n: int, concurrency: int):
+    from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+
+    nodes = [
+        Node(name="start", node_type="START"),
+        Node(name="fan", node_type="PARALLEL", config={"max_concurrent": concurrency}),
+        Node(name="end", node_type="END", config={"output": {"done": True}}),
+    ]
+    connections = [Connection(from_node="start", to_node="fan"), Connection(from_node="fan", to_node="end")]
+    for i in range(n):
+        name = f"call{i}"
+        nodes.append(Node(name=name, node_type="API_CALL", config={"method": "GET", "url": url}))
+        connections.append(Connection(from_node="fan", to_node=name, connection_type="PARALLEL"))
+    return WorkflowGraph(workflow=Workflow(name=f"bench-http-{n}"), nodes=nodes, connections=connections)
+
+
+async def bench_flowdesk_workflow(url: str, n: int, concurrency: int, db_path: str) -> float:
+    from flowdesk.engine.executor import WorkflowExecutor
+    from flowdesk.services.workflows import WorkflowService
+    from flowdesk.store import Database
+
+    db = Database(db_path)
+    try:
+        graph = WorkflowService(db).create_from_graph(workflow_graph(url, n, concurrency))
+        executor = WorkflowExecutor(db=db)
+        try:
+            started = time.perf_counter()
+            execution = await executor.execute_workflow(graph.workflow.id, {})
+            elapsed = time.perf_counter() - started
+            status = getattr(execution, "status", None)
+            if str(getattr(status, "value", status)) != "completed":
+                raise SystemExit(
+                    f"the benchmark workflow ended {status}: {getattr(execution, 'error_message', '')}"
+                )
+            return elapsed
+        finally:
+            close = getattr(executor, "aclose", None)
+            if close is not None:
+                await close()
+    finally:
+        db.close()
+
+
+def executor_available() -> bool:
+    try:
+        import flowdesk.engine.executor  # noqa: F401
+        import flowdesk.services.workflows  # noqa: F401
+        import flowdesk.store  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--server-http", default="auto", help="uvicorn HTTP implementation (auto, h11, httptools)"
+    )
+    parser.add_argument("--no-workflow", action="store_true", help="skip the full-workflow measurement")
+    args = parser.parse_args()
+    n, c = args.requests, args.concurrency
+
+    port = free_port()
+    server = start_server(port, args.server_http)
+    url = f"http://127.0.0.1:{port}{PATH}"
+    cases: dict[str, Callable[[], Awaitable[float]]] = {
+        "httpx (default transport)": lambda: bench_httpx(url, n, c),
+        "aiohttp": lambda: bench_aiohttp(url, n, c),
+        "httpx + httpx-aiohttp transport": lambda: bench_httpx_aiohttp(url, n, c),
+        "flowdesk HttpClient.send": lambda: bench_flowdesk_client(url, n, c),
+    }
+    tmp = tempfile.TemporaryDirectory()
+    if not args.no_workflow and executor_available():
+        runs = iter(range(args.runs))
+        cases["flowdesk workflow (PARALLEL x API_CALL)"] = lambda: bench_flowdesk_workflow(
+            url, n, c, os.path.join(tmp.name, f"bench-{next(runs)}.db")
+        )
+    results: dict[str, list[float]] = {name: [] for name in cases}
+    try:
+        for _ in range(args.runs):
+            for name, case in cases.items():
+                seconds = asyncio.run(case())
+                results[name].append(n / seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        tmp.cleanup()
+
+    print(
+        f"{n} GET {PATH} at concurrency {c}, local uvicorn server in its own process, {os.cpu_count()} cores"
+    )
+    print(f"median of {args.runs} runs (requests/s):")
+    base = statistics.median(results["aiohttp"])
+    for name, values in results.items():
+        med = statistics.median(values)
+        runs = ", ".join(f"{v:,.0f}" for v in values)
+        print(f"  {name:42s} {med:8,.0f} req/s  ({med / base:5.0%} of aiohttp)   runs: {runs}")
+    for name in ("flowdesk workflow (PARALLEL x API_CALL)", "flowdesk HttpClient.send"):
+        if name in results:
+            ratio = statistics.median(results[name]) / base
+            verdict = "meets" if ratio >= 0.5 else "MISSES"
+            print(f"{name}: {ratio:.0%} of bare aiohttp ({verdict} the 50% target)")
+            break
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""API_CALL: send one HTTP request (from an API definition and/or inline config), with retries.
+
+Output: `{"response": {"status", "reason", "headers", "data", "elapsed_ms", "url", "method"}}`
+(the scheduler adds `output_mapping` fields). A status outside 2xx that is not in `accept_status`
+fails the node (error_type http_4xx / http_5xx) with the response still in its output.
+docs/http.md has the whole behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from flowdesk.domain.errors import ExpressionSyntaxError, FlowdeskError, InvalidInputError
+from flowdesk.engine.auth import register_auth_secrets
+from flowdesk.engine.errors import NodeFailure
+from flowdesk.engine.http import (
+    HttpCallError,
+    HttpResponse,
+    Redactor,
+    RetryPolicy,
+    build_request,
+    send_with_retries,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flowdesk.engine.context import NodeContext
+
+
+def _secret_values(scope: Any) -> list[Any]:
+    """Every secret value the scope can reach (masked wherever this node records something)."""
+    values = getattr(scope, "values", None)
+    secrets = values.get("secrets") if isinstance(values, Mapping) else None
+    found: list[Any] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+        elif value is not None:
+            found.append(value)
+
+    walk(secrets)
+    return found
+
+
+def _response_dict(response: HttpResponse, body_limit: int | None, redactor: Redactor) -> dict[str, Any]:
+    result = response.to_dict(body_limit)
+    result["headers"] = redactor.headers(result["headers"])
+    if redactor.occurs_in(response.body):
+        result["data"] = redactor.scrub_value(result["data"])  # the server echoed a secret back
+    return result
+
+
+def _body_limit(ctx: NodeContext, default: int | None) -> int | None:
+    value = ctx.config.get("response_body_limit", ctx.workflow_config.get("response_body_limit"))
+    if value is None or value == "":
+        return default
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        raise NodeFailure(f"response_body_limit must be a number of bytes, got {value!r}") from None
+
+
+async def handle(ctx: NodeContext) -> dict[str, Any]:
+    """Run one API_CALL node: build the request, send it with retries, return the response."""
+    config = ctx.config
+    api = None
+    api_id = config.get("api_id")
+    if api_id not in (None, ""):
+        api = await ctx.get_api(api_id)
+    scope = ctx.scope
+    redactor = Redactor(_secret_values(scope))
+    param_scope = None
+    try:
+        params = ctx.render(config.get("parameters") or {})
+        if not isinstance(params, Mapping):
+            raise InvalidInputError(
+                f"'parameters' must be an object of names to values, got {type(params).__name__}"
+            )
+        from flowdesk.domain.expressions import render
+
+        param_scope = scope.child(params=dict(params))
+
+        def render_with_params(value: Any) -> Any:
+            if value is None or (isinstance(value, str) and "{{" not in value):
+                return value
+            return render(value, param_scope)
+
+        request = build_request(config, api, params, render_with_params)
+        auth = config.get("auth") or (api.auth if api is not None else None)
+        request.auth = render_with_params(auth) if auth else None
+        register_auth_secrets(request.auth, redactor)
+        policy = RetryPolicy.from_config(config, ctx.workflow_config)
+    except ExpressionSyntaxError as exc:
+        raise NodeFailure(redactor.scrub(str(exc)), error_type="expression", attempts=0) from None
+    except FlowdeskError as exc:
+        raise NodeFailure(redactor.scrub(exc.message), error_type="other", attempts=0) from None
+    finally:
+        if param_scope is not None:
+            for warning in param_scope.warnings:
+                if warning not in scope.warnings:
+                    ctx.warn(warning)
+
+    client = ctx.http
+    body_limit = _body_limit(ctx, client.body_limit)
+    described = request.describe(redactor)
+    ctx.inputs = described
+    ctx.log("info", f"{request.method} {described['url']}")
+    try:
+        response, attempts = await send_with_retries(
+            client,
+            request,
+            policy,
+            redactor=redactor,
+            deadline=ctx.deadline,
+            on_attempt=ctx.record_attempt,
+        )
+    except HttpCallError as exc:
+        output = {"response": _response_dict(exc.response, body_limit, redactor)} if exc.response else None
+        raise NodeFailure(
+            redactor.scrub(exc.message), error_type=exc.error_type, attempts=exc.attempts, output=output
+        ) from None
+    ctx.record_metric("http_status", response.status)
+    ctx.record_metric("http_elapsed_ms", round(response.elapsed_ms, 3))
+    if attempts > 1:
+        ctx.log(
+            "info",
+            f"{request.method} {described['url']} answered {response.status} after {attempts} attempts",
+        )
+    return {"response": _response_dict(response, body_limit, redactor)}

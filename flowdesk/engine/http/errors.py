@@ -1,0 +1,111 @@
+"""Why one HTTP call failed, classified the way steps report it (error_type)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import httpx
+
+from flowdesk.domain.errors import FlowdeskError
+
+if TYPE_CHECKING:
+    from .response import HttpResponse
+
+
+class HttpCallError(FlowdeskError):
+    """An HTTP call that did not give a usable answer; `error_type` as in engine.errors.ERROR_TYPES.
+
+    `response` is the last response when the server answered (an unaccepted status), `attempts`
+    how many attempts were made.
+    """
+
+    error_type = "other"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_type: str | None = None,
+        response: HttpResponse | None = None,
+        attempts: int = 1,
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        if error_type is not None:
+            self.error_type = error_type
+        self.response = response
+        self.attempts = attempts
+        self.status = status if status is not None else (response.status if response is not None else None)
+
+
+class ConnectionFailedError(HttpCallError):
+    """No connection could be made or kept: refused, unknown host, TLS failure, connection reset."""
+
+    error_type = "connection"
+
+
+class RequestTimedOutError(HttpCallError):
+    """The attempt did not finish within its timeout (or the execution's deadline)."""
+
+    error_type = "timeout"
+
+
+class HttpStatusError(HttpCallError):
+    """The server answered with a status outside 2xx that the node does not accept."""
+
+    def __init__(self, message: str, *, response: HttpResponse, attempts: int = 1) -> None:
+        kind = "http_5xx" if response.status >= 500 else "http_4xx" if response.status >= 400 else "other"
+        super().__init__(message, error_type=kind, response=response, attempts=attempts)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpCallError:
+    """One plain sentence for a transport exception, classified as connection or timeout.
+
+    The cause chain is read rather than the httpx class alone: the aiohttp transport maps every
+    aiohttp connection error to httpx.ConnectTimeout, so a refused connection would look like a
+    timeout.
+    """
+    chain = _chain(exc)
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(e, types) for e in chain)
+
+    where = f"{method} {url}"
+    if has(ConnectionRefusedError):
+        return ConnectionFailedError(f"{where} failed: the connection was refused (is the server running?)")
+    if has(socket.gaierror) or has(aiohttp.ClientConnectorDNSError):
+        return ConnectionFailedError(f"{where} failed: the host name could not be resolved")
+    if has(ssl.SSLError, aiohttp.ClientSSLError):
+        reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), "")
+        detail = f" ({reason})" if reason else ""
+        return ConnectionFailedError(f"{where} failed: the TLS handshake failed{detail}")
+    if has(aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError):
+        return ConnectionFailedError(f"{where} failed: the server closed the connection without answering")
+    if has(aiohttp.ClientConnectorError, httpx.ConnectError):
+        return ConnectionFailedError(f"{where} failed: could not connect to the server")
+    if has(aiohttp.ServerTimeoutError, asyncio.TimeoutError, httpx.TimeoutException):
+        return RequestTimedOutError(f"{where} timed out")
+    if has(httpx.InvalidURL, httpx.UnsupportedProtocol, aiohttp.InvalidURL):
+        return HttpCallError(f"{where} failed: the URL is not a valid http(s) URL")
+    if has(httpx.TransportError, aiohttp.ClientError, OSError):
+        return ConnectionFailedError(f"{where} failed: the connection broke ({type(chain[-1]).__name__})")
+    return HttpCallError(f"{where} failed: {type(exc).__name__}")
+
+
+def describe_value(value: Any) -> str:
+    """A short text for a value in an error message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,83 @@
+"""Keeping auth values and secrets out of everything recorded about a request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MASK = "***"
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
+MIN_SECRET_LENGTH = 3
+"""Shorter values are not scrubbed from free text: masking every "a" would garble the record."""
+
+
+class Redactor:
+    """Masks known secret values in text, and sensitive headers and query parameters by name."""
+
+    def __init__(
+        self,
+        values: Iterable[Any] = (),
+        *,
+        header_names: Iterable[str] = (),
+        query_names: Iterable[str] = (),
+    ) -> None:
+        self._values: set[str] = set()
+        self.header_names = set(SENSITIVE_HEADERS) | {h.lower() for h in header_names}
+        self.query_names = {q for q in query_names}
+        self.add_values(values)
+
+    def add_values(self, values: Iterable[Any]) -> None:
+        for value in values:
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                text = str(value)
+                if len(text) >= MIN_SECRET_LENGTH:
+                    self._values.add(text)
+
+    def add_header(self, name: str) -> None:
+        self.header_names.add(name.lower())
+
+    def add_query(self, name: str) -> None:
+        self.query_names.add(name)
+
+    def occurs_in(self, data: bytes) -> bool:
+        """Whether any known secret value occurs in these bytes (UTF-8)."""
+        return any(value.encode() in data for value in self._values)
+
+    def scrub(self, text: str) -> str:
+        """The text with every known secret value replaced by ***, longest first."""
+        for value in sorted(self._values, key=len, reverse=True):
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def scrub_value(self, value: Any) -> Any:
+        """Deep copy of a JSON-like value with secret values masked inside its strings."""
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, Mapping):
+            return {k: self.scrub_value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.scrub_value(v) for v in value]
+        return value
+
+    def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
+        """Headers with sensitive ones shown as *** and secret values masked in the others."""
+        return {
+            k: (MASK if k.lower() in self.header_names else self.scrub_value(v)) for k, v in headers.items()
+        }
+
+    def query(self, query: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: (MASK if k in self.query_names else self.scrub_value(v)) for k, v in query.items()}
+
+    def url(self, url: str) -> str:
+        """The URL with sensitive query parameters and secret values masked (user:password too)."""
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = f"{MASK}@{netloc.rsplit('@', 1)[1]}"
+        query = parts.query
+        if query and self.query_names:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode([(k, MASK if k in self.query_names else v) for k, v in pairs], safe="*")
+        return self.scrub(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))

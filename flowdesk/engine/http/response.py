@@ -1,0 +1,97 @@
+"""One HTTP response as the engine keeps it, and the `response` object nodes output."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_BODY_LIMIT = 1024 * 1024
+"""Bytes of a response body kept in a node's output (and so in the step log): 1 MB."""
+
+
+def _is_json(content_type: str) -> bool:
+    ctype = content_type.split(";", 1)[0].strip().lower()
+    return ctype == "application/json" or ctype.endswith("+json") or ctype.endswith("/json")
+
+
+def _charset(content_type: str) -> str:
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip().strip('"')
+    return "utf-8"
+
+
+@dataclass
+class HttpResponse:
+    """A received response: status, headers (lower-case names) and the whole body."""
+
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+    elapsed_ms: float
+    url: str
+    method: str
+    token_refreshed: bool = False
+    _data: Any = field(default=None, repr=False)
+    _parsed: bool = field(default=False, repr=False)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def text(self, limit: int | None = None) -> str:
+        body = self.body if limit is None else self.body[:limit]
+        try:
+            return body.decode(_charset(self.content_type), errors="replace")
+        except LookupError:
+            return body.decode("utf-8", errors="replace")
+
+    @property
+    def data(self) -> Any:
+        """The parsed JSON body when it is JSON, else its text; None for an empty body."""
+        if not self._parsed:
+            self._data = self._parse()
+            self._parsed = True
+        return self._data
+
+    def _parse(self) -> Any:
+        if not self.body:
+            return None
+        ctype = self.content_type
+        looks_json = not ctype and self.body[:1] in (b"{", b"[")
+        if _is_json(ctype) or looks_json:
+            try:
+                return json.loads(self.body)
+            except (ValueError, UnicodeDecodeError):
+                pass
+        return self.text()
+
+    def to_dict(self, body_limit: int | None = DEFAULT_BODY_LIMIT) -> dict[str, Any]:
+        """The `response` object of a node's output; a body over `body_limit` bytes is cut.
+
+        A cut body is kept as text of its first `body_limit` bytes, with `"truncated": true` and
+        `"size"` (the whole body's size in bytes).
+        """
+        result: dict[str, Any] = {
+            "status": self.status,
+            "reason": self.reason,
+            "headers": dict(self.headers),
+            "data": None,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "url": self.url,
+            "method": self.method,
+        }
+        if body_limit is not None and len(self.body) > body_limit:
+            result["data"] = self.text(body_limit)
+            result["truncated"] = True
+            result["size"] = len(self.body)
+        else:
+            result["data"] = self.data
+        return result

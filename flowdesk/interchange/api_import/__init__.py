@@ -36,6 +36,8 @@ def import_api_spec(text_or_bytes: str | bytes, *, source_name: str = "") -> Api
     if text.lstrip().startswith("curl ") or text.strip() == "curl":
         return import_curl(text)
     doc = load_document(text, source_name=source_name)
+    if isinstance(doc.data, dict) and isinstance(doc.data.get("collection"), dict) and "info" not in doc.data:
+        doc.data = doc.data["collection"]  # the Postman API wraps collections in {"collection": ...}
     fmt = detect_format(doc.data, source_name=source_name)
     result = ApiImportResult(format=fmt)
     try:

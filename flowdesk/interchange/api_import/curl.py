@@ -45,16 +45,16 @@ def import_curl(command: str) -> ApiImportResult:
     if not isinstance(command, str):
         raise InvalidInputError("The curl command must be text.")
     result = ApiImportResult(format="curl")
+    if command.count('^"') >= 2 and command.lstrip().lower().startswith("curl"):
+        raise InvalidInputError(
+            "This looks like a Windows (cmd) copy of a curl command; copy it as 'cURL (bash)' instead."
+        )
     split = split_words(command.lstrip("\ufeff"))
     words = split.words
     if not words:
         raise InvalidInputError("The curl command is empty.")
     first = words[0].text
     if first != "curl" and not first.endswith("/curl"):
-        if "^" in command and first.lower().startswith("curl"):
-            raise InvalidInputError(
-                "This looks like a Windows (cmd) copy of a curl command; copy it as 'cURL (bash)' instead."
-            )
         raise InvalidInputError(f"The command does not start with 'curl' (it starts with '{_short(first)}').")
     if split.stopped_at:
         result.note(f"Only the curl command was read; what follows '{split.stopped_at}' was ignored.")

@@ -16,7 +16,7 @@ from .document import LoadedDocument
 from .placeholders import env, param, path_to_template
 from .references import RefResolver, UnresolvedRef
 from .result import ApiImportResult
-from .schema_example import SchemaExampler, merge_all_of, schema_type
+from .schema_example import SchemaExampler, declared_example, merge_all_of, schema_type
 from .security import operation_auth
 
 logger = logging.getLogger(__name__)
@@ -269,9 +269,7 @@ class SpecReader:
                 example = self.lookup(example)
                 if isinstance(example, dict) and "value" in example:
                     return example["value"]
-        if isinstance(schema, dict) and "example" in schema:
-            return schema["example"]
-        return None
+        return declared_example(schema)
 
     def body_parameters(self, schema: Any) -> list[ApiParameter]:
         """One body parameter per top-level property of an object schema."""
@@ -296,12 +294,27 @@ class SpecReader:
                     name=str(name),
                     location="body",
                     required=name in required,
-                    type=schema_type(prop),
+                    type=self._effective_type(prop),
                     description=str(prop.get("description") or ""),
-                    example=prop.get("example"),
+                    example=declared_example(prop),
                 )
             )
         return out
+
+    def _effective_type(self, schema: dict) -> str:
+        """The type of a schema, looking into the first oneOf/anyOf option and allOf parts."""
+        for _ in range(8):
+            if "type" in schema or "properties" in schema or "items" in schema:
+                break
+            if isinstance(schema.get("allOf"), list):
+                return "object"
+            options = schema.get("oneOf") or schema.get("anyOf")
+            if not isinstance(options, list) or not options:
+                break
+            schema = self.lookup(options[0])
+            if not isinstance(schema, dict):
+                return "string"
+        return schema_type(schema)
 
 
 def _description(operation: dict) -> str:

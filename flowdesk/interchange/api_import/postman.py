@@ -34,10 +34,7 @@ _LANGUAGE_TYPES = {
 
 def read_postman(doc: LoadedDocument, result: ApiImportResult) -> None:
     """Import a Postman v2.0/v2.1 collection into `result`."""
-    data = doc.data
-    if isinstance(data.get("collection"), dict) and "item" not in data:
-        data = data["collection"]  # the Postman API wraps collections in {"collection": ...}
-    _PostmanReader(data, result, doc.duplicate_keys).read()
+    _PostmanReader(doc.data, result, doc.duplicate_keys).read()
 
 
 class _PostmanReader:
@@ -78,6 +75,13 @@ class _PostmanReader:
             self.result.note(
                 "These variables are used but not defined in the collection; set them in an environment: "
                 + ", ".join(missing)
+                + "."
+            )
+        unset = sorted(self.secret_vars - set(self.variables))
+        if unset:
+            self.result.note(
+                "These secrets are used by auth but have no value in the collection; create them: "
+                + ", ".join(unset)
                 + "."
             )
         if self.result.secrets:
@@ -163,19 +167,23 @@ class _PostmanReader:
         if not name:
             name = f"{method} {url}"
         folder_path = "/".join(folders)
+        prefix = f"postman:{self.title}#{folder_path + '/' if folder_path else ''}"
         unique = name
-        if unique in self.names:
-            unique = f"{name} ({folder_path})" if folder_path else name
+        if prefix + name in self.sources:  # same name in the same folder
             n = 2
-            while unique in self.names:
-                unique = f"{name} ({n})"
+            while prefix + f"{name} ({n})" in self.sources:
                 n += 1
-        self.names.add(unique)
-        source = f"postman:{self.title}#{folder_path + '/' if folder_path else ''}{name}"
-        if source in self.sources:
+            unique = f"{name} ({n})"
             self.problem(f"another request in the same folder is also named '{name}'; this one is '{unique}'")
-            source = f"postman:{self.title}#{folder_path + '/' if folder_path else ''}{unique}"
+        source = prefix + unique
         self.sources.add(source)
+        if unique in self.names and folder_path:  # same name in another folder: say which folder
+            unique = f"{unique} ({folder_path})"
+        base, n = unique, 2
+        while unique in self.names:
+            unique = f"{base} ({n})"
+            n += 1
+        self.names.add(unique)
         return ApiDefinition(
             name=unique,
             method=method,

@@ -52,7 +52,37 @@ def schema_type(schema: Any) -> str:
         return "object"
     if "items" in schema:
         return "array"
+    if "const" in schema:
+        return _json_type(schema["const"])
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return _json_type(schema["enum"][0])
     return "string"
+
+
+def declared_example(schema: Any) -> Any:
+    """The example a schema declares itself (`example`, or 3.1's `examples[0]`), else None."""
+    if not isinstance(schema, dict):
+        return None
+    if "example" in schema:
+        return schema["example"]
+    examples = schema.get("examples")
+    if isinstance(examples, list) and examples:
+        return examples[0]
+    return None
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null" if value is None else "string"
 
 
 class SchemaExampler:
@@ -75,7 +105,7 @@ class SchemaExampler:
         return self._value(schema, 0, ())
 
     def resolve(self, schema: Any, stack: tuple[str, ...] = ()) -> tuple[Any, tuple[str, ...]]:
-        """Follow `$ref`s; returns ({}, stack) for a broken or cyclic ref after reporting it."""
+        """Follow `$ref`s; returns (None, stack) for a broken or cyclic ref after reporting it."""
         while isinstance(schema, dict) and "$ref" in schema:
             ref = schema["$ref"]
             if ref in stack:
@@ -85,7 +115,7 @@ class SchemaExampler:
                 target = self.resolver.lookup(ref)
             except UnresolvedRef as err:
                 self.on_unresolved(err)
-                return {}, stack
+                return None, stack
             stack = (*stack, ref)
             siblings = {k: v for k, v in schema.items() if k != "$ref"}
             schema = {**target, **siblings} if isinstance(target, dict) and siblings else target

@@ -456,3 +456,61 @@ def test_host_objects_are_never_reached_through_attributes() -> None:
     scope = Scope({"input": {"obj": Secret()}})
     assert evaluate("input.obj.password", scope) is None
     assert scope.warnings == ["unresolved reference 'input.obj.password'"]
+
+
+REGEX_GUARDS = [
+    # patterns that come from data are checked when used: null and a warning
+    (
+        "input.s.matches(input.pattern)",
+        {"s": "aaaa", "pattern": "(a+)+$"},
+        "'.matches()': the pattern repeats a group that itself contains a repetition (like '(a+)+'), "
+        "which can take practically forever to match; rewrite it without the nested repetition",
+    ),
+    (
+        "input.s.matches(input.pattern)",
+        {"s": "abab", "pattern": "(ab)\\1"},
+        "'.matches()': backreferences (like '\\1') are not allowed in patterns",
+    ),
+    (
+        "input.s.matches(input.pattern)",
+        {"s": "a", "pattern": "a" * 513},
+        "'.matches()': the pattern is 513 characters long; at most 512 are allowed",
+    ),
+    (
+        "input.s.matches(input.pattern)",
+        {"s": "a", "pattern": "(unclosed"},
+        "'.matches()': the pattern is not a valid regular expression: missing ), unterminated subpattern",
+    ),
+    (
+        "input.s.matches('a')",
+        {"s": "a" * 100_001},
+        "'.matches()': the text is 100001 characters long; .matches() searches at most 100000",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "data", "warning"), REGEX_GUARDS)
+def test_regex_guards(text: str, data: dict[str, Any], warning: str) -> None:
+    scope = Scope({"input": data})
+    assert evaluate(text, scope) is None
+    assert scope.warnings == [warning]
+
+
+def test_regex_search_time_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from flowdesk.domain.expressions import patterns
+
+    # Polynomial backtracking that the static rules let through; the time limit stops it.
+    monkeypatch.setattr(patterns, "MATCH_TIMEOUT_SECONDS", 0.02)
+    scope = Scope({"input": {"s": "abcd" * 5000}})
+    start = time.perf_counter()
+    assert evaluate("input.s.matches('.*a.*b.*c.*d.*e')", scope) is None
+    assert time.perf_counter() - start < 1
+    assert scope.warnings == ["'.matches()': the pattern took longer than 0.02 s to match and was stopped"]
+
+
+def test_compiled_patterns_are_cached() -> None:
+    from flowdesk.domain.expressions import patterns
+
+    assert patterns.compile_pattern("^a+$") is patterns.compile_pattern("^a+$")

@@ -11,17 +11,16 @@ cannot (for example `\\d+\\d+\\d+x`).
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 from typing import Any
 
 import regex
 
-try:  # The structure of a pattern is read with the standard library's own regex parser.
-    from re import _constants as _sre_constants
-    from re import _parser as _sre_parser
-except ImportError:  # pragma: no cover - Python < 3.11
-    import sre_constants as _sre_constants  # type: ignore[no-redef]
-    import sre_parse as _sre_parser  # type: ignore[no-redef]
+# The structure of a pattern is read with the standard library's own regex parser (re._parser,
+# formerly sre_parse), so the rules below see exactly what Python's `re` syntax means.
+_sre_parser: Any = importlib.import_module("re._parser")
+_sre_constants: Any = importlib.import_module("re._constants")
 
 MAX_PATTERN_LENGTH = 512
 MAX_SUBJECT_LENGTH = 100_000

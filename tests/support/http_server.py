@@ -438,6 +438,7 @@ class LocalHttpServer:
             log_level="warning",
             access_log=False,
             timeout_keep_alive=30,
+            timeout_graceful_shutdown=1,  # a /delay request still sleeping must not hold up the end
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(

@@ -81,7 +81,10 @@ class HttpClient:
             from .transport import AiohttpTransport
 
             return AiohttpTransport(limits=limits, verify=self.verify)
-        return httpx.AsyncHTTPTransport(limits=limits, verify=self.verify)
+        from .transport import default_ssl_context
+
+        verify = default_ssl_context() if self.verify is True else self.verify
+        return httpx.AsyncHTTPTransport(limits=limits, verify=verify)
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:

@@ -11,10 +11,17 @@ httpx's API. docs/http.md has the measurements.
 from __future__ import annotations
 
 import ssl
+from functools import lru_cache
 from typing import Any
 
 import aiohttp
 import httpx
+
+
+@lru_cache(maxsize=1)
+def default_ssl_context() -> ssl.SSLContext:
+    """httpx's verifying SSL context (certifi's CAs), made once: loading the CAs takes ~0.3 s."""
+    return httpx.create_ssl_context()
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -33,7 +40,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def _make_session(self) -> aiohttp.ClientSession:
         ssl_arg: Any = self.verify
         if self.verify is True:
-            ssl_arg = httpx.create_ssl_context()
+            ssl_arg = default_ssl_context()
         elif self.verify is False:
             ssl_arg = False
         connector = aiohttp.TCPConnector(

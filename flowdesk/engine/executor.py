@@ -24,6 +24,7 @@ from flowdesk.domain.errors import NotFoundError
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
 
 from . import events as ev
+from . import records
 from .context import ExecutionInfo
 from .control import RunControl
 from .errors import ExecutionNotResumableError, NodeFailure, WorkflowInvalidError
@@ -260,6 +261,8 @@ class ExecutionHandle:
                 current_node=run.current_step,
                 progress=1.0 if status == ExecutionStatus.COMPLETED else run.progress,
                 completed_at=self.completed_at,
+                _audit=f"Run {self.id} went from running to {status.value}"
+                + (f" ({self.error_message})." if self.error_message else "."),
             )
             try:
                 await asyncio.shield(writer.flush())
@@ -317,6 +320,7 @@ class WorkflowExecutor:
         self._http = http
         self._writer: ExecutionWriter | None = None
         self._plans: dict[str, tuple[Plan, list[Any]]] = {}
+        self._graphs = records.GraphCache()
         self._active: dict[int, ExecutionHandle] = {}
 
     # -- extension points --------------------------------------------------------------------
@@ -331,6 +335,7 @@ class WorkflowExecutor:
         """Add a node type to this executor (`async def handler(ctx) -> dict`)."""
         self.registry.register(node_type, handler, **options)
         self._plans.clear()
+        self._graphs.clear()
 
     def subscribe(self, listener: Callable[[ev.EngineEvent], Any]) -> Callable[[], None]:
         """Listen to every event of this executor's runs; returns an unsubscribe function."""
@@ -405,10 +410,23 @@ class WorkflowExecutor:
 
         db = await self._database()
         writer = self._writer_for(db)
-        service = WorkflowService(db)
         if isinstance(workflow_id, str):
-            workflow_id = (await writer.call(service.find_workflow, workflow_id)).id
-        graph = await writer.call(service.load_graph, workflow_id)
+            workflow_id = (await writer.call(WorkflowService(db).find_workflow, workflow_id)).id
+        if self.plugins:
+            await self.plugins.before_execution(workflow_id, input_data)
+        breakpoints = tuple(breakpoints)
+        mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(secrets or {})}))
+        # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates the run.
+        graph, plan, execution_id, started_at = await writer.call(
+            records.start_run,
+            db,
+            self._graphs,
+            workflow_id,
+            **self._row_fields(execution_name, input_data, config, step_by_step, breakpoints, None, mask),
+        )
+        if plan is None:
+            plan = self._compile(graph)
+            self._graphs.set_plan(workflow_id, graph, plan)
         return await self._start(
             graph,
             input_data,
@@ -419,7 +437,33 @@ class WorkflowExecutor:
             persist=True,
             secrets=secrets,
             environment=environment,
+            plan=plan,
+            created=(execution_id, started_at) if execution_id is not None else None,
+            plugins_called=True,
         )
+
+    @staticmethod
+    def _row_fields(
+        execution_name: str | None,
+        input_data: Any,
+        config: Mapping[str, Any] | None,
+        step_by_step: bool,
+        breakpoints: tuple[str, ...],
+        resumed_from: int | None,
+        mask: Callable[[Any], Any],
+    ) -> dict[str, Any]:
+        stored_config = dict(config or {})
+        if step_by_step:
+            stored_config["step_by_step"] = True
+        if breakpoints:
+            stored_config["breakpoints"] = list(breakpoints)
+        return {
+            "execution_name": execution_name,
+            "input_data": mask(input_data),
+            "config": stored_config,
+            "status": ExecutionStatus.PAUSED.value if step_by_step else ExecutionStatus.RUNNING.value,
+            "resumed_from_id": resumed_from,
+        }
 
     async def execute_graph(
         self,
@@ -457,7 +501,6 @@ class WorkflowExecutor:
         """Re-run a stopped execution from where it stopped: steps that succeeded are not run again,
         their outputs are reused. The new execution records `resumed_from_id`."""
         from flowdesk.services.executions import ExecutionService
-        from flowdesk.services.workflows import WorkflowService
 
         db = await self._database()
         writer = self._writer_for(db)
@@ -473,7 +516,7 @@ class WorkflowExecutor:
             )
         logs = await writer.call(service.get_logs, execution_id)
         reuse = {log.step_name: log.output_data for log in logs if str(log.status) == "success"}
-        graph = await writer.call(WorkflowService(db).load_graph, old.workflow_id)
+        graph = await writer.call(records.load_graph, db, self._graphs, old.workflow_id)
         merged = {**(old.config or {}), **(config or {})}
         return await self._start(
             graph,
@@ -524,44 +567,39 @@ class WorkflowExecutor:
         environment: Mapping[str, str] | None = None,
         reuse: Mapping[str, Any] | None = None,
         resumed_from: int | None = None,
+        plan: Plan | None = None,
+        created: tuple[int, datetime] | None = None,
+        plugins_called: bool = False,
     ) -> ExecutionHandle:
         run_config = dict(config or {})
         workflow_config = dict(graph.workflow.config or {})
-        plan = self._compile(graph)
+        if plan is None:
+            plan = self._compile(graph)
         timeout = _timeout_of(run_config, workflow_config)
         all_secrets = {**self.secrets, **(secrets or {})}
         env = {**self.environment, **(environment or {})}
         masker = SecretMasker.from_secrets(all_secrets)
         mask = self._mask_function(masker)
         breakpoints = tuple(breakpoints)
-        if self.plugins:
+        if self.plugins and not plugins_called:
             await self.plugins.before_execution(graph.workflow.id, input_data)
 
         writer: ExecutionWriter | None = None
         execution_id: int | None = None
         started_at = datetime.now(UTC)
         if persist:
-            from flowdesk.services.executions import ExecutionService
-
             db = await self._database()
             writer = self._writer_for(db)
-            stored_config = {k: v for k, v in run_config.items()}
-            if step_by_step:
-                stored_config["step_by_step"] = True
-            if breakpoints:
-                stored_config["breakpoints"] = list(breakpoints)
-            execution = await writer.call(
-                ExecutionService(db).create_execution,
-                graph.workflow.id,
-                execution_name=execution_name,
-                input_data=mask(input_data),
-                config=stored_config,
-                status=ExecutionStatus.RUNNING,
-                resumed_from_id=resumed_from,
-            )
-            execution_id = execution.id
-            if execution.started_at is not None:
-                started_at = execution.started_at
+            if created is None:
+                created = await writer.call(
+                    records.create_execution,
+                    db,
+                    graph.workflow.id,
+                    **self._row_fields(
+                        execution_name, input_data, run_config, step_by_step, breakpoints, resumed_from, mask
+                    ),
+                )
+            execution_id, started_at = created
         info = ExecutionInfo(execution_id, execution_name, graph.workflow.id, started_at)
 
         handle_box: list[ExecutionHandle] = []
@@ -614,8 +652,6 @@ class WorkflowExecutor:
             handle._settled.set()
             if plan.top.entries:
                 run.current_step = plan.top.entries[0]
-            if writer is not None and execution_id is not None:
-                writer.update_execution(execution_id, status=ExecutionStatus.PAUSED.value)
         handle._task = asyncio.get_running_loop().create_task(
             handle._main(), name=f"flowdesk-execution-{execution_id}"
         )

@@ -136,7 +136,13 @@ class ExecutionWriter:
                 if tag == "step":
                     steps.append(entry[1])
                 elif tag == "exec":
-                    execs.setdefault(entry[1], {}).update(entry[2])
+                    fields = execs.setdefault(entry[1], {})
+                    audit = fields.get("_audit")
+                    fields.update(entry[2])
+                    if audit and entry[2].get("_audit"):
+                        fields["_audit"] = f"{audit} {entry[2]['_audit']}"
+                    elif audit:
+                        fields["_audit"] = audit
                 elif tag == "flush":
                     done.append((entry[1], entry[2], True, None))
                 elif tag == "call":
@@ -189,7 +195,15 @@ class ExecutionWriter:
             if steps:
                 session.execute(insert(logs), steps)
             for execution_id, fields in execs.items():
-                session.execute(update(executions).where(executions.c.id == execution_id).values(**fields))
+                audit = fields.pop("_audit", None)
+                if fields:
+                    session.execute(
+                        update(executions).where(executions.c.id == execution_id).values(**fields)
+                    )
+                if audit:
+                    from flowdesk.store.audit_trail import record_audit
+
+                    record_audit(session, "execution", execution_id, "update", audit)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

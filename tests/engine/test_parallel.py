@@ -1,0 +1,202 @@
+"""PARALLEL: branches, max_concurrent, wait_for_all both ways, failures, meeting nodes."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.engine.graph_builder import executor, graph, run_graph, steps
+
+
+def _fan_out(n: int, config: dict, body: tuple = ("DELAY", {"seconds": 0})) -> object:
+    nodes = [("s", "START"), ("p", "PARALLEL", config), ("e", "END")]
+    conns = [("s", "p"), ("p", "e")]
+    for i in range(n):
+        nodes.append((f"b{i}", body[0], body[1]))
+        conns.append(("p", f"b{i}", "PARALLEL"))
+    return graph(nodes, conns)
+
+
+def _probe_executor():
+    state = {"now": 0, "max": 0}
+
+    async def probe(ctx):
+        state["now"] += 1
+        state["max"] = max(state["max"], state["now"])
+        try:
+            await asyncio.sleep(0.01)
+        finally:
+            state["now"] -= 1
+        return {"i": ctx.node.name}
+
+    ex = executor()
+    ex.register_node_handler("PROBE", probe)
+    return ex, state
+
+
+def test_max_concurrent_limits_running_branches():
+    async def main():
+        ex, state = _probe_executor()
+        h = await ex.execute_graph(_fan_out(12, {"max_concurrent": 3}, ("PROBE", {})))
+        return h, state
+
+    h, state = asyncio.run(main())
+    assert h.status == "completed"
+    assert state["max"] == 3
+    assert len(h.output_data["p"]["branches"]) == 12
+
+
+def test_max_concurrent_zero_is_unlimited():
+    async def main():
+        ex, state = _probe_executor()
+        h = await ex.execute_graph(_fan_out(12, {"max_concurrent": 0}, ("PROBE", {})))
+        return h, state
+
+    h, state = asyncio.run(main())
+    assert state["max"] == 12
+
+
+def test_wait_for_all_waits_for_every_branch_before_continuing():
+    g = graph(
+        [
+            ("s", "START"),
+            ("p", "PARALLEL"),
+            ("fast", "DELAY", {"seconds": 0}),
+            ("slow", "DELAY", {"seconds": 0.05}),
+            ("slow2", "ECHO", {"value": "done"}),
+            ("after", "ECHO", {"value": "{{p.branches}}"}),
+            ("e", "END"),
+        ],
+        [
+            ("s", "p"),
+            ("p", "fast", "PARALLEL"),
+            ("p", "slow", "PARALLEL"),
+            ("slow", "slow2"),
+            ("p", "after"),
+            ("after", "e"),
+        ],
+    )
+    h = run_graph(g)
+    st = steps(h)
+    assert st["after"]["sequence"] > st["slow2"]["sequence"]
+    # a branch's output is its last node's output
+    assert st["after"]["output_data"] == {"value": [{"seconds": 0}, {"value": "done"}]}
+
+
+def test_wait_for_all_false_continues_after_the_first_success_and_cancels_the_rest():
+    g = graph(
+        [
+            ("s", "START"),
+            ("p", "PARALLEL", {"wait_for_all": False}),
+            ("quick", "ECHO", {"value": "won"}),
+            ("slow", "DELAY", {"seconds": 5}),
+            ("slower", "DELAY", {"seconds": 6}),
+            ("e", "END", {"output": "{{p.branches}}"}),
+        ],
+        [
+            ("s", "p"),
+            ("p", "quick", "PARALLEL"),
+            ("p", "slow", "PARALLEL"),
+            ("p", "slower", "PARALLEL"),
+            ("p", "e"),
+        ],
+    )
+    h = run_graph(g)
+    st = steps(h)
+    assert h.status == "completed"
+    assert h.output_data == [{"value": "won"}, None, None]
+    assert st["slow"]["status"] == "cancelled" and st["slower"]["status"] == "cancelled"
+    assert "finished first" in st["slow"]["error_message"]
+    assert (h.completed_at - h.started_at).total_seconds() < 2
+
+
+def test_unhandled_branch_failure_cancels_the_others_and_fails_the_node():
+    g = graph(
+        [
+            ("s", "START"),
+            ("p", "PARALLEL"),
+            ("bad", "FAIL", {"message": "branch broke", "error_type": "http_4xx"}),
+            ("slow", "DELAY", {"seconds": 5}),
+            ("e", "END"),
+        ],
+        [("s", "p"), ("p", "bad", "PARALLEL"), ("p", "slow", "PARALLEL"), ("p", "e")],
+    )
+    h = run_graph(g)
+    st = steps(h)
+    assert h.status == "failed"
+    assert st["slow"]["status"] == "cancelled"
+    assert st["p"]["status"] == "failed" and st["p"]["error_type"] == "http_4xx"
+    assert "branch broke" in h.error_message
+
+
+def test_failed_parallel_node_can_be_handled_with_an_error_connection():
+    g = graph(
+        [
+            ("s", "START"),
+            ("p", "PARALLEL"),
+            ("bad", "FAIL"),
+            ("fine", "ECHO"),
+            ("rescue", "ECHO", {"value": "rescued"}),
+            ("e", "END"),
+        ],
+        [
+            ("s", "p"),
+            ("p", "bad", "PARALLEL"),
+            ("p", "fine", "PARALLEL"),
+            ("p", "e"),
+            ("p", "rescue", "ERROR"),
+            ("rescue", "e"),
+        ],
+    )
+    h = run_graph(g)
+    assert h.status == "completed"
+    assert steps(h)["rescue"]["output_data"] == {"value": "rescued"}
+
+
+def test_a_handled_failure_inside_a_branch_keeps_the_branch_going():
+    g = graph(
+        [
+            ("s", "START"),
+            ("p", "PARALLEL"),
+            ("bad", "FAIL"),
+            ("fix", "ECHO", {"value": "fixed"}),
+            ("ok", "ECHO"),
+            ("e", "END"),
+        ],
+        [("s", "p"), ("p", "bad", "PARALLEL"), ("bad", "fix", "ERROR"), ("p", "ok", "PARALLEL"), ("p", "e")],
+    )
+    h = run_graph(g)
+    assert h.status == "completed"
+    assert h.output_data["p"]["branches"][0] == {"value": "fixed"}
+
+
+def test_branches_meeting_at_a_node_join_there_after_the_parallel_node():
+    g = graph(
+        [
+            ("s", "START"),
+            ("p", "PARALLEL"),
+            ("a", "ECHO", {"value": "A"}),
+            ("b", "DELAY", {"seconds": 0.02}),
+            ("meet", "ECHO", {"value": "{{a.value}}-{{b.seconds}}"}),
+            ("e", "END"),
+        ],
+        [
+            ("s", "p"),
+            ("p", "a", "PARALLEL"),
+            ("p", "b", "PARALLEL"),
+            ("a", "meet"),
+            ("b", "meet"),
+            ("meet", "e"),
+        ],
+    )
+    h = run_graph(g)
+    st = steps(h)
+    assert [r for r in h.steps if r["step_name"] == "meet"][0]["output_data"] == {"value": "A-0.02"}
+    assert st["meet"]["sequence"] > st["p"]["sequence"]
+    assert sum(1 for r in h.steps if r["step_name"] == "meet") == 1
+
+
+def test_a_thousand_branches():
+    h = run_graph(_fan_out(1000, {}))
+    assert h.status == "completed"
+    assert len(h.output_data["p"]["branches"]) == 1000
+    assert len(h.steps) == 1003

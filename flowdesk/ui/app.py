@@ -1,0 +1,75 @@
+"""Start the desktop editor: `flowdesk [--db PATH] [FILE.json]`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from flowdesk.domain.errors import FlowdeskError
+
+from .backend import EditorBackend
+from .main_window import APPLICATION, ORGANIZATION, MainWindow
+from .style.theme import style_sheet
+
+log = logging.getLogger(__name__)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="flowdesk", description="Open the flowdesk editor.")
+    parser.add_argument(
+        "--db", metavar="PATH", help="database file or SQLAlchemy URL (default: user data dir)"
+    )
+    parser.add_argument("file", nargs="?", help="a workflow file (.json) to import and open")
+    return parser.parse_args(list(argv))
+
+
+def application() -> QApplication:
+    """The QApplication (created once), named so QSettings and platformdirs agree."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("flowdesk")
+    app.setStyleSheet(style_sheet())
+    return app
+
+
+def build_window(argv: Sequence[str], **window_options) -> MainWindow:
+    """Open the database, build the window, import and open FILE if given (no event loop)."""
+    args = parse_args(argv)
+    application()
+    backend = EditorBackend(args.db)
+    window = MainWindow(backend, **window_options)
+    if args.file:
+        tab = window.import_file(Path(args.file))
+        if tab is None:
+            window.show_status(f"Could not open {args.file}")
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the editor until its window closes; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    app = application()
+    try:
+        window = build_window(argv)
+    except FlowdeskError as err:
+        QMessageBox.critical(None, "flowdesk", str(err))
+        print(f"flowdesk: {err}", file=sys.stderr)
+        return 2
+    window.show()
+    if not args.file and window.browser.workflows:
+        window.browser.table.selectRow(0)
+    QTimer.singleShot(0, window.offer_autosave_copies)
+    return int(app.exec())

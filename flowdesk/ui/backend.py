@@ -1,0 +1,33 @@
+"""EditorBackend: the services the editor talks to, all on one database."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from flowdesk.services import ApiService, VersionService, WorkflowService
+from flowdesk.store import Database
+
+
+class EditorBackend:
+    """Opens the database once and hands out the services (transfer is loaded on first use)."""
+
+    def __init__(self, db: Database | str | None = None) -> None:
+        self.db = db if isinstance(db, Database) else Database(db)
+        self.workflows = WorkflowService(self.db)
+        self.versions = VersionService(self.db)
+        self.apis = ApiService(self.db)
+
+    @cached_property
+    def transfer(self):
+        from flowdesk.services.transfer import TransferService
+
+        return TransferService(self.db)
+
+    def known_node_types(self) -> set[str]:
+        """Built-in plus registered custom node types."""
+        from flowdesk.services import NodeTypeService
+
+        return set(NodeTypeService(self.db).known_types())
+
+    def close(self) -> None:
+        self.db.close()

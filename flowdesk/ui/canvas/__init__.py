@@ -1,0 +1,1 @@
+"""The node-graph canvas: scene mirroring a WorkflowDocument, items, view, minimap, layout."""

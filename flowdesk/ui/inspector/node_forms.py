@@ -1,0 +1,321 @@
+"""Config forms, one per node type. Each form shows the keys it knows and reports edits as a
+partial config ({key: value}, None meaning "remove the key"); the inspector turns that into one
+EditNodeCommand. Keys a form does not know stay untouched (the raw JSON view shows them all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.domain.enums import NodeType
+from flowdesk.domain.models import ApiDefinition
+
+from .expression_field import ExpressionField
+
+HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+class TypeForm(QWidget):
+    """Base of the per-type forms."""
+
+    edited = Signal(dict)  # partial config
+
+    def form_layout(self) -> QFormLayout:
+        """A form layout that keeps its rows at the top."""
+        form = QFormLayout()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 4, 0, 0)
+        outer.addLayout(form)
+        outer.addStretch(1)
+        return form
+
+    def load(self, config: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+def _set_spin(spin, value) -> None:
+    spin.blockSignals(True)
+    spin.setValue(value)
+    spin.blockSignals(False)
+
+
+def _set_check(box: QCheckBox, value: bool) -> None:
+    box.blockSignals(True)
+    box.setChecked(bool(value))
+    box.blockSignals(False)
+
+
+def _set_line(edit: QLineEdit, text: str) -> None:
+    if edit.text() != text:
+        edit.blockSignals(True)
+        edit.setText(text)
+        edit.blockSignals(False)
+
+
+class ConditionForm(TypeForm):
+    """CONDITION: the expression, checked as you type."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.condition = ExpressionField("{{input.score}} >= 60", parent=self)
+        layout = self.form_layout()
+        layout.addRow("Condition", self.condition)
+        self.condition.committed.connect(lambda text: self.edited.emit({"condition": text}))
+
+    def load(self, config: dict[str, Any]) -> None:
+        self.condition.set_text(str(config.get("condition", "") or ""))
+
+
+class DelayForm(TypeForm):
+    """DELAY: seconds to wait."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.seconds = QDoubleSpinBox(self)
+        self.seconds.setRange(0.0, 86400.0)
+        self.seconds.setDecimals(2)
+        self.seconds.setSuffix(" s")
+        layout = self.form_layout()
+        layout.addRow("Wait", self.seconds)
+        self.seconds.editingFinished.connect(
+            lambda: self.edited.emit({"seconds": _number(self.seconds.value())})
+        )
+
+    def load(self, config: dict[str, Any]) -> None:
+        value = config.get("seconds", 0)
+        _set_spin(self.seconds, float(value) if isinstance(value, int | float) else 0.0)
+
+
+class ParallelForm(TypeForm):
+    """PARALLEL: how many branches at once, and whether to wait for all of them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.max_concurrent = QSpinBox(self)
+        self.max_concurrent.setRange(0, 100000)
+        self.max_concurrent.setSpecialValueText("unlimited")
+        self.wait_for_all = QCheckBox("Wait for every branch", self)
+        layout = self.form_layout()
+        layout.addRow("At most at once", self.max_concurrent)
+        layout.addRow("", self.wait_for_all)
+        self.max_concurrent.editingFinished.connect(
+            lambda: self.edited.emit({"max_concurrent": self.max_concurrent.value()})
+        )
+        self.wait_for_all.toggled.connect(lambda on: self.edited.emit({"wait_for_all": on}))
+
+    def load(self, config: dict[str, Any]) -> None:
+        value = config.get("max_concurrent", 0)
+        _set_spin(self.max_concurrent, int(value) if isinstance(value, int) else 0)
+        _set_check(self.wait_for_all, config.get("wait_for_all", True))
+
+
+class LoopForm(TypeForm):
+    """LOOP: condition and/or items, max_iterations, break_on_error."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.condition = ExpressionField("{{loop.index}} < 10 (optional)", parent=self)
+        self.items = ExpressionField("{{input.users}} (optional)", template=True, parent=self)
+        self.max_iterations = QSpinBox(self)
+        self.max_iterations.setRange(1, 10_000_000)
+        self.break_on_error = QCheckBox("Stop the loop when an iteration fails", self)
+        layout = self.form_layout()
+        layout.addRow("While", self.condition)
+        layout.addRow("For each of", self.items)
+        layout.addRow("Max iterations", self.max_iterations)
+        layout.addRow("", self.break_on_error)
+        self.condition.committed.connect(lambda t: self.edited.emit({"condition": t or None}))
+        self.items.committed.connect(lambda t: self.edited.emit({"items": t}))
+        self.max_iterations.editingFinished.connect(
+            lambda: self.edited.emit({"max_iterations": self.max_iterations.value()})
+        )
+        self.break_on_error.toggled.connect(lambda on: self.edited.emit({"break_on_error": on}))
+
+    def load(self, config: dict[str, Any]) -> None:
+        self.condition.set_text(str(config.get("condition") or ""))
+        items = config.get("items")
+        self.items.set_text(items if isinstance(items, str) else "")
+        value = config.get("max_iterations", 1000)
+        _set_spin(self.max_iterations, int(value) if isinstance(value, int) else 1000)
+        _set_check(self.break_on_error, config.get("break_on_error", True))
+
+
+class ApiCallForm(TypeForm):
+    """API_CALL: an API from the library (or an inline method and URL) and its parameters."""
+
+    INLINE = -1
+
+    def __init__(self, list_apis, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._list_apis = list_apis
+        self._apis: dict[int, ApiDefinition] = {}
+        self.api = QComboBox(self)
+        self.api.setObjectName("apiChooser")
+        self.method = QComboBox(self)
+        self.method.addItems(HTTP_METHODS)
+        self.method.setEditable(False)
+        self.url = QLineEdit(self)
+        self.url.setPlaceholderText("https://api.example.com/users/{{input.user_id}}")
+        inline = QHBoxLayout()
+        inline.addWidget(self.method)
+        inline.addWidget(self.url, 1)
+        self.parameters = QTableWidget(0, 2, self)
+        self.parameters.setObjectName("parametersTable")
+        self.parameters.setHorizontalHeaderLabels(["Parameter", "Value (template)"])
+        self.parameters.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.parameters.verticalHeader().setVisible(False)
+        self.parameters.setMinimumHeight(120)
+        add = QPushButton("Add parameter", self)
+        remove = QPushButton("Remove", self)
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        params_box = QVBoxLayout()
+        params_box.addWidget(self.parameters)
+        params_box.addLayout(buttons)
+        layout = self.form_layout()
+        layout.addRow("API", self.api)
+        layout.addRow("Request", inline)
+        layout.addRow("Parameters", params_box)
+        self.refresh_apis()
+        self.api.activated.connect(self._api_chosen)
+        self.method.activated.connect(lambda _i: self.edited.emit({"method": self.method.currentText()}))
+        self.url.editingFinished.connect(lambda: self.edited.emit({"url": self.url.text()}))
+        self.parameters.itemChanged.connect(
+            lambda _item: self.edited.emit({"parameters": self.parameter_values()})
+        )
+        add.clicked.connect(self._add_row)
+        remove.clicked.connect(self._remove_row)
+
+    def refresh_apis(self) -> None:
+        current = self.api.currentData()
+        self.api.blockSignals(True)
+        self.api.clear()
+        self.api.addItem("Inline request (method and URL below)", self.INLINE)
+        self._apis = {a.id: a for a in self._list_apis()}
+        for api in self._apis.values():
+            self.api.addItem(f"{api.name} — {api.method} {api.url}", api.id)
+        if current is not None:
+            index = self.api.findData(current)
+            if index >= 0:
+                self.api.setCurrentIndex(index)
+        self.api.blockSignals(False)
+
+    def load(self, config: dict[str, Any]) -> None:
+        api_id = config.get("api_id")
+        self.api.blockSignals(True)
+        index = self.api.findData(api_id) if isinstance(api_id, int) else 0
+        if index < 0 and isinstance(api_id, int):
+            self.api.addItem(f"API #{api_id} (not in the library)", api_id)
+            index = self.api.count() - 1
+        self.api.setCurrentIndex(max(index, 0))
+        self.api.blockSignals(False)
+        inline = not isinstance(api_id, int)
+        self.method.setEnabled(inline)
+        self.url.setEnabled(inline)
+        self.method.blockSignals(True)
+        method = str(config.get("method", "GET")).upper()
+        if self.method.findText(method) < 0:
+            self.method.addItem(method)
+        self.method.setCurrentText(method)
+        self.method.blockSignals(False)
+        _set_line(self.url, str(config.get("url", "") or ""))
+        params = config.get("parameters") or {}
+        self.parameters.blockSignals(True)
+        self.parameters.setRowCount(0)
+        if isinstance(params, dict):
+            for key, value in params.items():
+                self._append_row(str(key), value if isinstance(value, str) else _json_text(value))
+        self.parameters.blockSignals(False)
+
+    def _append_row(self, key: str, value: str) -> None:
+        row = self.parameters.rowCount()
+        self.parameters.insertRow(row)
+        self.parameters.setItem(row, 0, QTableWidgetItem(key))
+        self.parameters.setItem(row, 1, QTableWidgetItem(value))
+
+    def parameter_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for row in range(self.parameters.rowCount()):
+            key_item, value_item = self.parameters.item(row, 0), self.parameters.item(row, 1)
+            key = key_item.text().strip() if key_item else ""
+            if key:
+                values[key] = value_item.text() if value_item else ""
+        return values
+
+    def _add_row(self) -> None:
+        self.parameters.blockSignals(True)
+        taken = set(self.parameter_values())
+        name, i = "param", 1
+        while name in taken:
+            i += 1
+            name = f"param{i}"
+        self._append_row(name, "")
+        self.parameters.blockSignals(False)
+        self.edited.emit({"parameters": self.parameter_values()})
+
+    def _remove_row(self) -> None:
+        row = self.parameters.currentRow()
+        if row < 0:
+            row = self.parameters.rowCount() - 1
+        if row >= 0:
+            self.parameters.blockSignals(True)
+            self.parameters.removeRow(row)
+            self.parameters.blockSignals(False)
+            self.edited.emit({"parameters": self.parameter_values()})
+
+    def _api_chosen(self, index: int) -> None:
+        api_id = self.api.itemData(index)
+        if api_id == self.INLINE:
+            self.edited.emit({"api_id": None})
+            return
+        change: dict[str, Any] = {"api_id": api_id}
+        api = self._apis.get(api_id)
+        if api is not None and api.parameters:
+            params = self.parameter_values()
+            for p in api.parameters:
+                params.setdefault(p.name, "")
+            change["parameters"] = params
+        self.edited.emit(change)
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
+
+
+def _json_text(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def form_for(node_type: str, list_apis) -> TypeForm | None:
+    """The form for a node type, or None when the type has no options beyond the raw JSON."""
+    if node_type == NodeType.API_CALL:
+        return ApiCallForm(list_apis)
+    if node_type == NodeType.CONDITION:
+        return ConditionForm()
+    if node_type == NodeType.DELAY:
+        return DelayForm()
+    if node_type == NodeType.PARALLEL:
+        return ParallelForm()
+    if node_type == NodeType.LOOP:
+        return LoopForm()
+    return None

@@ -1,0 +1,716 @@
+"""MainWindow: workflows as tabs around the canvas, with the browser, palette, inspector and
+problems docks, the actions (stable objectNames for tests and automation) and the status bar."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
+
+from flowdesk.domain.enums import NodeType
+from flowdesk.domain.errors import FlowdeskError
+from flowdesk.domain.models import Node, Workflow, WorkflowGraph
+from flowdesk.interchange.workflow_file import write_workflow_file
+
+from .autosave import Autosaver
+from .backend import EditorBackend
+from .commands import ReplaceGraphCommand
+from .document import ConnectionState, NodeState
+from .editor_tab import EditorTab
+from .import_problems_dialog import ImportProblemsDialog
+from .inspector.panel import InspectorPanel
+from .palette import NodePalette
+from .problems_dock import ProblemsList
+from .versions_dialog import VersionsDialog
+from .workflow_browser import WorkflowBrowser
+
+log = logging.getLogger(__name__)
+
+ORGANIZATION = "flowdesk"
+APPLICATION = "flowdesk"
+SETTINGS_VERSION = 1
+
+
+def app_settings() -> QSettings:
+    """The user's settings (dock layout, window geometry)."""
+    return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+
+
+class MainWindow(QMainWindow):
+    """The editor window."""
+
+    def __init__(
+        self,
+        backend: EditorBackend,
+        *,
+        settings: QSettings | None = None,
+        autosave_dir: Path | None = None,
+        autosave_interval_s: float = 30.0,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.backend = backend
+        self.settings = settings if settings is not None else app_settings()
+        self.undo_group = QUndoGroup(self)
+        self.last_import_problems: ImportProblemsDialog | None = None
+        self.resize(1440, 900)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("workflowTabs")
+        self.tabs.setTabsClosable(True)
+        self.tabs.setMovable(True)
+        self.tabs.setDocumentMode(True)
+        self.tabs.tabCloseRequested.connect(lambda i: self.close_tab(self.tabs.widget(i)))
+        self.tabs.currentChanged.connect(self._current_tab_changed)
+        self.empty_hint = QLabel(
+            "No workflow open.\nCreate one with New, open one from the Workflows list, or import a file.",
+            self,
+        )
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setObjectName("emptyHint")
+        self.tabs.setCornerWidget(None)
+        self.setCentralWidget(self.tabs)
+
+        self._build_docks()
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._build_status_bar()
+        self.autosaver = Autosaver(autosave_dir, self.editor_tabs, autosave_interval_s, self)
+        self._restore_layout()
+        self._update_actions()
+
+    # ------------------------------------------------------------ construction
+    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.browser = WorkflowBrowser(self.backend, self)
+        self.browser.open_requested.connect(self.open_workflow)
+        self.browser.new_requested.connect(self.new_workflow)
+        self.browser.deleted.connect(self._workflow_deleted)
+        self.browser.status_message.connect(self.show_status)
+        self.dock_workflows = self._dock(
+            "dockWorkflows", "Workflows", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+
+        self.palette = NodePalette(self._node_types(), self)
+        self.palette.itemDoubleClicked.connect(self._palette_double_clicked)
+        self.dock_palette = self._dock(
+            "dockPalette", "Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+
+        self.inspector = InspectorPanel(self)
+        self.dock_inspector = self._dock(
+            "dockInspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.problems = ProblemsList(self)
+        self.problems.problem_activated.connect(self._problem_activated)
+        self.dock_problems = self._dock(
+            "dockProblems", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.resizeDocks([self.dock_workflows, self.dock_inspector], [280, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock_workflows, self.dock_palette], [360, 300], Qt.Orientation.Vertical)
+        self.resizeDocks([self.dock_problems], [150], Qt.Orientation.Vertical)
+
+    def _action(self, name: str, text: str, slot=None, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(shortcut)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        if slot is not None:
+            action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _on_tab(self, method: str, *args):
+        def run(*_ignored):
+            tab = self.current_tab()
+            if tab is not None:
+                return getattr(tab, method)(*args)
+            return None
+
+        return run
+
+    def _build_actions(self) -> None:
+        K = QKeySequence
+        self.action_new = self._action("actionNew", "&New workflow", self.new_workflow, K.StandardKey.New)
+        self.action_save = self._action(
+            "actionSave", "&Save", self.save_current, K.StandardKey.Save, "Save the workflow to the database"
+        )
+        self.action_import = self._action(
+            "actionImport",
+            "&Import…",
+            lambda: self.import_file(),
+            K("Ctrl+I"),
+            "Import a workflow file as a new workflow",
+        )
+        self.action_export = self._action(
+            "actionExport",
+            "&Export…",
+            lambda: self.export_current(),
+            K("Ctrl+E"),
+            "Export this workflow as a file",
+        )
+        self.action_versions = self._action(
+            "actionVersions",
+            "&Versions…",
+            self.show_versions,
+            None,
+            "Save a version, browse history, diff, restore",
+        )
+        self.action_close_tab = self._action(
+            "actionCloseTab", "&Close", self._close_current, K.StandardKey.Close
+        )
+        self.action_quit = self._action("actionQuit", "&Quit", self.close, K.StandardKey.Quit)
+
+        self.action_undo = self.undo_group.createUndoAction(self, "&Undo")
+        self.action_undo.setObjectName("actionUndo")
+        self.action_undo.setShortcuts([K(K.StandardKey.Undo)])
+        self.addAction(self.action_undo)
+        self.action_redo = self.undo_group.createRedoAction(self, "&Redo")
+        self.action_redo.setObjectName("actionRedo")
+        self.action_redo.setShortcuts([K("Ctrl+Shift+Z"), K("Ctrl+Y")])
+        self.addAction(self.action_redo)
+        self.action_cut = self._action("actionCut", "Cu&t", self._on_tab("cut_selection"), K.StandardKey.Cut)
+        self.action_copy = self._action(
+            "actionCopy", "&Copy", self._on_tab("copy_selection"), K.StandardKey.Copy
+        )
+        self.action_paste = self._action("actionPaste", "&Paste", self._on_tab("paste"), K.StandardKey.Paste)
+        self.action_duplicate = self._action(
+            "actionDuplicate", "D&uplicate", self._on_tab("duplicate_selection"), K("Ctrl+D")
+        )
+        self.action_delete = self._action(
+            "actionDelete",
+            "&Delete",
+            self._on_tab("delete_selection"),
+            [K(Qt.Key.Key_Delete), K(Qt.Key.Key_Backspace)],
+        )
+        self.action_select_all = self._action(
+            "actionSelectAll", "Select &all", self._on_tab("select_all"), K.StandardKey.SelectAll
+        )
+        self.action_find = self._action("actionFind", "&Find node…", self._focus_find, K.StandardKey.Find)
+
+        self.action_fit = self._action(
+            "actionFitView", "&Fit to view", self._on_tab("fit_to_view"), K("Ctrl+0")
+        )
+        self.action_zoom_in = self._action(
+            "actionZoomIn", "Zoom &in", self._on_tab("zoom_by", 1.25), K.StandardKey.ZoomIn
+        )
+        self.action_zoom_out = self._action(
+            "actionZoomOut", "Zoom &out", self._on_tab("zoom_by", 0.8), K.StandardKey.ZoomOut
+        )
+        self.action_layout = self._action(
+            "actionAutoLayout",
+            "Auto-&layout",
+            self._on_tab("auto_layout"),
+            K("Ctrl+L"),
+            "Arrange the graph left to right",
+        )
+        self.action_snap = self._action("actionSnapToGrid", "&Snap to grid", self._set_snap)
+        self.action_snap.setCheckable(True)
+        self.action_snap.setChecked(True)
+        self.action_minimap = self._action("actionMinimap", "&Minimap", self._set_minimap)
+        self.action_minimap.setCheckable(True)
+        self.action_minimap.setChecked(True)
+
+        # Running and debugging arrive with the run/debug UI; until then these stay disabled.
+        tip = "Running workflows arrives with the run/debug UI"
+        self.action_run = self._action("actionRun", "&Run", None, K("F5"), tip)
+        self.action_step = self._action("actionStep", "S&tep", None, K("F10"), tip)
+        self.action_continue = self._action("actionContinue", "&Continue", None, K("F8"), tip)
+        self.action_stop = self._action("actionStop", "St&op", None, K("Shift+F5"), tip)
+        for action in (self.action_run, self.action_step, self.action_continue, self.action_stop):
+            action.setEnabled(False)
+
+        self.find_box = QLineEdit(self)
+        self.find_box.setObjectName("findNode")
+        self.find_box.setPlaceholderText("Find node…  (Ctrl+F)")
+        self.find_box.setClearButtonEnabled(True)
+        self.find_box.setMaximumWidth(240)
+        self.find_box.returnPressed.connect(lambda: self._on_tab("find_node", self.find_box.text())())
+
+    def _build_menus_and_toolbar(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for a in (
+            self.action_new,
+            self.action_save,
+            None,
+            self.action_import,
+            self.action_export,
+            self.action_versions,
+            None,
+            self.action_close_tab,
+            self.action_quit,
+        ):
+            file_menu.addSeparator() if a is None else file_menu.addAction(a)
+        edit = bar.addMenu("&Edit")
+        for a in (
+            self.action_undo,
+            self.action_redo,
+            None,
+            self.action_cut,
+            self.action_copy,
+            self.action_paste,
+            self.action_duplicate,
+            self.action_delete,
+            None,
+            self.action_select_all,
+            self.action_find,
+        ):
+            edit.addSeparator() if a is None else edit.addAction(a)
+        view = bar.addMenu("&View")
+        for a in (
+            self.action_fit,
+            self.action_zoom_in,
+            self.action_zoom_out,
+            None,
+            self.action_layout,
+            self.action_snap,
+            self.action_minimap,
+            None,
+        ):
+            view.addSeparator() if a is None else view.addAction(a)
+        for dock in (self.dock_workflows, self.dock_palette, self.dock_inspector, self.dock_problems):
+            view.addAction(dock.toggleViewAction())
+        run = bar.addMenu("&Run")
+        for a in (self.action_run, self.action_step, self.action_continue, self.action_stop):
+            run.addAction(a)
+
+        tools = QToolBar("Main", self)
+        tools.setObjectName("mainToolBar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        for a in (
+            self.action_new,
+            self.action_save,
+            None,
+            self.action_undo,
+            self.action_redo,
+            None,
+            self.action_import,
+            self.action_export,
+            self.action_versions,
+            None,
+            self.action_layout,
+            self.action_fit,
+            None,
+            self.action_run,
+            self.action_step,
+            self.action_continue,
+            self.action_stop,
+            None,
+        ):
+            tools.addSeparator() if a is None else tools.addAction(a)
+        tools.addWidget(self.find_box)
+        self.addToolBar(tools)
+
+    def _build_status_bar(self) -> None:
+        status = self.statusBar()
+        status.setObjectName("statusBar")
+        self.problems_label = QLabel(self)
+        self.problems_label.setObjectName("problemsSummary")
+        self.count_label = QLabel(self)
+        self.zoom_label = QLabel(self)
+        self.zoom_label.setObjectName("zoomLabel")
+        for label in (self.problems_label, self.count_label, self.zoom_label):
+            status.addPermanentWidget(label)
+
+    def _node_types(self) -> list[str]:
+        builtin = [t.value for t in NodeType]
+        return builtin + sorted(self.backend.known_node_types() - set(builtin))
+
+    # ------------------------------------------------------------ layout memory
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state, SETTINGS_VERSION)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        self.settings.sync()
+
+    # ------------------------------------------------------------ tabs
+    def editor_tabs(self) -> list[EditorTab]:
+        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+
+    def current_tab(self) -> EditorTab | None:
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, EditorTab) else None
+
+    def tab_for(self, workflow_id: int) -> EditorTab | None:
+        return next((t for t in self.editor_tabs() if t.workflow_id == workflow_id), None)
+
+    def _add_tab(self, graph: WorkflowGraph) -> EditorTab:
+        tab = EditorTab(self.backend, graph, self)
+        tab.scene.snap_to_grid = self.action_snap.isChecked()
+        tab.set_minimap_enabled(self.action_minimap.isChecked())
+        tab.status_message.connect(self.show_status)
+        tab.title_changed.connect(lambda t=tab: self._tab_title_changed(t))
+        tab.validation.problems_changed.connect(lambda _p, t=tab: self._problems_changed(t))
+        tab.view.zoom_changed.connect(lambda _z, t=tab: self._update_zoom_label(t))
+        tab.doc.graph_changed.connect(lambda t=tab: self._update_counts(t))
+        self.undo_group.addStack(tab.doc.undo_stack)
+        index = self.tabs.addTab(tab, tab.title())
+        self.tabs.setCurrentIndex(index)
+        QTimer.singleShot(0, tab.fit_to_view)
+        tab.fit_to_view()
+        return tab
+
+    def open_workflow(self, workflow_id: int) -> EditorTab:
+        """Show the workflow's tab, opening it from the database if needed."""
+        tab = self.tab_for(workflow_id)
+        if tab is None:
+            tab = self._add_tab(self.backend.workflows.load_graph(workflow_id))
+        self.tabs.setCurrentWidget(tab)
+        return tab
+
+    def new_workflow(self) -> EditorTab:
+        """Create a workflow with a START and an END node in the database and open it."""
+        taken = {w.name for w in self.backend.workflows.list_workflows()}
+        name, i = "Untitled workflow", 1
+        while name in taken:
+            i += 1
+            name = f"Untitled workflow {i}"
+        graph = WorkflowGraph(
+            workflow=Workflow(name=name, config={"timeout": 300, "retry_count": 0}),
+            nodes=[
+                Node(name="Start", node_type=NodeType.START, position_x=0, position_y=0),
+                Node(name="End", node_type=NodeType.END, position_x=400, position_y=0),
+            ],
+        )
+        created = self.backend.workflows.create_from_graph(graph)
+        self.browser.refresh()
+        self.browser.select_id(created.workflow.id)
+        return self._add_tab(created)
+
+    def close_tab(self, tab: EditorTab, *, ask: bool = True) -> bool:
+        """Close a tab; a dirty one asks Save / Discard / Cancel first. Returns whether it closed."""
+        if tab is None:
+            return False
+        if tab.doc.is_dirty and ask:
+            answer = QMessageBox.question(
+                self,
+                "Unsaved changes",
+                f"Save the changes to '{tab.doc.workflow.name}' before closing?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
+            if answer == QMessageBox.StandardButton.Cancel:
+                return False
+            if answer == QMessageBox.StandardButton.Save and not self.save_tab(tab):
+                return False
+        self.autosaver.discard(tab.workflow_id)
+        self.undo_group.removeStack(tab.doc.undo_stack)
+        self.tabs.removeTab(self.tabs.indexOf(tab))
+        tab.deleteLater()
+        return True
+
+    def _close_current(self) -> None:
+        tab = self.current_tab()
+        if tab is not None:
+            self.close_tab(tab)
+
+    def _workflow_deleted(self, workflow_id: int) -> None:
+        tab = self.tab_for(workflow_id)
+        if tab is not None:
+            self.close_tab(tab, ask=False)
+
+    def _current_tab_changed(self, _index: int) -> None:
+        tab = self.current_tab()
+        self.undo_group.setActiveStack(tab.doc.undo_stack if tab else None)
+        self.inspector.set_tab(tab)
+        if tab is not None:
+            self.problems.set_problems(tab.validation.problems)
+            self._update_zoom_label(tab)
+            self._update_counts(tab)
+            self._problems_changed(tab)
+        else:
+            self.problems.set_problems([])
+            self.problems_label.clear()
+            self.count_label.clear()
+            self.zoom_label.clear()
+        self._update_actions()
+        self._update_window_title()
+
+    def _update_actions(self) -> None:
+        has_tab = self.current_tab() is not None
+        for action in (
+            self.action_save,
+            self.action_export,
+            self.action_versions,
+            self.action_close_tab,
+            self.action_cut,
+            self.action_copy,
+            self.action_paste,
+            self.action_duplicate,
+            self.action_delete,
+            self.action_select_all,
+            self.action_fit,
+            self.action_zoom_in,
+            self.action_zoom_out,
+            self.action_layout,
+            self.action_find,
+        ):
+            action.setEnabled(has_tab)
+
+    def _tab_title_changed(self, tab: EditorTab) -> None:
+        index = self.tabs.indexOf(tab)
+        if index >= 0:
+            self.tabs.setTabText(index, tab.title())
+            self.tabs.setTabToolTip(index, tab.doc.workflow.description or tab.doc.workflow.name)
+        if tab is self.current_tab():
+            self._update_window_title()
+
+    def _update_window_title(self) -> None:
+        tab = self.current_tab()
+        self.setWindowTitle(f"{tab.title()} — flowdesk" if tab else "flowdesk")
+
+    def _problems_changed(self, tab: EditorTab) -> None:
+        if tab is not self.current_tab():
+            return
+        self.problems.set_problems(tab.validation.problems)
+        self.problems_label.setText(self.problems.summary())
+
+    def _update_zoom_label(self, tab: EditorTab) -> None:
+        if tab is self.current_tab():
+            self.zoom_label.setText(f"{tab.view.zoom * 100:.0f} %")
+
+    def _update_counts(self, tab: EditorTab) -> None:
+        if tab is self.current_tab():
+            self.count_label.setText(
+                f"{len(tab.doc.nodes())} nodes · {len(tab.doc.connections())} connections"
+            )
+
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 6000)
+
+    # ------------------------------------------------------------ actions
+    def save_tab(self, tab: EditorTab) -> bool:
+        try:
+            tab.save()
+        except FlowdeskError as err:
+            QMessageBox.warning(self, "Not saved", str(err))
+            return False
+        self.autosaver.discard(tab.workflow_id)
+        self.browser.refresh()
+        return True
+
+    def save_current(self) -> bool:
+        tab = self.current_tab()
+        return self.save_tab(tab) if tab is not None else False
+
+    def import_file(self, path: str | os.PathLike[str] | None = None) -> EditorTab | None:
+        """Import a workflow file as a new workflow and open it; problems are listed, nothing changes."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import workflow", str(Path.home()), "Workflow files (*.json);;All files (*)"
+            )
+            if not path:
+                return None
+        try:
+            graph = self.backend.transfer.import_file(Path(path))
+        except FlowdeskError as err:
+            dialog = ImportProblemsDialog(Path(path).name, err, self)
+            self.last_import_problems = dialog
+            dialog.open()
+            self.show_status(f"{Path(path).name} was not imported")
+            return None
+        self.browser.refresh()
+        self.browser.select_id(graph.workflow.id)
+        self.show_status(f"Imported '{graph.workflow.name}' from {Path(path).name}")
+        return self.open_workflow(graph.workflow.id)
+
+    def export_current(self, path: str | os.PathLike[str] | None = None) -> Path | None:
+        """Write what the current tab shows (saved or not) as a workflow file."""
+        tab = self.current_tab()
+        if tab is None:
+            return None
+        if path is None:
+            suggested = str(Path.home() / f"{tab.doc.workflow.name}.json")
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Export workflow", suggested, "Workflow files (*.json)"
+            )
+            if not path:
+                return None
+        target = Path(path)
+        graph = tab.doc.to_graph()
+        api_ids = sorted({n.config["api_id"] for n in graph.nodes if isinstance(n.config.get("api_id"), int)})
+        try:
+            apis = [self.backend.apis.get_api(i) for i in api_ids]
+            text = write_workflow_file(graph, apis)
+        except FlowdeskError as err:
+            QMessageBox.warning(self, "Not exported", str(err))
+            return None
+        fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".json", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.show_status(f"Exported '{graph.workflow.name}' to {target}")
+        return target
+
+    def show_versions(self) -> VersionsDialog | None:
+        tab = self.current_tab()
+        if tab is None:
+            return None
+        if tab.doc.is_dirty and not self.save_tab(tab):
+            return None
+        dialog = VersionsDialog(self.backend, tab.workflow_id, lambda: self.save_tab(tab), self)
+        dialog.restored.connect(tab.reload)
+        dialog.open()
+        return dialog
+
+    def _focus_find(self) -> None:
+        self.find_box.setFocus()
+        self.find_box.selectAll()
+
+    def _set_snap(self, on: bool) -> None:
+        for tab in self.editor_tabs():
+            tab.scene.snap_to_grid = on
+
+    def _set_minimap(self, on: bool) -> None:
+        for tab in self.editor_tabs():
+            tab.set_minimap_enabled(on)
+
+    def _palette_double_clicked(self, item) -> None:
+        tab = self.current_tab()
+        if tab is not None:
+            tab.add_node_at(item.data(Qt.ItemDataRole.UserRole), tab.view.visible_scene_rect().center())
+
+    def _problem_activated(self, problem) -> None:
+        tab = self.current_tab()
+        if tab is None:
+            return
+        target = tab.validation.problem_target(problem)
+        if target is None:
+            return
+        kind, uid = target
+        if kind == "node":
+            tab.focus_node(uid)
+        else:
+            tab.focus_connection(uid)
+
+    # ------------------------------------------------------------ autosave recovery
+    def offer_autosave_copies(self, *, ask: bool = True) -> list[EditorTab]:
+        """Offer to bring back copies a crashed session left; restored ones open as unsaved edits."""
+        copies = self.autosaver.copies()
+        if not copies:
+            return []
+        if ask:
+            names = "\n".join(f"• {c.graph.workflow.name}" for c in copies)
+            answer = QMessageBox.question(
+                self,
+                "Recover unsaved work",
+                f"flowdesk closed without saving these workflows:\n{names}\n\nRestore the unsaved changes?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.Yes,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                for c in copies:
+                    c.path.unlink(missing_ok=True)
+                return []
+        restored = []
+        for c in copies:
+            try:
+                tab = self.open_workflow(c.workflow_id)
+            except FlowdeskError:
+                # the workflow was deleted meanwhile: bring the copy back as a new one
+                created = self.backend.workflows.create_from_graph(
+                    c.graph.model_copy(update={"workflow": c.graph.workflow.model_copy(update={"id": None})})
+                )
+                self.browser.refresh()
+                tab = self.open_workflow(created.workflow.id)
+                c.path.unlink(missing_ok=True)
+                restored.append(tab)
+                continue
+            doc = tab.doc
+            uids = {}
+            nodes = []
+            for n in c.graph.nodes:
+                uid = doc.new_uid()
+                uids[n.name] = uid
+                existing = doc.node_by_name(n.name)  # keep database ids, so run history stays attached
+                nodes.append(
+                    NodeState(
+                        uid,
+                        n.name,
+                        str(n.node_type),
+                        dict(n.config),
+                        n.position_x,
+                        n.position_y,
+                        n.description,
+                        existing.db_id if existing else None,
+                    )
+                )
+            conns = [
+                ConnectionState(
+                    doc.new_uid(),
+                    uids[x.from_node],
+                    uids[x.to_node],
+                    x.connection_type,
+                    x.condition,
+                    dict(x.config),
+                )
+                for x in c.graph.connections
+                if x.from_node in uids and x.to_node in uids
+            ]
+            props = {
+                k: getattr(c.graph.workflow, k)
+                for k in ("name", "description", "version", "config", "tags", "is_active")
+            }
+            doc.undo_stack.push(ReplaceGraphCommand(doc, nodes, conns, props, text="Restore unsaved changes"))
+            restored.append(tab)
+        return restored
+
+    # ------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        for tab in self.editor_tabs():
+            if tab.doc.is_dirty:
+                self.tabs.setCurrentWidget(tab)
+                if not self.close_tab(tab):
+                    event.ignore()
+                    return
+        self.save_layout()
+        self.autosaver.timer.stop()
+        event.accept()

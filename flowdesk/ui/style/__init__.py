@@ -1,0 +1,1 @@
+"""Colours, pen styles and the application style sheet."""

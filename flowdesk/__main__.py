@@ -1,0 +1,5 @@
+"""`python -m flowdesk`: the same as the `flowdesk` command."""
+
+from flowdesk.cli import main
+
+raise SystemExit(main())

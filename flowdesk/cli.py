@@ -1,0 +1,449 @@
+"""The `flowdesk` command: the desktop app with no arguments, subcommands for scripts and terminals.
+
+Each subcommand is one `add_<name>(subparsers)` function that registers its arguments and sets
+`run=` to one `cmd_<name>(args) -> int` function; `SUBCOMMANDS` lists the registrations. Adding a
+subcommand is adding those two functions and one entry to the list.
+
+Exit codes: 0 success, 1 the operation found problems, 2 bad usage or unreadable input.
+Errors go to stderr as one plain sentence each; an unexpected error writes its traceback to a log
+file (named on stderr), never to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import logging
+import os
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+
+PROG = "flowdesk"
+
+
+class UsageError(Exception):
+    """Bad usage found after parsing (for example two options that exclude each other)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one sentence and exit code 2, without the usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        choice = re.match(r"argument (\S+): invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(3))
+            close = difflib.get_close_matches(choice.group(2), options, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"choose from {', '.join(options)}"
+            if choice.group(1) == "COMMAND":
+                message = f"'{choice.group(2)}' is not a {self.prog} command ({hint})"
+            else:
+                message = f"{choice.group(1)} cannot be '{choice.group(2)}' ({hint})"
+        sentence = message[:1].upper() + message[1:]
+        self.exit(EXIT_USAGE, f"{self.prog}: {sentence.rstrip('.')}. Run '{self.prog} --help' for usage.\n")
+
+
+# -- shared pieces ----------------------------------------------------------------------------------
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """`--db PATH`: the database (a path or SQLAlchemy URL); default $FLOWDESK_DB, else the user data folder."""
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="database file or SQLAlchemy URL (default: $FLOWDESK_DB, else flowdesk.db in the user data folder)",
+    )
+
+
+def open_database(args: argparse.Namespace) -> Any:
+    """The Database named by --db (or $FLOWDESK_DB, or the default), opened and upgraded."""
+    from flowdesk.store import Database
+
+    return Database(args.db)
+
+
+def _stdout_write(text: str) -> None:
+    stream = sys.stdout
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:  # a terminal that cannot show every character still gets the bytes
+        stream.flush()
+        stream.buffer.write(text.encode("utf-8"))
+    stream.flush()
+
+
+def say(text: str = "") -> None:
+    """One line of normal output (stdout)."""
+    _stdout_write(text + "\n")
+
+
+def complain(text: str, stream: IO[str] | None = None) -> None:
+    """One line to stderr."""
+    stream = stream or sys.stderr
+    try:
+        stream.write(text + "\n")
+    except UnicodeEncodeError:
+        stream.write(text.encode("ascii", "backslashreplace").decode("ascii") + "\n")
+    stream.flush()
+
+
+def _display_width(text: str) -> int:
+    """Terminal columns: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain aligned table, two spaces between columns."""
+    widths = [_display_width(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], _display_width(cell))
+    lines = []
+    for row in [list(headers), *rows]:
+        cells = [cell + " " * (widths[i] - _display_width(cell)) for i, cell in enumerate(row)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _workflow_ref(text: str) -> int | str:
+    return int(text) if text.strip().isdigit() else text
+
+
+# -- import -----------------------------------------------------------------------------------------
+
+
+def add_import(subparsers: Any) -> None:
+    p = subparsers.add_parser("import", help="import a workflow file into the database")
+    p.add_argument("file", metavar="FILE", help="a workflow file (.json)")
+    p.add_argument("--name", help="store the workflow under this name instead of the file's")
+    add_db_option(p)
+    p.set_defaults(run=cmd_import)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from flowdesk.services.transfer import TransferService
+
+    with open_database(args) as db:
+        transfer = TransferService(db)
+        workflow_file = transfer.read_file(args.file)
+        for problem in workflow_file.problems:
+            complain(_describe(problem, workflow_file.source))
+        graph = transfer.store(workflow_file, name=args.name)
+    wf = graph.workflow
+    say(
+        f"Imported '{wf.name}' as workflow {wf.id} ({len(graph.nodes)} nodes, "
+        f"{len(graph.connections)} connections)."
+    )
+    return EXIT_OK
+
+
+# -- export -----------------------------------------------------------------------------------------
+
+
+def add_export(subparsers: Any) -> None:
+    p = subparsers.add_parser("export", help="write a stored workflow as a workflow file")
+    p.add_argument("workflow", metavar="WORKFLOW", help="the workflow's id or name")
+    p.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: standard output)")
+    add_db_option(p)
+    p.set_defaults(run=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from flowdesk.services.transfer import TransferService
+    from flowdesk.services.workflows import WorkflowService
+
+    with open_database(args) as db:
+        workflow = WorkflowService(db).find_workflow(_workflow_ref(args.workflow))
+        transfer = TransferService(db)
+        if args.output in (None, "-"):
+            _stdout_write(transfer.export_workflow(workflow.id))
+            return EXIT_OK
+        path = transfer.export_to_file(workflow.id, args.output)
+    complain(f"Exported workflow {workflow.id} '{workflow.name}' to {path}.")
+    return EXIT_OK
+
+
+# -- validate ---------------------------------------------------------------------------------------
+
+
+def add_validate(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "validate", help="check a workflow file and print every problem (exit 1 when there are errors)"
+    )
+    p.add_argument("file", metavar="FILE", help="a workflow file (.json)")
+    p.add_argument("--json", action="store_true", help="print the problems as one JSON object")
+    add_db_option(p)
+    p.set_defaults(run=cmd_validate)
+
+
+def _node_types_for_validation(args: argparse.Namespace) -> set[str] | None:
+    """Custom node types come from the database, but only from one that already exists:
+    validating a file must not create a database as a side effect."""
+    from flowdesk.store import default_database_path
+
+    chosen = args.db or os.environ.get("FLOWDESK_DB")
+    if chosen is None and not default_database_path().exists():
+        return None
+    if chosen is not None and "://" not in chosen and not Path(chosen).exists():
+        return None
+    from flowdesk.services.node_types import known_node_types
+
+    with open_database(args) as db, db.session(read_only=True) as session:
+        return known_node_types(session)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from flowdesk.domain.enums import Severity
+    from flowdesk.domain.errors import FileFormatError
+    from flowdesk.interchange.workflow_file import read_workflow_file
+    from flowdesk.services.transfer import read_input
+
+    data, source = read_input(args.file)
+    graph = None
+    try:
+        workflow_file = read_workflow_file(data, source=source, node_types=_node_types_for_validation(args))
+        problems = workflow_file.problems
+        graph = workflow_file.graph
+    except FileFormatError as err:
+        problems = err.problems
+    errors = sum(1 for p in problems if p.severity == Severity.ERROR)
+    warnings = len(problems) - errors
+    if args.json:
+        say(
+            json.dumps(
+                {
+                    "file": str(args.file),
+                    "valid": errors == 0,
+                    "errors": errors,
+                    "warnings": warnings,
+                    "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for problem in problems:
+            say(_describe(problem, source))
+        if errors:
+            say(f"{source}: {_count(errors, 'error')}, {_count(warnings, 'warning')}; it cannot be imported.")
+        else:
+            assert graph is not None
+            summary = f"{len(graph.nodes)} nodes, {len(graph.connections)} connections"
+            verdict = "no problems" if not warnings else _count(warnings, "warning")
+            say(f"{source}: {verdict} ({summary}).")
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _describe(problem: Any, source: str) -> str:
+    from flowdesk.interchange.workflow_file import describe_problem
+
+    return describe_problem(problem, source)
+
+
+# -- list -------------------------------------------------------------------------------------------
+
+
+def add_list(subparsers: Any) -> None:
+    p = subparsers.add_parser("list", help="list the stored workflows")
+    p.add_argument("--tag", help="only workflows with this tag")
+    p.add_argument("--search", help="only workflows whose name or description contains this text")
+    p.add_argument("--status", choices=("draft", "active"), help="only draft or only active workflows")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    add_db_option(p)
+    p.set_defaults(run=cmd_list)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from flowdesk.services.workflows import WorkflowService
+
+    with open_database(args) as db:
+        workflows = WorkflowService(db).list_workflows(tag=args.tag, search=args.search, status=args.status)
+    if args.json:
+        rows = [
+            {"id": w.id, "name": w.name, "version": w.version, "status": w.status, "tags": list(w.tags)}
+            for w in workflows
+        ]
+        say(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not workflows:
+        complain("No workflows stored yet (import one with 'flowdesk import FILE').")
+        return EXIT_OK
+    say(
+        format_table(
+            ("ID", "NAME", "VERSION", "STATUS", "TAGS"),
+            [(str(w.id), w.name, w.version, w.status, ", ".join(w.tags)) for w in workflows],
+        )
+    )
+    return EXIT_OK
+
+
+# -- the program ------------------------------------------------------------------------------------
+
+SUBCOMMANDS: list[Callable[[Any], None]] = [add_import, add_export, add_validate, add_list]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every registered subcommand."""
+    from flowdesk import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description="Design, run, debug and monitor workflows of API calls. "
+        "Without a subcommand, flowdesk opens the desktop app (optionally with FILE.json).",
+    )
+    parser.add_argument("--version", action="version", version=f"flowdesk {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for register in SUBCOMMANDS:
+        register(subparsers)
+    return parser
+
+
+def _subcommand_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
+def _wants_app(argv: Sequence[str], commands: set[str]) -> bool:
+    """No arguments, a file to open, or only app options (such as --db): the desktop app."""
+    if not argv:
+        return True
+    first = argv[0]
+    if first in commands or first in ("-h", "--help", "--version", "-v", "--verbose"):
+        return False
+    if first.startswith("-"):
+        return first == "--db" or first.startswith("--db=")
+    return first.lower().endswith(".json") or Path(first).is_file()
+
+
+def open_app(argv: Sequence[str]) -> int:
+    """Start the desktop app (imported only now: the subcommands never load Qt)."""
+    try:
+        from flowdesk.ui.app import main as app_main
+    except ImportError as err:
+        complain(f"{PROG}: the desktop app cannot start: {err}.")
+        return EXIT_USAGE
+    return int(app_main(list(argv)) or 0)
+
+
+def _exit_code_for(err: Exception) -> int:
+    from flowdesk.domain.errors import (
+        DatabaseTooNewError,
+        FileFormatError,
+        InvalidInputError,
+        NotFoundError,
+    )
+
+    if isinstance(err, FileFormatError):
+        return EXIT_PROBLEMS
+    if isinstance(err, (InvalidInputError, NotFoundError, DatabaseTooNewError)):
+        return EXIT_USAGE
+    return EXIT_PROBLEMS
+
+
+def _log_unexpected(err: BaseException) -> Path | None:
+    """Write the traceback to the log file; its path, or None when even that fails."""
+    try:
+        import platformdirs
+
+        folder = Path(platformdirs.user_log_dir("flowdesk", appauthor=False))
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "flowdesk.log"
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        try:
+            log.error("unexpected error in %s", " ".join(sys.argv), exc_info=err)
+        finally:
+            log.removeHandler(handler)
+            handler.close()
+        return path
+    except Exception:  # noqa: BLE001 - the report on stderr must still happen
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `flowdesk` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if _wants_app(argv, _subcommand_names(parser)):
+        return open_app(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help, --version (0) or a usage error (2)
+        return int(exit_.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from flowdesk.domain.errors import FileFormatError, FlowdeskError
+
+    try:
+        return int(args.run(args))
+    except FileFormatError as err:
+        for problem in err.problems:
+            complain(_describe(problem, _source_name(args)))
+        errors = sum(1 for p in err.problems if p.severity == "error")
+        complain(f"{PROG}: {_source_name(args)} has {_count(errors, 'error')}; nothing was changed.")
+        return _exit_code_for(err)
+    except FlowdeskError as err:
+        complain(f"{PROG}: {err}")
+        return _exit_code_for(err)
+    except UsageError as err:
+        complain(f"{PROG}: {err}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        complain(f"{PROG}: interrupted.")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as err:  # noqa: BLE001 - one sentence on stderr, the traceback in the log
+        where = _log_unexpected(err)
+        detail = f"; the details are in {where}" if where else ""
+        database_error = _database_error_text(err)
+        if database_error is not None:
+            complain(f"{PROG}: the database cannot be used: {database_error}{detail}.")
+            return EXIT_USAGE
+        complain(f"{PROG}: unexpected error ({type(err).__name__}: {_first_line(str(err))}){detail}.")
+        return EXIT_PROBLEMS
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _database_error_text(err: Exception) -> str | None:
+    """The driver's own sentence when `err` is a database error (corrupt file, locked, unreachable)."""
+    exc_module = sys.modules.get("sqlalchemy.exc")
+    if exc_module is None or not isinstance(err, exc_module.DBAPIError):
+        return None
+    return _first_line(str(err.orig) if err.orig is not None else str(err))
+
+
+def _source_name(args: argparse.Namespace) -> str:
+    file = getattr(args, "file", None)
+    return Path(file).name if isinstance(file, str) and not file.lstrip().startswith("{") else "<input>"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -155,10 +155,14 @@ class ExecutionHandle:
 
     # -- the run -----------------------------------------------------------------------------
     def _on_pause(self, reason: str, step_name: str | None) -> None:
+        if self.done:
+            return
         run = self._run
         self.status = ExecutionStatus.PAUSED
         self.pause_reason = reason
         self._paused_at = asyncio.get_running_loop().time()
+        if run.timeout is not None and run.deadline is not None:
+            run.timeout.reschedule(None)  # paused time does not count against the timeout
         if step_name is not None:
             run.current_step = step_name
         if self._persist:
@@ -175,6 +179,8 @@ class ExecutionHandle:
         self._settled.set()
 
     def _on_resume(self) -> None:
+        if self.done:
+            return
         run = self._run
         self.status = ExecutionStatus.RUNNING
         self.pause_reason = None
@@ -210,7 +216,10 @@ class ExecutionHandle:
                 run.timeout = timeout_cm
                 if self._timeout is not None:
                     run.deadline = loop.time() + self._timeout
-                    timeout_cm.reschedule(run.deadline)
+                    if run.control.paused:  # step by step: the clock starts at the first step
+                        self._paused_at = loop.time()
+                    else:
+                        timeout_cm.reschedule(run.deadline)
                 await run.run_top()
         except RegionFailed as failed:
             status = ExecutionStatus.FAILED

@@ -57,7 +57,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         return result
 
     tasks = [asyncio.ensure_future(run_branch(i)) for i in range(len(bodies))]
-    reason = "the PARALLEL node was cancelled"
+    reason: str | None = None
     try:
         if wait_for_all:
             reason = "another branch failed"
@@ -66,12 +66,13 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             reason = "another branch finished first"
             await _wait_first(ctx, tasks)
     except asyncio.CancelledError:
-        reason = "the PARALLEL node was cancelled"
+        reason = None  # the run itself is being stopped: its own reason applies
         raise
     finally:
         pending = [i for i, t in enumerate(tasks) if not t.done()]
         for i in pending:
-            bodies[i].note_cancel(reason)
+            if reason is not None:
+                bodies[i].note_cancel(reason)
             tasks[i].cancel()
         pending = [tasks[i] for i in pending]
         if pending:

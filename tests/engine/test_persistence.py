@@ -1,0 +1,318 @@
+"""Executions and step rows in SQLite; crash -> interrupted -> resume reusing outputs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from flowdesk.services.executions import ExecutionService
+from flowdesk.services.workflows import WorkflowService
+from tests.engine.graph_builder import executor, graph
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _store(db, g):
+    from flowdesk.services.node_types import NodeTypeService
+
+    for type_name in {n.node_type for n in g.nodes} - {
+        "START",
+        "END",
+        "API_CALL",
+        "CONDITION",
+        "DELAY",
+        "PARALLEL",
+        "LOOP",
+    }:
+        NodeTypeService(db).register_node_type(type_name, description="a test node type")
+    return WorkflowService(db).create_from_graph(g)
+
+
+def test_execution_and_step_rows_are_persisted_in_start_order(db):
+    stored = _store(
+        db,
+        graph(
+            [
+                ("开始", "START"),
+                ("判断", "CONDITION", {"condition": "{{input.n}} > 1"}),
+                ("循环", "LOOP", {"items": "{{input.xs}}"}),
+                ("循环体", "ECHO", {"value": "{{loop.item}}"}),
+                ("没走", "ECHO"),
+                ("结束", "END"),
+            ],
+            [
+                ("开始", "判断"),
+                ("判断", "循环", "CONDITIONAL_TRUE"),
+                ("判断", "没走", "CONDITIONAL_FALSE"),
+                ("循环", "循环体", "LOOP"),
+                ("循环体", "循环"),
+                ("循环", "结束"),
+                ("没走", "结束"),
+            ],
+            name="persisted",
+        ),
+    )
+
+    async def main():
+        ex = executor(db=db)
+        try:
+            return await ex.execute_workflow(
+                stored.workflow.id, {"n": 2, "xs": ["a", "b", "c"]}, execution_name="first"
+            )
+        finally:
+            await ex.aclose()
+
+    h = asyncio.run(main())
+    service = ExecutionService(db)
+    execution = service.get_execution(h.id)
+    assert execution.status == "completed"
+    assert execution.execution_name == "first"
+    assert execution.input_data == {"n": 2, "xs": ["a", "b", "c"]}
+    assert execution.runner_pid == os.getpid()
+    assert execution.completed_at is not None and execution.progress == 1.0
+    logs = service.get_logs(h.id)
+    assert [(log.step_name, str(log.status)) for log in logs] == [
+        ("开始", "success"),
+        ("判断", "success"),
+        ("没走", "skipped"),
+        ("循环", "success"),
+        ("循环体[0]", "success"),
+        ("循环体[1]", "success"),
+        ("循环体[2]", "success"),
+        ("结束", "success"),
+    ]
+    body = logs[5]
+    assert body.node_name == "循环体" and body.node_type == "ECHO"
+    assert body.output_data == {"value": "b"}
+    assert body.iteration_path == [1]
+    assert body.attempts == 1 and body.execution_time is not None
+    assert body.node_id == next(n.id for n in stored.nodes if n.name == "循环体")
+    assert [log.sequence for log in logs] == sorted(log.sequence for log in logs)
+
+
+def test_failed_and_cancelled_steps_are_persisted_with_error_type(db):
+    stored = _store(
+        db,
+        graph(
+            [
+                ("s", "START"),
+                ("slow", "DELAY", {"seconds": 5}),
+                ("bad", "FAIL", {"message": "nope", "error_type": "http_4xx"}),
+                ("e", "END"),
+            ],
+            [("s", "slow"), ("s", "bad"), ("slow", "e"), ("bad", "e")],
+        ),
+    )
+
+    async def main():
+        ex = executor(db=db)
+        try:
+            return await ex.execute_workflow(stored.workflow.id, {})
+        finally:
+            await ex.aclose()
+
+    h = asyncio.run(main())
+    execution = ExecutionService(db).get_execution(h.id)
+    assert execution.status == "failed" and execution.error_message == "bad: nope"
+    logs = {log.step_name: log for log in ExecutionService(db).get_logs(h.id)}
+    assert str(logs["bad"].status) == "failed" and logs["bad"].error_type == "http_4xx"
+    assert str(logs["slow"].status) == "cancelled" and logs["slow"].error_type == "cancelled"
+
+
+def test_a_workflow_is_found_by_name_and_a_missing_one_is_a_clear_error(db):
+    from flowdesk.domain.errors import NotFoundError
+
+    _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")], name="by name"))
+
+    async def main():
+        ex = executor(db=db)
+        try:
+            h = await ex.execute_workflow("by name", {"x": 1})
+            with pytest.raises(NotFoundError):
+                await ex.execute_workflow(9999, {})
+            return h
+        finally:
+            await ex.aclose()
+
+    assert asyncio.run(main()).status == "completed"
+
+
+def test_editing_a_workflow_is_seen_by_the_next_run(db):
+    stored = _store(
+        db, graph([("s", "START"), ("x", "ECHO", {"value": 1}), ("e", "END")], [("s", "x"), ("x", "e")])
+    )
+    node = next(n for n in stored.nodes if n.name == "x")
+
+    async def main():
+        ex = executor(db=db)
+        try:
+            first = await ex.execute_workflow(stored.workflow.id)
+            WorkflowService(db).update_node(node.id, config={"value": 2})
+            second = await ex.execute_workflow(stored.workflow.id)
+            return first, second
+        finally:
+            await ex.aclose()
+
+    first, second = asyncio.run(main())
+    assert first.output_data["x"] == {"value": 1}
+    assert second.output_data["x"] == {"value": 2}
+
+
+CRASHING_RUN = """
+import asyncio, random, sys
+from flowdesk.engine.executor import WorkflowExecutor
+
+async def stamp(ctx):
+    return {{"stamp": random.random()}}
+
+async def hang(ctx):
+    print("hanging", flush=True)
+    await asyncio.sleep(3600)
+    return {{}}
+
+async def main():
+    ex = WorkflowExecutor(db={db!r}, load_plugins=False)
+    ex.register_node_handler("STAMP", stamp)
+    ex.register_node_handler("HANG", hang)
+    await ex.execute_workflow({wid}, {{"k": 1}})
+
+asyncio.run(main())
+"""
+
+
+def test_crash_then_interrupted_then_resume_reuses_succeeded_outputs(db, db_path, tmp_path):
+    from flowdesk.store import Database
+
+    stored = _store(
+        db,
+        graph(
+            [
+                ("s", "START"),
+                ("stamp", "STAMP"),
+                ("l", "LOOP", {"items": [1, 2]}),
+                ("inner", "STAMP"),
+                ("hang", "HANG"),
+                ("after", "STAMP"),
+                ("e", "END"),
+            ],
+            [
+                ("s", "stamp"),
+                ("stamp", "l"),
+                ("l", "inner", "LOOP"),
+                ("inner", "l"),
+                ("l", "hang"),
+                ("hang", "after"),
+                ("after", "e"),
+            ],
+        ),
+    )
+    script = tmp_path / "crash.py"
+    script.write_text(textwrap.dedent(CRASHING_RUN.format(db=str(db_path), wid=stored.workflow.id)))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, env=env, cwd=str(ROOT))
+    try:
+        assert proc.stdout.readline().strip() == b"hanging"
+        service = ExecutionService(db)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            running = service.list_executions(workflow_id=stored.workflow.id)
+            if running and len(service.get_logs(running[0].id)) >= 5:
+                break
+            time.sleep(0.05)
+        old_id = running[0].id
+        assert str(service.get_execution(old_id).status) == "running"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+
+    reopened = Database(db_path)  # crash recovery runs when a database is opened
+    try:
+        old = ExecutionService(reopened).get_execution(old_id)
+        assert str(old.status) == "interrupted"
+        assert "stopped" in old.error_message
+        old_logs = {log.step_name: log for log in ExecutionService(reopened).get_logs(old_id)}
+        assert set(old_logs) == {"s", "stamp", "inner[0]", "inner[1]", "l"}
+        calls = []
+
+        async def stamp(ctx):
+            calls.append(ctx.step_name)
+            return {"stamp": -1.0}
+
+        async def hang(ctx):
+            return {"done": True}
+
+        async def main():
+            ex = executor(db=reopened)
+            ex.register_node_handler("STAMP", stamp)
+            ex.register_node_handler("HANG", hang)
+            try:
+                return await ex.resume(old_id)
+            finally:
+                await ex.aclose()
+
+        h = asyncio.run(main())
+        assert h.status == "completed"
+        assert calls == ["after"]  # stamp and inner[*] were reused, not run again
+        new = ExecutionService(reopened).get_execution(h.id)
+        assert new.resumed_from_id == old_id
+        assert new.input_data == {"k": 1}
+        new_logs = {log.step_name: log for log in ExecutionService(reopened).get_logs(h.id)}
+        assert new_logs["stamp"].output_data == old_logs["stamp"].output_data
+        assert new_logs["inner[1]"].output_data == old_logs["inner[1]"].output_data
+        assert any("reused" in w for w in new_logs["stamp"].warnings)
+        assert new_logs["after"].output_data == {"stamp": -1.0}
+    finally:
+        reopened.close()
+
+
+def test_resume_refuses_a_completed_execution(db):
+    from flowdesk.engine.errors import ExecutionNotResumableError
+
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+
+    async def main():
+        ex = executor(db=db)
+        try:
+            h = await ex.execute_workflow(stored.workflow.id)
+            with pytest.raises(ExecutionNotResumableError):
+                await ex.resume(h.id)
+            with pytest.raises(ExecutionNotResumableError):
+                await ex.resume(424242)
+        finally:
+            await ex.aclose()
+
+    asyncio.run(main())
+
+
+def test_pause_flushes_rows_and_marks_the_execution_paused(db):
+    stored = _store(
+        db,
+        graph(
+            [("s", "START"), ("a", "ECHO"), ("b", "ECHO"), ("e", "END")], [("s", "a"), ("a", "b"), ("b", "e")]
+        ),
+    )
+
+    async def main():
+        ex = executor(db=db)
+        try:
+            h = await ex.execute_workflow(stored.workflow.id, {}, breakpoints=["b"])
+            await ex._writer.flush()
+            execution = ExecutionService(db).get_execution(h.id)
+            logs = ExecutionService(db).get_logs(h.id)
+            await h.resume()
+            await h.wait()
+            return execution, logs
+        finally:
+            await ex.aclose()
+
+    execution, logs = asyncio.run(main())
+    assert str(execution.status) == "paused" and execution.current_node == "b"
+    assert [log.step_name for log in logs] == ["s", "a"]

@@ -1,0 +1,172 @@
+"""Monitoring: indexes the monitor's aggregates walk, and running totals of custom metrics.
+
+- workflow_executions (workflow_id, status, duration): counts by status, average and the p50/p95
+  `ORDER BY duration LIMIT 1 OFFSET k` of one workflow's completed runs read the index only. The
+  expression must stay identical to flowdesk/services/monitoring/sql_time.py's DURATION_SQL.
+- workflow_executions (workflow_id, started_at, status, duration): the same over a time window
+  (`since`, the charts' days and hours), covering, so no table row is read.
+- workflow_executions (started_at): runs started in the last minutes, across workflows.
+- workflow_execution_logs (node_id, execution_time): per-node percentiles, min and max (index walks).
+- monitor_node_totals: step runs and total step time per node, kept current by triggers, so the
+  performance analysis does not sum hundreds of thousands of steps on every refresh.
+- monitor_metric_totals: count/sum/min/max of every numeric custom metric per node, kept current
+  by triggers on workflow_execution_logs (reading the metrics JSON of a million steps takes seconds).
+  A delete that removes a node's min or max marks the row stale; the monitor recomputes it.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-11-28
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+DURATION = "((julianday(completed_at) - julianday(started_at)) * 86400.0)"
+
+
+def _object(expr: str) -> str:
+    """`expr` if it is a JSON object, else NULL (json_each(NULL) yields nothing; bad JSON never raises)."""
+    return f"CASE WHEN json_valid({expr}) THEN CASE WHEN json_type({expr}) = 'object' THEN {expr} END END"
+
+
+def _add(row: str) -> str:
+    return f"""
+    INSERT INTO monitor_metric_totals (node_id, name, count, total, min_value, max_value, stale)
+    SELECT {row}.node_id, j.key, 1, j.value, j.value, j.value, 0 FROM json_each({_object(row + ".metrics")}) AS j
+    WHERE {row}.node_id IS NOT NULL AND j.type IN ('integer', 'real')
+    ON CONFLICT (node_id, name) DO UPDATE SET
+        count = count + 1,
+        total = total + excluded.total,
+        min_value = CASE WHEN count <= 0 OR excluded.min_value < min_value THEN excluded.min_value ELSE min_value END,
+        max_value = CASE WHEN count <= 0 OR excluded.max_value > max_value THEN excluded.max_value ELSE max_value END;
+    """
+
+
+def _subtract(row: str) -> str:
+    value = f"(SELECT j.value FROM json_each({_object(row + '.metrics')}) AS j WHERE j.key = monitor_metric_totals.name)"
+    return f"""
+    UPDATE monitor_metric_totals SET
+        count = count - 1,
+        total = total - {value},
+        stale = CASE WHEN stale OR {value} <= min_value OR {value} >= max_value THEN 1 ELSE 0 END
+    WHERE node_id = {row}.node_id AND name IN (
+        SELECT j.key FROM json_each({_object(row + ".metrics")}) AS j WHERE j.type IN ('integer', 'real'));
+    """
+
+
+_NODE_ADD = """
+    INSERT INTO monitor_node_totals (node_id, runs, total_time)
+    SELECT NEW.node_id, 1, NEW.execution_time WHERE NEW.node_id IS NOT NULL AND NEW.execution_time IS NOT NULL
+    ON CONFLICT (node_id) DO UPDATE SET runs = runs + 1, total_time = total_time + excluded.total_time;
+"""
+_NODE_SUBTRACT = """
+    UPDATE monitor_node_totals SET runs = runs - 1, total_time = total_time - OLD.execution_time
+    WHERE node_id = OLD.node_id AND OLD.execution_time IS NOT NULL;
+"""
+
+
+def upgrade() -> None:
+    op.execute(
+        "CREATE INDEX ix_workflow_executions_workflow_id_status_duration"
+        f" ON workflow_executions (workflow_id, status, {DURATION})"
+    )
+    op.execute(
+        "CREATE INDEX ix_workflow_executions_workflow_id_started_at_status_duration"
+        f" ON workflow_executions (workflow_id, started_at, status, {DURATION})"
+    )
+    op.create_index("ix_workflow_executions_started_at", "workflow_executions", ["started_at"])
+    op.create_index(
+        "ix_workflow_execution_logs_node_id_execution_time",
+        "workflow_execution_logs",
+        ["node_id", "execution_time"],
+    )
+    op.create_table(
+        "monitor_metric_totals",
+        sa.Column("node_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(255), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("total", sa.Float(), nullable=False, server_default="0"),
+        sa.Column("min_value", sa.Float(), nullable=True),
+        sa.Column("max_value", sa.Float(), nullable=True),
+        sa.Column("stale", sa.Boolean(), nullable=False, server_default="0"),
+        sa.ForeignKeyConstraint(
+            ["node_id"],
+            ["workflow_nodes.id"],
+            ondelete="CASCADE",
+            name="fk_monitor_metric_totals_node_id_workflow_nodes",
+        ),
+        sa.PrimaryKeyConstraint("node_id", "name", name="pk_monitor_metric_totals"),
+    )
+    op.create_table(
+        "monitor_node_totals",
+        sa.Column("node_id", sa.Integer(), nullable=False),
+        sa.Column("runs", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("total_time", sa.Float(), nullable=False, server_default="0"),
+        sa.ForeignKeyConstraint(
+            ["node_id"],
+            ["workflow_nodes.id"],
+            ondelete="CASCADE",
+            name="fk_monitor_node_totals_node_id_workflow_nodes",
+        ),
+        sa.PrimaryKeyConstraint("node_id", name="pk_monitor_node_totals"),
+    )
+    op.execute(
+        "INSERT INTO monitor_node_totals (node_id, runs, total_time)"
+        " SELECT node_id, COUNT(*), SUM(execution_time) FROM workflow_execution_logs"
+        " WHERE node_id IS NOT NULL AND execution_time IS NOT NULL GROUP BY node_id"
+    )
+    op.execute(
+        "CREATE TRIGGER trg_monitor_node_totals_insert AFTER INSERT ON workflow_execution_logs"
+        f" WHEN NEW.node_id IS NOT NULL AND NEW.execution_time IS NOT NULL BEGIN {_NODE_ADD} END"
+    )
+    op.execute(
+        "CREATE TRIGGER trg_monitor_node_totals_delete AFTER DELETE ON workflow_execution_logs"
+        f" WHEN OLD.node_id IS NOT NULL AND OLD.execution_time IS NOT NULL BEGIN {_NODE_SUBTRACT} END"
+    )
+    op.execute(
+        "CREATE TRIGGER trg_monitor_node_totals_update AFTER UPDATE OF execution_time, node_id"
+        " ON workflow_execution_logs"
+        " WHEN OLD.execution_time IS NOT NEW.execution_time OR OLD.node_id IS NOT NEW.node_id"
+        f" BEGIN {_NODE_SUBTRACT} {_NODE_ADD} END"
+    )
+    op.execute(
+        "INSERT INTO monitor_metric_totals (node_id, name, count, total, min_value, max_value, stale)"
+        " SELECT l.node_id, j.key, COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value), 0"
+        f" FROM workflow_execution_logs AS l, json_each({_object('l.metrics')}) AS j"
+        " WHERE l.node_id IS NOT NULL AND j.type IN ('integer', 'real') GROUP BY l.node_id, j.key"
+    )
+    op.execute(
+        "CREATE TRIGGER trg_monitor_metric_totals_insert AFTER INSERT ON workflow_execution_logs"
+        f" WHEN NEW.node_id IS NOT NULL AND NEW.metrics IS NOT NULL BEGIN {_add('NEW')} END"
+    )
+    op.execute(
+        "CREATE TRIGGER trg_monitor_metric_totals_delete AFTER DELETE ON workflow_execution_logs"
+        f" WHEN OLD.node_id IS NOT NULL AND OLD.metrics IS NOT NULL BEGIN {_subtract('OLD')} END"
+    )
+    op.execute(
+        "CREATE TRIGGER trg_monitor_metric_totals_update AFTER UPDATE OF metrics, node_id ON workflow_execution_logs"
+        " WHEN OLD.metrics IS NOT NEW.metrics OR OLD.node_id IS NOT NEW.node_id"
+        f" BEGIN {_subtract('OLD')} {_add('NEW')} END"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS trg_monitor_node_totals_update")
+    op.execute("DROP TRIGGER IF EXISTS trg_monitor_node_totals_delete")
+    op.execute("DROP TRIGGER IF EXISTS trg_monitor_node_totals_insert")
+    op.drop_table("monitor_node_totals")
+    op.execute("DROP TRIGGER IF EXISTS trg_monitor_metric_totals_update")
+    op.execute("DROP TRIGGER IF EXISTS trg_monitor_metric_totals_delete")
+    op.execute("DROP TRIGGER IF EXISTS trg_monitor_metric_totals_insert")
+    op.drop_table("monitor_metric_totals")
+    op.drop_index("ix_workflow_execution_logs_node_id_execution_time", table_name="workflow_execution_logs")
+    op.drop_index("ix_workflow_executions_started_at", table_name="workflow_executions")
+    op.execute("DROP INDEX ix_workflow_executions_workflow_id_started_at_status_duration")
+    op.execute("DROP INDEX ix_workflow_executions_workflow_id_status_duration")

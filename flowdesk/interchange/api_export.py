@@ -323,7 +323,9 @@ def _request_body(api: ApiDefinition) -> dict[str, Any] | None:
     if api.body is None and not api.content_type:
         return None
     content_type = api.content_type or "application/json"
-    media: dict[str, Any] = {"schema": _body_schema(api)}
+    media: dict[str, Any] = {}
+    if api.body is not None or any(p.location == "body" for p in api.parameters):
+        media["schema"] = _body_schema(api)
     if api.body is not None:
         media["example"] = api.body
     return {"content": {content_type: media}}

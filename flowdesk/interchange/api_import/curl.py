@@ -15,7 +15,7 @@ from flowdesk.domain.models import ApiDefinition
 
 from .curl_options import FLAG_OPTIONS as _FLAG_OPTIONS
 from .curl_options import VALUE_OPTIONS as _VALUE_OPTIONS
-from .result import ApiImportResult
+from .result import ApiImportResult, ImportProblem
 from .shell_words import Word, split_words
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
@@ -63,7 +63,9 @@ def import_curl(command: str) -> ApiImportResult:
         raise InvalidInputError("The curl command has no URL.")
     if len(parsed.urls) > 1:
         result.note(f"The command has {len(parsed.urls)} URLs; only the first was imported.")
-    result.definitions.append(_definition(parsed, result))
+    definition = _definition(parsed, result)
+    result.definitions.append(definition)
+    result.problems = [ImportProblem(p.where or definition.name, p.message) for p in result.problems]
     return result
 
 

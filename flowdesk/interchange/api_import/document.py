@@ -144,7 +144,17 @@ class _DuplicateRecordingLoader(yaml.SafeLoader):
 
 
 def _load_yaml(text: str, source_name: str) -> LoadedDocument:
-    loader = _DuplicateRecordingLoader(text)
+    try:
+        loader = _DuplicateRecordingLoader(text)
+    except yaml.reader.ReaderError as err:
+        line = text.count("\n", 0, err.position) + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        raise ApiSpecSyntaxError(
+            f"The text holds a control character (#x{err.character:04x}) that YAML does not allow.",
+            line=line,
+            column=column,
+            source_name=source_name,
+        ) from None
     loader.duplicates = []
     try:
         data = loader.get_single_data()

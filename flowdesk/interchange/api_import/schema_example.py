@@ -123,7 +123,7 @@ class SchemaExampler:
 
     def _value(self, schema: Any, depth: int, stack: tuple[str, ...]) -> Any:
         self._count += 1
-        if depth > MAX_DEPTH or self._count > MAX_VALUES:
+        if depth >= MAX_DEPTH or self._count > MAX_VALUES:
             return None
         schema, stack = self.resolve(schema, stack)
         if not isinstance(schema, dict):
@@ -163,13 +163,13 @@ class SchemaExampler:
         if not isinstance(properties, dict):
             return result
         for name, prop in properties.items():
-            resolved, _ = self.resolve(prop, stack)
+            if _cyclic(prop, stack):
+                self.on_cycle(str(prop["$ref"]))
+                continue
+            resolved, inner = self.resolve(prop, stack)
             if isinstance(resolved, dict) and resolved.get("readOnly") is True:
                 continue
-            value = self._value(prop, depth + 1, stack)
-            if value is None and _cyclic(prop, stack):
-                continue
-            result[name] = value
+            result[name] = self._value(resolved, depth + 1, inner)
         return result
 
     def _all_of(self, schema: dict[str, Any], depth: int, stack: tuple[str, ...]) -> Any:

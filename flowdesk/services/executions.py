@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import ExecutionStatus, StepStatus
@@ -19,8 +19,17 @@ from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import Execution, ExecutionLog
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
+from flowdesk.store.bulk import insert_rows, read_rows, update_rows
 from flowdesk.store.database import this_host
-from flowdesk.store.mapping import EXECUTION_FIELDS, LOG_FIELDS, execution_from_row, log_from_row, log_values
+from flowdesk.store.mapping import (
+    EXECUTION_FIELDS,
+    LOG_COLUMNS,
+    LOG_FIELDS,
+    execution_from_row,
+    log_from_row,
+    log_values,
+    logs_from_tuples,
+)
 from flowdesk.store.tables import ExecutionLogRow, ExecutionRow, WorkflowRow, utcnow
 
 LOGS: Table = ExecutionLogRow.__table__  # type: ignore[assignment]
@@ -202,11 +211,7 @@ class ExecutionService:
             values["status"] = _step_status(values["status"]).value
             rows.append({**values, "execution_id": entry.execution_id, "created_at": entry.created_at or now})
         with self.db.session() as session:
-            return list(
-                session.execute(
-                    insert(LOGS).returning(LOGS.c.id, sort_by_parameter_order=True), rows
-                ).scalars()
-            )
+            return insert_rows(session.connection(), LOGS, rows)
 
     def update_logs(self, updates: Sequence[tuple[int, Mapping[str, Any]]]) -> None:
         """Update step rows by id; rows changing the same set of columns go in one executemany."""
@@ -218,29 +223,23 @@ class ExecutionService:
             values = dict(fields)
             if "status" in values:
                 values["status"] = _step_status(values["status"]).value
-            key = tuple(sorted(values))
-            groups.setdefault(key, []).append({"_id": log_id, **{f"_{k}": v for k, v in values.items()}})
+            if values:
+                key = tuple(sorted(values))
+                groups.setdefault(key, []).append({"id": log_id, **{k: values[k] for k in key}})
         if not groups:
             return
         with self.db.session() as session:
-            for keys, params in groups.items():
-                if not keys:
-                    continue
-                stmt = (
-                    update(LOGS)
-                    .where(LOGS.c.id == bindparam("_id"))
-                    .values(**{k: bindparam(f"_{k}") for k in keys})
-                )
-                session.execute(stmt, params)
+            for rows in groups.values():
+                update_rows(session.connection(), LOGS, rows)
 
     def get_logs(self, execution_id: int) -> list[ExecutionLog]:
         """A run's step rows in the order the steps started."""
         with self.db.session(read_only=True) as session:
             _execution_row(session, execution_id)
-            rows = session.execute(
-                select(LOGS).where(LOGS.c.execution_id == execution_id).order_by(LOGS.c.sequence, LOGS.c.id)
+            rows = read_rows(
+                session.connection(), LOGS, LOG_COLUMNS, "execution_id", execution_id, ["sequence", "id"]
             )
-            return [log_from_row(r) for r in rows]
+            return logs_from_tuples(rows)
 
     def get_log(self, log_id: int) -> ExecutionLog:
         """One step row by id."""

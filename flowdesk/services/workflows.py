@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,12 +23,18 @@ from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundErr
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
+from flowdesk.store.bulk import insert_rows, read_rows, update_rows
 from flowdesk.store.mapping import (
+    CONNECTION_COLUMNS,
+    NODE_COLUMNS,
     NODE_FIELDS,
     WORKFLOW_FIELDS,
     connection_from_row,
+    connections_from_tuples,
     node_from_row,
     node_values,
+    nodes_from_tuples,
+    with_changes,
     workflow_from_row,
     workflow_values,
 )
@@ -81,17 +87,12 @@ def get_workflow_row(session: Session, workflow_id: int) -> WorkflowRow:
 def read_graph(session: Session, workflow_id: int) -> WorkflowGraph:
     """The whole graph of one workflow: nodes in id order, connections in their drawn order."""
     workflow = workflow_from_row(get_workflow_row(session, workflow_id))
-    node_rows = session.execute(
-        select(NODES).where(NODES.c.workflow_id == workflow_id).order_by(NODES.c.id)
-    ).all()
-    nodes = [node_from_row(r) for r in node_rows]
+    conn = session.connection()
+    nodes = nodes_from_tuples(read_rows(conn, NODES, NODE_COLUMNS, "workflow_id", workflow_id, ["id"]))
     names = {n.id: n.name for n in nodes}
-    conn_rows = session.execute(
-        select(CONNECTIONS)
-        .where(CONNECTIONS.c.workflow_id == workflow_id)
-        .order_by(CONNECTIONS.c.seq, CONNECTIONS.c.id)
-    ).all()
-    connections = [connection_from_row(r, names) for r in conn_rows]
+    connections = connections_from_tuples(
+        read_rows(conn, CONNECTIONS, CONNECTION_COLUMNS, "workflow_id", workflow_id, ["seq", "id"]), names
+    )
     return WorkflowGraph.model_construct(workflow=workflow, nodes=nodes, connections=connections)
 
 
@@ -135,37 +136,30 @@ def _insert_connections(
         }
         for seq, c in enumerate(connections)
     ]
-    new_ids = (
-        session.execute(insert(CONNECTIONS).returning(CONNECTIONS.c.id, sort_by_parameter_order=True), rows)
-        .scalars()
-        .all()
-    )
-    return [
-        c.model_copy(
-            update={
-                "id": cid,
-                "workflow_id": workflow_id,
-                "from_node_id": row["from_node_id"],
-                "to_node_id": row["to_node_id"],
-                "connection_type": ConnectionType(row["connection_type"]),
-                "created_at": row["created_at"],
-            }
+    new_ids = insert_rows(session.connection(), CONNECTIONS, rows)
+    out = []
+    for c, cid, row in zip(connections, new_ids, rows, strict=True):
+        out.append(
+            with_changes(
+                c,
+                id=cid,
+                workflow_id=workflow_id,
+                from_node_id=row["from_node_id"],
+                to_node_id=row["to_node_id"],
+                connection_type=ConnectionType(row["connection_type"]),
+                created_at=row["created_at"],
+            )
         )
-        for c, cid, row in zip(connections, new_ids, rows, strict=True)
-    ]
+    return out
 
 
 def _insert_nodes(session: Session, workflow_id: int, nodes: Sequence[Node], now: Any) -> list[Node]:
     if not nodes:
         return []
     rows = [{**node_values(n), "workflow_id": workflow_id, "created_at": now} for n in nodes]
-    new_ids = (
-        session.execute(insert(NODES).returning(NODES.c.id, sort_by_parameter_order=True), rows)
-        .scalars()
-        .all()
-    )
+    new_ids = insert_rows(session.connection(), NODES, rows)
     return [
-        n.model_copy(update={"id": nid, "workflow_id": workflow_id, "created_at": now})
+        with_changes(n, id=nid, workflow_id=workflow_id, created_at=now)
         for n, nid in zip(nodes, new_ids, strict=True)
     ]
 
@@ -227,22 +221,9 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
     # A rename may take a name another kept node is giving up in this same save: park renamed nodes
     # on a unique temporary name first so UNIQUE(workflow_id, name) holds after every statement.
     renamed = [n for n in kept if existing[n.id][0] != n.name]  # type: ignore[index]
-    if renamed:
-        session.execute(
-            update(NODES).where(NODES.c.id == bindparam("_id")).values(name=bindparam("_name")),
-            [{"_id": n.id, "_name": f"\x00renaming {n.id}"} for n in renamed],
-        )
-    if kept:
-        params = []
-        for n in kept:
-            values = node_values(n)
-            params.append({"_id": n.id, **{f"_{k}": v for k, v in values.items()}})
-        session.execute(
-            update(NODES)
-            .where(NODES.c.id == bindparam("_id"))
-            .values(**{k: bindparam(f"_{k}") for k in NODE_FIELDS}),
-            params,
-        )
+    conn = session.connection()
+    update_rows(conn, NODES, [{"id": n.id, "name": f"\x00renaming {n.id}"} for n in renamed])
+    update_rows(conn, NODES, [{"id": n.id, **node_values(n)} for n in kept])
     new_nodes = _insert_nodes(session, workflow_id, [n for n in graph.nodes if n.id is None], now)
     inserted = iter(new_nodes)
     nodes: list[Node] = []
@@ -250,7 +231,7 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
         if n.id is None:
             nodes.append(next(inserted))
         else:
-            nodes.append(n.model_copy(update={"workflow_id": workflow_id, "created_at": existing[n.id][1]}))
+            nodes.append(with_changes(n, workflow_id=workflow_id, created_at=existing[n.id][1]))
     ids = {n.name: n.id for n in nodes}
     connections = _insert_connections(session, workflow_id, graph.connections, ids, now)  # type: ignore[arg-type]
     workflow = graph.workflow.model_copy(update={"updated_at": now})

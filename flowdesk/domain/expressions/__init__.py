@@ -6,11 +6,12 @@ immutable tree, and the evaluator walks it with a whitelist (docs/expressions.md
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ..errors import ExpressionSyntaxError
 from .ast import METHODS, Expr, to_text
-from .evaluator import evaluate_tree
+from .evaluator import Program, compile_tree, evaluate_tree
 from .parser import MAX_DEPTH, MAX_LENGTH, parse
 from .references import RESERVED_ROOTS, references, rename_node_references
 from .scope import Scope
@@ -39,10 +40,17 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=4096)
+def _program(text: str) -> Program:
+    return compile_tree(parse(text))
+
+
 def evaluate(text_or_expr: str | Expr, scope: Scope) -> Any:
-    """The value of one expression (text is parsed once and cached; `{{ }}` act as parentheses)."""
-    node = parse(text_or_expr) if isinstance(text_or_expr, str) else text_or_expr
-    return evaluate_tree(node, scope)
+    """The value of one expression (text is parsed and compiled once, then cached; `{{ }}` act as
+    parentheses). A tree from `parse` is accepted too."""
+    if isinstance(text_or_expr, str):
+        return _program(text_or_expr)(scope)
+    return evaluate_tree(text_or_expr, scope)
 
 
 def evaluate_condition(text_or_expr: str | Expr, scope: Scope) -> bool:

@@ -1,4 +1,9 @@
-"""Walks a syntax tree over a Scope with a whitelist of operations; never raises on data."""
+"""Evaluates a syntax tree over a Scope with a whitelist of operations; never raises on data.
+
+Each tree is turned once into nested Python closures (one per node, no Python source, no `eval`):
+`compile_tree(tree)` gives a function of the Scope. Callers that parse text cache that function
+with the tree, so evaluating a cached expression is one call per node.
+"""
 
 from __future__ import annotations
 
@@ -34,24 +39,141 @@ MAX_LIST_LENGTH = 1_000_000
 MAX_INT_BITS = 1024
 
 
+Program = Callable[[Scope], Any]
+
+
+_COMPILED: dict[int, tuple[Expr, Program]] = {}
+_COMPILED_MAX = 4096
+
+
 def evaluate_tree(node: Expr, scope: Scope) -> Any:
-    """The value of a parsed expression in `scope`."""
-    return _DISPATCH[type(node)](node, scope)
+    """The value of a parsed expression in `scope` (its compiled form is kept for reuse)."""
+    entry = _COMPILED.get(id(node))
+    if entry is None or entry[0] is not node:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        entry = (node, compile_tree(node))  # the tree is kept alive so its id stays unique
+        _COMPILED[id(node)] = entry
+    return entry[1](scope)
 
 
-def _literal(node: Literal, scope: Scope) -> Any:
-    return node.value
+def compile_tree(node: Expr) -> Program:
+    """The function computing `node` over a Scope."""
+    return _COMPILERS[type(node)](node)
 
 
-def _list(node: ListLiteral, scope: Scope) -> Any:
-    return [evaluate_tree(item, scope) for item in node.items]
+def _literal(node: Literal) -> Program:
+    value = node.value
+
+    def run(scope: Scope) -> Any:
+        return value
+
+    return run
 
 
-def _name(node: Name, scope: Scope) -> Any:
-    found, value = scope.lookup(node.name)
-    if not found:
-        scope.warn(f"unresolved reference '{node.name}'")
-    return value
+def _list(node: ListLiteral) -> Program:
+    items = tuple(compile_tree(item) for item in node.items)
+
+    def run(scope: Scope) -> Any:
+        return [item(scope) for item in items]
+
+    return run
+
+
+def _name(node: Name) -> Program:
+    name = node.name
+    warning = f"unresolved reference '{name}'"
+
+    def run(scope: Scope) -> Any:
+        values = scope.values
+        if name in values:
+            return values[name]
+        found, value = scope.lookup(name)
+        if not found:
+            scope.warn(warning)
+        return value
+
+    return run
+
+
+_FIELD, _INDEX, _METHOD = 0, 1, 2
+
+
+def _chain(node: Chain) -> Program:
+    base = node.base
+    root = base.name if isinstance(base, Name) else None
+    base_fn = None if root is not None else compile_tree(base)
+    steps: list[tuple[int, Any, Any]] = []
+    for step in node.steps:
+        if isinstance(step, Field):
+            steps.append((_FIELD, step.key, None))
+        elif isinstance(step, Index):
+            steps.append((_INDEX, compile_tree(step.key), None))
+        else:
+            steps.append((_METHOD, step, tuple(compile_tree(arg) for arg in step.args)))
+    if root is not None and all(kind == _FIELD for kind, _, _ in steps):
+        return _static_path(node, root, tuple(key for _, key, _ in steps))
+    plan = tuple(steps)
+    root_warning = f"unresolved reference '{root}'"
+
+    def run(scope: Scope) -> Any:
+        if root is not None:
+            found, value = scope.lookup(root)
+            if not found:
+                scope.warn(root_warning)
+                return None
+        else:
+            assert base_fn is not None
+            value = base_fn(scope)
+        computed: dict[int, Any] | None = None
+        for position, (kind, item, args) in enumerate(plan):
+            if kind == _METHOD:
+                value = _call(item, value, [arg(scope) for arg in args], scope)
+                continue
+            if kind == _FIELD:
+                key = item
+            else:
+                key = item(scope)
+                if computed is None:
+                    computed = {}
+                computed[position] = key
+            ok, value = _step_into(value, key)
+            if not ok:
+                scope.warn(f"unresolved reference '{_describe(node, position, computed or {})}'")
+                return None
+        return value
+
+    return run
+
+
+def _static_path(node: Chain, root: str, keys: tuple[str | int, ...]) -> Program:
+    """The common case `root.a.b[0]`: a root name followed by literal keys only."""
+    root_warning = f"unresolved reference '{root}'"
+
+    def run(scope: Scope) -> Any:
+        values = scope.values
+        if root in values:
+            value = values[root]
+        else:
+            found, value = scope.lookup(root)
+            if not found:
+                scope.warn(root_warning)
+                return None
+        for position, key in enumerate(keys):
+            if type(value) is dict and type(key) is str:
+                if key in value:
+                    value = value[key]
+                    continue
+                ok = False
+            else:
+                ok, value = _step_into(value, key)
+                if ok:
+                    continue
+            scope.warn(f"unresolved reference '{_describe(node, position, {})}'")
+            return None
+        return value
+
+    return run
 
 
 def _key_text(key: Any) -> str:
@@ -82,35 +204,6 @@ def _step_into(value: Any, key: Any) -> tuple[bool, Any]:
     return False, None
 
 
-def _chain(node: Chain, scope: Scope) -> Any:
-    base = node.base
-    if isinstance(base, Name):
-        found, value = scope.lookup(base.name)
-        if not found:
-            scope.warn(f"unresolved reference '{base.name}'")
-            return None
-    else:
-        value = evaluate_tree(base, scope)
-    computed: dict[int, Any] | None = None
-    for position, step in enumerate(node.steps):
-        kind = type(step)
-        if kind is Field:
-            key = step.key  # type: ignore[union-attr]
-        elif kind is Index:
-            key = evaluate_tree(step.key, scope)  # type: ignore[union-attr, arg-type]
-            if computed is None:
-                computed = {}
-            computed[position] = key
-        else:
-            value = _call(step, value, scope)  # type: ignore[arg-type]
-            continue
-        ok, value = _step_into(value, key)
-        if not ok:
-            scope.warn(f"unresolved reference '{_describe(node, position, computed or {})}'")
-            return None
-    return value
-
-
 def _describe(node: Chain, upto: int, computed: dict[int, Any]) -> str:
     """The path as far as it was followed, dynamic indexes shown with their values."""
     base = node.base
@@ -125,9 +218,8 @@ def _describe(node: Chain, upto: int, computed: dict[int, Any]) -> str:
     return "".join(parts)
 
 
-def _call(step: Method, receiver: Any, scope: Scope) -> Any:
+def _call(step: Method, receiver: Any, args: list[Any], scope: Scope) -> Any:
     name = step.name
-    args = [evaluate_tree(arg, scope) for arg in step.args]
     if receiver is None:
         return None
     if name == "length":
@@ -166,19 +258,6 @@ def _call(step: Method, receiver: Any, scope: Scope) -> Any:
 def _mismatch(scope: Scope, message: str) -> None:
     scope.warn(message)
     return None
-
-
-def _negate(node: Negate, scope: Scope) -> Any:
-    value = evaluate_tree(node.operand, scope)
-    if is_number(value):
-        return -value
-    if value is not None:
-        scope.warn(f"cannot negate {type_name(value)}")
-    return None
-
-
-def _not(node: Not, scope: Scope) -> Any:
-    return not truthy(evaluate_tree(node.operand, scope))
 
 
 def _arith_pair(op: str, left: Any, right: Any, scope: Scope) -> Any:
@@ -226,63 +305,124 @@ def _arith_pair(op: str, left: Any, right: Any, scope: Scope) -> Any:
     return None
 
 
-def _arithmetic(node: Arithmetic, scope: Scope) -> Any:
-    value = evaluate_tree(node.first, scope)
-    for op, operand in node.rest:
-        value = _arith_pair(op, value, evaluate_tree(operand, scope), scope)
-    return value
+def _negate(node: Negate) -> Program:
+    operand = compile_tree(node.operand)
+
+    def run(scope: Scope) -> Any:
+        value = operand(scope)
+        if is_number(value):
+            return -value
+        if value is not None:
+            scope.warn(f"cannot negate {type_name(value)}")
+        return None
+
+    return run
 
 
-def _logical(node: Logical, scope: Scope) -> Any:
-    value: Any = None
-    if node.op == "and":
-        for operand in node.operands:
-            value = evaluate_tree(operand, scope)
-            if not truthy(value):
+def _not(node: Not) -> Program:
+    operand = compile_tree(node.operand)
+
+    def run(scope: Scope) -> Any:
+        return not truthy(operand(scope))
+
+    return run
+
+
+def _arithmetic(node: Arithmetic) -> Program:
+    first = compile_tree(node.first)
+    rest = tuple((op, compile_tree(operand)) for op, operand in node.rest)
+
+    def run(scope: Scope) -> Any:
+        value = first(scope)
+        for op, operand in rest:
+            value = _arith_pair(op, value, operand(scope), scope)
+        return value
+
+    return run
+
+
+def _logical(node: Logical) -> Program:
+    operands = tuple(compile_tree(operand) for operand in node.operands)
+    want = node.op == "or"  # `or` stops at the first truthy operand, `and` at the first falsy one
+
+    def run(scope: Scope) -> Any:
+        value: Any = None
+        for operand in operands:
+            value = operand(scope)
+            if truthy(value) is want:
                 return value
         return value
-    for operand in node.operands:
-        value = evaluate_tree(operand, scope)
-        if truthy(value):
-            return value
-    return value
+
+    return run
 
 
-def _compare(node: Compare, scope: Scope) -> Any:
-    left = evaluate_tree(node.left, scope)
-    right = evaluate_tree(node.right, scope)
+def _less(a: Any, b: Any) -> bool:
+    return bool(a < b)
+
+
+def _less_equal(a: Any, b: Any) -> bool:
+    return bool(a <= b)
+
+
+def _greater(a: Any, b: Any) -> bool:
+    return bool(a > b)
+
+
+def _greater_equal(a: Any, b: Any) -> bool:
+    return bool(a >= b)
+
+
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": _less,
+    "<=": _less_equal,
+    ">": _greater,
+    ">=": _greater_equal,
+}
+
+
+def _compare(node: Compare) -> Program:
+    left_fn = compile_tree(node.left)
+    right_fn = compile_tree(node.right)
     op = node.op
-    if op == "==":
-        return equals(left, right)
-    if op == "!=":
-        return not equals(left, right)
-    if op == "in":
-        return member(left, right)
-    if op == "not in":
-        return not member(left, right)
-    pair = order(left, right)
-    if pair is None:
-        return False
-    a, b = pair
-    try:
-        if op == "<":
-            return bool(a < b)
-        if op == "<=":
-            return bool(a <= b)
-        if op == ">":
-            return bool(a > b)
-        return bool(a >= b)
-    except TypeError:  # pragma: no cover - order() only pairs numbers or strings
-        return False
+    if op in ("==", "!=", "in", "not in"):
+        test = equals if op in ("==", "!=") else member
+        negate = op in ("!=", "not in")
+
+        def run_equality(scope: Scope) -> Any:
+            result = test(left_fn(scope), right_fn(scope))
+            return not result if negate else result
+
+        return run_equality
+    ordering = _ORDERINGS[op]
+
+    def run_order(scope: Scope) -> Any:
+        left = left_fn(scope)
+        right = right_fn(scope)
+        if type(left) is int and type(right) is int:
+            return ordering(left, right)
+        pair = order(left, right)
+        return False if pair is None else ordering(*pair)
+
+    return run_order
 
 
-def _test(node: IsCheck, scope: Scope) -> Any:
-    value = evaluate_tree(node.operand, scope)
-    result = value is None if node.kind == "null" else is_empty(value)
-    return not result if node.negated else result
+def _is_null(value: Any) -> bool:
+    return value is None
 
 
-_DISPATCH: dict[type, Callable[[Any, Scope], Any]] = {
+def _is_check(node: IsCheck) -> Program:
+    operand = compile_tree(node.operand)
+    check = _is_null if node.kind == "null" else is_empty
+    negated = node.negated
+
+    def run(scope: Scope) -> Any:
+        result = check(operand(scope))
+        return not result if negated else result
+
+    return run
+
+
+_COMPILERS: dict[type, Callable[[Any], Program]] = {
     Literal: _literal,
     ListLiteral: _list,
     Name: _name,
@@ -292,5 +432,5 @@ _DISPATCH: dict[type, Callable[[Any, Scope], Any]] = {
     Arithmetic: _arithmetic,
     Logical: _logical,
     Compare: _compare,
-    IsCheck: _test,
+    IsCheck: _is_check,
 }

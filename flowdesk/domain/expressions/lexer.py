@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from ..errors import ExpressionSyntaxError
 from .ast import KEYWORDS
@@ -30,12 +30,20 @@ class Token(NamedTuple):
     end: int
 
 
-_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
-# Identifier-like words, Unicode included (登录, café); checked again with str.isidentifier.
-_NAME = re.compile(r"[^\W\d]\w*")
-_SPACE = re.compile(r"\s+")
-_TWO_CHAR = {"==", "!=", "<=", ">="}
-_ONE_CHAR = set("<>+-*/%()[].,")
+# One pattern for every token but strings (read by hand for their escapes). Names are
+# identifier-like words, Unicode included (登录, café), checked again with str.isidentifier.
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<name>[^\W\d]\w*)
+  | (?P<op>==|!=|<=|>=|[<>+\-*/%()\[\].,])
+  | (?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)
+  | (?P<quote>['"])
+  | (?P<open>\{\{)
+  | (?P<close>\}\})
+    """,
+    re.VERBOSE,
+)
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0", "b": "\b", "f": "\f"}
 _HINTS = {
     "=": ("'=' is not an operator; use '==' to compare", "'=='"),
@@ -101,57 +109,54 @@ def tokenize(text: str, start: int = 0, *, template: bool = False) -> tuple[list
     """
     tokens: list[Token] = []
     append = tokens.append
+    match = _TOKEN.match
     i = start
     n = len(text)
     depth = 0
     while True:
-        m = _SPACE.match(text, i)
-        if m:
-            i = m.end()
-        if i >= n:
-            if template:
-                raise _error(f"the '{{{{' at column {start - 1} is not closed", n, "'}}'", text)
-            append(Token(END, None, n, n))
-            return tokens, n
-        ch = text[i]
-        if "0" <= ch <= "9":
-            m = _NUMBER.match(text, i)
-            assert m is not None
+        m = match(text, i)
+        if m is None:
+            if i >= n:
+                if template:
+                    raise _error(f"the '{{{{' at column {start - 1} is not closed", n, "'}}'", text)
+                append(Token(END, None, n, n))
+                return tokens, n
+            _refuse(text, i)
+        kind = m.lastgroup
+        end = m.end()
+        if kind == "space":
+            pass
+        elif kind == NAME:
+            word = m.group()
+            if not word.isidentifier():
+                _refuse(text, i)
+            append(Token(KEYWORD if word in KEYWORDS else NAME, word, i, end))
+        elif kind == OP:
+            append(Token(OP, m.group(), i, end))
+        elif kind == NUMBER:
             word = m.group()
             value: Any = float(word) if ("." in word or "e" in word or "E" in word) else int(word)
-            append(Token(NUMBER, value, i, m.end()))
-            i = m.end()
-        elif ch == "'" or ch == '"':
+            append(Token(NUMBER, value, i, end))
+        elif kind == "quote":
             value, end = _read_string(text, i)
             append(Token(STRING, value, i, end))
-            i = end
-        elif ch == "{" and text.startswith("{{", i):
-            append(Token(OPEN, "{{", i, i + 2))
+        elif kind == OPEN:
+            append(Token(OPEN, "{{", i, end))
             depth += 1
-            i += 2
-        elif ch == "}" and text.startswith("}}", i):
+        else:  # "}}"
             if template and depth == 0:
                 append(Token(END, None, i, i))
-                return tokens, i + 2
-            append(Token(CLOSE, "}}", i, i + 2))
+                return tokens, end
+            append(Token(CLOSE, "}}", i, end))
             depth -= 1
-            i += 2
-        elif text[i : i + 2] in _TWO_CHAR:
-            append(Token(OP, text[i : i + 2], i, i + 2))
-            i += 2
-        elif ch in _ONE_CHAR:
-            append(Token(OP, ch, i, i + 1))
-            i += 1
-        else:
-            m = _NAME.match(text, i)
-            if m is not None and m.group().isidentifier():
-                word = m.group()
-                append(Token(KEYWORD if word in KEYWORDS else NAME, word, i, m.end()))
-                i = m.end()
-            elif ch in _HINTS:
-                message, expected = _HINTS[ch]
-                if ch in "&|" and text.startswith(ch * 2, i):
-                    message = message.replace(f"'{ch}'", f"'{ch * 2}'", 1)
-                raise _error(message, i, expected, text)
-            else:
-                raise _error(f"unexpected character '{ch}'", i, "a value or an operator", text)
+        i = end
+
+
+def _refuse(text: str, i: int) -> NoReturn:
+    ch = text[i]
+    if ch in _HINTS:
+        message, expected = _HINTS[ch]
+        if ch in "&|" and text.startswith(ch * 2, i):
+            message = message.replace(f"'{ch}'", f"'{ch * 2}'", 1)
+        raise _error(message, i, expected, text)
+    raise _error(f"unexpected character '{ch}'", i, "a value or an operator", text)

@@ -63,7 +63,9 @@ class Parser:
 
     # -- token helpers -------------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+        if ahead:
+            return self.tokens[min(self.i + ahead, len(self.tokens) - 1)]
+        return self.tokens[self.i]  # the last token is END, which is never consumed
 
     def advance(self) -> Token:
         tok = self.tokens[self.i]

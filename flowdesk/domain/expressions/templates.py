@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ExpressionSyntaxError
 from .ast import Expr
-from .evaluator import evaluate_tree
+from .evaluator import Program, compile_tree
 from .parser import parse_template_part
 from .scope import Scope
 from .values import text_form
@@ -20,13 +20,17 @@ Part = str | Expr
 class Template:
     """A split template; `single` is the expression when the text is exactly one `{{ expr }}`."""
 
-    __slots__ = ("parts", "single")
+    __slots__ = ("parts", "single", "programs")
 
     def __init__(self, parts: tuple[Part, ...]) -> None:
         self.parts = parts
         expressions = [p for p in parts if not isinstance(p, str)]
         literal_blank = all(p.strip() == "" for p in parts if isinstance(p, str))
         self.single: Expr | None = expressions[0] if len(expressions) == 1 and literal_blank else None
+        #: The parts ready to render: literal text as is, expressions compiled.
+        self.programs: tuple[str | Program, ...] = tuple(
+            p if isinstance(p, str) else compile_tree(p) for p in parts
+        )
 
 
 def scan_template(text: str) -> tuple[list[tuple[int, int, Expr | None]], list[ExpressionSyntaxError]]:
@@ -78,14 +82,17 @@ def render_text(text: str, scope: Scope) -> Any:
     if "{{" not in text:
         return text
     template = split_template(text)
+    programs = template.programs
     if template.single is not None:
-        return evaluate_tree(template.single, scope)
+        for program in programs:
+            if not isinstance(program, str):
+                return program(scope)
     out = []
-    for part in template.parts:
-        if isinstance(part, str):
-            out.append(part)
+    for program in programs:
+        if isinstance(program, str):
+            out.append(program)
         else:
-            out.append(text_form(evaluate_tree(part, scope)))
+            out.append(text_form(program(scope)))
     return "".join(out)
 
 

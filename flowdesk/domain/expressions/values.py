@@ -18,10 +18,18 @@ def is_number(value: Any) -> bool:
     )
 
 
+_SCALARS = frozenset({str, int, float, bool})
+_PLAIN = frozenset({str, int, float, bool, list, tuple, dict})
+
+
 def truthy(value: Any) -> bool:
     """null, false, 0, "", [] and {} are false; everything else is true."""
+    if value is True:
+        return True
     if value is None or value is False:
         return False
+    if type(value) in _PLAIN:
+        return bool(value)
     if isinstance(value, (bool, int, float, str, list, tuple, dict)):
         return bool(value)
     if isinstance(value, Mapping):
@@ -69,6 +77,9 @@ def as_number(value: Any) -> int | float | None:
 
 def equals(left: Any, right: Any) -> bool:
     """Equality that never raises; a number equals a string spelling the same number."""
+    kind = type(left)
+    if kind is type(right) and kind in _SCALARS:
+        return bool(left == right)
     if left is None or right is None:
         return left is right
     left_num = is_number(left)

@@ -29,8 +29,16 @@ def make_graph(seed: int = 1) -> WorkflowGraph:
     nodes = []
     for i, name in enumerate(names):
         kind = "START" if i == 0 else "END" if i == NODES - 1 else rng.choice(["API_CALL", "DELAY"])
-        config = {"api_id": rng.randint(1, 50), "parameters": {"id": f"{{{{input.id_{i}}}}}"}} if kind == "API_CALL" else {}
-        nodes.append(Node(name=name, node_type=kind, config=config, position_x=i * 40.0, position_y=rng.uniform(0, 800)))
+        config = (
+            {"api_id": rng.randint(1, 50), "parameters": {"id": f"{{{{input.id_{i}}}}}"}}
+            if kind == "API_CALL"
+            else {}
+        )
+        nodes.append(
+            Node(
+                name=name, node_type=kind, config=config, position_x=i * 40.0, position_y=rng.uniform(0, 800)
+            )
+        )
     edges = [(names[i], names[i + 1]) for i in range(NODES - 1)]
     seen = set(edges)
     while len(edges) < CONNECTIONS:
@@ -40,7 +48,9 @@ def make_graph(seed: int = 1) -> WorkflowGraph:
             seen.add((names[a], names[b]))
             edges.append((names[a], names[b]))
     connections = [Connection(from_node=a, to_node=b) for a, b in edges]
-    return WorkflowGraph(workflow=Workflow(name="benchmark", config={"timeout": 300}), nodes=nodes, connections=connections)
+    return WorkflowGraph(
+        workflow=Workflow(name="benchmark", config={"timeout": 300}), nodes=nodes, connections=connections
+    )
 
 
 def edit(graph: WorkflowGraph, rng: random.Random) -> WorkflowGraph:
@@ -68,8 +78,12 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
 
 
 def report(label: str, ms: list[float], target: float | None = None) -> None:
-    verdict = "" if target is None else ("  ok" if statistics.median(ms) < target else f"  OVER {target:.0f} ms")
-    print(f"{label:<44} median {statistics.median(ms):8.1f} ms   min {min(ms):7.1f}   max {max(ms):7.1f}{verdict}")
+    verdict = (
+        "" if target is None else ("  ok" if statistics.median(ms) < target else f"  OVER {target:.0f} ms")
+    )
+    print(
+        f"{label:<44} median {statistics.median(ms):8.1f} ms   min {min(ms):7.1f}   max {max(ms):7.1f}{verdict}"
+    )
 
 
 def main() -> None:
@@ -81,19 +95,27 @@ def main() -> None:
         path = Path(tmp) / "bench.db"
         start = time.perf_counter()
         Database(path).close()
-        print(f"{'create + migrate a new database':<44} {((time.perf_counter() - start) * 1000):8.1f} ms (once)")
+        print(
+            f"{'create + migrate a new database':<44} {((time.perf_counter() - start) * 1000):8.1f} ms (once)"
+        )
         report("open an up-to-date database", timed(lambda: Database(path).close(), args.runs * 3))
 
         db = Database(path)
         service = WorkflowService(db)
         graph = make_graph()
         print(f"graph: {len(graph.nodes)} nodes, {len(graph.connections)} connections")
-        report("create_from_graph (insert all)", timed(lambda: service.create_from_graph(graph), args.runs), 200)
+        report(
+            "create_from_graph (insert all)", timed(lambda: service.create_from_graph(graph), args.runs), 200
+        )
         stored = service.create_from_graph(graph)
         wid = stored.workflow.id
         report("load_graph", timed(lambda: service.load_graph(wid), args.runs), 200)
-        report("save_graph, unchanged", timed(lambda: service.save_graph(service.load_graph(wid)), 1) * 0
-               or timed(lambda: service.save_graph(stored), args.runs), 200)
+        report(
+            "save_graph, unchanged",
+            timed(lambda: service.save_graph(service.load_graph(wid)), 1) * 0
+            or timed(lambda: service.save_graph(stored), args.runs),
+            200,
+        )
         current = [service.load_graph(wid)]
 
         def save_edited() -> None:
@@ -107,8 +129,18 @@ def main() -> None:
 
         def batch() -> None:
             executions.add_logs(
-                [ExecutionLog(execution_id=run.id, step_name="s", node_name="s", status="success", sequence=next(seq),
-                              output_data={"status": 200, "body": {"ok": True}}, execution_time=0.01) for _ in range(200)]
+                [
+                    ExecutionLog(
+                        execution_id=run.id,
+                        step_name="s",
+                        node_name="s",
+                        status="success",
+                        sequence=next(seq),
+                        output_data={"status": 200, "body": {"ok": True}},
+                        execution_time=0.01,
+                    )
+                    for _ in range(200)
+                ]
             )
 
         report("add_logs, batch of 200 step rows", timed(batch, args.runs))

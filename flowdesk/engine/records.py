@@ -12,7 +12,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from flowdesk.domain.errors import NotFoundError
 from flowdesk.domain.models import WorkflowGraph
@@ -40,16 +40,17 @@ class GraphCache:
     def lookup(self, session: Any, workflow_id: int) -> list[Any]:
         """[updated_at, graph, plan] of `workflow_id` (the graph read again when the workflow changed)."""
         from flowdesk.services.workflows import read_graph
-        from flowdesk.store.tables import WorkflowRow
 
-        updated = session.execute(select(WorkflowRow.updated_at).where(WorkflowRow.id == workflow_id)).first()
+        updated = session.exec_driver_sql(
+            "SELECT updated_at FROM workflow_definitions WHERE id = ?", (workflow_id,)
+        ).first()
         if updated is None:
             raise NotFoundError(f"Workflow {workflow_id} does not exist.")
         with self._lock:
             hit = self._graphs.get(workflow_id)
         if hit is not None and hit[0] == updated[0]:
             return hit
-        entry = [updated[0], read_graph(session, workflow_id), None]
+        entry = [updated[0], _read_graph(session, workflow_id, read_graph), None]
         with self._lock:
             if len(self._graphs) >= self.size:
                 self._graphs.clear()
@@ -60,7 +61,7 @@ class GraphCache:
 def load_graph(db: Any, cache: GraphCache, workflow_id: int) -> WorkflowGraph:
     """The graph of a stored workflow (cached while unchanged)."""
     with db.session(read_only=True) as session:
-        return cache.lookup(session, workflow_id)[1]
+        return cache.lookup(session.connection(), workflow_id)[1]
 
 
 def start_run(
@@ -68,11 +69,11 @@ def start_run(
 ) -> tuple[WorkflowGraph, Any, int | None, Any]:
     """One transaction: the workflow's graph and, when its plan is already known (validated), the new
     execution row too. Returns (graph, plan or None, execution id or None, started_at)."""
-    with db.session() as session:
-        _, graph, plan = cache.lookup(session, workflow_id)
+    with db.engine.begin() as conn:  # BEGIN IMMEDIATE (the Database's begin hook)
+        _, graph, plan = cache.lookup(conn, workflow_id)
         if plan is None:
             return graph, None, None, None
-        execution_id, started_at = _insert_execution(session, workflow_id, **fields)
+        execution_id, started_at = _insert_execution(conn, workflow_id, **fields)
         return graph, plan, execution_id, started_at
 
 
@@ -89,15 +90,15 @@ def create_execution(
     """Insert a running execution row (runner pid/host recorded) with its audit row; (id, started_at)."""
     from flowdesk.store.tables import ExecutionRow, WorkflowRow
 
-    with db.session() as session:
-        if session.execute(select(WorkflowRow.id).where(WorkflowRow.id == workflow_id)).first() is None:
+    with db.engine.begin() as conn:
+        if conn.execute(select(WorkflowRow.id).where(WorkflowRow.id == workflow_id)).first() is None:
             raise NotFoundError(f"Workflow {workflow_id} does not exist.")
         if resumed_from_id is not None and (
-            session.execute(select(ExecutionRow.id).where(ExecutionRow.id == resumed_from_id)).first() is None
+            conn.execute(select(ExecutionRow.id).where(ExecutionRow.id == resumed_from_id)).first() is None
         ):
             raise NotFoundError(f"Execution {resumed_from_id} does not exist.")
         return _insert_execution(
-            session,
+            conn,
             workflow_id,
             execution_name=execution_name,
             input_data=input_data,
@@ -108,7 +109,7 @@ def create_execution(
 
 
 def _insert_execution(
-    session: Any,
+    conn: Any,
     workflow_id: int,
     *,
     execution_name: str | None,
@@ -117,35 +118,60 @@ def _insert_execution(
     status: str,
     resumed_from_id: int | None,
 ) -> tuple[int, datetime]:
-    from flowdesk.store.audit_trail import record_audit
+    from flowdesk.store.bulk import insert_rows
     from flowdesk.store.database import this_host
     from flowdesk.store.tables import ExecutionRow, utcnow
 
     now = utcnow()
-    table = ExecutionRow.__table__
-    execution_id = session.execute(
-        insert(table)
-        .values(
-            workflow_id=workflow_id,
-            execution_name=execution_name,
-            status=status,
-            input_data=input_data,
-            config=config,
-            progress=0.0,
-            runner_pid=os.getpid(),
-            runner_host=this_host(),
-            resumed_from_id=resumed_from_id,
-            started_at=now,
-            created_at=now,
-        )
-        .returning(table.c.id)
-    ).scalar_one()
-    name = f" '{execution_name}'" if execution_name else ""
-    record_audit(
-        session,
-        "execution",
-        execution_id,
-        "create",
-        f"Started run {execution_id}{name} of workflow {workflow_id}.",
+    (execution_id,) = insert_rows(
+        conn,
+        ExecutionRow.__table__,
+        [
+            {
+                "workflow_id": workflow_id,
+                "execution_name": execution_name,
+                "status": status,
+                "input_data": input_data,
+                "config": config,
+                "progress": 0.0,
+                "runner_pid": _PID,
+                "runner_host": this_host(),
+                "resumed_from_id": resumed_from_id,
+                "started_at": now,
+                "created_at": now,
+            }
+        ],
     )
+    name = f" '{execution_name}'" if execution_name else ""
+    add_audit(conn, execution_id, "create", f"Started run {execution_id}{name} of workflow {workflow_id}.")
     return execution_id, now
+
+
+def add_audit(conn: Any, execution_id: int, action: str, summary: str) -> None:
+    """One audit row about an execution, in the connection's transaction."""
+    from flowdesk.store.bulk import insert_rows
+    from flowdesk.store.tables import AuditRow, utcnow
+
+    insert_rows(
+        conn,
+        AuditRow.__table__,
+        [
+            {
+                "occurred_at": utcnow(),
+                "entity": "execution",
+                "entity_id": execution_id,
+                "action": action,
+                "summary": summary[:2000],
+            }
+        ],
+    )
+
+
+def _read_graph(conn: Any, workflow_id: int, read_graph: Any) -> WorkflowGraph:
+    from sqlalchemy.orm import Session
+
+    with Session(bind=conn) as session:
+        return read_graph(session, workflow_id)
+
+
+_PID = os.getpid()

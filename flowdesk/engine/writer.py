@@ -17,8 +17,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, update
-
 logger = logging.getLogger(__name__)
 
 _STOP = object()
@@ -43,7 +41,7 @@ def json_safe(value: Any) -> Any:
 class ExecutionWriter:
     """Batches database writes of runs off the event loop (one thread, its own connections)."""
 
-    def __init__(self, db: Any, *, linger: float = 0.005, max_batch: int = 2000) -> None:
+    def __init__(self, db: Any, *, linger: float = 0.0, max_batch: int = 2000) -> None:
         self.db = db
         self.linger = linger
         self.max_batch = max_batch
@@ -66,6 +64,7 @@ class ExecutionWriter:
     def add_step(self, execution_id: int, row: dict[str, Any]) -> None:
         """Queue one step row (a dict of workflow_execution_logs columns)."""
         row["execution_id"] = execution_id
+        row["created_at"] = row.get("completed_at")
         self._ensure_thread()
         self._queue.put(("step", row))
 
@@ -191,19 +190,19 @@ class ExecutionWriter:
     def _commit(
         self, logs: Any, executions: Any, steps: list[dict[str, Any]], execs: dict[int, dict[str, Any]]
     ) -> None:
-        with self.db.session() as session:
+        from flowdesk.store.bulk import insert_rows, update_rows
+
+        from .records import add_audit
+
+        with self.db.engine.begin() as conn:  # BEGIN IMMEDIATE (the Database's begin hook)
             if steps:
-                session.execute(insert(logs), steps)
+                insert_rows(conn, logs, steps)
             for execution_id, fields in execs.items():
                 audit = fields.pop("_audit", None)
                 if fields:
-                    session.execute(
-                        update(executions).where(executions.c.id == execution_id).values(**fields)
-                    )
+                    update_rows(conn, executions, [{"id": execution_id, **fields}])
                 if audit:
-                    from flowdesk.store.audit_trail import record_audit
-
-                    record_audit(session, "execution", execution_id, "update", audit)
+                    add_audit(conn, execution_id, "update", audit)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

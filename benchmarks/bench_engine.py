@@ -1,0 +1,141 @@
+"""Benchmark the execution engine (issue 3, benchmarks 1-3). Run by hand, not a test:
+
+    python benchmarks/bench_engine.py [--runs 5]
+
+1. A chain of 1,000 DELAY(0) nodes, steps persisted: median overhead per node against a bare asyncio
+   loop doing the same 1,000 awaits (target: at most 100 us per node).
+2. PARALLEL with 1,000 DELAY(0) branches, persisted (target: at most 150 ms in all).
+3. 500 runs of START -> END one after another, persisted (target: at least 500 executions per second).
+
+Each figure is the median of several runs on a fresh SQLite file in a temporary folder; the step
+rows are written by the ExecutionWriter thread, and each run waits for its rows to be committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+from flowdesk.engine.executor import WorkflowExecutor
+from flowdesk.services.executions import ExecutionService
+from flowdesk.services.workflows import WorkflowService
+from flowdesk.store import Database
+
+N = 1_000
+RUNS_3 = 500
+
+
+def chain_graph(n: int = N) -> WorkflowGraph:
+    names = ["start"] + [f"wait {i:04d}" for i in range(n)] + ["end"]
+    nodes = [Node(name="start", node_type="START")]
+    nodes += [Node(name=name, node_type="DELAY", config={"seconds": 0}) for name in names[1:-1]]
+    nodes.append(Node(name="end", node_type="END", config={"output": {"done": True}}))
+    connections = [Connection(from_node=a, to_node=b) for a, b in zip(names, names[1:], strict=False)]
+    return WorkflowGraph(workflow=Workflow(name=f"chain of {n}"), nodes=nodes, connections=connections)
+
+
+def fan_out_graph(n: int = N) -> WorkflowGraph:
+    nodes = [
+        Node(name="start", node_type="START"),
+        Node(name="fan", node_type="PARALLEL", config={"max_concurrent": 0}),
+    ]
+    connections = [Connection(from_node="start", to_node="fan"), Connection(from_node="fan", to_node="end")]
+    for i in range(n):
+        nodes.append(Node(name=f"branch {i:04d}", node_type="DELAY", config={"seconds": 0}))
+        connections.append(Connection(from_node="fan", to_node=f"branch {i:04d}", connection_type="PARALLEL"))
+    nodes.append(Node(name="end", node_type="END", config={"output": {"done": True}}))
+    return WorkflowGraph(workflow=Workflow(name=f"parallel of {n}"), nodes=nodes, connections=connections)
+
+
+def tiny_graph() -> WorkflowGraph:
+    return WorkflowGraph(
+        workflow=Workflow(name="start to end"),
+        nodes=[Node(name="start", node_type="START"), Node(name="end", node_type="END")],
+        connections=[Connection(from_node="start", to_node="end")],
+    )
+
+
+async def bare_awaits(n: int = N) -> float:
+    t0 = time.perf_counter()
+    for _ in range(n):
+        await asyncio.sleep(0)
+    return time.perf_counter() - t0
+
+
+async def timed_run(executor: WorkflowExecutor, workflow_id: int) -> float:
+    t0 = time.perf_counter()
+    handle = await executor.execute_workflow(workflow_id, {"n": 1})
+    took = time.perf_counter() - t0
+    assert handle.status == "completed", (handle.status, handle.error_message)
+    return took
+
+
+async def main(runs: int, folder: Path) -> None:
+    db = Database(folder / "bench.db")
+    service = WorkflowService(db)
+    chain = service.create_from_graph(chain_graph()).workflow.id
+    fan = service.create_from_graph(fan_out_graph()).workflow.id
+    tiny = service.create_from_graph(tiny_graph()).workflow.id
+    executor = WorkflowExecutor(db=db, load_plugins=False)
+    await timed_run(executor, tiny)  # warm up: imports, thread, caches
+    await timed_run(executor, chain)
+    await timed_run(executor, fan)
+
+    # 1. chain
+    engine_times, bare_times = [], []
+    for _ in range(runs):
+        gc.collect()
+        bare_times.append(await bare_awaits())
+        engine_times.append(await timed_run(executor, chain))
+    engine, bare = statistics.median(engine_times), statistics.median(bare_times)
+    per_node = (engine - bare) / N * 1e6
+    print(
+        f"1. chain of {N} DELAY(0), persisted: {engine * 1e3:.1f} ms per run (median of {runs}); "
+        f"bare asyncio {bare * 1e3:.2f} ms"
+    )
+    print(f"   overhead {per_node:.1f} us per node (target <= 100 us); engine / bare = {engine / bare:.0f}x")
+    rows = len(
+        ExecutionService(db).get_logs(ExecutionService(db).list_executions(workflow_id=chain, limit=1)[0].id)
+    )
+    print(f"   ({rows} step rows in the last run's log)")
+
+    # 2. parallel
+    fan_times = []
+    for _ in range(runs):
+        gc.collect()
+        fan_times.append(await timed_run(executor, fan))
+    fan_median = statistics.median(fan_times)
+    print(
+        f"2. PARALLEL with {N} DELAY(0) branches, persisted: {fan_median * 1e3:.1f} ms (median of {runs}; "
+        f"target <= 150 ms); {fan_median / N * 1e6:.0f} us per branch"
+    )
+
+    # 3. many small runs
+    rates = []
+    for _ in range(max(3, runs // 2)):
+        gc.collect()
+        t0 = time.perf_counter()
+        for _ in range(RUNS_3):
+            await executor.execute_workflow(tiny, {"n": 1})
+        rates.append(RUNS_3 / (time.perf_counter() - t0))
+    rate = statistics.median(rates)
+    print(
+        f"3. {RUNS_3} runs of START -> END one after another, persisted: {rate:.0f} executions/s "
+        f"(median of {len(rates)}; target >= 500), {1e3 / rate:.2f} ms per run"
+    )
+    await executor.aclose()
+    db.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(main(args.runs, Path(tmp)))

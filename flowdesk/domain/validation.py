@@ -11,9 +11,12 @@ import difflib
 from collections import deque
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
+from .errors import ExpressionSyntaxError
+from .expressions import check_expression, check_template
 from .models import Connection, Node, Problem, WorkflowGraph
 
 __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "suggest"]
@@ -306,8 +309,7 @@ class _GraphChecker:
     # -- expressions and templates ---------------------------------------------------------
 
     def check_expressions(self) -> None:
-        from .expressions import check_expression, check_template
-
+        check_expression, check_template = _expression_errors, _template_errors
         for i, node in enumerate(self.graph.nodes):
             config = node.config
             expression_keys = _EXPRESSION_KEYS.get(node.node_type, ())
@@ -363,9 +365,7 @@ class _GraphChecker:
                             continue
                         for err in check_expression(expr):
                             self.expression_problem(i, sub, err)
-            for sub, text in _strings(config, skip):
-                if "{{" not in text and "}}" not in text:
-                    continue
+            for sub, text in _template_texts(config, skip):
                 for err in check_template(text):
                     self.expression_problem(i, sub, err)
         for j, c in enumerate(self.graph.connections):
@@ -392,6 +392,18 @@ class _GraphChecker:
         )
 
 
+@lru_cache(maxsize=16384)
+def _expression_errors(text: str) -> tuple[ExpressionSyntaxError, ...]:
+    """Syntax errors of an expression, remembered: the editor validates the same texts again and again."""
+    return tuple(check_expression(text))
+
+
+@lru_cache(maxsize=16384)
+def _template_errors(text: str) -> tuple[ExpressionSyntaxError, ...]:
+    """Syntax errors of a template, remembered like `_expression_errors`."""
+    return tuple(check_template(text))
+
+
 def _error_text(err: Exception) -> str:
     return str(getattr(err, "message", None) or err)
 
@@ -416,23 +428,38 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _strings(
-    value: Any, skip: Collection[str] = (), prefix: tuple[str | int, ...] = ()
-) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every string inside a config value with its path; top-level keys in `skip` are left out."""
-    stack: list[tuple[tuple[str | int, ...], Any]] = [(prefix, value)]
-    while stack:
-        path, item = stack.pop()
-        if isinstance(item, str):
-            yield path, item
-        elif isinstance(item, Mapping):
-            for k, v in reversed(list(item.items())):
-                if not path and k in skip:
+def _template_texts(
+    config: Mapping[str, Any], skip: Collection[str]
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every string inside a config that contains "{{" or "}}", with its path; top-level keys in
+    `skip` are left out. Paths are built only for those strings (most config values are plain)."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    path: list[str | int] = []
+
+    def visit(value: Any) -> None:
+        if isinstance(value, str):
+            if "{{" in value or "}}" in value:
+                found.append((tuple(path), value))
+        elif isinstance(value, Mapping):
+            for key, child in value.items():
+                if (not path and key in skip) or (
+                    isinstance(child, str) and "{{" not in child and "}}" not in child
+                ):
                     continue
-                stack.append(((*path, str(k)), v))
-        elif isinstance(item, list):
-            for n in range(len(item) - 1, -1, -1):
-                stack.append(((*path, n), item[n]))
+                path.append(str(key))
+                visit(child)
+                path.pop()
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                path.append(index)
+                visit(child)
+                path.pop()
+
+    try:
+        visit(config)
+    except RecursionError:  # a config nested thousands deep: check what was found before
+        pass
+    return found
 
 
 def _reachable(starts: list[str], successors: Mapping[str, list[str]], stop: str | None = None) -> set[str]:

@@ -21,6 +21,7 @@ from ..domain.enums import ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
 from ..domain.validation import locate_graph_problems, suggest
+from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
 from .json_locate import JsonPath, describe_json_error, find_token, line_column, locate_paths
 
@@ -316,8 +317,8 @@ class _Reader:
         value = self.get(item, key, path, "a number", _is_number, 0)
         if abs(value) > _POSITION_LIMIT:
             self.problem((*path, key), f"{value!r} is too far away; positions lie between -1e9 and 1e9")
-            return 0
-        return value
+            return 0.0
+        return float(value)
 
     def connections(self, document: Mapping[str, Any]) -> list[Connection]:
         raw = self.get(document, "connections", (), "a list of connections", _is_list, [])
@@ -665,4 +666,4 @@ def write_workflow_file(graph: WorkflowGraph, apis: Iterable[ApiDefinition] = ()
     The document passes through `redact_for_export` first, so no secret reaches a file.
     """
     document = redact_for_export(workflow_document(graph, apis))
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return dumps_canonical(document) + "\n"

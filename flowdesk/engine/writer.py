@@ -13,6 +13,7 @@ import json
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -41,7 +42,7 @@ def json_safe(value: Any) -> Any:
 class ExecutionWriter:
     """Batches database writes of runs off the event loop (one thread, its own connections)."""
 
-    def __init__(self, db: Any, *, linger: float = 0.0, max_batch: int = 2000) -> None:
+    def __init__(self, db: Any, *, linger: float = 0.02, max_batch: int = 2000) -> None:
         self.db = db
         self.linger = linger
         self.max_batch = max_batch
@@ -113,12 +114,20 @@ class ExecutionWriter:
             batch = [item]
             urgent = item is _STOP or item[0] in ("call", "flush", "nudge")
             if not urgent and self.linger:
-                # Let a burst of steps gather so that one commit writes many of them.
-                try:
-                    item = q.get(timeout=self.linger)
+                # Let a burst of steps gather so that one commit writes many of them; a flush, a
+                # call or the stop request ends the wait at once.
+                deadline = time.monotonic() + self.linger
+                while len(batch) < self.max_batch:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    try:
+                        item = q.get(timeout=remaining)
+                    except queue.Empty:
+                        break
                     batch.append(item)
-                except queue.Empty:
-                    pass
+                    if item is _STOP or item[0] in ("call", "flush", "nudge"):
+                        break
             while len(batch) < self.max_batch:
                 try:
                     batch.append(q.get_nowait())

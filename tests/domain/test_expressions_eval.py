@@ -434,6 +434,11 @@ def test_evaluate_condition_truthiness(text: str, expected: bool) -> None:
     assert evaluate_condition(text, Scope(DATA)) is expected
 
 
+@pytest.mark.parametrize("plain", [True, False, 0, 1.5, None, [1], {"a": 1}])
+def test_a_value_that_is_not_text_is_its_own_value(plain: Any) -> None:
+    assert evaluate(plain, Scope({})) == plain  # type: ignore[arg-type]
+
+
 def test_evaluate_accepts_a_parsed_tree() -> None:
     tree = parse("input.n * 2")
     assert evaluate(tree, Scope(DATA)) == 14

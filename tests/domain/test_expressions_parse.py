@@ -126,6 +126,14 @@ SYNTAX_ERRORS = [
     ),
     ("[1, 2", 6, "',' or ']'", "expected ',' or ']' after '2'"),
     ("and", 1, "a value", "expected a value, found 'and'"),
+    ("x == True", 6, "true", "'True' is not a value here; write true (lower case)"),
+    (
+        "x is None",
+        6,
+        "'null', 'not null', 'empty' or 'not empty'",
+        "expected 'null', 'not null', 'empty' or 'not empty' after 'is', found 'None'",
+    ),
+    ("None", 1, "null", "'None' is not a value here; write null (lower case)"),
     (
         "x.matches('(a+)+')",
         11,

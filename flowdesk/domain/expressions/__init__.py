@@ -10,7 +10,7 @@ import functools
 from typing import Any
 
 from ..errors import ExpressionSyntaxError
-from .ast import METHODS, Expr, to_text
+from .ast import EXPRESSION_TYPES, METHODS, Expr, to_text
 from .evaluator import Program, compile_tree, evaluate_tree
 from .parser import MAX_DEPTH, MAX_LENGTH, parse
 from .references import RESERVED_ROOTS, references, rename_node_references
@@ -47,10 +47,12 @@ def _program(text: str) -> Program:
 
 def evaluate(text_or_expr: str | Expr, scope: Scope) -> Any:
     """The value of one expression (text is parsed and compiled once, then cached; `{{ }}` act as
-    parentheses). A tree from `parse` is accepted too."""
+    parentheses). A tree from `parse` is accepted too; any other non-text value is returned as is."""
     if isinstance(text_or_expr, str):
         return _program(text_or_expr)(scope)
-    return evaluate_tree(text_or_expr, scope)
+    if isinstance(text_or_expr, EXPRESSION_TYPES):
+        return evaluate_tree(text_or_expr, scope)
+    return text_or_expr  # a value that is not text (a JSON true, a number) is its own value
 
 
 def evaluate_condition(text_or_expr: str | Expr, scope: Scope) -> bool:

@@ -138,6 +138,7 @@ class IsCheck:
 
 
 Expr = Literal | ListLiteral | Name | Chain | Negate | Not | Arithmetic | Logical | Compare | IsCheck
+EXPRESSION_TYPES = (Literal, ListLiteral, Name, Chain, Negate, Not, Arithmetic, Logical, Compare, IsCheck)
 
 
 def is_plain_name(text: str) -> bool:

@@ -49,6 +49,8 @@ _BINDING = {
     "%": _MUL,
 }
 METHOD_LIST = ", ".join(METHODS)
+# Python's spellings, refused as bare names so `x == True` is an error rather than a silent null.
+_PYTHON_CONSTANTS = {"True": "true", "False": "false", "None": "null"}
 _LITERAL_KIND = {str: "a string", int: "a number", float: "a number", bool: "a boolean", list: "a list"}
 
 
@@ -219,6 +221,11 @@ class Parser:
                 return Literal({"true": True, "false": False, "null": None}[tok.value], tok.pos)
             raise self.error("a value")
         if kind == NAME:
+            if tok.value in _PYTHON_CONSTANTS:
+                spelling = _PYTHON_CONSTANTS[tok.value]
+                raise self.error(
+                    spelling, tok, f"'{tok.value}' is not a value here; write {spelling} (lower case)"
+                )
             self.advance()
             self.check_name(tok)
             return Name(tok.value, tok.pos)

@@ -264,3 +264,123 @@ def seed_history(
         log_rows,
     )
     return len(exec_rows), len(log_rows)
+
+
+def create_demo(
+    path, *, executions: int = 6000, days: float = 30.0, now: datetime | None = None
+) -> list[SeedWorkflow]:
+    """A demo database at `path` (through flowdesk's Database and ORM): the four benchmark workflows."""
+    import sqlite3
+
+    from flowdesk.store import Database
+    from flowdesk.store.tables import NodeRow, WorkflowRow
+
+    workflows = (
+        ("Order sync", "orders", 4.0, 1.0),
+        ("Billing export", "billing", 3.0, 1.4),
+        ("CRM enrichment", "crm", 2.0, 0.7),
+        ("Nightly reports", "reports", 1.0, 2.0),
+    )
+    db = Database(path)
+    seeds = []
+    with db.session() as session:
+        for name, prefix, weight, speed in workflows:
+            wf = WorkflowRow(name=name, description="demo", version="1.0", is_active=True)
+            session.add(wf)
+            session.flush()
+            ids = {}
+            for i, (node, node_type) in enumerate(node_names(prefix)):
+                row = NodeRow(workflow_id=wf.id, name=node, node_type=node_type, position_x=i * 180.0)
+                session.add(row)
+                session.flush()
+                ids[node] = row.id
+            seeds.append(SeedWorkflow(wf.id, prefix, ids, weight, speed))
+    db.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    seed_history(conn, seeds, executions=executions, days=days, now=now)
+    conn.execute("COMMIT")
+    conn.close()
+    return seeds
+
+
+def _screenshots(db_path, out_dir) -> None:
+    """Grab the monitor view, a run timeline and the active panel on the demo data (offscreen)."""
+    import os
+    from pathlib import Path
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from flowdesk.services.monitoring import MonitorQueries
+    from flowdesk.ui.monitor import ActiveExecutionsPanel, MonitorView, RunTimeline
+
+    app = QApplication.instance() or QApplication([])
+    queries = MonitorQueries(db_path)
+    out = Path(out_dir)
+
+    def wait(signal) -> None:
+        loop = QEventLoop()
+        signal.connect(loop.quit)
+        QTimer.singleShot(20000, loop.quit)
+        loop.exec()
+
+    view = MonitorView(queries, 1, period=1)
+    view.resize(1500, 940)
+    view.show()
+    wait(view.loaded)
+    view.errors_table.selectRow(0)
+    wait(view.drillDownLoaded)
+    app.processEvents()
+    view.grab().save(str(out / "screenshot-monitor.png"))
+
+    with queries.db.session(read_only=True) as s:
+        run_id = (
+            s.connection()
+            .exec_driver_sql(
+                "SELECT e.id FROM workflow_executions e WHERE e.workflow_id = 1 AND e.status = 'failed'"
+                " AND EXISTS (SELECT 1 FROM workflow_execution_logs l WHERE l.execution_id = e.id"
+                " AND l.step_name LIKE '%push[1]' AND l.status = 'failed') ORDER BY e.id DESC LIMIT 1"
+            )
+            .scalar()
+        )
+    timeline = RunTimeline(queries, run_id)
+    timeline.resize(1100, 360)
+    timeline.show()
+    wait(timeline.loaded)
+    app.processEvents()
+    timeline.grab().save(str(out / "screenshot-timeline.png"))
+
+    panel = ActiveExecutionsPanel(queries)
+    panel.resize(900, 320)
+    panel.show()
+    wait(panel.updated)
+    app.processEvents()
+    panel.grab().save(str(out / "screenshot-active.png"))
+    panel.shutdown()
+
+
+if __name__ == "__main__":
+    import argparse
+    import tempfile
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(
+        description="Create a demo database of runs; optionally grab screenshots."
+    )
+    parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "flowdesk-monitor-demo.db")
+    parser.add_argument("--executions", type=int, default=6000)
+    parser.add_argument("--days", type=float, default=30.0)
+    parser.add_argument("--screenshots", type=Path, help="folder to save the monitor screenshots in")
+    args = parser.parse_args()
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(args.db) + suffix).unlink(missing_ok=True)
+    create_demo(args.db, executions=args.executions, days=args.days)
+    print(f"demo database: {args.db}")
+    if args.screenshots:
+        _screenshots(args.db, args.screenshots)
+        print(f"screenshots in {args.screenshots}")

@@ -179,3 +179,13 @@ class MonitorQueries:
             batch_size=batch_size,
             now=self.clock(),
         )
+
+    def workflow_name(self, workflow_id: int) -> str:
+        """The workflow's name (NotFoundError if there is none)."""
+        with self._read() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT name FROM workflow_definitions WHERE id = ?", (workflow_id,)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"There is no workflow with id {workflow_id}.")
+        return str(row[0])

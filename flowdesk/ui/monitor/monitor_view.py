@@ -1,0 +1,360 @@
+"""The monitor view of one workflow: headline figures, charts over time, slowest nodes, error types.
+
+`MonitorView(db, workflow_id)` reads everything in one worker-thread job (`refresh()`), then fills
+the cards, the three charts and the error table; selecting an error row lists the executions that
+had it, and double-clicking one emits `executionActivated(id)` (the main window opens its timeline).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.services.monitoring import MonitorQueries
+
+from .charts import DurationChart, ExecutionsChart, SlowestNodesChart
+from .query_runner import QueryRunner, as_queries
+from .status_colors import STATUS_LABELS, format_seconds, status_color
+
+
+@dataclass(frozen=True)
+class Period:
+    """A choice of the period selector: how far back, and the chart bucket."""
+
+    label: str
+    span: timedelta
+    bucket: str
+
+
+PERIODS = (
+    Period("Last 48 hours", timedelta(hours=47), "hour"),
+    Period("Last 30 days", timedelta(days=29), "day"),
+    Period("Last 90 days", timedelta(days=89), "day"),
+)
+
+
+class FigureCard(QFrame):
+    """A headline figure: a caption over a large number, with a small note under it."""
+
+    def __init__(self, caption: str) -> None:
+        super().__init__()
+        self.setObjectName("figureCard")
+        self.setStyleSheet(
+            "#figureCard { background: #ffffff; border: 1px solid #dcdfe5; border-radius: 6px; }"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 10, 14, 10)
+        layout.setSpacing(2)
+        self.caption = QLabel(caption)
+        self.caption.setStyleSheet("color: #6b7280;")
+        self.value = QLabel("—")
+        font = QFont(self.value.font())
+        font.setPointSizeF(font.pointSizeF() * 2.1)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.note = QLabel("")
+        self.note.setStyleSheet("color: #6b7280;")
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+        layout.addWidget(self.note)
+
+    def set(self, value: str, note: str = "", color: str | None = None) -> None:
+        self.value.setText(value)
+        self.value.setStyleSheet(f"color: {color};" if color else "")
+        self.note.setText(note)
+
+
+def _item(text: str, *, align_right: bool = False, data: Any = None) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if data is not None:
+        item.setData(Qt.ItemDataRole.UserRole, data)
+    return item
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+class MonitorView(QWidget):
+    """Monitoring of one workflow. Signals: `loaded()` after each refresh, `executionActivated(int)`."""
+
+    loaded = Signal()
+    executionActivated = Signal(int)  # noqa: N815
+    drillDownLoaded = Signal()  # noqa: N815
+
+    def __init__(
+        self,
+        db: Any = None,
+        workflow_id: int | None = None,
+        parent: QWidget | None = None,
+        *,
+        period: int = 1,
+    ) -> None:
+        super().__init__(parent)
+        self.queries: MonitorQueries = as_queries(db)
+        self.workflow_id = workflow_id
+        self.data: dict[str, Any] = {}
+        self._build(period)
+        self._runner = QueryRunner(self)
+        self._runner.result.connect(self._show)
+        self._runner.error.connect(self._show_error)
+        self._drill = QueryRunner(self)
+        self._drill.result.connect(self._show_executions)
+        self._drill.error.connect(self._show_error)
+        if workflow_id is not None:
+            QTimer.singleShot(0, self.refresh)
+
+    # -- building ------------------------------------------------------------------------------
+    def _build(self, period: int) -> None:
+        self.setStyleSheet("MonitorView { background: #f5f6f8; }")
+        self.title = QLabel("Monitor")
+        font = QFont(self.title.font())
+        font.setPointSizeF(font.pointSizeF() * 1.5)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.period = QComboBox()
+        for p in PERIODS:
+            self.period.addItem(p.label)
+        self.period.setCurrentIndex(period)
+        self.period.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.status = QLabel("")
+        self.status.setStyleSheet("color: #6b7280;")
+        top = QHBoxLayout()
+        top.addWidget(self.title)
+        top.addSpacing(12)
+        top.addWidget(self.status, 1)
+        top.addWidget(QLabel("Period:"))
+        top.addWidget(self.period)
+        top.addWidget(self.refresh_button)
+
+        self.cards = {
+            "executions": FigureCard("Executions"),
+            "success": FigureCard("Success rate"),
+            "avg": FigureCard("Average time"),
+            "p95": FigureCard("p95 time"),
+            "failures": FigureCard("Failures"),
+            "active": FigureCard("Running now"),
+        }
+        cards = QHBoxLayout()
+        cards.setSpacing(10)
+        for card in self.cards.values():
+            cards.addWidget(card, 1)
+
+        self.executions_chart = ExecutionsChart()
+        self.duration_chart = DurationChart()
+        self.nodes_chart = SlowestNodesChart()
+        self.errors_table = _table(["Error type", "Node", "Count", "Last seen", "Sample message"])
+        self.errors_table.itemSelectionChanged.connect(self._drill_down)
+        self.runs_table = _table(["Run", "Status", "Started", "Node", "Error"])
+        self.runs_table.itemDoubleClicked.connect(self._activate_run)
+        self.runs_label = QLabel("Select an error type to list the runs that had it.")
+        self.runs_label.setStyleSheet("color: #6b7280;")
+        errors_box = QWidget()
+        errors_layout = QVBoxLayout(errors_box)
+        errors_layout.setContentsMargins(0, 0, 0, 0)
+        errors_title = QLabel("Error types")
+        errors_title.setStyleSheet("font-weight: bold;")
+        errors_layout.addWidget(errors_title)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.errors_table)
+        runs_box = QWidget()
+        runs_layout = QVBoxLayout(runs_box)
+        runs_layout.setContentsMargins(0, 4, 0, 0)
+        runs_layout.addWidget(self.runs_label)
+        runs_layout.addWidget(self.runs_table)
+        split.addWidget(runs_box)
+        split.setSizes([180, 140])
+        errors_layout.addWidget(split, 1)
+
+        grid = QGridLayout()
+        grid.setSpacing(10)
+        grid.addWidget(self.executions_chart, 0, 0)
+        grid.addWidget(self.duration_chart, 0, 1)
+        grid.addWidget(self.nodes_chart, 1, 0)
+        grid.addWidget(errors_box, 1, 1)
+        grid.setRowStretch(0, 1)
+        grid.setRowStretch(1, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.setSpacing(10)
+        layout.addLayout(top)
+        layout.addLayout(cards)
+        layout.addLayout(grid, 1)
+
+    # -- loading -------------------------------------------------------------------------------
+    def set_workflow(self, workflow_id: int) -> None:
+        """Show another workflow."""
+        self.workflow_id = workflow_id
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read the figures again (in a worker thread); `loaded` fires when they are shown."""
+        if self.workflow_id is None:
+            return
+        period = PERIODS[self.period.currentIndex()]
+        queries, workflow_id = self.queries, self.workflow_id
+        self.status.setText("Loading…")
+
+        def read() -> dict[str, Any]:
+            now = queries.clock()
+            since = now - period.span
+            if period.bucket == "day":
+                since = since.replace(hour=0, minute=0, second=0, microsecond=0)
+            else:
+                since = since.replace(minute=0, second=0, microsecond=0)
+            return {
+                "name": queries.workflow_name(workflow_id),
+                "period": period,
+                "since": since,
+                "stats": queries.execution_stats(workflow_id, since=since),
+                "trend": queries.execution_trend(workflow_id, bucket=period.bucket, since=since, until=now),
+                "performance": queries.performance_analysis(workflow_id),
+                "errors": queries.error_analysis(workflow_id, since=since),
+            }
+
+        self._runner.submit(read)
+
+    def _show(self, data: dict[str, Any]) -> None:
+        self.data = data
+        stats, period = data["stats"], data["period"]
+        self.title.setText(f"Monitor — {data['name']}")
+        self.status.setText(f"{period.label.lower()}, by {period.bucket}")
+        rate = stats["success_rate"]
+        rate_color = (
+            None if rate is None else ("#2e9d5b" if rate >= 95 else "#e8710a" if rate >= 80 else "#d93025")
+        )
+        self.cards["executions"].set(
+            f"{stats['total_executions']:,}", f"{stats['finished_executions']:,} finished"
+        )
+        self.cards["success"].set(
+            "—" if rate is None else f"{rate:.1f} %",
+            f"{stats['successful_executions']:,} completed",
+            rate_color,
+        )
+        self.cards["avg"].set(format_seconds(stats["avg_execution_time"]), "completed runs")
+        self.cards["p95"].set(
+            format_seconds(stats["p95_execution_time"]), f"p50 {format_seconds(stats['p50_execution_time'])}"
+        )
+        failures = stats["failed_executions"]
+        self.cards["failures"].set(
+            f"{failures:,}",
+            ", ".join(
+                f"{n} {STATUS_LABELS[s].lower()}"
+                for s, n in stats["status_counts"].items()
+                if n and s in ("failed", "timed_out", "cancelled", "interrupted")
+            )
+            or "none",
+            "#d93025" if failures else None,
+        )
+        self.cards["active"].set(f"{stats['active_executions']:,}", "running or paused")
+        self.executions_chart.set_trend(data["trend"], period.bucket)
+        self.duration_chart.set_trend(data["trend"], period.bucket)
+        self.nodes_chart.set_performance(data["performance"])
+        self._fill_errors(data["errors"])
+        self.loaded.emit()
+
+    def _show_error(self, message: str) -> None:
+        self.status.setText(html.escape(message))
+        self.status.setStyleSheet("color: #d93025;")
+        self.loaded.emit()
+
+    def _fill_errors(self, errors: list[dict[str, Any]]) -> None:
+        table = self.errors_table
+        table.setSortingEnabled(False)
+        table.setRowCount(len(errors))
+        for row, e in enumerate(errors):
+            kind = _item(e["error_type"], data=(e["error_type"], e["node"]))
+            kind.setForeground(QColor("#d93025") if e["error_type"] != "cancelled" else QColor("#6b7280"))
+            table.setItem(row, 0, kind)
+            table.setItem(row, 1, _item(e["node"] or "—"))
+            table.setItem(row, 2, _item(f"{e['count']:,}", align_right=True))
+            last = e["last_occurrence"]
+            table.setItem(row, 3, _item(last.astimezone().strftime("%Y-%m-%d %H:%M") if last else "—"))
+            sample = _item(e["sample_message"] or "")
+            sample.setToolTip(e["sample_message"] or "")
+            table.setItem(row, 4, sample)
+        self.runs_table.setRowCount(0)
+        self.runs_label.setText(
+            "Select an error type to list the runs that had it."
+            if errors
+            else "No failed steps in this period."
+        )
+
+    # -- drill-down ----------------------------------------------------------------------------
+    def _drill_down(self) -> None:
+        rows = self.errors_table.selectionModel().selectedRows()
+        if not rows or self.workflow_id is None:
+            return
+        error_type, node = self.errors_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        self.select_error(error_type, node)
+
+    def select_error(self, error_type: str, node: str | None = None) -> None:
+        """List the executions that had `error_type` (at `node`); `drillDownLoaded` fires when shown."""
+        queries, workflow_id = self.queries, self.workflow_id
+        assert workflow_id is not None
+        self.runs_label.setText(
+            f"Runs with {error_type}" + (f" at {node}" if node else "") + " (double-click to open)"
+        )
+        self._drill.submit(lambda: queries.error_executions(workflow_id, error_type, node))
+
+    def _show_executions(self, runs: list[dict[str, Any]]) -> None:
+        table = self.runs_table
+        table.setRowCount(len(runs))
+        for row, r in enumerate(runs):
+            table.setItem(row, 0, _item(f"#{r['id']}", data=r["id"]))
+            status = _item(STATUS_LABELS.get(r["status"], r["status"]))
+            status.setForeground(status_color(r["status"]))
+            table.setItem(row, 1, status)
+            started = r["started_at"]
+            table.setItem(
+                row, 2, _item(started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "—")
+            )
+            table.setItem(row, 3, _item(r["node"] or "—"))
+            message = _item(r["error_message"] or "")
+            message.setToolTip(r["error_message"] or "")
+            table.setItem(row, 4, message)
+        self.drillDownLoaded.emit()
+
+    def _activate_run(self, item: QTableWidgetItem) -> None:
+        run_id = self.runs_table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        if run_id is not None:
+            self.executionActivated.emit(int(run_id))

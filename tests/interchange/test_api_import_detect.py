@@ -113,42 +113,53 @@ def test_source_name_is_named_in_the_sentence():
     assert str(info.value) == "'logo.png' is a PNG image, not an OpenAPI, Swagger or Postman document."
 
 
+# PyYAML words its errors differently with and without libyaml; line and column are the same.
 @pytest.mark.parametrize(
-    ("content", "line", "column", "message"),
+    ("content", "line", "column", "messages"),
     [
         (
             '{\n  "openapi": "3.0.0",\n  "info": {,}\n}',
             3,
             12,
-            "The JSON is malformed: Expecting property name enclosed in double quotes.",
+            ["The JSON is malformed: Expecting property name enclosed in double quotes."],
         ),
-        ('{"openapi": "3.0.0"', 1, 20, "The JSON is malformed: Expecting ',' delimiter."),
+        ('{"openapi": "3.0.0"', 1, 20, ["The JSON is malformed: Expecting ',' delimiter."]),
         (
             "openapi: 3.0.0\ninfo:\n  title: [unclosed\n",
             4,
             1,
-            "The YAML is malformed: expected ',' or ']', but got '<stream end>'.",
+            [
+                "The YAML is malformed: expected ',' or ']', but got '<stream end>'.",
+                "The YAML is malformed: did not find expected ',' or ']'.",
+            ],
         ),
         (
             "openapi: 3.0.0\npaths:\n  /a: {get: x}: y\n",
             3,
             15,
-            "The YAML is malformed: mapping values are not allowed here.",
+            [
+                "The YAML is malformed: mapping values are not allowed here.",
+                "The YAML is malformed: mapping values are not allowed in this context.",
+            ],
         ),
         (
             "openapi: 3.0.0\n\tinfo: x\n",
             2,
             1,
-            "The YAML is malformed: found character '\\t' that cannot start any token.",
+            [
+                "The YAML is malformed: found character '\\t' that cannot start any token.",
+                "The YAML is malformed: found a tab character that violates indentation.",
+            ],
         ),
     ],
 )
-def test_syntax_errors_report_line_and_column(content, line, column, message):
+def test_syntax_errors_report_line_and_column(content, line, column, messages):
     with pytest.raises(ApiSpecSyntaxError) as info:
         import_api_spec(content, source_name="spec.txt")
     err = info.value
-    assert (err.line, err.column, err.message) == (line, column, message)
-    assert str(err) == f"spec.txt, line {line}, column {column}: {message}"
+    assert (err.line, err.column) == (line, column)
+    assert err.message in messages
+    assert str(err) == f"spec.txt, line {line}, column {column}: {err.message}"
     assert isinstance(err, InvalidInputError)
 
 

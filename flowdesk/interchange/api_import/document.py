@@ -121,24 +121,25 @@ def _json_pairs(duplicates: list[str]):
     return hook
 
 
-class _DuplicateRecordingLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (several times faster); construction stays in Python.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateRecordingLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """SafeLoader that records duplicate mapping keys (PyYAML keeps the last one silently)."""
 
     duplicates: list[str]
 
     def construct_mapping(self, node, deep=False):  # noqa: D102 - PyYAML's name
         if isinstance(node, yaml.MappingNode):
-            seen: set[Any] = set()
+            seen: set[tuple[str, str]] = set()
             for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    continue  # keys brought in by '<<' may be overridden: that is not a duplicate
-                try:
-                    key = self.construct_object(key_node, deep=True)
-                    hash(key)
-                except Exception:  # unhashable keys are PyYAML's own error below
+                # Plain scalar keys compare by (tag, text) without building them; '<<' merges may override.
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                     continue
+                key = (key_node.tag, key_node.value)
                 if key in seen:
-                    self.duplicates.append(f"'{key}' at line {key_node.start_mark.line + 1}")
+                    self.duplicates.append(f"'{key_node.value}' at line {key_node.start_mark.line + 1}")
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -147,17 +148,12 @@ def _load_yaml(text: str, source_name: str) -> LoadedDocument:
     try:
         loader = _DuplicateRecordingLoader(text)
     except yaml.reader.ReaderError as err:
-        line = text.count("\n", 0, err.position) + 1
-        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
-        raise ApiSpecSyntaxError(
-            f"The text holds a control character (#x{err.character:04x}) that YAML does not allow.",
-            line=line,
-            column=column,
-            source_name=source_name,
-        ) from None
+        raise _control_character(err, text, source_name) from None
     loader.duplicates = []
     try:
         data = loader.get_single_data()
+    except yaml.reader.ReaderError as err:  # libyaml finds them while parsing
+        raise _control_character(err, text, source_name) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = (err.problem or err.context or "unreadable YAML").strip()
@@ -183,6 +179,19 @@ def _load_yaml(text: str, source_name: str) -> LoadedDocument:
     except RecursionError:
         raise InvalidInputError(f"{_name(source_name)} is nested too deeply to read.") from None
     return LoadedDocument(plain, "yaml", text, list(loader.duplicates))
+
+
+def _control_character(err: yaml.reader.ReaderError, text: str, source_name: str) -> ApiSpecSyntaxError:
+    position = max(0, min(int(err.position), len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = err.character if isinstance(err.character, int) else ord(str(err.character)[:1] or "?")
+    return ApiSpecSyntaxError(
+        f"The text holds a control character (#x{character:04x}) that YAML does not allow.",
+        line=line,
+        column=column,
+        source_name=source_name,
+    )
 
 
 def _plain(value: Any) -> Any:

@@ -25,11 +25,19 @@ class RefResolver:
 
     def __init__(self, root: Any) -> None:
         self.root = root
+        self._found: dict[str, Any] = {}
 
     def lookup(self, ref: Any) -> Any:
         """The value a reference string points at; raises UnresolvedRef."""
         if not isinstance(ref, str):
             raise UnresolvedRef(str(ref), "it is not a string")
+        if ref in self._found:
+            return self._found[ref]
+        node = self._walk(ref)
+        self._found[ref] = node
+        return node
+
+    def _walk(self, ref: str) -> Any:
         if not ref.startswith("#"):
             raise UnresolvedRef(ref, "it points outside this document, which is not followed")
         pointer = ref[1:]

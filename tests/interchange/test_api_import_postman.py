@@ -364,3 +364,33 @@ def test_sources_are_stable_and_unique():
     sources = [d.source for d in first.definitions]
     assert sources == [d.source for d in second.definitions]
     assert len(set(sources)) == len(sources)
+
+
+def test_null_auth_inherits_and_noauth_stops_inheritance():
+    collection = {
+        "info": {
+            "name": "c",
+            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+        },
+        "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{t}}"}]},
+        "item": [
+            {"name": "inherits", "request": {"auth": None, "url": "https://e.test/a"}},
+            {"name": "none", "request": {"auth": {"type": "noauth"}, "url": "https://e.test/b"}},
+            {
+                "name": "folder",
+                "auth": None,
+                "item": [{"name": "deep", "request": {"url": "https://e.test/c"}}],
+            },
+        ],
+    }
+    import json
+
+    result = import_api_spec(json.dumps(collection))
+    assert [d.auth for d in result.definitions] == [
+        {"type": "bearer", "token": "{{secrets.t}}"},
+        None,
+        {"type": "bearer", "token": "{{secrets.t}}"},
+    ]
+    assert result.notes == [
+        "These secrets are used by auth but have no value in the collection; create them: t."
+    ]

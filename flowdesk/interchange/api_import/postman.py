@@ -104,12 +104,14 @@ class _PostmanReader:
             if "request" not in item and isinstance(item.get("item"), list):  # a folder
                 folder = name or "Folder"
                 self._scripts(item, f"folder '{'/'.join([*folders, folder])}'")
-                inherited = item["auth"] if "auth" in item else auth
+                inherited = item["auth"] if item.get("auth") is not None else auth
                 self._items(item["item"], [*folders, folder], inherited, depth + 1)
                 continue
             self.label = "/".join([*folders, name or "(unnamed)"])
             try:
-                definition = self._definition(item, name, folders, item["auth"] if "auth" in item else auth)
+                definition = self._definition(
+                    item, name, folders, item["auth"] if item.get("auth") is not None else auth
+                )
             except Exception as err:  # keep importing the rest; the problem names this request
                 logger.exception("request %s could not be imported", self.label)
                 self.result.problem(
@@ -192,7 +194,7 @@ class _PostmanReader:
             query=query,
             body=body,
             content_type=content_type,
-            auth=self._auth(request["auth"] if "auth" in request else auth),
+            auth=self._auth(request["auth"] if request.get("auth") is not None else auth),  # null inherits
             description=description,
             tags=[folder_path] if folder_path else [],
             parameters=parameters,

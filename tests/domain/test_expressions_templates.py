@@ -237,3 +237,10 @@ def test_renamed_text_still_reads_the_same_node() -> None:
     text = "Bearer {{login.token}} / {{ nodes['login'].token }}"
     renamed = rename_node_references(text, "login", "API 调用")
     assert render(renamed, after) == render(text, before) == "Bearer T / T"
+
+
+def test_data_containing_braces_is_never_rendered_again() -> None:
+    scope = Scope({"input": {"x": "{{secrets.key}}", "y": {"z": "{{ 7*7 }}"}}, "secrets": {"key": "s3cret"}})
+    assert render("{{input.x}}", scope) == "{{secrets.key}}"
+    assert render("value: {{input.x}}", scope) == "value: {{secrets.key}}"
+    assert render({"a": "{{input.y}}"}, scope) == {"a": {"z": "{{ 7*7 }}"}}

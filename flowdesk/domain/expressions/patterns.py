@@ -82,6 +82,8 @@ def _checked(pattern: str) -> regex.Pattern[str] | PatternError:
         _walk(tree, False)
     except PatternError as exc:
         return exc
+    except RecursionError:
+        return PatternError("the pattern is nested too deeply")
     try:
         return regex.compile(pattern, regex.VERSION0)
     except (regex.error, RecursionError) as exc:

@@ -23,6 +23,7 @@ from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Probl
 from ..domain.validation import locate_graph_problems, suggest
 from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
+from .gc_pause import paused_gc
 from .json_locate import JsonPath, describe_json_error, find_token, line_column, locate_paths
 
 __all__ = [
@@ -497,6 +498,11 @@ def read_workflow_file(
 
     The returned `WorkflowFile.problems` holds the warnings (they do not block an import).
     """
+    with paused_gc():
+        return _read(data, source, node_types)
+
+
+def _read(data: str | bytes | bytearray, source: str, node_types: Collection[str] | None) -> WorkflowFile:
     try:
         text = _decode(data)
         document = _parse_json(text)
@@ -665,5 +671,6 @@ def write_workflow_file(graph: WorkflowGraph, apis: Iterable[ApiDefinition] = ()
 
     The document passes through `redact_for_export` first, so no secret reaches a file.
     """
-    document = redact_for_export(workflow_document(graph, apis))
-    return dumps_canonical(document) + "\n"
+    with paused_gc():
+        document = redact_for_export(workflow_document(graph, apis))
+        return dumps_canonical(document) + "\n"

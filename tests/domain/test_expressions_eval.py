@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from flowdesk.domain.expressions import Scope, evaluate, evaluate_condition, parse
+from flowdesk.domain.expressions import Scope, evaluate, evaluate_condition, parse, render
 
 DATA: dict[str, Any] = {
     "input": {
@@ -519,3 +519,20 @@ def test_compiled_patterns_are_cached() -> None:
     from flowdesk.domain.expressions import patterns
 
     assert patterns.compile_pattern("^a+$") is patterns.compile_pattern("^a+$")
+
+
+def test_absurdly_deep_or_circular_host_data_never_raises() -> None:
+    deep: list[Any] = []
+    node = deep
+    for _ in range(100_000):
+        inner: list[Any] = []
+        node.append(inner)
+        node = inner
+    circular: list[Any] = [1]
+    circular.append(circular)
+    scope = Scope({"input": {"deep": deep, "deep2": [[[]]], "circular": circular}})
+    assert evaluate("input.deep == input.deep", scope) is False
+    assert evaluate("input.deep2 in [input.deep]", scope) is False
+    assert evaluate("'x' + input.deep", scope) == "x[unprintable: nested too deeply]"
+    assert render("c={{input.circular}}", scope) == "c=[unprintable: nested too deeply]"
+    assert evaluate("input.circular.length()", scope) == 2

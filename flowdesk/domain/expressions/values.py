@@ -39,7 +39,10 @@ def truthy(value: Any) -> bool:
 
 def to_json(value: Any) -> str:
     """Compact JSON, non-ASCII kept as is; anything JSON does not know is written as its str()."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):  # a circular or absurdly deep structure from the host
+        return "[unprintable: nested too deeply]"
 
 
 def text_form(value: Any) -> str:
@@ -80,6 +83,13 @@ def equals(left: Any, right: Any) -> bool:
     kind = type(left)
     if kind is type(right) and kind in _SCALARS:
         return bool(left == right)
+    try:
+        return _equals(left, right)
+    except RecursionError:  # structures nested deeper than Python can walk: call them unequal
+        return False
+
+
+def _equals(left: Any, right: Any) -> bool:
     if left is None or right is None:
         return left is right
     left_num = is_number(left)
@@ -97,9 +107,9 @@ def equals(left: Any, right: Any) -> bool:
     if isinstance(left, str) or isinstance(right, str):
         return isinstance(left, str) and isinstance(right, str) and left == right
     if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
-        return len(left) == len(right) and all(equals(a, b) for a, b in zip(left, right, strict=True))
+        return len(left) == len(right) and all(_equals(a, b) for a, b in zip(left, right, strict=True))
     if isinstance(left, Mapping) and isinstance(right, Mapping):
-        return left.keys() == right.keys() and all(equals(left[k], right[k]) for k in left)
+        return left.keys() == right.keys() and all(_equals(left[k], right[k]) for k in left)
     try:
         return bool(left == right)
     except Exception:  # an exotic object from the host: unequal, never an error

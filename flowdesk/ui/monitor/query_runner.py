@@ -6,6 +6,7 @@ so a view never shows older data over newer, and the GUI thread never waits on S
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from collections.abc import Callable
@@ -28,6 +29,7 @@ def monitor_pool() -> QThreadPool:
     if _POOL is None:
         _POOL = QThreadPool()
         _POOL.setMaxThreadCount(2)
+        atexit.register(_POOL.waitForDone, 5000)  # let idle threads end before Qt objects are torn down
     return _POOL
 
 

@@ -244,3 +244,10 @@ def test_data_containing_braces_is_never_rendered_again() -> None:
     assert render("{{input.x}}", scope) == "{{secrets.key}}"
     assert render("value: {{input.x}}", scope) == "value: {{secrets.key}}"
     assert render({"a": "{{input.y}}"}, scope) == {"a": {"z": "{{ 7*7 }}"}}
+
+
+def test_huge_numbers_in_a_template_are_a_syntax_error() -> None:
+    errors = check_template("x {{ " + "9" * 5000 + " }}")
+    assert [(e.column, e.message) for e in errors] == [
+        (6, "a number of 5000 digits is too long; at most 1000 are allowed")
+    ]

@@ -30,6 +30,9 @@ class Token(NamedTuple):
     end: int
 
 
+#: Longer digit strings are refused (Python will not even convert them past 4300 digits).
+MAX_NUMBER_LENGTH = 1000
+
 # One pattern for every token but strings (read by hand for their escapes). Names are
 # identifier-like words, Unicode included (登录, café), checked again with str.isidentifier.
 _TOKEN = re.compile(
@@ -135,6 +138,13 @@ def tokenize(text: str, start: int = 0, *, template: bool = False) -> tuple[list
             append(Token(OP, m.group(), i, end))
         elif kind == NUMBER:
             word = m.group()
+            if len(word) > MAX_NUMBER_LENGTH:
+                raise _error(
+                    f"a number of {len(word)} digits is too long; at most {MAX_NUMBER_LENGTH} are allowed",
+                    i,
+                    "a shorter number",
+                    text,
+                )
             value: Any = float(word) if ("." in word or "e" in word or "E" in word) else int(word)
             append(Token(NUMBER, value, i, end))
         elif kind == "quote":

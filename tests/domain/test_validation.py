@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -575,14 +574,13 @@ def big_graph(n_nodes: int = 2000, n_connections: int = 3000) -> WorkflowGraph:
     return WorkflowGraph(workflow=Workflow(name="big"), nodes=nodes, connections=conns)
 
 
-def test_big_graph_validates_quickly_enough_to_use_interactively():
+def test_big_graph_is_valid():
+    # Speed is measured by benchmarks/bench_interchange.py; here only the result on a big graph.
     g = big_graph()
     assert len(g.nodes) == 2000 and len(g.connections) == 3000
-    validate_graph(g)  # warm the expression cache
-    t0 = time.perf_counter()
     assert validate_graph(g) == []
-    # Generous bound: the point is "linear, not quadratic" (quadratic would take seconds).
-    assert time.perf_counter() - t0 < 2.0
+    g.nodes[1500].config["parameters"]["id"] = "{{input.id"
+    assert [(p.node, p.key) for p in validate_graph(g)] == [("n1500", "parameters.id")]
 
 
 def test_deep_chain_does_not_hit_the_recursion_limit():

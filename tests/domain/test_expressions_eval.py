@@ -536,3 +536,24 @@ def test_absurdly_deep_or_circular_host_data_never_raises() -> None:
     assert evaluate("'x' + input.deep", scope) == "x[unprintable: nested too deeply]"
     assert render("c={{input.circular}}", scope) == "c=[unprintable: nested too deeply]"
     assert evaluate("input.circular.length()", scope) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9" * 400 + " * 1.5",
+        "9" * 400 + " / 7.0",
+        "9" * 400 + " + 0.5",
+        "0.5 - " + "9" * 400,
+        "1.5 % " + "9" * 400 + " * 10",
+    ],
+)
+def test_integers_too_large_for_floats_give_null(text: str) -> None:
+    result, warnings = run(text)
+    assert result is None
+    assert len(warnings) == 1 and ("on numbers this large gives null" in warnings[0] or "bits" in warnings[0])
+
+
+def test_float_overflow_is_infinity_not_an_error() -> None:
+    assert value("1e308 * 10") == float("inf")
+    assert value("'x' + 1e308 * 10") == "xInfinity"

@@ -262,26 +262,26 @@ def _mismatch(scope: Scope, message: str) -> None:
 
 def _arith_pair(op: str, left: Any, right: Any, scope: Scope) -> Any:
     if is_number(left) and is_number(right):
-        if op == "+":
-            result = left + right
-        elif op == "-":
-            result = left - right
-        elif op == "*":
-            result = left * right
-        elif right == 0:
+        if right == 0 and op in ("/", "%"):
             scope.warn(f"division by zero ({text_form(left)} {op} 0) gives null")
             return None
-        elif op == "/":
-            if type(left) is int and type(right) is int and left % right == 0:
-                result = left // right
-            else:
-                try:
+        try:
+            if op == "+":
+                result = left + right
+            elif op == "-":
+                result = left - right
+            elif op == "*":
+                result = left * right
+            elif op == "/":
+                if type(left) is int and type(right) is int and left % right == 0:
+                    result = left // right
+                else:
                     result = left / right
-                except OverflowError:
-                    scope.warn("a number too large to divide gives null")
-                    return None
-        else:
-            result = left % right
+            else:
+                result = left % right
+        except (OverflowError, ValueError):  # an integer too large to become a float
+            scope.warn(f"'{op}' on numbers this large gives null")
+            return None
         if type(result) is int and result.bit_length() > MAX_INT_BITS:
             scope.warn(f"a number over {MAX_INT_BITS} bits gives null")
             return None

@@ -5,7 +5,9 @@ so it does not share the GIL with the clients, then in this one process, 3 runs 
 
 - bare httpx.AsyncClient (httpx's default httpcore transport),
 - bare aiohttp.ClientSession,
-- flowdesk's HttpClient.send (httpx on the aiohttp transport, as the engine uses it),
+- httpx.AsyncClient on the httpx-aiohttp package's transport,
+- flowdesk's HttpClient.send (its default: straight through a pooled aiohttp session), and the same
+  with transport="httpx-aiohttp" (httpx.Request/Response through flowdesk's httpx transport),
 - flowdesk: a workflow START -> PARALLEL(max_concurrent 50) -> 1,000 API_CALL -> END run by the
   WorkflowExecutor (persisted to a temporary SQLite database), when the executor is there.
 
@@ -208,6 +210,7 @@ def main() -> None:
         "aiohttp": lambda: bench_aiohttp(url, n, c),
         "httpx + httpx-aiohttp transport": lambda: bench_httpx_aiohttp(url, n, c),
         "flowdesk HttpClient.send": lambda: bench_flowdesk_client(url, n, c),
+        "flowdesk HttpClient.send, httpx types": lambda: bench_flowdesk_client(url, n, c, "httpx-aiohttp"),
     }
     tmp = tempfile.TemporaryDirectory()
     if not args.no_workflow and executor_available():

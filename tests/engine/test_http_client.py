@@ -114,10 +114,35 @@ def test_an_invalid_url_is_one_sentence():
     assert "could not be sent" in str(info.value) or "not a valid" in str(info.value)
 
 
-@pytest.mark.parametrize("transport", ["aiohttp", "httpcore"])
-def test_both_transports_give_the_same_response(http_server, transport):
-    _, out = run(send(HttpRequest("GET", f"{http_server.url}/json"), transport=transport))
-    assert out["data"]["slideshow"]["title"] == "Sample Slide Show"
+TRANSPORTS = ["aiohttp", "httpx-aiohttp", "httpcore"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_every_transport_gives_the_same_response(http_server, transport):
+    request = HttpRequest(
+        "POST", f"{http_server.url}/anything?a=1", query={"b": ["x y", "z"]}, json={"k": "v"}
+    )
+    response, out = run(send(request, transport=transport))
+    assert (out["status"], out["reason"]) == (200, "OK")
+    assert out["data"]["query"] == {"a": "1", "b": ["x y", "z"]}
+    assert out["data"]["json"] == {"k": "v"}
+    assert out["data"]["headers"]["user-agent"] == "flowdesk/0.1"
+    assert out["headers"]["content-type"] == "application/json"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_every_transport_follows_redirects(http_server, transport):
+    _, out = run(send(HttpRequest("POST", f"{http_server.url}/redirect/2", json={}), transport=transport))
+    assert (out["status"], out["url"], out["data"]["method"]) == (200, f"{http_server.url}/anything", "GET")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_every_transport_reports_refused_connections_and_timeouts(http_server, transport):
+    with socket_closed_port() as port:
+        with pytest.raises(ConnectionFailedError, match="the connection was refused"):
+            run(send(HttpRequest("GET", f"http://127.0.0.1:{port}/"), transport=transport))
+    with pytest.raises(RequestTimedOutError):
+        run(send(HttpRequest("GET", f"{http_server.url}/delay/3", timeout=0.1), transport=transport))
 
 
 def test_an_unknown_transport_is_refused():

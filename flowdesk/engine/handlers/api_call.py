@@ -76,7 +76,8 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
     redactor = Redactor(_secret_values(scope))
     param_scope = None
     try:
-        params = ctx.render(config.get("parameters") or {})
+        raw_params = config.get("parameters")
+        params = ctx.render(raw_params) if raw_params else {}
         if not isinstance(params, Mapping):
             raise InvalidInputError(
                 f"'parameters' must be an object of names to values, got {type(params).__name__}"

@@ -1,25 +1,30 @@
-"""The engine's pooled async HTTP client: one httpx.AsyncClient on a transport fast under concurrency."""
+"""The engine's pooled async HTTP client (one per engine): fast under concurrency, honest errors."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any
+from urllib.parse import quote, urlencode
 
+import aiohttp
 import httpx
+import yarl
 
 from .errors import HttpCallError, RequestTimedOutError, classify_transport_error
 from .redaction import Redactor
 from .request import HttpRequest
 from .response import DEFAULT_BODY_LIMIT, HttpResponse
+from .transport import AiohttpTransport, default_ssl_context
 
 logger = logging.getLogger(__name__)
 
-TRANSPORTS = ("aiohttp", "httpcore")
+TRANSPORTS = ("aiohttp", "httpx-aiohttp", "httpcore")
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 20
 DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
@@ -28,24 +33,27 @@ USER_AGENT = "flowdesk/0.1"
 
 
 class HttpClient:
-    """The engine's HTTP client: one pooled transport per engine, made lazily in the running loop.
+    """The engine's HTTP client: one connection pool per engine, made lazily in the running loop.
 
-    Requests and responses are httpx's (`httpx.Request` / `httpx.Response` through an
-    `httpx.AsyncBaseTransport`). `transport` is "aiohttp" (flowdesk's AiohttpTransport, the default:
-    it keeps its speed under concurrency) or "httpcore" (httpx's own). Each request goes straight
-    to the transport, and redirects are followed here: httpx.AsyncClient's per-request machinery
-    (auth flows, cookie jar, event hooks) costs as much as the transport itself at this speed and
-    the engine needs none of it (see docs/http.md). `httpx_client` is an httpx.AsyncClient on the
-    same pool for code that wants the whole httpx API. `max_connections` should match the engine's
-    concurrency. `sleep` and `random` are what retries wait and jitter with (tests replace them).
-    `tokens` caches OAuth2 tokens for every call made through this client.
+    `transport` chooses how requests travel (docs/http.md has the measurements):
+
+    - "aiohttp" (default): straight through one pooled aiohttp.ClientSession;
+    - "httpx-aiohttp": as httpx.Request / httpx.Response through flowdesk's httpx AiohttpTransport
+      (on the same kind of aiohttp pool);
+    - "httpcore": through httpx's own transport;
+    - or any httpx.AsyncBaseTransport instance (a proxy transport, httpx.MockTransport...).
+
+    Whatever the transport, `httpx_client` is an httpx.AsyncClient on the same pool, for code that
+    wants the whole httpx API. `max_connections` should match the engine's concurrency. `sleep` and
+    `random` are what retries wait and jitter with (tests replace them). `tokens` caches OAuth2
+    tokens for every call made through this client. Cookies are never kept between calls.
     """
 
     def __init__(
         self,
         *,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
-        transport: str = "aiohttp",
+        transport: str | httpx.AsyncBaseTransport = "aiohttp",
         body_limit: int | None = DEFAULT_BODY_LIMIT,
         keepalive_expiry: float = 30.0,
         verify: bool = True,
@@ -55,47 +63,71 @@ class HttpClient:
     ) -> None:
         from ..auth import OAuth2TokenCache
 
-        if transport not in TRANSPORTS:
+        if isinstance(transport, str) and transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, got {transport!r}")
         self.max_connections = max(1, int(max_connections))
-        self.transport_name = transport
+        self.transport_name = transport if isinstance(transport, str) else type(transport).__name__
+        self._given_transport = None if isinstance(transport, str) else transport
         self.body_limit = body_limit
         self.keepalive_expiry = keepalive_expiry
         self.verify = verify
         self.sleep: Callable[[float], Awaitable[Any]] = sleep or asyncio.sleep
         self.random = rng or random.Random()
         self.tokens = OAuth2TokenCache(margin=token_margin)
+        self._session: aiohttp.ClientSession | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
         self._httpx_client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- the pool ---------------------------------------------------------------------------
 
-    def _make_transport(self) -> httpx.AsyncBaseTransport:
-        limits = httpx.Limits(
-            max_connections=self.max_connections,
-            max_keepalive_connections=self.max_connections,
-            keepalive_expiry=self.keepalive_expiry,
-        )
-        if self.transport_name == "aiohttp":
-            from .transport import AiohttpTransport
+    def _check_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None:
+                logger.debug("the event loop changed: a new HTTP connection pool is made")
+            self._session = None
+            self._transport = None
+            self._httpx_client = None
+            self._loop = loop
 
-            return AiohttpTransport(limits=limits, verify=self.verify)
-        from .transport import default_ssl_context
-
-        verify = default_ssl_context() if self.verify is True else self.verify
-        return httpx.AsyncHTTPTransport(limits=limits, verify=verify)
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The pooled aiohttp session of the running loop (made on first use)."""
+        self._check_loop()
+        if self._session is None or self._session.closed:
+            ssl_arg: Any = default_ssl_context() if self.verify else False
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self.max_connections,
+                    limit_per_host=0,
+                    keepalive_timeout=self.keepalive_expiry,
+                    ssl=ssl_arg,
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("User-Agent",),
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self._session
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport:
-        """The pooled transport of the running loop (made on first use)."""
-        loop = asyncio.get_running_loop()
-        if self._transport is None or self._loop is not loop:
-            if self._transport is not None:
-                logger.debug("the event loop changed: a new HTTP connection pool is made")
-            self._transport = self._make_transport()
-            self._httpx_client = None
-            self._loop = loop
+        """The httpx transport of the running loop: the given one, httpcore's, or an AiohttpTransport
+        on this client's aiohttp pool."""
+        self._check_loop()
+        if self._transport is None:
+            if self._given_transport is not None:
+                self._transport = self._given_transport
+            elif self.transport_name == "httpcore":
+                limits = httpx.Limits(
+                    max_connections=self.max_connections,
+                    max_keepalive_connections=self.max_connections,
+                    keepalive_expiry=self.keepalive_expiry,
+                )
+                verify = default_ssl_context() if self.verify is True else self.verify
+                self._transport = httpx.AsyncHTTPTransport(limits=limits, verify=verify)
+            else:
+                self._transport = AiohttpTransport(session=lambda: self.session)
         return self._transport
 
     @property
@@ -110,11 +142,16 @@ class HttpClient:
 
     async def aclose(self) -> None:
         """Close the pool (its connections); the client makes a new one if used again."""
-        transport, self._transport = self._transport, None
-        self._httpx_client = None
-        if transport is not None and self._loop is asyncio.get_running_loop():
-            await transport.aclose()
+        same_loop = self._loop is not None and self._loop is asyncio.get_running_loop()
+        session, transport = self._session, self._transport
+        self._session = self._transport = self._httpx_client = None
         self._loop = None
+        if not same_loop:
+            return
+        if transport is not None and not isinstance(transport, AiohttpTransport):
+            await transport.aclose()
+        if session is not None and not session.closed:
+            await session.close()
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -178,34 +215,59 @@ class HttpClient:
             url = redactor.url(request.url)
             raise RequestTimedOutError(f"{request.method} {url} timed out after {seconds:g} s") from None
 
-    def _build(
+    async def _send_once(
         self,
         request: HttpRequest,
         seconds: float,
+        redactor: Redactor,
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
-    ) -> httpx.Request:
-        url = _parse_url(request.url)
-        query = {**request.query, **auth_query} if auth_query else request.query
-        if query:
-            url = url.copy_merge_params(query)
-        headers = {"User-Agent": USER_AGENT, **DEFAULT_HEADERS}
-        for name, value in request.headers.items():
-            _set_header(headers, name, value)
-        if auth_headers:
-            for name, value in auth_headers.items():
-                _set_header(headers, name, value)
-        kwargs: dict[str, Any] = {}
-        if request.form is not None:
-            kwargs["data"] = request.form
-        elif request.content is not None:
-            kwargs["content"] = request.content
-        elif request.json is not None:
-            kwargs["json"] = request.json
-        extensions = {"timeout": {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}}
-        return httpx.Request(request.method, url, headers=headers, extensions=extensions, **kwargs)
+    ) -> HttpResponse:
+        if self.transport_name != "aiohttp" or self._given_transport is not None:
+            return await self._send_httpx(request, seconds, redactor, auth_headers, auth_query)
+        session = self.session
+        started = time.perf_counter()
+        try:
+            url, headers, body = _prepare(request, auth_headers, auth_query)
+            target = _parse_yarl(url)
+        except (ValueError, TypeError) as exc:
+            where = f"{request.method} {redactor.url(request.url)}"
+            raise HttpCallError(f"{where} could not be sent: {redactor.scrub(str(exc))}") from None
+        try:
+            async with asyncio.timeout(seconds):
+                async with session.request(
+                    request.method,
+                    target,
+                    headers=headers,
+                    data=body,
+                    allow_redirects=request.follow_redirects,
+                    max_redirects=MAX_REDIRECTS,
+                ) as raw:
+                    content = await raw.read()
+        except TimeoutError:
+            url = redactor.url(request.url)
+            raise RequestTimedOutError(f"{request.method} {url} timed out after {seconds:g} s") from None
+        except aiohttp.TooManyRedirects:
+            where = f"{request.method} {redactor.url(request.url)}"
+            raise HttpCallError(f"{where} redirected more than {MAX_REDIRECTS} times") from None
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        response_headers: dict[str, str] = {}
+        for name, value in raw.headers.items():
+            key = name.lower()
+            response_headers[key] = f"{response_headers[key]}, {value}" if key in response_headers else value
+        return HttpResponse(
+            status=raw.status,
+            reason=raw.reason or "",
+            headers=response_headers,
+            body=content,
+            elapsed_ms=elapsed_ms,
+            url=redactor.url(str(raw.url)),
+            method=request.method,
+        )
 
-    async def _send_once(
+    async def _send_httpx(
         self,
         request: HttpRequest,
         seconds: float,
@@ -216,7 +278,11 @@ class HttpClient:
         transport = self.transport
         started = time.perf_counter()
         try:
-            outgoing = self._build(request, seconds, auth_headers, auth_query)
+            url, headers, body = _prepare(request, auth_headers, auth_query)
+            extensions = {"timeout": {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}}
+            outgoing = httpx.Request(
+                request.method, _parse_url(url), headers=headers, content=body, extensions=extensions
+            )
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError) as exc:
             where = f"{request.method} {redactor.url(request.url)}"
             raise HttpCallError(f"{where} could not be sent: {redactor.scrub(str(exc))}") from None
@@ -245,12 +311,8 @@ class HttpClient:
             raise RequestTimedOutError(f"{request.method} {url} timed out after {seconds:g} s") from None
         except HttpCallError:
             raise
-        except Exception as exc:
-            import aiohttp
-
-            if isinstance(exc, httpx.HTTPError | httpx.InvalidURL | aiohttp.ClientError | OSError):
-                raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
-            raise
+        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError) as exc:
+            raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         return HttpResponse(
             status=raw.status_code,
@@ -263,10 +325,64 @@ class HttpClient:
         )
 
 
+def _prepare(
+    request: HttpRequest, auth_headers: dict[str, str] | None, auth_query: dict[str, str] | None
+) -> tuple[str, dict[str, str], bytes | None]:
+    """The URL (with the query), headers and body bytes of one request, auth included."""
+    query = {**request.query, **auth_query} if auth_query else request.query
+    url = _with_query(request.url, query) if query else request.url
+    headers = {"User-Agent": USER_AGENT, **DEFAULT_HEADERS}
+    for name, value in request.headers.items():
+        _set_header(headers, name, value)
+    if auth_headers:
+        for name, value in auth_headers.items():
+            _set_header(headers, name, value)
+    body: bytes | None = None
+    content_type: str | None = None
+    if request.form is not None:
+        body = urlencode(_pairs(request.form)).encode()
+        content_type = "application/x-www-form-urlencoded"
+    elif request.content is not None:
+        body = request.content
+    elif request.json is not None:
+        body = json.dumps(request.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        content_type = "application/json"
+    if content_type and not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = content_type
+    return url, headers, body
+
+
+def _pairs(values: dict[str, Any]) -> list[tuple[str, Any]]:
+    pairs: list[tuple[str, Any]] = []
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            pairs.extend((name, v) for v in value)
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+@lru_cache(maxsize=512)
+def _parse_yarl(url: str) -> yarl.URL:
+    """Parsed URLs are cached: a workflow calls the same few URLs many times."""
+    target = yarl.URL(url)
+    if target.scheme not in ("http", "https") or not target.host:
+        raise ValueError("the URL is not an absolute http(s) URL")
+    return target
+
+
 @lru_cache(maxsize=512)
 def _parse_url(url: str) -> httpx.URL:
     """Parsed URLs are cached: a workflow calls the same few URLs many times."""
     return httpx.URL(url)
+
+
+def _with_query(url: str, query: dict[str, Any]) -> str:
+    """The url with the query parameters appended (lists repeat the key); its own query is kept."""
+    encoded = urlencode(_pairs(query), quote_via=quote)
+    base, _, fragment = url.partition("#")
+    joined = f"{base}{'&' if '?' in base else '?'}{encoded}" if not base.endswith("?") else base + encoded
+    return f"{joined}#{fragment}" if fragment else joined
 
 
 def _set_header(headers: dict[str, str], name: str, value: str) -> None:

@@ -290,3 +290,26 @@ def test_every_subcommand_takes_db():
 def test_table_aligns_wide_characters():
     table = cli.format_table(("ID", "NAME"), [("1", "示例"), ("22", "ab")])
     assert table.splitlines() == ["ID  NAME", "1   示例", "22  ab"]
+
+
+def test_validate_never_creates_a_database(run, tmp_path):
+    db = tmp_path / "not-yet.db"
+    code, out, _ = run(["validate", str(EXAMPLES / "conditional.json"), "--db", str(db)])
+    assert code == 0 and "no problems" in out
+    assert not db.exists()
+
+
+def test_validate_knows_custom_node_types_of_an_existing_database(run, tmp_path):
+    from flowdesk.services import NodeTypeService
+    from flowdesk.store import Database
+
+    doc = json.loads((EXAMPLES / "loop.json").read_text("utf-8"))
+    doc["nodes"][2]["node_type"] = "CUSTOM_PROCESSOR"
+    custom = tmp_path / "custom.json"
+    custom.write_text(json.dumps(doc), encoding="utf-8")
+    db = tmp_path / "types.db"
+    assert run(["validate", str(custom), "--db", str(db)])[0] == 1
+    with Database(db) as database:
+        NodeTypeService(database).register_node_type("CUSTOM_PROCESSOR")
+    code, out, _ = run(["validate", str(custom), "--db", str(db)])
+    assert (code, out.splitlines()[-1]) == (0, "custom.json: no problems (4 nodes, 4 connections).")

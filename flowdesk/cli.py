@@ -293,9 +293,145 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- run / resume -----------------------------------------------------------------------------------
+
+
+def add_run(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run", help="run a workflow file or a stored workflow (exit 1 unless it completes)"
+    )
+    p.add_argument(
+        "target", metavar="FILE|WORKFLOW", help="a workflow file, or a stored workflow's id or name"
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--input", metavar="JSON", help="the input data as JSON text")
+    source.add_argument("--input-file", metavar="PATH", help="a file holding the input data as JSON")
+    p.add_argument("--timeout", metavar="S", type=float, help="stop the run after S seconds (timed_out)")
+    p.add_argument(
+        "--json", action="store_true", help="print exactly one JSON object with the execution and its steps"
+    )
+    add_db_option(p)
+    p.set_defaults(run=cmd_run)
+
+
+def add_resume(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "resume", help="resume an interrupted execution, reusing the steps that succeeded"
+    )
+    p.add_argument("execution", metavar="EXECUTION_ID", type=int, help="the execution's id")
+    p.add_argument(
+        "--json", action="store_true", help="print exactly one JSON object with the execution and its steps"
+    )
+    add_db_option(p)
+    p.set_defaults(run=cmd_resume)
+
+
+def _run_input(args: argparse.Namespace) -> Any:
+    """The --input / --input-file data (None when neither is given); UsageError when it is not JSON."""
+    if args.input is not None:
+        text, where = args.input, "--input"
+    elif args.input_file is not None:
+        try:
+            text = Path(args.input_file).read_text(encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"cannot read the input file {args.input_file}: {err.strerror or err}") from None
+        where = args.input_file
+    else:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UsageError(
+            f"{where} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
+        ) from None
+
+
+def _step_printer(args: argparse.Namespace) -> Callable[[Any], None] | None:
+    """Without --json: one line per finished step (status, time, step name, error)."""
+    if args.json:
+        return None
+
+    def show(event: Any) -> None:
+        if event.kind == "node_finished":
+            error = f"  {_first_line(event.error)}" if event.error else ""
+            say(f"{event.status:<9} {event.duration * 1000:8.1f} ms  {event.step_name}{error}")
+
+    return show
+
+
+def _print_report(args: argparse.Namespace, report: Any) -> int:
+    if args.json:
+        say(json.dumps(report.as_json(), ensure_ascii=False, default=str))
+    else:
+        say(f"Execution {report.execution_id} of workflow {report.workflow_id}: {report.status}.")
+        if report.error_message:
+            say(f"Error: {report.error_message}")
+        say(json.dumps(report.output_data, ensure_ascii=False, indent=2, default=str))
+    return EXIT_OK if report.status == "completed" else EXIT_PROBLEMS
+
+
+def _invalid_workflow(err: Any, source: str) -> int:
+    for problem in err.problems:
+        complain(_describe(problem, source))
+    complain(f"{PROG}: {err}")
+    return EXIT_USAGE
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flowdesk.domain.errors import FileFormatError
+    from flowdesk.engine.errors import WorkflowInvalidError
+    from flowdesk.engine.headless import run_workflow, store_or_reuse
+    from flowdesk.services.workflows import WorkflowService
+
+    input_data = _run_input(args)
+    is_file = (
+        args.target.lstrip().startswith("{")
+        or Path(args.target).is_file()
+        or args.target.lower().endswith(".json")
+    )
+    with open_database(args) as db:
+        if is_file:
+            try:
+                graph, _reused = store_or_reuse(db, args.target)
+            except FileFormatError as err:
+                for problem in err.problems:
+                    complain(_describe(problem, _source_name(args)))
+                complain(f"{PROG}: {_source_name(args)} cannot run: {err}")
+                return EXIT_USAGE
+            workflow_id = graph.workflow.id
+        else:
+            workflow_id = WorkflowService(db).find_workflow(_workflow_ref(args.target)).id
+        try:
+            report = run_workflow(
+                db, workflow_id, input_data, timeout=args.timeout, listener=_step_printer(args)
+            )
+        except WorkflowInvalidError as err:
+            return _invalid_workflow(err, _source_name(args))
+    return _print_report(args, report)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from flowdesk.engine.errors import WorkflowInvalidError
+    from flowdesk.engine.headless import resume_execution
+
+    with open_database(args) as db:
+        try:
+            report = resume_execution(db, args.execution, listener=_step_printer(args))
+        except WorkflowInvalidError as err:
+            return _invalid_workflow(err, f"execution {args.execution}")
+    return _print_report(args, report)
+
+
 # -- the program ------------------------------------------------------------------------------------
 
-SUBCOMMANDS: list[Callable[[Any], None]] = [add_import, add_export, add_validate, add_list]
+SUBCOMMANDS: list[Callable[[Any], None]] = [
+    add_import,
+    add_export,
+    add_validate,
+    add_list,
+    add_run,
+    add_resume,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

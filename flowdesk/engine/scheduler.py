@@ -547,7 +547,9 @@ class Run:
 
         taken_names: list[str] = []
         pending_skips: list[tuple[Frame, str]] = []
-        for e in plan.outgoing[name]:
+        unhandled = not ok and not plan.has_error_edge[name]
+        # An unhandled failure stops the frame: what follows is neither run nor logged as skipped.
+        for e in () if unhandled else plan.outgoing[name]:
             taken = RESOLVERS.get(e.type, _sequence)(self, e, ok, output, ctx, resp_out)
             target = frame if not e.exit else frame.frame_of(e.target)
             if target is None:
@@ -558,7 +560,7 @@ class Run:
             if skip:
                 pending_skips.append((target, e.target))
 
-        for t in plan.gates.get(name, ()):
+        for t in () if unhandled else plan.gates.get(name, ()):
             if self.resolve_gate(frame, t):
                 pending_skips.append((frame, t))
 
@@ -619,7 +621,7 @@ class Run:
             self.log("error", f"{step_name} failed: {failure.message}", name, step_name)
         for target, target_name in pending_skips:
             self.skip(target, target_name)
-        if not ok and not plan.has_error_edge[name]:
+        if unhandled:
             assert failure is not None
             frame.fail(RegionFailed(failure, name, step_name))
 

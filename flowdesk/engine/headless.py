@@ -1,0 +1,185 @@
+"""Running workflows without the desktop app: what `flowdesk run` and `flowdesk resume` do.
+
+A workflow file is read and checked, stored unless a workflow with identical content is stored
+already (then that one is reused), and run; a stored workflow is named by id or name. The report is
+the execution with its steps in start order, as the command prints it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowdesk.domain.models import ApiDefinition, WorkflowGraph
+
+from .events import EngineEvent
+
+
+@dataclass
+class RunReport:
+    """How a headless run ended: the execution row's fields and its step rows."""
+
+    execution_id: int | None
+    workflow_id: int | None
+    status: str
+    output_data: Any
+    error_message: str | None
+    started_at: str | None
+    completed_at: str | None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The object `flowdesk run --json` prints."""
+        return {
+            "execution_id": self.execution_id,
+            "workflow_id": self.workflow_id,
+            "status": self.status,
+            "output_data": self.output_data,
+            "error_message": self.error_message,
+            "started_at": self.started_at,
+            "completed_at": self.completed_at,
+            "steps": self.steps,
+        }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+_VOLATILE = {"id", "workflow_id", "created_at", "updated_at", "from_node_id", "to_node_id", "source"}
+
+
+def _api_identity(api: ApiDefinition) -> str:
+    return json.dumps(api.model_dump(mode="json", exclude={"id", "created_at", "updated_at"}), sort_keys=True)
+
+
+def graph_signature(graph: WorkflowGraph, apis: dict[Any, ApiDefinition]) -> str:
+    """Canonical text of a graph's content (ids, timestamps and API ids replaced by API content)."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k not in _VOLATILE}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    nodes = []
+    for node in graph.nodes:
+        data = node.model_dump(mode="json")
+        api_id = node.config.get("api_id")
+        if api_id in apis:
+            data["config"] = {**data["config"], "api_id": _api_identity(apis[api_id])}
+        nodes.append(clean(data))
+    workflow = clean(graph.workflow.model_dump(mode="json"))
+    workflow.pop("status", None)
+    connections = [clean(c.model_dump(mode="json")) for c in graph.connections]
+    return json.dumps({"workflow": workflow, "nodes": nodes, "connections": connections}, sort_keys=True)
+
+
+def store_or_reuse(db: Any, path_or_text: Any) -> tuple[WorkflowGraph, bool]:
+    """Read and check a workflow file (FileFormatError lists every problem), then return the stored
+    workflow with identical content, or store it; the flag says whether it was reused."""
+    from flowdesk.services.apis import ApiService
+    from flowdesk.services.transfer import TransferService
+    from flowdesk.services.workflows import WorkflowService
+
+    transfer = TransferService(db)
+    workflow_file = transfer.read_file(path_or_text)
+    wanted = graph_signature(workflow_file.graph, {a.id: a for a in workflow_file.apis if a.id is not None})
+    workflows = WorkflowService(db)
+    api_service = ApiService(db)
+    for candidate in workflows.list_workflows(search=workflow_file.graph.workflow.name):
+        if candidate.name != workflow_file.graph.workflow.name or candidate.id is None:
+            continue
+        graph = workflows.load_graph(candidate.id)
+        apis: dict[Any, ApiDefinition] = {}
+        for node in graph.nodes:
+            api_id = node.config.get("api_id")
+            if isinstance(api_id, int) and api_id not in apis:
+                try:
+                    apis[api_id] = api_service.get_api(api_id)
+                except Exception:  # a dangling api_id simply makes the content differ
+                    continue
+        if graph_signature(graph, apis) == wanted:
+            return graph, True
+    return transfer.store(workflow_file), False
+
+
+def _step_json(log: Any) -> dict[str, Any]:
+    return {
+        "step_name": log.step_name,
+        "node_name": log.node_name,
+        "node_type": log.node_type,
+        "status": str(log.status),
+        "input_data": log.input_data,
+        "output_data": log.output_data,
+        "error_message": log.error_message,
+        "error_type": log.error_type,
+        "attempts": log.attempts,
+        "execution_time": log.execution_time,
+        "started_at": _iso(log.started_at),
+        "completed_at": _iso(log.completed_at),
+    }
+
+
+async def _report(executor: Any, handle: Any) -> RunReport:
+    from flowdesk.services.executions import ExecutionService
+
+    db = await executor._database()
+    service = ExecutionService(db)
+    writer = executor._writer_for(db)
+    execution = await writer.call(service.get_execution, handle.id)
+    logs = await writer.call(service.get_logs, handle.id)
+    return RunReport(
+        execution_id=execution.id,
+        workflow_id=execution.workflow_id,
+        status=str(execution.status),
+        output_data=execution.output_data,
+        error_message=execution.error_message,
+        started_at=_iso(execution.started_at),
+        completed_at=_iso(execution.completed_at),
+        steps=[_step_json(log) for log in logs],
+    )
+
+
+def run_workflow(
+    db: Any,
+    workflow_id: int,
+    input_data: Any,
+    *,
+    timeout: float | None = None,
+    listener: Callable[[EngineEvent], Any] | None = None,
+) -> RunReport:
+    """Run a stored workflow to its end on a fresh event loop; the report of the execution."""
+    config: dict[str, Any] = {}
+    if timeout is not None:
+        config["timeout"] = timeout
+    return asyncio.run(
+        _run(db, lambda ex: ex.execute_workflow(workflow_id, input_data, config=config), listener)
+    )
+
+
+def resume_execution(
+    db: Any, execution_id: int, *, listener: Callable[[EngineEvent], Any] | None = None
+) -> RunReport:
+    """Resume a stopped execution to its end; the report of the new execution."""
+    return asyncio.run(_run(db, lambda ex: ex.resume(execution_id), listener))
+
+
+async def _run(
+    db: Any, start: Callable[[Any], Any], listener: Callable[[EngineEvent], Any] | None
+) -> RunReport:
+    from .executor import WorkflowExecutor
+
+    executor = WorkflowExecutor(db=db)
+    if listener is not None:
+        executor.subscribe(listener)
+    try:
+        handle = await start(executor)
+        await handle.wait()
+        return await _report(executor, handle)
+    finally:
+        await executor.aclose()

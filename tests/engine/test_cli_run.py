@@ -1,0 +1,143 @@
+"""`flowdesk run` and `flowdesk resume` through a real subprocess, against the local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "resources" / "examples"
+
+
+def flowdesk(*args: str, db: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("FLOWDESK_DB", None)
+    return subprocess.run(
+        [sys.executable, "-m", "flowdesk.cli", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+        timeout=120,
+    )
+
+
+def test_run_a_file_as_json_then_reuse_the_stored_workflow(tmp_path, http_server):
+    db = tmp_path / "cli.db"
+    data = json.dumps({"base_url": f"{http_server.url}/anything", "user_id": 7, "score": 75})
+    first = flowdesk("run", str(EXAMPLES / "conditional.json"), "--input", data, "--json", db=db)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["status"] == "completed"
+    assert report["output_data"] == {"passed": True}
+    assert report["error_message"] is None and report["started_at"] and report["completed_at"]
+    steps = [(s["step_name"], s["node_type"], s["status"]) for s in report["steps"]]
+    assert steps == [
+        ("开始", "START", "success"),
+        ("成绩判断", "CONDITION", "success"),
+        ("fail", "API_CALL", "skipped"),
+        ("pass", "API_CALL", "success"),
+        ("结束", "END", "success"),
+    ]
+    passed = report["steps"][3]
+    assert passed["output_data"]["response"]["status"] == 200
+    assert passed["output_data"]["response"]["data"]["json"] == {"result": "pass", "score": 75}
+    assert passed["attempts"] == 1 and passed["execution_time"] > 0
+    second = flowdesk("run", str(EXAMPLES / "conditional.json"), "--input", data, "--json", db=db)
+    assert second.returncode == 0, second.stderr
+    again = json.loads(second.stdout)
+    assert again["workflow_id"] == report["workflow_id"]  # identical file: stored once
+    assert again["execution_id"] != report["execution_id"]
+    by_name = flowdesk("run", str(report["workflow_id"]), "--input", data, db=db)
+    assert by_name.returncode == 0, by_name.stderr
+    assert "success" in by_name.stdout and "结束" in by_name.stdout and "completed" in by_name.stdout
+
+
+FAILING_FILE = {
+    "flowdesk": 1,
+    "workflow": {"name": "flaky once", "config": {}},
+    "nodes": [
+        {"name": "start", "node_type": "START", "config": {}},
+        {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}},
+        {
+            "name": "call",
+            "node_type": "API_CALL",
+            "config": {
+                "method": "GET",
+                "url": "{{input.base}}/flaky/{{input.key}}?fail=1&status=503",
+                "retry_count": 0,
+            },
+        },
+        {"name": "end", "node_type": "END", "config": {"output": {"status": "{{call.response.status}}"}}},
+    ],
+    "connections": [
+        {"from": "start", "to": "wait", "connection_type": "SEQUENCE"},
+        {"from": "wait", "to": "call", "connection_type": "SEQUENCE"},
+        {"from": "call", "to": "end", "connection_type": "SEQUENCE"},
+    ],
+}
+
+
+def test_a_failed_run_exits_1_and_resume_finishes_it(tmp_path, http_server):
+    db = tmp_path / "cli.db"
+    path = tmp_path / "flaky.json"
+    path.write_text(json.dumps(FAILING_FILE), encoding="utf-8")
+    data = json.dumps({"base": http_server.url, "key": f"cli-{os.getpid()}-{tmp_path.name}"})
+    failed = flowdesk("run", str(path), "--input", data, "--json", db=db)
+    assert failed.returncode == 1, failed.stderr
+    report = json.loads(failed.stdout)
+    assert report["status"] == "failed"
+    assert report["steps"][-1]["step_name"] == "call" and report["steps"][-1]["error_type"] == "http_5xx"
+    resumed = flowdesk("resume", str(report["execution_id"]), "--json", db=db)
+    assert resumed.returncode == 0, resumed.stderr
+    after = json.loads(resumed.stdout)
+    assert after["status"] == "completed" and after["output_data"] == {"status": 200}
+    assert [s["status"] for s in after["steps"]] == ["success"] * 4
+
+
+def cli(*args: str, db: Path, capsys) -> tuple[int, str, str]:
+    """The command in this process (faster than a subprocess): exit code, stdout, stderr."""
+    from flowdesk.cli import main
+
+    code = main([*args, "--db", str(db)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_invalid_file_or_input_exits_2_and_runs_nothing(tmp_path, capsys):
+    from flowdesk.services.executions import ExecutionService
+    from flowdesk.store import Database
+
+    db = tmp_path / "cli.db"
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**FAILING_FILE, "nodes": FAILING_FILE["nodes"][:2]}), encoding="utf-8")
+    code, _, err = cli("run", str(broken), db=db, capsys=capsys)
+    assert code == 2
+    assert "call" in err  # the connection to a missing node is named
+    code, _, err = cli("run", str(EXAMPLES / "loop.json"), "--input", "{not json", db=db, capsys=capsys)
+    assert code == 2
+    assert "not valid JSON" in err
+    with Database(db) as opened:
+        assert ExecutionService(opened).list_executions() == []
+
+
+def test_timeout_ends_timed_out_with_exit_1(tmp_path, capsys):
+    db = tmp_path / "cli.db"
+    slow = {
+        **FAILING_FILE,
+        "nodes": [
+            {"name": "start", "node_type": "START", "config": {}},
+            {"name": "wait", "node_type": "DELAY", "config": {"seconds": 30}},
+            {"name": "end", "node_type": "END", "config": {}},
+        ],
+        "connections": [{"from": "start", "to": "wait"}, {"from": "wait", "to": "end"}],
+    }
+    path = tmp_path / "slow.json"
+    path.write_text(json.dumps(slow), encoding="utf-8")
+    code, out, _ = cli("run", str(path), "--timeout", "0.3", db=db, capsys=capsys)
+    assert code == 1
+    assert "timed_out" in out
+    assert "cancelled" in out  # the step line of the DELAY that was stopped

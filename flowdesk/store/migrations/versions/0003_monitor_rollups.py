@@ -144,11 +144,11 @@ def upgrade() -> None:
     )
     op.execute(
         "CREATE TRIGGER trg_monitor_metric_totals_insert AFTER INSERT ON workflow_execution_logs"
-        f" WHEN NEW.node_id IS NOT NULL AND NEW.metrics IS NOT NULL BEGIN {_add('NEW')} END"
+        f" WHEN NEW.node_id IS NOT NULL AND NEW.metrics IS NOT NULL AND NEW.metrics <> '{{}}' BEGIN {_add('NEW')} END"
     )
     op.execute(
         "CREATE TRIGGER trg_monitor_metric_totals_delete AFTER DELETE ON workflow_execution_logs"
-        f" WHEN OLD.node_id IS NOT NULL AND OLD.metrics IS NOT NULL BEGIN {_subtract('OLD')} END"
+        f" WHEN OLD.node_id IS NOT NULL AND OLD.metrics IS NOT NULL AND OLD.metrics <> '{{}}' BEGIN {_subtract('OLD')} END"
     )
     op.execute(
         "CREATE TRIGGER trg_monitor_metric_totals_update AFTER UPDATE OF metrics, node_id ON workflow_execution_logs"

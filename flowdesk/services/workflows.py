@@ -23,7 +23,15 @@ from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundErr
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
-from flowdesk.store.bulk import insert_rows, read_rows, update_rows
+from flowdesk.store.bulk import (
+    datetime_decoder,
+    encode_rows,
+    insert_rows,
+    read_raw,
+    read_rows,
+    update_encoded,
+    update_rows,
+)
 from flowdesk.store.mapping import (
     CONNECTION_COLUMNS,
     NODE_COLUMNS,
@@ -118,12 +126,13 @@ def _check_graph(graph: WorkflowGraph, known_types: set[str]) -> None:
         _connection_type(conn.connection_type)
 
 
-def _insert_connections(
-    session: Session, workflow_id: int, connections: Sequence[Connection], ids: dict[str, int], now: Any
-) -> list[Connection]:
-    if not connections:
-        return []
-    rows = [
+_CONNECTION_STORED = ("from_node_id", "to_node_id", "connection_type", "condition", "config", "seq")
+
+
+def _connection_rows(
+    workflow_id: int, connections: Sequence[Connection], ids: dict[str, int], now: Any
+) -> list[dict[str, Any]]:
+    return [
         {
             "workflow_id": workflow_id,
             "from_node_id": ids[c.from_node],
@@ -136,21 +145,36 @@ def _insert_connections(
         }
         for seq, c in enumerate(connections)
     ]
-    new_ids = insert_rows(session.connection(), CONNECTIONS, rows)
-    out = []
-    for c, cid, row in zip(connections, new_ids, rows, strict=True):
-        out.append(
-            with_changes(
-                c,
-                id=cid,
-                workflow_id=workflow_id,
-                from_node_id=row["from_node_id"],
-                to_node_id=row["to_node_id"],
-                connection_type=ConnectionType(row["connection_type"]),
-                created_at=row["created_at"],
-            )
+
+
+def _stored_connections(
+    connections: Sequence[Connection],
+    rows: Sequence[dict[str, Any]],
+    ids: Sequence[int],
+    created: Sequence[Any],
+) -> list[Connection]:
+    return [
+        with_changes(
+            c,
+            id=cid,
+            workflow_id=row["workflow_id"],
+            from_node_id=row["from_node_id"],
+            to_node_id=row["to_node_id"],
+            connection_type=ConnectionType(row["connection_type"]),
+            created_at=at,
         )
-    return out
+        for c, row, cid, at in zip(connections, rows, ids, created, strict=True)
+    ]
+
+
+def _insert_connections(
+    session: Session, workflow_id: int, connections: Sequence[Connection], ids: dict[str, int], now: Any
+) -> list[Connection]:
+    if not connections:
+        return []
+    rows = _connection_rows(workflow_id, connections, ids, now)
+    new_ids = insert_rows(session.connection(), CONNECTIONS, rows)
+    return _stored_connections(connections, rows, new_ids, [r["created_at"] for r in rows])
 
 
 def _insert_nodes(session: Session, workflow_id: int, nodes: Sequence[Node], now: Any) -> list[Node]:
@@ -189,7 +213,10 @@ def insert_graph(session: Session, graph: WorkflowGraph, *, summary: str | None 
 
 def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None = None) -> WorkflowGraph:
     """Replace a stored workflow's graph: nodes matched by id (kept, so run history keeps pointing at
-    them), new nodes (id None) inserted, missing ones deleted, connections replaced in the given order."""
+    them), new nodes (id None) inserted, missing ones deleted, connections replaced in the given order.
+
+    Only rows that really change are written: a save after moving three nodes of two thousand
+    updates three rows and leaves the connections alone (compared on their stored encoding)."""
     workflow_id = graph.workflow.id
     if workflow_id is None:
         raise InvalidInputError("This workflow has not been stored yet (it has no id); create it first.")
@@ -201,12 +228,20 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
         .where(WorkflowRow.id == workflow_id)
         .values(**workflow_values(graph.workflow), updated_at=now)
     )
+    conn = session.connection()
+    decode_time = datetime_decoder()
     existing = {
-        r.id: (r.name, r.created_at)
-        for r in session.execute(
-            select(NODES.c.id, NODES.c.name, NODES.c.created_at).where(NODES.c.workflow_id == workflow_id)
-        )
+        r[0]: r
+        for r in read_raw(conn, NODES, ("id", *NODE_FIELDS, "created_at"), "workflow_id", workflow_id, ["id"])
     }
+    old_connections = read_raw(
+        conn,
+        CONNECTIONS,
+        ("id", *_CONNECTION_STORED, "created_at"),
+        "workflow_id",
+        workflow_id,
+        ["seq", "id"],
+    )
     kept = [n for n in graph.nodes if n.id is not None]
     for node in kept:
         if node.id not in existing:
@@ -214,16 +249,23 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
     kept_ids = {n.id for n in kept}
     if len(kept_ids) != len(kept):
         raise ConflictError("The same node id appears twice in the graph.")
-    session.execute(delete(CONNECTIONS).where(CONNECTIONS.c.workflow_id == workflow_id))
     removed = sorted(set(existing) - kept_ids)
-    for chunk in _chunks(removed):
+    for chunk in _chunks(removed):  # their connections go with them (ON DELETE CASCADE)
         session.execute(delete(NODES).where(NODES.c.id.in_(chunk)))
+
+    width = len(NODE_FIELDS)
+    encoded = encode_rows(conn, NODES, NODE_FIELDS, [node_values(n) for n in kept])
+    changed = [
+        (n, enc) for n, enc in zip(kept, encoded, strict=True) if tuple(existing[n.id][1 : 1 + width]) != enc
+    ]
     # A rename may take a name another kept node is giving up in this same save: park renamed nodes
     # on a unique temporary name first so UNIQUE(workflow_id, name) holds after every statement.
-    renamed = [n for n in kept if existing[n.id][0] != n.name]  # type: ignore[index]
-    conn = session.connection()
+    renamed = [n for n, _ in changed if existing[n.id][1] != n.name]
     update_rows(conn, NODES, [{"id": n.id, "name": f"\x00renaming {n.id}"} for n in renamed])
-    update_rows(conn, NODES, [{"id": n.id, **node_values(n)} for n in kept])
+    if conn.dialect.name == "sqlite":
+        update_encoded(conn, NODES, NODE_FIELDS, [(*enc, n.id) for n, enc in changed])
+    else:
+        update_rows(conn, NODES, [{"id": n.id, **node_values(n)} for n, _ in changed])
     new_nodes = _insert_nodes(session, workflow_id, [n for n in graph.nodes if n.id is None], now)
     inserted = iter(new_nodes)
     nodes: list[Node] = []
@@ -231,9 +273,27 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
         if n.id is None:
             nodes.append(next(inserted))
         else:
-            nodes.append(with_changes(n, workflow_id=workflow_id, created_at=existing[n.id][1]))
-    ids = {n.name: n.id for n in nodes}
-    connections = _insert_connections(session, workflow_id, graph.connections, ids, now)  # type: ignore[arg-type]
+            nodes.append(with_changes(n, workflow_id=workflow_id, created_at=decode_time(existing[n.id][-1])))
+
+    ids: dict[str, int] = {n.name: n.id for n in nodes}  # type: ignore[misc]
+    rows = _connection_rows(workflow_id, graph.connections, ids, now)
+    wanted = encode_rows(conn, CONNECTIONS, _CONNECTION_STORED, rows)
+    # Connections of removed nodes are gone already (cascade), and a new node may have taken a
+    # removed node's id, so only a list that lost nothing to the cascade can be kept as it is.
+    gone = set(removed)
+    untouched = not any(r[1] in gone or r[2] in gone for r in old_connections)
+    if untouched and wanted == [tuple(r[1:-1]) for r in old_connections]:
+        connections = _stored_connections(
+            graph.connections,
+            rows,
+            [r[0] for r in old_connections],
+            [decode_time(r[-1]) for r in old_connections],
+        )
+    else:
+        session.execute(delete(CONNECTIONS).where(CONNECTIONS.c.workflow_id == workflow_id))
+        new_ids = insert_rows(conn, CONNECTIONS, rows)
+        connections = _stored_connections(graph.connections, rows, new_ids, [r["created_at"] for r in rows])
+
     workflow = graph.workflow.model_copy(update={"updated_at": now})
     record_audit(
         session,
@@ -243,7 +303,7 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
         summary
         or (
             f"Saved workflow '{workflow.name}': {len(nodes)} nodes ({len(new_nodes)} added, {len(removed)} "
-            f"removed), {len(connections)} connections."
+            f"removed, {len(changed)} changed), {len(connections)} connections."
         ),
     )
     return WorkflowGraph.model_construct(workflow=workflow, nodes=nodes, connections=connections)

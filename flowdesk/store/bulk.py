@@ -70,6 +70,27 @@ def _quoted(conn: Connection, names: Sequence[str]) -> list[str]:
     return [quote(n) for n in names]
 
 
+def encode_rows(
+    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The values the driver receives for `columns` of each row (the columns' own bind processors)."""
+    procs = _processors(conn, table, columns)
+    pairs = list(zip(columns, procs, strict=True))
+    return [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows]
+
+
+def update_encoded(
+    conn: Connection, table: Table, columns: Sequence[str], params: Sequence[tuple[Any, ...]]
+) -> None:
+    """SQLite: one executemany of `UPDATE ... SET columns WHERE id = ?` with encoded values, id last."""
+    if not params:
+        return
+    sets = ", ".join(f"{name} = ?" for name in _quoted(conn, columns))
+    conn.exec_driver_sql(
+        f"UPDATE {conn.dialect.identifier_preparer.format_table(table)} SET {sets} WHERE id = ?", list(params)
+    )
+
+
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     """Insert rows (all with the same keys) in one executemany; return their new ids in order."""
     if not rows:
@@ -165,16 +186,28 @@ def read_rows(
             loaders.append(_bool_loader)
         else:
             loaders.append(None)
-    quote = conn.dialect.identifier_preparer.quote
-    sql = text(
-        f"SELECT {', '.join(quote(c) for c in columns)} FROM {conn.dialect.identifier_preparer.format_table(table)}"
-        f" WHERE {quote(column)} = :value ORDER BY {', '.join(quote(o) for o in order_by)}"
-    )
     active = [(i, f) for i, f in enumerate(loaders) if f is not None]
     out = []
-    for raw in conn.execute(sql, {"value": value}):
+    for raw in read_raw(conn, table, columns, column, value, order_by):
         row = list(raw)
         for i, f in active:
             row[i] = f(row[i])
         out.append(tuple(row))
     return out
+
+
+def read_raw(
+    conn: Connection, table: Table, columns: Sequence[str], column: str, value: Any, order_by: Sequence[str]
+) -> list[Any]:
+    """`columns` of the rows whose `column` equals `value`, as the driver returns them (not decoded)."""
+    quote = conn.dialect.identifier_preparer.quote
+    sql = text(
+        f"SELECT {', '.join(quote(c) for c in columns)} FROM {conn.dialect.identifier_preparer.format_table(table)}"
+        f" WHERE {quote(column)} = :value ORDER BY {', '.join(quote(o) for o in order_by)}"
+    )
+    return list(conn.execute(sql, {"value": value}))
+
+
+def datetime_decoder() -> Callable[[Any], datetime | None]:
+    """A decoder of stored timestamps to aware UTC datetimes (remembers each distinct value)."""
+    return _datetime_loader()

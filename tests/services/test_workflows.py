@@ -332,6 +332,44 @@ def test_save_graph_deleting_a_node_keeps_its_history_with_null_node_id(db, work
     assert log.node_id is None and log.step_name == "b" and log.node_name == "b"
 
 
+def test_save_graph_when_a_new_node_takes_a_removed_nodes_id(workflows):
+    """SQLite hands the highest id out again once its row is gone: a save that removes the last node
+    and adds one wired the same way must still store the new node's connections."""
+    graph = workflows.create_from_graph(_graph())
+    last = graph.nodes[-1]
+    replacement = Node(name="finish", node_type="END")
+    edited = graph.model_copy(
+        update={
+            "nodes": [*graph.nodes[:-1], replacement],
+            "connections": [
+                c.model_copy(update={"to_node": "finish"}) if c.to_node == last.name else c
+                for c in graph.connections
+            ],
+        }
+    )
+    saved = workflows.save_graph(edited)
+    loaded = workflows.load_graph(graph.workflow.id)
+    assert loaded == saved
+    assert [(c.from_node, c.to_node) for c in loaded.connections] == [
+        (c.from_node, c.to_node) for c in edited.connections
+    ]
+
+
+def test_save_graph_writes_only_what_changed(db, workflows):
+    graph = workflows.create_from_graph(_graph())
+    moved = graph.model_copy(
+        update={
+            "nodes": [n.model_copy(update={"position_x": 50.0}) if n.name == "a" else n for n in graph.nodes]
+        }
+    )
+    saved = workflows.save_graph(moved)
+    assert [c.id for c in saved.connections] == [c.id for c in graph.connections]  # not rewritten
+    assert workflows.load_graph(graph.workflow.id) == saved
+    from flowdesk.services import AuditService
+
+    assert "1 changed" in AuditService(db).list_entries(entity="workflow")[0].summary
+
+
 def test_save_graph_is_atomic(db, workflows):
     graph = workflows.create_from_graph(_graph())
     before = workflows.load_graph(graph.workflow.id)
@@ -357,19 +395,27 @@ def test_failure_in_the_middle_of_a_write_rolls_everything_back(db, workflows, m
     before = workflows.load_graph(graph.workflow.id)
     counts = {t: _count(db, t) for t in (WorkflowRow, NodeRow, ConnectionRow, AuditRow)}
 
-    def fail(*args, **kwargs):
-        raise RuntimeError("disk on fire")
+    real_insert = workflows_module.insert_rows
+    reached = []
 
-    monkeypatch.setattr(workflows_module, "_insert_connections", fail)
+    def insert_then_fail(conn, table, rows):
+        # Nodes go in; the connections' insert (the last write of the save) fails.
+        reached.append(table.name)
+        if table is workflows_module.CONNECTIONS:
+            raise RuntimeError("disk on fire")
+        return real_insert(conn, table, rows)
+
+    monkeypatch.setattr(workflows_module, "insert_rows", insert_then_fail)
     edited = graph.model_copy(
         update={
             "workflow": graph.workflow.model_copy(update={"name": "changed"}),
             "nodes": graph.nodes[1:] + [Node(name="added", node_type="DELAY")],
-            "connections": [],
+            "connections": graph.connections[1:],
         }
     )
     with pytest.raises(RuntimeError, match="disk on fire"):
         workflows.save_graph(edited)
+    assert reached == ["workflow_nodes", "workflow_connections"]
     assert workflows.load_graph(graph.workflow.id) == before
     assert {t: _count(db, t) for t in counts} == counts
 

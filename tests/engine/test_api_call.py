@@ -280,6 +280,39 @@ def test_node_timeout_bounds_one_attempt(http_server):
     assert step["error_type"] == "timeout" and "timed out after 0.2 s" in step["error_message"]
 
 
+def test_cookies_are_not_kept_but_can_be_passed_on(http_server):
+    nodes = [
+        Node(name="start", node_type="START"),
+        Node(
+            name="login",
+            node_type="API_CALL",
+            config={"url": f"{http_server.url}/cookies/set?session=abc123"},
+        ),
+        Node(name="plain", node_type="API_CALL", config={"url": f"{http_server.url}/cookies"}),
+        Node(
+            name="passed",
+            node_type="API_CALL",
+            config={
+                "url": f"{http_server.url}/cookies",
+                "headers": {"Cookie": "{{login.response.headers['set-cookie']}}"},
+            },
+        ),
+        Node(name="end", node_type="END"),
+    ]
+    names = ["start", "login", "plain", "passed", "end"]
+    connections = [Connection(from_node=a, to_node=b) for a, b in zip(names, names[1:], strict=False)]
+    workflow_graph = WorkflowGraph(workflow=Workflow(name="cookies"), nodes=nodes, connections=connections)
+
+    async def main():
+        async with WorkflowExecutor(load_plugins=False, http=HttpClient()) as executor:
+            return await executor.execute_graph(workflow_graph, {})
+
+    handle = asyncio.run(main())
+    assert handle.output_data["login"]["response"]["headers"]["set-cookie"] == "session=abc123; Path=/"
+    assert handle.output_data["plain"]["response"]["data"] == {"cookies": {}}
+    assert handle.output_data["passed"]["response"]["data"] == {"cookies": {"session": "abc123", "Path": "/"}}
+
+
 # -- retries ----------------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ Endpoints (all answer JSON unless said otherwise):
   live token from it; ``/oauth/revoke`` revokes every token (the next call answers 401).
   ``/count/oauth_token`` is the number of token requests.
 - ``/redirect/{n}``: n redirects (302), then ``/anything``.
+- ``/cookies/set?name=value``: answers with that Set-Cookie; ``/cookies``: the cookies it was sent.
 """
 
 from __future__ import annotations
@@ -328,6 +329,13 @@ class TestServerApp:
     async def r_reset(self, req: Request, rest: list[str]) -> Response:
         self.state.reset()
         return Response({"reset": True})
+
+    async def r_cookies(self, req: Request, rest: list[str]) -> Response:
+        if rest and rest[0] == "set":
+            headers = {"Set-Cookie": "; ".join(f"{k}={v}" for k, v in req.query.items()) + "; Path=/"}
+            return Response({"set": req.query}, headers=headers)
+        cookies = dict(p.strip().split("=", 1) for p in req.headers.get("cookie", "").split(";") if "=" in p)
+        return Response({"cookies": cookies})
 
     async def r_redirect(self, req: Request, rest: list[str]) -> Response:
         n = int(rest[0]) if rest else 1

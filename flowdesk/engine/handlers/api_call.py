@@ -49,7 +49,9 @@ def _secret_values(scope: Any) -> list[Any]:
 
 def _response_dict(response: HttpResponse, body_limit: int | None, redactor: Redactor) -> dict[str, Any]:
     result = response.to_dict(body_limit)
-    result["headers"] = redactor.headers(result["headers"])
+    # Response headers are data the workflow may need (a Set-Cookie to pass on): only known secret
+    # values are masked in them, not whole headers by name as in the recorded request.
+    result["headers"] = redactor.scrub_value(result["headers"])
     if redactor.occurs_in(response.body):
         result["data"] = redactor.scrub_value(result["data"])  # the server echoed a secret back
     return result

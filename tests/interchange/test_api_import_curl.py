@@ -400,3 +400,8 @@ def test_import_api_spec_detects_a_curl_command():
     result = import_api_spec(b"curl https://e.test/ping")
     assert result.format == "curl"
     assert result.definitions[0].name == "GET e.test/ping"
+
+
+def test_trailing_continuation_backslash_is_ignored():
+    result = import_curl("curl https://e.test/a \\\n  -H 'A: 1' \\")
+    assert (result.definitions[0].headers, result.notes) == ({"A": "1"}, [])

@@ -96,6 +96,8 @@ class _Splitter:
                 self.pos += 1
             elif text.startswith("\\\n", self.pos):
                 self.pos += 2
+            elif text[self.pos] == "\\" and text[self.pos + 1 :].strip() == "":
+                self.pos = len(text)  # a continuation backslash at the very end of the paste
             else:
                 break
 

@@ -67,12 +67,18 @@ def _validation_sentence(exc: ValidationError) -> str:
     return f"{field}: {first.get('msg', 'invalid value')}"
 
 
+_CONNECTION_TYPES = {t.value: t for t in ConnectionType}
+_TYPE_TEXT = {t: t.value for t in ConnectionType}  # enum .value is a slow descriptor on 3.11
+
+
 def _connection_type(value: Any) -> ConnectionType:
-    try:
-        return ConnectionType(value)
-    except ValueError:
-        known = ", ".join(t.value for t in ConnectionType)
-        raise InvalidInputError(f"'{value}' is not a connection type (known types: {known}).") from None
+    if isinstance(value, ConnectionType):
+        return value
+    found = _CONNECTION_TYPES.get(value)
+    if found is None:
+        known = ", ".join(_CONNECTION_TYPES)
+        raise InvalidInputError(f"'{value}' is not a connection type (known types: {known}).")
+    return found
 
 
 def _check_name(name: Any, what: str) -> str:
@@ -137,7 +143,7 @@ def _connection_rows(
             "workflow_id": workflow_id,
             "from_node_id": ids[c.from_node],
             "to_node_id": ids[c.to_node],
-            "connection_type": _connection_type(c.connection_type).value,
+            "connection_type": _TYPE_TEXT[_connection_type(c.connection_type)],
             "condition": c.condition,
             "config": c.config,
             "seq": seq,
@@ -160,7 +166,7 @@ def _stored_connections(
             workflow_id=row["workflow_id"],
             from_node_id=row["from_node_id"],
             to_node_id=row["to_node_id"],
-            connection_type=ConnectionType(row["connection_type"]),
+            connection_type=_CONNECTION_TYPES[row["connection_type"]],
             created_at=at,
         )
         for c, row, cid, at in zip(connections, rows, ids, created, strict=True)

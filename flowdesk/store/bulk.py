@@ -76,7 +76,7 @@ def encode_rows(
     """The values the driver receives for `columns` of each row (the columns' own bind processors)."""
     procs = _processors(conn, table, columns)
     pairs = list(zip(columns, procs, strict=True))
-    return [tuple(p(row[c]) if p else row[c] for c, p in pairs) for row in rows]
+    return [tuple([p(row[c]) if p else row[c] for c, p in pairs]) for row in rows]
 
 
 def update_encoded(
@@ -201,11 +201,19 @@ def read_raw(
 ) -> list[Any]:
     """`columns` of the rows whose `column` equals `value`, as the driver returns them (not decoded)."""
     quote = conn.dialect.identifier_preparer.quote
-    sql = text(
-        f"SELECT {', '.join(quote(c) for c in columns)} FROM {conn.dialect.identifier_preparer.format_table(table)}"
-        f" WHERE {quote(column)} = :value ORDER BY {', '.join(quote(o) for o in order_by)}"
-    )
-    return list(conn.execute(sql, {"value": value}))
+    select_from = f"SELECT {', '.join(quote(c) for c in columns)} FROM {conn.dialect.identifier_preparer.format_table(table)}"
+    order = ", ".join(quote(o) for o in order_by)
+    if conn.dialect.name == "sqlite":
+        # The session's own DB-API connection (same transaction); plain tuples, no Row objects.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(f"{select_from} WHERE {quote(column)} = ? ORDER BY {order}", (value,))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+    return conn.execute(
+        text(f"{select_from} WHERE {quote(column)} = :value ORDER BY {order}"), {"value": value}
+    ).all()
 
 
 def datetime_decoder() -> Callable[[Any], datetime | None]:

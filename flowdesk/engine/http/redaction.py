@@ -46,6 +46,8 @@ class Redactor:
 
     def scrub(self, text: str) -> str:
         """The text with every known secret value replaced by ***, longest first."""
+        if not self._values:
+            return text
         for value in sorted(self._values, key=len, reverse=True):
             if value in text:
                 text = text.replace(value, MASK)
@@ -53,6 +55,8 @@ class Redactor:
 
     def scrub_value(self, value: Any) -> Any:
         """Deep copy of a JSON-like value with secret values masked inside its strings."""
+        if not self._values:
+            return value
         if isinstance(value, str):
             return self.scrub(value)
         if isinstance(value, Mapping):
@@ -72,6 +76,8 @@ class Redactor:
 
     def url(self, url: str) -> str:
         """The URL with sensitive query parameters and secret values masked (user:password too)."""
+        if not self._values and not self.query_names and "@" not in url:
+            return url
         parts = urlsplit(url)
         netloc = parts.netloc
         if "@" in netloc:

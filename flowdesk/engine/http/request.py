@@ -202,12 +202,12 @@ def build_request(
             query = {**extra_body, **query}  # a non-object body cannot take fields: they go to the query
     body = _merge(body, node_body)
 
-    missing = _PATH_PLACEHOLDER.findall(urlsplit(url).path)
+    parts = urlsplit(url)
+    missing = _PATH_PLACEHOLDER.findall(parts.path) if "{" in parts.path else None
     if missing:
         raise InvalidInputError(
             f"the url still has placeholders for {', '.join(missing)}: give them as parameters"
         )
-    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInputError(f"the url {url!r} is not an absolute http(s) URL")
 

@@ -654,6 +654,8 @@ class WorkflowExecutor:
         )
         handle = ExecutionHandle(self, run, persist=persist, timeout=timeout)
         handle_box.append(handle)
+        if writer is not None and execution_id is not None:
+            run.on_progress = _progress_reporter(run, writer, execution_id)
         self._active[id(handle)] = handle
         if step_by_step:
             handle.status = ExecutionStatus.PAUSED
@@ -722,6 +724,22 @@ class WorkflowExecutor:
             return api
 
         return get_api
+
+
+PROGRESS_INTERVAL = 0.25
+"""Seconds between two updates of a running execution's current_node / progress columns."""
+
+
+def _progress_reporter(run: Run, writer: ExecutionWriter, execution_id: int) -> Callable[[], None]:
+    last = [time.monotonic()]
+
+    def report() -> None:
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_INTERVAL:
+            last[0] = now
+            writer.update_execution(execution_id, current_node=run.current_step, progress=run.progress)
+
+    return report
 
 
 def _mask_row(row: dict[str, Any], mask: Callable[[Any], Any]) -> None:

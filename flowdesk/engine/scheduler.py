@@ -375,6 +375,7 @@ class Run:
         self.done: set[str] = set()
         self.current_step: str | None = None
         self.top: Frame | None = None
+        self.on_progress: Callable[[], None] | None = None  # called as each node starts
         self._total = max(1, len(plan.nodes))
 
     # -- services for NodeContext -----------------------------------------------------------
@@ -473,6 +474,8 @@ class Run:
         self.sequence += 1
         seq = self.sequence
         self.current_step = step_name
+        if self.on_progress is not None:
+            self.on_progress()
         started_at = _now()
         t0 = time.perf_counter()
         ctx = NodeContext(

@@ -316,3 +316,35 @@ def test_pause_flushes_rows_and_marks_the_execution_paused(db):
     execution, logs = asyncio.run(main())
     assert str(execution.status) == "paused" and execution.current_node == "b"
     assert [log.step_name for log in logs] == ["s", "a"]
+
+
+def test_a_running_execution_shows_its_current_node_and_progress(db):
+    stored = _store(
+        db,
+        graph(
+            [
+                ("s", "START"),
+                ("a", "DELAY", {"seconds": 0.3}),
+                ("b", "DELAY", {"seconds": 0.6}),
+                ("e", "END"),
+            ],
+            [("s", "a"), ("a", "b"), ("b", "e")],
+        ),
+    )
+
+    async def main():
+        ex = executor(db=db)
+        try:
+            h = await ex.execute_workflow(stored.workflow.id, {}, config={"async": True})
+            await asyncio.sleep(0.6)
+            await ex._writer.flush()
+            live = ExecutionService(db).get_execution(h.id)
+            await h.wait()
+            return live
+        finally:
+            await ex.aclose()
+
+    live = asyncio.run(main())
+    assert str(live.status) == "running"
+    assert live.current_node == "b"
+    assert 0.4 <= live.progress < 1.0

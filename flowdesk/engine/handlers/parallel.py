@@ -80,33 +80,31 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
     return {"branches": outputs}
 
 
+async def _completions(tasks: list[asyncio.Future[Any]]) -> Any:
+    """Yield (index, result) of the branch tasks as they finish (one callback per task, no re-polling)."""
+    done: asyncio.Queue[int] = asyncio.Queue()
+    for i, t in enumerate(tasks):
+        t.add_done_callback(lambda _t, i=i: done.put_nowait(i))
+    for _ in range(len(tasks)):
+        i = await done.get()
+        yield i, tasks[i].result()
+
+
 async def _wait_all(ctx: NodeContext, tasks: list[asyncio.Future[Any]]) -> None:
-    remaining = set(tasks)
-    while remaining:
-        done, remaining = await asyncio.wait(remaining, return_when=asyncio.FIRST_COMPLETED)
-        for t in tasks:
-            if t in done:
-                result = t.result()
-                if not result.ok:
-                    failure = result.failure
-                    raise NodeFailure(
-                        f"branch {tasks.index(t) + 1} failed at '{result.failed_step}': {failure.message}",
-                        error_type=failure.error_type,
-                        attempts=1,
-                    )
+    async for i, result in _completions(tasks):
+        if not result.ok:
+            failure = result.failure
+            raise NodeFailure(
+                f"branch {i + 1} failed at '{result.failed_step}': {failure.message}",
+                error_type=failure.error_type,
+                attempts=1,
+            )
 
 
 async def _wait_first(ctx: NodeContext, tasks: list[asyncio.Future[Any]]) -> None:
-    remaining = set(tasks)
     failures: list[str] = []
-    while remaining:
-        done, remaining = await asyncio.wait(remaining, return_when=asyncio.FIRST_COMPLETED)
-        for t in tasks:
-            if t in done:
-                result = t.result()
-                if result.ok:
-                    return
-                failures.append(
-                    f"branch {tasks.index(t) + 1} failed at '{result.failed_step}': {result.failure.message}"
-                )
+    async for i, result in _completions(tasks):
+        if result.ok:
+            return
+        failures.append(f"branch {i + 1} failed at '{result.failed_step}': {result.failure.message}")
     raise NodeFailure("every branch failed: " + "; ".join(failures), error_type="other")

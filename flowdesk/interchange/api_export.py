@@ -69,7 +69,7 @@ def to_curl(api: ApiDefinition, *, resolved: Mapping[str, Any] | None = None) ->
     if method == "HEAD" and not body_args:
         head += " -I"
     elif not (method == "GET" and not body_args) and not (method == "POST" and body_args):
-        head += f" -X {method}"
+        head += f" -X {method if re.fullmatch(r'[A-Z0-9_-]+', method) else _quote(method)}"
     if re.search(r"[{}\[\]]", url):
         head += " --globoff"  # curl would read {..} and [..] in the URL as globs
     lines.append(f"{head} {_quote(url)}")

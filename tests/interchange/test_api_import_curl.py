@@ -310,6 +310,10 @@ def test_round_trip_curl_definition_curl(name):
         ("curl", "The curl command has no URL."),
         ("curl -X", "The option '-X' at line 1, column 6 needs a value."),
         ("curl -X '' https://e.test", "The method at line 1, column 9 is empty."),
+        (
+            "curl -X 'A: b' https://e.test",
+            "The method 'A: b' at line 1, column 9 is not a valid HTTP method.",
+        ),
         ("curl https://e.test -H ':x'", "The header ':x' at line 1, column 24 has no name."),
         ("curl https://e.test -m soon", "The time 'soon' at line 1, column 24 is not a number of seconds."),
         ("curl https://e.test --data=1", "Unknown curl option '--data=1' at line 1, column 21."),

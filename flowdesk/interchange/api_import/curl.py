@@ -125,6 +125,10 @@ def _apply(kind: str, value: str, word: Word, parsed: _Parsed, result: ApiImport
         parsed.method = value.strip().upper()
         if not parsed.method:
             raise InvalidInputError(f"The method at {word.where} is empty.")
+        if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Z-]+", parsed.method):
+            raise InvalidInputError(
+                f"The method '{_short(value)}' at {word.where} is not a valid HTTP method."
+            )
     elif kind == "header":
         if ":" in value:
             name, _, header_value = value.partition(":")

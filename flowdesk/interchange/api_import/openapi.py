@@ -378,7 +378,7 @@ class OpenApi3Reader(SpecReader):
         server = self.lookup(server)
         if not isinstance(server, dict) or not isinstance(server.get("url"), str):
             return None
-        variables = server.get("variables") if isinstance(server.get("variables"), dict) else {}
+        variables = _dict(server.get("variables"))
 
         def substitute(match: re.Match[str]) -> str:
             variable = variables.get(match.group(1))
@@ -469,3 +469,7 @@ class OpenApi3Reader(SpecReader):
 def read_openapi3(doc: LoadedDocument, result: ApiImportResult) -> None:
     """Import an OpenAPI 3.x document into `result`."""
     OpenApi3Reader(doc, result).read()
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -41,7 +41,7 @@ class _PostmanReader:
     def __init__(self, data: dict[str, Any], result: ApiImportResult, duplicates: list[str]) -> None:
         self.data = data
         self.result = result
-        info = data.get("info") if isinstance(data.get("info"), dict) else {}
+        info = _dict(data.get("info"))
         name = info.get("name")
         self.title = (
             str(name).strip() if isinstance(name, str | int | float) and str(name).strip() else "Collection"
@@ -277,8 +277,8 @@ class _PostmanReader:
             raw = _text(body.get("raw") or "")
             if not raw:
                 return None, content_type
-            options = body.get("options") if isinstance(body.get("options"), dict) else {}
-            raw_options = options.get("raw") if isinstance(options.get("raw"), dict) else {}
+            options = _dict(body.get("options"))
+            raw_options = _dict(options.get("raw"))
             language = _text(raw_options.get("language") or "")
             if content_type is None:
                 content_type = _LANGUAGE_TYPES.get(language, "text/plain")
@@ -309,7 +309,7 @@ class _PostmanReader:
             default = "application/x-www-form-urlencoded" if mode == "urlencoded" else "multipart/form-data"
             return fields, content_type or default
         if mode == "graphql":
-            graphql = body.get("graphql") if isinstance(body.get("graphql"), dict) else {}
+            graphql = _dict(body.get("graphql"))
             variables: Any = graphql.get("variables") or {}
             if isinstance(variables, str):
                 try:
@@ -463,3 +463,7 @@ def _text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

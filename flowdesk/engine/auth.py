@@ -122,6 +122,10 @@ class OAuth2TokenCache:
         self._tokens.clear()
         self._locks.clear()
 
+    def new_loop(self) -> None:
+        """Forget the fetch locks (they belong to an event loop); cached tokens stay valid."""
+        self._locks.clear()
+
     def invalidate(self, auth: Mapping[str, Any], access_token: str | None = None) -> None:
         """Forget the cached token (only if it is still `access_token`, when given)."""
         key = self.key(auth)

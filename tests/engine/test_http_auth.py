@@ -222,3 +222,19 @@ def test_fetched_tokens_are_registered_as_secrets(http_server):
     response = run(main())
     token = response.data["headers"]["authorization"].split(" ", 1)[1]
     assert redactor.scrub(f"x {token} y") == "x *** y"
+
+
+def test_the_token_cache_survives_a_new_event_loop(http_server):
+    client = HttpClient()
+    request = HttpRequest(
+        "GET", f"{http_server.url}/oauth/protected", auth=oauth(http_server, scopes=["loops"])
+    )
+
+    async def twice():
+        responses = await asyncio.gather(client.send(request), client.send(request))
+        await client.aclose()  # the pool closes with its loop; the token cache stays
+        return [r.status for r in responses]
+
+    assert asyncio.run(twice()) == [200, 200]
+    assert asyncio.run(twice()) == [200, 200]  # a new loop: new pool and locks, same cached token
+    assert client.tokens.fetches == 1

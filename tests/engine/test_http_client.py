@@ -117,6 +117,21 @@ def test_an_invalid_url_is_one_sentence():
 TRANSPORTS = ["aiohttp", "httpx-aiohttp", "httpcore"]
 
 
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"X-N": "a\r\nX-Injected: 1"}, "the value of header 'X-N' has a line break"),
+        ({"Bad Name": "x"}, "'Bad Name' is not a valid header name"),
+    ],
+)
+def test_bad_headers_are_refused_before_sending(http_server, headers, message):
+    url = f"{http_server.url}/hit/bad-headers"
+    with pytest.raises(HttpCallError) as info:
+        run(send(HttpRequest("GET", url, headers=headers)))
+    assert str(info.value) == f"GET {url} could not be sent: {message}"
+    assert http_server.count("bad-headers") == 0
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_every_transport_gives_the_same_response(http_server, transport):
     request = HttpRequest(

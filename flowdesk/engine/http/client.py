@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
@@ -89,6 +90,7 @@ class HttpClient:
             self._session = None
             self._transport = None
             self._httpx_client = None
+            self.tokens.new_loop()
             self._loop = loop
 
     @property
@@ -176,6 +178,7 @@ class HttpClient:
         """
         from ..auth import apply_auth, auth_type
 
+        self._check_loop()  # before any token lock is taken: a new loop replaces them
         seconds = timeout if timeout is not None else request.timeout
         redactor = redactor or Redactor()
         if not request.auth or auth_type(request.auth) == "none":
@@ -385,8 +388,15 @@ def _with_query(url: str, query: dict[str, Any]) -> str:
     return f"{joined}#{fragment}" if fragment else joined
 
 
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
 def _set_header(headers: dict[str, str], name: str, value: str) -> None:
     """Set a header replacing any spelling of the same name (header names ignore case)."""
+    if not _HEADER_NAME.match(name):
+        raise ValueError(f"{name!r} is not a valid header name")
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"the value of header {name!r} has a line break")
     lower = name.lower()
     for existing in [k for k in headers if k.lower() == lower]:
         del headers[existing]

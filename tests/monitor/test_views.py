@@ -168,3 +168,29 @@ def test_active_panel_shows_a_run_while_it_runs(qtbot, db, seeded):
     qtbot.waitUntil(lambda: panel.table.rowCount() == 0, timeout=10000)
     assert panel.empty.isVisible() or not panel.isVisible()
     panel.shutdown()
+
+
+def test_run_timeline_follows_a_running_run(qtbot, db, seeded):
+    from flowdesk.store.tables import ExecutionLogRow
+
+    timeline = RunTimeline(MonitorQueries(db, clock=lambda: NOW), follow_interval_ms=50)
+    qtbot.addWidget(timeline)
+    with qtbot.waitSignal(timeline.loaded, timeout=10000):
+        timeline.load(seeded.runs["running"])
+    assert len(timeline.bars) == 4  # start, fetch, check, and branch_a still running
+    running = next(b for b in timeline.bars if b.step["status"] == "running")
+    assert running.step["_open"] and "still running" in running.toolTip()
+    with db.session() as s:  # the engine starts branch_b
+        s.add(
+            ExecutionLogRow(
+                execution_id=seeded.runs["running"],
+                node_id=seeded.nodes["shop.branch_b"],
+                step_name="branch_b",
+                node_name="branch_b",
+                status="running",
+                sequence=4,
+                started_at=NOW - timedelta(seconds=87),
+            )
+        )
+    qtbot.waitUntil(lambda: len(timeline.bars) == 5, timeout=10000)
+    assert timeline.row_count == 2

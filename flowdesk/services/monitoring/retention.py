@@ -26,7 +26,7 @@ from .sql_time import to_db_time
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 200
+DEFAULT_BATCH_SIZE = 100
 
 
 def cleanup_candidates(

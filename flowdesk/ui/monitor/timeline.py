@@ -13,7 +13,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QGraphicsRectItem,
@@ -244,17 +244,27 @@ class RunTimeline(QWidget):
     """Gantt chart of one execution: `RunTimeline(db, execution_id)`; `load(id)` shows another run.
 
     Signals: `nodeActivated(str)` when a bar is clicked (its node name), `loaded()` after a run is shown.
+    A run still going is re-read every `follow_interval_ms`, so its new steps appear as they start.
     """
 
     nodeActivated = Signal(str)  # noqa: N815
     loaded = Signal()
 
     def __init__(
-        self, db: Any = None, execution_id: int | None = None, parent: QWidget | None = None
+        self,
+        db: Any = None,
+        execution_id: int | None = None,
+        parent: QWidget | None = None,
+        *,
+        follow_interval_ms: int = 1000,
     ) -> None:
         super().__init__(parent)
         self.queries: MonitorQueries = as_queries(db)
         self.execution_id: int | None = None
+        # While the run shown is still going, it is re-read on this timer so new steps appear.
+        self._follow = QTimer(self)
+        self._follow.setInterval(follow_interval_ms)
+        self._follow.timeout.connect(self._reload)
         self._title = QLabel("No run selected")
         self._title.setTextFormat(Qt.TextFormat.RichText)
         self._title.setWordWrap(True)
@@ -287,8 +297,16 @@ class RunTimeline(QWidget):
             lambda: (queries.execution_summary(execution_id), queries.execution_logs(execution_id))
         )
 
+    def _reload(self) -> None:
+        if self.execution_id is not None and not self._runner.busy:
+            self.load(self.execution_id)
+
     def _show(self, value: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
         summary, steps = value
+        if summary["status"] in ("running", "paused", "pending"):
+            self._follow.start()
+        else:
+            self._follow.stop()
         timed, rows, span, untimed = layout_steps(steps, self.queries.clock())
         status = summary["status"]
         color = status_color(status).name()
@@ -304,6 +322,7 @@ class RunTimeline(QWidget):
         self.loaded.emit()
 
     def _show_error(self, message: str) -> None:
+        self._follow.stop()
         self._title.setText(html.escape(message))
         self.canvas.set_steps([], [], 0.0)
         self.loaded.emit()

@@ -50,14 +50,14 @@ def _add(row: str) -> str:
 
 
 def _subtract(row: str) -> str:
-    value = f"(SELECT j.value FROM json_each({_object(row + '.metrics')}) AS j WHERE j.key = monitor_metric_totals.name)"
+    # UPDATE ... FROM parses the metrics JSON once per step, not once per metric and column.
     return f"""
     UPDATE monitor_metric_totals SET
         count = count - 1,
-        total = total - {value},
-        stale = CASE WHEN stale OR {value} <= min_value OR {value} >= max_value THEN 1 ELSE 0 END
-    WHERE node_id = {row}.node_id AND name IN (
-        SELECT j.key FROM json_each({_object(row + ".metrics")}) AS j WHERE j.type IN ('integer', 'real'));
+        total = total - j.value,
+        stale = CASE WHEN stale OR j.value <= min_value OR j.value >= max_value THEN 1 ELSE 0 END
+    FROM (SELECT key, value FROM json_each({_object(row + ".metrics")}) WHERE type IN ('integer', 'real')) AS j
+    WHERE monitor_metric_totals.node_id = {row}.node_id AND monitor_metric_totals.name = j.key;
     """
 
 

@@ -8,8 +8,10 @@ so it does not share the GIL with the clients, then in this one process, 3 runs 
 - httpx.AsyncClient on the httpx-aiohttp package's transport,
 - flowdesk's HttpClient.send (its default: straight through a pooled aiohttp session), and the same
   with transport="httpx-aiohttp" (httpx.Request/Response through flowdesk's httpx transport),
-- flowdesk: a workflow START -> PARALLEL(max_concurrent 50) -> 1,000 API_CALL -> END run by the
-  WorkflowExecutor (persisted to a temporary SQLite database), when the executor is there.
+- flowdesk: a stored workflow START -> PARALLEL(max_concurrent 50) -> 1,000 API_CALL -> END run by
+  the WorkflowExecutor's execute_workflow (persisted to a temporary SQLite database): its first run
+  (loading, validating and compiling the graph included) and a second run on the same executor
+  (compiled plan cached).
 
 Each does 1,000 GET requests at concurrency 50 and prints requests/s (median of 3 runs) and
 flowdesk's ratio to bare aiohttp (target: at least 50%).
@@ -35,6 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PATH = "/json"
+COLD = "flowdesk workflow, first run"
+WARM = "flowdesk workflow, plan cached"
 
 
 def free_port() -> int:
@@ -151,7 +155,12 @@ def workflow_graph(url: str, n: int, concurrency: int):
     return WorkflowGraph(workflow=Workflow(name=f"bench-http-{n}"), nodes=nodes, connections=connections)
 
 
-async def bench_flowdesk_workflow(url: str, n: int, concurrency: int, db_path: str) -> float:
+async def bench_flowdesk_workflow(url: str, n: int, concurrency: int, db_path: str, *, warm: bool) -> float:
+    """Seconds of `execute_workflow` for the stored workflow, persisted.
+
+    Cold: the executor's first run of it (loading, validating and compiling the 1,000-node graph
+    included). Warm: a second run on the same executor (the compiled plan is cached).
+    """
     from flowdesk.engine.executor import WorkflowExecutor
     from flowdesk.services.workflows import WorkflowService
     from flowdesk.store import Database
@@ -159,21 +168,16 @@ async def bench_flowdesk_workflow(url: str, n: int, concurrency: int, db_path: s
     db = Database(db_path)
     try:
         graph = WorkflowService(db).create_from_graph(workflow_graph(url, n, concurrency))
-        executor = WorkflowExecutor(db=db)
-        try:
-            started = time.perf_counter()
-            execution = await executor.execute_workflow(graph.workflow.id, {})
-            elapsed = time.perf_counter() - started
-            status = getattr(execution, "status", None)
-            if str(getattr(status, "value", status)) != "completed":
-                raise SystemExit(
-                    f"the benchmark workflow ended {status}: {getattr(execution, 'error_message', '')}"
-                )
+        async with WorkflowExecutor(db=db, load_plugins=False) as executor:
+            elapsed = 0.0
+            for _ in range(2 if warm else 1):
+                started = time.perf_counter()
+                execution = await executor.execute_workflow(graph.workflow.id, {})
+                elapsed = time.perf_counter() - started
+                status = getattr(execution, "status", None)
+                if str(getattr(status, "value", status)) != "completed":
+                    raise SystemExit(f"the benchmark workflow ended {status}: {execution.error_message}")
             return elapsed
-        finally:
-            close = getattr(executor, "aclose", None)
-            if close is not None:
-                await close()
     finally:
         db.close()
 
@@ -214,9 +218,12 @@ def main() -> None:
     }
     tmp = tempfile.TemporaryDirectory()
     if not args.no_workflow and executor_available():
-        runs = iter(range(args.runs))
-        cases["flowdesk workflow (PARALLEL x API_CALL)"] = lambda: bench_flowdesk_workflow(
-            url, n, c, os.path.join(tmp.name, f"bench-{next(runs)}.db")
+        runs = iter(range(2 * args.runs))
+        cases[COLD] = lambda: bench_flowdesk_workflow(
+            url, n, c, os.path.join(tmp.name, f"bench-{next(runs)}.db"), warm=False
+        )
+        cases[WARM] = lambda: bench_flowdesk_workflow(
+            url, n, c, os.path.join(tmp.name, f"bench-{next(runs)}.db"), warm=True
         )
     results: dict[str, list[float]] = {name: [] for name in cases}
     try:
@@ -238,12 +245,11 @@ def main() -> None:
         med = statistics.median(values)
         runs = ", ".join(f"{v:,.0f}" for v in values)
         print(f"  {name:42s} {med:8,.0f} req/s  ({med / base:5.0%} of aiohttp)   runs: {runs}")
-    for name in ("flowdesk workflow (PARALLEL x API_CALL)", "flowdesk HttpClient.send"):
+    for name in (WARM, COLD, "flowdesk HttpClient.send"):
         if name in results:
             ratio = statistics.median(results[name]) / base
             verdict = "meets" if ratio >= 0.5 else "MISSES"
             print(f"{name}: {ratio:.0%} of bare aiohttp ({verdict} the 50% target)")
-            break
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import statistics
 import tempfile
 import time
@@ -68,10 +69,15 @@ async def bare_awaits(n: int = N) -> float:
     return time.perf_counter() - t0
 
 
+CPU: list[float] = []  # process CPU seconds (event loop + writer thread) of each timed run
+
+
 async def timed_run(executor: WorkflowExecutor, workflow_id: int) -> float:
+    c0 = time.process_time()
     t0 = time.perf_counter()
     handle = await executor.execute_workflow(workflow_id, {"n": 1})
     took = time.perf_counter() - t0
+    CPU.append(time.process_time() - c0)
     assert handle.status == "completed", (handle.status, handle.error_message)
     return took
 
@@ -87,8 +93,10 @@ async def main(runs: int, folder: Path) -> None:
     await timed_run(executor, chain)
     await timed_run(executor, fan)
 
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
     # 1. chain
     engine_times, bare_times = [], []
+    CPU.clear()
     for _ in range(runs):
         gc.collect()
         bare_times.append(await bare_awaits())
@@ -100,6 +108,7 @@ async def main(runs: int, folder: Path) -> None:
         f"bare asyncio {bare * 1e3:.2f} ms"
     )
     print(f"   overhead {per_node:.1f} us per node (target <= 100 us); engine / bare = {engine / bare:.0f}x")
+    print(f"   process CPU (loop + writer thread) {statistics.median(CPU) / N * 1e6:.1f} us per node")
     rows = len(
         ExecutionService(db).get_logs(ExecutionService(db).list_executions(workflow_id=chain, limit=1)[0].id)
     )
@@ -107,6 +116,7 @@ async def main(runs: int, folder: Path) -> None:
 
     # 2. parallel
     fan_times = []
+    CPU.clear()
     for _ in range(runs):
         gc.collect()
         fan_times.append(await timed_run(executor, fan))
@@ -129,6 +139,7 @@ async def main(runs: int, folder: Path) -> None:
         f"3. {RUNS_3} runs of START -> END one after another, persisted: {rate:.0f} executions/s "
         f"(median of {len(rates)}; target >= 500), {1e3 / rate:.2f} ms per run"
     )
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
     await executor.aclose()
     db.close()
 

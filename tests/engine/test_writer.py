@@ -1,0 +1,129 @@
+"""ExecutionWriter: rows encoded by its fast path read back exactly as the store's own path writes them."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from flowdesk.domain.models import ExecutionLog
+from flowdesk.engine import records
+from flowdesk.engine.writer import ExecutionWriter, json_safe
+from flowdesk.services.executions import ExecutionService
+from tests.engine.graph_builder import graph
+from tests.engine.test_persistence import _store
+
+
+def _row(step: str, seq: int) -> dict:
+    when = datetime(2026, 1, 2, 3, 4, 5, 0 if seq == 1 else 123456, tzinfo=UTC)
+    return {
+        "node_id": None,
+        "step_name": step,
+        "node_name": "循环体",
+        "node_type": "DELAY",
+        "status": "success" if seq == 1 else "failed",
+        "input_data": {"seconds": "{{input.x}}", "中文": [1, 2.5, None, True]},
+        "output_data": None if seq == 2 else {"seconds": 0},
+        "error_message": None if seq == 1 else "boom",
+        "error_type": None if seq == 1 else "other",
+        "attempts": seq,
+        "execution_time": 0.25,
+        "warnings": [] if seq == 1 else ["input.x is not defined"],
+        "sequence": seq,
+        "metrics": {} if seq == 1 else {"http_status": 500, "attempts": [{"n": 1}]},
+        "iteration_path": [seq],
+        "started_at": when,
+        "completed_at": when,
+    }
+
+
+def test_fast_step_rows_read_back_like_the_stores_own(db):
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    fast_id, _ = records.create_execution(
+        db,
+        stored.workflow.id,
+        execution_name=None,
+        input_data={},
+        config={},
+        status="running",
+        resumed_from_id=None,
+    )
+    slow_id, _ = records.create_execution(
+        db,
+        stored.workflow.id,
+        execution_name=None,
+        input_data={},
+        config={},
+        status="running",
+        resumed_from_id=None,
+    )
+    writer = ExecutionWriter(db)
+
+    async def main():
+        for seq, step in ((1, "循环体[1]"), (2, "循环体[2]")):
+            writer.add_step(fast_id, _row(step, seq))
+        writer.update_execution(fast_id, status="completed", progress=1.0, _audit="done")
+        await writer.flush()
+
+    asyncio.run(main())
+    writer.close()
+    service = ExecutionService(db)
+    service.add_logs(
+        [
+            ExecutionLog(execution_id=slow_id, **{**_row(s, q), "created_at": _row(s, q)["completed_at"]})
+            for q, s in ((1, "循环体[1]"), (2, "循环体[2]"))
+        ]
+    )
+    fast = [log.model_dump(exclude={"id", "execution_id"}) for log in service.get_logs(fast_id)]
+    slow = [log.model_dump(exclude={"id", "execution_id"}) for log in service.get_logs(slow_id)]
+    assert fast == slow
+    assert str(service.get_execution(fast_id).status) == "completed"
+
+
+def test_rows_that_are_not_json_are_made_json_safe(db):
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid, _ = records.create_execution(
+        db,
+        stored.workflow.id,
+        execution_name=None,
+        input_data={},
+        config={},
+        status="running",
+        resumed_from_id=None,
+    )
+    writer = ExecutionWriter(db)
+
+    async def main():
+        row = _row("odd", 1)
+        row["output_data"] = {
+            "when": datetime(2026, 1, 1, tzinfo=UTC),
+            "obj": object(),
+            "raw": b"bytes",
+            "set": {1},
+        }
+        writer.add_step(eid, row)
+        await writer.flush()
+
+    asyncio.run(main())
+    writer.close()
+    (log,) = ExecutionService(db).get_logs(eid)
+    assert log.output_data["when"] == "2026-01-01T00:00:00+00:00"
+    assert log.output_data["raw"] == "bytes" and log.output_data["set"] == [1]
+    assert json_safe({1: (1, 2)}) == {"1": [1, 2]}
+
+
+def test_a_failing_call_reaches_the_caller_and_the_writer_goes_on(db):
+    writer = ExecutionWriter(db)
+
+    def broken():
+        raise ValueError("no")
+
+    async def main():
+        try:
+            await writer.call(broken)
+        except ValueError as exc:
+            first = str(exc)
+        second = await writer.call(lambda: 42)
+        return first, second
+
+    assert asyncio.run(main()) == ("no", 42)
+    writer.close()

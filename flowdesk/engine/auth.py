@@ -87,6 +87,22 @@ def register_auth_secrets(auth: Mapping[str, Any] | None, redactor: Redactor) ->
             redactor.add_header(name)
 
 
+def auth_placeholders(auth: Mapping[str, Any] | None) -> tuple[dict[str, str], dict[str, str]]:
+    """The headers and query parameters this auth adds, with *** for values (what a log shows)."""
+    try:
+        kind = auth_type(auth)
+    except InvalidInputError:
+        return {}, {}
+    if kind == "none" or auth is None:
+        return {}, {}
+    if kind == "api_key":
+        name = str(auth.get("name") or auth.get("key") or "")
+        if str(auth.get("in") or "header").lower() == "query":
+            return {}, {name: "***"}
+        return {name: "***"}, {}
+    return {"Authorization": "***"}, {}
+
+
 @dataclass
 class AppliedAuth:
     """What auth adds to one request; `token_from_cache` says whether a 401 may mean a stale token."""

@@ -351,7 +351,7 @@ def test_bearer_from_a_secret_never_reaches_the_step_row(http_server):
     )
     handle, step, _ = execute({"api_id": 1}, apis=[definition], secrets={"api_token": SECRET})
     assert handle.status == "completed"
-    assert step["input_data"]["headers"] == {}
+    assert step["input_data"]["headers"] == {"Authorization": "***"}
     assert step["input_data"]["auth"] == "bearer"
     # the server echoes the Authorization header back: the step shows it masked
     assert step["output_data"]["response"]["data"]["headers"]["authorization"] == "Bearer ***"
@@ -384,6 +384,7 @@ def test_api_key_in_the_query_from_a_secret(http_server):
     handle, step, _ = execute({"api_id": 1}, apis=[definition], secrets={"key": SECRET})
     assert output(handle)["response"]["data"]["via"] == "query"
     assert output(handle)["response"]["url"].endswith("api_key=***")
+    assert step["input_data"]["query"] == {"api_key": "***"}
     assert SECRET not in json.dumps(handle.steps, default=str)
 
 

@@ -58,13 +58,18 @@ class HttpRequest:
             "body": body,
             "timeout": self.timeout,
         }
-        if self.auth:
-            described["auth"] = str(self.auth.get("type", "none"))
         if redactor is not None:
             described["url"] = redactor.url(self.url)
             described["headers"] = redactor.headers(self.headers)
             described["query"] = redactor.query(self.query)
             described["body"] = redactor.scrub_value(body)
+        if self.auth:
+            from ..auth import auth_placeholders
+
+            described["auth"] = str(self.auth.get("type", "none"))
+            auth_headers, auth_query = auth_placeholders(self.auth)
+            described["headers"] = {**described["headers"], **auth_headers}
+            described["query"] = {**described["query"], **auth_query}
         return described
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +13,12 @@ from flowdesk.domain.errors import FlowdeskError
 from flowdesk.interchange.api_export import library_to_openapi, to_curl
 from flowdesk.interchange.api_import import ApiImportResult, import_api_spec, import_curl
 
-_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# FLOWDESK_FUZZ_EXAMPLES=3000 for a longer hunt by hand; CI keeps the default.
+_SETTINGS = settings(
+    max_examples=int(os.environ.get("FLOWDESK_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 _scalars = st.one_of(
     st.none(),

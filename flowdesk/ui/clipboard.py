@@ -23,8 +23,6 @@ from flowdesk.interchange.workflow_file import FORMAT_VERSION, write_workflow_fi
 
 from .document import ConnectionState, NodeState, WorkflowDocument
 
-MIME_TYPE = "application/x-flowdesk-workflow+json"
-
 
 @dataclass
 class Fragment:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Signal
+from PySide6.QtCore import QPoint, QPointF, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QVBoxLayout, QWidget
 
@@ -194,10 +194,9 @@ class EditorTab(QWidget):
             except FlowdeskError:
                 continue  # deleted from the library meanwhile: the node is copied without it
         text = clipboard.fragment_text(graph, apis)
-        mime = QMimeData()
-        mime.setText(text)
-        mime.setData(clipboard.MIME_TYPE, text.encode("utf-8"))
-        QGuiApplication.clipboard().setMimeData(mime)
+        # Plain text: the JSON pastes into any editor, and back. (A QMimeData made in Python and
+        # handed to the clipboard is freed twice at exit by this PySide build, so none is made.)
+        QGuiApplication.clipboard().setText(text)
         self.status_message.emit(f"Copied {len(graph.nodes)} node{'s' if len(graph.nodes) != 1 else ''}")
         return text
 
@@ -208,13 +207,7 @@ class EditorTab(QWidget):
     def paste(self, text: str | None = None, at: QPointF | None = None) -> list[int]:
         """Paste workflow JSON (the clipboard's by default) as one undo step; returns the new uids."""
         if text is None:
-            mime = QGuiApplication.clipboard().mimeData()
-            if mime is None:
-                return []
-            if mime.hasFormat(clipboard.MIME_TYPE):
-                text = bytes(mime.data(clipboard.MIME_TYPE)).decode("utf-8")
-            else:
-                text = mime.text()
+            text = QGuiApplication.clipboard().text()
         try:
             fragment = clipboard.read_fragment(text)
         except FlowdeskError as err:

@@ -33,12 +33,15 @@ def window(qtbot, backend, settings, tmp_path):
     from flowdesk.ui.main_window import MainWindow
 
     w = MainWindow(backend, settings=settings, autosave_dir=tmp_path / "autosave", autosave_interval_s=3600)
-    qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
     yield w
+    # Closed here rather than by qtbot.addWidget: pytest-qt closes its widgets before fixture
+    # teardown, when a dirty tab would still ask "save changes?".
     for tab in w.editor_tabs():
-        tab.doc.undo_stack.setClean()  # never ask on teardown
+        tab.doc.undo_stack.setClean()
+    w.close()
+    w.deleteLater()
 
 
 def sample_graph(name: str = "sample") -> WorkflowGraph:

@@ -426,9 +426,8 @@ class WorkflowExecutor:
         breakpoints = tuple(breakpoints)
         mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(secrets or {})}))
         # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates the run.
-        graph, plan, execution_id, started_at = await writer.call(
+        graph, plan, execution_id, started_at = await writer.transaction(
             records.start_run,
-            db,
             self._graphs,
             workflow_id,
             **self._row_fields(execution_name, input_data, config, step_by_step, breakpoints, None, mask),
@@ -525,7 +524,7 @@ class WorkflowExecutor:
             )
         logs = await writer.call(service.get_logs, execution_id)
         reuse = {log.step_name: log.output_data for log in logs if str(log.status) == "success"}
-        graph = await writer.call(records.load_graph, db, self._graphs, old.workflow_id)
+        graph = await writer.transaction(records.load_graph, self._graphs, old.workflow_id)
         merged = {**(old.config or {}), **(config or {})}
         return await self._start(
             graph,
@@ -600,9 +599,8 @@ class WorkflowExecutor:
             db = await self._database()
             writer = self._writer_for(db)
             if created is None:
-                created = await writer.call(
+                created = await writer.transaction(
                     records.create_execution,
-                    db,
                     graph.workflow.id,
                     **self._row_fields(
                         execution_name, input_data, run_config, step_by_step, breakpoints, resumed_from, mask
@@ -743,7 +741,7 @@ def _progress_reporter(run: Run, writer: ExecutionWriter, execution_id: int) -> 
 
 
 def _mask_row(row: dict[str, Any], mask: Callable[[Any], Any]) -> None:
-    for key in ("input_data", "output_data", "error_message", "warnings"):
+    for key in ("input_data", "output_data", "error_message", "warnings", "metrics"):
         value = row.get(key)
         if value is not None:
             row[key] = mask(value)

@@ -58,27 +58,25 @@ class GraphCache:
         return entry
 
 
-def load_graph(db: Any, cache: GraphCache, workflow_id: int) -> WorkflowGraph:
-    """The graph of a stored workflow (cached while unchanged)."""
-    with db.session(read_only=True) as session:
-        return cache.lookup(session.connection(), workflow_id)[1]
+def load_graph(conn: Any, cache: GraphCache, workflow_id: int) -> WorkflowGraph:
+    """The graph of a stored workflow (cached while unchanged); `conn` is in a transaction."""
+    return cache.lookup(conn, workflow_id)[1]
 
 
 def start_run(
-    db: Any, cache: GraphCache, workflow_id: int, **fields: Any
+    conn: Any, cache: GraphCache, workflow_id: int, **fields: Any
 ) -> tuple[WorkflowGraph, Any, int | None, Any]:
     """One transaction: the workflow's graph and, when its plan is already known (validated), the new
     execution row too. Returns (graph, plan or None, execution id or None, started_at)."""
-    with db.engine.begin() as conn:  # BEGIN IMMEDIATE (the Database's begin hook)
-        _, graph, plan = cache.lookup(conn, workflow_id)
-        if plan is None:
-            return graph, None, None, None
-        execution_id, started_at = _insert_execution(conn, workflow_id, **fields)
-        return graph, plan, execution_id, started_at
+    _, graph, plan = cache.lookup(conn, workflow_id)
+    if plan is None:
+        return graph, None, None, None
+    execution_id, started_at = _insert_execution(conn, workflow_id, **fields)
+    return graph, plan, execution_id, started_at
 
 
 def create_execution(
-    db: Any,
+    conn: Any,
     workflow_id: int,
     *,
     execution_name: str | None,
@@ -90,22 +88,21 @@ def create_execution(
     """Insert a running execution row (runner pid/host recorded) with its audit row; (id, started_at)."""
     from flowdesk.store.tables import ExecutionRow, WorkflowRow
 
-    with db.engine.begin() as conn:
-        if conn.execute(select(WorkflowRow.id).where(WorkflowRow.id == workflow_id)).first() is None:
-            raise NotFoundError(f"Workflow {workflow_id} does not exist.")
-        if resumed_from_id is not None and (
-            conn.execute(select(ExecutionRow.id).where(ExecutionRow.id == resumed_from_id)).first() is None
-        ):
-            raise NotFoundError(f"Execution {resumed_from_id} does not exist.")
-        return _insert_execution(
-            conn,
-            workflow_id,
-            execution_name=execution_name,
-            input_data=input_data,
-            config=config,
-            status=status,
-            resumed_from_id=resumed_from_id,
-        )
+    if conn.execute(select(WorkflowRow.id).where(WorkflowRow.id == workflow_id)).first() is None:
+        raise NotFoundError(f"Workflow {workflow_id} does not exist.")
+    if resumed_from_id is not None and (
+        conn.execute(select(ExecutionRow.id).where(ExecutionRow.id == resumed_from_id)).first() is None
+    ):
+        raise NotFoundError(f"Execution {resumed_from_id} does not exist.")
+    return _insert_execution(
+        conn,
+        workflow_id,
+        execution_name=execution_name,
+        input_data=input_data,
+        config=config,
+        status=status,
+        resumed_from_id=resumed_from_id,
+    )
 
 
 def _insert_execution(

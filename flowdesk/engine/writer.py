@@ -50,6 +50,7 @@ class ExecutionWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._conn: Any = None
         self.failures = 0
 
     # -- loop side ---------------------------------------------------------------------------
@@ -81,6 +82,21 @@ class ExecutionWriter:
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.put(("call", fn, args, kwargs, loop, future))
         return await future
+
+    async def transaction(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run `fn(connection, *args, **kwargs)` in one write transaction on the writer thread's own
+        connection, after what is queued; return its result (an exception rolls it back)."""
+        return await self.call(self._in_transaction, fn, *args, **kwargs)
+
+    def _in_transaction(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with self._connection().begin():  # BEGIN IMMEDIATE (the Database's begin hook)
+            return fn(self._conn, *args, **kwargs)
+
+    def _connection(self) -> Any:
+        # The thread's own connection, held for the writer's life (no pool round trip per batch).
+        if self._conn is None or self._conn.closed:
+            self._conn = self.db.engine.connect()
+        return self._conn
 
     async def flush(self) -> None:
         """Wait until every row and update queued so far is committed."""
@@ -169,6 +185,9 @@ class ExecutionWriter:
                     loop.call_soon_threadsafe(_settle, future, ok, value)
                 except RuntimeError:  # the loop is closed: nobody waits any more
                     pass
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _write(self, steps: list[dict[str, Any]], execs: dict[int, dict[str, Any]]) -> None:
         if not steps and not execs:
@@ -203,7 +222,8 @@ class ExecutionWriter:
 
         from .records import add_audit
 
-        with self.db.engine.begin() as conn:  # BEGIN IMMEDIATE (the Database's begin hook)
+        conn = self._connection()
+        with conn.begin():  # BEGIN IMMEDIATE (the Database's begin hook)
             if steps:
                 if conn.dialect.name == "sqlite":
                     insert_steps_sqlite(conn, steps)

@@ -36,26 +36,24 @@ def _row(step: str, seq: int) -> dict:
     }
 
 
+def _execution(db, workflow_id: int) -> int:
+    with db.engine.begin() as conn:
+        execution_id, _ = records.create_execution(
+            conn,
+            workflow_id,
+            execution_name=None,
+            input_data={},
+            config={},
+            status="running",
+            resumed_from_id=None,
+        )
+    return execution_id
+
+
 def test_fast_step_rows_read_back_like_the_stores_own(db):
     stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
-    fast_id, _ = records.create_execution(
-        db,
-        stored.workflow.id,
-        execution_name=None,
-        input_data={},
-        config={},
-        status="running",
-        resumed_from_id=None,
-    )
-    slow_id, _ = records.create_execution(
-        db,
-        stored.workflow.id,
-        execution_name=None,
-        input_data={},
-        config={},
-        status="running",
-        resumed_from_id=None,
-    )
+    fast_id = _execution(db, stored.workflow.id)
+    slow_id = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
 
     async def main():
@@ -81,15 +79,7 @@ def test_fast_step_rows_read_back_like_the_stores_own(db):
 
 def test_rows_that_are_not_json_are_made_json_safe(db):
     stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
-    eid, _ = records.create_execution(
-        db,
-        stored.workflow.id,
-        execution_name=None,
-        input_data={},
-        config={},
-        status="running",
-        resumed_from_id=None,
-    )
+    eid = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
 
     async def main():

@@ -187,7 +187,8 @@ class ExecutionService:
         with self.db.session() as session:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
-                deleted += session.execute(delete(EXECUTIONS).where(EXECUTIONS.c.id.in_(chunk))).rowcount or 0
+                result = session.execute(delete(EXECUTIONS).where(EXECUTIONS.c.id.in_(chunk)))
+                deleted += result.rowcount or 0  # type: ignore[attr-defined]
             if deleted:
                 record_audit(
                     session,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from flowdesk.domain.enums import BUILTIN_NODE_TYPES
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.store import Database
-from flowdesk.store.audit_trail import record_audit
+from flowdesk.store.audit_trail import AuditAction, record_audit
 from flowdesk.store.tables import NodeRow, NodeTypeRow, utcnow
 
 from .transaction import transaction
@@ -83,7 +83,7 @@ class NodeTypeService:
             if row is None:
                 row = NodeTypeRow(type_name=type_name, created_at=now)
                 session.add(row)
-                action = "create"
+                action: AuditAction = "create"
             else:
                 action = "update"
             row.description = description or ""

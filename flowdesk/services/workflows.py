@@ -103,7 +103,7 @@ def read_graph(session: Session, workflow_id: int) -> WorkflowGraph:
     workflow = workflow_from_row(get_workflow_row(session, workflow_id))
     conn = session.connection()
     nodes = nodes_from_tuples(read_rows(conn, NODES, NODE_COLUMNS, "workflow_id", workflow_id, ["id"]))
-    names = {n.id: n.name for n in nodes}
+    names: dict[int, str] = {n.id: n.name for n in nodes}  # type: ignore[misc]
     connections = connections_from_tuples(
         read_rows(conn, CONNECTIONS, CONNECTION_COLUMNS, "workflow_id", workflow_id, ["seq", "id"]), names
     )
@@ -633,7 +633,7 @@ class WorkflowService:
                 connection_type=ctype.value,
                 condition=condition,
                 config=dict(config or {}),
-                seq=int(seq) + 1,
+                seq=int(seq or 0) + 1,
             )
             session.add(row)
             session.flush()

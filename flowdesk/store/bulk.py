@@ -56,7 +56,7 @@ def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[
     out: list[Processor] = []
     for name in columns:
         kind = table.c[name].type
-        process = kind.dialect_impl(dialect).bind_processor(dialect)
+        process: Processor = kind.dialect_impl(dialect).bind_processor(dialect)
         if process is not None and isinstance(kind, UTCDateTime):
             process = _memoized(process)
         elif process is not None and isinstance(kind, JSON):
@@ -208,12 +208,14 @@ def read_raw(
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(f"{select_from} WHERE {quote(column)} = ? ORDER BY {order}", (value,))
-            return cursor.fetchall()
+            return list(cursor.fetchall())
         finally:
             cursor.close()
-    return conn.execute(
-        text(f"{select_from} WHERE {quote(column)} = :value ORDER BY {order}"), {"value": value}
-    ).all()
+    return list(
+        conn.execute(
+            text(f"{select_from} WHERE {quote(column)} = :value ORDER BY {order}"), {"value": value}
+        ).all()
+    )
 
 
 def datetime_decoder() -> Callable[[Any], datetime | None]:

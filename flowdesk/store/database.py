@@ -167,9 +167,12 @@ class Database:
     def _read_revision(self) -> str | None:
         with self.engine.execution_options(**{_BEGIN_OPTION: "BEGIN"}).connect() as conn:
             if self.is_sqlite:
-                has_table = conn.exec_driver_sql(
-                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-                ).first()
+                has_table = (
+                    conn.exec_driver_sql(
+                        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+                    ).first()
+                    is not None
+                )
             else:
                 from sqlalchemy import inspect
 
@@ -260,7 +263,7 @@ class Database:
             for rid, pid in dead:
                 who = f"pid {pid}" if pid is not None else "pid unknown"
                 message = f"Interrupted: the process running it ({who}) stopped."
-                done = session.execute(
+                done = session.execute(  # type: ignore[attr-defined]
                     update(ExecutionRow)
                     .where(ExecutionRow.id == rid, ExecutionRow.status.in_(("running", "paused")))
                     .values(status="interrupted", error_message=message, completed_at=now)

@@ -13,10 +13,18 @@ from flowdesk.store.tables import EnvironmentRow, SecretRow
 
 def test_environments_round_trip_with_unique_names(db):
     with db.session() as session:
-        session.add(EnvironmentRow(name="staging", variables={"base": "http://127.0.0.1:8000", "n": 1}, is_active=True))
+        session.add(
+            EnvironmentRow(
+                name="staging", variables={"base": "http://127.0.0.1:8000", "n": 1}, is_active=True
+            )
+        )
     with db.session(read_only=True) as session:
         env = session.scalar(select(EnvironmentRow))
-        assert (env.name, env.variables, env.is_active) == ("staging", {"base": "http://127.0.0.1:8000", "n": 1}, True)
+        assert (env.name, env.variables, env.is_active) == (
+            "staging",
+            {"base": "http://127.0.0.1:8000", "n": 1},
+            True,
+        )
         assert env.created_at.tzinfo is UTC and env.updated_at.tzinfo is UTC
     with pytest.raises(IntegrityError):
         with db.session() as session:

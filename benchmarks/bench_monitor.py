@@ -163,6 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.reuse and args.db.exists():
         workflow_id = 1
         print(f"reusing {args.db}")
+        if args.analyze:
+            conn = sqlite3.connect(args.db)
+            conn.execute("ANALYZE")
+            conn.close()
+            print("ran ANALYZE")
     else:
         for suffix in ("", "-wal", "-shm"):
             Path(str(args.db) + suffix).unlink(missing_ok=True)

@@ -346,7 +346,7 @@ def _screenshots(db_path, out_dir) -> None:
             .scalar()
         )
     timeline = RunTimeline(queries, run_id)
-    timeline.resize(1100, 360)
+    timeline.resize(1100, 170)
     timeline.show()
     wait(timeline.loaded)
     app.processEvents()

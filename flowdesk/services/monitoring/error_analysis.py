@@ -34,8 +34,9 @@ END"""
 #: When a failure happened: the step's end, else its start, else when the row was written.
 _WHEN = "COALESCE(l.completed_at, l.started_at, l.created_at)"
 _ERROR_STEPS = "l.status IN ('failed', 'cancelled')"
-# CROSS JOIN makes SQLite drive the join from the few failed steps (status index) instead of from
-# all of the workflow's runs, whatever ANALYZE statistics say (they cannot see the status skew).
+# CROSS JOIN makes SQLite drive the join from the few failed steps instead of from all of the
+# workflow's runs, whatever ANALYZE statistics say (they cannot see the status skew); the steps are
+# read from the partial covering index ix_workflow_execution_logs_failed_steps (migration 0003).
 
 
 def error_analysis(conn: Connection, workflow_id: int, since: datetime | None = None) -> list[dict[str, Any]]:

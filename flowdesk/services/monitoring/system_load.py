@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped, unused-ignore]
 
 
 class SystemLoad:
@@ -17,16 +17,17 @@ class SystemLoad:
 
     def sample(self) -> dict[str, Any]:
         """Load averages (1, 5, 15 min), CPU count, process CPU % since the last sample, memory."""
+        load: list[float | None]
         try:
-            load1, load5, load15 = os.getloadavg()
+            load = list(os.getloadavg())
         except (AttributeError, OSError):  # Windows has no load average
-            load1 = load5 = load15 = None
+            load = [None, None, None]
         with self._process.oneshot():
             cpu = self._process.cpu_percent(None)
             rss = self._process.memory_info().rss
         vm = psutil.virtual_memory()
         return {
-            "load_average": [load1, load5, load15],
+            "load_average": load,
             "cpu_count": psutil.cpu_count() or 1,
             "process_cpu_percent": cpu,
             "process_memory_mb": round(rss / (1024 * 1024), 1),

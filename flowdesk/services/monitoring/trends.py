@@ -12,10 +12,11 @@ from flowdesk.domain.errors import InvalidInputError
 from .percentile import index_walk, nearest_rank
 from .sql_time import BY_STARTED_STATUS_DURATION, DURATION_SQL, from_db_time, seconds, to_db_time
 
-#: bucket name -> (strftime format of the bucket's start, bucket length)
+#: bucket name -> (SQL giving the bucket's start from started_at, bucket length). Stored times are
+#: 'YYYY-MM-DD HH:MM:SS.ffffff' text, so a prefix is the bucket (cheaper than strftime per run).
 BUCKETS: dict[str, tuple[str, timedelta]] = {
-    "hour": ("%Y-%m-%d %H:00:00", timedelta(hours=1)),
-    "day": ("%Y-%m-%d 00:00:00", timedelta(days=1)),
+    "hour": ("substr(started_at, 1, 13) || ':00:00'", timedelta(hours=1)),
+    "day": ("substr(started_at, 1, 10) || ' 00:00:00'", timedelta(days=1)),
 }
 
 
@@ -55,7 +56,7 @@ def execution_trend(
         return entries.get(start) if start is not None else None
 
     for b, status, n in conn.exec_driver_sql(
-        f"SELECT strftime('{fmt}', started_at) AS b, status, COUNT(*) FROM workflow_executions {BY_STARTED_STATUS_DURATION}"
+        f"SELECT {fmt} AS b, status, COUNT(*) FROM workflow_executions {BY_STARTED_STATUS_DURATION}"
         " WHERE workflow_id = ? AND started_at >= ? AND started_at <= ? GROUP BY b, status",
         (workflow_id, lo, hi),
     ):
@@ -68,7 +69,7 @@ def execution_trend(
         f" AND {DURATION_SQL} IS NOT NULL"
     )
     for b, n, avg in conn.exec_driver_sql(
-        f"SELECT strftime('{fmt}', started_at) AS b, COUNT(*), AVG({DURATION_SQL}) {completed} GROUP BY b",
+        f"SELECT {fmt} AS b, COUNT(*), AVG({DURATION_SQL}) {completed} GROUP BY b",
         (workflow_id, lo, hi),
     ):
         e = entry(b)

@@ -329,3 +329,28 @@ def test_crash_recovery_marks_runs_of_dead_processes_interrupted(db_path):
     assert audited == {crashed, paused}
     assert db.recover_interrupted() == []  # nothing left to recover
     db.close()
+
+
+def test_two_processes_write_at_once(db_path):
+    """WAL + BEGIN IMMEDIATE + busy timeout: concurrent writers queue instead of failing."""
+    from flowdesk.services import WorkflowService
+
+    Database(db_path).close()
+    script = (
+        "import sys; from flowdesk.store import Database; from flowdesk.services import WorkflowService\n"
+        "db = Database(sys.argv[1]); s = WorkflowService(db)\n"
+        "for i in range(40):\n"
+        "    wf = s.create_workflow(f'child {i}'); s.add_node(wf.id, 'start', 'START')\n"
+        "db.close()\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script, str(db_path)], stderr=subprocess.PIPE, text=True)
+    db = Database(db_path)
+    service = WorkflowService(db)
+    for i in range(40):
+        wf = service.create_workflow(f"parent {i}")
+        service.add_node(wf.id, "start", "START")
+    _, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err
+    names = [w.name for w in service.list_workflows()]
+    db.close()
+    assert sorted(names) == sorted([f"child {i}" for i in range(40)] + [f"parent {i}" for i in range(40)])

@@ -21,6 +21,7 @@ from PySide6.QtGui import QUndoCommand
 from flowdesk.domain.enums import ConnectionType
 
 from .document import ConnectionState, NodeState, WorkflowDocument
+from .gc_pause import gc_paused
 
 # ---------------------------------------------------------------- steps
 
@@ -165,12 +166,14 @@ class DocumentCommand(QUndoCommand):
         self.steps: list = list(steps or [])
 
     def redo(self) -> None:
-        for step in self.steps:
-            step.redo()
+        with gc_paused():
+            for step in self.steps:
+                step.redo()
 
     def undo(self) -> None:
-        for step in reversed(self.steps):
-            step.undo()
+        with gc_paused():
+            for step in reversed(self.steps):
+                step.undo()
 
 
 class AddNodeCommand(DocumentCommand):

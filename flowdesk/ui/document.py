@@ -157,6 +157,14 @@ class WorkflowDocument(QObject):
     def new_uid(self) -> int:
         return next(self._uids)
 
+    @property
+    def node_count(self) -> int:
+        return len(self._node_order)
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connection_order)
+
     def nodes(self) -> list[NodeState]:
         return [self._nodes[u] for u in self._node_order]
 
@@ -352,7 +360,8 @@ class WorkflowDocument(QObject):
         if check:
             self.check_connect(conn.source, conn.target, conn.connection_type)
         state = conn.copy()
-        state.connection_type = ConnectionType(state.connection_type)
+        if type(state.connection_type) is not ConnectionType:
+            state.connection_type = ConnectionType(state.connection_type)
         self._connections[state.uid] = state
         if index is None or index >= len(self._connection_order):
             self._connection_order.append(state.uid)

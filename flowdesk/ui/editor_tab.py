@@ -75,7 +75,8 @@ class EditorTab(QWidget):
         self.doc.graph_changed.connect(self._update_minimap_visibility)
 
         self.doc.load_graph(graph)
-        self.validation.run()
+        # validation runs once the tab is on screen (the debounce timer), not in the way of opening
+        self.validation.schedule()
         self._update_minimap_visibility()
 
     # ------------------------------------------------------------ identity
@@ -99,7 +100,9 @@ class EditorTab(QWidget):
         self.minimap.place()
 
     def _update_minimap_visibility(self) -> None:
-        self.minimap.setVisible(self.show_minimap and len(self.doc.nodes()) >= MINIMAP_THRESHOLD)
+        want = self.show_minimap and self.doc.node_count >= MINIMAP_THRESHOLD
+        if want != self.minimap.isVisible():
+            self.minimap.setVisible(want)
 
     show_minimap = True
 

@@ -32,6 +32,7 @@ from .backend import EditorBackend
 from .commands import ReplaceGraphCommand
 from .document import ConnectionState, NodeState
 from .editor_tab import EditorTab
+from .gc_pause import gc_paused
 from .import_problems_dialog import ImportProblemsDialog
 from .inspector.panel import InspectorPanel
 from .palette import NodePalette
@@ -396,7 +397,8 @@ class MainWindow(QMainWindow):
         """Show the workflow's tab, opening it from the database if needed."""
         tab = self.tab_for(workflow_id)
         if tab is None:
-            tab = self._add_tab(self.backend.workflows.load_graph(workflow_id))
+            with gc_paused():
+                tab = self._add_tab(self.backend.workflows.load_graph(workflow_id))
         self.tabs.setCurrentWidget(tab)
         return tab
 
@@ -515,9 +517,7 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self, tab: EditorTab) -> None:
         if tab is self.current_tab():
-            self.count_label.setText(
-                f"{len(tab.doc.nodes())} nodes · {len(tab.doc.connections())} connections"
-            )
+            self.count_label.setText(f"{tab.doc.node_count} nodes · {tab.doc.connection_count} connections")
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text, 6000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -28,7 +28,23 @@ from .node_item import NodeItem
 
 _LABEL_FONT = QFont()
 _LABEL_FONT.setPointSizeF(7.5)
-_LABEL_METRICS: QFontMetricsF | None = None
+_LABEL_WIDTHS: dict[str, float] = {}
+_SELECTABLE = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+
+
+def _label_width(label: str) -> float:
+    """Width of a connection label's box (measured once per distinct text)."""
+    width = _LABEL_WIDTHS.get(label)
+    if width is None:
+        width = _LABEL_WIDTHS[label] = QFontMetricsF(_LABEL_FONT).horizontalAdvance(label) + 10
+    return width
+
+
+def _label_height() -> float:
+    height = _LABEL_WIDTHS.get("\0height")
+    if height is None:
+        height = _LABEL_WIDTHS["\0height"] = QFontMetricsF(_LABEL_FONT).height() + 4
+    return height
 
 
 def _controls(p0: QPointF, p1: QPointF) -> tuple[QPointF, QPointF]:
@@ -71,21 +87,27 @@ class ConnectionItem(QGraphicsItem):
         super().__init__()
         self.uid = uid
         self.source, self.target = source, target
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setFlags(_SELECTABLE)
         self.setZValue(-1.0)
         self._problems: list[tuple[Severity, str]] = []
-        self._path = QPainterPath()
+        self._path: QPainterPath | None = None
         self._shape: QPainterPath | None = None
-        self._bounds = QRectF()
-        self._arrow = QPainterPath()
+        self._arrow: QPainterPath | None = None
         self.overview_changed = None  # set by the scene: the low-zoom line overview must refresh
-        self.set_type(connection_type, port_index, condition)
+        self._apply_type(connection_type, port_index, condition)
+        self.update_path()
 
     def type(self) -> int:  # noqa: A003
         return ConnectionItem.Type
 
     # ------------------------------------------------------------ model -> item
     def set_type(self, connection_type: ConnectionType, port_index: int, condition: str | None) -> None:
+        self._apply_type(connection_type, port_index, condition)
+        self._refresh_tooltip()
+        self.update_path()
+        self.update()
+
+    def _apply_type(self, connection_type: ConnectionType, port_index: int, condition: str | None) -> None:
         self.connection_type = connection_type
         self.port_index = port_index
         style = theme.CONNECTION_STYLES[connection_type]
@@ -97,8 +119,6 @@ class ConnectionItem(QGraphicsItem):
         self.label = label
         self.color = style.color
         self._pen, self._selected_pen = _PENS[connection_type]
-        self._refresh_tooltip()
-        self.update_path()
 
     def set_problems(self, problems: list[tuple[Severity, str]]) -> None:
         if problems == self._problems:
@@ -113,7 +133,8 @@ class ConnectionItem(QGraphicsItem):
 
     def _refresh_tooltip(self) -> None:
         if not self._problems:
-            self.setToolTip(self.connection_type.value)
+            if self.toolTip():
+                self.setToolTip("")
             return
         tip = f"{self.connection_type.value}"
         if self._problems:
@@ -122,39 +143,66 @@ class ConnectionItem(QGraphicsItem):
 
     # ------------------------------------------------------------ geometry
     def update_path(self) -> None:
-        """Recompute the curve after an end moved: the only place geometry is computed."""
-        p0 = self.source.output_pos(self.port_index)
-        p1 = self.target.input_pos()
-        self.prepareGeometryChange()
-        self._p0, self._p1 = p0, p1
-        c1, c2 = _controls(p0, p1)
-        self._path = path = QPainterPath(p0)
-        path.cubicTo(c1, c2, p1)
+        """Recompute the geometry after an end moved: plain arithmetic on the four control points;
+        the QPainterPath itself is built when first painted or hit-tested."""
+        src, dst = self.source, self.target
+        x0 = src.x() + src.output_dx
+        y0 = src.y() + src.output_dys[self.port_index] if self.port_index < len(src.output_dys) else src.y()
+        x1 = dst.x()
+        y1 = dst.y() + dst.input_dy
+        dx = x1 - x0
+        bend = max(50.0, abs(dx) * 0.5) if dx >= 0 else max(90.0, min(abs(dx) * 0.5, 240.0))
+        c1x, c2x = x0 + bend, x1 - bend
+        if self.scene() is not None:
+            self.prepareGeometryChange()
+        self._ends = (x0, y0, c1x, c2x, x1, y1)
+        self._path = None
+        self._arrow = None
         self._shape = None
-        # the cubic's point at t = 1/2, without asking QPainterPath (measured: 15 µs each)
-        self._mid = (p0 + 3 * c1 + 3 * c2 + p1) / 8
+        # the cubic's point at t = 1/2 (measured: QPainterPath.pointAtPercent costs 15 µs)
+        mx, my = (x0 + 3 * c1x + 3 * c2x + x1) / 8, (y0 + y1) / 2
+        self._mid_xy = (mx, my)
+        # a Bézier curve lies inside the hull of its control points; markers and labels fit too
+        left, right = min(x0, x1, c2x), max(x0, x1, c1x)
+        top, bottom = min(y0, y1), max(y0, y1)
+        if self.label:
+            half_w = _label_width(self.label) / 2 + 8
+            left, right = min(left, mx - half_w), max(right, mx + half_w)
+            top, bottom = min(top, my - 20), max(bottom, my + 20)
+        self._bounds = QRectF(left - 8, top - 12, right - left + 16, bottom - top + 24)
         if self.overview_changed is not None:
             self.overview_changed()
-        # arrow head at the input port, pointing right
-        a = QPainterPath(p1)
-        a.lineTo(p1 + QPointF(-9.0, -4.5))
-        a.lineTo(p1 + QPointF(-9.0, 4.5))
-        a.closeSubpath()
-        self._arrow = a
-        # the marker (drawn at the middle or the label's corner) always fits: no geometry change later
-        bounds = self._path.boundingRect().adjusted(-6, -6, 6, 6)
-        bounds = bounds.united(QRectF(self._mid.x() - 10, self._mid.y() - 10, 20, 20))
-        if self.label:
-            bounds = bounds.united(self._label_rect().adjusted(-8, -8, 8, 8))
-        self._bounds = bounds
+
+    def _ensure_path(self) -> QPainterPath:
+        if self._path is None:
+            x0, y0, c1x, c2x, x1, y1 = self._ends
+            path = QPainterPath(QPointF(x0, y0))
+            path.cubicTo(QPointF(c1x, y0), QPointF(c2x, y1), QPointF(x1, y1))
+            self._path = path
+            arrow = QPainterPath(QPointF(x1, y1))
+            arrow.lineTo(QPointF(x1 - 9.0, y1 - 4.5))
+            arrow.lineTo(QPointF(x1 - 9.0, y1 + 4.5))
+            arrow.closeSubpath()
+            self._arrow = arrow
+        return self._path
+
+    @property
+    def _p0(self) -> QPointF:
+        return QPointF(self._ends[0], self._ends[1])
+
+    @property
+    def _p1(self) -> QPointF:
+        return QPointF(self._ends[4], self._ends[5])
+
+    @property
+    def _mid(self) -> QPointF:
+        return QPointF(*self._mid_xy)
 
     def _label_rect(self) -> QRectF:
-        global _LABEL_METRICS
-        if _LABEL_METRICS is None:
-            _LABEL_METRICS = QFontMetricsF(_LABEL_FONT)
-        w = _LABEL_METRICS.horizontalAdvance(self.label) + 10
-        h = _LABEL_METRICS.height() + 4
-        return QRectF(self._mid.x() - w / 2, self._mid.y() - h / 2, w, h)
+        w = _label_width(self.label)
+        h = _label_height()
+        mx, my = self._mid_xy
+        return QRectF(mx - w / 2, my - h / 2, w, h)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
@@ -163,7 +211,7 @@ class ConnectionItem(QGraphicsItem):
         if self._shape is None:
             stroker = QPainterPathStroker()
             stroker.setWidth(10.0)
-            self._shape = stroker.createStroke(self._path)
+            self._shape = stroker.createStroke(self._ensure_path())
             if self.label:
                 self._shape.addRect(self._label_rect())
         return self._shape
@@ -178,12 +226,13 @@ class ConnectionItem(QGraphicsItem):
         if lod < 0.3:
             # Far away: a plain straight line, no antialiasing, no label.
             painter.setPen(QPen(pen.color(), 0))
-            painter.drawLine(self._p0, self._p1)
+            x0, y0, _c1, _c2, x1, y1 = self._ends
+            painter.drawLine(QLineF(x0, y0, x1, y1))
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self._path)
+        painter.drawPath(self._ensure_path())
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(pen.color())
         painter.drawPath(self._arrow)

@@ -78,17 +78,14 @@ class NodeItem(QGraphicsItem):
     def __init__(self, node: NodeState) -> None:
         super().__init__()
         self.uid = node.uid
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges
-        )
+        # No itemChange override and no ItemSendsGeometryChanges: every Python callback costs,
+        # times 2,000 nodes; the scene follows drags itself (WorkflowScene.mouseMoveEvent).
+        self.setFlags(_FLAGS)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(True)
+        self._tooltip_stale = True
         self._hover = False
         self._problems: list[tuple[Severity, str]] = []
-        self.moved_callback = None  # set by the scene: called with self when the position changes
-        self.snap_callback = None  # set by the scene: maps a proposed position to a snapped one
         self.update_from_model(node)
         self.setPos(node.x, node.y)
 
@@ -102,23 +99,37 @@ class NodeItem(QGraphicsItem):
         self.summary = node_summary(node)
         self.ports = output_ports(node.node_type)
         self.has_input = has_input(node.node_type)
+        # port offsets from the item's position, read by connections when they recompute
+        n = max(len(self.ports), 1)
+        self.output_dx = NODE_WIDTH
+        self.output_dys = [NODE_HEIGHT * (i + 1) / (n + 1) for i in range(len(self.ports))] or [
+            NODE_HEIGHT / 2
+        ]
+        self.input_dy = NODE_HEIGHT / 2
         self._color = theme.node_color(node.node_type)
         self._glyph = theme.NODE_GLYPHS.get(node.node_type, "●")
-        self._refresh_tooltip()
-        self.update()
+        self._tooltip_stale = True
+        if self.scene() is not None:
+            self.update()
 
     def set_problems(self, problems: list[tuple[Severity, str]]) -> None:
         if problems == self._problems:
             return
         self._problems = list(problems)
-        self._refresh_tooltip()
+        self._tooltip_stale = True
         self.update()
 
     @property
     def problems(self) -> list[tuple[Severity, str]]:
         return list(self._problems)
 
+    def toolTip(self) -> str:  # noqa: N802 (built when first asked: hover, not construction)
+        if self._tooltip_stale:
+            self._refresh_tooltip()
+        return super().toolTip()
+
     def _refresh_tooltip(self) -> None:
+        self._tooltip_stale = False
         tip = f"<b>{_escape(self.name)}</b> ({self.node_type})"
         if self._problems:
             tip += "<br>" + "<br>".join(f"{sev.value}: {_escape(msg)}" for sev, msg in self._problems)
@@ -252,17 +263,9 @@ class NodeItem(QGraphicsItem):
         painter.drawText(QRectF(center.x() - 9, center.y() - 9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
 
     # ------------------------------------------------------------ interaction
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
-        # Called for every flag, scene and position change: keep it to two comparisons.
-        if change == _POSITION_CHANGE:
-            if self.snap_callback is not None:
-                return self.snap_callback(value)
-        elif change == _POSITION_HAS_CHANGED:
-            if self.moved_callback is not None:
-                self.moved_callback(self)
-        return value
-
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        if self._tooltip_stale:
+            self._refresh_tooltip()
         self._hover = True
         self._update_effect()
         self.update()
@@ -289,8 +292,7 @@ class NodeItem(QGraphicsItem):
 
 
 SELECTION_BRUSH = QBrush(theme.SELECTION)
-_POSITION_CHANGE = QGraphicsItem.GraphicsItemChange.ItemPositionChange
-_POSITION_HAS_CHANGED = QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged
+_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
 
 
 def _marker_color(problems: list[tuple[Severity, str]]) -> QColor:

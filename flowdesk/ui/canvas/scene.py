@@ -17,6 +17,7 @@ from flowdesk.domain.enums import ConnectionType, Severity
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.ui.commands import AddConnectionCommand, MoveNodesCommand
 from flowdesk.ui.document import ConnectionState, WorkflowDocument
+from flowdesk.ui.gc_pause import gc_paused
 from flowdesk.ui.style import theme
 
 from .connection_item import ConnectionItem, DraftConnectionItem
@@ -68,7 +69,8 @@ class ConnectionOverview(QGraphicsItem):
                 entry = by_color.get(key)
                 if entry is None:
                     entry = by_color[key] = (item.color, [])
-                entry[1].append(QLineF(item._p0, item._p1))
+                x0, y0, _c1, _c2, x1, y1 = item._ends
+                entry[1].append(QLineF(x0, y0, x1, y1))
             self._lines = list(by_color.values())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         for color, lines in self._lines:
@@ -145,6 +147,10 @@ class WorkflowScene(QGraphicsScene):
 
     # ------------------------------------------------------------ model -> items
     def _rebuild(self) -> None:
+        with gc_paused():
+            self._rebuild_items()
+
+    def _rebuild_items(self) -> None:
         self._syncing_selection = True
         try:
             for item in list(self.connection_items.values()) + list(self.node_items.values()):
@@ -161,8 +167,6 @@ class WorkflowScene(QGraphicsScene):
 
     def _on_node_added(self, uid: int) -> None:
         item = NodeItem(self.doc.node(uid))
-        item.moved_callback = self._node_item_moved
-        item.snap_callback = self._snap
         if self.overview.isVisible():
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         self.node_items[uid] = item
@@ -173,7 +177,6 @@ class WorkflowScene(QGraphicsScene):
         item = self.node_items.pop(uid, None)
         self._node_links.pop(uid, None)
         if item is not None:
-            item.moved_callback = item.snap_callback = None
             self.removeItem(item)
             self.overview.invalidate_nodes()
 
@@ -181,9 +184,8 @@ class WorkflowScene(QGraphicsScene):
         node = self.doc.node(uid)
         item = self.node_items[uid]
         if item.x() != node.x or item.y() != node.y:
-            snap, item.snap_callback = item.snap_callback, None  # the model's position is exact
-            item.setPos(node.x, node.y)
-            item.snap_callback = snap
+            item.setPos(node.x, node.y)  # the model's position is exact: no snapping here
+            self._node_item_moved(item)
 
     def _on_node_changed(self, uid: int) -> None:
         self.node_items[uid].update_from_model(self.doc.node(uid))
@@ -370,6 +372,17 @@ class WorkflowScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if self._press_positions and event.buttons() & Qt.MouseButton.LeftButton:
+            # Qt moved the dragged nodes (from their press positions plus the mouse delta, so
+            # snapping here never accumulates); snap them and let their connections follow.
+            for uid in self._press_positions:
+                item = self.node_items.get(uid)
+                if item is None:
+                    continue
+                snapped = self._snap(item.pos())
+                if snapped != item.pos():
+                    item.setPos(snapped)
+                self._node_item_moved(item)
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if self._draft is not None and event.button() == Qt.MouseButton.LeftButton:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flowdesk.domain.enums import ExecutionStatus, Severity
-from flowdesk.domain.errors import NotFoundError
+from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
 
 from . import events as ev
@@ -492,6 +492,8 @@ class WorkflowExecutor:
         `ctx.get_api` before the database."""
         if persist is None:
             persist = graph.workflow.id is not None and self._db_spec is not None
+        elif persist and graph.workflow.id is None:
+            raise InvalidInputError("Only a stored workflow's graph (with an id) can be run with persist=True.")
         return await self._start(
             graph,
             input_data,

@@ -577,7 +577,8 @@ def _database_error_text(err: Exception) -> str | None:
 
 
 def _source_name(args: argparse.Namespace) -> str:
-    file = getattr(args, "file", None)
+    """The name problems of the command's input file are reported under (`run` calls it `target`)."""
+    file = getattr(args, "file", None) or getattr(args, "target", None)
     return Path(file).name if isinstance(file, str) and not file.lstrip().startswith("{") else "<input>"
 
 

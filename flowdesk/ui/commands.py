@@ -145,7 +145,8 @@ def _removal_steps(doc: WorkflowDocument, nodes: Iterable[int], connections: Ite
     node_set = set(nodes)
     conn_set = set(connections)
     for uid in node_set:
-        conn_set.update(doc.node_connections(uid))
+        conn_set.update(doc.outgoing(uid))
+        conn_set.update(doc.incoming(uid))
     conn_index = {c.uid: i for i, c in enumerate(doc.connections())}
     node_index = {n.uid: i for i, n in enumerate(doc.nodes())}
     steps: list = [

@@ -7,7 +7,6 @@ Nodes and connections carry a document-local `uid` that survives renames and und
 
 from __future__ import annotations
 
-import copy
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,6 +28,18 @@ class NodeNameError(ConflictError):
     """A node name that is empty or already used in this workflow."""
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON-shaped value (dicts, lists, scalars): several times faster than
+    copy.deepcopy, which matters when 2,000 node configs are copied on open."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(json_copy(v) for v in value)
+    return value
+
+
 @dataclass(slots=True)
 class NodeState:
     """One node as plain values. `db_id` is the database row id once saved."""
@@ -47,7 +58,7 @@ class NodeState:
             self.uid,
             self.name,
             self.node_type,
-            copy.deepcopy(self.config),
+            json_copy(self.config),
             self.x,
             self.y,
             self.description,
@@ -74,7 +85,7 @@ class ConnectionState:
             self.target,
             self.connection_type,
             self.condition,
-            copy.deepcopy(self.config),
+            json_copy(self.config),
             self.db_id,
         )
 
@@ -340,7 +351,7 @@ class WorkflowDocument(QObject):
         node = self.node(uid)
         if node.config == config:
             return
-        node.config = copy.deepcopy(config)
+        node.config = json_copy(config)
         self.node_changed.emit(uid)
         self.graph_changed.emit()
 
@@ -408,7 +419,7 @@ class WorkflowDocument(QObject):
             raise InvalidInputError(f"unknown workflow properties: {', '.join(sorted(unknown))}")
         if "name" in fields and not str(fields["name"]).strip():
             raise InvalidInputError("A workflow needs a name.")
-        changes = {k: copy.deepcopy(v) for k, v in fields.items() if getattr(self.workflow, k) != v}
+        changes = {k: json_copy(v) for k, v in fields.items() if getattr(self.workflow, k) != v}
         if not changes:
             return
         self.workflow = self.workflow.model_copy(update=changes)
@@ -421,7 +432,7 @@ class WorkflowDocument(QObject):
             "name": w.name,
             "description": w.description,
             "version": w.version,
-            "config": copy.deepcopy(w.config),
+            "config": json_copy(w.config),
             "tags": list(w.tags),
             "is_active": w.is_active,
         }
@@ -462,7 +473,7 @@ class WorkflowDocument(QObject):
                 dst,
                 ConnectionType(conn.connection_type),
                 conn.condition,
-                copy.deepcopy(conn.config),
+                json_copy(conn.config),
                 conn.id,
             )
             self._connections[state.uid] = state
@@ -505,7 +516,7 @@ class WorkflowDocument(QObject):
                 to_node_id=self._nodes[c.target].db_id,
                 connection_type=c.connection_type,
                 condition=c.condition,
-                config=copy.deepcopy(c.config),
+                config=json_copy(c.config),
             )
             for c in conns
         ]
@@ -535,7 +546,7 @@ def node_state_from_domain(node: Node, uid: int) -> NodeState:
         uid,
         node.name,
         str(node.node_type),
-        copy.deepcopy(node.config),
+        json_copy(node.config),
         float(node.position_x),
         float(node.position_y),
         node.description or "",
@@ -549,7 +560,7 @@ def node_state_to_domain(state: NodeState, workflow_id: int | None) -> Node:
         workflow_id=workflow_id,
         name=state.name,
         node_type=state.node_type,
-        config=copy.deepcopy(state.config),
+        config=json_copy(state.config),
         position_x=state.x,
         position_y=state.y,
         description=state.description,

@@ -57,8 +57,10 @@ class EditorTab(QWidget):
         self.backend = backend
         self.doc = WorkflowDocument(self)
         self.scene = WorkflowScene(self.doc, self)
+        self.scene.api_names = {a.id: f"{a.method} · {a.name}" for a in backend.apis.list_apis()}
         self.view = WorkflowView(self.scene, self)
         self.minimap = Minimap(self.view, self.doc)
+        self.minimap.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -101,7 +103,7 @@ class EditorTab(QWidget):
 
     def _update_minimap_visibility(self) -> None:
         want = self.show_minimap and self.doc.node_count >= MINIMAP_THRESHOLD
-        if want != self.minimap.isVisible():
+        if want == self.minimap.isHidden():
             self.minimap.setVisible(want)
 
     show_minimap = True

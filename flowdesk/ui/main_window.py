@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.dock_problems = self._dock(
             "dockProblems", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks([self.dock_workflows, self.dock_inspector], [280, 340], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.dock_workflows, self.dock_inspector], [320, 340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.dock_workflows, self.dock_palette], [360, 300], Qt.Orientation.Vertical)
         self.resizeDocks([self.dock_problems], [150], Qt.Orientation.Vertical)
 

@@ -46,15 +46,16 @@ _GLYPH_FONT.setPointSizeF(11.0)
 _GLYPH_FONT.setBold(True)
 
 
-def node_summary(node: NodeState) -> str:
-    """One line under the name saying what the node does."""
+def node_summary(node: NodeState, api_names: dict[int, str] | None = None) -> str:
+    """One line under the name saying what the node does (`api_names`: library id -> label)."""
     cfg: dict[str, Any] = node.config or {}
     t = node.node_type
     if t == NodeType.API_CALL:
         if cfg.get("url"):
             return f"{cfg.get('method', 'GET')} {cfg['url']}"
         if cfg.get("api_id") is not None:
-            return f"API #{cfg['api_id']}"
+            label = (api_names or {}).get(cfg["api_id"])
+            return label if label else f"API #{cfg['api_id']} (not in the library)"
     elif t == NodeType.CONDITION and cfg.get("condition"):
         return str(cfg["condition"])
     elif t == NodeType.DELAY and "seconds" in cfg:
@@ -75,7 +76,7 @@ class NodeItem(QGraphicsItem):
 
     Type = QGraphicsItem.UserType + 1
 
-    def __init__(self, node: NodeState) -> None:
+    def __init__(self, node: NodeState, api_names: dict[int, str] | None = None) -> None:
         super().__init__()
         self.uid = node.uid
         # No itemChange override and no ItemSendsGeometryChanges: every Python callback costs,
@@ -86,17 +87,17 @@ class NodeItem(QGraphicsItem):
         self._tooltip_stale = True
         self._hover = False
         self._problems: list[tuple[Severity, str]] = []
-        self.update_from_model(node)
+        self.update_from_model(node, api_names)
         self.setPos(node.x, node.y)
 
     def type(self) -> int:  # noqa: A003 (Qt's name)
         return NodeItem.Type
 
     # ------------------------------------------------------------ model -> item
-    def update_from_model(self, node: NodeState) -> None:
+    def update_from_model(self, node: NodeState, api_names: dict[int, str] | None = None) -> None:
         self.name = node.name
         self.node_type = node.node_type
-        self.summary = node_summary(node)
+        self.summary = node_summary(node, api_names)
         self.ports = output_ports(node.node_type)
         self.has_input = has_input(node.node_type)
         # port offsets from the item's position, read by connections when they recompute

@@ -121,6 +121,7 @@ class WorkflowScene(QGraphicsScene):
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setBackgroundBrush(theme.CANVAS_BACKGROUND)
         self.snap_to_grid = True
+        self.api_names: dict[int, str] = {}  # API library id -> "METHOD name", for API_CALL summaries
         self.node_items: dict[int, NodeItem] = {}
         self.connection_items: dict[int, ConnectionItem] = {}
         self._node_links: dict[int, list[ConnectionItem]] = {}
@@ -166,7 +167,7 @@ class WorkflowScene(QGraphicsScene):
             self._syncing_selection = False
 
     def _on_node_added(self, uid: int) -> None:
-        item = NodeItem(self.doc.node(uid))
+        item = NodeItem(self.doc.node(uid), self.api_names)
         if self.overview.isVisible():
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         self.node_items[uid] = item
@@ -188,7 +189,7 @@ class WorkflowScene(QGraphicsScene):
             self._node_item_moved(item)
 
     def _on_node_changed(self, uid: int) -> None:
-        self.node_items[uid].update_from_model(self.doc.node(uid))
+        self.node_items[uid].update_from_model(self.doc.node(uid), self.api_names)
 
     def _on_connection_added(self, uid: int) -> None:
         conn = self.doc.connection(uid)

@@ -42,7 +42,7 @@ NODE_GLYPHS: dict[str, str] = {
     NodeType.API_CALL: "⇄",
     NodeType.CONDITION: "◆",
     NodeType.DELAY: "◷",
-    NodeType.PARALLEL: "⫴",
+    NodeType.PARALLEL: "∥",
     NodeType.LOOP: "↻",
 }
 

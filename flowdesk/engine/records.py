@@ -17,6 +17,9 @@ from sqlalchemy import select
 from flowdesk.domain.errors import NotFoundError
 from flowdesk.domain.models import WorkflowGraph
 
+from .encoding import json_text as _json_text
+from .encoding import time_text as _time_text
+
 
 class GraphCache:
     """Graphs loaded from the database (and their compiled plans), valid while `updated_at` matches."""
@@ -115,53 +118,128 @@ def _insert_execution(
     status: str,
     resumed_from_id: int | None,
 ) -> tuple[int, datetime]:
-    from flowdesk.store.bulk import insert_rows
     from flowdesk.store.database import this_host
     from flowdesk.store.tables import ExecutionRow, utcnow
 
     now = utcnow()
-    (execution_id,) = insert_rows(
-        conn,
-        ExecutionRow.__table__,
-        [
-            {
-                "workflow_id": workflow_id,
-                "execution_name": execution_name,
-                "status": status,
-                "input_data": input_data,
-                "config": config,
-                "progress": 0.0,
-                "runner_pid": _PID,
-                "runner_host": this_host(),
-                "resumed_from_id": resumed_from_id,
-                "started_at": now,
-                "created_at": now,
-            }
-        ],
-    )
+    values = {
+        "workflow_id": workflow_id,
+        "execution_name": execution_name,
+        "status": status,
+        "input_data": input_data,
+        "config": config,
+        "progress": 0.0,
+        "runner_pid": _PID,
+        "runner_host": _host(this_host),
+        "resumed_from_id": resumed_from_id,
+        "started_at": now,
+        "created_at": now,
+    }
+    cursor = _sqlite_cursor(conn)
+    if cursor is not None:
+        names = list(values)
+        cursor.execute(
+            f"INSERT INTO workflow_executions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) RETURNING id",
+            [_encode(k, values[k]) for k in names],
+        )
+        execution_id = int(cursor.fetchone()[0])
+    else:
+        from flowdesk.store.bulk import insert_rows
+
+        (execution_id,) = insert_rows(conn, ExecutionRow.__table__, [values])
     name = f" '{execution_name}'" if execution_name else ""
     add_audit(conn, execution_id, "create", f"Started run {execution_id}{name} of workflow {workflow_id}.")
     return execution_id, now
 
 
+def update_execution(conn: Any, execution_id: int, fields: dict[str, Any]) -> None:
+    """Change columns of one execution row, in the connection's transaction."""
+    cursor = _sqlite_cursor(conn)
+    if cursor is not None:
+        names = list(fields)
+        cursor.execute(
+            f"UPDATE workflow_executions SET {', '.join(f'{n} = ?' for n in names)} WHERE id = ?",
+            [*(_encode(n, fields[n]) for n in names), execution_id],
+        )
+        return
+    from flowdesk.store.bulk import update_rows
+    from flowdesk.store.tables import ExecutionRow
+
+    update_rows(conn, ExecutionRow.__table__, [{"id": execution_id, **fields}])
+
+
 def add_audit(conn: Any, execution_id: int, action: str, summary: str) -> None:
     """One audit row about an execution, in the connection's transaction."""
-    from flowdesk.store.bulk import insert_rows
     from flowdesk.store.tables import AuditRow, utcnow
 
-    insert_rows(
-        conn,
-        AuditRow.__table__,
-        [
-            {
-                "occurred_at": utcnow(),
-                "entity": "execution",
-                "entity_id": execution_id,
-                "action": action,
-                "summary": summary[:2000],
-            }
-        ],
-    )
+    row = {
+        "occurred_at": utcnow(),
+        "entity": "execution",
+        "entity_id": execution_id,
+        "action": action,
+        "summary": summary[:2000],
+    }
+    cursor = _sqlite_cursor(conn)
+    if cursor is not None:
+        cursor.execute(
+            "INSERT INTO audit_log (occurred_at, entity, entity_id, action, summary) VALUES (?, ?, ?, ?, ?)",
+            (_time_text(row["occurred_at"]), "execution", execution_id, action, row["summary"]),
+        )
+        return
+    from flowdesk.store.bulk import insert_rows
+
+    insert_rows(conn, AuditRow.__table__, [row])
+
+
+_EXECUTION_COLUMNS = frozenset(
+    {
+        "workflow_id",
+        "execution_name",
+        "status",
+        "input_data",
+        "output_data",
+        "error_message",
+        "current_node",
+        "progress",
+        "config",
+        "environment",
+        "runner_pid",
+        "runner_host",
+        "resumed_from_id",
+        "started_at",
+        "completed_at",
+        "created_at",
+    }
+)
+_JSON_COLUMNS = frozenset({"input_data", "output_data", "config"})
+_TIME_COLUMNS = frozenset({"started_at", "completed_at", "created_at"})
+
+
+def _encode(column: str, value: Any) -> Any:
+    # The values the store's column types write on SQLite (see writer.insert_steps_sqlite).
+    if column not in _EXECUTION_COLUMNS:
+        raise ValueError(f"workflow_executions has no column {column!r}")
+    if column in _JSON_COLUMNS:
+        return _json_text(value)
+    if column in _TIME_COLUMNS:
+        return _time_text(value)
+    return value
+
+
+def _sqlite_cursor(conn: Any) -> Any:
+    """The DB-API cursor of a SQLite connection (statements run in its open transaction), else None."""
+    if conn.dialect.name != "sqlite":
+        return None
+    return conn.connection.driver_connection.cursor()
+
+
+_HOST: list[str] = []
+
+
+def _host(this_host: Any) -> str:
+    if not _HOST:
+        _HOST.append(this_host())
+    return _HOST[0]
 
 
 def _read_graph(conn: Any, workflow_id: int, read_graph: Any) -> WorkflowGraph:

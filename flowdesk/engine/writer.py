@@ -15,8 +15,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
+
+from .encoding import json_text, time_text
 
 logger = logging.getLogger(__name__)
 
@@ -218,9 +220,9 @@ class ExecutionWriter:
     def _commit(
         self, logs: Any, executions: Any, steps: list[dict[str, Any]], execs: dict[int, dict[str, Any]]
     ) -> None:
-        from flowdesk.store.bulk import insert_rows, update_rows
+        from flowdesk.store.bulk import insert_rows
 
-        from .records import add_audit
+        from .records import add_audit, update_execution
 
         conn = self._connection()
         with conn.begin():  # BEGIN IMMEDIATE (the Database's begin hook)
@@ -232,7 +234,7 @@ class ExecutionWriter:
             for execution_id, fields in execs.items():
                 audit = fields.pop("_audit", None)
                 if fields:
-                    update_rows(conn, executions, [{"id": execution_id, **fields}])
+                    update_execution(conn, execution_id, fields)
                 if audit:
                     add_audit(conn, execution_id, "update", audit)
 
@@ -263,24 +265,6 @@ _TIME_COLUMNS = frozenset({"started_at", "completed_at", "created_at"})
 _INSERT_STEPS = f"INSERT INTO workflow_execution_logs (id, {', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * (len(STEP_COLUMNS) + 1))})"
 
 
-def _json_text(value: Any) -> str | None:
-    # What the store's JSON columns write (json.dumps, ensure_ascii=False; None as SQL NULL).
-    if value is None:
-        return None
-    if not value and type(value) in (dict, list):
-        return "{}" if type(value) is dict else "[]"
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _time_text(value: Any) -> str | None:
-    # What the store's UTCDateTime columns write on SQLite: naive UTC, "YYYY-MM-DD HH:MM:SS.ffffff".
-    if value is None:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(" ", "microseconds")
-
-
 def insert_steps_sqlite(conn: Any, steps: list[dict[str, Any]]) -> None:
     """One executemany of step rows with values encoded as the store encodes them (the hot path:
     several times cheaper than generic bind processing, which matters for thousands of steps)."""
@@ -288,7 +272,6 @@ def insert_steps_sqlite(conn: Any, steps: list[dict[str, Any]]) -> None:
         int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM workflow_execution_logs").scalar_one()) + 1
     )
     params = []
-    json_text, time_text = _json_text, _time_text
     for offset, row in enumerate(steps):
         get = row.get
         params.append(

@@ -117,3 +117,42 @@ def test_a_failing_call_reaches_the_caller_and_the_writer_goes_on(db):
 
     assert asyncio.run(main()) == ("no", 42)
     writer.close()
+
+
+def test_execution_rows_written_by_the_engine_read_back_like_the_stores_own(db):
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    service = ExecutionService(db)
+    with db.engine.begin() as conn:
+        fast_id, _ = records.create_execution(
+            conn,
+            stored.workflow.id,
+            execution_name="名字",
+            input_data={"中文": [1, None]},
+            config={"timeout": 5},
+            status="running",
+            resumed_from_id=None,
+        )
+    slow = service.create_execution(
+        stored.workflow.id,
+        execution_name="名字",
+        input_data={"中文": [1, None]},
+        config={"timeout": 5},
+        status="running",
+    )
+    done = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+    fields = {
+        "status": "failed",
+        "output_data": {"x": "ü"},
+        "error_message": "e",
+        "progress": 0.5,
+        "completed_at": done,
+    }
+    with db.engine.begin() as conn:
+        records.update_execution(conn, fast_id, dict(fields))
+    service.update_execution(slow.id, **fields)
+    ignore = {"id", "started_at", "created_at"}
+    assert service.get_execution(fast_id).model_dump(exclude=ignore) == service.get_execution(
+        slow.id
+    ).model_dump(exclude=ignore)
+    fast = service.get_execution(fast_id)
+    assert fast.started_at is not None and fast.started_at.tzinfo is not None

@@ -10,6 +10,7 @@ refer to nodes by name.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -217,6 +218,63 @@ def insert_graph(session: Session, graph: WorkflowGraph, *, summary: str | None 
     return WorkflowGraph.model_construct(workflow=workflow, nodes=nodes, connections=connections)
 
 
+def _write_connections(
+    session: Session,
+    connections: Sequence[Connection],
+    rows: list[dict[str, Any]],
+    old: Sequence[Any],
+    removed: set[int],
+    decode_time: Any,
+) -> list[Connection]:
+    """Bring the stored connections to `rows` (in order) touching as few rows as possible.
+
+    A connection whose ends, type, condition and config are unchanged keeps its row. `seq` only has
+    to order the list, so kept rows keep their seq while their order holds and new rows go after
+    them; otherwise everything is renumbered 0..n-1 (one executemany of seq updates).
+    """
+    conn = session.connection()
+    # Rows of removed nodes went with them (cascade); a new node may even have taken such an id.
+    survivors = [r for r in old if r[1] not in removed and r[2] not in removed]
+    wanted = encode_rows(conn, CONNECTIONS, _CONNECTION_STORED, rows)
+    pool: dict[tuple[Any, ...], deque[Any]] = {}
+    for r in survivors:
+        pool.setdefault(tuple(r[1:6]), deque()).append(r)
+    matches = []
+    for key in wanted:
+        candidates = pool.get(key[:5])
+        matches.append(candidates.popleft() if candidates else None)
+    stale = [r[0] for leftover in pool.values() for r in leftover]
+
+    kept = [(i, m) for i, m in enumerate(matches) if m is not None]
+    kept_seqs = [m[6] for _, m in kept]
+    first_new = next((i for i, m in enumerate(matches) if m is None), len(matches))
+    in_order = all(a < b for a, b in zip(kept_seqs, kept_seqs[1:], strict=False)) and (
+        not kept or first_new > kept[-1][0]
+    )
+    if in_order:
+        base = max((r[6] for r in survivors), default=-1) + 1
+        seqs = [m[6] if m is not None else base + i for i, m in enumerate(matches)]
+    else:
+        seqs = list(range(len(matches)))
+    for row, seq in zip(rows, seqs, strict=True):
+        row["seq"] = seq
+
+    for chunk in _chunks(stale):
+        session.execute(delete(CONNECTIONS).where(CONNECTIONS.c.id.in_(chunk)))
+    update_rows(conn, CONNECTIONS, [{"id": m[0], "seq": seqs[i]} for i, m in kept if m[6] != seqs[i]])
+    fresh = [i for i, m in enumerate(matches) if m is None]
+    fresh_ids = iter(insert_rows(conn, CONNECTIONS, [rows[i] for i in fresh]))
+    ids, created = [], []
+    for i, m in enumerate(matches):
+        if m is None:
+            ids.append(next(fresh_ids))
+            created.append(rows[i]["created_at"])
+        else:
+            ids.append(m[0])
+            created.append(decode_time(m[-1]))
+    return _stored_connections(connections, rows, ids, created)
+
+
 def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None = None) -> WorkflowGraph:
     """Replace a stored workflow's graph: nodes matched by id (kept, so run history keeps pointing at
     them), new nodes (id None) inserted, missing ones deleted, connections replaced in the given order.
@@ -283,22 +341,9 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
 
     ids: dict[str, int] = {n.name: n.id for n in nodes}  # type: ignore[misc]
     rows = _connection_rows(workflow_id, graph.connections, ids, now)
-    wanted = encode_rows(conn, CONNECTIONS, _CONNECTION_STORED, rows)
-    # Connections of removed nodes are gone already (cascade), and a new node may have taken a
-    # removed node's id, so only a list that lost nothing to the cascade can be kept as it is.
-    gone = set(removed)
-    untouched = not any(r[1] in gone or r[2] in gone for r in old_connections)
-    if untouched and wanted == [tuple(r[1:-1]) for r in old_connections]:
-        connections = _stored_connections(
-            graph.connections,
-            rows,
-            [r[0] for r in old_connections],
-            [decode_time(r[-1]) for r in old_connections],
-        )
-    else:
-        session.execute(delete(CONNECTIONS).where(CONNECTIONS.c.workflow_id == workflow_id))
-        new_ids = insert_rows(conn, CONNECTIONS, rows)
-        connections = _stored_connections(graph.connections, rows, new_ids, [r["created_at"] for r in rows])
+    connections = _write_connections(
+        session, graph.connections, rows, old_connections, set(removed), decode_time
+    )
 
     workflow = graph.workflow.model_copy(update={"updated_at": now})
     record_audit(

@@ -99,18 +99,22 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(conn.execute(stmt, list(rows)).scalars())
     columns = list(rows[0].keys())
-    procs = _processors(conn, table, columns)
+    return insert_encoded(conn, table, columns, encode_rows(conn, table, columns, rows))
+
+
+def insert_encoded(
+    conn: Connection, table: Table, columns: Sequence[str], params: Sequence[tuple[Any, ...]]
+) -> list[int]:
+    """SQLite: insert rows already encoded by `encode_rows` in one executemany; return their new ids."""
+    if not params:
+        return []
     first = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
-    ids = list(range(first, first + len(rows)))
-    params = [
-        (new_id, *[p(row[c]) if p else row[c] for c, p in zip(columns, procs, strict=True)])
-        for new_id, row in zip(ids, rows, strict=True)
-    ]
+    ids = list(range(first, first + len(params)))
     names = ", ".join(_quoted(conn, ["id", *columns]))
     marks = ", ".join("?" * (len(columns) + 1))
     conn.exec_driver_sql(
         f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} ({names}) VALUES ({marks})",
-        params,
+        [(new_id, *values) for new_id, values in zip(ids, params, strict=True)],
     )
     return ids
 

@@ -395,22 +395,24 @@ def test_failure_in_the_middle_of_a_write_rolls_everything_back(db, workflows, m
     before = workflows.load_graph(graph.workflow.id)
     counts = {t: _count(db, t) for t in (WorkflowRow, NodeRow, ConnectionRow, AuditRow)}
 
-    real_insert = workflows_module.insert_rows
     reached = []
 
-    def insert_then_fail(conn, table, rows):
-        # Nodes go in; the connections' insert (the last write of the save) fails.
-        reached.append(table.name)
-        if table is workflows_module.CONNECTIONS:
-            raise RuntimeError("disk on fire")
-        return real_insert(conn, table, rows)
+    def failing_on_connections(real):
+        def insert(conn, table, *args):
+            # Nodes go in; the connections' insert (the last write of the save) fails.
+            reached.append(table.name)
+            if table is workflows_module.CONNECTIONS:
+                raise RuntimeError("disk on fire")
+            return real(conn, table, *args)
 
-    monkeypatch.setattr(workflows_module, "insert_rows", insert_then_fail)
+        return insert
+
+    monkeypatch.setattr(workflows_module, "insert_rows", failing_on_connections(workflows_module.insert_rows))
     edited = graph.model_copy(
         update={
             "workflow": graph.workflow.model_copy(update={"name": "changed"}),
             "nodes": graph.nodes[1:] + [Node(name="added", node_type="DELAY")],
-            "connections": graph.connections[1:],
+            "connections": graph.connections[2:] + [Connection(from_node="added", to_node="end")],
         }
     )
     with pytest.raises(RuntimeError, match="disk on fire"):
@@ -470,3 +472,57 @@ def test_every_write_adds_one_audit_row(audit, workflows):
     workflows.list_workflows()
     workflows.load_graph(entries[-2].entity_id)
     assert len(audit.list_entries()) == len(entries)
+
+
+def test_save_graph_connection_order_survives_random_edits(workflows):
+    """Random editor sessions: whatever is saved loads back identical, in the same order."""
+    import random
+
+    rng = random.Random(20261128)
+    graph = workflows.create_from_graph(_graph())
+    counter = 0
+    for _ in range(40):
+        nodes = list(graph.nodes)
+        connections = list(graph.connections)
+        action = rng.choice(["reorder", "insert", "delete", "modify", "duplicate", "node", "drop_node", "none"])
+        if action == "reorder" and len(connections) > 1:
+            rng.shuffle(connections)
+        elif action == "insert" or (action == "delete" and not connections):
+            a, b = rng.sample([n.name for n in nodes], 2)
+            connections.insert(rng.randrange(len(connections) + 1), Connection(from_node=a, to_node=b))
+        elif action == "delete":
+            connections.pop(rng.randrange(len(connections)))
+        elif action == "modify" and connections:
+            i = rng.randrange(len(connections))
+            connections[i] = connections[i].model_copy(update={"condition": f"x > {rng.randint(0, 9)}"})
+        elif action == "duplicate" and connections:
+            i = rng.randrange(len(connections))
+            connections.insert(i, connections[i].model_copy(update={"id": None}))
+        elif action == "node":
+            counter += 1
+            nodes.append(Node(name=f"n{counter}", node_type="DELAY"))
+            connections.append(Connection(from_node=nodes[0].name, to_node=f"n{counter}"))
+        elif action == "drop_node" and len(nodes) > 3:
+            gone = nodes.pop(rng.randrange(1, len(nodes))).name
+            connections = [c for c in connections if gone not in (c.from_node, c.to_node)]
+        edited = graph.model_copy(update={"nodes": nodes, "connections": connections})
+        graph = workflows.save_graph(edited)
+        loaded = workflows.load_graph(graph.workflow.id)
+        assert loaded == graph, action
+        assert [(c.from_node, c.to_node, c.condition) for c in loaded.connections] == [
+            (c.from_node, c.to_node, c.condition) for c in connections
+        ], action
+
+
+def test_save_graph_keeps_rows_of_unchanged_connections(workflows):
+    graph = workflows.create_from_graph(_graph())
+    ids = [c.id for c in graph.connections]
+    # Drop the second connection and append one: the others keep their rows.
+    connections = [graph.connections[0], *graph.connections[2:], Connection(from_node="a", to_node="b")]
+    saved = workflows.save_graph(graph.model_copy(update={"connections": connections}))
+    assert [c.id for c in saved.connections[:-1]] == [ids[0], *ids[2:]]
+    # Reverse the order: rows are kept, only their order numbers change.
+    reversed_graph = saved.model_copy(update={"connections": list(reversed(saved.connections))})
+    again = workflows.save_graph(reversed_graph)
+    assert [c.id for c in again.connections] == [c.id for c in reversed(saved.connections)]
+    assert workflows.load_graph(graph.workflow.id) == again

@@ -239,6 +239,59 @@ class EditorTab(QWidget):
         self.status_message.emit(f"Pasted {len(nodes)} node{'s' if len(nodes) != 1 else ''}")
         return uids
 
+    def insert_file(self, path) -> list[int]:
+        """Import a workflow file's nodes and connections into this workflow: one undo step.
+
+        The file is read and checked by the file format's reader (all problems raise
+        FileFormatError, and nothing changes); names that clash get a suffix.
+        """
+        from pathlib import Path
+
+        from flowdesk.interchange.workflow_file import read_workflow_file
+
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            from flowdesk.domain.errors import InvalidInputError
+
+            raise InvalidInputError(f"Cannot read {path}: {err.strerror or err}.") from None
+        workflow_file = read_workflow_file(data, source=path.name, node_types=self.validation.node_types)
+        graph = workflow_file.graph
+        fragment = clipboard.Fragment(
+            nodes=[
+                {
+                    "name": n.name,
+                    "node_type": n.node_type,
+                    "config": n.config,
+                    "position_x": n.position_x,
+                    "position_y": n.position_y,
+                    "description": n.description,
+                }
+                for n in graph.nodes
+            ],
+            connections=[
+                {
+                    "from": c.from_node,
+                    "to": c.to_node,
+                    "connection_type": c.connection_type.value,
+                    "condition": c.condition,
+                    "config": c.config,
+                }
+                for c in graph.connections
+            ],
+            apis=workflow_file.apis,
+        )
+        api_ids = self._library_api_ids(fragment)
+        visible = self.view.visible_scene_rect()
+        at = (visible.left() + 2 * GRID, visible.top() + 2 * GRID)
+        nodes, conns = clipboard.fragment_states(self.doc, fragment, api_ids, at)
+        self.doc.undo_stack.push(AddGraphCommand(self.doc, nodes, conns, text=f"Import {path.name}"))
+        uids = [n.uid for n in nodes]
+        self.doc.set_selection(uids, [])
+        self.status_message.emit(f"Imported {len(nodes)} nodes from {path.name}")
+        return uids
+
     def _library_api_ids(self, fragment: clipboard.Fragment) -> dict[int, int]:
         """File-local API ids -> the library's, adding APIs the library does not have yet."""
         mapping: dict[int, int] = {}

@@ -176,6 +176,13 @@ class MainWindow(QMainWindow):
             K("Ctrl+I"),
             "Import a workflow file as a new workflow",
         )
+        self.action_insert_file = self._action(
+            "actionInsertFile",
+            "Import into this &workflow…",
+            lambda: self.insert_file(),
+            None,
+            "Add a workflow file's nodes to the open workflow (one undo step)",
+        )
         self.action_export = self._action(
             "actionExport",
             "&Export…",
@@ -269,6 +276,7 @@ class MainWindow(QMainWindow):
             self.action_save,
             None,
             self.action_import,
+            self.action_insert_file,
             self.action_export,
             self.action_versions,
             None,
@@ -476,6 +484,7 @@ class MainWindow(QMainWindow):
         has_tab = self.current_tab() is not None
         for action in (
             self.action_save,
+            self.action_insert_file,
             self.action_export,
             self.action_versions,
             self.action_close_tab,
@@ -557,6 +566,25 @@ class MainWindow(QMainWindow):
         self.browser.select_id(graph.workflow.id)
         self.show_status(f"Imported '{graph.workflow.name}' from {Path(path).name}")
         return self.open_workflow(graph.workflow.id)
+
+    def insert_file(self, path: str | os.PathLike[str] | None = None) -> list[int]:
+        """Import a file's nodes into the current workflow as one undo step; problems are listed."""
+        tab = self.current_tab()
+        if tab is None:
+            return []
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import into this workflow", str(Path.home()), "Workflow files (*.json);;All files (*)"
+            )
+            if not path:
+                return []
+        try:
+            return tab.insert_file(Path(path))
+        except FlowdeskError as err:
+            dialog = ImportProblemsDialog(Path(path).name, err, self)
+            self.last_import_problems = dialog
+            dialog.open()
+            return []
 
     def export_current(self, path: str | os.PathLike[str] | None = None) -> Path | None:
         """Write what the current tab shows (saved or not) as a workflow file."""

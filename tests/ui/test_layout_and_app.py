@@ -32,8 +32,11 @@ def test_build_window_opens_a_file_with_db(tmp_path, settings, qtbot):
     from flowdesk.ui.app import build_window
 
     db = tmp_path / "cli.db"
-    window = build_window(["--db", str(db), str(EXAMPLES / "conditional.json")], settings=settings,
-                          autosave_dir=tmp_path / "autosave")
+    window = build_window(
+        ["--db", str(db), str(EXAMPLES / "conditional.json")],
+        settings=settings,
+        autosave_dir=tmp_path / "autosave",
+    )
     try:
         tab = window.current_tab()
         assert tab is not None and tab.doc.workflow.name == "示例工作流"

@@ -341,3 +341,21 @@ def test_versions_save_diff_restore(window, backend, monkeypatch):
     assert all(n.name != "Delay" for n in tab.doc.nodes())
     assert not tab.doc.is_dirty
     dialog.close()
+
+
+def test_import_into_the_open_workflow_is_one_step(window, tmp_path):
+    tab = open_sample(window)
+    start = snapshot(tab.doc)
+    uids = window.insert_file(EXAMPLES / "conditional.json")
+    assert len(uids) == 5
+    names = {tab.doc.node(u).name for u in uids}
+    assert "成绩判断" in names and "pass" in names
+    api_ids = {tab.doc.node(u).config.get("api_id") for u in uids} - {None}
+    assert api_ids == {window.backend.apis.list_apis()[0].id}
+    window.action_undo.trigger()
+    assert snapshot(tab.doc) == start
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ nope", encoding="utf-8")
+    assert window.insert_file(bad) == []
+    assert snapshot(tab.doc) == start
+    assert "line 1" in window.last_import_problems.lines[0]

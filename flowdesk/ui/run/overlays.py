@@ -1,0 +1,317 @@
+"""Run overlays on the canvas: the animated running highlight, result badges, breakpoint dots,
+taken connections drawn as taken and dead ones dimmed.
+
+Everything here is added beside the editor's items (children of NodeItems, or path items in the
+scene); the cached node bodies are never asked to repaint for a run. The running highlight is a
+small uncached child item: the animation timer updates only those items, so each frame repaints
+a thin ring per running node and the body under it comes from its pixmap cache.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+
+from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+
+from .run_state import RunChange, RunState
+
+if TYPE_CHECKING:
+    from flowdesk.ui.canvas.scene import WorkflowScene
+    from flowdesk.ui.document import WorkflowDocument
+
+STATUS_COLORS = {
+    "running": QColor("#2f6fed"),
+    "success": QColor("#1e8e3e"),
+    "failed": QColor("#d93025"),
+    "skipped": QColor("#80868b"),
+    "cancelled": QColor("#e37400"),
+}
+STATUS_GLYPHS = {"running": "▶", "success": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■"}
+TAKEN_COLOR = QColor(30, 142, 62, 110)
+DEAD_OPACITY = 0.22
+SKIPPED_NODE_OPACITY = 0.55
+FRAME_MS = 50  # the running highlight's animation step
+
+_BADGE_FONT = QFont()
+_BADGE_FONT.setPointSizeF(7.5)
+_BADGE_FONT.setBold(True)
+
+
+def badge_text(status: str, duration: float | None, attempts: int, runs: int = 1) -> str:
+    """What a node's result badge says, e.g. `✓ 12 ms`, `✗ failed · 3 tries`, `↷ skipped`."""
+    glyph = STATUS_GLYPHS.get(status, "•")
+    parts: list[str] = []
+    if status in ("success", "failed") and duration is not None:
+        parts.append(_duration(duration))
+    elif status != "success":
+        parts.append(status)
+    if status == "failed" and duration is not None:
+        parts.insert(0, "failed")
+    if attempts > 1:
+        parts.append(f"{attempts} tries")
+    if runs > 1:
+        parts.append(f"×{runs}")
+    return f"{glyph} " + " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1.0:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+
+
+class RunningHighlight(QGraphicsItem):
+    """A pulsing ring around a running node (uncached; the only thing repainted per frame)."""
+
+    _RECT = QRectF(-5, -5, NODE_WIDTH + 10, NODE_HEIGHT + 10)
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.phase = 0.0
+        self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setZValue(-0.5)  # under the body's text, over the canvas
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._RECT.adjusted(-3, -3, 3, 3)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        color = QColor(STATUS_COLORS["running"])
+        color.setAlpha(int(110 + 110 * (0.5 + 0.5 * math.sin(self.phase))))
+        pen = QPen(color, 4.0, Qt.PenStyle.DashLine, Qt.PenCapStyle.RoundCap)
+        pen.setDashPattern([4.0, 2.5])
+        pen.setDashOffset(-self.phase * 2.0)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self._RECT, 11, 11)
+
+
+class ResultBadge(QGraphicsItem):
+    """A small pill under a node: status glyph, duration, attempts."""
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.text = ""
+        self.color = STATUS_COLORS["success"]
+        self._rect = QRectF()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setPos(6, NODE_HEIGHT + 4)
+
+    def set_result(self, text: str, color: QColor) -> None:
+        if text == self.text and color == self.color:
+            return
+        width = QFontMetricsF(_BADGE_FONT).horizontalAdvance(text) + 14
+        self.prepareGeometryChange()
+        self.text, self.color = text, color
+        self._rect = QRectF(0, 0, width, 17)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._rect.adjusted(-1, -1, 1, 1)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.color)
+        painter.drawRoundedRect(self._rect, 8.5, 8.5)
+        painter.setPen(QColor("white"))
+        painter.setFont(_BADGE_FONT)
+        painter.drawText(self._rect, Qt.AlignmentFlag.AlignCenter, self.text)
+
+
+class BreakpointDot(QGraphicsItem):
+    """The red dot of a breakpoint, on the node's top-left corner."""
+
+    _RECT = QRectF(-8, -8, 16, 16)
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+        self.setPos(2, 2)
+        self.setZValue(2)
+        self.setToolTip("Breakpoint: the run pauses before this node")
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return self._RECT.adjusted(-1, -1, 1, 1)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor("white"), 2.0))
+        painter.setBrush(QColor("#d93025"))
+        painter.drawEllipse(QPointF(0, 0), 7, 7)
+
+
+def _connection_path(conn) -> QPainterPath:
+    """The connection's curve in scene coordinates (the item computes and caches it)."""
+    return conn.mapToScene(conn._ensure_path())
+
+
+class RunOverlay(QObject):
+    """Mirrors one RunState onto one tab's scene (and breakpoints, which outlive runs)."""
+
+    def __init__(self, scene: WorkflowScene, doc: WorkflowDocument, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.scene = scene
+        self.doc = doc
+        self.state: RunState | None = None
+        self.highlights: dict[str, RunningHighlight] = {}
+        self.badges: dict[str, ResultBadge] = {}
+        self.breakpoint_dots: dict[int, BreakpointDot] = {}
+        self.taken_items: dict[tuple[str, str], list[QGraphicsPathItem]] = {}
+        self.dimmed: set[tuple[str, str]] = set()
+        self.faded_nodes: set[str] = set()
+        self.frames = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._animate)
+
+    # ------------------------------------------------------------ lookups
+    def _node_item(self, name: str):
+        node = self.doc.node_by_name(name)
+        return self.scene.node_items.get(node.uid) if node is not None else None
+
+    def _connection_items(self, source: str, target: str) -> list:
+        src, tgt = self.doc.node_by_name(source), self.doc.node_by_name(target)
+        if src is None or tgt is None:
+            return []
+        return [
+            self.scene.connection_items[c.uid]
+            for c in self.doc.outgoing(src.uid)
+            for c in [self.doc.connection(c)]
+            if c.target == tgt.uid and c.uid in self.scene.connection_items
+        ]
+
+    # ------------------------------------------------------------ state
+    def show_state(self, state: RunState | None) -> None:
+        """Show `state` (None clears the canvas back to the plain editor picture)."""
+        if self.state is not None:
+            try:
+                self.state.updated.disconnect(self._on_change)
+            except (RuntimeError, TypeError):
+                pass
+        self.clear()
+        self.state = state
+        if state is None:
+            return
+        state.updated.connect(self._on_change)
+        self._on_change(RunChange(nodes=set(state.nodes) | set(state.running), connections=True))
+
+    def clear(self) -> None:
+        for item in list(self.highlights.values()) + list(self.badges.values()):
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self.highlights.clear()
+        self.badges.clear()
+        for items in self.taken_items.values():
+            for item in items:
+                if item.scene() is not None:
+                    item.scene().removeItem(item)
+        self.taken_items.clear()
+        for key in self.dimmed:
+            for item in self._connection_items(*key):
+                item.setOpacity(1.0)
+        self.dimmed.clear()
+        for name in self.faded_nodes:
+            item = self._node_item(name)
+            if item is not None:
+                item.setOpacity(1.0)
+        self.faded_nodes.clear()
+        self._timer.stop()
+
+    def _on_change(self, change: RunChange) -> None:
+        state = self.state
+        if state is None:
+            return
+        for name in change.nodes:
+            self._update_node(state, name)
+        if change.connections:
+            self._update_connections(state)
+        if self.highlights and not self._timer.isActive():
+            self._timer.start()
+        elif not self.highlights:
+            self._timer.stop()
+
+    def _update_node(self, state: RunState, name: str) -> None:
+        item = self._node_item(name)
+        if item is None:
+            return
+        running = state.is_running(name)
+        highlight = self.highlights.get(name)
+        if running and highlight is None:
+            self.highlights[name] = RunningHighlight(item)
+        elif not running and highlight is not None:
+            del self.highlights[name]
+            if highlight.scene() is not None:
+                highlight.scene().removeItem(highlight)
+        run = state.node(name)
+        if run is not None and run.status != "running":
+            badge = self.badges.get(name)
+            if badge is None:
+                badge = self.badges[name] = ResultBadge(item)
+            badge.set_result(
+                badge_text(run.status, run.duration, run.attempts, run.runs), STATUS_COLORS.get(run.status)
+            )
+            fade = run.status == "skipped" and not running
+            if fade and name not in self.faded_nodes:
+                item.setOpacity(SKIPPED_NODE_OPACITY)
+                self.faded_nodes.add(name)
+            elif not fade and name in self.faded_nodes:
+                item.setOpacity(1.0)
+                self.faded_nodes.discard(name)
+
+    def _update_connections(self, state: RunState) -> None:
+        for key in state.taken - set(self.taken_items):
+            items = []
+            for conn in self._connection_items(*key):
+                conn.setOpacity(1.0)
+                self.dimmed.discard(key)
+                mark = QGraphicsPathItem(_connection_path(conn))
+                mark.setPen(QPen(TAKEN_COLOR, 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+                mark.setZValue(conn.zValue() - 0.1)
+                mark.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+                mark.setData(0, "taken")
+                self.scene.addItem(mark)
+                items.append(mark)
+            self.taken_items[key] = items
+        for key in state.dead - self.dimmed - set(self.taken_items):
+            for conn in self._connection_items(*key):
+                conn.setOpacity(DEAD_OPACITY)
+            self.dimmed.add(key)
+
+    def _animate(self) -> None:
+        self.frames += 1
+        for highlight in self.highlights.values():
+            highlight.phase += 0.45
+            highlight.update()
+
+    # ------------------------------------------------------------ breakpoints
+    def set_breakpoints(self, uids: set[int]) -> None:
+        """Show a red dot on exactly these nodes."""
+        for uid in list(self.breakpoint_dots):
+            if uid not in uids:
+                dot = self.breakpoint_dots.pop(uid)
+                if dot.scene() is not None:
+                    dot.scene().removeItem(dot)
+        for uid in uids:
+            if uid not in self.breakpoint_dots and uid in self.scene.node_items:
+                self.breakpoint_dots[uid] = BreakpointDot(self.scene.node_items[uid])
+
+    def taken_path(self, key: tuple[str, str]) -> QPainterPath | None:
+        items = self.taken_items.get(key)
+        return items[0].path() if items else None

@@ -1,0 +1,331 @@
+"""RunState: what one execution looks like to the UI — node states, outputs, attempts, durations,
+taken and dead connections, log lines — fed by the Qt adapter (live) or read from the database
+(replay). The canvas overlays, the log dock, the data inspector and the status bar mirror it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from flowdesk.engine import events as ev
+
+LOG_CAP = 20_000  # log entries a RunState keeps (the dock shows at most LogModel.CAP of them)
+FINAL = frozenset({"completed", "failed", "cancelled", "timed_out", "interrupted"})
+NODE_FINAL = frozenset({"success", "failed", "skipped", "cancelled"})
+
+Outgoing = Mapping[str, Sequence[tuple[str, str]]]  # node name -> [(target name, connection type)]
+
+
+@dataclass(slots=True)
+class NodeRun:
+    """The latest run of one node (a node inside a loop keeps its last iteration; `runs` counts)."""
+
+    name: str
+    node_type: str = ""
+    status: str = "running"  # running, success, failed, skipped, cancelled
+    step_name: str = ""
+    output: Any = None
+    error: str | None = None
+    error_type: str | None = None
+    attempts: int = 0
+    duration: float | None = None
+    runs: int = 0
+    input: Any = None
+    attempt_history: list[dict[str, Any]] = field(default_factory=list)
+    loaded: bool = False  # input and attempt history read from the step row
+
+
+@dataclass(slots=True, frozen=True)
+class LogEntry:
+    """One log line: time, node, status, duration, message, level."""
+
+    time: float
+    level: str
+    node: str | None
+    status: str
+    duration: float | None
+    message: str
+
+    def text(self) -> str:
+        """The line as plain text (what Copy puts on the clipboard)."""
+        clock = time.strftime("%H:%M:%S", time.localtime(self.time)) + f".{int(self.time * 1000) % 1000:03d}"
+        dur = f"{self.duration * 1000:.0f} ms" if self.duration is not None else ""
+        parts = [clock, self.level.upper().ljust(7), (self.node or "-"), self.status, dur, self.message]
+        return "  ".join(p for p in parts if p)
+
+
+@dataclass(slots=True)
+class RunChange:
+    """What one batch changed (so views redraw only that)."""
+
+    nodes: set[str] = field(default_factory=set)
+    connections: bool = False
+    log: list[LogEntry] = field(default_factory=list)
+    status: bool = False
+
+
+class RunState(QObject):
+    """The state of one execution, as the UI shows it."""
+
+    updated = Signal(object)  # RunChange
+    paused = Signal(str)  # reason
+    finished = Signal(str)  # final status
+
+    def __init__(
+        self,
+        workflow_id: int | None,
+        outgoing: Outgoing,
+        total_nodes: int,
+        *,
+        live: bool = True,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workflow_id = workflow_id
+        self.outgoing = {k: list(v) for k, v in outgoing.items()}
+        self.total_nodes = max(total_nodes, 1)
+        self.live = live
+        self.execution_id: int | None = None
+        self.status = "pending"
+        self.progress = 0.0  # 0-100
+        self.current_step: str | None = None
+        self.pause_reason: str | None = None
+        self.error_message: str | None = None
+        self.output_data: Any = None
+        self.input_data: Any = None
+        self.started: float | None = None
+        self.duration: float | None = None
+        self.nodes: dict[str, NodeRun] = {}
+        self.running: dict[str, int] = {}  # node name -> instances running now
+        self.taken: set[tuple[str, str]] = set()
+        self.dead: set[tuple[str, str]] = set()
+        self.log: list[LogEntry] = []
+        self.progress_source: Callable[[], float] | None = None
+
+    # ------------------------------------------------------------ reading
+    @property
+    def done(self) -> bool:
+        return self.status in FINAL
+
+    def node(self, name: str) -> NodeRun | None:
+        return self.nodes.get(name)
+
+    def is_running(self, name: str) -> bool:
+        return self.running.get(name, 0) > 0
+
+    # ------------------------------------------------------------ live events
+    def apply(self, events: Iterable[ev.EngineEvent]) -> RunChange:
+        """Fold a batch of engine events into the state; emits `updated` once (and paused/finished)."""
+        change = RunChange()
+        paused_reason: str | None = None
+        finished: str | None = None
+        for event in events:
+            kind = event.kind
+            if kind == "node_started":
+                self._node_started(event, change)  # type: ignore[arg-type]
+            elif kind == "node_finished":
+                self._node_finished(event, change)  # type: ignore[arg-type]
+            elif kind == "log":
+                assert isinstance(event, ev.LogLine)
+                self._log(change, event.time, event.level, event.node_name, "", None, event.message)
+            elif kind == "execution_started":
+                assert isinstance(event, ev.ExecutionStarted)
+                self.status = "running"
+                self.started = event.time
+                self.input_data = event.input_data
+                change.status = True
+                self._log(change, event.time, "info", None, "started", None, "execution started")
+            elif kind == "execution_paused":
+                assert isinstance(event, ev.ExecutionPaused)
+                self.status = "paused"
+                self.pause_reason = event.reason
+                self.current_step = event.current_step or self.current_step
+                paused_reason = event.reason
+                change.status = True
+                where = f" before {event.current_step}" if event.current_step else ""
+                self._log(change, event.time, "info", None, "paused", None, f"{event.reason}{where}")
+            elif kind == "execution_resumed":
+                self.status = "running"
+                self.pause_reason = None
+                change.status = True
+                self._log(change, event.time, "info", None, "resumed", None, "execution resumed")
+            elif kind == "execution_finished":
+                assert isinstance(event, ev.ExecutionFinished)
+                self.status = event.status
+                self.output_data = event.output_data
+                self.error_message = event.error_message
+                self.duration = event.duration
+                if event.status == "completed":
+                    self.progress = 100.0
+                for name in list(self.running):
+                    change.nodes.add(name)
+                self.running.clear()
+                finished = event.status
+                change.status = True
+                level = "info" if event.status == "completed" else "error"
+                message = f"execution {event.status}" + (
+                    f": {event.error_message}" if event.error_message else ""
+                )
+                self._log(change, event.time, level, None, event.status, event.duration, message)
+        if self.progress_source is not None and not self.done:
+            try:
+                self.progress = float(self.progress_source())
+            except Exception:  # the handle may be gone; progress is cosmetic
+                pass
+        elif not self.done:
+            finished_nodes = sum(1 for n in self.nodes.values() if n.status in NODE_FINAL)
+            self.progress = round(100.0 * min(1.0, finished_nodes / self.total_nodes), 1)
+        if change.nodes or change.status:
+            change.status = True
+        self.updated.emit(change)
+        if paused_reason is not None and self.status == "paused":
+            self.paused.emit(paused_reason)
+        if finished is not None:
+            self.finished.emit(finished)
+        return change
+
+    def _node_started(self, event: ev.NodeStarted, change: RunChange) -> None:
+        run = self.nodes.get(event.node_name)
+        if run is None:
+            run = self.nodes[event.node_name] = NodeRun(event.node_name, event.node_type)
+        run.status = "running"
+        run.step_name = event.step_name
+        run.loaded = False
+        self.running[event.node_name] = self.running.get(event.node_name, 0) + 1
+        self.current_step = event.step_name
+        change.nodes.add(event.node_name)
+        self._log(change, event.time, "debug", event.node_name, "running", None, f"{event.step_name} started")
+
+    def _node_finished(self, event: ev.NodeFinished, change: RunChange) -> None:
+        name = event.node_name
+        run = self.nodes.get(name)
+        if run is None:
+            run = self.nodes[name] = NodeRun(name, event.node_type)
+        run.status = event.status
+        run.step_name = event.step_name or run.step_name
+        run.output = event.output
+        run.error = event.error
+        run.error_type = event.error_type
+        run.attempts = event.attempts
+        run.duration = event.duration
+        run.runs += 1
+        run.loaded = False
+        count = self.running.get(name, 0)
+        if count > 1:
+            self.running[name] = count - 1
+        else:
+            self.running.pop(name, None)
+        change.nodes.add(name)
+        self._resolve(name, event.status, event.taken)
+        change.connections = True
+        level = {"failed": "error", "cancelled": "warning", "skipped": "info"}.get(event.status, "info")
+        message = event.error or ""
+        if event.status == "success" and event.attempts > 1:
+            message = f"after {event.attempts} attempts"
+        self._log(change, event.time, level, name, event.status, event.duration or None, message)
+
+    def _resolve(self, name: str, status: str, taken: Iterable[str]) -> None:
+        targets = set(taken)
+        for target, _ctype in self.outgoing.get(name, ()):
+            key = (name, target)
+            if status in ("success", "failed") and target in targets:
+                self.taken.add(key)
+                self.dead.discard(key)
+            elif status in ("success", "failed", "skipped") and key not in self.taken:
+                self.dead.add(key)
+
+    def _log(
+        self,
+        change: RunChange,
+        t: float,
+        level: str,
+        node: str | None,
+        status: str,
+        duration: float | None,
+        message: str,
+    ) -> None:
+        entry = LogEntry(t, level, node, status, duration, message)
+        self.log.append(entry)
+        change.log.append(entry)
+        if len(self.log) > LOG_CAP + LOG_CAP // 4:
+            del self.log[: len(self.log) - LOG_CAP]
+
+    # ------------------------------------------------------------ replay from the database
+    @classmethod
+    def from_history(
+        cls,
+        execution: Any,
+        logs: Sequence[Any],
+        outgoing: Outgoing,
+        total_nodes: int,
+        parent: QObject | None = None,
+    ) -> RunState:
+        """Rebuild a finished (or interrupted) execution's state from its rows."""
+        state = cls(execution.workflow_id, outgoing, total_nodes, live=False, parent=parent)
+        state.execution_id = execution.id
+        state.status = str(getattr(execution.status, "value", execution.status))
+        state.progress = round(float(execution.progress or 0.0) * 100.0, 1)
+        if state.status == "completed":
+            state.progress = 100.0
+        state.current_step = execution.current_node
+        state.error_message = execution.error_message
+        state.output_data = execution.output_data
+        state.input_data = execution.input_data
+        if execution.started_at is not None:
+            state.started = execution.started_at.timestamp()
+            if execution.completed_at is not None:
+                state.duration = (execution.completed_at - execution.started_at).total_seconds()
+        change = RunChange()
+        if state.started is not None:
+            state._log(change, state.started, "info", None, "started", None, "execution started")
+        for row in sorted(logs, key=lambda r: r.sequence):
+            name = row.node_name or row.step_name
+            status = str(getattr(row.status, "value", row.status))
+            run = state.nodes.get(name)
+            if run is None:
+                run = state.nodes[name] = NodeRun(name, row.node_type or "")
+            run.status = status
+            run.step_name = row.step_name
+            run.output = row.output_data
+            run.input = row.input_data
+            run.error = row.error_message
+            run.error_type = row.error_type
+            run.attempts = row.attempts
+            run.duration = row.execution_time
+            run.runs += 1
+            run.attempt_history = list((row.metrics or {}).get("attempts") or [])
+            run.loaded = True
+            t = (
+                (row.completed_at or row.started_at or execution.started_at).timestamp()
+                if (row.completed_at or row.started_at or execution.started_at)
+                else 0.0
+            )
+            level = {"failed": "error", "cancelled": "warning"}.get(status, "info")
+            state._log(change, t, level, name, status, row.execution_time, row.error_message or "")
+        state._derive_connections()
+        if state.done and execution.completed_at is not None:
+            level = "info" if state.status == "completed" else "error"
+            msg = f"execution {state.status}" + (f": {state.error_message}" if state.error_message else "")
+            state._log(
+                change, execution.completed_at.timestamp(), level, None, state.status, state.duration, msg
+            )
+        return state
+
+    def _derive_connections(self) -> None:
+        """Taken/dead connections of a replayed run: which targets ran after their source."""
+        for source, targets in self.outgoing.items():
+            src = self.nodes.get(source)
+            if src is None or src.status not in ("success", "failed", "skipped"):
+                continue
+            for target, ctype in targets:
+                tgt = self.nodes.get(target)
+                ran = tgt is not None and tgt.status not in ("skipped",)
+                right_kind = (ctype == "ERROR") == (src.status == "failed")
+                if src.status != "skipped" and ran and right_kind:
+                    self.taken.add((source, target))
+                else:
+                    self.dead.add((source, target))

@@ -484,7 +484,9 @@ def test_save_graph_connection_order_survives_random_edits(workflows):
     for _ in range(40):
         nodes = list(graph.nodes)
         connections = list(graph.connections)
-        action = rng.choice(["reorder", "insert", "delete", "modify", "duplicate", "node", "drop_node", "none"])
+        action = rng.choice(
+            ["reorder", "insert", "delete", "modify", "duplicate", "node", "drop_node", "none"]
+        )
         if action == "reorder" and len(connections) > 1:
             rng.shuffle(connections)
         elif action == "insert" or (action == "delete" and not connections):

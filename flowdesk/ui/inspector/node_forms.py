@@ -167,6 +167,9 @@ class ApiCallForm(TypeForm):
         self._apis: dict[int, ApiDefinition] = {}
         self.api = QComboBox(self)
         self.api.setObjectName("apiChooser")
+        # long "name — METHOD url" entries must not widen the inspector
+        self.api.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.api.setMinimumContentsLength(12)
         self.method = QComboBox(self)
         self.method.addItems(HTTP_METHODS)
         self.method.setEditable(False)
@@ -231,12 +234,15 @@ class ApiCallForm(TypeForm):
         self.method.setEnabled(inline)
         self.url.setEnabled(inline)
         self.method.blockSignals(True)
-        method = str(config.get("method", "GET")).upper()
+        api = self._apis.get(api_id) if not inline else None
+        # with a library API the fields show its request (read-only); inline they are the node's own
+        method = (api.method if api else str(config.get("method", "GET"))).upper()
         if self.method.findText(method) < 0:
             self.method.addItem(method)
         self.method.setCurrentText(method)
         self.method.blockSignals(False)
-        _set_line(self.url, str(config.get("url", "") or ""))
+        _set_line(self.url, api.url if api else str(config.get("url", "") or ""))
+        self.url.setCursorPosition(0)
         params = config.get("parameters") or {}
         self.parameters.blockSignals(True)
         self.parameters.setRowCount(0)

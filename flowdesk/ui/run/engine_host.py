@@ -1,0 +1,74 @@
+"""EngineHost: the window's one WorkflowExecutor and the Qt adapter listening to it, routing each
+execution's batched events to the RunState that shows it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from flowdesk.engine.executor import WorkflowExecutor
+
+from .qt_events import QtEventAdapter
+from .run_state import RunState
+
+log = logging.getLogger(__name__)
+PENDING_CAP = 64  # executions whose events may arrive before their RunState is registered
+
+
+class EngineHost(QObject):
+    """Owns the executor (one HTTP pool, one writer thread) shared by every tab of a window."""
+
+    def __init__(self, db: Any, parent: QObject | None = None, *, load_plugins: bool = True) -> None:
+        super().__init__(parent)
+        self.executor = WorkflowExecutor(db=db, load_plugins=load_plugins)
+        self.adapter = QtEventAdapter(self)
+        self.adapter.attach(self.executor.events)
+        self.adapter.events_ready.connect(self._route)
+        self.states: dict[int, RunState] = {}
+        self._pending: dict[int, list[Any]] = {}
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def register(self, execution_id: int, state: RunState) -> None:
+        """Send this execution's events to `state` (events that came first are delivered now)."""
+        state.execution_id = execution_id
+        self.states[execution_id] = state
+        early = self._pending.pop(execution_id, None)
+        if early:
+            state.apply(early)
+
+    def unregister(self, execution_id: int) -> None:
+        self.states.pop(execution_id, None)
+
+    def _route(self, grouped: dict[int | None, list[Any]]) -> None:
+        for execution_id, events in grouped.items():
+            if execution_id is None:
+                continue
+            state = self.states.get(execution_id)
+            if state is not None:
+                state.apply(events)
+                if state.done:
+                    self.states.pop(execution_id, None)
+            else:
+                self._pending.setdefault(execution_id, []).extend(events)
+                while len(self._pending) > PENDING_CAP:
+                    self._pending.pop(next(iter(self._pending)))
+
+    def spawn(self, coro: Any) -> asyncio.Future[Any]:
+        """Run a coroutine on the (qasync) event loop, keeping a reference until it ends."""
+        future = asyncio.ensure_future(coro)
+        self._tasks.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: asyncio.Future[Any]) -> None:
+        self._tasks.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            log.error("run task failed", exc_info=future.exception())
+
+    async def aclose(self) -> None:
+        """Cancel running executions, close the HTTP pool and the writer."""
+        self.adapter.detach()
+        await self.executor.aclose()

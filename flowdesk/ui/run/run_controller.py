@@ -1,0 +1,236 @@
+"""RunController: one tab's runs — start, step, continue, pause, stop, breakpoints, replay, re-run,
+resume — through the engine on the qasync event loop. It never paints: it hands RunStates to the
+tab's RunOverlay and tells the window (signals) what changed."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from flowdesk.domain.errors import FlowdeskError
+from flowdesk.services.executions import ExecutionService
+
+from .overlays import RunOverlay
+from .run_state import RunState
+
+if TYPE_CHECKING:
+    from flowdesk.ui.editor_tab import EditorTab
+
+    from .engine_host import EngineHost
+
+log = logging.getLogger(__name__)
+_ITERATION = re.compile(r"(\[\d+\])+$")
+
+
+class RunController(QObject):
+    """Runs the workflow of one editor tab and keeps what its canvas shows."""
+
+    state_changed = Signal()  # the shown state, its status or the controls' availability changed
+    run_started = Signal(object)  # RunState
+    run_finished = Signal(object)  # RunState
+    message = Signal(str)
+
+    def __init__(self, tab: EditorTab, host: EngineHost, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.tab = tab
+        self.host = host
+        self.overlay = RunOverlay(tab.scene, tab.doc, self)
+        self.live: RunState | None = None  # the run of this tab going on (or the last one)
+        self.state: RunState | None = None  # what the canvas shows: the live run or a replay
+        self.handle: Any = None
+        self.breakpoints: set[int] = set()  # node uids
+        self.starting = False
+        tab.doc.node_removed.connect(self._node_removed)
+        tab.doc.reset.connect(lambda: self.overlay.set_breakpoints(self.breakpoints))
+
+    # ------------------------------------------------------------ reading
+    @property
+    def workflow_id(self) -> int | None:
+        return self.tab.workflow_id
+
+    @property
+    def running(self) -> bool:
+        """A run of this tab is going on (running or paused)."""
+        return self.starting or (self.live is not None and self.live.live and not self.live.done)
+
+    @property
+    def paused(self) -> bool:
+        return self.running and self.live is not None and self.live.status == "paused"
+
+    def node_name_of_step(self, step_name: str | None) -> str | None:
+        """`loop body[2]` -> `loop body` (the node a step name belongs to)."""
+        if not step_name:
+            return None
+        if self.tab.doc.node_by_name(step_name) is not None:
+            return step_name
+        stripped = _ITERATION.sub("", step_name)
+        return stripped if self.tab.doc.node_by_name(stripped) is not None else None
+
+    def _graph_shape(self) -> tuple[dict[str, list[tuple[str, str]]], int]:
+        doc = self.tab.doc
+        names = {n.uid: n.name for n in doc.nodes()}
+        outgoing: dict[str, list[tuple[str, str]]] = {}
+        for c in doc.connections():
+            outgoing.setdefault(names[c.source], []).append((names[c.target], str(c.connection_type)))
+        return outgoing, len(names)
+
+    # ------------------------------------------------------------ starting runs
+    def start(self, input_data: Any = None, *, step_by_step: bool = False) -> None:
+        """Start a run of this tab's workflow (saved first when it has unsaved edits)."""
+        if self.running:
+            self.message.emit("This workflow is already running: stop it first.")
+            return
+        self.starting = True
+        self.state_changed.emit()
+        self.host.spawn(self._start(input_data, step_by_step))
+
+    async def _start(self, input_data: Any, step_by_step: bool) -> None:
+        try:
+            if self.tab.doc.is_dirty:
+                self.tab.save()
+                self.message.emit(f"Saved '{self.tab.doc.workflow.name}' before running it")
+            outgoing, total = self._graph_shape()
+            state = RunState(self.workflow_id, outgoing, total, parent=self)
+            if step_by_step:
+                state.status = "paused"
+                state.pause_reason = "step by step"
+            names = [self.tab.doc.node(u).name for u in self.breakpoints if self.tab.doc.has_node(u)]
+            handle = await self.host.executor.execute_workflow(
+                self.workflow_id,
+                input_data,
+                config={"async": True},
+                step_by_step=step_by_step,
+                breakpoints=names,
+            )
+        except FlowdeskError as err:
+            self.starting = False
+            self.message.emit(f"Not started: {err}")
+            self.state_changed.emit()
+            return
+        except Exception as err:  # a bug must not leave the controls stuck in "starting"
+            self.starting = False
+            log.exception("starting a run failed")
+            self.message.emit(f"Not started: {err}")
+            self.state_changed.emit()
+            return
+        self.handle = handle
+        state.input_data = input_data
+        if step_by_step:
+            state.current_step = handle.current_step
+        state.progress_source = lambda: handle.progress
+        state.updated.connect(lambda _c, s=state: self._state_updated(s))
+        state.finished.connect(lambda _status, s=state: self._finished(s))
+        self.live = state
+        self.starting = False
+        self._show(state)
+        self.host.register(handle.id, state)
+        self.run_started.emit(state)
+        self.state_changed.emit()
+
+    def _state_updated(self, state: RunState) -> None:
+        if state is self.state:
+            self.state_changed.emit()
+
+    def _finished(self, state: RunState) -> None:
+        self.host.unregister(state.execution_id or -1)
+        self.state_changed.emit()
+        self.run_finished.emit(state)
+
+    def _show(self, state: RunState | None) -> None:
+        self.state = state
+        self.overlay.show_state(state)
+        self.state_changed.emit()
+
+    # ------------------------------------------------------------ debugger controls
+    def step(self, input_data: Any = None) -> None:
+        """Run the next ready node, then pause (starts a step-by-step run when none is going on)."""
+        if not self.running:
+            self.start(input_data, step_by_step=True)
+        elif self.handle is not None:
+            self.host.spawn(self.handle.step())
+
+    def continue_(self) -> None:
+        """Let a paused run go on until the next breakpoint."""
+        if self.paused and self.handle is not None:
+            self.host.spawn(self.handle.resume())
+
+    def pause(self) -> None:
+        if self.running and not self.paused and self.handle is not None:
+            self.handle.pause()
+
+    def stop(self) -> None:
+        """Cancel the run: running nodes are cancelled, the execution ends `cancelled`."""
+        if self.handle is not None and not self.handle.done:
+            self.handle.cancel()
+
+    def toggle_breakpoint(self, uids: Any = None) -> set[int]:
+        """Toggle breakpoints on `uids` (default: the selected nodes); returns the new set."""
+        uids = set(self.tab.doc.selected_nodes if uids is None else uids)
+        for uid in uids:
+            self.breakpoints.symmetric_difference_update({uid})
+        self.overlay.set_breakpoints(self.breakpoints)
+        if self.running:
+            self.message.emit("Breakpoints changed: they apply from the next run")
+        self.state_changed.emit()
+        return set(self.breakpoints)
+
+    def _node_removed(self, uid: int) -> None:
+        if uid in self.breakpoints:
+            self.breakpoints.discard(uid)
+            self.overlay.breakpoint_dots.pop(uid, None)
+
+    # ------------------------------------------------------------ history
+    def replay(self, execution_id: int) -> RunState:
+        """Show a past execution on the canvas, read from the database."""
+        service = ExecutionService(self.tab.backend.db)
+        execution = service.get_execution(execution_id)
+        logs = service.get_logs(execution_id)
+        outgoing, total = self._graph_shape()
+        if self.live is not None and self.live.execution_id == execution_id and not self.live.done:
+            state = self.live  # the run going on: show it live
+        else:
+            state = RunState.from_history(execution, logs, outgoing, total, parent=self)
+        self._show(state)
+        return state
+
+    def show_live(self) -> None:
+        if self.live is not None:
+            self._show(self.live)
+
+    def rerun(self, execution_id: int) -> None:
+        """Run again with the input of a past execution."""
+        execution = ExecutionService(self.tab.backend.db).get_execution(execution_id)
+        self.start(execution.input_data)
+
+    def resume_execution(self, execution_id: int) -> None:
+        """Resume an interrupted/failed/cancelled execution: succeeded steps are reused."""
+        if self.running:
+            self.message.emit("This workflow is already running: stop it first.")
+            return
+        self.starting = True
+        self.state_changed.emit()
+        self.host.spawn(self._resume(execution_id))
+
+    async def _resume(self, execution_id: int) -> None:
+        outgoing, total = self._graph_shape()
+        state = RunState(self.workflow_id, outgoing, total, parent=self)
+        try:
+            handle = await self.host.executor.resume(execution_id, config={"async": True})
+        except FlowdeskError as err:
+            self.starting = False
+            self.message.emit(f"Not resumed: {err}")
+            self.state_changed.emit()
+            return
+        self.handle = handle
+        state.progress_source = lambda: handle.progress
+        state.updated.connect(lambda _c, s=state: self._state_updated(s))
+        state.finished.connect(lambda _status, s=state: self._finished(s))
+        self.live = state
+        self.starting = False
+        self._show(state)
+        self.host.register(handle.id, state)
+        self.run_started.emit(state)
+        self.message.emit(f"Resuming execution {execution_id} as execution {handle.id}")

@@ -420,21 +420,25 @@ class WorkflowExecutor:
         db = await self._database()
         writer = self._writer_for(db)
         if isinstance(workflow_id, str):
-            workflow_id = (await writer.call(WorkflowService(db).find_workflow, workflow_id)).id
+            found = await writer.call(WorkflowService(db).find_workflow, workflow_id)
+            assert found.id is not None
+            wid: int = found.id
+        else:
+            wid = workflow_id
         if self.plugins:
-            await self.plugins.before_execution(workflow_id, input_data)
+            await self.plugins.before_execution(wid, input_data)
         breakpoints = tuple(breakpoints)
         mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(secrets or {})}))
         # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates the run.
         graph, plan, execution_id, started_at = await writer.transaction(
             records.start_run,
             self._graphs,
-            workflow_id,
+            wid,
             **self._row_fields(execution_name, input_data, config, step_by_step, breakpoints, None, mask),
         )
         if plan is None:
             plan = self._compile(graph)
-            self._graphs.set_plan(workflow_id, graph, plan)
+            self._graphs.set_plan(wid, graph, plan)
         return await self._start(
             graph,
             input_data,
@@ -493,7 +497,9 @@ class WorkflowExecutor:
         if persist is None:
             persist = graph.workflow.id is not None and self._db_spec is not None
         elif persist and graph.workflow.id is None:
-            raise InvalidInputError("Only a stored workflow's graph (with an id) can be run with persist=True.")
+            raise InvalidInputError(
+                "Only a stored workflow's graph (with an id) can be run with persist=True."
+            )
         return await self._start(
             graph,
             input_data,

@@ -235,10 +235,10 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
             tr = region_of[e.target]
             tr.indegree[e.target] = tr.indegree.get(e.target, 0) + 1
             if e.exit:  # every region it leaves resolves it dead if it is cut off before running
-                r: Region | None = region_of[e.source]
-                while r is not None and r is not tr:
-                    r.exits.append(e)
-                    r = r.parent
+                leaving: Region | None = region_of[e.source]
+                while leaving is not None and leaving is not tr:
+                    leaving.exits.append(e)
+                    leaving = leaving.parent
 
     # A node where branches meet (fed from inside a scope) also waits for the scope node itself, so
     # it never starts while the scope node may still fail.

@@ -146,7 +146,7 @@ def _insert_execution(
     else:
         from flowdesk.store.bulk import insert_rows
 
-        (execution_id,) = insert_rows(conn, ExecutionRow.__table__, [values])
+        (execution_id,) = insert_rows(conn, ExecutionRow.__table__, [values])  # type: ignore[arg-type]
     name = f" '{execution_name}'" if execution_name else ""
     add_audit(conn, execution_id, "create", f"Started run {execution_id}{name} of workflow {workflow_id}.")
     return execution_id, now
@@ -165,7 +165,7 @@ def update_execution(conn: Any, execution_id: int, fields: dict[str, Any]) -> No
     from flowdesk.store.bulk import update_rows
     from flowdesk.store.tables import ExecutionRow
 
-    update_rows(conn, ExecutionRow.__table__, [{"id": execution_id, **fields}])
+    update_rows(conn, ExecutionRow.__table__, [{"id": execution_id, **fields}])  # type: ignore[arg-type]
 
 
 def add_audit(conn: Any, execution_id: int, action: str, summary: str) -> None:
@@ -188,7 +188,7 @@ def add_audit(conn: Any, execution_id: int, action: str, summary: str) -> None:
         return
     from flowdesk.store.bulk import insert_rows
 
-    insert_rows(conn, AuditRow.__table__, [row])
+    insert_rows(conn, AuditRow.__table__, [row])  # type: ignore[arg-type]
 
 
 _EXECUTION_COLUMNS = frozenset(

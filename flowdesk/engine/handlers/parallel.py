@@ -56,7 +56,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         outputs[i] = result.output
         return result
 
-    tasks = [asyncio.ensure_future(run_branch(i)) for i in range(len(bodies))]
+    tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(run_branch(i)) for i in range(len(bodies))]
     reason: str | None = None
     try:
         if wait_for_all:
@@ -69,22 +69,28 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         reason = None  # the run itself is being stopped: its own reason applies
         raise
     finally:
-        pending = [i for i, t in enumerate(tasks) if not t.done()]
-        for i in pending:
+        unfinished = [i for i, t in enumerate(tasks) if not t.done()]
+        for i in unfinished:
             if reason is not None:
                 bodies[i].note_cancel(reason)
             tasks[i].cancel()
-        pending = [tasks[i] for i in pending]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        if unfinished:
+            await asyncio.gather(*(tasks[i] for i in unfinished), return_exceptions=True)
     return {"branches": outputs}
+
+
+def _report_to(queue: asyncio.Queue[int], index: int) -> Any:
+    def report(_task: asyncio.Future[Any]) -> None:
+        queue.put_nowait(index)
+
+    return report
 
 
 async def _completions(tasks: list[asyncio.Future[Any]]) -> Any:
     """Yield (index, result) of the branch tasks as they finish (one callback per task, no re-polling)."""
     done: asyncio.Queue[int] = asyncio.Queue()
     for i, t in enumerate(tasks):
-        t.add_done_callback(lambda _t, i=i: done.put_nowait(i))
+        t.add_done_callback(_report_to(done, i))
     for _ in range(len(tasks)):
         i = await done.get()
         yield i, tasks[i].result()

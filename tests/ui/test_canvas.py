@@ -239,7 +239,8 @@ def test_middle_drag_pans(window, qtbot):
     qtbot.mouseMove(viewport, pos=QPoint(250, 260))
     qtbot.mouseRelease(viewport, Qt.MouseButton.MiddleButton, pos=QPoint(250, 260))
     after = tab.view.mapToScene(QPoint(100, 100))
-    assert round(after.x() - before.x()) == 50 and round(after.y() - before.y()) == 40
+    zoom = tab.view.zoom
+    assert round((after.x() - before.x()) * zoom) == 50 and round((after.y() - before.y()) * zoom) == 40
 
 
 def test_auto_layout_is_one_step_left_to_right(window):
@@ -280,3 +281,19 @@ def test_double_click_opens_quick_add(window, qtbot):
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
     last = tab.doc.nodes()[-1]
     assert last.node_type == NodeType.LOOP and last.name == "Loop"
+
+
+def test_space_drag_pans_without_moving_nodes(window, qtbot):
+    tab = open_sample(window)
+    before_model = snapshot(tab.doc)
+    node = tab.doc.node_by_name("yes")
+    item = tab.scene.node_items[node.uid]
+    start = view_pos(tab, item.pos() + QPointF(NODE_WIDTH / 2, NODE_HEIGHT / 2))  # on a node, on purpose
+    before = tab.view.mapToScene(QPoint(10, 10))
+    qtbot.keyPress(tab.view, Qt.Key.Key_Space)
+    drag(qtbot, tab.view.viewport(), start, start + QPoint(-60, -30))
+    qtbot.keyRelease(tab.view, Qt.Key.Key_Space)
+    after = tab.view.mapToScene(QPoint(10, 10))
+    zoom = tab.view.zoom
+    assert round((after.x() - before.x()) * zoom) == 60 and round((after.y() - before.y()) * zoom) == 30
+    assert snapshot(tab.doc) == before_model

@@ -198,8 +198,7 @@ _MISSING = object()
 class _Reader:
     """Checks a parsed document part by part, collecting every problem with its path."""
 
-    def __init__(self, node_types: Collection[str] | None) -> None:
-        self.node_types = node_types
+    def __init__(self) -> None:
         self.found: list[tuple[Problem, JsonPath]] = []
         # Nodes/connections whose name or ends could not be read: graph checks about them are noise.
         self.unnamed_entries: set[JsonPath] = set()
@@ -208,10 +207,6 @@ class _Reader:
         self, path: JsonPath, message: str, severity: Severity = Severity.ERROR, **extra: Any
     ) -> None:
         self.found.append((Problem(severity=severity, message=message, **extra), tuple(path)))
-
-    @property
-    def has_errors(self) -> bool:
-        return any(p.severity == Severity.ERROR for p, _ in self.found)
 
     def unknown_keys(self, obj: Mapping[str, Any], known: Iterable[str], path: JsonPath) -> None:
         known = tuple(known)
@@ -509,7 +504,7 @@ def _read(data: str | bytes | bytearray, source: str, node_types: Collection[str
     except _Unparsable as err:
         raise FileFormatError(describe_problem(err.problem, source), [err.problem]) from None
 
-    reader = _Reader(node_types)
+    reader = _Reader()
     graph: WorkflowGraph | None = None
     apis: list[ApiDefinition] = []
     if not isinstance(document, dict):

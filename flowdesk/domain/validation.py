@@ -365,9 +365,9 @@ class _GraphChecker:
                             continue
                         for err in check_expression(expr):
                             self.expression_problem(i, sub, err)
-            for sub, text in _template_texts(config, skip):
+            for where, text in _template_texts(config, skip):
                 for err in check_template(text):
-                    self.expression_problem(i, sub, err)
+                    self.expression_problem(i, where, err)
         for j, c in enumerate(self.graph.connections):
             if _has_text(c.condition):
                 for err in check_expression(c.condition or ""):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 
 __all__ = ["JsonPath", "line_column", "locate_paths", "find_token", "open_container", "describe_json_error"]
 

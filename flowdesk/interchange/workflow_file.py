@@ -589,7 +589,7 @@ def workflow_document(graph: WorkflowGraph, apis: Iterable[ApiDefinition] = ()) 
     for node in graph.nodes:
         config = node.config
         api_id = config.get("api_id")
-        if _is_int(api_id):
+        if isinstance(api_id, int) and not isinstance(api_id, bool):
             if api_id not in renumber:
                 api = by_id.get(api_id)
                 if api is None:

@@ -258,6 +258,7 @@ class MonitorView(QWidget):
         stats, period = data["stats"], data["period"]
         self.title.setText(f"Monitor — {data['name']}")
         self.status.setText(f"{period.label.lower()}, by {period.bucket}")
+        self.status.setStyleSheet("color: #6b7280;")
         rate = stats["success_rate"]
         rate_color = (
             None if rate is None else ("#2e9d5b" if rate >= 95 else "#e8710a" if rate >= 80 else "#d93025")

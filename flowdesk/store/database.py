@@ -27,6 +27,7 @@ from typing import Any
 import psutil
 from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -87,7 +88,14 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
         return db
     else:
         path = Path(db).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FlowdeskError(
+            f"Cannot create the folder for the database {path}: {exc.strerror or exc}."
+        ) from exc
+    if path.is_dir():
+        raise FlowdeskError(f"{path} is a folder, not a database file.")
     return f"sqlite:///{path.resolve()}"
 
 
@@ -121,6 +129,13 @@ class Database:
             self.revision = self._prepare_schema()
             if recover:
                 self.recover_interrupted()
+        except DBAPIError as exc:
+            self.engine.dispose()
+            where = self.path or self.url
+            reason = str(exc.orig).rstrip(".") if exc.orig is not None else type(exc).__name__
+            raise FlowdeskError(
+                f"Cannot open the database {where}: {reason} (is it a flowdesk database, and readable?)."
+            ) from exc
         except BaseException:
             self.engine.dispose()
             raise

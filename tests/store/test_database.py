@@ -354,3 +354,21 @@ def test_two_processes_write_at_once(db_path):
     names = [w.name for w in service.list_workflows()]
     db.close()
     assert sorted(names) == sorted([f"child {i}" for i in range(40)] + [f"parent {i}" for i in range(40)])
+
+
+def test_a_file_that_is_not_a_database_gets_one_sentence(tmp_path):
+    from flowdesk.domain.errors import FlowdeskError
+
+    junk = tmp_path / "notes.db"
+    junk.write_bytes(b"these are my notes, not a database" * 100)
+    before = _sha(junk)
+    with pytest.raises(FlowdeskError, match=f"Cannot open the database {junk}: file is not a database"):
+        Database(junk)
+    assert _sha(junk) == before
+
+
+def test_a_folder_is_not_a_database(tmp_path):
+    from flowdesk.domain.errors import FlowdeskError
+
+    with pytest.raises(FlowdeskError, match="is a folder, not a database file"):
+        Database(tmp_path)

@@ -194,3 +194,14 @@ def test_run_timeline_follows_a_running_run(qtbot, db, seeded):
         )
     qtbot.waitUntil(lambda: len(timeline.bars) == 5, timeout=10000)
     assert timeline.row_count == 2
+
+
+def test_run_timeline_of_an_interrupted_run_does_not_reach_today(qtbot, queries, seeded):
+    timeline = RunTimeline(queries)
+    qtbot.addWidget(timeline)
+    with qtbot.waitSignal(timeline.loaded, timeout=10000):
+        timeline.load(seeded.runs["lost"])  # interrupted 6 hours ago while branch_a was running
+    assert len(timeline.bars) == 4
+    unfinished = next(b for b in timeline.bars if b.step["status"] == "running")
+    assert unfinished.step["_duration"] == 0.0 and "never finished" in unfinished.toolTip()
+    assert "over 3.0 s" in timeline._title.text()

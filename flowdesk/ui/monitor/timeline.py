@@ -88,7 +88,7 @@ class StepBar(QGraphicsRectItem):
             f"Status: {html.escape(STATUS_LABELS.get(s.get('status', ''), str(s.get('status'))))}",
             f"Starts at: +{format_seconds(s.get('_offset'))}",
             f"Duration: {format_seconds(s.get('_duration'))}"
-            + (" (still running)" if s.get("_open") else ""),
+            + ((" (still running)" if s.get("_live") else " (never finished)") if s.get("_open") else ""),
         ]
         if (s.get("attempts") or 0) > 1:
             lines.append(f"Attempts: {s['attempts']}")
@@ -213,11 +213,12 @@ class TimelineCanvas(QGraphicsView):
 
 
 def layout_steps(
-    steps: list[dict[str, Any]], now: datetime | None = None
+    steps: list[dict[str, Any]], now: datetime | None = None, *, live: bool = True
 ) -> tuple[list[dict[str, Any]], list[int], float, int]:
     """(timed steps with `_offset`/`_duration`, their rows, span in seconds, steps without a start).
 
-    A step still running (no end) is drawn up to `now`.
+    A step without an end is drawn up to `now` while the run is `live`; in a run that has stopped
+    (an interrupted run's last step) it keeps its recorded time, or none, instead of reaching today.
     """
     now = now or utcnow()
     timed = [dict(s) for s in steps if s.get("started_at") is not None]
@@ -228,8 +229,9 @@ def layout_steps(
     for s in timed:
         end = s.get("completed_at")
         s["_open"] = end is None
+        s["_live"] = live
         if end is None:
-            if s.get("status") == "running":
+            if s.get("status") == "running" and live:
                 end = max(now, s["started_at"])
             else:
                 end = s["started_at"] + timedelta(seconds=s.get("execution_time") or 0.0)
@@ -307,7 +309,8 @@ class RunTimeline(QWidget):
             self._follow.start()
         else:
             self._follow.stop()
-        timed, rows, span, untimed = layout_steps(steps, self.queries.clock())
+        live = summary["status"] in ("running", "paused", "pending")
+        timed, rows, span, untimed = layout_steps(steps, self.queries.clock(), live=live)
         status = summary["status"]
         color = status_color(status).name()
         parts = [

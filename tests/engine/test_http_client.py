@@ -152,6 +152,30 @@ def test_every_transport_follows_redirects(http_server, transport):
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
+def test_authorization_is_not_carried_to_another_origin(http_server, transport):
+    port = http_server.url.rsplit(":", 1)[1]
+    same = f"{http_server.url}/redirect-to?url=/anything"
+    other = f"{http_server.url}/redirect-to?url=http://localhost:{port}/anything"
+    auth = {"type": "bearer", "token": "tok-redirect"}
+    _, kept = run(send(HttpRequest("GET", same, auth=auth), transport=transport))
+    _, dropped = run(send(HttpRequest("GET", other, auth=auth), transport=transport))
+    assert kept["data"]["headers"]["authorization"] == "Bearer tok-redirect"
+    assert dropped["data"]["headers"]["host"] == f"localhost:{port}"
+    assert "authorization" not in dropped["data"]["headers"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_307_keeps_the_method_and_body(http_server, transport):
+    url = f"{http_server.url}/redirect-to?url=/anything/kept&status=307"
+    _, out = run(send(HttpRequest("PUT", url, json={"a": 1}), transport=transport))
+    assert (out["data"]["method"], out["data"]["path"], out["data"]["json"]) == (
+        "PUT",
+        "/anything/kept",
+        {"a": 1},
+    )
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
 def test_every_transport_reports_refused_connections_and_timeouts(http_server, transport):
     with socket_closed_port() as port:
         with pytest.raises(ConnectionFailedError, match="the connection was refused"):

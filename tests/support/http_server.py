@@ -24,7 +24,8 @@ Endpoints (all answer JSON unless said otherwise):
   basic header or form fields); ``?expires_in=N`` sets the lifetime. ``/oauth/protected`` needs a
   live token from it; ``/oauth/revoke`` revokes every token (the next call answers 401).
   ``/count/oauth_token`` is the number of token requests.
-- ``/redirect/{n}``: n redirects (302), then ``/anything``.
+- ``/redirect/{n}``: n redirects (302), then ``/anything``; ``/redirect-to?url=U&status=302``: one
+  redirect to U.
 - ``/cookies/set?name=value``: answers with that Set-Cookie; ``/cookies``: the cookies it was sent.
 """
 
@@ -329,6 +330,11 @@ class TestServerApp:
     async def r_reset(self, req: Request, rest: list[str]) -> Response:
         self.state.reset()
         return Response({"reset": True})
+
+    async def r_redirect_to(self, req: Request, rest: list[str]) -> Response:
+        target = req.query.get("url", "/anything")
+        status = int(req.query.get("status", "302"))
+        return Response({"redirect": target}, status=status, headers={"Location": target})
 
     async def r_cookies(self, req: Request, rest: list[str]) -> Response:
         if rest and rest[0] == "set":

@@ -371,6 +371,7 @@ class WorkflowExecutor:
     def _writer_for(self, db: Any) -> ExecutionWriter:
         if self._writer is None:
             self._writer = ExecutionWriter(db)
+            self._graphs.db = db
         return self._writer
 
     def http_client(self) -> Any:

@@ -24,8 +24,9 @@ from .encoding import time_text as _time_text
 class GraphCache:
     """Graphs loaded from the database (and their compiled plans), valid while `updated_at` matches."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, db: Any = None) -> None:
         self.size = size
+        self.db = db  # when set, a graph missing from the cache is read in its own read transaction
         self._graphs: dict[int, list[Any]] = {}  # workflow id -> [updated_at, graph, plan or None]
         self._lock = threading.Lock()
 
@@ -44,16 +45,27 @@ class GraphCache:
         """[updated_at, graph, plan] of `workflow_id` (the graph read again when the workflow changed)."""
         from flowdesk.services.workflows import read_graph
 
-        updated = session.exec_driver_sql(
-            "SELECT updated_at FROM workflow_definitions WHERE id = ?", (workflow_id,)
-        ).first()
+        cursor = _sqlite_cursor(session)
+        if cursor is not None:
+            updated = cursor.execute(
+                "SELECT updated_at FROM workflow_definitions WHERE id = ?", (workflow_id,)
+            ).fetchone()
+        else:
+            updated = session.exec_driver_sql(
+                "SELECT updated_at FROM workflow_definitions WHERE id = ?", (workflow_id,)
+            ).first()
         if updated is None:
             raise NotFoundError(f"Workflow {workflow_id} does not exist.")
         with self._lock:
             hit = self._graphs.get(workflow_id)
         if hit is not None and hit[0] == updated[0]:
             return hit
-        entry = [updated[0], _read_graph(session, workflow_id, read_graph), None]
+        if self.db is not None:
+            with self.db.session(read_only=True) as reader:
+                graph = read_graph(reader, workflow_id)
+        else:
+            graph = _read_graph(session, workflow_id, read_graph)
+        entry = [updated[0], graph, None]
         with self._lock:
             if len(self._graphs) >= self.size:
                 self._graphs.clear()
@@ -91,11 +103,23 @@ def create_execution(
     """Insert a running execution row (runner pid/host recorded) with its audit row; (id, started_at)."""
     from flowdesk.store.tables import ExecutionRow, WorkflowRow
 
-    if conn.execute(select(WorkflowRow.id).where(WorkflowRow.id == workflow_id)).first() is None:
+    cursor = _sqlite_cursor(conn)
+    if cursor is not None:
+        workflow_found = cursor.execute(
+            "SELECT 1 FROM workflow_definitions WHERE id = ?", (workflow_id,)
+        ).fetchone()
+        execution_found = (
+            resumed_from_id is None
+            or cursor.execute("SELECT 1 FROM workflow_executions WHERE id = ?", (resumed_from_id,)).fetchone()
+        )
+    else:
+        workflow_found = conn.execute(select(WorkflowRow.id).where(WorkflowRow.id == workflow_id)).first()
+        execution_found = resumed_from_id is None or (
+            conn.execute(select(ExecutionRow.id).where(ExecutionRow.id == resumed_from_id)).first()
+        )
+    if workflow_found is None:
         raise NotFoundError(f"Workflow {workflow_id} does not exist.")
-    if resumed_from_id is not None and (
-        conn.execute(select(ExecutionRow.id).where(ExecutionRow.id == resumed_from_id)).first() is None
-    ):
+    if not execution_found:
         raise NotFoundError(f"Execution {resumed_from_id} does not exist.")
     return _insert_execution(
         conn,

@@ -92,8 +92,20 @@ class ExecutionWriter:
         return await self.call(self._in_transaction, fn, *args, **kwargs)
 
     def _in_transaction(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        with self._connection().begin():  # BEGIN IMMEDIATE (the Database's begin hook)
-            return fn(self._conn, *args, **kwargs)
+        conn = self._connection()
+        if conn.dialect.name != "sqlite":
+            with conn.begin():
+                return fn(conn, *args, **kwargs)
+        # The engine's transactions use the SQLite connection directly (see records.py).
+        raw = conn.connection.driver_connection
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn, *args, **kwargs)
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+        return result
 
     def _connection(self) -> Any:
         # The thread's own connection, held for the writer's life (no pool round trip per batch).
@@ -215,23 +227,39 @@ class ExecutionWriter:
     def _commit(
         self, logs: Any, executions: Any, steps: list[dict[str, Any]], execs: dict[int, dict[str, Any]]
     ) -> None:
-        from flowdesk.store.bulk import insert_rows
-
         from .records import add_audit, update_execution
 
         conn = self._connection()
-        with conn.begin():  # BEGIN IMMEDIATE (the Database's begin hook)
+        if conn.dialect.name == "sqlite":
+            # Every statement of a batch is the engine's own: the SQLite connection runs them
+            # directly (BEGIN IMMEDIATE ... COMMIT), without SQLAlchemy's per-statement work.
+            raw = conn.connection.driver_connection
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                if steps:
+                    insert_steps_sqlite(raw, steps)
+                for execution_id, fields in execs.items():
+                    self._update(conn, execution_id, fields, update_execution, add_audit)
+                raw.execute("COMMIT")
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            return
+        from flowdesk.store.bulk import insert_rows
+
+        with conn.begin():
             if steps:
-                if conn.dialect.name == "sqlite":
-                    insert_steps_sqlite(conn, steps)
-                else:
-                    insert_rows(conn, logs, steps)
+                insert_rows(conn, logs, steps)
             for execution_id, fields in execs.items():
-                audit = fields.pop("_audit", None)
-                if fields:
-                    update_execution(conn, execution_id, fields)
-                if audit:
-                    add_audit(conn, execution_id, "update", audit)
+                self._update(conn, execution_id, fields, update_execution, add_audit)
+
+    @staticmethod
+    def _update(conn: Any, execution_id: int, fields: dict[str, Any], update: Any, audit: Any) -> None:
+        columns = {k: v for k, v in fields.items() if k != "_audit"}
+        if columns:
+            update(conn, execution_id, columns)
+        if fields.get("_audit"):
+            audit(conn, execution_id, "update", fields["_audit"])
 
 
 STEP_COLUMNS = (
@@ -260,12 +288,12 @@ _TIME_COLUMNS = frozenset({"started_at", "completed_at", "created_at"})
 _INSERT_STEPS = f"INSERT INTO workflow_execution_logs (id, {', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * (len(STEP_COLUMNS) + 1))})"
 
 
-def insert_steps_sqlite(conn: Any, steps: list[dict[str, Any]]) -> None:
-    """One executemany of step rows with values encoded as the store encodes them (the hot path:
-    several times cheaper than generic bind processing, which matters for thousands of steps)."""
-    first = (
-        int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM workflow_execution_logs").scalar_one()) + 1
-    )
+def insert_steps_sqlite(raw: Any, steps: list[dict[str, Any]]) -> None:
+    """One executemany of step rows on a sqlite3 connection (in its open transaction), with values
+    encoded as the store encodes them (several times cheaper than generic bind processing, which
+    matters for thousands of steps). Ids are assigned under the write lock, as store/bulk.py does."""
+    cursor = raw.cursor()
+    first = int(cursor.execute("SELECT coalesce(max(id), 0) FROM workflow_execution_logs").fetchone()[0]) + 1
     params = []
     for offset, row in enumerate(steps):
         get = row.get
@@ -293,7 +321,7 @@ def insert_steps_sqlite(conn: Any, steps: list[dict[str, Any]]) -> None:
                 time_text(get("created_at")),
             )
         )
-    conn.exec_driver_sql(_INSERT_STEPS, params)
+    cursor.executemany(_INSERT_STEPS, params)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

@@ -216,7 +216,7 @@ def build_request(
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInputError(f"the url {url!r} is not an absolute http(s) URL")
 
-    content_type = (api.content_type if api else None) or config.get("content_type")
+    content_type = config.get("content_type") or (api.content_type if api else None)
     request = HttpRequest(method=method, url=url)
     request.headers = {str(k): _header_value(v) for k, v in headers.items() if v is not None}
     request.query = {str(k): _query_value(v) for k, v in query.items() if v is not None}

@@ -47,6 +47,9 @@ def build_window(argv: Sequence[str], **window_options) -> MainWindow:
     application()
     backend = EditorBackend(args.db)
     window = MainWindow(backend, **window_options)
+    from .run import install_run_ui  # running and debugging (issue 5)
+
+    install_run_ui(window)
     if args.file:
         tab = window.import_file(Path(args.file))
         if tab is None:
@@ -72,4 +75,23 @@ def main(argv: list[str] | None = None) -> int:
     if not args.file and window.browser.workflows:
         window.browser.table.selectRow(0)
     QTimer.singleShot(0, window.offer_autosave_copies)
-    return int(app.exec())
+    QTimer.singleShot(0, window.run_ui.offer_interrupted)
+    return run_event_loop(app, window)
+
+
+def run_event_loop(app: QApplication, window: MainWindow) -> int:
+    """Run Qt and asyncio as one loop (qasync), so the engine runs inside the GUI thread's loop;
+    when the last window closes, cancel runs and close the engine before returning."""
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+        loop.run_until_complete(window.run_ui.aclose())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    return 0

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QStackedWidget,
     QTabWidget,
     QToolBar,
     QWidget,
@@ -85,8 +86,10 @@ class MainWindow(QMainWindow):
         )
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setObjectName("emptyHint")
-        self.tabs.setCornerWidget(None)
-        self.setCentralWidget(self.tabs)
+        self.central = QStackedWidget(self)
+        self.central.addWidget(self.empty_hint)
+        self.central.addWidget(self.tabs)
+        self.setCentralWidget(self.central)
 
         self._build_docks()
         self._build_actions()
@@ -477,6 +480,7 @@ class MainWindow(QMainWindow):
             self.problems_label.clear()
             self.count_label.clear()
             self.zoom_label.clear()
+        self.central.setCurrentWidget(self.tabs if self.tabs.count() else self.empty_hint)
         self._update_actions()
         self._update_window_title()
 

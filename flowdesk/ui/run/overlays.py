@@ -10,6 +10,7 @@ a thin ring per running node and the body under it comes from its pixmap cache.
 from __future__ import annotations
 
 import math
+import re
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
@@ -32,6 +33,7 @@ STATUS_COLORS = {
     "cancelled": QColor("#e37400"),
 }
 STATUS_GLYPHS = {"running": "▶", "success": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■"}
+PAUSED_COLOR = QColor("#f29900")
 TAKEN_COLOR = QColor(30, 142, 62, 110)
 DEAD_OPACITY = 0.22
 SKIPPED_NODE_OPACITY = 0.55
@@ -67,14 +69,30 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
 
 
+_ITERATION = re.compile(r"(\[\d+\])+$")
+
+
+def node_of_step(doc: WorkflowDocument, step_name: str | None) -> str | None:
+    """`loop body[2]` -> `loop body`: the node a step name belongs to (None when unknown)."""
+    if not step_name:
+        return None
+    if doc.node_by_name(step_name) is not None:
+        return step_name
+    stripped = _ITERATION.sub("", step_name)
+    return stripped if doc.node_by_name(stripped) is not None else None
+
+
 class RunningHighlight(QGraphicsItem):
-    """A pulsing ring around a running node (uncached; the only thing repainted per frame)."""
+    """A pulsing ring around a running node (uncached; the only thing repainted per frame).
+
+    With `paused=True` it is a still amber ring: the node a paused run will run next."""
 
     _RECT = QRectF(-5, -5, NODE_WIDTH + 10, NODE_HEIGHT + 10)
 
-    def __init__(self, parent: QGraphicsItem) -> None:
+    def __init__(self, parent: QGraphicsItem, paused: bool = False) -> None:
         super().__init__(parent)
         self.phase = 0.0
+        self.paused = paused
         self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setZValue(-0.5)  # under the body's text, over the canvas
@@ -86,6 +104,11 @@ class RunningHighlight(QGraphicsItem):
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self.paused:
+            painter.setPen(QPen(PAUSED_COLOR, 3.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(self._RECT, 11, 11)
+            return
         color = QColor(STATUS_COLORS["running"])
         color.setAlpha(int(110 + 110 * (0.5 + 0.5 * math.sin(self.phase))))
         pen = QPen(color, 4.0, Qt.PenStyle.DashLine, Qt.PenCapStyle.RoundCap)
@@ -176,6 +199,8 @@ class RunOverlay(QObject):
         self.taken_items: dict[tuple[str, str], list[QGraphicsPathItem]] = {}
         self.dimmed: set[tuple[str, str]] = set()
         self.faded_nodes: set[str] = set()
+        self.paused_marker: RunningHighlight | None = None
+        self.paused_node: str | None = None
         self.frames = 0
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
@@ -232,6 +257,7 @@ class RunOverlay(QObject):
             if item is not None:
                 item.setOpacity(1.0)
         self.faded_nodes.clear()
+        self._set_paused_node(None)
         self._timer.stop()
 
     def _on_change(self, change: RunChange) -> None:
@@ -242,6 +268,9 @@ class RunOverlay(QObject):
             self._update_node(state, name)
         if change.connections:
             self._update_connections(state)
+        if change.status or change.nodes:
+            paused = state.status == "paused" and not state.running
+            self._set_paused_node(node_of_step(self.doc, state.current_step) if paused else None)
         if self.highlights and not self._timer.isActive():
             self._timer.start()
         elif not self.highlights:
@@ -293,6 +322,25 @@ class RunOverlay(QObject):
             for conn in self._connection_items(*key):
                 conn.setOpacity(DEAD_OPACITY)
             self.dimmed.add(key)
+
+    def _set_paused_node(self, name: str | None) -> None:
+        if name == self.paused_node:
+            return
+        if self.paused_marker is not None and self.paused_marker.scene() is not None:
+            self.paused_marker.scene().removeItem(self.paused_marker)
+        self.paused_marker = None
+        self.paused_node = name
+        item = self._node_item(name) if name else None
+        if item is not None:
+            self.paused_marker = RunningHighlight(item, paused=True)
+
+    @property
+    def lit_nodes(self) -> set[str]:
+        """Names of the nodes lit up now: running ones, and the one a paused run stops before."""
+        lit = set(self.highlights)
+        if self.paused_node is not None:
+            lit.add(self.paused_node)
+        return lit
 
     def _animate(self) -> None:
         self.frames += 1

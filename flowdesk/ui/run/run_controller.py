@@ -5,7 +5,6 @@ tab's RunOverlay and tells the window (signals) what changed."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
     from .engine_host import EngineHost
 
 log = logging.getLogger(__name__)
-_ITERATION = re.compile(r"(\[\d+\])+$")
 
 
 class RunController(QObject):
@@ -59,15 +57,6 @@ class RunController(QObject):
     @property
     def paused(self) -> bool:
         return self.running and self.live is not None and self.live.status == "paused"
-
-    def node_name_of_step(self, step_name: str | None) -> str | None:
-        """`loop body[2]` -> `loop body` (the node a step name belongs to)."""
-        if not step_name:
-            return None
-        if self.tab.doc.node_by_name(step_name) is not None:
-            return step_name
-        stripped = _ITERATION.sub("", step_name)
-        return stripped if self.tab.doc.node_by_name(stripped) is not None else None
 
     def _graph_shape(self) -> tuple[dict[str, list[tuple[str, str]]], int]:
         doc = self.tab.doc
@@ -149,8 +138,15 @@ class RunController(QObject):
         """Run the next ready node, then pause (starts a step-by-step run when none is going on)."""
         if not self.running:
             self.start(input_data, step_by_step=True)
-        elif self.handle is not None:
-            self.host.spawn(self.handle.step())
+        elif self.handle is not None and self.live is not None:
+            self.host.spawn(self._step(self.handle, self.live))
+
+    async def _step(self, handle: Any, state: RunState) -> None:
+        await handle.step()
+        if not handle.done:
+            self.host.adapter.flush()  # the stepped node's events first, then the new pause
+            state.note_paused(handle.current_step)
+            self.state_changed.emit()
 
     def continue_(self) -> None:
         """Let a paused run go on until the next breakpoint."""

@@ -54,8 +54,11 @@ class LogEntry:
         """The line as plain text (what Copy puts on the clipboard)."""
         clock = time.strftime("%H:%M:%S", time.localtime(self.time)) + f".{int(self.time * 1000) % 1000:03d}"
         dur = f"{self.duration * 1000:.0f} ms" if self.duration is not None else ""
-        parts = [clock, self.level.upper().ljust(7), (self.node or "-"), self.status, dur, self.message]
-        return "  ".join(p for p in parts if p)
+        node = self.node or "—"
+        if len(node) > 18:
+            node = node[:17] + "…"
+        head = f"{clock}  {self.level.upper():<7} {node:<18} {self.status:<9} {dur:>9}"
+        return f"{head}  {self.message}".rstrip()
 
 
 @dataclass(slots=True)
@@ -134,7 +137,8 @@ class RunState(QObject):
                 self._log(change, event.time, event.level, event.node_name, "", None, event.message)
             elif kind == "execution_started":
                 assert isinstance(event, ev.ExecutionStarted)
-                self.status = "running"
+                if self.status != "paused":  # a step-by-step run starts paused
+                    self.status = "running"
                 self.started = event.time
                 self.input_data = event.input_data
                 change.status = True
@@ -253,6 +257,15 @@ class RunState(QObject):
         change.log.append(entry)
         if len(self.log) > LOG_CAP + LOG_CAP // 4:
             del self.log[: len(self.log) - LOG_CAP]
+
+    def note_paused(self, step_name: str | None) -> None:
+        """A step ended and the run waits again before `step_name` (the engine emits no event for
+        a pause that continues after a step)."""
+        if self.done:
+            return
+        self.status = "paused"
+        self.current_step = step_name or self.current_step
+        self.updated.emit(RunChange(status=True))
 
     # ------------------------------------------------------------ replay from the database
     @classmethod

@@ -1,0 +1,253 @@
+"""RunInputDialog: the run's input data as JSON, checked as you type, with the last input of each
+workflow remembered and named inputs saved to pick from. Ctrl+Enter accepts, like OK."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QKeyEvent, QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from flowdesk.domain.errors import InvalidInputError
+
+
+def parse_input(text: str) -> Any:
+    """The input JSON as a value (empty text is null); InvalidInputError says the line and column."""
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InvalidInputError(
+            f"Line {err.lineno}, column {err.colno}: {err.msg}.", location=f"{err.lineno}:{err.colno}"
+        ) from None
+
+
+class RunInputStore:
+    """Per-workflow last input and saved named inputs, in the app's QSettings."""
+
+    def __init__(self, settings: QSettings) -> None:
+        self.settings = settings
+
+    def _key(self, workflow_id: int | None, what: str) -> str:
+        return f"runInputs/{workflow_id if workflow_id is not None else 'unsaved'}/{what}"
+
+    def last(self, workflow_id: int | None) -> str | None:
+        value = self.settings.value(self._key(workflow_id, "last"))
+        return str(value) if value is not None else None
+
+    def set_last(self, workflow_id: int | None, text: str) -> None:
+        self.settings.setValue(self._key(workflow_id, "last"), text)
+        self.settings.sync()
+
+    def saved(self, workflow_id: int | None) -> dict[str, str]:
+        raw = self.settings.value(self._key(workflow_id, "saved"))
+        try:
+            value = json.loads(str(raw)) if raw else {}
+        except json.JSONDecodeError:
+            return {}
+        return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    def save_named(self, workflow_id: int | None, name: str, text: str) -> None:
+        saved = self.saved(workflow_id)
+        saved[name] = text
+        self.settings.setValue(self._key(workflow_id, "saved"), json.dumps(saved, ensure_ascii=False))
+        self.settings.sync()
+
+    def delete_named(self, workflow_id: int | None, name: str) -> None:
+        saved = self.saved(workflow_id)
+        if saved.pop(name, None) is not None:
+            self.settings.setValue(self._key(workflow_id, "saved"), json.dumps(saved, ensure_ascii=False))
+            self.settings.sync()
+
+
+class RunInputDialog(QDialog):
+    """Asks for a run's input data; `input_accepted(value)` when OK or Ctrl+Enter is pressed."""
+
+    input_accepted = Signal(object)
+
+    def __init__(
+        self,
+        store: RunInputStore,
+        workflow_id: int | None,
+        workflow_name: str,
+        *,
+        title: str = "Run",
+        initial: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("runInputDialog")
+        self.setWindowTitle(f"{title} '{workflow_name}' — input data")
+        self.store = store
+        self.workflow_id = workflow_id
+        self.value: Any = None
+        self.resize(560, 420)
+
+        self.saved_combo = QComboBox(self)
+        self.saved_combo.setObjectName("savedInputs")
+        self.saved_combo.setMinimumWidth(200)
+        self.saved_combo.activated.connect(self._pick_saved)
+        self.save_button = QPushButton("Save as…", self)
+        self.save_button.setObjectName("saveInput")
+        self.save_button.clicked.connect(self._save_named)
+        self.delete_button = QPushButton("Delete", self)
+        self.delete_button.setObjectName("deleteInput")
+        self.delete_button.clicked.connect(self._delete_named)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Saved inputs:", self))
+        top.addWidget(self.saved_combo, 1)
+        top.addWidget(self.save_button)
+        top.addWidget(self.delete_button)
+
+        self.editor = QPlainTextEdit(self)
+        self.editor.setObjectName("inputEditor")
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.editor.setFont(mono)
+        self.editor.setTabChangesFocus(False)
+        self.editor.setPlaceholderText('{"user_id": 1}   — JSON; leave empty for no input')
+        self.problem = QLabel(self)
+        self.problem.setObjectName("inputProblem")
+        self.problem.setStyleSheet("color: #d93025;")
+        self.problem.setWordWrap(True)
+        hint = QLabel("Ctrl+Enter runs", self)
+        hint.setStyleSheet("color: #6b7280;")
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(title)
+        self.ok_button.setObjectName("runInputOk")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        bottom = QHBoxLayout()
+        bottom.addWidget(hint)
+        bottom.addStretch(1)
+        bottom.addWidget(self.buttons)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.problem)
+        layout.addLayout(bottom)
+
+        # Ctrl+Enter accepts: caught as a key press (on the editor and the dialog), which works
+        # whether or not the dialog is the active window (a QShortcut needs that).
+        self.editor.installEventFilter(self)
+
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(150)
+        self._check_timer.timeout.connect(self.check)
+        self.editor.textChanged.connect(self._check_timer.start)
+
+        self._fill_saved()
+        text = initial if initial is not None else store.last(workflow_id)
+        self.editor.setPlainText(text if text is not None else "{}")
+        self.check()
+        self.editor.setFocus()
+
+    # ------------------------------------------------------------ keys
+    @staticmethod
+    def _is_ctrl_enter(event: QKeyEvent) -> bool:
+        return event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and bool(
+            event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.KeyPress and self._is_ctrl_enter(event):  # type: ignore[arg-type]
+            self.accept()
+            return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if self._is_ctrl_enter(event):
+            self.accept()
+            return
+        super().keyPressEvent(event)
+
+    # ------------------------------------------------------------ checking
+    def check(self) -> bool:
+        """Validate the JSON now; shows where it is wrong and disables OK."""
+        self._check_timer.stop()
+        try:
+            self.value = parse_input(self.editor.toPlainText())
+        except InvalidInputError as err:
+            self.problem.setText(str(err))
+            self.ok_button.setEnabled(False)
+            self._error_at = err.location
+            return False
+        self.problem.setText("")
+        self.ok_button.setEnabled(True)
+        self._error_at = None
+        return True
+
+    def _move_to_error(self) -> None:
+        if not self._error_at:
+            return
+        line, column = (int(x) for x in str(self._error_at).split(":"))
+        block = self.editor.document().findBlockByNumber(line - 1)
+        cursor = QTextCursor(block)
+        cursor.movePosition(QTextCursor.MoveOperation.Right, n=max(column - 1, 0))
+        self.editor.setTextCursor(cursor)
+
+    def accept(self) -> None:
+        if not self.check():
+            self._move_to_error()
+            return
+        if self.result() == QDialog.DialogCode.Accepted and not self.isVisible():
+            return  # already accepted
+        self.store.set_last(self.workflow_id, self.editor.toPlainText())
+        super().accept()
+        self.input_accepted.emit(self.value)
+
+    # ------------------------------------------------------------ saved inputs
+    def _fill_saved(self) -> None:
+        self.saved_combo.clear()
+        saved = self.store.saved(self.workflow_id)
+        self.saved_combo.addItem("(pick a saved input)" if saved else "(none saved yet)")
+        for name in sorted(saved):
+            self.saved_combo.addItem(name)
+        self.delete_button.setEnabled(bool(saved))
+
+    def _pick_saved(self, index: int) -> None:
+        if index <= 0:
+            return
+        text = self.store.saved(self.workflow_id).get(self.saved_combo.itemText(index))
+        if text is not None:
+            self.editor.setPlainText(text)
+            self.check()
+
+    def save_named(self, name: str) -> None:
+        """Save the editor's JSON under `name` (refused while it is invalid)."""
+        if not name.strip() or not self.check():
+            return
+        self.store.save_named(self.workflow_id, name.strip(), self.editor.toPlainText())
+        self._fill_saved()
+        self.saved_combo.setCurrentText(name.strip())
+
+    def _save_named(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save input", "Name:")
+        if ok:
+            self.save_named(name)
+
+    def _delete_named(self) -> None:
+        index = self.saved_combo.currentIndex()
+        if index > 0:
+            self.store.delete_named(self.workflow_id, self.saved_combo.itemText(index))
+            self._fill_saved()

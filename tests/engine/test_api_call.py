@@ -313,6 +313,42 @@ def test_cookies_are_not_kept_but_can_be_passed_on(http_server):
     assert handle.output_data["passed"]["response"]["data"] == {"cookies": {"session": "abc123", "Path": "/"}}
 
 
+def test_cancel_stops_a_call_in_flight_within_a_second(http_server):
+    async def main():
+        async with WorkflowExecutor(load_plugins=False, http=HttpClient()) as executor:
+            handle = await executor.execute_graph(
+                graph({"method": "GET", "url": f"{http_server.url}/delay/20"}), {}, config={"async": True}
+            )
+            await asyncio.sleep(0.3)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            handle.cancel()
+            await handle.wait()
+            return handle, loop.time() - started
+
+    handle, took = asyncio.run(main())
+    assert handle.status == "cancelled" and took < 1.0
+    assert next(s for s in handle.steps if s["step_name"] == "call")["status"] == "cancelled"
+
+
+def test_cancel_stops_a_retry_wait(http_server):
+    async def main():
+        client = HttpClient()  # real asyncio.sleep: the wait before the retry is 30 s
+        async with WorkflowExecutor(load_plugins=False, http=client) as executor:
+            url = f"{http_server.url}/retry-after/30?key=api-call-cancel-wait&fail=5"
+            handle = await executor.execute_graph(
+                graph({"method": "GET", "url": url, "retry_count": 3}), {}, config={"async": True}
+            )
+            await asyncio.sleep(0.3)
+            handle.cancel()
+            await asyncio.wait_for(handle.wait(), 1.0)
+            return handle
+
+    handle = asyncio.run(main())
+    assert handle.status == "cancelled"
+    assert http_server.count("api-call-cancel-wait") == 1
+
+
 # -- retries ----------------------------------------------------------------------------------------
 
 

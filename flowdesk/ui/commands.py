@@ -34,6 +34,8 @@ class _AddNode:
         self.doc.add_node(self.node, self.index)
 
     def undo(self) -> None:
+        # keep what the node became meanwhile (a database id given by a save), for the next redo
+        self.node = self.doc.node(self.node.uid).copy()
         self.doc.remove_node(self.node.uid)
 
 
@@ -42,6 +44,7 @@ class _RemoveNode:
         self.doc, self.node, self.index = doc, doc.node(uid).copy(), -1
 
     def redo(self) -> None:
+        self.node = self.doc.node(self.node.uid).copy()
         self.index = self.doc.remove_node(self.node.uid)
 
     def undo(self) -> None:
@@ -56,6 +59,7 @@ class _AddConnection:
         self.doc.add_connection(self.conn, check=False)  # checked when the command was built
 
     def undo(self) -> None:
+        self.conn = self.doc.connection(self.conn.uid).copy()
         self.doc.remove_connection(self.conn.uid)
 
 
@@ -64,6 +68,7 @@ class _RemoveConnection:
         self.doc, self.conn, self.index = doc, doc.connection(uid).copy(), -1
 
     def redo(self) -> None:
+        self.conn = self.doc.connection(self.conn.uid).copy()
         self.index = self.doc.remove_connection(self.conn.uid)
 
     def undo(self) -> None:

@@ -359,3 +359,21 @@ def test_import_into_the_open_workflow_is_one_step(window, tmp_path):
     assert window.insert_file(bad) == []
     assert snapshot(tab.doc) == start
     assert "line 1" in window.last_import_problems.lines[0]
+
+
+def test_undo_redo_across_a_save_keeps_database_ids(window, backend):
+    tab = open_sample(window)
+    uid = tab.add_node_at(NodeType.DELAY, QPointF(0, 400))
+    window.action_save.trigger()
+    db_id = tab.doc.node(uid).db_id
+    assert db_id is not None
+    window.action_undo.trigger()
+    window.action_redo.trigger()
+    assert tab.doc.node(uid).db_id == db_id
+    tab.doc.set_selection([uid])
+    window.action_delete.trigger()
+    window.action_undo.trigger()
+    assert tab.doc.node(uid).db_id == db_id
+    window.action_save.trigger()
+    stored = {n.name: n.id for n in backend.workflows.load_graph(tab.workflow_id).nodes}
+    assert stored["Delay"] == db_id

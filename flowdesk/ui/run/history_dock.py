@@ -158,6 +158,7 @@ class HistoryView(QWidget):
     def select_execution(self, execution_id: int) -> bool:
         for row, e in enumerate(self.executions):
             if e.id == execution_id:
+                self.table.clearSelection()
                 self.table.selectRow(row)
                 return True
         return False

@@ -174,7 +174,8 @@ class RunDebugUI(QObject):
             controller.run_finished.connect(lambda s, c=controller: self._run_finished(c, s))
             controller.run_started.connect(lambda s, c=controller: self._run_started(c, s))
             tab.doc.selection_changed.connect(lambda c=controller: self._selection_changed(c))
-            tab.destroyed.connect(lambda _o=None, key=id(tab): self._tab_closed(key))
+            key = id(tab)
+            tab.destroyed.connect(lambda _o=None, key=key: self._tab_closed(key))
         return controller
 
     def _tab_closed(self, key: int) -> None:

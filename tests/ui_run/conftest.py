@@ -1,0 +1,142 @@
+"""Fixtures for the run/debug UI tests: a qasync event loop around pytest-qt's QApplication, an
+editor window with the run UI installed, workflows stored in the test database.
+
+The loop: `qasync.QEventLoop(app, already_running=True)` marks itself as asyncio's running loop
+and dispatches its callbacks through Qt timers, so whatever spins Qt — `qtbot.waitSignal`,
+`qtbot.waitUntil` — also runs the engine's coroutines. No `run_until_complete` is needed, and the
+tests click real actions and wait on real signals exactly as a user's session would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+import flowdesk.ui  # noqa: F401  (installs the None refcount guard before any painting)
+from flowdesk.domain.enums import ConnectionType, NodeType
+from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+
+qasync = pytest.importorskip("qasync")
+
+
+@pytest.fixture(scope="session")
+def _session_qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+    """One qasync loop for the session: qasync's stop() calls QApplication.exit(), after which
+    pytest-qt's nested event loops return at once, so the loop is never stopped between tests."""
+    loop = qasync.QEventLoop(QApplication.instance(), already_running=True)
+    asyncio.events._set_running_loop(None)
+    yield loop
+    # loop.close() would need stop() first; shut down its worker QThreads (asyncio.to_thread) only
+    executor = getattr(loop, "_QEventLoop__default_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def qloop(_session_qloop) -> Iterator[asyncio.AbstractEventLoop]:
+    """The qasync loop, current and running for one test (and neither afterwards, so suites that
+    call asyncio.run() or their own loops keep working in the same process)."""
+    loop = _session_qloop
+    asyncio.set_event_loop(loop)
+    asyncio.events._set_running_loop(loop)
+    try:
+        yield loop
+    finally:
+        for task in [t for t in asyncio.all_tasks(loop) if not t.done()]:
+            task.cancel()
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def backend(tmp_path):
+    from flowdesk.ui.backend import EditorBackend
+
+    b = EditorBackend(tmp_path / "runs.db")
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, qloop, backend, settings, tmp_path):
+    from flowdesk.ui.main_window import MainWindow
+    from flowdesk.ui.run import install_run_ui
+
+    w = MainWindow(backend, settings=settings, autosave_dir=tmp_path / "autosave", autosave_interval_s=3600)
+    install_run_ui(w, load_plugins=False)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    ui = w.run_ui
+    ui.stop_all()
+    done = asyncio.ensure_future(ui.aclose())
+    qtbot.waitUntil(done.done, timeout=10_000)
+    for tab in w.editor_tabs():
+        tab.doc.undo_stack.setClean()
+    w.close()
+    w.deleteLater()
+
+
+def chain_graph(name: str, middle: list[Node]) -> WorkflowGraph:
+    """START -> middle nodes in order -> END, laid out left to right."""
+    nodes = [Node(name="start", node_type=NodeType.START, position_x=0, position_y=100)]
+    for i, node in enumerate(middle):
+        nodes.append(node.model_copy(update={"position_x": 260 * (i + 1), "position_y": 100}))
+    nodes.append(Node(name="end", node_type=NodeType.END, position_x=260 * (len(middle) + 1), position_y=100))
+    conns = [Connection(from_node=a.name, to_node=b.name) for a, b in zip(nodes, nodes[1:], strict=False)]
+    return WorkflowGraph(workflow=Workflow(name=name), nodes=nodes, connections=conns)
+
+
+def delay(name: str, seconds: float = 0) -> Node:
+    return Node(name=name, node_type=NodeType.DELAY, config={"seconds": seconds})
+
+
+def api(name: str, url: str, **config) -> Node:
+    return Node(name=name, node_type=NodeType.API_CALL, config={"method": "GET", "url": url, **config})
+
+
+def branch_graph(name: str, base_url: str) -> WorkflowGraph:
+    """START -> check (CONDITION on input.x) -> TRUE: fetch (API) / FALSE: wait (DELAY) -> END."""
+    nodes = [
+        Node(name="start", node_type=NodeType.START, position_x=0, position_y=100),
+        Node(
+            name="check",
+            node_type=NodeType.CONDITION,
+            config={"condition": "{{input.x}} > 1"},
+            position_x=260,
+            position_y=100,
+        ),
+        Node(
+            name="fetch",
+            node_type=NodeType.API_CALL,
+            config={"method": "GET", "url": f"{base_url}/users/7"},
+            position_x=520,
+            position_y=0,
+        ),
+        Node(name="wait", node_type=NodeType.DELAY, config={"seconds": 0}, position_x=520, position_y=220),
+        Node(name="end", node_type=NodeType.END, position_x=800, position_y=100),
+    ]
+    conns = [
+        Connection(from_node="start", to_node="check"),
+        Connection(from_node="check", to_node="fetch", connection_type=ConnectionType.CONDITIONAL_TRUE),
+        Connection(from_node="check", to_node="wait", connection_type=ConnectionType.CONDITIONAL_FALSE),
+        Connection(from_node="fetch", to_node="end"),
+        Connection(from_node="wait", to_node="end"),
+    ]
+    return WorkflowGraph(workflow=Workflow(name=name), nodes=nodes, connections=conns)
+
+
+def open_graph(window, graph: WorkflowGraph):
+    """Store `graph` and open it in a tab; returns the tab."""
+    created = window.backend.workflows.create_from_graph(graph)
+    window.browser.refresh()
+    return window.open_workflow(created.workflow.id)

@@ -27,7 +27,6 @@ from typing import Any
 import psutil
 from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -129,13 +128,6 @@ class Database:
             self.revision = self._prepare_schema()
             if recover:
                 self.recover_interrupted()
-        except DBAPIError as exc:
-            self.engine.dispose()
-            where = self.path or self.url
-            reason = str(exc.orig).rstrip(".") if exc.orig is not None else type(exc).__name__
-            raise FlowdeskError(
-                f"Cannot open the database {where}: {reason} (is it a flowdesk database, and readable?)."
-            ) from exc
         except BaseException:
             self.engine.dispose()
             raise

@@ -356,13 +356,14 @@ def test_two_processes_write_at_once(db_path):
     assert sorted(names) == sorted([f"child {i}" for i in range(40)] + [f"parent {i}" for i in range(40)])
 
 
-def test_a_file_that_is_not_a_database_gets_one_sentence(tmp_path):
-    from flowdesk.domain.errors import FlowdeskError
+def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path):
+    """The driver's error goes up as is (the CLI and the app turn DBAPIError into one sentence)."""
+    from sqlalchemy.exc import DBAPIError
 
     junk = tmp_path / "notes.db"
     junk.write_bytes(b"these are my notes, not a database" * 100)
     before = _sha(junk)
-    with pytest.raises(FlowdeskError, match=f"Cannot open the database {junk}: file is not a database"):
+    with pytest.raises(DBAPIError, match="file is not a database"):
         Database(junk)
     assert _sha(junk) == before
 

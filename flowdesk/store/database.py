@@ -21,6 +21,7 @@ import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,25 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
     if path.is_dir():
         raise FlowdeskError(f"{path} is a folder, not a database file.")
     return f"sqlite:///{path.resolve()}"
+
+
+def runner_alive(pid: int | None, run_created: datetime | None) -> bool:
+    """Whether the process that recorded a run may still be running it.
+
+    A live process with that pid that started after the run was created is another program that
+    got the pid later (common after a restart inside a container), so it does not count.
+    """
+    if pid is None:
+        return False
+    try:
+        started = psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.Error:  # exists but cannot be inspected (another user's): assume it is the runner
+        return True
+    if run_created is None:
+        return True
+    return started <= run_created.timestamp() + 1.0  # clock granularity of create_time
 
 
 def this_host() -> str:
@@ -256,11 +276,11 @@ class Database:
         host = this_host()
         with self.session(read_only=True) as session:
             rows = session.execute(
-                select(ExecutionRow.id, ExecutionRow.runner_pid).where(
+                select(ExecutionRow.id, ExecutionRow.runner_pid, ExecutionRow.created_at).where(
                     ExecutionRow.status.in_(("running", "paused")), ExecutionRow.runner_host == host
                 )
             ).all()
-        dead = [(rid, pid) for rid, pid in rows if pid is None or not psutil.pid_exists(pid)]
+        dead = [(rid, pid) for rid, pid, created in rows if not runner_alive(pid, created)]
         if not dead:
             return []
         from .audit_trail import record_audit

@@ -283,7 +283,13 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _insert_execution(path, status: str, pid: int | None, host: str | None) -> int:
+def _insert_execution(
+    path, status: str, pid: int | None, host: str | None, created: str | None = None
+) -> int:
+    """A run row as a process would have left it; `created` defaults to now (naive UTC text)."""
+    from datetime import datetime
+
+    created = created or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     with _sqlite(path) as conn:
         conn.execute(
             "INSERT OR IGNORE INTO workflow_definitions (id, name, description, version, is_active, created_at,"
@@ -291,8 +297,8 @@ def _insert_execution(path, status: str, pid: int | None, host: str | None) -> i
         )
         cur = conn.execute(
             "INSERT INTO workflow_executions (workflow_id, status, progress, runner_pid, runner_host, created_at)"
-            " VALUES (1, ?, 0.5, ?, ?, '2026-01-01 00:00:00')",
-            (status, pid, host),
+            " VALUES (1, ?, 0.5, ?, ?, ?)",
+            (status, pid, host, created),
         )
         execution_id = cur.lastrowid
         conn.execute(
@@ -313,20 +319,22 @@ def test_crash_recovery_marks_runs_of_dead_processes_interrupted(db_path):
     alive = _insert_execution(db_path, "running", os.getpid(), this_host())
     elsewhere = _insert_execution(db_path, "running", dead, "some-other-host")
     finished = _insert_execution(db_path, "completed", dead, this_host())
+    # This process's pid, but the run is older than this process: another program had the pid then.
+    reused = _insert_execution(db_path, "running", os.getpid(), this_host(), created="2020-01-01 00:00:00")
 
     db = Database(db_path)
     executions = ExecutionService(db)
-    for execution_id in (crashed, paused):
+    for execution_id, pid in ((crashed, dead), (paused, dead), (reused, os.getpid())):
         run = executions.get_execution(execution_id)
         assert run.status == "interrupted"
-        assert run.error_message == f"Interrupted: the process running it (pid {dead}) stopped."
+        assert run.error_message == f"Interrupted: the process running it (pid {pid}) stopped."
         assert run.completed_at is not None
         assert [log.status for log in executions.get_logs(execution_id)] == ["cancelled"]
     assert executions.get_execution(alive).status == "running"
     assert executions.get_execution(elsewhere).status == "running"
     assert executions.get_execution(finished).status == "completed"
     audited = {e.entity_id for e in AuditService(db).list_entries(entity="execution")}
-    assert audited == {crashed, paused}
+    assert audited == {crashed, paused, reused}
     assert db.recover_interrupted() == []  # nothing left to recover
     db.close()
 

@@ -29,6 +29,10 @@ from .plan import Edge, Plan, Region
 logger = logging.getLogger(__name__)
 
 _MISSING = object()
+_SUCCESS = StepStatus.SUCCESS.value
+_FAILED = StepStatus.FAILED.value
+_SKIPPED = StepStatus.SKIPPED.value
+_CANCELLED = StepStatus.CANCELLED.value
 
 
 def _now() -> datetime:
@@ -577,7 +581,7 @@ class Run:
         metrics = ctx.metrics
         if ctx.attempts:
             metrics = {**metrics, "attempts": ctx.attempts}
-        status = StepStatus.SUCCESS.value if ok else StepStatus.FAILED.value
+        status = _SUCCESS if ok else _FAILED
         error = failure.message if failure is not None else None
         error_type = failure.error_type if failure is not None else None
         self.record_step(
@@ -593,7 +597,7 @@ class Run:
                 "error_type": error_type,
                 "attempts": attempts,
                 "execution_time": duration,
-                "warnings": list(warnings),
+                "warnings": warnings,
                 "sequence": seq,
                 "metrics": metrics,
                 "iteration_path": list(frame.path),
@@ -696,7 +700,7 @@ class Run:
                 "step_name": step_name,
                 "node_name": name,
                 "node_type": node.node_type,
-                "status": StepStatus.SKIPPED.value,
+                "status": _SKIPPED,
                 "input_data": None,
                 "output_data": None,
                 "error_message": None,
@@ -720,7 +724,7 @@ class Run:
                     node.node_type,
                     step_name,
                     self.sequence,
-                    StepStatus.SKIPPED.value,
+                    _SKIPPED,
                     iteration_path=frame.path,
                 )
             )
@@ -742,7 +746,7 @@ class Run:
                 "step_name": ctx.step_name,
                 "node_name": node.name,
                 "node_type": node.node_type,
-                "status": StepStatus.CANCELLED.value,
+                "status": _CANCELLED,
                 "input_data": ctx.inputs if ctx.inputs is not None else node.config,
                 "output_data": None,
                 "error_message": f"cancelled: {reason}",
@@ -766,7 +770,7 @@ class Run:
                     node.node_type,
                     ctx.step_name,
                     seq,
-                    StepStatus.CANCELLED.value,
+                    _CANCELLED,
                     None,
                     f"cancelled: {reason}",
                     error_type,

@@ -19,6 +19,8 @@ from flowdesk.domain.enums import ConnectionType, NodeType
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 
+from .gc_pause import gc_paused
+
 
 class ConnectionRefusedError(InvalidInputError):
     """A connection the graph rules do not allow; the message says why, for the status bar."""
@@ -456,6 +458,10 @@ class WorkflowDocument(QObject):
     # ---------------------------------------------------------------- graph in and out
     def load_graph(self, graph: WorkflowGraph) -> None:
         """Replace everything by `graph` (no undo: the stack is cleared) and emit `reset`."""
+        with gc_paused():
+            self._load_graph(graph)
+
+    def _load_graph(self, graph: WorkflowGraph) -> None:
         self._clear()
         self.workflow = graph.workflow.model_copy(deep=True)
         for node in graph.nodes:
@@ -498,6 +504,10 @@ class WorkflowDocument(QObject):
 
     def to_graph(self, node_uids: Iterable[int] | None = None) -> WorkflowGraph:
         """The document (or the sub-graph of `node_uids` and the connections among them) as domain values."""
+        with gc_paused():
+            return self._to_graph(node_uids)
+
+    def _to_graph(self, node_uids: Iterable[int] | None) -> WorkflowGraph:
         if node_uids is None:
             uids = list(self._node_order)
             conns = self.connections()

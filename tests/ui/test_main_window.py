@@ -377,3 +377,15 @@ def test_undo_redo_across_a_save_keeps_database_ids(window, backend):
     window.action_save.trigger()
     stored = {n.name: n.id for n in backend.workflows.load_graph(tab.workflow_id).nodes}
     assert stored["Delay"] == db_id
+
+
+def test_background_validation_drops_results_overtaken_by_edits(window, qtbot):
+    tab = open_sample(window)
+    qtbot.waitUntil(lambda: not tab.validation.pending, timeout=5000)
+    assert tab.validation.problems == []
+    check = tab.doc.node_by_name("check")
+    tab.validation.run_in_background()  # validates the graph as it is now: no problems
+    tab.doc.set_node_config(check.uid, {"condition": "{{input.x}} >="})  # an edit overtakes it
+    qtbot.waitUntil(lambda: not tab.validation.pending, timeout=5000)
+    assert any(p.node == "check" for p in tab.validation.problems)
+    assert tab.scene.node_items[check.uid].problems

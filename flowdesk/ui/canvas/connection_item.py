@@ -47,10 +47,24 @@ def _label_height() -> float:
     return height
 
 
+BACK_DROP = 110.0  # how far below its ends a backward connection (into a LOOP) swings
+
+
+def control_points(x0: float, y0: float, x1: float, y1: float) -> tuple[float, float, float, float]:
+    """The cubic's inner control points: horizontal tangents forward; a backward connection (the
+    way back into a LOOP) swings below both nodes instead of cutting across them."""
+    dx = x1 - x0
+    if dx >= 0:
+        bend = max(50.0, dx * 0.5)
+        return x0 + bend, y0, x1 - bend, y1
+    bend = max(90.0, min(-dx * 0.5, 240.0))
+    low = max(y0, y1) + BACK_DROP
+    return x0 + bend, low, x1 - bend, low
+
+
 def _controls(p0: QPointF, p1: QPointF) -> tuple[QPointF, QPointF]:
-    dx = p1.x() - p0.x()
-    bend = max(50.0, abs(dx) * 0.5) if dx >= 0 else max(90.0, min(abs(dx) * 0.5, 240.0))
-    return QPointF(p0.x() + bend, p0.y()), QPointF(p1.x() - bend, p1.y())
+    c1x, c1y, c2x, c2y = control_points(p0.x(), p0.y(), p1.x(), p1.y())
+    return QPointF(c1x, c1y), QPointF(c2x, c2y)
 
 
 def curve_path(p0: QPointF, p1: QPointF) -> QPainterPath:
@@ -150,21 +164,20 @@ class ConnectionItem(QGraphicsItem):
         y0 = src.y() + src.output_dys[self.port_index] if self.port_index < len(src.output_dys) else src.y()
         x1 = dst.x()
         y1 = dst.y() + dst.input_dy
-        dx = x1 - x0
-        bend = max(50.0, abs(dx) * 0.5) if dx >= 0 else max(90.0, min(abs(dx) * 0.5, 240.0))
-        c1x, c2x = x0 + bend, x1 - bend
+        c1x, c1y, c2x, c2y = control_points(x0, y0, x1, y1)
         if self.scene() is not None:
             self.prepareGeometryChange()
-        self._ends = (x0, y0, c1x, c2x, x1, y1)
+        self._ends = (x0, y0, x1, y1)
+        self._ctrl = (c1x, c1y, c2x, c2y)
         self._path = None
         self._arrow = None
         self._shape = None
         # the cubic's point at t = 1/2 (measured: QPainterPath.pointAtPercent costs 15 µs)
-        mx, my = (x0 + 3 * c1x + 3 * c2x + x1) / 8, (y0 + y1) / 2
+        mx, my = (x0 + 3 * c1x + 3 * c2x + x1) / 8, (y0 + 3 * c1y + 3 * c2y + y1) / 8
         self._mid_xy = (mx, my)
         # a Bézier curve lies inside the hull of its control points; markers and labels fit too
         left, right = min(x0, x1, c2x), max(x0, x1, c1x)
-        top, bottom = min(y0, y1), max(y0, y1)
+        top, bottom = min(y0, y1, c1y, c2y), max(y0, y1, c1y, c2y)
         if self.label:
             half_w = _label_width(self.label) / 2 + 8
             left, right = min(left, mx - half_w), max(right, mx + half_w)
@@ -175,9 +188,10 @@ class ConnectionItem(QGraphicsItem):
 
     def _ensure_path(self) -> QPainterPath:
         if self._path is None:
-            x0, y0, c1x, c2x, x1, y1 = self._ends
+            x0, y0, x1, y1 = self._ends
+            c1x, c1y, c2x, c2y = self._ctrl
             path = QPainterPath(QPointF(x0, y0))
-            path.cubicTo(QPointF(c1x, y0), QPointF(c2x, y1), QPointF(x1, y1))
+            path.cubicTo(QPointF(c1x, c1y), QPointF(c2x, c2y), QPointF(x1, y1))
             self._path = path
             arrow = QPainterPath(QPointF(x1, y1))
             arrow.lineTo(QPointF(x1 - 9.0, y1 - 4.5))
@@ -192,7 +206,7 @@ class ConnectionItem(QGraphicsItem):
 
     @property
     def _p1(self) -> QPointF:
-        return QPointF(self._ends[4], self._ends[5])
+        return QPointF(self._ends[2], self._ends[3])
 
     @property
     def _mid(self) -> QPointF:
@@ -226,8 +240,7 @@ class ConnectionItem(QGraphicsItem):
         if lod < 0.3:
             # Far away: a plain straight line, no antialiasing, no label.
             painter.setPen(QPen(pen.color(), 0))
-            x0, y0, _c1, _c2, x1, y1 = self._ends
-            painter.drawLine(QLineF(x0, y0, x1, y1))
+            painter.drawLine(QLineF(*self._ends))
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(pen)

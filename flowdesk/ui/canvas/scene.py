@@ -69,8 +69,7 @@ class ConnectionOverview(QGraphicsItem):
                 entry = by_color.get(key)
                 if entry is None:
                     entry = by_color[key] = (item.color, [])
-                x0, y0, _c1, _c2, x1, y1 = item._ends
-                entry[1].append(QLineF(x0, y0, x1, y1))
+                entry[1].append(QLineF(*item._ends))
             self._lines = list(by_color.values())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         for color, lines in self._lines:

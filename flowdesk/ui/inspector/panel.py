@@ -104,7 +104,11 @@ class NodePage(QWidget):
             self.name.setText(node.name)
         self.description.set_text(node.description)
         if self.form is not None:
+            refresh = getattr(self.form, "refresh_apis", None)
+            if refresh is not None and self.uid != getattr(self, "_shown_uid", None):
+                refresh()  # the library may have grown since the form was made
             self.form.load(node.config)
+        self._shown_uid = uid
         self.json.load(node.config)
         if self.form is None:
             self.tabs.setCurrentWidget(self.json)

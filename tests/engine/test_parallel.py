@@ -200,3 +200,84 @@ def test_a_thousand_branches():
     assert h.status == "completed"
     assert len(h.output_data["p"]["branches"]) == 1000
     assert len(h.steps) == 1003
+
+
+def test_nested_scopes_meeting_nodes_and_races_inside_a_loop_end_cleanly():
+    g = graph(
+        [
+            ("s", "START"),
+            ("l", "LOOP", {"items": [1, 2, 3]}),
+            ("p", "PARALLEL", {"wait_for_all": False}),
+            ("fast", "ECHO", {"value": "{{loop.item}}"}),
+            ("slow", "DELAY", {"seconds": 5}),
+            ("slow_next", "ECHO"),
+            ("meet", "ECHO", {"value": "{{fast.value}}"}),
+            ("inner", "PARALLEL", {"max_concurrent": 1}),
+            ("i1", "ECHO", {"value": "i1"}),
+            ("i2", "ECHO", {"value": "i2"}),
+            ("e", "END", {"output": "{{l.results}}"}),
+        ],
+        [
+            ("s", "l"),
+            ("l", "p", "LOOP"),
+            ("p", "fast", "PARALLEL"),
+            ("p", "slow", "PARALLEL"),
+            ("slow", "slow_next"),
+            ("fast", "meet"),
+            ("slow_next", "meet"),
+            ("meet", "inner"),
+            ("inner", "i1", "PARALLEL"),
+            ("inner", "i2", "PARALLEL"),
+            ("inner", "l"),
+            ("l", "e"),
+        ],
+    )
+
+    async def main():
+        return await asyncio.wait_for(executor().execute_graph(g), 10)
+
+    h = asyncio.run(main())
+    st = steps(h)
+    assert h.status == "completed"
+    assert h.output_data == [{"branches": [{"value": "i1"}, {"value": "i2"}]}] * 3
+    for i in range(3):
+        assert st[f"slow[{i}]"]["status"] == "cancelled"
+        assert f"slow_next[{i}]" not in st
+        assert st[f"meet[{i}]"]["output_data"] == {"value": i + 1}
+    assert (h.completed_at - h.started_at).total_seconds() < 3
+
+
+def test_a_skipped_parallel_node_skips_its_branches_meeting_node_too():
+    g = graph(
+        [
+            ("s", "START"),
+            ("c", "CONDITION", {"condition": "false"}),
+            ("p", "PARALLEL"),
+            ("a", "ECHO"),
+            ("b", "ECHO"),
+            ("meet", "ECHO"),
+            ("other", "ECHO"),
+            ("e", "END"),
+        ],
+        [
+            ("s", "c"),
+            ("c", "p", "CONDITIONAL_TRUE"),
+            ("c", "other", "CONDITIONAL_FALSE"),
+            ("p", "a", "PARALLEL"),
+            ("p", "b", "PARALLEL"),
+            ("a", "meet"),
+            ("b", "meet"),
+            ("meet", "e"),
+            ("other", "e"),
+        ],
+    )
+
+    async def main():
+        return await asyncio.wait_for(executor().execute_graph(g), 10)
+
+    h = asyncio.run(main())
+    st = steps(h)
+    assert h.status == "completed"
+    assert st["p"]["status"] == "skipped" and st["meet"]["status"] == "skipped"
+    assert "a" not in st and "b" not in st  # branches of a skipped PARALLEL never start
+    assert st["e"]["status"] == "success"

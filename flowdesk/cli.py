@@ -308,6 +308,9 @@ def add_run(subparsers: Any) -> None:
     source.add_argument("--input-file", metavar="PATH", help="a file holding the input data as JSON")
     p.add_argument("--timeout", metavar="S", type=float, help="stop the run after S seconds (timed_out)")
     p.add_argument(
+        "--env", metavar="NAME", help="the environment whose variables are {{env.*}} (default: the active one)"
+    )
+    p.add_argument(
         "--json", action="store_true", help="print exactly one JSON object with the execution and its steps"
     )
     add_db_option(p)
@@ -403,7 +406,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             workflow_id = WorkflowService(db).find_workflow(_workflow_ref(args.target)).id
         try:
             report = run_workflow(
-                db, workflow_id, input_data, timeout=args.timeout, listener=_step_printer(args)
+                db,
+                workflow_id,
+                input_data,
+                timeout=args.timeout,
+                listener=_step_printer(args),
+                environment=args.env,
             )
         except WorkflowInvalidError as err:
             return _invalid_workflow(err, _source_name(args))
@@ -424,6 +432,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 # -- the program ------------------------------------------------------------------------------------
 
+def _api_library_subcommands() -> list[Callable[[Any], None]]:
+    from flowdesk.cli_api import add_api, add_env, add_secret
+
+    return [add_api, add_env, add_secret]
+
+
 SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_import,
     add_export,
@@ -431,6 +445,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_list,
     add_run,
     add_resume,
+    *_api_library_subcommands(),
 ]
 
 

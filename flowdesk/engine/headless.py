@@ -152,13 +152,22 @@ def run_workflow(
     *,
     timeout: float | None = None,
     listener: Callable[[EngineEvent], Any] | None = None,
+    environment: str | None = None,
 ) -> RunReport:
-    """Run a stored workflow to its end on a fresh event loop; the report of the execution."""
+    """Run a stored workflow to its end on a fresh event loop; the report of the execution.
+
+    `environment` names the environment whose variables are `{{env.*}}` (None: the active one).
+    """
     config: dict[str, Any] = {}
     if timeout is not None:
         config["timeout"] = timeout
     return asyncio.run(
-        _run(db, lambda ex: ex.execute_workflow(workflow_id, input_data, config=config), listener)
+        _run(
+            db,
+            lambda ex: ex.execute_workflow(workflow_id, input_data, config=config),
+            listener,
+            environment,
+        )
     )
 
 
@@ -170,11 +179,18 @@ def resume_execution(
 
 
 async def _run(
-    db: Any, start: Callable[[Any], Any], listener: Callable[[EngineEvent], Any] | None
+    db: Any,
+    start: Callable[[Any], Any],
+    listener: Callable[[EngineEvent], Any] | None,
+    environment: str | None = None,
 ) -> RunReport:
+    from flowdesk.services.environments import run_values
+
     from .executor import WorkflowExecutor
 
-    executor = WorkflowExecutor(db=db)
+    # The environment's variables and the decrypted secrets ({{env.*}}, {{secrets.*}}; secrets masked).
+    variables, secrets = await asyncio.to_thread(run_values, db, environment)
+    executor = WorkflowExecutor(db=db, secrets=secrets, environment=variables)
     if listener is not None:
         executor.subscribe(listener)
     try:

@@ -59,6 +59,7 @@ class Plan:
     has_error_edge: dict[str, bool]
     starts: list[str]
     gates: dict[str, list[str]]  # scope node -> nodes of its own region fed from inside its scope
+    position: dict[str, int]  # node name -> index in the graph's node list
 
 
 def _reach(graph_out: dict[str, list[str]], starts: Iterable[str], avoid: str) -> set[str]:
@@ -270,4 +271,5 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
         has_error_edge=has_error,
         starts=starts,
         gates=gates,
+        position={n.name: i for i, n in enumerate(graph.nodes)},
     )

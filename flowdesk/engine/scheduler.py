@@ -682,11 +682,26 @@ class Run:
             for t in self.plan.gates.get(n, ()):
                 if self.resolve_gate(f, t):
                     stack.append((f, t))
+            if n in self.plan.scopes:
+                self._skip_members(f, n)
             for region in self.plan.scopes.get(n, ()):
                 for e in region.exits:
                     target = f.frame_of(e.target)
                     if target is not None and self.resolve(target, e, False, None, defer=True):
                         stack.append((target, e.target))
+
+    def _skip_members(self, frame: Frame, owner: str) -> None:
+        """A skipped PARALLEL / LOOP node: its branches / body are logged skipped too (never started)."""
+        members: list[str] = []
+        stack = list(self.plan.scopes.get(owner, ()))
+        while stack:
+            region = stack.pop()
+            for m in region.nodes:
+                members.append(m)
+                stack.extend(self.plan.scopes.get(m, ()))
+        position = self.plan.position
+        for m in sorted(members, key=position.__getitem__):
+            self._record_skipped(frame, m)
 
     def _record_skipped(self, frame: Frame, name: str) -> None:
         node = self.plan.nodes[name]

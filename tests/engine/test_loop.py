@@ -191,3 +191,36 @@ def test_parallel_inside_a_loop():
         {"branches": [{"value": "a2"}, {"value": "b2"}]},
     ]
     assert "a[1]" in steps(h)
+
+
+def test_a_skipped_loop_logs_its_body_skipped_once():
+    g = graph(
+        [
+            ("s", "START"),
+            ("c", "CONDITION", {"condition": "false"}),
+            ("l", "LOOP", {"items": [1, 2]}),
+            ("b", "ECHO"),
+            ("inner", "LOOP", {"items": [1]}),
+            ("deep", "ECHO"),
+            ("e", "END"),
+        ],
+        [
+            ("s", "c"),
+            ("c", "l", "CONDITIONAL_TRUE"),
+            ("c", "e", "CONDITIONAL_FALSE"),
+            ("l", "b", "LOOP"),
+            ("b", "inner"),
+            ("inner", "deep", "LOOP"),
+            ("deep", "inner"),
+            ("inner", "l"),
+            ("l", "e"),
+        ],
+    )
+    h = run_graph(g)
+    assert h.status == "completed"
+    assert [(n, s) for n, s in order(h) if s == "skipped"] == [
+        ("l", "skipped"),
+        ("b", "skipped"),
+        ("inner", "skipped"),
+        ("deep", "skipped"),
+    ]

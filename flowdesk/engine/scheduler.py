@@ -21,7 +21,7 @@ from typing import Any
 from flowdesk.domain.enums import ConnectionType, StepStatus
 
 from . import events as ev
-from .context import LOG_LEVELS, ExecutionInfo, NodeContext
+from .context import ExecutionInfo, NodeContext
 from .control import RunControl
 from .errors import NodeFailure, failure_from_exception
 from .plan import Edge, Plan, Region
@@ -29,6 +29,12 @@ from .plan import Edge, Plan, Region
 logger = logging.getLogger(__name__)
 
 _MISSING = object()
+_PYTHON_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.DEBUG,
+    "warning": logging.INFO,
+    "error": logging.INFO,
+}
 _SUCCESS = StepStatus.SUCCESS.value
 _FAILED = StepStatus.FAILED.value
 _SKIPPED = StepStatus.SKIPPED.value
@@ -397,7 +403,9 @@ class Run:
     ) -> None:
         """A log line of the run: to the Python logger and, masked, to the event bus."""
         message = self.mask(message)
-        logger.log(LOG_LEVELS.get(level, logging.INFO), "[%s] %s", step_name or "-", message)
+        # What a workflow does is not an error of the program: the Python log gets it one level
+        # lower (INFO for a failed step), so a terminal without logging set up is not flooded.
+        logger.log(_PYTHON_LEVELS.get(level, logging.DEBUG), "[%s] %s", step_name or "-", message)
         if self.bus.active:
             self.bus.emit(
                 ev.LogLine(

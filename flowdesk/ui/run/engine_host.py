@@ -4,6 +4,7 @@ execution's batched events to the RunState that shows it."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from typing import Any
 
@@ -30,6 +31,24 @@ class EngineHost(QObject):
         self.states: dict[int, RunState] = {}
         self._pending: dict[int, list[Any]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._active_runs = 0
+
+    # -- garbage collection while runs go on ----------------------------------------------------
+    def run_began(self) -> None:
+        """A run started: freeze the objects that exist now (graph, scene items, documents) out of
+        the collector's reach until no run is left. A full collection over a large editor's heap
+        takes 0.3-0.6 s on this machine, all of it with the GUI thread blocked."""
+        self._active_runs += 1
+        if self._active_runs == 1:
+            gc.collect(1)
+            gc.freeze()
+
+    def run_ended(self) -> None:
+        if self._active_runs == 0:
+            return
+        self._active_runs -= 1
+        if self._active_runs == 0:
+            gc.unfreeze()
 
     def register(self, execution_id: int, state: RunState) -> None:
         """Send this execution's events to `state` (events that came first are delivered now)."""
@@ -55,6 +74,24 @@ class EngineHost(QObject):
                 self._pending.setdefault(execution_id, []).extend(events)
                 while len(self._pending) > PENDING_CAP:
                     self._pending.pop(next(iter(self._pending)))
+
+    async def prepare(self, workflow_id: int) -> None:
+        """Load and validate/compile a stored workflow's plan in worker threads, so the run that
+        follows starts without compiling on the event loop (0.3 s for 1,000 nodes: a visible freeze).
+
+        The executor has no public call for this yet; this goes through the same steps its
+        `execute_workflow` takes (graph cache, `_compile`, `set_plan`). Any error is left for
+        `execute_workflow` to raise and report."""
+        from flowdesk.engine import records
+
+        ex = self.executor
+        try:
+            db = await ex._database()
+            graph = await ex._writer_for(db).transaction(records.load_graph, ex._graphs, workflow_id)
+            plan = await asyncio.to_thread(ex._compile, graph)
+            ex._graphs.set_plan(workflow_id, graph, plan)
+        except Exception:  # invalid workflow etc.: execute_workflow raises it with its message
+            log.debug("preparing workflow %s failed", workflow_id, exc_info=True)
 
     def spawn(self, coro: Any) -> asyncio.Future[Any]:
         """Run a coroutine on the (qasync) event loop, keeping a reference until it ends."""

@@ -32,7 +32,8 @@ def parse_input(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as err:
         raise InvalidInputError(
-            f"Line {err.lineno}, column {err.colno}: {err.msg}.", location=f"{err.lineno}:{err.colno}"
+            f"Line {err.lineno}, column {err.colno}: {err.msg}.",
+            location=f"input JSON {err.lineno}:{err.colno}",
         ) from None
 
 
@@ -188,7 +189,7 @@ class RunInputDialog(QDialog):
         try:
             self.value = parse_input(self.editor.toPlainText())
         except InvalidInputError as err:
-            self.problem.setText(str(err))
+            self.problem.setText(err.message)
             self.ok_button.setEnabled(False)
             self._error_at = err.location
             return False
@@ -200,7 +201,7 @@ class RunInputDialog(QDialog):
     def _move_to_error(self) -> None:
         if not self._error_at:
             return
-        line, column = (int(x) for x in str(self._error_at).split(":"))
+        line, column = (int(x) for x in str(self._error_at).rsplit(" ", 1)[-1].split(":"))
         block = self.editor.document().findBlockByNumber(line - 1)
         cursor = QTextCursor(block)
         cursor.movePosition(QTextCursor.MoveOperation.Right, n=max(column - 1, 0))

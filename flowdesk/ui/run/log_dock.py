@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -143,6 +143,11 @@ class LogView(QWidget):
         QShortcut(
             QKeySequence.StandardKey.Copy, self.view, self.copy, context=Qt.ShortcutContext.WidgetShortcut
         )
+        self._node_names: set[str] = set()
+        self._scroll_timer = QTimer(self)
+        self._scroll_timer.setSingleShot(True)
+        self._scroll_timer.setInterval(100)
+        self._scroll_timer.timeout.connect(self.view.scrollToBottom)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -169,20 +174,24 @@ class LogView(QWidget):
         bar = self.view.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 2
         self.model.append(change.log)
-        for entry in change.log:
-            if entry.node and self.node.findText(entry.node) < 0:
-                self.node.addItem(entry.node)
-        if at_bottom:
-            self.view.scrollToBottom()
+        known = self._node_names
+        new = [n for n in dict.fromkeys(e.node for e in change.log if e.node) if n not in known]
+        if new:
+            known.update(new)
+            self.node.addItems(new)
+        if at_bottom and not self._scroll_timer.isActive():
+            self._scroll_timer.start()  # follow the tail at most ten times a second
 
     def _refill_nodes(self) -> None:
         current = self.node.currentText()
         self.node.blockSignals(True)
         self.node.clear()
         self.node.addItem("All nodes")
+        self._node_names = set()
         if self.state is not None:
-            for name in dict.fromkeys(e.node for e in self.state.log if e.node):
-                self.node.addItem(name)
+            names = list(dict.fromkeys(e.node for e in self.state.log if e.node))
+            self._node_names.update(names)
+            self.node.addItems(names)
         index = self.node.findText(current)
         self.node.setCurrentIndex(max(index, 0))
         self.node.blockSignals(False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
@@ -37,7 +38,9 @@ PAUSED_COLOR = QColor("#f29900")
 TAKEN_COLOR = QColor(30, 142, 62, 110)
 DEAD_OPACITY = 0.22
 SKIPPED_NODE_OPACITY = 0.55
-FRAME_MS = 50  # the running highlight's animation step
+FRAME_MS = 70  # the running highlight's animation step
+STILL_BELOW_ZOOM = 0.35  # no animation below this zoom
+BUDGET_S = 0.012  # at most this long per turn of the event loop mirroring a batch
 
 _BADGE_FONT = QFont()
 _BADGE_FONT.setPointSizeF(7.5)
@@ -80,6 +83,15 @@ def node_of_step(doc: WorkflowDocument, step_name: str | None) -> str | None:
         return step_name
     stripped = _ITERATION.sub("", step_name)
     return stripped if doc.node_by_name(stripped) is not None else None
+
+
+_METRICS: list[QFontMetricsF] = []
+
+
+def _badge_metrics() -> QFontMetricsF:
+    if not _METRICS:
+        _METRICS.append(QFontMetricsF(_BADGE_FONT))
+    return _METRICS[0]
 
 
 class RunningHighlight(QGraphicsItem):
@@ -134,7 +146,7 @@ class ResultBadge(QGraphicsItem):
     def set_result(self, text: str, color: QColor) -> None:
         if text == self.text and color == self.color:
             return
-        width = QFontMetricsF(_BADGE_FONT).horizontalAdvance(text) + 14
+        width = _badge_metrics().horizontalAdvance(text) + 14
         self.prepareGeometryChange()
         self.text, self.color = text, color
         self._rect = QRectF(0, 0, width, 17)
@@ -202,6 +214,13 @@ class RunOverlay(QObject):
         self.paused_marker: RunningHighlight | None = None
         self.paused_node: str | None = None
         self.frames = 0
+        self._dirty_nodes: set[str] = set()
+        self._dirty_connections = False
+        self._dirty_status = False
+        self._drain_timer = QTimer(self)
+        self._drain_timer.setSingleShot(True)
+        self._drain_timer.setInterval(0)
+        self._drain_timer.timeout.connect(self._drain)
         self._timer = QTimer(self)
         self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._animate)
@@ -258,17 +277,38 @@ class RunOverlay(QObject):
                 item.setOpacity(1.0)
         self.faded_nodes.clear()
         self._set_paused_node(None)
+        self._dirty_nodes.clear()
+        self._dirty_connections = self._dirty_status = False
+        self._drain_timer.stop()
         self._timer.stop()
 
     def _on_change(self, change: RunChange) -> None:
+        if self.state is None:
+            return
+        self._dirty_nodes.update(change.nodes)
+        self._dirty_connections = self._dirty_connections or change.connections
+        self._dirty_status = self._dirty_status or change.status or bool(change.nodes)
+        self._drain()
+
+    def _drain(self) -> None:
+        """Mirror what changed, within a time budget per turn of the event loop: a batch of
+        hundreds of finished nodes is spread over a few turns instead of blocking one."""
         state = self.state
         if state is None:
             return
-        for name in change.nodes:
-            self._update_node(state, name)
-        if change.connections:
-            self._update_connections(state)
-        if change.status or change.nodes:
+        deadline = time.perf_counter() + BUDGET_S
+        dirty = self._dirty_nodes
+        while dirty:
+            self._update_node(state, dirty.pop())
+            if len(dirty) % 32 == 0 and time.perf_counter() > deadline:
+                break
+        if self._dirty_connections and time.perf_counter() <= deadline:
+            self._dirty_connections = not self._update_connections(state, deadline)
+        if dirty or self._dirty_connections:
+            self._drain_timer.start()
+            return
+        if self._dirty_status:
+            self._dirty_status = False
             paused = state.status == "paused" and not state.running
             self._set_paused_node(node_of_step(self.doc, state.current_step) if paused else None)
         if self.highlights and not self._timer.isActive():
@@ -304,8 +344,11 @@ class RunOverlay(QObject):
                 item.setOpacity(1.0)
                 self.faded_nodes.discard(name)
 
-    def _update_connections(self, state: RunState) -> None:
-        for key in state.taken - set(self.taken_items):
+    def _update_connections(self, state: RunState, deadline: float) -> bool:
+        """Mark new taken/dead connections; False when the budget ran out first."""
+        for i, key in enumerate(state.taken - set(self.taken_items)):
+            if i % 32 == 31 and time.perf_counter() > deadline:
+                return False
             items = []
             for conn in self._connection_items(*key):
                 conn.setOpacity(1.0)
@@ -318,10 +361,13 @@ class RunOverlay(QObject):
                 self.scene.addItem(mark)
                 items.append(mark)
             self.taken_items[key] = items
-        for key in state.dead - self.dimmed - set(self.taken_items):
+        for i, key in enumerate(state.dead - self.dimmed - set(self.taken_items)):
+            if i % 32 == 31 and time.perf_counter() > deadline:
+                return False
             for conn in self._connection_items(*key):
                 conn.setOpacity(DEAD_OPACITY)
             self.dimmed.add(key)
+        return True
 
     def _set_paused_node(self, name: str | None) -> None:
         if name == self.paused_node:
@@ -335,6 +381,11 @@ class RunOverlay(QObject):
             self.paused_marker = RunningHighlight(item, paused=True)
 
     @property
+    def pending(self) -> bool:
+        """Whether changes are still waiting to be mirrored (spread over turns of the loop)."""
+        return bool(self._dirty_nodes or self._dirty_connections or self._dirty_status)
+
+    @property
     def lit_nodes(self) -> set[str]:
         """Names of the nodes lit up now: running ones, and the one a paused run stops before."""
         lit = set(self.highlights)
@@ -343,10 +394,21 @@ class RunOverlay(QObject):
         return lit
 
     def _animate(self) -> None:
+        """One frame: only highlights on screen are repainted, and none when zoomed out so far
+        that the ring is a few pixels (then it stays still: the colour alone says "running")."""
+        views = self.scene.views()
+        if not views:
+            return
+        view = views[0]
+        if view.transform().m11() < STILL_BELOW_ZOOM:
+            return
+        visible = view.mapToScene(view.viewport().rect()).boundingRect()
         self.frames += 1
-        for highlight in self.highlights.values():
-            highlight.phase += 0.45
-            highlight.update()
+        for name, highlight in self.highlights.items():
+            node = self._node_item(name)
+            if node is not None and visible.intersects(node.sceneBoundingRect()):
+                highlight.phase += 0.6
+                highlight.update()
 
     # ------------------------------------------------------------ breakpoints
     def set_breakpoints(self, uids: set[int]) -> None:

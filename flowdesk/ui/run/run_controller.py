@@ -74,6 +74,7 @@ class RunController(QObject):
             return
         self.starting = True
         self.state_changed.emit()
+        self.host.run_began()
         self.host.spawn(self._start(input_data, step_by_step))
 
     async def _start(self, input_data: Any, step_by_step: bool) -> None:
@@ -87,6 +88,7 @@ class RunController(QObject):
                 state.status = "paused"
                 state.pause_reason = "step by step"
             names = [self.tab.doc.node(u).name for u in self.breakpoints if self.tab.doc.has_node(u)]
+            await self.host.prepare(self.workflow_id)
             handle = await self.host.executor.execute_workflow(
                 self.workflow_id,
                 input_data,
@@ -96,6 +98,7 @@ class RunController(QObject):
             )
         except FlowdeskError as err:
             self.starting = False
+            self.host.run_ended()
             self.message.emit(f"Not started: {err}")
             self.state_changed.emit()
             return
@@ -125,6 +128,7 @@ class RunController(QObject):
 
     def _finished(self, state: RunState) -> None:
         self.host.unregister(state.execution_id or -1)
+        self.host.run_ended()
         self.state_changed.emit()
         self.run_finished.emit(state)
 
@@ -208,6 +212,7 @@ class RunController(QObject):
             return
         self.starting = True
         self.state_changed.emit()
+        self.host.run_began()
         self.host.spawn(self._resume(execution_id))
 
     async def _resume(self, execution_id: int) -> None:
@@ -217,6 +222,7 @@ class RunController(QObject):
             handle = await self.host.executor.resume(execution_id, config={"async": True})
         except FlowdeskError as err:
             self.starting = False
+            self.host.run_ended()
             self.message.emit(f"Not resumed: {err}")
             self.state_changed.emit()
             return

@@ -261,11 +261,14 @@ class RunDebugUI(QObject):
             label = f"Paused ({state.pause_reason})"
         else:
             label = label.capitalize()
-        self.status_label.setText(label)
-        self.progress.show()
-        self.progress.setValue(int(round(state.progress)))
+        _set_text(self.status_label, label)
+        if self.progress.isHidden():
+            self.progress.show()
+        value = int(round(state.progress))
+        if self.progress.value() != value:
+            self.progress.setValue(value)
         step = state.current_step
-        self.step_label.setText(f"Step: {step}" if step and not state.done else "")
+        _set_text(self.step_label, f"Step: {step}" if step and not state.done else "")
 
     # ------------------------------------------------------------ actions
     def _ask_input(self, title: str, then) -> RunInputDialog | None:
@@ -386,6 +389,11 @@ class RunDebugUI(QObject):
     async def aclose(self) -> None:
         """Cancel runs and close the engine (HTTP pool, writer thread)."""
         await self.host.aclose()
+
+
+def _set_text(label: QLabel, text: str) -> None:
+    if label.text() != text:  # a label relayouts the status bar on every setText
+        label.setText(text)
 
 
 def install_run_ui(window: Any, *, load_plugins: bool = True) -> RunDebugUI:

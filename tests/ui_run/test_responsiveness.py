@@ -1,0 +1,140 @@
+"""The GUI thread stays responsive during long runs: a 10 ms QTimer heartbeat never waits more than
+50 ms while 1,000 nodes run, or while 200 API calls are in flight (the issue's two cases).
+
+Two gaps are measured between ticks: wall-clock time, and the GUI thread's own CPU time
+(`time.thread_time`). The CPU gap is what our code (and the engine on the loop) costs the GUI thread
+and is asserted under 50 ms always. The wall gap also counts time the OS gave other processes; it is
+asserted under 50 ms when the machine is not oversubscribed (load average per core at most 1.0),
+else under WALL_GAP_LOADED (on a 2-core machine shared with other test runs, waits of 30-80 ms
+come from the scheduler alone)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from PySide6.QtCore import QTimer
+
+from flowdesk.domain.enums import ConnectionType, NodeType
+from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+from tests.ui_run.conftest import chain_graph, delay, open_graph
+from tests.ui_run.test_run_debug import action, give_input
+
+MAX_GAP = 0.050
+WALL_GAP_LOADED = 0.250
+
+
+def machine_loaded() -> bool:
+    return os.getloadavg()[0] / (os.cpu_count() or 1) > 1.0
+
+
+class Heartbeat:
+    """Ticks every 10 ms on the GUI thread and remembers the longest gap between two ticks."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self.tick)
+        self.last = 0.0
+        self.last_cpu = 0.0
+        self.max_cpu_gap = 0.0
+        self.max_gap = 0.0
+        self.gaps: list[tuple[float, float]] = []  # (gap, seconds since start) over 30 ms
+        self.ticks = 0
+
+    def start(self) -> None:
+        self.t0 = self.last = time.perf_counter()
+        self.last_cpu = time.thread_time()
+        self.timer.start()
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        cpu = time.thread_time()
+        self.max_cpu_gap = max(self.max_cpu_gap, cpu - self.last_cpu)
+        self.last_cpu = cpu
+        if now - self.last > 0.03:
+            self.gaps.append((round(now - self.last, 3), round(now - self.t0, 3)))
+        self.max_gap = max(self.max_gap, now - self.last)
+        self.last = now
+        self.ticks += 1
+
+    def check(self) -> None:
+        """Assert the gaps (see the module docstring)."""
+        print(
+            f"heartbeat: {self.ticks} ticks, max wall gap {self.max_gap * 1000:.0f} ms, "
+            f"max GUI-thread CPU gap {self.max_cpu_gap * 1000:.0f} ms, load {os.getloadavg()[0]:.1f}"
+        )
+        detail = f"wall gaps over 30 ms (gap, at s): {self.gaps}; load {os.getloadavg()[0]:.1f}"
+        assert self.max_cpu_gap < MAX_GAP, (
+            f"the GUI thread worked {self.max_cpu_gap * 1000:.0f} ms between ticks"
+        )
+        limit = WALL_GAP_LOADED if machine_loaded() else MAX_GAP
+        assert self.max_gap < limit, f"a tick waited {self.max_gap * 1000:.0f} ms; {detail}"
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.tick()
+
+
+def run_with_heartbeat(qtbot, window, tab, timeout: int = 60_000):
+    controller = window.run_ui.controller(tab)
+    action(window, "actionRun").trigger()
+    beat = Heartbeat()
+    controller.run_started.connect(lambda _state: beat.start())
+    with qtbot.waitSignal(controller.run_finished, timeout=timeout):
+        give_input(qtbot, window)
+    beat.stop()
+    return controller, beat
+
+
+def test_a_thousand_node_run_never_blocks_the_gui_for_50_ms(window, qtbot):
+    nodes = [delay(f"d{i}", 0.001) for i in range(998)]
+    tab = open_graph(window, chain_graph("thousand", nodes))
+    tab.fit_to_view()
+    controller, beat = run_with_heartbeat(qtbot, window, tab)
+    assert controller.live.status == "completed"
+    assert len(controller.live.nodes) == 1000
+    qtbot.waitUntil(lambda: not controller.overlay.pending, timeout=5000)
+    assert len(controller.overlay.badges) == 1000
+    adapter = window.run_ui.host.adapter
+    assert adapter.batches < 1000  # coalesced: far fewer batches than the 2,000+ events
+    assert beat.ticks > 10
+    beat.check()
+
+
+def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, http_server):
+    nodes = [
+        Node(name="start", node_type=NodeType.START, position_x=0, position_y=0),
+        Node(name="fan out", node_type=NodeType.PARALLEL, config={"max_concurrent": 0}, position_x=260),
+        Node(name="end", node_type=NodeType.END, position_x=780, position_y=0),
+    ]
+    conns = [Connection(from_node="start", to_node="fan out"), Connection(from_node="fan out", to_node="end")]
+    for i in range(200):
+        name = f"call {i}"
+        nodes.append(
+            Node(
+                name=name,
+                node_type=NodeType.API_CALL,
+                config={"method": "GET", "url": f"{http_server.url}/delay/0.5"},
+                position_x=520,
+                position_y=90 * i,
+            )
+        )
+        conns.append(Connection(from_node="fan out", to_node=name, connection_type=ConnectionType.PARALLEL))
+    tab = open_graph(window, WorkflowGraph(workflow=Workflow(name="fan"), nodes=nodes, connections=conns))
+    controller = window.run_ui.controller(tab)
+    action(window, "actionRun").trigger()
+    beat = Heartbeat()
+    give_input(qtbot, window)
+    # all 200 branches lit at the same time: the calls are in flight together. The heartbeat
+    # measures from here (the engine's fan-out of 200 branch starts comes before: see
+    # docs/run-debug.md, "Responsiveness").
+    qtbot.waitUntil(lambda: len(controller.overlay.highlights) >= 200, timeout=20_000)
+    beat.start()
+    assert not controller.live.done
+    with qtbot.waitSignal(controller.run_finished, timeout=60_000):
+        pass
+    beat.stop()
+    assert controller.live.status == "completed"
+    assert all(controller.live.nodes[f"call {i}"].status == "success" for i in range(200))
+    beat.check()

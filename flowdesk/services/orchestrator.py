@@ -323,6 +323,55 @@ class WorkflowOrchestrator:
         """Delete an API definition (refused while a workflow uses it)."""
         await self._with(ApiService, "delete_api", api_id)
 
+    async def preview_api_import(self, text_or_bytes: str | bytes, *, source_name: str = "") -> Any:
+        """Read a spec, collection or curl command; an ApiImportPlan (what would be added/updated/skipped)."""
+        from .api_library import ApiLibraryService
+
+        return await self._with(ApiLibraryService, "plan_spec", text_or_bytes, source_name=source_name)
+
+    async def import_apis(
+        self,
+        text_or_bytes: str | bytes,
+        *,
+        source_name: str = "",
+        selected: Any = None,
+        environment: str = "default",
+    ) -> Any:
+        """Import a spec, collection or curl command in one transaction; an ApiImportReport."""
+        from .api_library import ApiLibraryService
+
+        return await self._with(
+            ApiLibraryService,
+            "import_spec",
+            text_or_bytes,
+            source_name=source_name,
+            selected=selected,
+            environment=environment,
+        )
+
+    async def set_environment(self, name: str, variables: dict[str, Any], *, activate: bool = False) -> Any:
+        """Set variables of an environment (created if missing); optionally make it the active one."""
+        from .environments import EnvironmentService
+
+        def work() -> Any:
+            service = EnvironmentService(self._database())
+            env = service.set_variables(name, variables)
+            return service.activate(name) if activate else env
+
+        return await asyncio.to_thread(work)
+
+    async def set_secret(self, name: str, value: str) -> None:
+        """Store a secret encrypted (`{{secrets.NAME}}`)."""
+        from .secrets import SecretService
+
+        await self._with(SecretService, "set_secret", name, value)
+
+    async def run_values(self, environment: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+        """(variables, secrets) for a run: pass them to WorkflowExecutor(environment=..., secrets=...)."""
+        from .environments import run_values
+
+        return await asyncio.to_thread(run_values, self._database(), environment)
+
     # -- runs (read side; running is WorkflowExecutor's) ----------------------------------------
 
     async def list_executions(

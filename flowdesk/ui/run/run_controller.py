@@ -89,12 +89,20 @@ class RunController(QObject):
                 state.pause_reason = "step by step"
             names = [self.tab.doc.node(u).name for u in self.breakpoints if self.tab.doc.has_node(u)]
             await self.host.prepare(self.workflow_id)
+            # The active environment's variables and the decrypted secrets ({{env.*}}, {{secrets.*}}).
+            import asyncio
+
+            from flowdesk.services.environments import run_values
+
+            variables, secrets = await asyncio.to_thread(run_values, self.tab.backend.db, None)
             handle = await self.host.executor.execute_workflow(
                 self.workflow_id,
                 input_data,
                 config={"async": True},
                 step_by_step=step_by_step,
                 breakpoints=names,
+                secrets=secrets,
+                environment=variables,
             )
         except FlowdeskError as err:
             self.starting = False

@@ -17,6 +17,7 @@ LOG_CAP = 20_000  # log entries a RunState keeps (the dock shows at most LogMode
 FINAL = frozenset({"completed", "failed", "cancelled", "timed_out", "interrupted"})
 NODE_FINAL = frozenset({"success", "failed", "skipped", "cancelled"})
 
+SCOPE_TYPES = frozenset({"PARALLEL", "LOOP"})
 Outgoing = Mapping[str, Sequence[tuple[str, str]]]  # node name -> [(target name, connection type)]
 
 
@@ -90,6 +91,12 @@ class RunState(QObject):
         super().__init__(parent)
         self.workflow_id = workflow_id
         self.outgoing = {k: list(v) for k, v in outgoing.items()}
+        # PARALLEL / LOOP connections open a scope: taken when their target starts
+        self.scope_sources: dict[str, list[str]] = {}
+        for source, targets in self.outgoing.items():
+            for target, ctype in targets:
+                if ctype in SCOPE_TYPES:
+                    self.scope_sources.setdefault(target, []).append(source)
         self.total_nodes = max(total_nodes, 1)
         self.live = live
         self.execution_id: int | None = None
@@ -168,6 +175,11 @@ class RunState(QObject):
                 for name in list(self.running):
                     change.nodes.add(name)
                 self.running.clear()
+                for target, sources in self.scope_sources.items():
+                    for source in sources:
+                        if (source, target) not in self.taken and source in self.nodes:
+                            self.dead.add((source, target))
+                change.connections = True
                 finished = event.status
                 change.status = True
                 level = "info" if event.status == "completed" else "error"
@@ -202,6 +214,10 @@ class RunState(QObject):
         self.running[event.node_name] = self.running.get(event.node_name, 0) + 1
         self.current_step = event.step_name
         change.nodes.add(event.node_name)
+        for source in self.scope_sources.get(event.node_name, ()):
+            self.taken.add((source, event.node_name))
+            self.dead.discard((source, event.node_name))
+            change.connections = True
         self._log(change, event.time, "debug", event.node_name, "running", None, f"{event.step_name} started")
 
     def _node_finished(self, event: ev.NodeFinished, change: RunChange) -> None:
@@ -234,8 +250,10 @@ class RunState(QObject):
 
     def _resolve(self, name: str, status: str, taken: Iterable[str]) -> None:
         targets = set(taken)
-        for target, _ctype in self.outgoing.get(name, ()):
+        for target, ctype in self.outgoing.get(name, ()):
             key = (name, target)
+            if ctype in SCOPE_TYPES and status != "skipped":
+                continue  # resolved when the target starts (or at the end of the run)
             if status in ("success", "failed") and target in targets:
                 self.taken.add(key)
                 self.dead.discard(key)

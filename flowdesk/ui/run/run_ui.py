@@ -136,9 +136,10 @@ class RunDebugUI(QObject):
         inspector = getattr(w, "dock_inspector", None)
         if inspector is not None:
             w.splitDockWidget(inspector, self.dock_data, Qt.Orientation.Vertical)
-        w.resizeDocks([self.dock_log], [220], Qt.Orientation.Vertical)
+            w.resizeDocks([inspector, self.dock_data], [330, 420], Qt.Orientation.Vertical)
         if problems is not None:
             w.resizeDocks([problems, self.dock_log], [420, 900], Qt.Orientation.Horizontal)
+        w.resizeDocks([self.dock_log], [230], Qt.Orientation.Vertical)
         if self._view_menu is not None:
             for dock in (self.dock_log, self.dock_history, self.dock_data):
                 self._view_menu.addAction(dock.toggleViewAction())
@@ -401,4 +402,6 @@ def install_run_ui(window: Any, *, load_plugins: bool = True) -> RunDebugUI:
     ui = RunDebugUI(window, load_plugins=load_plugins)
     window.run_ui = ui
     QTimer.singleShot(0, ui._update)
+    if window.settings.value("window/state") is None:  # first start: room for the log
+        QTimer.singleShot(0, lambda: window.resizeDocks([ui.dock_log], [240], Qt.Orientation.Vertical))
     return ui

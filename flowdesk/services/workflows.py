@@ -277,14 +277,15 @@ def _write_connections(
 
 def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None = None) -> WorkflowGraph:
     """Replace a stored workflow's graph: nodes matched by id (kept, so run history keeps pointing at
-    them), new nodes (id None) inserted, missing ones deleted, connections replaced in the given order.
+    them), new nodes (id None) inserted, missing ones deleted, connections stored in the given order.
+    Returns what load_graph will read: nodes in id order, connections in the given order.
 
     Only rows that really change are written: a save after moving three nodes of two thousand
     updates three rows and leaves the connections alone (compared on their stored encoding)."""
     workflow_id = graph.workflow.id
     if workflow_id is None:
         raise InvalidInputError("This workflow has not been stored yet (it has no id); create it first.")
-    get_workflow_row(session, workflow_id)
+    created_at = get_workflow_row(session, workflow_id).created_at
     _check_graph(graph, known_node_types(session))
     now = utcnow()
     session.execute(
@@ -339,13 +340,14 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
         else:
             nodes.append(with_changes(n, workflow_id=workflow_id, created_at=decode_time(existing[n.id][-1])))
 
+    nodes.sort(key=lambda n: n.id)  # type: ignore[arg-type,return-value]  # stored order, as load_graph reads it
     ids: dict[str, int] = {n.name: n.id for n in nodes}  # type: ignore[misc]
     rows = _connection_rows(workflow_id, graph.connections, ids, now)
     connections = _write_connections(
         session, graph.connections, rows, old_connections, set(removed), decode_time
     )
 
-    workflow = graph.workflow.model_copy(update={"updated_at": now})
+    workflow = graph.workflow.model_copy(update={"created_at": created_at, "updated_at": now})
     record_audit(
         session,
         "workflow",

@@ -179,7 +179,9 @@ def test_restore_handles_renamed_and_swapped_nodes(versions, workflows):
     workflows.update_node(b.id, name="a")
     workflows.update_node(a.id, name="b")
     restored = versions.restore_version(v1.id)
-    assert [(n.name, n.node_type) for n in restored.nodes] == [("a", "START"), ("b", "END")]
+    # Matched by name: "a" is the START again, "b" the END (nodes come back in id order).
+    assert sorted((n.name, n.node_type) for n in restored.nodes) == [("a", "START"), ("b", "END")]
+    assert {n.name: n.id for n in restored.nodes} == {"a": b.id, "b": a.id}
 
 
 def test_versions_errors_and_audit(versions, audit, small_workflow):

@@ -1,0 +1,71 @@
+"""Property: any graph of valid names and JSON configs survives create -> load -> save -> load exactly."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flowdesk.domain import Connection, Node, Workflow, WorkflowGraph
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+configs = st.dictionaries(st.text(max_size=10), json_values, max_size=4)
+names = st.text(min_size=1, max_size=20).filter(lambda s: s.strip() and "\x00" not in s)
+types = st.sampled_from(["START", "END", "API_CALL", "CONDITION", "DELAY", "PARALLEL", "LOOP"])
+
+
+@st.composite
+def graphs(draw):
+    node_names = draw(st.lists(names, min_size=1, max_size=8, unique=True))
+    nodes = [
+        Node(
+            name=n,
+            node_type=draw(types),
+            config=draw(configs),
+            description=draw(st.text(max_size=30)),
+            position_x=draw(st.floats(-1e6, 1e6)),
+            position_y=draw(st.floats(-1e6, 1e6)),
+        )
+        for n in node_names
+    ]
+    edges = draw(st.lists(st.tuples(st.sampled_from(node_names), st.sampled_from(node_names)), max_size=10))
+    connections = [
+        Connection(
+            from_node=a,
+            to_node=b,
+            condition=draw(st.none() | st.text(max_size=20)),
+            config=draw(configs),
+            connection_type=draw(st.sampled_from(["SEQUENCE", "PARALLEL", "ERROR", "CONDITIONAL"])),
+        )
+        for a, b in edges
+    ]
+    workflow = Workflow(
+        name=draw(names), config=draw(configs), tags=draw(st.lists(st.text(max_size=8), max_size=3))
+    )
+    return WorkflowGraph(workflow=workflow, nodes=nodes, connections=connections)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(first=graphs(), second=graphs())
+def test_graphs_round_trip_exactly(workflows, first, second):
+    created = workflows.create_from_graph(first)
+    loaded = workflows.load_graph(created.workflow.id)
+    assert loaded == created
+    assert [n.config for n in loaded.nodes] == [n.config for n in first.nodes]
+    assert [(c.from_node, c.to_node, c.config, c.condition) for c in loaded.connections] == [
+        (c.from_node, c.to_node, c.config, c.condition) for c in first.connections
+    ]
+    # Replace it with another random graph, keeping the ids of nodes whose names survive.
+    ids = {n.name: n.id for n in loaded.nodes}
+    replacement = second.model_copy(
+        update={
+            "workflow": second.workflow.model_copy(update={"id": created.workflow.id}),
+            "nodes": [n.model_copy(update={"id": ids.get(n.name)}) for n in second.nodes],
+        }
+    )
+    saved = workflows.save_graph(replacement)
+    assert workflows.load_graph(created.workflow.id) == saved
+    assert [n.config for n in saved.nodes] == [n.config for n in second.nodes]

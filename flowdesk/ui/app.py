@@ -50,6 +50,9 @@ def build_window(argv: Sequence[str], **window_options) -> MainWindow:
     from .run import install_run_ui  # running and debugging (issue 5)
 
     install_run_ui(window)
+    from .api_library import install_api_library  # the API library dock (issue 6)
+
+    install_api_library(window)
     if args.file:
         tab = window.import_file(Path(args.file))
         if tab is None:
@@ -91,6 +94,8 @@ def run_event_loop(app: QApplication, window: MainWindow) -> int:
     try:
         loop.run_forever()
         loop.run_until_complete(window.run_ui.aclose())
+        if getattr(window, "api_library", None) is not None:
+            loop.run_until_complete(window.api_library.aclose())
     finally:
         asyncio.set_event_loop(None)
         loop.close()

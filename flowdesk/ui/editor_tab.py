@@ -70,6 +70,7 @@ class EditorTab(QWidget):
         self.scene.status_message.connect(self.status_message)
         self.scene.context_menu_requested.connect(self._context_menu)
         self.view.node_dropped.connect(self.add_node_at)
+        self.view.api_dropped.connect(self.add_api_node_at)
         self.view.quick_add_requested.connect(self.quick_add)
         self.view.viewport_moved.connect(self._place_overlays)
         self.doc.dirty_changed.connect(lambda _dirty: self.title_changed.emit())
@@ -159,6 +160,20 @@ class EditorTab(QWidget):
         self.doc.undo_stack.push(AddNodeCommand(self.doc, node))
         self.doc.set_selection([node.uid], [])
         self.status_message.emit(f"Added '{node.name}'")
+        return node.uid
+
+    def add_api_node_at(self, api_id: int, api_name: str, scene_pos: QPointF) -> int:
+        """An API_CALL node using library API `api_id` (named after it), dropped at `scene_pos`."""
+        x = scene_pos.x() - NODE_WIDTH / 2
+        y = scene_pos.y() - NODE_HEIGHT / 2
+        if self.scene.snap_to_grid:
+            x, y = round(x / GRID) * GRID, round(y / GRID) * GRID
+        name = self.doc.unique_name(api_name) if api_name.strip() else self.doc.default_name("API_CALL")
+        config = {**DEFAULT_CONFIGS.get("API_CALL", {}), "api_id": api_id}
+        node = NodeState(self.doc.new_uid(), name, "API_CALL", config, x, y)
+        self.doc.undo_stack.push(AddNodeCommand(self.doc, node))
+        self.doc.set_selection([node.uid], [])
+        self.status_message.emit(f"Added '{name}' calling API {api_id}")
         return node.uid
 
     def node_types(self) -> list[str]:

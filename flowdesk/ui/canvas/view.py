@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QGraphicsView
 from .node_item import NodeItem
 
 NODE_TYPE_MIME = "application/x-flowdesk-node-type"
+API_MIME = "application/x-flowdesk-api"  # JSON {"api_id": N, "name": "..."}: drag from the API library
 MIN_ZOOM = 0.05
 MAX_ZOOM = 3.0
 
@@ -18,6 +19,7 @@ class WorkflowView(QGraphicsView):
     """A QGraphicsView tuned for large graphs (see GUIDE section 3, point 9)."""
 
     node_dropped = Signal(str, QPointF)  # node type, scene position
+    api_dropped = Signal(int, str, QPointF)  # API definition id, its name, scene position
     quick_add_requested = Signal(QPointF, QPoint)  # scene position, global position
     zoom_changed = Signal(float)
     viewport_moved = Signal()
@@ -159,13 +161,13 @@ class WorkflowView(QGraphicsView):
 
     # ------------------------------------------------------------ drops from the palette
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasFormat(NODE_TYPE_MIME):
+        if event.mimeData().hasFormat(NODE_TYPE_MIME) or event.mimeData().hasFormat(API_MIME):
             event.acceptProposedAction()
         else:
             super().dragEnterEvent(event)
 
     def dragMoveEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasFormat(NODE_TYPE_MIME):
+        if event.mimeData().hasFormat(NODE_TYPE_MIME) or event.mimeData().hasFormat(API_MIME):
             event.acceptProposedAction()
         else:
             super().dragMoveEvent(event)
@@ -175,6 +177,18 @@ class WorkflowView(QGraphicsView):
         if mime.hasFormat(NODE_TYPE_MIME):
             node_type = bytes(mime.data(NODE_TYPE_MIME)).decode("utf-8")
             self.node_dropped.emit(node_type, self.mapToScene(event.position().toPoint()))
+            event.acceptProposedAction()
+            return
+        if mime.hasFormat(API_MIME):
+            import json
+
+            try:
+                info = json.loads(bytes(mime.data(API_MIME)).decode("utf-8"))
+                api_id, name = int(info["api_id"]), str(info.get("name") or "")
+            except (ValueError, KeyError, TypeError):
+                event.ignore()
+                return
+            self.api_dropped.emit(api_id, name, self.mapToScene(event.position().toPoint()))
             event.acceptProposedAction()
             return
         super().dropEvent(event)

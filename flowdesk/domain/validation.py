@@ -8,6 +8,7 @@ connected components for cycles), so a 2,000-node workflow validates in millisec
 from __future__ import annotations
 
 import difflib
+import re
 from collections import deque
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
 from .models import Connection, Node, Problem, WorkflowGraph
 
-__all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "suggest"]
+__all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_line", "suggest"]
 
 _ERROR = Severity.ERROR
 _WARNING = Severity.WARNING
@@ -41,6 +42,16 @@ class LocatedProblem:
 
     problem: Problem
     path: tuple[str | int, ...]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(message: str) -> str:
+    """`message` with control characters (line breaks included) written as escapes: a problem is one line
+    even when a node name or a value quoted in it holds a line break."""
+    return _CONTROL.sub(lambda m: _ESCAPES.get(m.group(), f"\\u{ord(m.group()):04x}"), message)
 
 
 def suggest(value: str, candidates: Collection[str]) -> str | None:
@@ -128,7 +139,9 @@ class _GraphChecker:
         column: int | None = None,
     ) -> None:
         node = self.graph.nodes[index]
-        problem = Problem(severity=severity, message=message, node=node.name, key=key, column=column)
+        problem = Problem(
+            severity=severity, message=one_line(message), node=node.name, key=key, column=column
+        )
         self.found.append(LocatedProblem(problem, ("nodes", index, *field)))
 
     def connection_problem(
@@ -141,11 +154,13 @@ class _GraphChecker:
         key: str | None = None,
         column: int | None = None,
     ) -> None:
-        problem = Problem(severity=severity, message=message, connection=index, key=key, column=column)
+        problem = Problem(
+            severity=severity, message=one_line(message), connection=index, key=key, column=column
+        )
         self.found.append(LocatedProblem(problem, ("connections", index, *field)))
 
     def graph_problem(self, message: str, *, severity: Severity = _ERROR) -> None:
-        self.found.append(LocatedProblem(Problem(severity=severity, message=message), ("nodes",)))
+        self.found.append(LocatedProblem(Problem(severity=severity, message=one_line(message)), ("nodes",)))
 
     # -- the rules ---------------------------------------------------------------------------
 

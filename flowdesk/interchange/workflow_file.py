@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from ..domain.enums import ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
-from ..domain.validation import locate_graph_problems, suggest
+from ..domain.validation import locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
 from .gc_pause import paused_gc
@@ -69,7 +69,7 @@ def describe_problem(problem: Problem, source: str | None = None) -> str:
             where += f", column {problem.column}"
     label = "" if problem.severity == Severity.ERROR else "warning: "
     text = f"{label}{problem}"
-    return f"{where}: {text}" if where else text
+    return one_line(f"{where}: {text}" if where else text)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ class _Reader:
     def problem(
         self, path: JsonPath, message: str, severity: Severity = Severity.ERROR, **extra: Any
     ) -> None:
-        self.found.append((Problem(severity=severity, message=message, **extra), tuple(path)))
+        self.found.append((Problem(severity=severity, message=one_line(message), **extra), tuple(path)))
 
     def unknown_keys(self, obj: Mapping[str, Any], known: Iterable[str], path: JsonPath) -> None:
         known = tuple(known)

@@ -590,3 +590,10 @@ def test_deep_chain_does_not_hit_the_recursion_limit():
     assert [p.node for p in problems] == ["n1"]
     assert "form a cycle" in problems[0].message
     assert json.dumps([p.model_dump(mode="json") for p in problems])
+
+
+def test_a_problem_is_one_line_even_when_a_name_holds_a_line_break():
+    g = chain(("two\nlines\u2028here", "API_CAL\t"))
+    (problem,) = validate_graph(g)
+    assert problem.message == "'API_CAL\\t' is not a node type (did you mean API_CALL?)"
+    assert problem.node == "two\nlines\u2028here", "the name itself is kept as it is"

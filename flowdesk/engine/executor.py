@@ -382,6 +382,12 @@ class WorkflowExecutor:
             self._http = HttpClient()
         return self._http
 
+    async def flush(self) -> None:
+        """Wait until every step row and execution change queued so far is committed (a run's rows
+        are committed when it ends anyway; this is for a paused or running one)."""
+        if self._writer is not None:
+            await self._writer.flush()
+
     async def aclose(self) -> None:
         """Cancel active runs, close the HTTP pool, stop the writer, close an owned database."""
         for handle in list(self._active.values()):

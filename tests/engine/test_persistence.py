@@ -304,7 +304,7 @@ def test_pause_flushes_rows_and_marks_the_execution_paused(db):
         ex = executor(db=db)
         try:
             h = await ex.execute_workflow(stored.workflow.id, {}, breakpoints=["b"])
-            await ex._writer.flush()
+            await ex.flush()
             execution = ExecutionService(db).get_execution(h.id)
             logs = ExecutionService(db).get_logs(h.id)
             await h.resume()
@@ -337,7 +337,7 @@ def test_a_running_execution_shows_its_current_node_and_progress(db):
         try:
             h = await ex.execute_workflow(stored.workflow.id, {}, config={"async": True})
             await asyncio.sleep(0.6)
-            await ex._writer.flush()
+            await ex.flush()
             live = ExecutionService(db).get_execution(h.id)
             await h.wait()
             return live

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from sqlalchemy import text
 
@@ -389,3 +390,30 @@ def test_background_validation_drops_results_overtaken_by_edits(window, qtbot):
     qtbot.waitUntil(lambda: not tab.validation.pending, timeout=5000)
     assert any(p.node == "check" for p in tab.validation.problems)
     assert tab.scene.node_items[check.uid].problems
+
+
+def test_reopening_shows_the_same_picture_to_the_pixel(window):
+    def picture(tab):
+        tab.doc.set_selection([])
+        tab.validation.run()
+        QApplication.processEvents()
+        image = QImage(1100, 600, QImage.Format.Format_ARGB32)
+        image.fill(0)
+        painter = QPainter(image)
+        tab.scene.render(painter, QRectF(0, 0, 1100, 600), QRectF(-50, -150, 1100, 600))
+        painter.end()
+        return image
+
+    tab = open_sample(window)
+    tab.add_node_at(NodeType.LOOP, QPointF(300, 330))
+    yes = tab.doc.node_by_name("yes")
+    tab.doc.undo_stack.push(MoveNodesCommand(tab.doc, {yes.uid: ((yes.x, yes.y), (620.0, -20.0))}))
+    window.action_save.trigger()
+    before = picture(tab)
+    wid = tab.workflow_id
+    window.close_tab(tab)
+    again = window.open_workflow(wid)
+    QApplication.processEvents()
+    after = picture(again)
+    assert before.size() == after.size()
+    assert before == after

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QDrag
+from PySide6.QtGui import QDrag, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -130,6 +130,8 @@ class ApiLibraryPanel(QWidget):
         self.list.setDragEnabled(True)
         self.list.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
         self.list.currentItemChanged.connect(self._current_changed)
+        self.list.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))  # methods line up
+        self.list.setSpacing(1)
 
         self.form = ApiEditorForm()
         form_scroll = QScrollArea()

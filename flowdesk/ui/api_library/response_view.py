@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from .trial_request import TrialResult
 
 MAX_TREE_ITEMS = 5000
+JSON_TYPES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string"}
 
 
 def _short(value: Any) -> str:
@@ -45,7 +46,7 @@ def fill_json_tree(tree: QTreeWidget, data: Any) -> int:
             for i, v in enumerate(value):
                 add(item, str(i), v)
         else:
-            kind = "null" if value is None else type(value).__name__
+            kind = JSON_TYPES.get(type(value), type(value).__name__)
             QTreeWidgetItem(parent, [key, _short(value), kind])
 
     if isinstance(data, dict):
@@ -56,8 +57,10 @@ def fill_json_tree(tree: QTreeWidget, data: Any) -> int:
             add(tree, str(i), v)
     elif data is not None:
         add(tree, "value", data)
-    tree.expandToDepth(0)
+    tree.expandToDepth(1)
     tree.resizeColumnToContents(0)
+    tree.resizeColumnToContents(1)
+    tree.setColumnWidth(1, min(tree.columnWidth(1), 360))
     return count
 
 

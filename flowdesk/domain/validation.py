@@ -19,22 +19,12 @@ from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
 from .models import Connection, Node, Problem, WorkflowGraph
+from .node_config import EXPRESSION_KEYS, NODE_NAME_KEYS
 
 __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_line", "suggest"]
 
 _ERROR = Severity.ERROR
 _WARNING = Severity.WARNING
-
-# Config keys that hold an expression (evaluated for a value) rather than a template (rendered text).
-_EXPRESSION_KEYS: dict[str, tuple[str, ...]] = {
-    NodeType.CONDITION.value: ("condition",),
-    NodeType.LOOP.value: ("condition",),
-}
-# Config keys that name nodes, never templates.
-_NODE_NAME_KEYS: dict[str, tuple[str, ...]] = {
-    NodeType.CONDITION.value: ("true_path", "false_path"),
-}
-
 
 @dataclass(frozen=True, slots=True)
 class LocatedProblem:
@@ -308,7 +298,7 @@ class _GraphChecker:
                         f"(add a {kind.value} connection or set {key})",
                         severity=_WARNING,
                     )
-            for key in _NODE_NAME_KEYS[NodeType.CONDITION.value]:
+            for key in NODE_NAME_KEYS[NodeType.CONDITION.value]:
                 target = node.config.get(key)
                 if target in (None, ""):
                     continue
@@ -327,8 +317,8 @@ class _GraphChecker:
         check_expression, check_template = _expression_errors, _template_errors
         for i, node in enumerate(self.graph.nodes):
             config = node.config
-            expression_keys = _EXPRESSION_KEYS.get(node.node_type, ())
-            skip = set(expression_keys) | set(_NODE_NAME_KEYS.get(node.node_type, ())) | {"output_mapping"}
+            expression_keys = EXPRESSION_KEYS.get(node.node_type, ())
+            skip = set(expression_keys) | set(NODE_NAME_KEYS.get(node.node_type, ())) | {"output_mapping"}
             condition = config.get("condition")
             if node.node_type == NodeType.CONDITION and (
                 condition is None or condition == "" or (isinstance(condition, str) and not condition.strip())

@@ -97,7 +97,7 @@ def fragment_states(
 ) -> tuple[list[NodeState], list[ConnectionState]]:
     """New document states for a fragment: unique names, references renamed, api ids mapped to the
     library's (`api_ids`: file id -> library id), and the group's top-left moved to `at`."""
-    from flowdesk.domain.expressions import rename_node_references
+    from flowdesk.domain.node_config import rename_in_condition, rename_in_config
 
     taken = {n.name for n in doc.nodes()}
     renames: dict[str, str] = {}
@@ -111,17 +111,15 @@ def fragment_states(
         taken.add(name)
         renames[n["name"]] = name
 
-    def rewrite(value: Any) -> Any:
-        if isinstance(value, str):
-            for old, new in renames.items():
-                if old != new:
-                    value = rename_node_references(value, old, new)
-            return value
-        if isinstance(value, list):
-            return [rewrite(v) for v in value]
-        if isinstance(value, dict):
-            return {k: rewrite(v) for k, v in value.items()}
-        return value
+    def rename_config(node_type: str, config: dict[str, Any]) -> dict[str, Any]:
+        for old, new in renames.items():
+            config = rename_in_config(node_type, config, old, new)
+        return config
+
+    def rename_condition(condition: str | None) -> str | None:
+        for old, new in renames.items():
+            condition = rename_in_condition(condition, old, new)
+        return condition
 
     xs = [float(n.get("position_x", 0) or 0) for n in fragment.nodes] or [0.0]
     ys = [float(n.get("position_y", 0) or 0) for n in fragment.nodes] or [0.0]
@@ -129,7 +127,7 @@ def fragment_states(
     uids: dict[str, int] = {}
     nodes: list[NodeState] = []
     for n in fragment.nodes:
-        config = rewrite(copy.deepcopy(n.get("config") or {}))
+        config = rename_config(n["node_type"], copy.deepcopy(n.get("config") or {}))
         if isinstance(config.get("api_id"), int) and config["api_id"] in api_ids:
             config["api_id"] = api_ids[config["api_id"]]
         uid = doc.new_uid()
@@ -151,7 +149,7 @@ def fragment_states(
             uids[c["from"]],
             uids[c["to"]],
             ConnectionType(c.get("connection_type", "SEQUENCE")),
-            rewrite(c.get("condition")),
+            rename_condition(c.get("condition")),
             copy.deepcopy(c.get("config") or {}),
         )
         for c in fragment.connections

@@ -13,7 +13,7 @@ Rules are checked when a command is built, so a refused edit raises before it re
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
@@ -255,49 +255,32 @@ class EditNodeCommand(DocumentCommand):
         super().__init__(text, [_EditNode(doc, uid, config, description)])
 
 
-def _rewrite_strings(value: Any, rewrite: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return rewrite(value)
-    if isinstance(value, list):
-        return [_rewrite_strings(v, rewrite) for v in value]
-    if isinstance(value, dict):
-        return {k: _rewrite_strings(v, rewrite) for k, v in value.items()}
-    return value
-
-
 def referencing_nodes(doc: WorkflowDocument, name: str) -> list[str]:
     """Names of nodes (and 'a -> b' for connections) whose texts refer to node `name`."""
-    from flowdesk.domain.expressions import rename_node_references
+    from flowdesk.domain.node_config import rename_in_condition, rename_in_config
 
     probe = "renamed\u2063probe"
     found: list[str] = []
-
-    def refers(value: Any) -> bool:
-        return _rewrite_strings(value, lambda s: rename_node_references(s, name, probe)) != value
-
     for node in doc.nodes():
-        if refers(node.config):
+        if rename_in_config(node.node_type, node.config, name, probe) != node.config:
             found.append(node.name)
     for conn in doc.connections():
-        if conn.condition and refers(conn.condition):
+        if conn.condition and rename_in_condition(conn.condition, name, probe) != conn.condition:
             found.append(f"{doc.node(conn.source).name} -> {doc.node(conn.target).name}")
     return found
 
 
 def _reference_steps(doc: WorkflowDocument, old: str, new: str) -> list:
-    from flowdesk.domain.expressions import rename_node_references
-
-    def rewrite(s: str) -> str:
-        return rename_node_references(s, old, new)
+    from flowdesk.domain.node_config import rename_in_condition, rename_in_config
 
     steps: list = []
     for node in doc.nodes():
-        config = _rewrite_strings(node.config, rewrite)
+        config = rename_in_config(node.node_type, node.config, old, new)
         if config != node.config:
             steps.append(_EditNode(doc, node.uid, config, None))
     for conn in doc.connections():
         if conn.condition:
-            condition = rewrite(conn.condition)
+            condition = rename_in_condition(conn.condition, old, new)
             if condition != conn.condition:
                 steps.append(_SetConnectionType(doc, conn.uid, conn.connection_type, condition))
     return steps

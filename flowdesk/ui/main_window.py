@@ -96,6 +96,9 @@ class MainWindow(QMainWindow):
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self.autosaver = Autosaver(autosave_dir, self.editor_tabs, autosave_interval_s, self)
+        from .monitor.hosting import MonitorHost  # monitor pages, run timeline, active runs (issue 7)
+
+        self.monitor_host = MonitorHost(self)
         self._restore_layout()
         self._update_actions()
 
@@ -745,4 +748,5 @@ class MainWindow(QMainWindow):
                     return
         self.save_layout()
         self.autosaver.timer.stop()
+        self.monitor_host.close()
         event.accept()

@@ -6,6 +6,7 @@ every export passes through `redact_for_export` so no secret reaches a file.
 
 from __future__ import annotations
 
+from . import credential_redaction  # noqa: F401  (registers the API library's export rule)
 from .export_redaction import add_redaction_rule, redact_for_export
 from .workflow_file import (
     FORMAT_VERSION,

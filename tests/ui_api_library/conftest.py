@@ -8,6 +8,18 @@ import flowdesk.ui  # noqa: F401  (installs the None refcount guard before any p
 from tests.ui_run.conftest import _session_qloop, qloop  # noqa: F401  (the same qasync loop fixtures)
 
 
+def raw_database_bytes(db_path) -> bytes:
+    """The SQLite file and its -wal/-journal side files, as raw bytes."""
+    from pathlib import Path
+
+    data = b""
+    for suffix in ("", "-wal", "-journal"):
+        p = Path(str(db_path) + suffix)
+        if p.exists():
+            data += p.read_bytes()
+    return data
+
+
 @pytest.fixture(autouse=True)
 def key_file(tmp_path, monkeypatch):
     path = tmp_path / "config" / "secrets.key"

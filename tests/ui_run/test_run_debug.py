@@ -223,3 +223,18 @@ def test_two_workflows_run_at_once_each_tab_shows_its_own(window, qtbot):
     assert a.live.status == b.live.status == "completed"
     assert set(a.live.nodes) == {"start", "sleep a", "end"}
     assert set(b.live.nodes) == {"start", "sleep b", "end"}
+
+
+def test_closing_a_tab_during_a_run_stops_it_cleanly(window, qtbot):
+    tab = open_graph(window, chain_graph("closing", [delay("long nap", 30)]))
+    controller = window.run_ui.controller(tab)
+    action(window, "actionRun").trigger()
+    give_input(qtbot, window)
+    qtbot.waitUntil(lambda: "long nap" in controller.overlay.highlights, timeout=5000)
+    live = controller.live
+    with qtbot.waitSignal(controller.run_finished, timeout=2000):
+        window.close_tab(tab, ask=False)
+        qtbot.waitUntil(lambda: not window.editor_tabs(), timeout=2000)
+    assert live.status == "cancelled"
+    assert controller not in window.run_ui.controllers.values()
+    assert not action(window, "actionRun").isEnabled()

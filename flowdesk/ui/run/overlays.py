@@ -256,6 +256,26 @@ class RunOverlay(QObject):
         state.updated.connect(self._on_change)
         self._on_change(RunChange(nodes=set(state.nodes) | set(state.running), connections=True))
 
+    def detach(self) -> None:
+        """The tab is gone (its items deleted with it): stop following, touch no item."""
+        if self.state is not None:
+            try:
+                self.state.updated.disconnect(self._on_change)
+            except (RuntimeError, TypeError):
+                pass
+        self.state = None
+        self._timer.stop()
+        self._drain_timer.stop()
+        self.highlights.clear()
+        self.badges.clear()
+        self.taken_items.clear()
+        self.dimmed.clear()
+        self.faded_nodes.clear()
+        self.breakpoint_dots.clear()
+        self.paused_marker = None
+        self.paused_node = None
+        self._dirty_nodes.clear()
+
     def clear(self) -> None:
         for item in list(self.highlights.values()) + list(self.badges.values()):
             if item.scene() is not None:

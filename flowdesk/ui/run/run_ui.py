@@ -181,13 +181,19 @@ class RunDebugUI(QObject):
 
     def _tab_closed(self, key: int) -> None:
         controller = self.controllers.pop(key, None)
+        if self._shown is controller:
+            self._shown = None
         if controller is not None:
-            controller.stop()
-            if self._shown is controller:
-                self._shown = None
+            try:
+                controller.overlay.detach()
+                controller.stop()
+            except RuntimeError:  # the whole window is being destroyed: the controller went first
+                pass
 
     def _tab_changed(self) -> None:
         tab = self.window.current_tab()
+        if tab is not None and id(tab) in self.controllers and self.controllers[id(tab)].tab is not tab:
+            self._tab_closed(id(tab))  # a new tab at the address of a closed one
         controller = self.controller(tab) if tab is not None else None
         self._shown = controller
         self.history.set_workflow(tab.workflow_id if tab is not None else None)

@@ -17,7 +17,7 @@ from flowdesk.domain.errors import NotFoundError
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.services.executions import ExecutionService
 from flowdesk.store.tables import ExecutionRow
-from flowdesk.ui.monitor.hosting import retention_settings
+from flowdesk.ui.monitor.hosting import MONITOR_MIN_WIDTH, retention_settings
 from tests.ui_run.conftest import _session_qloop, qloop  # noqa: F401  (the run UI's qasync loop)
 
 from .conftest import _log
@@ -182,6 +182,8 @@ def test_monitor_action_shows_the_workflows_figures(qtbot, window, orders):
     view = open_monitor(qtbot, window)
     assert view is host.views[graph.workflow.id]
     assert host.dock_monitor.isVisible()
+    # the dock is given room for the charts (it starts as a small bottom dock)
+    qtbot.waitUntil(lambda: host.dock_monitor.width() >= MONITOR_MIN_WIDTH, timeout=5000)
     qtbot.waitUntil(lambda: view.cards["executions"].value.text() == "4", timeout=10_000)
     assert view.title.text() == "Monitor — orders"
     assert view.cards["success"].value.text() == "75.0 %"  # 3 completed of 4 finished
@@ -285,12 +287,9 @@ def test_retention_settings_are_read_from_qsettings(settings):
         retention_settings(settings)
 
 
+@pytest.mark.usefixtures("qloop")
 def test_with_the_run_ui_the_panel_follows_the_executor_and_retention_runs(
-    qtbot,
-    qloop,
-    backend,
-    settings,
-    tmp_path,  # noqa: F811  (the imported fixture)
+    qtbot, backend, settings, tmp_path
 ):
     settings.setValue("retention/older_than_days", "30")
     settings.setValue("retention/keep_last", "")

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 #: Below this a monitor page scrolls instead of squeezing its charts.
 MONITOR_MIN_WIDTH = 760
-MONITOR_MIN_HEIGHT = 560
+MONITOR_MIN_HEIGHT = 600
 
 #: QSettings keys (group `retention/`) and how their text is read.
 RETENTION_KEYS = {
@@ -208,14 +208,16 @@ class MonitorHost(QObject):
         self.start_retention()
 
     def _arrange_docks(self) -> None:
-        """First start: the timeline next to the run log, active runs with the run history."""
+        """First start: the timeline with the run log; the monitor and active runs with the run
+        history and problems (the monitor page then takes most of the bottom area's width)."""
         w = self.window
         log_dock = w.findChild(QDockWidget, "dockLog")
-        history = w.findChild(QDockWidget, "dockHistory")
+        history = w.findChild(QDockWidget, "dockHistory") or w.findChild(QDockWidget, "dockProblems")
         if log_dock is not None:
             w.tabifyDockWidget(log_dock, self.dock_timeline)
         if history is not None:
             w.tabifyDockWidget(history, self.dock_active)
+            w.tabifyDockWidget(history, self.dock_monitor)
         if log_dock is not None:
             log_dock.raise_()
         if history is not None:
@@ -306,10 +308,32 @@ class MonitorHost(QObject):
         self.dock_monitor.show()
         self.dock_monitor.raise_()
         if first_time and not self.dock_monitor.isFloating():
-            self.window.resizeDocks(
-                [self.dock_monitor], [int(self.window.height() * 0.58)], Qt.Orientation.Vertical
-            )
+            QTimer.singleShot(0, self._make_room)  # once the dock has its place in the layout
         return view
+
+    def _make_room(self) -> None:
+        """Give a newly shown monitor dock room for its charts: most of the bottom area's width and
+        a bit more than half the window's height (the user's own sizes are kept afterwards)."""
+        w = self.window
+        if self._closed or self.dock_monitor.isFloating() or not self.dock_monitor.isVisible():
+            return
+        width = max(MONITOR_MIN_WIDTH + 30, int(w.width() * 0.6))
+        area = w.dockWidgetArea(self.dock_monitor)
+        # the dock in front of each other tab group of the area shares the rest of the width
+        groups = [
+            d
+            for d in w.findChildren(QDockWidget)
+            if d is not self.dock_monitor
+            and d.isVisible()
+            and not d.isFloating()
+            and w.dockWidgetArea(d) == area
+            and not d.visibleRegion().isEmpty()
+        ]
+        rest = max(0, w.width() - width)
+        docks = [self.dock_monitor, *groups]
+        sizes = [width] + [rest // max(1, len(groups))] * len(groups)
+        w.resizeDocks(docks, sizes, Qt.Orientation.Horizontal)
+        w.resizeDocks([self.dock_monitor], [int(w.height() * 0.62)], Qt.Orientation.Vertical)
 
     def _workflow_name(self, workflow_id: int) -> str:
         tab = self.window.tab_for(workflow_id)

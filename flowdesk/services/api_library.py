@@ -238,8 +238,8 @@ class ApiLibraryService:
                         continue
                 report.added.append(self.apis.create_api(model, session=s))
             if result.environment:
-                row = EnvironmentService(self.db).ensure(s, environment)
-                variables = dict(row.variables or {})
+                env_row = EnvironmentService(self.db).ensure(s, environment)
+                variables = dict(env_row.variables or {})
                 for key, value in result.environment.items():
                     if key in variables and variables[key] != value:
                         report.variables_kept.append(key)
@@ -247,12 +247,12 @@ class ApiLibraryService:
                         variables[key] = value
                         report.variables_set[key] = value
                 if report.variables_set:
-                    row.variables = variables
-                    row.updated_at = utcnow()
+                    env_row.variables = variables
+                    env_row.updated_at = utcnow()
                     record_audit(
                         s,
                         "environment",
-                        row.id,
+                        env_row.id,
                         "update",
                         f"Import set variables of '{environment}': {', '.join(sorted(report.variables_set))}.",
                     )

@@ -90,12 +90,14 @@ class KeyStore:
         return self._key
 
     def _from_keyring(self) -> bytes:
+        backend = self.backend
+        assert backend is not None
         try:
-            stored = self.backend.get_password(KEYRING_SERVICE, KEYRING_USER)
+            stored = backend.get_password(KEYRING_SERVICE, KEYRING_USER)
             if stored:
                 return stored.encode("ascii")
             key = Fernet.generate_key()
-            self.backend.set_password(KEYRING_SERVICE, KEYRING_USER, key.decode("ascii"))
+            backend.set_password(KEYRING_SERVICE, KEYRING_USER, key.decode("ascii"))
             return key
         except Exception as err:  # noqa: BLE001 - a locked or broken keyring: fall back to the file
             log.warning("the OS keyring cannot be used (%s); using the key file", type(err).__name__)

@@ -419,12 +419,21 @@ class WorkflowExecutor:
         breakpoints: Iterable[str] = (),
         *,
         secrets: Mapping[str, str] | None = None,
-        environment: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | str | None = None,
     ) -> ExecutionHandle:
-        """Run a stored workflow (by id, or by name); see the module docstring for when it returns."""
+        """Run a stored workflow (by id, or by name); see the module docstring for when it returns.
+
+        `environment` may also be an environment's name: its variables become `{{env.*}}` and the
+        stored secrets `{{secrets.*}}` (services.environments.run_values).
+        """
         from flowdesk.services.workflows import WorkflowService
 
         db = await self._database()
+        if isinstance(environment, str):
+            from flowdesk.services.environments import run_values
+
+            variables, stored = await asyncio.to_thread(run_values, db, environment)
+            environment, secrets = variables, {**stored, **(secrets or {})}
         writer = self._writer_for(db)
         if isinstance(workflow_id, str):
             found = await writer.call(WorkflowService(db).find_workflow, workflow_id)

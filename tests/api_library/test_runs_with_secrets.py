@@ -162,3 +162,25 @@ def test_run_takes_the_named_environment(db, library):
     report = run_workflow(db, wid, None, environment="elsewhere")
     assert report.status == "failed"  # port 9 on 127.0.0.1: nothing listens
     assert report.as_json()["steps"][1]["error_message"]
+
+
+def test_executor_takes_an_environment_name(db, db_path, library):
+    import asyncio
+
+    from flowdesk.engine.executor import WorkflowExecutor
+
+    wid = _workflow(db, library)
+
+    async def go():
+        executor = WorkflowExecutor(db=db, load_plugins=False)
+        try:
+            handle = await executor.execute_workflow(wid, None, environment="local")
+            await handle.wait()
+            return handle.status
+        finally:
+            await executor.aclose()
+
+    assert asyncio.run(go()) == "completed"
+    db.close()
+    for needle in _needles():
+        assert needle not in raw_database_bytes(db_path), needle

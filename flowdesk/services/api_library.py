@@ -207,7 +207,14 @@ class ApiLibraryService:
             result.format, environment, problems=list(result.problems), notes=list(result.notes)
         )
         # Encrypt before the transaction opens: the key lookup may touch the keyring or the disk.
-        secrets = {check_secret_name(k): v for k, v in result.secrets.items() if isinstance(v, str) and v}
+        secrets: dict[str, str] = {}
+        for key, value in result.secrets.items():
+            if not isinstance(value, str) or not value:
+                continue
+            try:
+                secrets[check_secret_name(key)] = value
+            except InvalidInputError as err:  # one odd name must not sink the whole import
+                report.notes.append(f"{err} Its value was not stored; set it under another name.")
         ciphertexts = {name: self.secrets.encrypt(value) for name, value in secrets.items()}
         for item in plan.items:
             if item.index not in chosen:

@@ -163,3 +163,15 @@ def test_export_is_openapi_with_the_environment_base_url_and_no_secrets(db):
 
     text = json.dumps(doc)
     assert "tok-123" not in text and "cs-Very-Secret-42" not in text
+
+
+def test_a_secret_with_an_odd_name_is_noted_not_fatal(db, monkeypatch):
+    from flowdesk.interchange import api_import
+
+    data = (FIXTURES / "collection-v2.1.json").read_bytes()
+    real = api_import.import_api_spec(data)
+    real.secrets["has space"] = "v-123"
+    monkeypatch.setattr("flowdesk.services.api_library.import_api_spec", lambda *a, **k: real)
+    report = ApiLibraryService(db).import_spec(data)
+    assert report.added and report.secrets_stored == ["accessToken"]
+    assert any("'has space' cannot be a secret name" in n for n in report.notes)

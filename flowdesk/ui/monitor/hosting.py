@@ -39,6 +39,7 @@ from flowdesk.services.monitoring import MonitorQueries
 
 from .active_panel import ActiveExecutionsPanel
 from .monitor_view import MonitorView
+from .query_runner import wait_for_queries
 from .timeline import RunTimeline
 
 log = logging.getLogger(__name__)
@@ -427,3 +428,5 @@ class MonitorHost(QObject):
             self.retention_task.cancel()
             self.retention_task = None
         self.active.shutdown()
+        # A read still running must not outlive the window: the app closes the database next.
+        wait_for_queries(2000)

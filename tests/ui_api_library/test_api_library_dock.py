@@ -222,3 +222,24 @@ def test_screenshot_of_the_dock(qtbot, db, panel, tmp_path):
     out = tmp_path / "dock.png"
     assert panel.grab().save(str(out))
     assert out.stat().st_size > 1000
+
+
+def test_send_fills_params_from_the_examples(qtbot, qloop, db, panel, http_server):
+    from flowdesk.domain.models import ApiParameter
+
+    EnvironmentService(db).create_environment("local", {"base_url": http_server.url})
+    api = ApiService(db).create_api(
+        name="user",
+        url="{{env.base_url}}/users/{{params.id}}",
+        parameters=[ApiParameter(name="id", location="path", required=True, type="integer", example=5)],
+    )
+    panel.refresh()
+    panel.select_api(api.id)
+    assert json.loads(panel.send_params.text()) == {"id": 5}
+    panel.send_params.setText('{"id": 7}')
+    with qtbot.waitSignal(panel.response_shown, timeout=10000) as blocker:
+        panel.send_current()
+    assert blocker.args[0].status == 200 and blocker.args[0].url.endswith("/users/7")
+    panel.send_params.setText("{oops")
+    assert panel.send_current() is None
+    assert "Parameters for Send: not valid JSON" in panel.message.text()

@@ -49,6 +49,17 @@ log = logging.getLogger(__name__)
 ALL_TAGS = "All tags"
 
 
+def example_params(api: ApiDefinition) -> dict[str, Any]:
+    """Values for Send: each required parameter's example (or an empty string), optional ones with an example."""
+    out: dict[str, Any] = {}
+    for param in api.parameters:
+        if param.example is not None:
+            out[param.name] = param.example
+        elif param.required:
+            out[param.name] = ""
+    return out
+
+
 class ApiList(QListWidget):
     """The definitions; dragging one onto the canvas makes an API_CALL node using it."""
 
@@ -154,6 +165,9 @@ class ApiLibraryPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
         buttons.addWidget(self.save_button)
+        self.send_params = QLineEdit(objectName="apiSendParams")
+        self.send_params.setPlaceholderText('Parameters for Send, JSON: {"petId": 1}')
+        self.send_params.setToolTip("The {{params.*}} values used by Send (filled from the examples)")
         self.message = QLabel(objectName="apiMessage")
         self.message.setWordWrap(True)
         self.message.hide()
@@ -163,6 +177,7 @@ class ApiLibraryPanel(QWidget):
         editor_layout.setContentsMargins(0, 0, 0, 0)
         editor_layout.addWidget(form_scroll, 1)
         editor_layout.addWidget(self.message)
+        editor_layout.addWidget(self.send_params)
         editor_layout.addLayout(buttons)
         self.response = ResponseView()
         self.tabs = QTabWidget(objectName="apiTabs")
@@ -226,10 +241,14 @@ class ApiLibraryPanel(QWidget):
         if current is None:
             return
         try:
-            self.form.load(self.apis.get_api(int(current.data(Qt.ItemDataRole.UserRole))))
+            api = self.apis.get_api(int(current.data(Qt.ItemDataRole.UserRole)))
         except FlowdeskError as err:
             self._show_message(str(err), error=True)
             return
+        self.form.load(api)
+        self.send_params.setText(
+            json.dumps(example_params(api), ensure_ascii=False) if api.parameters else ""
+        )
         self.message.hide()
 
     def _show_message(self, text: str, *, error: bool = False) -> None:
@@ -380,6 +399,7 @@ class ApiLibraryPanel(QWidget):
             self._show_message("Sending needs the app's event loop (qasync).", error=True)
             return None
         try:
+            params = self._send_params()
             active = self.envs.get_active()
             secrets = self.secrets.resolve_all()
         except FlowdeskError as err:
@@ -388,16 +408,40 @@ class ApiLibraryPanel(QWidget):
         self.response.show_sending(api.method, api.name)
         self.tabs.setCurrentWidget(self.response)
         self.send_button.setEnabled(False)
-        self._send_task = loop.create_task(self._send(api, active.variables if active else {}, secrets))
+        self._send_task = loop.create_task(
+            self._send(api, active.variables if active else {}, secrets, params)
+        )
         return self._send_task
 
-    async def _send(self, api: ApiDefinition, env: dict[str, str], secrets: dict[str, str]) -> TrialResult:
+    def _send_params(self) -> dict[str, Any]:
+        from flowdesk.domain.errors import InvalidInputError
+
+        text = self.send_params.text().strip()
+        if not text:
+            return {}
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise InvalidInputError(
+                f"Parameters for Send: not valid JSON at column {err.colno} ({err.msg})."
+            ) from None
+        if not isinstance(value, dict):
+            raise InvalidInputError("Parameters for Send: must be a JSON object of names to values.")
+        return value
+
+    async def _send(
+        self,
+        api: ApiDefinition,
+        env: dict[str, str],
+        secrets: dict[str, str],
+        params: dict[str, Any] | None = None,
+    ) -> TrialResult:
         try:
             if self._client is None:
                 from flowdesk.engine.http import HttpClient
 
                 self._client = HttpClient(max_connections=4)
-            result = await send_trial(self._client, api, environment=env, secrets=secrets)
+            result = await send_trial(self._client, api, environment=env, secrets=secrets, params=params)
         except Exception as err:  # noqa: BLE001 - shown in the dock, logged with the traceback
             log.exception("trial request failed")
             result = TrialResult(method=api.method, error=f"{type(err).__name__}: could not send")

@@ -208,6 +208,18 @@ def test_monitor_action_shows_the_workflows_figures(qtbot, window, orders):
     assert len(window.editor_tabs()) == 2  # the editor tabs were not touched
 
 
+def test_deleting_a_workflow_closes_its_monitor_page(qtbot, window, orders):
+    graph, _ids, _tab = orders
+    host = window.monitor_host
+    open_monitor(qtbot, window)
+    assert graph.workflow.id in host.views
+    window.browser.select_id(graph.workflow.id)
+    assert window.browser.delete_selected(confirm=False)
+    assert host.views == {} and host.monitor_tabs.count() == 0
+    assert not host.dock_monitor.isVisible()
+    assert not host.action_monitor.isEnabled()
+
+
 def test_drill_down_double_click_loads_the_timeline(qtbot, window, orders):
     _graph, ids, _tab = orders
     host = window.monitor_host

@@ -195,6 +195,7 @@ class MonitorHost(QObject):
         for dock in (self.dock_monitor, self.dock_timeline, self.dock_active):
             menu.addAction(dock.toggleViewAction())
         w.browser.table.itemSelectionChanged.connect(self._update_action)
+        w.browser.deleted.connect(self.close_monitor)  # a deleted workflow has nothing to monitor
 
     def _late_setup(self) -> None:
         """After the window is built (and the run UI installed): executor, default layout, retention."""

@@ -211,7 +211,10 @@ def main() -> int:
         finally:
             db.close()
 
-    print(f"load average before the runs: {load_before:.2f} (above the number of cores: the CPU was shared)")
+    shared = (
+        " (more than the cores: other programs shared the CPU)" if load_before > (os.cpu_count() or 1) else ""
+    )
+    print(f"load average before the runs: {load_before:.2f} on {os.cpu_count()} cores{shared}")
     width = max(len(name) for name, *_ in results)
     print(f"{'step':<{width}}  {'median':>9}  {'min':>9}  {'max':>9}  {'cpu':>9}  target {TARGET_MS:.0f} ms")
     failed = False

@@ -32,6 +32,32 @@ class Fragment:
     connections: list[dict[str, Any]] = field(default_factory=list)
     apis: list[ApiDefinition] = field(default_factory=list)
 
+    @classmethod
+    def from_graph(cls, graph: WorkflowGraph, apis: list[ApiDefinition] | None = None) -> Fragment:
+        """The fragment of a whole graph, in the file format's node and connection shape."""
+        nodes = [
+            {
+                "name": n.name,
+                "node_type": n.node_type,
+                "config": n.config,
+                "position_x": n.position_x,
+                "position_y": n.position_y,
+                "description": n.description,
+            }
+            for n in graph.nodes
+        ]
+        connections = [
+            {
+                "from": c.from_node,
+                "to": c.to_node,
+                "connection_type": c.connection_type.value,
+                "condition": c.condition,
+                "config": c.config,
+            }
+            for c in graph.connections
+        ]
+        return cls(nodes, connections, list(apis or []))
+
 
 def fragment_text(graph: WorkflowGraph, apis: list[ApiDefinition]) -> str:
     """The clipboard text of `graph` (a selection) in the workflow file format."""

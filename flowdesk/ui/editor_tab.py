@@ -273,30 +273,7 @@ class EditorTab(QWidget):
             raise InvalidInputError(f"Cannot read {path}: {err.strerror or err}.") from None
         workflow_file = read_workflow_file(data, source=path.name, node_types=self.validation.node_types)
         graph = workflow_file.graph
-        fragment = clipboard.Fragment(
-            nodes=[
-                {
-                    "name": n.name,
-                    "node_type": n.node_type,
-                    "config": n.config,
-                    "position_x": n.position_x,
-                    "position_y": n.position_y,
-                    "description": n.description,
-                }
-                for n in graph.nodes
-            ],
-            connections=[
-                {
-                    "from": c.from_node,
-                    "to": c.to_node,
-                    "connection_type": c.connection_type.value,
-                    "condition": c.condition,
-                    "config": c.config,
-                }
-                for c in graph.connections
-            ],
-            apis=workflow_file.apis,
-        )
+        fragment = clipboard.Fragment.from_graph(graph, workflow_file.apis)
         api_ids = self._library_api_ids(fragment)
         visible = self.view.visible_scene_rect()
         at = (visible.left() + 2 * GRID, visible.top() + 2 * GRID)
@@ -325,29 +302,7 @@ class EditorTab(QWidget):
         if not uids:
             return []
         graph = self.doc.to_graph(uids)
-        fragment = clipboard.Fragment(
-            nodes=[
-                {
-                    "name": n.name,
-                    "node_type": n.node_type,
-                    "config": n.config,
-                    "position_x": n.position_x,
-                    "position_y": n.position_y,
-                    "description": n.description,
-                }
-                for n in graph.nodes
-            ],
-            connections=[
-                {
-                    "from": c.from_node,
-                    "to": c.to_node,
-                    "connection_type": c.connection_type.value,
-                    "condition": c.condition,
-                    "config": c.config,
-                }
-                for c in graph.connections
-            ],
-        )
+        fragment = clipboard.Fragment.from_graph(graph)
         xs = [n.position_x for n in graph.nodes]
         ys = [n.position_y for n in graph.nodes]
         nodes, conns = clipboard.fragment_states(

@@ -1,5 +1,6 @@
 """RunInputDialog: the run's input data as JSON, checked as you type, with the last input of each
-workflow remembered and named inputs saved to pick from. Ctrl+Enter accepts, like OK."""
+workflow remembered and named inputs saved to pick from, and the environment the run uses (the
+active one preselected). Ctrl+Enter accepts, like OK."""
 
 from __future__ import annotations
 
@@ -76,7 +77,8 @@ class RunInputStore:
 
 
 class RunInputDialog(QDialog):
-    """Asks for a run's input data; `input_accepted(value)` when OK or Ctrl+Enter is pressed."""
+    """Asks for a run's input data and environment; `input_accepted(value)` when OK or Ctrl+Enter
+    is pressed, with the chosen environment's name in `environment` (None: no environments)."""
 
     input_accepted = Signal(object)
 
@@ -88,6 +90,8 @@ class RunInputDialog(QDialog):
         *,
         title: str = "Run",
         initial: str | None = None,
+        environments: list[str] | None = None,
+        active_environment: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -113,6 +117,21 @@ class RunInputDialog(QDialog):
         top.addWidget(self.saved_combo, 1)
         top.addWidget(self.save_button)
         top.addWidget(self.delete_button)
+
+        # The environment whose variables are {{env.*}} in this run; hidden when there is none.
+        self.environment_combo = QComboBox(self)
+        self.environment_combo.setObjectName("runEnvironment")
+        self.environment_combo.addItems(list(environments or []))
+        if active_environment in (environments or []):
+            self.environment_combo.setCurrentText(active_environment)
+        self.environment_combo.setToolTip("The environment whose variables are {{env.*}} in this run")
+        env_row = QHBoxLayout()
+        env_label = QLabel("Environment:", self)
+        env_label.setBuddy(self.environment_combo)
+        env_row.addWidget(env_label)
+        env_row.addWidget(self.environment_combo, 1)
+        env_label.setVisible(bool(environments))
+        self.environment_combo.setVisible(bool(environments))
 
         self.editor = QPlainTextEdit(self)
         self.editor.setObjectName("inputEditor")
@@ -143,6 +162,7 @@ class RunInputDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(env_row)
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.problem)
         layout.addLayout(bottom)
@@ -162,6 +182,11 @@ class RunInputDialog(QDialog):
         self.editor.setPlainText(text if text is not None else "{}")
         self.check()
         self.editor.setFocus()
+
+    @property
+    def environment(self) -> str | None:
+        """The chosen environment's name, or None when there are no environments."""
+        return self.environment_combo.currentText() or None
 
     # ------------------------------------------------------------ keys
     @staticmethod

@@ -67,17 +67,20 @@ class RunController(QObject):
         return outgoing, len(names)
 
     # ------------------------------------------------------------ starting runs
-    def start(self, input_data: Any = None, *, step_by_step: bool = False) -> None:
-        """Start a run of this tab's workflow (saved first when it has unsaved edits)."""
+    def start(
+        self, input_data: Any = None, *, step_by_step: bool = False, environment: str | None = None
+    ) -> None:
+        """Start a run of this tab's workflow (saved first when it has unsaved edits), with the
+        variables of the environment named `environment` (None: the active one)."""
         if self.running:
             self.message.emit("This workflow is already running: stop it first.")
             return
         self.starting = True
         self.state_changed.emit()
         self.host.run_began()
-        self.host.spawn(self._start(input_data, step_by_step))
+        self.host.spawn(self._start(input_data, step_by_step, environment))
 
-    async def _start(self, input_data: Any, step_by_step: bool) -> None:
+    async def _start(self, input_data: Any, step_by_step: bool, environment: str | None = None) -> None:
         try:
             if self.tab.doc.is_dirty:
                 self.tab.save()
@@ -89,12 +92,13 @@ class RunController(QObject):
                 state.pause_reason = "step by step"
             names = [self.tab.doc.node(u).name for u in self.breakpoints if self.tab.doc.has_node(u)]
             await self.host.prepare(self.workflow_id)
-            # The active environment's variables and the decrypted secrets ({{env.*}}, {{secrets.*}}).
+            # The chosen (else the active) environment's variables and the decrypted secrets
+            # ({{env.*}}, {{secrets.*}}).
             import asyncio
 
             from flowdesk.services.environments import run_values
 
-            variables, secrets = await asyncio.to_thread(run_values, self.tab.backend.db, None)
+            variables, secrets = await asyncio.to_thread(run_values, self.tab.backend.db, environment)
             handle = await self.host.executor.execute_workflow(
                 self.workflow_id,
                 input_data,

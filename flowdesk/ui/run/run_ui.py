@@ -284,10 +284,20 @@ class RunDebugUI(QObject):
             return None
         if self.input_dialog is not None:
             self.input_dialog.close()
+        from flowdesk.services.environments import EnvironmentService
+
+        environments = EnvironmentService(self.window.backend.db).list_environments()
+        active = next((e.name for e in environments if e.is_active), None)
         dialog = RunInputDialog(
-            self.inputs, c.workflow_id, c.tab.doc.workflow.name, title=title, parent=self.window
+            self.inputs,
+            c.workflow_id,
+            c.tab.doc.workflow.name,
+            title=title,
+            environments=[e.name for e in environments],
+            active_environment=active,
+            parent=self.window,
         )
-        dialog.input_accepted.connect(lambda value, c=c: then(c, value))
+        dialog.input_accepted.connect(lambda value, c=c, d=dialog: then(c, value, d.environment))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.input_dialog = dialog
         dialog.destroyed.connect(lambda _o=None: setattr(self, "input_dialog", None))
@@ -299,7 +309,7 @@ class RunDebugUI(QObject):
         c = self.controller()
         if c is None or c.running:
             return None
-        return self._ask_input("Run", lambda c, value: c.start(value))
+        return self._ask_input("Run", lambda c, value, env: c.start(value, environment=env))
 
     def step(self) -> RunInputDialog | None:
         """F10: the next node of a paused run, or start a step-by-step run (asking the input)."""
@@ -309,7 +319,9 @@ class RunDebugUI(QObject):
         if c.running:
             c.step()
             return None
-        return self._ask_input("Step", lambda c, value: c.start(value, step_by_step=True))
+        return self._ask_input(
+            "Step", lambda c, value, env: c.start(value, step_by_step=True, environment=env)
+        )
 
     def continue_(self) -> None:
         c = self.controller()

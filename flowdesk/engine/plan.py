@@ -83,36 +83,80 @@ def _exclusive(
     graph_in: dict[str, list[str]],
     graph_out: dict[str, list[str]],
 ) -> set[str]:
-    """Drop from `candidate` every node entered from outside it (and what follows such a node)."""
-    members = set(candidate)
-    changed = True
-    while changed:
-        changed = False
-        for n in list(members):
-            if n in entries:
+    """Drop from `candidate` every node entered from outside it (and what follows such a node).
+
+    A non-entry node with a predecessor outside `candidate` (other than `owner`) is dropped, and so is
+    everything reachable from a dropped node inside `candidate` (entries included). One multi-source
+    walk reaches that fixed point: a node fed by a dropped node is reached from it.
+    """
+    queue = deque(
+        n
+        for n in candidate
+        if n not in entries and any(p not in candidate and p != owner for p in graph_in.get(n, ()))
+    )
+    removed: set[str] = set()
+    while queue:
+        n = queue.popleft()
+        if n in removed:
+            continue
+        removed.add(n)
+        for m in graph_out.get(n, ()):
+            if m != owner and m in candidate and m not in removed:
+                queue.append(m)
+    return candidate - removed
+
+
+_SHARED = -1  # label of a node reached from more than one branch
+
+
+def _branch_labels(owner: str, targets: list[str], graph_out: dict[str, list[str]]) -> dict[str, int]:
+    """For each node reachable from the branch targets (not passing `owner`): the index of the only
+    branch that reaches it, or _SHARED when several do. Each node's label changes at most twice
+    (unset -> branch -> shared), so this is linear in the size of the graph."""
+    label: dict[str, int] = {}
+    queue: deque[str] = deque()
+    for i, t in enumerate(targets):
+        if t == owner:
+            continue
+        old = label.get(t)
+        if old is None:
+            label[t] = i
+            queue.append(t)
+        elif old != i and old != _SHARED:
+            label[t] = _SHARED
+            queue.append(t)
+    while queue:
+        n = queue.popleft()
+        mine = label[n]
+        for m in graph_out.get(n, ()):
+            if m == owner:
                 continue
-            if any(p not in members and p != owner for p in graph_in.get(n, ())):
-                removed = _reach(
-                    {k: [m for m in v if m in members] for k, v in graph_out.items()}, [n], owner
-                )
-                members -= removed
-                changed = True
-                break
-    return members
+            old = label.get(m)
+            if old is None:
+                label[m] = mine
+                queue.append(m)
+            elif old != mine and old != _SHARED:
+                label[m] = _SHARED
+                queue.append(m)
+    return label
 
 
 def _branch_regions(
     owner: str, edges: list[Connection], graph_in: dict[str, list[str]], graph_out: dict[str, list[str]]
 ) -> list[tuple[set[str], list[str]]]:
-    """PARALLEL: one region per connection; a branch stops where it meets another branch."""
-    reaches = [_reach(graph_out, [c.to_node], owner) for c in edges]
+    """PARALLEL: one region per connection; a branch stops where it meets another branch.
+
+    A branch's candidate nodes are those reachable from its target and from no other branch's target
+    (never passing `owner`); nodes entered from outside the candidate are then dropped (_exclusive).
+    """
+    label = _branch_labels(owner, [c.to_node for c in edges], graph_out)
+    members: list[set[str]] = [set() for _ in edges]
+    for n, i in label.items():
+        if i != _SHARED:
+            members[i].add(n)
     result = []
     for i, c in enumerate(edges):
-        others: set[str] = set()
-        for j, r in enumerate(reaches):
-            if j != i:
-                others |= r
-        cand = reaches[i] - others
+        cand = members[i]
         cand = _exclusive(cand, {c.to_node}, owner, graph_in, graph_out) if c.to_node in cand else set()
         result.append((cand, [c.to_node] if c.to_node in cand else []))
     return result
@@ -194,15 +238,17 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
                 region = Region(owner=owner, label=f"{owner}:{t}", nodes=members, entries=entries)
                 regions.append(region)
                 scopes.setdefault(owner, []).append(region)
+            opened = {entry for r in scopes.get(owner, ()) for entry in r.entries}
             for c in cs:
-                if any(c.to_node in r.entries for r in scopes.get(owner, ())):
+                if c.to_node in opened:
                     scope_entry_edges.add(id(c))
 
     top = Region(owner=None, label="top")
-    region_of: dict[str, Region] = {}
-    by_size = sorted(regions, key=lambda r: len(r.nodes))
-    for name in nodes:
-        region_of[name] = next((r for r in by_size if name in r.nodes), top)
+    smallest: dict[str, Region] = {}  # each node belongs to the smallest region holding it
+    for r in sorted(regions, key=lambda r: len(r.nodes)):
+        for name in r.nodes:
+            smallest.setdefault(name, r)
+    region_of: dict[str, Region] = {name: smallest.get(name, top) for name in nodes}
     for r in regions:
         r.nodes = {n for n in r.nodes if region_of[n] is r}
     top.nodes = {n for n, r in region_of.items() if r is top}

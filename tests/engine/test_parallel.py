@@ -281,3 +281,52 @@ def test_a_skipped_parallel_node_skips_its_branches_meeting_node_too():
     assert st["p"]["status"] == "skipped" and st["meet"]["status"] == "skipped"
     assert st["a"]["status"] == "skipped" and st["b"]["status"] == "skipped"  # never started
     assert st["e"]["status"] == "success"
+
+
+def _start_log_executor():
+    log: list[str] = []
+
+    async def mark(ctx):
+        log.append(ctx.node.name)
+        await asyncio.sleep(0.05)
+        return {}
+
+    ex = executor()
+    ex.register_node_handler("MARK", mark)
+    return ex, log
+
+
+def test_many_branches_start_over_several_loop_turns_and_all_run_at_once():
+    async def main():
+        ex, log = _start_log_executor()
+        ticks: list[int] = []
+        stop = False
+
+        async def ticker():
+            while not stop:
+                ticks.append(len(log))  # branches started when the loop got to this task
+                await asyncio.sleep(0)
+
+        tick_task = asyncio.create_task(ticker())
+        h = await ex.execute_graph(_fan_out(200, {"max_concurrent": 0}, ("MARK", {})))
+        stop = True
+        await tick_task
+        return h, log, ticks
+
+    h, log, ticks = asyncio.run(main())
+    assert h.status == "completed"
+    assert log == [f"b{i}" for i in range(200)]
+    # other tasks ran between the first and the last branch start
+    assert any(0 < n < 200 for n in ticks)
+
+
+def test_max_concurrent_holds_across_start_batches():
+    async def main():
+        ex, state = _probe_executor()
+        h = await ex.execute_graph(_fan_out(100, {"max_concurrent": 40}, ("PROBE", {})))
+        return h, state
+
+    h, state = asyncio.run(main())
+    assert h.status == "completed"
+    assert state["max"] == 40
+    assert len(h.output_data["p"]["branches"]) == 100

@@ -16,6 +16,9 @@ from ..errors import NodeFailure
 
 REUSABLE = False  # its branches are what resume reuses, step by step
 
+START_BATCH = 32
+"""Branches started per event-loop turn; a PARALLEL with hundreds of branches yields between batches."""
+
 
 def _int_option(ctx: NodeContext, key: str, default: int) -> int:
     raw = ctx.config.get(key, default)
@@ -56,9 +59,13 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         outputs[i] = result.output
         return result
 
-    tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(run_branch(i)) for i in range(len(bodies))]
+    tasks: list[asyncio.Future[Any]] = []
     reason: str | None = None
     try:
+        for i in range(len(bodies)):
+            if i and i % START_BATCH == 0:
+                await asyncio.sleep(0)  # let the loop (and a Qt GUI on it) breathe between batches
+            tasks.append(asyncio.ensure_future(run_branch(i)))
         if wait_for_all:
             reason = "another branch failed"
             await _wait_all(ctx, tasks)

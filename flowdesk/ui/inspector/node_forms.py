@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.domain.enums import NodeType
-from flowdesk.domain.models import ApiDefinition
+from flowdesk.domain.models import ApiDefinition, ApiParameter
 
 from .expression_field import ExpressionField
 
@@ -157,14 +158,19 @@ class LoopForm(TypeForm):
 
 
 class ApiCallForm(TypeForm):
-    """API_CALL: an API from the library (or an inline method and URL) and its parameters."""
+    """API_CALL: an API from the library (or an inline method and URL) and its parameters.
+
+    The parameters the chosen API declares show where they go, a bold name when required and their
+    description as a tooltip; `params_hint` names the required ones left without a value."""
 
     INLINE = -1
+    NAME, WHERE, VALUE = 0, 1, 2
 
     def __init__(self, list_apis, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._list_apis = list_apis
         self._apis: dict[int, ApiDefinition] = {}
+        self._declared: dict[str, ApiParameter] = {}  # the chosen API's parameters, by name
         self.api = QComboBox(self)
         self.api.setObjectName("apiChooser")
         # long "name — METHOD url" entries must not widen the inspector
@@ -178,10 +184,12 @@ class ApiCallForm(TypeForm):
         inline = QHBoxLayout()
         inline.addWidget(self.method)
         inline.addWidget(self.url, 1)
-        self.parameters = QTableWidget(0, 2, self)
+        self.parameters = QTableWidget(0, 3, self)
         self.parameters.setObjectName("parametersTable")
-        self.parameters.setHorizontalHeaderLabels(["Parameter", "Value (template)"])
-        self.parameters.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.parameters.setHorizontalHeaderLabels(["Parameter", "In", "Value (template)"])
+        header = self.parameters.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(self.WHERE, QHeaderView.ResizeMode.ResizeToContents)
         self.parameters.verticalHeader().setVisible(False)
         self.parameters.setMinimumHeight(120)
         add = QPushButton("Add parameter", self)
@@ -190,8 +198,14 @@ class ApiCallForm(TypeForm):
         buttons.addWidget(add)
         buttons.addWidget(remove)
         buttons.addStretch(1)
+        self.params_hint = QLabel(self)
+        self.params_hint.setObjectName("parametersHint")
+        self.params_hint.setStyleSheet("color: #d93025;")
+        self.params_hint.setWordWrap(True)
+        self.params_hint.hide()
         params_box = QVBoxLayout()
         params_box.addWidget(self.parameters)
+        params_box.addWidget(self.params_hint)
         params_box.addLayout(buttons)
         layout = self.form_layout()
         layout.addRow("API", self.api)
@@ -201,9 +215,7 @@ class ApiCallForm(TypeForm):
         self.api.activated.connect(self._api_chosen)
         self.method.activated.connect(lambda _i: self.edited.emit({"method": self.method.currentText()}))
         self.url.editingFinished.connect(lambda: self.edited.emit({"url": self.url.text()}))
-        self.parameters.itemChanged.connect(
-            lambda _item: self.edited.emit({"parameters": self.parameter_values()})
-        )
+        self.parameters.itemChanged.connect(self._parameter_edited)
         add.clicked.connect(self._add_row)
         remove.clicked.connect(self._remove_row)
 
@@ -243,24 +255,80 @@ class ApiCallForm(TypeForm):
         self.method.blockSignals(False)
         _set_line(self.url, api.url if api else str(config.get("url", "") or ""))
         self.url.setCursorPosition(0)
+        self._declared = {p.name: p for p in api.parameters} if api else {}
         params = config.get("parameters") or {}
         self.parameters.blockSignals(True)
         self.parameters.setRowCount(0)
         if isinstance(params, dict):
-            for key, value in params.items():
+            # the API's declared parameters first, in its order; the node's own after them
+            order = {name: i for i, name in enumerate(self._declared)}
+            for key, value in sorted(params.items(), key=lambda kv: order.get(str(kv[0]), len(order))):
                 self._append_row(str(key), value if isinstance(value, str) else _json_text(value))
         self.parameters.blockSignals(False)
+        self._check_required()
 
     def _append_row(self, key: str, value: str) -> None:
         row = self.parameters.rowCount()
         self.parameters.insertRow(row)
-        self.parameters.setItem(row, 0, QTableWidgetItem(key))
-        self.parameters.setItem(row, 1, QTableWidgetItem(value))
+        name = QTableWidgetItem(key)
+        where = QTableWidgetItem("")
+        where.setFlags(where.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        self.parameters.setItem(row, self.NAME, name)
+        self.parameters.setItem(row, self.WHERE, where)
+        self.parameters.setItem(row, self.VALUE, QTableWidgetItem(value))
+        self._describe_row(row)
+
+    def _describe_row(self, row: int) -> None:
+        """Location, required mark and tooltip of one row from the API's declared parameter."""
+        name, where = self.parameters.item(row, self.NAME), self.parameters.item(row, self.WHERE)
+        if name is None or where is None:
+            return
+        declared = self._declared.get(name.text().strip())
+        font = name.font()
+        font.setBold(bool(declared and declared.required))
+        name.setFont(font)
+        if declared is None:
+            where.setText("")
+            tip = "Not declared by the API" if self._declared else ""
+        else:
+            where.setText(f"{declared.location} *" if declared.required else declared.location)
+            kind = "required" if declared.required else "optional"
+            tip = f"{declared.name} ({declared.type}, {declared.location}, {kind})"
+            if declared.description:
+                tip += f": {declared.description}"
+            if declared.example is not None:
+                tip += f" — e.g. {_json_text(declared.example)}"
+        for item in (name, where, self.parameters.item(row, self.VALUE)):
+            if item is not None:
+                item.setToolTip(tip)
+
+    def _check_required(self) -> None:
+        """Show which required parameters have no value (empty hint when none)."""
+        values = self.parameter_values()
+        missing = [
+            p.name for p in self._declared.values() if p.required and not str(values.get(p.name, "")).strip()
+        ]
+        if not missing:
+            self.params_hint.setText("")
+            self.params_hint.hide()
+            return
+        names = ", ".join(f"'{m}'" for m in missing)
+        verb = "has" if len(missing) == 1 else "have"
+        self.params_hint.setText(f"Required parameter{'s' * (len(missing) > 1)} {names} {verb} no value.")
+        self.params_hint.show()
+
+    def _parameter_edited(self, item: QTableWidgetItem) -> None:
+        if item.column() == self.NAME:
+            self.parameters.blockSignals(True)
+            self._describe_row(item.row())
+            self.parameters.blockSignals(False)
+        self._check_required()
+        self.edited.emit({"parameters": self.parameter_values()})
 
     def parameter_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for row in range(self.parameters.rowCount()):
-            key_item, value_item = self.parameters.item(row, 0), self.parameters.item(row, 1)
+            key_item, value_item = self.parameters.item(row, self.NAME), self.parameters.item(row, self.VALUE)
             key = key_item.text().strip() if key_item else ""
             if key:
                 values[key] = value_item.text() if value_item else ""
@@ -294,6 +362,7 @@ class ApiCallForm(TypeForm):
             return
         change: dict[str, Any] = {"api_id": api_id}
         api = self._apis.get(api_id)
+        self._declared = {p.name: p for p in api.parameters} if api else {}
         if api is not None and api.parameters:
             params = self.parameter_values()
             for p in api.parameters:

@@ -17,13 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flowdesk.gc_control import gc_paused
+
 from ..domain.enums import ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
 from ..domain.validation import locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
-from .gc_pause import paused_gc
 from .json_locate import JsonPath, describe_json_error, find_token, line_column, locate_paths
 
 __all__ = [
@@ -493,7 +494,7 @@ def read_workflow_file(
 
     The returned `WorkflowFile.problems` holds the warnings (they do not block an import).
     """
-    with paused_gc():
+    with gc_paused():
         return _read(data, source, node_types)
 
 
@@ -666,6 +667,6 @@ def write_workflow_file(graph: WorkflowGraph, apis: Iterable[ApiDefinition] = ()
 
     The document passes through `redact_for_export` first, so no secret reaches a file.
     """
-    with paused_gc():
+    with gc_paused():
         document = redact_for_export(workflow_document(graph, apis))
         return dumps_canonical(document) + "\n"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
-from flowdesk.interchange.gc_pause import paused_gc
+from flowdesk.gc_control import gc_paused
 from flowdesk.interchange.workflow_file import WorkflowFile, read_workflow_file, write_workflow_file
 from flowdesk.store import Database
 
@@ -86,7 +86,7 @@ class TransferService:
     def store(self, workflow_file: WorkflowFile, *, name: str | None = None) -> WorkflowGraph:
         """Write an already-read file's APIs and graph in one transaction."""
         graph = workflow_file.graph
-        with paused_gc(), self.db.session() as session:
+        with gc_paused(), self.db.session() as session:
             library_ids: dict[int, int] = {}
             for api in workflow_file.apis:
                 stored = self.apis.find_identical(api, session=session)
@@ -115,7 +115,7 @@ class TransferService:
 
     def export_workflow(self, workflow_id: int) -> str:
         """The stored workflow as file-format text, embedding every API its nodes use."""
-        with paused_gc(), self.db.session(read_only=True) as session:
+        with gc_paused(), self.db.session(read_only=True) as session:
             graph = self.workflows.load_graph(workflow_id, session=session)
             apis = self._apis_used(graph, session)
         return write_workflow_file(graph, apis)

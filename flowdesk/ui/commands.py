@@ -19,9 +19,9 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from flowdesk.domain.enums import ConnectionType
+from flowdesk.gc_control import gc_paused
 
 from .document import ConnectionState, NodeState, WorkflowDocument
-from .gc_pause import gc_paused
 
 # ---------------------------------------------------------------- steps
 

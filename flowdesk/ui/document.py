@@ -18,8 +18,7 @@ from PySide6.QtGui import QUndoStack
 from flowdesk.domain.enums import ConnectionType, NodeType
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
-
-from .gc_pause import gc_paused
+from flowdesk.gc_control import gc_paused
 
 
 class ConnectionRefusedError(InvalidInputError):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from flowdesk.domain.enums import NodeType
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import Node, Workflow, WorkflowGraph
+from flowdesk.gc_control import gc_paused
 from flowdesk.interchange.workflow_file import write_workflow_file
 
 from .autosave import Autosaver
@@ -33,7 +34,6 @@ from .backend import EditorBackend
 from .commands import ReplaceGraphCommand
 from .document import ConnectionState, NodeState
 from .editor_tab import EditorTab
-from .gc_pause import gc_paused
 from .import_problems_dialog import ImportProblemsDialog
 from .inspector.panel import InspectorPanel
 from .palette import NodePalette

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouse
 
 from flowdesk.domain.enums import ConnectionType, Severity
 from flowdesk.domain.errors import FlowdeskError
+from flowdesk.gc_control import gc_paused
 from flowdesk.ui.commands import AddConnectionCommand, MoveNodesCommand
 from flowdesk.ui.document import ConnectionState, WorkflowDocument
-from flowdesk.ui.gc_pause import gc_paused
 from flowdesk.ui.style import theme
 
 from .connection_item import ConnectionItem, DraftConnectionItem

@@ -4,13 +4,13 @@ execution's batched events to the RunState that shows it."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from typing import Any
 
 from PySide6.QtCore import QObject
 
 from flowdesk.engine.executor import WorkflowExecutor
+from flowdesk.gc_control import hold_heap, release_heap
 
 from .qt_events import QtEventAdapter
 from .run_state import RunState
@@ -39,16 +39,13 @@ class EngineHost(QObject):
         the collector's reach until no run is left. A full collection over a large editor's heap
         takes 0.3-0.6 s on this machine, all of it with the GUI thread blocked."""
         self._active_runs += 1
-        if self._active_runs == 1:
-            gc.collect(1)
-            gc.freeze()
+        hold_heap(collect_young=True)
 
     def run_ended(self) -> None:
         if self._active_runs == 0:
             return
         self._active_runs -= 1
-        if self._active_runs == 0:
-            gc.unfreeze()
+        release_heap()
 
     def register(self, execution_id: int, state: RunState) -> None:
         """Send this execution's events to `state` (events that came first are delivered now)."""

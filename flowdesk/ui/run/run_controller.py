@@ -116,6 +116,7 @@ class RunController(QObject):
             return
         except Exception as err:  # a bug must not leave the controls stuck in "starting"
             self.starting = False
+            self.host.run_ended()
             log.exception("starting a run failed")
             self.message.emit(f"Not started: {err}")
             self.state_changed.emit()

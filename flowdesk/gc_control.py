@@ -1,0 +1,73 @@
+"""Keeping Python's cyclic garbage collector out of the way of bulk work and of runs.
+
+Two measured costs, one module (every layer may import it; it imports nothing of ours):
+
+- Building or reading a large document (5,000 canvas items, a 2,000-node file) allocates some
+  hundred thousand containers with no reference cycles; the collector walks them again and again
+  as they pile up (about 40% of an import). `gc_paused()` holds it for the block.
+- While workflows run, full collections walk the whole heap (graphs, canvas items, caches) with
+  the event loop blocked: 0.3-0.6 s in the editor, and about a quarter of the CPU of a
+  1,000-call run. `hold_heap()` / `release_heap()` freeze the objects that exist when the first
+  run starts out of the collector's reach until the last run ends (reference counted, so the
+  engine and the app can both hold it). Reference counting frees everything as usual throughout.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["gc_paused", "heap_held", "hold_heap", "release_heap"]
+
+_lock = threading.Lock()
+_holders = 0
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Disable the cyclic collector inside the block (nesting is fine); restore it afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def hold_heap(*, collect_young: bool = False) -> None:
+    """Freeze today's heap out of the collector's reach, if nobody holds it yet.
+
+    `collect_young` first collects the young generations, so short-lived garbage is not frozen
+    with the long-lived objects (worth it before a long run, not before a 1 ms one).
+    """
+    global _holders
+    with _lock:
+        _holders += 1
+        if _holders == 1:
+            if collect_young:
+                gc.collect(1)
+            gc.freeze()
+
+
+def release_heap() -> None:
+    """Undo one `hold_heap`; the last release gives the frozen objects back to the collector."""
+    global _holders
+    with _lock:
+        if _holders == 0:
+            return
+        _holders -= 1
+        if _holders == 0:
+            gc.unfreeze()
+
+
+@contextmanager
+def heap_held(*, collect_young: bool = False) -> Iterator[None]:
+    """`hold_heap()` for the block, released however the block ends."""
+    hold_heap(collect_young=collect_young)
+    try:
+        yield
+    finally:
+        release_heap()

@@ -12,12 +12,13 @@ from tests.engine.graph_builder import executor, graph
 def test_holds_are_counted_and_the_last_release_unfreezes():
     assert gc.get_freeze_count() == 0
     hold_heap()
-    frozen = gc.get_freeze_count()
-    assert frozen > 0
-    with heap_held():
-        assert gc.get_freeze_count() >= frozen
-    assert gc.get_freeze_count() > 0  # the first hold is still there
-    release_heap()
+    try:
+        assert gc.get_freeze_count() > 0
+        with heap_held():
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0  # the first hold is still there
+    finally:
+        release_heap()
     assert gc.get_freeze_count() == 0
     release_heap()  # an extra release changes nothing
     assert gc.get_freeze_count() == 0

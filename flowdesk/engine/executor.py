@@ -22,7 +22,6 @@ from typing import Any
 from flowdesk.domain.enums import ExecutionStatus, Severity
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
-from flowdesk.gc_control import hold_heap, release_heap
 
 from . import events as ev
 from . import records
@@ -212,7 +211,6 @@ class ExecutionHandle:
             )
         )
         timeout_cm = asyncio.timeout(None)
-        hold_heap()  # released in _finish: see flowdesk/gc_control.py
         try:
             async with timeout_cm:
                 run.timeout = timeout_cm
@@ -248,10 +246,7 @@ class ExecutionHandle:
             status = ExecutionStatus.FAILED
             error = f"internal error: {type(exc).__name__}: {exc}"
             self.error_type = "other"
-        try:
-            await self._finish(status, error, time.perf_counter() - t0)
-        finally:
-            release_heap()
+        await self._finish(status, error, time.perf_counter() - t0)
 
     async def _finish(self, status: ExecutionStatus, error: str | None, duration: float) -> None:
         run = self._run

@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from flowdesk.interchange.api_import import import_api_spec
-
-FIXTURES = Path(__file__).parent / "fixtures" / "api"
-
-
-def _import(name: str):
-    return import_api_spec((FIXTURES / name).read_bytes(), source_name=name)
-
-
-def _fields(definition) -> dict:
-    return definition.model_dump(exclude={"id", "created_at", "updated_at", "parameters"})
-
-
-def _rows(definition) -> list[tuple]:
-    return [(p.name, p.location, p.required, p.type, p.description, p.example) for p in definition.parameters]
-
+from tests.interchange.api_import_checks import FIXTURES
+from tests.interchange.api_import_checks import check_definitions as _check
+from tests.interchange.api_import_checks import import_fixture as _import
 
 # Every field of every definition, checked against petstore-3.0.yaml by hand.
 EXPECTED_30 = {
@@ -510,14 +496,6 @@ NOTES_ODD = [
 ]
 ENV_ODD = {"base_url": "/api/v3"}
 SECRETS_ODD = {}
-
-
-def _check(result, expected):
-    assert [d.name for d in result.definitions] == list(expected)
-    for definition in result.definitions:
-        fields, rows = expected[definition.name]
-        assert _fields(definition) == fields, definition.name
-        assert _rows(definition) == rows, definition.name
 
 
 def test_openapi_30_yaml_every_field():

@@ -2,32 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flowdesk.interchange.api_import import import_api_spec
-
-FIXTURES = Path(__file__).parent / "fixtures" / "api"
-
-
-def _import(name: str):
-    return import_api_spec((FIXTURES / name).read_bytes(), source_name=name)
-
-
-def _fields(definition) -> dict:
-    return definition.model_dump(exclude={"id", "created_at", "updated_at", "parameters"})
-
-
-def _rows(definition) -> list[tuple]:
-    return [(p.name, p.location, p.required, p.type, p.description, p.example) for p in definition.parameters]
-
-
-def _check(result, expected):
-    assert [d.name for d in result.definitions] == list(expected)
-    for definition in result.definitions:
-        fields, rows = expected[definition.name]
-        assert _fields(definition) == fields, definition.name
-        assert _rows(definition) == rows, definition.name
-
+from tests.interchange.api_import_checks import check_definitions as _check
+from tests.interchange.api_import_checks import import_fixture as _import
 
 EXPECTED_SW = {
     "addPet": (

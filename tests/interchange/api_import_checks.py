@@ -1,0 +1,33 @@
+"""Shared checks of the API importer tests: import a fixture, compare every definition field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowdesk.interchange.api_import import import_api_spec
+
+FIXTURES = Path(__file__).parent / "fixtures" / "api"
+
+
+def import_fixture(name: str):
+    """The ApiImportResult of the fixture file `name`."""
+    return import_api_spec((FIXTURES / name).read_bytes(), source_name=name)
+
+
+def definition_fields(definition) -> dict:
+    """A definition's fields, without ids, timestamps and parameters."""
+    return definition.model_dump(exclude={"id", "created_at", "updated_at", "parameters"})
+
+
+def parameter_rows(definition) -> list[tuple]:
+    """A definition's parameters as comparable tuples."""
+    return [(p.name, p.location, p.required, p.type, p.description, p.example) for p in definition.parameters]
+
+
+def check_definitions(result, expected) -> None:
+    """`result` has exactly the definitions of `expected` (name -> (fields, parameter rows)), in order."""
+    assert [d.name for d in result.definitions] == list(expected)
+    for definition in result.definitions:
+        fields, rows = expected[definition.name]
+        assert definition_fields(definition) == fields, definition.name
+        assert parameter_rows(definition) == rows, definition.name

@@ -10,6 +10,12 @@ Two measured costs, one module (every layer may import it; it imports nothing of
   1,000-call run. `hold_heap()` / `release_heap()` freeze the objects that exist when the first
   run starts out of the collector's reach until the last run ends (reference counted, so the
   engine and the app can both hold it). Reference counting frees everything as usual throughout.
+- While runs go on, the young generation is collected far less often (`runs_spacing_young()` /
+  `spaced_young_collections()`): each in-flight API call keeps some fifty containers alive, and at
+  the default threshold (a young collection every 700 allocations, every few calls) they survive
+  collection after collection, are promoted, and end up triggering full collections of the whole
+  heap. At 20,000 a young collection still takes only a few milliseconds; a 1,000-call run went
+  from about 60 to under 5 us of collector time per call.
 """
 
 from __future__ import annotations
@@ -19,10 +25,24 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["gc_paused", "heap_held", "hold_heap", "release_heap"]
+__all__ = [
+    "RUN_YOUNG_THRESHOLD",
+    "gc_paused",
+    "heap_held",
+    "hold_heap",
+    "release_heap",
+    "spaced_young_collections",
+    "space_young_collections",
+    "unspace_young_collections",
+]
+
+RUN_YOUNG_THRESHOLD = 20_000
+"""Allocations between young collections while runs go on (Python's default is 700)."""
 
 _lock = threading.Lock()
 _holders = 0
+_spacers = 0
+_saved_threshold: tuple[int, ...] | None = None
 
 
 @contextmanager
@@ -71,3 +91,38 @@ def heap_held(*, collect_young: bool = False) -> Iterator[None]:
         yield
     finally:
         release_heap()
+
+
+def space_young_collections() -> None:
+    """While a run goes on: collect the young generation every RUN_YOUNG_THRESHOLD allocations
+    (reference counted; the thresholds in force before the first call come back with the last
+    `unspace_young_collections`)."""
+    global _spacers, _saved_threshold
+    with _lock:
+        _spacers += 1
+        if _spacers == 1:
+            _saved_threshold = gc.get_threshold()
+            if _saved_threshold[0] < RUN_YOUNG_THRESHOLD:
+                gc.set_threshold(RUN_YOUNG_THRESHOLD, *_saved_threshold[1:])
+
+
+def unspace_young_collections() -> None:
+    """Undo one `space_young_collections`; the last one restores the thresholds."""
+    global _spacers, _saved_threshold
+    with _lock:
+        if _spacers == 0:
+            return
+        _spacers -= 1
+        if _spacers == 0 and _saved_threshold is not None:
+            gc.set_threshold(*_saved_threshold)
+            _saved_threshold = None
+
+
+@contextmanager
+def spaced_young_collections() -> Iterator[None]:
+    """`space_young_collections()` for the block, undone however the block ends."""
+    space_young_collections()
+    try:
+        yield
+    finally:
+        unspace_young_collections()

@@ -24,7 +24,8 @@ Contract (additive changes only):
 - `ctx.deadline` the `loop.time()` deadline of the whole execution, or None; `ctx.remaining()` the
   seconds left (None without deadline). `ctx.debug` whether the executor runs with debug=True.
 - `ctx.inputs` settable: the resolved inputs shown as the step row's input_data (default: the
-  node's config). `ctx.redact(value)` masks secret values in a value (deep).
+  node's config). `ctx.redact(value)` masks secret values in a value (deep); `ctx.secret_values`
+  is every secret value of the run (a tuple), for handlers that mask on their own.
 - `ctx.step_name` (`name[i][j]`, one index per enclosing loop, outer first), `ctx.input` the
   execution's input data.
 
@@ -182,6 +183,11 @@ class NodeContext:
     def redact(self, value: Any) -> Any:
         """`value` with every secret value of the run replaced by ***."""
         return self._services.redact(value)
+
+    @property
+    def secret_values(self) -> tuple[Any, ...]:
+        """Every secret value of the run (what a handler must keep out of what it records)."""
+        return self._services.secret_values
 
     def remaining(self) -> float | None:
         """Seconds left before the execution's deadline, or None when it has none."""

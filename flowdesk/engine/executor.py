@@ -22,6 +22,7 @@ from typing import Any
 from flowdesk.domain.enums import ExecutionStatus, Severity
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
+from flowdesk.gc_control import space_young_collections, unspace_young_collections
 
 from . import events as ev
 from . import records
@@ -200,6 +201,13 @@ class ExecutionHandle:
             self._executor.events.emit(event)
 
     async def _main(self) -> None:
+        space_young_collections()  # see flowdesk/gc_control.py: the collector costs a run dearly
+        try:
+            await self._run_to_end()
+        finally:
+            unspace_young_collections()
+
+    async def _run_to_end(self) -> None:
         run = self._run
         loop = asyncio.get_running_loop()
         status = ExecutionStatus.COMPLETED

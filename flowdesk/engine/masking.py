@@ -59,3 +59,18 @@ class SecretMasker:
         if isinstance(value, list | tuple):
             return [self._mask(v) for v in value]
         return value
+
+
+def secret_leaves(secrets: Any) -> tuple[Any, ...]:
+    """Every leaf value of a secrets mapping (nested objects and lists walked), None left out."""
+    found: list[Any] = []
+    stack = [secrets]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
+        elif value is not None:
+            found.append(value)
+    return tuple(found)

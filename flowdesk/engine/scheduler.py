@@ -24,6 +24,7 @@ from . import events as ev
 from .context import ExecutionInfo, NodeContext
 from .control import RunControl
 from .errors import NodeFailure, failure_from_exception
+from .masking import secret_leaves
 from .plan import Edge, Plan, Region
 
 logger = logging.getLogger(__name__)
@@ -366,6 +367,7 @@ class Run:
         self.workflow_config = workflow_config
         self.environment = dict(environment)
         self.secrets = dict(secrets)
+        self.secret_values = secret_leaves(self.secrets)
         self.debug = debug
         self.control = control
         self.bus = bus

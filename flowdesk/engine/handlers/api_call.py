@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.domain.errors import ExpressionSyntaxError, FlowdeskError, InvalidInputError
+from flowdesk.domain.expressions import render
 from flowdesk.engine.auth import register_auth_secrets
 from flowdesk.engine.errors import NodeFailure
 from flowdesk.engine.http import (
@@ -25,26 +26,6 @@ from flowdesk.engine.http import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowdesk.engine.context import NodeContext
-
-
-def _secret_values(scope: Any) -> list[Any]:
-    """Every secret value the scope can reach (masked wherever this node records something)."""
-    values = getattr(scope, "values", None)
-    secrets = values.get("secrets") if isinstance(values, Mapping) else None
-    found: list[Any] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, Mapping):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list | tuple):
-            for v in value:
-                walk(v)
-        elif value is not None:
-            found.append(value)
-
-    walk(secrets)
-    return found
 
 
 def _response_dict(response: HttpResponse, body_limit: int | None, redactor: Redactor) -> dict[str, Any]:
@@ -67,6 +48,33 @@ def _body_limit(ctx: NodeContext, default: int | None) -> int | None:
         raise NodeFailure(f"response_body_limit must be a number of bytes, got {value!r}") from None
 
 
+class _ParamRenderer:
+    """Renders a request's templates with `params.*` in scope; the scope is built only when a
+    template needs it (a call without templates never builds one)."""
+
+    __slots__ = ("ctx", "params", "scope")
+
+    def __init__(self, ctx: NodeContext) -> None:
+        self.ctx = ctx
+        self.params: dict[str, Any] = {}
+        self.scope: Any = None
+
+    def __call__(self, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and "{{" not in value):
+            return value
+        if self.scope is None:
+            self.scope = self.ctx.scope.child(params=self.params)
+        return render(value, self.scope)
+
+    def pass_warnings(self) -> None:
+        """The warnings of the params scope (unresolved references) become the step's warnings."""
+        if self.scope is not None:
+            seen = self.ctx.scope.warnings
+            for warning in self.scope.warnings:
+                if warning not in seen:
+                    self.ctx.warn(warning)
+
+
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run one API_CALL node: build the request, send it with retries, return the response."""
     config = ctx.config
@@ -74,9 +82,8 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
     api_id = config.get("api_id")
     if api_id not in (None, ""):
         api = await ctx.get_api(api_id)
-    scope = ctx.scope
-    redactor = Redactor(_secret_values(scope))
-    param_scope = None
+    redactor = Redactor(ctx.secret_values)
+    renderer = _ParamRenderer(ctx)
     try:
         raw_params = config.get("parameters")
         params = ctx.render(raw_params) if raw_params else {}
@@ -84,18 +91,10 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             raise InvalidInputError(
                 f"'parameters' must be an object of names to values, got {type(params).__name__}"
             )
-        from flowdesk.domain.expressions import render
-
-        param_scope = scope.child(params=dict(params))
-
-        def render_with_params(value: Any) -> Any:
-            if value is None or (isinstance(value, str) and "{{" not in value):
-                return value
-            return render(value, param_scope)
-
-        request = build_request(config, api, params, render_with_params)
+        renderer.params = dict(params)
+        request = build_request(config, api, params, renderer)
         auth = config.get("auth") or (api.auth if api is not None else None)
-        request.auth = render_with_params(auth) if auth else None
+        request.auth = renderer(auth) if auth else None
         register_auth_secrets(request.auth, redactor)
         policy = RetryPolicy.from_config(config, ctx.workflow_config)
     except ExpressionSyntaxError as exc:
@@ -103,10 +102,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
     except FlowdeskError as exc:
         raise NodeFailure(redactor.scrub(exc.message), error_type="other", attempts=0) from None
     finally:
-        if param_scope is not None:
-            for warning in param_scope.warnings:
-                if warning not in scope.warnings:
-                    ctx.warn(warning)
+        renderer.pass_warnings()
 
     client = ctx.http
     body_limit = _body_limit(ctx, client.body_limit)

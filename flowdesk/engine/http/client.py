@@ -176,12 +176,14 @@ class HttpClient:
         unusable URL or a failed OAuth2 token request); any status is returned, not raised. With
         OAuth2, a 401 answered to a cached token refreshes the token and sends once more.
         """
-        from ..auth import apply_auth, auth_type
-
         self._check_loop()  # before any token lock is taken: a new loop replaces them
         seconds = timeout if timeout is not None else request.timeout
         redactor = redactor or Redactor()
-        if not request.auth or auth_type(request.auth) == "none":
+        if not request.auth:
+            return await self._send_once(request, seconds, redactor, None, None)
+        from ..auth import apply_auth, auth_type
+
+        if auth_type(request.auth) == "none":
             return await self._send_once(request, seconds, redactor, None, None)
         deadline = time.monotonic() + seconds
         applied = await self._timed(

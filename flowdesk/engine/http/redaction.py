@@ -15,6 +15,8 @@ MIN_SECRET_LENGTH = 3
 class Redactor:
     """Masks known secret values in text, and sensitive headers and query parameters by name."""
 
+    __slots__ = ("_values", "header_names", "query_names")
+
     def __init__(
         self,
         values: Iterable[Any] = (),
@@ -23,9 +25,13 @@ class Redactor:
         query_names: Iterable[str] = (),
     ) -> None:
         self._values: set[str] = set()
-        self.header_names = set(SENSITIVE_HEADERS) | {h.lower() for h in header_names}
-        self.query_names = {q for q in query_names}
-        self.add_values(values)
+        # The shared default set until a name is added (one made per API call: keep it cheap).
+        self.header_names: frozenset[str] | set[str] = (
+            SENSITIVE_HEADERS | {h.lower() for h in header_names} if header_names else SENSITIVE_HEADERS
+        )
+        self.query_names = set(query_names)
+        if values:
+            self.add_values(values)
 
     def add_values(self, values: Iterable[Any]) -> None:
         for value in values:
@@ -35,7 +41,7 @@ class Redactor:
                     self._values.add(text)
 
     def add_header(self, name: str) -> None:
-        self.header_names.add(name.lower())
+        self.header_names = self.header_names | {name.lower()}
 
     def add_query(self, name: str) -> None:
         self.query_names.add(name)

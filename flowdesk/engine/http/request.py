@@ -6,6 +6,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -166,11 +167,6 @@ def build_request(
     if not url_template:
         raise InvalidInputError("an API_CALL node needs an 'api_id' or a 'url'")
 
-    templates: list[Any] = [url_template, config.get("headers"), config.get("query"), config.get("body")]
-    if api is not None:
-        templates += [api.url, api.headers, api.query, api.body, api.auth]
-    used = template_params(templates)
-
     url = render(url_template)
     if not isinstance(url, str):
         raise InvalidInputError(f"the url rendered to {type(url).__name__}, not text")
@@ -181,9 +177,16 @@ def build_request(
     body = render(api.body) if api is not None else None
     node_body = render(config.get("body"))
 
-    declared = {p.name: p.location for p in api.parameters} if api is not None else {}
     extra_query: dict[str, Any] = {}
     extra_body: dict[str, Any] = {}
+    used: set[str] = set()
+    declared: dict[str, str] = {}
+    if params:
+        templates: list[Any] = [url_template, config.get("headers"), config.get("query"), config.get("body")]
+        if api is not None:
+            templates += [api.url, api.headers, api.query, api.body, api.auth]
+        used = template_params(templates)
+        declared = {p.name: p.location for p in api.parameters} if api is not None else {}
     for name, value in params.items():
         if name in used:
             continue
@@ -207,14 +210,9 @@ def build_request(
             query = {**extra_body, **query}  # a non-object body cannot take fields: they go to the query
     body = _merge(body, node_body)
 
-    parts = urlsplit(url)
-    missing = _PATH_PLACEHOLDER.findall(parts.path) if "{" in parts.path else None
-    if missing:
-        raise InvalidInputError(
-            f"the url still has placeholders for {', '.join(missing)}: give them as parameters"
-        )
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidInputError(f"the url {url!r} is not an absolute http(s) URL")
+    problem = _url_problem(url)
+    if problem:
+        raise InvalidInputError(problem)
 
     content_type = config.get("content_type") or (api.content_type if api else None)
     request = HttpRequest(method=method, url=url)
@@ -227,6 +225,19 @@ def build_request(
         or DEFAULT_TIMEOUT
     )
     return request
+
+
+@lru_cache(maxsize=1024)
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot be sent (placeholders left, not absolute http(s)), or None; cached, since a
+    workflow calls the same few URLs many times."""
+    parts = urlsplit(url)
+    missing = _PATH_PLACEHOLDER.findall(parts.path) if "{" in parts.path else None
+    if missing:
+        return f"the url still has placeholders for {', '.join(missing)}: give them as parameters"
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"the url {url!r} is not an absolute http(s) URL"
+    return None
 
 
 def _has_header(headers: Mapping[str, str], name: str) -> bool:

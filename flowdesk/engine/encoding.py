@@ -1,25 +1,53 @@
-"""How the engine's hot paths encode values for SQLite, exactly as the store's column types do."""
+"""How the engine's hot paths encode values for SQLite: JSON text and UTC times as the store reads them.
+
+JSON is written by orjson (ten times faster than the json module for a typical response; compact,
+UTF-8, NaN and infinities as null). What orjson refuses (a set, bytes, an object, an integer over
+64 bits) is first made JSON-safe (`json_safe`) and written by the json module, so nothing a node
+outputs can stop its step from being recorded.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, date, datetime
 from typing import Any
+
+import orjson
+
+_OPTIONS = orjson.OPT_NON_STR_KEYS
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-able copy of `value` (dates as ISO text, bytes as UTF-8 text, other unknown objects as
+    their str, sets and tuples as lists, keys as text)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
 
 
 def json_text(value: Any) -> str | None:
-    """A JSON column's text: json.dumps(ensure_ascii=False); None is SQL NULL."""
+    """A JSON column's text; None is SQL NULL."""
     if value is None:
         return None
-    if not value and type(value) in (dict, list):
-        return "{}" if type(value) is dict else "[]"
-    return json.dumps(value, ensure_ascii=False)
+    try:
+        return orjson.dumps(value, option=_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError: not JSON as it stands
+        return json.dumps(json_safe(value), ensure_ascii=False)
 
 
 def time_text(value: Any) -> str | None:
     """A UTCDateTime column's text on SQLite: naive UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
+    tz = value.tzinfo
+    if tz is not None:
+        value = value.replace(tzinfo=None) if tz is UTC else value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")

@@ -114,7 +114,7 @@ def test_an_invalid_url_is_one_sentence():
     assert "could not be sent" in str(info.value) or "not a valid" in str(info.value)
 
 
-TRANSPORTS = ["aiohttp", "httpx-aiohttp", "httpcore"]
+TRANSPORTS = ["http1", "httpx", "aiohttp", "httpx-aiohttp", "httpcore"]
 
 
 @pytest.mark.parametrize(

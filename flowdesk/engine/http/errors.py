@@ -12,6 +12,8 @@ import httpx
 
 from flowdesk.domain.errors import FlowdeskError
 
+from .http1 import ProtocolError, ServerDisconnectedError
+
 if TYPE_CHECKING:
     from .response import HttpResponse
 
@@ -92,8 +94,16 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), "")
         detail = f" ({reason})" if reason else ""
         return ConnectionFailedError(f"{where} failed: the TLS handshake failed{detail}")
-    if has(aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError):
+    disconnected = next((e for e in chain if isinstance(e, ServerDisconnectedError)), None)
+    if disconnected is not None and disconnected.answered:
+        return ConnectionFailedError(
+            f"{where} failed: the server closed the connection before its answer was complete"
+        )
+    if disconnected is not None or has(aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError):
         return ConnectionFailedError(f"{where} failed: the server closed the connection without answering")
+    protocol = next((e for e in chain if isinstance(e, ProtocolError)), None)
+    if protocol is not None:
+        return ConnectionFailedError(f"{where} failed: {protocol}")
     if has(aiohttp.ClientConnectorError, httpx.ConnectError):
         return ConnectionFailedError(f"{where} failed: could not connect to the server")
     if has(aiohttp.ServerTimeoutError, asyncio.TimeoutError, httpx.TimeoutException):

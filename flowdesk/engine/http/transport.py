@@ -1,28 +1,26 @@
-"""A lean httpx transport on aiohttp: whole bodies, pooled keep-alive connections, honest errors.
+"""httpx transports for the engine's pools: on aiohttp, and on flowdesk's own HTTP/1.1 pool.
 
 httpx's own transport (httpcore) slows down sharply as concurrency grows (encode/httpx#3215);
 httpx-aiohttp's AiohttpTransport fixes that but streams every body through httpx's chunk
-iterators and maps every aiohttp connection error to httpx.ConnectTimeout. This one reads the
-whole body in one call (API responses are read whole anyway), lets the caller see the original
-aiohttp exception as the cause, and keeps httpx's Request/Response types, so the engine keeps
-httpx's API. docs/http.md has the measurements.
+iterators and maps every aiohttp connection error to httpx.ConnectTimeout. These read the whole
+body in one call (API responses are read whole anyway), keep the original exception as the
+cause, and keep httpx's Request/Response types, so the engine keeps httpx's API on whichever pool
+it sends through. docs/http.md has the measurements.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import aiohttp
 import httpx
+import yarl
 
-
-@lru_cache(maxsize=1)
-def default_ssl_context() -> ssl.SSLContext:
-    """httpx's verifying SSL context (certifi's CAs), made once: loading the CAs takes ~0.3 s."""
-    return httpx.create_ssl_context()
+from .http1 import Http1Pool, ProtocolError, ServerDisconnectedError
+from .tls import default_ssl_context, unverified_ssl_context
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -103,3 +101,77 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session, self._session = self._session, None
         if session is not None and not session.closed:
             await session.close()
+
+
+class Http1Transport(httpx.AsyncBaseTransport):
+    """httpx transport on flowdesk's own HTTP/1.1 pool (http1.py), for code wanting httpx's API.
+
+    `pool` is an Http1Pool or a callable returning one (HttpClient passes its own pool's, so the
+    engine keeps one pool whatever API is used); without it the transport makes and owns one.
+    Connection problems come out as httpx's exceptions (the original one as the cause).
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits | None = None,
+        verify: bool | ssl.SSLContext = True,
+        pool: Http1Pool | Callable[[], Http1Pool] | None = None,
+    ) -> None:
+        self.limits = limits or httpx.Limits(max_connections=100, keepalive_expiry=30.0)
+        self.verify = verify
+        self._pool_source = pool
+        self._pool: Http1Pool | None = None
+
+    def _get_pool(self) -> Http1Pool:
+        source = self._pool_source
+        if isinstance(source, Http1Pool):
+            return source
+        if source is not None:
+            return source()
+        if self._pool is None:
+            context = self.verify if isinstance(self.verify, ssl.SSLContext) else None
+            if self.verify is False:
+                context = unverified_ssl_context()
+            self._pool = Http1Pool(
+                max_connections=self.limits.max_connections or 100,
+                keepalive_expiry=self.limits.keepalive_expiry or 30.0,
+                ssl_context=context,
+            )
+        return self._pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        pool = self._get_pool()
+        timeout = request.extensions.get("timeout") or {}
+        seconds = max((t for t in timeout.values() if t is not None), default=None)
+        url = yarl.URL(str(request.url), encoded=True)
+        body = request.content or None  # requests are built from bytes, JSON or forms: never a stream
+        try:
+            async with asyncio.timeout(seconds):
+                raw = await pool.request(
+                    request.method, url, request.headers.multi_items(), body, decode=False
+                )
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(f"no answer within {seconds:g} s", request=request) from exc
+        except (ServerDisconnectedError, ProtocolError) as exc:
+            raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
+        except ValueError as exc:
+            raise httpx.UnsupportedProtocol(str(exc), request=request) from exc
+        response = httpx.Response(
+            status_code=raw.status,
+            headers=raw.headers,
+            stream=httpx.ByteStream(raw.body),
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": raw.reason.encode("latin-1")},
+        )
+        if "content-encoding" not in response.headers:
+            response._content = raw.body  # nothing to decode (see AiohttpTransport)
+        return response
+
+    async def aclose(self) -> None:
+        """Close the pool this transport made (a pool it was given belongs to the giver)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.aclose()

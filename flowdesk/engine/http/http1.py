@@ -1,0 +1,462 @@
+"""flowdesk's own HTTP/1.1 client connections: keep-alive pooled, on asyncio protocols and httptools.
+
+Why it exists (docs/http.md has the figures): an API_CALL step spends most of its CPU in the HTTP
+client, and a workflow engine on top of aiohttp's ClientSession could not reach half of bare
+aiohttp's throughput. What API calls need is small: send a request with a whole body, read the
+whole response, keep the connection for the next call. Done directly on an `asyncio.Protocol`
+with the llhttp parser (httptools, the parser uvicorn uses), one exchange costs about a third of
+the CPU of `ClientSession.request`.
+
+What it does: http and https (the caller's SSL context, SNI), one exchange at a time per
+connection, a pool per origin with a total connection limit (callers beyond it wait), idle
+connections closed after `keepalive_expiry`, `Connection: close` and HTTP/1.0 honoured, chunked
+and length-delimited and read-until-close bodies, interim 1xx answers skipped, gzip and deflate
+decoded. A request sent on a kept-alive connection that the server had closed meanwhile is sent
+once more on a new connection when nothing of an answer came and the method is idempotent.
+Redirects, retries, auth and timeouts are the caller's (HttpClient); a cancelled or timed-out
+exchange closes its connection, since its state is unknown.
+
+Not here (by design, as with the aiohttp pool before it): proxies, HTTP/2, cookies, upload
+streaming, Expect: 100-continue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import zlib
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import httptools
+import yarl
+
+from .tls import default_ssl_context
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+_NO_BODY_REQUEST = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
+_DROPPED_REQUEST_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+class ServerDisconnectedError(ConnectionError):
+    """The server closed the connection before its answer was complete."""
+
+    def __init__(self, message: str = "the server closed the connection", *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered  # some of an answer had arrived (then resending could repeat it)
+
+
+class ProtocolError(ConnectionError):
+    """The server's bytes were not a valid HTTP/1.1 answer."""
+
+
+@dataclass(slots=True)
+class Http1Response:
+    """One whole answer: status, reason, headers as received (name, value) and the body."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    url: yarl.URL
+
+
+def _origin(url: yarl.URL) -> tuple[str, str, int]:
+    scheme = url.scheme
+    host = url.raw_host
+    if scheme not in DEFAULT_PORTS or not host:
+        raise ValueError("the URL is not an absolute http(s) URL")
+    return scheme, host, url.port or DEFAULT_PORTS[scheme]
+
+
+def _host_header(scheme: str, host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port == DEFAULT_PORTS[scheme] else f"{shown}:{port}"
+
+
+def encode_head(
+    method: str, url: yarl.URL, headers: dict[str, str] | list[tuple[str, str]], body: bytes | None
+) -> bytes:
+    """The request line and headers of one request: Host first, Content-Length when there is a body
+    (or the method normally has one), the caller's Host/Content-Length/Transfer-Encoding/Connection
+    replaced by what this connection sends."""
+    scheme, host, port = _origin(url)
+    items = headers.items() if isinstance(headers, dict) else headers
+    host_value = None
+    lines = []
+    for name, value in items:
+        lower = name.lower()
+        if lower in _DROPPED_REQUEST_HEADERS:
+            if lower == "host":
+                host_value = value
+            continue
+        lines.append(f"{name}: {value}\r\n")
+    target = url.raw_path_qs or "/"
+    head = f"{method} {target} HTTP/1.1\r\nHost: {host_value or _host_header(scheme, host, port)}\r\n"
+    length = ""
+    if body is not None:
+        length = f"Content-Length: {len(body)}\r\n"
+    elif method not in _NO_BODY_REQUEST:
+        length = "Content-Length: 0\r\n"
+    return (head + "".join(lines) + length + "\r\n").encode("utf-8")
+
+
+def decode_body(body: bytes, headers: list[tuple[str, str]]) -> bytes:
+    """The content of a body sent with Content-Encoding gzip or deflate (others are left as they are)."""
+    encoding = ""
+    for name, value in headers:
+        if name.lower() == "content-encoding":
+            encoding = value.strip().lower()
+    if not body or encoding in ("", "identity"):
+        return body
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:  # some servers send raw deflate without the zlib wrapper
+                return zlib.decompress(body, -zlib.MAX_WBITS)
+    except zlib.error as exc:
+        raise ProtocolError(f"the {encoding} body could not be decoded ({exc})") from None
+    return body
+
+
+class _Connection(asyncio.Protocol):
+    """One TCP (or TLS) connection: sends a request, parses the answer with llhttp."""
+
+    __slots__ = (
+        "pool",
+        "key",
+        "transport",
+        "parser",
+        "waiter",
+        "status_reason",
+        "headers",
+        "body",
+        "headers_done",
+        "received",
+        "head_request",
+        "keep_alive",
+        "closed",
+        "idle_since",
+        "uses",
+        "_counted",
+    )
+
+    def __init__(self, pool: Http1Pool, key: tuple[str, str, int]) -> None:
+        self.pool = pool
+        self.key = key
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[tuple[int, str, list[tuple[str, str]], bytes]] | None = None
+        self.status_reason = b""
+        self.headers: list[tuple[str, str]] = []
+        self.body: list[bytes] = []
+        self.headers_done = False
+        self.received = False
+        self.head_request = False
+        self.keep_alive = True
+        self.closed = False
+        self.idle_since = 0.0
+        self.uses = 0
+        self._counted = True  # counts against the pool's limit until forgotten once
+
+    # -- asyncio.Protocol --------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self.waiter is None or self.waiter.done():
+            # Bytes nobody asked for (an idle connection): its state is unknown, drop it.
+            self.close()
+            return
+        self.received = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._fail(ProtocolError("the server switched protocols, which flowdesk does not speak"))
+        except httptools.HttpParserError as exc:
+            self._fail(ProtocolError(f"the server's answer was not valid HTTP ({exc})"))
+
+    def eof_received(self) -> bool:
+        return False  # close the transport; connection_lost finishes a read-until-close body
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            if self.headers_done and self._body_until_close():
+                self._complete(keep_alive=False)
+            else:
+                error = ServerDisconnectedError(answered=self.received)
+                if exc is not None:
+                    error.__cause__ = exc
+                waiter.set_exception(error)
+        self.pool._forget(self)
+
+    # -- llhttp callbacks --------------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.status_reason = b""
+        self.headers = []
+        self.body = []
+        self.headers_done = False
+
+    def on_status(self, status: bytes) -> None:
+        self.status_reason += status
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+        if self.head_request and self.parser.get_status_code() >= 200:
+            # The parser cannot know that an answer to HEAD has no body whatever its
+            # Content-Length says: finish here and never reuse this connection.
+            self._complete(keep_alive=False)
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200:
+            return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+        self._complete(keep_alive=self.parser.should_keep_alive())
+
+    # -- exchange ----------------------------------------------------------------------------
+    def _body_until_close(self) -> bool:
+        for name, value in self.headers:
+            lower = name.lower()
+            if lower == "content-length" or (lower == "transfer-encoding" and "chunked" in value.lower()):
+                return False
+        return True
+
+    def _complete(self, *, keep_alive: bool) -> None:
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        self.keep_alive = keep_alive and not self.head_request
+        body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
+        waiter.set_result(
+            (self.parser.get_status_code(), self.status_reason.decode("latin-1"), self.headers, body)
+        )
+
+    def _fail(self, error: Exception) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+        self.close()
+
+    async def exchange(self, head: bytes, body: bytes | None, head_request: bool) -> tuple[Any, ...]:
+        """Send one request and wait for its whole answer."""
+        transport = self.transport
+        if transport is None or self.closed or transport.is_closing():
+            raise ServerDisconnectedError()
+        loop = asyncio.get_running_loop()
+        self.waiter = waiter = loop.create_future()
+        self.received = False
+        self.headers_done = False
+        self.head_request = head_request
+        self.uses += 1
+        if not body:
+            transport.write(head)
+        elif len(body) < 65536:
+            transport.write(head + body)  # one segment for the common small request
+        else:
+            transport.writelines((head, body))
+        try:
+            return await waiter
+        finally:
+            self.waiter = None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+        self.pool._forget(self)
+
+
+class Http1Pool:
+    """Keep-alive HTTP/1.1 connections per origin, at most `max_connections` open in all.
+
+    `ssl_context` is used for https (None: the default verifying one, certifi's CAs). One pool
+    belongs to one event loop.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = 100,
+        keepalive_expiry: float = 30.0,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_timeout: float | None = None,
+    ) -> None:
+        self.max_connections = max(1, int(max_connections))
+        self.keepalive_expiry = keepalive_expiry
+        self.ssl_context = ssl_context
+        self.connect_timeout = connect_timeout
+        self._idle: dict[tuple[str, str, int], deque[_Connection]] = {}
+        self._open = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._closed = False
+
+    @property
+    def open_connections(self) -> int:
+        """Connections open now (in use or idle)."""
+        return self._open
+
+    # -- connections -------------------------------------------------------------------------
+    def _forget(self, conn: _Connection) -> None:
+        """A connection is closed: it no longer counts against the limit (called once per connection)."""
+        if conn._counted:
+            conn._counted = False
+            self._open -= 1
+            idle = self._idle.get(conn.key)
+            if idle is not None:
+                try:
+                    idle.remove(conn)
+                except ValueError:
+                    pass
+            self._wake_one()
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _take_idle(self, key: tuple[str, str, int], now: float) -> _Connection | None:
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()  # the most recently used: the likeliest to be alive
+            if conn.closed or now - conn.idle_since > self.keepalive_expiry:
+                conn.close()
+                continue
+            return conn
+        return None
+
+    def _close_an_idle_connection(self) -> bool:
+        """Make room under the limit by closing the longest-idle connection of any origin."""
+        oldest: _Connection | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_since < oldest.idle_since):
+                oldest = idle[0]
+        if oldest is None:
+            return False
+        oldest.close()
+        return True
+
+    async def _connect(self, key: tuple[str, str, int]) -> _Connection:
+        scheme, host, port = key
+        loop = asyncio.get_running_loop()
+        conn = _Connection(self, key)
+        self._open += 1
+        try:
+            tls: Any = None
+            if scheme == "https":
+                tls = self.ssl_context if self.ssl_context is not None else default_ssl_context()
+            coro = loop.create_connection(
+                lambda: conn,
+                host,
+                port,
+                ssl=tls,
+                server_hostname=host if tls is not None else None,
+                happy_eyeballs_delay=0.25,
+            )
+            if self.connect_timeout is not None:
+                async with asyncio.timeout(self.connect_timeout):
+                    await coro
+            else:
+                await coro
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    async def _acquire(self, key: tuple[str, str, int], *, fresh: bool) -> _Connection:
+        if self._closed:
+            raise RuntimeError("the HTTP connection pool is closed")
+        loop = asyncio.get_running_loop()
+        while True:
+            if not fresh:
+                conn = self._take_idle(key, loop.time())
+                if conn is not None:
+                    return conn
+            if self._open < self.max_connections or self._close_an_idle_connection():
+                return await self._connect(key)
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_one()  # pass the wake-up on: this caller is leaving
+                raise
+
+    def _release(self, conn: _Connection) -> None:
+        if conn.closed or not conn.keep_alive or self._closed:
+            conn.close()
+            return
+        conn.idle_since = asyncio.get_running_loop().time()
+        self._idle.setdefault(conn.key, deque()).append(conn)
+        self._wake_one()
+
+    # -- requests ----------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        url: yarl.URL,
+        headers: dict[str, str] | list[tuple[str, str]],
+        body: bytes | None = None,
+        *,
+        decode: bool = True,
+    ) -> Http1Response:
+        """Send one request and read the whole answer (no redirects followed).
+
+        `decode` undoes gzip/deflate Content-Encoding (the header is kept as received).
+        Raises OSError subclasses for connection problems (ConnectionRefusedError, socket.gaierror,
+        ssl.SSLError, ServerDisconnectedError, ProtocolError) and ValueError for an unusable URL.
+        """
+        key = _origin(url)
+        head = encode_head(method, url, headers, body)
+        head_request = method == "HEAD"
+        fresh = False
+        while True:
+            conn = await self._acquire(key, fresh=fresh)
+            reused = conn.uses > 0
+            done = False
+            try:
+                status, reason, raw_headers, content = await conn.exchange(head, body, head_request)
+                done = True
+            except ServerDisconnectedError as exc:
+                if reused and not exc.answered and not fresh and method in IDEMPOTENT_METHODS:
+                    fresh = True  # the server dropped a kept-alive connection: once more, anew
+                    continue
+                raise
+            finally:
+                if done:
+                    self._release(conn)
+                else:
+                    conn.close()
+            if decode:
+                content = decode_body(content, raw_headers)
+            return Http1Response(status, reason, raw_headers, content, url)
+
+    async def aclose(self) -> None:
+        """Close every idle connection; connections in use close when their exchange ends."""
+        self._closed = True
+        for idle in list(self._idle.values()):
+            for conn in list(idle):
+                conn.close()
+        self._idle.clear()
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)

@@ -9,6 +9,7 @@ and the others are cancelled; it fails only when every branch failed.
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from ..context import NodeContext
@@ -40,84 +41,102 @@ def _bool_option(ctx: NodeContext, key: str, default: bool) -> bool:
     return bool(value) if value is not None else default
 
 
+class _FanOut:
+    """Starts branches in connection order, at most `limit` at a time (the next one when one ends),
+    and settles `done` when the node's outcome is known: every branch ended, the first unhandled
+    failure (wait_for_all), or the first success (a race)."""
+
+    def __init__(self, bodies: list[Any], limit: int, wait_for_all: bool) -> None:
+        self.bodies = bodies
+        self.limit = limit if limit > 0 else len(bodies)
+        self.wait_for_all = wait_for_all
+        self.outputs: list[Any] = [None] * len(bodies)
+        self.tasks: list[asyncio.Task[Any] | None] = [None] * len(bodies)
+        self.loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        self.started = 0
+        self.running = 0
+        self.left = len(bodies)
+        self.failures: list[str] = []
+
+    def start(self, most: int) -> None:
+        """Start up to `most` more branches, as the limit allows."""
+        while most > 0 and self.running < self.limit and self.started < len(self.bodies):
+            if self.done.done():
+                return
+            i = self.started
+            self.started += 1
+            self.running += 1
+            most -= 1
+            task = self.loop.create_task(self.bodies[i].run_once())
+            task.add_done_callback(functools.partial(self._ended, i))
+            self.tasks[i] = task
+
+    def _ended(self, i: int, task: asyncio.Task[Any]) -> None:
+        self.running -= 1
+        self.left -= 1
+        if task.cancelled() or self.done.done():
+            return
+        exc = task.exception()
+        if exc is not None:  # Body catches node failures: this is an engine bug, it fails the node
+            self.done.set_exception(exc)
+            return
+        result = task.result()
+        self.outputs[i] = result.output
+        if not result.ok:
+            message = f"branch {i + 1} failed at '{result.failed_step}': {result.failure.message}"
+            if self.wait_for_all:
+                self.done.set_exception(
+                    NodeFailure(message, error_type=result.failure.error_type, attempts=1)
+                )
+                return
+            self.failures.append(message)
+        elif not self.wait_for_all:
+            self.done.set_result(None)  # the race is won
+            return
+        if self.left == 0:
+            if self.wait_for_all:
+                self.done.set_result(None)
+            else:
+                failure = NodeFailure("every branch failed: " + "; ".join(self.failures), error_type="other")
+                self.done.set_exception(failure)
+            return
+        self.start(1)
+
+    def unfinished(self) -> list[int]:
+        return [i for i, t in enumerate(self.tasks) if t is not None and not t.done()]
+
+
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run the branches; output `{"branches": [last output of each branch, in connection order]}`."""
     bodies = ctx.runtime.bodies(ctx)
     limit = _int_option(ctx, "max_concurrent", 0)
     wait_for_all = _bool_option(ctx, "wait_for_all", True)
-    outputs: list[Any] = [None] * len(bodies)
     if not bodies:
-        return {"branches": outputs}
-    semaphore = asyncio.Semaphore(limit) if limit > 0 else None
-
-    async def run_branch(i: int) -> Any:
-        if semaphore is None:
-            result = await bodies[i].run_once()
-        else:
-            async with semaphore:
-                result = await bodies[i].run_once()
-        outputs[i] = result.output
-        return result
-
-    tasks: list[asyncio.Future[Any]] = []
-    reason: str | None = None
+        return {"branches": []}
+    fan = _FanOut(bodies, limit, wait_for_all)
+    reason: str | None = "another branch failed" if wait_for_all else "another branch finished first"
     try:
-        for i in range(len(bodies)):
-            if i and i % START_BATCH == 0:
-                await asyncio.sleep(0)  # let the loop (and a Qt GUI on it) breathe between batches
-            tasks.append(asyncio.ensure_future(run_branch(i)))
-        if wait_for_all:
-            reason = "another branch failed"
-            await _wait_all(ctx, tasks)
-        else:
-            reason = "another branch finished first"
-            await _wait_first(ctx, tasks)
+        fan.start(START_BATCH)
+        while fan.started < len(bodies) and fan.running < fan.limit and not fan.done.done():
+            await asyncio.sleep(0)  # let the loop (and a Qt GUI on it) breathe between batches
+            fan.start(START_BATCH)
+        await fan.done
     except asyncio.CancelledError:
         reason = None  # the run itself is being stopped: its own reason applies
         raise
     finally:
-        unfinished = [i for i, t in enumerate(tasks) if not t.done()]
+        unfinished = fan.unfinished()
         for i in unfinished:
             if reason is not None:
                 bodies[i].note_cancel(reason)
-            tasks[i].cancel()
+            task = fan.tasks[i]
+            assert task is not None
+            task.cancel()
         if unfinished:
-            await asyncio.gather(*(tasks[i] for i in unfinished), return_exceptions=True)
-    return {"branches": outputs}
-
-
-def _report_to(queue: asyncio.Queue[int], index: int) -> Any:
-    def report(_task: asyncio.Future[Any]) -> None:
-        queue.put_nowait(index)
-
-    return report
-
-
-async def _completions(tasks: list[asyncio.Future[Any]]) -> Any:
-    """Yield (index, result) of the branch tasks as they finish (one callback per task, no re-polling)."""
-    done: asyncio.Queue[int] = asyncio.Queue()
-    for i, t in enumerate(tasks):
-        t.add_done_callback(_report_to(done, i))
-    for _ in range(len(tasks)):
-        i = await done.get()
-        yield i, tasks[i].result()
-
-
-async def _wait_all(ctx: NodeContext, tasks: list[asyncio.Future[Any]]) -> None:
-    async for i, result in _completions(tasks):
-        if not result.ok:
-            failure = result.failure
-            raise NodeFailure(
-                f"branch {i + 1} failed at '{result.failed_step}': {failure.message}",
-                error_type=failure.error_type,
-                attempts=1,
-            )
-
-
-async def _wait_first(ctx: NodeContext, tasks: list[asyncio.Future[Any]]) -> None:
-    failures: list[str] = []
-    async for i, result in _completions(tasks):
-        if result.ok:
-            return
-        failures.append(f"branch {i + 1} failed at '{result.failed_step}': {result.failure.message}")
-    raise NodeFailure("every branch failed: " + "; ".join(failures), error_type="other")
+            await asyncio.gather(*(fan.tasks[i] for i in unfinished), return_exceptions=True)
+        if not fan.done.done():
+            fan.done.cancel()
+        elif not fan.done.cancelled():
+            fan.done.exception()  # an outcome that came while stopping is not reported as lost
+    return {"branches": fan.outputs}

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
+_LONG_NUMBER = re.compile(rb"[0-9]{20}")
 DEFAULT_BODY_LIMIT = 1024 * 1024
 """Bytes of a response body kept in a node's output (and so in the step log): 1 MB."""
 
@@ -67,6 +71,14 @@ class HttpResponse:
         ctype = self.content_type
         looks_json = not ctype and self.body[:1] in (b"{", b"[")
         if _is_json(ctype) or looks_json:
+            # orjson reads JSON several times faster, but turns integers beyond 64 bits into
+            # floats and refuses NaN: a body with a run of 20 digits goes to the json module, so
+            # every integer keeps its exact value.
+            if _LONG_NUMBER.search(self.body) is None:
+                try:
+                    return orjson.loads(self.body)
+                except orjson.JSONDecodeError:
+                    pass
             try:
                 return json.loads(self.body)
             except (ValueError, UnicodeDecodeError):

@@ -417,6 +417,17 @@ class WorkflowExecutor:
         await self.aclose()
 
     # -- running -----------------------------------------------------------------------------
+    async def prepare(self, workflow_id: int) -> None:
+        """Load a stored workflow, validate it and compile its plan ahead of a run, off the event
+        loop (the database on the writer thread, the compiling in a worker thread): the run that
+        follows starts at once. Compiling 1,000 nodes takes about 0.3 s, a visible freeze in the
+        app if it happened on the loop. Raises what `execute_workflow` would (NotFoundError,
+        WorkflowInvalidError)."""
+        db = await self._database()
+        graph = await self._writer_for(db).transaction(records.load_graph, self._graphs, workflow_id)
+        plan = await asyncio.to_thread(self._compile, graph)
+        self._graphs.set_plan(workflow_id, graph, plan)
+
     async def execute_workflow(
         self,
         workflow_id: int | str,

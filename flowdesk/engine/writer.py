@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import operator
 import queue
 import threading
 from collections.abc import Callable
@@ -280,6 +281,9 @@ _EMPTY_LIST = "[]"
 _EMPTY_OBJECT = "{}"
 
 
+_LEADING = operator.itemgetter("execution_id", "node_id", "step_name", "node_name", "node_type", "status")
+
+
 def step_values(row: dict[str, Any]) -> tuple[Any, ...]:
     """A step row as the SQL values of STEP_COLUMNS, encoded as the store's column types write them
     on SQLite (tests/engine/test_writer.py reads both back and compares). The id is SQLite's rowid,
@@ -288,15 +292,11 @@ def step_values(row: dict[str, Any]) -> tuple[Any, ...]:
     warnings = get("warnings")
     metrics = get("metrics")
     path = get("iteration_path")
-    completed = time_text(get("completed_at"))
+    completed_at = get("completed_at")
+    completed = time_text(completed_at)
     created = get("created_at")
     return (
-        get("execution_id"),
-        get("node_id"),
-        get("step_name"),
-        get("node_name"),
-        get("node_type"),
-        get("status"),
+        *_LEADING(row),
         json_text(get("input_data")),
         json_text(get("output_data")),
         get("error_message"),
@@ -309,7 +309,7 @@ def step_values(row: dict[str, Any]) -> tuple[Any, ...]:
         _EMPTY_LIST if path == [] else json_text(path),
         time_text(get("started_at")),
         completed,
-        completed if created is get("completed_at") else time_text(created),
+        completed if created is completed_at else time_text(created),
     )
 
 

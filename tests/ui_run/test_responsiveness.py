@@ -27,7 +27,7 @@ from tests.ui_run.conftest import chain_graph, delay, open_graph
 from tests.ui_run.test_run_debug import action, give_input
 
 MAX_GAP = 0.050
-WALL_GAP = 0.100
+WALL_GAP = 0.050
 
 
 class Heartbeat:

@@ -28,6 +28,7 @@ import ssl
 import zlib
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import httptools
@@ -74,19 +75,16 @@ def _origin(url: yarl.URL) -> tuple[str, str, int]:
     return scheme, host, url.port or DEFAULT_PORTS[scheme]
 
 
+@lru_cache(maxsize=256)
 def _host_header(scheme: str, host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return shown if port == DEFAULT_PORTS[scheme] else f"{shown}:{port}"
 
 
-def encode_head(
-    method: str, url: yarl.URL, headers: dict[str, str] | list[tuple[str, str]], body: bytes | None
-) -> bytes:
-    """The request line and headers of one request: Host first, Content-Length when there is a body
-    (or the method normally has one), the caller's Host/Content-Length/Transfer-Encoding/Connection
-    replaced by what this connection sends."""
-    scheme, host, port = _origin(url)
-    items = headers.items() if isinstance(headers, dict) else headers
+@lru_cache(maxsize=256)
+def _header_lines(items: tuple[tuple[str, str], ...]) -> tuple[str, str | None]:
+    """The header lines of `items` without those this connection writes itself, and the caller's
+    Host value (cached: a workflow sends the same few header sets again and again)."""
     host_value = None
     lines = []
     for name, value in items:
@@ -96,14 +94,30 @@ def encode_head(
                 host_value = value
             continue
         lines.append(f"{name}: {value}\r\n")
-    target = url.raw_path_qs or "/"
-    head = f"{method} {target} HTTP/1.1\r\nHost: {host_value or _host_header(scheme, host, port)}\r\n"
-    length = ""
+    return "".join(lines), host_value
+
+
+def encode_head(
+    method: str,
+    url: yarl.URL,
+    headers: dict[str, str] | list[tuple[str, str]],
+    body: bytes | None,
+    origin: tuple[str, str, int] | None = None,
+) -> bytes:
+    """The request line and headers of one request: Host first, Content-Length when there is a body
+    (or the method normally has one), the caller's Host/Content-Length/Transfer-Encoding/Connection
+    replaced by what this connection sends."""
+    scheme, host, port = origin or _origin(url)
+    lines, host_value = _header_lines(tuple(headers.items() if isinstance(headers, dict) else headers))
     if body is not None:
         length = f"Content-Length: {len(body)}\r\n"
     elif method not in _NO_BODY_REQUEST:
         length = "Content-Length: 0\r\n"
-    return (head + "".join(lines) + length + "\r\n").encode("utf-8")
+    else:
+        length = ""
+    host_line = host_value or _host_header(scheme, host, port)
+    target = url.raw_path_qs or "/"
+    return f"{method} {target} HTTP/1.1\r\nHost: {host_line}\r\n{lines}{length}\r\n".encode()
 
 
 def decode_body(body: bytes, headers: list[tuple[str, str]]) -> bytes:
@@ -425,7 +439,7 @@ class Http1Pool:
         ssl.SSLError, ServerDisconnectedError, ProtocolError) and ValueError for an unusable URL.
         """
         key = _origin(url)
-        head = encode_head(method, url, headers, body)
+        head = encode_head(method, url, headers, body, key)
         head_request = method == "HEAD"
         fresh = False
         while True:

@@ -73,20 +73,11 @@ class EngineHost(QObject):
                     self._pending.pop(next(iter(self._pending)))
 
     async def prepare(self, workflow_id: int) -> None:
-        """Load and validate/compile a stored workflow's plan in worker threads, so the run that
-        follows starts without compiling on the event loop (0.3 s for 1,000 nodes: a visible freeze).
-
-        The executor has no public call for this yet; this goes through the same steps its
-        `execute_workflow` takes (graph cache, `_compile`, `set_plan`). Any error is left for
-        `execute_workflow` to raise and report."""
-        from flowdesk.engine import records
-
-        ex = self.executor
+        """Load and validate/compile a stored workflow's plan off the event loop before a run
+        (`WorkflowExecutor.prepare`), so the run starts without a visible freeze. Any error is left
+        for `execute_workflow` to raise and report."""
         try:
-            db = await ex._database()
-            graph = await ex._writer_for(db).transaction(records.load_graph, ex._graphs, workflow_id)
-            plan = await asyncio.to_thread(ex._compile, graph)
-            ex._graphs.set_plan(workflow_id, graph, plan)
+            await self.executor.prepare(workflow_id)
         except Exception:  # invalid workflow etc.: execute_workflow raises it with its message
             log.debug("preparing workflow %s failed", workflow_id, exc_info=True)
 

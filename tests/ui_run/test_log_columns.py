@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics, QGuiApplication
-from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem
+from PySide6.QtWidgets import QApplication
 
 from flowdesk.engine import events as ev
 from flowdesk.text_width import display_width
 from flowdesk.ui.run.log_dock import LogModel, LogView
 from flowdesk.ui.run.run_state import RunState
+from tests.support.drawn_text import drawn_text as drawn_cell_text
 from tests.ui_run.conftest import chain_graph, delay, open_graph
 from tests.ui_run.test_run_debug import run_and_wait
 
@@ -73,21 +74,8 @@ def column_starts(log: LogView) -> list[list[int]]:
 
 
 def drawn_text(log: LogView, row: int, column: int) -> tuple[str, str, int]:
-    """(full text, text as the view draws it, room for it in px): the same rect and elision the
-    style uses to paint the cell (QCommonStyle elides to the item's text rect minus its margins)."""
-    view = log.view
-    index = log.model.index(row, column)
-    option = QStyleOptionViewItem()
-    option.rect = view.visualRect(index)
-    option.font = view.font()
-    option.textElideMode = view.textElideMode()
-    view.itemDelegateForIndex(index).initStyleOption(option, index)
-    style = view.style()
-    rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view)
-    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
-    room = rect.width() - 2 * margin
-    shown = QFontMetrics(option.font).elidedText(option.text, option.textElideMode, room)
-    return option.text, shown, room
+    """(full text, text as drawn, room in px) of a cell of the log."""
+    return drawn_cell_text(log.view, log.model.index(row, column))
 
 
 def test_columns_start_at_the_same_x_on_every_row_for_cjk_emoji_and_ascii_names(qtbot):

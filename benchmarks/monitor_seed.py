@@ -327,7 +327,7 @@ def _screenshots(db_path, out_dir) -> None:
         loop.exec()
 
     view = MonitorView(queries, 1, period=1)
-    view.resize(1500, 940)
+    view.resize(1440, 900)
     view.show()
     wait(view.loaded)
     view.errors_table.selectRow(0)

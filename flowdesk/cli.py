@@ -18,10 +18,11 @@ import logging
 import os
 import re
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
+
+from flowdesk.text_width import display_width, pad_to_width
 
 log = logging.getLogger(__name__)
 
@@ -98,20 +99,15 @@ def complain(text: str, stream: IO[str] | None = None) -> None:
     stream.flush()
 
 
-def _display_width(text: str) -> int:
-    """Terminal columns: wide (CJK) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A plain aligned table, two spaces between columns."""
-    widths = [_display_width(h) for h in headers]
+    widths = [display_width(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], _display_width(cell))
+            widths[i] = max(widths[i], display_width(cell))
     lines = []
     for row in [list(headers), *rows]:
-        cells = [cell + " " * (widths[i] - _display_width(cell)) for i, cell in enumerate(row)]
+        cells = [pad_to_width(cell, widths[i]) for i, cell in enumerate(row)]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 

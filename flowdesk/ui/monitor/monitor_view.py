@@ -15,16 +15,12 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -33,6 +29,7 @@ from PySide6.QtWidgets import (
 from flowdesk.services.monitoring import MonitorQueries
 
 from .charts import DurationChart, ExecutionsChart, SlowestNodesChart
+from .message_table import MessageTable, table_item
 from .query_runner import QueryRunner, as_queries
 from .status_colors import STATUS_LABELS, format_seconds, status_color
 
@@ -82,31 +79,6 @@ class FigureCard(QFrame):
         self.value.setText(value)
         self.value.setStyleSheet(f"color: {color};" if color else "")
         self.note.setText(note)
-
-
-def _item(text: str, *, align_right: bool = False, data: Any = None) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
-    if align_right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    if data is not None:
-        item.setData(Qt.ItemDataRole.UserRole, data)
-    return item
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().setVisible(False)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return table
 
 
 class MonitorView(QWidget):
@@ -179,9 +151,11 @@ class MonitorView(QWidget):
         self.executions_chart = ExecutionsChart()
         self.duration_chart = DurationChart()
         self.nodes_chart = SlowestNodesChart()
-        self.errors_table = _table(["Error type", "Node", "Count", "Last seen", "Sample message"])
+        self.errors_table = MessageTable(
+            ["Error type", "Node", "Count", "Last seen", "Sample message"], elastic=(0, 1)
+        )
         self.errors_table.itemSelectionChanged.connect(self._drill_down)
-        self.runs_table = _table(["Run", "Status", "Started", "Node", "Error"])
+        self.runs_table = MessageTable(["Run", "Status", "Started", "Node", "Error"], elastic=(3,))
         self.runs_table.itemDoubleClicked.connect(self._activate_run)
         self.runs_label = QLabel("Select an error type to list the runs that had it.")
         self.runs_label.setStyleSheet("color: #6b7280;")
@@ -202,23 +176,27 @@ class MonitorView(QWidget):
         split.setSizes([180, 140])
         errors_layout.addWidget(split, 1)
 
-        grid = QGridLayout()
-        grid.setSpacing(10)
-        grid.addWidget(self.executions_chart, 0, 0)
-        grid.addWidget(self.duration_chart, 0, 1)
-        grid.addWidget(self.nodes_chart, 1, 0)
-        grid.addWidget(errors_box, 1, 1)
-        grid.setRowStretch(0, 1)
-        grid.setRowStretch(1, 1)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
+        # The charts over time share their row evenly; below them the error tables, the page's
+        # widest text, get three fifths of the width and the slowest-nodes bars the rest.
+        charts = QHBoxLayout()
+        charts.setSpacing(10)
+        charts.addWidget(self.executions_chart, 1)
+        charts.addWidget(self.duration_chart, 1)
+        details = QHBoxLayout()
+        details.setSpacing(10)
+        details.addWidget(self.nodes_chart, 2)
+        details.addWidget(errors_box, 3)
+        body = QVBoxLayout()
+        body.setSpacing(10)
+        body.addLayout(charts, 1)
+        body.addLayout(details, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 12)
         layout.setSpacing(10)
         layout.addLayout(top)
         layout.addLayout(cards)
-        layout.addLayout(grid, 1)
+        layout.addLayout(body, 1)
 
     # -- loading -------------------------------------------------------------------------------
     def set_workflow(self, workflow_id: int) -> None:
@@ -302,17 +280,17 @@ class MonitorView(QWidget):
         table = self.errors_table
         table.setSortingEnabled(False)
         table.setRowCount(len(errors))
+        item = table_item
         for row, e in enumerate(errors):
-            kind = _item(e["error_type"], data=(e["error_type"], e["node"]))
+            kind = item(e["error_type"], data=(e["error_type"], e["node"]), tooltip=True)
             kind.setForeground(QColor("#d93025") if e["error_type"] != "cancelled" else QColor("#6b7280"))
             table.setItem(row, 0, kind)
-            table.setItem(row, 1, _item(e["node"] or "—"))
-            table.setItem(row, 2, _item(f"{e['count']:,}", align_right=True))
+            table.setItem(row, 1, item(e["node"] or "—", tooltip=True))
+            table.setItem(row, 2, item(f"{e['count']:,}", align_right=True))
             last = e["last_occurrence"]
-            table.setItem(row, 3, _item(last.astimezone().strftime("%Y-%m-%d %H:%M") if last else "—"))
-            sample = _item(e["sample_message"] or "")
-            sample.setToolTip(e["sample_message"] or "")
-            table.setItem(row, 4, sample)
+            table.setItem(row, 3, item(last.astimezone().strftime("%Y-%m-%d %H:%M") if last else "—"))
+            table.setItem(row, 4, item(e["sample_message"] or "", tooltip=True))
+        table.fit_columns()
         self.runs_table.setRowCount(0)
         self.runs_label.setText(
             "Select an error type to list the runs that had it."
@@ -340,19 +318,19 @@ class MonitorView(QWidget):
     def _show_executions(self, runs: list[dict[str, Any]]) -> None:
         table = self.runs_table
         table.setRowCount(len(runs))
+        item = table_item
         for row, r in enumerate(runs):
-            table.setItem(row, 0, _item(f"#{r['id']}", data=r["id"]))
-            status = _item(STATUS_LABELS.get(r["status"], r["status"]))
+            table.setItem(row, 0, item(f"#{r['id']}", data=r["id"]))
+            status = item(STATUS_LABELS.get(r["status"], r["status"]))
             status.setForeground(status_color(r["status"]))
             table.setItem(row, 1, status)
             started = r["started_at"]
             table.setItem(
-                row, 2, _item(started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "—")
+                row, 2, item(started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "—")
             )
-            table.setItem(row, 3, _item(r["node"] or "—"))
-            message = _item(r["error_message"] or "")
-            message.setToolTip(r["error_message"] or "")
-            table.setItem(row, 4, message)
+            table.setItem(row, 3, item(r["node"] or "—", tooltip=True))
+            table.setItem(row, 4, item(r["error_message"] or "", tooltip=True))
+        table.fit_columns()
         self.drillDownLoaded.emit()
 
     def _activate_run(self, item: QTableWidgetItem) -> None:

@@ -61,9 +61,9 @@ class RunController(QObject):
     def _graph_shape(self) -> tuple[dict[str, list[tuple[str, str]]], int]:
         doc = self.tab.doc
         names = {n.uid: n.name for n in doc.nodes()}
-        outgoing: dict[str, list[tuple[str, str]]] = {}
+        outgoing: dict[str, list[tuple[str, str]]] = {name: [] for name in names.values()}
         for c in doc.connections():
-            outgoing.setdefault(names[c.source], []).append((names[c.target], str(c.connection_type)))
+            outgoing[names[c.source]].append((names[c.target], str(c.connection_type)))
         return outgoing, len(names)
 
     # ------------------------------------------------------------ starting runs

@@ -12,13 +12,17 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from flowdesk.engine import events as ev
+from flowdesk.text_width import display_width, pad_to_width
 
 LOG_CAP = 20_000  # log entries a RunState keeps (the dock shows at most LogModel.CAP of them)
+NODE_TEXT_WIDTH = 18  # terminal columns of the node field in a line of plain text
+NODE_TEXT_WIDTH_MAX = 32  # copied lines align names up to this wide; wider ones are kept whole
 FINAL = frozenset({"completed", "failed", "cancelled", "timed_out", "interrupted"})
 NODE_FINAL = frozenset({"success", "failed", "skipped", "cancelled"})
 
 SCOPE_TYPES = frozenset({"PARALLEL", "LOOP"})
-Outgoing = Mapping[str, Sequence[tuple[str, str]]]  # node name -> [(target name, connection type)]
+#: node name -> [(target name, connection type)]; every node of the graph may be a key (with [])
+Outgoing = Mapping[str, Sequence[tuple[str, str]]]
 
 
 @dataclass(slots=True)
@@ -51,15 +55,44 @@ class LogEntry:
     duration: float | None
     message: str
 
-    def text(self) -> str:
-        """The line as plain text (what Copy puts on the clipboard)."""
-        clock = time.strftime("%H:%M:%S", time.localtime(self.time)) + f".{int(self.time * 1000) % 1000:03d}"
-        dur = f"{self.duration * 1000:.0f} ms" if self.duration is not None else ""
-        node = self.node or "—"
-        if len(node) > 18:
-            node = node[:17] + "…"
-        head = f"{clock}  {self.level.upper():<7} {node:<18} {self.status:<9} {dur:>9}"
-        return f"{head}  {self.message}".rstrip()
+    def clock(self) -> str:
+        """The time of day, to the millisecond: `14:03:07.250`."""
+        return time.strftime("%H:%M:%S", time.localtime(self.time)) + f".{int(self.time * 1000) % 1000:03d}"
+
+    def duration_text(self) -> str:
+        """`12 ms`, or empty when the event has no duration."""
+        return f"{self.duration * 1000:.0f} ms" if self.duration is not None else ""
+
+    def node_text(self) -> str:
+        """The node's name, `—` for lines of the execution itself."""
+        return self.node or "—"
+
+    def fields(self) -> tuple[str, str, str, str, str, str]:
+        """time, level, node, status, duration, message: the log dock's columns, as text."""
+        return (
+            self.clock(),
+            self.level.upper(),
+            self.node_text(),
+            self.status,
+            self.duration_text(),
+            self.message,
+        )
+
+    def text(self, node_width: int = NODE_TEXT_WIDTH) -> str:
+        """The line as plain text, aligned in a monospace editor whatever the node name's script:
+        the node is padded to `node_width` terminal columns (CJK counts two, marks none) and a
+        wider name is kept whole (a copied log must not lose part of a name)."""
+        clock, level, node, status, dur, message = self.fields()
+        head = f"{clock}  {level:<7} {pad_to_width(node, node_width)} {status:<11} {dur:>9}"
+        return f"{head}  {message}".rstrip()
+
+
+def plain_lines(entries: Sequence[LogEntry]) -> list[str]:
+    """The entries as aligned plain text (what Copy puts on the clipboard): the node column is as
+    wide as the widest name among them, up to NODE_TEXT_WIDTH_MAX terminal columns."""
+    widest = max((display_width(e.node_text()) for e in entries), default=0)
+    width = min(widest, NODE_TEXT_WIDTH_MAX)
+    return [e.text(width) for e in entries]
 
 
 @dataclass(slots=True)
@@ -126,6 +159,14 @@ class RunState(QObject):
 
     def is_running(self, name: str) -> bool:
         return self.running.get(name, 0) > 0
+
+    def node_names(self) -> set[str]:
+        """The names of the graph's nodes, known before any of them runs (the log dock sizes its
+        node column with them, so the columns do not move during the run)."""
+        names = set(self.outgoing)
+        for targets in self.outgoing.values():
+            names.update(target for target, _ctype in targets)
+        return names
 
     # ------------------------------------------------------------ live events
     def apply(self, events: Iterable[ev.EngineEvent]) -> RunChange:

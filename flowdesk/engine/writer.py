@@ -10,6 +10,12 @@ Why the encoding happens on the loop and not on the thread: the thread would hol
 whole of a batch's encoding, and the event loop, coming back from each socket call, would wait for
 it (up to the interpreter's 5 ms switch interval each time). With rows encoded, the thread's work is
 sqlite3's executemany, which lets go of the GIL for every row it writes.
+
+When runs write steps in bulk (a batch of SINK_THRESHOLD rows or more) on a SQLite file, the
+inserts go to the step sink, a process of its own (step_sink.py): there they cost the engine's
+process nothing, not even the GIL hand-overs of executemany. The writer thread waits for the
+sink's answer before it goes on, so order and flush() hold; execution updates and audit rows stay
+on the thread. If the sink cannot start or stops, the thread writes the rows itself.
 """
 
 from __future__ import annotations
@@ -18,18 +24,73 @@ import asyncio
 import json
 import logging
 import operator
+import os
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .encoding import json_safe, json_text, time_text
+from .step_sink import read_message, write_message
 
 logger = logging.getLogger(__name__)
 
 _STOP = object()
 JSON_STEP_FIELDS = ("input_data", "output_data", "warnings", "metrics", "iteration_path")
-__all__ = ["ExecutionWriter", "dumps", "json_safe", "step_values"]
+__all__ = ["SINK_THRESHOLD", "ExecutionWriter", "dumps", "json_safe", "step_values"]
+
+SINK_THRESHOLD = 200
+"""Step rows in one batch from which a SQLite file's inserts go to the step sink process."""
+_SINK_SCRIPT = Path(__file__).with_name("step_sink.py")
+
+
+class StepSinkGone(Exception):
+    """The step sink process stopped or cannot be reached."""
+
+
+class _StepSink:
+    """The step sink process, as the writer thread sees it."""
+
+    def __init__(self, database: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", str(_SINK_SCRIPT), str(database)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in, self._out = self.proc.stdin, self.proc.stdout
+        self._send(("sql", _INSERT_STEPS))
+
+    def _send(self, message: Any) -> None:
+        try:
+            write_message(self._in, message)
+        except (OSError, ValueError) as exc:
+            raise StepSinkGone(str(exc)) from exc
+
+    def insert(self, rows: list[tuple[Any, ...]]) -> str | None:
+        """Insert `rows` in one transaction: None once committed, else why they were not."""
+        self._send(("rows", rows))
+        reply = read_message(self._out)
+        if reply is None:
+            raise StepSinkGone(f"the step sink process ended (exit code {self.proc.poll()})")
+        kind, detail = reply
+        return None if kind == "ok" else str(detail)
+
+    def close(self) -> None:
+        try:
+            self._in.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._out.close()
 
 
 class ExecutionWriter:
@@ -46,6 +107,13 @@ class ExecutionWriter:
         self._conn: Any = None
         self._urgent = threading.Event()
         self._encoded = getattr(db, "is_sqlite", False)  # SQLite rows are queued as SQL values
+        self._sink: _StepSink | None = None
+        # The step sink serves SQLite files, from a real interpreter (not a frozen app);
+        # FLOWDESK_STEP_SINK=0 keeps every insert on the thread, =1 uses the sink from the first row.
+        setting = os.environ.get("FLOWDESK_STEP_SINK", "")
+        usable = self._encoded and getattr(db, "path", None) is not None and not getattr(sys, "frozen", False)
+        self._sink_from = 1 if setting == "1" else SINK_THRESHOLD
+        self._sink_usable = usable and setting != "0"
         self.failures = 0
 
     # -- loop side ---------------------------------------------------------------------------
@@ -190,6 +258,38 @@ class ExecutionWriter:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+
+    @property
+    def sink_running(self) -> bool:
+        """Whether step inserts go to the step sink process now."""
+        return self._sink is not None
+
+    def _to_sink(self, steps: list[Any]) -> list[Any]:
+        """Hand `steps` to the step sink when it serves this batch; what is left to write here."""
+        if not self._sink_usable or (self._sink is None and len(steps) < self._sink_from):
+            return steps
+        try:
+            if self._sink is None:
+                self._sink = _StepSink(Path(self.db.path))
+            problem = self._sink.insert(steps)
+        except ValueError:  # a value marshal cannot carry: this batch is written here
+            return steps
+        except (StepSinkGone, OSError) as exc:
+            logger.warning("the step sink process is not available (%s): the writer thread writes steps", exc)
+            self._sink_usable = False
+            if self._sink is not None:
+                self._sink.close()
+                self._sink = None
+            return steps
+        if problem is not None:
+            logger.warning(
+                "the step sink could not write %d steps (%s): writing them here", len(steps), problem
+            )
+            return steps
+        return []
 
     def _write(self, steps: list[Any], execs: dict[int, dict[str, Any]]) -> None:
         if not steps and not execs:
@@ -224,6 +324,10 @@ class ExecutionWriter:
 
         conn = self._connection()
         if conn.dialect.name == "sqlite":
+            if steps:
+                steps = self._to_sink(steps)
+                if not steps and not execs:
+                    return
             # Every statement of a batch is the engine's own: the SQLite connection runs them
             # directly (BEGIN IMMEDIATE ... COMMIT), without SQLAlchemy's per-statement work.
             raw = conn.connection.driver_connection

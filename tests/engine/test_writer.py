@@ -156,3 +156,125 @@ def test_execution_rows_written_by_the_engine_read_back_like_the_stores_own(db):
     ).model_dump(exclude=ignore)
     fast = service.get_execution(fast_id)
     assert fast.started_at is not None and fast.started_at.tzinfo is not None
+
+
+def _many_rows(n: int) -> list[dict]:
+    return [_row(f"step[{i}]", 1 if i % 2 else 2) | {"sequence": i} for i in range(n)]
+
+
+def test_bulk_steps_go_through_the_step_sink_and_read_back_like_the_stores_own(db, monkeypatch):
+    from flowdesk.engine.writer import SINK_THRESHOLD
+
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    fast_id = _execution(db, stored.workflow.id)
+    slow_id = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db)
+    rows = _many_rows(SINK_THRESHOLD + 50)
+
+    async def main():
+        for row in rows:
+            writer.add_step(fast_id, dict(row))
+        writer.update_execution(fast_id, status="completed", progress=1.0, _audit="done")
+        await writer.flush()
+        return writer.sink_running
+
+    assert asyncio.run(main()) is True  # a batch this large started the sink
+    writer.close()
+    service = ExecutionService(db)
+    service.add_logs(
+        [ExecutionLog(execution_id=slow_id, **{**r, "created_at": r["completed_at"]}) for r in rows]
+    )
+    fast = [log.model_dump(exclude={"id", "execution_id"}) for log in service.get_logs(fast_id)]
+    slow = [log.model_dump(exclude={"id", "execution_id"}) for log in service.get_logs(slow_id)]
+    assert fast == slow
+    assert str(service.get_execution(fast_id).status) == "completed"
+    assert writer.failures == 0
+
+
+def test_small_batches_never_start_the_sink(db):
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db)
+
+    async def main():
+        for row in _many_rows(20):
+            writer.add_step(eid, row)
+        await writer.flush()
+        return writer.sink_running
+
+    assert asyncio.run(main()) is False
+    writer.close()
+    assert len(ExecutionService(db).get_logs(eid)) == 20
+
+
+def test_when_the_sink_dies_the_thread_writes_and_nothing_is_lost(db, monkeypatch, caplog):
+    monkeypatch.setenv("FLOWDESK_STEP_SINK", "1")  # the sink from the first row
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db)
+
+    async def main():
+        writer.add_step(eid, _row("before", 1) | {"sequence": 0})
+        await writer.flush()
+        assert writer.sink_running
+        writer._sink.proc.kill()  # the sink process dies between two batches
+        writer._sink.proc.wait()
+        for i, row in enumerate(_many_rows(30)):
+            writer.add_step(eid, row | {"step_name": f"after[{i}]", "sequence": i + 1})
+        await writer.flush()
+        return writer.sink_running
+
+    with caplog.at_level("WARNING", logger="flowdesk.engine.writer"):
+        assert asyncio.run(main()) is False
+    writer.close()
+    names = [log.step_name for log in ExecutionService(db).get_logs(eid)]
+    assert names[0] == "before" and len(names) == 31
+    assert any("step sink process is not available" in r.message for r in caplog.records)
+    assert writer.failures == 0
+
+
+def test_a_batch_the_sink_refuses_is_refused_the_same_way_by_the_thread(db, monkeypatch):
+    monkeypatch.setenv("FLOWDESK_STEP_SINK", "1")
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db)
+
+    async def main():
+        writer.add_step(eid, _row("ok", 1))
+        await writer.flush()
+        writer.add_step(eid, _row("good", 1))
+        writer.add_step(eid, _row("orphan", 1) | {"node_id": 987654})  # no such node: a foreign key fails
+        await writer.flush()
+
+    asyncio.run(main())
+    writer.close()
+    names = [log.step_name for log in ExecutionService(db).get_logs(eid)]
+    assert names == ["ok"]  # the failed batch wrote nothing, not half of it
+    assert writer.failures == 1
+
+
+def test_the_sink_protocol_inserts_batches_and_answers_each(tmp_path):
+    import io
+    import sqlite3
+
+    from flowdesk.engine.step_sink import read_message, serve, write_message
+
+    path = tmp_path / "sink.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    inbox = io.BytesIO()
+    write_message(inbox, ("sql", "INSERT INTO t (a, b) VALUES (?, ?)"))
+    write_message(inbox, ("rows", [(1, "x"), (2, None)]))
+    write_message(inbox, ("rows", [(3, "y", "too many")]))
+    write_message(inbox, ("what", None))
+    inbox.seek(0)
+    outbox = io.BytesIO()
+    serve(str(path), inbox, outbox)
+    outbox.seek(0)
+    replies = [read_message(outbox) for _ in range(3)]
+    assert replies[0] == ("ok", 2)
+    assert replies[1][0] == "error" and "ProgrammingError" in replies[1][1]
+    assert replies[2][0] == "error" and "does not know" in replies[2][1]
+    assert read_message(outbox) is None
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT a, b FROM t ORDER BY a").fetchall() == [(1, "x"), (2, None)]

@@ -110,7 +110,9 @@ class HttpClient:
             self._pool = Http1Pool(
                 max_connections=self.max_connections,
                 keepalive_expiry=self.keepalive_expiry,
-                ssl_context=default_ssl_context() if self.verify else unverified_ssl_context(),
+                # None: the verifying context, made at the first https connection (loading the
+                # CAs takes a tenth of a second: no plain-http workflow should wait for it)
+                ssl_context=None if self.verify else unverified_ssl_context(),
             )
         return self._pool
 

@@ -23,6 +23,7 @@ streaming, Expect: 100-continue.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import ssl
 import zlib
@@ -73,6 +74,15 @@ def _origin(url: yarl.URL) -> tuple[str, str, int]:
     if scheme not in DEFAULT_PORTS or not host:
         raise ValueError("the URL is not an absolute http(s) URL")
     return scheme, host, url.port or DEFAULT_PORTS[scheme]
+
+
+@lru_cache(maxsize=256)
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @lru_cache(maxsize=256)
@@ -382,7 +392,9 @@ class Http1Pool:
                 port,
                 ssl=tls,
                 server_hostname=host if tls is not None else None,
-                happy_eyeballs_delay=0.25,
+                # Happy eyeballs (RFC 8305) when a name may resolve to IPv6 and IPv4; an address
+                # has one family, and racing costs a task and a timer per connection.
+                happy_eyeballs_delay=None if _is_ip_literal(host) else 0.25,
             )
             if self.connect_timeout is not None:
                 async with asyncio.timeout(self.connect_timeout):

@@ -6,15 +6,18 @@ so it does not share the GIL with the clients, then in this one process, 3 runs 
 - bare httpx.AsyncClient (httpx's default httpcore transport),
 - bare aiohttp.ClientSession,
 - httpx.AsyncClient on the httpx-aiohttp package's transport,
-- flowdesk's HttpClient.send (its default: straight through a pooled aiohttp session), and the same
-  with transport="httpx-aiohttp" (httpx.Request/Response through flowdesk's httpx transport),
+- flowdesk's HttpClient.send: its default (flowdesk's own HTTP/1.1 pool, engine/http/http1.py),
+  through a pooled aiohttp session (transport="aiohttp"), and as httpx.Request/Response through
+  flowdesk's httpx transport on the HTTP/1.1 pool (transport="httpx"),
 - flowdesk: a stored workflow START -> PARALLEL(max_concurrent 50) -> 1,000 API_CALL -> END run by
   the WorkflowExecutor's execute_workflow (persisted to a temporary SQLite database): its first run
   (loading, validating and compiling the graph included) and a second run on the same executor
   (compiled plan cached).
 
-Each does 1,000 GET requests at concurrency 50 and prints requests/s (median of 3 runs) and
-flowdesk's ratio to bare aiohttp (target: at least 50%).
+Each does 1,000 GET requests at concurrency 50 and prints requests/s (median of 3 runs), the CPU
+time per request of this process (and, for the workflow, of its event-loop thread alone and of the
+step sink process that writes the step rows), and flowdesk's ratio to bare aiohttp (target: at
+least 50%).
 
     python benchmarks/bench_http.py [--requests 1000] [--concurrency 50] [--runs 3]
 """
@@ -38,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 PATH = "/json"
 CPU: list[float] = []  # process CPU seconds of the last measured part of each case
+LOOP_CPU: dict[str, list[float]] = {}  # the workflow cases: event-loop thread CPU seconds per run
+SINK_CPU: dict[str, list[float]] = {}  # the workflow cases: step sink process CPU seconds per run
 COLD = "flowdesk workflow, first run"
 WARM = "flowdesk workflow, plan cached"
 
@@ -124,7 +129,7 @@ async def bench_httpx_aiohttp(url: str, n: int, concurrency: int) -> float:
         return await run_concurrently(n, concurrency, one)
 
 
-async def bench_flowdesk_client(url: str, n: int, concurrency: int, transport: str = "aiohttp") -> float:
+async def bench_flowdesk_client(url: str, n: int, concurrency: int, transport: str = "http1") -> float:
     from flowdesk.engine.http import HttpClient, HttpRequest
 
     client = HttpClient(max_connections=concurrency, transport=transport)
@@ -174,18 +179,40 @@ async def bench_flowdesk_workflow(url: str, n: int, concurrency: int, db_path: s
         async with WorkflowExecutor(db=db, load_plugins=False) as executor:
             elapsed = 0.0
             for _ in range(2 if warm else 1):
+                sink_started = _sink_cpu(executor)
                 started = time.perf_counter()
                 cpu_started = time.process_time()
+                loop_started = time.thread_time()
                 execution = await executor.execute_workflow(graph.workflow.id, {})
                 elapsed = time.perf_counter() - started
                 cpu = time.process_time() - cpu_started
+                loop_cpu = time.thread_time() - loop_started
+                sink_cpu = _sink_cpu(executor) - sink_started
                 status = getattr(execution, "status", None)
                 if str(getattr(status, "value", status)) != "completed":
                     raise SystemExit(f"the benchmark workflow ended {status}: {execution.error_message}")
             CPU.append(cpu)
+            key = WARM if warm else COLD
+            LOOP_CPU.setdefault(key, []).append(loop_cpu)
+            SINK_CPU.setdefault(key, []).append(sink_cpu)
             return elapsed
     finally:
         db.close()
+
+
+def _sink_cpu(executor) -> float:
+    """CPU seconds used so far by the executor's step sink process (0 when none runs)."""
+    import psutil
+
+    writer = getattr(executor, "_writer", None)
+    sink = getattr(writer, "_sink", None)
+    if sink is None:
+        return 0.0
+    try:
+        times = psutil.Process(sink.proc.pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
 
 
 def executor_available() -> bool:
@@ -220,7 +247,8 @@ def main() -> None:
         "aiohttp": lambda: bench_aiohttp(url, n, c),
         "httpx + httpx-aiohttp transport": lambda: bench_httpx_aiohttp(url, n, c),
         "flowdesk HttpClient.send": lambda: bench_flowdesk_client(url, n, c),
-        "flowdesk HttpClient.send, httpx types": lambda: bench_flowdesk_client(url, n, c, "httpx-aiohttp"),
+        "flowdesk HttpClient.send, aiohttp pool": lambda: bench_flowdesk_client(url, n, c, "aiohttp"),
+        "flowdesk HttpClient.send, httpx types": lambda: bench_flowdesk_client(url, n, c, "httpx"),
     }
     tmp = tempfile.TemporaryDirectory()
     if not args.no_workflow and executor_available():
@@ -245,7 +273,8 @@ def main() -> None:
         tmp.cleanup()
 
     print(
-        f"{n} GET {PATH} at concurrency {c}, local uvicorn server in its own process, {os.cpu_count()} cores"
+        f"{n} GET {PATH} at concurrency {c}, local uvicorn server in its own process, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.1f} at the end"
     )
     print(f"median of {args.runs} runs (requests/s):")
     base = statistics.median(results["aiohttp"])
@@ -256,6 +285,13 @@ def main() -> None:
         print(
             f"  {name:42s} {med:8,.0f} req/s  ({med / base:5.0%} of aiohttp)  {cpu:6.0f} µs CPU/req   runs: {runs}"
         )
+    for name in (WARM, COLD):
+        if name in LOOP_CPU:
+            loop = statistics.median(LOOP_CPU[name]) / n * 1e6
+            sink = statistics.median(SINK_CPU[name]) / n * 1e6
+            print(
+                f"  {name}: event-loop thread {loop:.0f} µs CPU/req, step sink process {sink:.0f} µs CPU/req"
+            )
     for name in (WARM, COLD, "flowdesk HttpClient.send"):
         if name in results:
             ratio = statistics.median(results[name]) / base

@@ -22,7 +22,7 @@ from typing import Any
 from flowdesk.domain.enums import ExecutionStatus, Severity
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
-from flowdesk.gc_control import space_young_collections, unspace_young_collections
+from flowdesk.gc_control import gc_paused, space_young_collections, unspace_young_collections
 
 from . import events as ev
 from . import records
@@ -587,17 +587,18 @@ class WorkflowExecutor:
             return cached[0]
         from flowdesk.domain.validation import validate_graph
 
-        problems = validate_graph(graph, node_types=self.registry.types())
-        errors = [p for p in problems if p.severity == Severity.ERROR]
-        if errors:
-            listed = "; ".join(str(p) for p in errors)
-            raise WorkflowInvalidError(
-                f"workflow '{graph.workflow.name}' cannot run: {len(errors)} problem(s): {listed}", errors
-            )
-        try:
-            plan = compile_plan(graph, self.registry)
-        except PlanError as exc:
-            raise WorkflowInvalidError(str(exc)) from exc
+        with gc_paused():  # bulk building: the collector would walk the growing plan again and again
+            problems = validate_graph(graph, node_types=self.registry.types())
+            errors = [p for p in problems if p.severity == Severity.ERROR]
+            if errors:
+                listed = "; ".join(str(p) for p in errors)
+                raise WorkflowInvalidError(
+                    f"workflow '{graph.workflow.name}' cannot run: {len(errors)} problem(s): {listed}", errors
+                )
+            try:
+                plan = compile_plan(graph, self.registry)
+            except PlanError as exc:
+                raise WorkflowInvalidError(str(exc)) from exc
         if len(self._plans) > 64:
             self._plans.clear()
         self._plans[key] = (plan, problems)

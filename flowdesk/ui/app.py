@@ -83,13 +83,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_event_loop(app: QApplication, window: MainWindow) -> int:
-    """Run Qt and asyncio as one loop (qasync), so the engine runs inside the GUI thread's loop;
+    """Run Qt and asyncio as one loop (qasync, run in slices: ui/event_loop.py), so the engine runs
+    inside the GUI thread's loop;
     when the last window closes, cancel runs and close the engine before returning."""
     import asyncio
 
-    import qasync
+    from flowdesk.ui.event_loop import SlicedEventLoop
 
-    loop = qasync.QEventLoop(app)
+    loop = SlicedEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         loop.run_forever()

@@ -13,6 +13,7 @@ from flowdesk.ui.monitor import ActiveExecutionsPanel
 
 engine = pytest.importorskip("flowdesk.engine.executor")
 qasync = pytest.importorskip("qasync")
+from flowdesk.ui.event_loop import SlicedEventLoop  # noqa: E402  (after the importorskip)
 
 
 async def _until(condition, timeout: float = 15.0) -> None:
@@ -37,7 +38,7 @@ def test_panel_follows_a_real_run_and_cancels_it(qtbot, db):
     service.add_connection(wf.id, start.id, wait.id)
     service.add_connection(wf.id, wait.id, end.id)
 
-    loop = qasync.QEventLoop(QApplication.instance(), already_running=False)
+    loop = SlicedEventLoop(QApplication.instance(), already_running=False)
     asyncio.set_event_loop(loop)
 
     async def scenario() -> None:

@@ -1,8 +1,9 @@
 """Fixtures for the run/debug UI tests: a qasync event loop around pytest-qt's QApplication, an
 editor window with the run UI installed, workflows stored in the test database.
 
-The loop: `qasync.QEventLoop(app, already_running=True)` marks itself as asyncio's running loop
-and dispatches its callbacks through Qt timers, so whatever spins Qt — `qtbot.waitSignal`,
+The loop: the app's own loop (`flowdesk.ui.event_loop.SlicedEventLoop`, qasync's with callbacks
+run in slices), made with `already_running=True`, marks itself as asyncio's running loop and
+dispatches its callbacks from a Qt timer, so whatever spins Qt — `qtbot.waitSignal`,
 `qtbot.waitUntil` — also runs the engine's coroutines. No `run_until_complete` is needed, and the
 tests click real actions and wait on real signals exactly as a user's session would.
 """
@@ -27,7 +28,9 @@ qasync = pytest.importorskip("qasync")
 def _session_qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     """One qasync loop for the session: qasync's stop() calls QApplication.exit(), after which
     pytest-qt's nested event loops return at once, so the loop is never stopped between tests."""
-    loop = qasync.QEventLoop(QApplication.instance(), already_running=True)
+    from flowdesk.ui.event_loop import SlicedEventLoop
+
+    loop = SlicedEventLoop(QApplication.instance(), already_running=True)
     asyncio.events._set_running_loop(None)
     yield loop
     # loop.close() would need stop() first; shut down its worker QThreads (asyncio.to_thread) only

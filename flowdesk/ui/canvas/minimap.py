@@ -7,7 +7,7 @@ stays cheap for thousands of nodes. Repaints are coalesced with a short timer.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from flowdesk.ui.style import theme
@@ -27,10 +27,19 @@ class Minimap(QWidget):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(60)
-        self._timer.timeout.connect(self.update)
+        self._timer.timeout.connect(self._redraw)
         doc.graph_changed.connect(self._timer.start)
-        view.viewport_moved.connect(self.update)
+        doc.reset.connect(self._timer.start)
+        view.viewport_moved.connect(self._redraw)
         self._dragging = False
+        # The nodes drawn once per change of the graph or the view: the minimap sits on the
+        # viewport, so every repaint beneath it (a running node's animation, 14 times a second)
+        # repaints it too, and drawing a thousand nodes each time cost milliseconds.
+        self._picture: QPixmap | None = None
+
+    def _redraw(self) -> None:
+        self._picture = None
+        self.update()
 
     def place(self) -> None:
         vp = self.view.viewport().geometry()
@@ -56,7 +65,32 @@ class Minimap(QWidget):
         return world, scale, offset
 
     def paintEvent(self, event) -> None:  # noqa: N802
+        ratio = self.devicePixelRatioF()
+        if self._picture is None or self._picture.devicePixelRatio() != ratio:
+            self._picture = self._paint_nodes(ratio)
         painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._picture)
+        world, scale, offset = self._mapping()
+        vis = self.view.visible_scene_rect()
+        frame = QRectF(
+            offset.x() + (vis.left() - world.left()) * scale,
+            offset.y() + (vis.top() - world.top()) * scale,
+            vis.width() * scale,
+            vis.height() * scale,
+        )
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(theme.SELECTION, 1.5))
+        fill = QColor(theme.SELECTION)
+        fill.setAlpha(30)
+        painter.setBrush(fill)
+        painter.drawRect(frame)
+
+    def _paint_nodes(self, ratio: float) -> QPixmap:
+        """The background and every node, as a pixmap of this widget's size."""
+        pixmap = QPixmap(self.size() * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(theme.NODE_BORDER, 1))
         painter.setBrush(QColor(255, 255, 255, 230))
@@ -74,19 +108,8 @@ class Minimap(QWidget):
         for node_type, rects in by_color.items():
             painter.setBrush(theme.node_color(node_type))
             painter.drawRects(rects)
-        vis = self.view.visible_scene_rect()
-        frame = QRectF(
-            offset.x() + (vis.left() - world.left()) * scale,
-            offset.y() + (vis.top() - world.top()) * scale,
-            vis.width() * scale,
-            vis.height() * scale,
-        )
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(QPen(theme.SELECTION, 1.5))
-        fill = QColor(theme.SELECTION)
-        fill.setAlpha(30)
-        painter.setBrush(fill)
-        painter.drawRect(frame)
+        painter.end()
+        return pixmap
 
     def _go(self, pos: QPointF) -> None:
         world, scale, offset = self._mapping()

@@ -36,14 +36,34 @@ NO_EXECUTOR_TIP = "Runs can be cancelled only from the window that started them 
 FOREIGN_RUN_TIP = "This run belongs to another flowdesk process; cancel it there."
 
 
+RELEVANT_EVENTS = frozenset(
+    {"node_started", "execution_started", "execution_finished", "execution_paused", "execution_resumed"}
+)
+"""The engine events the panel shows; the rest (node finished, log lines: most of a run's events)
+never become a Qt signal."""
+CURRENT_NODE_REFRESH_MS = 100
+
+
 class EngineEventBridge(QObject):
-    """Turns the engine's plain-Python events into a Qt signal (queued if they come from another thread)."""
+    """Turns the engine's plain-Python events of the kinds in `kinds` into a Qt signal (queued if they
+    come from another thread)."""
 
     event = Signal(object)
 
-    def __init__(self, executor: Any, parent: QObject | None = None) -> None:
+    def __init__(
+        self, executor: Any, parent: QObject | None = None, *, kinds: frozenset[str] | None = None
+    ) -> None:
         super().__init__(parent)
-        self._unsubscribe: Callable[[], None] | None = executor.subscribe(self.event.emit)
+        emit = self.event.emit
+        if kinds is None:
+            listener = emit
+        else:
+
+            def listener(event: Any) -> None:
+                if getattr(event, "kind", "") in kinds:
+                    emit(event)
+
+        self._unsubscribe: Callable[[], None] | None = executor.subscribe(listener)
 
     def close(self) -> None:
         if self._unsubscribe is not None:
@@ -100,8 +120,15 @@ class ActiveExecutionsPanel(QWidget):
         self._runner.result.connect(self._apply_rows)
         self._runner.error.connect(lambda message: self.header.setText(f"Active executions — {message}"))
         self._bridge: EngineEventBridge | None = None
+        self._rows: dict[int, int] = {}  # execution id -> table row, as last rendered
+        # Current nodes change with every step: they are written into their cells at most ten
+        # times a second, never by rebuilding the table (a 1,000-step run would rebuild it 1,000 times).
+        self._node_timer = QTimer(self)
+        self._node_timer.setSingleShot(True)
+        self._node_timer.setInterval(CURRENT_NODE_REFRESH_MS)
+        self._node_timer.timeout.connect(self._update_current_nodes)
         if executor is not None:
-            self._bridge = EngineEventBridge(executor, self)
+            self._bridge = EngineEventBridge(executor, self, kinds=RELEVANT_EVENTS)
             self._bridge.event.connect(self._on_event)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -149,7 +176,8 @@ class ActiveExecutionsPanel(QWidget):
             self._live_node[run_id] = event.node_name
             if run_id in self.runs:
                 self.runs[run_id]["current_node"] = event.node_name
-                self._render()
+                if not self._node_timer.isActive():
+                    self._node_timer.start()
         elif kind == "execution_finished":
             self._ended.add(run_id)
             if self.runs.pop(run_id, None) is not None:
@@ -180,6 +208,7 @@ class ActiveExecutionsPanel(QWidget):
         )
         table = self.table
         table.setRowCount(len(runs))
+        self._rows = {r["id"]: row for row, r in enumerate(runs)}
         for row, r in enumerate(runs):
             table.setItem(
                 row,
@@ -229,6 +258,15 @@ class ActiveExecutionsPanel(QWidget):
         if started is None:
             return run.get("elapsed_time")
         return max((self.queries.clock() - started).total_seconds(), 0.0)
+
+    def _update_current_nodes(self) -> None:
+        for run_id, row in self._rows.items():
+            run, item = self.runs.get(run_id), self.table.item(row, 3)
+            if run is not None and item is not None:
+                text = run.get("current_node") or "—"
+                if item.text() != text:
+                    item.setText(text)
+        self.updated.emit()
 
     def _update_elapsed(self) -> None:
         for row in range(self.table.rowCount()):

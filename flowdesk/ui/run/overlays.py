@@ -40,7 +40,9 @@ DEAD_OPACITY = 0.22
 SKIPPED_NODE_OPACITY = 0.55
 FRAME_MS = 70  # the running highlight's animation step
 STILL_BELOW_ZOOM = 0.35  # no animation below this zoom
-BUDGET_S = 0.012  # at most this long per turn of the event loop mirroring a batch
+BUDGET_S = 0.006  # at most this long per turn of the event loop mirroring a batch
+INLINE_NODES = 64  # a change of more nodes than this is mirrored on the next turns, not inside the
+# event batch that brought it (so the batch, the mirroring and a paint never add up in one turn)
 
 _BADGE_FONT = QFont()
 _BADGE_FONT.setPointSizeF(7.5)
@@ -234,12 +236,16 @@ class RunOverlay(QObject):
         src, tgt = self.doc.node_by_name(source), self.doc.node_by_name(target)
         if src is None or tgt is None:
             return []
-        return [
-            self.scene.connection_items[c.uid]
-            for c in self.doc.outgoing(src.uid)
-            for c in [self.doc.connection(c)]
-            if c.target == tgt.uid and c.uid in self.scene.connection_items
-        ]
+        # Walk the shorter side: a PARALLEL node with 800 branches has 800 outgoing connections,
+        # each branch's first node one incoming (the other way round at a node where they meet).
+        outgoing, incoming = self.doc.outgoing(src.uid), self.doc.incoming(tgt.uid)
+        items = self.scene.connection_items
+        found = []
+        for uid in outgoing if len(outgoing) <= len(incoming) else incoming:
+            conn = self.doc.connection(uid)
+            if conn.source == src.uid and conn.target == tgt.uid and uid in items:
+                found.append(items[uid])
+        return found
 
     # ------------------------------------------------------------ state
     def show_state(self, state: RunState | None) -> None:
@@ -308,7 +314,10 @@ class RunOverlay(QObject):
         self._dirty_nodes.update(change.nodes)
         self._dirty_connections = self._dirty_connections or change.connections
         self._dirty_status = self._dirty_status or change.status or bool(change.nodes)
-        self._drain()
+        if len(self._dirty_nodes) > INLINE_NODES:
+            self._drain_timer.start()
+        else:
+            self._drain()
 
     def _drain(self) -> None:
         """Mirror what changed, within a time budget per turn of the event loop: a batch of
@@ -320,7 +329,7 @@ class RunOverlay(QObject):
         dirty = self._dirty_nodes
         while dirty:
             self._update_node(state, dirty.pop())
-            if len(dirty) % 32 == 0 and time.perf_counter() > deadline:
+            if len(dirty) % 8 == 0 and time.perf_counter() > deadline:
                 break
         if self._dirty_connections and time.perf_counter() <= deadline:
             self._dirty_connections = not self._update_connections(state, deadline)
@@ -367,7 +376,7 @@ class RunOverlay(QObject):
     def _update_connections(self, state: RunState, deadline: float) -> bool:
         """Mark new taken/dead connections; False when the budget ran out first."""
         for i, key in enumerate(state.taken - set(self.taken_items)):
-            if i % 32 == 31 and time.perf_counter() > deadline:
+            if i % 8 == 7 and time.perf_counter() > deadline:
                 return False
             items = []
             for conn in self._connection_items(*key):
@@ -382,7 +391,7 @@ class RunOverlay(QObject):
                 items.append(mark)
             self.taken_items[key] = items
         for i, key in enumerate(state.dead - self.dimmed - set(self.taken_items)):
-            if i % 32 == 31 and time.perf_counter() > deadline:
+            if i % 8 == 7 and time.perf_counter() > deadline:
                 return False
             for conn in self._connection_items(*key):
                 conn.setOpacity(DEAD_OPACITY)

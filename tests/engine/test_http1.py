@@ -37,6 +37,7 @@ from flowdesk.engine.http import (
 from flowdesk.engine.http.http1 import (
     Http1Pool,
     Http1Response,
+    PoolClosedError,
     ProtocolError,
     ServerDisconnectedError,
     decode_body,
@@ -648,11 +649,6 @@ def test_an_idle_connection_older_than_keepalive_expiry_is_not_reused():
     assert accepted == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http1.py says idle connections are closed after keepalive_expiry, but an expired idle "
-    "connection is only closed when its own origin is asked for a connection again",
-)
 def test_an_idle_connection_is_closed_once_keepalive_expiry_has_passed():
     async def body(server: RawServer, pool: Http1Pool) -> None:
         await fetch(pool, server.url("/once"))
@@ -778,11 +774,6 @@ def test_interim_1xx_answers_before_the_real_one_are_skipped(split):
     assert (after, accepted) == (b"next", 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="connection_lost takes the interim answer's finished headers for a read-until-close "
-    "answer: a 1xx then a close returns status 100 instead of ServerDisconnectedError",
-)
 def test_an_interim_answer_then_a_close_is_a_disconnect_not_a_response():
     async def handler(conn: Conn) -> None:
         await conn.request()
@@ -1019,11 +1010,6 @@ def test_aclose_closes_idle_connections_and_in_use_ones_once_their_exchange_ends
     assert run(main()) == (b"/hold", 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_acquire checks for a closed pool only on entry: a caller woken by aclose() loops on "
-    "and opens a new connection on the closed pool",
-)
 def test_a_caller_waiting_for_a_connection_when_the_pool_closes_is_refused():
     release = asyncio.Event()
 
@@ -1035,7 +1021,7 @@ def test_a_caller_waiting_for_a_connection_when_the_pool_closes_is_refused():
         await pool.aclose()
         release.set()
         await held
-        with pytest.raises(RuntimeError, match="the HTTP connection pool is closed"):
+        with pytest.raises(PoolClosedError, match="the HTTP connection pool is closed"):
             await waiting
         assert server.accepted == 1, "a new connection was opened on the closed pool"
 
@@ -1048,7 +1034,7 @@ def test_a_closed_pool_refuses_requests():
         await pool.aclose()
         await fetch(pool, f"http://127.0.0.1:{closed_port()}/")
 
-    with pytest.raises(RuntimeError, match="the HTTP connection pool is closed"):
+    with pytest.raises(PoolClosedError, match="the HTTP connection pool is closed"):
         run(main())
 
 
@@ -1281,14 +1267,7 @@ def test_client_says_the_server_closed_the_connection(transport, handler, senten
     "transport",
     [
         "http1",
-        pytest.param(
-            "httpx",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="classify_transport_error tests httpx.RemoteProtocolError before the ProtocolError "
-                "it was raised from: garbage is reported as 'closed the connection without answering'",
-            ),
-        ),
+        "httpx",
     ],
 )
 def test_client_says_garbage_was_not_valid_http(transport):
@@ -1307,14 +1286,7 @@ def test_client_says_garbage_was_not_valid_http(transport):
     "transport",
     [
         "http1",
-        pytest.param(
-            "httpx",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="classify_transport_error has no case for httpx.DecodingError: the sentence is "
-                "'failed: DecodingError' (a class name), not the http1 transport's",
-            ),
-        ),
+        "httpx",
     ],
 )
 def test_client_says_a_corrupt_gzip_body_could_not_be_decoded(transport):

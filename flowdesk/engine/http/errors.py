@@ -12,7 +12,7 @@ import httpx
 
 from flowdesk.domain.errors import FlowdeskError
 
-from .http1 import ProtocolError, ServerDisconnectedError
+from .http1 import PoolClosedError, ProtocolError, ServerDisconnectedError
 
 if TYPE_CHECKING:
     from .response import HttpResponse
@@ -94,6 +94,14 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), "")
         detail = f" ({reason})" if reason else ""
         return ConnectionFailedError(f"{where} failed: the TLS handshake failed{detail}")
+    protocol = next((e for e in chain if isinstance(e, ProtocolError)), None)
+    if protocol is not None:  # before httpx's RemoteProtocolError, which the httpx transport wraps it in
+        return ConnectionFailedError(f"{where} failed: {protocol}")
+    if has(httpx.DecodingError):
+        reason = next((str(e) for e in chain if isinstance(e, httpx.DecodingError)), "")
+        return ConnectionFailedError(f"{where} failed: the body could not be decoded ({reason})")
+    if has(PoolClosedError):
+        return HttpCallError(f"{where} was not sent: the engine is shutting down")
     disconnected = next((e for e in chain if isinstance(e, ServerDisconnectedError)), None)
     if disconnected is not None and disconnected.answered:
         return ConnectionFailedError(
@@ -101,9 +109,6 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         )
     if disconnected is not None or has(aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError):
         return ConnectionFailedError(f"{where} failed: the server closed the connection without answering")
-    protocol = next((e for e in chain if isinstance(e, ProtocolError)), None)
-    if protocol is not None:
-        return ConnectionFailedError(f"{where} failed: {protocol}")
     if has(aiohttp.ClientConnectorError, httpx.ConnectError):
         return ConnectionFailedError(f"{where} failed: could not connect to the server")
     if has(aiohttp.ServerTimeoutError, asyncio.TimeoutError, httpx.TimeoutException):

@@ -57,6 +57,10 @@ class ProtocolError(ConnectionError):
     """The server's bytes were not a valid HTTP/1.1 answer."""
 
 
+class PoolClosedError(ConnectionError):
+    """The pool was closed (its engine is shutting down): no request is sent any more."""
+
+
 @dataclass(slots=True)
 class Http1Response:
     """One whole answer: status, reason, headers as received (name, value) and the body."""
@@ -206,7 +210,10 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._fail(ProtocolError("the server switched protocols, which flowdesk does not speak"))
         except httptools.HttpParserError as exc:
-            self._fail(ProtocolError(f"the server's answer was not valid HTTP ({exc})"))
+            if self.parser.get_status_code() == 101:  # a 101 without Upgrade headers stops llhttp too
+                self._fail(ProtocolError("the server switched protocols, which flowdesk does not speak"))
+            else:
+                self._fail(ProtocolError(f"the server's answer was not valid HTTP ({exc})"))
 
     def eof_received(self) -> bool:
         return False  # close the transport; connection_lost finishes a read-until-close body
@@ -250,7 +257,10 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         status = self.parser.get_status_code()
         if 100 <= status < 200:
-            return  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+            self.headers_done = (
+                False  # an interim answer (100 Continue, 103 Early Hints): the real one follows
+            )
+            return
         self._complete(keep_alive=self.parser.should_keep_alive())
 
     # -- exchange ----------------------------------------------------------------------------
@@ -329,6 +339,7 @@ class Http1Pool:
         self._open = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
+        self._sweep: asyncio.TimerHandle | None = None  # closes expired idle connections
 
     @property
     def open_connections(self) -> int:
@@ -407,10 +418,10 @@ class Http1Pool:
         return conn
 
     async def _acquire(self, key: tuple[str, str, int], *, fresh: bool) -> _Connection:
-        if self._closed:
-            raise RuntimeError("the HTTP connection pool is closed")
         loop = asyncio.get_running_loop()
         while True:
+            if self._closed:  # also for a caller woken by aclose() while it waited
+                raise PoolClosedError("the HTTP connection pool is closed")
             if not fresh:
                 conn = self._take_idle(key, loop.time())
                 if conn is not None:
@@ -430,9 +441,27 @@ class Http1Pool:
         if conn.closed or not conn.keep_alive or self._closed:
             conn.close()
             return
-        conn.idle_since = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        conn.idle_since = loop.time()
         self._idle.setdefault(conn.key, deque()).append(conn)
+        if self._sweep is None:
+            self._sweep = loop.call_later(self.keepalive_expiry, self._close_expired)
         self._wake_one()
+
+    def _close_expired(self) -> None:
+        """Close the idle connections unused for `keepalive_expiry`; come back for the others."""
+        self._sweep = None
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        oldest: float | None = None
+        for idle in list(self._idle.values()):
+            for conn in list(idle):
+                if conn.closed or now - conn.idle_since >= self.keepalive_expiry:
+                    conn.close()
+                elif oldest is None or conn.idle_since < oldest:
+                    oldest = conn.idle_since
+        if oldest is not None and not self._closed:
+            self._sweep = loop.call_later(max(0.0, oldest + self.keepalive_expiry - now), self._close_expired)
 
     # -- requests ----------------------------------------------------------------------------
     async def request(
@@ -478,6 +507,9 @@ class Http1Pool:
     async def aclose(self) -> None:
         """Close every idle connection; connections in use close when their exchange ends."""
         self._closed = True
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
         for idle in list(self._idle.values()):
             for conn in list(idle):
                 conn.close()

@@ -7,10 +7,13 @@
 2. PARALLEL with 1,000 DELAY(0) branches, persisted (target: at most 150 ms in all).
 3. 500 runs of START -> END one after another, persisted (target: at least 500 executions per second).
 
-Each figure is the median of several runs on a fresh SQLite file in a temporary folder; the step
-rows are written by the ExecutionWriter thread, and each run waits for its rows to be committed.
-Process CPU time (event loop + writer thread) is printed beside the wall time: on a shared, loaded
-machine the wall time grows with the load average while the CPU time stays close to the idle figure.
+Each figure is the median of several runs on a fresh SQLite file in a temporary folder; each run
+waits for its step rows to be committed. The rows go through the ExecutionWriter thread; batches of
+200 or more go on to the step sink process (engine/step_sink.py). Process CPU time (event loop +
+writer thread) and the step sink's CPU time are printed beside the wall time: on a shared, loaded
+machine the wall time grows with the load average while the CPU times stay close to the idle
+figures. Benchmarks 1 and 2 are run again with every insert on the writer thread
+(`step_sink=False`), side by side in the same process, as the baseline the sink is judged by.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import gc
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +33,9 @@ from flowdesk.engine.executor import WorkflowExecutor
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
 from flowdesk.store import Database
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from step_sink_cpu import sink_cpu_seconds  # noqa: E402
 
 N = 1_000
 RUNS_3 = 500
@@ -72,16 +79,61 @@ async def bare_awaits(n: int = N) -> float:
 
 
 CPU: list[float] = []  # process CPU seconds (event loop + writer thread) of each timed run
+SINK: list[float] = []  # step sink process CPU seconds of each timed run
 
 
 async def timed_run(executor: WorkflowExecutor, workflow_id: int) -> float:
+    s0 = sink_cpu_seconds(executor)
     c0 = time.process_time()
     t0 = time.perf_counter()
     handle = await executor.execute_workflow(workflow_id, {"n": 1})
     took = time.perf_counter() - t0
     CPU.append(time.process_time() - c0)
+    SINK.append(sink_cpu_seconds(executor) - s0)
     assert handle.status == "completed", (handle.status, handle.error_message)
     return took
+
+
+async def chain_and_fan(
+    executor: WorkflowExecutor, db: Database, chain: int, fan: int, runs: int, label: str
+) -> tuple[float, float]:
+    """Benchmarks 1 and 2 on `executor`, printed under `label`."""
+    engine_times, bare_times = [], []
+    CPU.clear()
+    SINK.clear()
+    for _ in range(runs):
+        gc.collect()
+        bare_times.append(await bare_awaits())
+        engine_times.append(await timed_run(executor, chain))
+    engine, bare = statistics.median(engine_times), statistics.median(bare_times)
+    per_node = (engine - bare) / N * 1e6
+    print(f"[{label}]")
+    print(
+        f"1. chain of {N} DELAY(0), persisted: {engine * 1e3:.1f} ms per run (median of {runs}); "
+        f"bare asyncio {bare * 1e3:.2f} ms"
+    )
+    print(f"   overhead {per_node:.1f} us per node (target <= 100 us); engine / bare = {engine / bare:.0f}x")
+    print(
+        f"   CPU per node: {statistics.median(CPU) / N * 1e6:.1f} us this process (loop + writer thread), "
+        f"{sum(SINK) / len(SINK) / N * 1e6:.1f} us step sink process (mean: its clock counts 10 ms ticks)"
+    )
+    rows = len(
+        ExecutionService(db).get_logs(ExecutionService(db).list_executions(workflow_id=chain, limit=1)[0].id)
+    )
+    print(f"   ({rows} step rows in the last run's log)")
+    fan_times = []
+    CPU.clear()
+    SINK.clear()
+    for _ in range(runs):
+        gc.collect()
+        fan_times.append(await timed_run(executor, fan))
+    fan_median = statistics.median(fan_times)
+    print(
+        f"2. PARALLEL with {N} DELAY(0) branches, persisted: {fan_median * 1e3:.1f} ms (median of {runs}; "
+        f"target <= 150 ms); {fan_median / N * 1e6:.0f} us per branch; CPU {statistics.median(CPU) * 1e3:.1f} ms "
+        f"this process, {sum(SINK) / len(SINK) * 1e3:.1f} ms step sink process (mean)"
+    )
+    return engine, fan_median
 
 
 async def main(runs: int, folder: Path) -> None:
@@ -94,40 +146,19 @@ async def main(runs: int, folder: Path) -> None:
     await timed_run(executor, tiny)  # warm up: imports, thread, caches
     await timed_run(executor, chain)
     await timed_run(executor, fan)
+    baseline = WorkflowExecutor(db=db, load_plugins=False, step_sink=False)  # every insert on the thread
+    await timed_run(baseline, chain)
+    await timed_run(baseline, fan)
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
-    # 1. chain
-    engine_times, bare_times = [], []
-    CPU.clear()
-    for _ in range(runs):
-        gc.collect()
-        bare_times.append(await bare_awaits())
-        engine_times.append(await timed_run(executor, chain))
-    engine, bare = statistics.median(engine_times), statistics.median(bare_times)
-    per_node = (engine - bare) / N * 1e6
-    print(
-        f"1. chain of {N} DELAY(0), persisted: {engine * 1e3:.1f} ms per run (median of {runs}); "
-        f"bare asyncio {bare * 1e3:.2f} ms"
+    chain_s, fan_s = await chain_and_fan(
+        executor, db, chain, fan, runs, "the engine as shipped: bulk inserts in the step sink"
     )
-    print(f"   overhead {per_node:.1f} us per node (target <= 100 us); engine / bare = {engine / bare:.0f}x")
-    print(f"   process CPU (loop + writer thread) {statistics.median(CPU) / N * 1e6:.1f} us per node")
-    rows = len(
-        ExecutionService(db).get_logs(ExecutionService(db).list_executions(workflow_id=chain, limit=1)[0].id)
+    chain_b, fan_b = await chain_and_fan(
+        baseline, db, chain, fan, runs, "baseline: every insert on the writer thread"
     )
-    print(f"   ({rows} step rows in the last run's log)")
-
-    # 2. parallel
-    fan_times = []
-    CPU.clear()
-    for _ in range(runs):
-        gc.collect()
-        fan_times.append(await timed_run(executor, fan))
-    fan_median = statistics.median(fan_times)
-    print(
-        f"2. PARALLEL with {N} DELAY(0) branches, persisted: {fan_median * 1e3:.1f} ms (median of {runs}; "
-        f"target <= 150 ms); {fan_median / N * 1e6:.0f} us per branch; process CPU "
-        f"{statistics.median(CPU) * 1e3:.1f} ms"
-    )
+    print(f"ratio baseline / shipped: chain {chain_b / chain_s:.2f}x, PARALLEL {fan_b / fan_s:.2f}x")
+    await baseline.aclose()
 
     # 3. many small runs
     rates, cpu_rates = [], []

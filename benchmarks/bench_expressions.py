@@ -59,17 +59,56 @@ def main() -> None:
     rows.append(("baseline: plain Python dict lookups input.user.name", baseline))
     rows.append(("parse, uncached (seed condition)", median_ns(lambda: uncached(condition), 2_000)))
     rows.append(("parse, cached (seed condition)", median_ns(lambda: parse(condition), 200_000)))
-    rows.append(("evaluate path input.user.name (text, cached parse)", median_ns(lambda: evaluate("input.user.name", scope), 100_000)))
-    rows.append(("evaluate_condition seed condition (text)", median_ns(lambda: evaluate_condition(condition, scope), 100_000)))
-    rows.append(("evaluate_condition seed condition (parsed tree)", median_ns(lambda: evaluate_condition(tree, scope), 100_000)))
-    rows.append(("render fast path (string without {{)", median_ns(lambda: render("plain text, no template", scope), 500_000)))
-    rows.append(("render lone {{input.user}} (raw value)", median_ns(lambda: render("{{input.user}}", scope), 100_000)))
-    rows.append(("render mixed url template", median_ns(lambda: render("{{env.base}}/users/{{params.user_id}}", scope), 100_000)))
-    rows.append(("render API body (dict of 5 keys, 4 templates)", median_ns(lambda: render(body, scope), 50_000)))
+    rows.append(
+        (
+            "evaluate path input.user.name (text, cached parse)",
+            median_ns(lambda: evaluate("input.user.name", scope), 100_000),
+        )
+    )
+    rows.append(
+        (
+            "evaluate_condition seed condition (text)",
+            median_ns(lambda: evaluate_condition(condition, scope), 100_000),
+        )
+    )
+    rows.append(
+        (
+            "evaluate_condition seed condition (parsed tree)",
+            median_ns(lambda: evaluate_condition(tree, scope), 100_000),
+        )
+    )
+    rows.append(
+        (
+            "render fast path (string without {{)",
+            median_ns(lambda: render("plain text, no template", scope), 500_000),
+        )
+    )
+    rows.append(
+        (
+            "render lone {{input.user}} (raw value)",
+            median_ns(lambda: render("{{input.user}}", scope), 100_000),
+        )
+    )
+    rows.append(
+        (
+            "render mixed url template",
+            median_ns(lambda: render("{{env.base}}/users/{{params.user_id}}", scope), 100_000),
+        )
+    )
+    rows.append(
+        ("render API body (dict of 5 keys, 4 templates)", median_ns(lambda: render(body, scope), 50_000))
+    )
     split_uncached = split_template.__wrapped__  # type: ignore[attr-defined]
-    rows.append(("split template, uncached (url template)", median_ns(lambda: split_uncached("{{env.base}}/users/{{params.user_id}}"), 5_000)))
+    rows.append(
+        (
+            "split template, uncached (url template)",
+            median_ns(lambda: split_uncached("{{env.base}}/users/{{params.user_id}}"), 5_000),
+        )
+    )
     rows.append(("Scope(...) creation", median_ns(lambda: Scope(data, nodes), 200_000)))
-    rows.append(("scope.child(response=..., loop=...)", median_ns(lambda: scope.child(response={}, loop={}), 200_000)))
+    rows.append(
+        ("scope.child(response=..., loop=...)", median_ns(lambda: scope.child(response={}, loop={}), 200_000))
+    )
 
     print(f"expression benchmark, median of {ROUNDS} rounds (python {sys.version.split()[0]})")
     width = max(len(name) for name, _ in rows)

@@ -38,6 +38,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from step_sink_cpu import sink_cpu_seconds  # noqa: E402
 
 PATH = "/json"
 CPU: list[float] = []  # process CPU seconds of the last measured part of each case
@@ -179,7 +182,7 @@ async def bench_flowdesk_workflow(url: str, n: int, concurrency: int, db_path: s
         async with WorkflowExecutor(db=db, load_plugins=False) as executor:
             elapsed = 0.0
             for _ in range(2 if warm else 1):
-                sink_started = _sink_cpu(executor)
+                sink_started = sink_cpu_seconds(executor)
                 started = time.perf_counter()
                 cpu_started = time.process_time()
                 loop_started = time.thread_time()
@@ -187,7 +190,7 @@ async def bench_flowdesk_workflow(url: str, n: int, concurrency: int, db_path: s
                 elapsed = time.perf_counter() - started
                 cpu = time.process_time() - cpu_started
                 loop_cpu = time.thread_time() - loop_started
-                sink_cpu = _sink_cpu(executor) - sink_started
+                sink_cpu = sink_cpu_seconds(executor) - sink_started
                 status = getattr(execution, "status", None)
                 if str(getattr(status, "value", status)) != "completed":
                     raise SystemExit(f"the benchmark workflow ended {status}: {execution.error_message}")
@@ -198,21 +201,6 @@ async def bench_flowdesk_workflow(url: str, n: int, concurrency: int, db_path: s
             return elapsed
     finally:
         db.close()
-
-
-def _sink_cpu(executor) -> float:
-    """CPU seconds used so far by the executor's step sink process (0 when none runs)."""
-    import psutil
-
-    writer = getattr(executor, "_writer", None)
-    sink = getattr(writer, "_sink", None)
-    if sink is None:
-        return 0.0
-    try:
-        times = psutil.Process(sink.proc.pid).cpu_times()
-    except psutil.Error:
-        return 0.0
-    return times.user + times.system
 
 
 def executor_available() -> bool:

@@ -306,7 +306,9 @@ class WorkflowExecutor:
 
     `db` is a Database, a path or URL, or None (the default database, opened on first use).
     `secrets` / `environment` feed `{{secrets.NAME}}` / `{{env.NAME}}`; every secret value (and what
-    `redactor` masks) is replaced by *** in step rows, log lines and events.
+    `redactor` masks) is replaced by *** in step rows, log lines and events. `step_sink` says where
+    bulk step inserts go on a SQLite file: None (the default) the step sink process once a batch is
+    large, False always the writer thread, True the sink from the first row (engine/writer.py).
     """
 
     def __init__(
@@ -320,8 +322,10 @@ class WorkflowExecutor:
         registry: HandlerRegistry | None = None,
         load_plugins: bool = True,
         http: Any = None,
+        step_sink: bool | None = None,
     ) -> None:
         self.debug = debug
+        self.step_sink = step_sink
         self._db_spec = db
         self._db: Any = None
         self._own_db = False
@@ -378,7 +382,7 @@ class WorkflowExecutor:
 
     def _writer_for(self, db: Any) -> ExecutionWriter:
         if self._writer is None:
-            self._writer = ExecutionWriter(db)
+            self._writer = ExecutionWriter(db, step_sink=self.step_sink)
             self._graphs.db = db
         return self._writer
 

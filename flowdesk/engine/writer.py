@@ -96,7 +96,9 @@ class _StepSink:
 class ExecutionWriter:
     """Batches database writes of runs off the event loop (one thread, its own connections)."""
 
-    def __init__(self, db: Any, *, linger: float = 0.02, max_batch: int = 2000) -> None:
+    def __init__(
+        self, db: Any, *, linger: float = 0.02, max_batch: int = 2000, step_sink: bool | None = None
+    ) -> None:
         self.db = db
         self.linger = linger
         self.max_batch = max_batch
@@ -108,12 +110,15 @@ class ExecutionWriter:
         self._urgent = threading.Event()
         self._encoded = getattr(db, "is_sqlite", False)  # SQLite rows are queued as SQL values
         self._sink: _StepSink | None = None
-        # The step sink serves SQLite files, from a real interpreter (not a frozen app);
-        # FLOWDESK_STEP_SINK=0 keeps every insert on the thread, =1 uses the sink from the first row.
-        setting = os.environ.get("FLOWDESK_STEP_SINK", "")
+        # The step sink serves SQLite files, from a real interpreter (not a frozen app). `step_sink`
+        # False keeps every insert on the thread, True uses the sink from the first row; None reads
+        # FLOWDESK_STEP_SINK (0 / 1), else the sink takes batches of SINK_THRESHOLD rows or more.
+        if step_sink is None:
+            setting = os.environ.get("FLOWDESK_STEP_SINK", "")
+            step_sink = {"0": False, "1": True}.get(setting)
         usable = self._encoded and getattr(db, "path", None) is not None and not getattr(sys, "frozen", False)
-        self._sink_from = 1 if setting == "1" else SINK_THRESHOLD
-        self._sink_usable = usable and setting != "0"
+        self._sink_from = 1 if step_sink else SINK_THRESHOLD
+        self._sink_usable = usable and step_sink is not False
         self.failures = 0
 
     # -- loop side ---------------------------------------------------------------------------

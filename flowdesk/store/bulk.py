@@ -6,8 +6,13 @@ in parameter order on SQLite, falls back to one INSERT per row. For the editor's
 milliseconds. On SQLite these helpers instead run one DB-API `executemany` with values converted by
 the columns' own SQLAlchemy bind processors (so what is stored is exactly what the ORM would store)
 and assign primary keys themselves: callers hold SQLite's write lock (BEGIN IMMEDIATE, or a write
-earlier in the same transaction), so `max(id) + 1...` cannot race. Other databases take the portable
-Core path with RETURNING.
+earlier in the same transaction), so `max(id) + 1...` cannot race.
+
+On PostgreSQL ids come from the tables' sequences: inserts take SQLAlchemy's Core path with
+`RETURNING id` (sent as multi-row VALUES statements, ids in parameter order), updates one Core
+executemany, and `append_rows` (no ids wanted, e.g. the engine's step rows) one COPY. Reads use the
+driver's cursor on both; JSON columns are read as their stored text (`json` keeps the text it was
+given), so `encode_rows` and `read_raw` values compare equal for unchanged rows on either backend.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Boolean, Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.types import JSON
 
+from .json_text import column_text, dumps_standard
 from .tables import UTCDateTime
 
 Processor = Callable[[Any], Any] | None
@@ -51,11 +57,19 @@ def _json_binder(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
+def _json_text(value: Any) -> str | None:
+    return column_text(value, dumps_standard)
+
+
 def _processors(conn: Connection, table: Table, columns: Sequence[str]) -> list[Processor]:
     dialect = conn.dialect
+    sqlite = dialect.name == "sqlite"
     out: list[Processor] = []
     for name in columns:
         kind = table.c[name].type
+        if not sqlite and isinstance(kind, JSON):
+            out.append(_json_text)  # the stored text (psycopg's own binding wraps values instead)
+            continue
         process: Processor = kind.dialect_impl(dialect).bind_processor(dialect)
         if process is not None and isinstance(kind, UTCDateTime):
             process = _memoized(process)
@@ -73,7 +87,8 @@ def _quoted(conn: Connection, names: Sequence[str]) -> list[str]:
 def encode_rows(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> list[tuple[Any, ...]]:
-    """The values the driver receives for `columns` of each row (the columns' own bind processors)."""
+    """The stored form of `columns` of each row (the columns' own bind processors; JSON as its text),
+    equal to what `read_raw` returns for an unchanged row."""
     procs = _processors(conn, table, columns)
     pairs = list(zip(columns, procs, strict=True))
     return [tuple([p(row[c]) if p else row[c] for c, p in pairs]) for row in rows]
@@ -82,7 +97,7 @@ def encode_rows(
 def update_encoded(
     conn: Connection, table: Table, columns: Sequence[str], params: Sequence[tuple[Any, ...]]
 ) -> None:
-    """SQLite: one executemany of `UPDATE ... SET columns WHERE id = ?` with encoded values, id last."""
+    """SQLite only: one executemany of `UPDATE ... SET columns WHERE id = ?` with encoded values, id last."""
     if not params:
         return
     sets = ", ".join(f"{name} = ?" for name in _quoted(conn, columns))
@@ -105,7 +120,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
 def insert_encoded(
     conn: Connection, table: Table, columns: Sequence[str], params: Sequence[tuple[Any, ...]]
 ) -> list[int]:
-    """SQLite: insert rows already encoded by `encode_rows` in one executemany; return their new ids."""
+    """SQLite only: insert rows already encoded by `encode_rows` in one executemany; return their new ids."""
     if not params:
         return []
     first = int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
@@ -145,6 +160,50 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     )
 
 
+def append_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows whose ids nobody needs back; a column a row lacks takes the column's default.
+
+    PostgreSQL: one COPY in the connection's transaction (the fastest way in, and one statement, so
+    the step roll-up triggers aggregate the whole batch at once). SQLite: `insert_rows`.
+    """
+    if not rows:
+        return
+    columns = [c.name for c in table.c if c.name != "id"]
+    filled = _with_defaults(table, columns, rows)
+    if conn.dialect.name == "sqlite":
+        insert_rows(conn, table, filled)
+        return
+    encoded = encode_rows(conn, table, columns, filled)  # raises TypeError/ValueError before COPY starts
+    names = ", ".join(_quoted(conn, columns))
+    target = conn.dialect.identifier_preparer.format_table(table)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for values in encoded:
+                copy.write_row(values)
+    finally:
+        cursor.close()
+
+
+def _with_defaults(
+    table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    defaults = {}
+    for name in columns:
+        default = table.c[name].default
+        if default is not None and (default.is_scalar or default.is_callable):
+            defaults[name] = default
+    out = []
+    for row in rows:
+        full = dict(row)
+        for name, default in defaults.items():
+            if name not in full:
+                # A callable default is wrapped by SQLAlchemy to take an execution context.
+                full[name] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
+        out.append(full)
+    return out
+
+
 def _json_loader(value: Any) -> Any:
     if value == "{}":  # most configs: a fresh empty dict without the parser
         return {}
@@ -178,8 +237,8 @@ def read_rows(
 
     Runs a textual SELECT, so SQLAlchemy applies no per-value result processing; JSON, timestamp and
     boolean columns are decoded here (once per distinct timestamp), which is several times faster
-    for the thousands of rows of a big graph. Works on any backend: values that the driver already
-    decoded (PostgreSQL's JSON and timestamps) pass through.
+    for the thousands of rows of a big graph. Works on both backends: values the driver already
+    decoded (PostgreSQL's timestamps) pass through.
     """
     loaders: list[Callable[[Any], Any] | None] = []
     for name in columns:
@@ -205,23 +264,24 @@ def read_rows(
 def read_raw(
     conn: Connection, table: Table, columns: Sequence[str], column: str, value: Any, order_by: Sequence[str]
 ) -> list[Any]:
-    """`columns` of the rows whose `column` equals `value`, as the driver returns them (not decoded)."""
+    """`columns` of the rows whose `column` equals `value`, as the driver returns them (not decoded;
+    JSON columns as their stored text on every backend)."""
     quote = conn.dialect.identifier_preparer.quote
-    select_from = f"SELECT {', '.join(quote(c) for c in columns)} FROM {conn.dialect.identifier_preparer.format_table(table)}"
+    sqlite = conn.dialect.name == "sqlite"
+    selected = [
+        quote(c) if sqlite or not isinstance(table.c[c].type, JSON) else f"CAST({quote(c)} AS TEXT)"
+        for c in columns
+    ]
+    select_from = f"SELECT {', '.join(selected)} FROM {conn.dialect.identifier_preparer.format_table(table)}"
     order = ", ".join(quote(o) for o in order_by)
-    if conn.dialect.name == "sqlite":
-        # The session's own DB-API connection (same transaction); plain tuples, no Row objects.
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(f"{select_from} WHERE {quote(column)} = ? ORDER BY {order}", (value,))
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
-    return list(
-        conn.execute(
-            text(f"{select_from} WHERE {quote(column)} = :value ORDER BY {order}"), {"value": value}
-        ).all()
-    )
+    mark = "?" if sqlite else "%s"
+    # The session's own DB-API connection (same transaction); plain tuples, no Row objects.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"{select_from} WHERE {quote(column)} = {mark} ORDER BY {order}", (value,))
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def datetime_decoder() -> Callable[[Any], datetime | None]:

@@ -161,7 +161,7 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
 
 
 def append_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows whose ids nobody needs back; a column a row lacks takes the column's default.
+    """Insert rows whose ids nobody needs back; a column a row lacks takes its default, else NULL.
 
     PostgreSQL: one COPY in the connection's transaction (the fastest way in, and one statement, so
     the step roll-up triggers aggregate the whole batch at once). SQLite: `insert_rows`.
@@ -188,6 +188,7 @@ def append_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
 def _with_defaults(
     table: Table, columns: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
+    """Every row with every column: a missing one takes the column's default, else None (NULL)."""
     defaults = {}
     for name in columns:
         default = table.c[name].default
@@ -195,9 +196,9 @@ def _with_defaults(
             defaults[name] = default
     out = []
     for row in rows:
-        full = dict(row)
+        full = {name: row.get(name) for name in columns}
         for name, default in defaults.items():
-            if name not in full:
+            if name not in row:
                 # A callable default is wrapped by SQLAlchemy to take an execution context.
                 full[name] = default.arg(None) if default.is_callable else default.arg  # type: ignore[attr-defined]
         out.append(full)

@@ -358,6 +358,14 @@ class ApiCallForm(TypeForm):
     def _api_chosen(self, index: int) -> None:
         api_id = self.api.itemData(index)
         if api_id == self.INLINE:
+            # nothing is declared any more: the rows lose their locations, marks and hint at once
+            # (the inspector reloads the form from the node only on a later turn of the loop)
+            self._declared = {}
+            self.parameters.blockSignals(True)
+            for row in range(self.parameters.rowCount()):
+                self._describe_row(row)
+            self.parameters.blockSignals(False)
+            self._check_required()
             self.edited.emit({"api_id": None})
             return
         change: dict[str, Any] = {"api_id": api_id}

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 
-from tests.cli.test_cli import EXAMPLES, ROOT, flowdesk, state_home  # noqa: F401 (a fixture)
+from tests.cli.test_cli import EXAMPLES, ROOT, flowdesk
 from tests.engine.test_cli_run import FAILING_FILE
 
 

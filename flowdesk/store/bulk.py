@@ -10,8 +10,9 @@ earlier in the same transaction), so `max(id) + 1...` cannot race.
 
 On PostgreSQL ids come from the tables' sequences, drawn in one query before the rows go in by one
 COPY (the same shape as SQLite's path, and as fast: SQLAlchemy's multi-row INSERT ... RETURNING
-spent 200 ms of Python on a 2,000-node graph); `append_rows` (no ids wanted, e.g. the engine's step
-rows) is one COPY too; updates are one Core executemany. Reads use the
+spent 200 ms of Python on a 2,000-node graph); one row is one INSERT ... RETURNING, a few rows one
+multi-row INSERT (fewer round trips than COPY); `append_rows` (no ids wanted, e.g. the engine's step
+rows) writes the same way; updates are one Core executemany. Reads use the
 driver's cursor on both; JSON columns are read as their stored text (`json` keeps the text it was
 given), so `encode_rows` and `read_raw` values compare equal for unchanged rows on either backend.
 """
@@ -110,25 +111,32 @@ def update_encoded(
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> list[int]:
     """Insert rows (all with the same keys) in one executemany; return their new ids in order.
 
-    PostgreSQL: the ids are drawn from the table's own sequence in one query (ascending, in the
-    rows' order), then the rows go in with them by one COPY; a column the rows lack takes its
-    default. Concurrent writers get distinct ids, as the sequence hands them out.
+    PostgreSQL: one row is one `INSERT ... RETURNING id`; more rows draw their ids from the table's
+    own sequence in one query (ascending, in the rows' order) and go in with them in one statement
+    (`_write_encoded`). A column the rows lack takes its default. Concurrent writers get distinct
+    ids, as the sequence hands them out.
     """
     if not rows:
         return []
     if conn.dialect.name != "sqlite":
         columns = [c.name for c in table.c if c.name != "id"]
         encoded = encode_rows(conn, table, columns, _with_defaults(table, columns, rows))
+        target = conn.dialect.identifier_preparer.format_table(table)
+        if len(encoded) == 1:
+            names = ", ".join(_quoted(conn, columns))
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {target} ({names}) VALUES ({marks}) RETURNING id"
+            return [int(_driver_rows(conn, sql, encoded[0])[0][0])]
         ids = [
             int(i)
             for (i,) in _driver_rows(
                 conn,
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                (conn.dialect.identifier_preparer.format_table(table), len(rows)),
+                (target, len(rows)),
             )
         ]
         ids.sort()
-        _copy(conn, table, ["id", *columns], [(i, *values) for i, values in zip(ids, encoded, strict=True)])
+        _write_encoded(conn, table, ["id", *columns], [(i, *v) for i, v in zip(ids, encoded, strict=True)])
         return ids
     columns = list(rows[0].keys())
     return insert_encoded(conn, table, columns, encode_rows(conn, table, columns, rows))
@@ -180,8 +188,8 @@ def update_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
 def append_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows whose ids nobody needs back; a column a row lacks takes its default, else NULL.
 
-    PostgreSQL: one COPY in the connection's transaction (the fastest way in, and one statement, so
-    the step roll-up triggers aggregate the whole batch at once). SQLite: `insert_rows`.
+    PostgreSQL: one statement in the connection's transaction (COPY for a big batch, the fastest way
+    in), so the step roll-up triggers aggregate the whole batch at once. SQLite: `insert_rows`.
     """
     if not rows:
         return
@@ -190,15 +198,27 @@ def append_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     if conn.dialect.name == "sqlite":
         insert_rows(conn, table, filled)
         return
-    _copy(conn, table, columns, encode_rows(conn, table, columns, filled))
+    _write_encoded(conn, table, columns, encode_rows(conn, table, columns, filled))
 
 
-def _copy(conn: Connection, table: Table, columns: Sequence[str], encoded: Sequence[tuple[Any, ...]]) -> None:
-    """PostgreSQL: one COPY of encoded rows (JSON already text, so nothing can fail half-way through)."""
+#: Below this many rows one multi-row INSERT costs fewer round trips than COPY's three.
+COPY_FROM_ROWS = 32
+
+
+def _write_encoded(
+    conn: Connection, table: Table, columns: Sequence[str], encoded: Sequence[tuple[Any, ...]]
+) -> None:
+    """PostgreSQL: rows already encoded (JSON as text, so nothing fails half-way) in one statement:
+    a multi-row INSERT for a few, a COPY for many."""
     names = ", ".join(_quoted(conn, columns))
     target = conn.dialect.identifier_preparer.format_table(table)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
+        if len(encoded) < COPY_FROM_ROWS:
+            row = f"({', '.join(['%s'] * len(columns))})"
+            values = [v for values in encoded for v in values]
+            cursor.execute(f"INSERT INTO {target} ({names}) VALUES {', '.join([row] * len(encoded))}", values)
+            return
         with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
             for values in encoded:
                 copy.write_row(values)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from flowdesk.domain import Connection, ExecutionLog, Node, Workflow, WorkflowGraph
 
 
@@ -117,3 +119,40 @@ def test_append_rows_fills_what_a_row_lacks_with_defaults_or_null(db):
         {"中文": [None]},
     )
     assert full.started_at == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "count", [1, 5, 40]
+)  # PostgreSQL: one INSERT ... RETURNING, one multi-row INSERT, COPY
+def test_batches_of_every_size_keep_order_ids_and_values(db, count):
+    from flowdesk.services import ExecutionService, WorkflowService
+    from flowdesk.services.executions import LOGS
+    from flowdesk.store.bulk import append_rows
+
+    wf = WorkflowService(db).create_workflow("w")
+    executions = ExecutionService(db)
+    run = executions.create_execution(wf.id)
+    text = 'tab\tnewline\nback\\slash "quoted" 中文'
+    ids = executions.add_logs(
+        [
+            ExecutionLog(execution_id=run.id, step_name=f"a{i}", sequence=i, output_data={"t": text})
+            for i in range(count)
+        ]
+    )
+    assert ids == sorted(ids) and len(set(ids)) == count
+    with db.session() as session:
+        append_rows(
+            session.connection(),
+            LOGS,
+            [
+                {"execution_id": run.id, "step_name": f"b{i}", "sequence": count + i, "error_message": text}
+                for i in range(count)
+            ],
+        )
+    logs = executions.get_logs(run.id)
+    assert [log.step_name for log in logs] == [f"a{i}" for i in range(count)] + [
+        f"b{i}" for i in range(count)
+    ]
+    assert [log.id for log in logs[:count]] == ids and logs[-1].id > ids[-1]
+    assert all(log.output_data == {"t": text} for log in logs[:count])
+    assert all(log.error_message == text for log in logs[count:])

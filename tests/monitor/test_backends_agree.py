@@ -3,7 +3,8 @@
 The same history is written to a fresh SQLite file and a fresh PostgreSQL database: the known runs of
 conftest.py (ORM inserts), then a generated one written the way the engine writes (ExecutionWriter:
 SQLite's own executemany, PostgreSQL's COPY) with microsecond timestamps, mixed metric values and
-classified errors, then step updates, deletes of runs and of a node (its steps' node_id becomes NULL).
+classified errors (half the run times end in ...500 us, where the millisecond rounding is delicate
+julianday()'s exactly), then step updates, deletes of runs and of a node (its steps' node_id becomes NULL).
 Execution times are multiples of 1/8 s, so every sum is exact and the tables can be compared exactly.
 """
 
@@ -36,6 +37,13 @@ ERRORS = [
     ("expression", "Node 'x': unknown name 'y'"),
     (None, "Node 'x': something else"),
 ]
+
+
+def _micros(rng: random.Random) -> int:
+    """Microseconds of a time; every other one ends in 500 (test_postgresql.py pins the rounding there)."""
+    return rng.randint(0, 999) * 1000 + 500 if rng.random() < 0.5 else rng.randint(0, 999_999)
+
+
 METRIC_VALUES = [3, 2.5, -1, 0, 10**6, 0.125, "text", True, None, [1, 2], {"nested": 1}]
 
 
@@ -51,7 +59,7 @@ def _engine_history(db: Database, rng: random.Random) -> int:
         for run in range(40):
             eid = executions.create_execution(wf.id, execution_name=f"run{run}", status="running").id
             started = NOW - timedelta(
-                days=rng.randint(0, 6), hours=rng.randint(0, 23), microseconds=rng.randint(0, 999_999)
+                days=rng.randint(0, 6), hours=rng.randint(0, 23), microseconds=_micros(rng)
             )
             status = rng.choice(["completed", "completed", "completed", "failed", "cancelled", "running"])
             offset = 0.0
@@ -86,9 +94,7 @@ def _engine_history(db: Database, rng: random.Random) -> int:
                 )
             fields: dict[str, Any] = {"status": status, "started_at": started}
             if status != "running":
-                fields["completed_at"] = started + timedelta(
-                    seconds=offset, microseconds=rng.randint(0, 999_999)
-                )
+                fields["completed_at"] = started + timedelta(seconds=offset, microseconds=_micros(rng))
             writer.update_execution(eid, **fields)
         await writer.flush()
 

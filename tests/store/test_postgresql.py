@@ -245,26 +245,37 @@ def test_the_duration_the_monitor_queries_is_the_one_migration_0003_indexes():
     assert (migration.PG_DURATION, migration.DURATION) == (POSTGRESQL.duration, SQLITE.duration)
 
 
-def test_durations_round_each_time_to_the_millisecond_as_sqlite_does(db):
-    """Started at .0004 s: julianday() reads .000. Ended 1.0015 s later (at 1.0019, read 1.002): 1.002 s,
-    not 1.0015 rounded (1.001). Ended 2.0004 s later (2.0008, read 2.001): 2.001 s, not 2.0."""
+def test_durations_read_each_time_as_sqlites_julianday_does(db):
+    """julianday() reads a time's seconds as (int)(s * 1000.0 + 0.5) in double precision: .0004 s reads
+    .000, 1.0019 s reads 1.002, 2.923500 s reads 2.923 (2.9235 * 1000.0 is just below 2923.5). The
+    same runs on both databases give the same durations, not the exact ones rounded."""
     from flowdesk.services.monitoring import MonitorQueries
     from flowdesk.store.tables import ExecutionRow, WorkflowRow
 
-    start = datetime(2026, 2, 1, 10, 0, 0, 400, tzinfo=UTC)
+    def at(second: int, microsecond: int) -> datetime:
+        return datetime(2026, 9, 4, 13, 19, second, microsecond, tzinfo=UTC)
+
+    cases = {
+        "1.0015 s exact": (at(0, 400), at(1, 1900), 1.002),
+        "2.0004 s exact": (at(0, 400), at(2, 800), 2.001),
+        "2.0765 s exact": (at(2, 923500), at(5, 0), 2.077),
+    }
     with db.session() as s:
-        wf = WorkflowRow(name="ms", description="", version="1.0", is_active=False)
-        s.add(wf)
-        s.flush()
-        for end in (timedelta(seconds=1, microseconds=1500), timedelta(seconds=2, microseconds=400)):
+        ids = {}
+        for name, (started, completed, _) in cases.items():
+            wf = WorkflowRow(name=name, description="", version="1.0", is_active=False)
+            s.add(wf)
+            s.flush()
             s.add(
                 ExecutionRow(
-                    workflow_id=wf.id, status="completed", started_at=start, completed_at=start + end
+                    workflow_id=wf.id, status="completed", started_at=started, completed_at=completed
                 )
             )
-        workflow_id = wf.id
-    stats = MonitorQueries(db).execution_stats(workflow_id)
-    assert (stats["min_execution_time"], stats["max_execution_time"]) == (1.002, 2.001)
+            ids[name] = wf.id
+    queries = MonitorQueries(db)
+    assert {name: queries.execution_stats(ids[name])["avg_execution_time"] for name in cases} == {
+        name: expected for name, (_, _, expected) in cases.items()
+    }
 
 
 def test_timestamps_are_timestamptz_and_come_back_aware_utc_whatever_the_session_zone(

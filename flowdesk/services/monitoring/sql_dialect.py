@@ -5,8 +5,9 @@ from `dialect_sql(conn)` the few fragments that differ: how a run's duration is 
 must match the expression migration 0003 indexed, or the index is not used), SQLite's index hints,
 how a timestamp is bucketed by hour or day (in UTC), how a JSON object's numeric members are listed,
 and what a timestamp parameter looks like (SQLite compares the stored text, PostgreSQL a
-`timestamp with time zone`). The figures come out the same on both: durations are exact to the
-millisecond on both (each timestamp rounded to the millisecond, as SQLite's julianday() does).
+`timestamp with time zone`). The figures come out the same on both: PostgreSQL reads each timestamp
+to the millisecond exactly as SQLite's julianday() does (whole minutes, then seconds * 1000.0 + 0.5
+truncated, in double precision), so durations agree to the last digit.
 """
 
 from __future__ import annotations
@@ -81,14 +82,16 @@ SQLITE = DialectSql(
     time=to_db_time,
 )
 
-_PG_EPOCH_MS = "floor(EXTRACT(EPOCH FROM {column} - TIMESTAMPTZ '2000-01-01 00:00:00+00') * 1000 + 0.5)"
+_PG_EPOCH_MS = (
+    "(date_part('epoch', date_trunc('minute', {column} AT TIME ZONE 'UTC') - TIMESTAMP '2000-01-01') * 1000"
+    " + floor(date_part('second', {column} AT TIME ZONE 'UTC') * 1000.0 + 0.5))"
+)
 
 POSTGRESQL = DialectSql(
-    # Each timestamp rounded to the millisecond, as julianday() reads it; identical to the
-    # expression migration 0003 indexes (PG_DURATION there).
+    # Each timestamp read to the millisecond as julianday() reads it; identical to the expression
+    # migration 0003 indexes (PG_DURATION there).
     duration=(
-        f"CAST(({_PG_EPOCH_MS.format(column='completed_at')} - {_PG_EPOCH_MS.format(column='started_at')})"
-        " / 1000.0 AS DOUBLE PRECISION)"
+        f"(({_PG_EPOCH_MS.format(column='completed_at')} - {_PG_EPOCH_MS.format(column='started_at')}) / 1000.0)"
     ),
     by_status_duration="",
     by_started_status_duration="",

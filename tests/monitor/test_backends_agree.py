@@ -3,8 +3,8 @@
 The same history is written to a fresh SQLite file and a fresh PostgreSQL database: the known runs of
 conftest.py (ORM inserts), then a generated one written the way the engine writes (ExecutionWriter:
 SQLite's own executemany, PostgreSQL's COPY) with microsecond timestamps, mixed metric values and
-classified errors (half the run times end in ...500 us, where the millisecond rounding is delicate
-julianday()'s exactly), then step updates, deletes of runs and of a node (its steps' node_id becomes NULL).
+classified errors (half the run times end in ...500 us, where the millisecond rounding is delicate;
+tests/store/test_postgresql.py pins it), then step updates, deletes of runs and of a node (its steps' node_id becomes NULL).
 Execution times are multiples of 1/8 s, so every sum is exact and the tables can be compared exactly.
 """
 

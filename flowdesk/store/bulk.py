@@ -216,8 +216,8 @@ def _write_encoded(
     try:
         if len(encoded) < COPY_FROM_ROWS:
             row = f"({', '.join(['%s'] * len(columns))})"
-            values = [v for values in encoded for v in values]
-            cursor.execute(f"INSERT INTO {target} ({names}) VALUES {', '.join([row] * len(encoded))}", values)
+            flat = [v for values in encoded for v in values]
+            cursor.execute(f"INSERT INTO {target} ({names}) VALUES {', '.join([row] * len(encoded))}", flat)
             return
         with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
             for values in encoded:

@@ -13,7 +13,11 @@ from flowdesk.domain import Connection, Node, Workflow, WorkflowGraph
 
 def graphs(nul: bool = True):
     """Random graphs; `nul=False` draws text without the NUL character."""
-    text = st.text if nul else (lambda **kw: st.text(st.characters(codec="utf-8", exclude_characters="\x00"), **kw))
+    text = (
+        st.text
+        if nul
+        else (lambda **kw: st.text(st.characters(codec="utf-8", exclude_characters="\x00"), **kw))
+    )
     json_values = st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | text(),
         lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text(max_size=8), inner, max_size=4),

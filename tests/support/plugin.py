@@ -34,7 +34,9 @@ REQUIRE_POSTGRES = "FLOWDESK_REQUIRE_POSTGRES"
 def _no_postgres(reason: str) -> None:
     """Skip the test, or fail it when the environment says PostgreSQL must be there (CI)."""
     if os.environ.get(REQUIRE_POSTGRES) == "1":
-        pytest.fail(f"{reason}, and {REQUIRE_POSTGRES}=1 requires the PostgreSQL tests to run.", pytrace=False)
+        pytest.fail(
+            f"{reason}, and {REQUIRE_POSTGRES}=1 requires the PostgreSQL tests to run.", pytrace=False
+        )
     pytest.skip(reason)
 
 
@@ -90,7 +92,9 @@ def postgres_template(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture
-def postgres_database(postgres_server: PostgresServer, postgres_template: str) -> Iterator[Callable[..., str]]:
+def postgres_database(
+    postgres_server: PostgresServer, postgres_template: str
+) -> Iterator[Callable[..., str]]:
     """`make(migrated=True) -> url`: a fresh database of this test (a copy of the migrated template,
     or empty), dropped when the test ends."""
     made: list[str] = []

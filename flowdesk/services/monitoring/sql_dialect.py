@@ -121,7 +121,7 @@ def dialect_sql(conn: Connection) -> DialectSql:
     return POSTGRESQL if conn.dialect.name == "postgresql" else SQLITE
 
 
-def query(conn: Connection, sql: str, **params: Any) -> CursorResult[Any]:
+def query(conn: Connection, sql: str, **params: Any) -> CursorResult[*tuple[Any, ...]]:
     """Run `sql` with named parameters; list and tuple values fill an `IN :name` list."""
     statement = text(sql)
     lists = [name for name, value in params.items() if isinstance(value, list | tuple)]

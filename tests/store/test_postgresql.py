@@ -20,23 +20,9 @@ from flowdesk.domain.errors import (
 )
 from flowdesk.store import HEAD_REVISION, Database
 from flowdesk.store.database import MIGRATIONS_DIR, masked_url
+from tests.store.test_database import EXPECTED_TABLES
 
-TABLES = {
-    "alembic_version",
-    "workflow_definitions",
-    "workflow_nodes",
-    "workflow_connections",
-    "workflow_executions",
-    "workflow_execution_logs",
-    "api_definitions",
-    "workflow_versions",
-    "node_types",
-    "audit_log",
-    "environments",
-    "secrets",
-    "monitor_node_totals",
-    "monitor_metric_totals",
-}
+TABLES = EXPECTED_TABLES | {"alembic_version", "monitor_node_totals", "monitor_metric_totals"}
 TRIGGERS = {
     "trg_monitor_totals_insert",
     "trg_monitor_totals_delete",

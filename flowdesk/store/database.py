@@ -126,7 +126,10 @@ def masked_url(url: str | URL) -> str:
     """A database URL fit for messages and logs: its password, if any, shown as ***."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:  # not a URL SQLAlchemy reads; still hide what looks like user:password@
+    except (
+        ArgumentError,
+        ValueError,
+    ):  # not a URL SQLAlchemy reads; still hide what looks like user:password@
         return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", str(url))
 
 
@@ -138,7 +141,10 @@ def connect_failure(url: str | URL, exc: BaseException) -> DatabaseUnavailableEr
     reason = lines[0] if lines else type(orig).__name__
     reason = reason.rsplit(" failed: ", 1)[-1]  # psycopg: 'connection to server at "h", port 1 failed: ...'
     reason = re.sub(r"^(FATAL|ERROR):\s*", "", reason).strip().rstrip(".")
-    password = make_url(url).password if "://" in str(url) else None
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        password = None
     if password:
         reason = reason.replace(str(password), "***")
     if reason[:1].isupper() and not reason[1:2].isupper():
@@ -182,7 +188,7 @@ class Database:
         self.url = resolve_url(db)
         try:
             url = make_url(self.url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise InvalidInputError(
                 f"{masked_url(self.url)} is not a database URL (use a file path, sqlite:///PATH or "
                 "postgresql+psycopg://user:password@host/database)."

@@ -429,6 +429,10 @@ def test_a_missing_driver_or_an_unknown_kind_of_database(monkeypatch):
     )
     with pytest.raises(DatabaseUnavailableError, match=r"works with SQLite and PostgreSQL, not mysql\.$"):
         Database("mysql://u:secret@127.0.0.1/db")
+    for malformed in ("postgresql://u:secret@host:notaport/db", "://nothing"):
+        with pytest.raises(InvalidInputError, match=r"is not a database URL \(use a file path") as err:
+            Database(malformed)
+        assert "secret" not in str(err.value)
 
 
 def test_masked_url_and_repr(postgres_server, postgres_database):

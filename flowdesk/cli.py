@@ -494,6 +494,7 @@ def open_app(argv: Sequence[str]) -> int:
 def _exit_code_for(err: Exception) -> int:
     from flowdesk.domain.errors import (
         DatabaseTooNewError,
+        DatabaseUnavailableError,
         FileFormatError,
         InvalidInputError,
         NotFoundError,
@@ -501,7 +502,7 @@ def _exit_code_for(err: Exception) -> int:
 
     if isinstance(err, FileFormatError):
         return EXIT_PROBLEMS
-    if isinstance(err, (InvalidInputError, NotFoundError, DatabaseTooNewError)):
+    if isinstance(err, (InvalidInputError, NotFoundError, DatabaseTooNewError, DatabaseUnavailableError)):
         return EXIT_USAGE
     return EXIT_PROBLEMS
 

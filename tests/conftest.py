@@ -20,15 +20,65 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 pytest_plugins = ["tests.support.plugin"]
 
 
+#: Where the database-facing tests live: each test there that uses `backend` (through `db_path` or
+#: `db`) runs once on SQLite and once on PostgreSQL, unless it is marked `sqlite_only`.
+BOTH_BACKENDS = (
+    "tests/store",
+    "tests/services",
+    "tests/api_library",
+    "tests/monitor/test_figures.py",
+    "tests/monitor/test_retention.py",
+    "tests/monitor/test_percentiles_and_backfill.py",
+    "tests/engine/test_persistence.py",
+    "tests/engine/test_writer.py",
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself (files, PRAGMA, WAL)")
+    config.addinivalue_line("markers", "postgresql: the test runs against the throwaway PostgreSQL server")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "postgres_server" in item.fixturenames and not item.get_closest_marker("postgresql"):
+            item.add_marker(pytest.mark.postgresql)
+
+
+def _on_both_backends(metafunc) -> bool:
+    if metafunc.definition.get_closest_marker("sqlite_only"):
+        return False
+    where = metafunc.definition.path.relative_to(metafunc.config.rootpath).as_posix()
+    return any(where == p or where.startswith(p + "/") for p in BOTH_BACKENDS)
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames and _on_both_backends(metafunc):
+        metafunc.parametrize(
+            "backend",
+            ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)],
+            indirect=True,
+        )
+
+
 @pytest.fixture
-def db_path(tmp_path):
-    """Path of a fresh SQLite database file for one test."""
+def backend(request) -> str:
+    """ "sqlite" or "postgresql": the database the test's `db_path` / `db` are on (SQLite elsewhere)."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def db_path(request, backend, tmp_path):
+    """Where a fresh database lives: a SQLite file path (not created yet), or on PostgreSQL the URL of
+    a fresh database of this test, already migrated."""
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres_database")()
     return tmp_path / "flowdesk-test.db"
 
 
 @pytest.fixture
 def db(db_path):
-    """An opened, migrated Database on a fresh SQLite file."""
+    """An opened, migrated Database on a fresh SQLite file (or PostgreSQL database)."""
     from flowdesk.store import Database
 
     database = Database(db_path)

@@ -12,6 +12,7 @@ from .enums import (
 from .errors import (
     ConflictError,
     DatabaseTooNewError,
+    DatabaseUnavailableError,
     ExpressionSyntaxError,
     FileFormatError,
     FlowdeskError,
@@ -32,7 +33,8 @@ from .models import (
 
 __all__ = [
     "BUILTIN_NODE_TYPES", "ConnectionType", "ExecutionStatus", "NodeType", "Severity", "StepStatus",
-    "WorkflowStatus", "ConflictError", "DatabaseTooNewError", "ExpressionSyntaxError", "FileFormatError",
+    "WorkflowStatus", "ConflictError", "DatabaseTooNewError", "DatabaseUnavailableError",
+    "ExpressionSyntaxError", "FileFormatError",
     "FlowdeskError", "InvalidInputError", "NotFoundError", "ApiDefinition", "ApiParameter", "Connection",
     "Execution", "ExecutionLog", "Node", "Problem", "Workflow", "WorkflowGraph",
 ]

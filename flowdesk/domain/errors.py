@@ -28,6 +28,10 @@ class DatabaseTooNewError(FlowdeskError):
     """The database was written by a newer flowdesk; it is refused and left untouched."""
 
 
+class DatabaseUnavailableError(FlowdeskError):
+    """The database cannot be opened: its server is unreachable, its driver missing, or its kind unsupported."""
+
+
 class FileFormatError(FlowdeskError):
     """A workflow file that cannot be imported; `problems` lists every located problem."""
 

@@ -51,8 +51,10 @@ class GraphCache:
                 "SELECT updated_at FROM workflow_definitions WHERE id = ?", (workflow_id,)
             ).fetchone()
         else:
-            updated = session.exec_driver_sql(
-                "SELECT updated_at FROM workflow_definitions WHERE id = ?", (workflow_id,)
+            from flowdesk.store.tables import WorkflowRow
+
+            updated = session.execute(
+                select(WorkflowRow.updated_at).where(WorkflowRow.id == workflow_id)
             ).first()
         if updated is None:
             raise NotFoundError(f"Workflow {workflow_id} does not exist.")

@@ -347,11 +347,11 @@ class ExecutionWriter:
                 raw.execute("ROLLBACK")
                 raise
             return
-        from flowdesk.store.bulk import insert_rows
+        from flowdesk.store.bulk import append_rows
 
         with conn.begin():
             if steps:
-                insert_rows(conn, logs, steps)
+                append_rows(conn, logs, steps)
             for execution_id, fields in execs.items():
                 self._update(conn, execution_id, fields, update_execution, add_audit)
 

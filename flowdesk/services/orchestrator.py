@@ -10,7 +10,7 @@ library and import/export.
         ...
 
 Every method runs the synchronous service call in a worker thread (`asyncio.to_thread`), so the
-event loop (qasync's Qt loop included) never waits on SQLite. The database is opened on first use,
+event loop (qasync's Qt loop included) never waits on the database. The database is opened on first use,
 also in a worker thread (creating or upgrading a schema takes longer than a call should block).
 """
 

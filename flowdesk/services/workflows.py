@@ -325,8 +325,9 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
     ]
     # A rename may take a name another kept node is giving up in this same save: park renamed nodes
     # on a unique temporary name first so UNIQUE(workflow_id, name) holds after every statement.
+    # U+FFFF is a noncharacter no one types (and, unlike NUL, PostgreSQL text can hold it).
     renamed = [n for n, _ in changed if existing[n.id][1] != n.name]
-    update_rows(conn, NODES, [{"id": n.id, "name": f"\x00renaming {n.id}"} for n in renamed])
+    update_rows(conn, NODES, [{"id": n.id, "name": f"\uffffrenaming {n.id}"} for n in renamed])
     if conn.dialect.name == "sqlite":
         update_encoded(conn, NODES, NODE_FIELDS, [(*enc, n.id) for n, enc in changed])
     else:

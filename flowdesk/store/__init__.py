@@ -1,4 +1,4 @@
-"""The SQLite (or any SQLAlchemy URL) store: ORM tables, Alembic migrations, `Database`."""
+"""The store on SQLite or PostgreSQL: ORM tables, Alembic migrations, `Database`."""
 
 from .database import HEAD_REVISION, Database, default_database_path
 

@@ -5,11 +5,22 @@ directory). Opening an up-to-date database reads one row and never loads Alembic
 milliseconds; an older one is upgraded with Alembic inside one transaction; a newer one is refused
 before anything is written to it.
 
+Backends: SQLite (a path or `sqlite:///PATH`) and PostgreSQL (`postgresql+psycopg://user:password@host/db`,
+driver from the `postgres` extra). Anything else is refused with a plain sentence, and so is a server
+that cannot be reached (the password is never shown: `masked_url`).
+
 Threads: the engine (batching writer) and `asyncio.to_thread` use the database from worker threads.
 File databases get a QueuePool of SQLite connections opened with `check_same_thread=False`: each
 connection is used by one thread at a time (checked out for one session) and SQLite's own locking
 plus WAL let readers and one writer work side by side. `sqlite://` (in memory) uses one shared
-connection (StaticPool), which suits tests only.
+connection (StaticPool), which suits tests only. PostgreSQL gets SQLAlchemy's QueuePool of psycopg
+connections (pre-pinged, so a restarted server costs one failed ping, not a failed session).
+
+Writers queue on both: SQLite's BEGIN IMMEDIATE takes the file's write lock; on PostgreSQL a write
+transaction starts by taking one transaction-level advisory lock (`WRITE_LOCK_KEY`), so the services'
+read-check-write steps (unique names, next version number, the first environment made active) hold
+between processes exactly as on SQLite. Read transactions take no lock; on PostgreSQL they run at
+REPEATABLE READ, so the several queries of one read see one snapshot, as a SQLite read does.
 """
 
 from __future__ import annotations
@@ -27,12 +38,19 @@ from typing import Any
 
 import psutil
 from sqlalchemy import Engine, create_engine, event, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from flowdesk.domain.errors import DatabaseTooNewError, FlowdeskError
+from flowdesk.domain.errors import (
+    DatabaseTooNewError,
+    DatabaseUnavailableError,
+    FlowdeskError,
+    InvalidInputError,
+)
 
+from .json_text import serializer_for
 from .tables import ExecutionLogRow, ExecutionRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -64,7 +82,12 @@ def head_revision() -> str:
 
 HEAD_REVISION = head_revision()
 """The newest schema revision this program knows."""
-_BEGIN_OPTION = "flowdesk_sqlite_begin"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+"""The databases flowdesk's migrations and SQL are written and tested for."""
+WRITE_LOCK_KEY = 0x666C6F776465736B  # "flowdesk" in ASCII
+"""PostgreSQL advisory lock every write transaction takes first (one flowdesk writer at a time, per database)."""
+_BEGIN_OPTION = "flowdesk_begin"  # "write" (the default) or "read"
+_SQLITE_BEGIN = {"write": "BEGIN IMMEDIATE", "read": "BEGIN"}
 
 
 def default_database_path() -> Path:
@@ -99,6 +122,36 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
+def masked_url(url: str | URL) -> str:
+    """A database URL fit for messages and logs: its password, if any, shown as ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (
+        ArgumentError,
+        ValueError,
+    ):  # not a URL SQLAlchemy reads; still hide what looks like user:password@
+        return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", str(url))
+
+
+def connect_failure(url: str | URL, exc: BaseException) -> DatabaseUnavailableError:
+    """The one sentence saying why a database server could not be reached (password masked)."""
+    shown = masked_url(url)
+    orig = getattr(exc, "orig", None) or exc
+    lines = [line.strip() for line in str(orig).strip().splitlines() if line.strip()]
+    reason = lines[0] if lines else type(orig).__name__
+    reason = reason.rsplit(" failed: ", 1)[-1]  # psycopg: 'connection to server at "h", port 1 failed: ...'
+    reason = re.sub(r"^(FATAL|ERROR):\s*", "", reason).strip().rstrip(".")
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError):
+        password = None
+    if password:
+        reason = reason.replace(str(password), "***")
+    if reason[:1].isupper() and not reason[1:2].isupper():
+        reason = reason[0].lower() + reason[1:]
+    return DatabaseUnavailableError(f"Cannot connect to the database {shown}: {reason}.")
+
+
 def runner_alive(pid: int | None, run_created: datetime | None) -> bool:
     """Whether the process that recorded a run may still be running it.
 
@@ -126,23 +179,44 @@ def this_host() -> str:
 class Database:
     """An open flowdesk database: a SQLAlchemy engine with the schema at the newest revision.
 
-    `session()` is one transaction. Writes take SQLite's write lock at BEGIN (BEGIN IMMEDIATE), so
-    two writers queue on the busy timeout instead of failing half-way; `session(read_only=True)`
-    uses a plain deferred BEGIN and never blocks a writer.
+    `session()` is one transaction. Writes queue for the write lock at BEGIN (SQLite: BEGIN IMMEDIATE;
+    PostgreSQL: an advisory lock), so two writers wait for each other instead of failing half-way;
+    `session(read_only=True)` takes no lock and never blocks a writer.
     """
 
     def __init__(self, db: str | os.PathLike[str] | None = None, *, recover: bool = True) -> None:
         self.url = resolve_url(db)
-        url = make_url(self.url)
-        self.is_sqlite = url.get_backend_name() == "sqlite"
+        try:
+            url = make_url(self.url)
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            raise InvalidInputError(
+                f"{masked_url(self.url)} is not a database URL (use a file path, sqlite:///PATH or "
+                "postgresql+psycopg://user:password@host/database)."
+            ) from None
+        self.backend = url.get_backend_name()
+        if self.backend not in SUPPORTED_BACKENDS:
+            raise DatabaseUnavailableError(
+                f"Cannot open the database {masked_url(url)}: flowdesk works with SQLite and PostgreSQL, "
+                f"not {self.backend}."
+            )
+        self.is_sqlite = self.backend == "sqlite"
         self.path: Path | None = (
             Path(url.database) if self.is_sqlite and url.database not in (None, "", ":memory:") else None
         )
         self._wal_ready = False
-        self.engine = self._create_engine()
+        try:
+            self.engine = self._create_engine(url)
+        except ImportError as exc:
+            raise DatabaseUnavailableError(
+                f"Cannot open the database {masked_url(url)}: its driver ({exc.name or exc}) is not "
+                "installed (for PostgreSQL: pip install 'flowdesk[postgres]')."
+            ) from None
         self._sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        read_options: dict[str, Any] = {_BEGIN_OPTION: "read"}
+        if not self.is_sqlite:
+            read_options["isolation_level"] = "REPEATABLE READ"
         self._read_sessions = sessionmaker(
-            bind=self.engine.execution_options(**{_BEGIN_OPTION: "BEGIN"}), expire_on_commit=False
+            bind=self.engine.execution_options(**read_options), expire_on_commit=False
         )
         try:
             self.revision = self._prepare_schema()
@@ -152,22 +226,38 @@ class Database:
             self.engine.dispose()
             raise
 
+    @property
+    def display_url(self) -> str:
+        """The URL with its password masked, for messages and logs."""
+        return masked_url(self.url)
+
     # -- engine and connections ------------------------------------------------------------------
 
-    def _create_engine(self) -> Engine:
-        import json
-
-        def dumps(value: Any) -> str:
-            return json.dumps(value, ensure_ascii=False)
-
+    def _create_engine(self, url: URL) -> Engine:
+        serializer = serializer_for(self.backend)
         if not self.is_sqlite:
-            return create_engine(self.url, json_serializer=dumps, pool_pre_ping=True)
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, "json_serializer": dumps}
+            return self._create_postgresql_engine(url, serializer)
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, "json_serializer": serializer}
         if self.path is None:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(self.url, **kwargs)
         event.listen(engine, "connect", self._on_connect)
         event.listen(engine, "begin", self._on_begin)
+        return engine
+
+    def _create_postgresql_engine(self, url: URL, serializer: Any) -> Engine:
+        if url.drivername == "postgresql":  # SQLAlchemy 2.0 would pick psycopg2; flowdesk ships psycopg 3
+            url = url.set(drivername="postgresql+psycopg")
+        # Sessions see timestamps in UTC, as they are stored; a URL's own settings win.
+        connect_args: dict[str, Any] = {}
+        if "options" not in url.query:
+            connect_args["options"] = "-c TimeZone=UTC"
+        if "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = 10
+        if "application_name" not in url.query:
+            connect_args["application_name"] = "flowdesk"
+        engine = create_engine(url, json_serializer=serializer, pool_pre_ping=True, connect_args=connect_args)
+        event.listen(engine, "begin", self._on_begin_postgresql)
         return engine
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
@@ -182,7 +272,12 @@ class Database:
         cursor.close()
 
     def _on_begin(self, conn: Any) -> None:
-        conn.exec_driver_sql(conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN IMMEDIATE"))
+        conn.exec_driver_sql(_SQLITE_BEGIN[conn.get_execution_options().get(_BEGIN_OPTION, "write")])
+
+    def _on_begin_postgresql(self, conn: Any) -> None:
+        # psycopg opens the transaction with the first statement: this one, so the lock comes first.
+        if conn.get_execution_options().get(_BEGIN_OPTION, "write") == "write":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     def _enable_wal(self, cursor: Any) -> None:
         if self.path is not None:
@@ -192,7 +287,13 @@ class Database:
     # -- schema ----------------------------------------------------------------------------------
 
     def _read_revision(self) -> str | None:
-        with self.engine.execution_options(**{_BEGIN_OPTION: "BEGIN"}).connect() as conn:
+        try:
+            conn = self.engine.execution_options(**{_BEGIN_OPTION: "read"}).connect()
+        except DBAPIError as exc:
+            if self.is_sqlite:
+                raise  # e.g. "file is not a database": the driver's own sentence says it best
+            raise connect_failure(self.url, exc) from None
+        with conn:
             if self.is_sqlite:
                 has_table = (
                     conn.exec_driver_sql(
@@ -201,9 +302,7 @@ class Database:
                     is not None
                 )
             else:
-                from sqlalchemy import inspect
-
-                has_table = inspect(conn).has_table("alembic_version")
+                has_table = conn.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar() is not None
             if not has_table:
                 return None
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
@@ -244,27 +343,37 @@ class Database:
                 f"This database was written by a newer version of flowdesk (schema {current}); "
                 f"this version knows up to {script.get_current_head()}. It was not modified."
             )
-        log.info("upgrading database %s from schema %s to %s", self.url, current, HEAD_REVISION)
+        log.info("upgrading database %s from schema %s to %s", self.display_url, current, HEAD_REVISION)
         try:
+            # One transaction (PostgreSQL's DDL is transactional too); on PostgreSQL it holds the
+            # write lock, so a second process opening the same old database waits, then finds it done.
             with self.engine.begin() as conn:
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
         except FlowdeskError:
             raise
         except Exception as exc:
+            reason = _first_line(exc) if isinstance(exc, DBAPIError) else str(exc).rstrip(".")
             raise FlowdeskError(
                 f"The database could not be brought up to date (schema {current or 'none'} to "
-                f"{HEAD_REVISION}): {exc}. It was left as it was."
+                f"{HEAD_REVISION}): {reason}. It was left as it was."
             ) from exc
 
     # -- sessions ------------------------------------------------------------------------------
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        A value the database refuses (PostgreSQL: text longer than its column, a NUL character)
+        raises InvalidInputError with the database's reason.
+        """
         factory = self._read_sessions if read_only else self._sessions
-        with factory() as session, session.begin():
-            yield session
+        try:
+            with factory() as session, session.begin():
+                yield session
+        except DataError as exc:
+            raise InvalidInputError(f"The database refused a value: {_first_line(exc)}.") from exc
 
     # -- crash recovery ------------------------------------------------------------------------
 
@@ -309,7 +418,7 @@ class Database:
                 )
                 record_audit(session, "execution", rid, "update", message)
         ids = [rid for rid, _ in dead]
-        log.warning("marked interrupted runs %s in %s", ids, self.url)
+        log.warning("marked interrupted runs %s in %s", ids, self.display_url)
         return ids
 
     # -- life cycle ----------------------------------------------------------------------------
@@ -325,4 +434,9 @@ class Database:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Database({self.url!r})"
+        return f"Database({self.display_url!r})"
+
+
+def _first_line(exc: DBAPIError) -> str:
+    text = str(exc.orig if exc.orig is not None else exc).strip()
+    return (text.splitlines() or [type(exc).__name__])[0].rstrip(".")

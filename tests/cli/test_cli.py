@@ -52,12 +52,6 @@ def run(capsys, monkeypatch, tmp_path):
     return call
 
 
-@pytest.fixture
-def state_home(tmp_path) -> dict[str, str]:
-    """Keep the log folder (platformdirs user_log_dir) inside the test's tmp_path."""
-    return {"XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data")}
-
-
 def test_import_list_and_export_round_trip(run, tmp_path, state_home):
     db = str(tmp_path / "cli.db")
     imported = flowdesk("import", str(EXAMPLES / "conditional.json"), "--db", db, env=state_home)

@@ -22,11 +22,22 @@ def nearest(values: list[float], p: float) -> float:
     return ordered[max(1, math.ceil(p * len(ordered) / 100)) - 1]
 
 
-@pytest.fixture(scope="module")
-def shared_db(tmp_path_factory):
-    database = Database(tmp_path_factory.mktemp("percentiles") / "p.db")
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def shared_db(request, tmp_path_factory):
+    """One database for all examples of the property, on each backend."""
+    if request.param == "sqlite":
+        database = Database(tmp_path_factory.mktemp("percentiles") / "p.db")
+        yield database
+        database.close()
+        return
+    from tests.support.plugin import database_name
+
+    server = request.getfixturevalue("postgres_server")
+    name = database_name("percentiles")
+    database = Database(server.create_database(name, template=request.getfixturevalue("postgres_template")))
     yield database
     database.close()
+    server.drop_database(name)
 
 
 durations_ms = st.lists(st.integers(min_value=1, max_value=120_000), min_size=1, max_size=60)
@@ -84,6 +95,7 @@ def test_sql_percentiles_match_the_definition(shared_db, run_ms, step_ms):
     assert len(trend) == 1 and trend[0]["p95"] == nearest(runs, 95) and trend[0]["p50"] == nearest(runs, 50)
 
 
+@pytest.mark.sqlite_only  # writes text that is not JSON; PostgreSQL's: tests/store/test_postgresql.py
 def test_upgrade_fills_the_rollups_from_existing_steps(db_path):
     """A database at revision 0002 with stored steps gets correct totals when 0003 is applied."""
     from alembic import command

@@ -20,10 +20,12 @@ def migrated_template(tmp_path_factory):
 
 
 @pytest.fixture
-def db_path(tmp_path, migrated_template):
-    """A fresh, already migrated database file for one service test."""
+def db_path(request, backend, tmp_path):
+    """A fresh, already migrated database for one service test (a file, or a PostgreSQL URL)."""
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres_database")()
     path = tmp_path / "flowdesk-test.db"
-    shutil.copyfile(migrated_template, path)
+    shutil.copyfile(request.getfixturevalue("migrated_template"), path)
     return path
 
 

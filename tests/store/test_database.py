@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, inspect
@@ -78,6 +78,7 @@ def test_head_revision_constant_matches_the_migration_scripts():
     assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION
 
 
+@pytest.mark.sqlite_only  # the file itself; tests/store/test_postgresql.py has PostgreSQL's
 def test_empty_database_is_migrated_to_head(db_path):
     db = Database(db_path)
     db.close()
@@ -96,12 +97,11 @@ def test_migrated_schema_matches_the_orm_tables(db_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    Database(db_path).close()
-    engine = create_engine(f"sqlite:///{db_path}")
-    with engine.connect() as conn, warnings.catch_warnings():
+    db = Database(db_path)
+    with db.engine.connect() as conn, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Skipped unsupported reflection of expression-based index"
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
-    engine.dispose()
+    db.close()
 
     def flatten(items):
         for item in items:
@@ -111,6 +111,7 @@ def test_migrated_schema_matches_the_orm_tables(db_path):
     assert missing_or_different == []
 
 
+@pytest.mark.sqlite_only  # the file itself; tests/store/test_postgresql.py has PostgreSQL's
 def test_pragmas_wal_foreign_keys_busy_timeout(db):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
@@ -119,6 +120,7 @@ def test_pragmas_wal_foreign_keys_busy_timeout(db):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 
 
+@pytest.mark.sqlite_only  # the file itself; tests/store/test_postgresql.py has PostgreSQL's
 def test_upgrade_from_previous_revision_keeps_data(db_path):
     _upgrade_to(db_path, "0001")
     with _sqlite(db_path) as conn:
@@ -160,6 +162,7 @@ def test_upgrade_from_previous_revision_keeps_data(db_path):
     assert "ix_workflow_executions_workflow_id" not in indexes
 
 
+@pytest.mark.sqlite_only  # the file itself; tests/store/test_postgresql.py has PostgreSQL's
 def test_failed_upgrade_leaves_the_database_as_it_was(db_path):
     """Migration runs in one transaction: a failure half-way leaves revision 0001 and its tables intact."""
     _upgrade_to(db_path, "0001")
@@ -179,6 +182,7 @@ def test_failed_upgrade_leaves_the_database_as_it_was(db_path):
     assert _sha(db_path) == before
 
 
+@pytest.mark.sqlite_only  # the file itself; tests/store/test_postgresql.py has PostgreSQL's
 def test_newer_database_is_refused_and_not_modified(db_path):
     Database(db_path).close()
     with _sqlite(db_path) as conn:
@@ -196,6 +200,7 @@ def test_newer_database_is_refused_and_not_modified(db_path):
     assert _revision(db_path) == "9999"
 
 
+@pytest.mark.sqlite_only  # the file itself; tests/store/test_postgresql.py has PostgreSQL's
 def test_newer_database_in_rollback_journal_mode_stays_byte_identical(db_path):
     """Refusal happens before WAL is switched on, so even the journal-mode header bytes stay put."""
     Database(db_path).close()
@@ -283,29 +288,46 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _insert_execution(
-    path, status: str, pid: int | None, host: str | None, created: str | None = None
-) -> int:
-    """A run row as a process would have left it; `created` defaults to now (naive UTC text)."""
-    from datetime import datetime
+def _raw_engine(db_path):
+    """A plain SQLAlchemy engine on the test's database (a SQLite file or a PostgreSQL URL)."""
+    return create_engine(db_path if isinstance(db_path, str) else f"sqlite:///{db_path}")
 
-    created = created or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    with _sqlite(path) as conn:
+
+def _insert_execution(
+    db_path, status: str, pid: int | None, host: str | None, created: datetime | None = None
+) -> int:
+    """A run row as a process would have left it (written without flowdesk); `created` defaults to now."""
+    from sqlalchemy import bindparam, text
+
+    from flowdesk.store.tables import UTCDateTime
+
+    def at(value: datetime):
+        return bindparam("at", value, type_=UTCDateTime())
+
+    engine = _raw_engine(db_path)
+    with engine.begin() as conn:
         conn.execute(
-            "INSERT OR IGNORE INTO workflow_definitions (id, name, description, version, is_active, created_at,"
-            " updated_at) VALUES (1, 'w', '', '1.0', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            text(
+                "INSERT INTO workflow_definitions (id, name, description, version, is_active, created_at,"
+                " updated_at) VALUES (1, 'w', '', '1.0', :no, :at, :at) ON CONFLICT DO NOTHING"
+            ).bindparams(at(datetime(2026, 1, 1, tzinfo=UTC))),
+            {"no": False},
         )
-        cur = conn.execute(
-            "INSERT INTO workflow_executions (workflow_id, status, progress, runner_pid, runner_host, created_at)"
-            " VALUES (1, ?, 0.5, ?, ?, ?)",
-            (status, pid, host, created),
-        )
-        execution_id = cur.lastrowid
+        execution_id = conn.execute(
+            text(
+                "INSERT INTO workflow_executions (workflow_id, status, progress, runner_pid, runner_host, created_at)"
+                " VALUES (1, :status, 0.5, :pid, :host, :at) RETURNING id"
+            ).bindparams(at(created or datetime.now(UTC))),
+            {"status": status, "pid": pid, "host": host},
+        ).scalar_one()
         conn.execute(
-            "INSERT INTO workflow_execution_logs (execution_id, step_name, status, attempts, sequence, created_at)"
-            " VALUES (?, 'step', 'running', 1, 0, '2026-01-01 00:00:00')",
-            (execution_id,),
+            text(
+                "INSERT INTO workflow_execution_logs (execution_id, step_name, status, attempts, sequence, created_at)"
+                " VALUES (:id, 'step', 'running', 1, 0, :at)"
+            ).bindparams(at(datetime(2026, 1, 1, tzinfo=UTC))),
+            {"id": execution_id},
         )
+    engine.dispose()
     return int(execution_id)
 
 
@@ -320,7 +342,9 @@ def test_crash_recovery_marks_runs_of_dead_processes_interrupted(db_path):
     elsewhere = _insert_execution(db_path, "running", dead, "some-other-host")
     finished = _insert_execution(db_path, "completed", dead, this_host())
     # This process's pid, but the run is older than this process: another program had the pid then.
-    reused = _insert_execution(db_path, "running", os.getpid(), this_host(), created="2020-01-01 00:00:00")
+    reused = _insert_execution(
+        db_path, "running", os.getpid(), this_host(), created=datetime(2020, 1, 1, tzinfo=UTC)
+    )
 
     db = Database(db_path)
     executions = ExecutionService(db)

@@ -15,15 +15,19 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .sql_time import from_db_time, to_db_time
+from .sql_dialect import DialectSql, dialect_sql, query
+from .sql_time import from_db_time
 
-_CODE = "substr(l.error_message, instr(l.error_message, 'answered ') + 9, 3)"
 
-ERROR_CLASS_SQL = f"""
+def error_class_sql(sql: DialectSql) -> str:
+    """SQL classifying a step `l` into the error types above."""
+    answered = sql.position("l.error_message", "'answered '")
+    code = f"substr(l.error_message, {answered} + 9, 3)"
+    return f"""
 CASE
   WHEN l.error_type IN ('http_4xx', 'http_5xx') THEN
-    CASE WHEN instr(l.error_message, 'answered ') > 0 AND {_CODE} GLOB '[1-5][0-9][0-9]'
-         THEN 'http_' || {_CODE} ELSE l.error_type END
+    CASE WHEN {answered} > 0 AND {sql.status_code_test(code)}
+         THEN 'http_' || {code} ELSE l.error_type END
   WHEN l.error_type = 'connection' THEN 'connection_error'
   WHEN l.error_type = 'expression' THEN 'expression_error'
   WHEN l.error_type IN ('timeout', 'cancelled') THEN l.error_type
@@ -31,29 +35,32 @@ CASE
   ELSE 'other'
 END"""
 
+
 #: When a failure happened: the step's end, else its start, else when the row was written.
 _WHEN = "COALESCE(l.completed_at, l.started_at, l.created_at)"
 _ERROR_STEPS = "l.status IN ('failed', 'cancelled')"
-# CROSS JOIN makes SQLite drive the join from the few failed steps instead of from all of the
-# workflow's runs, whatever ANALYZE statistics say (they cannot see the status skew); the steps are
-# read from the partial covering index ix_workflow_execution_logs_failed_steps (migration 0003).
+# On SQLite, CROSS JOIN makes the planner drive the join from the few failed steps instead of from
+# all of the workflow's runs, whatever ANALYZE statistics say (they cannot see the status skew); the
+# steps are read from the partial covering index ix_workflow_execution_logs_failed_steps (migration
+# 0003). PostgreSQL's planner finds the partial index by itself.
 
 
 def error_analysis(conn: Connection, workflow_id: int, since: datetime | None = None) -> list[dict[str, Any]]:
     """One entry per (error type, node): count, last occurrence, and the last occurrence's message."""
-    params: list[Any] = [workflow_id]
+    sql = dialect_sql(conn)
+    params: dict[str, Any] = {"workflow_id": workflow_id}
     where = ""
     if since is not None:
-        where = " AND e.started_at >= ?"
-        params.append(to_db_time(since))
-    # SQLite fills bare columns (error_message) from the row holding the single MAX() aggregate.
-    rows = conn.exec_driver_sql(
-        f"SELECT {ERROR_CLASS_SQL} AS kind, l.node_name, COUNT(*), MAX({_WHEN}), l.error_message,"
-        " COUNT(DISTINCT l.execution_id)"
-        " FROM workflow_execution_logs AS l CROSS JOIN workflow_executions AS e ON e.id = l.execution_id"
-        f" WHERE {_ERROR_STEPS} AND e.workflow_id = ?{where}"
+        where = " AND e.started_at >= :since"
+        params["since"] = sql.time(since)
+    rows = query(
+        conn,
+        f"SELECT {error_class_sql(sql)} AS kind, l.node_name, COUNT(*), MAX({_WHEN}),"
+        f" {sql.latest('l.error_message', _WHEN)}, COUNT(DISTINCT l.execution_id)"
+        f" FROM workflow_execution_logs AS l {sql.failed_steps_join} workflow_executions AS e ON e.id = l.execution_id"
+        f" WHERE {_ERROR_STEPS} AND e.workflow_id = :workflow_id{where}"
         " GROUP BY kind, l.node_name",
-        tuple(params),
+        **params,
     ).all()
     result = [
         {
@@ -74,19 +81,20 @@ def error_executions(
     conn: Connection, workflow_id: int, error_type: str, node: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
     """The executions (newest first) that had a step failing with `error_type` (at `node`, if given)."""
-    params: list[Any] = [workflow_id, error_type]
+    sql = dialect_sql(conn)
+    params: dict[str, Any] = {"workflow_id": workflow_id, "error_type": error_type, "limit": int(limit)}
     where = ""
     if node is not None:
-        where = " AND l.node_name = ?"
-        params.append(node)
-    params.append(int(limit))
-    rows = conn.exec_driver_sql(
+        where = " AND l.node_name = :node"
+        params["node"] = node
+    rows = query(
+        conn,
         "SELECT e.id, e.execution_name, e.status, e.started_at, e.completed_at,"
-        f" MAX({_WHEN}), l.node_name, l.error_message"
-        " FROM workflow_execution_logs AS l CROSS JOIN workflow_executions AS e ON e.id = l.execution_id"
-        f" WHERE {_ERROR_STEPS} AND e.workflow_id = ? AND ({ERROR_CLASS_SQL}) = ?{where}"
-        " GROUP BY e.id ORDER BY e.id DESC LIMIT ?",
-        tuple(params),
+        f" MAX({_WHEN}), {sql.latest('l.node_name', _WHEN)}, {sql.latest('l.error_message', _WHEN)}"
+        f" FROM workflow_execution_logs AS l {sql.failed_steps_join} workflow_executions AS e ON e.id = l.execution_id"
+        f" WHERE {_ERROR_STEPS} AND e.workflow_id = :workflow_id AND ({error_class_sql(sql)}) = :error_type{where}"
+        " GROUP BY e.id ORDER BY e.id DESC LIMIT :limit",
+        **params,
     ).all()
     return [
         {

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from .sql_dialect import query
 from .sql_time import from_db_time
 
 _COLUMNS = (
@@ -30,20 +31,22 @@ def _value(column: str, raw: Any) -> Any:
 def execution_logs(conn: Connection, execution_id: int) -> list[dict[str, Any]]:
     """Every step row of `execution_id` ordered by `sequence`, JSON decoded, times aware UTC."""
     names = [c.strip() for c in _COLUMNS.split(",")]
-    rows = conn.exec_driver_sql(
-        f"SELECT {_COLUMNS} FROM workflow_execution_logs WHERE execution_id = ? ORDER BY sequence, id",
-        (execution_id,),
+    rows = query(
+        conn,
+        f"SELECT {_COLUMNS} FROM workflow_execution_logs WHERE execution_id = :execution_id ORDER BY sequence, id",
+        execution_id=execution_id,
     ).all()
     return [{name: _value(name, raw) for name, raw in zip(names, row, strict=True)} for row in rows]
 
 
 def execution_summary(conn: Connection, execution_id: int) -> dict[str, Any] | None:
     """One execution's own row (status, times, current node, error), or None if there is none."""
-    row = conn.exec_driver_sql(
+    row = query(
+        conn,
         "SELECT e.id, e.workflow_id, w.name, e.execution_name, e.status, e.current_node, e.error_message,"
         " e.started_at, e.completed_at FROM workflow_executions AS e"
-        " JOIN workflow_definitions AS w ON w.id = e.workflow_id WHERE e.id = ?",
-        (execution_id,),
+        " JOIN workflow_definitions AS w ON w.id = e.workflow_id WHERE e.id = :execution_id",
+        execution_id=execution_id,
     ).first()
     if row is None:
         return None

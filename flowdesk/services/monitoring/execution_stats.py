@@ -15,20 +15,21 @@ from sqlalchemy.engine import Connection
 from flowdesk.domain.enums import ExecutionStatus
 
 from .percentile import index_walk, nearest_rank
-from .sql_time import BY_STARTED_STATUS_DURATION, BY_STATUS_DURATION, DURATION_SQL, seconds, to_db_time
+from .sql_dialect import DialectSql, dialect_sql, query
+from .sql_time import seconds
 
 FINAL_STATUSES: tuple[str, ...] = tuple(s.value for s in ExecutionStatus if s.is_final)
 
 
-def _index(since: datetime | None) -> str:
-    return BY_STATUS_DURATION if since is None else BY_STARTED_STATUS_DURATION
+def _index(sql: DialectSql, since: datetime | None) -> str:
+    return sql.by_status_duration if since is None else sql.by_started_status_duration
 
 
-def _since_clause(since: datetime | None, params: list[Any]) -> str:
+def _since_clause(sql: DialectSql, since: datetime | None, params: dict[str, Any]) -> str:
     if since is None:
         return ""
-    params.append(to_db_time(since))
-    return " AND started_at >= ?"
+    params["since"] = sql.time(since)
+    return " AND started_at >= :since"
 
 
 def duration_percentile(
@@ -37,41 +38,43 @@ def duration_percentile(
     """Nearest-rank p-th percentile of completed runs' durations (`count` of them), via index + OFFSET."""
     if count < 1:
         return None
-    params: list[Any] = [workflow_id]
-    where = _since_clause(since, params)
-    direction, offset = index_walk(count, nearest_rank(p, count))
-    params.append(offset)
-    row = conn.exec_driver_sql(
-        f"SELECT {DURATION_SQL} FROM workflow_executions {_index(since)}"
-        f" WHERE workflow_id = ? AND status = 'completed' AND {DURATION_SQL} IS NOT NULL{where}"
-        f" ORDER BY {DURATION_SQL} {direction} LIMIT 1 OFFSET ?",
-        tuple(params),
+    sql = dialect_sql(conn)
+    params: dict[str, Any] = {"workflow_id": workflow_id}
+    where = _since_clause(sql, since, params)
+    direction, params["offset"] = index_walk(count, nearest_rank(p, count))
+    row = query(
+        conn,
+        f"SELECT {sql.duration} FROM workflow_executions {_index(sql, since)}"
+        f" WHERE workflow_id = :workflow_id AND status = 'completed' AND {sql.duration} IS NOT NULL{where}"
+        f" ORDER BY {sql.duration} {direction} LIMIT 1 OFFSET :offset",
+        **params,
     ).first()
     return seconds(row[0]) if row else None
 
 
 def execution_stats(conn: Connection, workflow_id: int, since: datetime | None = None) -> dict[str, Any]:
     """Totals, counts by status, success rate and duration figures of one workflow's runs."""
-    params: list[Any] = [workflow_id]
-    where = _since_clause(since, params)
+    sql = dialect_sql(conn)
+    params: dict[str, Any] = {"workflow_id": workflow_id}
+    where = _since_clause(sql, since, params)
     counts = {s.value: 0 for s in ExecutionStatus}
-    for status, n in conn.exec_driver_sql(
-        f"SELECT status, COUNT(*) FROM workflow_executions {_index(since)} WHERE workflow_id = ?{where}"
-        " GROUP BY status",
-        tuple(params),
+    for status, n in query(
+        conn,
+        f"SELECT status, COUNT(*) FROM workflow_executions {_index(sql, since)}"
+        f" WHERE workflow_id = :workflow_id{where} GROUP BY status",
+        **params,
     ):
         counts[status] = counts.get(status, 0) + n
     total = sum(counts.values())
     finished = sum(counts.get(s, 0) for s in FINAL_STATUSES)
     completed = counts[ExecutionStatus.COMPLETED.value]
 
-    params = [workflow_id]
-    where = _since_clause(since, params)
-    n_timed, avg, low, high = conn.exec_driver_sql(
-        f"SELECT COUNT(*), AVG({DURATION_SQL}), MIN({DURATION_SQL}), MAX({DURATION_SQL})"
-        f" FROM workflow_executions {_index(since)}"
-        f" WHERE workflow_id = ? AND status = 'completed' AND {DURATION_SQL} IS NOT NULL{where}",
-        tuple(params),
+    n_timed, avg, low, high = query(
+        conn,
+        f"SELECT COUNT(*), AVG({sql.duration}), MIN({sql.duration}), MAX({sql.duration})"
+        f" FROM workflow_executions {_index(sql, since)}"
+        f" WHERE workflow_id = :workflow_id AND status = 'completed' AND {sql.duration} IS NOT NULL{where}",
+        **params,
     ).one()
     return {
         "workflow_id": workflow_id,

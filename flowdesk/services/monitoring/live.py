@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .sql_time import from_db_time, to_db_time
+from .sql_dialect import dialect_sql, query
+from .sql_time import from_db_time
 
 ACTIVE_STATUSES = ("running", "paused")
 #: executions_per_minute is the number of runs started in this many minutes, divided by it.
@@ -18,12 +19,15 @@ def active_executions(conn: Connection, now: datetime) -> list[dict[str, Any]]:
     """Every running or paused execution, oldest first, with seconds elapsed since it started.
 
     `+e.started_at` keeps SQLite from walking the started_at index to avoid a sort of a handful of rows.
+    Runs not started yet come first, on both databases.
     """
-    rows = conn.exec_driver_sql(
+    sql = dialect_sql(conn)
+    rows = query(
+        conn,
         "SELECT e.id, e.workflow_id, w.name, e.execution_name, e.status, e.current_node, e.progress,"
         " e.started_at, e.created_at"
         " FROM workflow_executions AS e JOIN workflow_definitions AS w ON w.id = e.workflow_id"
-        " WHERE e.status IN ('running', 'paused') ORDER BY +e.started_at, e.id"
+        f" WHERE e.status IN ('running', 'paused') ORDER BY {sql.unindexed('e.started_at')}{sql.nulls_first}, e.id",
     ).all()
     result = []
     for eid, wid, wname, ename, status, node, progress, started, created in rows:
@@ -47,12 +51,14 @@ def active_executions(conn: Connection, now: datetime) -> list[dict[str, Any]]:
 
 def start_rate(conn: Connection, now: datetime) -> tuple[int, float]:
     """(active execution count, runs started per minute over the last RATE_WINDOW_MINUTES)."""
-    active = conn.exec_driver_sql(
-        "SELECT COUNT(*) FROM workflow_executions WHERE status IN ('running', 'paused')"
+    sql = dialect_sql(conn)
+    active = query(
+        conn, "SELECT COUNT(*) FROM workflow_executions WHERE status IN ('running', 'paused')"
     ).scalar_one()
-    since = to_db_time(now - timedelta(minutes=RATE_WINDOW_MINUTES))
-    started = conn.exec_driver_sql(
-        "SELECT COUNT(*) FROM workflow_executions WHERE started_at >= ? AND started_at <= ?",
-        (since, to_db_time(now)),
+    started = query(
+        conn,
+        "SELECT COUNT(*) FROM workflow_executions WHERE started_at >= :since AND started_at <= :now",
+        since=sql.time(now - timedelta(minutes=RATE_WINDOW_MINUTES)),
+        now=sql.time(now),
     ).scalar_one()
     return int(active), round(started / RATE_WINDOW_MINUTES, 2)

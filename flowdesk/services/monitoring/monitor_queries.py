@@ -2,7 +2,8 @@
 
 For worker threads: the async `WorkflowMonitor` runs these through `asyncio.to_thread`, the Qt views
 through a thread pool. Reads use deferred transactions (`session(read_only=True)`), so they never
-take SQLite's write lock and never make the engine's writer wait.
+take the write lock and never make the engine's writer wait (docs/store.md: on PostgreSQL they run
+at REPEATABLE READ, so the queries of one call see one snapshot, as on SQLite).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -25,7 +26,8 @@ from .execution_logs import execution_logs, execution_summary
 from .execution_stats import execution_stats
 from .live import RATE_WINDOW_MINUTES, active_executions, start_rate
 from .performance import performance_analysis
-from .sql_time import utcnow
+from .sql_dialect import query
+from .sql_time import utc, utcnow
 from .system_load import SystemLoad
 from .trends import execution_trend
 
@@ -33,9 +35,7 @@ Clock = Callable[[], datetime]
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return None if value is None else utc(value)
 
 
 class MonitorQueries:
@@ -63,10 +63,7 @@ class MonitorQueries:
             yield session.connection()
 
     def _workflow_exists(self, conn: Connection, workflow_id: int) -> None:
-        if (
-            conn.exec_driver_sql("SELECT 1 FROM workflow_definitions WHERE id = ?", (workflow_id,)).first()
-            is None
-        ):
+        if query(conn, "SELECT 1 FROM workflow_definitions WHERE id = :id", id=workflow_id).first() is None:
             raise NotFoundError(f"There is no workflow with id {workflow_id}.")
 
     # -- per workflow ----------------------------------------------------------------------------
@@ -183,9 +180,7 @@ class MonitorQueries:
     def workflow_name(self, workflow_id: int) -> str:
         """The workflow's name (NotFoundError if there is none)."""
         with self._read() as conn:
-            row = conn.exec_driver_sql(
-                "SELECT name FROM workflow_definitions WHERE id = ?", (workflow_id,)
-            ).first()
+            row = query(conn, "SELECT name FROM workflow_definitions WHERE id = :id", id=workflow_id).first()
         if row is None:
             raise NotFoundError(f"There is no workflow with id {workflow_id}.")
         return str(row[0])

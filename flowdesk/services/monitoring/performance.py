@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from .percentile import index_walk, nearest_rank
+from .sql_dialect import query
 
 _RANKED = (
-    "SELECT execution_time FROM workflow_execution_logs"
-    " WHERE node_id = ? AND execution_time IS NOT NULL ORDER BY execution_time {direction} LIMIT 1 OFFSET ?"
+    "SELECT execution_time FROM workflow_execution_logs WHERE node_id = :node_id"
+    " AND execution_time IS NOT NULL ORDER BY execution_time {direction} LIMIT 1 OFFSET :offset"
 )
 
 
@@ -28,7 +29,7 @@ def node_duration_at_rank(conn: Connection, node_id: int, rank: int, runs: int) 
     if runs < 1:
         return None
     direction, offset = index_walk(runs, rank)
-    row = conn.exec_driver_sql(_RANKED.format(direction=direction), (node_id, offset)).first()
+    row = query(conn, _RANKED.format(direction=direction), node_id=node_id, offset=offset).first()
     return float(row[0]) if row else None
 
 
@@ -36,15 +37,18 @@ def performance_analysis(conn: Connection, workflow_id: int) -> dict[str, Any]:
     """`slowest_node` (highest average), `bottlenecks` (by share, descending) and `node_averages`."""
     names = {
         node_id: (name, node_type)
-        for node_id, name, node_type in conn.exec_driver_sql(
-            "SELECT id, name, node_type FROM workflow_nodes WHERE workflow_id = ?", (workflow_id,)
+        for node_id, name, node_type in query(
+            conn,
+            "SELECT id, name, node_type FROM workflow_nodes WHERE workflow_id = :workflow_id",
+            workflow_id=workflow_id,
         )
     }
     # Runs and total time per node are kept by triggers (monitor_node_totals, migration 0003).
-    rows = conn.exec_driver_sql(
+    rows = query(
+        conn,
         "SELECT t.node_id, t.runs, t.total_time FROM monitor_node_totals AS t"
-        " JOIN workflow_nodes AS n ON n.id = t.node_id WHERE n.workflow_id = ? AND t.runs > 0",
-        (workflow_id,),
+        " JOIN workflow_nodes AS n ON n.id = t.node_id WHERE n.workflow_id = :workflow_id AND t.runs > 0",
+        workflow_id=workflow_id,
     ).all()
     grand_total = sum(float(r[2] or 0.0) for r in rows)
     nodes: list[dict[str, Any]] = []

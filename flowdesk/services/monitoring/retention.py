@@ -22,7 +22,7 @@ from flowdesk.store import Database
 
 from .custom_metrics import TOTALS_TABLE, refresh_totals
 from .execution_stats import FINAL_STATUSES
-from .sql_time import to_db_time
+from .sql_dialect import dialect_sql, query
 
 log = logging.getLogger(__name__)
 
@@ -39,21 +39,22 @@ def cleanup_candidates(
         raise InvalidInputError(f"older_than_days must be 0 or more, not {older_than_days}")
     if keep_last is not None and keep_last < 0:
         raise InvalidInputError(f"keep_last must be 0 or more, not {keep_last}")
-    finals = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
-    params: list[Any] = [int(keep_last or 0)]
+    params: dict[str, Any] = {"keep": int(keep_last or 0), "finals": FINAL_STATUSES}
     age = ""
-    if older_than_days is not None:
-        age = " AND created_at < ?"
-        params.append(to_db_time(now - timedelta(days=older_than_days)))
     with db.session(read_only=True) as session:
+        conn = session.connection()
+        if older_than_days is not None:
+            age = " AND created_at < :before"
+            params["before"] = dialect_sql(conn).time(now - timedelta(days=older_than_days))
         return [
             r[0]
-            for r in session.connection().exec_driver_sql(
+            for r in query(
+                conn,
                 "SELECT id FROM (SELECT id, status, created_at,"
                 " ROW_NUMBER() OVER (PARTITION BY workflow_id ORDER BY id DESC) AS newest"
-                " FROM workflow_executions)"
-                f" WHERE newest > ? AND status IN ({finals}){age} ORDER BY id",
-                tuple(params),
+                " FROM workflow_executions) AS ranked"
+                f" WHERE newest > :keep AND status IN :finals{age} ORDER BY id",
+                **params,
             )
         ]
 
@@ -80,27 +81,24 @@ def cleanup(
     stale: set[int] = set()
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
-        marks = ", ".join("?" * len(chunk))
-        finals = ", ".join(f"'{s}'" for s in FINAL_STATUSES)
         with db.session() as session:
             conn = session.connection()
             # Re-check the status inside the transaction: a run could have been resumed meanwhile.
             chunk = [
                 r[0]
-                for r in conn.exec_driver_sql(
-                    f"SELECT id FROM workflow_executions WHERE id IN ({marks}) AND status IN ({finals})",
-                    tuple(chunk),
+                for r in query(
+                    conn,
+                    "SELECT id FROM workflow_executions WHERE id IN :ids AND status IN :finals",
+                    ids=chunk,
+                    finals=FINAL_STATUSES,
                 )
             ]
             if not chunk:
                 continue
-            marks = ", ".join("?" * len(chunk))
-            logs = conn.exec_driver_sql(
-                f"DELETE FROM workflow_execution_logs WHERE execution_id IN ({marks})", tuple(chunk)
+            logs = query(
+                conn, "DELETE FROM workflow_execution_logs WHERE execution_id IN :ids", ids=chunk
             ).rowcount
-            execs = conn.exec_driver_sql(
-                f"DELETE FROM workflow_executions WHERE id IN ({marks})", tuple(chunk)
-            ).rowcount
+            execs = query(conn, "DELETE FROM workflow_executions WHERE id IN :ids", ids=chunk).rowcount
         deleted_exec += execs
         deleted_logs += logs
         batches += 1
@@ -110,9 +108,7 @@ def cleanup(
             time.sleep(pause)
     with db.session() as session:
         conn = session.connection()
-        stale.update(
-            r[0] for r in conn.exec_driver_sql(f"SELECT DISTINCT node_id FROM {TOTALS_TABLE} WHERE stale")
-        )
+        stale.update(r[0] for r in query(conn, f"SELECT DISTINCT node_id FROM {TOTALS_TABLE} WHERE stale"))
         if stale:
             refresh_totals(conn, sorted(stale))
     log.info(

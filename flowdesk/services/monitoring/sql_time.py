@@ -1,22 +1,13 @@
-"""How the store keeps time in SQLite, and the duration expression the monitor's index is built on.
+"""How the store keeps time, for the monitor's SQL.
 
-Timestamps are naive UTC text ('YYYY-MM-DD HH:MM:SS.ffffff', SQLAlchemy's SQLite format), so they
-compare as strings and `julianday()` reads them. SQLite's date functions count whole milliseconds,
-so durations computed in SQL are exact to the millisecond.
+On SQLite timestamps are naive UTC text ('YYYY-MM-DD HH:MM:SS.ffffff', SQLAlchemy's SQLite format),
+so they compare as strings and `julianday()` reads them; on PostgreSQL they are `timestamp with time
+zone`. Durations computed in SQL are exact to the millisecond on both (sql_dialect.py).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-#: A run's duration in seconds. Must stay textually identical to the expression indexed by the
-#: monitoring migration (ix_workflow_executions_workflow_id_status_duration), or SQLite ignores the index.
-DURATION_SQL = "((julianday(completed_at) - julianday(started_at)) * 86400.0)"
-
-#: The monitoring migration's covering indexes, named in `INDEXED BY` so that SQLite's planner cannot
-#: pick the narrower (workflow_id, started_at) index and read a table row per run instead.
-BY_STATUS_DURATION = "INDEXED BY ix_workflow_executions_workflow_id_status_duration"
-BY_STARTED_STATUS_DURATION = "INDEXED BY ix_workflow_executions_workflow_id_started_at_status_duration"
 
 
 def utcnow() -> datetime:
@@ -24,8 +15,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def utc(value: datetime) -> datetime:
+    """`value` as an aware UTC datetime (naive input is taken as UTC): a PostgreSQL time parameter."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def to_db_time(value: datetime) -> str:
-    """`value` as the store writes it: naive UTC text with microseconds (naive input is taken as UTC)."""
+    """`value` as the store writes it on SQLite: naive UTC text with microseconds (naive input is UTC)."""
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(sep=" ", timespec="microseconds")

@@ -3,7 +3,7 @@
 flowdesk runs migrations itself (`flowdesk.store.database.Database`), handing over an open connection
 that is already inside a transaction through `config.attributes["connection"]`. Run by hand
 (`alembic -c flowdesk/store/migrations/alembic.ini ...`, for writing a new revision), it connects to
-`sqlalchemy.url` from the ini file or `$FLOWDESK_DB`.
+`sqlalchemy.url` from the ini file or `$FLOWDESK_DB` (a SQLite path or any flowdesk URL, PostgreSQL too).
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+import pytest
+
 from flowdesk.domain.models import ExecutionLog
 from flowdesk.engine import records
 from flowdesk.engine.writer import ExecutionWriter, json_safe
@@ -162,6 +164,7 @@ def _many_rows(n: int) -> list[dict]:
     return [_row(f"step[{i}]", 1 if i % 2 else 2) | {"sequence": i} for i in range(n)]
 
 
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_bulk_steps_go_through_the_step_sink_and_read_back_like_the_stores_own(db, monkeypatch):
     from flowdesk.engine.writer import SINK_THRESHOLD
 
@@ -207,6 +210,7 @@ def test_small_batches_never_start_the_sink(db):
     assert len(ExecutionService(db).get_logs(eid)) == 20
 
 
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_when_the_sink_dies_the_thread_writes_and_nothing_is_lost(db, monkeypatch, caplog):
     monkeypatch.setenv("FLOWDESK_STEP_SINK", "1")  # the sink from the first row
     stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))

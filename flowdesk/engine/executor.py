@@ -443,11 +443,13 @@ class WorkflowExecutor:
         *,
         secrets: Mapping[str, str] | None = None,
         environment: Mapping[str, str] | str | None = None,
+        environment_name: str | None = None,
     ) -> ExecutionHandle:
         """Run a stored workflow (by id, or by name); see the module docstring for when it returns.
 
         `environment` may also be an environment's name: its variables become `{{env.*}}` and the
-        stored secrets `{{secrets.*}}` (services.environments.run_values).
+        stored secrets `{{secrets.*}}` (services.environments.run_values). The run records the
+        environment's name (that name, else `environment_name` when the variables are given).
         """
         from flowdesk.services.workflows import WorkflowService
 
@@ -455,6 +457,7 @@ class WorkflowExecutor:
         if isinstance(environment, str):
             from flowdesk.services.environments import run_values
 
+            environment_name = environment
             variables, stored = await asyncio.to_thread(run_values, db, environment)
             environment, secrets = variables, {**stored, **(secrets or {})}
         writer = self._writer_for(db)
@@ -473,7 +476,9 @@ class WorkflowExecutor:
             records.start_run,
             self._graphs,
             wid,
-            **self._row_fields(execution_name, input_data, config, step_by_step, breakpoints, None, mask),
+            **self._row_fields(
+                execution_name, input_data, config, step_by_step, breakpoints, None, mask, environment_name
+            ),
         )
         if plan is None:
             plan = self._compile(graph)
@@ -491,6 +496,7 @@ class WorkflowExecutor:
             plan=plan,
             created=(execution_id, started_at) if execution_id is not None else None,
             plugins_called=True,
+            environment_name=environment_name,
         )
 
     @staticmethod
@@ -502,6 +508,7 @@ class WorkflowExecutor:
         breakpoints: tuple[str, ...],
         resumed_from: int | None,
         mask: Callable[[Any], Any],
+        environment_name: str | None = None,
     ) -> dict[str, Any]:
         stored_config = dict(config or {})
         if step_by_step:
@@ -514,6 +521,7 @@ class WorkflowExecutor:
             "config": stored_config,
             "status": ExecutionStatus.PAUSED.value if step_by_step else ExecutionStatus.RUNNING.value,
             "resumed_from_id": resumed_from,
+            "environment": environment_name,
         }
 
     async def execute_graph(
@@ -529,10 +537,11 @@ class WorkflowExecutor:
         apis: Mapping[Any, ApiDefinition] | Iterable[ApiDefinition] | None = None,
         secrets: Mapping[str, str] | None = None,
         environment: Mapping[str, str] | None = None,
+        environment_name: str | None = None,
     ) -> ExecutionHandle:
         """Run an in-memory graph (e.g. the editor's unsaved one). `persist` defaults to whether the
         graph's workflow has an id and the executor was given a database; `apis` serves
-        `ctx.get_api` before the database."""
+        `ctx.get_api` before the database; `environment_name` is recorded with a persisted run."""
         if persist is None:
             persist = graph.workflow.id is not None and self._db_spec is not None
         elif persist and graph.workflow.id is None:
@@ -550,6 +559,7 @@ class WorkflowExecutor:
             apis=apis,
             secrets=secrets,
             environment=environment,
+            environment_name=environment_name,
         )
 
     async def resume(self, execution_id: int, *, config: Mapping[str, Any] | None = None) -> ExecutionHandle:
@@ -573,6 +583,22 @@ class WorkflowExecutor:
         reuse = {log.step_name: log.output_data for log in logs if str(log.status) == "success"}
         graph = await writer.transaction(records.load_graph, self._graphs, old.workflow_id)
         merged = {**(old.config or {}), **(config or {})}
+        variables: dict[str, str] | None = None
+        stored: dict[str, str] | None = None
+        if old.environment:
+            # The run goes on in the environment it started in, if that one still exists.
+            from flowdesk.services.environments import EnvironmentService, run_values
+
+            try:
+                await writer.call(EnvironmentService(db).get_environment, old.environment)
+            except NotFoundError:
+                logger.warning(
+                    "execution %s ran in environment '%s', which no longer exists",
+                    execution_id,
+                    old.environment,
+                )
+            else:
+                variables, stored = await asyncio.to_thread(run_values, db, old.environment)
         return await self._start(
             graph,
             old.input_data,
@@ -581,6 +607,9 @@ class WorkflowExecutor:
             persist=True,
             reuse=reuse,
             resumed_from=execution_id,
+            secrets=stored,
+            environment=variables,
+            environment_name=old.environment,
         )
 
     def _compile(self, graph: WorkflowGraph) -> Plan:
@@ -626,6 +655,7 @@ class WorkflowExecutor:
         plan: Plan | None = None,
         created: tuple[int, datetime] | None = None,
         plugins_called: bool = False,
+        environment_name: str | None = None,
     ) -> ExecutionHandle:
         run_config = dict(config or {})
         workflow_config = dict(graph.workflow.config or {})
@@ -651,7 +681,14 @@ class WorkflowExecutor:
                     records.create_execution,
                     graph.workflow.id,
                     **self._row_fields(
-                        execution_name, input_data, run_config, step_by_step, breakpoints, resumed_from, mask
+                        execution_name,
+                        input_data,
+                        run_config,
+                        step_by_step,
+                        breakpoints,
+                        resumed_from,
+                        mask,
+                        environment_name,
                     ),
                 )
             execution_id, started_at = created

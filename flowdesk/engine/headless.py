@@ -164,7 +164,9 @@ def run_workflow(
     return asyncio.run(
         _run(
             db,
-            lambda ex: ex.execute_workflow(workflow_id, input_data, config=config),
+            lambda ex, name: ex.execute_workflow(
+                workflow_id, input_data, config=config, environment_name=name
+            ),
             listener,
             environment,
         )
@@ -175,26 +177,27 @@ def resume_execution(
     db: Any, execution_id: int, *, listener: Callable[[EngineEvent], Any] | None = None
 ) -> RunReport:
     """Resume a stopped execution to its end; the report of the new execution."""
-    return asyncio.run(_run(db, lambda ex: ex.resume(execution_id), listener))
+    return asyncio.run(_run(db, lambda ex, _name: ex.resume(execution_id), listener))
 
 
 async def _run(
     db: Any,
-    start: Callable[[Any], Any],
+    start: Callable[[Any, str | None], Any],
     listener: Callable[[EngineEvent], Any] | None,
     environment: str | None = None,
 ) -> RunReport:
-    from flowdesk.services.environments import run_values
+    from flowdesk.services.environments import run_environment_name, run_values
 
     from .executor import WorkflowExecutor
 
     # The environment's variables and the decrypted secrets ({{env.*}}, {{secrets.*}}; secrets masked).
     variables, secrets = await asyncio.to_thread(run_values, db, environment)
+    name = await asyncio.to_thread(run_environment_name, db, environment)
     executor = WorkflowExecutor(db=db, secrets=secrets, environment=variables)
     if listener is not None:
         executor.subscribe(listener)
     try:
-        handle = await start(executor)
+        handle = await start(executor, name)
         await handle.wait()
         return await _report(executor, handle)
     finally:

@@ -101,6 +101,7 @@ def create_execution(
     config: dict[str, Any],
     status: str,
     resumed_from_id: int | None,
+    environment: str | None = None,
 ) -> tuple[int, datetime]:
     """Insert a running execution row (runner pid/host recorded) with its audit row; (id, started_at)."""
     from flowdesk.store.tables import ExecutionRow, WorkflowRow
@@ -131,6 +132,7 @@ def create_execution(
         config=config,
         status=status,
         resumed_from_id=resumed_from_id,
+        environment=environment,
     )
 
 
@@ -143,6 +145,7 @@ def _insert_execution(
     config: dict[str, Any],
     status: str,
     resumed_from_id: int | None,
+    environment: str | None = None,
 ) -> tuple[int, datetime]:
     from flowdesk.store.database import this_host
     from flowdesk.store.tables import ExecutionRow, utcnow
@@ -158,6 +161,7 @@ def _insert_execution(
         "runner_pid": _PID,
         "runner_host": _host(this_host),
         "resumed_from_id": resumed_from_id,
+        "environment": environment,
         "started_at": now,
         "created_at": now,
     }

@@ -190,6 +190,17 @@ class EnvironmentService:
             return _model(row).variables if row is not None else {}
 
 
+def run_environment_name(db: Database, environment: str | Mapping[str, Any] | None = None) -> str | None:
+    """The name a run records for `environment` as run_values reads it: the name given, else the
+    active environment's (None for variables given as a mapping, or when no environment is active)."""
+    if isinstance(environment, str):
+        return environment
+    if environment is not None:
+        return None
+    active = EnvironmentService(db).get_active()
+    return active.name if active is not None else None
+
+
 def run_values(
     db: Database, environment: str | Mapping[str, Any] | None = None, *, secrets: Any = None
 ) -> tuple[dict[str, str], dict[str, str]]:

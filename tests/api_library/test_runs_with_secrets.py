@@ -162,6 +162,7 @@ def test_run_takes_the_named_environment(db, library):
     report = run_workflow(db, wid, None, environment="elsewhere")
     assert report.status == "failed"  # port 9 on 127.0.0.1: nothing listens
     assert report.as_json()["steps"][1]["error_message"]
+    assert ExecutionService(db).get_execution(report.execution_id).environment == "elsewhere"
 
 
 def test_executor_takes_an_environment_name(db, db_path, library):

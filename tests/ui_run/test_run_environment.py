@@ -42,6 +42,7 @@ def test_run_uses_the_environment_chosen_in_the_dialog(window, qtbot, http_serve
     assert fetch.output_data["response"]["data"]["path"] == "/anything/staging/ping"
     assert "/anything/dev" not in json.dumps(fetch.output_data)
     assert envs.get_active().name == "dev"  # choosing for one run does not change the active one
+    assert ExecutionService(window.backend.db).get_execution(state.execution_id).environment == "staging"
 
     # Next time the dialog again offers the active environment; running with it uses dev's URL.
     action(window, "actionRun").trigger()
@@ -54,6 +55,9 @@ def test_run_uses_the_environment_chosen_in_the_dialog(window, qtbot, http_serve
         for log in ExecutionService(window.backend.db).get_logs(blocker.args[0].execution_id)
     }
     assert logs["fetch"].output_data["response"]["data"]["path"] == "/anything/dev/ping"
+    assert (
+        ExecutionService(window.backend.db).get_execution(blocker.args[0].execution_id).environment == "dev"
+    )
 
 
 def test_dialog_hides_the_environment_choice_when_there_is_none(window, qtbot):

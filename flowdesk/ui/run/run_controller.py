@@ -96,9 +96,11 @@ class RunController(QObject):
             # ({{env.*}}, {{secrets.*}}).
             import asyncio
 
-            from flowdesk.services.environments import run_values
+            from flowdesk.services.environments import run_environment_name, run_values
 
-            variables, secrets = await asyncio.to_thread(run_values, self.tab.backend.db, environment)
+            db = self.tab.backend.db
+            variables, secrets = await asyncio.to_thread(run_values, db, environment)
+            name = await asyncio.to_thread(run_environment_name, db, environment)
             handle = await self.host.executor.execute_workflow(
                 self.workflow_id,
                 input_data,
@@ -107,6 +109,7 @@ class RunController(QObject):
                 breakpoints=names,
                 secrets=secrets,
                 environment=variables,
+                environment_name=name,
             )
         except FlowdeskError as err:
             self.starting = False

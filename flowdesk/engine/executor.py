@@ -34,7 +34,7 @@ from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
 from .registry import HandlerRegistry, NodeHandler, default_registry
 from .scheduler import _MISSING, RegionFailed, Run
-from .writer import ExecutionWriter
+from .writer import SINK_THRESHOLD, ExecutionWriter
 
 logger = logging.getLogger(__name__)
 
@@ -692,6 +692,8 @@ class WorkflowExecutor:
                     ),
                 )
             execution_id, started_at = created
+            if len(plan.nodes) >= SINK_THRESHOLD:
+                writer.expect_bulk()  # the step sink starts while the first steps run
         info = ExecutionInfo(execution_id, execution_name, graph.workflow.id, started_at)
 
         handle_box: list[ExecutionHandle] = []

@@ -1,8 +1,8 @@
 """The step sink: a small process that inserts batches of step rows into a SQLite file.
 
 Started by ExecutionWriter (writer.py) when runs write steps in bulk, as
-`python -I step_sink.py DATABASE`: it runs this file directly, so it imports nothing but the
-standard library and starts in a few tens of milliseconds. It reads messages from stdin and
+`python -I -S step_sink.py DATABASE`: it runs this file directly, so it imports nothing but the
+standard library and starts in about 10 ms. It reads messages from stdin and
 answers each batch on stdout once the batch is committed (or failed), so the writer keeps every
 guarantee it had: order, and "flush() returns when everything before it is in the database".
 
@@ -13,8 +13,9 @@ the GIL to come back: the engine ran 20-30 % slower with the writer thread busy,
 GUI thread felt the same waits. In a process of its own the rows cost the event loop nothing.
 
 Messages are `marshal` dumps (the rows are tuples of None, int, float and str), each preceded by
-its length as 8 bytes little-endian: ("sql", INSERT statement) once, then ("rows", [tuple, ...]),
-answered by ("ok", count) or ("error", "one sentence"). EOF on stdin ends the process.
+its length as 8 bytes little-endian. The sink says ("ready", None) once its database is open; then
+it takes ("sql", INSERT statement) once and ("rows", [tuple, ...]) batches, answering each batch
+with ("ok", count) or ("error", "one sentence"). EOF on stdin ends the process.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def serve(database: str, inbox: BinaryIO, outbox: BinaryIO) -> None:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA synchronous=NORMAL")
+        write_message(outbox, ("ready", None))
         insert: str | None = None
         while True:
             message = read_message(inbox)

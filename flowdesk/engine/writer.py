@@ -52,18 +52,33 @@ class StepSinkGone(Exception):
 
 
 class _StepSink:
-    """The step sink process, as the writer thread sees it."""
+    """The step sink process, as the writer thread sees it. Starting it takes a few tens of
+    milliseconds (a new interpreter): `ready` is set once it has opened the database, and until
+    then the writer thread goes on writing rows itself."""
 
     def __init__(self, database: Path) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(_SINK_SCRIPT), str(database)],
+            # -I: isolated (no environment, no user site); -S: no site packages to import, which
+            # takes two thirds of an interpreter's start. The sink needs the standard library only.
+            [sys.executable, "-I", "-S", str(_SINK_SCRIPT), str(database)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin, self.proc.stdout
+        self.ready = threading.Event()
+        self.failed = False
         self._send(("sql", _INSERT_STEPS))
+        threading.Thread(target=self._await_ready, name="flowdesk-step-sink-start", daemon=True).start()
+
+    def _await_ready(self) -> None:
+        try:
+            message = read_message(self._out)
+        except (OSError, ValueError):
+            message = None
+        self.failed = message != ("ready", None)
+        self.ready.set()
 
     def _send(self, message: Any) -> None:
         try:
@@ -72,7 +87,9 @@ class _StepSink:
             raise StepSinkGone(str(exc)) from exc
 
     def insert(self, rows: list[tuple[Any, ...]]) -> str | None:
-        """Insert `rows` in one transaction: None once committed, else why they were not."""
+        """Insert `rows` in one transaction (once `ready`): None once committed, else why not."""
+        if self.failed:
+            raise StepSinkGone(f"the step sink process did not start (exit code {self.proc.poll()})")
         self._send(("rows", rows))
         reply = read_message(self._out)
         if reply is None:
@@ -90,6 +107,7 @@ class _StepSink:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self.ready.wait(5)  # the start thread has seen EOF by now
         self._out.close()
 
 
@@ -119,6 +137,7 @@ class ExecutionWriter:
         usable = self._encoded and getattr(db, "path", None) is not None and not getattr(sys, "frozen", False)
         self._sink_from = 1 if step_sink else SINK_THRESHOLD
         self._sink_usable = usable and step_sink is not False
+        self.sink_rows = 0  # step rows the sink committed
         self.failures = 0
 
     # -- loop side ---------------------------------------------------------------------------
@@ -137,6 +156,13 @@ class ExecutionWriter:
         row["created_at"] = row.get("completed_at")
         self._ensure_thread()
         self._queue.put(("step", step_values(row) if self._encoded else row))
+
+    def expect_bulk(self) -> None:
+        """A run with many steps begins: start the step sink now, so that it is ready when they come
+        (nothing happens where the sink does not serve, or when it runs already)."""
+        if self._sink_usable and self._sink is None:
+            self._ensure_thread()
+            self._queue.put(("sink",))
 
     def update_execution(self, execution_id: int, **fields: Any) -> None:
         """Queue a change of an execution's columns (coalesced with others of the same batch)."""
@@ -212,7 +238,7 @@ class ExecutionWriter:
         while not stop:
             item = q.get()
             batch = [item]
-            urgent = item is _STOP or item[0] in ("call", "flush", "nudge")
+            urgent = item is _STOP or item[0] in ("call", "flush", "nudge", "sink")
             if not urgent and self.linger:
                 # Let a burst of steps gather so that one commit writes many of them. The thread
                 # sleeps instead of taking each row as it comes (no wake-up, no GIL hand-over per
@@ -234,6 +260,8 @@ class ExecutionWriter:
                 tag = entry[0]
                 if tag == "step":
                     steps.append(entry[1])
+                elif tag == "sink":
+                    self._start_sink()
                 elif tag == "exec":
                     fields = execs.setdefault(entry[1], {})
                     audit = fields.get("_audit")
@@ -272,13 +300,29 @@ class ExecutionWriter:
         """Whether step inserts go to the step sink process now."""
         return self._sink is not None
 
+    def _start_sink(self) -> None:
+        if self._sink is None and self._sink_usable:
+            try:
+                self._sink = _StepSink(Path(self.db.path))
+            except OSError as exc:
+                logger.warning(
+                    "the step sink process could not start (%s): the writer thread writes steps", exc
+                )
+                self._sink_usable = False
+
     def _to_sink(self, steps: list[Any]) -> list[Any]:
         """Hand `steps` to the step sink when it serves this batch; what is left to write here."""
         if not self._sink_usable or (self._sink is None and len(steps) < self._sink_from):
             return steps
-        try:
+        if self._sink is None:
+            self._start_sink()
             if self._sink is None:
-                self._sink = _StepSink(Path(self.db.path))
+                return steps
+            if self._sink_from == 1:  # asked for from the first row: wait for it to be ready
+                self._sink.ready.wait(10)
+        if not self._sink.ready.is_set():
+            return steps  # still starting: this batch is written here
+        try:
             problem = self._sink.insert(steps)
         except ValueError:  # a value marshal cannot carry: this batch is written here
             return steps
@@ -294,6 +338,7 @@ class ExecutionWriter:
                 "the step sink could not write %d steps (%s): writing them here", len(steps), problem
             )
             return steps
+        self.sink_rows += len(steps)
         return []
 
     def _write(self, steps: list[Any], execs: dict[int, dict[str, Any]]) -> None:

@@ -26,7 +26,9 @@ def test_a_prepared_workflow_runs_without_compiling_again(db, monkeypatch):
             original = executor._compile
 
             def counting(g):
-                compiled.append("worker thread" if threading.current_thread() is not loop_thread else "event loop")
+                compiled.append(
+                    "worker thread" if threading.current_thread() is not loop_thread else "event loop"
+                )
                 return original(g)
 
             monkeypatch.setattr(executor, "_compile", counting)

@@ -172,16 +172,22 @@ def test_bulk_steps_go_through_the_step_sink_and_read_back_like_the_stores_own(d
     fast_id = _execution(db, stored.workflow.id)
     slow_id = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
-    rows = _many_rows(SINK_THRESHOLD + 50)
+    rows = _many_rows(2 * SINK_THRESHOLD + 50)
 
     async def main():
-        for row in rows:
+        half = len(rows) // 2
+        for row in rows[:half]:
+            writer.add_step(fast_id, dict(row))
+        await writer.flush()
+        assert writer.sink_running  # a batch this large started the sink...
+        assert writer._sink.ready.wait(10)  # ...which the thread wrote around while it started
+        for row in rows[half:]:
             writer.add_step(fast_id, dict(row))
         writer.update_execution(fast_id, status="completed", progress=1.0, _audit="done")
         await writer.flush()
-        return writer.sink_running
 
-    assert asyncio.run(main()) is True  # a batch this large started the sink
+    asyncio.run(main())
+    assert writer.sink_rows == len(rows) - len(rows) // 2  # the second batch went through the sink
     writer.close()
     service = ExecutionService(db)
     service.add_logs(
@@ -275,10 +281,35 @@ def test_the_sink_protocol_inserts_batches_and_answers_each(tmp_path):
     outbox = io.BytesIO()
     serve(str(path), inbox, outbox)
     outbox.seek(0)
-    replies = [read_message(outbox) for _ in range(3)]
-    assert replies[0] == ("ok", 2)
-    assert replies[1][0] == "error" and "ProgrammingError" in replies[1][1]
-    assert replies[2][0] == "error" and "does not know" in replies[2][1]
+    replies = [read_message(outbox) for _ in range(4)]
+    assert replies[0] == ("ready", None)
+    assert replies[1] == ("ok", 2)
+    assert replies[2][0] == "error" and "ProgrammingError" in replies[2][1]
+    assert replies[3][0] == "error" and "does not know" in replies[3][1]
     assert read_message(outbox) is None
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT a, b FROM t ORDER BY a").fetchall() == [(1, "x"), (2, None)]
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_a_run_with_many_nodes_starts_the_sink_before_its_rows_come(db):
+    from flowdesk.engine.executor import WorkflowExecutor
+    from flowdesk.engine.writer import SINK_THRESHOLD
+
+    names = [f"d{i}" for i in range(SINK_THRESHOLD)]
+    g = graph(  # 2 ms a step: the rows come a few at a time, never a batch of SINK_THRESHOLD
+        [("s", "START"), *[(n, "DELAY", {"seconds": 0.002}) for n in names], ("e", "END")],
+        list(zip(["s", *names], [*names, "e"], strict=True)),
+    )
+    stored = _store(db, g)
+
+    async def main():
+        async with WorkflowExecutor(db=db, load_plugins=False) as executor:
+            handle = await executor.execute_workflow(stored.workflow.id, {})
+            return handle, executor._writer.sink_running, executor._writer.sink_rows
+
+    handle, started, sink_rows = asyncio.run(main())
+    assert str(handle.status) == "completed"
+    assert started  # started for the plan's size, not for a big batch
+    assert sink_rows > 0  # and it wrote the rows that came once it was ready
+    assert len(ExecutionService(db).get_logs(handle.id)) == SINK_THRESHOLD + 2

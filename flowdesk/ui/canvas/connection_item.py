@@ -75,6 +75,10 @@ def curve_path(p0: QPointF, p1: QPointF) -> QPainterPath:
     return path
 
 
+TAKEN_COLOR = QColor(30, 142, 62)
+"""A connection a run took (the run overlay marks it; docs/run-debug.md)."""
+_TAKEN_PEN = QPen(TAKEN_COLOR, 3.5, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+
 _PENS: dict[ConnectionType, tuple[QPen, QPen]] = {
     ctype: (
         QPen(style.color, 2.0, style.pen_style, Qt.PenCapStyle.RoundCap),
@@ -108,6 +112,7 @@ class ConnectionItem(QGraphicsItem):
         self._shape: QPainterPath | None = None
         self._arrow: QPainterPath | None = None
         self.overview_changed = None  # set by the scene: the low-zoom line overview must refresh
+        self.taken = False  # a run took this connection (set by the run overlay)
         self._apply_type(connection_type, port_index, condition)
         self.update_path()
 
@@ -133,6 +138,20 @@ class ConnectionItem(QGraphicsItem):
         self.label = label
         self.color = style.color
         self._pen, self._selected_pen = _PENS[connection_type]
+
+    def set_taken(self, taken: bool) -> None:
+        """Draw the connection as taken by a run (solid green, a little wider), or as it is."""
+        if taken == self.taken:
+            return
+        self.taken = taken
+        self.update()
+        if self.overview_changed is not None:
+            self.overview_changed()
+
+    @property
+    def line_color(self) -> QColor:
+        """The colour the connection is drawn in now (green once a run took it)."""
+        return TAKEN_COLOR if self.taken else self.color
 
     def set_problems(self, problems: list[tuple[Severity, str]]) -> None:
         if problems == self._problems:
@@ -236,7 +255,7 @@ class ConnectionItem(QGraphicsItem):
     ) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         selected = self.isSelected()
-        pen = self._selected_pen if selected else self._pen
+        pen = self._selected_pen if selected else _TAKEN_PEN if self.taken else self._pen
         if lod < 0.3:
             # Far away: a plain straight line, no antialiasing, no label.
             painter.setPen(QPen(pen.color(), 0))

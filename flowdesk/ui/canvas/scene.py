@@ -74,10 +74,11 @@ class ConnectionOverview(QGraphicsItem):
         if self._lines is None:
             by_color: dict[str, tuple[object, list[QLineF]]] = {}
             for item in self._scene.connection_items.values():
-                key = item.color.name()
+                color = item.line_color
+                key = color.name()
                 entry = by_color.get(key)
                 if entry is None:
-                    entry = by_color[key] = (item.color, [])
+                    entry = by_color[key] = (color, [])
                 entry[1].append(QLineF(*item._ends))
             self._lines = list(by_color.values())
         # nodes: their items carry ItemHasNoContents at this zoom; draw them here, batched by colour

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from flowdesk.ui.canvas.connection_item import ConnectionItem
 from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
 
 from .run_state import RunChange, RunState
@@ -35,7 +36,6 @@ STATUS_COLORS = {
 }
 STATUS_GLYPHS = {"running": "▶", "success": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■"}
 PAUSED_COLOR = QColor("#f29900")
-TAKEN_COLOR = QColor(30, 142, 62, 110)
 DEAD_OPACITY = 0.22
 SKIPPED_NODE_OPACITY = 0.55
 FRAME_MS = 70  # the running highlight's animation step
@@ -210,7 +210,9 @@ class RunOverlay(QObject):
         self.highlights: dict[str, RunningHighlight] = {}
         self.badges: dict[str, ResultBadge] = {}
         self.breakpoint_dots: dict[int, BreakpointDot] = {}
-        self.taken_items: dict[tuple[str, str], list[QGraphicsPathItem]] = {}
+        # Taken connections are drawn by their own items (ConnectionItem.set_taken): a separate
+        # thick translucent path per connection cost 20-40 ms a repaint with a few hundred taken.
+        self.taken_items: dict[tuple[str, str], list[ConnectionItem]] = {}
         self.dimmed: set[tuple[str, str]] = set()
         self.faded_nodes: set[str] = set()
         self.paused_marker: RunningHighlight | None = None
@@ -290,8 +292,7 @@ class RunOverlay(QObject):
         self.badges.clear()
         for items in self.taken_items.values():
             for item in items:
-                if item.scene() is not None:
-                    item.scene().removeItem(item)
+                item.set_taken(False)
         self.taken_items.clear()
         for key in self.dimmed:
             for item in self._connection_items(*key):
@@ -378,17 +379,11 @@ class RunOverlay(QObject):
         for i, key in enumerate(state.taken - set(self.taken_items)):
             if i % 8 == 7 and time.perf_counter() > deadline:
                 return False
-            items = []
-            for conn in self._connection_items(*key):
+            items = self._connection_items(*key)
+            for conn in items:
                 conn.setOpacity(1.0)
                 self.dimmed.discard(key)
-                mark = QGraphicsPathItem(_connection_path(conn))
-                mark.setPen(QPen(TAKEN_COLOR, 7.0, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
-                mark.setZValue(conn.zValue() - 0.1)
-                mark.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
-                mark.setData(0, "taken")
-                self.scene.addItem(mark)
-                items.append(mark)
+                conn.set_taken(True)
             self.taken_items[key] = items
         for i, key in enumerate(state.dead - self.dimmed - set(self.taken_items)):
             if i % 8 == 7 and time.perf_counter() > deadline:
@@ -452,5 +447,6 @@ class RunOverlay(QObject):
                 self.breakpoint_dots[uid] = BreakpointDot(self.scene.node_items[uid])
 
     def taken_path(self, key: tuple[str, str]) -> QPainterPath | None:
+        """The scene path of a connection the run took (None when it was not taken)."""
         items = self.taken_items.get(key)
-        return items[0].path() if items else None
+        return _connection_path(items[0]) if items else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPen, QPicture, QTransform
+from PySide6.QtGui import QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from flowdesk.domain.enums import ConnectionType, Severity
@@ -42,7 +42,6 @@ class ConnectionOverview(QGraphicsItem):
         self._scene = scene
         self._lines: list[tuple[object, list[QLineF]]] | None = None
         self._node_rects: list[tuple[object, list[QRectF]]] | None = None
-        self._picture: QPicture | None = None
         self.setZValue(-1.0)
         self.setVisible(False)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
@@ -63,14 +62,6 @@ class ConnectionOverview(QGraphicsItem):
         return self._scene.sceneRect()
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
-        if self._picture is None or self._lines is None or self._node_rects is None:
-            self._picture = self._record()
-        # Replayed from a recording: a running node's animation repaints a small area many
-        # times a second, and converting thousands of lines and rectangles from Python for each
-        # repaint cost milliseconds; the replay is all C++ and clipped to the exposed area.
-        painter.drawPicture(0, 0, self._picture)
-
-    def _record(self) -> QPicture:
         if self._lines is None:
             by_color: dict[str, tuple[object, list[QLineF]]] = {}
             for item in self._scene.connection_items.values():
@@ -81,21 +72,17 @@ class ConnectionOverview(QGraphicsItem):
                     entry = by_color[key] = (color, [])
                 entry[1].append(QLineF(*item._ends))
             self._lines = list(by_color.values())
-        # nodes: their items carry ItemHasNoContents at this zoom; draw them here, batched by colour
-        if self._node_rects is None:
-            self._node_rects = self._collect_node_rects()
-        picture = QPicture()
-        painter = QPainter(picture)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         for color, lines in self._lines:
             painter.setPen(QPen(color, 0))
             painter.drawLines(lines)
+        # nodes: their items carry ItemHasNoContents at this zoom; draw them here, batched by colour
+        if self._node_rects is None:
+            self._node_rects = self._collect_node_rects()
         painter.setPen(Qt.PenStyle.NoPen)
         for color, rs in self._node_rects:
             painter.setBrush(color)
             painter.drawRects(rs)
-        painter.end()
-        return picture
 
     def _collect_node_rects(self) -> list[tuple[object, list[QRectF]]]:
         rects: dict[str, tuple[object, list[QRectF]]] = {}

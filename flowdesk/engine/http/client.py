@@ -244,8 +244,7 @@ class HttpClient:
             async with asyncio.timeout(seconds):
                 return await awaitable
         except TimeoutError:
-            url = redactor.url(request.url)
-            raise RequestTimedOutError(f"{request.method} {url} timed out after {seconds:g} s") from None
+            raise _timed_out(request, seconds, redactor) from None
 
     async def _send_once(
         self,
@@ -261,12 +260,7 @@ class HttpClient:
             return await self._send_aiohttp(request, seconds, redactor, auth_headers, auth_query)
         pool = self.pool
         started = time.perf_counter()
-        try:
-            url, headers, body = _prepare(request, auth_headers, auth_query)
-            target = _parse_yarl(url)
-        except (ValueError, TypeError) as exc:
-            where = f"{request.method} {redactor.url(request.url)}"
-            raise HttpCallError(f"{where} could not be sent: {redactor.scrub(str(exc))}") from None
+        url, headers, body, target = _prepared(request, auth_headers, auth_query, redactor)
         method = request.method
         redirected = False
         try:
@@ -287,8 +281,7 @@ class HttpClient:
                     redirected = True
                     raw = await pool.request(method, target, headers, body)
         except TimeoutError:
-            url = redactor.url(request.url)
-            raise RequestTimedOutError(f"{request.method} {url} timed out after {seconds:g} s") from None
+            raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
             raise
         except (OSError, ValueError) as exc:
@@ -313,12 +306,7 @@ class HttpClient:
     ) -> HttpResponse:
         session = self.session
         started = time.perf_counter()
-        try:
-            url, headers, body = _prepare(request, auth_headers, auth_query)
-            target = _parse_yarl(url)
-        except (ValueError, TypeError) as exc:
-            where = f"{request.method} {redactor.url(request.url)}"
-            raise HttpCallError(f"{where} could not be sent: {redactor.scrub(str(exc))}") from None
+        url, headers, body, target = _prepared(request, auth_headers, auth_query, redactor)
         try:
             async with asyncio.timeout(seconds):
                 async with session.request(
@@ -331,8 +319,7 @@ class HttpClient:
                 ) as raw:
                     content = await raw.read()
         except TimeoutError:
-            url = redactor.url(request.url)
-            raise RequestTimedOutError(f"{request.method} {url} timed out after {seconds:g} s") from None
+            raise _timed_out(request, seconds, redactor) from None
         except aiohttp.TooManyRedirects:
             where = f"{request.method} {redactor.url(request.url)}"
             raise HttpCallError(f"{where} redirected more than {MAX_REDIRECTS} times") from None
@@ -389,8 +376,7 @@ class HttpClient:
                     await raw.aread()
                 await raw.aclose()
         except TimeoutError:
-            url = redactor.url(request.url)
-            raise RequestTimedOutError(f"{request.method} {url} timed out after {seconds:g} s") from None
+            raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
             raise
         except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError) as exc:
@@ -405,6 +391,25 @@ class HttpClient:
             url=redactor.url(str(outgoing.url)),
             method=request.method,
         )
+
+
+def _timed_out(request: HttpRequest, seconds: float, redactor: Redactor) -> RequestTimedOutError:
+    return RequestTimedOutError(f"{request.method} {redactor.url(request.url)} timed out after {seconds:g} s")
+
+
+def _prepared(
+    request: HttpRequest,
+    auth_headers: dict[str, str] | None,
+    auth_query: dict[str, str] | None,
+    redactor: Redactor,
+) -> tuple[str, dict[str, str], bytes | None, yarl.URL]:
+    """`_prepare` and the parsed URL, or one sentence saying why the request cannot be sent."""
+    try:
+        url, headers, body = _prepare(request, auth_headers, auth_query)
+        return url, headers, body, _parse_yarl(url)
+    except (ValueError, TypeError) as exc:
+        where = f"{request.method} {redactor.url(request.url)}"
+        raise HttpCallError(f"{where} could not be sent: {redactor.scrub(str(exc))}") from None
 
 
 def _prepare(

@@ -24,12 +24,12 @@ import marshal
 import sqlite3
 import struct
 import sys
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 _LENGTH = struct.Struct("<Q")
 
 
-def read_message(stream: BinaryIO) -> Any:
+def read_message(stream: IO[bytes]) -> Any:
     """The next message on `stream`, or None at its end."""
     head = stream.read(_LENGTH.size)
     if len(head) < _LENGTH.size:
@@ -41,14 +41,14 @@ def read_message(stream: BinaryIO) -> Any:
     return marshal.loads(body)
 
 
-def write_message(stream: BinaryIO, message: Any) -> None:
+def write_message(stream: IO[bytes], message: Any) -> None:
     """Send one message (and flush it)."""
     body = marshal.dumps(message)
     stream.write(_LENGTH.pack(len(body)) + body)
     stream.flush()
 
 
-def serve(database: str, inbox: BinaryIO, outbox: BinaryIO) -> None:
+def serve(database: str, inbox: IO[bytes], outbox: IO[bytes]) -> None:
     """Insert every batch that arrives on `inbox`, answering each on `outbox`, until EOF."""
     conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
     try:

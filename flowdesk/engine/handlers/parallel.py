@@ -103,8 +103,9 @@ class _FanOut:
             return
         self.start(1)
 
-    def unfinished(self) -> list[int]:
-        return [i for i, t in enumerate(self.tasks) if t is not None and not t.done()]
+    def unfinished(self) -> list[tuple[int, asyncio.Task[Any]]]:
+        """(index, task) of the branches started and not yet ended."""
+        return [(i, t) for i, t in enumerate(self.tasks) if t is not None and not t.done()]
 
 
 async def handle(ctx: NodeContext) -> dict[str, Any]:
@@ -127,14 +128,12 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         raise
     finally:
         unfinished = fan.unfinished()
-        for i in unfinished:
+        for i, task in unfinished:
             if reason is not None:
                 bodies[i].note_cancel(reason)
-            task = fan.tasks[i]
-            assert task is not None
             task.cancel()
         if unfinished:
-            await asyncio.gather(*(fan.tasks[i] for i in unfinished), return_exceptions=True)
+            await asyncio.gather(*(task for _, task in unfinished), return_exceptions=True)
         if not fan.done.done():
             fan.done.cancel()
         elif not fan.done.cancelled():

@@ -485,6 +485,16 @@ def test_encoded_bodies_are_decoded_and_the_header_is_kept(encoding, wire):
     assert ("Content-Encoding", encoding) in response.headers
 
 
+def test_trailers_of_a_chunked_body_are_not_taken_for_headers():
+    async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
+        return await fetch(pool, server.url("/trailers"))
+
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 9\r\n\r\n"
+    response = run(serve_and(answering(answer), body))
+    assert response.body == b"abc"
+    assert response.headers == [("Transfer-Encoding", "chunked"), ("Trailer", "X-Checksum")]
+
+
 def test_a_gzip_body_sent_chunked_is_decoded():
     wire = gzip.compress(DATA)
     half = len(wire) // 2

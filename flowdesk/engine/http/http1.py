@@ -242,6 +242,8 @@ class _Connection(asyncio.Protocol):
         self.status_reason += status
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.headers_done:
+            return  # a trailer of a chunked body: not one of the answer's headers
         self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
 
     def on_headers_complete(self) -> None:

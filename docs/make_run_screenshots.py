@@ -19,7 +19,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import qasync  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from flowdesk.domain.enums import ConnectionType, NodeType  # noqa: E402
@@ -105,7 +104,9 @@ def main() -> None:
     from flowdesk.ui.run import install_run_ui
 
     app = application()
-    loop = qasync.QEventLoop(app)
+    from flowdesk.ui.event_loop import SlicedEventLoop
+
+    loop = SlicedEventLoop(app)  # the app's own loop
     asyncio.set_event_loop(loop)
     server = LocalHttpServer().start()
     with tempfile.TemporaryDirectory() as tmp:

@@ -485,6 +485,20 @@ def test_encoded_bodies_are_decoded_and_the_header_is_kept(encoding, wire):
     assert ("Content-Encoding", encoding) in response.headers
 
 
+def test_header_values_are_read_as_utf_8_where_they_are_and_byte_for_byte_otherwise():
+    async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
+        return await fetch(pool, server.url("/names"))
+
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Name: "
+        + "名字".encode()
+        + b"\r\nX-Latin: caf\xe9\r\n\r\n"
+    )
+    response = run(serve_and(answering(answer), body))
+    assert ("X-Name", "名字") in response.headers
+    assert ("X-Latin", "café") in response.headers
+
+
 def test_trailers_of_a_chunked_body_are_not_taken_for_headers():
     async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
         return await fetch(pool, server.url("/trailers"))

@@ -244,7 +244,11 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.headers_done:
             return  # a trailer of a chunked body: not one of the answer's headers
-        self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        try:  # UTF-8 where the server sent it (as aiohttp reads it), else byte for byte
+            text = value.decode()
+        except UnicodeDecodeError:
+            text = value.decode("latin-1")
+        self.headers.append((name.decode("latin-1"), text))
 
     def on_headers_complete(self) -> None:
         self.headers_done = True

@@ -354,6 +354,8 @@ def _step_printer(args: argparse.Namespace) -> Callable[[Any], None] | None:
         if event.kind == "node_finished":
             error = f"  {_first_line(event.error)}" if event.error else ""
             say(f"{event.status:<9} {event.duration * 1000:8.1f} ms  {event.step_name}{error}")
+            for warning in event.warnings:
+                say(f"{'warning':<9} {'':>11}  {event.step_name}: {warning}")
 
     return show
 
@@ -362,10 +364,12 @@ def _print_report(args: argparse.Namespace, report: Any) -> int:
     if args.json:
         say(json.dumps(report.as_json(), ensure_ascii=False, default=str))
     else:
-        say(f"Execution {report.execution_id} of workflow {report.workflow_id}: {report.status}.")
+        warned = f" with {_count(report.warning_count, 'warning')}" if report.warning_count else ""
+        say(f"Execution {report.execution_id} of workflow {report.workflow_id}: {report.status}{warned}.")
         if report.error_message:
             say(f"Error: {report.error_message}")
-        say(json.dumps(report.output_data, ensure_ascii=False, indent=2, default=str))
+        if report.output_data is not None:  # a failed run has none: no stray `null` after its message
+            say(json.dumps(report.output_data, ensure_ascii=False, indent=2, default=str))
     return EXIT_OK if report.status == "completed" else EXIT_PROBLEMS
 
 
@@ -383,9 +387,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flowdesk.services.workflows import WorkflowService
 
     input_data = _run_input(args)
+    target = Path(args.target)
+    # A folder is a path too: reading it says "it is a folder", as `validate` does.
     is_file = (
         args.target.lstrip().startswith("{")
-        or Path(args.target).is_file()
+        or target.is_file()
+        or target.is_dir()
         or args.target.lower().endswith(".json")
     )
     with open_database(args) as db:
@@ -395,7 +402,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             except FileFormatError as err:
                 for problem in err.problems:
                     complain(_describe(problem, _source_name(args)))
-                complain(f"{PROG}: {_source_name(args)} cannot run: {err}")
+                # The problems are listed above; the summary does not repeat them.
+                errors = sum(1 for p in err.problems if p.severity == "error") or 1
+                complain(f"{PROG}: {_source_name(args)} cannot run: it has {_count(errors, 'error')}.")
                 return EXIT_USAGE
             workflow_id = graph.workflow.id
         else:

@@ -41,8 +41,14 @@ class RunReport:
             "error_message": self.error_message,
             "started_at": self.started_at,
             "completed_at": self.completed_at,
+            "warnings": self.warning_count,
             "steps": self.steps,
         }
+
+    @property
+    def warning_count(self) -> int:
+        """How many warnings the steps left (unresolved references and the like)."""
+        return sum(len(step.get("warnings") or ()) for step in self.steps)
 
 
 def _iso(value: Any) -> str | None:
@@ -119,6 +125,7 @@ def _step_json(log: Any) -> dict[str, Any]:
         "error_message": log.error_message,
         "error_type": log.error_type,
         "attempts": log.attempts,
+        "warnings": list(log.warnings or []),
         "execution_time": log.execution_time,
         "started_at": _iso(log.started_at),
         "completed_at": _iso(log.completed_at),

@@ -141,3 +141,69 @@ def test_timeout_ends_timed_out_with_exit_1(tmp_path, capsys):
     assert code == 1
     assert "timed_out" in out
     assert "cancelled" in out  # the step line of the DELAY that was stopped
+
+
+WARNED_FILE = {
+    "flowdesk": 1,
+    "workflow": {"name": "warned", "config": {}},
+    "nodes": [
+        {"name": "start", "node_type": "START", "config": {}},
+        {"name": "end", "node_type": "END", "config": {"output": {"url": "{{input.base_url}}"}}},
+    ],
+    "connections": [{"from": "start", "to": "end"}],
+}
+
+
+def test_warnings_show_in_text_and_json(tmp_path, capsys):
+    db = tmp_path / "cli.db"
+    path = tmp_path / "warned.json"
+    path.write_text(json.dumps(WARNED_FILE), encoding="utf-8")
+    code, out, _ = cli("run", str(path), db=db, capsys=capsys)
+    assert code == 0
+    assert "warning" in out and "end: unresolved reference 'input.base_url'" in out
+    assert "completed with 1 warning." in out
+    code, out, _ = cli("run", str(path), "--json", db=db, capsys=capsys)
+    report = json.loads(out)
+    assert report["warnings"] == 1
+    assert [s["warnings"] for s in report["steps"]] == [[], ["unresolved reference 'input.base_url'"]]
+    code, out, _ = cli("run", str(path), "--input", '{"base_url": "x"}', "--json", db=db, capsys=capsys)
+    report = json.loads(out)
+    assert report["warnings"] == 0 and all(s["warnings"] == [] for s in report["steps"])
+
+
+def test_a_failed_run_prints_no_stray_null(tmp_path, capsys):
+    db = tmp_path / "cli.db"
+    refused = {
+        **FAILING_FILE,
+        "nodes": [
+            {"name": "start", "node_type": "START", "config": {}},
+            {"name": "call", "node_type": "API_CALL", "config": {"url": "http://127.0.0.1:9/x", "retry_count": 0}},
+            {"name": "end", "node_type": "END", "config": {}},
+        ],
+        "connections": [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}],
+    }
+    path = tmp_path / "refused.json"
+    path.write_text(json.dumps(refused), encoding="utf-8")
+    code, out, _ = cli("run", str(path), db=db, capsys=capsys)
+    assert code == 1
+    lines = out.strip().splitlines()
+    assert "failed" in lines[-2] and lines[-1].startswith("Error: ")
+    assert "null" not in out
+
+
+def test_run_of_a_folder_says_it_is_a_folder(tmp_path, capsys):
+    code, _, err = cli("run", str(EXAMPLES), db=tmp_path / "cli.db", capsys=capsys)
+    assert code == 2
+    assert err.strip() == f"flowdesk: Cannot read {EXAMPLES}: it is a folder, not a file."
+
+
+def test_run_prints_a_file_problem_once(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text("{\n", encoding="utf-8")
+    code, _, err = cli("run", str(path), db=tmp_path / "cli.db", capsys=capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert lines == [
+        "bad.json, line 2, column 1: expected a key in double quotes or '}'",
+        "flowdesk: bad.json cannot run: it has 1 error.",
+    ]

@@ -207,3 +207,43 @@ def test_run_prints_a_file_problem_once(tmp_path, capsys):
         "bad.json, line 2, column 1: expected a key in double quotes or '}'",
         "flowdesk: bad.json cannot run: it has 1 error.",
     ]
+
+
+DECLARED_FILE = {
+    "flowdesk": 1,
+    "workflow": {
+        "name": "Loop over users",
+        "config": {
+            "inputs": {
+                "type": "object",
+                "properties": {"base_url": {"type": "string"}, "n": {"type": "integer", "default": 3}},
+                "required": ["base_url"],
+            }
+        },
+    },
+    "nodes": [
+        {"name": "start", "node_type": "START", "config": {}},
+        {"name": "end", "node_type": "END", "config": {"output": {"u": "{{input.base_url}}", "n": "{{input.n}}"}}},
+    ],
+    "connections": [{"from": "start", "to": "end"}],
+}
+
+
+def test_run_refuses_a_missing_required_input_and_input_that_is_not_an_object(tmp_path, capsys):
+    from flowdesk.services.executions import ExecutionService
+    from flowdesk.store import Database
+
+    db = tmp_path / "cli.db"
+    path = tmp_path / "declared.json"
+    path.write_text(json.dumps(DECLARED_FILE), encoding="utf-8")
+    code, out, err = cli("run", str(path), db=db, capsys=capsys)
+    assert code == 2 and out == ""
+    assert err == "flowdesk: input 'base_url' is required (declared in workflow 'Loop over users')\n"
+    code, out, err = cli("run", str(path), "--input", "[1,2]", db=db, capsys=capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "must be a JSON object" in err and "not a list" in err
+    with Database(db) as opened:
+        assert ExecutionService(opened).list_executions() == []
+    code, out, _ = cli("run", str(path), "--input", '{"base_url": "b"}', "--json", db=db, capsys=capsys)
+    assert code == 0
+    assert json.loads(out)["output_data"] == {"u": "b", "n": 3}

@@ -435,6 +435,42 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return _print_report(args, report)
 
 
+# -- demo-server ------------------------------------------------------------------------------------
+
+
+def add_demo_server(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "demo-server", help="serve the demo API the example workflows call (until Ctrl+C)"
+    )
+    p.add_argument("--port", type=int, default=None, metavar="PORT", help="the port (default: 8765; 0: a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    p.set_defaults(run=cmd_demo_server)
+
+
+def cmd_demo_server(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from flowdesk.demo import DEFAULT_PORT
+    from flowdesk.demo.app import DemoApp
+    from flowdesk.demo.server import serve
+
+    port = DEFAULT_PORT if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {port}")
+
+    def ready(url: str) -> None:
+        say(f"Demo server listening on {url} (Ctrl+C stops it).")
+        say(f"Run an example: {PROG} run resources/examples/loop.json")
+
+    try:
+        asyncio.run(serve(DemoApp(), args.host, port, ready=ready))
+    except OSError as err:
+        raise UsageError(f"cannot listen on {args.host}:{port}: {err.strerror or err}") from None
+    except KeyboardInterrupt:  # Ctrl+C is how it is meant to stop
+        complain("Demo server stopped.")
+    return EXIT_OK
+
+
 # -- the program ------------------------------------------------------------------------------------
 
 def _api_library_subcommands() -> list[Callable[[Any], None]]:
@@ -450,6 +486,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_list,
     add_run,
     add_resume,
+    add_demo_server,
     *_api_library_subcommands(),
 ]
 

@@ -119,27 +119,66 @@ def _workflow_ref(text: str) -> int | str:
 # -- import -----------------------------------------------------------------------------------------
 
 
+def add_name_taken_options(parser: argparse.ArgumentParser) -> None:
+    """`--replace` / `--as-new`: what to do when a stored workflow with other content has the file's name."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--replace",
+        action="store_true",
+        help="a different workflow of that name is stored: make the file its new version",
+    )
+    group.add_argument(
+        "--as-new",
+        action="store_true",
+        help="a different workflow of that name is stored: import the file as a copy ('NAME (copy)')",
+    )
+
+
+def open_workflow_file(db: Any, args: argparse.Namespace, path_or_text: str, *, name: str | None = None) -> Any:
+    """The services' OpenedFile for a file (identical content reuses the stored workflow); the
+    file's warnings go to stderr. A taken name without --replace/--as-new is a UsageError naming both."""
+    from flowdesk.services.transfer import NameTaken, TransferService, WorkflowNameTakenError
+
+    choice = NameTaken.REPLACE if args.replace else NameTaken.AS_NEW if args.as_new else NameTaken.REFUSE
+    try:
+        opened = TransferService(db).open_file(path_or_text, name=name, if_name_taken=choice)
+    except WorkflowNameTakenError as err:
+        raise UsageError(
+            f"{_source_name(args)} differs from the stored workflow {err.workflow_id} '{err.name}' of the "
+            "same name: add --replace to store the file as its new version, or --as-new to import it "
+            "as a copy."
+        ) from None
+    for problem in opened.problems:
+        complain(_describe(problem, opened.source))
+    return opened
+
+
+_OPENED = {
+    "reused": "is already stored as",
+    "stored": "imported as",
+    "replaced": "replaced the content of",
+    "copied": "imported as a copy,",
+}
+
+
 def add_import(subparsers: Any) -> None:
     p = subparsers.add_parser("import", help="import a workflow file into the database")
     p.add_argument("file", metavar="FILE", help="a workflow file (.json)")
     p.add_argument("--name", help="store the workflow under this name instead of the file's")
+    add_name_taken_options(p)
     add_db_option(p)
     p.set_defaults(run=cmd_import)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from flowdesk.services.transfer import TransferService
-
     with open_database(args) as db:
-        transfer = TransferService(db)
-        workflow_file = transfer.read_file(args.file)
-        for problem in workflow_file.problems:
-            complain(_describe(problem, workflow_file.source))
-        graph = transfer.store(workflow_file, name=args.name)
+        opened = open_workflow_file(db, args, args.file, name=args.name)
+    graph = opened.graph
     wf = graph.workflow
+    version = " (the old content is kept as a version)" if opened.outcome == "replaced" else ""
     say(
-        f"Imported '{wf.name}' as workflow {wf.id} ({len(graph.nodes)} nodes, "
-        f"{len(graph.connections)} connections)."
+        f"{opened.source} {_OPENED[opened.outcome]} workflow {wf.id} '{wf.name}' ({len(graph.nodes)} nodes, "
+        f"{len(graph.connections)} connections){version}."
     )
     return EXIT_OK
 
@@ -302,6 +341,7 @@ def add_run(subparsers: Any) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", metavar="JSON", help="the input data as JSON text")
     source.add_argument("--input-file", metavar="PATH", help="a file holding the input data as JSON")
+    add_name_taken_options(p)
     p.add_argument("--timeout", metavar="S", type=float, help="stop the run after S seconds (timed_out)")
     p.add_argument(
         "--env", metavar="NAME", help="the environment whose variables are {{env.*}} (default: the active one)"
@@ -383,7 +423,7 @@ def _invalid_workflow(err: Any, source: str) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from flowdesk.domain.errors import FileFormatError
     from flowdesk.engine.errors import WorkflowInvalidError
-    from flowdesk.engine.headless import run_workflow, store_or_reuse
+    from flowdesk.engine.headless import run_workflow
     from flowdesk.services.workflows import WorkflowService
 
     input_data = _run_input(args)
@@ -398,7 +438,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with open_database(args) as db:
         if is_file:
             try:
-                graph, _reused = store_or_reuse(db, args.target)
+                graph = open_workflow_file(db, args, args.target).graph
             except FileFormatError as err:
                 for problem in err.problems:
                     complain(_describe(problem, _source_name(args)))

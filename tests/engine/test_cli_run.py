@@ -247,3 +247,61 @@ def test_run_refuses_a_missing_required_input_and_input_that_is_not_an_object(tm
     code, out, _ = cli("run", str(path), "--input", '{"base_url": "b"}', "--json", db=db, capsys=capsys)
     assert code == 0
     assert json.loads(out)["output_data"] == {"u": "b", "n": 3}
+
+
+def _changed_loop(tmp_path) -> Path:
+    doc = json.loads((EXAMPLES / "loop.json").read_text("utf-8"))
+    next(n for n in doc["nodes"] if n["node_type"] == "LOOP")["config"]["max_iterations"] = 50
+    path = tmp_path / "loop-changed.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_import_and_run_never_pile_up_copies(tmp_path, capsys):
+    from flowdesk.services.workflows import WorkflowService
+    from flowdesk.store import Database
+
+    db = tmp_path / "cli.db"
+    code, out, _ = cli("import", str(EXAMPLES / "loop.json"), db=db, capsys=capsys)
+    assert code == 0 and out.startswith("loop.json imported as workflow 1 ")
+    code, out, _ = cli("import", str(EXAMPLES / "loop.json"), db=db, capsys=capsys)
+    assert code == 0 and out.startswith("loop.json is already stored as workflow 1 ")
+    empty = json.dumps({"base_url": "http://127.0.0.1:9", "user_ids": []})
+    code, out, _ = cli("run", str(EXAMPLES / "loop.json"), "--input", empty, db=db, capsys=capsys)
+    assert code == 0 and "of workflow 1: completed" in out
+
+    changed = _changed_loop(tmp_path)
+    for command in (["import", str(changed)], ["run", str(changed), "--input", empty]):
+        code, out, err = cli(*command, db=db, capsys=capsys)
+        assert code == 2 and out == ""
+        assert err == (
+            "flowdesk: loop-changed.json differs from the stored workflow 1 'Loop over users 循环' of the "
+            "same name: add --replace to store the file as its new version, or --as-new to import it as a copy.\n"
+        )
+    code, out, _ = cli("import", str(changed), "--as-new", db=db, capsys=capsys)
+    assert code == 0 and "as a copy, workflow 2 'Loop over users 循环 (copy)'" in out
+    code, out, _ = cli("run", str(changed), "--replace", "--input", empty, db=db, capsys=capsys)
+    assert code == 0 and "of workflow 2: completed" in out  # the copy has this content already
+    code, out, _ = cli("import", str(changed), "--replace", db=db, capsys=capsys)
+    assert out.startswith("loop-changed.json is already stored as workflow 2 ")
+    with Database(db) as opened:
+        assert len(WorkflowService(opened).list_workflows()) == 2
+    code, out, _ = cli("run", "Loop over users 循环", "--input", empty, db=db, capsys=capsys)
+    assert code == 0 and "of workflow 1: completed" in out  # the name is not ambiguous
+
+
+def test_replace_stores_the_file_as_a_new_version(tmp_path, capsys):
+    from flowdesk.services.versions import VersionService
+    from flowdesk.store import Database
+
+    db = tmp_path / "cli.db"
+    cli("import", str(EXAMPLES / "loop.json"), db=db, capsys=capsys)
+    changed = _changed_loop(tmp_path)
+    code, out, _ = cli("import", str(changed), "--replace", db=db, capsys=capsys)
+    assert code == 0
+    assert out.startswith("loop-changed.json replaced the content of workflow 1 'Loop over users 循环' ")
+    with Database(db) as opened:
+        labels = [v.label for v in VersionService(opened).list_versions(1)]
+    assert labels == ["before importing loop-changed.json", "imported from loop-changed.json"]
+    code, _, err = cli("import", str(changed), "--replace", "--as-new", db=db, capsys=capsys)
+    assert code == 2 and "not allowed with argument" in err

@@ -56,7 +56,7 @@ def test_import_list_and_export_round_trip(run, tmp_path, state_home):
     db = str(tmp_path / "cli.db")
     imported = flowdesk("import", str(EXAMPLES / "conditional.json"), "--db", db, env=state_home)
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout == "Imported '示例工作流' as workflow 1 (5 nodes, 5 connections).\n"
+    assert imported.stdout == "conditional.json imported as workflow 1 '示例工作流' (5 nodes, 5 connections).\n"
     assert run(["import", str(EXAMPLES / "loop.json"), "--db", db, "--name", "循环 copy"])[0] == 0
 
     table = flowdesk("list", "--db", db, env=state_home)

@@ -96,6 +96,11 @@ class InputForm(QWidget):
             label.setToolTip(field.description or field.name)
             label.setBuddy(editor)
             layout.addRow(label, editor)
+            if field.description:
+                note = QLabel(field.description, self)
+                note.setWordWrap(True)
+                note.setStyleSheet("color: #6b7280;")
+                layout.addRow("", note)
             self.editors[field.name] = editor
 
     def show_values(self, value: Any) -> None:

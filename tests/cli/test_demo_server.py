@@ -88,3 +88,48 @@ def test_a_port_in_use_is_one_sentence(demo_server, capsys):
     assert main(["demo-server", "--port", port]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"flowdesk: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
+
+
+def test_the_standard_library_server_speaks_enough_http():
+    """Keep-alive, a chunked request body, HEAD, and a malformed request answered 400."""
+    import asyncio
+
+    from flowdesk.demo.app import DemoApp
+    from flowdesk.demo.server import start_server
+
+    async def exchange(reader, writer, request: bytes) -> tuple[str, dict[str, str], bytes]:
+        writer.write(request)
+        await writer.drain()
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in head[1:] if line)
+        body = await reader.readexactly(int(headers.get("content-length", "0"))) if not request.startswith(b"HEAD") else b""
+        return head[0], headers, body
+
+    async def main():
+        server = await start_server(DemoApp(), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            chunked = (
+                b"POST /anything/x?a=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+                b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"k\":\r\n3\r\n 1}\r\n0\r\n\r\n"
+            )
+            status, headers, body = await exchange(reader, writer, chunked)
+            assert status == "HTTP/1.1 200 OK" and headers["connection"] == "keep-alive"
+            echoed = json.loads(body)
+            assert echoed["json"] == {"k": 1} and echoed["query"] == {"a": "1"} and echoed["method"] == "POST"
+            status, headers, body = await exchange(reader, writer, b"HEAD /users/2 HTTP/1.1\r\nHost: h\r\n\r\n")
+            assert status == "HTTP/1.1 200 OK" and int(headers["content-length"]) > 0 and body == b""
+            status, _, body = await exchange(reader, writer, b"GET /users/2 HTTP/1.1\r\nConnection: close\r\n\r\n")
+            assert json.loads(body)["name"] == "User 2"
+            assert await reader.read() == b""  # closed as asked
+            writer.close()
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            status, _, body = await exchange(reader, writer, b"NONSENSE\r\n\r\n")
+            assert status == "HTTP/1.1 400 Bad Request" and b"bad request line" in body
+            writer.close()
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(main())

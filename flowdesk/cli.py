@@ -119,27 +119,66 @@ def _workflow_ref(text: str) -> int | str:
 # -- import -----------------------------------------------------------------------------------------
 
 
+def add_name_taken_options(parser: argparse.ArgumentParser) -> None:
+    """`--replace` / `--as-new`: what to do when a stored workflow with other content has the file's name."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--replace",
+        action="store_true",
+        help="a different workflow of that name is stored: make the file its new version",
+    )
+    group.add_argument(
+        "--as-new",
+        action="store_true",
+        help="a different workflow of that name is stored: import the file as a copy ('NAME (copy)')",
+    )
+
+
+def open_workflow_file(db: Any, args: argparse.Namespace, path_or_text: str, *, name: str | None = None) -> Any:
+    """The services' OpenedFile for a file (identical content reuses the stored workflow); the
+    file's warnings go to stderr. A taken name without --replace/--as-new is a UsageError naming both."""
+    from flowdesk.services.transfer import NameTaken, TransferService, WorkflowNameTakenError
+
+    choice = NameTaken.REPLACE if args.replace else NameTaken.AS_NEW if args.as_new else NameTaken.REFUSE
+    try:
+        opened = TransferService(db).open_file(path_or_text, name=name, if_name_taken=choice)
+    except WorkflowNameTakenError as err:
+        raise UsageError(
+            f"{_source_name(args)} differs from the stored workflow {err.workflow_id} '{err.name}' of the "
+            "same name: add --replace to store the file as its new version, or --as-new to import it "
+            "as a copy."
+        ) from None
+    for problem in opened.problems:
+        complain(_describe(problem, opened.source))
+    return opened
+
+
+_OPENED = {
+    "reused": "is already stored as",
+    "stored": "imported as",
+    "replaced": "replaced the content of",
+    "copied": "imported as a copy,",
+}
+
+
 def add_import(subparsers: Any) -> None:
     p = subparsers.add_parser("import", help="import a workflow file into the database")
     p.add_argument("file", metavar="FILE", help="a workflow file (.json)")
     p.add_argument("--name", help="store the workflow under this name instead of the file's")
+    add_name_taken_options(p)
     add_db_option(p)
     p.set_defaults(run=cmd_import)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from flowdesk.services.transfer import TransferService
-
     with open_database(args) as db:
-        transfer = TransferService(db)
-        workflow_file = transfer.read_file(args.file)
-        for problem in workflow_file.problems:
-            complain(_describe(problem, workflow_file.source))
-        graph = transfer.store(workflow_file, name=args.name)
+        opened = open_workflow_file(db, args, args.file, name=args.name)
+    graph = opened.graph
     wf = graph.workflow
+    version = " (the old content is kept as a version)" if opened.outcome == "replaced" else ""
     say(
-        f"Imported '{wf.name}' as workflow {wf.id} ({len(graph.nodes)} nodes, "
-        f"{len(graph.connections)} connections)."
+        f"{opened.source} {_OPENED[opened.outcome]} workflow {wf.id} '{wf.name}' ({len(graph.nodes)} nodes, "
+        f"{len(graph.connections)} connections){version}."
     )
     return EXIT_OK
 
@@ -302,6 +341,7 @@ def add_run(subparsers: Any) -> None:
     source = p.add_mutually_exclusive_group()
     source.add_argument("--input", metavar="JSON", help="the input data as JSON text")
     source.add_argument("--input-file", metavar="PATH", help="a file holding the input data as JSON")
+    add_name_taken_options(p)
     p.add_argument("--timeout", metavar="S", type=float, help="stop the run after S seconds (timed_out)")
     p.add_argument(
         "--env", metavar="NAME", help="the environment whose variables are {{env.*}} (default: the active one)"
@@ -354,6 +394,8 @@ def _step_printer(args: argparse.Namespace) -> Callable[[Any], None] | None:
         if event.kind == "node_finished":
             error = f"  {_first_line(event.error)}" if event.error else ""
             say(f"{event.status:<9} {event.duration * 1000:8.1f} ms  {event.step_name}{error}")
+            for warning in event.warnings:
+                say(f"{'warning':<9} {'':>11}  {event.step_name}: {warning}")
 
     return show
 
@@ -362,10 +404,12 @@ def _print_report(args: argparse.Namespace, report: Any) -> int:
     if args.json:
         say(json.dumps(report.as_json(), ensure_ascii=False, default=str))
     else:
-        say(f"Execution {report.execution_id} of workflow {report.workflow_id}: {report.status}.")
+        warned = f" with {_count(report.warning_count, 'warning')}" if report.warning_count else ""
+        say(f"Execution {report.execution_id} of workflow {report.workflow_id}: {report.status}{warned}.")
         if report.error_message:
             say(f"Error: {report.error_message}")
-        say(json.dumps(report.output_data, ensure_ascii=False, indent=2, default=str))
+        if report.output_data is not None:  # a failed run has none: no stray `null` after its message
+            say(json.dumps(report.output_data, ensure_ascii=False, indent=2, default=str))
     return EXIT_OK if report.status == "completed" else EXIT_PROBLEMS
 
 
@@ -379,23 +423,28 @@ def _invalid_workflow(err: Any, source: str) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from flowdesk.domain.errors import FileFormatError
     from flowdesk.engine.errors import WorkflowInvalidError
-    from flowdesk.engine.headless import run_workflow, store_or_reuse
+    from flowdesk.engine.headless import run_workflow
     from flowdesk.services.workflows import WorkflowService
 
     input_data = _run_input(args)
+    target = Path(args.target)
+    # A folder is a path too: reading it says "it is a folder", as `validate` does.
     is_file = (
         args.target.lstrip().startswith("{")
-        or Path(args.target).is_file()
+        or target.is_file()
+        or target.is_dir()
         or args.target.lower().endswith(".json")
     )
     with open_database(args) as db:
         if is_file:
             try:
-                graph, _reused = store_or_reuse(db, args.target)
+                graph = open_workflow_file(db, args, args.target).graph
             except FileFormatError as err:
                 for problem in err.problems:
                     complain(_describe(problem, _source_name(args)))
-                complain(f"{PROG}: {_source_name(args)} cannot run: {err}")
+                # The problems are listed above; the summary does not repeat them.
+                errors = sum(1 for p in err.problems if p.severity == "error") or 1
+                complain(f"{PROG}: {_source_name(args)} cannot run: it has {_count(errors, 'error')}.")
                 return EXIT_USAGE
             workflow_id = graph.workflow.id
         else:
@@ -426,6 +475,42 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return _print_report(args, report)
 
 
+# -- demo-server ------------------------------------------------------------------------------------
+
+
+def add_demo_server(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "demo-server", help="serve the demo API the example workflows call (until Ctrl+C)"
+    )
+    p.add_argument("--port", type=int, default=None, metavar="PORT", help="the port (default: 8765; 0: a free one)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    p.set_defaults(run=cmd_demo_server)
+
+
+def cmd_demo_server(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from flowdesk.demo import DEFAULT_PORT
+    from flowdesk.demo.app import DemoApp
+    from flowdesk.demo.server import serve
+
+    port = DEFAULT_PORT if args.port is None else args.port
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {port}")
+
+    def ready(url: str) -> None:
+        say(f"Demo server listening on {url} (Ctrl+C stops it).")
+        say(f"Run an example: {PROG} run resources/examples/loop.json")
+
+    try:
+        asyncio.run(serve(DemoApp(), args.host, port, ready=ready))
+    except OSError as err:
+        raise UsageError(f"cannot listen on {args.host}:{port}: {err.strerror or err}") from None
+    except KeyboardInterrupt:  # Ctrl+C is how it is meant to stop
+        complain("Demo server stopped.")
+    return EXIT_OK
+
+
 # -- the program ------------------------------------------------------------------------------------
 
 def _api_library_subcommands() -> list[Callable[[Any], None]]:
@@ -441,6 +526,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_list,
     add_run,
     add_resume,
+    add_demo_server,
     *_api_library_subcommands(),
 ]
 

@@ -20,6 +20,7 @@ from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
 from .models import Connection, Node, Problem, WorkflowGraph
 from .node_config import EXPRESSION_KEYS, NODE_NAME_KEYS
+from .workflow_inputs import INPUTS_KEY, inputs_schema_problems
 
 __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_line", "suggest"]
 
@@ -149,12 +150,17 @@ class _GraphChecker:
         )
         self.found.append(LocatedProblem(problem, ("connections", index, *field)))
 
+    def workflow_problem(self, message: str, *, field: tuple[str | int, ...], key: str | None = None) -> None:
+        problem = Problem(severity=_ERROR, message=one_line(message), key=key)
+        self.found.append(LocatedProblem(problem, ("workflow", *field)))
+
     def graph_problem(self, message: str, *, severity: Severity = _ERROR) -> None:
         self.found.append(LocatedProblem(Problem(severity=severity, message=one_line(message)), ("nodes",)))
 
     # -- the rules ---------------------------------------------------------------------------
 
     def run(self) -> None:
+        self.check_inputs()
         self.check_nodes()
         self.check_start_and_end()
         self.check_connections()
@@ -163,6 +169,14 @@ class _GraphChecker:
         self.check_expressions()
         self.check_reachability()
         self.check_condition_exits()
+
+    def check_inputs(self) -> None:
+        """A malformed `config.inputs` declaration (workflow_inputs.py), located inside it."""
+        config = self.graph.workflow.config or {}
+        if INPUTS_KEY not in config:
+            return
+        for path, message in inputs_schema_problems(config[INPUTS_KEY]):
+            self.workflow_problem(message, field=("config", INPUTS_KEY, *path), key=INPUTS_KEY)
 
     def check_nodes(self) -> None:
         seen: set[str] = set()

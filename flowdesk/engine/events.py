@@ -80,6 +80,7 @@ class NodeFinished(EngineEvent):
     duration: float = 0.0
     iteration_path: tuple[int, ...] = ()
     taken: tuple[str, ...] = ()  # target node names of the connections taken
+    warnings: tuple[str, ...] = ()  # e.g. "unresolved reference 'input.base_url'" (also sent as LogLines)
     kind = "node_finished"
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from flowdesk.domain.enums import ExecutionStatus, Severity
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
+from flowdesk.domain.workflow_inputs import apply_inputs
 from flowdesk.gc_control import gc_paused, space_young_collections, unspace_young_collections
 
 from . import events as ev
@@ -471,11 +472,19 @@ class WorkflowExecutor:
             await self.plugins.before_execution(wid, input_data)
         breakpoints = tuple(breakpoints)
         mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(secrets or {})}))
+        prepared: list[Any] = []
+
+        def row_input(graph: WorkflowGraph) -> Any:
+            # The workflow's declared inputs (defaults, required ones) apply before any row exists.
+            prepared.append(apply_inputs(graph.workflow.config, input_data, graph.workflow.name))
+            return mask(prepared[0])
+
         # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates the run.
         graph, plan, execution_id, started_at = await writer.transaction(
             records.start_run,
             self._graphs,
             wid,
+            row_input=row_input,
             **self._row_fields(
                 execution_name, input_data, config, step_by_step, breakpoints, None, mask, environment_name
             ),
@@ -485,7 +494,7 @@ class WorkflowExecutor:
             self._graphs.set_plan(wid, graph, plan)
         return await self._start(
             graph,
-            input_data,
+            prepared[0],
             execution_name=execution_name,
             config=config,
             step_by_step=step_by_step,
@@ -550,7 +559,7 @@ class WorkflowExecutor:
             )
         return await self._start(
             graph,
-            input_data,
+            apply_inputs(graph.workflow.config, input_data, graph.workflow.name),
             execution_name=execution_name,
             config=config,
             step_by_step=step_by_step,

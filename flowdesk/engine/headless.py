@@ -1,19 +1,16 @@
 """Running workflows without the desktop app: what `flowdesk run` and `flowdesk resume` do.
 
-A workflow file is read and checked, stored unless a workflow with identical content is stored
-already (then that one is reused), and run; a stored workflow is named by id or name. The report is
+A workflow file is opened by the services (TransferService.open_file: identical content reuses the
+stored workflow) and run; a stored workflow is named by id or name. The report is
 the execution with its steps in start order, as the command prints it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-from flowdesk.domain.models import ApiDefinition, WorkflowGraph
 
 from .events import EngineEvent
 
@@ -41,71 +38,18 @@ class RunReport:
             "error_message": self.error_message,
             "started_at": self.started_at,
             "completed_at": self.completed_at,
+            "warnings": self.warning_count,
             "steps": self.steps,
         }
+
+    @property
+    def warning_count(self) -> int:
+        """How many warnings the steps left (unresolved references and the like)."""
+        return sum(len(step.get("warnings") or ()) for step in self.steps)
 
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-_VOLATILE = {"id", "workflow_id", "created_at", "updated_at", "from_node_id", "to_node_id", "source"}
-
-
-def _api_identity(api: ApiDefinition) -> str:
-    return json.dumps(api.model_dump(mode="json", exclude={"id", "created_at", "updated_at"}), sort_keys=True)
-
-
-def graph_signature(graph: WorkflowGraph, apis: dict[Any, ApiDefinition]) -> str:
-    """Canonical text of a graph's content (ids, timestamps and API ids replaced by API content)."""
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items() if k not in _VOLATILE}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
-    nodes = []
-    for node in graph.nodes:
-        data = node.model_dump(mode="json")
-        api_id = node.config.get("api_id")
-        if api_id in apis:
-            data["config"] = {**data["config"], "api_id": _api_identity(apis[api_id])}
-        nodes.append(clean(data))
-    workflow = clean(graph.workflow.model_dump(mode="json"))
-    workflow.pop("status", None)
-    connections = [clean(c.model_dump(mode="json")) for c in graph.connections]
-    return json.dumps({"workflow": workflow, "nodes": nodes, "connections": connections}, sort_keys=True)
-
-
-def store_or_reuse(db: Any, path_or_text: Any) -> tuple[WorkflowGraph, bool]:
-    """Read and check a workflow file (FileFormatError lists every problem), then return the stored
-    workflow with identical content, or store it; the flag says whether it was reused."""
-    from flowdesk.services.apis import ApiService
-    from flowdesk.services.transfer import TransferService
-    from flowdesk.services.workflows import WorkflowService
-
-    transfer = TransferService(db)
-    workflow_file = transfer.read_file(path_or_text)
-    wanted = graph_signature(workflow_file.graph, {a.id: a for a in workflow_file.apis if a.id is not None})
-    workflows = WorkflowService(db)
-    api_service = ApiService(db)
-    for candidate in workflows.list_workflows(search=workflow_file.graph.workflow.name):
-        if candidate.name != workflow_file.graph.workflow.name or candidate.id is None:
-            continue
-        graph = workflows.load_graph(candidate.id)
-        apis: dict[Any, ApiDefinition] = {}
-        for node in graph.nodes:
-            api_id = node.config.get("api_id")
-            if isinstance(api_id, int) and api_id not in apis:
-                try:
-                    apis[api_id] = api_service.get_api(api_id)
-                except Exception:  # a dangling api_id simply makes the content differ
-                    continue
-        if graph_signature(graph, apis) == wanted:
-            return graph, True
-    return transfer.store(workflow_file), False
 
 
 def _step_json(log: Any) -> dict[str, Any]:
@@ -119,6 +63,7 @@ def _step_json(log: Any) -> dict[str, Any]:
         "error_message": log.error_message,
         "error_type": log.error_type,
         "attempts": log.attempts,
+        "warnings": list(log.warnings or []),
         "execution_time": log.execution_time,
         "started_at": _iso(log.started_at),
         "completed_at": _iso(log.completed_at),

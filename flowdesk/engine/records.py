@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -81,11 +82,21 @@ def load_graph(conn: Any, cache: GraphCache, workflow_id: int) -> WorkflowGraph:
 
 
 def start_run(
-    conn: Any, cache: GraphCache, workflow_id: int, **fields: Any
+    conn: Any,
+    cache: GraphCache,
+    workflow_id: int,
+    *,
+    row_input: Callable[[WorkflowGraph], Any] | None = None,
+    **fields: Any,
 ) -> tuple[WorkflowGraph, Any, int | None, Any]:
     """One transaction: the workflow's graph and, when its plan is already known (validated), the new
-    execution row too. Returns (graph, plan or None, execution id or None, started_at)."""
+    execution row too. Returns (graph, plan or None, execution id or None, started_at).
+
+    `row_input(graph)` gives the row's input_data once the graph is known (the workflow's declared
+    inputs fill defaults and refuse what is missing: an error raised there creates no row)."""
     _, graph, plan = cache.lookup(conn, workflow_id)
+    if row_input is not None:
+        fields["input_data"] = row_input(graph)
     if plan is None:
         return graph, None, None, None
     execution_id, started_at = _insert_execution(conn, workflow_id, **fields)

@@ -415,6 +415,11 @@ class Run:
                 )
             )
 
+    def _log_warnings(self, warnings: list[str], node_name: str, step_name: str) -> None:
+        """Each warning of a finished step is a WARNING line of the run log (not only a column of its row)."""
+        for warning in warnings:
+            self.log("warning", f"{step_name}: {warning}", node_name, step_name)
+
     # -- control-flow handlers --------------------------------------------------------------
     def bodies(self, ctx: NodeContext) -> list[Body]:
         """The regions the node of `ctx` opens (PARALLEL branches / LOOP body), in connection order."""
@@ -632,8 +637,10 @@ class Run:
                     duration,
                     frame.path,
                     tuple(taken_names),
+                    tuple(warnings),
                 )
             )
+        self._log_warnings(warnings, name, step_name)
         if failure is not None:
             self.log("error", f"{step_name} failed: {failure.message}", name, step_name)
         for target, target_name in pending_skips:
@@ -802,8 +809,10 @@ class Run:
                     len(ctx.attempts) or 1,
                     duration,
                     frame.path,
+                    warnings=tuple(ctx.warnings),
                 )
             )
+        self._log_warnings(ctx.warnings, node.name, ctx.step_name)
 
     def _apply_mapping(self, ctx: NodeContext, output: Any, mapping: Any) -> Any:
         """Evaluate `output_mapping` (field -> expression, `response` = this node's response)."""

@@ -4,18 +4,28 @@ An import is all or nothing: the file is read and checked first (every problem r
 then its APIs, the workflow, its nodes and its connections are written in one transaction.
 An export never leaves a half-written file: it writes a temporary file beside the target and
 renames it into place.
+
+Opening a file (`open_file`: the app's Open and Import, `flowdesk import` and `flowdesk run FILE`)
+never piles up copies: a file whose content matches a stored workflow of that name gives that one
+back; a file whose name is taken by a workflow with other content is refused unless the caller
+chose to replace that workflow (as a new version, the old state kept as a version too) or to import
+the file as a copy under a free name. This is the one place of that rule; the doors only ask.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from flowdesk.domain.errors import InvalidInputError, NotFoundError
+from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
 from flowdesk.gc_control import gc_paused
 from flowdesk.interchange.workflow_file import WorkflowFile, read_workflow_file, write_workflow_file
@@ -25,7 +35,14 @@ from .apis import ApiService
 from .node_types import known_node_types
 from .workflows import WorkflowService
 
-__all__ = ["TransferService", "read_input"]
+__all__ = [
+    "NameTaken",
+    "OpenedFile",
+    "TransferService",
+    "WorkflowNameTakenError",
+    "graph_signature",
+    "read_input",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +70,64 @@ def read_input(path_or_text: Source) -> tuple[str | bytes, str]:
         raise InvalidInputError(f"Cannot read {path}: permission denied.") from None
     except OSError as err:
         raise InvalidInputError(f"Cannot read {path}: {err.strerror or err}.") from None
+
+
+class NameTaken(StrEnum):
+    """What to do with a file whose workflow name is taken by a stored workflow with other content."""
+
+    REFUSE = "refuse"  # raise WorkflowNameTakenError: the door asks the person
+    REPLACE = "replace"  # the file becomes the stored workflow's new version
+    AS_NEW = "as_new"  # the file is stored as a copy under a free name ("NAME (copy)")
+
+
+class WorkflowNameTakenError(ConflictError):
+    """A file's workflow name is taken by a stored workflow whose content differs."""
+
+    def __init__(self, name: str, workflow_id: int) -> None:
+        self.name, self.workflow_id = name, workflow_id
+        super().__init__(f"A different workflow named '{name}' is stored already (workflow {workflow_id}).")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedFile:
+    """What opening a file did: `outcome` is "reused" (identical content was stored), "stored"
+    (a new workflow), "replaced" (a new version of the workflow of that name) or "copied"."""
+
+    graph: WorkflowGraph
+    outcome: str
+    source: str
+    problems: list[Any]  # the file's warnings
+
+
+_VOLATILE = {"id", "workflow_id", "created_at", "updated_at", "from_node_id", "to_node_id", "source"}
+
+
+def _api_identity(api: ApiDefinition) -> str:
+    return json.dumps(api.model_dump(mode="json", exclude={"id", "created_at", "updated_at"}), sort_keys=True)
+
+
+def graph_signature(graph: WorkflowGraph, apis: dict[Any, ApiDefinition]) -> str:
+    """Canonical text of a graph's content (ids, timestamps and status left out, API ids replaced by
+    the APIs' content): equal for a file and the workflow stored from it."""
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items() if k not in _VOLATILE}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    nodes = []
+    for node in graph.nodes:
+        data = node.model_dump(mode="json")
+        api_id = node.config.get("api_id")
+        if api_id in apis:
+            data["config"] = {**data["config"], "api_id": _api_identity(apis[api_id])}
+        nodes.append(clean(data))
+    workflow = clean(graph.workflow.model_dump(mode="json"))
+    workflow.pop("status", None)
+    connections = [clean(c.model_dump(mode="json")) for c in graph.connections]
+    return json.dumps({"workflow": workflow, "nodes": nodes, "connections": connections}, sort_keys=True)
 
 
 class TransferService:
@@ -83,25 +158,29 @@ class TransferService:
         workflow_file = self.read_file(path_or_text)
         return self.store(workflow_file, name=name)
 
-    def store(self, workflow_file: WorkflowFile, *, name: str | None = None) -> WorkflowGraph:
-        """Write an already-read file's APIs and graph in one transaction."""
+    def _library_graph(self, workflow_file: WorkflowFile, name: str | None, session: Session) -> WorkflowGraph:
+        """The file's graph with its APIs matched to (or added to) the library and `api_id`s rewritten."""
         graph = workflow_file.graph
+        library_ids: dict[int, int] = {}
+        for api in workflow_file.apis:
+            stored = self.apis.find_identical(api, session=session)
+            if stored is None:
+                stored = self.apis.create_api(api, session=session)
+            if api.id is not None and stored.id is not None:
+                library_ids[api.id] = stored.id
+        nodes = []
+        for node in graph.nodes:
+            file_id = node.config.get("api_id")
+            if isinstance(file_id, int) and not isinstance(file_id, bool) and file_id in library_ids:
+                node = node.model_copy(update={"config": {**node.config, "api_id": library_ids[file_id]}})
+            nodes.append(node)
+        workflow = graph.workflow if name is None else graph.workflow.model_copy(update={"name": name})
+        return graph.model_copy(update={"workflow": workflow, "nodes": nodes})
+
+    def store(self, workflow_file: WorkflowFile, *, name: str | None = None) -> WorkflowGraph:
+        """Write an already-read file's APIs and graph in one transaction (always a new workflow)."""
         with gc_paused(), self.db.session() as session:
-            library_ids: dict[int, int] = {}
-            for api in workflow_file.apis:
-                stored = self.apis.find_identical(api, session=session)
-                if stored is None:
-                    stored = self.apis.create_api(api, session=session)
-                if api.id is not None and stored.id is not None:
-                    library_ids[api.id] = stored.id
-            nodes = []
-            for node in graph.nodes:
-                file_id = node.config.get("api_id")
-                if isinstance(file_id, int) and not isinstance(file_id, bool) and file_id in library_ids:
-                    node = node.model_copy(update={"config": {**node.config, "api_id": library_ids[file_id]}})
-                nodes.append(node)
-            workflow = graph.workflow if name is None else graph.workflow.model_copy(update={"name": name})
-            to_store = graph.model_copy(update={"workflow": workflow, "nodes": nodes})
+            to_store = self._library_graph(workflow_file, name, session)
             created = self.workflows.create_from_graph(to_store, session=session)
         log.info(
             "imported %s as workflow %s (%d nodes, %d connections, %d APIs)",
@@ -112,6 +191,80 @@ class TransferService:
             len(workflow_file.apis),
         )
         return created
+
+    # -- opening a file without piling up copies -------------------------------------------------
+
+    def open_file(
+        self,
+        path_or_text: Source,
+        *,
+        name: str | None = None,
+        if_name_taken: NameTaken | str = NameTaken.REFUSE,
+    ) -> OpenedFile:
+        """The stored workflow for a file: the one with identical content if there is one, else the
+        file stored; when its name (or `name`) is taken by other content, `if_name_taken` decides
+        (REFUSE raises WorkflowNameTakenError). FileFormatError lists a bad file's problems."""
+        workflow_file = self.read_file(path_or_text)
+        wanted_name = name if name is not None else workflow_file.graph.workflow.name
+        graph = workflow_file.graph
+        if name is not None:
+            graph = graph.model_copy(update={"workflow": graph.workflow.model_copy(update={"name": name})})
+        file_apis = {a.id: a for a in workflow_file.apis if a.id is not None}
+        listed = self.workflows.list_workflows(search=wanted_name)
+        namesakes = [w for w in listed if w.name == wanted_name]
+        # A copy imported earlier ("NAME (copy)", "NAME (copy 2)") with the same content is reused too.
+        copies = [w for w in listed if w.name.startswith(f"{wanted_name} (copy")]
+        for candidate in [*namesakes, *copies]:
+            assert candidate.id is not None
+            renamed = graph.workflow.model_copy(update={"name": candidate.name})
+            wanted = graph_signature(graph.model_copy(update={"workflow": renamed}), file_apis)
+            stored = self.workflows.load_graph(candidate.id)
+            if graph_signature(stored, self._apis_of(stored)) == wanted:
+                return OpenedFile(stored, "reused", workflow_file.source, workflow_file.problems)
+        if not namesakes:
+            return OpenedFile(self.store(workflow_file, name=name), "stored", workflow_file.source, workflow_file.problems)
+        choice = NameTaken(if_name_taken)
+        newest = max(namesakes, key=lambda w: w.id or 0)
+        assert newest.id is not None
+        if choice == NameTaken.REFUSE:
+            raise WorkflowNameTakenError(wanted_name, newest.id)
+        if choice == NameTaken.AS_NEW:
+            copy_name = self._copy_name(wanted_name)
+            created = self.store(workflow_file, name=copy_name)
+            return OpenedFile(created, "copied", workflow_file.source, workflow_file.problems)
+        from .versions import replace_as_version
+
+        with gc_paused(), self.db.session() as session:
+            target = self._library_graph(workflow_file, name, session)
+            replaced = replace_as_version(
+                session,
+                newest.id,
+                target,
+                before=(f"before importing {workflow_file.source}", "Saved automatically before a file replaced it."),
+                after=f"imported from {workflow_file.source}",
+                summary=f"Replaced workflow {newest.id} '{wanted_name}' with {workflow_file.source}.",
+            )
+        log.info("replaced workflow %s with %s", newest.id, workflow_file.source)
+        return OpenedFile(replaced, "replaced", workflow_file.source, workflow_file.problems)
+
+    def _apis_of(self, graph: WorkflowGraph) -> dict[Any, ApiDefinition]:
+        apis: dict[Any, ApiDefinition] = {}
+        for node in graph.nodes:
+            api_id = node.config.get("api_id")
+            if isinstance(api_id, int) and api_id not in apis:
+                try:
+                    apis[api_id] = self.apis.get_api(api_id)
+                except NotFoundError:  # a dangling api_id simply makes the content differ
+                    continue
+        return apis
+
+    def _copy_name(self, name: str) -> str:
+        """`NAME (copy)`, else `NAME (copy 2)`, `NAME (copy 3)`...: a name no stored workflow has."""
+        taken = {w.name for w in self.workflows.list_workflows(search=name)}
+        candidate, n = f"{name} (copy)", 2
+        while candidate in taken:
+            candidate, n = f"{name} (copy {n})", n + 1
+        return candidate
 
     def export_workflow(self, workflow_id: int) -> str:
         """The stored workflow as file-format text, embedding every API its nodes use."""

@@ -364,30 +364,44 @@ class VersionService:
         with self.db.session() as session:
             row = _version_row(session, version_id)
             workflow_id, label = row.workflow_id, row.label
-            current = read_graph(session, workflow_id)
-            current_doc = graph_to_document(current)
-            latest = session.scalar(
-                select(VersionRow.snapshot)
-                .where(VersionRow.workflow_id == workflow_id)
-                .order_by(VersionRow.number.desc())
-                .limit(1)
+            return replace_as_version(
+                session,
+                workflow_id,
+                document_to_graph(row.snapshot, workflow_id),
+                before=(f"before restoring {label}", "Saved automatically before a restore."),
+                after=f"restored from {label}",
+                summary=f"Restored workflow {workflow_id} to version '{label}'.",
             )
-            if latest != current_doc:
-                insert_version(
-                    session,
-                    workflow_id,
-                    f"before restoring {label}",
-                    "Saved automatically before a restore.",
-                    current_doc,
-                )
-            target = document_to_graph(row.snapshot, workflow_id)
-            ids = {n.name: n.id for n in current.nodes}
-            target.workflow.created_at = current.workflow.created_at
-            target = target.model_copy(
-                update={"nodes": [n.model_copy(update={"id": ids.get(n.name)}) for n in target.nodes]}
-            )
-            restored = write_graph(
-                session, target, summary=f"Restored workflow {workflow_id} to version '{label}'."
-            )
-            insert_version(session, workflow_id, f"restored from {label}", "", graph_to_document(restored))
-            return restored
+
+
+def replace_as_version(
+    session: Session,
+    workflow_id: int,
+    target: WorkflowGraph,
+    *,
+    before: tuple[str, str],
+    after: str,
+    summary: str,
+) -> WorkflowGraph:
+    """Make a stored workflow `target` (a restore, or a file replacing it) without losing anything:
+    the current state is saved first as version `before` (label, note) unless the latest version
+    already holds it, and the new state is recorded as version `after`. Nodes keep their ids where
+    their names match, so run history keeps pointing at them."""
+    current = read_graph(session, workflow_id)
+    current_doc = graph_to_document(current)
+    latest = session.scalar(
+        select(VersionRow.snapshot)
+        .where(VersionRow.workflow_id == workflow_id)
+        .order_by(VersionRow.number.desc())
+        .limit(1)
+    )
+    if latest != current_doc:
+        insert_version(session, workflow_id, before[0], before[1], current_doc)
+    ids = {n.name: n.id for n in current.nodes}
+    workflow = target.workflow.model_copy(update={"id": workflow_id, "created_at": current.workflow.created_at})
+    target = target.model_copy(
+        update={"workflow": workflow, "nodes": [n.model_copy(update={"id": ids.get(n.name)}) for n in target.nodes]}
+    )
+    replaced = write_graph(session, target, summary=summary)
+    insert_version(session, workflow_id, after, "", graph_to_document(replaced))
+    return replaced

@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
@@ -40,6 +41,9 @@ from .palette import NodePalette
 from .problems_dock import ProblemsList
 from .versions_dialog import VersionsDialog
 from .workflow_browser import WorkflowBrowser
+
+if TYPE_CHECKING:
+    from flowdesk.services.transfer import NameTaken, WorkflowNameTakenError
 
 log = logging.getLogger(__name__)
 
@@ -554,25 +558,78 @@ class MainWindow(QMainWindow):
         return self.save_tab(tab) if tab is not None else False
 
     def import_file(self, path: str | os.PathLike[str] | None = None) -> EditorTab | None:
-        """Import a workflow file as a new workflow and open it; problems are listed, nothing changes."""
+        """Open a workflow file: the stored workflow with identical content if there is one, else the
+        file imported (the services' rule, TransferService.open_file). A name taken by a different
+        workflow asks: replace it as a new version, import as a copy, or cancel. Problems are listed
+        and nothing changes."""
+        from flowdesk.services.transfer import NameTaken, WorkflowNameTakenError
+
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
                 self, "Import workflow", str(Path.home()), "Workflow files (*.json);;All files (*)"
             )
             if not path:
                 return None
-        try:
-            graph = self.backend.transfer.import_file(Path(path))
-        except FlowdeskError as err:
-            dialog = ImportProblemsDialog(Path(path).name, err, self)
-            self.last_import_problems = dialog
-            dialog.open()
-            self.show_status(f"{Path(path).name} was not imported")
-            return None
+        source = Path(path).name
+        choice = NameTaken.REFUSE
+        while True:
+            try:
+                opened = self.backend.transfer.open_file(Path(path), if_name_taken=choice)
+                break
+            except WorkflowNameTakenError as err:
+                answer = self.ask_name_taken(err, source)
+                if answer is None:
+                    self.show_status(f"{source} was not imported")
+                    return None
+                choice = answer
+            except FlowdeskError as err:
+                dialog = ImportProblemsDialog(source, err, self)
+                self.last_import_problems = dialog
+                dialog.open()
+                self.show_status(f"{source} was not imported")
+                return None
+        graph = opened.graph
         self.browser.refresh()
         self.browser.select_id(graph.workflow.id)
-        self.show_status(f"Imported '{graph.workflow.name}' from {Path(path).name}")
+        status = {
+            "reused": f"{source} is already stored as '{graph.workflow.name}': opened it",
+            "stored": f"Imported '{graph.workflow.name}' from {source}",
+            "replaced": f"'{graph.workflow.name}' replaced by {source} (the old content is a version)",
+            "copied": f"Imported {source} as a copy, '{graph.workflow.name}'",
+        }[opened.outcome]
+        self.show_status(status)
+        open_tab = self.tab_for(graph.workflow.id)
+        if opened.outcome == "replaced" and open_tab is not None:
+            open_tab.reload()
         return self.open_workflow(graph.workflow.id)
+
+    def ask_name_taken(self, err: WorkflowNameTakenError, source: str) -> NameTaken | None:
+        """A file named like a different stored workflow: Replace (as a new version), Import as a
+        copy, or Cancel (None)."""
+        from flowdesk.services.transfer import NameTaken
+
+        box = QMessageBox(self)
+        box.setObjectName("nameTakenQuestion")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("A workflow with this name exists")
+        box.setText(f"{source} is named '{err.name}', like stored workflow {err.workflow_id}, but its content differs.")
+        box.setInformativeText(
+            "Replace that workflow with the file (its current content is kept as a version), "
+            "import the file as a copy, or cancel?"
+        )
+        replace = box.addButton("Replace as new version", QMessageBox.ButtonRole.AcceptRole)
+        replace.setObjectName("replaceWorkflow")
+        copy = box.addButton("Import as copy", QMessageBox.ButtonRole.ActionRole)
+        copy.setObjectName("importAsCopy")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is replace:
+            return NameTaken.REPLACE
+        if clicked is copy:
+            return NameTaken.AS_NEW
+        return None
 
     def insert_file(self, path: str | os.PathLike[str] | None = None) -> list[int]:
         """Import a file's nodes into the current workflow as one undo step; problems are listed."""

@@ -37,7 +37,7 @@ def test_json_body_is_parsed_and_the_response_has_every_field(http_server):
 
 def test_text_body_stays_text(http_server):
     _, out = run(send(HttpRequest("GET", f"{http_server.url}/text")))
-    assert out["data"] == "Hello from the flowdesk test server.\n"
+    assert out["data"] == "Hello from the flowdesk demo server.\n"
 
 
 def test_empty_body_is_null(http_server):

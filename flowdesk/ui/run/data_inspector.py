@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .overlays import STATUS_COLORS, badge_text
+from .overlays import STATUS_COLORS, WARNING_MARK, badge_text
 from .run_state import NodeRun, RunState
 
 CHILD_CAP = 200  # children shown per object/list (the rest summarised in one row)
@@ -70,14 +70,8 @@ class DataInspector(QWidget):
         self.title.setObjectName("inspectorTitle")
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.error = QLabel(self)
-        self.error.setObjectName("inspectorError")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setStyleSheet(
-            "color: #a50e0e; background: #fce8e6; border: 1px solid #f4c7c3; border-radius: 4px; padding: 6px;"
-        )
-        self.error.hide()
+        self.error = self._notice("inspectorError", "#a50e0e", "#fce8e6", "#f4c7c3")
+        self.warnings = self._notice("inspectorWarnings", "#7a4d00", "#fef7e0", "#f9e2a6")
         self.tree = QTreeWidget(self)
         self.tree.setObjectName("inspectorTree")
         self.tree.setHeaderLabels(["Key", "Value"])
@@ -101,9 +95,23 @@ class DataInspector(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
         layout.addWidget(self.error)
+        layout.addWidget(self.warnings)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
         self._current_changed(None)
+
+    def _notice(self, name: str, color: str, background: str, border: str) -> QLabel:
+        """A hidden, selectable, wrapping box of coloured text (the error, the warnings)."""
+        label = QLabel(self)
+        label.setObjectName(name)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setStyleSheet(
+            f"color: {color}; background: {background}; border: 1px solid {border}; "
+            "border-radius: 4px; padding: 6px;"
+        )
+        label.hide()
+        return label
 
     # ------------------------------------------------------------ showing
     def show_node(
@@ -127,6 +135,7 @@ class DataInspector(QWidget):
     def refresh(self) -> None:
         self.tree.clear()
         self.error.hide()
+        self.warnings.hide()
         state, name = self.state, self.node_name
         if state is None or name is None:
             self.title.setText("Click a node after (or during) a run to see its data.")
@@ -139,7 +148,7 @@ class DataInspector(QWidget):
         self._load(run)
         color = STATUS_COLORS.get(run.status, STATUS_COLORS["running"]).name()
         detail = (
-            badge_text(run.status, run.duration, run.attempts, run.runs)
+            badge_text(run.status, run.duration, run.attempts, run.runs, len(run.warnings))
             if run.status != "running"
             else "▶ running"
         )
@@ -152,6 +161,10 @@ class DataInspector(QWidget):
             kind = f" ({run.error_type})" if run.error_type else ""
             self.error.setText(f"Error{kind}: {run.error}")
             self.error.show()
+        if run.warnings:
+            noun = "Warning" if len(run.warnings) == 1 else f"{len(run.warnings)} warnings"
+            self.warnings.setText(f"{WARNING_MARK} {noun}: " + "; ".join(run.warnings))
+            self.warnings.show()
         if run.input is not None:
             self._section("input", "Resolved input", run.input, expanded=False)
         output = run.output
@@ -183,6 +196,8 @@ class DataInspector(QWidget):
             return
         run.input = row.input_data
         run.attempt_history = list((row.metrics or {}).get("attempts") or [])
+        if row.warnings and not run.warnings:
+            run.warnings = list(row.warnings)
         if run.output is None:
             run.output = row.output_data
         run.loaded = True

@@ -1,6 +1,8 @@
-"""RunInputDialog: the run's input data as JSON, checked as you type, with the last input of each
-workflow remembered and named inputs saved to pick from, and the environment the run uses (the
-active one preselected). Ctrl+Enter accepts, like OK."""
+"""RunInputDialog: the run's input data, as a form of the workflow's inputs (declared in
+`config.inputs`, else proposed from its `{{input.*}}` references) and as raw JSON, both checked as
+you type with the engine's own rules (domain/workflow_inputs.py: a required input missing refuses
+the run). The last input of each workflow is remembered, named inputs are saved to pick from, and
+the environment the run uses is chosen (the active one preselected). Ctrl+Enter accepts, like OK."""
 
 from __future__ import annotations
 
@@ -13,16 +15,21 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from flowdesk.domain.errors import InvalidInputError
+from flowdesk.domain.workflow_inputs import INPUTS_KEY, InputField, apply_inputs, input_fields
 
 
 def parse_input(text: str) -> Any:
@@ -36,6 +43,86 @@ def parse_input(text: str) -> Any:
             f"Line {err.lineno}, column {err.colno}: {err.msg}.",
             location=f"input JSON {err.lineno}:{err.colno}",
         ) from None
+
+
+def _field_text(value: Any, kind: str | None) -> str:
+    """How a form field shows a value: strings as they are, everything else as JSON."""
+    if isinstance(value, str) and kind in ("string", None):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _field_value(text: str, field: InputField) -> Any:
+    """The value a form field's text stands for; InvalidInputError says what is wrong with it."""
+    kind = field.type
+    if kind == "string":
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        if kind is None:
+            return text  # an untyped input: plain text is a string
+        wanted = {"integer": "a whole number", "number": "a number", "boolean": "true or false"}
+        raise InvalidInputError(
+            f"input '{field.name}' must be {wanted.get(kind, f'JSON ({kind})')}, not {text!r}."
+        ) from None
+    return value
+
+
+class InputForm(QWidget):
+    """One labelled line per input (`*` marks a required one; the default and description show as
+    placeholder and tooltip). `edited` fires when the user changes a field."""
+
+    edited = Signal()
+
+    def __init__(self, fields: list[InputField], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inputForm")
+        self.fields = fields
+        self.editors: dict[str, QLineEdit] = {}
+        layout = QFormLayout(self)
+        for field in fields:
+            editor = QLineEdit(self)
+            editor.setObjectName(f"input_{field.name}")
+            hints = [field.type or "any JSON value, or text"]
+            if field.has_default:
+                hints.append(f"default: {_field_text(field.default, field.type)}")
+            elif field.required:
+                hints.append("required")
+            editor.setPlaceholderText(" · ".join(hints))
+            editor.setToolTip(field.description or field.name)
+            editor.textEdited.connect(lambda _text: self.edited.emit())
+            label = QLabel(f"{field.name}{' *' if field.required else ''}:", self)
+            label.setToolTip(field.description or field.name)
+            label.setBuddy(editor)
+            layout.addRow(label, editor)
+            if field.description:
+                note = QLabel(field.description, self)
+                note.setWordWrap(True)
+                note.setStyleSheet("color: #6b7280;")
+                layout.addRow("", note)
+            self.editors[field.name] = editor
+
+    def show_values(self, value: Any) -> None:
+        """Fill the fields from an input object (fields it does not name are cleared)."""
+        data = value if isinstance(value, dict) else {}
+        for field in self.fields:
+            editor = self.editors[field.name]
+            text = _field_text(data[field.name], field.type) if field.name in data else ""
+            if editor.text() != text:
+                editor.setText(text)
+
+    def merged_into(self, value: Any) -> dict[str, Any]:
+        """`value` (an object, else {}) with the form's inputs set; an empty field removes its input
+        (so a declared default applies). InvalidInputError for a field that cannot be read."""
+        data = dict(value) if isinstance(value, dict) else {}
+        for field in self.fields:
+            text = self.editors[field.name].text()
+            if text == "":
+                data.pop(field.name, None)
+            else:
+                data[field.name] = _field_value(text, field)
+        return data
 
 
 class RunInputStore:
@@ -92,14 +179,21 @@ class RunInputDialog(QDialog):
         initial: str | None = None,
         environments: list[str] | None = None,
         active_environment: str | None = None,
+        inputs: dict[str, Any] | None = None,
+        declared: bool = False,
         parent: QWidget | None = None,
     ) -> None:
+        """`inputs` is the workflow's declaration (`declared=True`) or the one proposed from its
+        references; a declared one is enforced (required inputs, types) before OK is enabled."""
         super().__init__(parent)
         self.setObjectName("runInputDialog")
         self.setWindowTitle(f"{title} '{workflow_name}' — input data")
         self.store = store
         self.workflow_id = workflow_id
+        self.workflow_name = workflow_name
+        self.rules: dict[str, Any] = {INPUTS_KEY: inputs} if declared and inputs is not None else {}
         self.value: Any = None
+        self._syncing = False
         self.resize(560, 420)
 
         self.saved_combo = QComboBox(self)
@@ -160,10 +254,36 @@ class RunInputDialog(QDialog):
         bottom.addStretch(1)
         bottom.addWidget(self.buttons)
 
+        # The form of the inputs and the raw JSON: two views of one value, kept in step.
+        fields = input_fields(inputs or {})
+        self.form = InputForm(fields, self)
+        self.form.edited.connect(self._form_edited)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        form_page = QWidget(self)
+        form_layout = QVBoxLayout(form_page)
+        origin = (
+            "Inputs declared by the workflow (* required; an empty field takes the default)."
+            if declared
+            else "Inputs the workflow reads ({{input.*}}); it declares none, so none is required."
+        )
+        form_note = QLabel(origin if fields else "This workflow reads no {{input.*}} values.", form_page)
+        form_note.setWordWrap(True)
+        form_note.setStyleSheet("color: #6b7280;")
+        form_layout.addWidget(form_note)
+        form_layout.addWidget(self.form)
+        form_layout.addStretch(1)
+        scroll.setWidget(form_page)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("inputTabs")
+        self.tabs.addTab(scroll, "Form")
+        self.tabs.addTab(self.editor, "JSON")
+        self.tabs.setCurrentIndex(0 if fields else 1)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(env_row)
-        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.tabs, 1)
         layout.addWidget(self.problem)
         layout.addLayout(bottom)
 
@@ -181,7 +301,13 @@ class RunInputDialog(QDialog):
         text = initial if initial is not None else store.last(workflow_id)
         self.editor.setPlainText(text if text is not None else "{}")
         self.check()
-        self.editor.setFocus()
+        if fields:
+            first = self.form.editors[fields[0].name]
+            first.setFocus()
+            for editor in self.form.editors.values():
+                editor.installEventFilter(self)
+        else:
+            self.editor.setFocus()
 
     @property
     def environment(self) -> str | None:
@@ -209,19 +335,53 @@ class RunInputDialog(QDialog):
 
     # ------------------------------------------------------------ checking
     def check(self) -> bool:
-        """Validate the JSON now; shows where it is wrong and disables OK."""
+        """Validate the JSON now, and the input against the workflow's rules (the engine's own:
+        an object, required inputs present, values fitting); shows what is wrong and disables OK."""
         self._check_timer.stop()
         try:
             self.value = parse_input(self.editor.toPlainText())
         except InvalidInputError as err:
-            self.problem.setText(err.message)
-            self.ok_button.setEnabled(False)
-            self._error_at = err.location
-            return False
+            return self._refuse(err.message, err.location)
+        if not self._syncing:
+            self._syncing = True
+            try:
+                self.form.show_values(self.value)
+            finally:
+                self._syncing = False
+        try:
+            apply_inputs(self.rules, self.value, self.workflow_name)
+        except InvalidInputError as err:
+            return self._refuse(str(err), None)
         self.problem.setText("")
         self.ok_button.setEnabled(True)
         self._error_at = None
         return True
+
+    def _refuse(self, message: str, location: str | None) -> bool:
+        self.problem.setText(message[:1].upper() + message[1:].rstrip(".") + ".")
+        self.ok_button.setEnabled(False)
+        self._error_at = location
+        return False
+
+    def _form_edited(self) -> None:
+        """A form field changed: write the merged object into the JSON (other keys kept)."""
+        if self._syncing:
+            return
+        try:
+            current = parse_input(self.editor.toPlainText())
+        except InvalidInputError:
+            current = None  # the form's values replace JSON that does not parse
+        try:
+            merged = self.form.merged_into(current)
+        except InvalidInputError as err:
+            self._refuse(err.message, None)
+            return
+        self._syncing = True  # the field being typed in is not rewritten from the JSON
+        try:
+            self.editor.setPlainText(json.dumps(merged, ensure_ascii=False, indent=2))
+            self.check()  # (stops the timer the text change started)
+        finally:
+            self._syncing = False
 
     def _move_to_error(self) -> None:
         if not self._error_at:

@@ -49,8 +49,12 @@ _BADGE_FONT.setPointSizeF(7.5)
 _BADGE_FONT.setBold(True)
 
 
-def badge_text(status: str, duration: float | None, attempts: int, runs: int = 1) -> str:
-    """What a node's result badge says, e.g. `✓ 12 ms`, `✗ failed · 3 tries`, `↷ skipped`."""
+WARNING_MARK = "⚠"
+
+
+def badge_text(status: str, duration: float | None, attempts: int, runs: int = 1, warnings: int = 0) -> str:
+    """What a node's result badge says, e.g. `✓ 12 ms`, `✗ failed · 3 tries`, `↷ skipped`,
+    `✓ 3 ms · ⚠ 2` (two warnings, such as unresolved references)."""
     glyph = STATUS_GLYPHS.get(status, "•")
     parts: list[str] = []
     if status in ("success", "failed") and duration is not None:
@@ -63,6 +67,8 @@ def badge_text(status: str, duration: float | None, attempts: int, runs: int = 1
         parts.append(f"{attempts} tries")
     if runs > 1:
         parts.append(f"×{runs}")
+    if warnings:
+        parts.append(f"{WARNING_MARK} {warnings}")
     return f"{glyph} " + " · ".join(parts)
 
 
@@ -364,8 +370,10 @@ class RunOverlay(QObject):
             if badge is None:
                 badge = self.badges[name] = ResultBadge(item)
             badge.set_result(
-                badge_text(run.status, run.duration, run.attempts, run.runs), STATUS_COLORS.get(run.status)
+                badge_text(run.status, run.duration, run.attempts, run.runs, len(run.warnings)),
+                STATUS_COLORS.get(run.status),
             )
+            badge.setToolTip("\n".join(run.warnings))
             fade = run.status == "skipped" and not running
             if fade and name not in self.faded_nodes:
                 item.setOpacity(SKIPPED_NODE_OPACITY)

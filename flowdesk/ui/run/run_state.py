@@ -41,6 +41,7 @@ class NodeRun:
     runs: int = 0
     input: Any = None
     attempt_history: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # of the latest run (unresolved references...)
     loaded: bool = False  # input and attempt history read from the step row
 
 
@@ -273,6 +274,7 @@ class RunState(QObject):
         run.error_type = event.error_type
         run.attempts = event.attempts
         run.duration = event.duration
+        run.warnings = list(event.warnings)
         run.runs += 1
         run.loaded = False
         count = self.running.get(name, 0)
@@ -370,6 +372,7 @@ class RunState(QObject):
             run.duration = row.execution_time
             run.runs += 1
             run.attempt_history = list((row.metrics or {}).get("attempts") or [])
+            run.warnings = list(row.warnings or [])
             run.loaded = True
             t = (
                 (row.completed_at or row.started_at or execution.started_at).timestamp()
@@ -378,6 +381,8 @@ class RunState(QObject):
             )
             level = {"failed": "error", "cancelled": "warning"}.get(status, "info")
             state._log(change, t, level, name, status, row.execution_time, row.error_message or "")
+            for warning in run.warnings:  # as the live run logged them (the engine's LogLines)
+                state._log(change, t, "warning", name, "", None, f"{row.step_name}: {warning}")
         state._derive_connections()
         if state.done and execution.completed_at is not None:
             level = "info" if state.status == "completed" else "error"

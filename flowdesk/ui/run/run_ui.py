@@ -284,10 +284,12 @@ class RunDebugUI(QObject):
             return None
         if self.input_dialog is not None:
             self.input_dialog.close()
+        from flowdesk.domain.workflow_inputs import declared_inputs, propose_inputs
         from flowdesk.services.environments import EnvironmentService
 
         environments = EnvironmentService(self.window.backend.db).list_environments()
         active = next((e.name for e in environments if e.is_active), None)
+        declared = declared_inputs(c.tab.doc.workflow.config)
         dialog = RunInputDialog(
             self.inputs,
             c.workflow_id,
@@ -295,6 +297,8 @@ class RunDebugUI(QObject):
             title=title,
             environments=[e.name for e in environments],
             active_environment=active,
+            inputs=declared if declared is not None else propose_inputs(c.tab.doc.to_graph()),
+            declared=declared is not None,
             parent=self.window,
         )
         dialog.input_accepted.connect(lambda value, c=c, d=dialog: then(c, value, d.environment))

@@ -434,6 +434,12 @@ def _api_library_subcommands() -> list[Callable[[Any], None]]:
     return [add_api, add_env, add_secret]
 
 
+def _server_subcommands() -> list[Callable[[Any], None]]:
+    from flowdesk.cli_server import add_audit, add_serve, add_token, add_user
+
+    return [add_serve, add_user, add_token, add_audit]
+
+
 SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_import,
     add_export,
@@ -442,6 +448,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_run,
     add_resume,
     *_api_library_subcommands(),
+    *_server_subcommands(),
 ]
 
 

@@ -87,13 +87,7 @@ class TransferService:
         """Write an already-read file's APIs and graph in one transaction."""
         graph = workflow_file.graph
         with gc_paused(), self.db.session() as session:
-            library_ids: dict[int, int] = {}
-            for api in workflow_file.apis:
-                stored = self.apis.find_identical(api, session=session)
-                if stored is None:
-                    stored = self.apis.create_api(api, session=session)
-                if api.id is not None and stored.id is not None:
-                    library_ids[api.id] = stored.id
+            library_ids = self._store_apis(workflow_file, session)
             nodes = []
             for node in graph.nodes:
                 file_id = node.config.get("api_id")
@@ -112,6 +106,44 @@ class TransferService:
             len(workflow_file.apis),
         )
         return created
+
+    def replace_graph(self, workflow_id: int, path_or_text: Source) -> WorkflowGraph:
+        """Make stored workflow `workflow_id` what the file describes, in one transaction.
+
+        The file's workflow properties (name, description, version, config, tags) and graph replace the
+        stored ones; a node keeps its id (and so its run history) when the file has a node of the same
+        name. The file's APIs are matched or added as on import. Any problem leaves the workflow as it was.
+        """
+        workflow_file = self.read_file(path_or_text)
+        graph = workflow_file.graph
+        with gc_paused(), self.db.session() as session:
+            current = self.workflows.load_graph(workflow_id, session=session)
+            ids_by_name = {n.name: n.id for n in current.nodes}
+            library_ids = self._store_apis(workflow_file, session)
+            nodes = []
+            for node in graph.nodes:
+                update: dict[str, object] = {"id": ids_by_name.get(node.name), "workflow_id": workflow_id}
+                file_id = node.config.get("api_id")
+                if isinstance(file_id, int) and not isinstance(file_id, bool) and file_id in library_ids:
+                    update["config"] = {**node.config, "api_id": library_ids[file_id]}
+                nodes.append(node.model_copy(update=update))
+            workflow = graph.workflow.model_copy(
+                update={"id": workflow_id, "created_at": current.workflow.created_at}
+            )
+            return self.workflows.save_graph(
+                graph.model_copy(update={"workflow": workflow, "nodes": nodes}), session=session
+            )
+
+    def _store_apis(self, workflow_file: WorkflowFile, session: Session) -> dict[int, int]:
+        """Match or add the file's APIs in the library; file API id -> library id."""
+        library_ids: dict[int, int] = {}
+        for api in workflow_file.apis:
+            stored = self.apis.find_identical(api, session=session)
+            if stored is None:
+                stored = self.apis.create_api(api, session=session)
+            if api.id is not None and stored.id is not None:
+                library_ids[api.id] = stored.id
+        return library_ids
 
     def export_workflow(self, workflow_id: int) -> str:
         """The stored workflow as file-format text, embedding every API its nodes use."""

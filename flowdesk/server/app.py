@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from . import errors
 from .runtime import ServerRuntime, ServerSettings
@@ -101,6 +102,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         version=_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
+        openapi_url=None,  # served below, with the address the client reached the server at
+        docs_url=None,
+        redoc_url=None,
         openapi_tags=[
             {"name": "workflows", "description": "Workflows, nodes, connections, graphs, versions, files."},
             {"name": "executions", "description": "Running workflows, runs, steps, debugging, live events."},
@@ -119,8 +123,36 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     errors.install(app)
     for module in (workflows, executions, monitor, library, admin):
         app.include_router(module.router)
+    _add_documentation(app)
     app.add_middleware(BodyLimit, limit=settings.body_limit)
     return app
+
+
+def _add_documentation(app: FastAPI) -> None:
+    """/openapi.json naming this server (so an importer of it, flowdesk's own included, knows where
+    to send requests) and /docs, FastAPI's interactive page."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.openapi.utils import get_openapi
+
+    cache: dict[str, Any] = {}
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi(request: Request) -> JSONResponse:
+        if "document" not in cache:
+            cache["document"] = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                tags=app.openapi_tags,
+            )
+        document = dict(cache["document"])
+        document["servers"] = [{"url": str(request.base_url).rstrip("/"), "description": "this server"}]
+        return JSONResponse(document)
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="flowdesk API")
 
 
 def _version() -> str:

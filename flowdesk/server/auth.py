@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 
 from flowdesk.domain.models import Workflow
 from flowdesk.services.users import Permission, Role, User, UserService
@@ -88,3 +88,11 @@ def check_scope(user: User, workflow: Workflow) -> None:
             f"User '{user.name}' is limited to workflows tagged {', '.join(user.tags or [])}; "
             f"workflow {workflow.id} is not.",
         )
+
+
+# Route parameters: `user: Reader` is the caller, who may read; Editor, Runner and Admin likewise.
+Reader = Annotated[User, Depends(require(Permission.READ))]
+Editor = Annotated[User, Depends(require(Permission.EDIT))]
+Runner = Annotated[User, Depends(require(Permission.RUN))]
+Admin = Annotated[User, Depends(require(Permission.ADMIN))]
+Caller = Annotated[User, Depends(current_user)]

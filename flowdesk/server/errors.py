@@ -44,6 +44,7 @@ def error_response(
 
 
 def _where(loc: tuple[Any, ...] | list[Any]) -> str:
+    """A pydantic location as a JSON path: ("body", "config", "timeout") -> "body.config.timeout"."""
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
@@ -53,14 +54,30 @@ def _where(loc: tuple[Any, ...] | list[Any]) -> str:
     return "".join(parts)
 
 
+def _subject(loc: tuple[Any, ...] | list[Any]) -> str:
+    """Where a pydantic error is, in words: "field config.timeout of the request body"."""
+    if not loc:
+        return "the request"
+    kind, rest = str(loc[0]), list(loc[1:])
+    path = _where(rest)
+    if kind == "body":
+        return f"field '{path}' of the request body" if path else "the request body"
+    if kind in ("query", "path", "header", "cookie"):
+        return f"{kind} parameter '{path}'"
+    return f"'{_where(loc)}'"
+
+
 def _sentence(error: dict[str, Any]) -> str:
-    where = _where(error.get("loc", ()))
+    loc = error.get("loc", ())
+    subject = _subject(loc)
     message = str(error.get("msg", "is not valid")).rstrip(".")
     if error.get("type") == "missing":
-        return f"{where} is required"
+        return f"{subject} is required"
     if error.get("type") == "json_invalid":
         return f"the request body is not valid JSON ({message})"
-    return f"{where}: {message[:1].lower()}{message[1:]}"
+    if error.get("type") == "extra_forbidden":
+        return f"{subject} is not a known field"
+    return f"{subject}: {message[:1].lower()}{message[1:]}"
 
 
 def install(app: FastAPI) -> None:

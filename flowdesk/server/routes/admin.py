@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from flowdesk.services.audit import AuditService
-from flowdesk.services.users import Permission, User, UserService
+from flowdesk.services.users import UserService
 
-from ..auth import current_user, require
+from ..auth import Admin, Caller, Reader
 from ..schemas import TokenCreate, UserCreate
 from .common import db_of, off_loop
 
@@ -18,7 +18,7 @@ router = APIRouter()
 
 
 @router.get("/me", tags=["users"], summary="Who the token belongs to, and what they may do")
-async def me(user: User = Depends(current_user)) -> Any:
+async def me(user: Caller) -> Any:
     from flowdesk.services.users import ROLE_PERMISSIONS
 
     return {
@@ -28,22 +28,18 @@ async def me(user: User = Depends(current_user)) -> Any:
 
 
 @router.get("/users", tags=["users"], summary="List users")
-async def list_users(request: Request, user: User = Depends(require(Permission.ADMIN))) -> Any:
+async def list_users(request: Request, user: Admin) -> Any:
     return [u.model_dump(mode="json") for u in await off_loop(UserService(db_of(request)).list_users)]
 
 
 @router.post("/users", status_code=201, tags=["users"], summary="Add a user")
-async def add_user(
-    body: UserCreate, request: Request, user: User = Depends(require(Permission.ADMIN))
-) -> Any:
+async def add_user(body: UserCreate, request: Request, user: Admin) -> Any:
     added = await off_loop(UserService(db_of(request)).add_user, body.name, body.role, body.tags)
     return added.model_dump(mode="json")
 
 
 @router.delete("/users/{name}", status_code=204, tags=["users"], summary="Remove a user and their tokens")
-async def delete_user(
-    name: str, request: Request, user: User = Depends(require(Permission.ADMIN))
-) -> Response:
+async def delete_user(name: str, request: Request, user: Admin) -> Response:
     await off_loop(UserService(db_of(request)).delete_user, name)
     return Response(status_code=204)
 
@@ -52,8 +48,8 @@ async def delete_user(
 async def create_token(
     name: str,
     request: Request,
+    user: Admin,
     body: TokenCreate | None = None,
-    user: User = Depends(require(Permission.ADMIN)),
 ) -> Any:
     token, info = await off_loop(UserService(db_of(request)).create_token, name, body.label if body else "")
     return {"token": token, **info.model_dump(mode="json")}
@@ -62,8 +58,8 @@ async def create_token(
 @router.get("/tokens", tags=["users"], summary="List tokens (never their values)")
 async def list_tokens(
     request: Request,
+    user: Admin,
     user_name: str | None = Query(None, alias="user"),
-    user: User = Depends(require(Permission.ADMIN)),
 ) -> Any:
     return [
         t.model_dump(mode="json") for t in await off_loop(UserService(db_of(request)).list_tokens, user_name)
@@ -71,15 +67,14 @@ async def list_tokens(
 
 
 @router.delete("/tokens/{token_id}", tags=["users"], summary="Revoke a token")
-async def revoke_token(
-    token_id: int, request: Request, user: User = Depends(require(Permission.ADMIN))
-) -> Any:
+async def revoke_token(token_id: int, request: Request, user: Admin) -> Any:
     return (await off_loop(UserService(db_of(request)).revoke_token, token_id)).model_dump(mode="json")
 
 
 @router.get("/audit", tags=["audit"], summary="The audit log, newest first")
 async def audit(
     request: Request,
+    user: Reader,
     entity: str | None = Query(None, description="workflow, node, connection, execution, api, user..."),
     entity_id: int | None = Query(None),
     workflow_id: int | None = Query(None, description="Shorthand for entity=workflow&entity_id=N."),
@@ -88,7 +83,6 @@ async def audit(
     until: datetime | None = Query(None),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    user: User = Depends(require(Permission.READ)),
 ) -> Any:
     if workflow_id is not None:
         entity, entity_id = "workflow", workflow_id

@@ -8,14 +8,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from flowdesk.domain.errors import NotFoundError
 from flowdesk.services.executions import ExecutionService
-from flowdesk.services.users import Permission, User
+from flowdesk.services.users import User
 
-from ..auth import current_user, require, runtime_of
+from ..auth import Reader, Runner, current_user, runtime_of
 from ..runtime import execution_view
 from ..schemas import (
     Breakpoints,
@@ -55,9 +55,7 @@ async def _execution_in_scope(request: Request, user: User, execution_id: int) -
         202: {"model": ExecutionStarted, "description": "The run was started (config.async true)."},
     },
 )
-async def execute(
-    workflow_id: int, body: ExecuteRequest, request: Request, user: User = Depends(require(Permission.RUN))
-) -> Any:
+async def execute(workflow_id: int, body: ExecuteRequest, request: Request, user: Runner) -> Any:
     """Without `config.async` the answer comes when the run ends (or pauses, with step_by_step or
     breakpoints), with the execution; with it, at once: `{"execution_id", "status"}` (202)."""
     await workflow_in_scope(request, user, workflow_id)
@@ -79,11 +77,11 @@ async def execute(
 @router.get("/executions", response_model=ExecutionPage, summary="List runs, newest first")
 async def list_executions(
     request: Request,
+    user: Reader,
     workflow_id: int | None = Query(None),
     status: str | None = Query(None, description="running, completed, failed, cancelled, interrupted..."),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    user: User = Depends(require(Permission.READ)),
 ) -> Any:
     if workflow_id is not None:
         await workflow_in_scope(request, user, workflow_id)
@@ -109,16 +107,12 @@ async def list_executions(
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionView, summary="Get a run")
-async def get_execution(
-    execution_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def get_execution(execution_id: int, request: Request, user: Reader) -> Any:
     return await _execution_in_scope(request, user, execution_id)
 
 
 @router.get("/executions/{execution_id}/steps", response_model=list[StepView], summary="A run's steps")
-async def get_steps(
-    execution_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def get_steps(execution_id: int, request: Request, user: Reader) -> Any:
     await _execution_in_scope(request, user, execution_id)
     await runtime_of(request).executor.flush()
     logs = await off_loop(ExecutionService(db_of(request)).get_logs, execution_id)
@@ -126,14 +120,12 @@ async def get_steps(
 
 
 @router.get("/executions/{execution_id}/logs", response_model=list[StepView], summary="A run's steps (alias)")
-async def get_logs(
-    execution_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def get_logs(execution_id: int, request: Request, user: Reader) -> Any:
     return await get_steps(execution_id, request, user)
 
 
 @router.post("/executions/{execution_id}/cancel", response_model=ExecutionView, summary="Cancel a run")
-async def cancel(execution_id: int, request: Request, user: User = Depends(require(Permission.RUN))) -> Any:
+async def cancel(execution_id: int, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
     handle = runtime.live_handle(execution_id)
@@ -151,8 +143,8 @@ async def cancel(execution_id: int, request: Request, user: User = Depends(requi
 async def resume(
     execution_id: int,
     request: Request,
+    user: Runner,
     body: ResumeRequest | None = None,
-    user: User = Depends(require(Permission.RUN)),
 ) -> Any:
     """Runs the stopped execution again as a new one, reusing every step that succeeded."""
     await _execution_in_scope(request, user, execution_id)
@@ -163,7 +155,7 @@ async def resume(
 @router.post(
     "/executions/{execution_id}/step", response_model=ExecutionView, summary="Run the next node, then pause"
 )
-async def step(execution_id: int, request: Request, user: User = Depends(require(Permission.RUN))) -> Any:
+async def step(execution_id: int, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
     await runtime.live_handle(execution_id).step()
@@ -173,9 +165,7 @@ async def step(execution_id: int, request: Request, user: User = Depends(require
 @router.post(
     "/executions/{execution_id}/continue", response_model=ExecutionView, summary="Continue a paused run"
 )
-async def continue_run(
-    execution_id: int, request: Request, user: User = Depends(require(Permission.RUN))
-) -> Any:
+async def continue_run(execution_id: int, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
     await runtime.live_handle(execution_id).resume()
@@ -183,7 +173,7 @@ async def continue_run(
 
 
 @router.post("/executions/{execution_id}/pause", response_model=ExecutionView, summary="Pause a run")
-async def pause(execution_id: int, request: Request, user: User = Depends(require(Permission.RUN))) -> Any:
+async def pause(execution_id: int, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
     runtime.live_handle(execution_id).pause()
@@ -193,9 +183,7 @@ async def pause(execution_id: int, request: Request, user: User = Depends(requir
 @router.put(
     "/executions/{execution_id}/breakpoints", response_model=Breakpoints, summary="Set a run's breakpoints"
 )
-async def set_breakpoints(
-    execution_id: int, body: Breakpoints, request: Request, user: User = Depends(require(Permission.RUN))
-) -> Any:
+async def set_breakpoints(execution_id: int, body: Breakpoints, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     handle = runtime_of(request).live_handle(execution_id)
     handle.set_breakpoints(body.breakpoints)
@@ -231,9 +219,7 @@ async def _stream(request: Request, execution_id: int | None) -> AsyncIterator[d
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def execution_events_sse(
-    execution_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> StreamingResponse:
+async def execution_events_sse(execution_id: int, request: Request, user: Reader) -> StreamingResponse:
     await _execution_in_scope(request, user, execution_id)
     return _sse(request, execution_id)
 
@@ -244,9 +230,7 @@ async def execution_events_sse(
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def all_events_sse(
-    request: Request, user: User = Depends(require(Permission.READ))
-) -> StreamingResponse:
+async def all_events_sse(request: Request, user: Reader) -> StreamingResponse:
     return _sse(request, None)
 
 

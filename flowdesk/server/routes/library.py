@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from flowdesk.services.apis import ApiService
-from flowdesk.services.users import Permission, User
 
-from ..auth import require
+from ..auth import Admin, Editor, Reader
 from ..schemas import ApiImportRequest, EnvironmentSet, NodeTypeCreate, SecretSet
 from .common import db_of, off_loop
 
@@ -22,18 +21,16 @@ router = APIRouter()
 @router.get("/apis", tags=["api library"], summary="List API definitions")
 async def list_apis(
     request: Request,
+    user: Reader,
     search: str | None = Query(None),
     tag: str | None = Query(None),
-    user: User = Depends(require(Permission.READ)),
 ) -> Any:
     apis = await off_loop(ApiService(db_of(request)).list_apis, search=search, tag=tag)
     return [a.model_dump(mode="json") for a in apis]
 
 
 @router.post("/apis", status_code=201, tags=["api library"], summary="Add an API definition")
-async def create_api(
-    request: Request, body: dict[str, Any], user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def create_api(request: Request, user: Editor, body: dict[str, Any]) -> Any:
     """The body is an API definition: name, method, url, headers, query, body, auth, timeout..."""
     from flowdesk.domain.models import ApiDefinition
 
@@ -42,21 +39,17 @@ async def create_api(
 
 
 @router.get("/apis/{api_id}", tags=["api library"], summary="Get an API definition")
-async def get_api(api_id: int, request: Request, user: User = Depends(require(Permission.READ))) -> Any:
+async def get_api(api_id: int, request: Request, user: Reader) -> Any:
     return (await off_loop(ApiService(db_of(request)).get_api, api_id)).model_dump(mode="json")
 
 
 @router.patch("/apis/{api_id}", tags=["api library"], summary="Change an API definition")
-async def update_api(
-    api_id: int, body: dict[str, Any], request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def update_api(api_id: int, body: dict[str, Any], request: Request, user: Editor) -> Any:
     return (await off_loop(ApiService(db_of(request)).update_api, api_id, **body)).model_dump(mode="json")
 
 
 @router.delete("/apis/{api_id}", status_code=204, tags=["api library"], summary="Delete an API definition")
-async def delete_api(
-    api_id: int, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Response:
+async def delete_api(api_id: int, request: Request, user: Editor) -> Response:
     await off_loop(ApiService(db_of(request)).delete_api, api_id)
     return Response(status_code=204)
 
@@ -101,9 +94,7 @@ def _report_json(report: Any) -> dict[str, Any]:
 @router.post(
     "/apis/import", tags=["api library"], summary="Import OpenAPI, Swagger, Postman or a curl command"
 )
-async def import_apis(
-    body: ApiImportRequest, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def import_apis(body: ApiImportRequest, request: Request, user: Editor) -> Any:
     """With `preview` true nothing is written: the answer says what would be added, updated and
     skipped. Otherwise the selected definitions are written in one transaction."""
     from flowdesk.services.api_library import ApiLibraryService
@@ -123,8 +114,8 @@ async def import_apis(
 @router.get("/apis/export/openapi", tags=["api library"], summary="The API library as an OpenAPI 3 document")
 async def export_apis(
     request: Request,
+    user: Reader,
     environment: str | None = Query(None, description="Whose base_url to write into servers."),
-    user: User = Depends(require(Permission.READ)),
 ) -> Any:
     from flowdesk.services.api_library import ApiLibraryService
 
@@ -139,23 +130,21 @@ def _env_json(env: Any) -> dict[str, Any]:
 
 
 @router.get("/environments", tags=["environments"], summary="List environments")
-async def list_environments(request: Request, user: User = Depends(require(Permission.READ))) -> Any:
+async def list_environments(request: Request, user: Reader) -> Any:
     from flowdesk.services.environments import EnvironmentService
 
     return [_env_json(e) for e in await off_loop(EnvironmentService(db_of(request)).list_environments)]
 
 
 @router.get("/environments/{name}", tags=["environments"], summary="Get an environment")
-async def get_environment(name: str, request: Request, user: User = Depends(require(Permission.READ))) -> Any:
+async def get_environment(name: str, request: Request, user: Reader) -> Any:
     from flowdesk.services.environments import EnvironmentService
 
     return _env_json(await off_loop(EnvironmentService(db_of(request)).get_environment, name))
 
 
 @router.put("/environments/{name}", tags=["environments"], summary="Set variables of an environment")
-async def set_environment(
-    name: str, body: EnvironmentSet, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def set_environment(name: str, body: EnvironmentSet, request: Request, user: Editor) -> Any:
     from flowdesk.services.environments import EnvironmentService
 
     def work() -> Any:
@@ -169,9 +158,7 @@ async def set_environment(
 @router.delete(
     "/environments/{name}", status_code=204, tags=["environments"], summary="Delete an environment"
 )
-async def delete_environment(
-    name: str, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Response:
+async def delete_environment(name: str, request: Request, user: Editor) -> Response:
     from flowdesk.services.environments import EnvironmentService
 
     await off_loop(EnvironmentService(db_of(request)).delete_environment, name)
@@ -182,16 +169,14 @@ async def delete_environment(
 
 
 @router.get("/secrets", tags=["secrets"], summary="List secret names (values are never returned)")
-async def list_secrets(request: Request, user: User = Depends(require(Permission.ADMIN))) -> Any:
+async def list_secrets(request: Request, user: Admin) -> Any:
     from flowdesk.services.secrets import SecretService
 
     return {"names": await off_loop(SecretService(db_of(request)).list_secret_names)}
 
 
 @router.put("/secrets/{name}", status_code=204, tags=["secrets"], summary="Set a secret")
-async def set_secret(
-    name: str, body: SecretSet, request: Request, user: User = Depends(require(Permission.ADMIN))
-) -> Response:
+async def set_secret(name: str, body: SecretSet, request: Request, user: Admin) -> Response:
     from flowdesk.services.secrets import SecretService
 
     await off_loop(SecretService(db_of(request)).set_secret, name, body.value)
@@ -199,9 +184,7 @@ async def set_secret(
 
 
 @router.delete("/secrets/{name}", status_code=204, tags=["secrets"], summary="Delete a secret")
-async def delete_secret(
-    name: str, request: Request, user: User = Depends(require(Permission.ADMIN))
-) -> Response:
+async def delete_secret(name: str, request: Request, user: Admin) -> Response:
     from flowdesk.services.secrets import SecretService
 
     await off_loop(SecretService(db_of(request)).delete_secret, name)
@@ -216,9 +199,7 @@ def _node_type_json(node_type: Any) -> dict[str, Any]:
 
 
 @router.post("/admin/node-types", status_code=201, tags=["node types"], summary="Register a custom node type")
-async def register_node_type(
-    body: NodeTypeCreate, request: Request, user: User = Depends(require(Permission.ADMIN))
-) -> Any:
+async def register_node_type(body: NodeTypeCreate, request: Request, user: Admin) -> Any:
     from flowdesk.services.node_types import NodeTypeService
 
     found = await off_loop(
@@ -232,7 +213,7 @@ async def register_node_type(
 
 
 @router.get("/node-types", tags=["node types"], summary="Built-in and custom node types")
-async def list_node_types(request: Request, user: User = Depends(require(Permission.READ))) -> Any:
+async def list_node_types(request: Request, user: Reader) -> Any:
     from flowdesk.domain.enums import BUILTIN_NODE_TYPES
     from flowdesk.services.node_types import NodeTypeService
 
@@ -241,7 +222,7 @@ async def list_node_types(request: Request, user: User = Depends(require(Permiss
 
 
 @router.get("/admin/node-types", tags=["node types"], summary="Custom node types")
-async def list_custom_node_types(request: Request, user: User = Depends(require(Permission.READ))) -> Any:
+async def list_custom_node_types(request: Request, user: Reader) -> Any:
     from flowdesk.services.node_types import NodeTypeService
 
     return [_node_type_json(t) for t in await off_loop(NodeTypeService(db_of(request)).list_node_types)]
@@ -250,9 +231,7 @@ async def list_custom_node_types(request: Request, user: User = Depends(require(
 @router.delete(
     "/admin/node-types/{type_name}", status_code=204, tags=["node types"], summary="Remove a custom node type"
 )
-async def delete_node_type(
-    type_name: str, request: Request, user: User = Depends(require(Permission.ADMIN))
-) -> Response:
+async def delete_node_type(type_name: str, request: Request, user: Admin) -> Response:
     from flowdesk.services.node_types import NodeTypeService
 
     await off_loop(NodeTypeService(db_of(request)).delete_node_type, type_name)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from flowdesk.services.monitor import MonitorService
-from flowdesk.services.users import Permission, User
 
-from ..auth import require, runtime_of
+from ..auth import Admin, Reader, runtime_of
 from .common import off_loop, workflow_in_scope
 
 router = APIRouter(tags=["monitor"])
@@ -26,10 +25,10 @@ def _monitor(request: Request) -> MonitorService:
 async def workflow_metrics(
     workflow_id: int,
     request: Request,
+    user: Reader,
     type: MetricType = Query("stats", description="stats, trend, performance, errors or custom."),
     since: datetime | None = Query(None, description="Only runs started at or after this time (ISO 8601)."),
     bucket: Literal["hour", "day"] = Query("day", description="For type=trend."),
-    user: User = Depends(require(Permission.READ)),
 ) -> Any:
     """`type=custom` answers the seed's shape, `{"custom_metrics": {name: average}}`, with the full
     roll-up (count, sum, avg, min, max per metric) beside it under `details`."""
@@ -55,29 +54,29 @@ async def error_executions(
     workflow_id: int,
     error_type: str,
     request: Request,
+    user: Reader,
     node: str | None = Query(None),
     limit: int = Query(200, ge=1, le=1000),
-    user: User = Depends(require(Permission.READ)),
 ) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     return await off_loop(_monitor(request).error_executions, workflow_id, error_type, node, limit)
 
 
 @router.get("/monitor/active", summary="Runs going on now")
-async def active(request: Request, user: User = Depends(require(Permission.READ))) -> Any:
+async def active(request: Request, user: Reader) -> Any:
     return await off_loop(_monitor(request).active_executions)
 
 
 @router.get("/monitor/real-time", summary="Active runs, runs per minute, system load")
-async def real_time(request: Request, user: User = Depends(require(Permission.READ))) -> Any:
+async def real_time(request: Request, user: Reader) -> Any:
     return await off_loop(_monitor(request).real_time_metrics)
 
 
 @router.post("/monitor/cleanup", summary="Delete old finished runs (retention)")
 async def cleanup(
     request: Request,
+    user: Admin,
     older_than_days: float | None = Query(None, gt=0),
     keep_last: int | None = Query(None, ge=0),
-    user: User = Depends(require(Permission.ADMIN)),
 ) -> Any:
     return await off_loop(_monitor(request).cleanup, older_than_days=older_than_days, keep_last=keep_last)

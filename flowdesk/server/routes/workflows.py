@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from flowdesk.domain.models import Workflow
-from flowdesk.services.users import Permission, User
+from flowdesk.services.users import User
 from flowdesk.services.versions import VersionService
 from flowdesk.services.workflows import WorkflowService
 
-from ..auth import check_scope, require
+from ..auth import Editor, Reader, check_scope
 from ..schemas import (
     ConnectionCreate,
     ConnectionUpdate,
@@ -51,9 +51,7 @@ def _workflows(request: Request) -> WorkflowService:
 
 
 @router.post("/workflows", status_code=201, response_model=WorkflowView, summary="Create a workflow")
-async def create_workflow(
-    body: WorkflowCreate, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def create_workflow(body: WorkflowCreate, request: Request, user: Editor) -> Any:
     if user.tags is not None and not set(user.tags) & set(body.tags):
         body = body.model_copy(update={"tags": sorted({*body.tags, *user.tags})})
     workflow = await off_loop(
@@ -71,12 +69,12 @@ async def create_workflow(
 @router.get("/workflows", response_model=WorkflowPage, summary="List workflows")
 async def list_workflows(
     request: Request,
+    user: Reader,
     tag: str | None = Query(None, description="Only workflows carrying this tag."),
     status: str | None = Query(None, description="draft or active."),
     search: str | None = Query(None, description="Text in the name or description (any case)."),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    user: User = Depends(require(Permission.READ)),
 ) -> Any:
     found = await off_loop(_workflows(request).list_workflows, tag=tag, search=search, status=status)
     visible = [w for w in found if user.may_see_tags(w.tags)]
@@ -89,27 +87,21 @@ async def list_workflows(
 
 
 @router.get("/workflows/{workflow_id}", response_model=WorkflowView, summary="Get a workflow")
-async def get_workflow(
-    workflow_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def get_workflow(workflow_id: int, request: Request, user: Reader) -> Any:
     return _view(await workflow_in_scope(request, user, workflow_id))
 
 
 @router.patch(
     "/workflows/{workflow_id}", response_model=WorkflowView, summary="Change a workflow's properties"
 )
-async def update_workflow(
-    workflow_id: int, body: WorkflowUpdate, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def update_workflow(workflow_id: int, body: WorkflowUpdate, request: Request, user: Editor) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     fields = body.model_dump(exclude_unset=True)
     return _view(await off_loop(_workflows(request).update_workflow, workflow_id, **fields))
 
 
 @router.delete("/workflows/{workflow_id}", status_code=204, summary="Delete a workflow and its runs")
-async def delete_workflow(
-    workflow_id: int, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Response:
+async def delete_workflow(workflow_id: int, request: Request, user: Editor) -> Response:
     await workflow_in_scope(request, user, workflow_id)
     await off_loop(_workflows(request).delete_workflow, workflow_id)
     return Response(status_code=204)
@@ -124,8 +116,8 @@ async def delete_workflow(
 async def duplicate_workflow(
     workflow_id: int,
     request: Request,
+    user: Editor,
     body: DuplicateRequest | None = None,
-    user: User = Depends(require(Permission.EDIT)),
 ) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     name = body.name if body else None
@@ -135,9 +127,7 @@ async def duplicate_workflow(
 @router.put(
     "/workflows/{workflow_id}/status", response_model=WorkflowView, summary="Make a workflow draft or active"
 )
-async def set_status(
-    workflow_id: int, body: StatusChange, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def set_status(workflow_id: int, body: StatusChange, request: Request, user: Editor) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     return _view(await off_loop(_workflows(request).set_status, workflow_id, body.status))
 
@@ -150,9 +140,7 @@ async def set_status(
     summary="The whole workflow as a workflow file",
     response_description="The file format of docs/file-format.md (what `flowdesk export` writes).",
 )
-async def get_graph(
-    workflow_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Response:
+async def get_graph(workflow_id: int, request: Request, user: Reader) -> Response:
     from flowdesk.services.transfer import TransferService
 
     await workflow_in_scope(request, user, workflow_id)
@@ -164,8 +152,8 @@ async def get_graph(
 async def put_graph(
     workflow_id: int,
     request: Request,
+    user: Editor,
     document: dict[str, Any] = _FILE_BODY,
-    user: User = Depends(require(Permission.EDIT)),
 ) -> Any:
     """Nodes keep their ids (and run history) when the file has a node of the same name. The file is
     checked as `flowdesk validate` checks it; any problem leaves the workflow as it was (422 with the
@@ -185,9 +173,9 @@ async def put_graph(
 @router.post("/workflows/import", status_code=201, summary="Import a workflow file as a new workflow")
 async def import_workflow(
     request: Request,
+    user: Editor,
     document: dict[str, Any] = _FILE_BODY,
     name: str | None = Query(None, description="Store it under this name instead of the file's."),
-    user: User = Depends(require(Permission.EDIT)),
 ) -> Any:
     from flowdesk.services.transfer import TransferService
 
@@ -205,9 +193,7 @@ async def import_workflow(
 
 
 @router.post("/validate", summary="Validate a workflow file without storing it")
-async def validate_file(
-    request: Request, document: dict[str, Any] = _FILE_BODY, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def validate_file(request: Request, user: Reader, document: dict[str, Any] = _FILE_BODY) -> Any:
     """Answers 200 with `valid` and every problem, located as `flowdesk validate` locates them."""
     from flowdesk.domain.errors import FileFormatError
     from flowdesk.domain.validation import validate_graph
@@ -229,9 +215,7 @@ async def validate_file(
 
 
 @router.get("/workflows/{workflow_id}/validate", summary="Validate a stored workflow")
-async def validate_workflow(
-    workflow_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def validate_workflow(workflow_id: int, request: Request, user: Reader) -> Any:
     from flowdesk.domain.validation import validate_graph
     from flowdesk.services.node_types import NodeTypeService
 
@@ -250,9 +234,7 @@ async def validate_workflow(
 
 
 @router.post("/workflows/{workflow_id}/nodes", status_code=201, response_model=NodeView, summary="Add a node")
-async def add_node(
-    workflow_id: int, body: NodeCreate, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def add_node(workflow_id: int, body: NodeCreate, request: Request, user: Editor) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     node = await off_loop(_workflows(request).add_node, workflow_id, **body.model_dump())
     return node.model_dump(mode="json")
@@ -261,9 +243,7 @@ async def add_node(
 @router.get(
     "/workflows/{workflow_id}/nodes", response_model=list[NodeView], summary="List a workflow's nodes"
 )
-async def list_nodes(
-    workflow_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def list_nodes(workflow_id: int, request: Request, user: Reader) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     return [n.model_dump(mode="json") for n in await off_loop(_workflows(request).list_nodes, workflow_id)]
 
@@ -276,23 +256,19 @@ async def _node_in_scope(request: Request, user: User, node_id: int) -> Any:
 
 
 @router.get("/nodes/{node_id}", response_model=NodeView, summary="Get a node")
-async def get_node(node_id: int, request: Request, user: User = Depends(require(Permission.READ))) -> Any:
+async def get_node(node_id: int, request: Request, user: Reader) -> Any:
     return (await _node_in_scope(request, user, node_id)).model_dump(mode="json")
 
 
 @router.patch("/nodes/{node_id}", response_model=NodeView, summary="Change a node")
-async def update_node(
-    node_id: int, body: NodeUpdate, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def update_node(node_id: int, body: NodeUpdate, request: Request, user: Editor) -> Any:
     await _node_in_scope(request, user, node_id)
     node = await off_loop(_workflows(request).update_node, node_id, **body.model_dump(exclude_unset=True))
     return node.model_dump(mode="json")
 
 
 @router.delete("/nodes/{node_id}", status_code=204, summary="Delete a node and its connections")
-async def delete_node(
-    node_id: int, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Response:
+async def delete_node(node_id: int, request: Request, user: Editor) -> Response:
     await _node_in_scope(request, user, node_id)
     await off_loop(_workflows(request).delete_node, node_id)
     return Response(status_code=204)
@@ -307,9 +283,7 @@ async def delete_node(
     response_model=ConnectionView,
     summary="Connect two nodes",
 )
-async def add_connection(
-    workflow_id: int, body: ConnectionCreate, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def add_connection(workflow_id: int, body: ConnectionCreate, request: Request, user: Editor) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     connection = await off_loop(
         _workflows(request).add_connection,
@@ -328,9 +302,7 @@ async def add_connection(
     response_model=list[ConnectionView],
     summary="List a workflow's connections",
 )
-async def list_connections(
-    workflow_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def list_connections(workflow_id: int, request: Request, user: Reader) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     found = await off_loop(_workflows(request).list_connections, workflow_id)
     return [c.model_dump(mode="json") for c in found]
@@ -344,9 +316,7 @@ async def _connection_in_scope(request: Request, user: User, connection_id: int)
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionView, summary="Get a connection")
-async def get_connection(
-    connection_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def get_connection(connection_id: int, request: Request, user: Reader) -> Any:
     return (await _connection_in_scope(request, user, connection_id)).model_dump(mode="json")
 
 
@@ -355,7 +325,7 @@ async def update_connection(
     connection_id: int,
     body: ConnectionUpdate,
     request: Request,
-    user: User = Depends(require(Permission.EDIT)),
+    user: Editor,
 ) -> Any:
     await _connection_in_scope(request, user, connection_id)
     fields = body.model_dump(exclude_unset=True)
@@ -364,9 +334,7 @@ async def update_connection(
 
 
 @router.delete("/connections/{connection_id}", status_code=204, summary="Delete a connection")
-async def delete_connection(
-    connection_id: int, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Response:
+async def delete_connection(connection_id: int, request: Request, user: Editor) -> Response:
     await _connection_in_scope(request, user, connection_id)
     await off_loop(_workflows(request).delete_connection, connection_id)
     return Response(status_code=204)
@@ -383,9 +351,7 @@ def _version_view(version: Any, *, snapshot: bool = False) -> dict[str, Any]:
 
 
 @router.get("/workflows/{workflow_id}/versions", summary="List a workflow's versions")
-async def list_versions(
-    workflow_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def list_versions(workflow_id: int, request: Request, user: Reader) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     versions = await off_loop(VersionService(db_of(request)).list_versions, workflow_id)
     return [_version_view(v) for v in versions]
@@ -395,8 +361,8 @@ async def list_versions(
 async def save_version(
     workflow_id: int,
     request: Request,
+    user: Editor,
     body: VersionCreate | None = None,
-    user: User = Depends(require(Permission.EDIT)),
 ) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     body = body or VersionCreate()
@@ -413,9 +379,7 @@ async def _version_in_scope(request: Request, user: User, version_id: int) -> An
 
 
 @router.get("/versions/{version_id}", summary="Get a version with its snapshot")
-async def get_version(
-    version_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Any:
+async def get_version(version_id: int, request: Request, user: Reader) -> Any:
     return _version_view(await _version_in_scope(request, user, version_id), snapshot=True)
 
 
@@ -423,10 +387,10 @@ async def get_version(
 async def diff_versions(
     version_id: int,
     request: Request,
+    user: Reader,
     against: int | None = Query(
         None, description="The other version's id (default: the workflow as stored now)."
     ),
-    user: User = Depends(require(Permission.READ)),
 ) -> Any:
     await _version_in_scope(request, user, version_id)
     service = VersionService(db_of(request))
@@ -440,9 +404,7 @@ async def diff_versions(
 
 
 @router.post("/versions/{version_id}/restore", summary="Make the workflow what a version was")
-async def restore_version(
-    version_id: int, request: Request, user: User = Depends(require(Permission.EDIT))
-) -> Any:
+async def restore_version(version_id: int, request: Request, user: Editor) -> Any:
     await _version_in_scope(request, user, version_id)
     graph = await off_loop(VersionService(db_of(request)).restore_version, version_id)
     return {
@@ -456,9 +418,7 @@ async def restore_version(
 
 
 @router.get("/workflows/{workflow_id}/export", summary="Download the workflow file")
-async def export_workflow(
-    workflow_id: int, request: Request, user: User = Depends(require(Permission.READ))
-) -> Response:
+async def export_workflow(workflow_id: int, request: Request, user: Reader) -> Response:
     from flowdesk.services.transfer import TransferService
 
     workflow = await workflow_in_scope(request, user, workflow_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -90,15 +91,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ws="websockets-sansio" if _has_module("websockets") else "auto",
     )
     server = uvicorn.Server(config)
+    # uvicorn handles SIGINT and SIGTERM itself (graceful shutdown), then hands the signal on to the
+    # handler that was there before: these end the command quietly, the server having stopped.
+    previous = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         asyncio.run(server.serve())
+    except (KeyboardInterrupt, _Stopped):
+        pass
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         db.close()
     if not server.started:
         cli.complain(f"{cli.PROG}: the server could not start on {url} (is the port in use?).")
         return cli.EXIT_USAGE
     cli.say("flowdesk server stopped.")
     return cli.EXIT_OK
+
+
+class _Stopped(Exception):
+    """A stop signal arrived after uvicorn's own shutdown."""
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise _Stopped
 
 
 def _has_module(name: str) -> bool:

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from . import errors
 from .runtime import ServerRuntime, ServerSettings
+from .schemas import ERROR_RESPONSES
 
 DESCRIPTION = """\
 flowdesk's engine as a service: workflows, nodes and connections, runs and their steps, live events,
@@ -122,7 +123,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     )
     errors.install(app)
     for module in (workflows, executions, monitor, library, admin):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     _add_documentation(app)
     app.add_middleware(BodyLimit, limit=settings.body_limit)
     return app

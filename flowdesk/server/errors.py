@@ -80,6 +80,23 @@ def _sentence(error: dict[str, Any]) -> str:
     return f"{subject}: {message[:1].lower()}{message[1:]}"
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path accepts (Starlette names only the first route's)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods.update(route.methods)
+        elif match == Match.NONE and getattr(route, "methods", None):
+            for method in route.methods:
+                m, _ = route.matches({**request.scope, "method": method})
+                if m == Match.FULL:
+                    methods.add(method)
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on `app`."""
 
@@ -104,9 +121,12 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no endpoint {request.method} {request.url.path}; the list is at /docs."
-        elif exc.status_code == 405:
-            detail = f"{request.url.path} does not accept {request.method}; the list is at /docs."
-        return error_response(exc.status_code, detail, **(exc.headers or {}))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.url.path} does not accept {request.method} (it accepts {', '.join(allowed)})."
+        return error_response(exc.status_code, detail, **headers)
 
     @app.exception_handler(FileFormatError)
     async def file_error(request: Request, exc: FileFormatError) -> JSONResponse:

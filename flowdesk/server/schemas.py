@@ -7,15 +7,29 @@ which are the same names the Python API and the file format use.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from flowdesk.domain.enums import ConnectionType
+from flowdesk.domain.models import ApiParameter
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: `"is_active": 0` or `"name": 5` is refused, not coerced (a client's mistake should show).
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+MAX_ID = 2**53 - 1  # ids beyond this do not occur (and JSON Schema numbers are doubles)
+
+#: A stored thing's id in a path (1 to 2**63-1: anything else cannot exist).
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="A stored id.")]
+#: The same in a JSON body or a query.
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# Enum values arrive as JSON strings; strict mode would only take enum instances.
+ConnectionTypeField = Annotated[ConnectionType, Field(strict=False)]
 
 
 class WorkflowCreate(_Body):
@@ -76,7 +90,7 @@ class DuplicateRequest(_Body):
 class StatusChange(_Body):
     """Make a workflow a draft or active."""
 
-    status: str = Field(description="draft or active")
+    status: Literal["draft", "active"]
 
 
 class NodeCreate(_Body):
@@ -122,9 +136,9 @@ class NodeView(BaseModel):
 class ConnectionCreate(_Body):
     """A new connection between two nodes of the workflow (the seed's body)."""
 
-    from_node_id: int
-    to_node_id: int
-    connection_type: ConnectionType = ConnectionType.SEQUENCE
+    from_node_id: BodyId
+    to_node_id: BodyId
+    connection_type: ConnectionTypeField = ConnectionType.SEQUENCE
     condition: str | None = Field(
         None, description="An expression (docs/expressions.md), for CONDITIONAL types."
     )
@@ -134,9 +148,9 @@ class ConnectionCreate(_Body):
 class ConnectionUpdate(_Body):
     """Fields of a connection to change."""
 
-    from_node_id: int | None = None
-    to_node_id: int | None = None
-    connection_type: ConnectionType | None = None
+    from_node_id: BodyId | None = None
+    to_node_id: BodyId | None = None
+    connection_type: ConnectionTypeField | None = None
     condition: str | None = None
     config: dict[str, Any] | None = None
 
@@ -277,14 +291,14 @@ class EnvironmentSet(_Body):
 class SecretSet(_Body):
     """A secret's value; it is stored encrypted and never returned."""
 
-    value: str
+    value: str = Field(min_length=1)
 
 
 class UserCreate(_Body):
     """A server user."""
 
-    name: str = Field(min_length=1, max_length=255)
-    role: str = Field(description="viewer, editor, runner or admin")
+    name: str = Field(min_length=1, max_length=255, pattern=r"^[\w.@+-]+$")
+    role: Literal["viewer", "editor", "runner", "admin"]
     tags: list[str] | None = Field(
         None, description="Limit the user to workflows carrying one of these tags."
     )
@@ -294,3 +308,58 @@ class TokenCreate(_Body):
     """A new API token for a user."""
 
     label: str = ""
+
+
+class ProblemView(BaseModel):
+    """One located problem: what is wrong and where (JSON path, node, line, column)."""
+
+    message: str
+    severity: str = "error"
+    path: str | None = None
+    node: str | None = None
+    key: str | None = None
+    line: int | None = None
+    column: int | None = None
+    connection: int | None = None
+    text: str | None = Field(None, description="The problem as one line, location first.")
+
+
+class ErrorBody(BaseModel):
+    """Every error answer: one sentence, and the located problems when there are any."""
+
+    detail: str = Field(description="What went wrong, in one sentence.")
+    problems: list[ProblemView] = Field(default_factory=list)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        400: "The request cannot be carried out as it is.",
+        401: "No token, or a token that is not valid.",
+        403: "The token's user may not do this.",
+        404: "What the request names does not exist.",
+        409: "The change conflicts with what is stored (e.g. a duplicate name).",
+        413: "The request body is over the server's limit.",
+        422: "The request or the workflow it carries is not valid (located problems).",
+        503: "The database cannot be reached.",
+    }.items()
+}
+
+
+class ApiUpdate(BaseModel):
+    """Fields of an API definition to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=255)
+    method: str | None = None
+    url: str | None = Field(None, min_length=1)
+    headers: dict[str, str] | None = None
+    query: dict[str, Any] | None = None
+    body: Any = None
+    content_type: str | None = None
+    timeout: float | None = Field(None, gt=0)
+    auth: dict[str, Any] | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    parameters: list[ApiParameter] | None = None

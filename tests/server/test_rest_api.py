@@ -179,13 +179,13 @@ def test_environments_secrets_and_api_library(server, http_server):
         names = client.get("/secrets").json()
         assert "TOKEN_A" in names["names"] and "s3cr3t-value" not in json.dumps(names)
         preview = client.post(
-            "/apis/import", json={"content": f"curl {http_server.url}/users/1", "preview": True}
+            "/api-imports", json={"content": f"curl {http_server.url}/users/1", "preview": True}
         ).json()
         assert preview["counts"]["add"] == 1
-        report = client.post("/apis/import", json={"content": f"curl {http_server.url}/users/1"}).json()
+        report = client.post("/api-imports", json={"content": f"curl {http_server.url}/users/1"}).json()
         assert len(report["added"]) == 1
         assert any(a["id"] == report["added"][0]["id"] for a in client.get("/apis").json())
-        openapi = client.get("/apis/export/openapi").json()
+        openapi = client.get("/api-exports/openapi").json()
         assert openapi["openapi"].startswith("3.")
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,11 +26,20 @@ def flowdesk_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "flowdesk", *args]
 
 
+_STATE = Path(tempfile.mkdtemp(prefix="flowdesk-serve-state-"))
+
+
 def subprocess_env() -> dict[str, str]:
+    """The environment of a server or CLI process: this checkout first, and never the user's own
+    database, key file, keyring or log folder."""
     env = dict(os.environ)
     root = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     env.pop("FLOWDESK_DB", None)
+    env["FLOWDESK_KEY_FILE"] = str(_STATE / "secret.key")
+    env["FLOWDESK_KEYRING"] = "0"
+    env["XDG_DATA_HOME"] = str(_STATE / "data")
+    env["XDG_STATE_HOME"] = str(_STATE / "state")
     return env
 
 

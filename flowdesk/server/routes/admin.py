@@ -11,7 +11,7 @@ from flowdesk.services.audit import AuditService
 from flowdesk.services.users import UserService
 
 from ..auth import Admin, Caller, Reader
-from ..schemas import TokenCreate, UserCreate
+from ..schemas import MAX_ID, PathId, TokenCreate, UserCreate
 from .common import db_of, off_loop
 
 router = APIRouter()
@@ -67,7 +67,7 @@ async def list_tokens(
 
 
 @router.delete("/tokens/{token_id}", tags=["users"], summary="Revoke a token")
-async def revoke_token(token_id: int, request: Request, user: Admin) -> Any:
+async def revoke_token(token_id: PathId, request: Request, user: Admin) -> Any:
     return (await off_loop(UserService(db_of(request)).revoke_token, token_id)).model_dump(mode="json")
 
 
@@ -76,8 +76,10 @@ async def audit(
     request: Request,
     user: Reader,
     entity: str | None = Query(None, description="workflow, node, connection, execution, api, user..."),
-    entity_id: int | None = Query(None),
-    workflow_id: int | None = Query(None, description="Shorthand for entity=workflow&entity_id=N."),
+    entity_id: int | None = Query(None, ge=1, le=MAX_ID),
+    workflow_id: int | None = Query(
+        None, ge=1, le=MAX_ID, description="Shorthand for entity=workflow&entity_id=N."
+    ),
     actor: str | None = Query(None),
     since: datetime | None = Query(None),
     until: datetime | None = Query(None),

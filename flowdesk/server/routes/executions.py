@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import NotFoundError
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.users import User
@@ -18,11 +19,13 @@ from flowdesk.services.users import User
 from ..auth import Reader, Runner, current_user, runtime_of
 from ..runtime import execution_view
 from ..schemas import (
+    MAX_ID,
     Breakpoints,
     ExecuteRequest,
     ExecutionPage,
     ExecutionStarted,
     ExecutionView,
+    PathId,
     ResumeRequest,
     StepView,
 )
@@ -55,7 +58,7 @@ async def _execution_in_scope(request: Request, user: User, execution_id: int) -
         202: {"model": ExecutionStarted, "description": "The run was started (config.async true)."},
     },
 )
-async def execute(workflow_id: int, body: ExecuteRequest, request: Request, user: Runner) -> Any:
+async def execute(workflow_id: PathId, body: ExecuteRequest, request: Request, user: Runner) -> Any:
     """Without `config.async` the answer comes when the run ends (or pauses, with step_by_step or
     breakpoints), with the execution; with it, at once: `{"execution_id", "status"}` (202)."""
     await workflow_in_scope(request, user, workflow_id)
@@ -78,8 +81,8 @@ async def execute(workflow_id: int, body: ExecuteRequest, request: Request, user
 async def list_executions(
     request: Request,
     user: Reader,
-    workflow_id: int | None = Query(None),
-    status: str | None = Query(None, description="running, completed, failed, cancelled, interrupted..."),
+    workflow_id: int | None = Query(None, ge=1, le=MAX_ID),
+    status: ExecutionStatus | None = Query(None, description="Only runs in this state."),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> Any:
@@ -107,12 +110,12 @@ async def list_executions(
 
 
 @router.get("/executions/{execution_id}", response_model=ExecutionView, summary="Get a run")
-async def get_execution(execution_id: int, request: Request, user: Reader) -> Any:
+async def get_execution(execution_id: PathId, request: Request, user: Reader) -> Any:
     return await _execution_in_scope(request, user, execution_id)
 
 
 @router.get("/executions/{execution_id}/steps", response_model=list[StepView], summary="A run's steps")
-async def get_steps(execution_id: int, request: Request, user: Reader) -> Any:
+async def get_steps(execution_id: PathId, request: Request, user: Reader) -> Any:
     await _execution_in_scope(request, user, execution_id)
     await runtime_of(request).executor.flush()
     logs = await off_loop(ExecutionService(db_of(request)).get_logs, execution_id)
@@ -120,12 +123,12 @@ async def get_steps(execution_id: int, request: Request, user: Reader) -> Any:
 
 
 @router.get("/executions/{execution_id}/logs", response_model=list[StepView], summary="A run's steps (alias)")
-async def get_logs(execution_id: int, request: Request, user: Reader) -> Any:
+async def get_logs(execution_id: PathId, request: Request, user: Reader) -> Any:
     return await get_steps(execution_id, request, user)
 
 
 @router.post("/executions/{execution_id}/cancel", response_model=ExecutionView, summary="Cancel a run")
-async def cancel(execution_id: int, request: Request, user: Runner) -> Any:
+async def cancel(execution_id: PathId, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
     handle = runtime.live_handle(execution_id)
@@ -141,7 +144,7 @@ async def cancel(execution_id: int, request: Request, user: Runner) -> Any:
     summary="Resume a stopped run",
 )
 async def resume(
-    execution_id: int,
+    execution_id: PathId,
     request: Request,
     user: Runner,
     body: ResumeRequest | None = None,
@@ -155,7 +158,7 @@ async def resume(
 @router.post(
     "/executions/{execution_id}/step", response_model=ExecutionView, summary="Run the next node, then pause"
 )
-async def step(execution_id: int, request: Request, user: Runner) -> Any:
+async def step(execution_id: PathId, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
     await runtime.live_handle(execution_id).step()
@@ -165,7 +168,7 @@ async def step(execution_id: int, request: Request, user: Runner) -> Any:
 @router.post(
     "/executions/{execution_id}/continue", response_model=ExecutionView, summary="Continue a paused run"
 )
-async def continue_run(execution_id: int, request: Request, user: Runner) -> Any:
+async def continue_run(execution_id: PathId, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
     await runtime.live_handle(execution_id).resume()
@@ -173,7 +176,7 @@ async def continue_run(execution_id: int, request: Request, user: Runner) -> Any
 
 
 @router.post("/executions/{execution_id}/pause", response_model=ExecutionView, summary="Pause a run")
-async def pause(execution_id: int, request: Request, user: Runner) -> Any:
+async def pause(execution_id: PathId, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
     runtime.live_handle(execution_id).pause()
@@ -183,7 +186,7 @@ async def pause(execution_id: int, request: Request, user: Runner) -> Any:
 @router.put(
     "/executions/{execution_id}/breakpoints", response_model=Breakpoints, summary="Set a run's breakpoints"
 )
-async def set_breakpoints(execution_id: int, body: Breakpoints, request: Request, user: Runner) -> Any:
+async def set_breakpoints(execution_id: PathId, body: Breakpoints, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     handle = runtime_of(request).live_handle(execution_id)
     handle.set_breakpoints(body.breakpoints)
@@ -219,7 +222,7 @@ async def _stream(request: Request, execution_id: int | None) -> AsyncIterator[d
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def execution_events_sse(execution_id: int, request: Request, user: Reader) -> StreamingResponse:
+async def execution_events_sse(execution_id: PathId, request: Request, user: Reader) -> StreamingResponse:
     await _execution_in_scope(request, user, execution_id)
     return _sse(request, execution_id)
 
@@ -247,7 +250,7 @@ def _sse(request: Request, execution_id: int | None) -> StreamingResponse:
 
 
 @router.websocket("/executions/{execution_id}/events")
-async def execution_events_ws(websocket: WebSocket, execution_id: int) -> None:
+async def execution_events_ws(websocket: WebSocket, execution_id: PathId) -> None:
     await _websocket(websocket, execution_id)
 
 

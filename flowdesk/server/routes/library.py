@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 
+from flowdesk.domain.models import ApiDefinition
 from flowdesk.services.apis import ApiService
 
 from ..auth import Admin, Editor, Reader
-from ..schemas import ApiImportRequest, EnvironmentSet, NodeTypeCreate, SecretSet
+from ..schemas import ApiImportRequest, ApiUpdate, EnvironmentSet, NodeTypeCreate, PathId, SecretSet
 from .common import db_of, off_loop
 
 router = APIRouter()
@@ -30,26 +31,25 @@ async def list_apis(
 
 
 @router.post("/apis", status_code=201, tags=["api library"], summary="Add an API definition")
-async def create_api(request: Request, user: Editor, body: dict[str, Any]) -> Any:
+async def create_api(request: Request, user: Editor, body: ApiDefinition) -> Any:
     """The body is an API definition: name, method, url, headers, query, body, auth, timeout..."""
-    from flowdesk.domain.models import ApiDefinition
-
-    api = ApiDefinition.model_validate(body)
+    api = body
     return (await off_loop(ApiService(db_of(request)).create_api, api)).model_dump(mode="json")
 
 
 @router.get("/apis/{api_id}", tags=["api library"], summary="Get an API definition")
-async def get_api(api_id: int, request: Request, user: Reader) -> Any:
+async def get_api(api_id: PathId, request: Request, user: Reader) -> Any:
     return (await off_loop(ApiService(db_of(request)).get_api, api_id)).model_dump(mode="json")
 
 
 @router.patch("/apis/{api_id}", tags=["api library"], summary="Change an API definition")
-async def update_api(api_id: int, body: dict[str, Any], request: Request, user: Editor) -> Any:
-    return (await off_loop(ApiService(db_of(request)).update_api, api_id, **body)).model_dump(mode="json")
+async def update_api(api_id: PathId, body: ApiUpdate, request: Request, user: Editor) -> Any:
+    fields = body.model_dump(exclude_unset=True)
+    return (await off_loop(ApiService(db_of(request)).update_api, api_id, **fields)).model_dump(mode="json")
 
 
 @router.delete("/apis/{api_id}", status_code=204, tags=["api library"], summary="Delete an API definition")
-async def delete_api(api_id: int, request: Request, user: Editor) -> Response:
+async def delete_api(api_id: PathId, request: Request, user: Editor) -> Response:
     await off_loop(ApiService(db_of(request)).delete_api, api_id)
     return Response(status_code=204)
 
@@ -92,7 +92,7 @@ def _report_json(report: Any) -> dict[str, Any]:
 
 
 @router.post(
-    "/apis/import", tags=["api library"], summary="Import OpenAPI, Swagger, Postman or a curl command"
+    "/api-imports", tags=["api library"], summary="Import OpenAPI, Swagger, Postman or a curl command"
 )
 async def import_apis(body: ApiImportRequest, request: Request, user: Editor) -> Any:
     """With `preview` true nothing is written: the answer says what would be added, updated and
@@ -111,7 +111,7 @@ async def import_apis(body: ApiImportRequest, request: Request, user: Editor) ->
     return _report_json(report)
 
 
-@router.get("/apis/export/openapi", tags=["api library"], summary="The API library as an OpenAPI 3 document")
+@router.get("/api-exports/openapi", tags=["api library"], summary="The API library as an OpenAPI 3 document")
 async def export_apis(
     request: Request,
     user: Reader,

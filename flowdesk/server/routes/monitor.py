@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from flowdesk.services.monitor import MonitorService
 
 from ..auth import Admin, Reader, runtime_of
+from ..schemas import PathId
 from .common import off_loop, workflow_in_scope
 
 router = APIRouter(tags=["monitor"])
@@ -23,7 +24,7 @@ def _monitor(request: Request) -> MonitorService:
 
 @router.get("/workflows/{workflow_id}/metrics", summary="A workflow's figures")
 async def workflow_metrics(
-    workflow_id: int,
+    workflow_id: PathId,
     request: Request,
     user: Reader,
     type: MetricType = Query("stats", description="stats, trend, performance, errors or custom."),
@@ -51,7 +52,7 @@ async def workflow_metrics(
 
 @router.get("/workflows/{workflow_id}/errors/{error_type}/executions", summary="Runs that had an error type")
 async def error_executions(
-    workflow_id: int,
+    workflow_id: PathId,
     error_type: str,
     request: Request,
     user: Reader,

@@ -3,7 +3,7 @@ import and export."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 
@@ -14,6 +14,7 @@ from flowdesk.services.workflows import WorkflowService
 
 from ..auth import Editor, Reader, check_scope
 from ..schemas import (
+    MAX_ID,
     ConnectionCreate,
     ConnectionUpdate,
     ConnectionView,
@@ -21,6 +22,7 @@ from ..schemas import (
     NodeCreate,
     NodeUpdate,
     NodeView,
+    PathId,
     StatusChange,
     VersionCreate,
     WorkflowCreate,
@@ -71,7 +73,7 @@ async def list_workflows(
     request: Request,
     user: Reader,
     tag: str | None = Query(None, description="Only workflows carrying this tag."),
-    status: str | None = Query(None, description="draft or active."),
+    status: Literal["draft", "active"] | None = Query(None, description="Only drafts, or only active ones."),
     search: str | None = Query(None, description="Text in the name or description (any case)."),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
@@ -87,21 +89,21 @@ async def list_workflows(
 
 
 @router.get("/workflows/{workflow_id}", response_model=WorkflowView, summary="Get a workflow")
-async def get_workflow(workflow_id: int, request: Request, user: Reader) -> Any:
+async def get_workflow(workflow_id: PathId, request: Request, user: Reader) -> Any:
     return _view(await workflow_in_scope(request, user, workflow_id))
 
 
 @router.patch(
     "/workflows/{workflow_id}", response_model=WorkflowView, summary="Change a workflow's properties"
 )
-async def update_workflow(workflow_id: int, body: WorkflowUpdate, request: Request, user: Editor) -> Any:
+async def update_workflow(workflow_id: PathId, body: WorkflowUpdate, request: Request, user: Editor) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     fields = body.model_dump(exclude_unset=True)
     return _view(await off_loop(_workflows(request).update_workflow, workflow_id, **fields))
 
 
 @router.delete("/workflows/{workflow_id}", status_code=204, summary="Delete a workflow and its runs")
-async def delete_workflow(workflow_id: int, request: Request, user: Editor) -> Response:
+async def delete_workflow(workflow_id: PathId, request: Request, user: Editor) -> Response:
     await workflow_in_scope(request, user, workflow_id)
     await off_loop(_workflows(request).delete_workflow, workflow_id)
     return Response(status_code=204)
@@ -114,7 +116,7 @@ async def delete_workflow(workflow_id: int, request: Request, user: Editor) -> R
     summary="Copy a workflow",
 )
 async def duplicate_workflow(
-    workflow_id: int,
+    workflow_id: PathId,
     request: Request,
     user: Editor,
     body: DuplicateRequest | None = None,
@@ -127,7 +129,7 @@ async def duplicate_workflow(
 @router.put(
     "/workflows/{workflow_id}/status", response_model=WorkflowView, summary="Make a workflow draft or active"
 )
-async def set_status(workflow_id: int, body: StatusChange, request: Request, user: Editor) -> Any:
+async def set_status(workflow_id: PathId, body: StatusChange, request: Request, user: Editor) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     return _view(await off_loop(_workflows(request).set_status, workflow_id, body.status))
 
@@ -140,7 +142,7 @@ async def set_status(workflow_id: int, body: StatusChange, request: Request, use
     summary="The whole workflow as a workflow file",
     response_description="The file format of docs/file-format.md (what `flowdesk export` writes).",
 )
-async def get_graph(workflow_id: int, request: Request, user: Reader) -> Response:
+async def get_graph(workflow_id: PathId, request: Request, user: Reader) -> Response:
     from flowdesk.services.transfer import TransferService
 
     await workflow_in_scope(request, user, workflow_id)
@@ -150,7 +152,7 @@ async def get_graph(workflow_id: int, request: Request, user: Reader) -> Respons
 
 @router.put("/workflows/{workflow_id}/graph", summary="Replace the whole workflow with a workflow file")
 async def put_graph(
-    workflow_id: int,
+    workflow_id: PathId,
     request: Request,
     user: Editor,
     document: dict[str, Any] = _FILE_BODY,
@@ -170,7 +172,7 @@ async def put_graph(
     }
 
 
-@router.post("/workflows/import", status_code=201, summary="Import a workflow file as a new workflow")
+@router.post("/workflow-imports", status_code=201, summary="Import a workflow file as a new workflow")
 async def import_workflow(
     request: Request,
     user: Editor,
@@ -215,7 +217,7 @@ async def validate_file(request: Request, user: Reader, document: dict[str, Any]
 
 
 @router.get("/workflows/{workflow_id}/validate", summary="Validate a stored workflow")
-async def validate_workflow(workflow_id: int, request: Request, user: Reader) -> Any:
+async def validate_workflow(workflow_id: PathId, request: Request, user: Reader) -> Any:
     from flowdesk.domain.validation import validate_graph
     from flowdesk.services.node_types import NodeTypeService
 
@@ -234,7 +236,7 @@ async def validate_workflow(workflow_id: int, request: Request, user: Reader) ->
 
 
 @router.post("/workflows/{workflow_id}/nodes", status_code=201, response_model=NodeView, summary="Add a node")
-async def add_node(workflow_id: int, body: NodeCreate, request: Request, user: Editor) -> Any:
+async def add_node(workflow_id: PathId, body: NodeCreate, request: Request, user: Editor) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     node = await off_loop(_workflows(request).add_node, workflow_id, **body.model_dump())
     return node.model_dump(mode="json")
@@ -243,12 +245,12 @@ async def add_node(workflow_id: int, body: NodeCreate, request: Request, user: E
 @router.get(
     "/workflows/{workflow_id}/nodes", response_model=list[NodeView], summary="List a workflow's nodes"
 )
-async def list_nodes(workflow_id: int, request: Request, user: Reader) -> Any:
+async def list_nodes(workflow_id: PathId, request: Request, user: Reader) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     return [n.model_dump(mode="json") for n in await off_loop(_workflows(request).list_nodes, workflow_id)]
 
 
-async def _node_in_scope(request: Request, user: User, node_id: int) -> Any:
+async def _node_in_scope(request: Request, user: User, node_id: PathId) -> Any:
     node = await off_loop(_workflows(request).get_node, node_id)
     assert node.workflow_id is not None
     await workflow_in_scope(request, user, node.workflow_id)
@@ -256,19 +258,19 @@ async def _node_in_scope(request: Request, user: User, node_id: int) -> Any:
 
 
 @router.get("/nodes/{node_id}", response_model=NodeView, summary="Get a node")
-async def get_node(node_id: int, request: Request, user: Reader) -> Any:
+async def get_node(node_id: PathId, request: Request, user: Reader) -> Any:
     return (await _node_in_scope(request, user, node_id)).model_dump(mode="json")
 
 
 @router.patch("/nodes/{node_id}", response_model=NodeView, summary="Change a node")
-async def update_node(node_id: int, body: NodeUpdate, request: Request, user: Editor) -> Any:
+async def update_node(node_id: PathId, body: NodeUpdate, request: Request, user: Editor) -> Any:
     await _node_in_scope(request, user, node_id)
     node = await off_loop(_workflows(request).update_node, node_id, **body.model_dump(exclude_unset=True))
     return node.model_dump(mode="json")
 
 
 @router.delete("/nodes/{node_id}", status_code=204, summary="Delete a node and its connections")
-async def delete_node(node_id: int, request: Request, user: Editor) -> Response:
+async def delete_node(node_id: PathId, request: Request, user: Editor) -> Response:
     await _node_in_scope(request, user, node_id)
     await off_loop(_workflows(request).delete_node, node_id)
     return Response(status_code=204)
@@ -283,7 +285,7 @@ async def delete_node(node_id: int, request: Request, user: Editor) -> Response:
     response_model=ConnectionView,
     summary="Connect two nodes",
 )
-async def add_connection(workflow_id: int, body: ConnectionCreate, request: Request, user: Editor) -> Any:
+async def add_connection(workflow_id: PathId, body: ConnectionCreate, request: Request, user: Editor) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     connection = await off_loop(
         _workflows(request).add_connection,
@@ -302,13 +304,13 @@ async def add_connection(workflow_id: int, body: ConnectionCreate, request: Requ
     response_model=list[ConnectionView],
     summary="List a workflow's connections",
 )
-async def list_connections(workflow_id: int, request: Request, user: Reader) -> Any:
+async def list_connections(workflow_id: PathId, request: Request, user: Reader) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     found = await off_loop(_workflows(request).list_connections, workflow_id)
     return [c.model_dump(mode="json") for c in found]
 
 
-async def _connection_in_scope(request: Request, user: User, connection_id: int) -> Any:
+async def _connection_in_scope(request: Request, user: User, connection_id: PathId) -> Any:
     connection = await off_loop(_workflows(request).get_connection, connection_id)
     assert connection.workflow_id is not None
     await workflow_in_scope(request, user, connection.workflow_id)
@@ -316,13 +318,13 @@ async def _connection_in_scope(request: Request, user: User, connection_id: int)
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionView, summary="Get a connection")
-async def get_connection(connection_id: int, request: Request, user: Reader) -> Any:
+async def get_connection(connection_id: PathId, request: Request, user: Reader) -> Any:
     return (await _connection_in_scope(request, user, connection_id)).model_dump(mode="json")
 
 
 @router.patch("/connections/{connection_id}", response_model=ConnectionView, summary="Change a connection")
 async def update_connection(
-    connection_id: int,
+    connection_id: PathId,
     body: ConnectionUpdate,
     request: Request,
     user: Editor,
@@ -334,7 +336,7 @@ async def update_connection(
 
 
 @router.delete("/connections/{connection_id}", status_code=204, summary="Delete a connection")
-async def delete_connection(connection_id: int, request: Request, user: Editor) -> Response:
+async def delete_connection(connection_id: PathId, request: Request, user: Editor) -> Response:
     await _connection_in_scope(request, user, connection_id)
     await off_loop(_workflows(request).delete_connection, connection_id)
     return Response(status_code=204)
@@ -351,7 +353,7 @@ def _version_view(version: Any, *, snapshot: bool = False) -> dict[str, Any]:
 
 
 @router.get("/workflows/{workflow_id}/versions", summary="List a workflow's versions")
-async def list_versions(workflow_id: int, request: Request, user: Reader) -> Any:
+async def list_versions(workflow_id: PathId, request: Request, user: Reader) -> Any:
     await workflow_in_scope(request, user, workflow_id)
     versions = await off_loop(VersionService(db_of(request)).list_versions, workflow_id)
     return [_version_view(v) for v in versions]
@@ -359,7 +361,7 @@ async def list_versions(workflow_id: int, request: Request, user: Reader) -> Any
 
 @router.post("/workflows/{workflow_id}/versions", status_code=201, summary="Save a version")
 async def save_version(
-    workflow_id: int,
+    workflow_id: PathId,
     request: Request,
     user: Editor,
     body: VersionCreate | None = None,
@@ -372,24 +374,24 @@ async def save_version(
     return _version_view(version)
 
 
-async def _version_in_scope(request: Request, user: User, version_id: int) -> Any:
+async def _version_in_scope(request: Request, user: User, version_id: PathId) -> Any:
     version = await off_loop(VersionService(db_of(request)).get_version, version_id)
     await workflow_in_scope(request, user, version.workflow_id)
     return version
 
 
 @router.get("/versions/{version_id}", summary="Get a version with its snapshot")
-async def get_version(version_id: int, request: Request, user: Reader) -> Any:
+async def get_version(version_id: PathId, request: Request, user: Reader) -> Any:
     return _version_view(await _version_in_scope(request, user, version_id), snapshot=True)
 
 
 @router.get("/versions/{version_id}/diff", summary="What changed between two versions")
 async def diff_versions(
-    version_id: int,
+    version_id: PathId,
     request: Request,
     user: Reader,
     against: int | None = Query(
-        None, description="The other version's id (default: the workflow as stored now)."
+        None, ge=1, le=MAX_ID, description="The other version's id (default: the workflow as stored now)."
     ),
 ) -> Any:
     await _version_in_scope(request, user, version_id)
@@ -404,7 +406,7 @@ async def diff_versions(
 
 
 @router.post("/versions/{version_id}/restore", summary="Make the workflow what a version was")
-async def restore_version(version_id: int, request: Request, user: Editor) -> Any:
+async def restore_version(version_id: PathId, request: Request, user: Editor) -> Any:
     await _version_in_scope(request, user, version_id)
     graph = await off_loop(VersionService(db_of(request)).restore_version, version_id)
     return {
@@ -418,7 +420,7 @@ async def restore_version(version_id: int, request: Request, user: Editor) -> An
 
 
 @router.get("/workflows/{workflow_id}/export", summary="Download the workflow file")
-async def export_workflow(workflow_id: int, request: Request, user: Reader) -> Response:
+async def export_workflow(workflow_id: PathId, request: Request, user: Reader) -> Response:
     from flowdesk.services.transfer import TransferService
 
     workflow = await workflow_in_scope(request, user, workflow_id)

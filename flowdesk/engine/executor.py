@@ -101,6 +101,11 @@ class ExecutionHandle:
         return round(self._run.progress * 100.0, 1)
 
     @property
+    def input_data(self) -> Any:
+        """The run's input as it is recorded (secrets masked)."""
+        return self._run.mask(self._run.input_data)
+
+    @property
     def done(self) -> bool:
         return self._done.is_set()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import Execution
 from flowdesk.store import Database
+from flowdesk.store.database import this_host
 
 from . import DEFAULT_BODY_LIMIT, DEFAULT_PORT
 from .events import EventHub
@@ -83,6 +85,32 @@ def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
         "duration": duration,
         "runner_host": execution.runner_host,
         "runner_pid": execution.runner_pid,
+    }
+
+
+def handle_view(handle: Any, input_data: Any, config: Mapping[str, Any], environment: str | None) -> dict[str, Any]:
+    """An ended run as `execution_view` shows it, from its handle (what the writer has just stored)."""
+    duration = None
+    if handle.completed_at is not None:
+        duration = (handle.completed_at - handle.started_at).total_seconds()
+    return {
+        "id": handle.id,
+        "workflow_id": handle.workflow_id,
+        "execution_name": handle.execution_name,
+        "status": handle.status.value,
+        "progress": handle.progress,
+        "current_step": handle.current_step,
+        "input_data": handle.input_data,
+        "output_data": handle.output_data,
+        "error_message": handle.error_message,
+        "environment": environment,
+        "resumed_from_id": None,
+        "config": dict(config),
+        "started_at": handle.started_at,
+        "completed_at": handle.completed_at,
+        "duration": duration,
+        "runner_host": this_host(),
+        "runner_pid": os.getpid(),
     }
 
 

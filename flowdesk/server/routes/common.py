@@ -25,6 +25,13 @@ def db_of(request: Request) -> Any:
     return runtime_of(request).db
 
 
+async def check_workflow_scope(request: Request, user: User, workflow_id: int) -> None:
+    """403 when the workflow lies outside the user's tags; nothing to look up for a user without a
+    tag limit (the call that follows says 404 if the workflow does not exist)."""
+    if user.tags is not None:
+        await workflow_in_scope(request, user, workflow_id)
+
+
 async def workflow_in_scope(request: Request, user: User, workflow_id: int) -> Workflow:
     """The workflow, after checking the user may see it (404 if missing, 403 outside the user's tags)."""
     from flowdesk.services.workflows import WorkflowService

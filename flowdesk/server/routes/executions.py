@@ -17,7 +17,7 @@ from flowdesk.services.executions import ExecutionService
 from flowdesk.services.users import User
 
 from ..auth import Reader, Runner, current_user, runtime_of
-from ..runtime import execution_view
+from ..runtime import execution_view, handle_view
 from ..schemas import (
     MAX_ID,
     Breakpoints,
@@ -29,7 +29,7 @@ from ..schemas import (
     ResumeRequest,
     StepView,
 )
-from .common import db_of, off_loop, workflow_in_scope
+from .common import check_workflow_scope, db_of, off_loop, workflow_in_scope
 
 router = APIRouter(tags=["executions"])
 
@@ -46,7 +46,7 @@ def _dumps(data: Any) -> str:
 
 async def _execution_in_scope(request: Request, user: User, execution_id: int) -> dict[str, Any]:
     view = await runtime_of(request).get_execution(execution_id)
-    await workflow_in_scope(request, user, view["workflow_id"])
+    await check_workflow_scope(request, user, view["workflow_id"])
     return view
 
 
@@ -61,7 +61,7 @@ async def _execution_in_scope(request: Request, user: User, execution_id: int) -
 async def execute(workflow_id: PathId, body: ExecuteRequest, request: Request, user: Runner) -> Any:
     """Without `config.async` the answer comes when the run ends (or pauses, with step_by_step or
     breakpoints), with the execution; with it, at once: `{"execution_id", "status"}` (202)."""
-    await workflow_in_scope(request, user, workflow_id)
+    await check_workflow_scope(request, user, workflow_id)
     runtime = runtime_of(request)
     handle = await runtime.execute(
         workflow_id,
@@ -74,6 +74,8 @@ async def execute(workflow_id: PathId, body: ExecuteRequest, request: Request, u
     )
     if body.config.get("async"):
         return JSONResponse({"execution_id": handle.id, "status": handle.status.value}, status_code=202)
+    if handle.done:  # what the database now holds, without reading it back
+        return handle_view(handle, body.input_data, body.config, body.environment)
     return await runtime.get_execution(handle.id)
 
 

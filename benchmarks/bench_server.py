@@ -51,6 +51,7 @@ async def _hammer(url: str, total: int, concurrency: int) -> float:
     """Requests per second of `total` GETs of `url` from `concurrency` keep-alive connections."""
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def warm() -> None:
             async with session.get(url) as r:
                 await r.read()
@@ -118,7 +119,10 @@ async def _runs_per_second(url: str, workflow_id: int, runs: int, clients: int =
 
 async def _event_latencies(url: str, workflow_id: int, runs: int) -> list[float]:
     latencies: list[float] = []
-    async with aiohttp.ClientSession() as session, session.ws_connect(url.replace("http", "ws") + "/events") as ws:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(url.replace("http", "ws") + "/events") as ws,
+    ):
         await ws.receive()  # the current state
         done = asyncio.Event()
         finished = 0
@@ -147,7 +151,9 @@ async def _event_latencies(url: str, workflow_id: int, runs: int) -> list[float]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--runs", type=int, default=600)
@@ -163,7 +169,9 @@ def main() -> None:
             execution = client.post(f"/workflows/{workflow_id}/execute", json={}).json()["id"]
         flow_rates, bare_rates, run_rates, latencies = [], [], [], []
         for _ in range(args.repeat):
-            bare_rates.append(asyncio.run(_hammer(f"{bare_url}/executions/{execution}", args.requests, args.concurrency)))
+            bare_rates.append(
+                asyncio.run(_hammer(f"{bare_url}/executions/{execution}", args.requests, args.concurrency))
+            )
             flow_rates.append(
                 asyncio.run(_hammer(f"{server.url}/executions/{execution}", args.requests, args.concurrency))
             )
@@ -176,9 +184,15 @@ def main() -> None:
     flow, plain = statistics.median(flow_rates), statistics.median(bare_rates)
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; medians of {args.repeat} rounds")
-    print(f"1. GET /executions/{{id}}: flowdesk {flow:,.0f} req/s, bare FastAPI {plain:,.0f} req/s = {flow / plain:.0%}  (target >= 50 %)")
-    print(f"2. POST execute START->END, async false: {statistics.median(run_rates):,.0f} runs/s  (target >= 300)")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; medians of {args.repeat} rounds"
+    )
+    print(
+        f"1. GET /executions/{{id}}: flowdesk {flow:,.0f} req/s, bare FastAPI {plain:,.0f} req/s = {flow / plain:.0%}  (target >= 50 %)"
+    )
+    print(
+        f"2. POST execute START->END, async false: {statistics.median(run_rates):,.0f} runs/s  (target >= 300)"
+    )
     print(
         f"3. event delivery engine -> WebSocket: median {statistics.median(latencies):.2f} ms, "
         f"p99 {p99:.2f} ms over {len(latencies)} events  (target p99 <= 20 ms)"

@@ -126,7 +126,7 @@ def install(app: FastAPI) -> None:
             allowed = _allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)
             detail = f"{request.url.path} does not accept {request.method} (it accepts {', '.join(allowed)})."
-        return error_response(exc.status_code, detail, **headers)
+        return error_response(exc.status_code, detail, headers=headers)
 
     @app.exception_handler(FileFormatError)
     async def file_error(request: Request, exc: FileFormatError) -> JSONResponse:

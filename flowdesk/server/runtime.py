@@ -88,7 +88,9 @@ def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
     }
 
 
-def handle_view(handle: Any, input_data: Any, config: Mapping[str, Any], environment: str | None) -> dict[str, Any]:
+def handle_view(
+    handle: Any, input_data: Any, config: Mapping[str, Any], environment: str | None
+) -> dict[str, Any]:
     """An ended run as `execution_view` shows it, from its handle (what the writer has just stored)."""
     duration = None
     if handle.completed_at is not None:

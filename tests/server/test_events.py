@@ -139,3 +139,19 @@ def test_sigterm_stops_the_server_cleanly(make_database, tmp_path_factory, sig):
     process = ServerProcess(make_database("sqlite"), log_dir=tmp_path_factory.mktemp("term")).start()
     assert process.stop(sig) == 0
     assert "Traceback" not in process.output()
+
+
+def test_a_refused_websocket_closes_with_a_code_and_a_sentence(server):
+    from websockets.exceptions import ConnectionClosed
+
+    async def attempt() -> tuple[int, str]:
+        url = server.url.replace("http", "ws") + "/executions/987654321/events"
+        async with connect(url, open_timeout=60) as socket:
+            try:
+                await socket.recv()
+            except ConnectionClosed as closed:
+                return closed.rcvd.code, closed.rcvd.reason
+        raise AssertionError("the server did not close the socket")
+
+    code, reason = asyncio.run(attempt())
+    assert code == 4404 and "987654321" in reason

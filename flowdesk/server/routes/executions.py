@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import NotFoundError
 from flowdesk.services.executions import ExecutionService
-from flowdesk.services.users import User
+from flowdesk.services.users import Permission, User
 
 from ..auth import Reader, Runner, current_user, runtime_of
 from ..runtime import execution_view, handle_view
@@ -262,20 +262,24 @@ async def all_events_ws(websocket: WebSocket) -> None:
 
 
 async def _websocket(websocket: WebSocket, execution_id: int | None) -> None:
+    """Accept, then check the token and the run: a refusal closes with 4401 (no or bad token),
+    4403 (not permitted) or 4404 (no such run) and the sentence as the close reason."""
     from fastapi import HTTPException
 
+    await websocket.accept()
     try:
         user = await current_user(websocket)  # type: ignore[arg-type]
+        if not user.can(Permission.READ):
+            raise HTTPException(403, f"User '{user.name}' may not read.")
         if execution_id is not None:
             view = await websocket.app.state.runtime.get_execution(execution_id)
-            await workflow_in_scope(websocket, user, view["workflow_id"])  # type: ignore[arg-type]
+            await check_workflow_scope(websocket, user, view["workflow_id"])  # type: ignore[arg-type]
     except HTTPException as err:
         await websocket.close(code=4401 if err.status_code == 401 else 4403, reason=str(err.detail)[:120])
         return
     except NotFoundError as err:
         await websocket.close(code=4404, reason=str(err)[:120])
         return
-    await websocket.accept()
     try:
         async for item in _stream(websocket, execution_id):  # type: ignore[arg-type]
             await websocket.send_text(_dumps(item))

@@ -367,7 +367,7 @@ async def save_version(
     body: VersionCreate | None = None,
 ) -> Any:
     await workflow_in_scope(request, user, workflow_id)
-    body = body or VersionCreate()
+    body = body or VersionCreate(label=None)
     version = await off_loop(
         VersionService(db_of(request)).save_version, workflow_id, label=body.label, note=body.note
     )

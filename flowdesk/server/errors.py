@@ -34,7 +34,7 @@ def problem_json(problem: Any) -> dict[str, Any]:
 
 
 def error_response(
-    status: int, detail: str, problems: list[Any] | None = None, **headers: str
+    status: int, detail: str, problems: list[Any] | None = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
         {"detail": detail, "problems": [problem_json(p) for p in problems or []]},

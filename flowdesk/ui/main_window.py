@@ -7,6 +7,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
@@ -40,6 +41,9 @@ from .palette import NodePalette
 from .problems_dock import ProblemsList
 from .versions_dialog import VersionsDialog
 from .workflow_browser import WorkflowBrowser
+
+if TYPE_CHECKING:
+    from .audit_dialog import AuditDialog
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +207,13 @@ class MainWindow(QMainWindow):
             None,
             "Save a version, browse history, diff, restore",
         )
+        self.action_audit = self._action(
+            "actionAudit",
+            "&Audit log…",
+            self.show_audit,
+            None,
+            "Who changed what, when (filter by workflow, actor and time)",
+        )
         self.action_close_tab = self._action(
             "actionCloseTab", "&Close", self._close_current, K.StandardKey.Close
         )
@@ -285,6 +296,7 @@ class MainWindow(QMainWindow):
             self.action_insert_file,
             self.action_export,
             self.action_versions,
+            self.action_audit,
             None,
             self.action_close_tab,
             self.action_quit,
@@ -633,6 +645,15 @@ class MainWindow(QMainWindow):
             return None
         dialog = VersionsDialog(self.backend, tab.workflow_id, lambda: self.save_tab(tab), self)
         dialog.restored.connect(tab.reload)
+        dialog.open()
+        return dialog
+
+    def show_audit(self) -> AuditDialog:
+        """The audit log, filtered to the current workflow when one is open."""
+        from .audit_dialog import AuditDialog
+
+        tab = self.current_tab()
+        dialog = AuditDialog(self.backend, tab.workflow_id if tab is not None else None, self)
         dialog.open()
         return dialog
 

@@ -519,6 +519,12 @@ def _api_library_subcommands() -> list[Callable[[Any], None]]:
     return [add_api, add_env, add_secret]
 
 
+def _server_subcommands() -> list[Callable[[Any], None]]:
+    from flowdesk.cli_server import add_audit, add_serve, add_token, add_user
+
+    return [add_serve, add_user, add_token, add_audit]
+
+
 SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_import,
     add_export,
@@ -528,6 +534,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_resume,
     add_demo_server,
     *_api_library_subcommands(),
+    *_server_subcommands(),
 ]
 
 

@@ -67,6 +67,11 @@ class RunControl:
         self._check_steps()
 
     # -- called by the handle ---------------------------------------------------------------
+    def set_breakpoints(self, names: Iterable[str]) -> None:
+        """Pause before these nodes from now on (replacing the breakpoints set so far)."""
+        self.breakpoints = frozenset(names)
+        self.watching = self.paused or bool(self.breakpoints)
+
     def pause(self, reason: str = "paused") -> None:
         """Stop letting nodes start (running ones finish)."""
         self.watching = True

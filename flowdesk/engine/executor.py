@@ -86,6 +86,7 @@ class ExecutionHandle:
         self._settled: asyncio.Event = asyncio.Event()  # paused or done
         self._paused_at: float | None = None
         self.pause_reason: str | None = None
+        self._interrupting = False
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -99,6 +100,11 @@ class ExecutionHandle:
         if self.status == ExecutionStatus.COMPLETED:
             return 100.0
         return round(self._run.progress * 100.0, 1)
+
+    @property
+    def input_data(self) -> Any:
+        """The run's input as it is recorded (secrets masked)."""
+        return self._run.mask(self._run.input_data)
 
     @property
     def done(self) -> bool:
@@ -135,6 +141,10 @@ class ExecutionHandle:
         self._run.control.resume()
         return self
 
+    def set_breakpoints(self, names: Iterable[str]) -> None:
+        """Replace the run's breakpoints (node names it pauses before) while it runs."""
+        self._run.control.set_breakpoints(names)
+
     def pause(self) -> None:
         """Pause: running nodes finish, no new node starts until step() or resume()."""
         if not self.done:
@@ -145,6 +155,12 @@ class ExecutionHandle:
         if self._task is not None and not self.done:
             self._run.cancel_reason = reason
             self._task.cancel()
+
+    def interrupt(self, reason: str = "the process is stopping") -> None:
+        """Stop the run as a crash would, but cleanly: running nodes are cancelled, the status is
+        `interrupted`, and `resume` can finish the run later (a server shutting down does this)."""
+        self._interrupting = True
+        self.cancel(reason)
 
     async def logs(self) -> list[Any]:
         """The step rows of this run, in start order (from the database when persisted)."""
@@ -244,7 +260,7 @@ class ExecutionHandle:
                 error = "timed out"
                 self.error_type = "timeout"
         except asyncio.CancelledError:
-            status = ExecutionStatus.CANCELLED
+            status = ExecutionStatus.INTERRUPTED if self._interrupting else ExecutionStatus.CANCELLED
             error = run.cancel_reason or "cancelled"
             self.error_type = "cancelled"
             task = asyncio.current_task()

@@ -209,8 +209,9 @@ def update_execution(conn: Any, execution_id: int, fields: dict[str, Any]) -> No
     update_rows(conn, ExecutionRow.__table__, [{"id": execution_id, **fields}])  # type: ignore[arg-type]
 
 
-def add_audit(conn: Any, execution_id: int, action: str, summary: str) -> None:
-    """One audit row about an execution, in the connection's transaction."""
+def add_audit(conn: Any, execution_id: int, action: str, summary: str, actor: str | None = None) -> None:
+    """One audit row about an execution, in the connection's transaction (by `actor`, else the current one)."""
+    from flowdesk.store.audit_trail import current_actor
     from flowdesk.store.tables import AuditRow, utcnow
 
     row = {
@@ -219,12 +220,14 @@ def add_audit(conn: Any, execution_id: int, action: str, summary: str) -> None:
         "entity_id": execution_id,
         "action": action,
         "summary": summary[:2000],
+        "actor": actor or current_actor(),
     }
     cursor = _sqlite_cursor(conn)
     if cursor is not None:
         cursor.execute(
-            "INSERT INTO audit_log (occurred_at, entity, entity_id, action, summary) VALUES (?, ?, ?, ?, ?)",
-            (_time_text(row["occurred_at"]), "execution", execution_id, action, row["summary"]),
+            "INSERT INTO audit_log (occurred_at, entity, entity_id, action, summary, actor)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (_time_text(row["occurred_at"]), "execution", execution_id, action, row["summary"], row["actor"]),
         )
         return
     from flowdesk.store.bulk import insert_rows

@@ -21,6 +21,7 @@ on the thread. If the sink cannot start or stops, the thread writes the rows its
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import operator
@@ -170,11 +171,12 @@ class ExecutionWriter:
         self._queue.put(("exec", execution_id, fields))
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run `fn(*args, **kwargs)` on the writer thread after what is queued; return its result."""
+        """Run `fn(*args, **kwargs)` on the writer thread after what is queued; return its result.
+        It runs in a copy of the caller's context, so context variables (the audit actor) follow it."""
         self._ensure_thread()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(("call", fn, args, kwargs, loop, future))
+        self._queue.put(("call", contextvars.copy_context().run, (fn, *args), kwargs, loop, future))
         self._urgent.set()
         return await future
 

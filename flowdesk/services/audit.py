@@ -14,10 +14,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from flowdesk.store import Database
-from flowdesk.store.audit_trail import AuditAction, record_audit
+from flowdesk.store.audit_trail import AuditAction, acting_as, current_actor, record_audit
 from flowdesk.store.tables import AuditRow
 
-__all__ = ["AuditAction", "AuditEntry", "AuditService", "record_audit"]
+__all__ = ["AuditAction", "AuditEntry", "AuditService", "acting_as", "current_actor", "record_audit"]
 
 
 class AuditEntry(BaseModel):
@@ -29,6 +29,7 @@ class AuditEntry(BaseModel):
     entity_id: int | None
     action: str
     summary: str
+    actor: str | None = None
 
 
 class AuditService:
@@ -38,14 +39,29 @@ class AuditService:
         self.db = db
 
     def list_entries(
-        self, entity: str | None = None, entity_id: int | None = None, limit: int = 100, offset: int = 0
+        self,
+        entity: str | None = None,
+        entity_id: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        actor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[AuditEntry]:
-        """Audit rows, newest first, optionally for one entity kind (and one id)."""
+        """Audit rows, newest first, optionally for one entity kind (and one id), one actor, and a time
+        range (`since` inclusive, `until` exclusive)."""
         stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit).offset(offset)
         if entity is not None:
             stmt = stmt.where(AuditRow.entity == entity)
         if entity_id is not None:
             stmt = stmt.where(AuditRow.entity_id == entity_id)
+        if actor is not None:
+            stmt = stmt.where(AuditRow.actor == actor)
+        if since is not None:
+            stmt = stmt.where(AuditRow.occurred_at >= since)
+        if until is not None:
+            stmt = stmt.where(AuditRow.occurred_at < until)
         with self.db.session(read_only=True) as session:
             return [
                 AuditEntry(
@@ -55,6 +71,7 @@ class AuditService:
                     entity_id=r.entity_id,
                     action=r.action,
                     summary=r.summary,
+                    actor=r.actor,
                 )
                 for r in session.scalars(stmt)
             ]

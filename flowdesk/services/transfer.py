@@ -266,6 +266,25 @@ class TransferService:
             candidate, n = f"{name} (copy {n})", n + 1
         return candidate
 
+    def replace_graph(self, workflow_id: int, path_or_text: Source) -> WorkflowGraph:
+        """Make stored workflow `workflow_id` what the file describes, in one transaction (the REST
+        API's `PUT /workflows/{id}/graph`). As when a file replaces a workflow on open, the state
+        before is kept as a version, nodes keep their ids where their names match, and the file's
+        APIs are matched or added. Any problem leaves the workflow as it was."""
+        from .versions import replace_as_version
+
+        workflow_file = self.read_file(path_or_text)
+        with gc_paused(), self.db.session() as session:
+            target = self._library_graph(workflow_file, None, session)
+            return replace_as_version(
+                session,
+                workflow_id,
+                target,
+                before=("before a graph upload", "Saved automatically before a workflow file replaced it."),
+                after="uploaded graph",
+                summary=f"Replaced workflow {workflow_id}'s graph with an uploaded workflow file.",
+            )
+
     def export_workflow(self, workflow_id: int) -> str:
         """The stored workflow as file-format text, embedding every API its nodes use."""
         with gc_paused(), self.db.session(read_only=True) as session:

@@ -1,7 +1,18 @@
-"""Writing the audit trail: one `audit_log` row per create/update/delete, inside the caller's transaction."""
+"""Writing the audit trail: one `audit_log` row per create/update/delete, inside the caller's transaction.
+
+Each row names its actor. A door says who acts with `acting_as(name)` (the REST server does, per request,
+with the token's user); without it the actor is the operating-system user running the app or the CLI.
+The actor travels in a context variable, so it follows a request into the worker thread that serves it
+(`asyncio.to_thread` and Starlette's thread pool copy the context).
+"""
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
 from typing import Literal
 
 from sqlalchemy import insert
@@ -11,6 +22,36 @@ from .tables import AuditRow, utcnow
 
 AuditAction = Literal["create", "update", "delete"]
 
+_ACTOR: ContextVar[str | None] = ContextVar("flowdesk_audit_actor", default=None)
+
+
+@cache
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in the environment or the password database
+        return "unknown"
+
+
+def current_actor() -> str:
+    """Who the audit rows written now are attributed to."""
+    return _ACTOR.get() or _os_user()
+
+
+@contextmanager
+def acting_as(actor: str | None) -> Iterator[None]:
+    """Attribute the audit rows written inside the block to `actor` (None: the OS user)."""
+    token = _ACTOR.set(actor)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
+def set_actor(actor: str | None) -> None:
+    """Attribute the audit rows written from now on in this context to `actor` (a request's scope)."""
+    _ACTOR.set(actor)
+
 
 def record_audit(
     session: Session, entity: str, entity_id: int | None, action: AuditAction, summary: str
@@ -18,6 +59,11 @@ def record_audit(
     """Add one audit row to the session's transaction (so it commits or rolls back with the write)."""
     session.execute(
         insert(AuditRow).values(
-            occurred_at=utcnow(), entity=entity, entity_id=entity_id, action=action, summary=summary[:2000]
+            occurred_at=utcnow(),
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            summary=summary[:2000],
+            actor=current_actor(),
         )
     )

@@ -265,8 +265,38 @@ class AuditRow(Base):
     entity_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(20))
     summary: Mapped[str] = mapped_column(Text, default="")
+    # Who did it: a server user's name, else the operating-system user of the app or CLI (NULL on rows
+    # written before migration 0005).
+    actor: Mapped[str | None] = mapped_column(String(255))
 
-    __table_args__ = (Index(None, "entity", "entity_id"), Index(None, "occurred_at"))
+    __table_args__ = (Index(None, "entity", "entity_id"), Index(None, "occurred_at"), Index(None, "actor"))
+
+
+class UserRow(Base):
+    """A user of the REST server: a role, and optionally the workflow tags the user is limited to."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    tags: Mapped[list[Any] | None] = mapped_column(_json())  # None: every workflow
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ApiTokenRow(Base):
+    """An API token: only its SHA-256 digest is kept (the token itself is shown once, at creation)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(255), default="")
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the token's first characters, to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EnvironmentRow(Base):

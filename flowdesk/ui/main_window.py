@@ -45,6 +45,8 @@ from .workflow_browser import WorkflowBrowser
 if TYPE_CHECKING:
     from flowdesk.services.transfer import NameTaken, WorkflowNameTakenError
 
+    from .audit_dialog import AuditDialog
+
 log = logging.getLogger(__name__)
 
 ORGANIZATION = "flowdesk"
@@ -207,6 +209,13 @@ class MainWindow(QMainWindow):
             None,
             "Save a version, browse history, diff, restore",
         )
+        self.action_audit = self._action(
+            "actionAudit",
+            "&Audit log…",
+            self.show_audit,
+            None,
+            "Who changed what, when (filter by workflow, actor and time)",
+        )
         self.action_close_tab = self._action(
             "actionCloseTab", "&Close", self._close_current, K.StandardKey.Close
         )
@@ -289,6 +298,7 @@ class MainWindow(QMainWindow):
             self.action_insert_file,
             self.action_export,
             self.action_versions,
+            self.action_audit,
             None,
             self.action_close_tab,
             self.action_quit,
@@ -690,6 +700,15 @@ class MainWindow(QMainWindow):
             return None
         dialog = VersionsDialog(self.backend, tab.workflow_id, lambda: self.save_tab(tab), self)
         dialog.restored.connect(tab.reload)
+        dialog.open()
+        return dialog
+
+    def show_audit(self) -> AuditDialog:
+        """The audit log, filtered to the current workflow when one is open."""
+        from .audit_dialog import AuditDialog
+
+        tab = self.current_tab()
+        dialog = AuditDialog(self.backend, tab.workflow_id if tab is not None else None, self)
         dialog.open()
         return dialog
 

@@ -147,6 +147,9 @@ def test_cleanup_arguments(db, history):
         cleanup(db, keep_last=-1, now=NOW)
     with pytest.raises(InvalidInputError, match="batch_size"):
         cleanup(db, keep_last=1, batch_size=0, now=NOW)
+    for age in (-1, 4.3e307, float("nan"), float("inf")):  # found by the server's fuzzing: OverflowError
+        with pytest.raises(InvalidInputError, match="older_than_days must be between 0 and 36,525"):
+            cleanup(db, older_than_days=age, now=NOW)
     assert cleanup(db, older_than_days=1000, now=NOW)["deleted_executions"] == 0
 
 

@@ -31,6 +31,8 @@ EXPECTED_TABLES = {
     "audit_log",
     "environments",
     "secrets",
+    "users",
+    "api_tokens",
 }
 
 

@@ -29,14 +29,20 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 100
 
 
+MAX_AGE_DAYS = 36_525
+
+
 def cleanup_candidates(
     db: Database, older_than_days: float | None, keep_last: int | None, now: datetime
 ) -> list[int]:
     """Ids of the executions `cleanup` would delete, oldest first."""
     if older_than_days is None and keep_last is None:
         raise InvalidInputError("cleanup needs older_than_days, keep_last or both")
-    if older_than_days is not None and older_than_days < 0:
-        raise InvalidInputError(f"older_than_days must be 0 or more, not {older_than_days}")
+    if older_than_days is not None and not 0 <= older_than_days <= MAX_AGE_DAYS:
+        # NaN fails both comparisons; an age past the calendar's start cannot be subtracted from now.
+        raise InvalidInputError(
+            f"older_than_days must be between 0 and {MAX_AGE_DAYS:,} (100 years), not {older_than_days}"
+        )
     if keep_last is not None and keep_last < 0:
         raise InvalidInputError(f"keep_last must be 0 or more, not {keep_last}")
     params: dict[str, Any] = {"keep": int(keep_last or 0), "finals": FINAL_STATUSES}

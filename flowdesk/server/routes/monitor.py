@@ -1,0 +1,83 @@
+"""The monitor: every WorkflowMonitor figure, and retention (admin)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+
+from flowdesk.services.monitor import MonitorService
+
+from ..auth import Admin, Reader, runtime_of
+from ..schemas import PathId
+from .common import off_loop, workflow_in_scope
+
+router = APIRouter(tags=["monitor"])
+
+MetricType = Literal["stats", "trend", "performance", "errors", "custom"]
+
+
+def _monitor(request: Request) -> MonitorService:
+    return runtime_of(request).monitor  # type: ignore[no-any-return]
+
+
+@router.get("/workflows/{workflow_id}/metrics", summary="A workflow's figures")
+async def workflow_metrics(
+    workflow_id: PathId,
+    request: Request,
+    user: Reader,
+    type: MetricType = Query("stats", description="stats, trend, performance, errors or custom."),
+    since: datetime | None = Query(None, description="Only runs started at or after this time (ISO 8601)."),
+    bucket: Literal["hour", "day"] = Query("day", description="For type=trend."),
+) -> Any:
+    """`type=custom` answers the seed's shape, `{"custom_metrics": {name: average}}`, with the full
+    roll-up (count, sum, avg, min, max per metric) beside it under `details`."""
+    await workflow_in_scope(request, user, workflow_id)
+    monitor = _monitor(request)
+    if type == "stats":
+        return await off_loop(monitor.execution_stats, workflow_id, since)
+    if type == "trend":
+        return {"buckets": await off_loop(monitor.execution_trend, workflow_id, bucket=bucket, since=since)}
+    if type == "performance":
+        return await off_loop(monitor.performance_analysis, workflow_id)
+    if type == "errors":
+        return {"errors": await off_loop(monitor.error_analysis, workflow_id, since)}
+    details = await off_loop(monitor.custom_metrics, workflow_id, since)
+    return {
+        "custom_metrics": {name: figures.get("avg") for name, figures in details.items()},
+        "details": details,
+    }
+
+
+@router.get("/workflows/{workflow_id}/errors/{error_type}/executions", summary="Runs that had an error type")
+async def error_executions(
+    workflow_id: PathId,
+    error_type: str,
+    request: Request,
+    user: Reader,
+    node: str | None = Query(None),
+    limit: int = Query(200, ge=1, le=1000),
+) -> Any:
+    await workflow_in_scope(request, user, workflow_id)
+    return await off_loop(_monitor(request).error_executions, workflow_id, error_type, node, limit)
+
+
+@router.get("/monitor/active", summary="Runs going on now")
+async def active(request: Request, user: Reader) -> Any:
+    return await off_loop(_monitor(request).active_executions)
+
+
+@router.get("/monitor/real-time", summary="Active runs, runs per minute, system load")
+async def real_time(request: Request, user: Reader) -> Any:
+    return await off_loop(_monitor(request).real_time_metrics)
+
+
+@router.post("/monitor/cleanup", summary="Delete old finished runs (retention)")
+async def cleanup(
+    request: Request,
+    user: Admin,
+    older_than_days: float | None = Query(None, gt=0),
+    keep_last: int | None = Query(None, ge=0),
+) -> Any:
+    return await off_loop(_monitor(request).cleanup, older_than_days=older_than_days, keep_last=keep_last)

@@ -1,0 +1,276 @@
+"""What the REST server holds while it runs: the database, one WorkflowExecutor on the server's event
+loop, the live-event hub, and the settings. Routes read it from `request.app.state.runtime`.
+
+Runs go through the same WorkflowExecutor the app and `flowdesk run` use; the server only starts,
+follows and stops them. At shutdown, runs still going on are interrupted (status `interrupted`, so
+`POST /executions/{id}/resume` or `flowdesk resume` can finish them later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowdesk.domain.enums import ExecutionStatus
+from flowdesk.domain.errors import InvalidInputError, NotFoundError
+from flowdesk.domain.models import Execution
+from flowdesk.store import Database
+from flowdesk.store.database import this_host
+
+from . import DEFAULT_BODY_LIMIT, DEFAULT_PORT
+from .events import EventHub
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ServerSettings:
+    """How the server was started (what `flowdesk serve` parsed)."""
+
+    db: str | Database | None = None
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    body_limit: int = DEFAULT_BODY_LIMIT
+    workers_broker: str | None = None
+    shutdown_grace: float = 1.0  # seconds runs get to reach a stop point at shutdown
+    event_queue_size: int = 1000
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
+    """An execution as the API shows it: the seed's fields (`progress` 0-100, `current_step`) plus
+    input, output, error, environment and times. A live handle, when there is one, is fresher."""
+    progress = execution.progress * 100.0
+    status = execution.status.value if hasattr(execution.status, "value") else str(execution.status)
+    current = execution.current_node
+    if handle is not None and not handle.done:
+        progress = handle.progress
+        current = handle.current_step or current
+        status = handle.status.value
+    if status == ExecutionStatus.COMPLETED.value:
+        progress = 100.0
+    duration = None
+    if execution.started_at and execution.completed_at:
+        duration = (execution.completed_at - execution.started_at).total_seconds()
+    return {
+        "id": execution.id,
+        "workflow_id": execution.workflow_id,
+        "execution_name": execution.execution_name,
+        "status": status,
+        "progress": round(progress, 1),
+        "current_step": current,
+        "input_data": execution.input_data,
+        "output_data": execution.output_data,
+        "error_message": execution.error_message,
+        "environment": execution.environment,
+        "resumed_from_id": execution.resumed_from_id,
+        "config": execution.config,
+        "started_at": execution.started_at,
+        "completed_at": execution.completed_at,
+        "duration": duration,
+        "runner_host": execution.runner_host,
+        "runner_pid": execution.runner_pid,
+    }
+
+
+def handle_view(
+    handle: Any, input_data: Any, config: Mapping[str, Any], environment: str | None
+) -> dict[str, Any]:
+    """An ended run as `execution_view` shows it, from its handle (what the writer has just stored)."""
+    duration = None
+    if handle.completed_at is not None:
+        duration = (handle.completed_at - handle.started_at).total_seconds()
+    return {
+        "id": handle.id,
+        "workflow_id": handle.workflow_id,
+        "execution_name": handle.execution_name,
+        "status": handle.status.value,
+        "progress": handle.progress,
+        "current_step": handle.current_step,
+        "input_data": handle.input_data,
+        "output_data": handle.output_data,
+        "error_message": handle.error_message,
+        "environment": environment,
+        "resumed_from_id": None,
+        "config": dict(config),
+        "started_at": handle.started_at,
+        "completed_at": handle.completed_at,
+        "duration": duration,
+        "runner_host": this_host(),
+        "runner_pid": os.getpid(),
+    }
+
+
+@dataclass
+class ServerRuntime:
+    """The server's live parts; made at start-up by the app's lifespan, closed at shutdown."""
+
+    settings: ServerSettings
+    db: Database
+    executor: Any = None  # flowdesk.engine.executor.WorkflowExecutor
+    monitor: Any = None  # flowdesk.services.monitor.MonitorService (it keeps the system-load sampler)
+    hub: EventHub = field(init=False)
+    handles: dict[int, Any] = field(default_factory=dict)
+    _users_checked: float = 0.0
+    _auth_on: bool = True
+    _unsubscribe: Any = None
+
+    def __post_init__(self) -> None:
+        self.hub = EventHub(self.state_of, queue_size=self.settings.event_queue_size)
+
+    @classmethod
+    async def start(cls, settings: ServerSettings) -> ServerRuntime:
+        """Open the database (created or upgraded) and the executor."""
+        from flowdesk.engine.executor import WorkflowExecutor
+
+        db = (
+            settings.db
+            if isinstance(settings.db, Database)
+            else await asyncio.to_thread(Database, settings.db)
+        )
+        runtime = cls(settings=settings, db=db)
+        runtime.executor = WorkflowExecutor(db=db)
+        from flowdesk.services.monitor import MonitorService
+
+        runtime.monitor = MonitorService(db)
+        runtime._unsubscribe = runtime.executor.subscribe(runtime.hub.publish)
+        await runtime.refresh_auth(force=True)
+        return runtime
+
+    async def close(self) -> None:
+        """Interrupt runs still going on (resumable later), end event streams, close the executor."""
+        handles = [h for h in self.executor.active_executions if not h.done]
+        for handle in handles:
+            handle.interrupt("the server stopped")
+        if handles:
+            await asyncio.wait(
+                [asyncio.ensure_future(h.wait()) for h in handles], timeout=self.settings.shutdown_grace
+            )
+        self.hub.close_all()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await self.executor.aclose()
+        if not isinstance(self.settings.db, Database):
+            await asyncio.to_thread(self.db.close)
+
+    # -- auth ------------------------------------------------------------------------------------
+
+    async def refresh_auth(self, *, force: bool = False) -> bool:
+        """Whether requests must carry a token: always once a user exists, or off loopback. While no
+        user exists the count is looked at again at most every two seconds (a user added by
+        `flowdesk user add` turns auth on without a restart)."""
+        if not is_loopback(self.settings.host):
+            self._auth_on = True
+            return True
+        if self._auth_on and not force:
+            return True
+        now = time.monotonic()
+        if force or now - self._users_checked > 2.0:
+            from flowdesk.services.users import UserService
+
+            self._users_checked = now
+            self._auth_on = await asyncio.to_thread(UserService(self.db).count_users) > 0
+        return self._auth_on
+
+    # -- runs --------------------------------------------------------------------------------------
+
+    async def execute(
+        self,
+        workflow_id: int,
+        *,
+        input_data: Any,
+        execution_name: str | None,
+        config: Mapping[str, Any],
+        step_by_step: bool,
+        breakpoints: list[str],
+        environment: str | None,
+    ) -> Any:
+        """Start a run; returns its handle (already ended unless async, step-by-step or paused)."""
+        run_config = dict(config)
+        run_async = bool(run_config.pop("async", False))
+        if self.settings.workers_broker and run_config.get("queue"):
+            raise InvalidInputError(
+                "This server does not hand runs to workers yet; leave out config.queue to run it here."
+            )
+        handle = await self.executor.execute_workflow(
+            workflow_id,
+            input_data,
+            execution_name=execution_name,
+            config={**run_config, "async": True},
+            step_by_step=step_by_step,
+            breakpoints=breakpoints,
+            environment=environment,
+        )
+        if handle.id is not None:
+            self.handles[handle.id] = handle
+            asyncio.ensure_future(self._forget_when_done(handle))
+        if not run_async and not step_by_step and not breakpoints:
+            await handle.wait()
+        return handle
+
+    async def _forget_when_done(self, handle: Any) -> None:
+        await handle.wait()
+        await asyncio.sleep(30)  # late `GET`s of a just-finished run still see the handle's fresh state
+        self.handles.pop(handle.id, None)
+
+    def handle(self, execution_id: int) -> Any:
+        """The live handle of a run this server started and that has not ended, else None."""
+        handle = self.handles.get(execution_id)
+        return handle if handle is not None and not handle.done else None
+
+    def live_handle(self, execution_id: int) -> Any:
+        """The live handle, or NotFoundError/InvalidInputError saying why there is none."""
+        handle = self.handles.get(execution_id)
+        if handle is None:
+            raise InvalidInputError(
+                f"Execution {execution_id} is not running on this server, so it cannot be controlled here."
+            )
+        if handle.done:
+            raise InvalidInputError(f"Execution {execution_id} has ended ({handle.status.value}).")
+        return handle
+
+    async def resume(self, execution_id: int, config: Mapping[str, Any] | None = None) -> Any:
+        handle = await self.executor.resume(execution_id, config={**dict(config or {}), "async": True})
+        if handle.id is not None:
+            self.handles[handle.id] = handle
+            asyncio.ensure_future(self._forget_when_done(handle))
+        return handle
+
+    async def get_execution(self, execution_id: int) -> dict[str, Any]:
+        from flowdesk.services.executions import ExecutionService
+
+        execution = await asyncio.to_thread(ExecutionService(self.db).get_execution, execution_id)
+        return execution_view(execution, self.handle(execution_id))
+
+    async def state_of(self, execution_id: int | None) -> Any:
+        """A run's current state (what a late or lagging event subscriber is sent first)."""
+        if execution_id is not None:
+            try:
+                return await self.get_execution(execution_id)
+            except NotFoundError:
+                return None
+        return [
+            {
+                "id": h.id,
+                "workflow_id": h.workflow_id,
+                "status": h.status.value,
+                "progress": h.progress,
+                "current_step": h.current_step,
+            }
+            for h in self.executor.active_executions
+        ]

@@ -1,0 +1,223 @@
+"""The REST API's surface against a real `flowdesk serve` (both backends): graphs in the file format,
+CRUD, versions, debugging controls, errors as one sentence with located problems, the body limit,
+and /openapi.json read back by flowdesk's own API importer."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+
+def _chain(client: httpx.Client, name: str, middle: dict | None = None) -> tuple[int, dict[str, dict]]:
+    """A START -> [middle] -> END workflow made through the API; (workflow id, nodes by name)."""
+    wid = client.post("/workflows", json={"name": f"{name} {time.time_ns()}", "tags": ["t"]}).json()["id"]
+    specs = [{"name": "start", "node_type": "START"}]
+    if middle:
+        specs.append(middle)
+    specs.append({"name": "end", "node_type": "END"})
+    nodes = {}
+    for spec in specs:
+        answer = client.post(f"/workflows/{wid}/nodes", json=spec)
+        assert answer.status_code == 201, answer.text
+        nodes[spec["name"]] = answer.json()
+    names = [s["name"] for s in specs]
+    for a, b in zip(names, names[1:], strict=False):
+        answer = client.post(
+            f"/workflows/{wid}/connections",
+            json={"from_node_id": nodes[a]["id"], "to_node_id": nodes[b]["id"]},
+        )
+        assert answer.status_code == 201, answer.text
+    return wid, nodes
+
+
+def _wait(
+    client: httpx.Client, execution_id: int, *, until=lambda e: e["status"] not in ("running", "pending")
+):
+    while True:  # bounded by the test timeout
+        execution = client.get(f"/executions/{execution_id}").json()
+        if until(execution):
+            return execution
+        time.sleep(0.02)
+
+
+def test_graph_round_trips_in_the_file_format_and_a_bad_file_changes_nothing(server):
+    with server.client() as client:
+        wid, nodes = _chain(client, "graph", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
+        document = client.get(f"/workflows/{wid}/graph").json()
+        assert [n["name"] for n in document["nodes"]] == ["start", "wait", "end"]
+
+        document["nodes"][1]["config"] = {"seconds": 0.01}
+        document["workflow"]["description"] = "changed through PUT"
+        answer = client.put(f"/workflows/{wid}/graph", json=document)
+        assert answer.status_code == 200, answer.text
+        after = client.get(f"/workflows/{wid}/nodes").json()
+        assert {n["name"]: n["id"] for n in after} == {k: v["id"] for k, v in nodes.items()}  # ids kept
+        assert next(n for n in after if n["name"] == "wait")["config"] == {"seconds": 0.01}
+
+        broken = json.loads(json.dumps(document))
+        broken["nodes"][1]["node_type"] = "DELAYY"
+        answer = client.put(f"/workflows/{wid}/graph", json=broken)
+        assert answer.status_code == 422
+        body = answer.json()
+        assert body["detail"] and "Traceback" not in answer.text
+        assert any(
+            "DELAYY" in p["message"] and p.get("path", "").startswith("nodes[1]") for p in body["problems"]
+        )
+        assert client.get(f"/workflows/{wid}/graph").json()["nodes"][1]["node_type"] == "DELAY"
+
+
+def test_validate_reports_located_problems(server):
+    with server.client() as client:
+        wid, _ = _chain(client, "validate")
+        document = client.get(f"/workflows/{wid}/graph").json()
+        assert client.post("/validate", json=document).json() == {"valid": True, "problems": []}
+        document["connections"].append({"from": "end", "to": "start", "type": "SEQUENCE"})
+        answer = client.post("/validate", json=document).json()
+        assert answer["valid"] is False and answer["problems"]
+
+
+def test_errors_are_one_sentence_with_the_right_status(server):
+    with server.client() as client:
+        missing = client.get("/workflows/999999")
+        assert missing.status_code == 404 and "999999" in missing.json()["detail"]
+        wid, _ = _chain(client, "errors")
+        duplicate = client.post(f"/workflows/{wid}/nodes", json={"name": "start", "node_type": "START"})
+        assert duplicate.status_code == 409, duplicate.text
+        invalid = client.post(f"/workflows/{wid}/nodes", json={"name": 5, "node_typo": "X"})
+        assert invalid.status_code == 422
+        detail = invalid.json()["detail"]
+        assert detail.endswith(".") and "\n" not in detail
+        assert {p["path"] for p in invalid.json()["problems"]} >= {
+            "body.name",
+            "body.node_type",
+            "body.node_typo",
+        }
+        not_json = client.post("/workflows", content=b"{nope", headers={"content-type": "application/json"})
+        assert not_json.status_code == 422 and "JSON" in not_json.json()["detail"]
+        for answer in (missing, duplicate, invalid, not_json):
+            assert set(answer.json()) == {"detail", "problems"}
+
+
+def test_a_body_over_the_limit_is_refused_with_413(server):
+    with server.client() as client:
+        answer = client.post("/validate", content=b"[" + b"0," * (11 * 1024 * 1024) + b"0]")
+        assert answer.status_code == 413
+        assert "larger than this server accepts" in answer.json()["detail"]
+
+
+def test_crud_versions_duplicate_status_and_audit(server):
+    with server.client() as client:
+        wid, nodes = _chain(client, "crud")
+        renamed = client.patch(f"/nodes/{nodes['end']['id']}", json={"name": "finish"}).json()
+        assert renamed["name"] == "finish"
+        version = client.post(f"/workflows/{wid}/versions", json={"label": "v1"}).json()
+        client.patch(f"/workflows/{wid}", json={"description": "after v1"})
+        diff = client.get(f"/versions/{version['id']}/diff").json()
+        assert diff["empty"] is False
+        restored = client.post(f"/versions/{version['id']}/restore")
+        assert restored.status_code == 200
+        copy = client.post(f"/workflows/{wid}/duplicate", json={"name": f"copy {time.time_ns()}"}).json()
+        assert copy["id"] != wid and copy["status"] == "draft"
+        active = client.put(f"/workflows/{wid}/status", json={"status": "active"}).json()
+        assert active["status"] == "active"
+        listed = client.get("/workflows", params={"status": "active", "limit": 1000}).json()
+        assert wid in [w["id"] for w in listed["items"]]
+        entries = client.get("/audit", params={"workflow_id": wid}).json()
+        assert entries and all(e["actor"] == "anonymous" for e in entries)
+        assert client.delete(f"/workflows/{copy['id']}").status_code == 204
+        assert client.get(f"/workflows/{copy['id']}").status_code == 404
+
+
+def test_step_through_a_run_and_continue(server):
+    with server.client() as client:
+        wid, _ = _chain(client, "steps", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
+        paused = client.post(f"/workflows/{wid}/execute", json={"step_by_step": True}).json()
+        assert paused["status"] == "paused", paused
+        stepped = client.post(f"/executions/{paused['id']}/step").json()
+        assert stepped["status"] == "paused"
+        steps = client.get(f"/executions/{paused['id']}/steps").json()
+        assert [s["step_name"] for s in steps] == ["start"]
+        client.post(f"/executions/{paused['id']}/continue")
+        done = _wait(client, paused["id"])
+        assert done["status"] == "completed"
+        assert [s["step_name"] for s in client.get(f"/executions/{paused['id']}/steps").json()] == [
+            "start",
+            "wait",
+            "end",
+        ]
+        ended = client.post(f"/executions/{paused['id']}/step")
+        assert ended.status_code == 400 and "has ended" in ended.json()["detail"]
+
+
+def test_cancel_then_resume(server):
+    with server.client() as client:
+        wid, _ = _chain(client, "cancel", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 60}})
+        started = client.post(f"/workflows/{wid}/execute", json={"config": {"async": True}}).json()
+        _wait(client, started["execution_id"], until=lambda e: e["current_step"] == "wait")
+        cancelled = client.post(f"/executions/{started['execution_id']}/cancel").json()
+        assert cancelled["status"] == "cancelled"
+        document = client.get(f"/workflows/{wid}/graph").json()
+        document["nodes"][1]["config"] = {"seconds": 0}
+        client.put(f"/workflows/{wid}/graph", json=document)
+        resumed = client.post(f"/executions/{started['execution_id']}/resume")
+        assert resumed.status_code == 202, resumed.text
+        done = _wait(client, resumed.json()["execution_id"])
+        assert done["status"] == "completed" and done["resumed_from_id"] == started["execution_id"]
+
+
+def test_environments_secrets_and_api_library(server, http_server):
+    with server.client() as client:
+        assert (
+            client.put("/environments/staging", json={"variables": {"base": http_server.url}}).status_code
+            == 200
+        )
+        assert client.get("/environments/staging").json()["variables"] == {"base": http_server.url}
+        assert client.put("/secrets/TOKEN_A", json={"value": "s3cr3t-value"}).status_code == 204
+        names = client.get("/secrets").json()
+        assert "TOKEN_A" in names["names"] and "s3cr3t-value" not in json.dumps(names)
+        preview = client.post(
+            "/api-imports", json={"content": f"curl {http_server.url}/users/1", "preview": True}
+        ).json()
+        assert preview["counts"]["add"] == 1
+        report = client.post("/api-imports", json={"content": f"curl {http_server.url}/users/1"}).json()
+        assert len(report["added"]) == 1
+        assert any(a["id"] == report["added"][0]["id"] for a in client.get("/apis").json())
+        openapi = client.get("/api-exports/openapi").json()
+        assert openapi["openapi"].startswith("3.")
+
+
+def test_the_servers_own_openapi_document_imports_cleanly(server, tmp_path):
+    from flowdesk.interchange.api_import import import_api_spec  # the importer the app and CLI use
+
+    spec = httpx.get(server.url + "/openapi.json", timeout=60).json()
+    assert spec["openapi"].startswith("3.1")
+    assert all(
+        schema.get("description")
+        for schema in spec["components"]["schemas"].values()
+        if not schema.get("title", "").startswith(("HTTPValidationError", "ValidationError"))
+    )
+    result = import_api_spec(json.dumps(spec).encode(), source_name="openapi.json")
+    assert not result.problems, result.problems
+    assert len(result.definitions) >= 60
+
+
+@pytest.mark.parametrize("path", ["/executions/{id}/events"])
+def test_server_sent_events_follow_a_run_to_its_end(server, path):
+    with server.client() as client:
+        wid, _ = _chain(client, "sse", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
+        paused = client.post(f"/workflows/{wid}/execute", json={"step_by_step": True}).json()
+        events: list[dict] = []
+        with client.stream("GET", path.format(id=paused["id"])) as stream:
+            lines = stream.iter_lines()
+            for line in lines:
+                if line.startswith("data: "):
+                    events.append(json.loads(line[6:]))
+                    if events[-1]["type"] == "state":
+                        client.post(f"/executions/{paused['id']}/continue")
+        kinds = [e["type"] for e in events]
+        assert kinds[0] == "state" and kinds[-1] == "execution_finished"
+        finished = [e["node_name"] for e in events if e["type"] == "node_finished"]
+        assert finished == ["start", "wait", "end"]

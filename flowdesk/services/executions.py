@@ -119,9 +119,14 @@ class ExecutionService:
             return execution_from_row(row)
 
     def get_execution(self, execution_id: int) -> Execution:
-        """One run by id."""
+        """One run by id (a Core read: the server's `GET /executions/{id}` and every poll of a run's
+        state come here, and the ORM's identity map costs twice the query for a row read once)."""
+        table = ExecutionRow.__table__
         with self.db.session(read_only=True) as session:
-            return execution_from_row(_execution_row(session, execution_id))
+            row = session.connection().execute(select(table).where(table.c.id == execution_id)).first()
+        if row is None:
+            raise NotFoundError(f"Execution {execution_id} does not exist.")
+        return execution_from_row(row)
 
     def list_executions(
         self,

@@ -110,6 +110,9 @@ class ApiDefinition(_Model):
     content_type: str | None = None
     timeout: float = 30.0
     auth: dict[str, Any] | None = None
+    connection: dict[str, Any] = Field(default_factory=dict)
+    """How calls connect: `verify` (true, false or a CA bundle path), `client_cert`, `client_key`,
+    `http2`, `proxy` (docs/http.md); values may be templates."""
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     parameters: list[ApiParameter] = Field(default_factory=list)

@@ -23,6 +23,7 @@ from flowdesk.engine.http import (
     build_request,
     send_with_retries,
 )
+from flowdesk.engine.http.settings import DEFAULT_SETTINGS, SETTING_KEYS, ConnectionSettings, resolve_settings
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowdesk.engine.context import NodeContext
@@ -75,6 +76,26 @@ class _ParamRenderer:
                     self.ctx.warn(warning)
 
 
+_NODE_SETTING_KEYS = (*SETTING_KEYS, "cookies")
+
+
+def _settings(ctx: NodeContext, api: Any, renderer: _ParamRenderer, redactor: Redactor) -> ConnectionSettings:
+    """The call's connection settings (node over API definition over environment), rendered."""
+    config = ctx.config
+    node = {k: config[k] for k in _NODE_SETTING_KEYS if config.get(k) is not None}
+    from_api = api.connection if api is not None else None
+    from_env = ctx.http_state.environment_settings
+    if not node and not from_api and not from_env:
+        return DEFAULT_SETTINGS
+    node, from_api, from_env = renderer(node), renderer(from_api or {}), renderer(from_env)
+    settings = resolve_settings(node, from_api, from_env)
+    if settings.proxy:
+        from urllib.parse import urlsplit
+
+        redactor.add_values([urlsplit(settings.proxy).password])
+    return settings
+
+
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run one API_CALL node: build the request, send it with retries, return the response."""
     config = ctx.config
@@ -95,11 +116,17 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         request = build_request(config, api, params, renderer)
         auth = config.get("auth") or (api.auth if api is not None else None)
         request.auth = renderer(auth) if auth else None
+        if request.url_auth is not None:
+            redactor.add_values([request.url_auth.get("password")])
+            request.auth = request.auth or request.url_auth
         register_auth_secrets(request.auth, redactor)
+        request.settings = _settings(ctx, api, renderer, redactor)
         policy = RetryPolicy.from_config(config, ctx.workflow_config)
     except ExpressionSyntaxError as exc:
+        ctx.inputs = redactor.scrub_value(_config_without_url_password(config, redactor))
         raise NodeFailure(redactor.scrub(str(exc)), error_type="expression", attempts=0) from None
     except FlowdeskError as exc:
+        ctx.inputs = redactor.scrub_value(_config_without_url_password(config, redactor))
         raise NodeFailure(redactor.scrub(exc.message), error_type="other", attempts=0) from None
     finally:
         renderer.pass_warnings()
@@ -107,8 +134,21 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
     client = ctx.http
     body_limit = _body_limit(ctx, client.body_limit)
     described = request.describe(redactor)
+    settings = request.settings
+    cookies = None
+    if settings.cookies:
+        cookies = ctx.http_state.cookies
+        if len(cookies):
+            names = cookies.names_for(request.url)
+            if names:
+                described["cookies"] = {name: "***" for name in names}
+    if settings is not DEFAULT_SETTINGS:
+        described["connection"] = settings.describe(redactor.url)
     ctx.inputs = described
     ctx.log("info", f"{request.method} {described['url']}")
+    verify_off = settings.verify is False or (settings.verify is None and client.verify is False)
+    if verify_off and ctx.http_state.first_time("verify-off"):
+        ctx.log("warning", "TLS certificate verification is off for calls of this run (verify: false)")
     try:
         response, attempts = await send_with_retries(
             client,
@@ -117,6 +157,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             redactor=redactor,
             deadline=ctx.deadline,
             on_attempt=ctx.record_attempt,
+            cookies=cookies,
         )
     except HttpCallError as exc:
         output = {"response": _response_dict(exc.response, body_limit, redactor)} if exc.response else None
@@ -131,3 +172,15 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             f"{request.method} {described['url']} answered {response.status} after {attempts} attempts",
         )
     return {"response": _response_dict(response, body_limit, redactor)}
+
+
+def _has_url(config: Mapping[str, Any]) -> bool:
+    return isinstance(config.get("url"), str)
+
+
+def _config_without_url_password(config: Mapping[str, Any], redactor: Redactor) -> Any:
+    """The node's config for a step row that failed before the request was built: the URL's
+    credentials masked."""
+    if not _has_url(config):
+        return config
+    return {**config, "url": redactor.url(config["url"])}

@@ -406,3 +406,29 @@ def test_multipart_from_an_api_definitions_content_type(http_server):
     handle = run(chain({"api_id": 3, "parameters": {"note": "hello"}}), apis=[api])
     assert handle.status == "completed", handle.error_message
     assert handle.output_data["call1"]["response"]["data"]["fields"] == {"note": "hello"}
+
+
+# -- 7b. HTTP/2 --------------------------------------------------------------------------------------
+
+
+def test_http2_when_the_definition_says_so(h2_server, certificates):
+    api = ApiDefinition(
+        id=5, name="h2", url=f"{h2_server.url}/v2/items", connection={"http2": True, "verify": str(certificates.ca)}
+    )
+    handle = run(chain({"api_id": 5}), apis=[api])
+    assert handle.status == "completed", handle.error_message
+    response = handle.output_data["call1"]["response"]
+    assert response["data"]["http_version"] == "HTTP/2" and response["data"]["path"] == "/v2/items"
+    assert response["http_version"] == "HTTP/2"
+
+
+@pytest.mark.parametrize("path", ["library", "pool"])
+def test_an_http2_only_server_without_the_setting_fails_in_one_sentence(h2_server, certificates, path):
+    if path == "library":  # a CA bundle: through httpx
+        handle = run(chain({"url": f"{h2_server.url}/v2/items", "verify": str(certificates.ca)}))
+    else:  # a client that verifies nothing: the fast pool
+        handle = run(chain({"url": f"{h2_server.url}/v2/items"}), client=HttpClient(verify=False))
+    row = step(handle, "call1")
+    assert row["status"] == "failed" and row["error_type"] == "connection"
+    assert row["error_message"].startswith(f"GET {h2_server.url}/v2/items failed: ")
+    assert "Traceback" not in row["error_message"] and "\n" not in row["error_message"]

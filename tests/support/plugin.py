@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -176,6 +177,18 @@ def tls_server_open(certificates: Certificates) -> Iterator[LocalHttpServer]:
     server = LocalHttpServer(
         tls={"ssl_certfile": str(certificates.server_cert), "ssl_keyfile": str(certificates.server_key)}
     ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def h2_server(certificates: Certificates) -> Iterator[Any]:
+    """An HTTP/2-only server over TLS on 127.0.0.1 (tests/support/h2_server.py), the test CA's certificate."""
+    from tests.support.h2_server import Http2Server
+
+    server = Http2Server(certificates.server_cert, certificates.server_key).start()
     try:
         yield server
     finally:

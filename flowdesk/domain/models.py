@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
 
 from .enums import ConnectionType, ExecutionStatus, Severity, StepStatus, WorkflowStatus
 
@@ -119,6 +126,14 @@ class ApiDefinition(_Model):
     source: str | None = None  # where an import made it ("openapi:<title>#<operationId>"), for re-import
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_connection(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`connection` is left out of dumps while empty: definitions without settings dump as before."""
+        data: dict[str, Any] = handler(self)
+        if not self.connection:
+            data.pop("connection", None)
+        return data
 
 
 class Execution(_Model):

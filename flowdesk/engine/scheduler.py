@@ -373,7 +373,7 @@ class Run:
         self.bus = bus
         self._record_step = record_step
         self._http_state: Any = None
-        self.mask = mask
+        self._mask = mask
         self._http = http
         self._get_api = get_api
         self.plugins = plugins
@@ -402,6 +402,16 @@ class Run:
 
             self._http_state = RunHttpState(self.environment)
         return self._http_state
+
+    def mask(self, value: Any) -> Any:
+        """`value` as the run records it: secrets masked, and the values of its cookie jar."""
+        value = self._mask(value)
+        state = self._http_state
+        if state is not None:
+            masker = state.cookie_masker()
+            if masker is not None:
+                return masker(value)
+        return value
 
     def record_step(self, row: dict[str, Any]) -> None:
         """Hand a step row on to be stored, the run's cookie values masked in it."""

@@ -430,3 +430,30 @@ def test_an_http2_only_server_without_the_setting_fails_in_one_sentence(h2_serve
     assert row["status"] == "failed" and row["error_type"] == "connection"
     assert row["error_message"].startswith(f"GET {h2_server.url}/v2/items failed: ")
     assert "Traceback" not in row["error_message"] and "\n" not in row["error_message"]
+
+
+def test_the_jar_follows_domain_path_and_expiry_rules(monkeypatch):
+    import time as time_module
+
+    from flowdesk.engine.http.cookies import RunCookies
+
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(time_module, "time", lambda: now[0])
+    jar = RunCookies()
+    jar.extract(
+        "https://api.example.com/login",
+        [
+            "sid=s1; Path=/; Max-Age=60",
+            "scoped=s2; Path=/admin",
+            "wide=s3; Domain=example.com; Path=/",
+            "other=s4; Domain=elsewhere.org",  # another site's domain: refused
+        ],
+    )
+    assert jar.header_for("https://api.example.com/x") == "sid=s1; wide=s3"
+    assert jar.header_for("https://api.example.com/admin/users") == "scoped=s2; sid=s1; wide=s3"
+    assert jar.header_for("https://www.example.com/") == "wide=s3"
+    assert jar.header_for("https://elsewhere.org/") is None
+    now[0] += 61  # sid's Max-Age passed: the cached header is not used any more
+    assert jar.header_for("https://api.example.com/x") == "wide=s3"
+    jar.extract("https://api.example.com/", ["wide=; Domain=example.com; Path=/; Max-Age=0"])  # deleted
+    assert jar.header_for("https://api.example.com/x") is None

@@ -9,10 +9,14 @@ cookie passes from one run into another.
 from __future__ import annotations
 
 import http.cookiejar
+import time
 import urllib.request
 from collections.abc import Iterable
 from email.message import Message
 from typing import Any
+
+
+MAX_CACHED_URLS = 1024
 
 
 class _Answer:
@@ -33,13 +37,17 @@ class _Answer:
 class RunCookies:
     """One execution's cookie jar (RFC 6265 rules through http.cookiejar)."""
 
-    __slots__ = ("jar", "values")
+    __slots__ = ("jar", "values", "_headers", "_valid_until")
 
     def __init__(self) -> None:
         # The default policy refuses nothing a browser would accept; blocking only what RFC 6265 does.
         self.jar = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(rfc2965=False))
         self.values: set[str] = set()
         """Every cookie value this jar has held: they are masked in step rows."""
+        # The Cookie header per URL, until the jar changes or its first cookie expires: a workflow
+        # calls the same few URLs many times, and the jar's lookup costs tens of µs a call.
+        self._headers: dict[str, str | None] = {}
+        self._valid_until = 0.0
 
     def __len__(self) -> int:
         return len(self.jar)
@@ -48,9 +56,21 @@ class RunCookies:
         """The Cookie header value for a request to `url`, or None when no cookie applies."""
         if not len(self.jar):
             return None
+        if url in self._headers and time.time() < self._valid_until:
+            return self._headers[url]
+        if not self._headers or time.time() >= self._valid_until:
+            self._forget_headers()
         request = urllib.request.Request(url)
         self.jar.add_cookie_header(request)
-        return request.get_header("Cookie")
+        header = request.get_header("Cookie")
+        if len(self._headers) < MAX_CACHED_URLS:
+            self._headers[url] = header
+        return header
+
+    def _forget_headers(self) -> None:
+        self._headers.clear()
+        expiries = [c.expires for c in self.jar if c.expires is not None]
+        self._valid_until = min(expiries, default=float("inf"))
 
     def names_for(self, url: str) -> list[str]:
         """The names of the cookies a request to `url` carries (for the step row)."""
@@ -68,6 +88,7 @@ class RunCookies:
             return {}
         before = {(c.domain, c.path, c.name): c.value for c in self.jar}
         self.jar.extract_cookies(_Answer(set_cookies), urllib.request.Request(url))  # type: ignore[arg-type]
+        self._forget_headers()
         set_now: dict[str, str] = {}
         for cookie in self.jar:
             key = (cookie.domain, cookie.path, cookie.name)

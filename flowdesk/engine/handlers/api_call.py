@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from flowdesk.domain.errors import ExpressionSyntaxError, FlowdeskError, InvalidInputError
 from flowdesk.domain.expressions import render
-from flowdesk.engine.auth import register_auth_secrets
 from flowdesk.engine.errors import NodeFailure
 from flowdesk.engine.http import (
     HttpCallError,
@@ -23,7 +22,8 @@ from flowdesk.engine.http import (
     build_request,
     send_with_retries,
 )
-from flowdesk.engine.http.settings import DEFAULT_SETTINGS, SETTING_KEYS, ConnectionSettings, resolve_settings
+from flowdesk.engine.http.prepare import complete_request
+from flowdesk.engine.http.settings import DEFAULT_SETTINGS
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowdesk.engine.context import NodeContext
@@ -76,26 +76,6 @@ class _ParamRenderer:
                     self.ctx.warn(warning)
 
 
-_NODE_SETTING_KEYS = (*SETTING_KEYS, "cookies")
-
-
-def _settings(ctx: NodeContext, api: Any, renderer: _ParamRenderer, redactor: Redactor) -> ConnectionSettings:
-    """The call's connection settings (node over API definition over environment), rendered."""
-    config = ctx.config
-    node = {k: config[k] for k in _NODE_SETTING_KEYS if config.get(k) is not None}
-    from_api = api.connection if api is not None else None
-    from_env = ctx.http_state.environment_settings
-    if not node and not from_api and not from_env:
-        return DEFAULT_SETTINGS
-    node, from_api, from_env = renderer(node), renderer(from_api or {}), renderer(from_env)
-    settings = resolve_settings(node, from_api, from_env)
-    if settings.proxy:
-        from urllib.parse import urlsplit
-
-        redactor.add_values([urlsplit(settings.proxy).password])
-    return settings
-
-
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run one API_CALL node: build the request, send it with retries, return the response."""
     config = ctx.config
@@ -114,13 +94,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             )
         renderer.params = dict(params)
         request = build_request(config, api, params, renderer)
-        auth = config.get("auth") or (api.auth if api is not None else None)
-        request.auth = renderer(auth) if auth else None
-        if request.url_auth is not None:
-            redactor.add_values([request.url_auth.get("password")])
-            request.auth = request.auth or request.url_auth
-        register_auth_secrets(request.auth, redactor)
-        request.settings = _settings(ctx, api, renderer, redactor)
+        complete_request(request, config, api, renderer, ctx.http_state.environment_settings, redactor)
         policy = RetryPolicy.from_config(config, ctx.workflow_config)
     except ExpressionSyntaxError as exc:
         ctx.inputs = redactor.scrub_value(_config_without_url_password(config, redactor))

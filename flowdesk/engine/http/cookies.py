@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from email.message import Message
 from typing import Any
 
-
 MAX_CACHED_URLS = 1024
 
 

@@ -457,3 +457,31 @@ def test_the_jar_follows_domain_path_and_expiry_rules(monkeypatch):
     assert jar.header_for("https://api.example.com/x") == "wide=s3"
     jar.extract("https://api.example.com/", ["wide=; Domain=example.com; Path=/; Max-Age=0"])  # deleted
     assert jar.header_for("https://api.example.com/x") is None
+
+
+# -- the library path's stale connections ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "sent"), [("GET", 2), ("POST", 1)])
+def test_the_library_path_resends_an_idempotent_request_its_kept_alive_connection_dropped(method, sent):
+    from tests.engine.test_http1 import RawServer, answer_once_then, answering, ok, per_connection
+
+    async def main():
+        handler = per_connection(lambda conn: answer_once_then(conn, "drop"), answering(ok(b"fresh")))
+        async with RawServer(handler) as server, HttpClient() as client:
+            # http2 on an http:// URL: the library path, speaking HTTP/1.1 (h2 needs TLS's ALPN)
+            request = HttpRequest(method, server.url("/x"), settings=ConnectionSettings(http2=True))
+            first = await client.send(request)
+            try:
+                second = await client.send(request)
+            except Exception as exc:  # noqa: BLE001 - the POST's one sentence
+                second = exc
+            return first, second, [s[1] for s in server.seen()]
+
+    first, second, seen = asyncio.run(main())
+    assert first.body == b"first"
+    if method == "GET":
+        assert second.body == b"fresh"
+    else:  # a POST is never sent twice
+        assert "the server closed the connection without answering" in str(second)
+    assert seen == [method] * (1 + sent)

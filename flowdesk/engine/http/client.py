@@ -21,7 +21,7 @@ from flowdesk.domain.errors import FlowdeskError
 
 from .cookies import RunCookies, response_cookies, set_cookie_values
 from .errors import HttpCallError, NonHttpRedirectError, RequestTimedOutError, classify_transport_error
-from .http1 import Http1Pool
+from .http1 import IDEMPOTENT_METHODS, Http1Pool
 from .library import LibraryClients, read_body
 from .multipart import new_boundary
 from .redaction import Redactor
@@ -501,11 +501,7 @@ class HttpClient:
                     else:
                         outgoing = client.build_request(method, str(target), headers=hop_headers, content=body)
                     auth = digest if digest is not None and _origin(target) == first_origin else None
-                    raw = await client.send(outgoing, auth=auth, stream=True)  # type: ignore[arg-type]
-                    try:
-                        content = await read_body(raw)
-                    finally:
-                        await raw.aclose()
+                    raw, content = await _library_exchange(client, outgoing, auth, multipart is None)
                     _keep_cookies(raw.headers.multi_items(), target, cookies, kept)
                     location = raw.headers.get("location")
                     if not (request.follow_redirects and raw.status_code in REDIRECT_STATUSES and location):
@@ -703,6 +699,26 @@ def _redirect(
     )
     headers = _with_cookies(headers, cookies, url)
     return httpx.Request(method, str(url), headers=headers, content=content, extensions=previous.extensions)
+
+
+async def _library_exchange(
+    client: httpx.AsyncClient, outgoing: httpx.Request, auth: httpx.Auth | None, replayable: bool
+) -> tuple[httpx.Response, bytes]:
+    """One request and its whole body through httpx. Like the pool, a request whose kept-alive
+    connection the server (or proxy) had closed meanwhile is sent once more when nothing of an
+    answer came and the method is idempotent (a streamed upload is never sent twice)."""
+    for attempt in (1, 2):
+        try:
+            raw = await client.send(outgoing, auth=auth, stream=True)  # type: ignore[arg-type]
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            if attempt == 2 or not replayable or outgoing.method not in IDEMPOTENT_METHODS:
+                raise
+            continue
+        try:
+            return raw, await read_body(raw)
+        finally:
+            await raw.aclose()
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _origin(url: yarl.URL) -> tuple[str, str | None, int | None]:

@@ -485,3 +485,17 @@ def test_the_library_path_resends_an_idempotent_request_its_kept_alive_connectio
     else:  # a POST is never sent twice
         assert "the server closed the connection without answering" in str(second)
     assert seen == [method] * (1 + sent)
+
+
+def test_the_oauth2_token_request_goes_through_the_calls_proxy(tinyproxy, http_server):
+    auth = {
+        "type": "oauth2_client_credentials",
+        "token_url": f"{http_server.url}/oauth/token",
+        "client_id": "flowdesk-client",
+        "client_secret": "flowdesk-secret",
+    }
+    handle = run(chain({"url": f"{http_server.url}/oauth/protected", "auth": auth, "proxy": tinyproxy.url}))
+    assert handle.status == "completed", handle.error_message
+    seen = tinyproxy.requests()
+    assert f"POST {http_server.url}/oauth/token HTTP/1.1" in seen
+    assert f"GET {http_server.url}/oauth/protected HTTP/1.1" in seen

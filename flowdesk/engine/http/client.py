@@ -257,7 +257,10 @@ class HttpClient:
             return await self._send_once(request, seconds, redactor, None, None, cookies)
         deadline = time.monotonic() + seconds
         applied = await self._timed(
-            apply_auth(request.auth, self, timeout=seconds, redactor=redactor), request, seconds, redactor
+            apply_auth(request.auth, self, timeout=seconds, redactor=redactor, settings=request.settings),
+            request,
+            seconds,
+            redactor,
         )
         remaining = max(deadline - time.monotonic(), 0.001)
         response = await self._send_once(
@@ -272,7 +275,7 @@ class HttpClient:
             self.tokens.invalidate(request.auth, token)
             remaining = max(deadline - time.monotonic(), 0.001)
             applied = await self._timed(
-                apply_auth(request.auth, self, timeout=remaining, redactor=redactor),
+                apply_auth(request.auth, self, timeout=remaining, redactor=redactor, settings=request.settings),
                 request,
                 remaining,
                 redactor,

@@ -306,9 +306,10 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_and_masked(http_server):
 # -- 6. redirects to other schemes ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("transport", ["http1", "httpx", "aiohttp"])
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "gopher://127.0.0.1:70/x", "ftp://127.0.0.1/x"])
-def test_a_redirect_to_a_non_http_url_is_refused_in_one_sentence(http_server, target):
-    handle = run(chain({"url": f"{http_server.url}/redirect-to?url={target}"}))
+def test_a_redirect_to_a_non_http_url_is_refused_in_one_sentence(http_server, target, transport):
+    handle = run(chain({"url": f"{http_server.url}/redirect-to?url={target}"}), client=HttpClient(transport=transport))
     row = step(handle, "call1")
     scheme = target.split(":", 1)[0]
     assert row["error_message"] == (

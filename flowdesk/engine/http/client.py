@@ -445,7 +445,7 @@ class HttpClient:
             raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
             raise
-        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError, NonHttpRedirectError) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         return HttpResponse(

@@ -97,6 +97,10 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
     refused = next((e for e in chain if isinstance(e, NonHttpRedirectError)), None)
     if refused is not None:
         return HttpCallError(f"{where} failed: redirect to a non-HTTP URL ({refused.scheme}:) refused")
+    aiohttp_refused = next((e for e in chain if isinstance(e, aiohttp.NonHttpUrlRedirectClientError)), None)
+    if aiohttp_refused is not None:  # the aiohttp transport follows redirects itself
+        scheme = str(aiohttp_refused.args[0] if aiohttp_refused.args else "").split(":", 1)[0]
+        return HttpCallError(f"{where} failed: redirect to a non-HTTP URL ({scheme}:) refused")
     proxy_error = next((e for e in chain if isinstance(e, httpx.ProxyError)), None)
     if proxy_error is not None:
         detail = f" ({proxy_error})" if str(proxy_error) else ""

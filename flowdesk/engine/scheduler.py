@@ -407,21 +407,15 @@ class Run:
         """`value` as the run records it: secrets masked, and the values of its cookie jar."""
         value = self._mask(value)
         state = self._http_state
-        if state is not None:
-            masker = state.cookie_masker()
-            if masker is not None:
-                return masker(value)
-        return value
+        return value if state is None else state.mask_cookies(value)
 
     def record_step(self, row: dict[str, Any]) -> None:
         """Hand a step row on to be stored, the run's cookie values masked in it."""
         state = self._http_state
-        if state is not None:
-            masker = state.cookie_masker()
-            if masker is not None:
-                for key in ("input_data", "output_data", "error_message"):
-                    if row.get(key) is not None:
-                        row[key] = masker(row[key])
+        if state is not None and state.cookies.values:
+            for key in ("input_data", "output_data", "error_message"):
+                if row.get(key) is not None:
+                    row[key] = state.mask_cookies(row[key])
         self._record_step(row)
 
     async def get_api(self, api_id: Any) -> Any:

@@ -36,7 +36,7 @@ class _Answer:
 class RunCookies:
     """One execution's cookie jar (RFC 6265 rules through http.cookiejar)."""
 
-    __slots__ = ("jar", "values", "_headers", "_valid_until")
+    __slots__ = ("jar", "values", "_headers", "_valid_until", "_count")
 
     def __init__(self) -> None:
         # The default policy refuses nothing a browser would accept; blocking only what RFC 6265 does.
@@ -47,13 +47,14 @@ class RunCookies:
         # calls the same few URLs many times, and the jar's lookup costs tens of µs a call.
         self._headers: dict[str, str | None] = {}
         self._valid_until = 0.0
+        self._count = 0  # len(CookieJar) walks every cookie: counted once per change instead
 
     def __len__(self) -> int:
-        return len(self.jar)
+        return self._count
 
     def header_for(self, url: str) -> str | None:
         """The Cookie header value for a request to `url`, or None when no cookie applies."""
-        if not len(self.jar):
+        if not self._count:
             return None
         if url in self._headers and time.time() < self._valid_until:
             return self._headers[url]
@@ -68,6 +69,7 @@ class RunCookies:
 
     def _forget_headers(self) -> None:
         self._headers.clear()
+        self._count = len(self.jar)
         expiries = [c.expires for c in self.jar if c.expires is not None]
         self._valid_until = min(expiries, default=float("inf"))
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from ..masking import SecretMasker
 from .cookies import RunCookies
 from .settings import environment_settings
+
+_DUMP = orjson.OPT_NON_STR_KEYS
 
 
 class RunHttpState:
@@ -29,6 +33,20 @@ class RunHttpState:
             return False
         self._said.add(key)
         return True
+
+    def mask_cookies(self, value: Any) -> Any:
+        """`value` with the jar's values masked; walked only when one of them occurs in it (a
+        step row that does not hold one, the usual case, costs one JSON encoding)."""
+        masker = self.cookie_masker()
+        if masker is None:
+            return value
+        try:
+            text = value.encode() if isinstance(value, str) else orjson.dumps(value, option=_DUMP, default=str)
+        except (TypeError, ValueError):
+            return masker(value)
+        if not any(v.encode() in text for v in self.cookies.values):
+            return value
+        return masker(value)
 
     def cookie_masker(self) -> SecretMasker | None:
         """A masker for every cookie value the jar has held (None while there is none)."""

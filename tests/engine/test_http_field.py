@@ -132,6 +132,15 @@ def test_plain_http_goes_through_the_proxy_from_http_proxy(monkeypatch, tinyprox
     assert f"GET {http_server.url}/anything/via-variable HTTP/1.1" in tinyproxy.requests()
 
 
+def test_a_proxy_from_the_variables_is_shown_in_the_step_row_masked(monkeypatch, tinyproxy_auth, http_server):
+    monkeypatch.setenv("HTTP_PROXY", tinyproxy_auth.url_with_credentials)
+    handle = run(chain({"url": f"{http_server.url}/anything/shown"}))
+    assert handle.status == "completed", handle.error_message
+    row = step(handle, "call1")
+    assert row["input_data"]["connection"] == {"proxy": f"http://***@127.0.0.1:{tinyproxy_auth.port}"}
+    assert tinyproxy_auth.auth[1] not in json.dumps(handle.steps, default=str)
+
+
 def test_no_proxy_sends_directly(monkeypatch, tinyproxy, http_server):
     monkeypatch.setenv("http_proxy", tinyproxy.url)
     monkeypatch.setenv("no_proxy", "127.0.0.1")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from flowdesk.domain.errors import ExpressionSyntaxError, FlowdeskError, InvalidInputError
 from flowdesk.domain.expressions import render
@@ -118,6 +119,12 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
                 described["cookies"] = {name: "***" for name in names}
     if settings is not DEFAULT_SETTINGS:
         described["connection"] = settings.describe(redactor.url)
+    if settings.proxy is None and client.proxy_variables.proxies:
+        # a proxy from HTTP_PROXY / HTTPS_PROXY: the step row says so, as it does for a setting
+        from_variables = client.proxy_variables.proxy_for(request.url)
+        if from_variables:
+            redactor.add_values([urlsplit(from_variables).password])
+            described.setdefault("connection", {})["proxy"] = redactor.url(from_variables)
     ctx.inputs = described
     ctx.log("info", f"{request.method} {described['url']}")
     verify_off = settings.verify is False or (settings.verify is None and client.verify is False)

@@ -509,3 +509,20 @@ def test_the_oauth2_token_request_goes_through_the_calls_proxy(tinyproxy, http_s
     seen = tinyproxy.requests()
     assert f"POST {http_server.url}/oauth/token HTTP/1.1" in seen
     assert f"GET {http_server.url}/oauth/protected HTTP/1.1" in seen
+
+
+def test_a_multipart_body_is_written_in_pieces_and_its_length_is_exact(tmp_path):
+    from flowdesk.engine.http.multipart import CHUNK_SIZE, multipart_body
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"x" * (5 * CHUNK_SIZE + 17))
+    body = multipart_body({"name": "ünïcode \"quoted\"", "file": {"path": str(big), "filename": 'a"b.bin'}})
+
+    async def collect():
+        return [piece async for piece in body.stream("BOUNDARY")]
+
+    pieces = asyncio.run(collect())
+    assert max(len(p) for p in pieces) <= CHUNK_SIZE  # never more than one piece of the file at once
+    whole = b"".join(pieces)
+    assert len(whole) == body.length("BOUNDARY")
+    assert b'name="file"; filename="a%22b.bin"' in whole and whole.endswith(b"--BOUNDARY--\r\n")

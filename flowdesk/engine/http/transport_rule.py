@@ -2,7 +2,7 @@
 
 The fast HTTP/1.1 pool (http1.py, or the transport the client was made with) takes a plain direct
 request it fully supports; anything else goes through httpx (library.py). One function decides;
-docs/http.md has the table and tests/engine/test_transport_rule.py checks it case by case.
+docs/http.md has the table; tests/engine/test_http_field.py checks it case by case.
 """
 
 from __future__ import annotations

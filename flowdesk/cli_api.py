@@ -235,7 +235,11 @@ def cmd_env_show(args: argparse.Namespace) -> int:
         cli.say("No environment is active.")
         return cli.EXIT_OK
     cli.say(f"{env.name}{' (active)' if env.is_active else ''}")
+    from flowdesk.engine.http.redaction import Redactor
+
     for key, value in sorted(env.variables.items()):
+        if key == "http.proxy" and "{{" not in value:
+            value = Redactor().url(value)  # a literal proxy password is never printed
         cli.say(f"  {key} = {value}")
     return cli.EXIT_OK
 

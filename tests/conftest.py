@@ -6,6 +6,11 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("FLOWDESK_DB", None)
+# Calls go where the tests say: a proxy of the developer's shell must not take the 127.0.0.1 calls
+# (the proxy tests set these themselves).
+for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+    os.environ.pop(_name, None)
+    os.environ.pop(_name.lower(), None)
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402

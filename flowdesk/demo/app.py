@@ -32,15 +32,24 @@ Endpoints (all answer JSON unless said otherwise):
   ``/count/oauth_token`` is the number of token requests.
 - ``/redirect/{n}``: n redirects (302), then ``/anything``; ``/redirect-to?url=U&status=302``: one
   redirect to U.
-- ``/cookies/set?name=value``: answers with that Set-Cookie; ``/cookies``: the cookies it was sent.
+- ``/cookies/set?name=value``: one Set-Cookie line per pair (``Path=/``); ``/cookies``: the
+  cookies it was sent. ``/cookies/secure?name=value``: the same with ``Secure``;
+  ``/cookies/redirect?name=value&to=URL``: sets them and redirects (302) to URL.
+- ``/digest-auth/{user}/{password}``: HTTP Digest auth (MD5, qop=auth), as httpbin's.
+- ``/multipart``: the parts of a multipart/form-data body: text fields, and of each file its
+  filename, content type, size and SHA-256 (``?stream=1``: also how many body chunks arrived).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import email.parser
+import email.policy
+import hashlib
 import itertools
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -82,9 +91,11 @@ class Response:
         status: int = 200,
         headers: dict[str, str] | None = None,
         content_type: str | None = None,
+        cookies: list[str] | None = None,
     ) -> None:
         self.status = status
         self.headers = dict(headers or {})
+        self.cookies = list(cookies or [])  # Set-Cookie lines, each its own header
         if isinstance(body, bytes):
             self.body = body
             ctype = content_type or "application/octet-stream"
@@ -115,6 +126,7 @@ class Request:
             value = v.decode("latin-1")
             self.headers[key] = f"{self.headers[key]}, {value}" if key in self.headers else value
         self.body = body
+        self.chunks = 1
 
     def json(self) -> Any:
         if not self.body:
@@ -210,6 +222,7 @@ class DemoApp:
             if not message.get("more_body"):
                 break
         request = Request(scope, b"".join(chunks))
+        request.chunks = len(chunks)
         try:
             response = await self.route(request)
         except ValueError as exc:
@@ -217,6 +230,7 @@ class DemoApp:
         headers = [
             (k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()
         ]
+        headers.extend((b"set-cookie", c.encode("latin-1")) for c in response.cookies)
         headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
@@ -405,9 +419,15 @@ class DemoApp:
         return Response({"redirect": target}, status=status, headers={"Location": target})
 
     async def r_cookies(self, req: Request, rest: list[str]) -> Response:
-        if rest and rest[0] == "set":
-            headers = {"Set-Cookie": "; ".join(f"{k}={v}" for k, v in req.query.items()) + "; Path=/"}
-            return Response({"set": req.query}, headers=headers)
+        action = rest[0] if rest else ""
+        pairs = {k: v for k, v in req.query.items() if k != "to"}
+        if action in ("set", "secure", "redirect"):
+            flags = "; Path=/; Secure" if action == "secure" else "; Path=/"
+            cookies = [f"{k}={v}{flags}" for k, v in pairs.items()]
+            if action == "redirect":
+                target = req.query.get("to", "/cookies")
+                return Response({"redirect": target}, status=302, headers={"Location": target}, cookies=cookies)
+            return Response({"set": pairs}, cookies=cookies)
         cookies = dict(p.strip().split("=", 1) for p in req.headers.get("cookie", "").split(";") if "=" in p)
         return Response({"cookies": cookies})
 
@@ -431,6 +451,50 @@ class DemoApp:
         if rest and token != rest[0]:
             return self.unauthorized("Bearer", "wrong bearer token")
         return Response({"authenticated": True})
+
+    async def r_digest_auth(self, req: Request, rest: list[str]) -> Response:
+        user, password = (rest + ["", ""])[:2]
+        realm = "flowdesk"
+        header = req.headers.get("authorization", "")
+        if not header.lower().startswith("digest "):
+            nonce = hashlib.md5(str(time.time()).encode()).hexdigest()
+            challenge = f'Digest realm="{realm}", qop="auth", nonce="{nonce}", opaque="0", algorithm=MD5'
+            return self.unauthorized(challenge, "missing digest credentials")
+        fields = dict(re.findall(r'(\w+)="?([^",]*)"?', header[7:]))
+
+        def md5(text: str) -> str:
+            return hashlib.md5(text.encode()).hexdigest()
+
+        ha1 = md5(f"{user}:{realm}:{password}")
+        ha2 = md5(f"{req.method}:{fields.get('uri', '')}")
+        expected = md5(f"{ha1}:{fields.get('nonce')}:{fields.get('nc')}:{fields.get('cnonce')}:auth:{ha2}")
+        if fields.get("username") != user or fields.get("response") != expected:
+            return self.unauthorized(f'Digest realm="{realm}"', "wrong digest credentials")
+        return Response({"authenticated": True, "user": user})
+
+    async def r_multipart(self, req: Request, rest: list[str]) -> Response:
+        ctype = req.headers.get("content-type", "")
+        if not ctype.startswith("multipart/form-data") or "boundary=" not in ctype:
+            return Response({"error": f"not a multipart body with a boundary: {ctype!r}"}, status=400)
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {ctype}\r\n\r\n".encode("latin-1") + req.body
+        )
+        fields: dict[str, Any] = {}
+        files: dict[str, Any] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            filename = part.get_filename()
+            payload = part.get_payload(decode=True) or b""
+            if filename is None:
+                fields[name] = payload.decode("utf-8")
+            else:
+                files[name] = {
+                    "filename": filename,
+                    "content_type": part.get_content_type(),
+                    "size": len(payload),
+                    "sha256": hashlib.sha256(payload).hexdigest(),
+                }
+        return Response({"fields": fields, "files": files, "chunks": req.chunks})
 
     async def r_basic_auth(self, req: Request, rest: list[str]) -> Response:
         user, password = (rest + ["", ""])[:2]

@@ -9,7 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
 
 from .enums import ConnectionType, ExecutionStatus, Severity, StepStatus, WorkflowStatus
 
@@ -110,12 +117,23 @@ class ApiDefinition(_Model):
     content_type: str | None = None
     timeout: float = 30.0
     auth: dict[str, Any] | None = None
+    connection: dict[str, Any] = Field(default_factory=dict)
+    """How calls connect: `verify` (true, false or a CA bundle path), `client_cert`, `client_key`,
+    `http2`, `proxy` (docs/http.md); values may be templates."""
     description: str = ""
     tags: list[str] = Field(default_factory=list)
     parameters: list[ApiParameter] = Field(default_factory=list)
     source: str | None = None  # where an import made it ("openapi:<title>#<operationId>"), for re-import
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_empty_connection(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """`connection` is left out of dumps while empty: definitions without settings dump as before."""
+        data: dict[str, Any] = handler(self)
+        if not self.connection:
+            data.pop("connection", None)
+        return data
 
 
 class Execution(_Model):

@@ -6,6 +6,8 @@ secret's value here):
 - ``{"type": "none"}``
 - ``{"type": "bearer", "token": "..."}``
 - ``{"type": "basic", "username": "...", "password": "..."}``
+- ``{"type": "digest", "username": "...", "password": "..."}`` (answered by httpx.DigestAuth on the
+  library path: the challenge needs a round trip the fast pool does not make)
 - ``{"type": "api_key", "in": "header" | "query", "name": "X-API-Key", "value": "..."}``
 - ``{"type": "oauth2_client_credentials", "token_url": "...", "client_id": "...",
   "client_secret": "...", "scopes": ["read"], "client_auth": "basic" | "body", "audience": "..."}``
@@ -33,10 +35,11 @@ from .http.request import HttpRequest
 if TYPE_CHECKING:  # pragma: no cover
     from .http.client import HttpClient
     from .http.redaction import Redactor
+    from .http.settings import ConnectionSettings
 
 logger = logging.getLogger(__name__)
 
-AUTH_TYPES = ("none", "bearer", "basic", "api_key", "oauth2_client_credentials")
+AUTH_TYPES = ("none", "bearer", "basic", "digest", "api_key", "oauth2_client_credentials")
 _ALIASES = {"": "none", "noauth": "none", "apikey": "api_key", "oauth2": "oauth2_client_credentials"}
 SECRET_FIELDS = ("token", "password", "value", "client_secret")
 DEFAULT_EXPIRES_IN = 3600.0
@@ -156,7 +159,13 @@ class OAuth2TokenCache:
         return None
 
     async def token(
-        self, auth: Mapping[str, Any], client: HttpClient, *, timeout: float, redactor: Redactor | None = None
+        self,
+        auth: Mapping[str, Any],
+        client: HttpClient,
+        *,
+        timeout: float,
+        redactor: Redactor | None = None,
+        settings: ConnectionSettings | None = None,
     ) -> tuple[_CachedToken, bool]:
         """A live token for this auth config and whether it came from the cache."""
         key = self.key(auth)
@@ -168,12 +177,18 @@ class OAuth2TokenCache:
             cached = self._live(key)  # another call fetched it while this one waited
             if cached is not None:
                 return cached, True
-            fresh = await self._fetch(auth, client, timeout=timeout, redactor=redactor)
+            fresh = await self._fetch(auth, client, timeout=timeout, redactor=redactor, settings=settings)
             self._tokens[key] = fresh
             return fresh, False
 
     async def _fetch(
-        self, auth: Mapping[str, Any], client: HttpClient, *, timeout: float, redactor: Redactor | None
+        self,
+        auth: Mapping[str, Any],
+        client: HttpClient,
+        *,
+        timeout: float,
+        redactor: Redactor | None,
+        settings: ConnectionSettings | None = None,
     ) -> _CachedToken:
         kind = "oauth2_client_credentials"
         token_url = _required(auth, "token_url", kind)
@@ -186,6 +201,8 @@ class OAuth2TokenCache:
         if auth.get("audience"):
             form["audience"] = str(auth["audience"])
         request = HttpRequest(method="POST", url=token_url, form=form, timeout=timeout)
+        if settings is not None:  # the token endpoint is reached as the call is (its proxy, its TLS)
+            request.settings = settings
         request.headers["Accept"] = "application/json"
         if str(auth.get("client_auth") or "basic").lower() == "body":
             form["client_id"] = client_id
@@ -236,6 +253,7 @@ async def apply_auth(
     *,
     timeout: float,
     redactor: Redactor | None = None,
+    settings: ConnectionSettings | None = None,
 ) -> AppliedAuth:
     """The headers and query parameters `auth` adds to a request (fetching an OAuth2 token if needed)."""
     kind = auth_type(auth)
@@ -247,6 +265,9 @@ async def apply_auth(
         username = _required(auth, "username", kind)
         password = str(auth.get("password") or "")
         return AppliedAuth(headers={"Authorization": basic_header(username, password)}, kind=kind)
+    if kind == "digest":
+        _required(auth, "username", kind)
+        return AppliedAuth(kind=kind)  # the library path answers the server's challenge
     if kind == "api_key":
         name = str(auth.get("name") or auth.get("key") or "")
         if not name:
@@ -258,7 +279,9 @@ async def apply_auth(
         if where != "header":
             raise InvalidInputError(f"api_key auth 'in' must be 'header' or 'query', got '{where}'")
         return AppliedAuth(headers={name: value}, kind=kind)
-    token, from_cache = await client.tokens.token(auth, client, timeout=timeout, redactor=redactor)
+    token, from_cache = await client.tokens.token(
+        auth, client, timeout=timeout, redactor=redactor, settings=settings
+    )
     scheme = "Bearer" if token.token_type.lower() == "bearer" else token.token_type
     return AppliedAuth(
         headers={"Authorization": f"{scheme} {token.access_token}"}, kind=kind, token_from_cache=from_cache

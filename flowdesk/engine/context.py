@@ -15,6 +15,8 @@ Contract (additive changes only):
 - `ctx.execution` (`.id`, `.name`, `.workflow_id`, `.started_at`); `ctx.workflow_config` (dict).
 - `ctx.http` the engine's shared `flowdesk.engine.http.HttpClient` (created on first use, one per
   `WorkflowExecutor`).
+- `ctx.http_state` this execution's `RunHttpState` (cookie jar, the environment's connection settings):
+  made on first use, never shared with another run.
 - `await ctx.get_api(api_id) -> ApiDefinition` (async: the first call per run reads the database in a
   worker thread; later calls come from a per-run cache). Raises `NodeFailure` when it does not exist.
 - `ctx.log(level, message)` a log line of this step (level: "debug", "info", "warning", "error").
@@ -175,6 +177,11 @@ class NodeContext:
     def http(self) -> Any:
         """The engine's shared HTTP client (flowdesk.engine.http.HttpClient)."""
         return self._services.http()
+
+    @property
+    def http_state(self) -> Any:
+        """This execution's HTTP state (its cookie jar...: flowdesk.engine.http.run_state), one per run."""
+        return self._services.http_state()
 
     async def get_api(self, api_id: Any) -> ApiDefinition:
         """The API definition `api_id` of the API library (cached for the run)."""

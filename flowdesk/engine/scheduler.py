@@ -371,8 +371,9 @@ class Run:
         self.debug = debug
         self.control = control
         self.bus = bus
-        self.record_step = record_step
-        self.mask = mask
+        self._record_step = record_step
+        self._http_state: Any = None
+        self._mask = mask
         self._http = http
         self._get_api = get_api
         self.plugins = plugins
@@ -393,6 +394,29 @@ class Run:
     # -- services for NodeContext -----------------------------------------------------------
     def http(self) -> Any:
         return self._http()
+
+    def http_state(self) -> Any:
+        """This run's HTTP state (cookie jar, ...: engine.http.run_state), made on first use."""
+        if self._http_state is None:
+            from .http.run_state import RunHttpState
+
+            self._http_state = RunHttpState(self.environment)
+        return self._http_state
+
+    def mask(self, value: Any) -> Any:
+        """`value` as the run records it: secrets masked, and the values of its cookie jar."""
+        value = self._mask(value)
+        state = self._http_state
+        return value if state is None else state.mask_cookies(value)
+
+    def record_step(self, row: dict[str, Any]) -> None:
+        """Hand a step row on to be stored, the run's cookie values masked in it."""
+        state = self._http_state
+        if state is not None and state.cookies.values:
+            for key in ("input_data", "output_data", "error_message"):
+                if row.get(key) is not None:
+                    row[key] = state.mask_cookies(row[key])
+        self._record_step(row)
 
     async def get_api(self, api_id: Any) -> Any:
         return await self._get_api(api_id)

@@ -1,8 +1,9 @@
 """The API library's export rule: credentials written literally never leave in a workflow file.
 
-`auth` values that carry a credential (token, password, API key value, client secret) and HTTP
-headers that carry one (Authorization, Proxy-Authorization, Cookie, X-API-Key) are replaced by `***`
-in `apis[]` and in every node's `config`, unless they are templates (`{{secrets.NAME}}`, or text
+`auth` values that carry a credential (token, password, API key value, client secret), HTTP
+headers that carry one (Authorization, Proxy-Authorization, Cookie, X-API-Key) and the password of a
+URL or proxy URL (`https://user:pw@host`, the `url`, and `proxy` of a node or an API's `connection`)
+are replaced by `***` in `apis[]` and in every node's `config`, unless they are templates (`{{secrets.NAME}}`, or text
 holding `{{...}}`): a reference is what a shared file should carry. Registered with
 `add_redaction_rule` when `flowdesk.interchange` is imported.
 """
@@ -38,10 +39,28 @@ def _mask_headers(headers: Any) -> None:
             headers[name] = MASK
 
 
+def _mask_url_password(holder: Any, key: str) -> None:
+    """`scheme://user:password@host...` keeps the user, the password becomes *** (a literal one)."""
+    url = holder.get(key) if isinstance(holder, dict) else None
+    if not isinstance(url, str) or "@" not in url or "://" not in url:
+        return
+    scheme, rest = url.split("://", 1)
+    authority, sep, tail = rest.partition("/")
+    if "@" not in authority:
+        return
+    userinfo, host = authority.rsplit("@", 1)
+    user, colon, password = userinfo.partition(":")
+    if colon and _literal(password):
+        holder[key] = f"{scheme}://{user}:{MASK}@{host}{sep}{tail}"
+
+
 def _mask_request(holder: Any) -> None:
     if isinstance(holder, dict):
         _mask_auth(holder.get("auth"))
         _mask_headers(holder.get("headers"))
+        _mask_url_password(holder, "url")
+        _mask_url_password(holder, "proxy")
+        _mask_url_password(holder.get("connection"), "proxy")
 
 
 @add_redaction_rule

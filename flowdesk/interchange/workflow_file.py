@@ -46,7 +46,7 @@ _NODE_KEYS = ("name", "node_type", "config", "position_x", "position_y", "descri
 _CONNECTION_KEYS = ("from", "to", "connection_type", "condition", "config")
 # Always written for an API; the optional ones only when they differ from their default.
 _API_KEYS = ("id", "name", "method", "url", "headers", "query", "body", "timeout", "auth", "description")
-_API_OPTIONAL_KEYS = ("content_type", "tags", "parameters", "source")
+_API_OPTIONAL_KEYS = ("content_type", "tags", "parameters", "source", "connection")
 _POSITION_LIMIT = 1e9
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
 
@@ -403,6 +403,7 @@ class _Reader:
                 content_type=self.get(item, "content_type", path, "text or null", _is_str_or_null, None),
                 timeout=timeout,
                 auth=self.get(item, "auth", path, "an object or null", _is_dict_or_null, None),
+                connection=self.get(item, "connection", path, "an object", _is_dict, {}),
                 description=self.get(item, "description", path, "text", _is_str, ""),
                 tags=self.get(item, "tags", path, "a list of text", _is_text_list, []),
                 parameters=parameters,
@@ -659,6 +660,8 @@ def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
         entry["parameters"] = [p.model_dump(mode="json") for p in api.parameters]
     if api.source is not None:
         entry["source"] = api.source
+    if api.connection:
+        entry["connection"] = dict(api.connection)
     return entry
 
 

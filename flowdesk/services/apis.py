@@ -12,7 +12,7 @@ from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundErr
 from flowdesk.domain.models import ApiDefinition
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
-from flowdesk.store.mapping import API_FIELDS, api_from_row, api_values
+from flowdesk.store.mapping import API_COLUMNS, API_FIELDS, api_from_row, api_values
 from flowdesk.store.tables import ApiRow, NodeRow, WorkflowRow, utcnow
 
 from .transaction import transaction
@@ -115,8 +115,9 @@ class ApiService:
             current = api_from_row(row)
             merged = _validated({**current.model_dump(), **fields}, str(api_id))
             values = api_values(merged)
-            changed = [k for k in fields if getattr(row, k) != values[k]]
-            for key in fields:
+            columns = list(dict.fromkeys(API_COLUMNS.get(k, k) for k in fields))
+            changed = [k for k in columns if getattr(row, k) != values[k]]
+            for key in columns:
                 setattr(row, key, values[key])
             row.updated_at = utcnow()
             session.flush()

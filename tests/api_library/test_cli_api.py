@@ -139,3 +139,10 @@ def test_run_env_option_picks_the_environment(run, http_server, tmp_path):
     assert code == 0, out + err
     code, _, err = run("run", str(path), "--env", "missing")
     assert code == 2 and "no environment named 'missing'" in err
+
+
+def test_env_show_masks_a_literal_proxy_password(run):
+    run("env", "set", "office", "http.proxy=http://me:literal-Proxy-9@proxy.test:3128")
+    code, out, _ = run("env", "show", "office")
+    assert code == 0 and "  http.proxy = http://***@proxy.test:3128" in out.splitlines()
+    assert "literal-Proxy-9" not in out

@@ -44,3 +44,40 @@ def test_literal_credentials_are_masked_and_references_kept(db):
     assert apis["legacy"]["auth"]["password"] == "***" and apis["legacy"]["auth"]["username"] == "bob"
     assert apis["legacy"]["headers"] == {"Authorization": "***", "X-Trace": "keep-me"}
     assert apis["good"]["auth"]["token"] == "{{secrets.tok}}"
+
+
+def test_passwords_in_urls_and_proxies_are_masked_in_exports(db):
+    from flowdesk.services.apis import ApiService
+
+    api = ApiService(db).create_api(
+        ApiDefinition(
+            name="internal",
+            url="https://svc:url-Pw-111@x.test/v1",
+            connection={"proxy": "http://me:proxy-Pw-222@proxy.test:3128", "verify": False},
+        )
+    )
+    graph = WorkflowGraph(
+        workflow=Workflow(name="w"),
+        nodes=[
+            Node(name="start", node_type="START"),
+            Node(
+                name="call",
+                node_type="API_CALL",
+                config={
+                    "url": "https://ops:node-Pw-333@y.test/x",
+                    "proxy": "http://me:{{secrets.proxy_pw}}@proxy.test:3128",
+                },
+            ),
+            Node(name="lib", node_type="API_CALL", config={"api_id": api.id}),
+        ],
+    )
+    wid = WorkflowService(db).create_from_graph(graph).workflow.id
+    text = TransferService(db).export_workflow(wid)
+    for literal in ("url-Pw-111", "proxy-Pw-222", "node-Pw-333"):
+        assert literal not in text
+    doc = json.loads(text)
+    assert doc["apis"][0]["url"] == "https://svc:***@x.test/v1"
+    assert doc["apis"][0]["connection"] == {"proxy": "http://me:***@proxy.test:3128", "verify": False}
+    node = next(n for n in doc["nodes"] if n["name"] == "call")
+    assert node["config"]["url"] == "https://ops:***@y.test/x"
+    assert node["config"]["proxy"] == "http://me:{{secrets.proxy_pw}}@proxy.test:3128"  # a reference is kept

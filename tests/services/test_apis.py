@@ -137,3 +137,17 @@ def test_node_types_register_list_update_delete(db, workflows):
     assert service.list_node_types() == []
     with pytest.raises(NotFoundError):
         service.get_node_type("SLACK")
+
+
+def test_connection_settings_round_trip_beside_the_auth(apis):
+    connection = {"verify": "/etc/pki/internal.pem", "client_cert": "/etc/pki/me.pem", "http2": True}
+    created = apis.create_api(_api(connection=connection))
+    got = apis.get_api(created.id)
+    assert got.connection == connection
+    assert got.auth == {"type": "bearer", "token": "{{secrets.token}}"}  # the auth is as it was
+    changed = apis.update_api(created.id, connection={"verify": False})
+    assert (changed.connection, changed.auth) == ({"verify": False}, got.auth)
+    no_auth = apis.create_api(_api(name="open", auth=None, connection={"http2": True}))
+    assert apis.get_api(no_auth.id).auth is None and apis.get_api(no_auth.id).connection == {"http2": True}
+    cleared = apis.update_api(no_auth.id, connection={})
+    assert (cleared.auth, cleared.connection) == (None, {})

@@ -22,8 +22,10 @@ from flowdesk.demo.app import DemoApp, ServerState
 class LocalHttpServer:
     """The test app served by uvicorn on 127.0.0.1 in a background thread; `.url` once started."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, tls: dict[str, Any] | None = None) -> None:
         self.app = DemoApp()
+        self.tls = tls or {}
+        """uvicorn's ssl_* settings (ssl_certfile, ssl_keyfile, ssl_ca_certs, ssl_cert_reqs): https."""
         self.host = host
         self._port = port
         self._server: Any = None
@@ -59,6 +61,7 @@ class LocalHttpServer:
             access_log=False,
             timeout_keep_alive=30,
             timeout_graceful_shutdown=1,  # a /delay request still sleeping must not hold up the end
+            **self.tls,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -70,7 +73,7 @@ class LocalHttpServer:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the local test HTTP server did not start")
             time.sleep(0.01)
-        self.url = f"http://{self.host}:{port}"
+        self.url = f"{'https' if self.tls else 'http'}://{self.host}:{port}"
         return self
 
     def stop(self) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
+from tests.support.certificates import Certificates, make_certificates
 from tests.support.http_server import LocalHttpServer
 from tests.support.postgres import PostgresServer, find_bindir
+from tests.support.proxy import TinyProxy, find_tinyproxy
 
 
 @pytest.fixture(scope="session")
@@ -107,3 +110,86 @@ def postgres_database(
     yield make
     for name in made:
         postgres_server.drop_database(name)
+
+
+# -- a forward proxy (tinyproxy) and a TLS server with certificates made at test time -----------------
+
+REQUIRE_PROXY = "FLOWDESK_REQUIRE_PROXY"
+
+
+def _no_proxy(reason: str) -> None:
+    """Skip the test, or fail it when the environment says the proxy tests must run (CI)."""
+    if os.environ.get(REQUIRE_PROXY) == "1":
+        pytest.fail(f"{reason}, and {REQUIRE_PROXY}=1 requires the proxy tests to run.", pytrace=False)
+    pytest.skip(reason)
+
+
+def _tinyproxy(tmp_path_factory: pytest.TempPathFactory, auth: tuple[str, str] | None) -> Iterator[TinyProxy]:
+    if find_tinyproxy() is None:
+        _no_proxy("tinyproxy is not installed (apt-get install tinyproxy)")
+    proxy = TinyProxy(tmp_path_factory.mktemp("tinyproxy"), auth=auth).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def tinyproxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyProxy]:
+    """tinyproxy on 127.0.0.1 without auth (skipped when not installed, unless FLOWDESK_REQUIRE_PROXY=1)."""
+    yield from _tinyproxy(tmp_path_factory, None)
+
+
+@pytest.fixture(scope="session")
+def tinyproxy_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyProxy]:
+    """tinyproxy on 127.0.0.1 asking for Basic auth (user `proxyuser`, password `proxy-pass-9271`)."""
+    yield from _tinyproxy(tmp_path_factory, ("proxyuser", "proxy-pass-9271"))
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, made for this session."""
+    return make_certificates(tmp_path_factory.mktemp("certificates"))
+
+
+@pytest.fixture(scope="session")
+def tls_server(certificates: Certificates) -> Iterator[LocalHttpServer]:
+    """The test app over https on 127.0.0.1, requiring a client certificate signed by the test CA."""
+    import ssl
+
+    server = LocalHttpServer(
+        tls={
+            "ssl_certfile": str(certificates.server_cert),
+            "ssl_keyfile": str(certificates.server_key),
+            "ssl_ca_certs": str(certificates.ca),
+            "ssl_cert_reqs": ssl.CERT_REQUIRED,
+        }
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_server_open(certificates: Certificates) -> Iterator[LocalHttpServer]:
+    """The test app over https on 127.0.0.1 with the test CA's certificate, no client certificate asked."""
+    server = LocalHttpServer(
+        tls={"ssl_certfile": str(certificates.server_cert), "ssl_keyfile": str(certificates.server_key)}
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def h2_server(certificates: Certificates) -> Iterator[Any]:
+    """An HTTP/2-only server over TLS on 127.0.0.1 (tests/support/h2_server.py), the test CA's certificate."""
+    from tests.support.h2_server import Http2Server
+
+    server = Http2Server(certificates.server_cert, certificates.server_key).start()
+    try:
+        yield server
+    finally:
+        server.stop()

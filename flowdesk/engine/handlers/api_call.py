@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from flowdesk.domain.errors import ExpressionSyntaxError, FlowdeskError, InvalidInputError
 from flowdesk.domain.expressions import render
-from flowdesk.engine.auth import register_auth_secrets
 from flowdesk.engine.errors import NodeFailure
 from flowdesk.engine.http import (
     HttpCallError,
@@ -23,6 +23,8 @@ from flowdesk.engine.http import (
     build_request,
     send_with_retries,
 )
+from flowdesk.engine.http.prepare import complete_request
+from flowdesk.engine.http.settings import DEFAULT_SETTINGS
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowdesk.engine.context import NodeContext
@@ -93,13 +95,13 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             )
         renderer.params = dict(params)
         request = build_request(config, api, params, renderer)
-        auth = config.get("auth") or (api.auth if api is not None else None)
-        request.auth = renderer(auth) if auth else None
-        register_auth_secrets(request.auth, redactor)
+        complete_request(request, config, api, renderer, ctx.http_state.environment_settings, redactor)
         policy = RetryPolicy.from_config(config, ctx.workflow_config)
     except ExpressionSyntaxError as exc:
+        ctx.inputs = redactor.scrub_value(_config_without_url_password(config, redactor))
         raise NodeFailure(redactor.scrub(str(exc)), error_type="expression", attempts=0) from None
     except FlowdeskError as exc:
+        ctx.inputs = redactor.scrub_value(_config_without_url_password(config, redactor))
         raise NodeFailure(redactor.scrub(exc.message), error_type="other", attempts=0) from None
     finally:
         renderer.pass_warnings()
@@ -107,8 +109,27 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
     client = ctx.http
     body_limit = _body_limit(ctx, client.body_limit)
     described = request.describe(redactor)
+    settings = request.settings
+    cookies = None
+    if settings.cookies:
+        cookies = ctx.http_state.cookies
+        if len(cookies):
+            names = cookies.names_for(request.url)
+            if names:
+                described["cookies"] = {name: "***" for name in names}
+    if settings is not DEFAULT_SETTINGS:
+        described["connection"] = settings.describe(redactor.url)
+    if settings.proxy is None and client.proxy_variables.proxies:
+        # a proxy from HTTP_PROXY / HTTPS_PROXY: the step row says so, as it does for a setting
+        from_variables = client.proxy_variables.proxy_for(request.url)
+        if from_variables:
+            redactor.add_values([urlsplit(from_variables).password])
+            described.setdefault("connection", {})["proxy"] = redactor.url(from_variables)
     ctx.inputs = described
     ctx.log("info", f"{request.method} {described['url']}")
+    verify_off = settings.verify is False or (settings.verify is None and client.verify is False)
+    if verify_off and ctx.http_state.first_time("verify-off"):
+        ctx.log("warning", "TLS certificate verification is off for calls of this run (verify: false)")
     try:
         response, attempts = await send_with_retries(
             client,
@@ -117,6 +138,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             redactor=redactor,
             deadline=ctx.deadline,
             on_attempt=ctx.record_attempt,
+            cookies=cookies,
         )
     except HttpCallError as exc:
         output = {"response": _response_dict(exc.response, body_limit, redactor)} if exc.response else None
@@ -131,3 +153,15 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             f"{request.method} {described['url']} answered {response.status} after {attempts} attempts",
         )
     return {"response": _response_dict(response, body_limit, redactor)}
+
+
+def _has_url(config: Mapping[str, Any]) -> bool:
+    return isinstance(config.get("url"), str)
+
+
+def _config_without_url_password(config: Mapping[str, Any], redactor: Redactor) -> Any:
+    """The node's config for a step row that failed before the request was built: the URL's
+    credentials masked."""
+    if not _has_url(config):
+        return config
+    return {**config, "url": redactor.url(config["url"])}

@@ -17,13 +17,20 @@ import aiohttp
 import httpx
 import yarl
 
-from .errors import HttpCallError, RequestTimedOutError, classify_transport_error
-from .http1 import Http1Pool
+from flowdesk.domain.errors import FlowdeskError
+
+from .cookies import RunCookies, response_cookies, set_cookie_values
+from .errors import HttpCallError, NonHttpRedirectError, RequestTimedOutError, classify_transport_error
+from .http1 import IDEMPOTENT_METHODS, Http1Pool
+from .library import LibraryClients, read_body
+from .multipart import new_boundary
 from .redaction import Redactor
 from .request import HttpRequest
 from .response import DEFAULT_BODY_LIMIT, HttpResponse
+from .settings import ProxyVariables, effective_proxy
 from .tls import default_ssl_context, unverified_ssl_context
 from .transport import AiohttpTransport, Http1Transport
+from .transport_rule import LIBRARY, Route, choose_route
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +93,10 @@ class HttpClient:
         self._pool: Http1Pool | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
         self._httpx_client: httpx.AsyncClient | None = None
+        self._library: LibraryClients | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.proxy_variables = ProxyVariables.read()
+        """HTTP_PROXY / HTTPS_PROXY / NO_PROXY as they were when the client was made."""
 
     # -- the pool ---------------------------------------------------------------------------
 
@@ -99,6 +109,7 @@ class HttpClient:
             self._pool = None
             self._transport = None
             self._httpx_client = None
+            self._library = None
             self.tokens.new_loop()
             self._loop = loop
 
@@ -167,14 +178,41 @@ class HttpClient:
             )
         return self._httpx_client
 
+    @property
+    def library(self) -> LibraryClients:
+        """The httpx clients of the library path in the running loop (made on first use)."""
+        self._check_loop()
+        if self._library is None:
+            self._library = LibraryClients(
+                max_connections=self.max_connections,
+                keepalive_expiry=self.keepalive_expiry,
+                verify=self.verify,
+            )
+        return self._library
+
+    def route(self, request: HttpRequest, *, cookies: RunCookies | None = None) -> Route:
+        """The path `request` takes (the transport rule, transport_rule.choose_route)."""
+        proxy = effective_proxy(request.settings, request.url, self.proxy_variables)
+        return choose_route(
+            request,
+            proxy,
+            client_verify=self.verify,
+            pool_keeps_cookies=self.transport_name != "aiohttp" or self._given_transport is not None,
+            cookies=cookies is not None and len(cookies) > 0,
+        )
+
     async def aclose(self) -> None:
         """Close the pool (its connections); the client makes a new one if used again."""
         same_loop = self._loop is not None and self._loop is asyncio.get_running_loop()
         session, pool, transport = self._session, self._pool, self._transport
+        library = self._library
         self._session = self._pool = self._transport = self._httpx_client = None
+        self._library = None
         self._loop = None
         if not same_loop:
             return
+        if library is not None:
+            await library.aclose()
         if transport is not None and not isinstance(transport, AiohttpTransport | Http1Transport):
             await transport.aclose()
         if pool is not None:
@@ -196,28 +234,38 @@ class HttpClient:
         *,
         timeout: float | None = None,
         redactor: Redactor | None = None,
+        cookies: RunCookies | None = None,
     ) -> HttpResponse:
         """One attempt: apply the request's auth, send, follow redirects, read the whole body.
 
         Raises HttpCallError (ConnectionFailedError, RequestTimedOutError, or a plain one for an
         unusable URL or a failed OAuth2 token request); any status is returned, not raised. With
         OAuth2, a 401 answered to a cached token refreshes the token and sends once more.
+        `cookies` is the run's jar: its cookies go out, and what responses set (redirects too) is kept.
         """
         self._check_loop()  # before any token lock is taken: a new loop replaces them
         seconds = timeout if timeout is not None else request.timeout
         redactor = redactor or Redactor()
+        if request.url_auth is not None and not request.auth:
+            request.auth = request.url_auth
+            redactor.add_values([request.url_auth.get("password")])
         if not request.auth:
-            return await self._send_once(request, seconds, redactor, None, None)
+            return await self._send_once(request, seconds, redactor, None, None, cookies)
         from ..auth import apply_auth, auth_type
 
         if auth_type(request.auth) == "none":
-            return await self._send_once(request, seconds, redactor, None, None)
+            return await self._send_once(request, seconds, redactor, None, None, cookies)
         deadline = time.monotonic() + seconds
         applied = await self._timed(
-            apply_auth(request.auth, self, timeout=seconds, redactor=redactor), request, seconds, redactor
+            apply_auth(request.auth, self, timeout=seconds, redactor=redactor, settings=request.settings),
+            request,
+            seconds,
+            redactor,
         )
         remaining = max(deadline - time.monotonic(), 0.001)
-        response = await self._send_once(request, remaining, redactor, applied.headers, applied.query)
+        response = await self._send_once(
+            request, remaining, redactor, applied.headers, applied.query, cookies
+        )
         if (
             response.status == 401
             and applied.kind == "oauth2_client_credentials"
@@ -227,13 +275,15 @@ class HttpClient:
             self.tokens.invalidate(request.auth, token)
             remaining = max(deadline - time.monotonic(), 0.001)
             applied = await self._timed(
-                apply_auth(request.auth, self, timeout=remaining, redactor=redactor),
+                apply_auth(request.auth, self, timeout=remaining, redactor=redactor, settings=request.settings),
                 request,
                 remaining,
                 redactor,
             )
             remaining = max(deadline - time.monotonic(), 0.001)
-            response = await self._send_once(request, remaining, redactor, applied.headers, applied.query)
+            response = await self._send_once(
+                request, remaining, redactor, applied.headers, applied.query, cookies
+            )
             response.token_refreshed = True
         return response
 
@@ -253,9 +303,15 @@ class HttpClient:
         redactor: Redactor,
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
+        cookies: RunCookies | None = None,
     ) -> HttpResponse:
+        route = self.route(request, cookies=cookies)
+        if route.path == LIBRARY:
+            return await self._send_library(
+                request, route, seconds, redactor, auth_headers, auth_query, cookies
+            )
         if self._given_transport is not None or self.transport_name in _HTTPX_TRANSPORTS:
-            return await self._send_httpx(request, seconds, redactor, auth_headers, auth_query)
+            return await self._send_httpx(request, seconds, redactor, auth_headers, auth_query, cookies)
         if self.transport_name == "aiohttp":
             return await self._send_aiohttp(request, seconds, redactor, auth_headers, auth_query)
         pool = self.pool
@@ -263,9 +319,11 @@ class HttpClient:
         url, headers, body, target = _prepared(request, auth_headers, auth_query, redactor)
         method = request.method
         redirected = False
+        kept: dict[str, str] = {}
         try:
             async with asyncio.timeout(seconds):
-                raw = await pool.request(method, target, headers, body)
+                raw = await pool.request(method, target, _with_cookies(headers, cookies, target), body)
+                _keep_cookies(raw.headers, target, cookies, kept)
                 redirects = 0
                 while request.follow_redirects and raw.status in REDIRECT_STATUSES:
                     location = _header(raw.headers, "location")
@@ -279,7 +337,8 @@ class HttpClient:
                     )
                     redirects += 1
                     redirected = True
-                    raw = await pool.request(method, target, headers, body)
+                    raw = await pool.request(method, target, _with_cookies(headers, cookies, target), body)
+                    _keep_cookies(raw.headers, target, cookies, kept)
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
@@ -294,6 +353,7 @@ class HttpClient:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             url=redactor.url(str(target) if redirected else url),
             method=method,
+            cookies=kept,
         )
 
     async def _send_aiohttp(
@@ -343,11 +403,15 @@ class HttpClient:
         redactor: Redactor,
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
+        cookies: RunCookies | None = None,
     ) -> HttpResponse:
         transport = self.transport
         started = time.perf_counter()
+        kept: dict[str, str] = {}
         try:
             url, headers, body = _prepare(request, auth_headers, auth_query)
+            if cookies is not None and len(cookies):
+                headers = _with_cookies(headers, cookies, url)
             extensions = {"timeout": {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}}
             outgoing = httpx.Request(
                 request.method, _parse_url(url), headers=headers, content=body, extensions=extensions
@@ -359,6 +423,7 @@ class HttpClient:
             async with asyncio.timeout(seconds):
                 raw = await transport.handle_async_request(outgoing)
                 await raw.aread()
+                _keep_cookies(raw.headers.multi_items(), outgoing.url, cookies, kept)
                 redirects = 0
                 while (
                     request.follow_redirects
@@ -370,16 +435,17 @@ class HttpClient:
                             f"{request.method} {redactor.url(request.url)} redirected more than {MAX_REDIRECTS} times"
                         )
                     await raw.aclose()
-                    outgoing = _redirect(outgoing, raw)
+                    outgoing = _redirect(outgoing, raw, cookies)
                     redirects += 1
                     raw = await transport.handle_async_request(outgoing)
                     await raw.aread()
+                    _keep_cookies(raw.headers.multi_items(), outgoing.url, cookies, kept)
                 await raw.aclose()
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
             raise
-        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError, NonHttpRedirectError) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         return HttpResponse(
@@ -390,6 +456,88 @@ class HttpClient:
             elapsed_ms=elapsed_ms,
             url=redactor.url(str(outgoing.url)),
             method=request.method,
+            cookies=kept,
+        )
+
+    async def _send_library(
+        self,
+        request: HttpRequest,
+        route: Route,
+        seconds: float,
+        redactor: Redactor,
+        auth_headers: dict[str, str] | None,
+        auth_query: dict[str, str] | None,
+        cookies: RunCookies | None,
+    ) -> HttpResponse:
+        """Through httpx (library.py): proxies, HTTP/2, client certificates, CA bundles, Digest,
+        multipart. Redirects and cookies follow the same rules as on the pool."""
+        where_url = redactor.url(request.url)
+        if route.proxy is not None:
+            redactor.add_values([_proxy_password(route.proxy)])
+            where_url = f"{where_url} (through the proxy {redactor.url(route.proxy)})"
+        try:
+            client = self.library.client_for(request.settings, route.proxy)
+        except FlowdeskError as exc:
+            raise HttpCallError(f"{request.method} {where_url} was not sent: {exc.message}") from None
+        started = time.perf_counter()
+        url, headers, body, target = _prepared(request, auth_headers, auth_query, redactor)
+        method = request.method
+        multipart = request.multipart
+        digest = _digest_auth(request.auth)
+        first_origin = _origin(target)
+        kept: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(seconds):
+                redirects = 0
+                while True:
+                    hop_headers = _with_cookies(headers, cookies, target)
+                    if multipart is not None:
+                        boundary = new_boundary()
+                        hop_headers = {
+                            **hop_headers,
+                            "Content-Type": multipart.content_type(boundary),
+                            "Content-Length": str(multipart.length(boundary)),
+                        }
+                        outgoing = client.build_request(
+                            method, str(target), headers=hop_headers, content=multipart.stream(boundary)
+                        )
+                    else:
+                        outgoing = client.build_request(method, str(target), headers=hop_headers, content=body)
+                    auth = digest if digest is not None and _origin(target) == first_origin else None
+                    raw, content = await _library_exchange(client, outgoing, auth, multipart is None)
+                    _keep_cookies(raw.headers.multi_items(), target, cookies, kept)
+                    location = raw.headers.get("location")
+                    if not (request.follow_redirects and raw.status_code in REDIRECT_STATUSES and location):
+                        break
+                    if redirects >= MAX_REDIRECTS:
+                        raise HttpCallError(
+                            f"{request.method} {where_url} redirected more than {MAX_REDIRECTS} times"
+                        )
+                    previous = method
+                    method, target, headers, body = follow_redirect(
+                        method, target, headers, body, raw.status_code, location
+                    )
+                    if method != previous or method == "GET":
+                        multipart = None
+                    redirects += 1
+        except TimeoutError:
+            raise _timed_out(request, seconds, redactor) from None
+        except HttpCallError:
+            raise
+        except FlowdeskError as exc:  # a multipart file that vanished since the request was built
+            raise HttpCallError(f"{request.method} {where_url} was not sent: {exc.message}") from None
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+            raise classify_transport_error(exc, request.method, where_url) from None
+        return HttpResponse(
+            status=raw.status_code,
+            reason=raw.reason_phrase,
+            headers=dict(raw.headers.items()),
+            body=content,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+            url=redactor.url(str(target)),
+            method=method,
+            cookies=kept,
+            http_version=raw.http_version,
         )
 
 
@@ -506,15 +654,20 @@ def _header_dict(pairs: Any) -> dict[str, str]:
 
 
 _BODY_HEADERS = ("content-type", "content-length", "transfer-encoding")
+_ORIGIN_HEADERS = ("authorization", "cookie")
+"""Headers never sent on to another origin by a redirect."""
 
 
 def follow_redirect(
     method: str, url: yarl.URL, headers: dict[str, str], body: bytes | None, status: int, location: str
 ) -> tuple[str, yarl.URL, dict[str, str], bytes | None]:
     """The request that follows a redirect: like browsers and httpx, 303 (and 301/302 after a POST)
-    become GET without a body; 307/308 keep method and body; the Authorization header is not sent
-    to another origin."""
+    become GET without a body; 307/308 keep method and body; the Authorization and Cookie headers
+    are not sent to another origin (as curl, httpx and aiohttp do). A redirect to anything but
+    http(s) raises NonHttpRedirectError."""
     target = url.join(yarl.URL(location))
+    if target.scheme not in ("http", "https"):
+        raise NonHttpRedirectError(target.scheme or location)
     if status == 303 and method != "HEAD" or status in (301, 302) and method == "POST":
         new_method = "GET"
     else:
@@ -524,7 +677,7 @@ def follow_redirect(
     keep_body = new_method == method and method != "GET"
     for name, value in headers.items():
         lower = name.lower()
-        if lower == "host" or (lower == "authorization" and other_origin):
+        if lower == "host" or (other_origin and lower in _ORIGIN_HEADERS):
             continue
         if not keep_body and lower in _BODY_HEADERS:
             continue
@@ -532,14 +685,83 @@ def follow_redirect(
     return new_method, target, kept, body if keep_body else None
 
 
-def _redirect(previous: httpx.Request, response: httpx.Response) -> httpx.Request:
+def _redirect(
+    previous: httpx.Request, response: httpx.Response, cookies: RunCookies | None = None
+) -> httpx.Request:
     """`follow_redirect` for httpx's types."""
+    headers = dict(previous.headers.items())
+    if cookies is not None and len(cookies):
+        headers.pop("cookie", None)  # the jar's cookies are chosen again for the new URL
     method, url, headers, content = follow_redirect(
         previous.method,
         yarl.URL(str(previous.url), encoded=True),
-        dict(previous.headers.items()),
+        headers,
         previous.content,
         response.status_code,
         response.headers["location"],
     )
+    headers = _with_cookies(headers, cookies, url)
     return httpx.Request(method, str(url), headers=headers, content=content, extensions=previous.extensions)
+
+
+async def _library_exchange(
+    client: httpx.AsyncClient, outgoing: httpx.Request, auth: httpx.Auth | None, replayable: bool
+) -> tuple[httpx.Response, bytes]:
+    """One request and its whole body through httpx. Like the pool, a request whose kept-alive
+    connection the server (or proxy) had closed meanwhile is sent once more when nothing of an
+    answer came and the method is idempotent (a streamed upload is never sent twice)."""
+    for attempt in (1, 2):
+        try:
+            raw = await client.send(outgoing, auth=auth, stream=True)  # type: ignore[arg-type]
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            if attempt == 2 or not replayable or outgoing.method not in IDEMPOTENT_METHODS:
+                raise
+            continue
+        try:
+            return raw, await read_body(raw)
+        finally:
+            await raw.aclose()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _origin(url: yarl.URL) -> tuple[str, str | None, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
+def _with_cookies(headers: dict[str, str], cookies: RunCookies | None, url: Any) -> dict[str, str]:
+    """The headers with the jar's cookies for `url` added (after any explicit Cookie header)."""
+    if cookies is None or not len(cookies):
+        return headers
+    jar_header = cookies.header_for(str(url))
+    if not jar_header:
+        return headers
+    merged = dict(headers)
+    explicit = next((k for k in merged if k.lower() == "cookie"), None)
+    if explicit is None:
+        merged["Cookie"] = jar_header
+    else:
+        merged[explicit] = f"{merged[explicit]}; {jar_header}"
+    return merged
+
+
+def _keep_cookies(
+    pairs: Any, url: Any, cookies: RunCookies | None, kept: dict[str, str]
+) -> None:
+    """Cookies one response set: into the run's jar (its rules decide) and into `kept`."""
+    values = set_cookie_values(pairs)
+    if not values:
+        return
+    if cookies is not None:
+        cookies.extract(str(url), values)
+    kept.update(response_cookies(values))
+
+
+def _proxy_password(proxy: str) -> str | None:
+    parsed = httpx.URL(proxy)
+    return parsed.password or None
+
+
+def _digest_auth(auth: dict[str, Any] | None) -> httpx.DigestAuth | None:
+    if not auth or str(auth.get("type") or "").lower() != "digest":
+        return None
+    return httpx.DigestAuth(str(auth.get("username") or ""), str(auth.get("password") or ""))

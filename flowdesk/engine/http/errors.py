@@ -64,6 +64,14 @@ class HttpStatusError(HttpCallError):
         super().__init__(message, error_type=kind, response=response, attempts=attempts)
 
 
+class NonHttpRedirectError(ValueError):
+    """A redirect pointed at a URL that is not http(s) (file://, gopher://...): never followed."""
+
+    def __init__(self, scheme: str) -> None:
+        super().__init__(scheme)
+        self.scheme = scheme
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
     current: BaseException | None = exc
@@ -86,6 +94,17 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         return any(isinstance(e, types) for e in chain)
 
     where = f"{method} {url}"
+    refused = next((e for e in chain if isinstance(e, NonHttpRedirectError)), None)
+    if refused is not None:
+        return HttpCallError(f"{where} failed: redirect to a non-HTTP URL ({refused.scheme}:) refused")
+    aiohttp_refused = next((e for e in chain if isinstance(e, aiohttp.NonHttpUrlRedirectClientError)), None)
+    if aiohttp_refused is not None:  # the aiohttp transport follows redirects itself
+        scheme = str(aiohttp_refused.args[0] if aiohttp_refused.args else "").split(":", 1)[0]
+        return HttpCallError(f"{where} failed: redirect to a non-HTTP URL ({scheme}:) refused")
+    proxy_error = next((e for e in chain if isinstance(e, httpx.ProxyError)), None)
+    if proxy_error is not None:
+        detail = f" ({proxy_error})" if str(proxy_error) else ""
+        return ConnectionFailedError(f"{where} failed: the proxy refused the request{detail}")
     if has(ConnectionRefusedError):
         return ConnectionFailedError(f"{where} failed: the connection was refused (is the server running?)")
     if has(socket.gaierror) or has(aiohttp.ClientConnectorDNSError):

@@ -8,9 +8,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from flowdesk.domain.errors import InvalidInputError
+
+from .multipart import MultipartBody, multipart_body
+from .settings import DEFAULT_SETTINGS, ConnectionSettings
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowdesk.domain.models import ApiDefinition
@@ -18,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .redaction import Redactor
 
 DEFAULT_TIMEOUT = 30.0
+BODY_TYPES = ("auto", "multipart")
+"""`auto`: JSON for objects and lists, text for strings, a form with the urlencoded content type."""
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 _PATH_PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_.-]*)\}(?!\})")
@@ -37,15 +42,21 @@ class HttpRequest:
     timeout: float = DEFAULT_TIMEOUT
     auth: dict[str, Any] | None = None
     follow_redirects: bool = True
+    multipart: MultipartBody | None = None
+    settings: ConnectionSettings = DEFAULT_SETTINGS
+    url_auth: dict[str, Any] | None = None
+    """Basic auth from credentials in the URL (`https://user:pw@host/`), taken out of `url`."""
 
     @property
     def has_json(self) -> bool:
-        return self.json is not None and self.content is None and self.form is None
+        return self.json is not None and self.content is None and self.form is None and self.multipart is None
 
     def describe(self, redactor: Redactor | None = None) -> dict[str, Any]:
         """What the step log shows of this request: auth headers and secret values as ***."""
         body: Any
-        if self.form is not None:
+        if self.multipart is not None:
+            body = self.multipart.describe()
+        elif self.form is not None:
             body = self.form
         elif self.content is not None:
             body = self.content.decode("utf-8", "replace")
@@ -215,10 +226,23 @@ def build_request(
         raise InvalidInputError(problem)
 
     content_type = config.get("content_type") or (api.content_type if api else None)
+    body_type = str(config.get("body_type") or "").strip().lower()
+    if body_type and body_type not in BODY_TYPES:
+        raise InvalidInputError(f"body_type must be one of {', '.join(BODY_TYPES)}, got {body_type!r}")
+    if body_type == "multipart" or str(content_type or "").lower().startswith("multipart/form-data"):
+        body_type = "multipart"
+        if content_type and "boundary=" not in content_type.lower():
+            content_type = None  # the boundary is chosen when the body is written
     request = HttpRequest(method=method, url=url)
     request.headers = {str(k): _header_value(v) for k, v in headers.items() if v is not None}
     request.query = {str(k): _query_value(v) for k, v in query.items() if v is not None}
-    _set_body(request, body, content_type)
+    if body_type == "multipart":
+        _drop_boundaryless_multipart(request.headers)
+        if body is not None:
+            request.multipart = multipart_body(body)
+    else:
+        _set_body(request, body, content_type)
+    request.url, request.url_auth = split_url_credentials(request.url)
     request.timeout = (
         _timeout(config.get("timeout"), "'timeout'")
         or (_timeout(api.timeout, "the API's timeout") if api else None)
@@ -262,3 +286,22 @@ def _set_body(request: HttpRequest, body: Any, content_type: str | None) -> None
         request.json = body
     if content_type and not _has_header(request.headers, "content-type"):
         request.headers["Content-Type"] = content_type
+
+
+def _drop_boundaryless_multipart(headers: dict[str, str]) -> None:
+    """A `Content-Type: multipart/form-data` without boundary is replaced by the one written."""
+    for name in [k for k, v in headers.items() if k.lower() == "content-type"]:
+        if "boundary=" not in headers[name].lower():
+            del headers[name]
+
+
+def split_url_credentials(url: str) -> tuple[str, dict[str, Any] | None]:
+    """The URL without `user:password@`, and those credentials as a basic auth config (or None)."""
+    if "@" not in url:
+        return url, None
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    host = parts.netloc.rsplit("@", 1)[1]
+    bare = parts._replace(netloc=host).geturl()
+    return bare, {"type": "basic", "username": unquote(parts.username), "password": unquote(parts.password or "")}

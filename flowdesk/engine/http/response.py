@@ -39,6 +39,9 @@ class HttpResponse:
     url: str
     method: str
     token_refreshed: bool = False
+    cookies: dict[str, str] = field(default_factory=dict)
+    """Cookies this call's responses set (redirects included), by name."""
+    http_version: str = "HTTP/1.1"
     _data: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -100,6 +103,10 @@ class HttpResponse:
             "url": self.url,
             "method": self.method,
         }
+        if self.cookies:
+            result["cookies"] = dict(self.cookies)
+        if self.http_version != "HTTP/1.1":
+            result["http_version"] = self.http_version
         if body_limit is not None and len(self.body) > body_limit:
             result["data"] = self.text(body_limit)
             result["truncated"] = True

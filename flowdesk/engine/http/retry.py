@@ -17,6 +17,7 @@ from .redaction import Redactor
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import HttpClient
+    from .cookies import RunCookies
     from .request import HttpRequest
     from .response import HttpResponse
 
@@ -133,6 +134,7 @@ async def send_with_retries(
     redactor: Redactor | None = None,
     deadline: float | None = None,
     on_attempt: OnAttempt | None = None,
+    cookies: RunCookies | None = None,
 ) -> tuple[HttpResponse, int]:
     """Send until accepted or out of retries; returns (response, attempts) or raises HttpCallError.
 
@@ -159,7 +161,7 @@ async def send_with_retries(
         response: HttpResponse | None = None
         error: HttpCallError | None = None
         try:
-            response = await client.send(request, timeout=timeout, redactor=redactor)
+            response = await client.send(request, timeout=timeout, redactor=redactor, cookies=cookies)
         except HttpCallError as exc:
             error = exc
         elapsed_ms = round((time.perf_counter() - started) * 1000, 3)

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -19,6 +20,8 @@ from flowdesk.domain.errors import InvalidInputError
 from flowdesk.domain.models import ApiDefinition
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+BODY_TYPES = {"auto": "auto (JSON, text or form)", "multipart": "multipart (fields and files)"}
+MULTIPART = "multipart/form-data"
 
 
 def _json_edit(name: str, placeholder: str, lines: int = 3) -> QPlainTextEdit:
@@ -39,7 +42,8 @@ def _dump(value: Any) -> str:
 
 
 class ApiEditorForm(QWidget):
-    """Name, method, URL, headers, query, body, content type, timeout, auth, tags, description."""
+    """Name, method, URL, headers, query, body, body type, content type, timeout, auth, connection
+    settings (verify, client certificate, HTTP/2), tags, description."""
 
     changed = Signal()
 
@@ -61,7 +65,18 @@ class ApiEditorForm(QWidget):
         self.timeout.setRange(0.1, 3600)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(30)
+        self.body_type = QComboBox(objectName="apiBodyType")
+        for key, label in BODY_TYPES.items():
+            self.body_type.addItem(label, key)
         self.auth = _json_edit("apiAuth", '{"type": "bearer", "token": "{{secrets.api_token}}"}', 3)
+        # Connection settings (ApiDefinition.connection; docs/http.md "Connection settings")
+        self.verify = QLineEdit(objectName="apiVerify")
+        self.verify.setPlaceholderText("true, false or a CA bundle path (empty: as the environment says)")
+        self.client_cert = QLineEdit(objectName="apiClientCert")
+        self.client_cert.setPlaceholderText("client certificate (PEM) for mutual TLS")
+        self.client_key = QLineEdit(objectName="apiClientKey")
+        self.client_key.setPlaceholderText("its key (PEM), if not in the certificate's file")
+        self.http2 = QCheckBox("HTTP/2", objectName="apiHttp2")
         self.tags = QLineEdit(objectName="apiTags")
         self.tags.setPlaceholderText("comma separated")
         self.description = _json_edit("apiDescription", "", 2)
@@ -74,13 +89,20 @@ class ApiEditorForm(QWidget):
         form.addRow("Headers", self.headers)
         form.addRow("Query", self.query)
         form.addRow("Body", self.body)
+        form.addRow("Body type", self.body_type)
         form.addRow("Content type", self.content_type)
         form.addRow("Timeout", self.timeout)
         form.addRow("Auth", self.auth)
+        form.addRow("Verify TLS", self.verify)
+        form.addRow("Client cert", self.client_cert)
+        form.addRow("Client key", self.client_key)
+        form.addRow("", self.http2)
         form.addRow("Tags", self.tags)
         form.addRow("Description", self.description)
-        for edit in (self.name, self.url, self.content_type, self.tags):
+        for edit in (self.name, self.url, self.content_type, self.tags, self.verify, self.client_cert, self.client_key):
             edit.textEdited.connect(lambda _t: self.changed.emit())
+        self.body_type.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.http2.toggled.connect(lambda _b: self.changed.emit())
         for edit in (self.headers, self.query, self.body, self.auth, self.description):
             edit.textChanged.connect(self.changed.emit)
 
@@ -94,7 +116,16 @@ class ApiEditorForm(QWidget):
         self.headers.setPlainText("" if blank else _dump(api.headers))
         self.query.setPlainText("" if blank else _dump(api.query))
         self.body.setPlainText("" if blank else _dump(api.body))
-        self.content_type.setText("" if blank or not api.content_type else api.content_type)
+        content_type = "" if blank or not api.content_type else api.content_type
+        multipart = content_type.lower().startswith(MULTIPART)
+        self.body_type.setCurrentIndex(self.body_type.findData("multipart" if multipart else "auto"))
+        self.content_type.setText("" if multipart else content_type)
+        connection = {} if blank else dict(api.connection)
+        verify = connection.get("verify")
+        self.verify.setText("" if verify is None else str(verify).lower() if isinstance(verify, bool) else str(verify))
+        self.client_cert.setText(str(connection.get("client_cert") or ""))
+        self.client_key.setText(str(connection.get("client_key") or ""))
+        self.http2.setChecked(bool(connection.get("http2")))
         self.timeout.setValue(30 if blank else float(api.timeout))
         self.auth.setPlainText("" if blank else _dump(api.auth))
         self.tags.setText("" if blank else ", ".join(api.tags))
@@ -127,8 +158,15 @@ class ApiEditorForm(QWidget):
         auth = self._object(self.auth, "Auth") or None
         if auth is not None and "type" not in auth:
             raise InvalidInputError(
-                "Auth: needs a 'type' (bearer, basic, api_key, oauth2_client_credentials)."
+                "Auth: needs a 'type' (bearer, basic, digest, api_key, oauth2_client_credentials)."
             )
+        content_type = self.content_type.text().strip() or None
+        if self.body_type.currentData() == "multipart":
+            content_type = MULTIPART
+            if body is not None and not isinstance(body, dict):
+                raise InvalidInputError(
+                    'Body: a multipart body is a JSON object of fields and files ({"file": {"path": ...}}).'
+                )
         return {
             "name": self.name.text().strip(),
             "method": self.method.currentText(),
@@ -136,9 +174,25 @@ class ApiEditorForm(QWidget):
             "headers": self._object(self.headers, "Headers"),
             "query": self._object(self.query, "Query"),
             "body": body,
-            "content_type": self.content_type.text().strip() or None,
+            "content_type": content_type,
+            "connection": self._connection(),
             "timeout": self.timeout.value(),
             "auth": auth,
             "tags": [t.strip() for t in self.tags.text().split(",") if t.strip()],
             "description": self.description.toPlainText().strip(),
         }
+
+    def _connection(self) -> dict[str, Any]:
+        """The connection settings the fields give (only those set)."""
+        connection: dict[str, Any] = {}
+        verify = self.verify.text().strip()
+        if verify:
+            lowered = verify.lower()
+            connection["verify"] = True if lowered == "true" else False if lowered == "false" else verify
+        if self.client_cert.text().strip():
+            connection["client_cert"] = self.client_cert.text().strip()
+        if self.client_key.text().strip():
+            connection["client_key"] = self.client_key.text().strip()
+        if self.http2.isChecked():
+            connection["http2"] = True
+        return connection

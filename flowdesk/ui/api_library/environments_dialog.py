@@ -19,10 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.domain.errors import FlowdeskError
+from flowdesk.engine.http.settings import ENVIRONMENT_PREFIX
 from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.secrets import SecretService
 
 MASKED = "••••••••"
+
+
+PROXY_VARIABLE = ENVIRONMENT_PREFIX + "proxy"
 
 
 class EnvironmentsDialog(QDialog):
@@ -47,6 +51,14 @@ class EnvironmentsDialog(QDialog):
         top.addWidget(self.env_combo, 1)
         top.addWidget(new_env)
         top.addWidget(self.activate_button)
+        # The environment's proxy is its `http.proxy` variable (docs/http.md), edited here on its own.
+        self.proxy = QLineEdit(objectName="envProxy")
+        self.proxy.setPlaceholderText(
+            "http://user:{{secrets.proxy_password}}@proxy.example:3128 (empty: HTTP_PROXY / HTTPS_PROXY)"
+        )
+        proxy_row = QHBoxLayout()
+        proxy_row.addWidget(QLabel("Proxy:"))
+        proxy_row.addWidget(self.proxy, 1)
         self.variables = QTableWidget(0, 2, objectName="envVariables")
         self.variables.setHorizontalHeaderLabels(["Variable", "Value"])
         self.variables.horizontalHeader().setStretchLastSection(True)
@@ -61,6 +73,7 @@ class EnvironmentsDialog(QDialog):
         env_box = QGroupBox("Variables ({{env.NAME}})")
         env_layout = QVBoxLayout(env_box)
         env_layout.addLayout(top)
+        env_layout.addLayout(proxy_row)
         env_layout.addWidget(self.variables)
         env_layout.addLayout(var_buttons)
 
@@ -133,7 +146,8 @@ class EnvironmentsDialog(QDialog):
 
     def _show_env(self, *_args) -> None:
         name = self.current_env()
-        variables = self.envs.get_environment(name).variables if name else {}
+        variables = dict(self.envs.get_environment(name).variables) if name else {}
+        self.proxy.setText(variables.pop(PROXY_VARIABLE, ""))
         self.variables.setRowCount(len(variables))
         for row, (k, v) in enumerate(sorted(variables.items())):
             self.variables.setItem(row, 0, QTableWidgetItem(k))
@@ -166,6 +180,8 @@ class EnvironmentsDialog(QDialog):
             key = key_item.text().strip() if key_item else ""
             if key:
                 values[key] = value_item.text() if value_item else ""
+        if self.proxy.text().strip():
+            values[PROXY_VARIABLE] = self.proxy.text().strip()
         try:
             self.envs.set_variables(name, values, replace=True)
         except FlowdeskError as err:

@@ -14,10 +14,11 @@ from typing import Any
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.expressions import Scope, render
 from flowdesk.domain.models import ApiDefinition
-from flowdesk.engine.auth import register_auth_secrets
 from flowdesk.engine.http import Redactor
 from flowdesk.engine.http.errors import HttpCallError
+from flowdesk.engine.http.prepare import complete_request
 from flowdesk.engine.http.request import build_request
+from flowdesk.engine.http.settings import environment_settings
 
 
 @dataclass
@@ -61,8 +62,7 @@ async def send_trial(
     try:
         rendered_params = render_value(dict(params or {}))
         request = build_request({}, api, rendered_params, render_value)
-        request.auth = render_value(api.auth) if api.auth else None
-        register_auth_secrets(request.auth, redactor)
+        complete_request(request, {}, api, render_value, environment_settings(environment), redactor)
         result.url = request.describe(redactor)["url"]
         response = await client.send(request, redactor=redactor)
     except HttpCallError as exc:

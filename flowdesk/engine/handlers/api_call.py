@@ -96,6 +96,12 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         auth = config.get("auth") or (api.auth if api is not None else None)
         request.auth = renderer(auth) if auth else None
         register_auth_secrets(request.auth, redactor)
+        save_to = config.get("save_to")
+        if save_to not in (None, ""):
+            path = renderer(save_to)
+            if not isinstance(path, str) or not path.strip():
+                raise InvalidInputError(f"save_to must be a file path, got {path!r}")
+            request.save_to = path
         policy = RetryPolicy.from_config(config, ctx.workflow_config)
     except ExpressionSyntaxError as exc:
         raise NodeFailure(redactor.scrub(str(exc)), error_type="expression", attempts=0) from None
@@ -106,6 +112,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
 
     client = ctx.http
     body_limit = _body_limit(ctx, client.body_limit)
+    request.body_limit = body_limit  # the transport keeps no more than the output shows
     described = request.describe(redactor)
     ctx.inputs = described
     ctx.log("info", f"{request.method} {described['url']}")
@@ -119,10 +126,18 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             on_attempt=ctx.record_attempt,
         )
     except HttpCallError as exc:
+        if exc.response is not None:
+            exc.response.discard_file()
         output = {"response": _response_dict(exc.response, body_limit, redactor)} if exc.response else None
         raise NodeFailure(
             redactor.scrub(exc.message), error_type=exc.error_type, attempts=exc.attempts, output=output
         ) from None
+    if response.body_file is not None:
+        try:
+            response.saved_to, response.size = response.body_file.commit()
+        except OSError as exc:
+            raise NodeFailure(redactor.scrub(str(exc)), error_type="other", attempts=attempts) from None
+        ctx.log("info", f"{request.method} {described['url']}: {response.size} bytes saved to {response.saved_to}")
     ctx.record_metric("http_status", response.status)
     ctx.record_metric("http_elapsed_ms", round(response.elapsed_ms, 3))
     if attempts > 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -17,8 +18,10 @@ import aiohttp
 import httpx
 import yarl
 
+from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, read_body
+from .body_file import BodyFile, BodyFileError
 from .errors import HttpCallError, RequestTimedOutError, classify_transport_error
-from .http1 import Http1Pool
+from .http1 import MAX_HEADER_BYTES, MAX_HEADER_LINES, Http1Pool, check_header_cap
 from .redaction import Redactor
 from .request import HttpRequest
 from .response import DEFAULT_BODY_LIMIT, HttpResponse
@@ -31,7 +34,16 @@ TRANSPORTS = ("http1", "httpx", "aiohttp", "httpx-aiohttp", "httpcore")
 _HTTPX_TRANSPORTS = frozenset({"httpx", "httpx-aiohttp", "httpcore"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 20
-DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate, br, zstd"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return max(1, int(value)) if value else default
+    except ValueError:
+        logger.warning("%s must be a whole number, got %r: %d is used", name, value, default)
+        return default
 DEFAULT_MAX_CONNECTIONS = 100
 USER_AGENT = "flowdesk/0.1"
 
@@ -55,6 +67,8 @@ class HttpClient:
     wants the whole httpx API. `max_connections` should match the engine's concurrency. `sleep` and
     `random` are what retries wait and jitter with (tests replace them). `tokens` caches OAuth2
     tokens for every call made through this client. Cookies are never kept between calls.
+    `max_header_lines` / `max_header_bytes` cap an answer's headers (default 200 lines, 64 KB, or
+    $FLOWDESK_MAX_HEADER_LINES / $FLOWDESK_MAX_HEADER_BYTES).
     """
 
     def __init__(
@@ -68,6 +82,8 @@ class HttpClient:
         sleep: Callable[[float], Awaitable[Any]] | None = None,
         rng: random.Random | None = None,
         token_margin: float = 30.0,
+        max_header_lines: int | None = None,
+        max_header_bytes: int | None = None,
     ) -> None:
         from ..auth import OAuth2TokenCache
 
@@ -77,6 +93,8 @@ class HttpClient:
         self.transport_name = transport if isinstance(transport, str) else type(transport).__name__
         self._given_transport = None if isinstance(transport, str) else transport
         self.body_limit = body_limit
+        self.max_header_lines = max_header_lines or _env_int("FLOWDESK_MAX_HEADER_LINES", MAX_HEADER_LINES)
+        self.max_header_bytes = max_header_bytes or _env_int("FLOWDESK_MAX_HEADER_BYTES", MAX_HEADER_BYTES)
         self.keepalive_expiry = keepalive_expiry
         self.verify = verify
         self.sleep: Callable[[float], Awaitable[Any]] = sleep or asyncio.sleep
@@ -113,6 +131,8 @@ class HttpClient:
                 # None: the verifying context, made at the first https connection (loading the
                 # CAs takes a tenth of a second: no plain-http workflow should wait for it)
                 ssl_context=None if self.verify else unverified_ssl_context(),
+                max_header_lines=self.max_header_lines,
+                max_header_bytes=self.max_header_bytes,
             )
         return self._pool
 
@@ -132,6 +152,10 @@ class HttpClient:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("User-Agent",),
                 timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=False,  # bodies are decoded by body.py, under the body limit
+                max_headers=self.max_header_lines,
+                max_field_size=self.max_header_bytes,
+                max_line_size=self.max_header_bytes,
             )
         return self._session
 
@@ -152,7 +176,11 @@ class HttpClient:
                 verify = default_ssl_context() if self.verify is True else self.verify
                 self._transport = httpx.AsyncHTTPTransport(limits=limits, verify=verify)
             elif self.transport_name in ("aiohttp", "httpx-aiohttp"):
-                self._transport = AiohttpTransport(session=lambda: self.session)
+                self._transport = AiohttpTransport(
+                    session=lambda: self.session,
+                    max_header_lines=self.max_header_lines,
+                    max_header_bytes=self.max_header_bytes,
+                )
             else:
                 self._transport = Http1Transport(pool=lambda: self.pool)
         return self._transport
@@ -223,6 +251,7 @@ class HttpClient:
             and applied.kind == "oauth2_client_credentials"
             and applied.token_from_cache
         ):
+            response.discard_file()
             token = applied.headers["Authorization"].split(" ", 1)[-1]
             self.tokens.invalidate(request.auth, token)
             remaining = max(deadline - time.monotonic(), 0.001)
@@ -254,10 +283,44 @@ class HttpClient:
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
     ) -> HttpResponse:
-        if self._given_transport is not None or self.transport_name in _HTTPX_TRANSPORTS:
-            return await self._send_httpx(request, seconds, redactor, auth_headers, auth_query)
-        if self.transport_name == "aiohttp":
-            return await self._send_aiohttp(request, seconds, redactor, auth_headers, auth_query)
+        limit = request.body_limit if request.body_limit is not None else self.body_limit
+        sink = None
+        if request.save_to is not None:
+            try:
+                sink = BodyFile(request.save_to)
+            except BodyFileError as exc:
+                where = f"{request.method} {redactor.url(request.url)}"
+                raise HttpCallError(f"{where} was not sent: {redactor.scrub(str(exc))}") from None
+        try:
+            if self._given_transport is not None or self.transport_name in _HTTPX_TRANSPORTS:
+                response = await self._send_httpx(
+                    request, seconds, redactor, auth_headers, auth_query, limit, sink
+                )
+            elif self.transport_name == "aiohttp":
+                response = await self._send_aiohttp(
+                    request, seconds, redactor, auth_headers, auth_query, limit, sink
+                )
+            else:
+                response = await self._send_http1(
+                    request, seconds, redactor, auth_headers, auth_query, limit, sink
+                )
+        except BaseException:
+            if sink is not None:
+                sink.discard()
+            raise
+        response.body_file = sink
+        return response
+
+    async def _send_http1(
+        self,
+        request: HttpRequest,
+        seconds: float,
+        redactor: Redactor,
+        auth_headers: dict[str, str] | None,
+        auth_query: dict[str, str] | None,
+        limit: int | None,
+        sink: BodyFile | None,
+    ) -> HttpResponse:
         pool = self.pool
         started = time.perf_counter()
         url, headers, body, target = _prepared(request, auth_headers, auth_query, redactor)
@@ -265,7 +328,7 @@ class HttpClient:
         redirected = False
         try:
             async with asyncio.timeout(seconds):
-                raw = await pool.request(method, target, headers, body)
+                raw = await pool.request(method, target, headers, body, body_limit=limit, sink=sink)
                 redirects = 0
                 while request.follow_redirects and raw.status in REDIRECT_STATUSES:
                     location = _header(raw.headers, "location")
@@ -279,7 +342,7 @@ class HttpClient:
                     )
                     redirects += 1
                     redirected = True
-                    raw = await pool.request(method, target, headers, body)
+                    raw = await pool.request(method, target, headers, body, body_limit=limit, sink=sink)
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
@@ -294,6 +357,8 @@ class HttpClient:
             elapsed_ms=(time.perf_counter() - started) * 1000,
             url=redactor.url(str(target) if redirected else url),
             method=method,
+            truncated=raw.truncated,
+            size=raw.size,
         )
 
     async def _send_aiohttp(
@@ -303,6 +368,8 @@ class HttpClient:
         redactor: Redactor,
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
+        limit: int | None,
+        sink: BodyFile | None,
     ) -> HttpResponse:
         session = self.session
         started = time.perf_counter()
@@ -317,7 +384,16 @@ class HttpClient:
                     allow_redirects=request.follow_redirects,
                     max_redirects=MAX_REDIRECTS,
                 ) as raw:
-                    content = await raw.read()
+                    check_header_cap(raw.raw_headers, self.max_header_lines, self.max_header_bytes)
+                    content, whole = await read_body(
+                        raw.content.iter_any(),
+                        raw.headers.items(),
+                        limit=limit,
+                        sink=sink,
+                        expected=raw.content_length,
+                    )
+                    if not whole:
+                        raw.close()  # cut at the limit with a long rest: the connection goes
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
         except aiohttp.TooManyRedirects:
@@ -330,10 +406,12 @@ class HttpClient:
             status=raw.status,
             reason=raw.reason or "",
             headers=_header_dict(raw.headers.items()),
-            body=content,
+            body=content.content,
             elapsed_ms=elapsed_ms,
             url=redactor.url(str(raw.url)),
             method=request.method,
+            truncated=content.truncated,
+            size=content.size,
         )
 
     async def _send_httpx(
@@ -343,12 +421,18 @@ class HttpClient:
         redactor: Redactor,
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
+        limit: int | None,
+        sink: BodyFile | None,
     ) -> HttpResponse:
         transport = self.transport
         started = time.perf_counter()
         try:
             url, headers, body = _prepare(request, auth_headers, auth_query)
-            extensions = {"timeout": {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}}
+            extensions: dict[str, Any] = {
+                "timeout": {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds},
+                BODY_LIMIT_EXTENSION: limit,
+                BODY_SINK_EXTENSION: sink,
+            }
             outgoing = httpx.Request(
                 request.method, _parse_url(url), headers=headers, content=body, extensions=extensions
             )
@@ -358,7 +442,7 @@ class HttpClient:
         try:
             async with asyncio.timeout(seconds):
                 raw = await transport.handle_async_request(outgoing)
-                await raw.aread()
+                content = await _read_httpx_body(raw, limit, sink)
                 redirects = 0
                 while (
                     request.follow_redirects
@@ -373,7 +457,7 @@ class HttpClient:
                     outgoing = _redirect(outgoing, raw)
                     redirects += 1
                     raw = await transport.handle_async_request(outgoing)
-                    await raw.aread()
+                    content = await _read_httpx_body(raw, limit, sink)
                 await raw.aclose()
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
@@ -386,11 +470,32 @@ class HttpClient:
             status=raw.status_code,
             reason=raw.reason_phrase,
             headers=dict(raw.headers.items()),
-            body=raw.content,
+            body=content.content,
             elapsed_ms=elapsed_ms,
             url=redactor.url(str(outgoing.url)),
             method=request.method,
+            truncated=content.truncated,
+            size=content.size,
         )
+
+
+async def _read_httpx_body(raw: httpx.Response, limit: int | None, sink: BodyFile | None) -> Body:
+    """The body of an httpx response: as a flowdesk transport read it, else read from its raw
+    stream through body.py (decoded, bounded; a stream stopped early is closed)."""
+    body = raw.extensions.get(BODY_EXTENSION)
+    if isinstance(body, Body):
+        return body
+    body, whole = await read_body(
+        raw.aiter_raw(), raw.headers.multi_items(), limit=limit, sink=sink, expected=_length(raw.headers)
+    )
+    if not whole:
+        await raw.aclose()
+    return body
+
+
+def _length(headers: httpx.Headers) -> int | None:
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isdigit() else None
 
 
 def _timed_out(request: HttpRequest, seconds: float, redactor: Redactor) -> RequestTimedOutError:

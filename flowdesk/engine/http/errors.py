@@ -12,6 +12,7 @@ import httpx
 
 from flowdesk.domain.errors import FlowdeskError
 
+from .body import BodyError
 from .http1 import PoolClosedError, ProtocolError, ServerDisconnectedError
 
 if TYPE_CHECKING:
@@ -94,6 +95,9 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), "")
         detail = f" ({reason})" if reason else ""
         return ConnectionFailedError(f"{where} failed: the TLS handshake failed{detail}")
+    body_error = next((e for e in chain if isinstance(e, BodyError)), None)
+    if body_error is not None:  # not a connection problem: sending again would not help
+        return HttpCallError(f"{where} failed: {body_error}")
     protocol = next((e for e in chain if isinstance(e, ProtocolError)), None)
     if protocol is not None:  # before httpx's RemoteProtocolError, which the httpx transport wraps it in
         return ConnectionFailedError(f"{where} failed: {protocol}")

@@ -37,6 +37,8 @@ class HttpRequest:
     timeout: float = DEFAULT_TIMEOUT
     auth: dict[str, Any] | None = None
     follow_redirects: bool = True
+    body_limit: int | None = None  # decoded body bytes kept; None: the client's body_limit
+    save_to: str | None = None  # a file path: the whole body is streamed there (body.BodyFile)
 
     @property
     def has_json(self) -> bool:

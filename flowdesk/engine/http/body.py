@@ -187,8 +187,19 @@ class BodyReader:
     the server sent one; `sink`, when given, receives the whole decoded body instead of memory.
     """
 
-    __slots__ = ("stages", "limit", "expected", "sink", "kept", "kept_size", "decoded", "raw_size", "truncated",
-                 "drained", "encoded")
+    __slots__ = (
+        "stages",
+        "limit",
+        "expected",
+        "sink",
+        "kept",
+        "kept_size",
+        "decoded",
+        "raw_size",
+        "truncated",
+        "drained",
+        "encoded",
+    )
 
     def __init__(
         self,

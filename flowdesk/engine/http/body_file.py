@@ -61,7 +61,9 @@ class BodyFile:
             os.replace(self.temp, self.target)
         except OSError as exc:
             self._remove_temp()
-            raise BodyFileError(f"save_to {str(self.target)!r} cannot be written ({exc.strerror or exc})") from None
+            raise BodyFileError(
+                f"save_to {str(self.target)!r} cannot be written ({exc.strerror or exc})"
+            ) from None
         return str(self.target), self.size
 
     def discard(self) -> None:

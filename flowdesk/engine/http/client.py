@@ -44,6 +44,8 @@ def _env_int(name: str, default: int) -> int:
     except ValueError:
         logger.warning("%s must be a whole number, got %r: %d is used", name, value, default)
         return default
+
+
 DEFAULT_MAX_CONNECTIONS = 100
 USER_AGENT = "flowdesk/0.1"
 

@@ -357,7 +357,9 @@ class _Connection(asyncio.Protocol):
             self.keep_alive = False
             waiter.set_exception(exc)
             return
-        waiter.set_result((self.parser.get_status_code(), self.status_reason.decode("latin-1"), self.headers, body))
+        waiter.set_result(
+            (self.parser.get_status_code(), self.status_reason.decode("latin-1"), self.headers, body)
+        )
 
     def _fail(self, error: Exception) -> None:
         waiter = self.waiter

@@ -32,7 +32,9 @@ from .http1 import (
 from .tls import default_ssl_context, unverified_ssl_context
 
 
-def _decoded_response(status: int, headers: Any, reason: bytes, body: Body, request: httpx.Request) -> httpx.Response:
+def _decoded_response(
+    status: int, headers: Any, reason: bytes, body: Body, request: httpx.Request
+) -> httpx.Response:
     """An httpx response whose body is already read and decoded by body.py.
 
     The Content-Encoding header stays as received; setting what Response.read() would set means

@@ -137,7 +137,9 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             response.saved_to, response.size = response.body_file.commit()
         except OSError as exc:
             raise NodeFailure(redactor.scrub(str(exc)), error_type="other", attempts=attempts) from None
-        ctx.log("info", f"{request.method} {described['url']}: {response.size} bytes saved to {response.saved_to}")
+        ctx.log(
+            "info", f"{request.method} {described['url']}: {response.size} bytes saved to {response.saved_to}"
+        )
     ctx.record_metric("http_status", response.status)
     ctx.record_metric("http_elapsed_ms", round(response.elapsed_ms, 3))
     if attempts > 1:

@@ -108,9 +108,14 @@ class _Brotli:
             return
         self.started = True
         try:
-            yield self.decoder.process(data, output_buffer_limit=STEP)
-            while not self.decoder.can_accept_more_data():
-                yield self.decoder.process(b"", output_buffer_limit=STEP)
+            out = self.decoder.process(data, output_buffer_limit=STEP)
+            yield out
+            # More output may wait inside the decoder even when it says it can take more input:
+            # ask with empty input until it gives nothing (output_buffer_limit is approximate:
+            # a step can give about twice STEP).
+            while not self.decoder.is_finished() and (out or not self.decoder.can_accept_more_data()):
+                out = self.decoder.process(b"", output_buffer_limit=STEP)
+                yield out
         except brotli.error as exc:
             raise BodyError(f"the br body could not be decoded ({exc or 'corrupt data'})") from None
 

@@ -18,7 +18,7 @@ import aiohttp
 import httpx
 import yarl
 
-from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, read_body
+from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, BodyError, read_body
 from .body_file import BodyFile, BodyFileError
 from .errors import HttpCallError, RequestTimedOutError, classify_transport_error
 from .http1 import MAX_HEADER_BYTES, MAX_HEADER_LINES, Http1Pool, check_header_cap
@@ -26,7 +26,7 @@ from .redaction import Redactor
 from .request import HttpRequest
 from .response import DEFAULT_BODY_LIMIT, HttpResponse
 from .tls import default_ssl_context, unverified_ssl_context
-from .transport import AiohttpTransport, Http1Transport
+from .transport import AiohttpTransport, Http1Transport, aiohttp_header_cap
 
 logger = logging.getLogger(__name__)
 
@@ -401,6 +401,9 @@ class HttpClient:
         except aiohttp.TooManyRedirects:
             where = f"{request.method} {redactor.url(request.url)}"
             raise HttpCallError(f"{where} redirected more than {MAX_REDIRECTS} times") from None
+        except aiohttp.ClientResponseError as exc:
+            error: Exception = aiohttp_header_cap(exc, self.max_header_lines, self.max_header_bytes) or exc
+            raise classify_transport_error(error, request.method, redactor.url(request.url)) from None
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -465,7 +468,7 @@ class HttpClient:
             raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
             raise
-        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError, BodyError) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         return HttpResponse(
@@ -487,9 +490,13 @@ async def _read_httpx_body(raw: httpx.Response, limit: int | None, sink: BodyFil
     body = raw.extensions.get(BODY_EXTENSION)
     if isinstance(body, Body):
         return body
-    body, whole = await read_body(
-        raw.aiter_raw(), raw.headers.multi_items(), limit=limit, sink=sink, expected=_length(raw.headers)
-    )
+    try:
+        body, whole = await read_body(
+            raw.aiter_raw(), raw.headers.multi_items(), limit=limit, sink=sink, expected=_length(raw.headers)
+        )
+    except BaseException:
+        await raw.aclose()
+        raise
     if not whole:
         await raw.aclose()
     return body

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
+from aiohttp.http_exceptions import HttpProcessingError
 
 from flowdesk.domain.errors import FlowdeskError
 
@@ -104,6 +105,10 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
     if has(httpx.DecodingError):
         reason = next((str(e) for e in chain if isinstance(e, httpx.DecodingError)), "")
         return ConnectionFailedError(f"{where} failed: the body could not be decoded ({reason})")
+    malformed = next((e for e in chain if isinstance(e, HttpProcessingError)), None)
+    if malformed is not None:  # aiohttp's parser refused the answer
+        detail = " ".join(str(malformed.message).split()).split(":", 1)[0] or type(malformed).__name__
+        return ConnectionFailedError(f"{where} failed: the server's answer was not valid HTTP ({detail})")
     if has(PoolClosedError):
         return HttpCallError(f"{where} was not sent: the engine is shutting down")
     disconnected = next((e for e in chain if isinstance(e, ServerDisconnectedError)), None)

@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import httpx
 import yarl
+from aiohttp.http_exceptions import LineTooLong
 
 from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, BodyError, read_body
 from .http1 import (
@@ -28,8 +29,25 @@ from .http1 import (
     ProtocolError,
     ServerDisconnectedError,
     check_header_cap,
+    header_cap_error,
 )
 from .tls import default_ssl_context, unverified_ssl_context
+
+
+def aiohttp_header_cap(
+    exc: aiohttp.ClientResponseError, max_lines: int, max_bytes: int
+) -> ProtocolError | None:
+    """aiohttp's own refusal of too many or too long header lines, said as the pool says it."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(e, LineTooLong) for e in chain):
+        return header_cap_error(0, max_bytes + 1, max_lines, max_bytes)
+    if "Too many headers" in str(exc.message):
+        return header_cap_error(max_lines + 1, 0, max_lines, max_bytes)
+    return None
 
 
 def _decoded_response(
@@ -101,6 +119,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._send(request)
+        except aiohttp.ClientResponseError as exc:
+            error = aiohttp_header_cap(exc, self.max_header_lines, self.max_header_bytes)
+            if error is None:
+                raise
+            raise httpx.RemoteProtocolError(str(error), request=request) from error
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
         session = self._get_session()
         timeout = request.extensions.get("timeout") or {}
         body = request.content  # requests are built from bytes, JSON or forms: never a stream

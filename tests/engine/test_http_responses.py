@@ -26,7 +26,7 @@ from flowdesk.engine.http.body_file import BodyFile, BodyFileError
 from flowdesk.engine.http.http1 import MAX_HEADER_BYTES, MAX_HEADER_LINES
 from tests.engine.test_http1 import Conn, RawServer, answering, fetch, ok, open_pool, run
 from tests.support.compression_bombs import MIB, brotli_bomb, gzip_bomb, zstd_bomb
-from tests.support.nginx import NginxServer, nginx_or_skip
+from tests.support.nginx import NginxServer, nginx_or_skip, no_nginx
 
 TRANSPORTS = ["http1", "aiohttp", "httpx", "httpx-aiohttp", "httpcore"]
 OURS = ["http1", "aiohttp", "httpx", "httpx-aiohttp"]  # httpcore parses with h11, not llhttp
@@ -499,7 +499,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NginxServer]:
 )
 def test_nginx_bodies_are_read_whole(nginx, transport, location, encoding, framing):
     if location == "br" and not nginx.has_brotli:
-        pytest.skip("nginx's brotli module is not installed (Debian: libnginx-mod-http-brotli-filter)")
+        no_nginx("nginx's brotli module is not installed (Debian: libnginx-mod-http-brotli-filter)")
     response = run(send(nginx.url(f"/{location}/data.txt"), transport))
     assert response.status == 200 and response.body == DATA
     assert response.headers.get("content-encoding") == encoding
@@ -510,7 +510,7 @@ def test_nginx_bodies_are_read_whole(nginx, transport, location, encoding, frami
 @pytest.mark.parametrize("location", ["plain", "gzip", "br", "chunked"])
 def test_nginx_bodies_past_the_limit_are_cut_and_saved_whole(nginx, transport, location, tmp_path):
     if location == "br" and not nginx.has_brotli:
-        pytest.skip("nginx's brotli module is not installed (Debian: libnginx-mod-http-brotli-filter)")
+        no_nginx("nginx's brotli module is not installed (Debian: libnginx-mod-http-brotli-filter)")
     cut = run(send(nginx.url(f"/{location}/big.txt"), transport))
     assert cut.truncated and cut.body == BIG[:LIMIT]
     target = tmp_path / "big.txt"

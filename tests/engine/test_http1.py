@@ -53,17 +53,17 @@ GUARD = 5.0  # no test takes near this long; past it the test hung
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
+def run(coro: Coroutine[Any, Any, Any], guard_seconds: float = GUARD) -> Any:
     """Run one test's coroutine in a fresh event loop, failing plainly if it hangs."""
 
     async def guarded() -> Any:
-        guard = asyncio.timeout(GUARD)
+        guard = asyncio.timeout(guard_seconds)
         try:
             async with guard:
                 return await coro
         except TimeoutError:
             if guard.expired():
-                raise AssertionError(f"the test hung (did not finish within {GUARD:g} s)") from None
+                raise AssertionError(f"the test hung (did not finish within {guard_seconds:g} s)") from None
             raise
 
     return asyncio.run(guarded())

@@ -204,6 +204,7 @@ class BodyReader:
         "truncated",
         "drained",
         "encoded",
+        "plain",
     )
 
     def __init__(
@@ -216,6 +217,7 @@ class BodyReader:
     ) -> None:
         self.stages = [_stage(coding) for coding in reversed(encodings)]
         self.encoded = bool(self.stages)
+        self.plain = not self.stages and sink is None
         self.limit = None if sink is not None else limit
         self.expected = expected
         self.sink = sink
@@ -263,7 +265,13 @@ class BodyReader:
 
     def feed(self, raw: bytes) -> bool:
         """Take the next raw bytes; False: the body is cut and its rest too long to drain."""
-        self.raw_size += len(raw)
+        size = len(raw)
+        self.raw_size += size
+        if self.plain and (self.limit is None or self.kept_size + size <= self.limit):
+            self.kept.append(raw)  # the common case: nothing to decode, under the limit
+            self.kept_size += size
+            self.decoded += size
+            return True
         if self.truncated:
             self.drained += len(raw)
             return self.drained <= DRAIN_LIMIT

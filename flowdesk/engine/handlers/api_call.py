@@ -3,7 +3,8 @@
 Output: `{"response": {"status", "reason", "headers", "data", "elapsed_ms", "url", "method"}}`
 (the scheduler adds `output_mapping` fields). A status outside 2xx that is not in `accept_status`
 fails the node (error_type http_4xx / http_5xx) with the response still in its output.
-docs/http.md has the whole behaviour.
+`save_to` (a path template) streams the whole body to that file instead (`saved_to`, `size`),
+renamed into place only when the call succeeded. docs/http.md has the whole behaviour.
 """
 
 from __future__ import annotations

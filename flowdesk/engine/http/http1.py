@@ -183,6 +183,9 @@ class _Connection(asyncio.Protocol):
         "headers",
         "header_bytes",
         "reader",
+        "body",
+        "body_size",
+        "expected",
         "headers_done",
         "received",
         "head_request",
@@ -214,6 +217,9 @@ class _Connection(asyncio.Protocol):
         self.headers: list[tuple[str, str]] = []
         self.header_bytes = 0
         self.reader: BodyReader | None = None
+        self.body: list[bytes] = []  # a plain body under the limit (no reader)
+        self.body_size = 0
+        self.expected: int | None = None
         self.headers_done = False
         self.received = False
         self.head_request = False
@@ -268,6 +274,8 @@ class _Connection(asyncio.Protocol):
         self.headers = []
         self.header_bytes = 0
         self.reader = None
+        self.body = []
+        self.body_size = 0
         self.headers_done = False
 
     def on_status(self, status: bytes) -> None:
@@ -301,9 +309,20 @@ class _Connection(asyncio.Protocol):
             self._complete(keep_alive=False)
             return
         expected = None
+        encoded = False
         for name, value in self.headers:
-            if name.lower() == "content-length" and value.strip().isdigit():
+            lower = name.lower()
+            if lower == "content-length" and value.strip().isdigit():
                 expected = int(value)
+            elif lower == "content-encoding":
+                encoded = True
+        self.expected = expected
+        if (not encoded or not self.decode) and self.sink is None:
+            # The common answer: plain bytes kept in a list (a BodyReader takes over only if the
+            # body passes the limit), which keeps the per-call cost of the fast path.
+            self.body = []
+            self.body_size = 0
+            return
         try:
             self.reader = BodyReader(
                 content_encodings(self.headers) if self.decode else [],
@@ -315,9 +334,18 @@ class _Connection(asyncio.Protocol):
             self._fail(exc)
 
     def on_body(self, body: bytes) -> None:
-        reader = self.reader
-        if reader is None or self.waiter is None or self.waiter.done():
+        if self.waiter is None or self.waiter.done():
             return
+        reader = self.reader
+        if reader is None:
+            self.body.append(body)
+            self.body_size += len(body)
+            limit = self.body_limit
+            if limit is None or self.body_size <= limit:
+                return
+            reader = self.reader = BodyReader([], limit=limit, expected=self.expected)
+            body = b"".join(self.body)
+            self.body = []
         try:
             more = reader.feed(body)
         except (BodyError, OSError) as exc:
@@ -352,7 +380,12 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = keep_alive and whole and not self.head_request
         reader, self.reader = self.reader, None
         try:
-            body = reader.finish(complete=whole) if reader is not None else Body(b"")
+            if reader is not None:
+                body = reader.finish(complete=whole)
+            else:
+                parts = self.body
+                content = parts[0] if len(parts) == 1 else b"".join(parts)
+                body = Body(content, size=self.body_size, raw_size=self.body_size)
         except (BodyError, OSError) as exc:
             self.keep_alive = False
             waiter.set_exception(exc)
@@ -401,6 +434,7 @@ class _Connection(asyncio.Protocol):
         finally:
             self.waiter = None
             self.reader = None
+            self.body = []
             self.sink = None
 
     def close(self) -> None:

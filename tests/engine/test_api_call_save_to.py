@@ -76,3 +76,42 @@ def test_a_retried_call_keeps_only_the_last_answers_body(http_server, tmp_path):
     assert json.loads(target.read_bytes()) == {"key": key, "attempt": 3, "ok": True}
     assert target.stat().st_size == output(handle)["response"]["size"]
     assert _leftovers(tmp_path) == ["flaky.json"]
+
+
+def test_save_to_through_flowdesk_run_json(tmp_path, http_server):
+    from tests.engine.test_cli_run import flowdesk
+
+    size = 2 * 1024 * 1024
+    workflow = {
+        "flowdesk": 1,
+        "workflow": {"name": "download", "config": {}},
+        "nodes": [
+            {"name": "start", "node_type": "START", "config": {}},
+            {
+                "name": "download",
+                "node_type": "API_CALL",
+                "config": {
+                    "method": "GET",
+                    "url": "{{input.url}}",
+                    "save_to": "{{input.folder}}/download.bin",
+                },
+            },
+            {"name": "end", "node_type": "END", "config": {"output": {"size": "{{download.response.size}}"}}},
+        ],
+        "connections": [
+            {"from": "start", "to": "download", "connection_type": "SEQUENCE"},
+            {"from": "download", "to": "end", "connection_type": "SEQUENCE"},
+        ],
+    }
+    path = tmp_path / "download.json"
+    path.write_text(json.dumps(workflow))
+    folder = tmp_path / "out"
+    folder.mkdir()
+    data = json.dumps({"url": f"{http_server.url}/large/{size}", "folder": str(folder)})
+    done = flowdesk("run", str(path), "--input", data, "--json", db=tmp_path / "cli.db")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == "completed" and report["output_data"] == {"size": size}
+    step = next(s for s in report["steps"] if s["step_name"] == "download")
+    assert step["output_data"]["response"]["saved_to"] == str(folder / "download.bin")
+    assert (folder / "download.bin").read_bytes() == b"x" * size

@@ -468,6 +468,27 @@ def test_an_answer_past_the_header_cap_is_one_clear_error(transport, wire, what)
     )
 
 
+@pytest.mark.parametrize(
+    ("wire", "what"),
+    [
+        (many_headers(MAX_HEADER_LINES + 1), f"more than {MAX_HEADER_LINES} header lines"),
+        (many_headers(20, b"v" * 4000), f"more than {MAX_HEADER_BYTES} bytes of headers"),
+    ],
+    ids=["one-line-too-many", "too-many-bytes"],
+)
+def test_the_header_cap_holds_on_httpx_own_transport_too(wire, what):
+    # httpcore (h11) reads up to 100 KB of headers itself; the client checks what it read.
+    async def main() -> tuple[HttpCallError, str]:
+        async with RawServer(answering(wire)) as server:
+            url = server.url("/h")
+            return await send_error(url, "httpcore"), url
+
+    error, url = run(main())
+    assert str(error) == (
+        f"GET {url} failed: the server's answer has {what} (flowdesk's limit; see docs/http.md)"
+    )
+
+
 @pytest.mark.parametrize("transport", OURS)
 def test_the_header_cap_is_a_setting(transport, monkeypatch):
     monkeypatch.setenv("FLOWDESK_MAX_HEADER_LINES", "300")

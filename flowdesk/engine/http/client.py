@@ -447,7 +447,7 @@ class HttpClient:
         try:
             async with asyncio.timeout(seconds):
                 raw = await transport.handle_async_request(outgoing)
-                content = await _read_httpx_body(raw, limit, sink)
+                content = await self._read_httpx_body(raw, limit, sink)
                 redirects = 0
                 while (
                     request.follow_redirects
@@ -462,7 +462,7 @@ class HttpClient:
                     outgoing = _redirect(outgoing, raw)
                     redirects += 1
                     raw = await transport.handle_async_request(outgoing)
-                    content = await _read_httpx_body(raw, limit, sink)
+                    content = await self._read_httpx_body(raw, limit, sink)
                 await raw.aclose()
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
@@ -483,23 +483,28 @@ class HttpClient:
             size=content.size,
         )
 
-
-async def _read_httpx_body(raw: httpx.Response, limit: int | None, sink: BodyFile | None) -> Body:
-    """The body of an httpx response: as a flowdesk transport read it, else read from its raw
-    stream through body.py (decoded, bounded; a stream stopped early is closed)."""
-    body = raw.extensions.get(BODY_EXTENSION)
-    if isinstance(body, Body):
+    async def _read_httpx_body(self, raw: httpx.Response, limit: int | None, sink: BodyFile | None) -> Body:
+        """The body of an httpx response: as a flowdesk transport read it, else read from its raw
+        stream through body.py (decoded, bounded; a stream stopped early is closed). The header cap
+        is checked here too, for transports that are not flowdesk's (httpcore, a given one)."""
+        body = raw.extensions.get(BODY_EXTENSION)
+        if isinstance(body, Body):
+            return body
+        try:
+            check_header_cap(raw.headers.raw, self.max_header_lines, self.max_header_bytes)
+            body, whole = await read_body(
+                raw.aiter_raw(),
+                raw.headers.multi_items(),
+                limit=limit,
+                sink=sink,
+                expected=_length(raw.headers),
+            )
+        except BaseException:
+            await raw.aclose()
+            raise
+        if not whole:
+            await raw.aclose()
         return body
-    try:
-        body, whole = await read_body(
-            raw.aiter_raw(), raw.headers.multi_items(), limit=limit, sink=sink, expected=_length(raw.headers)
-        )
-    except BaseException:
-        await raw.aclose()
-        raise
-    if not whole:
-        await raw.aclose()
-    return body
 
 
 def _length(headers: httpx.Headers) -> int | None:

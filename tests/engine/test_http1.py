@@ -34,6 +34,7 @@ from flowdesk.engine.http import (
     RequestTimedOutError,
     http1,
 )
+from flowdesk.engine.http.body import BodyError
 from flowdesk.engine.http.http1 import (
     Http1Pool,
     Http1Response,
@@ -52,17 +53,17 @@ GUARD = 5.0  # no test takes near this long; past it the test hung
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def run(coro: Coroutine[Any, Any, Any]) -> Any:
+def run(coro: Coroutine[Any, Any, Any], guard_seconds: float = GUARD) -> Any:
     """Run one test's coroutine in a fresh event loop, failing plainly if it hangs."""
 
     async def guarded() -> Any:
-        guard = asyncio.timeout(GUARD)
+        guard = asyncio.timeout(guard_seconds)
         try:
             async with guard:
                 return await coro
         except TimeoutError:
             if guard.expired():
-                raise AssertionError(f"the test hung (did not finish within {GUARD:g} s)") from None
+                raise AssertionError(f"the test hung (did not finish within {guard_seconds:g} s)") from None
             raise
 
     return asyncio.run(guarded())
@@ -523,12 +524,15 @@ def test_a_gzip_body_sent_chunked_is_decoded():
     assert run(serve_and(answering(answer), body)).body == DATA
 
 
-def test_an_unknown_encoding_is_left_as_it_is():
+def test_an_unknown_encoding_is_an_error_naming_it():
     async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
-        return await fetch(pool, server.url("/br"))
+        return await fetch(pool, server.url("/compress"))
 
-    response = run(serve_and(answering(ok(b"\x8b\x00opaque", "Content-Encoding: br")), body))
-    assert response.body == b"\x8b\x00opaque"
+    with pytest.raises(BodyError) as info:
+        run(serve_and(answering(ok(b"\x1f\x9dopaque", "Content-Encoding: compress")), body))
+    assert str(info.value) == (
+        "the answer's Content-Encoding 'compress' is not one flowdesk can decode (gzip, deflate, br, zstd)"
+    )
 
 
 def test_decode_false_leaves_the_bytes_alone():
@@ -547,14 +551,16 @@ def test_decode_false_leaves_the_bytes_alone():
         ("gzip", b"\x1f\x8b\x08\x00 this is not gzip data at all"),
         ("gzip", gzip.compress(DATA)[:-12]),  # truncated
         ("deflate", b"neither zlib nor raw deflate \xff\xff"),
+        ("br", b"\x8b\x00opaque"),
+        ("zstd", b"\x28\xb5\x2f\xfd not zstd"),
     ],
-    ids=["gzip-garbage", "gzip-truncated", "deflate-garbage"],
+    ids=["gzip-garbage", "gzip-truncated", "deflate-garbage", "br-garbage", "zstd-garbage"],
 )
-def test_a_corrupt_encoded_body_is_a_protocol_error_with_a_plain_message(encoding, wire):
+def test_a_corrupt_encoded_body_is_a_body_error_with_a_plain_message(encoding, wire):
     async def body(server: RawServer, pool: Http1Pool) -> None:
         await fetch(pool, server.url("/corrupt"))
 
-    with pytest.raises(ProtocolError) as info:
+    with pytest.raises(BodyError) as info:
         run(serve_and(answering(ok(wire, f"Content-Encoding: {encoding}")), body))
     message = str(info.value)
     assert message.startswith(f"the {encoding} body could not be decoded ("), message

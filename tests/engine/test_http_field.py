@@ -526,3 +526,27 @@ def test_a_multipart_body_is_written_in_pieces_and_its_length_is_exact(tmp_path)
     whole = b"".join(pieces)
     assert len(whole) == body.length("BOUNDARY")
     assert b'name="file"; filename="a%22b.bin"' in whole and whole.endswith(b"--BOUNDARY--\r\n")
+
+
+# -- the library path reads bodies as every other path does (body.py: bounded, save_to) ------------
+
+
+def test_a_proxied_answer_is_cut_at_the_body_limit(monkeypatch, tinyproxy, http_server):
+    monkeypatch.setenv("HTTP_PROXY", tinyproxy.url)
+    request = HttpRequest("GET", f"{http_server.url}/large/3000000")
+    request.body_limit = 1000
+    response = send(request)
+    assert response.status == 200
+    assert response.truncated and len(response.body) <= 1000
+    assert response.to_dict(1000)["truncated"] is True
+
+
+def test_save_to_streams_a_proxied_answer_to_its_file(monkeypatch, tinyproxy, http_server, tmp_path):
+    monkeypatch.setenv("HTTP_PROXY", tinyproxy.url)
+    target = tmp_path / "big.bin"
+    request = HttpRequest("GET", f"{http_server.url}/large/3000000")
+    request.save_to = str(target)
+    response = send(request)
+    assert response.status == 200
+    assert response.body_file is not None and response.body_file.commit() == (str(target), 3000000)
+    assert target.stat().st_size == 3000000

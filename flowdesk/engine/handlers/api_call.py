@@ -3,7 +3,8 @@
 Output: `{"response": {"status", "reason", "headers", "data", "elapsed_ms", "url", "method"}}`
 (the scheduler adds `output_mapping` fields). A status outside 2xx that is not in `accept_status`
 fails the node (error_type http_4xx / http_5xx) with the response still in its output.
-docs/http.md has the whole behaviour.
+`save_to` (a path template) streams the whole body to that file instead (`saved_to`, `size`),
+renamed into place only when the call succeeded. docs/http.md has the whole behaviour.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         renderer.params = dict(params)
         request = build_request(config, api, params, renderer)
         complete_request(request, config, api, renderer, ctx.http_state.environment_settings, redactor)
+        save_to = config.get("save_to")
+        if save_to not in (None, ""):
+            path = renderer(save_to)
+            if not isinstance(path, str) or not path.strip():
+                raise InvalidInputError(f"save_to must be a file path, got {path!r}")
+            request.save_to = path
         policy = RetryPolicy.from_config(config, ctx.workflow_config)
     except ExpressionSyntaxError as exc:
         ctx.inputs = redactor.scrub_value(_config_without_url_password(config, redactor))
@@ -108,6 +115,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
 
     client = ctx.http
     body_limit = _body_limit(ctx, client.body_limit)
+    request.body_limit = body_limit  # the transport keeps no more than the output shows
     described = request.describe(redactor)
     settings = request.settings
     cookies = None
@@ -141,10 +149,20 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             cookies=cookies,
         )
     except HttpCallError as exc:
+        if exc.response is not None:
+            exc.response.discard_file()
         output = {"response": _response_dict(exc.response, body_limit, redactor)} if exc.response else None
         raise NodeFailure(
             redactor.scrub(exc.message), error_type=exc.error_type, attempts=exc.attempts, output=output
         ) from None
+    if response.body_file is not None:
+        try:
+            response.saved_to, response.size = response.body_file.commit()
+        except OSError as exc:
+            raise NodeFailure(redactor.scrub(str(exc)), error_type="other", attempts=attempts) from None
+        ctx.log(
+            "info", f"{request.method} {described['url']}: {response.size} bytes saved to {response.saved_to}"
+        )
     ctx.record_metric("http_status", response.status)
     ctx.record_metric("http_elapsed_ms", round(response.elapsed_ms, 3))
     if attempts > 1:

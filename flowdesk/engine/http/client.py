@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 import re
 import time
@@ -19,17 +20,19 @@ import yarl
 
 from flowdesk.domain.errors import FlowdeskError
 
+from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, BodyError, read_body
+from .body_file import BodyFile, BodyFileError
 from .cookies import RunCookies, response_cookies, set_cookie_values
 from .errors import HttpCallError, NonHttpRedirectError, RequestTimedOutError, classify_transport_error
-from .http1 import IDEMPOTENT_METHODS, Http1Pool
-from .library import LibraryClients, read_body
+from .http1 import IDEMPOTENT_METHODS, MAX_HEADER_BYTES, MAX_HEADER_LINES, Http1Pool, check_header_cap
+from .library import LibraryClients
 from .multipart import new_boundary
 from .redaction import Redactor
 from .request import HttpRequest
 from .response import DEFAULT_BODY_LIMIT, HttpResponse
 from .settings import ProxyVariables, effective_proxy
 from .tls import default_ssl_context, unverified_ssl_context
-from .transport import AiohttpTransport, Http1Transport
+from .transport import AiohttpTransport, Http1Transport, aiohttp_header_cap
 from .transport_rule import LIBRARY, Route, choose_route
 
 logger = logging.getLogger(__name__)
@@ -38,9 +41,18 @@ TRANSPORTS = ("http1", "httpx", "aiohttp", "httpx-aiohttp", "httpcore")
 _HTTPX_TRANSPORTS = frozenset({"httpx", "httpx-aiohttp", "httpcore"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 20
-DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate"}
+DEFAULT_HEADERS = {"Accept": "*/*", "Accept-Encoding": "gzip, deflate, br, zstd"}
 DEFAULT_MAX_CONNECTIONS = 100
 USER_AGENT = "flowdesk/0.1"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return max(1, int(value)) if value else default
+    except ValueError:
+        logger.warning("%s must be a whole number, got %r: %d is used", name, value, default)
+        return default
 
 
 class HttpClient:
@@ -62,6 +74,8 @@ class HttpClient:
     wants the whole httpx API. `max_connections` should match the engine's concurrency. `sleep` and
     `random` are what retries wait and jitter with (tests replace them). `tokens` caches OAuth2
     tokens for every call made through this client. Cookies are never kept between calls.
+    `max_header_lines` / `max_header_bytes` cap an answer's headers (default 200 lines, 64 KB, or
+    $FLOWDESK_MAX_HEADER_LINES / $FLOWDESK_MAX_HEADER_BYTES).
     """
 
     def __init__(
@@ -75,6 +89,8 @@ class HttpClient:
         sleep: Callable[[float], Awaitable[Any]] | None = None,
         rng: random.Random | None = None,
         token_margin: float = 30.0,
+        max_header_lines: int | None = None,
+        max_header_bytes: int | None = None,
     ) -> None:
         from ..auth import OAuth2TokenCache
 
@@ -89,6 +105,8 @@ class HttpClient:
         self.sleep: Callable[[float], Awaitable[Any]] = sleep or asyncio.sleep
         self.random = rng or random.Random()
         self.tokens = OAuth2TokenCache(margin=token_margin)
+        self.max_header_lines = max_header_lines or _env_int("FLOWDESK_MAX_HEADER_LINES", MAX_HEADER_LINES)
+        self.max_header_bytes = max_header_bytes or _env_int("FLOWDESK_MAX_HEADER_BYTES", MAX_HEADER_BYTES)
         self._session: aiohttp.ClientSession | None = None
         self._pool: Http1Pool | None = None
         self._transport: httpx.AsyncBaseTransport | None = None
@@ -124,6 +142,8 @@ class HttpClient:
                 # None: the verifying context, made at the first https connection (loading the
                 # CAs takes a tenth of a second: no plain-http workflow should wait for it)
                 ssl_context=None if self.verify else unverified_ssl_context(),
+                max_header_lines=self.max_header_lines,
+                max_header_bytes=self.max_header_bytes,
             )
         return self._pool
 
@@ -141,6 +161,10 @@ class HttpClient:
                     ssl=ssl_arg,
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,  # bodies are decoded by body.py, under the body limit
+                max_headers=self.max_header_lines,
+                max_field_size=self.max_header_bytes,
+                max_line_size=self.max_header_bytes,
                 skip_auto_headers=("User-Agent",),
                 timeout=aiohttp.ClientTimeout(total=None),
             )
@@ -163,7 +187,11 @@ class HttpClient:
                 verify = default_ssl_context() if self.verify is True else self.verify
                 self._transport = httpx.AsyncHTTPTransport(limits=limits, verify=verify)
             elif self.transport_name in ("aiohttp", "httpx-aiohttp"):
-                self._transport = AiohttpTransport(session=lambda: self.session)
+                self._transport = AiohttpTransport(
+                    session=lambda: self.session,
+                    max_header_lines=self.max_header_lines,
+                    max_header_bytes=self.max_header_bytes,
+                )
             else:
                 self._transport = Http1Transport(pool=lambda: self.pool)
         return self._transport
@@ -271,6 +299,7 @@ class HttpClient:
             and applied.kind == "oauth2_client_credentials"
             and applied.token_from_cache
         ):
+            response.discard_file()
             token = applied.headers["Authorization"].split(" ", 1)[-1]
             self.tokens.invalidate(request.auth, token)
             remaining = max(deadline - time.monotonic(), 0.001)
@@ -306,14 +335,49 @@ class HttpClient:
         cookies: RunCookies | None = None,
     ) -> HttpResponse:
         route = self.route(request, cookies=cookies)
-        if route.path == LIBRARY:
-            return await self._send_library(
-                request, route, seconds, redactor, auth_headers, auth_query, cookies
-            )
-        if self._given_transport is not None or self.transport_name in _HTTPX_TRANSPORTS:
-            return await self._send_httpx(request, seconds, redactor, auth_headers, auth_query, cookies)
-        if self.transport_name == "aiohttp":
-            return await self._send_aiohttp(request, seconds, redactor, auth_headers, auth_query)
+        limit = request.body_limit if request.body_limit is not None else self.body_limit
+        sink = None
+        if request.save_to is not None:
+            try:
+                sink = BodyFile(request.save_to)
+            except BodyFileError as exc:
+                where = f"{request.method} {redactor.url(request.url)}"
+                raise HttpCallError(f"{where} was not sent: {redactor.scrub(str(exc))}") from None
+        try:
+            if route.path == LIBRARY:
+                response = await self._send_library(
+                    request, route, seconds, redactor, auth_headers, auth_query, cookies, limit, sink
+                )
+            elif self._given_transport is not None or self.transport_name in _HTTPX_TRANSPORTS:
+                response = await self._send_httpx(
+                    request, seconds, redactor, auth_headers, auth_query, cookies, limit, sink
+                )
+            elif self.transport_name == "aiohttp":
+                response = await self._send_aiohttp(
+                    request, seconds, redactor, auth_headers, auth_query, limit, sink
+                )
+            else:
+                response = await self._send_http1(
+                    request, seconds, redactor, auth_headers, auth_query, cookies, limit, sink
+                )
+        except BaseException:
+            if sink is not None:
+                sink.discard()
+            raise
+        response.body_file = sink
+        return response
+
+    async def _send_http1(
+        self,
+        request: HttpRequest,
+        seconds: float,
+        redactor: Redactor,
+        auth_headers: dict[str, str] | None,
+        auth_query: dict[str, str] | None,
+        cookies: RunCookies | None,
+        limit: int | None,
+        sink: BodyFile | None,
+    ) -> HttpResponse:
         pool = self.pool
         started = time.perf_counter()
         url, headers, body, target = _prepared(request, auth_headers, auth_query, redactor)
@@ -322,7 +386,9 @@ class HttpClient:
         kept: dict[str, str] = {}
         try:
             async with asyncio.timeout(seconds):
-                raw = await pool.request(method, target, _with_cookies(headers, cookies, target), body)
+                raw = await pool.request(
+                    method, target, _with_cookies(headers, cookies, target), body, body_limit=limit, sink=sink
+                )
                 _keep_cookies(raw.headers, target, cookies, kept)
                 redirects = 0
                 while request.follow_redirects and raw.status in REDIRECT_STATUSES:
@@ -337,7 +403,9 @@ class HttpClient:
                     )
                     redirects += 1
                     redirected = True
-                    raw = await pool.request(method, target, _with_cookies(headers, cookies, target), body)
+                    raw = await pool.request(
+                        method, target, _with_cookies(headers, cookies, target), body, body_limit=limit, sink=sink
+                    )
                     _keep_cookies(raw.headers, target, cookies, kept)
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
@@ -354,6 +422,8 @@ class HttpClient:
             url=redactor.url(str(target) if redirected else url),
             method=method,
             cookies=kept,
+            truncated=raw.truncated,
+            size=raw.size,
         )
 
     async def _send_aiohttp(
@@ -363,6 +433,8 @@ class HttpClient:
         redactor: Redactor,
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
+        limit: int | None,
+        sink: BodyFile | None,
     ) -> HttpResponse:
         session = self.session
         started = time.perf_counter()
@@ -377,12 +449,24 @@ class HttpClient:
                     allow_redirects=request.follow_redirects,
                     max_redirects=MAX_REDIRECTS,
                 ) as raw:
-                    content = await raw.read()
+                    check_header_cap(raw.raw_headers, self.max_header_lines, self.max_header_bytes)
+                    content, whole = await read_body(
+                        raw.content.iter_any(),
+                        raw.headers.items(),
+                        limit=limit,
+                        sink=sink,
+                        expected=raw.content_length,
+                    )
+                    if not whole:
+                        raw.close()  # cut at the limit with a long rest: the connection goes
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
         except aiohttp.TooManyRedirects:
             where = f"{request.method} {redactor.url(request.url)}"
             raise HttpCallError(f"{where} redirected more than {MAX_REDIRECTS} times") from None
+        except aiohttp.ClientResponseError as exc:
+            error: Exception = aiohttp_header_cap(exc, self.max_header_lines, self.max_header_bytes) or exc
+            raise classify_transport_error(error, request.method, redactor.url(request.url)) from None
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -390,10 +474,12 @@ class HttpClient:
             status=raw.status,
             reason=raw.reason or "",
             headers=_header_dict(raw.headers.items()),
-            body=content,
+            body=content.content,
             elapsed_ms=elapsed_ms,
             url=redactor.url(str(raw.url)),
             method=request.method,
+            truncated=content.truncated,
+            size=content.size,
         )
 
     async def _send_httpx(
@@ -403,7 +489,9 @@ class HttpClient:
         redactor: Redactor,
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
-        cookies: RunCookies | None = None,
+        cookies: RunCookies | None,
+        limit: int | None,
+        sink: BodyFile | None,
     ) -> HttpResponse:
         transport = self.transport
         started = time.perf_counter()
@@ -412,7 +500,11 @@ class HttpClient:
             url, headers, body = _prepare(request, auth_headers, auth_query)
             if cookies is not None and len(cookies):
                 headers = _with_cookies(headers, cookies, url)
-            extensions = {"timeout": {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds}}
+            extensions: dict[str, Any] = {
+                "timeout": {"connect": seconds, "read": seconds, "write": seconds, "pool": seconds},
+                BODY_LIMIT_EXTENSION: limit,
+                BODY_SINK_EXTENSION: sink,
+            }
             outgoing = httpx.Request(
                 request.method, _parse_url(url), headers=headers, content=body, extensions=extensions
             )
@@ -422,7 +514,7 @@ class HttpClient:
         try:
             async with asyncio.timeout(seconds):
                 raw = await transport.handle_async_request(outgoing)
-                await raw.aread()
+                content = await self._read_httpx_body(raw, limit, sink)
                 _keep_cookies(raw.headers.multi_items(), outgoing.url, cookies, kept)
                 redirects = 0
                 while (
@@ -438,25 +530,27 @@ class HttpClient:
                     outgoing = _redirect(outgoing, raw, cookies)
                     redirects += 1
                     raw = await transport.handle_async_request(outgoing)
-                    await raw.aread()
+                    content = await self._read_httpx_body(raw, limit, sink)
                     _keep_cookies(raw.headers.multi_items(), outgoing.url, cookies, kept)
                 await raw.aclose()
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
             raise
-        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError, NonHttpRedirectError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError, NonHttpRedirectError, BodyError) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         return HttpResponse(
             status=raw.status_code,
             reason=raw.reason_phrase,
             headers=dict(raw.headers.items()),
-            body=raw.content,
+            body=content.content,
             elapsed_ms=elapsed_ms,
             url=redactor.url(str(outgoing.url)),
             method=request.method,
             cookies=kept,
+            truncated=content.truncated,
+            size=content.size,
         )
 
     async def _send_library(
@@ -468,6 +562,8 @@ class HttpClient:
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
         cookies: RunCookies | None,
+        limit: int | None,
+        sink: BodyFile | None,
     ) -> HttpResponse:
         """Through httpx (library.py): proxies, HTTP/2, client certificates, CA bundles, Digest,
         multipart. Redirects and cookies follow the same rules as on the pool."""
@@ -504,7 +600,9 @@ class HttpClient:
                     else:
                         outgoing = client.build_request(method, str(target), headers=hop_headers, content=body)
                     auth = digest if digest is not None and _origin(target) == first_origin else None
-                    raw, content = await _library_exchange(client, outgoing, auth, multipart is None)
+                    raw, content = await _library_exchange(
+                        client, outgoing, auth, multipart is None, lambda r: self._read_httpx_body(r, limit, sink)
+                    )
                     _keep_cookies(raw.headers.multi_items(), target, cookies, kept)
                     location = raw.headers.get("location")
                     if not (request.follow_redirects and raw.status_code in REDIRECT_STATUSES and location):
@@ -526,19 +624,49 @@ class HttpClient:
             raise
         except FlowdeskError as exc:  # a multipart file that vanished since the request was built
             raise HttpCallError(f"{request.method} {where_url} was not sent: {exc.message}") from None
-        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError, BodyError) as exc:
             raise classify_transport_error(exc, request.method, where_url) from None
         return HttpResponse(
             status=raw.status_code,
             reason=raw.reason_phrase,
             headers=dict(raw.headers.items()),
-            body=content,
+            body=content.content,
             elapsed_ms=(time.perf_counter() - started) * 1000,
             url=redactor.url(str(target)),
             method=method,
             cookies=kept,
             http_version=raw.http_version,
+            truncated=content.truncated,
+            size=content.size,
         )
+
+    async def _read_httpx_body(self, raw: httpx.Response, limit: int | None, sink: BodyFile | None) -> Body:
+        """The body of an httpx response: as a flowdesk transport read it, else read from its raw
+        stream through body.py (decoded, bounded; a stream stopped early is closed). The header cap
+        is checked here too, for transports that are not flowdesk's (httpcore, the library path)."""
+        body = raw.extensions.get(BODY_EXTENSION)
+        if isinstance(body, Body):
+            return body
+        try:
+            check_header_cap(raw.headers.raw, self.max_header_lines, self.max_header_bytes)
+            body, whole = await read_body(
+                raw.aiter_raw(),
+                raw.headers.multi_items(),
+                limit=limit,
+                sink=sink,
+                expected=_length(raw.headers),
+            )
+        except BaseException:
+            await raw.aclose()
+            raise
+        if not whole:
+            await raw.aclose()
+        return body
+
+
+def _length(headers: httpx.Headers) -> int | None:
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isdigit() else None
 
 
 def _timed_out(request: HttpRequest, seconds: float, redactor: Redactor) -> RequestTimedOutError:
@@ -705,9 +833,13 @@ def _redirect(
 
 
 async def _library_exchange(
-    client: httpx.AsyncClient, outgoing: httpx.Request, auth: httpx.Auth | None, replayable: bool
-) -> tuple[httpx.Response, bytes]:
-    """One request and its whole body through httpx. Like the pool, a request whose kept-alive
+    client: httpx.AsyncClient,
+    outgoing: httpx.Request,
+    auth: httpx.Auth | None,
+    replayable: bool,
+    read: Callable[[httpx.Response], Awaitable[Body]],
+) -> tuple[httpx.Response, Body]:
+    """One request and its body (read by `read`: decoded, bounded) through httpx. Like the pool, a request whose kept-alive
     connection the server (or proxy) had closed meanwhile is sent once more when nothing of an
     answer came and the method is idempotent (a streamed upload is never sent twice)."""
     for attempt in (1, 2):
@@ -718,7 +850,7 @@ async def _library_exchange(
                 raise
             continue
         try:
-            return raw, await read_body(raw)
+            return raw, await read(raw)
         finally:
             await raw.aclose()
     raise AssertionError("unreachable")  # pragma: no cover

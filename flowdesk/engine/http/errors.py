@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import httpx
+from aiohttp.http_exceptions import HttpProcessingError
 
 from flowdesk.domain.errors import FlowdeskError
 
+from .body import BodyError
 from .http1 import PoolClosedError, ProtocolError, ServerDisconnectedError
 
 if TYPE_CHECKING:
@@ -113,12 +115,19 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), "")
         detail = f" ({reason})" if reason else ""
         return ConnectionFailedError(f"{where} failed: the TLS handshake failed{detail}")
+    body_error = next((e for e in chain if isinstance(e, BodyError)), None)
+    if body_error is not None:  # not a connection problem: sending again would not help
+        return HttpCallError(f"{where} failed: {body_error}")
     protocol = next((e for e in chain if isinstance(e, ProtocolError)), None)
     if protocol is not None:  # before httpx's RemoteProtocolError, which the httpx transport wraps it in
         return ConnectionFailedError(f"{where} failed: {protocol}")
     if has(httpx.DecodingError):
         reason = next((str(e) for e in chain if isinstance(e, httpx.DecodingError)), "")
         return ConnectionFailedError(f"{where} failed: the body could not be decoded ({reason})")
+    malformed = next((e for e in chain if isinstance(e, HttpProcessingError)), None)
+    if malformed is not None:  # aiohttp's parser refused the answer
+        detail = " ".join(str(malformed.message).split()).split(":", 1)[0] or type(malformed).__name__
+        return ConnectionFailedError(f"{where} failed: the server's answer was not valid HTTP ({detail})")
     if has(PoolClosedError):
         return HttpCallError(f"{where} was not sent: the engine is shutting down")
     disconnected = next((e for e in chain if isinstance(e, ServerDisconnectedError)), None)

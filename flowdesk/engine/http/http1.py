@@ -10,8 +10,10 @@ the CPU of `ClientSession.request`.
 What it does: http and https (the caller's SSL context, SNI), one exchange at a time per
 connection, a pool per origin with a total connection limit (callers beyond it wait), idle
 connections closed after `keepalive_expiry`, `Connection: close` and HTTP/1.0 honoured, chunked
-and length-delimited and read-until-close bodies, interim 1xx answers skipped, gzip and deflate
-decoded. A request sent on a kept-alive connection that the server had closed meanwhile is sent
+and length-delimited and read-until-close bodies, interim 1xx answers skipped, bodies decoded and
+bounded by body.py's BodyReader (gzip, deflate, br, zstd; cut at a limit, then drained or the
+connection closed), lenient parsing as aiohttp's (bare LF, control bytes in header values) and a
+cap on the header lines and bytes. A request sent on a kept-alive connection that the server had closed meanwhile is sent
 once more on a new connection when nothing of an answer came and the method is idempotent.
 Redirects, retries, auth and timeouts are the caller's (HttpClient); a cancelled or timed-out
 exchange closes its connection, since its state is unknown.
@@ -26,7 +28,6 @@ import asyncio
 import ipaddress
 import logging
 import ssl
-import zlib
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +36,7 @@ from typing import Any
 import httptools
 import yarl
 
+from .body import Body, BodyError, BodyReader, BodySink, content_encodings, decode_all
 from .tls import default_ssl_context
 
 logger = logging.getLogger(__name__)
@@ -43,6 +45,10 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 _NO_BODY_REQUEST = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 _DROPPED_REQUEST_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+MAX_HEADER_LINES = 200
+"""Header lines an answer may have (aiohttp allows 128, curl about 100 KB in all); more is an error."""
+MAX_HEADER_BYTES = 64 * 1024
+"""Bytes an answer's header lines may take in all (names, values and their separators)."""
 
 
 class ServerDisconnectedError(ConnectionError):
@@ -63,13 +69,38 @@ class PoolClosedError(ConnectionError):
 
 @dataclass(slots=True)
 class Http1Response:
-    """One whole answer: status, reason, headers as received (name, value) and the body."""
+    """One answer: status, reason, headers as received (name, value) and the body as read (decoded,
+    possibly cut at the limit: `truncated`, with the whole `size` when known)."""
 
     status: int
     reason: str
     headers: list[tuple[str, str]]
     body: bytes
     url: yarl.URL
+    truncated: bool = False
+    size: int | None = None
+    raw_size: int = 0
+    saved: int | None = None
+
+
+def header_cap_error(lines: int, size: int, max_lines: int, max_bytes: int) -> ProtocolError | None:
+    """The error for an answer whose header lines pass the cap (MAX_HEADER_LINES, MAX_HEADER_BYTES), or None."""
+    if lines > max_lines:
+        what = f"more than {max_lines} header lines"
+    elif size > max_bytes:
+        what = f"more than {max_bytes} bytes of headers"
+    else:
+        return None
+    return ProtocolError(f"the server's answer has {what} (flowdesk's limit; see docs/http.md)")
+
+
+def check_header_cap(headers: Any, max_lines: int, max_bytes: int) -> None:
+    """Raise ProtocolError when (name, value) pairs read by a library pass the header cap."""
+    pairs = list(headers)
+    size = sum(len(name) + len(value) + 4 for name, value in pairs)
+    error = header_cap_error(len(pairs), size, max_lines, max_bytes)
+    if error is not None:
+        raise error
 
 
 def _origin(url: yarl.URL) -> tuple[str, str, int]:
@@ -135,24 +166,8 @@ def encode_head(
 
 
 def decode_body(body: bytes, headers: list[tuple[str, str]]) -> bytes:
-    """The content of a body sent with Content-Encoding gzip or deflate (others are left as they are)."""
-    encoding = ""
-    for name, value in headers:
-        if name.lower() == "content-encoding":
-            encoding = value.strip().lower()
-    if not body or encoding in ("", "identity"):
-        return body
-    try:
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        if encoding == "deflate":
-            try:
-                return zlib.decompress(body)
-            except zlib.error:  # some servers send raw deflate without the zlib wrapper
-                return zlib.decompress(body, -zlib.MAX_WBITS)
-    except zlib.error as exc:
-        raise ProtocolError(f"the {encoding} body could not be decoded ({exc})") from None
-    return body
+    """The content of a whole body sent with a Content-Encoding (see body.py); BodyError if it cannot be."""
+    return decode_all(body, headers).content
 
 
 class _Connection(asyncio.Protocol):
@@ -166,7 +181,11 @@ class _Connection(asyncio.Protocol):
         "waiter",
         "status_reason",
         "headers",
+        "header_bytes",
+        "reader",
         "body",
+        "body_size",
+        "expected",
         "headers_done",
         "received",
         "head_request",
@@ -174,6 +193,9 @@ class _Connection(asyncio.Protocol):
         "closed",
         "idle_since",
         "uses",
+        "decode",
+        "body_limit",
+        "sink",
         "_counted",
     )
 
@@ -182,10 +204,22 @@ class _Connection(asyncio.Protocol):
         self.key = key
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[tuple[int, str, list[tuple[str, str]], bytes]] | None = None
+        # As aiohttp's response parser: control bytes in header values, a bare LF for CRLF and
+        # spaces after a chunk size are accepted. Transfer-Encoding with Content-Length, bad chunk
+        # lengths and the other request-smuggling shapes stay refused (those leniencies stay off).
+        self.parser.set_dangerous_leniencies(
+            lenient_headers=True,
+            lenient_optional_cr_before_lf=True,
+            lenient_spaces_after_chunk_size=True,
+        )
+        self.waiter: asyncio.Future[tuple[int, str, list[tuple[str, str]], Body]] | None = None
         self.status_reason = b""
         self.headers: list[tuple[str, str]] = []
-        self.body: list[bytes] = []
+        self.header_bytes = 0
+        self.reader: BodyReader | None = None
+        self.body: list[bytes] = []  # a plain body under the limit (no reader)
+        self.body_size = 0
+        self.expected: int | None = None
         self.headers_done = False
         self.received = False
         self.head_request = False
@@ -193,6 +227,9 @@ class _Connection(asyncio.Protocol):
         self.closed = False
         self.idle_since = 0.0
         self.uses = 0
+        self.decode = True
+        self.body_limit: int | None = None
+        self.sink: BodySink | None = None
         self._counted = True  # counts against the pool's limit until forgotten once
 
     # -- asyncio.Protocol --------------------------------------------------------------------
@@ -235,7 +272,10 @@ class _Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self.status_reason = b""
         self.headers = []
+        self.header_bytes = 0
+        self.reader = None
         self.body = []
+        self.body_size = 0
         self.headers_done = False
 
     def on_status(self, status: bytes) -> None:
@@ -244,6 +284,14 @@ class _Connection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.headers_done:
             return  # a trailer of a chunked body: not one of the answer's headers
+        self.header_bytes += len(name) + len(value) + 4
+        pool = self.pool
+        if len(self.headers) >= pool.max_header_lines or self.header_bytes > pool.max_header_bytes:
+            error = header_cap_error(
+                len(self.headers) + 1, self.header_bytes, pool.max_header_lines, pool.max_header_bytes
+            ) or ProtocolError("the server's answer has too many headers")
+            self._fail(error)
+            raise error  # stops the parser: the rest of this data is not read
         try:  # UTF-8 where the server sent it (as aiohttp reads it), else byte for byte
             text = value.decode()
         except UnicodeDecodeError:
@@ -252,13 +300,61 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
-        if self.head_request and self.parser.get_status_code() >= 200:
+        status = self.parser.get_status_code()
+        if status < 200:
+            return  # an interim answer: its (empty) body is not read
+        if self.head_request:
             # The parser cannot know that an answer to HEAD has no body whatever its
             # Content-Length says: finish here and never reuse this connection.
             self._complete(keep_alive=False)
+            return
+        expected = None
+        encoded = False
+        for name, value in self.headers:
+            lower = name.lower()
+            if lower == "content-length" and value.strip().isdigit():
+                expected = int(value)
+            elif lower == "content-encoding":
+                encoded = True
+        self.expected = expected
+        if (not encoded or not self.decode) and self.sink is None:
+            # The common answer: plain bytes kept in a list (a BodyReader takes over only if the
+            # body passes the limit), which keeps the per-call cost of the fast path.
+            self.body = []
+            self.body_size = 0
+            return
+        try:
+            self.reader = BodyReader(
+                content_encodings(self.headers) if self.decode else [],
+                limit=self.body_limit,
+                expected=expected,
+                sink=self.sink,
+            )
+        except BodyError as exc:
+            self._fail(exc)
 
     def on_body(self, body: bytes) -> None:
-        self.body.append(body)
+        if self.waiter is None or self.waiter.done():
+            return
+        reader = self.reader
+        if reader is None:
+            self.body.append(body)
+            self.body_size += len(body)
+            limit = self.body_limit
+            if limit is None or self.body_size <= limit:
+                return
+            reader = self.reader = BodyReader([], limit=limit, expected=self.expected)
+            body = b"".join(self.body)
+            self.body = []
+        try:
+            more = reader.feed(body)
+        except (BodyError, OSError) as exc:
+            self._fail(exc)
+            return
+        if not more:
+            # Cut at the limit and the rest too long to drain: answer now, close the connection.
+            self._complete(keep_alive=False, whole=False)
+            self.close()
 
     def on_message_complete(self) -> None:
         status = self.parser.get_status_code()
@@ -277,12 +373,23 @@ class _Connection(asyncio.Protocol):
                 return False
         return True
 
-    def _complete(self, *, keep_alive: bool) -> None:
+    def _complete(self, *, keep_alive: bool, whole: bool = True) -> None:
         waiter = self.waiter
         if waiter is None or waiter.done():
             return
-        self.keep_alive = keep_alive and not self.head_request
-        body = self.body[0] if len(self.body) == 1 else b"".join(self.body)
+        self.keep_alive = keep_alive and whole and not self.head_request
+        reader, self.reader = self.reader, None
+        try:
+            if reader is not None:
+                body = reader.finish(complete=whole)
+            else:
+                parts = self.body
+                content = parts[0] if len(parts) == 1 else b"".join(parts)
+                body = Body(content, size=self.body_size, raw_size=self.body_size)
+        except (BodyError, OSError) as exc:
+            self.keep_alive = False
+            waiter.set_exception(exc)
+            return
         waiter.set_result(
             (self.parser.get_status_code(), self.status_reason.decode("latin-1"), self.headers, body)
         )
@@ -293,8 +400,17 @@ class _Connection(asyncio.Protocol):
             waiter.set_exception(error)
         self.close()
 
-    async def exchange(self, head: bytes, body: bytes | None, head_request: bool) -> tuple[Any, ...]:
-        """Send one request and wait for its whole answer."""
+    async def exchange(
+        self,
+        head: bytes,
+        body: bytes | None,
+        head_request: bool,
+        *,
+        decode: bool = True,
+        body_limit: int | None = None,
+        sink: BodySink | None = None,
+    ) -> tuple[Any, ...]:
+        """Send one request and wait for its answer (its body read as `decode`, `body_limit`, `sink` say)."""
         transport = self.transport
         if transport is None or self.closed or transport.is_closing():
             raise ServerDisconnectedError()
@@ -303,6 +419,9 @@ class _Connection(asyncio.Protocol):
         self.received = False
         self.headers_done = False
         self.head_request = head_request
+        self.decode = decode
+        self.body_limit = body_limit
+        self.sink = sink
         self.uses += 1
         if not body:
             transport.write(head)
@@ -314,6 +433,9 @@ class _Connection(asyncio.Protocol):
             return await waiter
         finally:
             self.waiter = None
+            self.reader = None
+            self.body = []
+            self.sink = None
 
     def close(self) -> None:
         self.closed = True
@@ -336,8 +458,12 @@ class Http1Pool:
         keepalive_expiry: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
         connect_timeout: float | None = None,
+        max_header_lines: int = MAX_HEADER_LINES,
+        max_header_bytes: int = MAX_HEADER_BYTES,
     ) -> None:
         self.max_connections = max(1, int(max_connections))
+        self.max_header_lines = max_header_lines
+        self.max_header_bytes = max_header_bytes
         self.keepalive_expiry = keepalive_expiry
         self.ssl_context = ssl_context
         self.connect_timeout = connect_timeout
@@ -478,10 +604,14 @@ class Http1Pool:
         body: bytes | None = None,
         *,
         decode: bool = True,
+        body_limit: int | None = None,
+        sink: BodySink | None = None,
     ) -> Http1Response:
-        """Send one request and read the whole answer (no redirects followed).
+        """Send one request and read the answer (no redirects followed).
 
-        `decode` undoes gzip/deflate Content-Encoding (the header is kept as received).
+        `decode` undoes the Content-Encoding (the header is kept as received); `body_limit` bounds
+        the decoded bytes kept (the rest is drained or the connection closed); `sink` receives the
+        whole decoded body instead (see body.BodyReader). An undecodable body raises BodyError.
         Raises OSError subclasses for connection problems (ConnectionRefusedError, socket.gaierror,
         ssl.SSLError, ServerDisconnectedError, ProtocolError) and ValueError for an unusable URL.
         """
@@ -494,7 +624,9 @@ class Http1Pool:
             reused = conn.uses > 0
             done = False
             try:
-                status, reason, raw_headers, content = await conn.exchange(head, body, head_request)
+                status, reason, raw_headers, content = await conn.exchange(
+                    head, body, head_request, decode=decode, body_limit=body_limit, sink=sink
+                )
                 done = True
             except ServerDisconnectedError as exc:
                 if reused and not exc.answered and not fresh and method in IDEMPOTENT_METHODS:
@@ -506,9 +638,17 @@ class Http1Pool:
                     self._release(conn)
                 else:
                     conn.close()
-            if decode:
-                content = decode_body(content, raw_headers)
-            return Http1Response(status, reason, raw_headers, content, url)
+            return Http1Response(
+                status,
+                reason,
+                raw_headers,
+                content.content,
+                url,
+                content.truncated,
+                content.size,
+                content.raw_size,
+                content.saved,
+            )
 
     async def aclose(self) -> None:
         """Close every idle connection; connections in use close when their exchange ends."""

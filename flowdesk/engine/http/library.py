@@ -54,11 +54,6 @@ class LibraryClients:
             await client.aclose()
 
 
-async def read_body(response: httpx.Response) -> bytes:
-    """The whole (decoded) body of a library-path response: the one place it is read."""
-    return await response.aread()
-
-
 def _proxy(url: str | None, context: ssl.SSLContext) -> httpx.Proxy | None:
     """httpx's Proxy for `url`; an https:// proxy is reached with the call's TLS settings."""
     if not url:

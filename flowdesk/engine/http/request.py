@@ -46,6 +46,8 @@ class HttpRequest:
     settings: ConnectionSettings = DEFAULT_SETTINGS
     url_auth: dict[str, Any] | None = None
     """Basic auth from credentials in the URL (`https://user:pw@host/`), taken out of `url`."""
+    body_limit: int | None = None  # decoded body bytes kept; None: the client's body_limit
+    save_to: str | None = None  # a file path: the whole body is streamed there (body.BodyFile)
 
     @property
     def has_json(self) -> bool:

@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 
+from .body_file import BodyFile
+
 _LONG_NUMBER = re.compile(rb"[0-9]{20}")
 DEFAULT_BODY_LIMIT = 1024 * 1024
 """Bytes of a response body kept in a node's output (and so in the step log): 1 MB."""
@@ -42,6 +44,10 @@ class HttpResponse:
     cookies: dict[str, str] = field(default_factory=dict)
     """Cookies this call's responses set (redirects included), by name."""
     http_version: str = "HTTP/1.1"
+    truncated: bool = False  # the body was cut at the reading limit (body.BodyReader)
+    size: int | None = None  # the whole body's decoded size when known (a cut body's may not be)
+    body_file: BodyFile | None = field(default=None, repr=False)  # save_to: the body's file
+    saved_to: str | None = None  # save_to: the file the whole body was written to
     _data: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -92,7 +98,8 @@ class HttpResponse:
         """The `response` object of a node's output; a body over `body_limit` bytes is cut.
 
         A cut body is kept as text of its first `body_limit` bytes, with `"truncated": true` and
-        `"size"` (the whole body's size in bytes).
+        `"size"` (the whole body's size in bytes, left out when unknown: an encoded body cut while
+        reading). A body saved to a file (`save_to`) is `"saved_to"` and `"size"`, `data` null.
         """
         result: dict[str, Any] = {
             "status": self.status,
@@ -107,10 +114,20 @@ class HttpResponse:
             result["cookies"] = dict(self.cookies)
         if self.http_version != "HTTP/1.1":
             result["http_version"] = self.http_version
-        if body_limit is not None and len(self.body) > body_limit:
+        if self.saved_to is not None:
+            result["saved_to"] = self.saved_to
+            result["size"] = self.size
+        elif self.truncated or (body_limit is not None and len(self.body) > body_limit):
             result["data"] = self.text(body_limit)
             result["truncated"] = True
-            result["size"] = len(self.body)
+            size = self.size if self.truncated else len(self.body)
+            if size is not None:
+                result["size"] = size
         else:
             result["data"] = self.data
         return result
+
+    def discard_file(self) -> None:
+        """Remove the save_to file this response's body went to (the call failed or is sent again)."""
+        if self.body_file is not None:
+            self.body_file.discard()

@@ -211,6 +211,8 @@ async def send_with_retries(
             raise _final(error, attempt)
         info["delay"] = round(wait, 6)
         _report(on_attempt, info, redactor)
+        if response is not None:
+            response.discard_file()  # save_to: this answer's body is not the one kept
         await client.sleep(wait)
 
 

@@ -3,8 +3,9 @@
 httpx's own transport (httpcore) slows down sharply as concurrency grows (encode/httpx#3215);
 httpx-aiohttp's AiohttpTransport fixes that but streams every body through httpx's chunk
 iterators and maps every aiohttp connection error to httpx.ConnectTimeout. These read the whole
-body in one call (API responses are read whole anyway), keep the original exception as the
-cause, and keep httpx's Request/Response types, so the engine keeps httpx's API on whichever pool
+body through body.py (decoded, bounded by the request's `flowdesk.body_limit` extension, the
+same code as the engine's other paths) and hand it over already read, keep the original exception
+as the cause, and keep httpx's Request/Response types, so the engine keeps httpx's API on whichever pool
 it sends through. docs/http.md has the measurements.
 """
 
@@ -18,9 +19,54 @@ from typing import Any
 import aiohttp
 import httpx
 import yarl
+from aiohttp.http_exceptions import LineTooLong
 
-from .http1 import Http1Pool, ProtocolError, ServerDisconnectedError
+from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, BodyError, read_body
+from .http1 import (
+    MAX_HEADER_BYTES,
+    MAX_HEADER_LINES,
+    Http1Pool,
+    ProtocolError,
+    ServerDisconnectedError,
+    check_header_cap,
+    header_cap_error,
+)
 from .tls import default_ssl_context, unverified_ssl_context
+
+
+def aiohttp_header_cap(
+    exc: aiohttp.ClientResponseError, max_lines: int, max_bytes: int
+) -> ProtocolError | None:
+    """aiohttp's own refusal of too many or too long header lines, said as the pool says it."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(e, LineTooLong) for e in chain):
+        return header_cap_error(0, max_bytes + 1, max_lines, max_bytes)
+    if "Too many headers" in str(exc.message):
+        return header_cap_error(max_lines + 1, 0, max_lines, max_bytes)
+    return None
+
+
+def _decoded_response(
+    status: int, headers: Any, reason: bytes, body: Body, request: httpx.Request
+) -> httpx.Response:
+    """An httpx response whose body is already read and decoded by body.py.
+
+    The Content-Encoding header stays as received; setting what Response.read() would set means
+    httpx never decodes a second time (and saves its chunk iterators, about 45 µs a response).
+    The Body itself rides along as the `flowdesk.body` extension (truncated, size)."""
+    response = httpx.Response(
+        status_code=status,
+        headers=headers,
+        stream=httpx.ByteStream(body.content),
+        request=request,
+        extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason, BODY_EXTENSION: body},
+    )
+    response._content = body.content
+    return response
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -36,9 +82,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits | None = None,
         verify: bool | ssl.SSLContext = True,
         session: aiohttp.ClientSession | Callable[[], aiohttp.ClientSession] | None = None,
+        max_header_lines: int = MAX_HEADER_LINES,
+        max_header_bytes: int = MAX_HEADER_BYTES,
     ) -> None:
         self.limits = limits or httpx.Limits(max_connections=100, keepalive_expiry=30.0)
         self.verify = verify
+        self.max_header_lines = max_header_lines
+        self.max_header_bytes = max_header_bytes
         self._session_source = session
         self._session: aiohttp.ClientSession | None = None
 
@@ -62,10 +112,22 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 cookie_jar=aiohttp.DummyCookieJar(),
                 skip_auto_headers=("User-Agent",),
                 timeout=aiohttp.ClientTimeout(total=None),
+                max_headers=self.max_header_lines,
+                max_field_size=self.max_header_bytes,
+                max_line_size=self.max_header_bytes,
             )
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._send(request)
+        except aiohttp.ClientResponseError as exc:
+            error = aiohttp_header_cap(exc, self.max_header_lines, self.max_header_bytes)
+            if error is None:
+                raise
+            raise httpx.RemoteProtocolError(str(error), request=request) from error
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
         session = self._get_session()
         timeout = request.extensions.get("timeout") or {}
         body = request.content  # requests are built from bytes, JSON or forms: never a stream
@@ -75,26 +137,29 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             headers=request.headers.multi_items(),
             data=body or None,
             allow_redirects=False,
-            auto_decompress=False,  # httpx decodes Content-Encoding, so the headers stay as sent
+            auto_decompress=False,  # body.py decodes, so the headers stay as sent
             timeout=aiohttp.ClientTimeout(
                 total=None,
                 sock_connect=timeout.get("connect"),
                 sock_read=timeout.get("read"),
             ),
         ) as raw:
-            content = await raw.read()
-        response = httpx.Response(
-            status_code=raw.status,
-            headers=raw.raw_headers,
-            stream=httpx.ByteStream(content),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": (raw.reason or "").encode()},
-        )
-        if "content-encoding" not in response.headers:
-            # Nothing to decode: the bytes are the content. Setting what Response.read() would set
-            # saves its chunk iterators (about 45 µs a response); aread() then returns at once.
-            response._content = content
-        return response
+            try:
+                check_header_cap(raw.raw_headers, self.max_header_lines, self.max_header_bytes)
+                read, whole = await read_body(
+                    raw.content.iter_any(),
+                    raw.headers.items(),
+                    limit=request.extensions.get(BODY_LIMIT_EXTENSION),
+                    sink=request.extensions.get(BODY_SINK_EXTENSION),
+                    expected=raw.content_length,
+                )
+            except BodyError as exc:
+                raise httpx.DecodingError(str(exc), request=request) from exc
+            except ProtocolError as exc:
+                raise httpx.RemoteProtocolError(str(exc), request=request) from exc
+            if not whole:
+                raw.close()  # cut at the limit with a long rest: the connection goes
+        return _decoded_response(raw.status, raw.raw_headers, (raw.reason or "").encode(), read, request)
 
     async def aclose(self) -> None:
         """Close the session this transport made (a session it was given belongs to the giver)."""
@@ -149,26 +214,25 @@ class Http1Transport(httpx.AsyncBaseTransport):
         try:
             async with asyncio.timeout(seconds):
                 raw = await pool.request(
-                    request.method, url, request.headers.multi_items(), body, decode=False
+                    request.method,
+                    url,
+                    request.headers.multi_items(),
+                    body,
+                    body_limit=request.extensions.get(BODY_LIMIT_EXTENSION),
+                    sink=request.extensions.get(BODY_SINK_EXTENSION),
                 )
         except TimeoutError as exc:
             raise httpx.ReadTimeout(f"no answer within {seconds:g} s", request=request) from exc
+        except BodyError as exc:
+            raise httpx.DecodingError(str(exc), request=request) from exc
         except (ServerDisconnectedError, ProtocolError) as exc:
             raise httpx.RemoteProtocolError(str(exc), request=request) from exc
         except OSError as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__, request=request) from exc
         except ValueError as exc:
             raise httpx.UnsupportedProtocol(str(exc), request=request) from exc
-        response = httpx.Response(
-            status_code=raw.status,
-            headers=raw.headers,
-            stream=httpx.ByteStream(raw.body),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": raw.reason.encode("latin-1")},
-        )
-        if "content-encoding" not in response.headers:
-            response._content = raw.body  # nothing to decode (see AiohttpTransport)
-        return response
+        read = Body(raw.body, truncated=raw.truncated, size=raw.size, raw_size=raw.raw_size, saved=raw.saved)
+        return _decoded_response(raw.status, raw.headers, raw.reason.encode("latin-1"), read, request)
 
     async def aclose(self) -> None:
         """Close the pool this transport made (a pool it was given belongs to the giver)."""

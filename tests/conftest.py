@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("FLOWDESK_DB", None)
+# No test reaches the user's own database, key file, logs or settings: the per-user folders
+# (platformdirs reads these on Linux) point into a folder of this test session, subprocesses included.
+_USER_DIRS = tempfile.mkdtemp(prefix="flowdesk-test-home-")
+for _name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+    os.environ[_name] = os.path.join(_USER_DIRS, _name.lower())
 # Calls go where the tests say: a proxy of the developer's shell must not take the 127.0.0.1 calls
 # (the proxy tests set these themselves).
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):

@@ -6,12 +6,15 @@ how expressions reach a node's output); database ids ride along where the store 
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from .enums import ConnectionType, ExecutionStatus, Severity, StepStatus, WorkflowStatus
+
+_NODE_PATH = re.compile(r"^(nodes\[\d+\])(.*)$", re.S)
 
 
 class _Model(BaseModel):
@@ -177,8 +180,28 @@ class Problem(_Model):
     column: int | None = None  # 1-based column inside an expression
     line: int | None = None  # 1-based line in a file
 
+    def where(self) -> str | None:
+        """Where the problem is, as a person finds it: `node '判断' (nodes[1]), config.condition,
+        column 19` (the node's name as on the canvas, its place in the file, the field, the column
+        inside that field's text); None for a problem of the whole document."""
+        parts: list[str] = []
+        rest = self.path
+        if self.node is not None and not self.node.startswith("\0"):
+            match = _NODE_PATH.match(self.path or "")
+            if match:
+                parts.append(f"node '{self.node}' ({match.group(1)})")
+                rest = match.group(2).lstrip(".") or None
+            else:
+                parts.append(f"node '{self.node}'")
+                rest = f"config.{self.key}" if self.key and self.path is None else self.path
+        elif rest is None and self.connection is not None:
+            rest = f"connections[{self.connection}]" + (f".{self.key}" if self.key else "")
+        if rest:
+            parts.append(rest)
+        if self.column is not None and parts and (self.node is not None or self.connection is not None):
+            parts.append(f"column {self.column}")
+        return ", ".join(parts) or None
+
     def __str__(self) -> str:
-        where = self.path or (f"node '{self.node}'" if self.node else None)
-        if where is None and self.connection is not None:
-            where = f"connections[{self.connection}]"
+        where = self.where()
         return f"{where}: {self.message}" if where else self.message

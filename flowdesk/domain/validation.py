@@ -26,12 +26,19 @@ __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_lin
 _ERROR = Severity.ERROR
 _WARNING = Severity.WARNING
 
+
 @dataclass(frozen=True, slots=True)
 class LocatedProblem:
     """A problem plus where it sits in the workflow-file shape, e.g. ("nodes", 2, "node_type")."""
 
     problem: Problem
     path: tuple[str | int, ...]
+
+    def placed(self) -> Problem:
+        """The problem with its path filled in (`nodes[1].config.condition`), so it can say where."""
+        if self.problem.node is None and self.problem.connection is None:
+            return self.problem
+        return self.problem.model_copy(update={"path": _dotted(self.path)})
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -379,7 +386,7 @@ class _GraphChecker:
                     column = getattr(err, "column", None)
                     self.connection_problem(
                         j,
-                        f"syntax error in condition at column {column}: {_error_text(err)}",
+                        f"syntax error: {_error_text(err)}",
                         field=("condition",),
                         key="condition",
                         column=column,
@@ -390,7 +397,7 @@ class _GraphChecker:
         column = getattr(err, "column", None)
         self.node_problem(
             index,
-            f"syntax error in {key} at column {column}: {_error_text(err)}",
+            f"syntax error: {_error_text(err)}",
             field=("config", *sub),
             key=key,
             column=column,

@@ -19,7 +19,7 @@ from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
 from .models import Connection, Node, Problem, WorkflowGraph
-from .node_config import EXPRESSION_KEYS, NODE_NAME_KEYS
+from .node_config import EXPRESSION_KEYS, NODE_NAME_KEYS, OUTPUT_MAPPING_KEY, config_problems
 
 __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_line", "suggest"]
 
@@ -195,6 +195,13 @@ class _GraphChecker:
                     f" (did you mean {hint}?)" if hint else f" (known: {', '.join(sorted(self.known_types))})"
                 )
                 self.node_problem(i, message, field=("node_type",))
+            checked_elsewhere = (
+                *EXPRESSION_KEYS.get(node.node_type, ()),
+                *NODE_NAME_KEYS.get(node.node_type, ()),
+                OUTPUT_MAPPING_KEY,
+            )
+            for key, wrong in config_problems(node.node_type, node.config, checked_elsewhere):
+                self.node_problem(i, wrong, field=("config", key), key=key)
 
     def check_start_and_end(self) -> None:
         starts = [i for i, n in enumerate(self.graph.nodes) if n.node_type == NodeType.START]

@@ -90,6 +90,9 @@ class ExecutionHandle:
     @property
     def current_step(self) -> str | None:
         """Step name of the node running, or about to run when paused (the last one when ended)."""
+        waiting = self._run.control.waiting
+        if waiting and self.status == ExecutionStatus.PAUSED:
+            return waiting[0]  # the node the next step() lets through
         return self._run.current_step
 
     @property
@@ -127,6 +130,8 @@ class ExecutionHandle:
         """Run the next ready node, then pause again (returns when paused again or ended)."""
         if not self.done:
             await self._run.control.step()
+            if self._run.control.finished:
+                await self._done.wait()  # ended: return once the run's end is recorded too
         return self
 
     async def resume(self) -> ExecutionHandle:

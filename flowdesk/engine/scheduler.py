@@ -472,14 +472,16 @@ class Run:
         control = self.control
         step_name = name + frame.suffix if frame.suffix else name
         released = False
+        opens_scope = False
         if control.watching:
             self.current_step = step_name
-            released = await control.before(name, step_name)
+            opens_scope = bool(self.plan.scopes.get(name))
+            released = await control.before(name, step_name, opens_scope=opens_scope)
         try:
             await self._execute(frame, name, step_name)
         finally:
             if released:
-                control.after(True)
+                control.after(True, opens_scope=opens_scope)
 
     async def _execute(self, frame: Frame, name: str, step_name: str) -> None:
         plan = self.plan

@@ -7,6 +7,7 @@ how expressions reach a node's output); database ids ride along where the store 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -147,7 +148,7 @@ class ExecutionLog(_Model):
     """One node run (per loop iteration) of an execution (row of workflow_execution_logs)."""
 
     id: int | None = None
-    execution_id: int
+    execution_id: int | None = None  # None for a run that is not stored (execute_graph without a database)
     node_id: int | None = None
     step_name: str
     node_name: str | None = None
@@ -166,6 +167,27 @@ class ExecutionLog(_Model):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     created_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], execution_id: int | None) -> ExecutionLog:
+        """A step log from a step row read as a dict (a monitor query, a run that is not stored)."""
+        values = {k: v for k, v in row.items() if v is not None and k in cls.model_fields}
+        return cls(**{**values, "execution_id": execution_id})
+
+    # Read as `log.step_name` (the seed's debugging snippet) and as `log["step_name"]` (callers
+    # written when the monitor returned dicts): one type for every door that returns step logs.
+    def __getitem__(self, key: str) -> Any:
+        if key in type(self).model_fields:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The field `key`, or `default` when there is no such field."""
+        return getattr(self, key) if key in type(self).model_fields else default
+
+    def keys(self) -> list[str]:
+        """The field names, so `dict(log)` and `log.keys()` work as on the old dicts."""
+        return list(type(self).model_fields)
 
 
 class Problem(_Model):

@@ -21,7 +21,7 @@ from typing import Any
 
 from flowdesk.domain.enums import ExecutionStatus, Severity
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
-from flowdesk.domain.models import ApiDefinition, WorkflowGraph
+from flowdesk.domain.models import ApiDefinition, ExecutionLog, WorkflowGraph
 from flowdesk.gc_control import gc_paused, space_young_collections, unspace_young_collections
 
 from . import events as ev
@@ -153,7 +153,7 @@ class ExecutionHandle:
     async def logs(self) -> list[Any]:
         """The step rows of this run, in start order (from the database when persisted)."""
         if not self._persist:
-            return sorted(self.steps, key=lambda r: r["sequence"])
+            return [ExecutionLog.from_row(r, self.id) for r in sorted(self.steps, key=lambda r: r["sequence"])]
         from flowdesk.services.executions import ExecutionService
 
         db = await self._executor._database()

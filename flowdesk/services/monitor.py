@@ -11,6 +11,7 @@ import os
 from datetime import datetime
 from typing import Any
 
+from flowdesk.domain.models import ExecutionLog
 from flowdesk.store import Database
 
 from .monitoring.monitor_queries import Clock, MonitorQueries
@@ -82,9 +83,12 @@ class WorkflowMonitor:
         """active_executions, executions_per_minute, system_load."""
         return await asyncio.to_thread(self.queries.real_time_metrics)
 
-    async def get_execution_logs(self, execution_id: int) -> list[dict[str, Any]]:
-        """The execution's step logs (step_name, status, input_data, output_data, error_message, ...)."""
-        return await asyncio.to_thread(self.queries.execution_logs, execution_id)
+    async def get_execution_logs(self, execution_id: int) -> list[ExecutionLog]:
+        """The execution's step logs in start order, as `ExecutionLog`s (what the orchestrator and
+        `handle.logs()` return): `log.step_name`, `log.status`, `log.input_data`, `log.output_data`,
+        `log.error_message`, ..., also readable as `log["step_name"]`."""
+        rows = await asyncio.to_thread(self.queries.execution_logs, execution_id)
+        return [ExecutionLog.from_row(row, execution_id) for row in rows]
 
     async def get_custom_metrics(
         self, workflow_id: int, since: datetime | None = None

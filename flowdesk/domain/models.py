@@ -132,8 +132,8 @@ class Execution(_Model):
     input_data: Any = None
     output_data: Any = None
     error_message: str | None = None  # also why an interrupted run stopped
-    current_node: str | None = None
-    progress: float = 0.0  # 0.0 .. 1.0
+    current_node: str | None = None  # the step running (or about to run when paused)
+    progress: float = 0.0  # 0-100: share of the workflow's nodes that have run or been skipped
     config: dict[str, Any] = Field(default_factory=dict)  # the run's options
     environment: str | None = None
     runner_pid: int | None = None  # the process running it (crash recovery)
@@ -142,6 +142,12 @@ class Execution(_Model):
     started_at: datetime | None = None
     completed_at: datetime | None = None
     created_at: datetime | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def current_step(self) -> str | None:
+        """The seed's name for `current_node`."""
+        return self.current_node
 
 
 class ExecutionLog(_Model):

@@ -212,6 +212,19 @@ CONFIG_SCHEMAS: dict[str, dict[str, Any]] = {
     },
 }
 
+# A connection's config (read by the scheduler).
+CONNECTION_CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "delay": {
+            "type": ["number", "null"],
+            "minimum": 0,
+            "maximum": 86_400,
+            "description": "seconds to wait, once the connection is taken, before its target starts",
+        },
+    },
+}
+
 # Keys every node type accepts (read by the scheduler, not by a handler).
 _COMMON: dict[str, dict[str, Any]] = {
     "output_mapping": {
@@ -341,4 +354,15 @@ def config_problems(
         wrong = check_value(field, value)
         if wrong is not None:
             found.append((key, wrong))
+    return found
+
+
+def connection_config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(key, what is wrong) for each field of a connection's config that does not fit its schema."""
+    found = []
+    for key, field in CONNECTION_CONFIG_SCHEMA["properties"].items():
+        if key in config:
+            wrong = check_value(field, config[key])
+            if wrong is not None:
+                found.append((key, wrong))
     return found

@@ -19,7 +19,13 @@ from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
 from .models import Connection, Node, Problem, WorkflowGraph
-from .node_config import EXPRESSION_KEYS, NODE_NAME_KEYS, OUTPUT_MAPPING_KEY, config_problems
+from .node_config import (
+    EXPRESSION_KEYS,
+    NODE_NAME_KEYS,
+    OUTPUT_MAPPING_KEY,
+    config_problems,
+    connection_config_problems,
+)
 
 __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_line", "suggest"]
 
@@ -227,6 +233,8 @@ class _GraphChecker:
                     self.connection_problem(j, message, field=(end,), key=end)
             if c.from_node == c.to_node and c.from_node in self.node_by_name:
                 self.connection_problem(j, f"'{c.from_node}' is connected to itself", field=("to",))
+            for key, wrong in connection_config_problems(c.config or {}):
+                self.connection_problem(j, wrong, field=("config", key), key=f"config.{key}")
             kind = ConnectionType(c.connection_type)
             if kind == ConnectionType.CONDITIONAL and not (c.condition or "").strip():
                 self.connection_problem(

@@ -11,6 +11,7 @@ import os
 from datetime import datetime
 from typing import Any
 
+from flowdesk.domain.errors import InvalidInputError
 from flowdesk.domain.models import ExecutionLog
 from flowdesk.store import Database
 
@@ -91,9 +92,14 @@ class WorkflowMonitor:
         return [ExecutionLog.from_row(row, execution_id) for row in rows]
 
     async def get_custom_metrics(
-        self, workflow_id: int, since: datetime | None = None
+        self, workflow_id: int, since: datetime | None = None, *, shape: str = "rollups"
     ) -> dict[str, dict[str, Any]]:
-        """{metric name: {count, sum, avg, min, max}} of the custom metrics the workflow's nodes recorded."""
+        """{metric name: {count, sum, avg, min, max}} of the custom metrics the workflow's nodes recorded;
+        `shape="seed"`: the seed's `{"custom_metrics": {name: average}}` over the same steps."""
+        if shape == "seed":
+            return await asyncio.to_thread(self.queries.custom_metrics_summary, workflow_id, since)
+        if shape != "rollups":
+            raise InvalidInputError(f"shape must be 'rollups' or 'seed', not {shape!r}.")
         return await asyncio.to_thread(self.queries.custom_metrics, workflow_id, since)
 
     async def cleanup(

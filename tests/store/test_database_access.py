@@ -95,10 +95,14 @@ def test_a_read_only_mount_opens_read_only_for_reading_doors(tmp_path):
 
                 async def watch():
                     async with WorkflowMonitor(db) as monitor:
-                        return await monitor.get_execution_stats(1), await monitor.get_active_executions()
+                        return (
+                            await monitor.get_execution_stats(1),
+                            await monitor.get_active_executions(),
+                            await monitor.get_custom_metrics(1, shape="seed"),
+                        )
 
-                stats, active = asyncio.run(watch())
-                assert stats["total_executions"] == 1 and active == []
+                stats, active, custom = asyncio.run(watch())
+                assert stats["total_executions"] == 1 and active == [] and custom == {"custom_metrics": {}}
                 with pytest.raises(DatabaseUnavailableError) as caught:
                     WorkflowService(db).create_from_graph(read_workflow_file(json.dumps(SIMPLE)).graph)
             assert str(caught.value) == (

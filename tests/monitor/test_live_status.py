@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 
 from flowdesk.api import WorkflowExecutor, WorkflowOrchestrator
-from flowdesk.domain.enums import ConnectionType, NodeType
+from flowdesk.domain.enums import NodeType
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.monitor import WorkflowMonitor
 from flowdesk.store import Database
+from tests.monitor.stored_chain import store_chain
 
 HANG_GUARD = 60.0  # seconds: fails the test instead of hanging it; the condition is awaited, not timed
 
@@ -27,19 +28,10 @@ async def _until(condition, what: str):
 def test_a_long_delay_is_shown_as_the_current_step_with_its_progress(db_path):
     async def scenario():
         async with WorkflowOrchestrator(db=db_path) as orchestrator:
-            wf = await orchestrator.create_workflow(name="slow")
-            ids = {}
-            for name, kind, config in (
-                ("start", NodeType.START, {}),
-                ("wait", NodeType.DELAY, {"seconds": 600}),
-                ("end", NodeType.END, {}),
-            ):
-                ids[name] = (await orchestrator.add_node(wf.id, name=name, node_type=kind, config=config)).id
-            await orchestrator.add_connection(wf.id, ids["start"], ids["wait"], ConnectionType.SEQUENCE)
-            await orchestrator.add_connection(wf.id, ids["wait"], ids["end"], ConnectionType.SEQUENCE)
+            workflow_id = await store_chain(orchestrator, "slow", ("wait", NodeType.DELAY, {"seconds": 600}))
         executor = WorkflowExecutor(db=db_path, load_plugins=False)
         try:
-            handle = await executor.execute_workflow(wf.id, {}, config={"async": True})
+            handle = await executor.execute_workflow(workflow_id, {}, config={"async": True})
             async with WorkflowMonitor(db_path) as monitor:
 
                 async def shown():

@@ -7,27 +7,24 @@ from __future__ import annotations
 import asyncio
 
 from flowdesk.api import WorkflowExecutor, WorkflowOrchestrator
-from flowdesk.domain.enums import ConnectionType, NodeType
+from flowdesk.domain.enums import NodeType
 from flowdesk.domain.models import ExecutionLog
 from flowdesk.services.monitor import WorkflowMonitor
+from tests.monitor.stored_chain import store_chain
 
 
 def test_the_seed_debugging_snippet_works_on_every_door(db_path):
     async def scenario():
         async with WorkflowOrchestrator(db=db_path) as orchestrator:
-            wf = await orchestrator.create_workflow(name="logs")
-            ids = {}
-            for name, kind, config in (
-                ("start", NodeType.START, {}),
+            workflow_id = await store_chain(
+                orchestrator,
+                "logs",
                 ("wait", NodeType.DELAY, {"seconds": 0}),
-                ("end", NodeType.END, {"output": {"n": "{{input.n}}"}}),
-            ):
-                ids[name] = (await orchestrator.add_node(wf.id, name=name, node_type=kind, config=config)).id
-            await orchestrator.add_connection(wf.id, ids["start"], ids["wait"], ConnectionType.SEQUENCE)
-            await orchestrator.add_connection(wf.id, ids["wait"], ids["end"], ConnectionType.SEQUENCE)
+                {"output": {"n": "{{input.n}}"}},
+            )
             executor = WorkflowExecutor(db=db_path, load_plugins=False)
             try:
-                handle = await executor.execute_workflow(wf.id, {"n": 3})
+                handle = await executor.execute_workflow(workflow_id, {"n": 3})
                 from_handle = await handle.logs()
             finally:
                 await executor.aclose()

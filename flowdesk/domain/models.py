@@ -6,6 +6,8 @@ how expressions reach a node's output); database ids ride along where the store 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +21,8 @@ from pydantic import (
 )
 
 from .enums import ConnectionType, ExecutionStatus, Severity, StepStatus, WorkflowStatus
+
+_NODE_PATH = re.compile(r"^(nodes\[\d+\])(.*)$", re.S)
 
 
 class _Model(BaseModel):
@@ -146,8 +150,8 @@ class Execution(_Model):
     input_data: Any = None
     output_data: Any = None
     error_message: str | None = None  # also why an interrupted run stopped
-    current_node: str | None = None
-    progress: float = 0.0  # 0.0 .. 1.0
+    current_node: str | None = None  # the step running (or about to run when paused)
+    progress: float = 0.0  # 0-100: share of the workflow's nodes that have run or been skipped
     config: dict[str, Any] = Field(default_factory=dict)  # the run's options
     environment: str | None = None
     runner_pid: int | None = None  # the process running it (crash recovery)
@@ -157,12 +161,18 @@ class Execution(_Model):
     completed_at: datetime | None = None
     created_at: datetime | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def current_step(self) -> str | None:
+        """The seed's name for `current_node`."""
+        return self.current_node
+
 
 class ExecutionLog(_Model):
     """One node run (per loop iteration) of an execution (row of workflow_execution_logs)."""
 
     id: int | None = None
-    execution_id: int
+    execution_id: int | None = None  # None for a run that is not stored (execute_graph without a database)
     node_id: int | None = None
     step_name: str
     node_name: str | None = None
@@ -182,6 +192,27 @@ class ExecutionLog(_Model):
     completed_at: datetime | None = None
     created_at: datetime | None = None
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], execution_id: int | None) -> ExecutionLog:
+        """A step log from a step row read as a dict (a monitor query, a run that is not stored)."""
+        values = {k: v for k, v in row.items() if v is not None and k in cls.model_fields}
+        return cls(**{**values, "execution_id": execution_id})
+
+    # Read as `log.step_name` (the seed's debugging snippet) and as `log["step_name"]` (callers
+    # written when the monitor returned dicts): one type for every door that returns step logs.
+    def __getitem__(self, key: str) -> Any:
+        if key in type(self).model_fields:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The field `key`, or `default` when there is no such field."""
+        return getattr(self, key) if key in type(self).model_fields else default
+
+    def keys(self) -> list[str]:
+        """The field names, so `dict(log)` and `log.keys()` work as on the old dicts."""
+        return list(type(self).model_fields)
+
 
 class Problem(_Model):
     """One validation or import problem: what is wrong and where, in one plain sentence."""
@@ -195,8 +226,28 @@ class Problem(_Model):
     column: int | None = None  # 1-based column inside an expression
     line: int | None = None  # 1-based line in a file
 
+    def where(self) -> str | None:
+        """Where the problem is, as a person finds it: `node '判断' (nodes[1]), config.condition,
+        column 19` (the node's name as on the canvas, its place in the file, the field, the column
+        inside that field's text); None for a problem of the whole document."""
+        parts: list[str] = []
+        rest = self.path
+        if self.node is not None and not self.node.startswith("\0"):
+            match = _NODE_PATH.match(self.path or "")
+            if match:
+                parts.append(f"node '{self.node}' ({match.group(1)})")
+                rest = match.group(2).lstrip(".") or None
+            else:
+                parts.append(f"node '{self.node}'")
+                rest = f"config.{self.key}" if self.key and self.path is None else self.path
+        elif rest is None and self.connection is not None:
+            rest = f"connections[{self.connection}]" + (f".{self.key}" if self.key else "")
+        if rest:
+            parts.append(rest)
+        if self.column is not None and parts and (self.node is not None or self.connection is not None):
+            parts.append(f"column {self.column}")
+        return ", ".join(parts) or None
+
     def __str__(self) -> str:
-        where = self.path or (f"node '{self.node}'" if self.node else None)
-        if where is None and self.connection is not None:
-            where = f"connections[{self.connection}]"
+        where = self.where()
         return f"{where}: {self.message}" if where else self.message

@@ -19,7 +19,13 @@ from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
 from .models import Connection, Node, Problem, WorkflowGraph
-from .node_config import EXPRESSION_KEYS, NODE_NAME_KEYS
+from .node_config import (
+    EXPRESSION_KEYS,
+    NODE_NAME_KEYS,
+    OUTPUT_MAPPING_KEY,
+    config_problems,
+    connection_config_problems,
+)
 from .workflow_inputs import INPUTS_KEY, inputs_schema_problems
 
 __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_line", "suggest"]
@@ -27,12 +33,19 @@ __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_lin
 _ERROR = Severity.ERROR
 _WARNING = Severity.WARNING
 
+
 @dataclass(frozen=True, slots=True)
 class LocatedProblem:
     """A problem plus where it sits in the workflow-file shape, e.g. ("nodes", 2, "node_type")."""
 
     problem: Problem
     path: tuple[str | int, ...]
+
+    def placed(self) -> Problem:
+        """The problem with its path filled in (`nodes[1].config.condition`), so it can say where."""
+        if self.problem.node is None and self.problem.connection is None:
+            return self.problem
+        return self.problem.model_copy(update={"path": _dotted(self.path)})
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -202,6 +215,13 @@ class _GraphChecker:
                     f" (did you mean {hint}?)" if hint else f" (known: {', '.join(sorted(self.known_types))})"
                 )
                 self.node_problem(i, message, field=("node_type",))
+            checked_elsewhere = (
+                *EXPRESSION_KEYS.get(node.node_type, ()),
+                *NODE_NAME_KEYS.get(node.node_type, ()),
+                OUTPUT_MAPPING_KEY,
+            )
+            for key, wrong in config_problems(node.node_type, node.config, checked_elsewhere):
+                self.node_problem(i, wrong, field=("config", key), key=key)
 
     def check_start_and_end(self) -> None:
         starts = [i for i, n in enumerate(self.graph.nodes) if n.node_type == NodeType.START]
@@ -227,6 +247,8 @@ class _GraphChecker:
                     self.connection_problem(j, message, field=(end,), key=end)
             if c.from_node == c.to_node and c.from_node in self.node_by_name:
                 self.connection_problem(j, f"'{c.from_node}' is connected to itself", field=("to",))
+            for key, wrong in connection_config_problems(c.config or {}):
+                self.connection_problem(j, wrong, field=("config", key), key=f"config.{key}")
             kind = ConnectionType(c.connection_type)
             if kind == ConnectionType.CONDITIONAL and not (c.condition or "").strip():
                 self.connection_problem(
@@ -393,7 +415,7 @@ class _GraphChecker:
                     column = getattr(err, "column", None)
                     self.connection_problem(
                         j,
-                        f"syntax error in condition at column {column}: {_error_text(err)}",
+                        f"syntax error: {_error_text(err)}",
                         field=("condition",),
                         key="condition",
                         column=column,
@@ -404,7 +426,7 @@ class _GraphChecker:
         column = getattr(err, "column", None)
         self.node_problem(
             index,
-            f"syntax error in {key} at column {column}: {_error_text(err)}",
+            f"syntax error: {_error_text(err)}",
             field=("config", *sub),
             key=key,
             column=column,

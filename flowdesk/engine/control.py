@@ -10,8 +10,13 @@ class RunControl:
     """The debugger's gate of one run.
 
     While paused, nodes that become ready wait at the gate; nodes already running finish. `step()`
-    lets exactly one waiting node through and completes once that node has finished and the run is
-    paused again before the next node (or has ended). A breakpoint pauses before the named node.
+    lets exactly one waiting node through — the one that has waited longest — and completes once
+    that node has finished and the run is paused again before the next node (or has ended). A node
+    that opens a scope (LOOP, PARALLEL) counts as run once it has started: its body's nodes then
+    wait at the gate like any other, one per step (a LOOP's iteration node is one step; PARALLEL's
+    branches' nodes go one per step in the order they became ready, so the branches' first nodes
+    in connection order, then each branch's next node behind those already waiting). A breakpoint
+    pauses before the named node.
     """
 
     def __init__(
@@ -26,6 +31,7 @@ class RunControl:
         self.breakpoints = frozenset(breakpoints)
         self.watching = self.paused or bool(self.breakpoints)
         self.waiting: list[str] = []  # step names waiting at the gate, in arrival order
+        self._queue: list[object] = []  # one ticket per waiting node, in the same order
         self._on_pause = on_pause
         self._on_resume = on_resume
         self._changed = asyncio.Event()
@@ -35,31 +41,48 @@ class RunControl:
         self._finished = False
 
     # -- called by the scheduler ------------------------------------------------------------
-    async def before(self, node_name: str, step_name: str) -> bool:
-        """Wait at the gate while paused; True when this node was let through by `step()`."""
+    async def before(self, node_name: str, step_name: str, *, opens_scope: bool = False) -> bool:
+        """Wait at the gate while paused; True when this node was let through by `step()`.
+
+        `opens_scope`: the node runs other nodes (LOOP, PARALLEL), which pass this gate themselves,
+        so the step it was let through by ends when it has started, not when it has finished."""
         if node_name in self.breakpoints and not self.paused:
             self._set_paused(f"breakpoint at {step_name}", step_name)
         if not self.paused:
             return False
+        ticket = object()
         self.waiting.append(step_name)
+        self._queue.append(ticket)
         self._check_steps()
         try:
             while self.paused:
-                if self._tokens > 0:
+                if self._tokens > 0 and self._queue[0] is ticket:
                     self._tokens -= 1
-                    self._released += 1
+                    if not opens_scope:
+                        self._released += 1
+                    if self._tokens > 0:
+                        self._changed.set()  # another step() waits: the next in line may go
                     return True
                 self._changed.clear()
                 await self._changed.wait()
             return False
         finally:
             self.waiting.remove(step_name)
+            self._queue.remove(ticket)
+            if self._tokens > 0:
+                self._changed.set()  # the first in line changed
 
-    def after(self, released: bool) -> None:
+    def after(self, released: bool, *, opens_scope: bool = False) -> None:
         """A node that passed the gate has finished."""
         if released:
-            self._released -= 1
+            if not opens_scope:
+                self._released -= 1
             self._check_steps()
+
+    @property
+    def finished(self) -> bool:
+        """The run has ended."""
+        return self._finished
 
     def finish(self) -> None:
         """The run has ended: complete every pending step()."""

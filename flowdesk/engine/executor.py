@@ -21,7 +21,7 @@ from typing import Any
 
 from flowdesk.domain.enums import ExecutionStatus, Severity
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
-from flowdesk.domain.models import ApiDefinition, WorkflowGraph
+from flowdesk.domain.models import ApiDefinition, ExecutionLog, WorkflowGraph
 from flowdesk.domain.workflow_inputs import apply_inputs
 from flowdesk.gc_control import gc_paused, space_young_collections, unspace_young_collections
 
@@ -92,7 +92,15 @@ class ExecutionHandle:
     @property
     def current_step(self) -> str | None:
         """Step name of the node running, or about to run when paused (the last one when ended)."""
+        waiting = self._run.control.waiting
+        if waiting and self.status == ExecutionStatus.PAUSED:
+            return waiting[0]  # the node the next step() lets through
         return self._run.current_step
+
+    @property
+    def current_node(self) -> str | None:
+        """`current_step`, under the name the database and the monitor also use."""
+        return self.current_step
 
     @property
     def progress(self) -> float:
@@ -134,6 +142,8 @@ class ExecutionHandle:
         """Run the next ready node, then pause again (returns when paused again or ended)."""
         if not self.done:
             await self._run.control.step()
+            if self._run.control.finished:
+                await self._done.wait()  # ended: return once the run's end is recorded too
         return self
 
     async def resume(self) -> ExecutionHandle:
@@ -165,7 +175,7 @@ class ExecutionHandle:
     async def logs(self) -> list[Any]:
         """The step rows of this run, in start order (from the database when persisted)."""
         if not self._persist:
-            return sorted(self.steps, key=lambda r: r["sequence"])
+            return [ExecutionLog.from_row(r, self.id) for r in sorted(self.steps, key=lambda r: r["sequence"])]
         from flowdesk.services.executions import ExecutionService
 
         db = await self._executor._database()
@@ -836,18 +846,14 @@ class WorkflowExecutor:
         return get_api
 
 
-PROGRESS_INTERVAL = 0.25
-"""Seconds between two updates of a running execution's current_node / progress columns."""
-
 
 def _progress_reporter(run: Run, writer: ExecutionWriter, execution_id: int) -> Callable[[], None]:
-    last = [time.monotonic()]
+    """Records the node that starts, every time: a monitor asking during a long node (a DELAY, a
+    slow call) sees it. The writer merges the updates of one batch into one UPDATE, so a burst of
+    fast nodes costs one row write per batch, not one per node."""
 
     def report() -> None:
-        now = time.monotonic()
-        if now - last[0] >= PROGRESS_INTERVAL:
-            last[0] = now
-            writer.update_execution(execution_id, current_node=run.current_step, progress=run.progress)
+        writer.update_execution(execution_id, current_node=run.current_step, progress=run.progress)
 
     return report
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import ChainMap, deque
 from collections.abc import Callable, Mapping
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flowdesk.domain.enums import ConnectionType, StepStatus
+from flowdesk.domain.models import Connection
 
 from . import events as ev
 from .context import ExecutionInfo, NodeContext
@@ -115,6 +117,22 @@ class BodyResult:
     failed_step: str | None = None
 
 
+def connection_delay(c: Connection | None) -> float:
+    """Seconds the connection's `config.delay` asks to wait before its target starts (0 when unset)."""
+    config = c.config if c is not None else None
+    value = config.get("delay") if config else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return 0.0
+    return float(value) if math.isfinite(value) else 0.0
+
+
+def note_delay(frame: Frame, e: Edge) -> None:
+    """Remember a taken connection's delay for its target (the longest, when several are taken)."""
+    delay = connection_delay(e.connection)
+    if delay:
+        frame.delay_in[e.target] = max(delay, frame.delay_in.get(e.target, 0.0))
+
+
 class Frame:
     """The running state of one region: pending in-degrees, taken flags, ready queue, tasks."""
 
@@ -137,6 +155,7 @@ class Frame:
         "received",
         "last_output",
         "cancel_note",
+        "delay_in",
     )
 
     def __init__(
@@ -169,6 +188,7 @@ class Frame:
         self.received: set[Edge] | None = None
         self.last_output: Any = None
         self.cancel_note: str | None = None
+        self.delay_in: dict[str, float] = {}  # seconds a node waits before it starts (connection delay)
 
     def frame_of(self, node: str) -> Frame | None:
         """The frame (this or an enclosing one) whose region holds `node`."""
@@ -325,9 +345,13 @@ class Body:
     async def _drive(self, frame: Frame) -> BodyResult:
         self._frame = frame
         resp = self.ctx.response
+        owner = self.ctx.node.name
         for entry in self.region.entries:
             if resp is not None:
                 frame.resp_in[entry] = resp
+            delay = self.run.scope_delays.get((owner, entry))
+            if delay:
+                frame.delay_in[entry] = delay
             frame.ready.append(entry)
         try:
             await frame.drive()
@@ -389,6 +413,10 @@ class Run:
         self.current_step: str | None = None
         self.top: Frame | None = None
         self.on_progress: Callable[[], None] | None = None  # called as each node starts
+        # Delays of the LOOP / PARALLEL connections that open a body: (owner, entry) -> seconds.
+        self.scope_delays: dict[tuple[str, str], float] = {
+            (c.from_node, c.to_node): d for c in plan.graph.connections if (d := connection_delay(c))
+        }
         self._total = max(1, len(plan.nodes))
 
     # -- services for NodeContext -----------------------------------------------------------
@@ -501,14 +529,19 @@ class Run:
         control = self.control
         step_name = name + frame.suffix if frame.suffix else name
         released = False
+        opens_scope = False
         if control.watching:
             self.current_step = step_name
-            released = await control.before(name, step_name)
+            opens_scope = bool(self.plan.scopes.get(name))
+            released = await control.before(name, step_name, opens_scope=opens_scope)
         try:
+            delay = frame.delay_in.pop(name, 0.0)
+            if delay > 0:
+                await asyncio.sleep(delay)  # the connection's config.delay; cancelled with the run
             await self._execute(frame, name, step_name)
         finally:
             if released:
-                control.after(True)
+                control.after(True, opens_scope=opens_scope)
 
     async def _execute(self, frame: Frame, name: str, step_name: str) -> None:
         plan = self.plan
@@ -686,6 +719,7 @@ class Run:
         frame.remaining[t] = rem
         if taken:
             frame.taken.add(t)
+            note_delay(frame, e)
             if resp is not None:
                 frame.resp_in[t] = resp
         if rem == 0:

@@ -182,8 +182,15 @@ class ExecutionWriter:
 
     async def transaction(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `fn(connection, *args, **kwargs)` in one write transaction on the writer thread's own
-        connection, after what is queued; return its result (an exception rolls it back)."""
-        return await self.call(self._in_transaction, fn, *args, **kwargs)
+        connection, after what is queued; return its result (an exception rolls it back). A file
+        that cannot be written (read-only, disk full) raises the database's one-sentence error."""
+        try:
+            return await self.call(self._in_transaction, fn, *args, **kwargs)
+        except Exception as exc:
+            failure = self.db.write_failure(exc)
+            if failure is None:
+                raise
+            raise failure from exc
 
     def _in_transaction(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         conn = self._connection()

@@ -12,7 +12,16 @@ import re
 from collections.abc import Callable, Iterable
 from json.decoder import scanstring  # type: ignore[attr-defined]  # public in CPython, missing from typeshed
 
-__all__ = ["JsonPath", "line_column", "locate_paths", "find_token", "open_container", "describe_json_error"]
+__all__ = [
+    "JsonPath",
+    "line_column",
+    "locate_paths",
+    "find_token",
+    "open_container",
+    "describe_json_error",
+    "path_at",
+    "repeated_keys",
+]
 
 JsonPath = tuple["str | int", ...]
 
@@ -36,6 +45,9 @@ class _Walker:
         self.text = text
         self.wanted = wanted
         self.offsets: dict[JsonPath, int] = {}
+
+    def on_key(self, path: JsonPath, key: str, offset: int) -> None:
+        """Called for every key of every object, in text order; a subclass may look."""
 
     def skip_space(self, pos: int) -> int:
         match = _SPACE.match(self.text, pos)
@@ -66,6 +78,7 @@ class _Walker:
             key_start = pos
             key, pos = scanstring(self.text, pos + 1)
             child = (*path, key)
+            self.on_key(path, key, key_start)
             if child in self.wanted:
                 # A problem about a key is shown at the key, where a reader looks for it.
                 self.offsets[child] = key_start
@@ -174,3 +187,55 @@ def describe_json_error(err: json.JSONDecodeError) -> str:
     if msg.startswith("Invalid \\escape") or msg.startswith("Invalid \\u"):
         return "an invalid escape sequence in a string"
     return msg[:1].lower() + msg[1:]
+
+
+class _Everything:
+    """A `wanted` set holding every path."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def path_at(text: str, offset: int) -> JsonPath:
+    """The path of the value (or the key) that starts at or most closely before `offset`."""
+    walker = _Walker(text, _Everything())  # type: ignore[arg-type]
+    try:
+        walker.value(0, ())
+    except (ValueError, IndexError, RecursionError):
+        pass
+    best: JsonPath = ()
+    best_offset = -1
+    for path, start in walker.offsets.items():
+        if best_offset < start <= offset:
+            best, best_offset = path, start
+    return best
+
+
+class _KeyRepeats(_Walker):
+    """Notes each key given a second time in the same object."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, set())
+        self.seen: dict[JsonPath, dict[str, int]] = {}
+        self.repeats: list[tuple[JsonPath, int, int]] = []
+
+    def object(self, pos: int, path: JsonPath) -> int:
+        self.seen.pop(path, None)  # a path met again is another object (a list's items share none)
+        return super().object(pos, path)
+
+    def on_key(self, path: JsonPath, key: str, offset: int) -> None:
+        keys = self.seen.setdefault(path, {})
+        if key in keys:
+            self.repeats.append(((*path, key), keys[key], offset))
+        keys[key] = offset
+
+
+def repeated_keys(text: str) -> list[tuple[JsonPath, int, int]]:
+    """(path, offset of the earlier key, offset of the repeat) for each key an object gives twice."""
+    walker = _KeyRepeats(text)
+    walker.wanted = _Everything()  # type: ignore[assignment]  # every path, so nested objects are visited with theirs
+    try:
+        walker.value(0, ())
+    except (ValueError, IndexError, RecursionError):
+        pass
+    return walker.repeats

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,15 @@ from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Probl
 from ..domain.validation import locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
-from .json_locate import JsonPath, describe_json_error, find_token, line_column, locate_paths
+from .json_locate import (
+    JsonPath,
+    describe_json_error,
+    find_token,
+    line_column,
+    locate_paths,
+    path_at,
+    repeated_keys,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -66,7 +75,7 @@ def describe_problem(problem: Problem, source: str | None = None) -> str:
     where = source or ""
     if problem.line is not None:
         where += f", line {problem.line}" if where else f"line {problem.line}"
-        if problem.path is None and problem.column is not None:
+        if problem.column is not None and problem.node is None and problem.connection is None:
             where += f", column {problem.column}"
     label = "" if problem.severity == Severity.ERROR else "warning: "
     text = f"{label}{problem}"
@@ -122,9 +131,41 @@ def _parse_float(token: str) -> float:
     return value
 
 
-def _parse_json(text: str) -> Any:
+class _TooLong(ValueError):
+    pass
+
+
+def _parse_int(token: str) -> int:
     try:
-        document = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float)
+        return int(token)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits, 4300)
+        raise _TooLong(token) from None
+
+
+class _Objects:
+    """Builds JSON objects as `json` does, noting whether any gave a key twice (the last one wins)."""
+
+    def __init__(self) -> None:
+        self.repeated = False
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) != len(pairs):
+            self.repeated = True
+        return obj
+
+
+def _parse_json(text: str) -> tuple[Any, bool]:
+    """The document, and whether some object in it repeats a key."""
+    objects = _Objects()
+    try:
+        document = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
+            parse_int=_parse_int,
+            object_pairs_hook=objects,
+        )
     except json.JSONDecodeError as err:
         raise _Unparsable(
             Problem(message=describe_json_error(err), line=err.lineno, column=err.colno)
@@ -140,11 +181,25 @@ def _parse_json(text: str) -> Any:
                 column=column,
             )
         ) from None
+    except _TooLong as err:
+        token = str(err)
+        offset = find_token(text, lambda t: t == token) or 0
+        line, column = line_column(text, offset)
+        digits = len(token.lstrip("-"))
+        raise _Unparsable(
+            Problem(
+                message=f"a whole number of {digits:,} digits is too long to read (at most "
+                f"{sys.get_int_max_str_digits():,}); write it in double quotes to keep it as text",
+                path=_format_path(path_at(text, offset)) or None,
+                line=line,
+                column=column,
+            )
+        ) from None
     except RecursionError:
         raise _Unparsable(Problem(message="the document is nested too deeply to read", line=1)) from None
     if _SURROGATE_ESCAPE.search(text):
         _reject_lone_surrogates(text)
-    return document
+    return document, objects.repeated
 
 
 def _reject_lone_surrogates(text: str) -> None:
@@ -208,6 +263,17 @@ class _Reader:
         self, path: JsonPath, message: str, severity: Severity = Severity.ERROR, **extra: Any
     ) -> None:
         self.found.append((Problem(severity=severity, message=one_line(message), **extra), tuple(path)))
+
+    def repeated_keys(self, text: str) -> None:
+        """A warning at each key an object gives twice: JSON keeps the last one, silently."""
+        for path, first, _again in repeated_keys(text):
+            line = line_column(text, first)[0]
+            self.problem(
+                path,
+                f"the key {json.dumps(path[-1], ensure_ascii=False)} is given twice in this object "
+                f"(first on line {line}); the last one is used",
+                Severity.WARNING,
+            )
 
     def unknown_keys(self, obj: Mapping[str, Any], known: Iterable[str], path: JsonPath) -> None:
         known = tuple(known)
@@ -502,11 +568,13 @@ def read_workflow_file(
 def _read(data: str | bytes | bytearray, source: str, node_types: Collection[str] | None) -> WorkflowFile:
     try:
         text = _decode(data)
-        document = _parse_json(text)
+        document, repeats = _parse_json(text)
     except _Unparsable as err:
         raise FileFormatError(describe_problem(err.problem, source), [err.problem]) from None
 
     reader = _Reader()
+    if repeats:
+        reader.repeated_keys(text)
     graph: WorkflowGraph | None = None
     apis: list[ApiDefinition] = []
     if not isinstance(document, dict):
@@ -528,7 +596,7 @@ def _read(data: str | bytes | bytearray, source: str, node_types: Collection[str
         except _Refused:
             pass
 
-    problems = _locate(text, reader.found)
+    problems = _locate(text, reader.found, document)
     problems.sort(key=lambda p: (p.severity != Severity.ERROR, p.line or 0))
     errors = [p for p in problems if p.severity == Severity.ERROR]
     warnings = [p for p in problems if p.severity != Severity.ERROR]
@@ -554,11 +622,24 @@ def _add_graph_problems(reader: _Reader, graph: WorkflowGraph, node_types: Colle
         reader.found.append((found.problem, path))
 
 
-def _locate(text: str, found: list[tuple[Problem, JsonPath]]) -> list[Problem]:
+def _node_name(document: Any, path: JsonPath) -> str | None:
+    """The name of the node a path lies in (`nodes[1]...`), as the canvas shows it, if it has one."""
+    if len(path) < 2 or path[0] != "nodes" or not isinstance(path[1], int) or not isinstance(document, dict):
+        return None
+    nodes = document.get("nodes")
+    if not isinstance(nodes, list) or not 0 <= path[1] < len(nodes) or not isinstance(nodes[path[1]], dict):
+        return None
+    name = nodes[path[1]].get("name")
+    return name if isinstance(name, str) and name.strip() else None
+
+
+def _locate(text: str, found: list[tuple[Problem, JsonPath]], document: Any = None) -> list[Problem]:
     positions = locate_paths(text, [path for _, path in found]) if found else {}
     problems = []
     for problem, path in found:
         updates: dict[str, Any] = {"path": _format_path(path) or None}
+        if problem.node is None and (name := _node_name(document, path)) is not None:
+            updates["node"] = one_line(name if len(name) <= 80 else name[:77] + "...")
         position = positions.get(path)
         if position is not None:
             updates["line"] = position[0]

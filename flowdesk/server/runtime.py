@@ -55,7 +55,7 @@ def is_loopback(host: str) -> bool:
 def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
     """An execution as the API shows it: the seed's fields (`progress` 0-100, `current_step`) plus
     input, output, error, environment and times. A live handle, when there is one, is fresher."""
-    progress = execution.progress * 100.0
+    progress = execution.progress  # 0-100 as every read offers it (store/mapping.progress_percent)
     status = execution.status.value if hasattr(execution.status, "value") else str(execution.status)
     current = execution.current_node
     if handle is not None and not handle.done:

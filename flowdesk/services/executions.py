@@ -29,6 +29,7 @@ from flowdesk.store.mapping import (
     log_from_row,
     log_values,
     logs_from_tuples,
+    progress_fraction,
 )
 from flowdesk.store.tables import ExecutionLogRow, ExecutionRow, WorkflowRow, utcnow
 
@@ -161,6 +162,8 @@ class ExecutionService:
                     fields.setdefault("started_at", now)
                 if new.is_final:
                     fields.setdefault("completed_at", now)
+            if fields.get("progress") is not None:
+                fields["progress"] = progress_fraction(fields["progress"])  # given 0-100, as read
             for key, value in fields.items():
                 setattr(row, key, value)
             session.flush()

@@ -11,6 +11,8 @@ import os
 from datetime import datetime
 from typing import Any
 
+from flowdesk.domain.errors import InvalidInputError
+from flowdesk.domain.models import ExecutionLog
 from flowdesk.store import Database
 
 from .monitoring.monitor_queries import Clock, MonitorQueries
@@ -82,14 +84,22 @@ class WorkflowMonitor:
         """active_executions, executions_per_minute, system_load."""
         return await asyncio.to_thread(self.queries.real_time_metrics)
 
-    async def get_execution_logs(self, execution_id: int) -> list[dict[str, Any]]:
-        """The execution's step logs (step_name, status, input_data, output_data, error_message, ...)."""
-        return await asyncio.to_thread(self.queries.execution_logs, execution_id)
+    async def get_execution_logs(self, execution_id: int) -> list[ExecutionLog]:
+        """The execution's step logs in start order, as `ExecutionLog`s (what the orchestrator and
+        `handle.logs()` return): `log.step_name`, `log.status`, `log.input_data`, `log.output_data`,
+        `log.error_message`, ..., also readable as `log["step_name"]`."""
+        rows = await asyncio.to_thread(self.queries.execution_logs, execution_id)
+        return [ExecutionLog.from_row(row, execution_id) for row in rows]
 
     async def get_custom_metrics(
-        self, workflow_id: int, since: datetime | None = None
+        self, workflow_id: int, since: datetime | None = None, *, shape: str = "rollups"
     ) -> dict[str, dict[str, Any]]:
-        """{metric name: {count, sum, avg, min, max}} of the custom metrics the workflow's nodes recorded."""
+        """{metric name: {count, sum, avg, min, max}} of the custom metrics the workflow's nodes recorded;
+        `shape="seed"`: the seed's `{"custom_metrics": {name: average}}` over the same steps."""
+        if shape == "seed":
+            return await asyncio.to_thread(self.queries.custom_metrics_summary, workflow_id, since)
+        if shape != "rollups":
+            raise InvalidInputError(f"shape must be 'rollups' or 'seed', not {shape!r}.")
         return await asyncio.to_thread(self.queries.custom_metrics, workflow_id, since)
 
     async def cleanup(

@@ -29,19 +29,22 @@ import functools
 import logging
 import os
 import re
+import shutil
 import socket
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psutil
 from sqlalchemy import Engine, create_engine, event, select, text, update
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DataError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from flowdesk.domain.errors import (
     DatabaseTooNewError,
@@ -101,24 +104,35 @@ def default_database_path() -> Path:
 
 
 def resolve_url(db: str | os.PathLike[str] | None) -> str:
-    """Turn a path, a URL or None into a SQLAlchemy URL, creating a file's folder when needed."""
-    if db is None:
+    """Turn a path, a URL or None into a SQLAlchemy URL.
+
+    The default location's folder (the user data folder, or `$FLOWDESK_DB`'s) is created when
+    missing; a folder named explicitly (`--db`, `Database(path)`) must exist, so a typo in a path
+    never silently starts an empty database somewhere new.
+    """
+    chosen = True
+    if db is None:  # the default, or $FLOWDESK_DB (a configured default): its folder is made
         env = os.environ.get("FLOWDESK_DB")
         if env and "://" in env:
             return env
+        chosen = False
         path = default_database_path()
     elif isinstance(db, str) and "://" in db:
         return db
     else:
         path = Path(db).expanduser()
+    if path.is_dir():
+        raise DatabaseUnavailableError(f"{path} is a folder, not a database file; name a file in it.")
+    if chosen and not path.parent.is_dir():
+        raise DatabaseUnavailableError(
+            f"The folder {path.parent} does not exist; create it, or choose another place for the database."
+        )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise FlowdeskError(
+        raise DatabaseUnavailableError(
             f"Cannot create the folder for the database {path}: {exc.strerror or exc}."
         ) from exc
-    if path.is_dir():
-        raise FlowdeskError(f"{path} is a folder, not a database file.")
     return f"sqlite:///{path.resolve()}"
 
 
@@ -176,6 +190,26 @@ def this_host() -> str:
     return socket.gethostname()
 
 
+def why_not_writable(path: Path) -> str | None:
+    """Why a SQLite database file (or, when it does not exist yet, its folder) cannot be written;
+    None when it can. Root passes permission checks, as it passes them when writing; a read-only
+    mount stops everyone."""
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return "its file system is mounted read-only"
+    except OSError:
+        return None  # the folder cannot be inspected: let SQLite say what is wrong
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(folder, os.W_OK):
+        return "its folder is not writable"
+    return None
+
+
+_LOW_SPACE = 1 << 20  # a write that fails with less than this free is taken as "the disk is full"
+
+
 class Database:
     """An open flowdesk database: a SQLAlchemy engine with the schema at the newest revision.
 
@@ -204,6 +238,12 @@ class Database:
             Path(url.database) if self.is_sqlite and url.database not in (None, "", ":memory:") else None
         )
         self._wal_ready = False
+        self.read_only_reason = why_not_writable(self.path) if self.path is not None else None
+        if self.read_only_reason and self.path is not None and not self.path.exists():
+            raise DatabaseUnavailableError(
+                f"Cannot create the database {self.path}: {self.read_only_reason}; "
+                "choose a writable place with --db."
+            )
         try:
             self.engine = self._create_engine(url)
         except ImportError as exc:
@@ -219,12 +259,24 @@ class Database:
             bind=self.engine.execution_options(**read_options), expire_on_commit=False
         )
         try:
-            self.revision = self._prepare_schema()
-            if recover:
-                self.recover_interrupted()
+            try:
+                self.revision = self._prepare_schema()
+                if recover and not self.read_only:
+                    self.recover_interrupted()
+            except OperationalError as exc:
+                failure = self.write_failure(exc)
+                if failure is None:
+                    raise
+                raise failure from exc
         except BaseException:
             self.engine.dispose()
             raise
+
+    @property
+    def read_only(self) -> bool:
+        """True for a SQLite file this process cannot write (read-only mount, file or folder):
+        it is opened read-only, so listing, exporting and monitoring still work."""
+        return self.read_only_reason is not None
 
     @property
     def display_url(self) -> str:
@@ -240,6 +292,15 @@ class Database:
         kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, "json_serializer": serializer}
         if self.path is None:
             kwargs["poolclass"] = StaticPool
+        if self.read_only and self.path is not None:
+            # mode=ro: SQLite never tries to write. Where no -shm file can be made next to it (a
+            # read-only folder or mount), immutable=1 reads the file as it is: nobody can change it there.
+            uri = f"file:{quote(str(self.path))}?mode=ro"
+            if self.read_only_reason != "the file is not writable":
+                uri += "&immutable=1"
+            kwargs["creator"] = functools.partial(sqlite3.connect, uri, uri=True, check_same_thread=False)
+            kwargs["poolclass"] = QueuePool
+            del kwargs["connect_args"]
         engine = create_engine(self.url, **kwargs)
         event.listen(engine, "connect", self._on_connect)
         event.listen(engine, "begin", self._on_begin)
@@ -272,7 +333,8 @@ class Database:
         cursor.close()
 
     def _on_begin(self, conn: Any) -> None:
-        conn.exec_driver_sql(_SQLITE_BEGIN[conn.get_execution_options().get(_BEGIN_OPTION, "write")])
+        mode = "read" if self.read_only else conn.get_execution_options().get(_BEGIN_OPTION, "write")
+        conn.exec_driver_sql(_SQLITE_BEGIN[mode])
 
     def _on_begin_postgresql(self, conn: Any) -> None:
         # psycopg opens the transaction with the first statement: this one, so the lock comes first.
@@ -280,7 +342,7 @@ class Database:
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
     def _enable_wal(self, cursor: Any) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
 
@@ -305,11 +367,24 @@ class Database:
                 has_table = conn.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar() is not None
             if not has_table:
                 return None
-            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-            return row[0] if row else None
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+            if len(rows) > 1:
+                raise DatabaseUnavailableError(
+                    f"The database {self.display_url} is damaged: its schema version table "
+                    f"(alembic_version) has {len(rows)} rows ({', '.join(str(r[0]) for r in rows)}) where "
+                    "there is always one. It was not modified; restore a backup or remove the wrong row."
+                )
+            return rows[0][0] if rows else None
 
     def _prepare_schema(self) -> str:
         current = self._read_revision()
+        if current != HEAD_REVISION and self.read_only:
+            if current is not None and current not in _known_revisions():
+                self._upgrade(current)  # refuses it as written by a newer flowdesk, touching nothing
+            raise DatabaseUnavailableError(
+                f"The database {self.path} needs an upgrade to this version's schema, but "
+                f"{self.read_only_reason}; make it writable, or copy it somewhere writable and use --db."
+            )
         if current != HEAD_REVISION:
             self._upgrade(current)
         self._wal_ready = True
@@ -354,7 +429,7 @@ class Database:
             raise
         except Exception as exc:
             reason = _first_line(exc) if isinstance(exc, DBAPIError) else str(exc).rstrip(".")
-            raise FlowdeskError(
+            raise DatabaseUnavailableError(
                 f"The database could not be brought up to date (schema {current or 'none'} to "
                 f"{HEAD_REVISION}): {reason}. It was left as it was."
             ) from exc
@@ -374,6 +449,37 @@ class Database:
                 yield session
         except DataError as exc:
             raise InvalidInputError(f"The database refused a value: {_first_line(exc)}.") from exc
+        except OperationalError as exc:
+            failure = self.write_failure(exc)
+            if failure is None:
+                raise
+            raise failure from exc
+
+    def write_failure(self, exc: BaseException) -> DatabaseUnavailableError | None:
+        """One sentence naming the file and what to do, when `exc` says a SQLite file cannot be
+        written (read-only, disk full, cannot be opened); None for any other error."""
+        if self.path is None or not isinstance(exc, DBAPIError | sqlite3.Error):
+            return None
+        reason = _first_line(exc) if isinstance(exc, DBAPIError) else str(exc).strip()
+        lowered = reason.lower()
+        free = _free_bytes(self.path.parent)
+        if "disk is full" in lowered or ("disk i/o error" in lowered and free is not None and free < _LOW_SPACE):
+            return DatabaseUnavailableError(
+                f"The disk holding the database {self.path} is full ({free if free is not None else 0:,} bytes "
+                "free): free some space, or move the database to another disk and use --db, then try again."
+            )
+        why = self.read_only_reason or why_not_writable(self.path)
+        if "readonly database" in lowered or "read-only" in lowered or (why and "unable to open" in lowered):
+            return DatabaseUnavailableError(
+                f"The database {self.path} is read-only ({why or reason}): it can be listed, exported and "
+                "monitored but not changed; make it writable, or copy it somewhere writable and use --db."
+            )
+        if "unable to open database file" in lowered:
+            return DatabaseUnavailableError(
+                f"Cannot open the database file {self.path}: check that it and its folder exist and can be "
+                "read and written."
+            )
+        return None
 
     # -- crash recovery ------------------------------------------------------------------------
 
@@ -435,6 +541,24 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.display_url!r})"
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    """Every schema revision this program ships (from the revision files' headers)."""
+    found: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for key, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            if key == "revision":
+                found.add(value)
+    return frozenset(found)
 
 
 def _first_line(exc: DBAPIError) -> str:

@@ -232,6 +232,16 @@ def api_values(api: ApiDefinition) -> dict[str, Any]:
     }
 
 
+def progress_percent(stored: float | None) -> float:
+    """The `progress` column holds a fraction (0.0-1.0); every read offers it as 0-100, one decimal."""
+    return round(float(stored or 0.0) * 100.0, 1)
+
+
+def progress_fraction(percent: float) -> float:
+    """What the `progress` column stores for a 0-100 value."""
+    return max(0.0, min(1.0, float(percent) / 100.0))
+
+
 def execution_from_row(row: Any) -> Execution:
     """An Execution model from a workflow_executions row."""
     return Execution(
@@ -243,7 +253,7 @@ def execution_from_row(row: Any) -> Execution:
         output_data=row.output_data,
         error_message=row.error_message,
         current_node=row.current_node,
-        progress=row.progress or 0.0,
+        progress=progress_percent(row.progress),
         config=row.config or {},
         environment=row.environment,
         runner_pid=row.runner_pid,

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from flowdesk.domain.enums import Severity
 from flowdesk.domain.models import Problem
-from flowdesk.domain.validation import validate_graph
+from flowdesk.domain.validation import locate_graph_problems
 
 from .document import WorkflowDocument
 
@@ -108,9 +108,9 @@ class LiveValidation(QObject):
         connection_problems: dict[int, list[tuple[Severity, str]]] = {}
         for p in problems:
             if p.connection is not None and 0 <= p.connection < len(conn_uids):
-                connection_problems.setdefault(conn_uids[p.connection], []).append((p.severity, p.message))
+                connection_problems.setdefault(conn_uids[p.connection], []).append((p.severity, _detail(p)))
             elif p.node is not None and p.node in by_name:
-                node_problems.setdefault(by_name[p.node], []).append((p.severity, p.message))
+                node_problems.setdefault(by_name[p.node], []).append((p.severity, _detail(p)))
         self.problems = problems
         self.node_problems = node_problems
         self.connection_problems = connection_problems
@@ -129,9 +129,17 @@ class LiveValidation(QObject):
         return None
 
 
+def _detail(problem: Problem) -> str:
+    """The message with the field and column it concerns, for a badge's tooltip on that node."""
+    if problem.key is None:
+        return problem.message
+    column = f", column {problem.column}" if problem.column is not None else ""
+    return f"{problem.key}{column}: {problem.message}"
+
+
 def _validate(graph, node_types) -> list[Problem]:
     try:
-        return validate_graph(graph, node_types=node_types)
+        return [found.placed() for found in locate_graph_problems(graph, node_types=node_types)]
     except Exception:  # validation must never take the editor down; the log keeps the trace
         log.exception("validation failed")
         return []

@@ -25,7 +25,7 @@ class ProblemsList(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setAlternatingRowColors(True)
         self.setColumnWidth(0, 70)
-        self.setColumnWidth(1, 160)
+        self.setColumnWidth(1, 260)
         self.problems: list[Problem] = []
         self.itemDoubleClicked.connect(self._activated)
         self.itemActivated.connect(self._activated)
@@ -35,11 +35,7 @@ class ProblemsList(QTreeWidget):
         self.clear()
         items = []
         for i, p in enumerate(problems):
-            where = p.node or (f"connection {p.connection + 1}" if p.connection is not None else "workflow")
-            if p.key:
-                where += f" · {p.key}"
-            if p.column is not None:
-                where += f" · col {p.column}"
+            where = p.where() or "workflow"
             item = QTreeWidgetItem(["error" if p.severity == Severity.ERROR else "warning", where, p.message])
             color = theme.ERROR_MARK if p.severity == Severity.ERROR else theme.WARNING_MARK
             item.setForeground(0, QBrush(color))

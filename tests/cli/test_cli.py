@@ -99,7 +99,7 @@ def test_validate_exit_codes(run, tmp_path, state_home):
     warned_file.write_text(json.dumps(doc, indent=2), encoding="utf-8")
     code, out, _ = run(["validate", str(warned_file)])
     assert code == 0
-    assert "warning: nodes[4]: 'lost' cannot be reached from START, so it never runs" in out
+    assert "warning: node 'lost' (nodes[4]): 'lost' cannot be reached from START, so it never runs" in out
     assert out.endswith("warned.json: 1 warning (5 nodes, 4 connections).\n")
 
     doc["nodes"][2]["node_type"] = "API_CAL"
@@ -111,7 +111,7 @@ def test_validate_exit_codes(run, tmp_path, state_home):
     lines = bad.stdout.splitlines()
     assert any(
         line.startswith("bad.json, line ")
-        and line.endswith("nodes[2].node_type: 'API_CAL' is not a node type (did you mean API_CALL?)")
+        and line.endswith("(nodes[2]), node_type: 'API_CAL' is not a node type (did you mean API_CALL?)")
         for line in lines
     ), lines
     assert any(
@@ -150,7 +150,7 @@ def test_import_of_a_bad_file_prints_every_problem_and_stores_nothing(run, tmp_p
     assert result.stdout == ""
     err = result.stderr.splitlines()
     assert any(
-        line.endswith("nodes[2].config.api_id: 7 does not match any apis[].id in this file") for line in err
+        line.endswith("(nodes[2]), config.api_id: 7 does not match any apis[].id in this file") for line in err
     )
     assert any("'CONDITON' is not a node type (did you mean CONDITION?)" in line for line in err)
     assert err[-1] == "flowdesk: bad.json has 2 errors; nothing was changed."

@@ -77,7 +77,7 @@ def test_execution_and_step_rows_are_persisted_in_start_order(db):
     assert execution.execution_name == "first"
     assert execution.input_data == {"n": 2, "xs": ["a", "b", "c"]}
     assert execution.runner_pid == os.getpid()
-    assert execution.completed_at is not None and execution.progress == 1.0
+    assert execution.completed_at is not None and execution.progress == 100.0
     logs = service.get_logs(h.id)
     assert [(log.step_name, str(log.status)) for log in logs] == [
         ("开始", "success"),
@@ -347,4 +347,4 @@ def test_a_running_execution_shows_its_current_node_and_progress(db):
     live = asyncio.run(main())
     assert str(live.status) == "running"
     assert live.current_node == "b"
-    assert 0.4 <= live.progress < 1.0
+    assert 40.0 <= live.progress < 100.0

@@ -150,8 +150,8 @@ def test_execution_rows_written_by_the_engine_read_back_like_the_stores_own(db):
         "completed_at": done,
     }
     with db.engine.begin() as conn:
-        records.update_execution(conn, fast_id, dict(fields))
-    service.update_execution(slow.id, **fields)
+        records.update_execution(conn, fast_id, dict(fields))  # the column's own unit: a fraction
+    service.update_execution(slow.id, **{**fields, "progress": 50})  # the service's: 0-100, as read
     ignore = {"id", "started_at", "created_at"}
     assert service.get_execution(fast_id).model_dump(exclude=ignore) == service.get_execution(
         slow.id

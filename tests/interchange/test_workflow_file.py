@@ -214,8 +214,8 @@ def test_warnings_do_not_block_import():
     doc["nodes"].append({"name": "lost", "node_type": "DELAY", "config": {"seconds": 0}})
     f = read_workflow_file(json.dumps(doc, indent=1), source="w.json")
     lines = [describe_problem(p, "w.json") for p in f.problems]
-    assert any("nodes[1].positon_x: unknown key, ignored (did you mean position_x?)" in x for x in lines)
-    assert any("nodes[3]: 'lost' cannot be reached from START" in x for x in lines)
+    assert any("(nodes[1]), positon_x: unknown key, ignored (did you mean position_x?)" in x for x in lines)
+    assert any("node 'lost' (nodes[3]): 'lost' cannot be reached from START" in x for x in lines)
     assert all(p.severity == Severity.WARNING and p.line for p in f.problems)
 
 
@@ -320,7 +320,7 @@ def test_missing_parts():
         'flowdesk: missing; a flowdesk workflow file starts with the format version, "flowdesk": 1' in bodies
     )
     assert "workflow.name: missing; expected text: the workflow's name" in bodies
-    assert "nodes[1].node_type: missing; expected text: the node type, such as API_CALL" in bodies
+    assert "node '获取用户' (nodes[1]), node_type: missing; expected text: the node type, such as API_CALL" in bodies
     assert "connections[0].to: missing; expected text: the name of the node it enters" in bodies
 
 
@@ -337,8 +337,8 @@ def test_wrong_types_say_what_was_expected():
     assert bodies == [
         'workflow.tags: expected a list of text, found the text "demo"',
         'workflow.is_active: expected true or false, found the text "yes"',
-        "nodes[0].config: expected an object, found a list",
-        'nodes[0].position_x: expected a number, found the text "left"',
+        "node '开始' (nodes[0]), config: expected an object, found a list",
+        "node '开始' (nodes[0]), position_x: expected a number, found the text \"left\"",
         "connections[1].condition: expected text or null, found the number 5",
         "apis[0].headers: expected an object of text values, found an object",
         "apis[0].timeout: -1 seconds is not a usable timeout (0 < timeout <= 86400)",
@@ -376,8 +376,8 @@ def test_issue_examples_of_located_problems():
 
     api_line, type_line, to_line = line_of('"api_id": 7'), line_of('"API_CAL"'), line_of('"Ende"')
     assert messages == [
-        f"wf.json, line {api_line}: nodes[1].config.api_id: 7 does not match any apis[].id in this file",
-        f"wf.json, line {type_line}: nodes[2].node_type: 'API_CAL' is not a node type (did you mean API_CALL?)",
+        f"wf.json, line {api_line}: node '获取用户' (nodes[1]), config.api_id: 7 does not match any apis[].id in this file",
+        f"wf.json, line {type_line}: node '调用' (nodes[2]), node_type: 'API_CAL' is not a node type (did you mean API_CALL?)",
         f"wf.json, line {to_line}: connections[0].to: no node named 'Ende' (did you mean 'End'?)",
     ]
 
@@ -424,7 +424,7 @@ def test_expression_syntax_errors_are_located_at_their_key():
     (message,) = errors_of(text)
     line = next(i + 1 for i, s in enumerate(text.splitlines()) if '{{input.user_id"' in s)
     assert message.startswith(
-        f"wf.json, line {line}: nodes[1].config.parameters.user_id: syntax error in parameters.user_id at column "
+        f"wf.json, line {line}: node '获取用户' (nodes[1]), config.parameters.user_id, column 16: syntax error: "
     )
 
 

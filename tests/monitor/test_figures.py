@@ -175,6 +175,18 @@ def test_custom_metrics(monitor, seeded):
     assert run(monitor.get_custom_metrics(seeded.shop)) == {}
 
 
+def test_custom_metrics_in_the_seeds_shape(monitor, seeded):
+    assert run(monitor.get_custom_metrics(seeded.perf, shape="seed")) == {
+        "custom_metrics": {"processing_time": 2.5, "rows": 7.0}
+    }
+    assert run(monitor.get_custom_metrics(seeded.perf, since=at(days=2, hours=-2), shape="seed")) == {
+        "custom_metrics": {"processing_time": 3.5, "rows": 5.0}
+    }
+    assert run(monitor.get_custom_metrics(seeded.shop, shape="seed")) == {"custom_metrics": {}}
+    with pytest.raises(InvalidInputError):
+        run(monitor.get_custom_metrics(seeded.perf, shape="flat"))
+
+
 def test_custom_metrics_follow_updates_and_deletes(db, monitor, seeded):
     from sqlalchemy import delete, select, update
 

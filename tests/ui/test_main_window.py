@@ -284,6 +284,11 @@ def test_validation_markers_and_problems_dock(window, qtbot):
     assert item.problems
     assert any(p.node == "check" and p.key == "condition" for p in tab.validation.problems)
     assert "column 15" in item.toolTip()
+    # the Problems dock names the node as the canvas shows it, its place, the field and the column
+    window.problems.set_problems(tab.validation.problems)
+    index = next(i for i, n in enumerate(tab.doc.to_graph().nodes) if n.name == "check")
+    wheres = [window.problems.topLevelItem(i).text(1) for i in range(window.problems.topLevelItemCount())]
+    assert f"node 'check' (nodes[{index}]), config.condition, column 15" in wheres
     # double-click a problem about 'check': it gets selected
     row = next(i for i, p in enumerate(window.problems.problems) if p.node == "check")
     tab.doc.set_selection([])

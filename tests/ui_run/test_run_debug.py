@@ -7,7 +7,8 @@ import time
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
-from flowdesk.domain.enums import ExecutionStatus
+from flowdesk.domain.enums import ConnectionType, ExecutionStatus, NodeType
+from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.services.executions import ExecutionService
 from tests.ui_run.conftest import api, branch_graph, chain_graph, delay, open_graph
 
@@ -88,6 +89,39 @@ def test_step_through_three_nodes(window, qtbot):
     assert controller.live.status == "completed"
     assert overlay.lit_nodes == set()
     assert set(overlay.badges) == {"start", "work", "end"}
+
+
+def test_step_through_a_loop_and_the_label_names_the_next_node(window, qtbot):
+    nodes = [
+        Node(name="start", node_type=NodeType.START),
+        Node(name="each", node_type=NodeType.LOOP, config={"items": [1, 2]}, position_x=260),
+        delay("work").model_copy(update={"position_x": 520, "position_y": 200}),
+        Node(name="end", node_type=NodeType.END, position_x=780),
+    ]
+    conns = [
+        Connection(from_node="start", to_node="each"),
+        Connection(from_node="each", to_node="work", connection_type=ConnectionType.LOOP),
+        Connection(from_node="work", to_node="each"),
+        Connection(from_node="each", to_node="end"),
+    ]
+    tab = open_graph(
+        window, WorkflowGraph(workflow=Workflow(name="stepped loop"), nodes=nodes, connections=conns)
+    )
+    ui = window.run_ui
+    controller = ui.controller(tab)
+    step = action(window, "actionStep")
+    step.trigger()
+    give_input(qtbot, window)
+    qtbot.waitUntil(
+        lambda: controller.live is not None and ui.step_label.text() == "Step: start", timeout=5000
+    )
+    for after in ("each", "work[0]", "work[1]", "end"):
+        step.trigger()  # each click runs one node, and the label names the next one at once
+        qtbot.waitUntil(lambda a=after: ui.step_label.text() == f"Step: {a}", timeout=10_000)
+        assert controller.live.status == "paused"
+    with qtbot.waitSignal(controller.run_finished, timeout=10_000):
+        step.trigger()
+    assert controller.live.status == "completed"
 
 
 def test_breakpoint_pauses_before_its_node_and_continue_finishes(window, qtbot):

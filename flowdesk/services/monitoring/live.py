@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from flowdesk.store.mapping import progress_percent
+
 from .sql_dialect import dialect_sql, query
 from .sql_time import from_db_time
 
@@ -41,7 +43,8 @@ def active_executions(conn: Connection, now: datetime) -> list[dict[str, Any]]:
                 "execution_name": ename,
                 "status": status,
                 "current_node": node,
-                "progress": progress,
+                "current_step": node,  # the seed's name for it
+                "progress": progress_percent(progress),  # 0-100, as the handle and Execution give it
                 "started_at": start,
                 "elapsed_time": round(elapsed, 3),
             }

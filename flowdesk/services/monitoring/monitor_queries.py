@@ -119,6 +119,8 @@ class MonitorQueries:
             self._workflow_exists(conn, workflow_id)
             if since is not None:
                 return metrics_sql.custom_metrics_from_steps(conn, workflow_id, _aware(since))
+            if self.db.read_only:  # the stored totals cannot be refreshed: read the steps themselves
+                return metrics_sql.custom_metrics_from_steps(conn, workflow_id)
             stale = metrics_sql.stale_nodes(conn, workflow_id)
         if stale:
             with self.db.session() as session:
@@ -127,6 +129,14 @@ class MonitorQueries:
             return metrics_sql.custom_metrics_from_totals(conn, workflow_id)
 
     # -- across workflows ------------------------------------------------------------------------
+
+    def custom_metrics_summary(
+        self, workflow_id: int, since: datetime | None = None
+    ) -> dict[str, dict[str, float]]:
+        """The seed's shape: `{"custom_metrics": {name: average}}`, the average of each metric over
+        the same steps as `custom_metrics` (whose roll-ups it is read from)."""
+        rollups = self.custom_metrics(workflow_id, since)
+        return {"custom_metrics": {name: figures["avg"] for name, figures in rollups.items()}}
 
     def active_executions(self) -> list[dict[str, Any]]:
         """Every running or paused execution with its elapsed seconds."""

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.enums import NodeType
 from flowdesk.domain.models import ApiDefinition, ApiParameter
+from flowdesk.domain.node_config import field_schema
 
 from .expression_field import ExpressionField
 
@@ -48,6 +49,16 @@ class TypeForm(QWidget):
 
     def load(self, config: dict[str, Any]) -> None:
         raise NotImplementedError
+
+
+def _fit_to_schema(widget: QWidget, node_type: NodeType, key: str) -> None:
+    """Range and tooltip of a field's widget, from the node type's config schema (the one validation
+    checks), so the form never offers a value validation refuses."""
+    schema = field_schema(node_type, key)
+    if isinstance(widget, QSpinBox | QDoubleSpinBox):
+        widget.setRange(schema.get("minimum", 0), schema.get("maximum", 2**31 - 1))
+    if schema.get("description"):
+        widget.setToolTip(f"{key}: {schema['description']}")
 
 
 def _set_spin(spin, value) -> None:
@@ -89,7 +100,7 @@ class DelayForm(TypeForm):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.seconds = QDoubleSpinBox(self)
-        self.seconds.setRange(0.0, 86400.0)
+        _fit_to_schema(self.seconds, NodeType.DELAY, "seconds")
         self.seconds.setDecimals(2)
         self.seconds.setSuffix(" s")
         layout = self.form_layout()
@@ -109,9 +120,10 @@ class ParallelForm(TypeForm):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.max_concurrent = QSpinBox(self)
-        self.max_concurrent.setRange(0, 100000)
+        _fit_to_schema(self.max_concurrent, NodeType.PARALLEL, "max_concurrent")
         self.max_concurrent.setSpecialValueText("unlimited")
         self.wait_for_all = QCheckBox("Wait for every branch", self)
+        _fit_to_schema(self.wait_for_all, NodeType.PARALLEL, "wait_for_all")
         layout = self.form_layout()
         layout.addRow("At most at once", self.max_concurrent)
         layout.addRow("", self.wait_for_all)
@@ -134,8 +146,9 @@ class LoopForm(TypeForm):
         self.condition = ExpressionField("{{loop.index}} < 10 (optional)", parent=self)
         self.items = ExpressionField("{{input.users}} (optional)", template=True, parent=self)
         self.max_iterations = QSpinBox(self)
-        self.max_iterations.setRange(1, 10_000_000)
+        _fit_to_schema(self.max_iterations, NodeType.LOOP, "max_iterations")
         self.break_on_error = QCheckBox("Stop the loop when an iteration fails", self)
+        _fit_to_schema(self.break_on_error, NodeType.LOOP, "break_on_error")
         layout = self.form_layout()
         layout.addRow("While", self.condition)
         layout.addRow("For each of", self.items)
@@ -152,8 +165,9 @@ class LoopForm(TypeForm):
         self.condition.set_text(str(config.get("condition") or ""))
         items = config.get("items")
         self.items.set_text(items if isinstance(items, str) else "")
-        value = config.get("max_iterations", 1000)
-        _set_spin(self.max_iterations, int(value) if isinstance(value, int) else 1000)
+        default = field_schema(NodeType.LOOP, "max_iterations")["default"]
+        value = config.get("max_iterations", default)
+        _set_spin(self.max_iterations, int(value) if isinstance(value, int) else default)
         _set_check(self.break_on_error, config.get("break_on_error", True))
 
 

@@ -342,7 +342,7 @@ class RunState(QObject):
         state = cls(execution.workflow_id, outgoing, total_nodes, live=False, parent=parent)
         state.execution_id = execution.id
         state.status = str(getattr(execution.status, "value", execution.status))
-        state.progress = round(float(execution.progress or 0.0) * 100.0, 1)
+        state.progress = float(execution.progress or 0.0)
         if state.status == "completed":
             state.progress = 100.0
         state.current_step = execution.current_node

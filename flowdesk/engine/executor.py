@@ -34,7 +34,7 @@ from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
 from .registry import HandlerRegistry, NodeHandler, default_registry
 from .scheduler import _MISSING, RegionFailed, Run
-from .writer import SINK_THRESHOLD, ExecutionWriter
+from .writer import NOT_STORED, SINK_THRESHOLD, ExecutionWriter
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ class ExecutionHandle:
         self._settled: asyncio.Event = asyncio.Event()  # paused or done
         self._paused_at: float | None = None
         self.pause_reason: str | None = None
+        self._storage_failure: str | None = None
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -144,6 +145,12 @@ class ExecutionHandle:
         if self._task is not None and not self.done:
             self._run.cancel_reason = reason
             self._task.cancel()
+
+    def _fail_storage(self, sentence: str) -> None:
+        """The writer could not store this run's step rows: stop the run as `failed`, saying why."""
+        if self._storage_failure is None:
+            self._storage_failure = sentence
+            self.cancel(sentence)
 
     async def logs(self) -> list[Any]:
         """The step rows of this run, in start order (from the database when persisted)."""
@@ -243,9 +250,14 @@ class ExecutionHandle:
                 error = "timed out"
                 self.error_type = "timeout"
         except asyncio.CancelledError:
-            status = ExecutionStatus.CANCELLED
-            error = run.cancel_reason or "cancelled"
-            self.error_type = "cancelled"
+            if self._storage_failure is not None:
+                status = ExecutionStatus.FAILED
+                error = self._storage_failure
+                self.error_type = "storage"
+            else:
+                status = ExecutionStatus.CANCELLED
+                error = run.cancel_reason or "cancelled"
+                self.error_type = "cancelled"
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
@@ -285,6 +297,12 @@ class ExecutionHandle:
                 await asyncio.shield(writer.flush())
             except asyncio.CancelledError:
                 pass
+            failed = writer.failed.get(self.id)
+            if failed is not None and self.status != ExecutionStatus.FAILED:
+                # The run ended before the writer's failure reached it: the row says failed (writer.py).
+                self.status = ExecutionStatus.FAILED
+                self.error_message = run.mask(failed)
+                self.error_type = "storage"
         self._emit(
             ev.ExecutionFinished(
                 self.id, time.time(), status.value, self.output_data, self.error_message, duration
@@ -384,7 +402,18 @@ class WorkflowExecutor:
         if self._writer is None:
             self._writer = ExecutionWriter(db, step_sink=self.step_sink)
             self._graphs.db = db
+            loop = asyncio.get_running_loop()
+
+            def on_failure(execution_id: int, sentence: str) -> None:  # on the writer thread
+                loop.call_soon_threadsafe(self._storage_failed, execution_id, sentence)
+
+            self._writer.on_failure = on_failure
         return self._writer
+
+    def _storage_failed(self, execution_id: int, sentence: str) -> None:
+        for handle in list(self._active.values()):
+            if handle.id == execution_id:
+                handle._fail_storage(sentence)
 
     def http_client(self) -> Any:
         """The shared HttpClient (flowdesk.engine.http), made on first use."""
@@ -580,6 +609,17 @@ class WorkflowExecutor:
                 "cancelled or timed-out executions can be resumed"
             )
         logs = await writer.call(service.get_logs, execution_id)
+        lost = [
+            log.step_name
+            for log in logs
+            if str(log.status) == "success" and isinstance(log.output_data, dict) and NOT_STORED in log.output_data
+        ]
+        if lost:
+            named = ", ".join(f"'{name}'" for name in lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+            raise ExecutionNotResumableError(
+                f"execution {execution_id} cannot be resumed: the output of {len(lost)} step(s) that succeeded "
+                f"was not stored ({named}), and resuming would send those calls again"
+            )
         reuse = {log.step_name: log.output_data for log in logs if str(log.status) == "success"}
         graph = await writer.transaction(records.load_graph, self._graphs, old.workflow_id)
         merged = {**(old.config or {}), **(config or {})}

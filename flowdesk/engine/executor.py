@@ -603,19 +603,21 @@ class WorkflowExecutor:
             old = await writer.call(service.get_execution, execution_id)
         except NotFoundError as exc:
             raise ExecutionNotResumableError(f"execution {execution_id} does not exist") from exc
-        if ExecutionStatus(old.status) not in RESUMABLE:
-            raise ExecutionNotResumableError(
-                f"execution {execution_id} is {ExecutionStatus(old.status).value}; only interrupted, failed, "
-                "cancelled or timed-out executions can be resumed"
-            )
+        if old.resumed_as_id is not None or ExecutionStatus(old.status) not in RESUMABLE:
+            # The same refusal the claim gives when another resume wins between here and there.
+            raise records.not_resumable(execution_id, ExecutionStatus(old.status).value, old.resumed_as_id)
         logs = await writer.call(service.get_logs, execution_id)
         lost = [
             log.step_name
             for log in logs
-            if str(log.status) == "success" and isinstance(log.output_data, dict) and NOT_STORED in log.output_data
+            if str(log.status) == "success"
+            and isinstance(log.output_data, dict)
+            and NOT_STORED in log.output_data
         ]
         if lost:
-            named = ", ".join(f"'{name}'" for name in lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+            named = ", ".join(f"'{name}'" for name in lost[:5]) + (
+                f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+            )
             raise ExecutionNotResumableError(
                 f"execution {execution_id} cannot be resumed: the output of {len(lost)} step(s) that succeeded "
                 f"was not stored ({named}), and resuming would send those calls again"

@@ -440,7 +440,9 @@ class ExecutionWriter:
             if failure is not None:
                 self.failures += 1
                 logger.error(
-                    "execution %s: its row could not be updated: %s", execution_id, failure.sentence(self._where())
+                    "execution %s: its row could not be updated: %s",
+                    execution_id,
+                    failure.sentence(self._where()),
                 )
 
     def _fail(self, execution_id: int, failure: StorageFailure) -> None:
@@ -454,7 +456,9 @@ class ExecutionWriter:
             try:
                 self.on_failure(execution_id, sentence)
             except Exception:  # the loop is gone: nobody to tell
-                logger.debug("could not report the storage failure of execution %s", execution_id, exc_info=True)
+                logger.debug(
+                    "could not report the storage failure of execution %s", execution_id, exc_info=True
+                )
 
     def _where(self) -> str:
         path = getattr(self.db, "path", None)

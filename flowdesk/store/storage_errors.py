@@ -30,7 +30,9 @@ class StorageFailure:
     def sentence(self, where: str) -> str:
         """One sentence for the user, naming `where` (the database's file or URL)."""
         if self.kind == FULL:
-            return f"the disk holding the database {where} is full, so the run's step rows could not be written"
+            return (
+                f"the disk holding the database {where} is full, so the run's step rows could not be written"
+            )
         if self.kind == TOO_BIG:
             return f"a value was too big for the database {where} ({self.detail})"
         return f"the database {where} refused the run's step rows ({self.detail})"

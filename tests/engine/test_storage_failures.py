@@ -93,7 +93,9 @@ def test_a_full_disk_fails_the_run_cleanly_keeps_written_steps_and_resume_repeat
         assert execution.error_message == handle.error_message
         logs = service.get_logs(handle.id)
         stored_bodies = [
-            log for log in logs if log.node_name == "big" and isinstance(log.output_data, dict) and "body" in log.output_data
+            log
+            for log in logs
+            if log.node_name == "big" and isinstance(log.output_data, dict) and "body" in log.output_data
         ]
         assert stored_bodies, "no step row was kept"
         succeeded = [c for c in calls]
@@ -108,7 +110,7 @@ def test_a_full_disk_fails_the_run_cleanly_keeps_written_steps_and_resume_repeat
             assert "not stored" in str(exc)
         else:
             assert again.status in ("completed", "failed")
-        repeated = [c for c in calls[len(before):] if c in before]
+        repeated = [c for c in calls[len(before) :] if c in before]
         assert repeated == [], f"resume repeated calls {repeated}"
     finally:
         db.close()
@@ -152,7 +154,11 @@ LOOP_OF_LARGE_RESPONSES = {
         {
             "name": "fetch",
             "node_type": "API_CALL",
-            "config": {"method": "GET", "url": "{{input.base}}/large/1000000?n={{loop.item}}", "retry_count": 0},
+            "config": {
+                "method": "GET",
+                "url": "{{input.base}}/large/1000000?n={{loop.item}}",
+                "retry_count": 0,
+            },
         },
         {"name": "end", "node_type": "END", "config": {"output": {"done": True}}},
     ],
@@ -180,7 +186,11 @@ def test_flowdesk_run_on_a_full_disk_exits_1_with_one_sentence_and_resume_sends_
     def flowdesk(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "flowdesk.cli", *args, "--db", str(db)],
-            capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=120,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=str(ROOT),
+            timeout=120,
         )
 
     http_server.reset()
@@ -196,7 +206,11 @@ def test_flowdesk_run_on_a_full_disk_exits_1_with_one_sentence_and_resume_sends_
     if resumed.returncode != 0:
         assert "not stored" in resumed.stderr
         return
-    succeeded = {s["step_name"] for s in report["steps"] if s["step_name"].startswith("fetch") and s["status"] == "success"}
+    succeeded = {
+        s["step_name"]
+        for s in report["steps"]
+        if s["step_name"].startswith("fetch") and s["status"] == "success"
+    }
     again = json.loads(resumed.stdout)
     for step in again["steps"]:
         if step["step_name"] in succeeded:

@@ -507,7 +507,21 @@ def _exit_code_for(err: Exception) -> int:
     return EXIT_PROBLEMS
 
 
-def _log_unexpected(err: BaseException) -> Path | None:
+def command_outline(argv: Sequence[str], commands: set[str]) -> str:
+    """The command line as the log may keep it: the command and the names of the options given, never
+    a value (`--input` can hold secrets): `flowdesk run --input --json`."""
+    words = [PROG]
+    named = False
+    for word in argv:
+        if word.startswith("-") and len(word) > 1:
+            words.append(word.split("=", 1)[0])
+        elif not named and word in commands:
+            words.append(word)
+            named = True
+    return " ".join(words)
+
+
+def _log_unexpected(err: BaseException, argv: Sequence[str]) -> Path | None:
     """Write the traceback to the log file; its path, or None when even that fails."""
     try:
         import platformdirs
@@ -519,7 +533,9 @@ def _log_unexpected(err: BaseException) -> Path | None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         log.addHandler(handler)
         try:
-            log.error("unexpected error in %s", " ".join(sys.argv), exc_info=err)
+            log.error(
+                "unexpected error in %s", command_outline(argv, _subcommand_names(build_parser())), exc_info=err
+            )
         finally:
             log.removeHandler(handler)
             handler.close()
@@ -565,7 +581,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as err:  # noqa: BLE001 - one sentence on stderr, the traceback in the log
-        where = _log_unexpected(err)
+        where = _log_unexpected(err, argv)
         detail = f"; the details are in {where}" if where else ""
         database_error = _database_error_text(err)
         if database_error is not None:

@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ExpressionLimitError
-
 from . import patterns
 from .ast import (
     Arithmetic,

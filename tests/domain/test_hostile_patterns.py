@@ -3,7 +3,6 @@ compiling: a located error at validation, a step error at run time, never a comp
 
 from __future__ import annotations
 
-import asyncio
 import json
 import resource
 
@@ -12,7 +11,7 @@ import pytest
 from flowdesk.domain.errors import ExpressionLimitError, ExpressionSyntaxError
 from flowdesk.domain.expressions import Scope, evaluate, parse, patterns
 from flowdesk.domain.validation import validate_graph
-from tests.engine.graph_builder import executor, graph
+from tests.engine.graph_builder import graph, run_graph
 
 BOMBS = ["a{99999999}", "a{10000000}", "(?:(?:a{1000}){1000}){1000}", "(x{200}|y{200}){60}", "[ab]{10001}"]
 
@@ -65,14 +64,7 @@ def test_a_bomb_arriving_in_data_fails_the_step_with_a_clear_error():
         [("s", "echo"), ("echo", "e")],
     )
 
-    async def main():
-        ex = executor()
-        try:
-            return await ex.execute_graph(g, {"s": "aaa", "p": "a{99999999}"})
-        finally:
-            await ex.aclose()
-
-    handle = asyncio.run(main())
+    handle = run_graph(g, {"s": "aaa", "p": "a{99999999}"})
     assert handle.status == "failed"
     step = next(r for r in handle.steps if r["step_name"] == "echo")
     assert step["status"] == "failed" and step["error_type"] == "expression"

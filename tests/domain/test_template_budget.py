@@ -3,14 +3,12 @@ while rendering across concatenation, lists and dicts; past that the step fails 
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from flowdesk.domain.errors import ExpressionLimitError
 from flowdesk.domain.expressions import Scope, render
 from flowdesk.domain.expressions.templates import MAX_RENDERED_CHARACTERS
-from tests.engine.graph_builder import executor, graph
+from tests.engine.graph_builder import graph, run_graph
 
 BIG = "x" * 100_000
 
@@ -38,14 +36,7 @@ def test_an_end_output_amplifying_its_input_fails_the_step_with_one_sentence():
         [("s", "e")],
     )
 
-    async def main():
-        ex = executor()
-        try:
-            return await ex.execute_graph(g, {"s": BIG})
-        finally:
-            await ex.aclose()
-
-    handle = asyncio.run(main())
+    handle = run_graph(g, {"s": BIG})
     assert handle.status == "failed"
     end = next(r for r in handle.steps if r["step_name"] == "e")
     assert end["status"] == "failed" and end["error_type"] == "expression"

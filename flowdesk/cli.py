@@ -199,9 +199,18 @@ def _node_types_for_validation(args: argparse.Namespace) -> set[str] | None:
         return known_node_types(session)
 
 
+def _problem_json(problem: Any) -> dict[str, Any]:
+    from flowdesk.domain.problem_report import cut_long_values
+
+    found = problem.model_dump(mode="json", exclude_none=True)
+    found["message"] = cut_long_values(found["message"])
+    return found
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from flowdesk.domain.enums import Severity
     from flowdesk.domain.errors import FileFormatError
+    from flowdesk.domain.problem_report import capped, report_lines
     from flowdesk.interchange.workflow_file import read_workflow_file
     from flowdesk.services.transfer import read_input
 
@@ -223,15 +232,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     "valid": errors == 0,
                     "errors": errors,
                     "warnings": warnings,
-                    "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems],
+                    "problems": [_problem_json(p) for p in capped(problems)[0]],
+                    "more_problems": capped(problems)[1],
                 },
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
-        for problem in problems:
-            say(_describe(problem, source))
+        for line in report_lines(problems, lambda p: _describe(p, source)):
+            say(line)
         if errors:
             say(f"{source}: {_count(errors, 'error')}, {_count(warnings, 'warning')}; it cannot be imported.")
         else:
@@ -564,8 +574,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except FileFormatError as err:
-        for problem in err.problems:
-            complain(_describe(problem, _source_name(args)))
+        from flowdesk.domain.problem_report import report_lines
+
+        for line in report_lines(err.problems, lambda p: _describe(p, _source_name(args))):
+            complain(line)
         errors = sum(1 for p in err.problems if p.severity == "error")
         complain(f"{PROG}: {_source_name(args)} has {_count(errors, 'error')}; nothing was changed.")
         return _exit_code_for(err)

@@ -666,7 +666,9 @@ class WorkflowExecutor:
             problems = validate_graph(graph, node_types=self.registry.types())
             errors = [p for p in problems if p.severity == Severity.ERROR]
             if errors:
-                listed = "; ".join(str(p) for p in errors)
+                from flowdesk.domain.problem_report import report_lines
+
+                listed = "; ".join(report_lines(errors, str, cap=20))
                 raise WorkflowInvalidError(
                     f"workflow '{graph.workflow.name}' cannot run: {len(errors)} problem(s): {listed}", errors
                 )

@@ -337,10 +337,15 @@ def add_resume(subparsers: Any) -> None:
 
 def _run_input(args: argparse.Namespace) -> Any:
     """The --input / --input-file data (None when neither is given); UsageError when it is not JSON."""
+    from flowdesk.engine.input_limit import check_input_size, max_input_bytes
+
+    limit = max_input_bytes()
     if args.input is not None:
         text, where = args.input, "--input"
+        check_input_size(len(text.encode("utf-8", "surrogatepass")), limit, "the --input value")
     elif args.input_file is not None:
         try:
+            check_input_size(Path(args.input_file).stat().st_size, limit, f"the input file {args.input_file}")
             text = Path(args.input_file).read_text(encoding="utf-8")
         except OSError as err:
             raise UsageError(f"cannot read the input file {args.input_file}: {err.strerror or err}") from None

@@ -25,7 +25,7 @@ from flowdesk.domain.models import ApiDefinition, WorkflowGraph
 from flowdesk.gc_control import gc_paused, space_young_collections, unspace_young_collections
 
 from . import events as ev
-from . import records
+from . import input_limit, records
 from .context import ExecutionInfo
 from .control import RunControl
 from .errors import ExecutionNotResumableError, NodeFailure, WorkflowInvalidError
@@ -327,6 +327,7 @@ class WorkflowExecutor:
     `redactor` masks) is replaced by *** in step rows, log lines and events. `step_sink` says where
     bulk step inserts go on a SQLite file: None (the default) the step sink process once a batch is
     large, False always the writer thread, True the sink from the first row (engine/writer.py).
+    `max_input_bytes` bounds a run's input (JSON size; engine/input_limit.py).
     """
 
     def __init__(
@@ -341,9 +342,12 @@ class WorkflowExecutor:
         load_plugins: bool = True,
         http: Any = None,
         step_sink: bool | None = None,
+        max_input_bytes: int | None = None,
     ) -> None:
         self.debug = debug
         self.step_sink = step_sink
+        # The largest input a run takes (engine/input_limit.py: default 50 MB, $FLOWDESK_MAX_INPUT_MB).
+        self.max_input_bytes = input_limit.max_input_bytes(max_input_bytes)
         self._db_spec = db
         self._db: Any = None
         self._own_db = False
@@ -482,6 +486,7 @@ class WorkflowExecutor:
         """
         from flowdesk.services.workflows import WorkflowService
 
+        input_limit.check_input(input_data, self.max_input_bytes)
         db = await self._database()
         if isinstance(environment, str):
             from flowdesk.services.environments import run_values
@@ -571,6 +576,7 @@ class WorkflowExecutor:
         """Run an in-memory graph (e.g. the editor's unsaved one). `persist` defaults to whether the
         graph's workflow has an id and the executor was given a database; `apis` serves
         `ctx.get_api` before the database; `environment_name` is recorded with a persisted run."""
+        input_limit.check_input(input_data, self.max_input_bytes)
         if persist is None:
             persist = graph.workflow.id is not None and self._db_spec is not None
         elif persist and graph.workflow.id is None:

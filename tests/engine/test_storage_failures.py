@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import os
 import subprocess
 import sys
@@ -39,19 +41,21 @@ def _executor_counting(db, calls: list[int], size: int):
     async def big(ctx):
         item = ctx.evaluate("loop.item")
         calls.append(item)
-        # Incompressible enough for SQLite (it stores text as it is): distinct per item.
-        return {"item": item, "body": (f"{item:04d}" * (size // 4))}
+        # Incompressible (PostgreSQL compresses large values): random base64 text.
+        return {"item": item, "body": base64.b64encode(os.urandom(size * 3 // 4)).decode()}
 
     ex.register_node_handler("BIG", big)
     return ex
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 3 MB tmpfs mounted for this test (root only), unmounted afterwards."""
-    where = tmp_path / "small-disk"
-    where.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)], capture_output=True)
+@contextlib.contextmanager
+def mounted_small_disk(where: Path, options: str = ""):
+    """A 3 MB tmpfs mounted at `where` (root only) while the block runs; skipped where mounting is
+    not permitted, a failure when FLOWDESK_REQUIRE_TMPFS=1 (CI)."""
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size=3m{options}", "tmpfs", str(where)], capture_output=True
+    )
     if done.returncode != 0:
         if os.environ.get("FLOWDESK_REQUIRE_TMPFS") == "1":
             pytest.fail(f"could not mount a tmpfs: {done.stderr.decode().strip()}")
@@ -60,6 +64,13 @@ def small_disk(tmp_path):
         yield where
     finally:
         subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MB tmpfs mounted for this test, unmounted afterwards."""
+    with mounted_small_disk(tmp_path / "small-disk") as where:
+        yield where
 
 
 def _run(db, calls, size, items, resume_of=None):
@@ -215,3 +226,54 @@ def test_flowdesk_run_on_a_full_disk_exits_1_with_one_sentence_and_resume_sends_
     for step in again["steps"]:
         if step["step_name"] in succeeded:
             assert any("reused" in w for w in step["warnings"]), f"{step['step_name']} was sent again"
+
+
+@pytest.mark.postgresql
+def test_a_full_disk_on_postgresql_fails_the_run_cleanly_and_resume_repeats_no_call(
+    postgres_server, postgres_database
+):
+    """The step rows' table (and its TOAST) on a tablespace on a 3 MB tmpfs: inserting 1 MB rows
+    runs out of space there (SQLSTATE 53100) while the rest of the cluster has room."""
+    import pwd
+    import uuid
+
+    owner = f",uid={pwd.getpwnam('postgres').pw_uid},gid={pwd.getpwnam('postgres').pw_gid},mode=700"
+    with mounted_small_disk(postgres_server.root / f"small-{uuid.uuid4().hex[:8]}", owner) as disk:
+        _full_tablespace_run(postgres_server, postgres_database, disk)
+
+
+def _full_tablespace_run(postgres_server, postgres_database, small_disk: Path) -> None:
+    import uuid
+
+    url = postgres_database()
+    name = url.rsplit("/", 1)[1]
+    space = f"small_{uuid.uuid4().hex[:8]}"
+    postgres_server.run_outside_transaction(f"CREATE TABLESPACE {space} LOCATION '{small_disk}'")
+    try:
+        postgres_server.query(name, f"ALTER TABLE workflow_execution_logs SET TABLESPACE {space}")
+        db = Database(url)
+        try:
+            stored = _store(db, _loop_of_big_outputs(6))
+            _run.stored = [stored.workflow.id]
+            calls: list[int] = []
+            handle = _run(db, calls, 1_000_000, [1, 2, 3, 4, 5, 6])
+            assert handle.status == "failed", handle.error_message
+            assert "is full" in handle.error_message
+            service = ExecutionService(db)
+            assert service.get_execution(handle.id).status == "failed"
+            logs = service.get_logs(handle.id)
+            # (PostgreSQL extends a table by several pages at a time: on 3 MB even the first 1 MB row
+            # may not fit, so here every call may be on record only as "not stored".)
+            recorded = {log.step_name for log in logs if log.node_name == "big" and log.status == "success"}
+            assert len(recorded) == len(calls)
+            before = list(calls)
+            try:
+                _run(db, calls, 1_000_000, None, resume_of=handle.id)
+            except ExecutionNotResumableError as exc:
+                assert "not stored" in str(exc)
+            assert [c for c in calls[len(before) :] if c in before] == []
+        finally:
+            db.close()
+    finally:
+        postgres_server.drop_database(name)
+        postgres_server.run_outside_transaction(f"DROP TABLESPACE {space}")

@@ -87,6 +87,21 @@ def _run(db, calls, size, items, resume_of=None):
     return asyncio.run(main())
 
 
+def _every_call_on_record_and_resume_repeats_none(db, handle, logs, calls: list[int]) -> None:
+    # Every call that succeeded is on record: in full, or as a row saying its output was not stored.
+    recorded = {log.step_name for log in logs if log.node_name == "big" and log.status == "success"}
+    assert len(recorded) == len(calls)
+    before = list(calls)
+    try:
+        again = _run(db, calls, 1_000_000, None, resume_of=handle.id)
+    except ExecutionNotResumableError as exc:
+        assert "not stored" in str(exc)
+    else:
+        assert again.status in ("completed", "failed")
+    repeated = [c for c in calls[len(before) :] if c in before]
+    assert repeated == [], f"resume repeated calls {repeated}"
+
+
 @pytest.mark.sqlite_only
 def test_a_full_disk_fails_the_run_cleanly_keeps_written_steps_and_resume_repeats_no_call(small_disk, caplog):
     db = Database(small_disk / "runs.db")
@@ -109,20 +124,7 @@ def test_a_full_disk_fails_the_run_cleanly_keeps_written_steps_and_resume_repeat
             if log.node_name == "big" and isinstance(log.output_data, dict) and "body" in log.output_data
         ]
         assert stored_bodies, "no step row was kept"
-        succeeded = [c for c in calls]
-        # Every call that succeeded is on record: in full, or as a row saying its output was not stored.
-        recorded = {log.step_name for log in logs if log.node_name == "big" and log.status == "success"}
-        assert len(recorded) == len(succeeded)
-        # Resume: never sends a call again that succeeded.
-        before = list(calls)
-        try:
-            again = _run(db, calls, 1_000_000, None, resume_of=handle.id)
-        except ExecutionNotResumableError as exc:
-            assert "not stored" in str(exc)
-        else:
-            assert again.status in ("completed", "failed")
-        repeated = [c for c in calls[len(before) :] if c in before]
-        assert repeated == [], f"resume repeated calls {repeated}"
+        _every_call_on_record_and_resume_repeats_none(db, handle, logs, calls)
     finally:
         db.close()
 
@@ -264,14 +266,7 @@ def _full_tablespace_run(postgres_server, postgres_database, small_disk: Path) -
             logs = service.get_logs(handle.id)
             # (PostgreSQL extends a table by several pages at a time: on 3 MB even the first 1 MB row
             # may not fit, so here every call may be on record only as "not stored".)
-            recorded = {log.step_name for log in logs if log.node_name == "big" and log.status == "success"}
-            assert len(recorded) == len(calls)
-            before = list(calls)
-            try:
-                _run(db, calls, 1_000_000, None, resume_of=handle.id)
-            except ExecutionNotResumableError as exc:
-                assert "not stored" in str(exc)
-            assert [c for c in calls[len(before) :] if c in before] == []
+            _every_call_on_record_and_resume_repeats_none(db, handle, logs, calls)
         finally:
             db.close()
     finally:

@@ -272,3 +272,45 @@ def _full_tablespace_run(postgres_server, postgres_database, small_disk: Path) -
     finally:
         postgres_server.drop_database(name)
         postgres_server.run_outside_transaction(f"DROP TABLESPACE {space}")
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.timeout(300)
+def test_a_full_disk_stops_a_run_that_is_still_going(small_disk):
+    """After the loop the run waits on a node that never finishes by itself: only the writer's failure
+    can end it, as `failed` with the sentence (the waiting step is logged cancelled)."""
+    db = Database(small_disk / "runs.db")
+    try:
+        g = graph(
+            [
+                ("start", "START"),
+                ("loop", "LOOP", {"items": "{{input.items}}"}),
+                ("big", "BIG"),
+                ("wait", "WAIT_FOREVER"),
+                ("end", "END"),
+            ],
+            [("start", "loop"), ("loop", "big", "LOOP"), ("big", "loop"), ("loop", "wait"), ("wait", "end")],
+            name="still going",
+        )
+        stored = _store(db, g)
+        calls: list[int] = []
+
+        async def wait_forever(ctx):
+            await asyncio.Event().wait()
+            return {}
+
+        async def main():
+            ex = _executor_counting(db, calls, 1_000_000)
+            ex.register_node_handler("WAIT_FOREVER", wait_forever)
+            try:
+                return await ex.execute_workflow(stored.workflow.id, {"items": [1, 2, 3, 4, 5, 6]})
+            finally:
+                await ex.aclose()
+
+        handle = asyncio.run(main())
+        assert handle.status == "failed" and handle.error_type == "storage"
+        assert "is full" in handle.error_message
+        execution = ExecutionService(db).get_execution(handle.id)
+        assert execution.status == "failed" and execution.error_message == handle.error_message
+    finally:
+        db.close()

@@ -564,7 +564,8 @@ def step_values(row: dict[str, Any]) -> tuple[Any, ...]:
 
 
 _STEP_INDEX = {name: i for i, name in enumerate(STEP_COLUMNS)}
-_JSON_STEP_INDEXES = tuple(_STEP_INDEX[name] for name in JSON_STEP_FIELDS)
+# Values cut to a marker object (warnings stay a list of text; iteration_path is always short).
+_CUTTABLE_INDEXES = tuple(_STEP_INDEX[name] for name in ("input_data", "output_data", "metrics"))
 _JSON_EXECUTION_FIELDS = frozenset({"input_data", "output_data"})
 
 
@@ -591,20 +592,28 @@ def _cut_value(value: Any, keep: int, not_stored: str | None = None) -> Any:
     return _marker(text, keep, not_stored)
 
 
+def _cut_warnings(text: str) -> list[str]:
+    return [
+        f"the warnings were too big to store ({len(text):,} characters); they began: {text[:PREVIEW_CHARACTERS]}"
+    ]
+
+
 def _cut_row(row: Any, keep: int, *, not_stored: str | None = None) -> Any:
     """A copy of a step row with its long values replaced by markers (a dict row or encoded values)."""
     if isinstance(row, dict):
         cut = dict(row)
         for key in ("input_data", "output_data"):
             cut[key] = _cut_value(row.get(key), keep, not_stored)
-        for key in ("warnings", "metrics"):
-            cut[key] = _cut_value(row.get(key), keep)
+        cut["metrics"] = _cut_value(row.get("metrics"), keep)
+        warnings = row.get("warnings")
+        if warnings and len(json_text(warnings) or "") > CUT_ABOVE:
+            cut["warnings"] = _cut_warnings(json_text(warnings) or "")
         message = row.get("error_message")
         if isinstance(message, str) and len(message) > CUT_ABOVE:
             cut["error_message"] = message[:PREVIEW_CHARACTERS] + " ... (cut)"
         return cut
     values = list(row)
-    for index in _JSON_STEP_INDEXES:
+    for index in _CUTTABLE_INDEXES:
         text = values[index]
         if not isinstance(text, str):
             continue
@@ -612,6 +621,9 @@ def _cut_row(row: Any, keep: int, *, not_stored: str | None = None) -> Any:
             values[index] = json_text(_marker(text, keep, not_stored))
         elif len(text) > CUT_ABOVE:
             values[index] = json_text(_marker(text, keep, None))
+    warnings = values[_STEP_INDEX["warnings"]]
+    if isinstance(warnings, str) and len(warnings) > CUT_ABOVE:
+        values[_STEP_INDEX["warnings"]] = json_text(_cut_warnings(warnings))
     message = values[_STEP_INDEX["error_message"]]
     if isinstance(message, str) and len(message) > CUT_ABOVE:
         values[_STEP_INDEX["error_message"]] = message[:PREVIEW_CHARACTERS] + " ... (cut)"

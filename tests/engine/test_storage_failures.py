@@ -35,12 +35,14 @@ def _loop_of_big_outputs(items: int) -> object:
     )
 
 
-def _executor_counting(db, calls: list[int], size: int):
+def _executor_counting(db, calls: list[int], size: int, warning: int = 0):
     ex = executor(db=db)
 
     async def big(ctx):
         item = ctx.evaluate("loop.item")
         calls.append(item)
+        if warning:
+            ctx.warn("w" * warning)
         # Incompressible (PostgreSQL compresses large values): random base64 text.
         return {"item": item, "body": base64.b64encode(os.urandom(size * 3 // 4)).decode()}
 
@@ -73,9 +75,9 @@ def small_disk(tmp_path):
         yield where
 
 
-def _run(db, calls, size, items, resume_of=None):
+def _run(db, calls, size, items, resume_of=None, warning=0):
     async def main():
-        ex = _executor_counting(db, calls, size)
+        ex = _executor_counting(db, calls, size, warning)
         try:
             if resume_of is not None:
                 return await ex.resume(resume_of)
@@ -145,7 +147,7 @@ def test_a_row_too_big_for_sqlite_is_stored_truncated_with_a_marker(tmp_path):
             dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 200_000)
 
         db.engine.dispose()
-        handle = _run(db, calls, 300_000, [1, 2])
+        handle = _run(db, calls, 300_000, [1, 2], warning=250_000)
         assert handle.status == "completed", handle.error_message
         logs = [log for log in ExecutionService(db).get_logs(handle.id) if log.node_name == "big"]
         assert len(logs) == 2
@@ -154,6 +156,7 @@ def test_a_row_too_big_for_sqlite_is_stored_truncated_with_a_marker(tmp_path):
             assert log.output_data["truncated"] is True
             assert log.output_data["original_characters"] > 300_000
             assert log.output_data["text"].startswith('{"item":')
+            assert len(log.warnings) == 1 and log.warnings[0].startswith("the warnings were too big to store")
     finally:
         db.close()
 

@@ -238,9 +238,18 @@ def _node_types_for_validation(args: argparse.Namespace) -> set[str] | None:
         return known_node_types(session)
 
 
+def _problem_json(problem: Any) -> dict[str, Any]:
+    from flowdesk.domain.problem_report import cut_long_values
+
+    found = problem.model_dump(mode="json", exclude_none=True)
+    found["message"] = cut_long_values(found["message"])
+    return found
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from flowdesk.domain.enums import Severity
     from flowdesk.domain.errors import FileFormatError
+    from flowdesk.domain.problem_report import capped, report_lines
     from flowdesk.interchange.workflow_file import read_workflow_file
     from flowdesk.services.transfer import read_input
 
@@ -262,15 +271,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     "valid": errors == 0,
                     "errors": errors,
                     "warnings": warnings,
-                    "problems": [p.model_dump(mode="json", exclude_none=True) for p in problems],
+                    "problems": [_problem_json(p) for p in capped(problems)[0]],
+                    "more_problems": capped(problems)[1],
                 },
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
-        for problem in problems:
-            say(_describe(problem, source))
+        for line in report_lines(problems, lambda p: _describe(p, source)):
+            say(line)
         if errors:
             say(f"{source}: {_count(errors, 'error')}, {_count(warnings, 'warning')}; it cannot be imported.")
         else:
@@ -367,10 +377,15 @@ def add_resume(subparsers: Any) -> None:
 
 def _run_input(args: argparse.Namespace) -> Any:
     """The --input / --input-file data (None when neither is given); UsageError when it is not JSON."""
+    from flowdesk.engine.input_limit import check_input_size, max_input_bytes
+
+    limit = max_input_bytes()
     if args.input is not None:
         text, where = args.input, "--input"
+        check_input_size(len(text.encode("utf-8", "surrogatepass")), limit, "the --input value")
     elif args.input_file is not None:
         try:
+            check_input_size(Path(args.input_file).stat().st_size, limit, f"the input file {args.input_file}")
             text = Path(args.input_file).read_text(encoding="utf-8")
         except OSError as err:
             raise UsageError(f"cannot read the input file {args.input_file}: {err.strerror or err}") from None
@@ -600,7 +615,21 @@ def _exit_code_for(err: Exception) -> int:
     return EXIT_PROBLEMS
 
 
-def _log_unexpected(err: BaseException) -> Path | None:
+def command_outline(argv: Sequence[str], commands: set[str]) -> str:
+    """The command line as the log may keep it: the command and the names of the options given, never
+    a value (`--input` can hold secrets): `flowdesk run --input --json`."""
+    words = [PROG]
+    named = False
+    for word in argv:
+        if word.startswith("-") and len(word) > 1:
+            words.append(word.split("=", 1)[0])
+        elif not named and word in commands:
+            words.append(word)
+            named = True
+    return " ".join(words)
+
+
+def _log_unexpected(err: BaseException, argv: Sequence[str]) -> Path | None:
     """Write the traceback to the log file; its path, or None when even that fails."""
     try:
         import platformdirs
@@ -612,7 +641,9 @@ def _log_unexpected(err: BaseException) -> Path | None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         log.addHandler(handler)
         try:
-            log.error("unexpected error in %s", " ".join(sys.argv), exc_info=err)
+            log.error(
+                "unexpected error in %s", command_outline(argv, _subcommand_names(build_parser())), exc_info=err
+            )
         finally:
             log.removeHandler(handler)
             handler.close()
@@ -641,8 +672,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except FileFormatError as err:
-        for problem in err.problems:
-            complain(_describe(problem, _source_name(args)))
+        from flowdesk.domain.problem_report import report_lines
+
+        for line in report_lines(err.problems, lambda p: _describe(p, _source_name(args))):
+            complain(line)
         errors = sum(1 for p in err.problems if p.severity == "error")
         complain(f"{PROG}: {_source_name(args)} has {_count(errors, 'error')}; nothing was changed.")
         return _exit_code_for(err)
@@ -658,7 +691,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as err:  # noqa: BLE001 - one sentence on stderr, the traceback in the log
-        where = _log_unexpected(err)
+        where = _log_unexpected(err, argv)
         detail = f"; the details are in {where}" if where else ""
         database_error = _database_error_text(err)
         if database_error is not None:

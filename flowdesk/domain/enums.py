@@ -40,6 +40,7 @@ class ExecutionStatus(StrEnum):
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
     INTERRUPTED = "interrupted"
+    RESUMED = "resumed"  # an interrupted execution another one has taken over (resumed_as_id)
 
     @property
     def is_final(self) -> bool:

@@ -12,6 +12,11 @@ class FlowdeskError(Exception):
         super().__init__(f"{location}: {message}" if location else message)
 
 
+class ExpressionLimitError(FlowdeskError):
+    """An expression went past one of the bounds on hostile input at run time (a regular expression
+    over its compile budget, a rendered template over its size): the step fails with this sentence."""
+
+
 class NotFoundError(FlowdeskError):
     """A workflow, node, connection, API, execution or version that does not exist."""
 

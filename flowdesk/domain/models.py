@@ -157,6 +157,7 @@ class Execution(_Model):
     runner_pid: int | None = None  # the process running it (crash recovery)
     runner_host: str | None = None
     resumed_from_id: int | None = None
+    resumed_as_id: int | None = None  # the execution that resumed this one (it is resumed once)
     started_at: datetime | None = None
     completed_at: datetime | None = None
     created_at: datetime | None = None

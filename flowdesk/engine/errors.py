@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from flowdesk.domain.errors import ExpressionSyntaxError, FlowdeskError
+from flowdesk.domain.errors import ExpressionLimitError, ExpressionSyntaxError, FlowdeskError
 
 ERROR_TYPES: tuple[str, ...] = (
     "timeout",
@@ -62,7 +62,7 @@ def failure_from_exception(exc: BaseException) -> NodeFailure:
         return exc
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return NodeFailure(str(exc) or "timed out", error_type="timeout")
-    if isinstance(exc, ExpressionSyntaxError):
+    if isinstance(exc, ExpressionSyntaxError | ExpressionLimitError):
         return NodeFailure(str(exc), error_type="expression")
     if isinstance(exc, ConnectionError):
         return NodeFailure(str(exc) or type(exc).__name__, error_type="connection")

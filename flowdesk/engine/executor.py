@@ -26,7 +26,7 @@ from flowdesk.domain.workflow_inputs import apply_inputs
 from flowdesk.gc_control import gc_paused, space_young_collections, unspace_young_collections
 
 from . import events as ev
-from . import records
+from . import input_limit, records
 from .context import ExecutionInfo
 from .control import RunControl
 from .errors import ExecutionNotResumableError, NodeFailure, WorkflowInvalidError
@@ -35,7 +35,7 @@ from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
 from .registry import HandlerRegistry, NodeHandler, default_registry
 from .scheduler import _MISSING, RegionFailed, Run
-from .writer import SINK_THRESHOLD, ExecutionWriter
+from .writer import NOT_STORED, SINK_THRESHOLD, ExecutionWriter
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +87,7 @@ class ExecutionHandle:
         self._paused_at: float | None = None
         self.pause_reason: str | None = None
         self._interrupting = False
+        self._storage_failure: str | None = None
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -171,6 +172,12 @@ class ExecutionHandle:
         `interrupted`, and `resume` can finish the run later (a server shutting down does this)."""
         self._interrupting = True
         self.cancel(reason)
+
+    def _fail_storage(self, sentence: str) -> None:
+        """The writer could not store this run's step rows: stop the run as `failed`, saying why."""
+        if self._storage_failure is None:
+            self._storage_failure = sentence
+            self.cancel(sentence)
 
     async def logs(self) -> list[Any]:
         """The step rows of this run, in start order (from the database when persisted)."""
@@ -270,9 +277,14 @@ class ExecutionHandle:
                 error = "timed out"
                 self.error_type = "timeout"
         except asyncio.CancelledError:
-            status = ExecutionStatus.INTERRUPTED if self._interrupting else ExecutionStatus.CANCELLED
-            error = run.cancel_reason or "cancelled"
-            self.error_type = "cancelled"
+            if self._storage_failure is not None:
+                status = ExecutionStatus.FAILED
+                error = self._storage_failure
+                self.error_type = "storage"
+            else:
+                status = ExecutionStatus.INTERRUPTED if self._interrupting else ExecutionStatus.CANCELLED
+                error = run.cancel_reason or "cancelled"
+                self.error_type = "cancelled"
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
@@ -312,6 +324,12 @@ class ExecutionHandle:
                 await asyncio.shield(writer.flush())
             except asyncio.CancelledError:
                 pass
+            failed = writer.failed.get(self.id)
+            if failed is not None and self.status != ExecutionStatus.FAILED:
+                # The run ended before the writer's failure reached it: the row says failed (writer.py).
+                self.status = ExecutionStatus.FAILED
+                self.error_message = run.mask(failed)
+                self.error_type = "storage"
         self._emit(
             ev.ExecutionFinished(
                 self.id, time.time(), status.value, self.output_data, self.error_message, duration
@@ -336,6 +354,7 @@ class WorkflowExecutor:
     `redactor` masks) is replaced by *** in step rows, log lines and events. `step_sink` says where
     bulk step inserts go on a SQLite file: None (the default) the step sink process once a batch is
     large, False always the writer thread, True the sink from the first row (engine/writer.py).
+    `max_input_bytes` bounds a run's input (JSON size; engine/input_limit.py).
     """
 
     def __init__(
@@ -350,9 +369,12 @@ class WorkflowExecutor:
         load_plugins: bool = True,
         http: Any = None,
         step_sink: bool | None = None,
+        max_input_bytes: int | None = None,
     ) -> None:
         self.debug = debug
         self.step_sink = step_sink
+        # The largest input a run takes (engine/input_limit.py: default 50 MB, $FLOWDESK_MAX_INPUT_MB).
+        self.max_input_bytes = input_limit.max_input_bytes(max_input_bytes)
         self._db_spec = db
         self._db: Any = None
         self._own_db = False
@@ -411,7 +433,18 @@ class WorkflowExecutor:
         if self._writer is None:
             self._writer = ExecutionWriter(db, step_sink=self.step_sink)
             self._graphs.db = db
+            loop = asyncio.get_running_loop()
+
+            def on_failure(execution_id: int, sentence: str) -> None:  # on the writer thread
+                loop.call_soon_threadsafe(self._storage_failed, execution_id, sentence)
+
+            self._writer.on_failure = on_failure
         return self._writer
+
+    def _storage_failed(self, execution_id: int, sentence: str) -> None:
+        for handle in list(self._active.values()):
+            if handle.id == execution_id:
+                handle._fail_storage(sentence)
 
     def http_client(self) -> Any:
         """The shared HttpClient (flowdesk.engine.http), made on first use."""
@@ -480,6 +513,7 @@ class WorkflowExecutor:
         """
         from flowdesk.services.workflows import WorkflowService
 
+        input_limit.check_input(input_data, self.max_input_bytes)
         db = await self._database()
         if isinstance(environment, str):
             from flowdesk.services.environments import run_values
@@ -577,6 +611,7 @@ class WorkflowExecutor:
         """Run an in-memory graph (e.g. the editor's unsaved one). `persist` defaults to whether the
         graph's workflow has an id and the executor was given a database; `apis` serves
         `ctx.get_api` before the database; `environment_name` is recorded with a persisted run."""
+        input_limit.check_input(input_data, self.max_input_bytes)
         if persist is None:
             persist = graph.workflow.id is not None and self._db_spec is not None
         elif persist and graph.workflow.id is None:
@@ -609,12 +644,25 @@ class WorkflowExecutor:
             old = await writer.call(service.get_execution, execution_id)
         except NotFoundError as exc:
             raise ExecutionNotResumableError(f"execution {execution_id} does not exist") from exc
-        if ExecutionStatus(old.status) not in RESUMABLE:
-            raise ExecutionNotResumableError(
-                f"execution {execution_id} is {ExecutionStatus(old.status).value}; only interrupted, failed, "
-                "cancelled or timed-out executions can be resumed"
-            )
+        if old.resumed_as_id is not None or ExecutionStatus(old.status) not in RESUMABLE:
+            # The same refusal the claim gives when another resume wins between here and there.
+            raise records.not_resumable(execution_id, ExecutionStatus(old.status).value, old.resumed_as_id)
         logs = await writer.call(service.get_logs, execution_id)
+        lost = [
+            log.step_name
+            for log in logs
+            if str(log.status) == "success"
+            and isinstance(log.output_data, dict)
+            and NOT_STORED in log.output_data
+        ]
+        if lost:
+            named = ", ".join(f"'{name}'" for name in lost[:5]) + (
+                f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+            )
+            raise ExecutionNotResumableError(
+                f"execution {execution_id} cannot be resumed: the output of {len(lost)} step(s) that succeeded "
+                f"was not stored ({named}), and resuming would send those calls again"
+            )
         reuse = {log.step_name: log.output_data for log in logs if str(log.status) == "success"}
         graph = await writer.transaction(records.load_graph, self._graphs, old.workflow_id)
         merged = {**(old.config or {}), **(config or {})}
@@ -659,7 +707,9 @@ class WorkflowExecutor:
             problems = validate_graph(graph, node_types=self.registry.types())
             errors = [p for p in problems if p.severity == Severity.ERROR]
             if errors:
-                listed = "; ".join(str(p) for p in errors)
+                from flowdesk.domain.problem_report import report_lines
+
+                listed = "; ".join(report_lines(errors, str, cap=20))
                 raise WorkflowInvalidError(
                     f"workflow '{graph.workflow.name}' cannot run: {len(errors)} problem(s): {listed}", errors
                 )

@@ -20,6 +20,7 @@ from flowdesk.domain.models import WorkflowGraph
 
 from .encoding import json_text as _json_text
 from .encoding import time_text as _time_text
+from .errors import ExecutionNotResumableError
 
 
 class GraphCache:
@@ -135,7 +136,7 @@ def create_execution(
         raise NotFoundError(f"Workflow {workflow_id} does not exist.")
     if not execution_found:
         raise NotFoundError(f"Execution {resumed_from_id} does not exist.")
-    return _insert_execution(
+    created = _insert_execution(
         conn,
         workflow_id,
         execution_name=execution_name,
@@ -145,6 +146,70 @@ def create_execution(
         resumed_from_id=resumed_from_id,
         environment=environment,
     )
+    if resumed_from_id is not None:
+        claim_for_resume(conn, resumed_from_id, created[0])
+    return created
+
+
+RESUMABLE_STATUSES = ("interrupted", "failed", "cancelled", "timed_out")
+
+
+def not_resumable(
+    execution_id: int, status: str | None, resumed_as_id: int | None
+) -> ExecutionNotResumableError:
+    """Why `execution_id` cannot be resumed, as the error every door shows."""
+    if status is None:
+        return ExecutionNotResumableError(f"execution {execution_id} does not exist")
+    if resumed_as_id is not None:
+        return ExecutionNotResumableError(
+            f"execution {execution_id} was already resumed as execution {resumed_as_id}"
+        )
+    return ExecutionNotResumableError(
+        f"execution {execution_id} is {status}; only interrupted, failed, cancelled or timed-out executions "
+        "can be resumed"
+    )
+
+
+def claim_for_resume(conn: Any, execution_id: int, new_id: int) -> None:
+    """In the transaction creating execution `new_id`: record it as the one resuming `execution_id`
+    (`interrupted` becomes `resumed`). One conditional UPDATE, so of two resumes at once exactly one
+    claims it; the other gets ExecutionNotResumableError and its transaction is rolled back."""
+    cursor = _sqlite_cursor(conn)
+    if cursor is not None:
+        cursor.execute(
+            "UPDATE workflow_executions SET resumed_as_id = ?,"
+            " status = CASE WHEN status = 'interrupted' THEN 'resumed' ELSE status END"
+            " WHERE id = ? AND resumed_as_id IS NULL AND status IN (?, ?, ?, ?)",
+            (new_id, execution_id, *RESUMABLE_STATUSES),
+        )
+        claimed = cursor.rowcount == 1
+        found = cursor.execute(
+            "SELECT status, resumed_as_id FROM workflow_executions WHERE id = ?", (execution_id,)
+        ).fetchone()
+    else:
+        from sqlalchemy import case, update
+
+        from flowdesk.store.tables import ExecutionRow
+
+        done = conn.execute(
+            update(ExecutionRow)
+            .where(
+                ExecutionRow.id == execution_id,
+                ExecutionRow.resumed_as_id.is_(None),
+                ExecutionRow.status.in_(RESUMABLE_STATUSES),
+            )
+            .values(
+                resumed_as_id=new_id,
+                status=case((ExecutionRow.status == "interrupted", "resumed"), else_=ExecutionRow.status),
+            )
+        )
+        claimed = done.rowcount == 1
+        found = conn.execute(
+            select(ExecutionRow.status, ExecutionRow.resumed_as_id).where(ExecutionRow.id == execution_id)
+        ).first()
+    if not claimed:
+        raise not_resumable(execution_id, *(found if found is not None else (None, None)))
+    add_audit(conn, execution_id, "update", f"Run {execution_id} was resumed as run {new_id}.")
 
 
 def _insert_execution(
@@ -250,6 +315,7 @@ _EXECUTION_COLUMNS = frozenset(
         "runner_pid",
         "runner_host",
         "resumed_from_id",
+        "resumed_as_id",
         "started_at",
         "completed_at",
         "created_at",

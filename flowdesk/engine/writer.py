@@ -30,9 +30,12 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from flowdesk.store.storage_errors import TOO_BIG, StorageFailure, classify
 
 from .encoding import json_safe, json_text, time_text
 from .step_sink import read_message, write_message
@@ -41,7 +44,16 @@ logger = logging.getLogger(__name__)
 
 _STOP = object()
 JSON_STEP_FIELDS = ("input_data", "output_data", "warnings", "metrics", "iteration_path")
-__all__ = ["SINK_THRESHOLD", "ExecutionWriter", "dumps", "json_safe", "step_values"]
+__all__ = ["NOT_STORED", "SINK_THRESHOLD", "ExecutionWriter", "dumps", "json_safe", "step_values"]
+
+STORE_ATTEMPTS = 3
+"""Times a batch is written before its rows are written one by one (and a run's failure is declared)."""
+PREVIEW_CHARACTERS = 1000
+"""A value too big for the database is stored as a marker holding its first this many characters."""
+CUT_ABOVE = 10_000
+"""When a row is too big, its values longer than this (as JSON text) are cut."""
+NOT_STORED = "not_stored"
+"""The key of the marker a step row carries in place of values that could not be stored."""
 
 SINK_THRESHOLD = 200
 """Step rows in one batch from which a SQLite file's inserts go to the step sink process."""
@@ -140,6 +152,11 @@ class ExecutionWriter:
         self._sink_usable = usable and step_sink is not False
         self.sink_rows = 0  # step rows the sink committed
         self.failures = 0
+        # Storage failures: `on_failure(execution_id, sentence)` is called (on this thread) the first
+        # time an execution's rows cannot be written; the rows wait in `_pending` meanwhile.
+        self.on_failure: Callable[[int, str], None] | None = None
+        self.failed: dict[int, str] = {}
+        self._pending: dict[int, list[Any]] = {}
 
     # -- loop side ---------------------------------------------------------------------------
     def _ensure_thread(self) -> None:
@@ -297,6 +314,8 @@ class ExecutionWriter:
                     loop.call_soon_threadsafe(_settle, future, ok, value)
                 except RuntimeError:  # the loop is closed: nobody waits any more
                     pass
+        if self._pending:
+            self._write([], {}, closing=True)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -350,13 +369,31 @@ class ExecutionWriter:
         self.sink_rows += len(steps)
         return []
 
-    def _write(self, steps: list[Any], execs: dict[int, dict[str, Any]]) -> None:
+    def _write(self, steps: list[Any], execs: dict[int, dict[str, Any]], *, closing: bool = False) -> None:
+        if self._pending:
+            # Rows an earlier batch could not write go first (order of sequence numbers kept).
+            waiting = [row for rows in self._pending.values() for row in rows]
+            self._pending.clear()
+            steps = waiting + steps
         if not steps and not execs:
             return
+        failure = self._try_commit(steps, execs)
+        attempt = 1
+        while failure is not None and failure.kind != TOO_BIG and attempt < STORE_ATTEMPTS:
+            # A locked file or a moment's shortage of space: give it a moment and write again.
+            time.sleep(0.05 * attempt)
+            attempt += 1
+            failure = self._try_commit(steps, execs)
+        if failure is not None:
+            self._write_piecewise(steps, execs, closing=closing)
+
+    def _try_commit(self, steps: list[Any], execs: dict[int, dict[str, Any]]) -> StorageFailure | None:
+        """Commit one batch; None once committed, else what the database said."""
         from flowdesk.services.executions import EXECUTIONS, LOGS
 
         try:
             self._commit(LOGS, EXECUTIONS, steps, execs)
+            return None
         except (TypeError, ValueError):
             # Something is not JSON-able: make it so and try once more.
             for row in steps:
@@ -371,12 +408,70 @@ class ExecutionWriter:
                         fields[key] = json_safe(fields[key])
             try:
                 self._commit(LOGS, EXECUTIONS, steps, execs)
-            except Exception:
+                return None
+            except Exception as exc:
+                return classify(exc)
+        except Exception as exc:
+            return classify(exc)
+
+    def _write_piecewise(self, steps: list[Any], execs: dict[int, dict[str, Any]], *, closing: bool) -> None:
+        """Write a batch the database refused one row at a time: a row too big is written with its
+        large values cut; a row that still cannot be written waits in memory (its run is stopped) and,
+        once its run has ended, is written without its values, saying they were not stored."""
+        ended = {eid for eid, fields in execs.items() if fields.get("completed_at") is not None}
+        for row in steps:
+            execution_id = _execution_of(row)
+            failure = self._try_commit([row], {})
+            if failure is not None and failure.kind == TOO_BIG:
+                failure = self._try_commit([_cut_row(row, PREVIEW_CHARACTERS)], {})
+            if failure is None:
+                continue
+            self._fail(execution_id, failure)
+            if closing or execution_id in ended:
+                slim = _cut_row(row, 0, not_stored=self.failed.get(execution_id, failure.detail))
+                if self._try_commit([slim], {}) is None:
+                    continue
+            self._pending.setdefault(execution_id, []).append(row)
+        for execution_id, fields in execs.items():
+            sentence = self.failed.get(execution_id)
+            if sentence is not None and fields.get("status") == "completed":
+                # The run ended before it heard of the failure: it did not keep all its steps.
+                fields = {**fields, "status": "failed", "error_message": sentence}
+            failure = self._try_commit([], {execution_id: fields})
+            if failure is not None:
+                # Cut the big values (a workflow's output can be most of the row); the status matters more.
+                not_stored = failure.sentence(self._where()) if failure.kind != TOO_BIG else None
+                cut = {
+                    k: _cut_value(v, PREVIEW_CHARACTERS, not_stored) if k in _JSON_EXECUTION_FIELDS else v
+                    for k, v in fields.items()
+                }
+                failure = self._try_commit([], {execution_id: cut})
+            if failure is not None:
                 self.failures += 1
-                logger.exception("could not write %d step rows", len(steps))
-        except Exception:
-            self.failures += 1
-            logger.exception("could not write %d step rows", len(steps))
+                logger.error(
+                    "execution %s: its row could not be updated: %s",
+                    execution_id,
+                    failure.sentence(self._where()),
+                )
+
+    def _fail(self, execution_id: int, failure: StorageFailure) -> None:
+        self.failures += 1
+        if execution_id in self.failed:
+            return
+        sentence = failure.sentence(self._where())
+        self.failed[execution_id] = sentence
+        logger.error("execution %s: %s", execution_id, sentence)
+        if self.on_failure is not None:
+            try:
+                self.on_failure(execution_id, sentence)
+            except Exception:  # the loop is gone: nobody to tell
+                logger.debug(
+                    "could not report the storage failure of execution %s", execution_id, exc_info=True
+                )
+
+    def _where(self) -> str:
+        path = getattr(self.db, "path", None)
+        return str(path) if path is not None else str(getattr(self.db, "display_url", "database"))
 
     def _commit(self, logs: Any, executions: Any, steps: list[Any], execs: dict[int, dict[str, Any]]) -> None:
         from .records import add_audit, update_execution
@@ -398,7 +493,8 @@ class ExecutionWriter:
                     self._update(conn, execution_id, fields, update_execution, add_audit)
                 raw.execute("COMMIT")
             except BaseException:
-                raw.execute("ROLLBACK")
+                if raw.in_transaction:  # SQLite ends the transaction itself on a full disk
+                    raw.execute("ROLLBACK")
                 raise
             return
         from flowdesk.store.bulk import append_rows
@@ -474,6 +570,73 @@ def step_values(row: dict[str, Any]) -> tuple[Any, ...]:
         completed,
         completed if created is completed_at else time_text(created),
     )
+
+
+_STEP_INDEX = {name: i for i, name in enumerate(STEP_COLUMNS)}
+# Values cut to a marker object (warnings stay a list of text; iteration_path is always short).
+_CUTTABLE_INDEXES = tuple(_STEP_INDEX[name] for name in ("input_data", "output_data", "metrics"))
+_JSON_EXECUTION_FIELDS = frozenset({"input_data", "output_data"})
+
+
+def _execution_of(row: Any) -> int:
+    return int(row["execution_id"] if isinstance(row, dict) else row[0])
+
+
+def _marker(text: str, keep: int, not_stored: str | None) -> dict[str, Any]:
+    marker: dict[str, Any] = {"truncated": True, "original_characters": len(text)}
+    if not_stored is not None:
+        marker[NOT_STORED] = not_stored
+    else:
+        marker["text"] = text[:keep]
+    return marker
+
+
+def _cut_value(value: Any, keep: int, not_stored: str | None = None) -> Any:
+    """`value` (a Python value) as a marker when its JSON text is long (or always, for `not_stored`)."""
+    if value is None or value == [] or value == {}:
+        return value
+    text = value if isinstance(value, str) else (json_text(value) or "")
+    if not_stored is None and len(text) <= CUT_ABOVE:
+        return value
+    return _marker(text, keep, not_stored)
+
+
+def _cut_warnings(text: str) -> list[str]:
+    return [
+        f"the warnings were too big to store ({len(text):,} characters); they began: {text[:PREVIEW_CHARACTERS]}"
+    ]
+
+
+def _cut_row(row: Any, keep: int, *, not_stored: str | None = None) -> Any:
+    """A copy of a step row with its long values replaced by markers (a dict row or encoded values)."""
+    if isinstance(row, dict):
+        cut = dict(row)
+        for key in ("input_data", "output_data"):
+            cut[key] = _cut_value(row.get(key), keep, not_stored)
+        cut["metrics"] = _cut_value(row.get("metrics"), keep)
+        warnings = row.get("warnings")
+        if warnings and len(json_text(warnings) or "") > CUT_ABOVE:
+            cut["warnings"] = _cut_warnings(json_text(warnings) or "")
+        message = row.get("error_message")
+        if isinstance(message, str) and len(message) > CUT_ABOVE:
+            cut["error_message"] = message[:PREVIEW_CHARACTERS] + " ... (cut)"
+        return cut
+    values = list(row)
+    for index in _CUTTABLE_INDEXES:
+        text = values[index]
+        if not isinstance(text, str):
+            continue
+        if index in (_STEP_INDEX["input_data"], _STEP_INDEX["output_data"]) and not_stored is not None:
+            values[index] = json_text(_marker(text, keep, not_stored))
+        elif len(text) > CUT_ABOVE:
+            values[index] = json_text(_marker(text, keep, None))
+    warnings = values[_STEP_INDEX["warnings"]]
+    if isinstance(warnings, str) and len(warnings) > CUT_ABOVE:
+        values[_STEP_INDEX["warnings"]] = json_text(_cut_warnings(warnings))
+    message = values[_STEP_INDEX["error_message"]]
+    if isinstance(message, str) and len(message) > CUT_ABOVE:
+        values[_STEP_INDEX["error_message"]] = message[:PREVIEW_CHARACTERS] + " ... (cut)"
+    return tuple(values)
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:

@@ -135,9 +135,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(FlowdeskError)
     async def flowdesk_error(request: Request, exc: FlowdeskError) -> JSONResponse:
         problems = list(getattr(exc, "problems", None) or [])
+        from flowdesk.engine.errors import ExecutionNotResumableError
+
         if isinstance(exc, NotFoundError):
             status = 404
-        elif isinstance(exc, ConflictError):
+        elif isinstance(exc, ConflictError | ExecutionNotResumableError):
             status = 409
         elif isinstance(exc, DatabaseUnavailableError):
             status = 503

@@ -77,6 +77,7 @@ EXECUTION_FIELDS = (
     "runner_pid",
     "runner_host",
     "resumed_from_id",
+    "resumed_as_id",
     "started_at",
     "completed_at",
 )
@@ -259,6 +260,7 @@ def execution_from_row(row: Any) -> Execution:
         runner_pid=row.runner_pid,
         runner_host=row.runner_host,
         resumed_from_id=row.resumed_from_id,
+        resumed_as_id=row.resumed_as_id,
         started_at=row.started_at,
         completed_at=row.completed_at,
         created_at=row.created_at,

@@ -154,6 +154,8 @@ class ExecutionRow(Base):
     resumed_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("workflow_executions.id", ondelete="SET NULL")
     )
+    # The execution that resumed this one (set once, by the resume's own transaction; 0004).
+    resumed_as_id: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

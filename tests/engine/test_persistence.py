@@ -348,3 +348,73 @@ def test_a_running_execution_shows_its_current_node_and_progress(db):
     assert str(live.status) == "running"
     assert live.current_node == "b"
     assert 40.0 <= live.progress < 100.0
+
+
+def _interrupted_execution(db) -> int:
+    """A stored START -> DELAY -> END workflow and an execution of it marked interrupted."""
+    from flowdesk.engine import records
+
+    stored = _store(
+        db,
+        graph([("s", "START"), ("d", "DELAY", {"seconds": 0}), ("e", "END")], [("s", "d"), ("d", "e")]),
+    )
+    with db.engine.begin() as conn:
+        execution_id, _ = records.create_execution(
+            conn,
+            stored.workflow.id,
+            execution_name="to resume",
+            input_data={"k": 1},
+            config={},
+            status="running",
+            resumed_from_id=None,
+        )
+        records.update_execution(conn, execution_id, {"status": "interrupted"})
+    return execution_id
+
+
+def test_two_concurrent_resumes_of_one_execution_run_it_once(db, db_path):
+    old_id = _interrupted_execution(db)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("FLOWDESK_DB", None)
+    command = [sys.executable, "-m", "flowdesk.cli", "resume", str(old_id), "--db", str(db_path)]
+    procs = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=str(ROOT)
+        )
+        for _ in range(2)
+    ]
+    results = [(p.wait(120), p.stdout.read(), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    codes = sorted(code for code, _, _ in results)
+    assert codes[0] == 0 and codes[1] != 0, results
+    service = ExecutionService(db)
+    runs = [e for e in service.list_executions() if e.resumed_from_id == old_id]
+    assert len(runs) == 1, "both resumes ran"
+    refused = next(err for code, _, err in results if code != 0)
+    assert f"execution {old_id} was already resumed as execution {runs[0].id}" in refused
+    assert "Traceback" not in refused
+    old = service.get_execution(old_id)
+    assert str(old.status) == "resumed" and old.resumed_as_id == runs[0].id
+
+
+def test_a_second_resume_later_is_refused_through_the_python_api(db):
+    from flowdesk.engine.errors import ExecutionNotResumableError
+
+    old_id = _interrupted_execution(db)
+
+    async def main():
+        ex = executor(db=db)
+        try:
+            first = await ex.resume(old_id)
+            with pytest.raises(ExecutionNotResumableError) as refused:
+                await ex.resume(old_id)
+            return first, str(refused.value)
+        finally:
+            await ex.aclose()
+
+    first, message = asyncio.run(main())
+    assert first.status == "completed"
+    assert message == f"execution {old_id} was already resumed as execution {first.id}"
+    assert len([e for e in ExecutionService(db).list_executions() if e.resumed_from_id == old_id]) == 1

@@ -50,6 +50,7 @@ def test_execution_stats_all_time(monitor, seeded):
         "cancelled": 1,
         "timed_out": 1,
         "interrupted": 1,
+        "resumed": 0,  # an interrupted run another one took over (0004)
     }
     assert stats["finished_executions"] == 16
     assert stats["success_rate"] == 31.25  # 5 completed of 16 finished

@@ -153,6 +153,11 @@ class PostgresServer:
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def run_outside_transaction(self, sql: str) -> None:
+        """Run one cluster-wide statement that refuses a transaction block (CREATE / DROP TABLESPACE)."""
+        with self._admin() as conn:
+            conn.execute(sql)
+
     def query(self, database: str, sql: str, params: tuple = ()) -> list[tuple]:
         """Rows of one statement run in `database` in its own committed transaction (for checks)."""
         import psycopg

@@ -58,6 +58,15 @@ def test_interrupted_runs_are_offered_and_resumed(qtbot, qloop, tmp_path, settin
         resumed = [e for e in ExecutionService(backend.db).list_executions() if e.resumed_from_id == cut.id]
         assert len(resumed) == 1 and resumed[0].input_data == {"k": 1}
         assert ui.offer_interrupted() is None  # resumed: not offered again
+        assert ExecutionService(backend.db).get_execution(cut.id).status == "resumed"
+        # The Resume button's path again (history dock -> controller): refused, nothing runs.
+        messages: list[str] = []
+        controller.message.connect(messages.append)
+        controller.resume_execution(cut.id)
+        qtbot.waitUntil(lambda: any(m.startswith("Not resumed") for m in messages), timeout=10_000)
+        assert f"execution {cut.id} was already resumed as execution {resumed[0].id}" in messages[-1]
+        again = [e for e in ExecutionService(backend.db).list_executions() if e.resumed_from_id == cut.id]
+        assert len(again) == 1
     finally:
         ui.stop_all()
         done = asyncio.ensure_future(ui.aclose())

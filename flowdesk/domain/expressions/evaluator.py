@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..errors import ExpressionLimitError
 from . import patterns
 from .ast import (
     Arithmetic,
@@ -249,6 +250,8 @@ def _call(step: Method, receiver: Any, args: list[Any], scope: Scope) -> Any:
             return _mismatch(scope, f"'.matches()' needs a pattern string, got {type_name(arg)}")
         try:
             return patterns.search(arg, text_form(receiver))
+        except patterns.PatternBudgetError as exc:  # never null: the step fails, saying why
+            raise ExpressionLimitError(f"'.matches()': {exc}") from None
         except patterns.PatternError as exc:
             scope.warn(f"'.matches()': {exc}")
             return None

@@ -6,9 +6,9 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import ExpressionSyntaxError
+from ..errors import ExpressionLimitError, ExpressionSyntaxError
 from .ast import Expr
-from .evaluator import Program, compile_tree
+from .evaluator import MAX_TEXT_LENGTH, Program, compile_tree
 from .parser import parse_template_part
 from .scope import Scope
 from .values import text_form
@@ -77,37 +77,90 @@ def split_template(text: str) -> Template:
     return Template(tuple(parts))
 
 
-def render_text(text: str, scope: Scope) -> Any:
-    """One string: unchanged without `{{`; the raw value for a lone `{{ expr }}`; else a string."""
+MAX_RENDERED_CHARACTERS = MAX_TEXT_LENGTH
+"""The most characters one `render` call may produce, counted while rendering across every string,
+list and dict of the value (the same 10 M as one expression's text: concatenating `{{input.s}}`
+10,000 times must not get round it)."""
+
+
+class _Budget:
+    """Characters left for one `render` call."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_RENDERED_CHARACTERS
+
+    def spend(self, characters: int) -> None:
+        self.left -= characters
+        if self.left < 0:
+            raise ExpressionLimitError(
+                f"the rendered template would be over {MAX_RENDERED_CHARACTERS:,} characters, which is "
+                "the most a template may produce; render less (for example refer to the data instead of "
+                "repeating it)"
+            )
+
+    def spend_value(self, value: Any) -> None:
+        """Count a raw value a lone `{{ expr }}` gives (its strings and numbers, walked only as far
+        as the budget goes: the same big value referred to many times counts every time)."""
+        stack = [value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                self.spend(len(item))
+            elif isinstance(item, Mapping):
+                self.spend(2 * len(item))
+                stack.extend(item.values())
+                stack.extend(k for k in item if isinstance(k, str))
+            elif isinstance(item, (list, tuple)):
+                self.spend(len(item) + 1)
+                stack.extend(item)
+            else:
+                self.spend(4)
+
+
+def render_text(text: str, scope: Scope, budget: _Budget | None = None) -> Any:
+    """One string: unchanged without `{{`; the raw value for a lone `{{ expr }}`; else a string.
+    Raises ExpressionLimitError past MAX_RENDERED_CHARACTERS."""
+    if budget is None:
+        budget = _Budget()
     if "{{" not in text:
+        budget.spend(len(text))
         return text
     template = split_template(text)
     programs = template.programs
     if template.single is not None:
         for program in programs:
             if not isinstance(program, str):
-                return program(scope)
+                value = program(scope)
+                budget.spend_value(value)
+                return value
     out = []
     for program in programs:
-        if isinstance(program, str):
-            out.append(program)
-        else:
-            out.append(text_form(program(scope)))
+        piece = program if isinstance(program, str) else text_form(program(scope))
+        budget.spend(len(piece))
+        out.append(piece)
     return "".join(out)
 
 
 def render(value: Any, scope: Scope) -> Any:
-    """Deep-render templates in strings, dict values (keys are left as written) and lists."""
+    """Deep-render templates in strings, dict values (keys are left as written) and lists. Raises
+    ExpressionLimitError when the result would pass MAX_RENDERED_CHARACTERS."""
+    return _render(value, scope, _Budget())
+
+
+def _render(value: Any, scope: Scope, budget: _Budget) -> Any:
     if isinstance(value, str):
         if "{{" not in value:
+            budget.spend(len(value))
             return value
-        return render_text(value, scope)
+        return render_text(value, scope, budget)
     if isinstance(value, dict):
-        return {key: render(item, scope) for key, item in value.items()}
+        return {key: _render(item, scope, budget) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [render(item, scope) for item in value]
+        return [_render(item, scope, budget) for item in value]
     if isinstance(value, Mapping):
-        return {key: render(item, scope) for key, item in value.items()}
+        return {key: _render(item, scope, budget) for key, item in value.items()}
     return value
 
 

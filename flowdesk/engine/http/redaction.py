@@ -6,16 +6,16 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from ..masking import MIN_SECRET_LENGTH, SecretMasker
+
 MASK = "***"
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
-MIN_SECRET_LENGTH = 3
-"""Shorter values are not scrubbed from free text: masking every "a" would garble the record."""
 
 
 class Redactor:
     """Masks known secret values in text, and sensitive headers and query parameters by name."""
 
-    __slots__ = ("_values", "header_names", "query_names")
+    __slots__ = ("_masker", "_values", "header_names", "query_names")
 
     def __init__(
         self,
@@ -25,6 +25,7 @@ class Redactor:
         query_names: Iterable[str] = (),
     ) -> None:
         self._values: set[str] = set()
+        self._masker: SecretMasker | None = None  # built on first use, again after values are added
         # The shared default set until a name is added (one made per API call: keep it cheap).
         self.header_names: frozenset[str] | set[str] = (
             SENSITIVE_HEADERS | {h.lower() for h in header_names} if header_names else SENSITIVE_HEADERS
@@ -37,8 +38,9 @@ class Redactor:
         for value in values:
             if isinstance(value, str | int | float) and not isinstance(value, bool):
                 text = str(value)
-                if len(text) >= MIN_SECRET_LENGTH:
+                if len(text) >= MIN_SECRET_LENGTH and text not in self._values:
                     self._values.add(text)
+                    self._masker = None
 
     def add_header(self, name: str) -> None:
         self.header_names = self.header_names | {name.lower()}
@@ -46,18 +48,22 @@ class Redactor:
     def add_query(self, name: str) -> None:
         self.query_names.add(name)
 
+    def _secret_masker(self) -> SecretMasker:
+        if self._masker is None:
+            self._masker = SecretMasker(self._values)
+        return self._masker
+
     def occurs_in(self, data: bytes) -> bool:
-        """Whether any known secret value occurs in these bytes (UTF-8)."""
-        return any(value.encode() in data for value in self._values)
+        """Whether any known secret value occurs in these bytes (UTF-8), in any encoded form."""
+        if not self._values:
+            return False
+        return self._secret_masker().occurs_in(data.decode("utf-8", "replace"))
 
     def scrub(self, text: str) -> str:
-        """The text with every known secret value replaced by ***, longest first."""
+        """The text with every known secret value replaced by ***, in every encoded form (masking.py)."""
         if not self._values:
             return text
-        for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, MASK)
-        return text
+        return self._secret_masker().text(text)
 
     def scrub_value(self, value: Any) -> Any:
         """Deep copy of a JSON-like value with secret values masked inside its strings."""

@@ -1,7 +1,7 @@
 """Headline figures of one workflow's runs: totals, counts by status, success rate, durations.
 
 Definitions (docs/monitoring.md): *finished* runs are those in a final status (completed, failed,
-cancelled, timed_out, interrupted); `success_rate` is completed / finished * 100; durations
+cancelled, timed_out, interrupted, resumed); `success_rate` is completed / finished * 100; durations
 (completed_at - started_at) are taken over *completed* runs only; p50/p95 are nearest-rank.
 """
 

@@ -33,6 +33,7 @@ _ROW_COLORS = {
     "timed_out": STATUS_COLORS["failed"],
     "cancelled": STATUS_COLORS["cancelled"],
     "interrupted": STATUS_COLORS["cancelled"],
+    "resumed": STATUS_COLORS["cancelled"],
     "running": STATUS_COLORS["running"],
     "paused": STATUS_COLORS["running"],
 }
@@ -177,7 +178,12 @@ class HistoryView(QWidget):
         status = None
         if one:
             status = next(
-                (str(getattr(e.status, "value", e.status)) for e in self.executions if e.id == ids[0]), None
+                (
+                    str(getattr(e.status, "value", e.status))
+                    for e in self.executions
+                    if e.id == ids[0] and getattr(e, "resumed_as_id", None) is None  # resumed once only
+                ),
+                None,
             )
         self.resume_button.setEnabled(status in ("interrupted", "failed", "cancelled", "timed_out"))
 

@@ -17,7 +17,7 @@ from flowdesk.text_width import display_width, pad_to_width
 LOG_CAP = 20_000  # log entries a RunState keeps (the dock shows at most LogModel.CAP of them)
 NODE_TEXT_WIDTH = 18  # terminal columns of the node field in a line of plain text
 NODE_TEXT_WIDTH_MAX = 32  # copied lines align names up to this wide; wider ones are kept whole
-FINAL = frozenset({"completed", "failed", "cancelled", "timed_out", "interrupted"})
+FINAL = frozenset({"completed", "failed", "cancelled", "timed_out", "interrupted", "resumed"})
 NODE_FINAL = frozenset({"success", "failed", "skipped", "cancelled"})
 
 SCOPE_TYPES = frozenset({"PARALLEL", "LOOP"})

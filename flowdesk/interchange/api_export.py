@@ -48,7 +48,7 @@ def to_curl(api: ApiDefinition, *, resolved: Mapping[str, Any] | None = None) ->
     user: str | None = None
     if kind == "bearer":
         headers.append(("Authorization", f"Bearer {fill(str(auth.get('token', '')))}"))
-    elif kind == "basic":
+    elif kind in ("basic", "digest"):
         user = f"{fill(str(auth.get('username', '')))}:{fill(str(auth.get('password', '')))}"
     elif kind == "api_key":
         pair = (fill(str(auth.get("name", ""))), fill(str(auth.get("value", ""))))
@@ -79,7 +79,7 @@ def to_curl(api: ApiDefinition, *, resolved: Mapping[str, Any] | None = None) ->
     for name, value in headers:
         lines.append(f"-H {_quote(f'{name}: {value}' if value else f'{name};')}")
     if user is not None:
-        lines.append(f"-u {_quote(user)}")
+        lines.append(f"{'--digest ' if kind == 'digest' else ''}-u {_quote(user)}")
     if api.timeout != _DEFAULT_TIMEOUT:
         lines.append(f"--max-time {api.timeout:g}")
     lines.extend(body_args)
@@ -97,15 +97,29 @@ def _curl_body(api: ApiDefinition, fill) -> list[str]:
             for k, values in body.items()
             for v in _as_list(values)
         ]
-    if isinstance(body, dict) and content_type.startswith(_MULTIPART):
+    if isinstance(body, dict) and (api.body_type == "multipart" or content_type.startswith(_MULTIPART)):
         return [
-            f"--form-string {_quote(f'{fill(str(k))}={fill(_scalar(v))}')}"
-            for k, values in body.items()
-            for v in _as_list(values)
+            _curl_form_part(fill(str(k)), v, fill) for k, values in body.items() for v in _as_list(values)
         ]
     if isinstance(body, str):
         return [f"--data-raw {_quote(fill(body))}"]
     return [f"--data-raw {_quote(fill(json.dumps(body, ensure_ascii=False, separators=(',', ':'))))}"]
+
+
+def _curl_form_part(name: str, value: Any, fill) -> str:
+    """One multipart field as curl's -F (a file part {"path", "filename"?, "content_type"?}) or --form-string."""
+    if isinstance(value, dict) and "path" in value:
+        spec = f'{name}=@"{_form_quoted(fill(str(value["path"])))}"'
+        if value.get("content_type"):
+            spec += f";type={fill(str(value['content_type']))}"
+        if value.get("filename"):
+            spec += f';filename="{_form_quoted(fill(str(value["filename"])))}"'
+        return f"-F {_quote(spec)}"
+    return f"--form-string {_quote(f'{name}={fill(_scalar(value))}')}"
+
+
+def _form_quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _scalar(value: Any) -> str:

@@ -10,6 +10,8 @@ from flowdesk.domain.errors import InvalidInputError
 from flowdesk.interchange.api_export import to_curl
 from flowdesk.interchange.api_import import import_api_spec, import_curl
 
+from .api_import_checks import definition_fields
+
 CURL = Path(__file__).parent / "fixtures" / "api" / "curl"
 _FIELDS = {"id", "created_at", "updated_at", "description", "tags", "parameters", "source"}
 
@@ -168,18 +170,31 @@ EXPECTED = {
             "url": "https://docs.example.test/upload",
             "headers": {},
             "query": {},
-            "body": {"title": "Quarterly report", "note": "@not a file"},
-            "content_type": "multipart/form-data",
+            "body": {"title": "Quarterly report", "file": {"path": "report.pdf"}, "note": "@not a file"},
+            "body_type": "multipart",
+            "content_type": None,
             "timeout": 30.0,
             "auth": None,
         },
-        [
-            (
-                "POST docs.example.test/upload",
-                "form field 'file' is a file upload, which flowdesk cannot send; it was left out",
-            )
-        ],
         [],
+        [],
+    ),
+    "header-without-colon.txt": (
+        {
+            "name": "GET example.test/",
+            "method": "GET",
+            "url": "https://example.test/",
+            "headers": {},
+            "query": {},
+            "body": None,
+            "content_type": None,
+            "timeout": 30.0,
+            "auth": None,
+        },
+        [],
+        [
+            "The header 'NoColonHere' at line 2, column 6 has no ':'; curl does not send it, so it was left out."
+        ],
     ),
     "head-no-scheme.txt": (
         {
@@ -250,8 +265,7 @@ EXPECTED = {
     ),
 }
 BROKEN = {
-    "broken-data-file.txt": "The data at line 1, column 37 is read from the file 'body.json', which cannot be imported; paste the data itself with --data-raw.",
-    "broken-header.txt": "The header 'NoColonHere' at line 2, column 6 has no ':'.",
+    "broken-data-file.txt": "The data at line 1, column 37 is read from the file 'body.json', which cannot be imported; paste the data itself with --data-raw, or give it as a heredoc (<<EOF).",
     "broken-missing-value.txt": "The option '-H' at line 1, column 28 needs a value.",
     "broken-no-host.txt": "The URL 'https://:8080/x' has no host.",
     "broken-no-url.txt": "The curl command has no URL.",
@@ -271,7 +285,7 @@ def test_curl_fixture_every_field(name):
     assert result.format == "curl"
     assert len(result.definitions) == 1
     definition = result.definitions[0]
-    assert definition.model_dump(exclude=_FIELDS) == fields
+    assert definition_fields(definition, exclude=_FIELDS) == fields
     assert (definition.description, definition.tags, definition.parameters, definition.source) == (
         "",
         [],

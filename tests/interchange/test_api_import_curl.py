@@ -423,3 +423,128 @@ def test_import_api_spec_detects_a_curl_command():
 def test_trailing_continuation_backslash_is_ignored():
     result = import_curl("curl https://e.test/a \\\n  -H 'A: 1' \\")
     assert (result.definitions[0].headers, result.notes) == ({"A": "1"}, [])
+
+
+# Real-world shapes beyond the fixtures: (paste, the fields of each definition that must come out, notes).
+SHAPES = {
+    "digest": (
+        "curl --digest -u 'ann:pw' https://e.test/d",
+        [{"method": "GET", "auth": {"type": "digest", "username": "ann", "password": "pw"}}],
+    ),
+    "digest-negated": (
+        "curl --digest --no-digest -u 'ann:pw' https://e.test/d",
+        [{"auth": {"type": "basic", "username": "ann", "password": "pw"}}],
+    ),
+    "upload-file": (
+        "curl -T report.csv https://e.test/files/",
+        [{"method": "PUT", "url": "https://e.test/files/report.csv", "body": None}],
+    ),
+    "upload-heredoc": (
+        "curl -T - https://e.test/files/x.txt <<EOF\nhello\nEOF\n",
+        [{"method": "PUT", "url": "https://e.test/files/x.txt", "body": "hello\n"}],
+    ),
+    "form-only-is-post": (
+        "curl -F a=1 https://e.test/f",
+        [{"method": "POST", "body": {"a": "1"}, "body_type": "multipart", "content_type": None}],
+    ),
+    "postman-form": (
+        "curl --location 'https://e.test/up' --form 'name=\"Ann\"' --form 'file=@\"/home/ann/a b.txt\"'",
+        [{"body": {"name": "Ann", "file": {"path": "/home/ann/a b.txt"}}, "body_type": "multipart"}],
+    ),
+    "json-concatenated": (
+        "curl --json '{\"drink\":' --json '\"coffe\"}' https://e.test/j",
+        [
+            {
+                "body": {"drink": "coffe"},
+                "content_type": "application/json",
+                "headers": {"Accept": "application/json"},
+            }
+        ],
+    ),
+    "data-newlines-kept": (
+        "curl -H 'Content-Type: text/plain' -d 'a\nb' https://e.test/t",
+        [{"body": "a\nb"}],
+    ),
+    "range": ("curl -r 0-99 https://e.test/r", [{"headers": {"Range": "bytes=0-99"}}]),
+    "url-query": (
+        "curl --url-query 'q=a b' --url-query '+x=1%2B1' 'https://e.test/s?p=1'",
+        [{"query": {"p": "1", "q": "a b", "x": "1+1"}}],
+    ),
+    "ansi-heredoc-json": (
+        "curl -H 'Content-Type: application/json' --data-binary @- https://e.test/h <<-'END'\n\t{\"a\": 1}\n\tEND",
+        [{"body": {"a": 1}, "content_type": "application/json"}],
+    ),
+    "export-then-curl": (
+        'export TOKEN=abc\ncurl -H "Authorization: Bearer $TOKEN" https://e.test/me',
+        [{"auth": {"type": "bearer", "token": "$TOKEN"}}],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_real_world_shapes(name):
+    paste, wanted = SHAPES[name]
+    result = import_curl(paste)
+    assert len(result.definitions) == len(wanted)
+    for definition, fields in zip(result.definitions, wanted, strict=True):
+        got = definition.model_dump()
+        assert {k: got[k] for k in fields} == fields
+
+
+@pytest.mark.parametrize(
+    ("paste", "message"),
+    [
+        (
+            "curl --requ PUT https://e.test",
+            "The option '--requ' at line 1, column 6 is ambiguous (it could be --request, --request-target).",
+        ),
+        ("curl --no-data x https://e.test", "The option '--no-data' at line 1, column 6 cannot be negated."),
+        (
+            "curl --aws-sigv4 aws:amz https://e.test",
+            "The curl option '--aws-sigv4' at line 1, column 6 changes the request in a way the importer cannot carry over.",
+        ),
+        (
+            "curl -d @- https://e.test",
+            "The data at line 1, column 9 is read from standard input, which cannot be imported; paste the data itself with --data-raw, or give it as a heredoc (<<EOF).",
+        ),
+        (
+            "curl -d @- https://e.test < body.txt",
+            "The data at line 1, column 9 is read from the file 'body.txt' (given with '<'), which cannot be imported; paste the data itself with --data-raw, or give it as a heredoc (<<EOF).",
+        ),
+        ("curl -d @- https://e.test <<EOF\na=1\n", "The heredoc '<<EOF' is never closed by a line 'EOF'."),
+        (
+            "curl -F a=1 -d b=2 https://e.test",
+            "The command gives both -F (multipart) and -d/-T data; curl refuses that too.",
+        ),
+        ("curl https://e.test >", "The redirection '>' has no target; it is at line 1, column 21."),
+    ],
+)
+def test_refused_with_a_true_reason(paste, message):
+    with pytest.raises(InvalidInputError) as info:
+        import_curl(paste)
+    assert str(info.value) == message
+
+
+def test_one_broken_command_among_several_is_left_out_with_a_problem():
+    result = import_curl(
+        "curl https://e.test/a\ncurl --frobnicate https://e.test/b\ncurl -X POST https://e.test/c"
+    )
+    assert [d.name for d in result.definitions] == ["GET e.test/a", "POST e.test/c"]
+    assert [str(p) for p in result.problems] == [
+        "curl command at line 2, column 1: Unknown curl option '--frobnicate' at line 2, column 6. It was left out."
+    ]
+
+
+def test_same_request_twice_gets_distinct_names():
+    result = import_curl("curl https://e.test/a; curl https://e.test/a")
+    assert [d.name for d in result.definitions] == ["GET e.test/a", "GET e.test/a (2)"]
+
+
+def test_form_parts_curl_cannot_carry_are_problems():
+    result = import_curl("curl -F 'a=<notes.txt' -F 'b=x;type=text/x' -F b=y https://e.test/f")
+    assert result.definitions[0].body == {"b": "y"}
+    assert [p.message for p in result.problems] == [
+        "form field 'a' reads its text from the file 'notes.txt' (<), which the importer cannot read; it was left out",
+        "form field 'b' is a text field sent with its own content type or file name; flowdesk sends it as a plain text field",
+        "form field 'b' is given more than once; only the last one was kept",
+    ]

@@ -21,6 +21,7 @@ from .result import ApiImportResult
 from .shell_words import ShellCommand, Word, split_commands
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
+_JSON_TYPE = re.compile(r"\s*[a-z0-9.+-]+/([a-z0-9.-]+\+)?json\s*(;|$)")  # not x-ndjson or json-seq
 
 
 @dataclass(frozen=True)
@@ -568,7 +569,7 @@ def _body(data: str, content_type: str | None, result: ApiImportResult) -> tuple
         return value, "application/json"
     content_type = content_type or _FORM_TYPE
     lowered = content_type.lower()
-    if "json" in lowered:
+    if _JSON_TYPE.match(lowered):
         try:
             return json.loads(stripped), content_type
         except json.JSONDecodeError as err:

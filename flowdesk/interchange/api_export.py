@@ -336,12 +336,26 @@ def _is_placeholder(value: Any) -> bool:
 def _request_body(api: ApiDefinition) -> dict[str, Any] | None:
     if api.body is None and not api.content_type:
         return None
-    content_type = api.content_type or "application/json"
+    multipart = api.body_type == "multipart"
+    content_type = _MULTIPART if multipart else api.content_type or "application/json"
     media: dict[str, Any] = {}
     if api.body is not None or any(p.location == "body" for p in api.parameters):
         media["schema"] = _body_schema(api)
     if api.body is not None:
         media["example"] = api.body
+    if multipart and isinstance(api.body, dict):
+        files = {k: v for k, v in api.body.items() if isinstance(v, dict) and "path" in v}
+        # a file part's content is the file, not its path: the schema says binary, the example leaves it out
+        media["example"] = {k: v for k, v in api.body.items() if k not in files} or None
+        if media["example"] is None:
+            del media["example"]
+        properties = media["schema"].setdefault("properties", {})
+        media["schema"]["type"] = "object"
+        for name in files:
+            properties[name] = {"type": "string", "format": "binary"}
+        encoding = {n: {"contentType": p["content_type"]} for n, p in files.items() if p.get("content_type")}
+        if encoding:
+            media["encoding"] = encoding
     return {"content": {content_type: media}}
 
 
@@ -351,7 +365,9 @@ def _body_schema(api: ApiDefinition) -> dict[str, Any]:
         return {"type": _json_type(api.body)}
     properties: dict[str, Any] = {}
     for p in body_params:
-        prop: dict[str, Any] = {"type": p.type or "string"}
+        prop: dict[str, Any] = (
+            {"type": "string", "format": "binary"} if p.type == "file" else {"type": p.type or "string"}
+        )
         if p.description:
             prop["description"] = p.description
         if p.example is not None:

@@ -39,12 +39,23 @@ def test_every_fixture_imports_every_definition_with_its_fields(db, name):
     stored = {a.source: a for a in ApiService(db).list_apis()}
     for want in expected.definitions:
         got = stored[want.source]
-        assert got.model_dump(exclude={"id", "created_at", "updated_at"}) == want.model_dump(
-            exclude={"id", "created_at", "updated_at"}
+        # body_type is stored once #11's api_definitions.body_type column is merged (test below)
+        assert got.model_dump(exclude={"id", "created_at", "updated_at", "body_type"}) == want.model_dump(
+            exclude={"id", "created_at", "updated_at", "body_type"}
         )
     if expected.environment:
         assert EnvironmentService(db).get_environment("default").variables == expected.environment
     assert sorted(SecretService(db).list_secret_names()) == sorted(expected.secrets)
+
+
+@pytest.mark.xfail(
+    strict=True, reason="api_definitions has no body_type column until #11 (multipart bodies) is merged"
+)
+def test_a_multipart_import_keeps_its_body_type_when_stored(db):
+    data = (FIXTURES / "petstore-swagger-2.0.json").read_bytes()
+    ApiLibraryService(db).import_spec(data, source_name="petstore-swagger-2.0.json")
+    stored = {a.name: a for a in ApiService(db).list_apis()}
+    assert stored["uploadFile"].body_type == "multipart"
 
 
 @pytest.mark.parametrize("name", SPECS)

@@ -90,3 +90,11 @@ def test_functions_in_templates_are_evaluated_at_each_render():
 def test_a_node_named_like_a_function_is_still_reached_as_a_name():
     scope = Scope({}, {"uuid": {"id": 5}})
     assert evaluate("uuid.id", scope) == 5
+
+
+def test_join_writes_a_list_with_a_separator_and_keeps_null():
+    scope = Scope({"params": {"ids": [1, "b", True], "none": None}})
+    assert evaluate("join(params.ids, ',')", scope) == "1,b,true"
+    assert evaluate("join(params.none, ',')", scope) is None
+    assert evaluate("join('abc', ',')", scope) is None
+    assert scope.warnings == ["'join(list, separator)' needs a list and a string, got a string and a string"]

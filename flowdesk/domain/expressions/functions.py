@@ -14,7 +14,7 @@ import uuid as _uuid
 from collections.abc import Callable
 from typing import Any
 
-from .values import is_number, type_name
+from .values import is_number, text_form, type_name
 
 #: Longest text random_string may build.
 MAX_RANDOM_STRING = 10_000
@@ -62,6 +62,17 @@ def _random_string(length: Any) -> str:
     return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(int(length)))
 
 
+def _join(items: Any, separator: Any) -> str | None:
+    """The items' text forms joined by `separator`; null stays null (an optional value not given)."""
+    if items is None:
+        return None
+    if not isinstance(items, list | tuple) or not isinstance(separator, str):
+        raise FunctionError(
+            f"'join(list, separator)' needs a list and a string, got {type_name(items)} and {type_name(separator)}"
+        )
+    return separator.join(text_form(item) for item in items)
+
+
 #: name -> (number of arguments, implementation)
 FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "uuid": (0, _uuid4),
@@ -69,4 +80,5 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "timestamp": (0, _timestamp),
     "random_int": (2, _random_int),
     "random_string": (1, _random_string),
+    "join": (2, _join),
 }

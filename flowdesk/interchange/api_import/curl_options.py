@@ -84,7 +84,11 @@ FLAG_OPTIONS: dict[str, str] = {
 
 # Every long option curl 7.88 knows (`curl --help all`): an abbreviation is read as the one option it starts,
 # as curl does, and one that starts several is refused as ambiguous, also as curl does.
-ALL_LONG_OPTIONS: tuple[str, ...] = tuple(sorted({n for n in [*VALUE_OPTIONS, *FLAG_OPTIONS] if n.startswith("--")} | set("""
+ALL_LONG_OPTIONS: tuple[str, ...] = tuple(
+    sorted(
+        {n for n in [*VALUE_OPTIONS, *FLAG_OPTIONS] if n.startswith("--")}
+        | set(
+            """
 --abstract-unix-socket --alt-svc --anyauth --append --aws-sigv4 --basic --cacert --capath --cert --cert-status
 --cert-type --ciphers --compressed --compressed-ssh --config --connect-timeout --connect-to --continue-at --cookie
 --cookie-jar --create-dirs --create-file-mode --crlf --crlfile --curves --data --data-ascii --data-binary
@@ -116,7 +120,10 @@ ALL_LONG_OPTIONS: tuple[str, ...] = tuple(sorted({n for n in [*VALUE_OPTIONS, *F
 --tftp-no-options --time-cond --tls-max --tls13-ciphers --tlsauthtype --tlspassword --tlsuser --tlsv1 --tlsv1.0
 --tlsv1.1 --tlsv1.2 --tlsv1.3 --tr-encoding --trace --trace-ascii --trace-time --unix-socket --upload-file --url
 --url-query --use-ascii --user --user-agent --verbose --version --write-out --xattr
-""".split())))
+""".split()
+        )
+    )
+)
 
 # Options whose "--no-" form curl accepts: the boolean ones (curl's own --no-buffer etc. are listed as given).
 NEGATABLE: frozenset[str] = frozenset(

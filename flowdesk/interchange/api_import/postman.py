@@ -226,7 +226,9 @@ class _PostmanReader:
             body=body,
             content_type=content_type,
             body_type=self.body_type,
-            auth=self._request_auth(request["auth"] if request.get("auth") is not None else auth, credentials),
+            auth=self._request_auth(
+                request["auth"] if request.get("auth") is not None else auth, credentials
+            ),
             description=description,
             tags=[folder_path] if folder_path else [],
             parameters=parameters,
@@ -267,7 +269,9 @@ class _PostmanReader:
         address = address.strip()
         if address and not _SCHEME.match(address) and not address.startswith("{{"):
             address = ("http:" if address.startswith("//") else "http://") + address
-            self.result.note(f"'{self.label}': the URL has no scheme; http:// was added, as Postman sends it.")
+            self.result.note(
+                f"'{self.label}': the URL has no scheme; http:// was added, as Postman sends it."
+            )
         address, credentials = _url_credentials(address)
         address, names = _path_variables(self.convert(address))
         parameters = [

@@ -44,6 +44,7 @@ class SpecReader:
         self._operation_ids: set[str] = set()
         self._unnamed = 0
         self._label = ""
+        self._samples: dict[str, Any] = {}
         if doc.duplicate_keys:
             result.note(
                 "The document repeats keys; the last value of each was kept: "
@@ -102,6 +103,20 @@ class SpecReader:
                 f"'{ref}' refers to itself; example bodies stop at its first repeat."
             ),
         )
+
+    def sample(self, schema: Any) -> Any:
+        """A sample body for `schema`. Bodies that are one `$ref` are built once per document and the
+        same value is shared by every operation using it (a spec with thousands of operations over a few
+        hundred schemas would otherwise build and hold thousands of equal copies). A sample whose building
+        reported something is not shared, so each operation gets its own report."""
+        ref = schema.get("$ref") if isinstance(schema, dict) and len(schema) == 1 else None
+        if isinstance(ref, str) and ref in self._samples:
+            return self._samples[ref]
+        reported = (len(self.result.problems), len(self.result.notes))
+        value = self.exampler().example(schema)
+        if isinstance(ref, str) and reported == (len(self.result.problems), len(self.result.notes)):
+            self._samples[ref] = value
+        return value
 
     def read(self) -> None:
         """Read every operation of the document into the result."""
@@ -324,7 +339,18 @@ class SpecReader:
         return declared_example(schema)
 
     def body_parameters(self, schema: Any) -> list[ApiParameter]:
-        """One body parameter per top-level property of an object schema."""
+        """One body parameter per top-level property of an object schema (built once per `$ref`)."""
+        ref = schema.get("$ref") if isinstance(schema, dict) and len(schema) == 1 else None
+        key = f"parameters {ref}"
+        if isinstance(ref, str) and key in self._samples:
+            return list(self._samples[key])
+        reported = len(self.result.problems)
+        found = self._body_parameters(schema)
+        if isinstance(ref, str) and reported == len(self.result.problems):
+            self._samples[key] = found
+        return list(found)
+
+    def _body_parameters(self, schema: Any) -> list[ApiParameter]:
         schema = self.lookup(schema)
         if not isinstance(schema, dict):
             return []
@@ -493,7 +519,7 @@ class OpenApi3Reader(SpecReader):
         example, found = self._media_example(media)
         schema = media.get("schema")
         if not found and schema is not None:
-            example = self.exampler().example(schema)
+            example = self.sample(schema)
         if (
             example is not None
             and not isinstance(example, str)

@@ -70,7 +70,7 @@ class Swagger2Reader(SpecReader):
             schema = body_param.get("schema")
             example = body_param.get("x-example")
             if example is None and schema is not None:
-                example = self.exampler().example(schema)
+                example = self.sample(schema)
             media_type = pick_media_type([m for m in consumes if not is_form_media(m)]) or "application/json"
             if "*" in media_type:  # a wildcard is no Content-Type to send: JSON-shaped bodies are JSON
                 media_type = "text/plain" if isinstance(example, str) else "application/json"

@@ -186,3 +186,19 @@ def test_a_secret_with_an_odd_name_is_noted_not_fatal(db, monkeypatch):
     report = ApiLibraryService(db).import_spec(data)
     assert report.added and report.secrets_stored == ["accessToken"]
     assert any("'has space' cannot be a secret name" in n for n in report.notes)
+
+
+def test_a_paste_of_several_curl_commands_adds_one_definition_each(db):
+    paste = "# from the docs\ncurl https://e.test/a\n\ncurl -X DELETE https://e.test/b && curl -d x=1 https://e.test/c\n"
+    report = ApiLibraryService(db).import_curl(paste)
+    assert len(report.added) == 3
+    assert sorted(a.name for a in ApiService(db).list_apis()) == [
+        "DELETE e.test/b",
+        "GET e.test/a",
+        "POST e.test/c",
+    ]
+    assert [d.name for d in import_api_spec(paste).definitions] == [
+        "GET e.test/a",
+        "DELETE e.test/b",
+        "POST e.test/c",
+    ]

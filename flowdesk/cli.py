@@ -306,7 +306,9 @@ def add_run(subparsers: Any) -> None:
     source.add_argument("--input-file", metavar="PATH", help="a file holding the input data as JSON")
     p.add_argument("--timeout", metavar="S", type=float, help="stop the run after S seconds (timed_out)")
     p.add_argument(
-        "--env", metavar="NAME", help="the environment whose variables are {{env.*}} (default: the active one)"
+        "--env",
+        metavar="NAME",
+        help="the environment whose variables are {{env.*}} (default: the active one)",
     )
     p.add_argument(
         "--json", action="store_true", help="print exactly one JSON object with the execution and its steps"
@@ -429,6 +431,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 # -- the program ------------------------------------------------------------------------------------
+
 
 def _api_library_subcommands() -> list[Callable[[Any], None]]:
     from flowdesk.cli_api import add_api, add_env, add_secret

@@ -26,6 +26,7 @@ __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_lin
 _ERROR = Severity.ERROR
 _WARNING = Severity.WARNING
 
+
 @dataclass(frozen=True, slots=True)
 class LocatedProblem:
     """A problem plus where it sits in the workflow-file shape, e.g. ("nodes", 2, "node_type")."""

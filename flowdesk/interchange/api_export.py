@@ -50,6 +50,10 @@ def to_curl(api: ApiDefinition, *, resolved: Mapping[str, Any] | None = None) ->
         headers.append(("Authorization", f"Bearer {fill(str(auth.get('token', '')))}"))
     elif kind in ("basic", "digest"):
         user = f"{fill(str(auth.get('username', '')))}:{fill(str(auth.get('password', '')))}"
+    elif kind == "aws_sigv4":
+        user = f"{fill(str(auth.get('access_key', '')))}:{fill(str(auth.get('secret_key', '')))}"
+        if auth.get("session_token"):
+            headers.append(("X-Amz-Security-Token", fill(str(auth["session_token"]))))
     elif kind == "api_key":
         pair = (fill(str(auth.get("name", ""))), fill(str(auth.get("value", ""))))
         (query if auth.get("in") == "query" else headers).append(pair)
@@ -79,6 +83,9 @@ def to_curl(api: ApiDefinition, *, resolved: Mapping[str, Any] | None = None) ->
     for name, value in headers:
         lines.append(f"-H {_quote(f'{name}: {value}' if value else f'{name};')}")
     if user is not None:
+        if kind == "aws_sigv4":
+            provider = f"aws:amz:{fill(str(auth.get('region', '')))}:{fill(str(auth.get('service', '')))}"
+            lines.append(f"--aws-sigv4 {_quote(provider)}")
         lines.append(f"{'--digest ' if kind == 'digest' else ''}-u {_quote(user)}")
     if api.timeout != _DEFAULT_TIMEOUT:
         lines.append(f"--max-time {api.timeout:g}")

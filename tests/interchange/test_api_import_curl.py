@@ -500,8 +500,12 @@ def test_real_world_shapes(name):
         ),
         ("curl --no-data x https://e.test", "The option '--no-data' at line 1, column 6 cannot be negated."),
         (
+            "curl --request-target '*' https://e.test",
+            "The curl option '--request-target' at line 1, column 6 changes the request in a way the importer cannot carry over.",
+        ),
+        (
             "curl --aws-sigv4 aws:amz https://e.test",
-            "The curl option '--aws-sigv4' at line 1, column 6 changes the request in a way the importer cannot carry over.",
+            "The --aws-sigv4 value 'aws:amz' at line 1, column 18 needs a region and a service ('aws:amz:REGION:SERVICE'); the importer does not guess them from the host.",
         ),
         (
             "curl -d @- https://e.test",

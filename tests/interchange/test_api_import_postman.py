@@ -143,7 +143,13 @@ EXPECTED_21 = {
             "body": None,
             "content_type": None,
             "timeout": 30.0,
-            "auth": {"type": "none", "not_sent": {"type": "awsv4"}},
+            "auth": {
+                "type": "aws_sigv4",
+                "access_key": "",
+                "secret_key": "",
+                "region": "us-east-1",
+                "service": "",
+            },
             "description": "",
             "tags": ["Admin"],
             "source": "postman:Team Tasks#Admin/Sign with AWS",
@@ -201,8 +207,7 @@ PROBLEMS_21 = [
     ),
     (
         "Admin/Sign with AWS",
-        "not sent: flowdesk does not sign AWS Signature v4 requests yet; the request goes without auth and the "
-        "settings are kept in the definition's auth (under 'not_sent')",
+        "AWS Signature v4 auth has no access_key, secret_key, service; set it in the definition's auth",
     ),
 ]
 NOTES_21 = [

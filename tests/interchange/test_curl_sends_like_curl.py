@@ -206,3 +206,22 @@ def test_multipart_form_is_imported_as_the_parts_curl_sends(raw_server, tmp_path
             expected.append((name, None, None, value.encode()))
     assert _multipart_parts(theirs) == expected
     assert result.notes == ["Form field 'ignored': curl ignores ';unknown=1', and so did the import."]
+
+
+def test_aws_sigv4_is_signed_as_curl_signs_it(raw_server):
+    from tests.engine.test_aws_sigv4 import expected_signature
+
+    # the query is written sorted: curl 7.88 signs it in the order written (later curls sort it, as AWS
+    # requires and flowdesk does), so an unsorted one would give curl a signature AWS rejects
+    paste = (
+        f"curl --aws-sigv4 'aws:amz:eu-west-1:execute-api' -u 'AKIDEXAMPLE:s3cr3t' "
+        f"-H 'Content-Type: application/json' -d '{{\"a\": 1}}' '{raw_server.url}/prod/run?a=1&b=2'"
+    )
+    (ours,), result = _flowdesk_requests(paste, raw_server)
+    (theirs,) = _curl_requests(paste, raw_server, 1)
+    assert result.definitions[0].auth["type"] == "aws_sigv4"
+    for request in (ours, theirs):
+        computed, carried = expected_signature(request, "s3cr3t")
+        assert carried == computed
+    assert (ours.method, ours.path, sorted(ours.query)) == (theirs.method, theirs.path, sorted(theirs.query))
+    assert json.loads(ours.body) == json.loads(theirs.body)

@@ -191,3 +191,43 @@ def test_unsupported_auth_keeps_its_settings_and_says_it_is_not_sent(imported, r
         ) in problems
     got = _send(oauth1, raw_server, imported)
     assert got.header("authorization") is None
+
+
+def test_aws_signature_v4_imports_to_the_signed_auth_type():
+    collection = {
+        "info": {
+            "name": "AWS",
+            "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+        },
+        "variable": [{"key": "awsSecret", "value": "s3"}],
+        "item": [
+            {
+                "name": "Invoke",
+                "request": {
+                    "method": "POST",
+                    "auth": {
+                        "type": "awsv4",
+                        "awsv4": [
+                            {"key": "accessKey", "value": "AKIDEXAMPLE"},
+                            {"key": "secretKey", "value": "{{awsSecret}}"},
+                            {"key": "region", "value": "eu-west-1"},
+                            {"key": "service", "value": "execute-api"},
+                            {"key": "sessionToken", "value": "{{awsToken}}"},
+                        ],
+                    },
+                    "url": "https://abc.execute-api.eu-west-1.amazonaws.com/prod/run",
+                },
+            }
+        ],
+    }
+    result = import_api_spec(json.dumps(collection))
+    assert result.definitions[0].auth == {
+        "type": "aws_sigv4",
+        "access_key": "AKIDEXAMPLE",
+        "secret_key": "{{secrets.awsSecret}}",
+        "region": "eu-west-1",
+        "service": "execute-api",
+        "session_token": "{{secrets.awsToken}}",
+    }
+    assert result.secrets == {"awsSecret": "s3"}
+    assert result.problems == []

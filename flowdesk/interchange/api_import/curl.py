@@ -47,6 +47,7 @@ class _Parsed:
     user: str | None = None
     bearer: str | None = None
     auth_scheme: str = "basic"  # basic, digest or ntlm (--digest, --ntlm, --negotiate)
+    aws: tuple[str, str] | None = None  # --aws-sigv4's (region, service)
     get: bool = False
     head: bool = False
     insecure: bool = False
@@ -300,6 +301,14 @@ def _apply(kind: str, value: str, word: Word, parsed: _Parsed, result: ApiImport
         parsed.urls.append(Word(value, word.line, word.column, word.index))
     elif kind == "url-query":
         parsed.url_query.extend(_url_query(value, word))
+    elif kind == "aws-sigv4":
+        parts = value.split(":")
+        if len(parts) < 4 or not parts[2] or not parts[3]:
+            raise InvalidInputError(
+                f"The --aws-sigv4 value '{_short(value)}' at {word.where} needs a region and a service "
+                "('aws:amz:REGION:SERVICE'); the importer does not guess them from the host."
+            )
+        parsed.aws = (parts[2], parts[3])
     elif kind == "upload-file":
         parsed.upload = value
     elif kind == "max-time":
@@ -428,7 +437,19 @@ def _definition(parsed: _Parsed, result: ApiImportResult) -> ApiDefinition:
             headers[existing or name] = value
     if any(k.lower() == "cookie" for k in headers):
         result.note("The Cookie header was kept as given; it may hold a session that expires.")
-    if parsed.user is not None:
+    if parsed.aws is not None:
+        username, _, password = (parsed.user or "").partition(":")
+        auth = {
+            "type": "aws_sigv4",
+            "access_key": username,
+            "secret_key": password,
+            "region": parsed.aws[0],
+            "service": parsed.aws[1],
+        }
+        token = next((k for k in headers if k.lower() == "x-amz-security-token"), None)
+        if token is not None:
+            auth["session_token"] = headers.pop(token)
+    elif parsed.user is not None:
         username, _, password = parsed.user.partition(":")
         kind = "digest" if parsed.auth_scheme == "digest" else "basic"
         auth = {"type": kind, "username": username, "password": password}

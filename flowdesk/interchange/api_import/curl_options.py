@@ -34,6 +34,7 @@ VALUE_OPTIONS: dict[str, str] = {
     "--key-type": "ignore", "--ciphers": "ignore", "--tls-max": "ignore",
     "-T": "upload-file", "--upload-file": "upload-file",
     "--url-query": "url-query",
+    "--aws-sigv4": "aws-sigv4",
     "--stderr": "ignore", "--libcurl": "ignore", "--parallel-max": "ignore", "--keepalive-time": "ignore",
     "--expect100-timeout": "ignore", "--happy-eyeballs-timeout-ms": "ignore", "--dns-servers": "ignore",
     "--dns-interface": "ignore", "--dns-ipv4-addr": "ignore", "--dns-ipv6-addr": "ignore",

@@ -37,7 +37,6 @@ _DYNAMIC = {
 _UNSIGNED = {
     "oauth1": "OAuth 1.0",
     "hawk": "Hawk",
-    "awsv4": "AWS Signature v4",
     "ntlm": "NTLM",
     "digest": "Digest",
     "edgegrid": "Akamai EdgeGrid",
@@ -442,6 +441,22 @@ class _PostmanReader:
                 "client_secret": self._secret_value(values.get("clientSecret", "")),
                 "scopes": scope.split() if scope else [],
             }
+        if kind == "awsv4":
+            signed = {
+                "type": "aws_sigv4",
+                "access_key": self._secret_value(values.get("accessKey", "")),
+                "secret_key": self._secret_value(values.get("secretKey", "")),
+                "region": self.convert(values.get("region") or "us-east-1"),  # Postman's default region
+                "service": self.convert(values.get("service", "")),
+            }
+            if values.get("sessionToken"):
+                signed["session_token"] = self._secret_value(values["sessionToken"])
+            missing = [k for k in ("access_key", "secret_key", "service") if not signed[k]]
+            if missing:
+                self.problem(
+                    f"AWS Signature v4 auth has no {', '.join(missing)}; set it in the definition's auth"
+                )
+            return signed
         if kind == "oauth2":
             self.problem(
                 f"OAuth2 with grant type '{values.get('grant_type', '?')}' is not supported; no auth was set"

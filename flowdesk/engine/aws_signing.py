@@ -20,9 +20,10 @@ def sigv4_headers(
 ) -> dict[str, str]:
     """The headers that sign this request: Authorization, X-Amz-Date, X-Amz-Content-Sha256 (and
     X-Amz-Security-Token with temporary credentials)."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
+    # botocore ships no type information (boto3-stubs would be a large dev dependency for three names)
+    from botocore.auth import SigV4Auth  # type: ignore[import-untyped]
+    from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
+    from botocore.credentials import Credentials  # type: ignore[import-untyped]
 
     access_key = _required(auth, "access_key")
     secret_key = _required(auth, "secret_key")

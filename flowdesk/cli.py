@@ -59,10 +59,12 @@ class _Parser(argparse.ArgumentParser):
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
     """`--db PATH`: the database (a path or SQLAlchemy URL); default $FLOWDESK_DB, else the user data folder."""
+    # No default here: the main parser's (None) stands, so a --db given before the command is not hidden
+    # by this one (argparse copies a subcommand's defaults over what was read before it).
     parser.add_argument(
         "--db",
         metavar="PATH",
-        default=None,
+        default=argparse.SUPPRESS,
         help="database file or SQLAlchemy URL (default: $FLOWDESK_DB, else flowdesk.db in the user data folder)",
     )
 
@@ -354,7 +356,9 @@ def add_run(subparsers: Any) -> None:
     add_name_taken_options(p)
     p.add_argument("--timeout", metavar="S", type=float, help="stop the run after S seconds (timed_out)")
     p.add_argument(
-        "--env", metavar="NAME", help="the environment whose variables are {{env.*}} (default: the active one)"
+        "--env",
+        metavar="NAME",
+        help="the environment whose variables are {{env.*}} (default: the active one)",
     )
     p.add_argument(
         "--json", action="store_true", help="print exactly one JSON object with the execution and its steps"
@@ -528,6 +532,7 @@ def cmd_demo_server(args: argparse.Namespace) -> int:
 
 # -- the program ------------------------------------------------------------------------------------
 
+
 def _api_library_subcommands() -> list[Callable[[Any], None]]:
     from flowdesk.cli_api import add_api, add_env, add_secret
 
@@ -564,6 +569,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"flowdesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens to stderr")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="database file or SQLAlchemy URL, for every command (also accepted after the command)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for register in SUBCOMMANDS:
         register(subparsers)
@@ -581,12 +592,29 @@ def _wants_app(argv: Sequence[str], commands: set[str]) -> bool:
     """No arguments, a file to open, or only app options (such as --db): the desktop app."""
     if not argv:
         return True
+    rest = _after_global_options(argv)
+    if not rest:
+        return not any(a in ("-v", "--verbose") for a in argv)  # `flowdesk --db x.db` opens the app
+    argv = rest
     first = argv[0]
     if first in commands or first in ("-h", "--help", "--version", "-v", "--verbose"):
         return False
     if first.startswith("-"):
         return first == "--db" or first.startswith("--db=")
     return first.lower().endswith(".json") or Path(first).is_file()
+
+
+def _after_global_options(argv: Sequence[str]) -> list[str]:
+    """`argv` without the options that may come before a command (`--db PATH`, `--db=PATH`, `-v`)."""
+    rest = list(argv)
+    while rest:
+        if rest[0] == "--db" and len(rest) > 1:
+            rest = rest[2:]
+        elif rest[0].startswith("--db=") or rest[0] in ("-v", "--verbose"):
+            rest = rest[1:]
+        else:
+            break
+    return rest
 
 
 def open_app(argv: Sequence[str]) -> int:

@@ -118,6 +118,8 @@ class ApiDefinition(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
     query: dict[str, Any] = Field(default_factory=dict)
     body: Any = None
+    # "multipart": `body` maps field names to text or file parts {"path", "filename"?, "content_type"?}
+    body_type: str | None = None
     content_type: str | None = None
     timeout: float = 30.0
     auth: dict[str, Any] | None = None

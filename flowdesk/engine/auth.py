@@ -11,6 +11,9 @@ secret's value here):
 - ``{"type": "api_key", "in": "header" | "query", "name": "X-API-Key", "value": "..."}``
 - ``{"type": "oauth2_client_credentials", "token_url": "...", "client_id": "...",
   "client_secret": "...", "scopes": ["read"], "client_auth": "basic" | "body", "audience": "..."}``
+- ``{"type": "aws_sigv4", "access_key": "...", "secret_key": "...", "session_token": "...",
+  "region": "eu-west-1", "service": "execute-api"}``: signed from the request's final bytes
+  (aws_signing.py, called where HttpClient prepares them)
 
 OAuth2 tokens are cached per (token_url, client_id, scopes) by `OAuth2TokenCache` (one per
 HttpClient, so per engine) until `expires_in` minus a margin, fetched once even when many calls
@@ -39,9 +42,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-AUTH_TYPES = ("none", "bearer", "basic", "digest", "api_key", "oauth2_client_credentials")
+AUTH_TYPES = ("none", "bearer", "basic", "digest", "api_key", "oauth2_client_credentials", "aws_sigv4")
 _ALIASES = {"": "none", "noauth": "none", "apikey": "api_key", "oauth2": "oauth2_client_credentials"}
-SECRET_FIELDS = ("token", "password", "value", "client_secret")
+SECRET_FIELDS = ("token", "password", "value", "client_secret", "secret_key", "session_token")
 DEFAULT_EXPIRES_IN = 3600.0
 
 
@@ -279,6 +282,8 @@ async def apply_auth(
         if where != "header":
             raise InvalidInputError(f"api_key auth 'in' must be 'header' or 'query', got '{where}'")
         return AppliedAuth(headers={name: value}, kind=kind)
+    if kind == "aws_sigv4":
+        return AppliedAuth(kind=kind)  # the signature needs the final bytes: HttpClient adds it
     token, from_cache = await client.tokens.token(
         auth, client, timeout=timeout, redactor=redactor, settings=settings
     )

@@ -48,8 +48,12 @@ def to_curl(api: ApiDefinition, *, resolved: Mapping[str, Any] | None = None) ->
     user: str | None = None
     if kind == "bearer":
         headers.append(("Authorization", f"Bearer {fill(str(auth.get('token', '')))}"))
-    elif kind == "basic":
+    elif kind in ("basic", "digest"):
         user = f"{fill(str(auth.get('username', '')))}:{fill(str(auth.get('password', '')))}"
+    elif kind == "aws_sigv4":
+        user = f"{fill(str(auth.get('access_key', '')))}:{fill(str(auth.get('secret_key', '')))}"
+        if auth.get("session_token"):
+            headers.append(("X-Amz-Security-Token", fill(str(auth["session_token"]))))
     elif kind == "api_key":
         pair = (fill(str(auth.get("name", ""))), fill(str(auth.get("value", ""))))
         (query if auth.get("in") == "query" else headers).append(pair)
@@ -79,7 +83,10 @@ def to_curl(api: ApiDefinition, *, resolved: Mapping[str, Any] | None = None) ->
     for name, value in headers:
         lines.append(f"-H {_quote(f'{name}: {value}' if value else f'{name};')}")
     if user is not None:
-        lines.append(f"-u {_quote(user)}")
+        if kind == "aws_sigv4":
+            provider = f"aws:amz:{fill(str(auth.get('region', '')))}:{fill(str(auth.get('service', '')))}"
+            lines.append(f"--aws-sigv4 {_quote(provider)}")
+        lines.append(f"{'--digest ' if kind == 'digest' else ''}-u {_quote(user)}")
     if api.timeout != _DEFAULT_TIMEOUT:
         lines.append(f"--max-time {api.timeout:g}")
     lines.extend(body_args)
@@ -97,15 +104,29 @@ def _curl_body(api: ApiDefinition, fill) -> list[str]:
             for k, values in body.items()
             for v in _as_list(values)
         ]
-    if isinstance(body, dict) and content_type.startswith(_MULTIPART):
+    if isinstance(body, dict) and (api.body_type == "multipart" or content_type.startswith(_MULTIPART)):
         return [
-            f"--form-string {_quote(f'{fill(str(k))}={fill(_scalar(v))}')}"
-            for k, values in body.items()
-            for v in _as_list(values)
+            _curl_form_part(fill(str(k)), v, fill) for k, values in body.items() for v in _as_list(values)
         ]
     if isinstance(body, str):
         return [f"--data-raw {_quote(fill(body))}"]
     return [f"--data-raw {_quote(fill(json.dumps(body, ensure_ascii=False, separators=(',', ':'))))}"]
+
+
+def _curl_form_part(name: str, value: Any, fill) -> str:
+    """One multipart field as curl's -F (a file part {"path", "filename"?, "content_type"?}) or --form-string."""
+    if isinstance(value, dict) and "path" in value:
+        spec = f'{name}=@"{_form_quoted(fill(str(value["path"])))}"'
+        if value.get("content_type"):
+            spec += f";type={fill(str(value['content_type']))}"
+        if value.get("filename"):
+            spec += f';filename="{_form_quoted(fill(str(value["filename"])))}"'
+        return f"-F {_quote(spec)}"
+    return f"--form-string {_quote(f'{name}={fill(_scalar(value))}')}"
+
+
+def _form_quoted(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _scalar(value: Any) -> str:
@@ -322,12 +343,26 @@ def _is_placeholder(value: Any) -> bool:
 def _request_body(api: ApiDefinition) -> dict[str, Any] | None:
     if api.body is None and not api.content_type:
         return None
-    content_type = api.content_type or "application/json"
+    multipart = api.body_type == "multipart"
+    content_type = _MULTIPART if multipart else api.content_type or "application/json"
     media: dict[str, Any] = {}
     if api.body is not None or any(p.location == "body" for p in api.parameters):
         media["schema"] = _body_schema(api)
     if api.body is not None:
         media["example"] = api.body
+    if multipart and isinstance(api.body, dict):
+        files = {k: v for k, v in api.body.items() if isinstance(v, dict) and "path" in v}
+        # a file part's content is the file, not its path: the schema says binary, the example leaves it out
+        media["example"] = {k: v for k, v in api.body.items() if k not in files} or None
+        if media["example"] is None:
+            del media["example"]
+        properties = media["schema"].setdefault("properties", {})
+        media["schema"]["type"] = "object"
+        for name in files:
+            properties[name] = {"type": "string", "format": "binary"}
+        encoding = {n: {"contentType": p["content_type"]} for n, p in files.items() if p.get("content_type")}
+        if encoding:
+            media["encoding"] = encoding
     return {"content": {content_type: media}}
 
 
@@ -337,7 +372,9 @@ def _body_schema(api: ApiDefinition) -> dict[str, Any]:
         return {"type": _json_type(api.body)}
     properties: dict[str, Any] = {}
     for p in body_params:
-        prop: dict[str, Any] = {"type": p.type or "string"}
+        prop: dict[str, Any] = (
+            {"type": "string", "format": "binary"} if p.type == "file" else {"type": p.type or "string"}
+        )
         if p.description:
             prop["description"] = p.description
         if p.example is not None:

@@ -55,7 +55,7 @@ _NODE_KEYS = ("name", "node_type", "config", "position_x", "position_y", "descri
 _CONNECTION_KEYS = ("from", "to", "connection_type", "condition", "config")
 # Always written for an API; the optional ones only when they differ from their default.
 _API_KEYS = ("id", "name", "method", "url", "headers", "query", "body", "timeout", "auth", "description")
-_API_OPTIONAL_KEYS = ("content_type", "tags", "parameters", "source", "connection")
+_API_OPTIONAL_KEYS = ("content_type", "body_type", "tags", "parameters", "source", "connection")
 _POSITION_LIMIT = 1e9
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
 
@@ -467,6 +467,7 @@ class _Reader:
                 query=self.get(item, "query", path, "an object", _is_dict, {}),
                 body=item.get("body"),
                 content_type=self.get(item, "content_type", path, "text or null", _is_str_or_null, None),
+                body_type=self.get(item, "body_type", path, "text or null", _is_str_or_null, None),
                 timeout=timeout,
                 auth=self.get(item, "auth", path, "an object or null", _is_dict_or_null, None),
                 connection=self.get(item, "connection", path, "an object", _is_dict, {}),
@@ -735,6 +736,8 @@ def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
     }
     if api.content_type is not None:
         entry["content_type"] = api.content_type
+    if api.body_type is not None:
+        entry["body_type"] = api.body_type
     if api.tags:
         entry["tags"] = list(api.tags)
     if api.parameters:

@@ -44,6 +44,8 @@ _COMPARED = (
     "content_type",
     "timeout",
     "auth",
+    "body_type",
+    "connection",
     "description",
     "tags",
     "parameters",
@@ -123,7 +125,7 @@ class ApiLibraryService:
         return self._plan(import_api_spec(text_or_bytes, source_name=source_name), source_name)
 
     def plan_curl(self, command: str) -> ApiImportPlan:
-        """Read one curl command and plan its import."""
+        """Read a paste of one or more curl commands and plan its import (one definition per command)."""
         return self._plan(import_curl(command), "curl")
 
     def _plan(self, result: ApiImportResult, source_name: str) -> ApiImportPlan:

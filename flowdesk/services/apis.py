@@ -12,7 +12,7 @@ from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundErr
 from flowdesk.domain.models import ApiDefinition
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
-from flowdesk.store.mapping import API_COLUMNS, API_FIELDS, api_from_row, api_values
+from flowdesk.store.mapping import API_FIELDS, api_from_row, api_values
 from flowdesk.store.tables import ApiRow, NodeRow, WorkflowRow, utcnow
 
 from .transaction import transaction
@@ -115,7 +115,7 @@ class ApiService:
             current = api_from_row(row)
             merged = _validated({**current.model_dump(), **fields}, str(api_id))
             values = api_values(merged)
-            columns = list(dict.fromkeys(API_COLUMNS.get(k, k) for k in fields))
+            columns = list(fields)
             changed = [k for k in columns if getattr(row, k) != values[k]]
             for key in columns:
                 setattr(row, key, values[key])

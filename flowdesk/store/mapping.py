@@ -54,16 +54,13 @@ API_FIELDS = (
     "content_type",
     "timeout",
     "auth",
+    "body_type",
     "connection",
     "description",
     "tags",
     "parameters",
     "source",
 )
-API_COLUMNS = {"connection": "auth"}
-"""Model fields kept in another field's column: an API's connection settings ride in the `auth`
-JSON column under the key "connection" (no schema change; api_values / api_from_row split them)."""
-CONNECTION_KEY = "connection"
 EXECUTION_FIELDS = (
     "execution_name",
     "status",
@@ -190,8 +187,9 @@ def api_from_row(row: Any) -> ApiDefinition:
         body=row.body,
         content_type=row.content_type,
         timeout=row.timeout,
-        auth=_auth_of(row.auth),
-        connection=dict((row.auth or {}).get(CONNECTION_KEY) or {}),
+        auth=row.auth,
+        body_type=row.body_type,
+        connection=dict(row.connection or {}),
         description=row.description or "",
         tags=row.tags or [],
         parameters=[ApiParameter.model_validate(p) for p in row.parameters or []],
@@ -199,19 +197,6 @@ def api_from_row(row: Any) -> ApiDefinition:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
-
-
-def _auth_of(stored: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not stored or CONNECTION_KEY not in stored:
-        return stored
-    auth = {k: v for k, v in stored.items() if k != CONNECTION_KEY}
-    return auth or None
-
-
-def _auth_column(auth: dict[str, Any] | None, connection: dict[str, Any]) -> dict[str, Any] | None:
-    if not connection:
-        return auth
-    return {**(auth or {}), CONNECTION_KEY: dict(connection)}
 
 
 def api_values(api: ApiDefinition) -> dict[str, Any]:
@@ -225,7 +210,9 @@ def api_values(api: ApiDefinition) -> dict[str, Any]:
         "body": api.body,
         "content_type": api.content_type,
         "timeout": float(api.timeout),
-        "auth": _auth_column(api.auth, api.connection),
+        "auth": api.auth,
+        "body_type": api.body_type,
+        "connection": dict(api.connection) or None,
         "description": api.description or "",
         "tags": list(api.tags),
         "parameters": [p.model_dump(mode="json") for p in api.parameters],

@@ -216,6 +216,8 @@ class ApiRow(Base):
     content_type: Mapped[str | None] = mapped_column(String(255))
     timeout: Mapped[float] = mapped_column(Float, default=30.0)
     auth: Mapped[dict[str, Any] | None] = mapped_column(_json())
+    body_type: Mapped[str | None] = mapped_column(String(20))  # "multipart", else None
+    connection: Mapped[dict[str, Any] | None] = mapped_column(_json())  # verify, client cert, http2, proxy
     description: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[Any] | None] = mapped_column(_json())
     parameters: Mapped[list[Any] | None] = mapped_column(_json())

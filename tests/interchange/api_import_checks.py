@@ -14,9 +14,12 @@ def import_fixture(name: str):
     return import_api_spec((FIXTURES / name).read_bytes(), source_name=name)
 
 
-def definition_fields(definition) -> dict:
-    """A definition's fields, without ids, timestamps and parameters."""
-    return definition.model_dump(exclude={"id", "created_at", "updated_at", "parameters"})
+def definition_fields(definition, exclude: set[str] | frozenset[str] = frozenset()) -> dict:
+    """A definition's fields, without ids, timestamps and parameters (body_type only when it is set)."""
+    fields = definition.model_dump(exclude={"id", "created_at", "updated_at", "parameters", *exclude})
+    if fields.get("body_type") is None:
+        fields.pop("body_type", None)
+    return fields
 
 
 def parameter_rows(definition) -> list[tuple]:

@@ -10,6 +10,8 @@ from flowdesk.domain.errors import InvalidInputError
 from flowdesk.interchange.api_export import to_curl
 from flowdesk.interchange.api_import import import_api_spec, import_curl
 
+from .api_import_checks import definition_fields
+
 CURL = Path(__file__).parent / "fixtures" / "api" / "curl"
 _FIELDS = {"id", "created_at", "updated_at", "description", "tags", "parameters", "source"}
 
@@ -168,18 +170,31 @@ EXPECTED = {
             "url": "https://docs.example.test/upload",
             "headers": {},
             "query": {},
-            "body": {"title": "Quarterly report", "note": "@not a file"},
-            "content_type": "multipart/form-data",
+            "body": {"title": "Quarterly report", "file": {"path": "report.pdf"}, "note": "@not a file"},
+            "body_type": "multipart",
+            "content_type": None,
             "timeout": 30.0,
             "auth": None,
         },
-        [
-            (
-                "POST docs.example.test/upload",
-                "form field 'file' is a file upload, which flowdesk cannot send; it was left out",
-            )
-        ],
         [],
+        [],
+    ),
+    "header-without-colon.txt": (
+        {
+            "name": "GET example.test/",
+            "method": "GET",
+            "url": "https://example.test/",
+            "headers": {},
+            "query": {},
+            "body": None,
+            "content_type": None,
+            "timeout": 30.0,
+            "auth": None,
+        },
+        [],
+        [
+            "The header 'NoColonHere' at line 2, column 6 has no ':'; curl does not send it, so it was left out."
+        ],
     ),
     "head-no-scheme.txt": (
         {
@@ -250,8 +265,7 @@ EXPECTED = {
     ),
 }
 BROKEN = {
-    "broken-data-file.txt": "The data at line 1, column 37 is read from the file 'body.json', which cannot be imported; paste the data itself with --data-raw.",
-    "broken-header.txt": "The header 'NoColonHere' at line 2, column 6 has no ':'.",
+    "broken-data-file.txt": "The data at line 1, column 37 is read from the file 'body.json', which cannot be imported; paste the data itself with --data-raw, or give it as a heredoc (<<EOF).",
     "broken-missing-value.txt": "The option '-H' at line 1, column 28 needs a value.",
     "broken-no-host.txt": "The URL 'https://:8080/x' has no host.",
     "broken-no-url.txt": "The curl command has no URL.",
@@ -271,7 +285,7 @@ def test_curl_fixture_every_field(name):
     assert result.format == "curl"
     assert len(result.definitions) == 1
     definition = result.definitions[0]
-    assert definition.model_dump(exclude=_FIELDS) == fields
+    assert definition_fields(definition, exclude=_FIELDS) == fields
     assert (definition.description, definition.tags, definition.parameters, definition.source) == (
         "",
         [],
@@ -409,3 +423,132 @@ def test_import_api_spec_detects_a_curl_command():
 def test_trailing_continuation_backslash_is_ignored():
     result = import_curl("curl https://e.test/a \\\n  -H 'A: 1' \\")
     assert (result.definitions[0].headers, result.notes) == ({"A": "1"}, [])
+
+
+# Real-world shapes beyond the fixtures: (paste, the fields of each definition that must come out, notes).
+SHAPES = {
+    "digest": (
+        "curl --digest -u 'ann:pw' https://e.test/d",
+        [{"method": "GET", "auth": {"type": "digest", "username": "ann", "password": "pw"}}],
+    ),
+    "digest-negated": (
+        "curl --digest --no-digest -u 'ann:pw' https://e.test/d",
+        [{"auth": {"type": "basic", "username": "ann", "password": "pw"}}],
+    ),
+    "upload-file": (
+        "curl -T report.csv https://e.test/files/",
+        [{"method": "PUT", "url": "https://e.test/files/report.csv", "body": None}],
+    ),
+    "upload-heredoc": (
+        "curl -T - https://e.test/files/x.txt <<EOF\nhello\nEOF\n",
+        [{"method": "PUT", "url": "https://e.test/files/x.txt", "body": "hello\n"}],
+    ),
+    "form-only-is-post": (
+        "curl -F a=1 https://e.test/f",
+        [{"method": "POST", "body": {"a": "1"}, "body_type": "multipart", "content_type": None}],
+    ),
+    "postman-form": (
+        "curl --location 'https://e.test/up' --form 'name=\"Ann\"' --form 'file=@\"/home/ann/a b.txt\"'",
+        [{"body": {"name": "Ann", "file": {"path": "/home/ann/a b.txt"}}, "body_type": "multipart"}],
+    ),
+    "json-concatenated": (
+        "curl --json '{\"drink\":' --json '\"coffe\"}' https://e.test/j",
+        [
+            {
+                "body": {"drink": "coffe"},
+                "content_type": "application/json",
+                "headers": {"Accept": "application/json"},
+            }
+        ],
+    ),
+    "data-newlines-kept": (
+        "curl -H 'Content-Type: text/plain' -d 'a\nb' https://e.test/t",
+        [{"body": "a\nb"}],
+    ),
+    "range": ("curl -r 0-99 https://e.test/r", [{"headers": {"Range": "bytes=0-99"}}]),
+    "url-query": (
+        "curl --url-query 'q=a b' --url-query '+x=1%2B1' 'https://e.test/s?p=1'",
+        [{"query": {"p": "1", "q": "a b", "x": "1+1"}}],
+    ),
+    "ansi-heredoc-json": (
+        "curl -H 'Content-Type: application/json' --data-binary @- https://e.test/h <<-'END'\n\t{\"a\": 1}\n\tEND",
+        [{"body": {"a": 1}, "content_type": "application/json"}],
+    ),
+    "export-then-curl": (
+        'export TOKEN=abc\ncurl -H "Authorization: Bearer $TOKEN" https://e.test/me',
+        [{"auth": {"type": "bearer", "token": "$TOKEN"}}],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+def test_real_world_shapes(name):
+    paste, wanted = SHAPES[name]
+    result = import_curl(paste)
+    assert len(result.definitions) == len(wanted)
+    for definition, fields in zip(result.definitions, wanted, strict=True):
+        got = definition.model_dump()
+        assert {k: got[k] for k in fields} == fields
+
+
+@pytest.mark.parametrize(
+    ("paste", "message"),
+    [
+        (
+            "curl --requ PUT https://e.test",
+            "The option '--requ' at line 1, column 6 is ambiguous (it could be --request, --request-target).",
+        ),
+        ("curl --no-data x https://e.test", "The option '--no-data' at line 1, column 6 cannot be negated."),
+        (
+            "curl --request-target '*' https://e.test",
+            "The curl option '--request-target' at line 1, column 6 changes the request in a way the importer cannot carry over.",
+        ),
+        (
+            "curl --aws-sigv4 aws:amz https://e.test",
+            "The --aws-sigv4 value 'aws:amz' at line 1, column 18 needs a region and a service ('aws:amz:REGION:SERVICE'); the importer does not guess them from the host.",
+        ),
+        (
+            "curl -d @- https://e.test",
+            "The data at line 1, column 9 is read from standard input, which cannot be imported; paste the data itself with --data-raw, or give it as a heredoc (<<EOF).",
+        ),
+        (
+            "curl -d @- https://e.test < body.txt",
+            "The data at line 1, column 9 is read from the file 'body.txt' (given with '<'), which cannot be imported; paste the data itself with --data-raw, or give it as a heredoc (<<EOF).",
+        ),
+        ("curl -d @- https://e.test <<EOF\na=1\n", "The heredoc '<<EOF' is never closed by a line 'EOF'."),
+        (
+            "curl -F a=1 -d b=2 https://e.test",
+            "The command gives both -F (multipart) and -d/-T data; curl refuses that too.",
+        ),
+        ("curl https://e.test >", "The redirection '>' has no target; it is at line 1, column 21."),
+    ],
+)
+def test_refused_with_a_true_reason(paste, message):
+    with pytest.raises(InvalidInputError) as info:
+        import_curl(paste)
+    assert str(info.value) == message
+
+
+def test_one_broken_command_among_several_is_left_out_with_a_problem():
+    result = import_curl(
+        "curl https://e.test/a\ncurl --frobnicate https://e.test/b\ncurl -X POST https://e.test/c"
+    )
+    assert [d.name for d in result.definitions] == ["GET e.test/a", "POST e.test/c"]
+    assert [str(p) for p in result.problems] == [
+        "curl command at line 2, column 1: Unknown curl option '--frobnicate' at line 2, column 6. It was left out."
+    ]
+
+
+def test_same_request_twice_gets_distinct_names():
+    result = import_curl("curl https://e.test/a; curl https://e.test/a")
+    assert [d.name for d in result.definitions] == ["GET e.test/a", "GET e.test/a (2)"]
+
+
+def test_form_parts_curl_cannot_carry_are_problems():
+    result = import_curl("curl -F 'a=<notes.txt' -F 'b=x;type=text/x' -F b=y https://e.test/f")
+    assert result.definitions[0].body == {"b": "y"}
+    assert [p.message for p in result.problems] == [
+        "form field 'a' reads its text from the file 'notes.txt' (<), which the importer cannot read; it was left out",
+        "form field 'b' is a text field sent with its own content type or file name; flowdesk sends it as a plain text field",
+        "form field 'b' is given more than once; only the last one was kept",
+    ]

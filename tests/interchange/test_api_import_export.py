@@ -35,8 +35,12 @@ MULTIPART = ApiDefinition(
     name="upload",
     method="PUT",
     url="https://e.test/up",
-    body={"title": "T", "note": "@x"},
-    content_type="multipart/form-data",
+    body={
+        "title": "T",
+        "note": "@x",
+        "file": {"path": '/tmp/r "1".csv', "filename": "r.csv", "content_type": "text/csv"},
+    },
+    body_type="multipart",
     auth={"type": "api_key", "in": "query", "name": "key", "value": "{{secrets.k}}"},
 )
 HEAD = ApiDefinition(
@@ -73,7 +77,8 @@ CURL = {
     "  --data-urlencode 'n=3'",
     "upload": "curl -X PUT --globoff 'https://e.test/up?key={{secrets.k}}' \\\n"
     "  --form-string 'title=T' \\\n"
-    "  --form-string 'note=@x'",
+    "  --form-string 'note=@x' \\\n"
+    '  -F \'file=@"/tmp/r \\"1\\".csv";type=text/csv;filename="r.csv"\'',
     "head": "curl -I 'https://e.test/' \\\n  -H 'X-Key: {{secrets.k}}'",
     "text": "# OAuth2 client credentials: get a token from https://auth.test/token (client id {{secrets.cid}}) "
     "and put it in the Authorization header.\n"
@@ -135,6 +140,9 @@ def test_definition_to_curl_to_definition_keeps_the_request(api):
     assert again.method == api.method
     assert again.timeout == api.timeout
     assert again.content_type == api.content_type
+    assert again.body_type == api.body_type
+    if api.body_type == "multipart":
+        assert again.body == api.body
 
 
 def test_json_body_round_trip():

@@ -32,7 +32,7 @@ EXPECTED_21 = {
             "url": "{{env.baseUrl}}/tasks",
             "headers": {},
             "query": {},
-            "body": {"title": "Write tests", "owner": "{{env.userId}}", "id": "{{env.guid}}"},
+            "body": {"title": "Write tests", "owner": "{{env.userId}}", "id": "{{ uuid() }}"},
             "content_type": "application/json",
             "timeout": 30.0,
             "auth": {"type": "bearer", "token": "{{secrets.accessToken}}"},
@@ -66,8 +66,9 @@ EXPECTED_21 = {
             "url": "{{env.baseUrl}}/tasks/{{params.taskId}}/comments",
             "headers": {},
             "query": {},
-            "body": {"text": "With a picture"},
-            "content_type": "multipart/form-data",
+            "body": {"text": "With a picture", "picture": {"path": "/home/me/cat.png"}},
+            "body_type": "multipart",
+            "content_type": None,
             "timeout": 30.0,
             "auth": {"type": "bearer", "token": "{{secrets.accessToken}}"},
             "description": "",
@@ -142,7 +143,13 @@ EXPECTED_21 = {
             "body": None,
             "content_type": None,
             "timeout": 30.0,
-            "auth": None,
+            "auth": {
+                "type": "aws_sigv4",
+                "access_key": "",
+                "secret_key": "",
+                "region": "us-east-1",
+                "service": "",
+            },
             "description": "",
             "tags": ["Admin"],
             "source": "postman:Team Tasks#Admin/Sign with AWS",
@@ -195,24 +202,19 @@ EXPECTED_21 = {
 }
 PROBLEMS_21 = [
     (
-        "Tasks/Create task",
-        "Postman's dynamic variable {{$guid}} has no flowdesk equivalent; it became {{env.guid}}, so set that variable",
-    ),
-    (
-        "Tasks/Comments/Add comment",
-        "form field 'picture' is a file, which flowdesk cannot send; it was left out",
-    ),
-    (
         "Tasks/Comments/Add comment",
         "another request in the same folder is also named 'Add comment'; this one is 'Add comment (2)'",
     ),
-    ("Admin/Sign with AWS", "'awsv4' auth is not supported; no auth was set"),
+    (
+        "Admin/Sign with AWS",
+        "AWS Signature v4 auth has no access_key, secret_key, service; set it in the definition's auth",
+    ),
 ]
 NOTES_21 = [
     "Postman scripts are ignored: the collection has a pre-request script.",
     "Postman scripts are ignored: 'List tasks' has a test script.",
     "'Admin/Legacy login' has its credentials written in the collection; they were kept as given, but could be moved to {{secrets.*}}.",
-    "These variables are used but not defined in the collection; set them in an environment: guid, term, userId.",
+    "These variables are used but not defined in the collection; set them in an environment: term, userId.",
     "These secrets are used by auth but have no value in the collection; create them: adminKey, clientId, clientSecret.",
     "Variables used as auth values became secrets, not environment variables: accessToken.",
 ]

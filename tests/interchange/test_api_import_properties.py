@@ -133,6 +133,9 @@ _WORDS = st.sampled_from(
         "-X", "POST", "-H", "'A: b'", "-d", "'{\"a\": 1}'", "--data-urlencode", "q=x y", "-u", "u:p", "-G",
         "-F", "f=v", "--compressed", "-k", "-L", "-b", "c=1", "$'\\x41'", "\\\n", "'", '"', "https://e.test/a?b=c",
         "--json", "-I", "--url", "e.test", "-sSL", "-XPUT", "|", "#", "--max-time", "3", "@f",
+        ";", "&&", "\n", "curl", "-T", "-", "@-", "<<EOF\n", "\nEOF\n", "<<<", "--url-query", "-r", "0-9",
+        "--no-get", "--sil", "--dig", "--digest", "'a=@x;type=t/x'", "'n=\"q\"'", "-F", "--requ", "-H", "Bogus",
+        "2>&1", ">", "out",
     ]
 )  # fmt: skip
 
@@ -146,5 +149,8 @@ def test_random_curl_commands(words):
     except FlowdeskError as err:
         assert str(err).strip()
         return
-    definition = result.definitions[0]
-    assert import_curl(to_curl(definition)).definitions[0] == definition
+    for index, definition in enumerate(result.definitions):
+        again = import_curl(to_curl(definition)).definitions[0]
+        if index:  # a later command's name may carry " (2)": the export of it alone does not
+            again = again.model_copy(update={"name": definition.name})
+        assert again == definition

@@ -110,8 +110,9 @@ EXPECTED_SW = {
             "url": "{{env.base_url}}/pet/{{params.petId}}/uploadImage",
             "headers": {"Accept": "application/json"},
             "query": {},
-            "body": {"additionalMetadata": "string", "file": ""},
-            "content_type": "multipart/form-data",
+            "body": {"additionalMetadata": "string", "file": {"path": "{{params.file}}"}},
+            "body_type": "multipart",
+            "content_type": None,
             "timeout": 30.0,
             "auth": None,
             "description": "",
@@ -129,10 +130,6 @@ PROBLEMS_SW = [
     (
         "GET /pet/{petId}",
         "security scheme 'legacy_login' is OAuth2 with flow implicit; flowdesk supports only client credentials, so no auth was set",
-    ),
-    (
-        "POST /pet/{petId}/uploadImage",
-        "form field 'file' is a file upload, which flowdesk cannot send; it is an empty string",
     ),
 ]
 NOTES_SW = []

@@ -75,6 +75,15 @@ Step = Field | Index | Method
 
 
 @dataclass(frozen=True, slots=True)
+class Call:
+    """A call of one of the allowed functions by name (functions.FUNCTIONS): `uuid()`, `random_int(1, 6)`."""
+
+    name: str
+    args: tuple[Expr, ...]
+    pos: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Chain:
     """A base value followed by steps: `input.data[0].name`, `x.lower().contains('a')`."""
 
@@ -137,8 +146,20 @@ class IsCheck:
     pos: int = field(default=0, compare=False)
 
 
-Expr = Literal | ListLiteral | Name | Chain | Negate | Not | Arithmetic | Logical | Compare | IsCheck
-EXPRESSION_TYPES = (Literal, ListLiteral, Name, Chain, Negate, Not, Arithmetic, Logical, Compare, IsCheck)
+Expr = Literal | ListLiteral | Name | Call | Chain | Negate | Not | Arithmetic | Logical | Compare | IsCheck
+EXPRESSION_TYPES = (
+    Literal,
+    ListLiteral,
+    Name,
+    Call,
+    Chain,
+    Negate,
+    Not,
+    Arithmetic,
+    Logical,
+    Compare,
+    IsCheck,
+)
 
 
 def is_plain_name(text: str) -> bool:
@@ -197,6 +218,8 @@ def to_text(node: Expr) -> str:
         return "[" + ", ".join(to_text(item) for item in node.items) + "]"
     if isinstance(node, Name):
         return node.name
+    if isinstance(node, Call):
+        return f"{node.name}(" + ", ".join(to_text(a) for a in node.args) + ")"
     if isinstance(node, Chain):
         out = [_wrap(node.base, _PREC["atom"])]
         for step in node.steps:

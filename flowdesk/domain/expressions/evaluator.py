@@ -14,6 +14,7 @@ from ..errors import ExpressionLimitError
 from . import patterns
 from .ast import (
     Arithmetic,
+    Call,
     Chain,
     Compare,
     Expr,
@@ -30,6 +31,7 @@ from .ast import (
     is_plain_name,
     to_text,
 )
+from .functions import FUNCTIONS, FunctionError
 from .scope import Scope
 from .values import equals, is_empty, is_number, member, order, text_form, to_json, truthy, type_name
 
@@ -77,6 +79,19 @@ def _list(node: ListLiteral) -> Program:
 
     def run(scope: Scope) -> Any:
         return [item(scope) for item in items]
+
+    return run
+
+
+def _function(node: Call) -> Program:
+    implementation = FUNCTIONS[node.name][1]
+    args = tuple(compile_tree(arg) for arg in node.args)
+
+    def run(scope: Scope) -> Any:
+        try:
+            return implementation(*(arg(scope) for arg in args))
+        except FunctionError as err:
+            return _mismatch(scope, str(err))
 
     return run
 
@@ -429,6 +444,7 @@ _COMPILERS: dict[type, Callable[[Any], Program]] = {
     Literal: _literal,
     ListLiteral: _list,
     Name: _name,
+    Call: _function,
     Chain: _chain,
     Negate: _negate,
     Not: _not,

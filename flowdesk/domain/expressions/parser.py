@@ -9,6 +9,7 @@ from . import patterns
 from .ast import (
     METHODS,
     Arithmetic,
+    Call,
     Chain,
     Compare,
     Expr,
@@ -24,6 +25,7 @@ from .ast import (
     Not,
     Step,
 )
+from .functions import FUNCTIONS
 from .lexer import CLOSE, END, KEYWORD, NAME, NUMBER, OP, OPEN, STRING, Token, describe, tokenize
 
 MAX_LENGTH = 4096
@@ -228,6 +230,9 @@ class Parser:
                 )
             self.advance()
             self.check_name(tok)
+            nxt = self.peek()
+            if tok.value in FUNCTIONS and nxt.kind == OP and nxt.value == "(":
+                return self.function(tok)
             return Name(tok.value, tok.pos)
         if kind == OPEN:
             self.advance()
@@ -315,14 +320,8 @@ class Parser:
             return Chain(base.base, base.steps + tuple(steps), base.pos)
         return Chain(base, tuple(steps), getattr(base, "pos", 0))
 
-    def method(self, name_tok: Token) -> Method:
-        name = name_tok.value
-        if name not in METHODS:
-            raise self.error(
-                "a method name",
-                name_tok,
-                f"'{name}' is not a method; the methods are {METHOD_LIST}",
-            )
+    def arguments(self) -> tuple[Token, list[Expr]]:
+        """The `( a, b )` after a method or function name: the opening token and the arguments."""
         open_tok = self.advance()
         self.enter()
         args: list[Expr] = []
@@ -335,6 +334,28 @@ class Parser:
                 break
         self.expect_op(")", "',' or ')'" if args else "')'")
         self.depth -= 1
+        return open_tok, args
+
+    def function(self, name_tok: Token) -> Call:
+        name = name_tok.value
+        open_tok, args = self.arguments()
+        wanted = FUNCTIONS[name][0]
+        if len(args) != wanted:
+            noun = "argument" if wanted == 1 else "arguments"
+            raise self.error(
+                f"{wanted} {noun}", open_tok, f"'{name}()' takes {wanted} {noun}, got {len(args)}"
+            )
+        return Call(name, tuple(args), name_tok.pos)
+
+    def method(self, name_tok: Token) -> Method:
+        name = name_tok.value
+        if name not in METHODS:
+            raise self.error(
+                "a method name",
+                name_tok,
+                f"'{name}' is not a method; the methods are {METHOD_LIST}",
+            )
+        open_tok, args = self.arguments()
         wanted = METHODS[name]
         if len(args) != wanted:
             noun = "argument" if wanted == 1 else "arguments"

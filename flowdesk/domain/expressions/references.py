@@ -8,6 +8,7 @@ from typing import Literal as TypingLiteral
 from ..errors import ExpressionSyntaxError
 from .ast import (
     Arithmetic,
+    Call,
     Chain,
     Compare,
     Expr,
@@ -69,6 +70,9 @@ def _paths(node: Expr, out: list[tuple[str | int, ...]]) -> None:
     elif isinstance(node, ListLiteral):
         for item in node.items:
             _paths(item, out)
+    elif isinstance(node, Call):
+        for arg in node.args:
+            _paths(arg, out)
     elif isinstance(node, (Negate, Not)):
         _paths(node.operand, out)
     elif isinstance(node, Arithmetic):

@@ -712,6 +712,10 @@ def _prepare(
         content_type = "application/json"
     if content_type and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = content_type
+    if request.auth and str(request.auth.get("type") or "").lower().replace("-", "_") == "aws_sigv4":
+        from ..aws_signing import sigv4_headers
+
+        headers.update(sigv4_headers(request.auth, request.method, url, headers, body))
     return url, headers, body
 
 

@@ -228,7 +228,7 @@ def build_request(
         raise InvalidInputError(problem)
 
     content_type = config.get("content_type") or (api.content_type if api else None)
-    body_type = str(config.get("body_type") or "").strip().lower()
+    body_type = str(config.get("body_type") or (api.body_type if api else None) or "").strip().lower()
     if body_type and body_type not in BODY_TYPES:
         raise InvalidInputError(f"body_type must be one of {', '.join(BODY_TYPES)}, got {body_type!r}")
     if body_type == "multipart" or str(content_type or "").lower().startswith("multipart/form-data"):

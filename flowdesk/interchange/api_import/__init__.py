@@ -33,7 +33,7 @@ def import_api_spec(text_or_bytes: str | bytes, *, source_name: str = "") -> Api
     is none of those.
     """
     text = decode_text(text_or_bytes, source_name=source_name)
-    if text.lstrip().startswith("curl ") or text.strip() == "curl":
+    if _first_line(text).startswith("curl ") or _first_line(text) == "curl":
         return import_curl(text)
     doc = load_document(text, source_name=source_name)
     if isinstance(doc.data, dict) and isinstance(doc.data.get("collection"), dict) and "info" not in doc.data:
@@ -50,3 +50,12 @@ def import_api_spec(text_or_bytes: str | bytes, *, source_name: str = "") -> Api
     except RecursionError:
         raise InvalidInputError("The document is nested too deeply to import.") from None
     return result
+
+
+def _first_line(text: str) -> str:
+    """The first line that is neither blank nor a shell comment (a paste of curl commands may start so)."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            return stripped
+    return ""

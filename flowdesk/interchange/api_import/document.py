@@ -15,7 +15,8 @@ import yaml
 
 from flowdesk.domain.errors import InvalidInputError
 
-_MAX_NODES = 2_000_000
+# Values in one document at most (GitHub's dereferenced description, 73 MB, has about 3.5 million).
+_MAX_NODES = 20_000_000
 
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -94,8 +95,9 @@ def load_document(text_or_bytes: str | bytes, *, source_name: str = "") -> Loade
     if stripped[:1] in "{[":
         duplicates: list[str] = []
         try:
+            # JSON gives plain values already (string keys, no dates, no shared nodes): no second pass
             data = json.loads(text, object_pairs_hook=_json_pairs(duplicates))
-            return LoadedDocument(_plain(data), "json", text, duplicates)
+            return LoadedDocument(data, "json", text, duplicates)
         except json.JSONDecodeError as err:
             json_error = err
         except RecursionError:
@@ -110,12 +112,16 @@ def load_document(text_or_bytes: str | bytes, *, source_name: str = "") -> Loade
 
 
 def _json_pairs(duplicates: list[str]):
+    # Called by the C scanner for every object, so it does as little as it can: a JSON document has no
+    # aliases, so its size is bounded by its text and needs no value count (YAML's has one).
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in result:
-                duplicates.append(f"'{key}'")
-            result[key] = value
+        result = dict(pairs)
+        if len(result) != len(pairs):  # rare: find which keys repeat
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    duplicates.append(f"'{key}'")
+                seen.add(key)
         return result
 
     return hook
@@ -204,7 +210,7 @@ def _plain(value: Any) -> Any:
         nonlocal count
         count += 1
         if count > _MAX_NODES:
-            raise InvalidInputError("The document is too large to import (over two million values).")
+            raise InvalidInputError("The document is too large to import (over 20 million values).")
         if isinstance(v, str | bool | int | float) or v is None:
             return v
         if isinstance(v, _dt.datetime | _dt.date):

@@ -6,6 +6,7 @@ auth, problems); `OpenApi3Reader` adds servers and request bodies. swagger.py ha
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -13,7 +14,8 @@ from typing import Any
 from flowdesk.domain.models import ApiDefinition, ApiParameter
 
 from .document import LoadedDocument
-from .placeholders import env, param, path_to_template
+from .form_encoding import encode_form
+from .placeholders import env, param, path_expression, path_to_template
 from .references import RefResolver, UnresolvedRef
 from .result import ApiImportResult
 from .schema_example import SchemaExampler, declared_example, merge_all_of, schema_type
@@ -42,6 +44,7 @@ class SpecReader:
         self._operation_ids: set[str] = set()
         self._unnamed = 0
         self._label = ""
+        self._samples: dict[str, Any] = {}
         if doc.duplicate_keys:
             result.note(
                 "The document repeats keys; the last value of each was kept: "
@@ -100,6 +103,20 @@ class SpecReader:
                 f"'{ref}' refers to itself; example bodies stop at its first repeat."
             ),
         )
+
+    def sample(self, schema: Any) -> Any:
+        """A sample body for `schema`. Bodies that are one `$ref` are built once per document and the
+        same value is shared by every operation using it (a spec with thousands of operations over a few
+        hundred schemas would otherwise build and hold thousands of equal copies). A sample whose building
+        reported something is not shared, so each operation gets its own report."""
+        ref = schema.get("$ref") if isinstance(schema, dict) and len(schema) == 1 else None
+        if isinstance(ref, str) and ref in self._samples:
+            return self._samples[ref]
+        reported = (len(self.result.problems), len(self.result.notes))
+        value = self.exampler().example(schema)
+        if isinstance(ref, str) and reported == (len(self.result.problems), len(self.result.notes)):
+            self._samples[ref] = value
+        return value
 
     def read(self) -> None:
         """Read every operation of the document into the result."""
@@ -180,8 +197,12 @@ class SpecReader:
                 declared_path.add(parameter.name)
                 if parameter.name not in path_names:
                     self.problem(f"path parameter '{parameter.name}' is declared but not in the path")
-            elif parameter.location == "query" and parameter.required:
-                definition["query"][parameter.name] = param(parameter.name)
+            elif parameter.location == "query":
+                encoded = self._query_templates(p)
+                if encoded is not None:  # an array or object sent in its own style: always written out
+                    definition["query"].update(encoded)
+                elif parameter.required:
+                    definition["query"][parameter.name] = param(parameter.name)
             elif parameter.location == "header" and parameter.required:
                 definition["headers"][parameter.name] = param(parameter.name)
             definition["parameters"].append(parameter)
@@ -195,7 +216,10 @@ class SpecReader:
             definition["headers"].setdefault("Accept", accept)
         self.read_body(operation, params, definition)
         security = operation["security"] if "security" in operation else global_security
-        definition["auth"] = operation_auth(security, self.security_schemes(), self.lookup, self.problem)
+        required = operation_auth(security, self.security_schemes(), self.lookup, self.problem)
+        definition["auth"] = required.auth
+        definition["headers"].update(required.headers)
+        definition["query"].update(required.query)
         return ApiDefinition(**definition)
 
     def _name(self, path: str, method: str, operation: dict) -> tuple[str, str]:
@@ -258,6 +282,49 @@ class SpecReader:
             example=self._parameter_example(p, schema),
         )
 
+    def query_style(self, p: dict) -> tuple[str, bool]:
+        """The parameter's (style, explode): OpenAPI 3's defaults are form and exploded."""
+        style = str(p.get("style") or "form")
+        explode = p.get("explode")
+        return style, style == "form" if explode is None else bool(explode)
+
+    def _query_templates(self, p: dict) -> dict[str, str] | None:
+        """Query entries for an array or object parameter whose style is not "repeat the key for each
+        item" (what the engine does with a list), as templates over `params`; None for the rest."""
+        name = str(p["name"])
+        if "content" in p and "schema" not in p:
+            return None  # serialised as its media type says (JSON text), which is what the engine sends
+        schema = self.lookup(self.parameter_schema(p))
+        schema = schema if isinstance(schema, dict) else {}
+        kind = schema_type(schema)
+        style, explode = self.query_style(p)
+        if kind == "array":
+            if style == "form" and explode:
+                return None
+            if style == "deepObject":
+                self.problem(
+                    f"query parameter '{name}' is an array in deepObject style, which has no defined form"
+                )
+                return None
+            separator = {"spaceDelimited": " ", "pipeDelimited": "|", "tabDelimited": "\t"}.get(style, ",")
+            return {
+                name: "{{ join(" + path_expression("params", name) + ", " + json.dumps(separator) + ") }}"
+            }
+        if kind != "object":
+            return None
+        properties = _dict(schema.get("properties"))
+        if not properties or style not in ("form", "deepObject") or style == "form" and not explode:
+            self.problem(
+                f"query parameter '{name}' is an object sent in '{style}' style"
+                f"{'' if explode else ' without explode'}; flowdesk sends it as JSON text"
+            )
+            return None
+        out: dict[str, str] = {}
+        for key in properties:
+            field = f"{name}[{key}]" if style == "deepObject" else str(key)
+            out[field] = "{{" + path_expression("params", name, str(key)) + "}}"
+        return out
+
     def _parameter_example(self, p: dict, schema: Any) -> Any:
         if "example" in p:
             return p["example"]
@@ -272,7 +339,18 @@ class SpecReader:
         return declared_example(schema)
 
     def body_parameters(self, schema: Any) -> list[ApiParameter]:
-        """One body parameter per top-level property of an object schema."""
+        """One body parameter per top-level property of an object schema (built once per `$ref`)."""
+        ref = schema.get("$ref") if isinstance(schema, dict) and len(schema) == 1 else None
+        key = f"parameters {ref}"
+        if isinstance(ref, str) and key in self._samples:
+            return list(self._samples[key])
+        reported = len(self.result.problems)
+        found = self._body_parameters(schema)
+        if isinstance(ref, str) and reported == len(self.result.problems):
+            self._samples[key] = found
+        return list(found)
+
+    def _body_parameters(self, schema: Any) -> list[ApiParameter]:
         schema = self.lookup(schema)
         if not isinstance(schema, dict):
             return []
@@ -294,7 +372,7 @@ class SpecReader:
                     name=str(name),
                     location="body",
                     required=name in required,
-                    type=self._effective_type(prop),
+                    type="file" if _is_binary(prop) else self._effective_type(prop),
                     description=str(prop.get("description") or ""),
                     example=declared_example(prop),
                 )
@@ -441,18 +519,62 @@ class OpenApi3Reader(SpecReader):
         example, found = self._media_example(media)
         schema = media.get("schema")
         if not found and schema is not None:
-            example = self.exampler().example(schema)
+            example = self.sample(schema)
         if (
             example is not None
             and not isinstance(example, str)
-            and not (is_json_media(media_type) or is_form_media(media_type))
+            and not (is_json_media(media_type) or is_form_media(media_type) or "*" in str(media_type))
         ):
             self.problem(f"the request body is {media_type} without a text example; the body was left empty")
             example = None
+        if media_type is not None and "*" in media_type:
+            # A wildcard (*/*, application/*) is no Content-Type to send: a JSON-shaped body is JSON
+            # (Kubernetes describes every body so), text is text.
+            media_type = "text/plain" if isinstance(example, str) else "application/json"
+        if is_form_media(media_type) and isinstance(example, dict):
+            example = self.form_body(example, schema, media, media_type or "", definition)
+        else:
+            definition["content_type"] = media_type
         definition["body"] = example
-        definition["content_type"] = media_type
         if schema is not None:
             definition["parameters"].extend(self.body_parameters(schema))
+
+    def form_body(
+        self, example: dict[str, Any], schema: Any, media: dict, media_type: str, definition: dict
+    ) -> dict[str, Any]:
+        """A form example as the fields to send: URL-encoded per the `encoding` rules, or multipart parts
+        (binary properties as file parts whose path is a parameter)."""
+        if not media_type.lower().startswith("multipart/"):
+            definition["content_type"] = media_type
+            return encode_form(example, media.get("encoding"))
+        definition["body_type"] = "multipart"  # the sender writes the Content-Type with its boundary
+        resolved = self.lookup(schema) if schema is not None else {}
+        if isinstance(resolved, dict) and isinstance(resolved.get("allOf"), list):
+            resolved = merge_all_of(resolved, self.exampler())
+        properties = _dict(resolved.get("properties")) if isinstance(resolved, dict) else {}
+        encoding = _dict(media.get("encoding"))
+        parts: dict[str, Any] = {}
+        for name, prop in properties.items():  # files an example leaves out are still parts to send
+            prop = self.lookup(prop)
+            if name not in example and isinstance(prop, dict) and _is_binary(prop):
+                example = {**example, name: None}
+        for name, value in example.items():
+            prop = self.lookup(properties.get(name, {}))
+            prop = prop if isinstance(prop, dict) else {}
+            items = self.lookup(prop.get("items", {})) if prop.get("type") == "array" else {}
+            if _is_binary(prop) or _is_binary(items if isinstance(items, dict) else {}):
+                part: dict[str, Any] = {"path": param(name)}
+                part_type = str(_dict(encoding.get(name)).get("contentType") or "")
+                if part_type and "," not in part_type and "*" not in part_type:
+                    part["content_type"] = part_type
+                parts[name] = part
+            elif (
+                isinstance(value, dict) or isinstance(value, list) and any(isinstance(v, dict) for v in value)
+            ):
+                parts[name] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+            else:
+                parts[name] = value
+        return parts
 
     def _media_example(self, media: dict) -> tuple[Any, bool]:
         if "example" in media:
@@ -469,6 +591,15 @@ class OpenApi3Reader(SpecReader):
 def read_openapi3(doc: LoadedDocument, result: ApiImportResult) -> None:
     """Import an OpenAPI 3.x document into `result`."""
     OpenApi3Reader(doc, result).read()
+
+
+def _is_binary(schema: dict) -> bool:
+    """A file: `format: binary`/`base64` (3.0) or a `contentMediaType`/`contentEncoding` (3.1)."""
+    return (
+        schema.get("format") in ("binary", "base64")
+        or "contentMediaType" in schema
+        or "contentEncoding" in schema
+    )
 
 
 def _dict(value: Any) -> dict[str, Any]:

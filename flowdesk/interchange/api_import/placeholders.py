@@ -16,6 +16,14 @@ def placeholder(root: str, name: str) -> str:
     return "{{" + f"{root}[{json.dumps(name)}]" + "}}"
 
 
+def path_expression(root: str, *names: str) -> str:
+    """`root.a.b` (bracketed `root["a-b"]` for names that are not identifiers), without braces."""
+    out = root
+    for name in names:
+        out += f".{name}" if _IDENTIFIER.match(name) else f"[{json.dumps(name)}]"
+    return out
+
+
 def param(name: str) -> str:
     """Placeholder for a parameter the API_CALL node supplies."""
     return placeholder("params", name)

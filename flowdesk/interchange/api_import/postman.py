@@ -22,6 +22,28 @@ from .result import ApiImportResult
 logger = logging.getLogger(__name__)
 
 _VARIABLE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+# Postman's dynamic variables that have an expression-language equivalent (evaluated at send time).
+_DYNAMIC = {
+    "guid": "uuid()",
+    "randomUUID": "uuid()",
+    "timestamp": "timestamp()",
+    "isoTimestamp": "now()",
+    "randomInt": "random_int(0, 1000)",
+    "randomAlphaNumeric": "random_string(1)",
+    "randomBoolean": "random_int(0, 1) == 1",
+}
+# Auth types flowdesk does not send yet, by the name a problem gives them.
+_UNSIGNED = {
+    "oauth1": "OAuth 1.0",
+    "hawk": "Hawk",
+    "ntlm": "NTLM",
+    "digest": "Digest",
+    "edgegrid": "Akamai EdgeGrid",
+    "akamai": "Akamai EdgeGrid",
+    "asap": "ASAP",
+    "jwt": "JWT Bearer",
+}
 _MAX_FOLDER_DEPTH = 50
 _LANGUAGE_TYPES = {
     "json": "application/json",
@@ -53,6 +75,7 @@ class _PostmanReader:
         self.names: set[str] = set()
         self.sources: set[str] = set()
         self.label = ""
+        self.body_type: str | None = None  # of the request being read
         if duplicates:
             result.note(
                 "The collection repeats keys; the last value of each was kept: " + ", ".join(duplicates) + "."
@@ -136,12 +159,15 @@ class _PostmanReader:
         self.result.problem(self.label, message)
 
     def convert(self, text: str) -> str:
-        """`{{var}}` -> `{{env.var}}`; Postman's dynamic `{{$guid}}` -> `{{env.guid}}` with a problem."""
+        """`{{var}}` -> `{{env.var}}`; Postman's dynamic `{{$guid}}` -> `{{ uuid() }}` (an expression function),
+        or `{{env.name}}` with a problem for dynamic variables that have no equivalent."""
 
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             if name.startswith("$"):
                 plain = name[1:] or "dynamic"
+                if plain in _DYNAMIC:
+                    return "{{ " + _DYNAMIC[plain] + " }}"
                 self.problem(
                     f"Postman's dynamic variable {{{{{name}}}}} has no flowdesk equivalent; it became "
                     f"{env(plain)}, so set that variable"
@@ -162,8 +188,12 @@ class _PostmanReader:
             return None
         self._scripts(item, f"'{name or self.label}'")
         method = _text(request.get("method") or "GET").strip().upper() or "GET"
-        url, query, parameters = self._url(request.get("url"))
+        url, query, parameters, credentials = self._url(request.get("url"))
+        if not url:
+            self.problem("the request has no URL; it was skipped")
+            return None
         headers, content_type = self._headers(request.get("header"))
+        self.body_type = None
         body, content_type = self._body(request.get("body"), content_type)
         description = _description(request.get("description")) or _description(item.get("description"))
         if not name:
@@ -194,7 +224,10 @@ class _PostmanReader:
             query=query,
             body=body,
             content_type=content_type,
-            auth=self._auth(request["auth"] if request.get("auth") is not None else auth),  # null inherits
+            body_type=self.body_type,
+            auth=self._request_auth(
+                request["auth"] if request.get("auth") is not None else auth, credentials
+            ),
             description=description,
             tags=[folder_path] if folder_path else [],
             parameters=parameters,
@@ -202,7 +235,7 @@ class _PostmanReader:
         )
 
     # -- url --------------------------------------------------------------------------------------
-    def _url(self, url: Any) -> tuple[str, dict[str, Any], list[ApiParameter]]:
+    def _url(self, url: Any) -> tuple[str, dict[str, Any], list[ApiParameter], tuple[str, str] | None]:
         path_examples: dict[str, Any] = {}
         query_pairs: list[tuple[str, str]] = []
         if isinstance(url, dict):
@@ -231,8 +264,14 @@ class _PostmanReader:
         elif isinstance(url, str):
             address, query_pairs = _split_raw(url)
         else:
-            self.problem("the request has no URL")
             address = ""
+        address = address.strip()
+        if address and not _SCHEME.match(address) and not address.startswith("{{"):
+            address = ("http:" if address.startswith("//") else "http://") + address
+            self.result.note(
+                f"'{self.label}': the URL has no scheme; http:// was added, as Postman sends it."
+            )
+        address, credentials = _url_credentials(address)
         address, names = _path_variables(self.convert(address))
         parameters = [
             ApiParameter(name=n, location="path", required=True, example=path_examples.get(n)) for n in names
@@ -244,9 +283,7 @@ class _PostmanReader:
                 query[key] = [*query[key], value] if isinstance(query[key], list) else [query[key], value]
             else:
                 query[key] = value
-        if not address:
-            self.problem("the request has no URL")
-        return address, query, parameters
+        return address, query, parameters, credentials
 
     # -- headers and body -------------------------------------------------------------------------
     def _headers(self, raw: Any) -> tuple[dict[str, str], str | None]:
@@ -291,23 +328,19 @@ class _PostmanReader:
                             "the raw body is marked as JSON but is not valid JSON; it was kept as text"
                         )
             return self.convert(raw), content_type
-        if mode in ("urlencoded", "formdata"):
+        if mode == "urlencoded":
             fields: dict[str, Any] = {}
             for entry in _list(body.get(mode)):
                 if not isinstance(entry, dict) or entry.get("disabled") or entry.get("key") is None:
                     continue
                 key = self.convert(_text(entry["key"]))
-                if entry.get("type") == "file":
-                    self.problem(f"form field '{key}' is a file, which flowdesk cannot send; it was left out")
-                    continue
-                value = self.convert(_text(entry.get("value") or ""))
-                if key in fields:
-                    previous = fields[key]
-                    fields[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
-                else:
-                    fields[key] = value
-            default = "application/x-www-form-urlencoded" if mode == "urlencoded" else "multipart/form-data"
-            return fields, content_type or default
+                _add_field(fields, key, self.convert(_text(entry.get("value") or "")))
+            return fields, content_type or "application/x-www-form-urlencoded"
+        if mode == "formdata":
+            self.body_type = "multipart"
+            if content_type and content_type.strip().lower() == "multipart/form-data":
+                content_type = None  # the sender writes it, with the boundary
+            return self._form_data(_list(body.get(mode))), content_type
         if mode == "graphql":
             graphql = _dict(body.get("graphql"))
             variables: Any = graphql.get("variables") or {}
@@ -325,7 +358,57 @@ class _PostmanReader:
             self.problem(f"body mode '{mode}' is unknown; the body was left empty")
         return None, content_type
 
+    def _form_data(self, entries: list[Any]) -> dict[str, Any]:
+        """Postman's form-data as the multipart body: text fields as text, file fields as {"path", ...}."""
+        fields: dict[str, Any] = {}
+        for entry in entries:
+            if not isinstance(entry, dict) or entry.get("disabled") or entry.get("key") is None:
+                continue
+            key = self.convert(_text(entry["key"]))
+            part_type = _text(entry.get("contentType") or "").strip()
+            if entry.get("type") != "file":
+                if part_type:
+                    self.problem(
+                        f"form field '{key}' has its own content type '{part_type}'; flowdesk sends it as a "
+                        "plain text field"
+                    )
+                if key in fields:
+                    self.problem(f"form field '{key}' is given more than once; only the last one was kept")
+                fields[key] = self.convert(_text(entry.get("value") or ""))
+                continue
+            sources = entry.get("src")
+            paths = [_text(p) for p in (sources if isinstance(sources, list) else [sources]) if p]
+            if not paths:
+                self.problem(f"form field '{key}' is a file with no file chosen; it was left out")
+                continue
+            if len(paths) > 1:
+                self.problem(f"form field '{key}' sends {len(paths)} files; only the first was kept")
+            if key in fields:
+                self.problem(f"form field '{key}' is given more than once; only the last one was kept")
+            part: dict[str, Any] = {"path": self.convert(paths[0])}
+            if part_type:
+                part["content_type"] = part_type
+            fields[key] = part
+        return fields
+
     # -- auth -------------------------------------------------------------------------------------
+    def _request_auth(self, auth: Any, credentials: tuple[str, str] | None) -> dict[str, Any] | None:
+        """The request's (or inherited) auth; credentials in the URL are basic auth when it has none."""
+        imported = self._auth(auth)
+        if credentials is None:
+            return imported
+        if imported is not None:
+            self.problem("the URL holds credentials and the request has its own auth; the URL's were dropped")
+            return imported
+        self.result.note(
+            f"'{self.label}': the credentials in the URL became basic auth, as Postman sends them."
+        )
+        return {
+            "type": "basic",
+            "username": self._secret_value(credentials[0]),
+            "password": self._secret_value(credentials[1]),
+        }
+
     def _auth(self, auth: Any) -> dict[str, Any] | None:
         if not isinstance(auth, dict):
             return None
@@ -358,13 +441,35 @@ class _PostmanReader:
                 "client_secret": self._secret_value(values.get("clientSecret", "")),
                 "scopes": scope.split() if scope else [],
             }
-        what = (
-            f"OAuth2 with grant type '{values.get('grant_type', '?')}'"
-            if kind == "oauth2"
-            else f"'{kind}' auth"
+        if kind == "awsv4":
+            signed = {
+                "type": "aws_sigv4",
+                "access_key": self._secret_value(values.get("accessKey", "")),
+                "secret_key": self._secret_value(values.get("secretKey", "")),
+                "region": self.convert(values.get("region") or "us-east-1"),  # Postman's default region
+                "service": self.convert(values.get("service", "")),
+            }
+            if values.get("sessionToken"):
+                signed["session_token"] = self._secret_value(values["sessionToken"])
+            missing = [k for k in ("access_key", "secret_key", "service") if not signed[k]]
+            if missing:
+                self.problem(
+                    f"AWS Signature v4 auth has no {', '.join(missing)}; set it in the definition's auth"
+                )
+            return signed
+        if kind == "oauth2":
+            self.problem(
+                f"OAuth2 with grant type '{values.get('grant_type', '?')}' is not supported; no auth was set"
+            )
+            return None
+        # Kept, so nothing the user set up is lost, but not sent: type "none" carries the settings.
+        settings = {key: self._secret_value(value) for key, value in values.items()}
+        label = _UNSIGNED.get(kind, f"'{kind}'")
+        self.problem(
+            f"not sent: flowdesk does not sign {label} requests yet; the request goes without auth and the "
+            "settings are kept in the definition's auth (under 'not_sent')"
         )
-        self.problem(f"{what} is not supported; no auth was set")
-        return None
+        return {"type": "none", "not_sent": {"type": kind, **settings}}
 
     def _secret_value(self, value: str) -> str:
         match = _VARIABLE.fullmatch(value.strip())
@@ -390,6 +495,15 @@ def _auth_values(raw: Any) -> dict[str, str]:
     return out
 
 
+def _add_field(fields: dict[str, Any], key: str, value: str) -> None:
+    """A repeated form key becomes a list of its values, in order."""
+    if key in fields:
+        previous = fields[key]
+        fields[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+    else:
+        fields[key] = value
+
+
 def _convert_json(value: Any, convert) -> Any:
     if isinstance(value, str):
         return convert(value)
@@ -409,6 +523,20 @@ def _split_raw(raw: str) -> tuple[str, list[tuple[str, str]]]:
             key, _, value = part.partition("=")
             pairs.append((unquote(key), unquote(value)))
     return address, pairs
+
+
+def _url_credentials(address: str) -> tuple[str, tuple[str, str] | None]:
+    """`scheme://user:password@host/...` -> the address without them, and (user, password) decoded."""
+    match = _SCHEME.match(address)
+    if not match:
+        return address, None
+    rest = address[match.end() :]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" not in authority:
+        return address, None
+    userinfo, host = authority.rsplit("@", 1)
+    user, _, password = userinfo.partition(":")
+    return match.group(0) + host + rest[len(authority) :], (unquote(user), unquote(password))
 
 
 def _path_variables(address: str) -> tuple[str, list[str]]:

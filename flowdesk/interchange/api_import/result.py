@@ -30,13 +30,23 @@ class ApiImportResult:
     notes: list[str] = field(default_factory=list)
     title: str = ""
 
+    _seen: set = field(default_factory=set, repr=False, compare=False)
+
     def problem(self, where: str, message: str) -> None:
         """Record one problem (the same problem twice is kept once)."""
         entry = ImportProblem(where, message)
-        if entry not in self.problems:
-            self.problems.append(entry)
+        self._keep(self.problems, entry)
 
     def note(self, message: str) -> None:
         """Record one note (kept once)."""
-        if message not in self.notes:
-            self.notes.append(message)
+        self._keep(self.notes, message)
+
+    def _keep(self, entries: list, entry: object) -> None:
+        # a set beside the lists, so a spec with thousands of problems is not a quadratic scan; rebuilt
+        # when a caller replaced or edited a list directly
+        key = (type(entry).__name__, entry)
+        if len(self._seen) != len(self.problems) + len(self.notes):
+            self._seen = {("ImportProblem", p) for p in self.problems} | {("str", n) for n in self.notes}
+        if key not in self._seen:
+            self._seen.add(key)
+            entries.append(entry)

@@ -163,6 +163,8 @@ class SchemaExampler:
         if not isinstance(properties, dict):
             return result
         for name, prop in properties.items():
+            if self._count >= MAX_VALUES:
+                break  # the sample is as big as it gets: the other properties would all be left empty
             if _cyclic(prop, stack):
                 self.on_cycle(str(prop["$ref"]))
                 continue

@@ -6,6 +6,7 @@ Values are always secret references named after the scheme, so nothing secret is
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .placeholders import secret, secret_name
@@ -86,31 +87,62 @@ def _client_credentials_token_url(scheme: dict[str, Any]) -> str | None:
     return None
 
 
+@dataclass
+class OperationAuth:
+    """What an operation's security requirement gives: one auth, plus API keys sent alongside it."""
+
+    auth: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+
+
 def operation_auth(
     requirements: Any,
     schemes: dict[str, Any],
     lookup: Callable[[Any], Any],
     report: Callable[[str], None],
-) -> dict[str, Any] | None:
-    """Auth for an operation from its security requirements (the first alternative that flowdesk supports)."""
+) -> OperationAuth:
+    """Auth for an operation from its security requirements: the first alternative flowdesk supports.
+
+    An alternative naming several schemes needs them all at once (Plaid: client id, secret and version
+    keys): one becomes the auth (a non-API-key scheme when there is one) and each other API key becomes a
+    header or query parameter whose value is its secret.
+    """
     if not isinstance(requirements, list) or not requirements:
-        return None
+        return OperationAuth()
     alternatives = [r for r in requirements if isinstance(r, dict)]
     if alternatives and not alternatives[0]:
-        return None  # `{}` first: auth is optional
+        return OperationAuth()  # `{}` first: auth is optional
     for requirement in alternatives:
         if not requirement:
             continue
-        if len(requirement) > 1:
-            report(
-                f"the operation needs several security schemes at once ({', '.join(requirement)}); "
-                f"only '{next(iter(requirement))}' was set"
+        auths: list[dict[str, Any]] = []
+        usable = True
+        for name, scopes in requirement.items():
+            if name not in schemes:
+                report(f"security scheme '{name}' is not defined in the document; no auth was set")
+                usable = False
+                break
+            auth = scheme_to_auth(
+                name, lookup(schemes[name]), scopes if isinstance(scopes, list) else [], report
             )
-        name, scopes = next(iter(requirement.items()))
-        if name not in schemes:
-            report(f"security scheme '{name}' is not defined in the document; no auth was set")
+            if auth is None:
+                usable = False
+                break
+            auths.append(auth)
+        if not usable or not auths:
             continue
-        auth = scheme_to_auth(name, lookup(schemes[name]), scopes if isinstance(scopes, list) else [], report)
-        if auth is not None:
-            return auth
-    return None
+        main = next((a for a in auths if a["type"] != "api_key"), auths[0])
+        out = OperationAuth(auth=main)
+        for extra in auths:
+            if extra is main:
+                continue
+            if extra["type"] != "api_key":
+                report(
+                    f"the operation needs several security schemes at once ({', '.join(requirement)}); "
+                    f"flowdesk sends one {main['type']} auth, so the {extra['type']} one was not set"
+                )
+                continue
+            (out.query if extra["in"] == "query" else out.headers)[extra["name"]] = extra["value"]
+        return out
+    return OperationAuth()

@@ -1,13 +1,15 @@
 """Splitting a pasted shell command into words the way bash does, keeping where each word starts.
 
 Handles single and double quotes, `$'...'` (ANSI-C escapes), `$"..."`, backslash escapes and
-backslash-newline continuations. Unquoted `|`, `;`, `&&`, `||`, `>` and `<` end the command.
-No expansion is done: `$VAR` stays as written.
+backslash-newline continuations. A paste may hold several commands: an unquoted newline, `;`, `&`, `&&`,
+`||` or `|` ends one. Redirections are read as bash reads them: `> file` and `2>&1` are dropped,
+`< file` names the command's input, and a heredoc (`<<EOF` ... `EOF`, also `<<-` and quoted delimiters)
+or a here-string (`<<< word`) is the command's input text. No expansion is done: `$VAR` stays as written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flowdesk.domain.errors import InvalidInputError
 
@@ -44,15 +46,18 @@ class Word:
 
 
 @dataclass
-class SplitCommand:
-    """The words of the first command, and the operator that ended it (if any)."""
+class ShellCommand:
+    """One command of a paste: its words, what ended it, and its input when the paste gives it."""
 
-    words: list[Word]
-    stopped_at: str | None = None
+    words: list[Word] = field(default_factory=list)
+    ended_by: str | None = None  # "\n", ";", "&", "&&", "||", "|" or None at the end of the paste
+    stdin: str | None = None  # a heredoc's or here-string's text
+    stdin_file: str | None = None  # `< file`
+    after_pipe: bool = False  # it reads the previous command's output
 
 
-def split_words(text: str) -> SplitCommand:
-    """Split `text` into words; an unclosed quote raises InvalidInputError naming where it opened."""
+def split_commands(text: str) -> list[ShellCommand]:
+    """Split `text` into commands of words; an unclosed quote raises InvalidInputError naming where it opened."""
     return _Splitter(text).run()
 
 
@@ -71,28 +76,94 @@ class _Splitter:
         line, column = self.position(offset)
         return InvalidInputError(f"{message} at line {line}, column {column}.")
 
-    def run(self) -> SplitCommand:
+    def run(self) -> list[ShellCommand]:
         text = self.text
+        commands: list[ShellCommand] = []
+        current = ShellCommand(words=self.words)
+        heredocs: list[tuple[str, bool, ShellCommand]] = []  # (delimiter, strip tabs, command) to read
+
+        def finish(ended_by: str | None) -> ShellCommand:
+            nonlocal current
+            current.ended_by = ended_by
+            if current.words or current.stdin is not None:
+                commands.append(current)
+            self.words = []
+            current = ShellCommand(words=self.words, after_pipe=ended_by == "|")
+            return current
+
         while True:
             self._skip_blanks()
             if self.pos >= len(text):
-                return SplitCommand(self.words)
+                if heredocs:
+                    delimiter = heredocs[0][0]
+                    raise InvalidInputError(
+                        f"The heredoc '<<{delimiter}' is never closed by a line '{delimiter}'."
+                    )
+                finish(None)
+                return commands
             ch = text[self.pos]
             if ch == "#":
                 end = text.find("\n", self.pos)
                 self.pos = len(text) if end < 0 else end
                 continue
+            if ch == "\n":
+                self.pos += 1
+                for delimiter, strip_tabs, command in heredocs:
+                    command.stdin = self._heredoc(delimiter, strip_tabs)
+                heredocs.clear()
+                finish("\n")
+                continue
+            if ch in "<>" or ch == "&" and text.startswith("&>", self.pos):
+                self._redirection(current, heredocs)
+                continue
             if ch in _OPERATOR_CHARS:
                 op = ch
-                if text[self.pos : self.pos + 2] in ("&&", "||", ">>"):
+                if text[self.pos : self.pos + 2] in ("&&", "||"):
                     op = text[self.pos : self.pos + 2]
-                return SplitCommand(self.words, stopped_at=op)
-            self.words.append(self._word())
+                self.pos += len(op)
+                finish(op)
+                continue
+            word = self._word()
+            if word.text.isdigit() and text[self.pos : self.pos + 1] in ("<", ">"):
+                continue  # a file descriptor number ("2>"): part of the redirection that follows
+            self.words.append(word)
+
+    def _redirection(self, command: ShellCommand, heredocs: list[tuple[str, bool, ShellCommand]]) -> None:
+        text = self.text
+        for op in ("<<<", "<<-", "<<", "&>>", "&>", ">>", ">&", "<&", ">|", "<>", ">", "<"):
+            if text.startswith(op, self.pos):
+                break
+        opening = self.pos
+        self.pos += len(op)
+        self._skip_blanks()
+        if self.pos >= len(text) or text[self.pos] in "\n;|&<>":
+            raise self.error(f"The redirection '{op}' has no target; it is", opening)
+        target = self._word()
+        if op in ("<<", "<<-"):
+            heredocs.append((target.text, op == "<<-", command))
+        elif op == "<<<":
+            command.stdin = target.text + "\n"
+        elif op == "<":
+            command.stdin_file = target.text
+
+    def _heredoc(self, delimiter: str, strip_tabs: bool) -> str:
+        text = self.text
+        lines: list[str] = []
+        while self.pos < len(text):
+            end = text.find("\n", self.pos)
+            line = text[self.pos :] if end < 0 else text[self.pos : end]
+            self.pos = len(text) if end < 0 else end + 1
+            if strip_tabs:
+                line = line.lstrip("\t")
+            if line == delimiter:
+                return "".join(f"{item}\n" for item in lines)
+            lines.append(line)
+        raise InvalidInputError(f"The heredoc '<<{delimiter}' is never closed by a line '{delimiter}'.")
 
     def _skip_blanks(self) -> None:
         text = self.text
         while self.pos < len(text):
-            if text[self.pos] in " \t\n":
+            if text[self.pos] in " \t":
                 self.pos += 1
             elif text.startswith("\\\n", self.pos):
                 self.pos += 2

@@ -8,6 +8,7 @@ from flowdesk.domain.models import ApiParameter
 
 from .document import LoadedDocument
 from .openapi import SpecReader, is_form_media, is_json_media, pick_media_type
+from .placeholders import param
 from .result import ApiImportResult
 from .schema_example import SchemaExampler, schema_type
 
@@ -45,6 +46,15 @@ class Swagger2Reader(SpecReader):
     def parameter_schema(self, parameter: dict) -> Any:
         return parameter  # Swagger 2 puts type/format/enum on the parameter itself
 
+    def query_style(self, p: dict) -> tuple[str, bool]:
+        """Swagger 2's collectionFormat as OpenAPI 3's (style, explode); csv is the default."""
+        return {
+            "multi": ("form", True),
+            "ssv": ("spaceDelimited", False),
+            "tsv": ("tabDelimited", False),
+            "pipes": ("pipeDelimited", False),
+        }.get(str(p.get("collectionFormat") or "csv"), ("form", False))
+
     def _media(self, operation: dict, key: str) -> list[str]:
         value = operation.get(key, self.data.get(key))
         return [str(m) for m in value] if isinstance(value, list) else []
@@ -60,8 +70,10 @@ class Swagger2Reader(SpecReader):
             schema = body_param.get("schema")
             example = body_param.get("x-example")
             if example is None and schema is not None:
-                example = self.exampler().example(schema)
+                example = self.sample(schema)
             media_type = pick_media_type([m for m in consumes if not is_form_media(m)]) or "application/json"
+            if "*" in media_type:  # a wildcard is no Content-Type to send: JSON-shaped bodies are JSON
+                media_type = "text/plain" if isinstance(example, str) else "application/json"
             if example is not None and not isinstance(example, str) and not is_json_media(media_type):
                 self.problem(
                     f"the request body is {media_type} without a text example; the body was left empty"
@@ -80,10 +92,7 @@ class Swagger2Reader(SpecReader):
             for p in form_params:
                 name = str(p["name"])
                 if p.get("type") == "file":
-                    self.problem(
-                        f"form field '{name}' is a file upload, which flowdesk cannot send; it is an empty string"
-                    )
-                    value: Any = ""
+                    value: Any = {"path": param(name)}  # the file to send is given as a parameter
                 else:
                     value = p.get("x-example", sampler.example({k: v for k, v in p.items() if k != "name"}))
                 body[name] = value
@@ -98,7 +107,10 @@ class Swagger2Reader(SpecReader):
                     )
                 )
             definition["body"] = body
-            definition["content_type"] = media_type
+            if media_type.lower().startswith("multipart/form-data"):
+                definition["body_type"] = "multipart"  # the sender writes the Content-Type with its boundary
+            else:
+                definition["content_type"] = media_type
 
 
 def read_swagger2(doc: LoadedDocument, result: ApiImportResult) -> None:

@@ -58,15 +58,19 @@ def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
     progress = execution.progress  # 0-100 as every read offers it (store/mapping.progress_percent)
     status = execution.status.value if hasattr(execution.status, "value") else str(execution.status)
     current = execution.current_node
+    output, error, completed_at = execution.output_data, execution.error_message, execution.completed_at
     if handle is not None and not handle.done:
         progress = handle.progress
         current = handle.current_step or current
         status = handle.status.value
+        if handle.completed_at is not None:
+            # Ended a moment ago, its row still on the way to the database: all of it from the handle.
+            output, error, completed_at = handle.output_data, handle.error_message, handle.completed_at
     if status == ExecutionStatus.COMPLETED.value:
         progress = 100.0
     duration = None
-    if execution.started_at and execution.completed_at:
-        duration = (execution.completed_at - execution.started_at).total_seconds()
+    if execution.started_at and completed_at:
+        duration = (completed_at - execution.started_at).total_seconds()
     return {
         "id": execution.id,
         "workflow_id": execution.workflow_id,
@@ -75,13 +79,13 @@ def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
         "progress": round(progress, 1),
         "current_step": current,
         "input_data": execution.input_data,
-        "output_data": execution.output_data,
-        "error_message": execution.error_message,
+        "output_data": output,
+        "error_message": error,
         "environment": execution.environment,
         "resumed_from_id": execution.resumed_from_id,
         "config": execution.config,
         "started_at": execution.started_at,
-        "completed_at": execution.completed_at,
+        "completed_at": completed_at,
         "duration": duration,
         "runner_host": execution.runner_host,
         "runner_pid": execution.runner_pid,

@@ -221,3 +221,28 @@ def test_server_sent_events_follow_a_run_to_its_end(server, path):
         assert kinds[0] == "state" and kinds[-1] == "execution_finished"
         finished = [e["node_name"] for e in events if e["type"] == "node_finished"]
         assert finished == ["start", "wait", "end"]
+
+
+def test_a_run_that_just_ended_is_shown_whole_before_its_row_is_written():
+    """The handle says `completed` a moment before the writer stores the row: a GET in between must
+    not mix the handle's status with the row's empty output (seen on PostgreSQL under load)."""
+    from datetime import UTC, datetime
+
+    from flowdesk.domain.enums import ExecutionStatus
+    from flowdesk.domain.models import Execution
+    from flowdesk.server.runtime import execution_view
+
+    row = Execution(id=7, workflow_id=1, status=ExecutionStatus.RUNNING, started_at=datetime.now(UTC))
+
+    class JustEnded:  # what ExecutionHandle holds between its status change and done
+        done = False
+        progress = 100.0
+        current_step = "end"
+        status = ExecutionStatus.COMPLETED
+        output_data = {"end": {"ok": True}}
+        error_message = None
+        completed_at = datetime.now(UTC)
+
+    view = execution_view(row, JustEnded())
+    assert view["status"] == "completed" and view["output_data"] == {"end": {"ok": True}}
+    assert view["completed_at"] is not None and view["duration"] is not None

@@ -117,6 +117,7 @@ def test_the_seed_commands_work_verbatim(server, http_server):
     )
     assert execution["status"] == "completed", execution
     assert execution["progress"] == 100
+    assert execution["output_data"] is not None, execution
     assert execution["output_data"]["获取用户信息"]["response"]["data"]["id"] == 12
 
     status, node_type = curl(

@@ -16,6 +16,7 @@ from flowdesk.domain.errors import FlowdeskError
 from .backend import EditorBackend
 from .main_window import APPLICATION, ORGANIZATION, MainWindow
 from .style.theme import style_sheet
+from .style.toolbar_look import dress_toolbar
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ def build_window(argv: Sequence[str], **window_options) -> MainWindow:
     from .api_library import install_api_library  # the API library dock (issue 6)
 
     install_api_library(window)
+    window.restore_layout()  # again, now that every dock exists
+    dress_toolbar(window.toolbar)  # the run UI's buttons too
     if args.file:
         tab = window.import_file(Path(args.file))
         if tab is None:

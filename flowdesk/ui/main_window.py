@@ -413,8 +413,8 @@ class MainWindow(QMainWindow):
         groups = [(area, group) for area, group in groups if group]
         for _area, group in groups:
             for dock in group:
-                self.removeDockWidget(dock)
                 dock.setFloating(False)
+                self.removeDockWidget(dock)
         # leaders first, split side by side (a split onto a tabbed dock would make a tab instead)
         previous: dict[Qt.DockWidgetArea, QDockWidget] = {}
         for area, group in groups:
@@ -440,8 +440,11 @@ class MainWindow(QMainWindow):
         inspector_width = max(380, min(460, self.width() * 3 // 10))
         left = [d for n in ("dockWorkflows", "dockPalette") if (d := docks.get(n)) is not None]
         bottom = [d for n in ("dockLog",) if (d := docks.get(n)) is not None]
-        self.resizeDocks([*left[:1], self.dock_inspector], [side, inspector_width][-1 - len(left[:1]) :],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [*left[:1], self.dock_inspector],
+            [side, inspector_width][-1 - len(left[:1]) :],
+            Qt.Orientation.Horizontal,
+        )
         if len(left) == 2:
             self.resizeDocks(left, [self.height() * 2 // 5, self.height() // 2], Qt.Orientation.Vertical)
         if bottom:

@@ -156,11 +156,12 @@ class MainWindow(QMainWindow):
         self.dock_problems = self._dock(
             "dockProblems", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        # the side docks run the window's full height, so the inspector's form has room
+        # the inspector runs the window's full height, so its form has room; the bottom docks
+        # (log, monitor) take the width left of it
         self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
 
     def _action(self, name: str, text: str, slot=None, shortcut=None, tip: str = "") -> QAction:

@@ -183,3 +183,44 @@ def test_toolbar_does_not_move_when_the_undo_text_grows(app_window, qtbot):
     assert w.action_undo.toolTip() == "Undo Add Parallel"
     assert undo_button.text() == "Undo"
     assert (run_button.geometry(), undo_button.geometry(), w.find_box.geometry()) == before
+
+
+def test_a_file_without_positions_is_laid_out_on_open_as_one_undo_step(app_window, tmp_path, qtbot):
+    import json
+
+    w = app_window
+    source = {
+        "flowdesk": 1,
+        "workflow": {"name": "no positions"},
+        "nodes": [
+            {"name": "start", "node_type": "START"},
+            {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}},
+            {"name": "check", "node_type": "CONDITION", "config": {"condition": "true"}},
+            {"name": "end", "node_type": "END"},
+        ],
+        "connections": [
+            {"from": "start", "to": "wait"},
+            {"from": "wait", "to": "check"},
+            {"from": "check", "to": "end", "connection_type": "CONDITIONAL_TRUE"},
+        ],
+    }
+    path = tmp_path / "no-positions.json"
+    path.write_text(json.dumps(source), encoding="utf-8")
+    tab = w.import_file(path)
+    assert tab is not None
+    positions = {n.name: (n.x, n.y) for n in tab.doc.nodes()}
+    assert len(set(positions.values())) == 4, positions  # nobody on top of anybody
+    xs = [positions[name][0] for name in ("start", "wait", "check", "end")]
+    assert xs == sorted(xs) and len(set(xs)) == 4  # left to right along the edges
+    stack = tab.doc.undo_stack
+    assert stack.count() == 1 and stack.text(0) == "Auto-layout (nodes were stacked)"
+    qtbot.waitUntil(lambda: "laid out automatically" in w.statusBar().currentMessage())
+    stack.undo()
+    assert {(n.x, n.y) for n in tab.doc.nodes()} == {(0.0, 0.0)}
+
+
+def test_a_laid_out_file_opens_as_it_is(app_window):
+    w = app_window
+    created = w.backend.workflows.create_from_graph(every_type_graph())
+    tab = w.open_workflow(created.workflow.id)
+    assert tab.doc.undo_stack.count() == 0 and not tab.doc.is_dirty

@@ -447,9 +447,9 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         if len(left) == 2:
-            self.resizeDocks(left, [self.height() * 2 // 5, self.height() // 2], Qt.Orientation.Vertical)
+            self.resizeDocks(left, [210, 300], Qt.Orientation.Vertical)
         if bottom:
-            self.resizeDocks([bottom[0]], [max(150, self.height() // 5)], Qt.Orientation.Vertical)
+            self.resizeDocks([bottom[0]], [180], Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
         """View > Reset layout: the default layout, and the saved one forgotten."""

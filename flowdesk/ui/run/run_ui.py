@@ -420,6 +420,4 @@ def install_run_ui(window: Any, *, load_plugins: bool = True) -> RunDebugUI:
     ui = RunDebugUI(window, load_plugins=load_plugins)
     window.run_ui = ui
     QTimer.singleShot(0, ui._update)
-    if window.settings.value("window/state") is None:  # first start: room for the log
-        QTimer.singleShot(0, lambda: window.resizeDocks([ui.dock_log], [240], Qt.Orientation.Vertical))
     return ui

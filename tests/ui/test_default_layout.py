@@ -224,3 +224,85 @@ def test_a_laid_out_file_opens_as_it_is(app_window):
     created = w.backend.workflows.create_from_graph(every_type_graph())
     tab = w.open_workflow(created.workflow.id)
     assert tab.doc.undo_stack.count() == 0 and not tab.doc.is_dirty
+
+
+def test_port_labels_are_wide_enough_for_their_names(app_window):
+    from PySide6.QtGui import QFontMetricsF
+
+    from flowdesk.ui.canvas import node_item
+
+    w = app_window
+    created = w.backend.workflows.create_from_graph(every_type_graph())
+    tab = w.open_workflow(created.workflow.id)
+    fm = QFontMetricsF(node_item._PORT_FONT)
+    checked = []
+    for node in tab.doc.nodes():
+        item = tab.scene.node_items[node.uid]
+        if len(item.ports) < 2:
+            continue
+        for i, port in enumerate(item.ports):
+            rect = item.port_label_rect(i)
+            assert fm.horizontalAdvance(port.name) <= rect.width(), (node.node_type, port.name)
+            assert rect.left() > 50  # right of the glyph, clear of the title's start
+            checked.append(port.name)
+    assert "branches" in checked
+
+
+def test_import_problem_lines_wrap_to_the_dialog(app_window, tmp_path, qtbot):
+    import json
+
+    w = app_window
+    bad = tmp_path / "bad.json"
+    long_name = "a node whose name is long enough to run far past the right edge of the dialog " * 2
+    bad.write_text(
+        json.dumps(
+            {
+                "flowdesk": 1,
+                "workflow": {"name": "bad"},
+                "nodes": [{"name": "start", "node_type": "START"}],
+                "connections": [{"from": "start", "to": long_name}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert w.import_file(bad) is None
+    dialog = w.last_import_problems
+    qtbot.waitExposed(dialog)
+    _settle()
+    view = dialog.list
+    assert not view.horizontalScrollBar().isVisible()
+    line_height = view.fontMetrics().height()
+    long_rows = [
+        view.visualRect(view.model().index(i, 0))
+        for i in range(view.count())
+        if view.fontMetrics().horizontalAdvance(view.item(i).text()) > view.viewport().width()
+    ]
+    assert long_rows, "the test needs a line longer than the dialog is wide"
+    for rect in long_rows:
+        assert rect.right() <= view.viewport().width()
+        assert rect.height() >= 2 * line_height  # wrapped onto several lines
+    dialog.close()
+
+
+def test_an_empty_monitor_dock_does_not_come_back_on_the_next_start(qtbot, settings, tmp_path):
+    from flowdesk.ui.app import build_window
+
+    args = ["--db", str(tmp_path / "monitor.db")]
+    first = build_window(args, settings=settings, autosave_dir=tmp_path / "a")
+    first.show()
+    qtbot.waitExposed(first)
+    created = first.backend.workflows.create_from_graph(every_type_graph())
+    first.monitor_host.show_monitor(created.workflow.id)
+    qtbot.waitUntil(first.monitor_host.dock_monitor.isVisible)
+    first.close()
+    first.backend.close()
+    second = build_window(args, settings=settings, autosave_dir=tmp_path / "a")
+    try:
+        second.show()
+        qtbot.waitExposed(second)
+        qtbot.waitUntil(lambda: not second.monitor_host.dock_monitor.isVisible())
+        assert second.monitor_host.views == {}
+        assert second.dock_inspector.isVisible()  # the rest of the saved layout is kept
+    finally:
+        second.close()
+        second.backend.close()

@@ -483,6 +483,12 @@ def _wants_app(argv: Sequence[str], commands: set[str]) -> bool:
 
 def open_app(argv: Sequence[str]) -> int:
     """Start the desktop app (imported only now: the subcommands never load Qt)."""
+    from flowdesk.display_check import display_problem
+
+    problem = display_problem()  # before Qt, whose answer is an abort (exit 134)
+    if problem is not None:
+        complain(f"{PROG}: {problem[:1].upper()}{problem[1:]}")
+        return EXIT_USAGE
     try:
         from flowdesk.ui.app import main as app_main
     except ImportError as err:

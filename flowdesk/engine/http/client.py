@@ -10,20 +10,22 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import aiohttp
 import httpx
 import yarl
 
-from .errors import HttpCallError, RequestTimedOutError, classify_transport_error
+from .errors import HttpCallError, RequestTimedOutError, aiohttp_error, classify_transport_error
 from .http1 import Http1Pool
 from .redaction import Redactor
 from .request import HttpRequest
 from .response import DEFAULT_BODY_LIMIT, HttpResponse
 from .tls import default_ssl_context, unverified_ssl_context
 from .transport import AiohttpTransport, Http1Transport
+
+if TYPE_CHECKING:
+    import aiohttp  # imported where used: the default transport never loads it
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +121,8 @@ class HttpClient:
     @property
     def session(self) -> aiohttp.ClientSession:
         """The pooled aiohttp session of the running loop (made on first use)."""
+        import aiohttp
+
         self._check_loop()
         if self._session is None or self._session.closed:
             ssl_arg: Any = default_ssl_context() if self.verify else False
@@ -304,6 +308,8 @@ class HttpClient:
         auth_headers: dict[str, str] | None,
         auth_query: dict[str, str] | None,
     ) -> HttpResponse:
+        import aiohttp
+
         session = self.session
         started = time.perf_counter()
         url, headers, body, target = _prepared(request, auth_headers, auth_query, redactor)
@@ -379,7 +385,7 @@ class HttpClient:
             raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
             raise
-        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError) as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, aiohttp_error("ClientError"), OSError) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         return HttpResponse(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import sys
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import httpx
 
 from flowdesk.domain.errors import FlowdeskError
@@ -73,6 +73,19 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+class _NotRaised(Exception):
+    """Stands in for an aiohttp exception class while aiohttp is not loaded: none can exist then."""
+
+
+def aiohttp_error(name: str) -> type[BaseException]:
+    """aiohttp's exception class `name` if aiohttp is loaded, else a class nothing raises.
+
+    aiohttp is imported only by the transports that use it (it costs some 0.4 s at start-up), so the
+    default transport's errors are classified without loading it."""
+    module = sys.modules.get("aiohttp")
+    return getattr(module, name) if module is not None else _NotRaised
+
+
 def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpCallError:
     """One plain sentence for a transport exception, classified as connection or timeout.
 
@@ -88,9 +101,9 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
     where = f"{method} {url}"
     if has(ConnectionRefusedError):
         return ConnectionFailedError(f"{where} failed: the connection was refused (is the server running?)")
-    if has(socket.gaierror) or has(aiohttp.ClientConnectorDNSError):
+    if has(socket.gaierror) or has(aiohttp_error("ClientConnectorDNSError")):
         return ConnectionFailedError(f"{where} failed: the host name could not be resolved")
-    if has(ssl.SSLError, aiohttp.ClientSSLError):
+    if has(ssl.SSLError, aiohttp_error("ClientSSLError")):
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), "")
         detail = f" ({reason})" if reason else ""
         return ConnectionFailedError(f"{where} failed: the TLS handshake failed{detail}")
@@ -107,15 +120,15 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         return ConnectionFailedError(
             f"{where} failed: the server closed the connection before its answer was complete"
         )
-    if disconnected is not None or has(aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError):
+    if disconnected is not None or has(aiohttp_error("ServerDisconnectedError"), httpx.RemoteProtocolError):
         return ConnectionFailedError(f"{where} failed: the server closed the connection without answering")
-    if has(aiohttp.ClientConnectorError, httpx.ConnectError):
+    if has(aiohttp_error("ClientConnectorError"), httpx.ConnectError):
         return ConnectionFailedError(f"{where} failed: could not connect to the server")
-    if has(aiohttp.ServerTimeoutError, asyncio.TimeoutError, httpx.TimeoutException):
+    if has(aiohttp_error("ServerTimeoutError"), asyncio.TimeoutError, httpx.TimeoutException):
         return RequestTimedOutError(f"{where} timed out")
-    if has(httpx.InvalidURL, httpx.UnsupportedProtocol, aiohttp.InvalidURL):
+    if has(httpx.InvalidURL, httpx.UnsupportedProtocol, aiohttp_error("InvalidURL")):
         return HttpCallError(f"{where} failed: the URL is not a valid http(s) URL")
-    if has(httpx.TransportError, aiohttp.ClientError, OSError):
+    if has(httpx.TransportError, aiohttp_error("ClientError"), OSError):
         return ConnectionFailedError(f"{where} failed: the connection broke ({type(chain[-1]).__name__})")
     return HttpCallError(f"{where} failed: {type(exc).__name__}")
 

@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import httpx
 import yarl
 
 from .http1 import Http1Pool, ProtocolError, ServerDisconnectedError
 from .tls import default_ssl_context, unverified_ssl_context
+
+if TYPE_CHECKING:
+    import aiohttp  # imported where used: the default transport never loads it
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -43,6 +45,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         source = self._session_source
         if isinstance(source, aiohttp.ClientSession):
             return source
@@ -66,6 +70,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        import aiohttp
+
         session = self._get_session()
         timeout = request.extensions.get("timeout") or {}
         body = request.content  # requests are built from bytes, JSON or forms: never a stream

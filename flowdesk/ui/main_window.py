@@ -48,16 +48,22 @@ ORGANIZATION = "flowdesk"
 APPLICATION = "flowdesk"
 SETTINGS_VERSION = 1
 
-# The default layout (docs/editor.md, "Layout", says why): the inspector owns the right side, full
-# height, with Run data and the API library as tabs beside it; workflows above nodes on the left;
-# under the canvas the run log (with the run timeline) beside run history and problems (with the
-# monitor and active runs). Each tuple is one tab group, first in front.
+# The default layout (docs/editor.md, "The layout, and why"): the inspector owns the right side, full
+# height, with Run data, the API library and the run timeline as tabs beside it; workflows above
+# nodes on the left; under the canvas and the left docks, the run log, problems and run history as
+# tabs (the monitor joins them and gets the area's whole width). Each tuple is one tab group, first
+# in front.
 DEFAULT_DOCKS: tuple[tuple[Qt.DockWidgetArea, tuple[str, ...]], ...] = (
     (Qt.DockWidgetArea.LeftDockWidgetArea, ("dockWorkflows",)),
     (Qt.DockWidgetArea.LeftDockWidgetArea, ("dockPalette",)),
-    (Qt.DockWidgetArea.RightDockWidgetArea, ("dockInspector", "dockDataInspector", "dockApiLibrary")),
-    (Qt.DockWidgetArea.BottomDockWidgetArea, ("dockLog", "dockTimeline")),
-    (Qt.DockWidgetArea.BottomDockWidgetArea, ("dockHistory", "dockProblems", "dockActiveRuns", "dockMonitor")),
+    (
+        Qt.DockWidgetArea.RightDockWidgetArea,
+        ("dockInspector", "dockDataInspector", "dockApiLibrary", "dockTimeline"),
+    ),
+    (
+        Qt.DockWidgetArea.BottomDockWidgetArea,
+        ("dockLog", "dockProblems", "dockHistory", "dockActiveRuns", "dockMonitor"),
+    ),
 )
 # Shown on demand (View menu, Monitor action, a run's timeline), hidden in the default layout.
 HIDDEN_BY_DEFAULT = frozenset({"dockActiveRuns", "dockMonitor", "dockTimeline"})
@@ -439,7 +445,7 @@ class MainWindow(QMainWindow):
         side = max(240, min(320, self.width() // 5))
         inspector_width = max(380, min(460, self.width() * 3 // 10))
         left = [d for n in ("dockWorkflows", "dockPalette") if (d := docks.get(n)) is not None]
-        bottom = [d for n in ("dockLog", "dockHistory") if (d := docks.get(n)) is not None]
+        bottom = [d for n in ("dockLog",) if (d := docks.get(n)) is not None]
         self.resizeDocks(
             [*left[:1], self.dock_inspector],
             [side, inspector_width][-1 - len(left[:1]) :],
@@ -447,9 +453,6 @@ class MainWindow(QMainWindow):
         )
         if len(left) == 2:
             self.resizeDocks(left, [210, 300], Qt.Orientation.Vertical)
-        if len(bottom) == 2:
-            share = self.width() - inspector_width
-            self.resizeDocks(bottom, [share * 3 // 5, share * 2 // 5], Qt.Orientation.Horizontal)
         if bottom:
             self.resizeDocks([bottom[0]], [180], Qt.Orientation.Vertical)
 

@@ -321,6 +321,21 @@ class MonitorHost(QObject):
         sizes = [width] + [rest // max(1, len(groups))] * len(groups)
         w.resizeDocks(docks, sizes, Qt.Orientation.Horizontal)
         w.resizeDocks([self.dock_monitor], [int(w.height() * 0.62)], Qt.Orientation.Vertical)
+        # A bottom area ends where the side docks start (the inspector runs the window's full
+        # height): when that leaves too little, the right-hand docks give up the difference.
+        short = width - self.dock_monitor.width()
+        if short > 0 and area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            right = [
+                d
+                for d in w.findChildren(QDockWidget)
+                if d.isVisible()
+                and not d.isFloating()
+                and w.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea
+                and not d.visibleRegion().isEmpty()
+            ]
+            if right:
+                narrower = [max(d.minimumSizeHint().width(), d.width() - short) for d in right]
+                w.resizeDocks(right, narrower, Qt.Orientation.Horizontal)
 
     def _workflow_name(self, workflow_id: int) -> str:
         tab = self.window.tab_for(workflow_id)

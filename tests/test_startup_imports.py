@@ -100,3 +100,38 @@ def test_builtin_handlers_are_imported_when_first_asked_for():
     registry.register("DELAY", mine)  # replacing a lazy or loaded type
     registry.register("CONDITION", mine)
     assert registry.kind("DELAY").handle is mine and registry.kind("CONDITION").handle is mine
+
+
+def test_load_all_imports_what_was_left_for_later():
+    from flowdesk.engine.registry import BUILTIN_HANDLER_MODULES, HandlerRegistry
+
+    registry = HandlerRegistry()
+    for node_type, module in BUILTIN_HANDLER_MODULES.items():
+        registry.register_module(node_type, module)
+    registry.load_all()
+    assert registry._lazy == {}
+    assert {registry.kind(t).handle.__module__ for t in BUILTIN_HANDLER_MODULES} == set(
+        BUILTIN_HANDLER_MODULES.values()
+    )
+
+
+def test_the_app_loads_the_node_handlers_on_a_worker_thread_once_its_loop_runs(tmp_path):
+    body = (
+        "import threading\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from flowdesk.ui.app import build_window\n"
+        f"w = build_window(['--db', {str(tmp_path / 'app.db')!r}])\n"
+        "assert 'flowdesk.engine.handlers.api_call' not in sys.modules\n"
+        "worker = None\n"
+        "for _ in range(1000):\n"
+        "    QApplication.processEvents()\n"
+        "    worker = next((t for t in threading.enumerate() if t.name == 'flowdesk-load-handlers'), None)\n"
+        "    if worker is not None or 'flowdesk.engine.handlers.api_call' in sys.modules:\n"
+        "        break\n"
+        "if worker is not None:\n"
+        "    worker.join()\n"
+        "assert 'flowdesk.engine.handlers.api_call' in sys.modules\n"
+        "w.backend.close()"
+    )
+    loaded = loaded_after(body, tmp_path)
+    assert "httpx" in loaded  # API_CALL's HTTP stack came with it

@@ -71,6 +71,12 @@ class HandlerRegistry:
         self._kinds.pop(node_type, None)
         self._lazy[node_type] = module_name
 
+    def load_all(self) -> None:
+        """Import every type still waiting for its first lookup (the app does it on a worker thread
+        once its window is up, so a first run does not pause for the HTTP stack's imports)."""
+        for node_type in list(self._lazy):
+            self._load(node_type)
+
     def _load(self, node_type: str) -> NodeKind | None:
         with self._lazy_lock:
             module_name = self._lazy.get(node_type)

@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 
 ORGANIZATION = "flowdesk"
 APPLICATION = "flowdesk"
-SETTINGS_VERSION = 1
+# 2: the inspector owns the right side (issue 13); a layout saved before is not restored
+SETTINGS_VERSION = 2
 
 # The default layout (docs/editor.md, "The layout, and why"): the inspector owns the right side, full
 # height, with Run data, the API library and the run timeline as tabs beside it; workflows above

@@ -306,3 +306,26 @@ def test_an_empty_monitor_dock_does_not_come_back_on_the_next_start(qtbot, setti
     finally:
         second.close()
         second.backend.close()
+
+
+def test_a_layout_saved_by_the_old_version_gives_way_to_the_new_default(qtbot, settings, tmp_path):
+    from flowdesk.ui.app import build_window
+
+    args = ["--db", str(tmp_path / "old.db")]
+    first = build_window(args, settings=settings, autosave_dir=tmp_path / "a")
+    first.show()
+    qtbot.waitExposed(first)
+    first.dock_inspector.setFloating(True)
+    old_state = first.saveState(1)  # as the stacked-docks version saved it
+    first.close()
+    first.backend.close()
+    settings.setValue("window/state", old_state)
+    second = build_window(args, settings=settings, autosave_dir=tmp_path / "a")
+    try:
+        assert not second.dock_inspector.isFloating()
+        assert {"dockDataInspector", "dockApiLibrary"} <= {
+            d.objectName() for d in second.tabifiedDockWidgets(second.dock_inspector)
+        }
+    finally:
+        second.close()
+        second.backend.close()

@@ -239,7 +239,8 @@ class NodeItem(QGraphicsItem):
             for i, port in enumerate(self.ports):
                 painter.drawText(
                     self.port_label_rect(i),
-                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    # never clipped: hinting at some zooms draws a name a little wider than measured
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextDontClip,
                     port.name,
                 )
 
@@ -249,7 +250,7 @@ class NodeItem(QGraphicsItem):
         width = _PORT_LABEL_WIDTHS.get(names)
         if width is None:
             fm = QFontMetricsF(_PORT_FONT)
-            width = max((fm.horizontalAdvance(name) for name in names), default=0.0) + 2
+            width = max((fm.horizontalAdvance(name) for name in names), default=0.0) + 6
             _PORT_LABEL_WIDTHS[names] = width
         return width
 

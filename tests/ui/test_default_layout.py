@@ -329,3 +329,23 @@ def test_a_layout_saved_by_the_old_version_gives_way_to_the_new_default(qtbot, s
     finally:
         second.close()
         second.backend.close()
+
+
+def test_a_first_start_on_a_small_screen_fits_the_window_to_it(qtbot, settings, tmp_path):
+    from flowdesk.ui.app import build_window, fit_to_screen
+
+    window = build_window(
+        ["--db", str(tmp_path / "small.db")], settings=settings, autosave_dir=tmp_path / "a"
+    )
+    try:
+        free = window.screen().availableGeometry()
+        assert free.height() < 900, "the offscreen screen is expected to be smaller than the default window"
+        fit_to_screen(window)
+        window.show()
+        qtbot.waitExposed(window)
+        assert window.height() <= max(free.height(), window.minimumSizeHint().height())
+        assert window.width() <= max(free.width(), window.minimumSizeHint().width())
+        assert window.dock_inspector.isVisible() and not window.dock_inspector.isFloating()
+    finally:
+        window.close()
+        window.backend.close()

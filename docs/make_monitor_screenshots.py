@@ -82,22 +82,26 @@ def spin(ms: int) -> None:
 
 
 def main() -> Path:
-    from flowdesk.ui.app import application
+    from flowdesk.ui.app import application, build_window
     from flowdesk.ui.backend import EditorBackend
-    from flowdesk.ui.main_window import MainWindow
-    from flowdesk.ui.run import install_run_ui
 
     application()
     server = LocalHttpServer().start()
     out = ROOT / "docs" / "screenshot-monitor-in-app.png"
     with tempfile.TemporaryDirectory() as tmp:
-        backend = EditorBackend(Path(tmp) / "shots.db")
+        seed = EditorBackend(Path(tmp) / "shots.db")
         try:
-            graph = backend.workflows.create_from_graph(example())
-            run_history(backend.db, graph.workflow.id, server.url)
-            settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-            window = MainWindow(backend, settings=settings, autosave_dir=Path(tmp) / "autosave")
-            install_run_ui(window, load_plugins=False)
+            graph = seed.workflows.create_from_graph(example())
+            run_history(seed.db, graph.workflow.id, server.url)
+        finally:
+            seed.close()
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        # the real window (run UI, API library, monitor) in its default layout
+        window = build_window(
+            ["--db", str(Path(tmp) / "shots.db")], settings=settings, autosave_dir=Path(tmp) / "autosave"
+        )
+        backend = window.backend
+        try:
             window.resize(1440, 900)
             window.show()
             window.browser.refresh()

@@ -81,7 +81,9 @@ async def scenario(window, server) -> None:
         window.action_run.trigger()
         ui.input_dialog.editor.setPlainText(f'{{"user_id": {user}}}')
         ui.input_dialog.accept()
-        await until(lambda u=user: controller.live is not None and controller.live.input_data == {"user_id": u})
+        await until(
+            lambda u=user: controller.live is not None and controller.live.input_data == {"user_id": u}
+        )
         if user == 999:
             await until(lambda: controller.live.done)
     await until(lambda: {"订单", "积分", "通知"} <= set(controller.overlay.highlights))
@@ -90,6 +92,7 @@ async def scenario(window, server) -> None:
     await until(lambda: controller.live.done)
     await asyncio.sleep(0.3)
     tab.doc.set_selection([tab.doc.node_by_name("获取用户").uid], [])
+    ui.dock_data.raise_()  # the Run data tab beside the inspector
     await asyncio.sleep(0.2)
     ui.log_view.level.setCurrentIndex(1)
     window.grab().save(str(ROOT / "docs" / "screenshot-after-run.png"))
@@ -98,10 +101,7 @@ async def scenario(window, server) -> None:
 
 
 def main() -> None:
-    from flowdesk.ui.app import application
-    from flowdesk.ui.backend import EditorBackend
-    from flowdesk.ui.main_window import MainWindow
-    from flowdesk.ui.run import install_run_ui
+    from flowdesk.ui.app import application, build_window
 
     app = application()
     from flowdesk.ui.event_loop import SlicedEventLoop
@@ -110,11 +110,13 @@ def main() -> None:
     asyncio.set_event_loop(loop)
     server = LocalHttpServer().start()
     with tempfile.TemporaryDirectory() as tmp:
-        backend = EditorBackend(Path(tmp) / "shots.db")
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(backend, settings=settings, autosave_dir=Path(tmp) / "autosave")
-        install_run_ui(window, load_plugins=False)
-        window.resize(1600, 940)
+        # the real window (run UI, API library, monitor) in its default layout, as a first start shows it
+        window = build_window(
+            ["--db", str(Path(tmp) / "shots.db")], settings=settings, autosave_dir=Path(tmp) / "autosave"
+        )
+        backend = window.backend
+        window.resize(1440, 900)
         window.show()
         try:
             loop.run_until_complete(scenario(window, server))

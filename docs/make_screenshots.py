@@ -1,4 +1,5 @@
-"""Regenerate docs/screenshot-editor.png: the editor with the conditional example, offscreen.
+"""Regenerate docs/screenshot-editor.png: the editor with the conditional example, offscreen, in
+the default layout, an API call selected in the inspector.
 
 Run: `python docs/make_screenshots.py` (uses a throw-away database, settings and autosave folder).
 """
@@ -40,8 +41,8 @@ def main() -> Path:
         QApplication.processEvents()
     tab = window.current_tab()
     tab.fit_to_view()
-    condition = next(n for n in tab.doc.nodes() if n.node_type == "CONDITION")
-    tab.doc.set_selection([condition.uid])
+    call = next(n for n in tab.doc.nodes() if n.node_type == "API_CALL")  # the fullest form
+    tab.doc.set_selection([call.uid])
     tab.validation.run()
     for _ in range(5):
         QApplication.processEvents()

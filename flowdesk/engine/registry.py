@@ -60,7 +60,35 @@ class HandlerRegistry:
 
     def __init__(self, parent: HandlerRegistry | None = None) -> None:
         self._kinds: dict[str, NodeKind] = {}
+        self._lazy: dict[str, str] = {}  # node type -> module imported when the type is first asked for
+        self._lazy_lock = threading.Lock()
         self._parent = parent
+
+    def register_module(self, node_type: str, module_name: str) -> None:
+        """Register `node_type` from `module_name` (its `handle`, `rewrite_edges`, `REUSABLE`),
+        imported only when a node of that type is first looked up: a run of START and END never
+        pays for API_CALL's HTTP stack (some 0.4 s of imports)."""
+        self._kinds.pop(node_type, None)
+        self._lazy[node_type] = module_name
+
+    def load_all(self) -> None:
+        """Import every type still waiting for its first lookup (the app does it on a worker thread
+        once its window is up, so a first run does not pause for the HTTP stack's imports)."""
+        for node_type in list(self._lazy):
+            self._load(node_type)
+
+    def _load(self, node_type: str) -> NodeKind | None:
+        with self._lazy_lock:
+            module_name = self._lazy.get(node_type)
+            if module_name is None:
+                return self._kinds.get(node_type)
+            try:
+                _register_module(self, node_type, module_name)
+            except ImportError:
+                logger.exception("node handler %s could not be imported from %s", node_type, module_name)
+                self._lazy.pop(node_type, None)
+                return None
+            return self._kinds.get(node_type)
 
     def register(
         self,
@@ -80,23 +108,27 @@ class HandlerRegistry:
         ):
             handler = _wrap_sync(handler)
         kind = NodeKind(str(node_type), handler, rewrite_edges, reusable)
+        self._lazy.pop(kind.node_type, None)
         self._kinds[kind.node_type] = kind
         return kind
 
     def unregister(self, node_type: str) -> None:
         """Remove a type registered here (built-ins of a parent registry stay)."""
         self._kinds.pop(node_type, None)
+        self._lazy.pop(node_type, None)
 
     def kind(self, node_type: str) -> NodeKind | None:
         """The NodeKind of `node_type`, or None when no handler is registered for it."""
         kind = self._kinds.get(node_type)
+        if kind is None and node_type in self._lazy:
+            kind = self._load(node_type)
         if kind is None and self._parent is not None:
             return self._parent.kind(node_type)
         return kind
 
     def types(self) -> frozenset[str]:
         """Every node type this registry (and its parent) can run."""
-        own = frozenset(self._kinds)
+        own = frozenset(self._kinds) | frozenset(self._lazy)
         return own | self._parent.types() if self._parent is not None else own
 
     def __contains__(self, node_type: object) -> bool:
@@ -151,10 +183,7 @@ def default_registry() -> HandlerRegistry:
         if _default is None:
             registry = HandlerRegistry()
             for node_type, module_name in BUILTIN_HANDLER_MODULES.items():
-                try:
-                    _register_module(registry, node_type, module_name)
-                except ImportError:
-                    logger.exception("built-in node handler %s could not be imported", node_type)
+                registry.register_module(node_type, module_name)
             _load_entry_points(registry)
             _default = registry
     return _default

@@ -73,8 +73,23 @@ class KeyStore:
 
     def __init__(self, key_file: str | os.PathLike[str] | None = None, *, use_keyring: bool | None = None):
         self.key_file = Path(key_file) if key_file is not None else default_key_file()
-        self.backend = usable_keyring() if use_keyring in (None, True) else None
+        self._use_keyring = use_keyring in (None, True)
+        self._backend: Any = None
+        self._backend_known = False
         self._key: bytes | None = None
+
+    @property
+    def backend(self) -> Any | None:
+        """The OS keyring backend in use, or None (looked up on first use: importing keyring and
+        probing its backends costs some 0.3 s, which a run without secrets never needs)."""
+        if not self._backend_known:
+            self._backend = usable_keyring() if self._use_keyring else None
+            self._backend_known = True
+        return self._backend
+
+    @backend.setter
+    def backend(self, value: Any | None) -> None:
+        self._backend, self._backend_known = value, True
 
     @property
     def location(self) -> str:

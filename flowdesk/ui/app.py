@@ -16,6 +16,7 @@ from flowdesk.domain.errors import FlowdeskError
 from .backend import EditorBackend
 from .main_window import APPLICATION, ORGANIZATION, MainWindow
 from .style.theme import style_sheet
+from .style.toolbar_look import dress_toolbar
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ def build_window(argv: Sequence[str], **window_options) -> MainWindow:
     from .api_library import install_api_library  # the API library dock (issue 6)
 
     install_api_library(window)
+    window.restore_layout()  # again, now that every dock exists
+    dress_toolbar(window.toolbar)  # the run UI's buttons too
     if args.file:
         tab = window.import_file(Path(args.file))
         if tab is None:
@@ -74,12 +77,28 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, "flowdesk", str(err))
         print(f"flowdesk: {err}", file=sys.stderr)
         return 2
+    if window.settings.value("window/geometry") is None:
+        fit_to_screen(window)
     window.show()
     if not args.file and window.browser.workflows:
         window.browser.table.selectRow(0)
     QTimer.singleShot(0, window.offer_autosave_copies)
     QTimer.singleShot(0, window.run_ui.offer_interrupted)
     return run_event_loop(app, window)
+
+
+def fit_to_screen(window: MainWindow) -> None:
+    """First start on a screen smaller than the default 1440×900: the window takes the screen's
+    free area (no larger than the default) and the default layout is sized for it."""
+    screen = window.screen()
+    if screen is None:
+        return
+    free = screen.availableGeometry()
+    width, height = min(window.width(), free.width()), min(window.height(), free.height())
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+        window.move(free.topLeft())
+        window.apply_default_layout()
 
 
 def run_event_loop(app: QApplication, window: MainWindow) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QPoint, QPointF, Signal
+from PySide6.QtCore import QPoint, QPointF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QVBoxLayout, QWidget
 
@@ -46,6 +46,9 @@ DEFAULT_CONFIGS: dict[str, dict] = {
 MINIMAP_THRESHOLD = 40  # nodes: below this the whole graph fits in a glance anyway
 
 
+STACKED_MESSAGE = "The nodes had no positions of their own: laid out automatically (undo: Ctrl+Z)"
+
+
 class EditorTab(QWidget):
     """The canvas of one workflow and its edit operations."""
 
@@ -78,6 +81,7 @@ class EditorTab(QWidget):
         self.doc.graph_changed.connect(self._update_minimap_visibility)
 
         self.doc.load_graph(graph)
+        self.lay_out_if_stacked()
         # validation runs once the tab is on screen (the debounce timer), not in the way of opening
         self.validation.schedule()
         self._update_minimap_visibility()
@@ -313,7 +317,20 @@ class EditorTab(QWidget):
         self.doc.set_selection(new, [])
         return new
 
-    def auto_layout(self) -> None:
+    def lay_out_if_stacked(self) -> bool:
+        """A graph whose nodes lie on top of each other (a file without positions puts them all at
+        0,0) is laid out at once, as one undo step; returns whether it was."""
+        seen: set[tuple[float, float]] = set()
+        for node in self.doc.nodes():
+            if (node.x, node.y) in seen:
+                self.auto_layout("Auto-layout (nodes were stacked)")
+                # after the window has connected to this tab's messages
+                QTimer.singleShot(0, lambda: self.status_message.emit(STACKED_MESSAGE))
+                return True
+            seen.add((node.x, node.y))
+        return False
+
+    def auto_layout(self, text: str = "Auto-layout") -> None:
         """Lay the whole graph out left to right, one undo step."""
         nodes = self.doc.nodes()
         if not nodes:
@@ -333,7 +350,7 @@ class EditorTab(QWidget):
             if (n.x, n.y) != new:
                 moves[n.uid] = ((n.x, n.y), new)
         if moves:
-            self.doc.undo_stack.push(MoveNodesCommand(self.doc, moves, "Auto-layout"))
+            self.doc.undo_stack.push(MoveNodesCommand(self.doc, moves, text))
         self.fit_to_view()
 
     def rename_node(self, uid: int, new_name: str, *, ask: bool = True) -> bool:
@@ -432,7 +449,7 @@ class EditorTab(QWidget):
                 )
             menu.addAction("Paste").triggered.connect(lambda: self.paste(at=scene_pos))
             menu.addSeparator()
-            menu.addAction("Auto-layout").triggered.connect(self.auto_layout)
+            menu.addAction("Auto-layout").triggered.connect(lambda _checked=False: self.auto_layout())
             menu.addAction("Fit to view").triggered.connect(self.fit_to_view)
         return menu
 

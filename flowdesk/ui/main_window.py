@@ -39,6 +39,7 @@ from .import_problems_dialog import ImportProblemsDialog
 from .inspector.panel import InspectorPanel
 from .palette import NodePalette
 from .problems_dock import ProblemsList
+from .style.toolbar_look import dress_toolbar
 from .versions_dialog import VersionsDialog
 from .workflow_browser import WorkflowBrowser
 
@@ -51,7 +52,28 @@ log = logging.getLogger(__name__)
 
 ORGANIZATION = "flowdesk"
 APPLICATION = "flowdesk"
-SETTINGS_VERSION = 1
+# 2: the inspector owns the right side (issue 13); a layout saved before is not restored
+SETTINGS_VERSION = 2
+
+# The default layout (docs/editor.md, "The layout, and why"): the inspector owns the right side, full
+# height, with Run data, the API library and the run timeline as tabs beside it; workflows above
+# nodes on the left; under the canvas and the left docks, the run log, problems and run history as
+# tabs (the monitor joins them and gets the area's whole width). Each tuple is one tab group, first
+# in front.
+DEFAULT_DOCKS: tuple[tuple[Qt.DockWidgetArea, tuple[str, ...]], ...] = (
+    (Qt.DockWidgetArea.LeftDockWidgetArea, ("dockWorkflows",)),
+    (Qt.DockWidgetArea.LeftDockWidgetArea, ("dockPalette",)),
+    (
+        Qt.DockWidgetArea.RightDockWidgetArea,
+        ("dockInspector", "dockDataInspector", "dockApiLibrary", "dockTimeline"),
+    ),
+    (
+        Qt.DockWidgetArea.BottomDockWidgetArea,
+        ("dockLog", "dockProblems", "dockHistory", "dockActiveRuns", "dockMonitor"),
+    ),
+)
+# Shown on demand (View menu, Monitor action, a run's timeline), hidden in the default layout.
+HIDDEN_BY_DEFAULT = frozenset({"dockActiveRuns", "dockMonitor", "dockTimeline"})
 
 
 def app_settings() -> QSettings:
@@ -105,7 +127,7 @@ class MainWindow(QMainWindow):
         from .monitor.hosting import MonitorHost  # monitor pages, run timeline, active runs (issue 7)
 
         self.monitor_host = MonitorHost(self)
-        self._restore_layout()
+        self.restore_layout()
         self._update_actions()
 
     # ------------------------------------------------------------ construction
@@ -146,9 +168,13 @@ class MainWindow(QMainWindow):
         self.dock_problems = self._dock(
             "dockProblems", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks([self.dock_workflows, self.dock_inspector], [320, 340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.dock_workflows, self.dock_palette], [360, 300], Qt.Orientation.Vertical)
-        self.resizeDocks([self.dock_problems], [150], Qt.Orientation.Vertical)
+        # the inspector runs the window's full height, so its form has room; the bottom docks
+        # (log, monitor) take the width left of it
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
 
     def _action(self, name: str, text: str, slot=None, shortcut=None, tip: str = "") -> QAction:
         action = QAction(text, self)
@@ -270,6 +296,13 @@ class MainWindow(QMainWindow):
         self.action_minimap = self._action("actionMinimap", "&Minimap", self._set_minimap)
         self.action_minimap.setCheckable(True)
         self.action_minimap.setChecked(True)
+        self.action_reset_layout = self._action(
+            "actionResetLayout",
+            "&Reset layout",
+            self.reset_layout,
+            None,
+            "Put every panel back where it was on the first start",
+        )
 
         # Running and debugging arrive with the run/debug UI; until then these stay disabled.
         tip = "Running workflows arrives with the run/debug UI"
@@ -284,7 +317,7 @@ class MainWindow(QMainWindow):
         self.find_box.setObjectName("findNode")
         self.find_box.setPlaceholderText("Find node…  (Ctrl+F)")
         self.find_box.setClearButtonEnabled(True)
-        self.find_box.setMaximumWidth(240)
+        self.find_box.setFixedWidth(200)
         self.find_box.returnPressed.connect(lambda: self._on_tab("find_node", self.find_box.text())())
 
     def _build_menus_and_toolbar(self) -> None:
@@ -329,6 +362,8 @@ class MainWindow(QMainWindow):
             self.action_snap,
             self.action_minimap,
             None,
+            self.action_reset_layout,
+            None,
         ):
             view.addSeparator() if a is None else view.addAction(a)
         for dock in (self.dock_workflows, self.dock_palette, self.dock_inspector, self.dock_problems):
@@ -340,7 +375,6 @@ class MainWindow(QMainWindow):
         tools = QToolBar("Main", self)
         tools.setObjectName("mainToolBar")
         tools.setMovable(False)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         for a in (
             self.action_new,
             self.action_save,
@@ -364,6 +398,8 @@ class MainWindow(QMainWindow):
             tools.addSeparator() if a is None else tools.addAction(a)
         tools.addWidget(self.find_box)
         self.addToolBar(tools)
+        self.toolbar = tools
+        dress_toolbar(tools)
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
@@ -381,13 +417,65 @@ class MainWindow(QMainWindow):
         return builtin + sorted(self.backend.known_node_types() - set(builtin))
 
     # ------------------------------------------------------------ layout memory
-    def _restore_layout(self) -> None:
+    def restore_layout(self) -> None:
+        """The user's saved layout, else the default one. Called again once the run UI and API
+        library have added their docks (app.build_window), so theirs are placed too."""
         geometry = self.settings.value("window/geometry")
         state = self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state, SETTINGS_VERSION)
+        if state is None or not self.restoreState(state, SETTINGS_VERSION):
+            self.apply_default_layout()
+
+    def apply_default_layout(self) -> None:
+        """Put every dock where DEFAULT_DOCKS says, in front or hidden, with the default sizes."""
+        docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}
+        groups = [(area, [docks[n] for n in names if n in docks]) for area, names in DEFAULT_DOCKS]
+        groups = [(area, group) for area, group in groups if group]
+        for _area, group in groups:
+            for dock in group:
+                dock.setFloating(False)
+                self.removeDockWidget(dock)
+        # leaders first, split side by side (a split onto a tabbed dock would make a tab instead)
+        previous: dict[Qt.DockWidgetArea, QDockWidget] = {}
+        for area, group in groups:
+            leader = group[0]
+            if area in previous:
+                orientation = (
+                    Qt.Orientation.Horizontal
+                    if area == Qt.DockWidgetArea.BottomDockWidgetArea
+                    else Qt.Orientation.Vertical
+                )
+                self.splitDockWidget(previous[area], leader, orientation)
+            else:
+                self.addDockWidget(area, leader)
+            previous[area] = leader
+        for _area, group in groups:
+            for dock in group[1:]:
+                self.tabifyDockWidget(group[0], dock)
+            for dock in group:
+                dock.setVisible(dock.objectName() not in HIDDEN_BY_DEFAULT)
+        for _area, group in groups:
+            group[0].raise_()
+        side = max(240, min(320, self.width() // 5))
+        inspector_width = max(380, min(460, self.width() * 3 // 10))
+        left = [d for n in ("dockWorkflows", "dockPalette") if (d := docks.get(n)) is not None]
+        bottom = [d for n in ("dockLog",) if (d := docks.get(n)) is not None]
+        self.resizeDocks(
+            [*left[:1], self.dock_inspector],
+            [side, inspector_width][-1 - len(left[:1]) :],
+            Qt.Orientation.Horizontal,
+        )
+        if len(left) == 2:
+            self.resizeDocks(left, [210, 300], Qt.Orientation.Vertical)
+        if bottom:
+            self.resizeDocks([bottom[0]], [180], Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        """View > Reset layout: the default layout, and the saved one forgotten."""
+        self.apply_default_layout()
+        self.settings.remove("window/state")
+        self.show_status("Layout reset to the default")
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())

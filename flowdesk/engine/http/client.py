@@ -11,10 +11,9 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import aiohttp
 import httpx
 import yarl
 
@@ -23,7 +22,13 @@ from flowdesk.domain.errors import FlowdeskError
 from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, BodyError, read_body
 from .body_file import BodyFile, BodyFileError
 from .cookies import RunCookies, response_cookies, set_cookie_values
-from .errors import HttpCallError, NonHttpRedirectError, RequestTimedOutError, classify_transport_error
+from .errors import (
+    HttpCallError,
+    NonHttpRedirectError,
+    RequestTimedOutError,
+    aiohttp_error,
+    classify_transport_error,
+)
 from .http1 import IDEMPOTENT_METHODS, MAX_HEADER_BYTES, MAX_HEADER_LINES, Http1Pool, check_header_cap
 from .library import LibraryClients
 from .multipart import new_boundary
@@ -34,6 +39,9 @@ from .settings import ProxyVariables, effective_proxy
 from .tls import default_ssl_context, unverified_ssl_context
 from .transport import AiohttpTransport, Http1Transport, aiohttp_header_cap
 from .transport_rule import LIBRARY, Route, choose_route
+
+if TYPE_CHECKING:
+    import aiohttp  # imported where used: the default transport never loads it
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +158,8 @@ class HttpClient:
     @property
     def session(self) -> aiohttp.ClientSession:
         """The pooled aiohttp session of the running loop (made on first use)."""
+        import aiohttp
+
         self._check_loop()
         if self._session is None or self._session.closed:
             ssl_arg: Any = default_ssl_context() if self.verify else False
@@ -436,6 +446,8 @@ class HttpClient:
         limit: int | None,
         sink: BodyFile | None,
     ) -> HttpResponse:
+        import aiohttp
+
         session = self.session
         started = time.perf_counter()
         url, headers, body, target = _prepared(request, auth_headers, auth_query, redactor)
@@ -537,7 +549,9 @@ class HttpClient:
             raise _timed_out(request, seconds, redactor) from None
         except HttpCallError:
             raise
-        except (httpx.HTTPError, httpx.InvalidURL, aiohttp.ClientError, OSError, NonHttpRedirectError, BodyError) as exc:
+        except (
+            httpx.HTTPError, httpx.InvalidURL, aiohttp_error("ClientError"), OSError, NonHttpRedirectError, BodyError
+        ) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
         elapsed_ms = (time.perf_counter() - started) * 1000
         return HttpResponse(

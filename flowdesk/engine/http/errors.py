@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
+import sys
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import httpx
-from aiohttp.http_exceptions import HttpProcessingError
 
 from flowdesk.domain.errors import FlowdeskError
 
@@ -83,6 +82,25 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+class _NotRaised(Exception):
+    """Stands in for an aiohttp exception class while aiohttp is not loaded: none can exist then."""
+
+
+def aiohttp_error(name: str) -> type[BaseException]:
+    """aiohttp's exception class `name` if aiohttp is loaded, else a class nothing raises.
+
+    aiohttp is imported only by the transports that use it (it costs some 0.4 s at start-up), so the
+    default transport's errors are classified without loading it."""
+    module = sys.modules.get("aiohttp")
+    return getattr(module, name) if module is not None else _NotRaised
+
+
+def _aiohttp_processing_error() -> type[BaseException]:
+    """aiohttp's HttpProcessingError when aiohttp is loaded (it lives in a submodule)."""
+    module = sys.modules.get("aiohttp.http_exceptions")
+    return getattr(module, "HttpProcessingError", _NotRaised) if module is not None else _NotRaised
+
+
 def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpCallError:
     """One plain sentence for a transport exception, classified as connection or timeout.
 
@@ -99,7 +117,7 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
     refused = next((e for e in chain if isinstance(e, NonHttpRedirectError)), None)
     if refused is not None:
         return HttpCallError(f"{where} failed: redirect to a non-HTTP URL ({refused.scheme}:) refused")
-    aiohttp_refused = next((e for e in chain if isinstance(e, aiohttp.NonHttpUrlRedirectClientError)), None)
+    aiohttp_refused = next((e for e in chain if isinstance(e, aiohttp_error("NonHttpUrlRedirectClientError"))), None)
     if aiohttp_refused is not None:  # the aiohttp transport follows redirects itself
         scheme = str(aiohttp_refused.args[0] if aiohttp_refused.args else "").split(":", 1)[0]
         return HttpCallError(f"{where} failed: redirect to a non-HTTP URL ({scheme}:) refused")
@@ -109,9 +127,9 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         return ConnectionFailedError(f"{where} failed: the proxy refused the request{detail}")
     if has(ConnectionRefusedError):
         return ConnectionFailedError(f"{where} failed: the connection was refused (is the server running?)")
-    if has(socket.gaierror) or has(aiohttp.ClientConnectorDNSError):
+    if has(socket.gaierror) or has(aiohttp_error("ClientConnectorDNSError")):
         return ConnectionFailedError(f"{where} failed: the host name could not be resolved")
-    if has(ssl.SSLError, aiohttp.ClientSSLError):
+    if has(ssl.SSLError, aiohttp_error("ClientSSLError")):
         reason = next((str(e) for e in chain if isinstance(e, ssl.SSLError)), "")
         detail = f" ({reason})" if reason else ""
         return ConnectionFailedError(f"{where} failed: the TLS handshake failed{detail}")
@@ -124,9 +142,9 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
     if has(httpx.DecodingError):
         reason = next((str(e) for e in chain if isinstance(e, httpx.DecodingError)), "")
         return ConnectionFailedError(f"{where} failed: the body could not be decoded ({reason})")
-    malformed = next((e for e in chain if isinstance(e, HttpProcessingError)), None)
+    malformed = next((e for e in chain if isinstance(e, _aiohttp_processing_error())), None)
     if malformed is not None:  # aiohttp's parser refused the answer
-        detail = " ".join(str(malformed.message).split()).split(":", 1)[0] or type(malformed).__name__
+        detail = " ".join(str(getattr(malformed, "message", malformed)).split()).split(":", 1)[0] or type(malformed).__name__
         return ConnectionFailedError(f"{where} failed: the server's answer was not valid HTTP ({detail})")
     if has(PoolClosedError):
         return HttpCallError(f"{where} was not sent: the engine is shutting down")
@@ -135,15 +153,15 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         return ConnectionFailedError(
             f"{where} failed: the server closed the connection before its answer was complete"
         )
-    if disconnected is not None or has(aiohttp.ServerDisconnectedError, httpx.RemoteProtocolError):
+    if disconnected is not None or has(aiohttp_error("ServerDisconnectedError"), httpx.RemoteProtocolError):
         return ConnectionFailedError(f"{where} failed: the server closed the connection without answering")
-    if has(aiohttp.ClientConnectorError, httpx.ConnectError):
+    if has(aiohttp_error("ClientConnectorError"), httpx.ConnectError):
         return ConnectionFailedError(f"{where} failed: could not connect to the server")
-    if has(aiohttp.ServerTimeoutError, asyncio.TimeoutError, httpx.TimeoutException):
+    if has(aiohttp_error("ServerTimeoutError"), asyncio.TimeoutError, httpx.TimeoutException):
         return RequestTimedOutError(f"{where} timed out")
-    if has(httpx.InvalidURL, httpx.UnsupportedProtocol, aiohttp.InvalidURL):
+    if has(httpx.InvalidURL, httpx.UnsupportedProtocol, aiohttp_error("InvalidURL")):
         return HttpCallError(f"{where} failed: the URL is not a valid http(s) URL")
-    if has(httpx.TransportError, aiohttp.ClientError, OSError):
+    if has(httpx.TransportError, aiohttp_error("ClientError"), OSError):
         return ConnectionFailedError(f"{where} failed: the connection broke ({type(chain[-1]).__name__})")
     return HttpCallError(f"{where} failed: {type(exc).__name__}")
 

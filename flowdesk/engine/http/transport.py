@@ -14,12 +14,10 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import httpx
 import yarl
-from aiohttp.http_exceptions import LineTooLong
 
 from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, BodyError, read_body
 from .http1 import (
@@ -33,11 +31,16 @@ from .http1 import (
 )
 from .tls import default_ssl_context, unverified_ssl_context
 
+if TYPE_CHECKING:
+    import aiohttp  # imported where used: the default transport never loads it
+
 
 def aiohttp_header_cap(
     exc: aiohttp.ClientResponseError, max_lines: int, max_bytes: int
 ) -> ProtocolError | None:
     """aiohttp's own refusal of too many or too long header lines, said as the pool says it."""
+    from aiohttp.http_exceptions import LineTooLong  # aiohttp is loaded only by its transports
+
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in chain:
@@ -93,6 +96,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         source = self._session_source
         if isinstance(source, aiohttp.ClientSession):
             return source
@@ -119,6 +124,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        import aiohttp
+
         try:
             return await self._send(request)
         except aiohttp.ClientResponseError as exc:

@@ -14,11 +14,6 @@ from typing import Any
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.expressions import Scope, render
 from flowdesk.domain.models import ApiDefinition
-from flowdesk.engine.http import Redactor
-from flowdesk.engine.http.errors import HttpCallError
-from flowdesk.engine.http.prepare import complete_request
-from flowdesk.engine.http.request import build_request
-from flowdesk.engine.http.settings import environment_settings
 
 
 @dataclass
@@ -49,6 +44,14 @@ async def send_trial(
     params: Mapping[str, Any] | None = None,
 ) -> TrialResult:
     """Build the request from `api` with `{{env.*}}`, `{{secrets.*}}` and `params`, send it once."""
+    # the HTTP stack is imported on the first Send, not when the window opens (httpx alone pulls
+    # in click, rich and pygments: some 0.5 s of start-up)
+    from flowdesk.engine.http import Redactor
+    from flowdesk.engine.http.errors import HttpCallError
+    from flowdesk.engine.http.prepare import complete_request
+    from flowdesk.engine.http.request import build_request
+    from flowdesk.engine.http.settings import environment_settings
+
     redactor = Redactor(secrets.values())
     scope = Scope({"env": dict(environment), "secrets": dict(secrets), "params": dict(params or {})})
 

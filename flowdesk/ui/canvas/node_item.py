@@ -41,6 +41,7 @@ _SUB_FONT = QFont()
 _SUB_FONT.setPointSizeF(8.0)
 _PORT_FONT = QFont()
 _PORT_FONT.setPointSizeF(7.5)
+_PORT_LABEL_WIDTHS: dict[tuple[str, ...], float] = {}  # port names -> their label width
 _GLYPH_FONT = QFont()
 _GLYPH_FONT.setPointSizeF(11.0)
 _GLYPH_FONT.setBold(True)
@@ -215,7 +216,7 @@ class NodeItem(QGraphicsItem):
         painter.setPen(self._color)
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, self._glyph)
 
-        right = NODE_WIDTH - (46 if len(self.ports) > 1 else 14)
+        right = NODE_WIDTH - (self.port_label_width() + 14 if len(self.ports) > 1 else 14)
         text_w = right - 50
         painter.setFont(_TITLE_FONT)
         painter.setPen(theme.NODE_TEXT)
@@ -236,12 +237,28 @@ class NodeItem(QGraphicsItem):
         if len(self.ports) > 1:
             painter.setFont(_PORT_FONT)
             for i, port in enumerate(self.ports):
-                p = self._output_local(i)
                 painter.drawText(
-                    QRectF(p.x() - 48, p.y() - 8, 40, 16),
-                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                    self.port_label_rect(i),
+                    # never clipped: hinting at some zooms draws a name a little wider than measured
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextDontClip,
                     port.name,
                 )
+
+    def port_label_width(self) -> float:
+        """The width of this node's longest port name in the port font ("branches" included)."""
+        names = tuple(port.name for port in self.ports)
+        width = _PORT_LABEL_WIDTHS.get(names)
+        if width is None:
+            fm = QFontMetricsF(_PORT_FONT)
+            width = max((fm.horizontalAdvance(name) for name in names), default=0.0) + 6
+            _PORT_LABEL_WIDTHS[names] = width
+        return width
+
+    def port_label_rect(self, index: int) -> QRectF:
+        """Where output port `index`'s name is drawn: left of the port, wide enough for the name."""
+        p = self._output_local(index)
+        width = self.port_label_width()
+        return QRectF(p.x() - 8 - width, p.y() - 8, width, 16)
 
     def _paint_ports(self, painter: QPainter, lod: float) -> None:
         if lod < 0.45:

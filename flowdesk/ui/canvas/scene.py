@@ -402,8 +402,11 @@ class WorkflowScene(QGraphicsScene):
                 continue
             node = self.doc.node(uid)
             item = self.node_items[uid]
-            if (item.x(), item.y()) != (node.x, node.y):
-                moves[uid] = ((node.x, node.y), (item.x(), item.y()))
+            # snapped again: a view that pans at its edge during the drag moves items after the
+            # last mouse move, by a scroll offset that may not be whole
+            end = self._snap(item.pos())
+            if (end.x(), end.y()) != (node.x, node.y):
+                moves[uid] = ((node.x, node.y), (end.x(), end.y()))
         if moves:
             text = "Move node" if len(moves) == 1 else f"Move {len(moves)} nodes"
             self.doc.undo_stack.push(MoveNodesCommand(self.doc, moves, text))

@@ -29,6 +29,14 @@ from flowdesk.domain.models import ApiDefinition, ApiParameter
 from flowdesk.domain.node_config import field_schema
 
 from .expression_field import ExpressionField
+from .request_sections import (
+    AuthEditor,
+    BodyEditor,
+    FoldingSection,
+    KeyValueEditor,
+    RetryEditor,
+    plain_number,
+)
 
 HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -106,7 +114,7 @@ class DelayForm(TypeForm):
         layout = self.form_layout()
         layout.addRow("Wait", self.seconds)
         self.seconds.editingFinished.connect(
-            lambda: self.edited.emit({"seconds": _number(self.seconds.value())})
+            lambda: self.edited.emit({"seconds": plain_number(self.seconds.value())})
         )
 
     def load(self, config: dict[str, Any]) -> None:
@@ -205,7 +213,8 @@ class ApiCallForm(TypeForm):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(self.WHERE, QHeaderView.ResizeMode.ResizeToContents)
         self.parameters.verticalHeader().setVisible(False)
-        self.parameters.setMinimumHeight(120)
+        self.parameters.setMinimumHeight(110)
+        self.parameters.setMaximumHeight(170)
         add = QPushButton("Add parameter", self)
         remove = QPushButton("Remove", self)
         buttons = QHBoxLayout()
@@ -225,6 +234,26 @@ class ApiCallForm(TypeForm):
         layout.addRow("API", self.api)
         layout.addRow("Request", inline)
         layout.addRow("Parameters", params_box)
+        # the rest of the request folds away, each section's title saying what is set
+        self.headers = KeyValueEditor("Header", "headersTable", self)
+        self.query = KeyValueEditor("Query parameter", "queryTable", self)
+        self.body = BodyEditor(self)
+        self.auth = AuthEditor(self)
+        self.retries = RetryEditor(self)
+        self.sections = {
+            "headers": FoldingSection("Headers", self.headers, self),
+            "query": FoldingSection("Query", self.query, self),
+            "body": FoldingSection("Body", self.body, self),
+            "auth": FoldingSection("Auth", self.auth, self),
+            "retries": FoldingSection("Retries and timeout", self.retries, self),
+        }
+        for section in self.sections.values():
+            layout.addRow(section)
+        self.headers.edited.connect(lambda value: self.edited.emit({"headers": value}))
+        self.query.edited.connect(lambda value: self.edited.emit({"query": value}))
+        self.body.edited.connect(lambda value: self.edited.emit({"body": value}))
+        self.auth.edited.connect(lambda value: self.edited.emit({"auth": value}))
+        self.retries.edited.connect(self.edited.emit)
         self.refresh_apis()
         self.api.activated.connect(self._api_chosen)
         self.method.activated.connect(lambda _i: self.edited.emit({"method": self.method.currentText()}))
@@ -280,6 +309,26 @@ class ApiCallForm(TypeForm):
                 self._append_row(str(key), value if isinstance(value, str) else _json_text(value))
         self.parameters.blockSignals(False)
         self._check_required()
+        self.headers.load(config.get("headers"))
+        self.query.load(config.get("query"))
+        self.body.load(config.get("body"))
+        self.auth.load(config.get("auth"))
+        self.retries.load(config)
+        self._summarise(api)
+
+    def _summarise(self, api: ApiDefinition | None) -> None:
+        """Each folded section's title says what is set in it."""
+        s = self.sections
+        s["headers"].set_summary(f"{self.headers.count()} set" if self.headers.count() else "")
+        s["query"].set_summary(f"{self.query.count()} set" if self.query.count() else "")
+        body = self.body.text.toPlainText().strip()
+        s["body"].set_summary("JSON" if body[:1] in ("{", "[") else ("text" if body else ""))
+        kind = self.auth.kind_name()
+        if kind == "none" and api is not None and api.auth:
+            s["auth"].set_summary("the API's own")
+        else:
+            s["auth"].set_summary("" if kind == "none" else kind.replace("_", " "))
+        s["retries"].set_summary(self.retries.summary())
 
     def _append_row(self, key: str, value: str) -> None:
         row = self.parameters.rowCount()
@@ -391,10 +440,6 @@ class ApiCallForm(TypeForm):
                 params.setdefault(p.name, "")
             change["parameters"] = params
         self.edited.emit(change)
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
 
 
 def _json_text(value: Any) -> str:

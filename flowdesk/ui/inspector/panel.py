@@ -312,7 +312,8 @@ class InspectorPanel(QWidget):
         self.workflow_page = WorkflowPage(self)
         for page in (self.empty, self.many, self.node_page, self.connection_page, self.workflow_page):
             self.stack.addWidget(page)
-        scroll = QScrollArea(self)
+        self.scroll = scroll = QScrollArea(self)
+        scroll.setObjectName("inspectorScroll")
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.stack)

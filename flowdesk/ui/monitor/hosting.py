@@ -135,7 +135,6 @@ class MonitorHost(QObject):
         self.retention_task: asyncio.Task[None] | None = None
         self._retention_monitor: WorkflowMonitor | None = None
         self._run_workflows: dict[int, int] = {}  # execution id -> workflow id, as far as known
-        self._fresh_layout = window.settings.value("window/state") is None
         self._closed = False
         self._build_docks()
         self._build_action()
@@ -198,32 +197,18 @@ class MonitorHost(QObject):
         w.browser.deleted.connect(self.close_monitor)  # a deleted workflow has nothing to monitor
 
     def _late_setup(self) -> None:
-        """After the window is built (and the run UI installed): executor, default layout, retention."""
+        """After the window is built (and the run UI installed): executor, retention. The docks'
+        default places are the main window's (MainWindow.apply_default_layout)."""
         if self._closed:
             return
         run_ui = getattr(self.window, "run_ui", None)
         executor = getattr(getattr(run_ui, "host", None), "executor", None)
         if executor is not None:
             self.attach_executor(executor)
-        if self._fresh_layout:
-            self._arrange_docks()
+        if not self.views:
+            # a saved layout may show the monitor dock, but its pages are not restored: no empty dock
+            self.dock_monitor.hide()
         self.start_retention()
-
-    def _arrange_docks(self) -> None:
-        """First start: the timeline with the run log; the monitor and active runs with the run
-        history and problems (the monitor page then takes most of the bottom area's width)."""
-        w = self.window
-        log_dock = w.findChild(QDockWidget, "dockLog")
-        history = w.findChild(QDockWidget, "dockHistory") or w.findChild(QDockWidget, "dockProblems")
-        if log_dock is not None:
-            w.tabifyDockWidget(log_dock, self.dock_timeline)
-        if history is not None:
-            w.tabifyDockWidget(history, self.dock_active)
-            w.tabifyDockWidget(history, self.dock_monitor)
-        if log_dock is not None:
-            log_dock.raise_()
-        if history is not None:
-            history.raise_()
 
     # ------------------------------------------------------------ executor and retention
     def attach_executor(self, executor: Any) -> None:
@@ -336,6 +321,21 @@ class MonitorHost(QObject):
         sizes = [width] + [rest // max(1, len(groups))] * len(groups)
         w.resizeDocks(docks, sizes, Qt.Orientation.Horizontal)
         w.resizeDocks([self.dock_monitor], [int(w.height() * 0.62)], Qt.Orientation.Vertical)
+        # A bottom area ends where the side docks start (the inspector runs the window's full
+        # height): when that leaves too little, the right-hand docks give up the difference.
+        short = width - self.dock_monitor.width()
+        if short > 0 and area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            right = [
+                d
+                for d in w.findChildren(QDockWidget)
+                if d.isVisible()
+                and not d.isFloating()
+                and w.dockWidgetArea(d) == Qt.DockWidgetArea.RightDockWidgetArea
+                and not d.visibleRegion().isEmpty()
+            ]
+            if right:
+                narrower = [max(d.minimumSizeHint().width(), d.width() - short) for d in right]
+                w.resizeDocks(right, narrower, Qt.Orientation.Horizontal)
 
     def _workflow_name(self, workflow_id: int) -> str:
         tab = self.window.tab_for(workflow_id)

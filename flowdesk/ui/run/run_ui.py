@@ -419,11 +419,20 @@ def _set_text(label: QLabel, text: str) -> None:
         label.setText(text)
 
 
+def _load_node_handlers() -> None:
+    """Import the node handlers (API_CALL's HTTP stack among them) on a worker thread once the
+    event loop runs: they are left out of start-up, and a first run must not pause for them."""
+    import threading
+
+    from flowdesk.engine.registry import default_registry
+
+    threading.Thread(target=default_registry().load_all, name="flowdesk-load-handlers", daemon=True).start()
+
+
 def install_run_ui(window: Any, *, load_plugins: bool = True) -> RunDebugUI:
     """Add running and debugging to `window` (a flowdesk MainWindow); returns the part added."""
     ui = RunDebugUI(window, load_plugins=load_plugins)
     window.run_ui = ui
     QTimer.singleShot(0, ui._update)
-    if window.settings.value("window/state") is None:  # first start: room for the log
-        QTimer.singleShot(0, lambda: window.resizeDocks([ui.dock_log], [240], Qt.Orientation.Vertical))
+    QTimer.singleShot(0, _load_node_handlers)
     return ui

@@ -1,0 +1,137 @@
+"""Start-up stays light: each command imports only what it uses (the times are benchmarks/
+bench_startup.py's; here, which modules get loaded, which does not depend on the machine)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+START_END = {
+    "flowdesk": 1,
+    "workflow": {"name": "start-end"},
+    "nodes": [
+        {"name": "start", "node_type": "START", "position_x": 0, "position_y": 0},
+        {"name": "end", "node_type": "END", "position_x": 300, "position_y": 0},
+    ],
+    "connections": [{"from": "start", "to": "end"}],
+}
+
+REPORT = """
+import contextlib, io, json, sys
+{body}
+print("MODULES " + json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})))
+"""
+
+
+def loaded_after(body: str, tmp_path: Path) -> set[str]:
+    """The top-level packages loaded once `body` has run in a fresh interpreter."""
+    env = dict(os.environ)
+    env.update(PYTHONPATH=str(ROOT), HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.update(XDG_DATA_HOME=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen", FLOWDESK_KEYRING="0")
+    done = subprocess.run(
+        [sys.executable, "-c", REPORT.format(body=body)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = next(x for x in done.stdout.splitlines() if x.startswith("MODULES "))
+    return set(json.loads(line.removeprefix("MODULES ")))
+
+
+def test_help_loads_no_database_models_qt_or_http(tmp_path):
+    body = (
+        "from flowdesk.cli import main\nwith contextlib.redirect_stdout(io.StringIO()):\n    main(['--help'])"
+    )
+    loaded = loaded_after(body, tmp_path)
+    assert not loaded & {"PySide6", "sqlalchemy", "alembic", "pydantic", "httpx", "aiohttp", "keyring"}
+
+
+def test_run_of_start_end_loads_no_qt_http_or_keyring(tmp_path):
+    workflow = tmp_path / "start-end.json"
+    workflow.write_text(json.dumps(START_END), encoding="utf-8")
+    db = tmp_path / "run.db"
+    body = (
+        "from flowdesk.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['run', {str(workflow)!r}, '--db', {str(db)!r}]) == 0"
+    )
+    loaded_after(body, tmp_path)  # the first run makes the database (Alembic) and stores the file
+    loaded = loaded_after(body, tmp_path)
+    assert "sqlalchemy" in loaded  # it did run against the database
+    assert not loaded & {"PySide6", "aiohttp", "httpx", "keyring", "secretstorage", "alembic", "qtawesome"}
+
+
+def test_the_window_does_not_load_qtawesome_or_the_http_stack(tmp_path):
+    body = (
+        "from flowdesk.ui.app import build_window\n"
+        f"w = build_window(['--db', {str(tmp_path / 'app.db')!r}, {str(ROOT / 'resources/examples/loop.json')!r}])\n"
+        "w.show()\n"
+        "assert not w.action_run.icon().isNull() and not w.action_undo.icon().isNull()\n"
+        "w.backend.close()"
+    )
+    loaded = loaded_after(body, tmp_path)
+    assert "PySide6" in loaded
+    assert not loaded & {"qtawesome", "qtpy", "aiohttp", "httpx", "keyring"}
+
+
+def test_builtin_handlers_are_imported_when_first_asked_for():
+    from flowdesk.engine.registry import BUILTIN_HANDLER_MODULES, HandlerRegistry
+
+    registry = HandlerRegistry()
+    for node_type, module in BUILTIN_HANDLER_MODULES.items():
+        registry.register_module(node_type, module)
+    registry.register_module("BROKEN", "flowdesk.engine.handlers.no_such_module")
+    assert set(BUILTIN_HANDLER_MODULES) | {"BROKEN"} == registry.types()
+    kind = registry.kind("DELAY")
+    assert kind is not None and kind.node_type == "DELAY" and kind.handle.__module__.endswith(".delay")
+    assert registry.kind("LOOP").reusable is False  # REUSABLE = False read from the module
+    assert registry.kind("BROKEN") is None and "BROKEN" not in registry.types()
+
+    async def mine(ctx):
+        return {}
+
+    registry.register("DELAY", mine)  # replacing a lazy or loaded type
+    registry.register("CONDITION", mine)
+    assert registry.kind("DELAY").handle is mine and registry.kind("CONDITION").handle is mine
+
+
+def test_load_all_imports_what_was_left_for_later():
+    from flowdesk.engine.registry import BUILTIN_HANDLER_MODULES, HandlerRegistry
+
+    registry = HandlerRegistry()
+    for node_type, module in BUILTIN_HANDLER_MODULES.items():
+        registry.register_module(node_type, module)
+    registry.load_all()
+    assert registry._lazy == {}
+    assert {registry.kind(t).handle.__module__ for t in BUILTIN_HANDLER_MODULES} == set(
+        BUILTIN_HANDLER_MODULES.values()
+    )
+
+
+def test_the_app_loads_the_node_handlers_on_a_worker_thread_once_its_loop_runs(tmp_path):
+    body = (
+        "import threading\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from flowdesk.ui.app import build_window\n"
+        f"w = build_window(['--db', {str(tmp_path / 'app.db')!r}])\n"
+        "assert 'flowdesk.engine.handlers.api_call' not in sys.modules\n"
+        "worker = None\n"
+        "for _ in range(1000):\n"
+        "    QApplication.processEvents()\n"
+        "    worker = next((t for t in threading.enumerate() if t.name == 'flowdesk-load-handlers'), None)\n"
+        "    if worker is not None or 'flowdesk.engine.handlers.api_call' in sys.modules:\n"
+        "        break\n"
+        "if worker is not None:\n"
+        "    worker.join()\n"
+        "assert 'flowdesk.engine.handlers.api_call' in sys.modules\n"
+        "w.backend.close()"
+    )
+    loaded = loaded_after(body, tmp_path)
+    assert "httpx" in loaded  # API_CALL's HTTP stack came with it

@@ -283,3 +283,94 @@ def _read_graph(conn: Any, workflow_id: int, read_graph: Any) -> WorkflowGraph:
 
 
 _PID = os.getpid()
+
+
+
+def _run_sql(conn: Any, sql: str, params: dict[str, Any]) -> Any:
+    """One statement with :named parameters in the connection's open transaction (on SQLite through
+    its DB-API cursor, as the rest of this module); returns the cursor/result."""
+    cursor = _sqlite_cursor(conn)
+    if cursor is not None:
+        return cursor.execute(sql, params)
+    from sqlalchemy import text
+
+    return conn.execute(text(sql), params)
+
+
+def _stamp(conn: Any, moment: datetime) -> Any:
+    """A timestamp parameter as the store writes it on this dialect."""
+    return _encode("started_at", moment) if conn.dialect.name == "sqlite" else moment
+
+
+def claim_pending(conn: Any, execution_id: int) -> datetime | None:
+    """Move a queued (`pending`) execution to `running` for this process, recording its host and
+    pid; None when it is not pending any more (another worker took it, or it was cancelled). One
+    conditional UPDATE, so two workers can never both take it."""
+    from flowdesk.store.database import this_host
+    from flowdesk.store.tables import utcnow
+
+    now = utcnow()
+    done = _run_sql(
+        conn,
+        "UPDATE workflow_executions SET status = 'running', runner_pid = :pid, runner_host = :host,"
+        " started_at = :now WHERE id = :id AND status = 'pending'",
+        {"pid": _PID, "host": _host(this_host), "now": _stamp(conn, now), "id": execution_id},
+    ).rowcount
+    if not done:
+        return None
+    add_audit(conn, execution_id, "update", f"Run {execution_id} went from pending to running.")
+    return now
+
+
+def claim_resume(conn: Any, execution_id: int, resumable: Any, **fields: Any) -> tuple[int, datetime]:
+    """The atomic claim behind every resume: lock the stopped execution's row, refuse when it is not
+    resumable or was resumed already, else insert the new execution (`resumed_from_id` = the old one)
+    in the same transaction. Two resumes racing (two workers taking a redelivered run) get one new
+    execution between them; the other is refused with ExecutionNotResumableError."""
+    from .errors import ExecutionNotResumableError
+
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE locks already
+    row = _run_sql(
+        conn, f"SELECT status, workflow_id FROM workflow_executions WHERE id = :id{lock}", {"id": execution_id}
+    ).fetchone()
+    if row is None:
+        raise ExecutionNotResumableError(f"execution {execution_id} does not exist")
+    status, workflow_id = row[0], row[1]
+    if status not in resumable:
+        raise ExecutionNotResumableError(
+            f"execution {execution_id} is {status}; only interrupted, failed, cancelled or "
+            "timed-out executions can be resumed"
+        )
+    child = _run_sql(
+        conn,
+        "SELECT id FROM workflow_executions WHERE resumed_from_id = :id ORDER BY id LIMIT 1",
+        {"id": execution_id},
+    ).fetchone()
+    if child is not None:
+        raise ExecutionNotResumableError(f"execution {execution_id} was resumed already, as execution {child[0]}")
+    return _insert_execution(conn, workflow_id, **{**fields, "resumed_from_id": execution_id})
+
+
+def interrupt_dead_run(conn: Any, execution_id: int, host: str, pid: int, reason: str) -> bool:
+    """Mark a run `interrupted` if it is still running or paused under the given (dead) runner; one
+    conditional UPDATE, so a run whose owner moved on meanwhile is left alone."""
+    from flowdesk.store.tables import utcnow
+
+    now = _stamp(conn, utcnow())
+    done = _run_sql(
+        conn,
+        "UPDATE workflow_executions SET status = 'interrupted', error_message = :reason, completed_at = :now"
+        " WHERE id = :id AND status IN ('running', 'paused') AND runner_host = :host AND runner_pid = :pid",
+        {"reason": reason, "now": now, "id": execution_id, "host": host, "pid": pid},
+    ).rowcount
+    if not done:
+        return False
+    _run_sql(
+        conn,
+        "UPDATE workflow_execution_logs SET status = 'cancelled', error_type = 'cancelled',"
+        " error_message = :reason, completed_at = :now"
+        " WHERE execution_id = :id AND status IN ('running', 'pending')",
+        {"reason": reason, "now": now, "id": execution_id},
+    )
+    add_audit(conn, execution_id, "update", reason)
+    return True

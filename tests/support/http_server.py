@@ -16,6 +16,8 @@ Endpoints (all answer JSON unless said otherwise):
   with ``?key=K&fail=N`` only the first N requests of key K get 429, then 200.
 - ``/flaky/{key}?fail=N&status=503``: the first N requests of that key fail with ``status``, then 200.
 - ``/count/{key}``: how many requests a key got (flaky, retry-after and ``/hit/{key}`` count).
+- ``/hold/{key}?times=N``: counts the request; the first N (default 1) hang for 30 s (a call kept in
+  flight), later ones answer at once with the request's headers.
 - ``/hit/{key}``: counts one request for the key. ``/reset``: clears every counter and token.
 - ``/bearer`` (any token) and ``/bearer/{token}`` (that token): ``Authorization: Bearer ...``.
 - ``/basic-auth/{user}/{password}``: HTTP basic auth.
@@ -322,6 +324,15 @@ class TestServerApp:
     async def r_hit(self, req: Request, rest: list[str]) -> Response:
         key = rest[0] if rest else "default"
         return Response({"key": key, "count": self.state.hit(key)})
+
+    async def r_hold(self, req: Request, rest: list[str]) -> Response:
+        # The first `times` requests of the key hang (up to MAX_DELAY s, or until the client goes):
+        # a call that is "in flight" for as long as a test needs; later requests answer at once.
+        key = rest[0] if rest else "default"
+        n = self.state.hit(key)
+        if n <= int(req.query.get("times", "1")):
+            await asyncio.sleep(MAX_DELAY)
+        return Response({"key": key, "count": n, "headers": dict(req.headers)})
 
     async def r_count(self, req: Request, rest: list[str]) -> Response:
         key = rest[0] if rest else "default"

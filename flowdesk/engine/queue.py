@@ -71,13 +71,17 @@ def enqueue(broker: str, execution_id: int, queue: str) -> None:
     celery_sender(broker).send_task(TASK_NAME, args=[execution_id], queue=queue)
 
 
-def request_cancel(broker: str, execution_id: int) -> int:
+def request_cancel(broker: str, execution_id: int, reason: str = "cancelled by the user") -> int:
     """Tell every worker to cancel `execution_id`; returns how many workers listen (Redis PUBLISH)."""
+    import json
+
     import redis
 
     client = redis.Redis.from_url(broker)
     try:
-        return int(client.publish(CANCEL_CHANNEL, str(execution_id)))
+        return int(
+            client.publish(CANCEL_CHANNEL, json.dumps({"execution_id": execution_id, "reason": reason}))
+        )
     finally:
         client.close()
 
@@ -97,7 +101,7 @@ async def cancel_queued(
         return f"Execution {current.id} has ended ({current.status}); nothing to cancel."
     if await asyncio.to_thread(service.cancel_pending, current.id, reason):
         return f"Execution {current.id} was still queued; it is cancelled and will not run."
-    listeners = await asyncio.to_thread(request_cancel, broker_url(broker), current.id)
+    listeners = await asyncio.to_thread(request_cancel, broker_url(broker), current.id, reason)
     return f"Asked the workers to cancel execution {current.id} ({listeners} worker(s) listening)."
 
 

@@ -243,12 +243,14 @@ class WorkerRuntime:
                     if message.get("type") != "message":
                         continue
                     try:
-                        wanted = int(message["data"])
-                    except (TypeError, ValueError):
+                        request = json.loads(message["data"])
+                        wanted, reason = int(request["execution_id"]), str(request["reason"])
+                    except (TypeError, ValueError, KeyError):
+                        logger.warning("ignored a malformed cancel request: %r", message["data"][:200])
                         continue
                     handle = self._handles.get(wanted)
                     if handle is not None:
-                        handle.cancel("cancelled by the user")
+                        handle.cancel(reason)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # reconnect after a broker restart

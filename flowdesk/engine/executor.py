@@ -607,6 +607,7 @@ class WorkflowExecutor:
         reuse = {log.step_name: log.output_data for log in logs if str(log.status) == "success"}
         graph = await writer.transaction(records.load_graph, self._graphs, old.workflow_id)
         merged = {**(old.config or {}), **(config or {})}
+        merged.setdefault("origin_execution_id", execution_id)  # see handlers/api_call.idempotency_key
         variables: dict[str, str] | None = None
         stored: dict[str, str] | None = None
         if old.environment:
@@ -809,7 +810,14 @@ class WorkflowExecutor:
             execution_id, started_at = created
             if len(plan.nodes) >= SINK_THRESHOLD:
                 writer.expect_bulk()  # the step sink starts while the first steps run
-        info = ExecutionInfo(execution_id, execution_name, graph.workflow.id, started_at)
+        origin = run_config.get("origin_execution_id")
+        info = ExecutionInfo(
+            execution_id,
+            execution_name,
+            graph.workflow.id,
+            started_at,
+            origin if isinstance(origin, int) else execution_id,
+        )
 
         handle_box: list[ExecutionHandle] = []
         control = RunControl(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import signal
 
 from flowdesk.domain.enums import ExecutionStatus
@@ -51,7 +52,7 @@ def test_kill_9_mid_run_another_worker_resumes_without_resending_succeeded_calls
             "killed mid-run",
             [
                 api_call("first", f"{http_server.url}/hit/{done_key}"),
-                api_call("held", f"{http_server.url}/hold/{held_key}?times=1"),
+                api_call("held", f"{http_server.url}/hold/{held_key}?times=1", idempotency_key=True),
             ],
         )
     )
@@ -79,8 +80,13 @@ def test_kill_9_mid_run_another_worker_resumes_without_resending_succeeded_calls
     db = Database(worker_db)
     try:
         old = ExecutionService(db).get_execution(execution_id)
+        held = {log.step_name: log for log in ExecutionService(db).get_logs(final.id)}["held"]
     finally:
         db.close()
+    # The call sent again carries the key of the first attempt (origin execution + step name).
+    expected = hashlib.sha256(f"flowdesk:{execution_id}:held".encode()).hexdigest()[:32]
+    sent = {k.lower(): v for k, v in held.output_data["response"]["data"]["headers"].items()}
+    assert sent["idempotency-key"] == expected
     assert old.status == ExecutionStatus.INTERRUPTED
     assert f"pid {victim.pid}) stopped" in (old.error_message or "")
 

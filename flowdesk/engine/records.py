@@ -7,6 +7,7 @@ its audit row. This keeps a START -> END run at well under two milliseconds of d
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from datetime import datetime
@@ -285,7 +286,6 @@ def _read_graph(conn: Any, workflow_id: int, read_graph: Any) -> WorkflowGraph:
 _PID = os.getpid()
 
 
-
 def _run_sql(conn: Any, sql: str, params: dict[str, Any]) -> Any:
     """One statement with :named parameters in the connection's open transaction (on SQLite through
     its DB-API cursor, as the rest of this module); returns the cursor/result."""
@@ -309,6 +309,26 @@ def claim_pending(conn: Any, execution_id: int) -> datetime | None:
     from flowdesk.store.database import this_host
     from flowdesk.store.tables import utcnow
 
+    from .errors import ExecutionLimitReached
+
+    found = _run_sql(
+        conn,
+        "SELECT workflow_id FROM workflow_executions WHERE id = :id AND status = 'pending'",
+        {"id": execution_id},
+    ).fetchone()
+    if found is None:
+        return None
+    limit = _concurrency_limit(conn, found[0])  # holds the workflow's row lock until the commit
+    if limit is not None:
+        running = _run_sql(
+            conn,
+            "SELECT count(*) FROM workflow_executions WHERE workflow_id = :w AND status IN ('running', 'paused')",
+            {"w": found[0]},
+        ).fetchone()[0]
+        if running >= limit:
+            raise ExecutionLimitReached(
+                f"workflow {found[0]} already runs {running} execution(s), its max_concurrent_executions"
+            )
     now = utcnow()
     done = _run_sql(
         conn,
@@ -322,6 +342,26 @@ def claim_pending(conn: Any, execution_id: int) -> datetime | None:
     return now
 
 
+def _concurrency_limit(conn: Any, workflow_id: int) -> int | None:
+    """The workflow's `config.max_concurrent_executions` (None: no limit), read under a row lock on
+    the workflow (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE locks already), so the claims of
+    every worker on this workflow pass one at a time and the count they check stays true."""
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+    row = _run_sql(
+        conn, f"SELECT config FROM workflow_definitions WHERE id = :w{lock}", {"w": workflow_id}
+    ).fetchone()
+    config = row[0] if row is not None else None
+    if isinstance(config, str):
+        config = json.loads(config)
+    value = (config or {}).get("max_concurrent_executions")
+    if value in (None, "", 0):
+        return None
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return None
+
+
 def claim_resume(conn: Any, execution_id: int, resumable: Any, **fields: Any) -> tuple[int, datetime]:
     """The atomic claim behind every resume: lock the stopped execution's row, refuse when it is not
     resumable or was resumed already, else insert the new execution (`resumed_from_id` = the old one)
@@ -331,7 +371,9 @@ def claim_resume(conn: Any, execution_id: int, resumable: Any, **fields: Any) ->
 
     lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE locks already
     row = _run_sql(
-        conn, f"SELECT status, workflow_id FROM workflow_executions WHERE id = :id{lock}", {"id": execution_id}
+        conn,
+        f"SELECT status, workflow_id FROM workflow_executions WHERE id = :id{lock}",
+        {"id": execution_id},
     ).fetchone()
     if row is None:
         raise ExecutionNotResumableError(f"execution {execution_id} does not exist")
@@ -347,7 +389,9 @@ def claim_resume(conn: Any, execution_id: int, resumable: Any, **fields: Any) ->
         {"id": execution_id},
     ).fetchone()
     if child is not None:
-        raise ExecutionNotResumableError(f"execution {execution_id} was resumed already, as execution {child[0]}")
+        raise ExecutionNotResumableError(
+            f"execution {execution_id} was resumed already, as execution {child[0]}"
+        )
     return _insert_execution(conn, workflow_id, **{**fields, "resumed_from_id": execution_id})
 
 

@@ -12,11 +12,15 @@ from typing import Any
 
 from flowdesk.engine.queue import TASK_NAME
 
-from .runtime import HANDED_BACK, OWNED, WorkerRuntime
+from .runtime import BUSY, HANDED_BACK, OWNED, WorkerRuntime
 
 DEFAULT_VISIBILITY_TIMEOUT = 300.0
 """Seconds before Redis hands an unacknowledged message to another worker (Celery's default is an
 hour). A run still going on when its message comes back is seen alive and left alone."""
+
+
+LIMIT_RECHECK = 1.0
+"""Seconds before a run held back by its workflow's max_concurrent_executions is tried again."""
 
 
 def make_app(runtime: WorkerRuntime, *, visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT) -> Any:
@@ -44,6 +48,10 @@ def make_app(runtime: WorkerRuntime, *, visibility_timeout: float = DEFAULT_VISI
     @app.task(name=TASK_NAME, bind=True, max_retries=None, acks_late=True, reject_on_worker_lost=True)
     def run_execution(self: Any, execution_id: int) -> str:
         outcome = runtime.take(int(execution_id))
+        if outcome == BUSY:
+            # Its workflow runs config.max_concurrent_executions already (on any worker): the
+            # message goes back with a short delay, and the slot is free for other workflows.
+            raise self.retry(countdown=LIMIT_RECHECK)
         if outcome == OWNED:
             # A live worker runs it (our message came back after the visibility timeout): look
             # again later, so the run is not lost if that worker dies after all. The countdown is

@@ -24,7 +24,7 @@ from typing import Any
 
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.engine import records
-from flowdesk.engine.errors import ExecutionNotResumableError
+from flowdesk.engine.errors import ExecutionLimitReached, ExecutionNotResumableError
 from flowdesk.engine.queue import CANCEL_CHANNEL, EVENTS_CHANNEL, enqueue
 from flowdesk.store.database import this_host
 
@@ -36,6 +36,7 @@ WORKER_KEY_PREFIX = "flowdesk:worker:"
 ENDED = "ended"  # the run ended here, or had ended already: acknowledge
 OWNED = "owned"  # a live worker runs it: look again later (the message is re-sent with a delay)
 HANDED_BACK = "handed_back"  # this worker is stopping: the run was interrupted and queued again
+BUSY = "busy"  # the workflow runs its max_concurrent_executions already: try again in a moment
 
 
 def worker_key(host: str, pid: int) -> str:
@@ -164,7 +165,11 @@ class WorkerRuntime:
             current = await writer.call(service.latest_attempt, execution_id)
             status = ExecutionStatus(current.status)
             if status == ExecutionStatus.PENDING:
-                handle = await self.executor.run_queued(current.id)
+                try:
+                    handle = await self.executor.run_queued(current.id)
+                except ExecutionLimitReached as limit:
+                    logger.info("execution %s waits: %s", current.id, limit)
+                    return BUSY
                 if handle is None:
                     continue  # another worker took it, or it was cancelled: look again
                 return await self._follow(handle)

@@ -134,3 +134,38 @@ def test_a_queue_name_and_a_missing_broker_are_refused_in_one_sentence(
         asyncio.run(submit("default", None))
     with pytest.raises(InvalidInputError, match="config.queue must be a queue name"):
         asyncio.run(submit("bad queue!", "redis://127.0.0.1:1/0"))
+
+
+def test_max_concurrent_executions_holds_a_second_run_back_until_the_first_ends(
+    worker, worker_db, redis_server, http_server, store, execution_of
+):
+    from flowdesk.engine.executor import WorkflowExecutor
+
+    key = "workers-limit"
+    text = workflow_file("limited", [api_call("hold", f"{http_server.url}/hold/{key}?times=100")])
+    import json
+
+    data = json.loads(text)
+    data["workflow"]["config"] = {"max_concurrent_executions": 1}
+    wid = store(json.dumps(data))
+
+    async def submit(n: int) -> list[int]:
+        async with WorkflowExecutor(db=worker_db, broker=redis_server.url) as executor:
+            return [(await executor.execute_workflow(wid, config={"queue": "default"})).id for _ in range(n)]
+
+    first, second = asyncio.run(submit(2))
+    wait_until(lambda: http_server.count(key) == 1, "the first run's call in flight")
+    # The worker has looked at the second run and sent it back for later (Celery logs the retry).
+    wait_until(
+        lambda: f"waits: workflow {wid} already runs 1 execution(s)" in worker.log(),
+        "the second run held back",
+    )
+    assert http_server.count(key) == 1
+    running = [i for i in (first, second) if execution_of(i).status == "running"]
+    assert len(running) == 1 and {execution_of(i).status for i in (first, second)} == {"running", "pending"}
+    waiting = second if running == [first] else first
+    flowdesk("cancel", str(running[0]), "--db", worker_db, "--broker", redis_server.url)
+    wait_until(lambda: http_server.count(key) == 2, "the held-back run to start once the first ended")
+    assert execution_of(waiting).status == "running"
+    flowdesk("cancel", str(waiting), "--db", worker_db, "--broker", redis_server.url)
+    wait_until(lambda: execution_of(waiting).status == "cancelled", "the second run cancelled")

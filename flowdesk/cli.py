@@ -492,9 +492,9 @@ def _api_library_subcommands() -> list[Callable[[Any], None]]:
 
 
 def _worker_subcommands() -> list[Callable[[Any], None]]:
-    from flowdesk.cli_worker import add_cancel, add_worker
+    from flowdesk.cli_worker import add_cancel, add_worker, add_workers
 
-    return [add_worker, add_cancel]
+    return [add_worker, add_workers, add_cancel]
 
 
 def _server_subcommands() -> list[Callable[[Any], None]]:

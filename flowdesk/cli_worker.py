@@ -195,3 +195,36 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     with cli.open_database(args) as db:
         cli.say(asyncio.run(cancel_queued(db, args.broker, args.execution)))
     return cli.EXIT_OK
+
+
+def add_workers(subparsers: Any) -> None:
+    """`flowdesk workers`: the live workers, what each runs, and the queue lengths."""
+    p = subparsers.add_parser("workers", help="list the live workers, what they run, and queue lengths")
+    add_broker_option(p)
+    p.add_argument("--queues", default="", metavar="A,B", help="also show these queues' lengths")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(run=cmd_workers)
+
+
+def cmd_workers(args: argparse.Namespace) -> int:
+    import json
+
+    from flowdesk.engine.queue import broker_url, workers_status
+
+    cli = _cli()
+    extra = _queues(args.queues) if args.queues.strip() else []
+    status = workers_status(broker_url(args.broker), extra)
+    if args.json:
+        cli.say(json.dumps(status))
+        return cli.EXIT_OK
+    cli.say(f"{len(status['workers'])} worker(s) alive")
+    for w in status["workers"]:
+        running = ", ".join(str(i) for i in w.get("running") or []) or "nothing"
+        state = " (stopping)" if w.get("stopping") else ""
+        cli.say(
+            f"  {w['host']} pid {w['pid']}{state}: queues {', '.join(w.get('queues') or [])}, "
+            f"{len(w.get('running') or [])}/{w.get('concurrency')} running: {running}"
+        )
+    for name, length in status["queues"].items():
+        cli.say(f"queue {name}: {length} waiting")
+    return cli.EXIT_OK

@@ -105,6 +105,33 @@ async def cancel_queued(
     return f"Asked the workers to cancel execution {current.id} ({listeners} worker(s) listening)."
 
 
+WORKER_KEY_PREFIX = "flowdesk:worker:"
+"""Each worker process keeps `flowdesk:worker:HOST:PID` alive (worker/runtime.py): its state as JSON."""
+
+
+def workers_status(broker: str, queues: list[str] | None = None) -> dict[str, Any]:
+    """What the broker knows: the live workers (host, pid, queues, concurrency, running execution ids)
+    and the number of messages waiting in each queue (those the workers consume, plus `queues`)."""
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    try:
+        workers = []
+        for key in sorted(client.scan_iter(match=f"{WORKER_KEY_PREFIX}*", count=500)):
+            raw = client.get(key)
+            if raw:
+                workers.append(json.loads(raw))
+        names = set(queues or [])
+        for worker in workers:
+            names.update(worker.get("queues") or [])
+        lengths = {name: int(client.llen(name)) for name in sorted(names)}
+    finally:
+        client.close()
+    return {"workers": workers, "queues": lengths}
+
+
 class QueuedExecution:
     """A run handed to workers, as its submitter sees it: the id at once, the state from the database.
 

@@ -25,12 +25,10 @@ from typing import Any
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.engine import records
 from flowdesk.engine.errors import ExecutionLimitReached, ExecutionNotResumableError
-from flowdesk.engine.queue import CANCEL_CHANNEL, EVENTS_CHANNEL, enqueue
+from flowdesk.engine.queue import CANCEL_CHANNEL, EVENTS_CHANNEL, WORKER_KEY_PREFIX, enqueue
 from flowdesk.store.database import this_host
 
 logger = logging.getLogger(__name__)
-
-WORKER_KEY_PREFIX = "flowdesk:worker:"
 
 # What `take` tells the Celery task to do with the message.
 ENDED = "ended"  # the run ended here, or had ended already: acknowledge

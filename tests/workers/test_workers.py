@@ -169,3 +169,22 @@ def test_max_concurrent_executions_holds_a_second_run_back_until_the_first_ends(
     assert execution_of(waiting).status == "running"
     flowdesk("cancel", str(waiting), "--db", worker_db, "--broker", redis_server.url)
     wait_until(lambda: execution_of(waiting).status == "cancelled", "the second run cancelled")
+
+
+def test_flowdesk_workers_lists_the_live_workers_and_queue_lengths(worker, redis_server):
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.rpush("a-queue-nobody-reads", "x", "y")  # two messages waiting
+    client.close()
+    result = flowdesk("workers", "--json", "--broker", redis_server.url, "--queues", "a-queue-nobody-reads")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    mine = [w for w in status["workers"] if w["pid"] == worker.pid]
+    assert mine and mine[0]["queues"] == ["default", "reports"] and mine[0]["concurrency"] == 8
+    assert status["queues"]["a-queue-nobody-reads"] == 2
+    assert "default" in status["queues"] and "reports" in status["queues"]
+    text = flowdesk("workers", "--broker", redis_server.url)
+    assert f"pid {worker.pid}: queues default, reports" in text.stdout

@@ -71,6 +71,10 @@ def add_worker(subparsers: Any) -> None:
     p.add_argument(
         "--heartbeat", type=float, default=2.0, metavar="S", help="seconds between liveness beats (default 2)"
     )
+    p.add_argument(
+        "--rate-limit", action="append", default=[], metavar="QUEUE=N[/S]",
+        help="start at most N runs of QUEUE per S seconds (default 1) across all workers; repeatable",
+    )  # fmt: skip
     p.add_argument("--loglevel", default="WARNING", help="Celery's log level (default WARNING)")
     cli.add_db_option(p)
     p.set_defaults(run=cmd_worker)
@@ -85,11 +89,31 @@ def _queues(text: str) -> list[str]:
     return [queue_name(name) for name in names]
 
 
+def _rate_limits(specs: list[str]) -> dict[str, tuple[int, float]]:
+    from flowdesk.engine.queue import queue_name
+
+    limits: dict[str, tuple[int, float]] = {}
+    for spec in specs:
+        name, _, rate = spec.partition("=")
+        runs, _, per = rate.partition("/")
+        try:
+            count, seconds = int(runs), float(per or 1)
+        except ValueError:
+            count, seconds = 0, 0.0
+        if not name or count < 1 or seconds <= 0:
+            raise InvalidInputError(
+                f"--rate-limit {spec!r} is not QUEUE=N or QUEUE=N/S (N runs per S seconds)."
+            )
+        limits[queue_name(name)] = (count, seconds)
+    return limits
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from flowdesk.engine.queue import broker_url
 
     broker = broker_url(args.broker)
     queues = _queues(args.queues)
+    _rate_limits(args.rate_limit)  # refused here, with one sentence, not in the worker
     if args.grace < 0 or args.visibility_timeout <= 0 or args.heartbeat <= 0:
         raise InvalidInputError(
             "--grace must be 0 or more, --visibility-timeout and --heartbeat more than 0."
@@ -146,6 +170,7 @@ def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
         concurrency=args.concurrency,
         heartbeat=args.heartbeat,
         grace=args.grace,
+        rate_limits=_rate_limits(args.rate_limit),
     )
     try:
         runtime.start()

@@ -54,6 +54,7 @@ class WorkerRuntime:
         concurrency: int,
         heartbeat: float = 2.0,
         grace: float = 30.0,
+        rate_limits: dict[str, tuple[int, float]] | None = None,
     ) -> None:
         self.db_spec = db
         self.broker = broker
@@ -61,6 +62,7 @@ class WorkerRuntime:
         self.concurrency = concurrency
         self.heartbeat = heartbeat
         self.grace = grace
+        self.rate_limits = dict(rate_limits or {})  # queue -> (runs, per seconds), across all workers
         self.host = this_host()
         self.pid = os.getpid()
         self.loop = asyncio.new_event_loop()
@@ -163,6 +165,10 @@ class WorkerRuntime:
             current = await writer.call(service.latest_attempt, execution_id)
             status = ExecutionStatus(current.status)
             if status == ExecutionStatus.PENDING:
+                queue = str((current.config or {}).get("queue") or "default")
+                if not await self._within_rate(queue):
+                    logger.info("execution %s waits: queue %s is at its rate limit", current.id, queue)
+                    return BUSY
                 try:
                     handle = await self.executor.run_queued(current.id)
                 except ExecutionLimitReached as limit:
@@ -173,9 +179,9 @@ class WorkerRuntime:
                 return await self._follow(handle)
             if status in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED):
                 host, pid = current.runner_host or "", current.runner_pid or 0
-                if (host, pid) == (self.host, self.pid) and current.id in self._handles:
-                    return OWNED  # our own message came back (visibility timeout): keep watching
-                if (host, pid) != (self.host, self.pid) and await self._alive(host, pid):
+                if (host, pid) == (self.host, self.pid) or await self._alive(host, pid):
+                    # This process runs it (its message came back after the visibility timeout,
+                    # maybe while the run is still starting), or another live worker does.
                     return OWNED
                 reason = f"Interrupted: the worker running it ({host} pid {pid}) stopped."
                 await writer.transaction(records.interrupt_dead_run, current.id, host, pid, reason)
@@ -211,6 +217,19 @@ class WorkerRuntime:
     async def _requeue(self, execution: Any) -> None:
         queue = (execution.config or {}).get("queue") or "default"
         await asyncio.to_thread(enqueue, self.broker, int(execution.id), str(queue))
+
+    async def _within_rate(self, queue: str) -> bool:
+        """A fixed-window counter in Redis shared by every worker: at most N runs of the queue start
+        per window of S seconds (`--rate-limit QUEUE=N/S`)."""
+        limit = self.rate_limits.get(queue)
+        if limit is None:
+            return True
+        runs, per = limit
+        key = f"flowdesk:rate:{queue}:{int(time.time() // per)}"
+        count = await self._redis.incr(key)
+        if count == 1:
+            await self._redis.expire(key, max(1, int(per * 2 + 1)))
+        return bool(count <= runs)
 
     # -- liveness, cancels, events --------------------------------------------------------------
     async def _alive(self, host: str, pid: int) -> bool:

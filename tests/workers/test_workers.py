@@ -188,3 +188,29 @@ def test_flowdesk_workers_lists_the_live_workers_and_queue_lengths(worker, redis
     assert "default" in status["queues"] and "reports" in status["queues"]
     text = flowdesk("workers", "--broker", redis_server.url)
     assert f"pid {worker.pid}: queues default, reports" in text.stdout
+
+
+def test_a_queue_rate_limit_holds_runs_past_it_back(
+    start_worker, worker_db, redis_server, http_server, store, execution_of
+):
+    from flowdesk.engine.executor import WorkflowExecutor
+
+    key = "workers-rate"
+    limited = start_worker("--queues", "rated", "--rate-limit", "rated=1/3600")
+    wid = store(workflow_file("rated", [api_call("call", f"{http_server.url}/hit/{key}")]))
+
+    async def submit(n: int) -> list[int]:
+        async with WorkflowExecutor(db=worker_db, broker=redis_server.url) as executor:
+            return [(await executor.execute_workflow(wid, config={"queue": "rated"})).id for _ in range(n)]
+
+    ids = asyncio.run(submit(2))
+    wait_until(lambda: "is at its rate limit" in limited.log(), "the second run held back by the rate limit")
+    wait_until(
+        lambda: sorted(execution_of(i).status for i in ids) == ["completed", "pending"], "one run done"
+    )
+    assert http_server.count(key) == 1
+    held = next(i for i in ids if execution_of(i).status == "pending")
+    result = flowdesk("cancel", str(held), "--db", worker_db, "--broker", redis_server.url)
+    assert "was still queued" in result.stdout
+    bad = flowdesk("worker", "--broker", redis_server.url, "--db", worker_db, "--rate-limit", "rated=fast")
+    assert bad.returncode == 2 and "--rate-limit 'rated=fast' is not QUEUE=N" in bad.stderr

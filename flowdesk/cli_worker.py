@@ -228,6 +228,7 @@ def add_workers(subparsers: Any) -> None:
     add_broker_option(p)
     p.add_argument("--queues", default="", metavar="A,B", help="also show these queues' lengths")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _cli().add_db_option(p)
     p.set_defaults(run=cmd_workers)
 
 
@@ -239,6 +240,15 @@ def cmd_workers(args: argparse.Namespace) -> int:
     cli = _cli()
     extra = _queues(args.queues) if args.queues.strip() else []
     status = workers_status(broker_url(args.broker), extra)
+    with cli.open_database(args) as db:  # what the database holds as queued, per queue
+        from flowdesk.services.executions import ExecutionService
+
+        pending: dict[str, int] = {}
+        for execution in ExecutionService(db).list_executions(status="pending", limit=100_000):
+            name = str((execution.config or {}).get("queue") or "")
+            if name:
+                pending[name] = pending.get(name, 0) + 1
+    status["pending_executions"] = pending
     if args.json:
         cli.say(json.dumps(status))
         return cli.EXIT_OK
@@ -251,5 +261,5 @@ def cmd_workers(args: argparse.Namespace) -> int:
             f"{len(w.get('running') or [])}/{w.get('concurrency')} running: {running}"
         )
     for name, length in status["queues"].items():
-        cli.say(f"queue {name}: {length} waiting")
+        cli.say(f"queue {name}: {length} message(s) waiting, {pending.get(name, 0)} pending execution(s)")
     return cli.EXIT_OK

@@ -171,7 +171,7 @@ def test_max_concurrent_executions_holds_a_second_run_back_until_the_first_ends(
     wait_until(lambda: execution_of(waiting).status == "cancelled", "the second run cancelled")
 
 
-def test_flowdesk_workers_lists_the_live_workers_and_queue_lengths(worker, redis_server):
+def test_flowdesk_workers_lists_the_live_workers_and_queue_lengths(worker, worker_db, redis_server):
     import json
 
     import redis
@@ -179,14 +179,24 @@ def test_flowdesk_workers_lists_the_live_workers_and_queue_lengths(worker, redis
     client = redis.Redis.from_url(redis_server.url)
     client.rpush("a-queue-nobody-reads", "x", "y")  # two messages waiting
     client.close()
-    result = flowdesk("workers", "--json", "--broker", redis_server.url, "--queues", "a-queue-nobody-reads")
+    result = flowdesk(
+        "workers",
+        "--json",
+        "--broker",
+        redis_server.url,
+        "--queues",
+        "a-queue-nobody-reads",
+        "--db",
+        worker_db,
+    )
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
     mine = [w for w in status["workers"] if w["pid"] == worker.pid]
     assert mine and mine[0]["queues"] == ["default", "reports"] and mine[0]["concurrency"] == 8
     assert status["queues"]["a-queue-nobody-reads"] == 2
     assert "default" in status["queues"] and "reports" in status["queues"]
-    text = flowdesk("workers", "--broker", redis_server.url)
+    assert isinstance(status["pending_executions"], dict)
+    text = flowdesk("workers", "--broker", redis_server.url, "--db", worker_db)
     assert f"pid {worker.pid}: queues default, reports" in text.stdout
 
 

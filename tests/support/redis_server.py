@@ -42,12 +42,22 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self, attempts: int = 3) -> RedisServer:
+    def restart(self) -> RedisServer:
+        """Shut down (SIGTERM: Redis writes its append-only file) and start again on the same port and
+        folder, as an operator restarting Redis would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+        self.process = None
+        return self.start(keep_port=True)
+
+    def start(self, attempts: int = 3, keep_port: bool = False) -> RedisServer:
         """Start on a free port (another is tried if the one picked got taken); wait for PING."""
         import redis
 
         for _ in range(attempts):
-            self.port = _free_port()
+            if not (keep_port and self.port):
+                self.port = _free_port()
             args = [
                 self.program, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.root),
                 "--save", "", "--appendonly", "yes" if self.appendonly else "no", "--protected-mode", "yes",

@@ -42,7 +42,7 @@ def _positive(text: str) -> int:
 
 def add_worker(subparsers: Any) -> None:
     """`flowdesk worker`: a Celery worker running queued executions."""
-    from flowdesk.worker.celery_app import DEFAULT_VISIBILITY_TIMEOUT
+    from flowdesk.engine.queue import DEFAULT_VISIBILITY_TIMEOUT
 
     cli = _cli()
     p = subparsers.add_parser("worker", help="run queued executions (a Celery worker; see docs/scale-out.md)")

@@ -22,6 +22,9 @@ from flowdesk.domain.errors import InvalidInputError
 TASK_NAME = "flowdesk.run_execution"
 BROKER_ENV = "FLOWDESK_BROKER"
 DEFAULT_QUEUE = "default"
+DEFAULT_VISIBILITY_TIMEOUT = 300.0
+"""Seconds before Redis hands an unacknowledged message to another worker (Celery's default is an
+hour). A run still going on when its message comes back is seen alive and left alone."""
 CANCEL_CHANNEL = "flowdesk:cancel"
 """Redis pub/sub channel on which cancel requests (an execution id) reach every worker."""
 EVENTS_CHANNEL = "flowdesk:events"

@@ -10,17 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowdesk.engine.queue import TASK_NAME
+from flowdesk.engine.queue import DEFAULT_VISIBILITY_TIMEOUT, TASK_NAME
 
 from .runtime import BUSY, HANDED_BACK, OWNED, WorkerRuntime
 
-DEFAULT_VISIBILITY_TIMEOUT = 300.0
-"""Seconds before Redis hands an unacknowledged message to another worker (Celery's default is an
-hour). A run still going on when its message comes back is seen alive and left alone."""
-
-
 LIMIT_RECHECK = 1.0
-"""Seconds before a run held back by its workflow's max_concurrent_executions is tried again."""
+"""Seconds before a run held back (its workflow's max_concurrent_executions, its queue's rate limit) is tried again."""
 
 
 def make_app(runtime: WorkerRuntime, *, visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT) -> Any:

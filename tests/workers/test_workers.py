@@ -224,3 +224,28 @@ def test_a_queue_rate_limit_holds_runs_past_it_back(
     assert "was still queued" in result.stdout
     bad = flowdesk("worker", "--broker", redis_server.url, "--db", worker_db, "--rate-limit", "rated=fast")
     assert bad.returncode == 2 and "--rate-limit 'rated=fast' is not QUEUE=N" in bad.stderr
+
+
+def test_processes_starts_that_many_worker_processes_and_sigterm_stops_them_all(
+    worker_db, redis_server, tmp_path
+):
+    import json
+    import signal
+
+    from .conftest import WorkerProcess
+
+    parent = WorkerProcess(
+        worker_db, redis_server.url, "--queues", "procs", "--processes", "2", log=tmp_path / "p.log"
+    )
+
+    def children() -> list[dict]:
+        result = flowdesk("workers", "--json", "--broker", redis_server.url, "--db", worker_db)
+        return [
+            w for w in json.loads(result.stdout)["workers"] if w["queues"] == ["procs"] and not w["stopping"]
+        ]
+
+    found = wait_until(lambda: len(children()) == 2 and children(), "two worker processes alive")
+    assert len({w["pid"] for w in found}) == 2 and parent.pid not in {w["pid"] for w in found}
+    parent.process.send_signal(signal.SIGTERM)
+    assert parent.process.wait(timeout=120) == 0, parent.log()
+    wait_until(lambda: not children(), "both worker processes gone")

@@ -314,7 +314,9 @@ def add_run(subparsers: Any) -> None:
         help="hand the run to the workers on this queue (default queue: default) and print its id",
     )  # fmt: skip
     p.add_argument("--wait", action="store_true", help="with --queue: follow the run to its end, as a local run")
-    p.add_argument("--broker", metavar="URL", default=None, help="with --queue: the broker (default: $FLOWDESK_BROKER)")
+    from flowdesk.cli_worker import add_broker_option
+
+    add_broker_option(p)  # with --queue
     add_db_option(p)
     p.set_defaults(run=cmd_run)
 

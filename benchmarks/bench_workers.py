@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -148,9 +147,23 @@ def _start_workers(db_url: str, broker: str, n: int, concurrency: int, logs: Pat
         out = open(logs / f"worker{i}.log", "wb")
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "flowdesk", "worker", "--db", db_url, "--broker", broker, "--queues", "bench",
-                 "--concurrency", str(concurrency)],
-                stdout=out, stderr=subprocess.STDOUT, env=subprocess_env(),
+                [
+                    sys.executable,
+                    "-m",
+                    "flowdesk",
+                    "worker",
+                    "--db",
+                    db_url,
+                    "--broker",
+                    broker,
+                    "--queues",
+                    "bench",
+                    "--concurrency",
+                    str(concurrency),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=subprocess_env(),
             )  # fmt: skip
         )
     client = redis.Redis.from_url(broker)
@@ -245,7 +258,10 @@ def main() -> None:
     print("| case | " + " | ".join(keys) + " |")
     print("| --- " * (len(keys) + 1) + "|")
     for name, figures in results.items():
-        cells = [f"{figures[k]:.1f}" if isinstance(figures.get(k), float) else str(figures.get(k, "")) for k in keys]
+        cells = [
+            f"{figures[k]:.1f}" if isinstance(figures.get(k), float) else str(figures.get(k, ""))
+            for k in keys
+        ]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
 

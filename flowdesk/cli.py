@@ -364,6 +364,14 @@ def add_run(subparsers: Any) -> None:
     p.add_argument(
         "--json", action="store_true", help="print exactly one JSON object with the execution and its steps"
     )
+    p.add_argument(
+        "--queue", nargs="?", const="default", default=None, metavar="NAME",
+        help="hand the run to the workers on this queue (default queue: default) and print its id",
+    )  # fmt: skip
+    p.add_argument("--wait", action="store_true", help="with --queue: follow the run to its end, as a local run")
+    from flowdesk.cli_worker import add_broker_option
+
+    add_broker_option(p)  # with --queue
     add_db_option(p)
     p.set_defaults(run=cmd_run)
 
@@ -469,6 +477,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             workflow_id = graph.workflow.id
         else:
             workflow_id = WorkflowService(db).find_workflow(_workflow_ref(args.target)).id
+        if args.queue is not None:
+            return _submit(args, db, workflow_id, input_data)
+        if args.wait:
+            raise UsageError("--wait follows a queued run: give --queue too")
         try:
             report = run_workflow(
                 db,
@@ -480,6 +492,55 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         except WorkflowInvalidError as err:
             return _invalid_workflow(err, _source_name(args))
+    return _print_report(args, report)
+
+
+def _submit(args: argparse.Namespace, db: Any, workflow_id: int, input_data: Any) -> int:
+    """`run --queue`: print the queued execution's id; with --wait, its steps and end as `run` does."""
+    from flowdesk.engine.errors import WorkflowInvalidError
+    from flowdesk.engine.headless import submit_workflow
+
+    def queued(execution_id: int) -> None:
+        if not args.json:
+            say(f"Execution {execution_id} queued on '{args.queue}'.")
+            sys.stdout.flush()
+
+    try:
+        execution_id, report = submit_workflow(
+            db,
+            workflow_id,
+            input_data,
+            queue=args.queue,
+            broker=args.broker,
+            timeout=args.timeout,
+            environment=args.env,
+            on_queued=queued,
+            wait=args.wait,
+        )
+    except WorkflowInvalidError as err:
+        return _invalid_workflow(err, _source_name(args))
+    if report is None:
+        if args.json:
+            say(json.dumps({"execution_id": execution_id, "status": "pending", "queue": args.queue}))
+        return EXIT_OK
+    show = _step_printer(args)
+    if show is not None:
+        from flowdesk.engine.events import NodeFinished
+
+        for step in report.steps:  # the lines a local run prints as its steps finish
+            if step["status"] in ("pending", "running"):
+                continue
+            show(
+                NodeFinished(
+                    execution_id,
+                    0.0,
+                    status=step["status"],
+                    duration=step["execution_time"] or 0.0,
+                    step_name=step["step_name"],
+                    error=step["error_message"],
+                    warnings=tuple(step.get("warnings") or ()),
+                )
+            )
     return _print_report(args, report)
 
 
@@ -540,6 +601,12 @@ def _api_library_subcommands() -> list[Callable[[Any], None]]:
     return [add_api, add_env, add_secret]
 
 
+def _worker_subcommands() -> list[Callable[[Any], None]]:
+    from flowdesk.cli_worker import add_cancel, add_worker, add_workers
+
+    return [add_worker, add_workers, add_cancel]
+
+
 def _server_subcommands() -> list[Callable[[Any], None]]:
     from flowdesk.cli_server import add_audit, add_serve, add_token, add_user
 
@@ -556,6 +623,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_demo_server,
     *_api_library_subcommands(),
     *_server_subcommands(),
+    *_worker_subcommands(),
 ]
 
 

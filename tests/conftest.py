@@ -42,6 +42,7 @@ BOTH_BACKENDS = (
     "tests/monitor/test_percentiles_and_backfill.py",
     "tests/engine/test_persistence.py",
     "tests/engine/test_writer.py",
+    "tests/workers/test_resume_claim.py",
 )
 
 

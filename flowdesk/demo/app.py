@@ -22,6 +22,8 @@ Endpoints (all answer JSON unless said otherwise):
 - ``/retry-after/{seconds}``: 429 with ``Retry-After`` (``?date=1`` sends an HTTP date instead);
   with ``?key=K&fail=N`` only the first N requests of key K get 429, then 200.
 - ``/count/{key}``: how many requests a key got (flaky, retry-after and ``/hit/{key}`` count).
+- ``/hold/{key}?times=N``: counts the request; the first N (default 1) hang for 30 s (a call kept in
+  flight), later ones answer at once with the request's headers.
 - ``/hit/{key}``: counts one request for the key. ``/reset``: clears every counter, token and record.
 - ``/bearer`` (any token) and ``/bearer/{token}`` (that token): ``Authorization: Bearer ...``.
 - ``/basic-auth/{user}/{password}``: HTTP basic auth.
@@ -391,6 +393,15 @@ class DemoApp:
                 return Response({"key": key, "attempt": n})
         value = formatdate(time.time() + float(seconds), usegmt=True) if req.query.get("date") else seconds
         return Response({"error": "slow down"}, status=429, headers={"Retry-After": value})
+
+    async def r_hold(self, req: Request, rest: list[str]) -> Response:
+        # The first `times` requests of the key hang (up to MAX_DELAY s, or until the client goes):
+        # a call that is "in flight" for as long as a test needs; later requests answer at once.
+        key = rest[0] if rest else "default"
+        n = self.state.hit(key)
+        if n <= int(req.query.get("times", "1")):
+            await asyncio.sleep(MAX_DELAY)
+        return Response({"key": key, "count": n, "headers": dict(req.headers)})
 
     async def r_flaky(self, req: Request, rest: list[str]) -> Response:
         key = rest[0] if rest else "default"

@@ -65,6 +65,7 @@ class ExecutionInfo:
     name: str | None
     workflow_id: int | None
     started_at: datetime
+    origin_id: int | None = None  # the first execution of a resume chain (this one when not resumed)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -68,3 +68,7 @@ def failure_from_exception(exc: BaseException) -> NodeFailure:
         return NodeFailure(str(exc) or type(exc).__name__, error_type="connection")
     text = str(exc)
     return NodeFailure(f"{type(exc).__name__}: {text}" if text else type(exc).__name__, error_type="other")
+
+
+class ExecutionLimitReached(FlowdeskError):
+    """A queued run must wait: its workflow runs `config.max_concurrent_executions` already."""

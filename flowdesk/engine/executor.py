@@ -370,8 +370,10 @@ class WorkflowExecutor:
         http: Any = None,
         step_sink: bool | None = None,
         max_input_bytes: int | None = None,
+        broker: str | None = None,
     ) -> None:
         self.debug = debug
+        self.broker = broker  # where `config={"queue": ...}` hands runs (else $FLOWDESK_BROKER)
         self.step_sink = step_sink
         # The largest input a run takes (engine/input_limit.py: default 50 MB, $FLOWDESK_MAX_INPUT_MB).
         self.max_input_bytes = input_limit.max_input_bytes(max_input_bytes)
@@ -510,6 +512,10 @@ class WorkflowExecutor:
         `environment` may also be an environment's name: its variables become `{{env.*}}` and the
         stored secrets `{{secrets.*}}` (services.environments.run_values). The run records the
         environment's name (that name, else `environment_name` when the variables are given).
+
+        `config={"queue": NAME}` hands the run to the workers instead (engine/queue.py): the call
+        returns a QueuedExecution as soon as the `pending` row and the broker message exist. Workers
+        use their database's environments and stored secrets, not `secrets`/`environment` mappings.
         """
         from flowdesk.services.workflows import WorkflowService
 
@@ -532,6 +538,8 @@ class WorkflowExecutor:
             await self.plugins.before_execution(wid, input_data)
         breakpoints = tuple(breakpoints)
         mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(secrets or {})}))
+        if config and config.get("queue") not in (None, False):
+            return await self._enqueue(wid, input_data, execution_name, config, mask, environment_name)
         prepared: list[Any] = []
 
         def row_input(graph: WorkflowGraph) -> Any:
@@ -666,6 +674,7 @@ class WorkflowExecutor:
         reuse = {log.step_name: log.output_data for log in logs if str(log.status) == "success"}
         graph = await writer.transaction(records.load_graph, self._graphs, old.workflow_id)
         merged = {**(old.config or {}), **(config or {})}
+        merged.setdefault("origin_execution_id", execution_id)  # see handlers/api_call.idempotency_key
         variables: dict[str, str] | None = None
         stored: dict[str, str] | None = None
         if old.environment:
@@ -682,6 +691,16 @@ class WorkflowExecutor:
                 )
             else:
                 variables, stored = await asyncio.to_thread(run_values, db, old.environment)
+        mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(stored or {})}))
+        # The claim: one transaction refuses a second resume of the same execution (two workers
+        # taking the same redelivered run) and creates the new execution.
+        created = await writer.transaction(
+            records.claim_resume,
+            execution_id,
+            **self._row_fields(
+                old.execution_name, old.input_data, merged, False, (), None, mask, old.environment
+            ),
+        )
         return await self._start(
             graph,
             old.input_data,
@@ -690,9 +709,90 @@ class WorkflowExecutor:
             persist=True,
             reuse=reuse,
             resumed_from=execution_id,
+            created=created,
             secrets=stored,
             environment=variables,
             environment_name=old.environment,
+        )
+
+    async def _enqueue(
+        self,
+        workflow_id: int,
+        input_data: Any,
+        execution_name: str | None,
+        config: Mapping[str, Any],
+        mask: Callable[[Any], Any],
+        environment_name: str | None,
+    ) -> Any:
+        """Hand a run to the workers: a `pending` row naming the queue, then the broker message."""
+        from flowdesk.services.executions import ExecutionService
+
+        from .queue import QueuedExecution, broker_url, enqueue, queue_name
+
+        queue = queue_name(config.get("queue"))
+        broker = broker_url(self.broker)
+        stored = {k: v for k, v in config.items() if k != "async"}
+        stored["queue"] = queue
+        db = await self._database()
+        graph = await self._writer_for(db).transaction(records.load_graph, self._graphs, workflow_id)
+        await asyncio.to_thread(self._compile, graph)  # an invalid workflow is refused here, not on a worker
+        input_data = apply_inputs(graph.workflow.config, input_data, graph.workflow.name)  # and bad input
+        execution = await self._writer_for(db).call(
+            ExecutionService(db).create_execution,
+            workflow_id,
+            execution_name=execution_name,
+            input_data=mask(input_data),
+            config=stored,
+            environment=environment_name,
+            status=ExecutionStatus.PENDING,
+        )
+        assert execution.id is not None
+        await asyncio.to_thread(enqueue, broker, execution.id, queue)
+        return QueuedExecution(self, execution.id, workflow_id, execution_name, queue)
+
+    async def run_queued(self, execution_id: int) -> ExecutionHandle | None:
+        """Take a queued (`pending`) execution and start it in this process (what a worker does with
+        a message); None when it is not pending any more. Returns the running handle at once."""
+        from flowdesk.services.executions import ExecutionService
+
+        db = await self._database()
+        writer = self._writer_for(db)
+        started_at = await writer.transaction(records.claim_pending, execution_id)
+        if started_at is None:
+            return None
+        row = await writer.call(ExecutionService(db).get_execution, execution_id)
+        variables: dict[str, str] | None = None
+        stored: dict[str, str] | None = None
+        if row.environment:
+            from flowdesk.services.environments import run_values
+
+            try:
+                variables, stored = await asyncio.to_thread(run_values, db, row.environment)
+            except NotFoundError:
+                logger.warning("execution %s names environment '%s', which no longer exists", execution_id, row.environment)
+        config = {k: v for k, v in (row.config or {}).items() if k != "queue"}
+        try:
+            graph = await writer.transaction(records.load_graph, self._graphs, row.workflow_id)
+            plan = await asyncio.to_thread(self._compile, graph)
+        except (WorkflowInvalidError, NotFoundError) as exc:
+            await writer.call(
+                ExecutionService(db).update_execution,
+                execution_id,
+                status=ExecutionStatus.FAILED,
+                error_message=f"the workflow cannot run: {exc}",
+            )
+            return None
+        return await self._start(
+            graph,
+            row.input_data,
+            execution_name=row.execution_name,
+            config={**config, "async": True},
+            persist=True,
+            secrets=stored,
+            environment=variables,
+            plan=plan,
+            created=(execution_id, started_at),
+            environment_name=row.environment,
         )
 
     def _compile(self, graph: WorkflowGraph) -> Plan:
@@ -779,7 +879,14 @@ class WorkflowExecutor:
             execution_id, started_at = created
             if len(plan.nodes) >= SINK_THRESHOLD:
                 writer.expect_bulk()  # the step sink starts while the first steps run
-        info = ExecutionInfo(execution_id, execution_name, graph.workflow.id, started_at)
+        origin = run_config.get("origin_execution_id")
+        info = ExecutionInfo(
+            execution_id,
+            execution_name,
+            graph.workflow.id,
+            started_at,
+            origin if isinstance(origin, int) else execution_id,
+        )
 
         handle_box: list[ExecutionHandle] = []
         control = RunControl(

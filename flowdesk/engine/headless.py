@@ -70,14 +70,14 @@ def _step_json(log: Any) -> dict[str, Any]:
     }
 
 
-async def _report(executor: Any, handle: Any) -> RunReport:
+async def _report(executor: Any, execution_id: int) -> RunReport:
     from flowdesk.services.executions import ExecutionService
 
     db = await executor._database()
     service = ExecutionService(db)
     writer = executor._writer_for(db)
-    execution = await writer.call(service.get_execution, handle.id)
-    logs = await writer.call(service.get_logs, handle.id)
+    execution = await writer.call(service.get_execution, execution_id)
+    logs = await writer.call(service.get_logs, execution_id)
     return RunReport(
         execution_id=execution.id,
         workflow_id=execution.workflow_id,
@@ -118,6 +118,47 @@ def run_workflow(
     )
 
 
+def submit_workflow(
+    db: Any,
+    workflow_id: int,
+    input_data: Any,
+    *,
+    queue: str,
+    broker: str | None = None,
+    timeout: float | None = None,
+    environment: str | None = None,
+    on_queued: Callable[[int], Any] | None = None,
+    wait: bool = False,
+) -> tuple[int, RunReport | None]:
+    """Hand a stored workflow's run to the workers on `queue` (engine/queue.py); with `wait`, follow
+    it to its end and return its report too. `on_queued(id)` is called as soon as it is queued."""
+    from flowdesk.services.environments import run_environment_name
+
+    from .executor import WorkflowExecutor
+
+    config: dict[str, Any] = {"queue": queue}
+    if timeout is not None:
+        config["timeout"] = timeout
+
+    async def submit() -> tuple[int, RunReport | None]:
+        name = await asyncio.to_thread(run_environment_name, db, environment)
+        executor = WorkflowExecutor(db=db, broker=broker, load_plugins=False)
+        try:
+            queued: Any = await executor.execute_workflow(
+                workflow_id, input_data, config=config, environment_name=name
+            )
+            if on_queued is not None:
+                on_queued(queued.id)
+            if not wait:
+                return queued.id, None
+            await queued.wait()
+            return queued.id, await _report(executor, queued.final_id)
+        finally:
+            await executor.aclose()
+
+    return asyncio.run(submit())
+
+
 def resume_execution(
     db: Any, execution_id: int, *, listener: Callable[[EngineEvent], Any] | None = None
 ) -> RunReport:
@@ -144,6 +185,6 @@ async def _run(
     try:
         handle = await start(executor, name)
         await handle.wait()
-        return await _report(executor, handle)
+        return await _report(executor, handle.id)
     finally:
         await executor.aclose()

@@ -7,6 +7,7 @@ its audit row. This keeps a START -> END run at well under two milliseconds of d
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable
@@ -360,3 +361,121 @@ def _read_graph(conn: Any, workflow_id: int, read_graph: Any) -> WorkflowGraph:
 
 
 _PID = os.getpid()
+
+
+def _run_sql(conn: Any, sql: str, params: dict[str, Any]) -> Any:
+    """One statement with :named parameters in the connection's open transaction (on SQLite through
+    its DB-API cursor, as the rest of this module); returns the cursor/result."""
+    cursor = _sqlite_cursor(conn)
+    if cursor is not None:
+        return cursor.execute(sql, params)
+    from sqlalchemy import text
+
+    return conn.execute(text(sql), params)
+
+
+def _stamp(conn: Any, moment: datetime) -> Any:
+    """A timestamp parameter as the store writes it on this dialect."""
+    return _encode("started_at", moment) if conn.dialect.name == "sqlite" else moment
+
+
+def claim_pending(conn: Any, execution_id: int) -> datetime | None:
+    """Move a queued (`pending`) execution to `running` for this process, recording its host and
+    pid; None when it is not pending any more (another worker took it, or it was cancelled). One
+    conditional UPDATE, so two workers can never both take it."""
+    from flowdesk.store.database import this_host
+    from flowdesk.store.tables import utcnow
+
+    from .errors import ExecutionLimitReached
+
+    found = _run_sql(
+        conn,
+        "SELECT workflow_id FROM workflow_executions WHERE id = :id AND status = 'pending'",
+        {"id": execution_id},
+    ).fetchone()
+    if found is None:
+        return None
+    limit = _concurrency_limit(conn, found[0])  # holds the workflow's row lock until the commit
+    if limit is not None:
+        running = _run_sql(
+            conn,
+            "SELECT count(*) FROM workflow_executions WHERE workflow_id = :w AND status IN ('running', 'paused')",
+            {"w": found[0]},
+        ).fetchone()[0]
+        if running >= limit:
+            raise ExecutionLimitReached(
+                f"workflow {found[0]} already runs {running} execution(s), its max_concurrent_executions"
+            )
+    now = utcnow()
+    done = _run_sql(
+        conn,
+        "UPDATE workflow_executions SET status = 'running', runner_pid = :pid, runner_host = :host,"
+        " started_at = :now WHERE id = :id AND status = 'pending'",
+        {"pid": _PID, "host": _host(this_host), "now": _stamp(conn, now), "id": execution_id},
+    ).rowcount
+    if not done:
+        return None
+    add_audit(conn, execution_id, "update", f"Run {execution_id} went from pending to running.")
+    return now
+
+
+def _concurrency_limit(conn: Any, workflow_id: int) -> int | None:
+    """The workflow's `config.max_concurrent_executions` (None: no limit), read under a row lock on
+    the workflow (PostgreSQL: FOR UPDATE; SQLite: BEGIN IMMEDIATE locks already), so the claims of
+    every worker on this workflow pass one at a time and the count they check stays true."""
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
+    row = _run_sql(
+        conn, f"SELECT config FROM workflow_definitions WHERE id = :w{lock}", {"w": workflow_id}
+    ).fetchone()
+    config = row[0] if row is not None else None
+    if isinstance(config, str):
+        config = json.loads(config)
+    value = (config or {}).get("max_concurrent_executions")
+    if value in (None, "", 0):
+        return None
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def claim_resume(conn: Any, execution_id: int, **fields: Any) -> tuple[int, datetime]:
+    """The atomic claim behind every resume (a user's, the server's, a worker taking over a run): in
+    one transaction, lock the stopped execution's row, insert the new execution (`resumed_from_id` =
+    the old one) and claim the old one for it (`claim_for_resume`: `interrupted` becomes `resumed`,
+    `resumed_as_id` is set). Two resumes racing get one new execution between them; the other is
+    refused with ExecutionNotResumableError and its transaction rolled back."""
+    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE locks already
+    row = _run_sql(
+        conn, f"SELECT workflow_id FROM workflow_executions WHERE id = :id{lock}", {"id": execution_id}
+    ).fetchone()
+    if row is None:
+        raise not_resumable(execution_id, None, None)
+    created = _insert_execution(conn, row[0], **{**fields, "resumed_from_id": execution_id})
+    claim_for_resume(conn, execution_id, created[0])
+    return created
+
+
+def interrupt_dead_run(conn: Any, execution_id: int, host: str, pid: int, reason: str) -> bool:
+    """Mark a run `interrupted` if it is still running or paused under the given (dead) runner; one
+    conditional UPDATE, so a run whose owner moved on meanwhile is left alone."""
+    from flowdesk.store.tables import utcnow
+
+    now = _stamp(conn, utcnow())
+    done = _run_sql(
+        conn,
+        "UPDATE workflow_executions SET status = 'interrupted', error_message = :reason, completed_at = :now"
+        " WHERE id = :id AND status IN ('running', 'paused') AND runner_host = :host AND runner_pid = :pid",
+        {"reason": reason, "now": now, "id": execution_id, "host": host, "pid": pid},
+    ).rowcount
+    if not done:
+        return False
+    _run_sql(
+        conn,
+        "UPDATE workflow_execution_logs SET status = 'cancelled', error_type = 'cancelled',"
+        " error_message = :reason, completed_at = :now"
+        " WHERE execution_id = :id AND status IN ('running', 'pending')",
+        {"reason": reason, "now": now, "id": execution_id},
+    )
+    add_audit(conn, execution_id, "update", reason)
+    return True

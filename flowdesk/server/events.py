@@ -110,14 +110,19 @@ class EventHub:
 
     def publish(self, event: ev.EngineEvent) -> None:
         """Fan an engine event out (the executor's listener; never blocks, never raises)."""
-        targets = self._by_execution.get(event.execution_id or -1)
+        if not self._by_execution.get(event.execution_id or -1) and not self._all:
+            return
+        self.publish_json(event_to_json(event))
+
+    def publish_json(self, data: dict[str, Any]) -> None:
+        """Fan out an event already in its JSON form (what workers publish over Redis)."""
+        targets = self._by_execution.get(data.get("execution_id") or -1)
         if not targets and not self._all:
             return
-        data = event_to_json(event)
         for sub in self._all:
             sub.offer(data)
         if targets:
-            finished = isinstance(event, ev.ExecutionFinished)
+            finished = data.get("type") == ev.ExecutionFinished.kind
             for sub in list(targets):
                 sub.offer(data)
                 if finished:

@@ -133,6 +133,7 @@ class ServerRuntime:
     _users_checked: float = 0.0
     _auth_on: bool = True
     _unsubscribe: Any = None
+    _worker_events: Any = None
 
     def __post_init__(self) -> None:
         self.hub = EventHub(self.state_of, queue_size=self.settings.event_queue_size)
@@ -148,13 +149,41 @@ class ServerRuntime:
             else await asyncio.to_thread(Database, settings.db)
         )
         runtime = cls(settings=settings, db=db)
-        runtime.executor = WorkflowExecutor(db=db)
+        runtime.executor = WorkflowExecutor(db=db, broker=settings.workers_broker)
         from flowdesk.services.monitor import MonitorService
 
         runtime.monitor = MonitorService(db)
         runtime._unsubscribe = runtime.executor.subscribe(runtime.hub.publish)
+        if settings.workers_broker:
+            runtime._worker_events = asyncio.ensure_future(
+                runtime._relay_worker_events(settings.workers_broker)
+            )
         await runtime.refresh_auth(force=True)
         return runtime
+
+    async def _relay_worker_events(self, broker: str) -> None:
+        """Feed the workers' events (Redis pub/sub, in each worker's emission order) to the hub."""
+        import json
+
+        import redis.asyncio as aioredis
+
+        from flowdesk.engine.queue import EVENTS_CHANNEL
+
+        while True:
+            client = aioredis.Redis.from_url(broker)
+            try:
+                pubsub = client.pubsub()
+                await pubsub.subscribe(EVENTS_CHANNEL)
+                async for message in pubsub.listen():
+                    if message.get("type") == "message":
+                        self.hub.publish_json(json.loads(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the broker restarted: subscribe again
+                log.warning("lost the workers' events (%s); subscribing again", exc)
+                await asyncio.sleep(1.0)
+            finally:
+                await client.aclose()
 
     async def close(self) -> None:
         """Interrupt runs still going on (resumable later), end event streams, close the executor."""
@@ -166,6 +195,8 @@ class ServerRuntime:
                 [asyncio.ensure_future(h.wait()) for h in handles], timeout=self.settings.shutdown_grace
             )
         self.hub.close_all()
+        if self._worker_events is not None:
+            self._worker_events.cancel()
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self.executor.aclose()
@@ -207,10 +238,24 @@ class ServerRuntime:
         """Start a run; returns its handle (already ended unless async, step-by-step or paused)."""
         run_config = dict(config)
         run_async = bool(run_config.pop("async", False))
-        if self.settings.workers_broker and run_config.get("queue"):
-            raise InvalidInputError(
-                "This server does not hand runs to workers yet; leave out config.queue to run it here."
+        if run_config.get("queue") not in (None, False):
+            if not self.settings.workers_broker:
+                raise InvalidInputError(
+                    "This server hands no runs to workers (start it with --workers-broker URL); "
+                    "leave out config.queue to run it here."
+                )
+            if step_by_step or breakpoints:
+                raise InvalidInputError("A run handed to workers cannot be stepped or paused at breakpoints.")
+            queued = await self.executor.execute_workflow(
+                workflow_id,
+                input_data,
+                execution_name=execution_name,
+                config=run_config,
+                environment=environment,
             )
+            if not run_async:
+                await queued.wait()
+            return queued
         handle = await self.executor.execute_workflow(
             workflow_id,
             input_data,

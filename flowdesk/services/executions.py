@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import ExecutionStatus, StepStatus
@@ -85,7 +85,8 @@ class ExecutionService:
         status: ExecutionStatus | str = ExecutionStatus.PENDING,
         resumed_from_id: int | None = None,
     ) -> Execution:
-        """Record a new run of a workflow by this process (runner pid and host filled in)."""
+        """Record a new run of a workflow by this process (runner pid and host filled in; a worker
+        taking a queued `pending` run records its own)."""
         status = _execution_status(status)
         now = utcnow()
         with self.db.session() as session:
@@ -128,6 +129,40 @@ class ExecutionService:
         if row is None:
             raise NotFoundError(f"Execution {execution_id} does not exist.")
         return execution_from_row(row)
+
+    def latest_attempt(self, execution_id: int) -> Execution:
+        """The run itself, or when it was resumed the newest execution of its resume chain (the one a
+        worker took over after the first one's worker died)."""
+        with self.db.session(read_only=True) as session:
+            row = _execution_row(session, execution_id)
+            seen = {row.id}
+            while True:
+                child = session.scalars(
+                    select(ExecutionRow)
+                    .where(ExecutionRow.resumed_from_id == row.id)
+                    .order_by(ExecutionRow.id)
+                    .limit(1)
+                ).first()
+                if child is None or child.id in seen:
+                    return execution_from_row(row)
+                seen.add(child.id)
+                row = child
+
+    def cancel_pending(self, execution_id: int, reason: str = "cancelled by the user") -> bool:
+        """Cancel a run still waiting in a queue (`pending`); False when it is not pending any more.
+        One conditional UPDATE, so it cannot race a worker taking the run."""
+        with self.db.session() as session:
+            done = session.execute(
+                update(ExecutionRow)
+                .where(ExecutionRow.id == execution_id, ExecutionRow.status == ExecutionStatus.PENDING.value)
+                .values(status=ExecutionStatus.CANCELLED.value, error_message=reason, completed_at=utcnow())
+            ).rowcount  # type: ignore[attr-defined]
+            if done:
+                record_audit(
+                    session, "execution", execution_id, "update",
+                    f"Run {execution_id} went from pending to cancelled ({reason}).",
+                )  # fmt: skip
+            return bool(done)
 
     def list_executions(
         self,

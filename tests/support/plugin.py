@@ -13,6 +13,7 @@ from tests.support.certificates import Certificates, make_certificates
 from tests.support.http_server import LocalHttpServer
 from tests.support.postgres import PostgresServer, find_bindir
 from tests.support.proxy import TinyProxy, find_tinyproxy
+from tests.support.redis_server import RedisServer, find_redis_server
 
 
 @pytest.fixture(scope="session")
@@ -189,6 +190,32 @@ def h2_server(certificates: Certificates) -> Iterator[Any]:
     from tests.support.h2_server import Http2Server
 
     server = Http2Server(certificates.server_cert, certificates.server_key).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# -- Redis -----------------------------------------------------------------------------------------
+
+REQUIRE_REDIS = "FLOWDESK_REQUIRE_REDIS"
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway redis-server on 127.0.0.1 for this test session (the workers' broker).
+
+    Skips the tests that need it when redis-server is not installed, unless FLOWDESK_REQUIRE_REDIS=1
+    (then they fail), as the PostgreSQL fixtures do.
+    """
+    program = find_redis_server()
+    if program is None:
+        reason = "redis-server is not installed (Debian package redis-server)"
+        if os.environ.get(REQUIRE_REDIS) == "1":
+            pytest.fail(f"{reason}, and {REQUIRE_REDIS}=1 requires the worker tests to run.", pytrace=False)
+        pytest.skip(reason)
+    assert program is not None
+    server = RedisServer(program).start()
     try:
         yield server
     finally:

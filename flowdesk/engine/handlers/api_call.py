@@ -78,6 +78,17 @@ class _ParamRenderer:
                     self.ctx.warn(warning)
 
 
+def idempotency_key(ctx: NodeContext) -> str:
+    """The `Idempotency-Key` an API_CALL sends with the `idempotency_key` option: derived from the
+    first execution of the run's resume chain and the step name, so the call a resumed run sends
+    again (the node that was in flight when a worker died) carries the key of the first attempt."""
+    import hashlib
+
+    execution = ctx.execution
+    origin = execution.origin_id if execution.origin_id is not None else execution.id
+    return hashlib.sha256(f"flowdesk:{origin}:{ctx.step_name}".encode()).hexdigest()[:32]
+
+
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run one API_CALL node: build the request, send it with retries, return the response."""
     config = ctx.config
@@ -97,6 +108,8 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         renderer.params = dict(params)
         request = build_request(config, api, params, renderer)
         complete_request(request, config, api, renderer, ctx.http_state.environment_settings, redactor)
+        if config.get("idempotency_key", ctx.workflow_config.get("idempotency_key")):
+            request.headers.setdefault("Idempotency-Key", idempotency_key(ctx))
         save_to = config.get("save_to")
         if save_to not in (None, ""):
             path = renderer(save_to)

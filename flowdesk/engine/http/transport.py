@@ -135,6 +135,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             raise httpx.RemoteProtocolError(str(error), request=request) from error
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
+        import aiohttp
+
         session = self._get_session()
         timeout = request.extensions.get("timeout") or {}
         body = request.content  # requests are built from bytes, JSON or forms: never a stream

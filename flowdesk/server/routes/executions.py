@@ -74,6 +74,8 @@ async def execute(workflow_id: PathId, body: ExecuteRequest, request: Request, u
     )
     if body.config.get("async"):
         return JSONResponse({"execution_id": handle.id, "status": handle.status.value}, status_code=202)
+    if getattr(handle, "queue", None):  # run by a worker: its final execution, as the database holds it
+        return await runtime.get_execution(handle.final_id)
     if handle.done:  # what the database now holds, without reading it back
         return handle_view(handle, body.input_data, body.config, body.environment)
     return await runtime.get_execution(handle.id)
@@ -133,6 +135,14 @@ async def get_logs(execution_id: PathId, request: Request, user: Reader) -> Any:
 async def cancel(execution_id: PathId, request: Request, user: Runner) -> Any:
     await _execution_in_scope(request, user, execution_id)
     runtime = runtime_of(request)
+    if runtime.handle(execution_id) is None and runtime.settings.workers_broker:
+        # Not running here: a queued run, or one on a worker (told over the broker, within a second).
+        from flowdesk.engine.queue import cancel_queued
+
+        await cancel_queued(
+            runtime.db, runtime.settings.workers_broker, execution_id, f"cancelled by {user.name}"
+        )
+        return await runtime.get_execution(execution_id)
     handle = runtime.live_handle(execution_id)
     handle.cancel(f"cancelled by {user.name}")
     await handle.wait()

@@ -1,0 +1,203 @@
+"""Handing runs to workers (docs/scale-out.md): the broker, the message, and the submitter's handle.
+
+A queued run is an execution row in `pending` status whose config holds the queue's name; the
+message on the broker (Celery task `flowdesk.run_execution`, sent by name, so submitting needs no
+worker code) carries only the execution's id. Whoever submits (the executor, the CLI, the server)
+holds a QueuedExecution: it follows the row in the database, across the resume a worker does when
+it takes over a run from a worker that died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import threading
+from datetime import datetime
+from typing import Any
+
+from flowdesk.domain.enums import ExecutionStatus
+from flowdesk.domain.errors import InvalidInputError
+
+TASK_NAME = "flowdesk.run_execution"
+BROKER_ENV = "FLOWDESK_BROKER"
+DEFAULT_QUEUE = "default"
+DEFAULT_VISIBILITY_TIMEOUT = 300.0
+"""Seconds before Redis hands an unacknowledged message to another worker (Celery's default is an
+hour). A run still going on when its message comes back is seen alive and left alone."""
+CANCEL_CHANNEL = "flowdesk:cancel"
+"""Redis pub/sub channel on which cancel requests (an execution id) reach every worker."""
+EVENTS_CHANNEL = "flowdesk:events"
+"""Redis pub/sub channel on which workers publish their runs' engine events (JSON)."""
+
+_QUEUE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+_senders: dict[str, Any] = {}
+_senders_lock = threading.Lock()
+
+
+def broker_url(explicit: str | None = None) -> str:
+    """The broker URL: the one given, else $FLOWDESK_BROKER; InvalidInputError when there is none."""
+    url = explicit or os.environ.get(BROKER_ENV)
+    if not url:
+        raise InvalidInputError(
+            f"No broker to hand the run to: give --broker URL (e.g. redis://127.0.0.1:6379/0) or set {BROKER_ENV}."
+        )
+    return url
+
+
+def queue_name(value: Any) -> str:
+    """A checked queue name (`true`/empty mean the default queue)."""
+    if value is True or value in (None, ""):
+        return DEFAULT_QUEUE
+    if not isinstance(value, str) or not _QUEUE_NAME.match(value):
+        raise InvalidInputError(
+            f"config.queue must be a queue name of letters, digits, '_', '.' or '-', got {value!r}."
+        )
+    return value
+
+
+def celery_sender(broker: str) -> Any:
+    """A Celery app used only to send messages to `broker` (one per URL, made on first use)."""
+    with _senders_lock:
+        app = _senders.get(broker)
+        if app is None:
+            from celery import Celery  # type: ignore[import-untyped]
+
+            app = Celery("flowdesk-submit", broker=broker, set_as_current=False)
+            app.conf.broker_connection_retry_on_startup = True
+            _senders[broker] = app
+        return app
+
+
+def enqueue(broker: str, execution_id: int, queue: str) -> None:
+    """Put the message for a pending execution on `queue` (blocking: call it off the event loop)."""
+    celery_sender(broker).send_task(TASK_NAME, args=[execution_id], queue=queue)
+
+
+def request_cancel(broker: str, execution_id: int, reason: str = "cancelled by the user") -> int:
+    """Tell every worker to cancel `execution_id`; returns how many workers listen (Redis PUBLISH)."""
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    try:
+        return int(
+            client.publish(CANCEL_CHANNEL, json.dumps({"execution_id": execution_id, "reason": reason}))
+        )
+    finally:
+        client.close()
+
+
+async def cancel_queued(
+    db: Any, broker: str | None, execution_id: int, reason: str = "cancelled by the user"
+) -> str:
+    """Cancel a run handed to workers: a still-queued one is marked `cancelled` in the database (the
+    worker that gets its message skips it); a running one is cancelled by the worker running it,
+    told over the broker (Redis pub/sub). Returns what happened, in one sentence."""
+    from flowdesk.services.executions import ExecutionService
+
+    service = ExecutionService(db)
+    current = await asyncio.to_thread(service.latest_attempt, execution_id)
+    assert current.id is not None
+    if ExecutionStatus(current.status).is_final:
+        return f"Execution {current.id} has ended ({current.status}); nothing to cancel."
+    if await asyncio.to_thread(service.cancel_pending, current.id, reason):
+        return f"Execution {current.id} was still queued; it is cancelled and will not run."
+    listeners = await asyncio.to_thread(request_cancel, broker_url(broker), current.id, reason)
+    return f"Asked the workers to cancel execution {current.id} ({listeners} worker(s) listening)."
+
+
+WORKER_KEY_PREFIX = "flowdesk:worker:"
+"""Each worker process keeps `flowdesk:worker:HOST:PID` alive (worker/runtime.py): its state as JSON."""
+
+
+def workers_status(broker: str, queues: list[str] | None = None) -> dict[str, Any]:
+    """What the broker knows: the live workers (host, pid, queues, concurrency, running execution ids)
+    and the number of messages waiting in each queue (those the workers consume, plus `queues`)."""
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    try:
+        workers = []
+        for key in sorted(client.scan_iter(match=f"{WORKER_KEY_PREFIX}*", count=500)):
+            raw = client.get(key)
+            if raw:
+                workers.append(json.loads(raw))
+        names = set(queues or [])
+        for worker in workers:
+            names.update(worker.get("queues") or [])
+        lengths = {name: int(client.llen(name)) for name in sorted(names)}
+    finally:
+        client.close()
+    return {"workers": workers, "queues": lengths}
+
+
+class QueuedExecution:
+    """A run handed to workers, as its submitter sees it: the id at once, the state from the database.
+
+    `wait()` follows the run to its end, also when a worker died and another resumed it as a new
+    execution (`resumed_from_id`): `id` stays the submitted one, `final_id` is the one that ended.
+    A queued run that ends `interrupted` was handed back to the queue (a worker stopped or died), so
+    `wait()` keeps waiting for the worker that resumes it.
+    """
+
+    def __init__(
+        self, executor: Any, execution_id: int, workflow_id: int, execution_name: str | None, queue: str
+    ) -> None:
+        self._executor = executor
+        self.id: int = execution_id
+        self.final_id: int = execution_id
+        self.workflow_id: int = workflow_id
+        self.execution_name = execution_name
+        self.queue = queue
+        self.status: ExecutionStatus = ExecutionStatus.PENDING
+        self.output_data: Any = None
+        self.error_message: str | None = None
+        self.started_at: datetime | None = None
+        self.completed_at: datetime | None = None
+        self.runner_host: str | None = None
+        self.runner_pid: int | None = None
+        self.current_step: str | None = None
+        self.progress: float = 0.0
+
+    @property
+    def done(self) -> bool:
+        """Whether the last state read says the run has ended."""
+        return self.status.is_final and self.status != ExecutionStatus.INTERRUPTED
+
+    async def refresh(self) -> QueuedExecution:
+        """Read the run's state (following resumes) from the database."""
+        from flowdesk.services.executions import ExecutionService
+
+        db = await self._executor._database()
+        current = await asyncio.to_thread(ExecutionService(db).latest_attempt, self.id)
+        assert current.id is not None
+        self.final_id = current.id
+        self.status = ExecutionStatus(current.status)
+        self.output_data = current.output_data
+        self.error_message = current.error_message
+        self.started_at = current.started_at
+        self.completed_at = current.completed_at
+        self.runner_host = current.runner_host
+        self.runner_pid = current.runner_pid
+        self.current_step = current.current_node
+        self.progress = round((current.progress or 0.0) * 100.0, 1)
+        return self
+
+    async def wait(self, poll: float = 0.1) -> QueuedExecution:
+        """Wait until the run has ended (on whichever worker); returns the handle. The database is
+        read every `poll` seconds: the submitter needs no connection to the broker for this."""
+        while not (await self.refresh()).done:
+            await asyncio.sleep(poll)
+        return self
+
+    async def cancel(self, reason: str = "cancelled by the user") -> str:
+        """Cancel the run (see cancel_queued); returns what happened."""
+        db = await self._executor._database()
+        return await cancel_queued(db, self._executor.broker, self.id, reason)
+
+    def __repr__(self) -> str:
+        return f"<QueuedExecution id={self.id} queue={self.queue} status={self.status.value}>"

@@ -11,7 +11,8 @@ Endpoints (all answer JSON unless said otherwise):
 - ``/json``: a sample JSON document. ``/text``: plain text. ``/large/{bytes}``: a body of that size.
 - ``/users/{id}``: a user for ids 1..100, else 404; ``POST /users`` creates (201), PUT/PATCH update,
   DELETE answers 204.
-- ``/delay/{seconds}``: answers after an async sleep (at most 30 s).
+- ``/delay/{seconds}``: answers after an async sleep (at most 30 s); with ``?key=K`` the request is
+  counted for key K when it arrives (a test waits for that to know the call is in flight).
 - ``/retry-after/{seconds}``: 429 with ``Retry-After`` (``?date=1`` sends an HTTP date instead);
   with ``?key=K&fail=N`` only the first N requests of key K get 429, then 200.
 - ``/flaky/{key}?fail=N&status=503``: the first N requests of that key fail with ``status``, then 200.
@@ -297,6 +298,8 @@ class TestServerApp:
 
     async def r_delay(self, req: Request, rest: list[str]) -> Response:
         seconds = min(max(float(rest[0]) if rest else 1.0, 0.0), MAX_DELAY)
+        if "key" in req.query:
+            self.state.hit(req.query["key"])
         await asyncio.sleep(seconds)
         return Response({"delay": seconds})
 

@@ -317,7 +317,9 @@ def test_cookies_are_not_kept_but_can_be_passed_on(http_server):
 async def _cancel_a_call_in_flight(url: str, in_flight):
     """Run START -> API_CALL(url) -> END; cancel once `in_flight()` is true. (handle, seconds the end took)"""
     async with WorkflowExecutor(load_plugins=False, http=HttpClient()) as executor:
-        handle = await executor.execute_graph(graph({"method": "GET", "url": url}), {}, config={"async": True})
+        handle = await executor.execute_graph(
+            graph({"method": "GET", "url": url}), {}, config={"async": True}
+        )
         await until(in_flight, "the call reaching the server")
         loop = asyncio.get_running_loop()
         started = loop.time()

@@ -86,3 +86,7 @@ class EngineEvents:
 
         what = f"the event {kind}" + (f" of node {node_name!r}" if node_name else "")
         return await eventually(arrival(), what, timeout)
+
+
+#: EVENTUALLY in milliseconds, for pytest-qt's `qtbot.waitUntil(..., timeout=)` / `waitSignal`.
+EVENTUALLY_MS = int(EVENTUALLY * 1000)

@@ -1,10 +1,15 @@
 """The GUI thread stays responsive during long runs: a 10 ms QTimer heartbeat while 1,000 nodes run,
 or while 200 API calls are in flight (the issue's two cases).
 
-Two gaps are measured between ticks, and both must stay under 50 ms: the GUI thread's own CPU time
+Two gaps are measured between ticks, each under 50 ms: the GUI thread's own CPU time
 (`time.thread_time`), which is what our code and the engine on the loop cost the GUI thread; and
 wall-clock time, which also counts the time the OS and the GIL gave to other threads and processes
-(the engine's writer thread, the step sink, the test server). docs/run-debug.md gives the figures."""
+(the engine's writer thread, the step sink, the test server, and on a busy machine everything else).
+
+The default run asserts the CPU gap only: it does not grow when other processes take the cores (the
+event loop's slices and the overlay's budget are wall-clock, so a descheduled thread does less per
+turn, not more). The wall-clock gap is a speed figure: the `perf` tests assert it
+(`pytest -m perf`, on a quiet machine). docs/run-debug.md gives the figures."""
 
 from __future__ import annotations
 
@@ -21,10 +26,12 @@ from PySide6.QtCore import QTimer
 
 from flowdesk.domain.enums import ConnectionType, NodeType
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+from tests.support.waiting import EVENTUALLY
 from tests.ui_run.conftest import chain_graph, delay, open_graph
 from tests.ui_run.test_run_debug import action, give_input
 
 MAX_GAP = 0.050
+EVENTUALLY_MS = int(EVENTUALLY * 1000)
 WALL_GAP = 0.050
 
 
@@ -58,8 +65,8 @@ class Heartbeat:
         self.last = now
         self.ticks += 1
 
-    def check(self) -> None:
-        """Assert the gaps (see the module docstring)."""
+    def check(self, *, wall: bool) -> None:
+        """Assert the CPU gap, and with `wall` the wall-clock gap too (see the module docstring)."""
         print(
             f"heartbeat: {self.ticks} ticks, max wall gap {self.max_gap * 1000:.0f} ms, "
             f"max GUI-thread CPU gap {self.max_cpu_gap * 1000:.0f} ms, load {os.getloadavg()[0]:.1f}"
@@ -68,7 +75,8 @@ class Heartbeat:
         assert self.max_cpu_gap < MAX_GAP, (
             f"the GUI thread worked {self.max_cpu_gap * 1000:.0f} ms between ticks"
         )
-        assert self.max_gap < WALL_GAP, f"a tick waited {self.max_gap * 1000:.0f} ms; {detail}"
+        if wall:
+            assert self.max_gap < WALL_GAP, f"a tick waited {self.max_gap * 1000:.0f} ms; {detail}"
 
     def stop(self) -> None:
         self.timer.stop()
@@ -81,7 +89,7 @@ def collect_earlier_tests_garbage() -> None:
     gc.collect()
 
 
-def run_with_heartbeat(qtbot, window, tab, timeout: int = 60_000):
+def run_with_heartbeat(qtbot, window, tab, timeout: int = EVENTUALLY_MS):
     collect_earlier_tests_garbage()
     controller = window.run_ui.controller(tab)
     action(window, "actionRun").trigger()
@@ -93,19 +101,28 @@ def run_with_heartbeat(qtbot, window, tab, timeout: int = 60_000):
     return controller, beat
 
 
-def test_a_thousand_node_run_never_blocks_the_gui_for_50_ms(window, qtbot):
+def _thousand_node_run(window, qtbot) -> Heartbeat:
     nodes = [delay(f"d{i}", 0.001) for i in range(998)]
     tab = open_graph(window, chain_graph("thousand", nodes))
     tab.fit_to_view()
     controller, beat = run_with_heartbeat(qtbot, window, tab)
     assert controller.live.status == "completed"
     assert len(controller.live.nodes) == 1000
-    qtbot.waitUntil(lambda: not controller.overlay.pending, timeout=5000)
+    qtbot.waitUntil(lambda: not controller.overlay.pending, timeout=EVENTUALLY_MS)
     assert len(controller.overlay.badges) == 1000
     adapter = window.run_ui.host.adapter
     assert adapter.batches < 1000  # coalesced: far fewer batches than the 2,000+ events
     assert beat.ticks > 10
-    beat.check()
+    return beat
+
+
+def test_a_thousand_node_run_never_keeps_the_gui_thread_busy_for_50_ms(window, qtbot):
+    _thousand_node_run(window, qtbot).check(wall=False)
+
+
+@pytest.mark.perf
+def test_a_thousand_node_run_never_blocks_the_gui_for_50_ms(window, qtbot):
+    _thousand_node_run(window, qtbot).check(wall=True)
 
 
 @pytest.fixture
@@ -123,7 +140,7 @@ def server_in_its_own_process():
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + EVENTUALLY  # a busy machine starts Python slowly
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -138,7 +155,7 @@ def server_in_its_own_process():
         proc.wait(timeout=10)
 
 
-def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, server_in_its_own_process):
+def _200_api_calls_in_flight(window, qtbot, server_url: str) -> Heartbeat:
     nodes = [
         Node(name="start", node_type=NodeType.START, position_x=0, position_y=0),
         Node(name="fan out", node_type=NodeType.PARALLEL, config={"max_concurrent": 0}, position_x=260),
@@ -151,7 +168,8 @@ def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, se
             Node(
                 name=name,
                 node_type=NodeType.API_CALL,
-                config={"method": "GET", "url": f"{server_in_its_own_process}/delay/0.5"},
+                # 3 s: all 200 are in flight together even when a busy machine starts them slowly
+                config={"method": "GET", "url": f"{server_url}/delay/3"},
                 position_x=520,
                 position_y=90 * i,
             )
@@ -166,12 +184,23 @@ def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, se
     # all 200 branches lit at the same time: the calls are in flight together. The heartbeat
     # measures from here (the engine's fan-out of 200 branch starts comes before: see
     # docs/run-debug.md, "Responsiveness").
-    qtbot.waitUntil(lambda: len(controller.overlay.highlights) >= 200, timeout=20_000)
+    qtbot.waitUntil(lambda: len(controller.overlay.highlights) >= 200, timeout=EVENTUALLY_MS)
     beat.start()
     assert not controller.live.done
-    with qtbot.waitSignal(controller.run_finished, timeout=60_000):
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS):
         pass
     beat.stop()
     assert controller.live.status == "completed"
     assert all(controller.live.nodes[f"call {i}"].status == "success" for i in range(200))
-    beat.check()
+    return beat
+
+
+def test_200_api_calls_in_flight_never_keep_the_gui_thread_busy_for_50_ms(
+    window, qtbot, server_in_its_own_process
+):
+    _200_api_calls_in_flight(window, qtbot, server_in_its_own_process).check(wall=False)
+
+
+@pytest.mark.perf
+def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, server_in_its_own_process):
+    _200_api_calls_in_flight(window, qtbot, server_in_its_own_process).check(wall=True)

@@ -6,10 +6,12 @@ Two gaps are measured between ticks, each under 50 ms: the GUI thread's own CPU 
 wall-clock time, which also counts the time the OS and the GIL gave to other threads and processes
 (the engine's writer thread, the step sink, the test server, and on a busy machine everything else).
 
-The default run asserts the CPU gap only: it does not grow when other processes take the cores (the
-event loop's slices and the overlay's budget are wall-clock, so a descheduled thread does less per
-turn, not more). The wall-clock gap is a speed figure: the `perf` tests assert it
-(`pytest -m perf`, on a quiet machine). docs/run-debug.md gives the figures."""
+Both gaps are speed figures, asserted by the `perf` tests (`pytest -m perf`, on a quiet machine).
+Neither holds on a busy one: with a CPU burner on each core and a load of 12, the 1,000-node run
+measured a wall gap of 1,019 ms and a GUI-thread CPU gap of 92 ms (the CPU a thread is charged
+grows too when it shares the cores). The default run keeps what does not depend on the machine:
+the runs end as they should, the GUI thread ticks all along, and events reach it coalesced.
+docs/run-debug.md gives the figures."""
 
 from __future__ import annotations
 
@@ -65,8 +67,8 @@ class Heartbeat:
         self.last = now
         self.ticks += 1
 
-    def check(self, *, wall: bool) -> None:
-        """Assert the CPU gap, and with `wall` the wall-clock gap too (see the module docstring)."""
+    def check(self) -> None:
+        """Assert both gaps (see the module docstring)."""
         print(
             f"heartbeat: {self.ticks} ticks, max wall gap {self.max_gap * 1000:.0f} ms, "
             f"max GUI-thread CPU gap {self.max_cpu_gap * 1000:.0f} ms, load {os.getloadavg()[0]:.1f}"
@@ -75,8 +77,7 @@ class Heartbeat:
         assert self.max_cpu_gap < MAX_GAP, (
             f"the GUI thread worked {self.max_cpu_gap * 1000:.0f} ms between ticks"
         )
-        if wall:
-            assert self.max_gap < WALL_GAP, f"a tick waited {self.max_gap * 1000:.0f} ms; {detail}"
+        assert self.max_gap < WALL_GAP, f"a tick waited {self.max_gap * 1000:.0f} ms; {detail}"
 
     def stop(self) -> None:
         self.timer.stop()
@@ -116,13 +117,13 @@ def _thousand_node_run(window, qtbot) -> Heartbeat:
     return beat
 
 
-def test_a_thousand_node_run_never_keeps_the_gui_thread_busy_for_50_ms(window, qtbot):
-    _thousand_node_run(window, qtbot).check(wall=False)
+def test_a_thousand_node_run_keeps_the_gui_ticking_and_its_events_coalesced(window, qtbot):
+    _thousand_node_run(window, qtbot)
 
 
 @pytest.mark.perf
 def test_a_thousand_node_run_never_blocks_the_gui_for_50_ms(window, qtbot):
-    _thousand_node_run(window, qtbot).check(wall=True)
+    _thousand_node_run(window, qtbot).check()
 
 
 @pytest.fixture
@@ -195,12 +196,11 @@ def _200_api_calls_in_flight(window, qtbot, server_url: str) -> Heartbeat:
     return beat
 
 
-def test_200_api_calls_in_flight_never_keep_the_gui_thread_busy_for_50_ms(
-    window, qtbot, server_in_its_own_process
-):
-    _200_api_calls_in_flight(window, qtbot, server_in_its_own_process).check(wall=False)
+def test_200_api_calls_in_flight_end_together_with_the_gui_ticking(window, qtbot, server_in_its_own_process):
+    beat = _200_api_calls_in_flight(window, qtbot, server_in_its_own_process)
+    assert beat.ticks > 10
 
 
 @pytest.mark.perf
 def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, server_in_its_own_process):
-    _200_api_calls_in_flight(window, qtbot, server_in_its_own_process).check(wall=True)
+    _200_api_calls_in_flight(window, qtbot, server_in_its_own_process).check()

@@ -662,7 +662,7 @@ def test_an_http_1_0_answer_without_length_is_read_until_close():
 def test_an_idle_connection_older_than_keepalive_expiry_is_not_reused():
     async def body(server: RawServer, pool: Http1Pool) -> tuple[int, list[tuple[int, str, str]]]:
         await fetch(pool, server.url("/before"))
-        await asyncio.sleep(0.08)
+        await asyncio.sleep(0.08)  # the thing under test: idle for longer than keepalive_expiry (0.04 s)
         await fetch(pool, server.url("/after"))
         await server.wait_until(
             lambda: 1 in server.client_closed, "the client closing the expired connection"
@@ -880,7 +880,7 @@ def test_ten_concurrent_requests_never_open_more_than_max_connections():
             in_flight += 1
             peak_in_flight = max(peak_in_flight, in_flight)
             pool_seen.append(pool_ref[0].open_connections)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the answer takes a while, so requests overlap
             in_flight -= 1
             await conn.send(ok(seen.target.encode()))
 

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from flowdesk.ui import event_loop
 from flowdesk.ui.event_loop import SlicedEventLoop
-from tests.support.waiting import until
+from tests.support.waiting import eventually, until
 
 
 @pytest.fixture
@@ -144,6 +144,6 @@ def test_call_soon_threadsafe_reaches_the_loop(loop):
     async def main():
         done = loop.create_future()
         threading.Thread(target=lambda: loop.call_soon_threadsafe(done.set_result, "from a thread")).start()
-        return await asyncio.wait_for(done, 5)
+        return await eventually(done, "the callback from the other thread")
 
     assert loop.run_until_complete(main()) == "from a thread"

@@ -136,29 +136,45 @@ def server_in_its_own_process():
     """The local test server in a process of its own: in this process its 200 concurrent answers
     would take the GIL from the GUI thread, and the heartbeat would measure the test, not the app
     (whose API servers are elsewhere)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.http_server", "--port", str(port)],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    root = Path(__file__).resolve().parents[2]
+    # The port is free when picked, but another process may take it before the server binds it:
+    # then the server exits, and it is started again on another port.
+    for _attempt in range(5):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.http_server", "--port", str(port)],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if _accepts_connections(proc, port):
+            break
+        proc.wait(timeout=EVENTUALLY)
+    else:
+        raise RuntimeError("the local test server did not start (five free ports tried)")
     try:
-        deadline = time.monotonic() + EVENTUALLY  # a busy machine starts Python slowly
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the local test server did not start") from None
-                time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=EVENTUALLY)
+
+
+def _accepts_connections(proc: subprocess.Popen, port: int) -> bool:
+    """Wait until the server on `port` accepts a connection (True) or its process has ended (False)."""
+    deadline = time.monotonic() + EVENTUALLY  # a busy machine starts Python slowly
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            if proc.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("the local test server did not start") from None
+            time.sleep(0.05)  # a poll: the server process has no way to tell us it is listening
 
 
 def _200_api_calls_in_flight(window, qtbot, server_url: str) -> Heartbeat:

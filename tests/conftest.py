@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("FLOWDESK_DB", None)
+
+# The user's own folders stay untouched, and so do other checkouts' test runs on the same machine:
+# the default database, the secrets key, autosaves and the log of every test (and of the processes
+# tests start) live in one temporary folder per session. (A shared default database, migrated by a
+# newer branch's run, made `validate` refuse it: "written by a newer version of flowdesk".)
+_USER_FOLDERS = tempfile.mkdtemp(prefix="flowdesk-tests-home-")
+atexit.register(shutil.rmtree, _USER_FOLDERS, ignore_errors=True)
+for _variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+    os.environ[_variable] = os.path.join(_USER_FOLDERS, _variable.lower())
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402

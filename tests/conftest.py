@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("FLOWDESK_DB", None)
-# No test reaches the user's own database, key file, logs or settings: the per-user folders
-# (platformdirs reads these on Linux) point into a folder of this test session, subprocesses included.
-_USER_DIRS = tempfile.mkdtemp(prefix="flowdesk-test-home-")
-for _name in ("XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
-    os.environ[_name] = os.path.join(_USER_DIRS, _name.lower())
 # Calls go where the tests say: a proxy of the developer's shell must not take the 127.0.0.1 calls
 # (the proxy tests set these themselves).
 for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
     os.environ.pop(_name, None)
     os.environ.pop(_name.lower(), None)
+
+# The user's own folders stay untouched, and so do other checkouts' test runs on the same machine:
+# the default database, the secrets key, autosaves and the log of every test (and of the processes
+# tests start) live in one temporary folder per session. (A shared default database, migrated by a
+# newer branch's run, made `validate` refuse it: "written by a newer version of flowdesk".)
+_USER_FOLDERS = tempfile.mkdtemp(prefix="flowdesk-tests-home-")
+atexit.register(shutil.rmtree, _USER_FOLDERS, ignore_errors=True)
+for _variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+    os.environ[_variable] = os.path.join(_USER_FOLDERS, _variable.lower())
 
 import pytest  # noqa: E402
 from hypothesis import settings  # noqa: E402

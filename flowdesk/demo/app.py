@@ -14,7 +14,8 @@ Endpoints (all answer JSON unless said otherwise):
 - ``POST /summaries`` stores any JSON document (201 with its ``id``); ``GET /summaries`` lists them.
 - ``POST /login`` with ``{"username": "demo", "password": "demo"}`` (JSON or form): ``{"token": ...}``;
   ``/me`` needs ``Authorization: Bearer <that token>`` (401 without it).
-- ``/slow/{seconds}`` and ``/delay/{seconds}``: answer after an async sleep (at most 30 s).
+- ``/slow/{seconds}`` and ``/delay/{seconds}``: answer after an async sleep (at most 30 s); with
+  ``?key=K`` a ``/delay`` request is counted for key K when it arrives.
 - ``/flaky/{key}?fail=N&status=503``: the first N requests of that key fail with ``status``, then 200.
 - ``/anything[/...]`` any method: echoes method, path, query, headers, json body, raw body, form.
 - ``/status/{code}``: answers that status (``?retry_after=S`` adds a Retry-After header).
@@ -381,6 +382,8 @@ class DemoApp:
 
     async def r_delay(self, req: Request, rest: list[str]) -> Response:
         seconds = min(max(float(rest[0]) if rest else 1.0, 0.0), MAX_DELAY)
+        if "key" in req.query:  # counted on arrival: a test waits for this to know a call is in flight
+            self.state.hit(req.query["key"])
         await asyncio.sleep(seconds)
         return Response({"delay": seconds})
 

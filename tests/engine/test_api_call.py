@@ -16,6 +16,7 @@ import pytest
 from flowdesk.domain.models import ApiDefinition, ApiParameter, Connection, Node, Workflow, WorkflowGraph
 from flowdesk.engine.executor import WorkflowExecutor
 from flowdesk.engine.http import HttpClient
+from tests.support.waiting import eventually, until
 
 SECRET = "s3cr3t-token-value"
 
@@ -311,35 +312,55 @@ def test_cookies_ride_along_in_the_run_and_an_explicit_cookie_header_is_added_to
     assert handle.output_data["passed"]["response"]["data"] == {"cookies": {"extra": "1", "session": "***"}}
 
 
-def test_cancel_stops_a_call_in_flight_within_a_second(http_server):
-    async def main():
-        async with WorkflowExecutor(load_plugins=False, http=HttpClient()) as executor:
-            handle = await executor.execute_graph(
-                graph({"method": "GET", "url": f"{http_server.url}/delay/20"}), {}, config={"async": True}
-            )
-            await asyncio.sleep(0.3)
-            loop = asyncio.get_running_loop()
-            started = loop.time()
-            handle.cancel()
-            await handle.wait()
-            return handle, loop.time() - started
+async def _cancel_a_call_in_flight(url: str, in_flight):
+    """Run START -> API_CALL(url) -> END; cancel once `in_flight()` is true. (handle, seconds the end took)"""
+    async with WorkflowExecutor(load_plugins=False, http=HttpClient()) as executor:
+        handle = await executor.execute_graph(
+            graph({"method": "GET", "url": url}), {}, config={"async": True}
+        )
+        await until(in_flight, "the call reaching the server")
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        handle.cancel()
+        await eventually(handle.wait(), "the end of the cancelled run")
+        return handle, loop.time() - started
 
-    handle, took = asyncio.run(main())
-    assert handle.status == "cancelled" and took < 1.0
+
+def test_cancel_stops_a_call_in_flight(http_server):
+    # A call not cancelled would end `success` after the server's 30 s: the status tells them apart.
+    url = f"{http_server.url}/delay/30?key=api-call-cancel-in-flight"
+    handle, _ = asyncio.run(
+        _cancel_a_call_in_flight(url, lambda: http_server.count("api-call-cancel-in-flight") == 1)
+    )
+    assert handle.status == "cancelled"
     assert next(s for s in handle.steps if s["step_name"] == "call")["status"] == "cancelled"
+
+
+@pytest.mark.perf
+def test_cancel_stops_a_call_in_flight_within_a_second(http_server):
+    url = f"{http_server.url}/delay/20?key=api-call-cancel-in-flight-perf"
+    handle, took = asyncio.run(
+        _cancel_a_call_in_flight(url, lambda: http_server.count("api-call-cancel-in-flight-perf") == 1)
+    )
+    assert handle.status == "cancelled" and took < 1.0
 
 
 def test_cancel_stops_a_retry_wait(http_server):
     async def main():
-        client = HttpClient()  # real asyncio.sleep: the wait before the retry is 30 s
-        async with WorkflowExecutor(load_plugins=False, http=client) as executor:
+        waiting = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:  # real asyncio.sleep: the wait before the retry is 30 s
+            waiting.set()
+            await asyncio.sleep(seconds)
+
+        async with WorkflowExecutor(load_plugins=False, http=HttpClient(sleep=sleep)) as executor:
             url = f"{http_server.url}/retry-after/30?key=api-call-cancel-wait&fail=5"
             handle = await executor.execute_graph(
                 graph({"method": "GET", "url": url, "retry_count": 3}), {}, config={"async": True}
             )
-            await asyncio.sleep(0.3)
+            await eventually(waiting.wait(), "the wait before the retry")
             handle.cancel()
-            await asyncio.wait_for(handle.wait(), 1.0)
+            await eventually(handle.wait(), "the end of the run cancelled in its retry wait")
             return handle
 
     handle = asyncio.run(main())

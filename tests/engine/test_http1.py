@@ -45,9 +45,10 @@ from flowdesk.engine.http.http1 import (
     encode_head,
 )
 from tests.support.http_server import LocalHttpServer
+from tests.support.waiting import EVENTUALLY
 
 PAUSE = 0.002  # between the pieces a raw server writes separately (each is then read on its own)
-GUARD = 5.0  # no test takes near this long; past it the test hung
+GUARD = 100.0  # a test that takes this long hung (pytest-timeout's 120 s would say less)
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -235,7 +236,7 @@ class RawServer:
     def _changed(self) -> None:
         self._event.set()
 
-    async def wait_until(self, condition: Callable[[], bool], what: str, timeout: float = 2.0) -> None:
+    async def wait_until(self, condition: Callable[[], bool], what: str, timeout: float = EVENTUALLY) -> None:
         try:
             async with asyncio.timeout(timeout):
                 while not condition():
@@ -323,7 +324,7 @@ async def fetch(
     return await pool.request(method, yarl.URL(url), headers or {}, body, **options)
 
 
-async def until(condition: Callable[[], bool], what: str, timeout: float = 2.0) -> None:
+async def until(condition: Callable[[], bool], what: str, timeout: float = EVENTUALLY) -> None:
     """Wait (checking every millisecond) for a condition on the pool, which has no events to wait on."""
     try:
         async with asyncio.timeout(timeout):
@@ -667,7 +668,7 @@ def test_an_http_1_0_answer_without_length_is_read_until_close():
 def test_an_idle_connection_older_than_keepalive_expiry_is_not_reused():
     async def body(server: RawServer, pool: Http1Pool) -> tuple[int, list[tuple[int, str, str]]]:
         await fetch(pool, server.url("/before"))
-        await asyncio.sleep(0.08)
+        await asyncio.sleep(0.08)  # the thing under test: idle for longer than keepalive_expiry (0.04 s)
         await fetch(pool, server.url("/after"))
         await server.wait_until(
             lambda: 1 in server.client_closed, "the client closing the expired connection"
@@ -682,7 +683,7 @@ def test_an_idle_connection_older_than_keepalive_expiry_is_not_reused():
 def test_an_idle_connection_is_closed_once_keepalive_expiry_has_passed():
     async def body(server: RawServer, pool: Http1Pool) -> None:
         await fetch(pool, server.url("/once"))
-        await server.wait_until(lambda: 1 in server.client_closed, "the expired idle connection closed", 0.5)
+        await server.wait_until(lambda: 1 in server.client_closed, "the expired idle connection closed")
 
     run(serve_and(answering(ok(b"x")), body, keepalive_expiry=0.05))
 
@@ -885,7 +886,7 @@ def test_ten_concurrent_requests_never_open_more_than_max_connections():
             in_flight += 1
             peak_in_flight = max(peak_in_flight, in_flight)
             pool_seen.append(pool_ref[0].open_connections)
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # the answer takes a while, so requests overlap
             in_flight -= 1
             await conn.send(ok(seen.target.encode()))
 

@@ -198,19 +198,17 @@ def test_connection_errors_are_retried():
 
 
 def test_each_attempt_is_bounded_by_the_timeout_and_timeouts_are_retried(http_server):
+    # The server answers after 3 s: an attempt that was not cut at 0.15 s would end in a 200.
     request = HttpRequest("GET", f"{http_server.url}/delay/3", timeout=0.15)
-    started = time.perf_counter()
     error, attempts, _ = call(request, RetryPolicy(retries=1, delay=0.01))
-    assert time.perf_counter() - started < 2
     assert error.error_type == "timeout" and error.attempts == 2
-    assert all(a["error_type"] == "timeout" and a["elapsed_ms"] < 1000 for a in attempts)
+    assert [a["error_type"] for a in attempts] == ["timeout", "timeout"]
 
 
 def test_the_execution_deadline_shortens_an_attempt(http_server):
+    # The server answers after 3 s, well inside the attempt's own 30 s: only the deadline ends it.
     request = HttpRequest("GET", f"{http_server.url}/delay/3", timeout=30)
-    started = time.perf_counter()
     error, _, _ = call(request, RetryPolicy(retries=0), deadline_in=0.2)
-    assert time.perf_counter() - started < 2
     assert error.error_type == "timeout"
 
 

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
 from tests.engine.graph_builder import executor, graph
+from tests.support.waiting import EngineEvents, eventually, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -221,13 +221,13 @@ def test_crash_then_interrupted_then_resume_reuses_succeeded_outputs(db, db_path
     try:
         assert proc.stdout.readline().strip() == b"hanging"
         service = ExecutionService(db)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def five_steps_stored() -> bool:
             running = service.list_executions(workflow_id=stored.workflow.id)
-            if running and len(service.get_logs(running[0].id)) >= 5:
-                break
-            time.sleep(0.05)
-        old_id = running[0].id
+            return bool(running) and len(service.get_logs(running[0].id)) >= 5
+
+        wait_until(five_steps_stored, "the five steps before `hang` reaching the database")
+        old_id = service.list_executions(workflow_id=stored.workflow.id)[0].id
         assert str(service.get_execution(old_id).status) == "running"
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -324,8 +324,9 @@ def test_a_running_execution_shows_its_current_node_and_progress(db):
         graph(
             [
                 ("s", "START"),
+                # a outlasts PROGRESS_INTERVAL (0.25 s), so b's start is written as it happens
                 ("a", "DELAY", {"seconds": 0.3}),
-                ("b", "DELAY", {"seconds": 0.6}),
+                ("b", "DELAY", {"seconds": 3600}),  # still running whenever the test looks
                 ("e", "END"),
             ],
             [("s", "a"), ("a", "b"), ("b", "e")],
@@ -334,12 +335,14 @@ def test_a_running_execution_shows_its_current_node_and_progress(db):
 
     async def main():
         ex = executor(db=db)
+        events = EngineEvents(ex)
         try:
             h = await ex.execute_workflow(stored.workflow.id, {}, config={"async": True})
-            await asyncio.sleep(0.6)
+            await events.wait("node_started", "b")
             await ex.flush()
             live = ExecutionService(db).get_execution(h.id)
-            await h.wait()
+            h.cancel()
+            await eventually(h.wait(), "the end of the cancelled run")
             return live
         finally:
             await ex.aclose()

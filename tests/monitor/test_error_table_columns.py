@@ -24,6 +24,7 @@ from flowdesk.ui.monitor.hosting import MONITOR_MIN_WIDTH
 from flowdesk.ui.monitor.message_table import shrink_to_fit
 from tests.monitor.test_hosting import close_window, make_window, open_monitor
 from tests.support.drawn_text import drawn_text
+from tests.support.waiting import EVENTUALLY_MS
 
 SYNC = "同步用户资料到仓库系统并通知客户"
 FETCH = "fetch_customer_orders_from_the_shop_backend"
@@ -106,7 +107,7 @@ def test_standalone_monitor_keeps_the_message_columns_usable(qtbot, db, failures
     view = MonitorView(MonitorQueries(db), failures, period=1)
     qtbot.addWidget(view)
     view.resize(*size)
-    with qtbot.waitSignal(view.loaded, timeout=10_000):
+    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
         view.show()
     table = view.errors_table
     assert table.rowCount() == 4
@@ -125,7 +126,7 @@ def test_standalone_monitor_keeps_the_message_columns_usable(qtbot, db, failures
     )
     assert QUERY in sample.toolTip()
     # the drill-down's error column likewise
-    with qtbot.waitSignal(view.drillDownLoaded, timeout=10_000):
+    with qtbot.waitSignal(view.drillDownLoaded, timeout=EVENTUALLY_MS):
         table.selectRow(0)
     assert view.runs_table.rowCount() == 1
     assert_message_column_usable(view.runs_table, fixed=[0, 1, 2])  # run, status, started
@@ -154,8 +155,8 @@ def test_monitor_page_in_the_window_keeps_the_message_column_usable(
         window.open_workflow(graph.workflow.id)
         view = open_monitor(qtbot, window)
         host = window.monitor_host
-        qtbot.waitUntil(lambda: host.dock_monitor.width() >= MONITOR_MIN_WIDTH, timeout=5000)
-        qtbot.waitUntil(lambda: view.errors_table.rowCount() == 4, timeout=10_000)
+        qtbot.waitUntil(lambda: host.dock_monitor.width() >= MONITOR_MIN_WIDTH, timeout=EVENTUALLY_MS)
+        qtbot.waitUntil(lambda: view.errors_table.rowCount() == 4, timeout=EVENTUALLY_MS)
         assert_message_column_usable(view.errors_table, fixed=[2, 3])
     finally:
         close_window(window)

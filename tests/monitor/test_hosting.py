@@ -18,6 +18,7 @@ from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.services.executions import ExecutionService
 from flowdesk.store.tables import ExecutionRow
 from flowdesk.ui.monitor.hosting import MONITOR_MIN_WIDTH, retention_settings
+from tests.support.waiting import EVENTUALLY_MS
 from tests.ui_run.conftest import _session_qloop, qloop  # noqa: F401  (the run UI's qasync loop)
 
 from .conftest import _log
@@ -183,8 +184,8 @@ def test_monitor_action_shows_the_workflows_figures(qtbot, window, orders):
     assert view is host.views[graph.workflow.id]
     assert host.dock_monitor.isVisible()
     # the dock is given room for the charts (it starts as a small bottom dock)
-    qtbot.waitUntil(lambda: host.dock_monitor.width() >= MONITOR_MIN_WIDTH, timeout=5000)
-    qtbot.waitUntil(lambda: view.cards["executions"].value.text() == "4", timeout=10_000)
+    qtbot.waitUntil(lambda: host.dock_monitor.width() >= MONITOR_MIN_WIDTH, timeout=EVENTUALLY_MS)
+    qtbot.waitUntil(lambda: view.cards["executions"].value.text() == "4", timeout=EVENTUALLY_MS)
     assert view.title.text() == "Monitor — orders"
     assert view.cards["success"].value.text() == "75.0 %"  # 3 completed of 4 finished
     assert view.cards["avg"].value.text() == "20.0 s"
@@ -224,14 +225,14 @@ def test_drill_down_double_click_loads_the_timeline(qtbot, window, orders):
     _graph, ids, _tab = orders
     host = window.monitor_host
     view = open_monitor(qtbot, window)
-    qtbot.waitUntil(lambda: view.errors_table.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: view.errors_table.rowCount() == 1, timeout=EVENTUALLY_MS)
     assert view.errors_table.item(0, 0).text() == "http_404"
-    with qtbot.waitSignal(view.drillDownLoaded, timeout=10_000):
+    with qtbot.waitSignal(view.drillDownLoaded, timeout=EVENTUALLY_MS):
         view.errors_table.selectRow(0)
     assert view.runs_table.rowCount() == 1
     item = view.runs_table.item(0, 0)
     assert item.text() == f"#{ids['e404']}"
-    with qtbot.waitSignal(host.timeline.loaded, timeout=10_000):
+    with qtbot.waitSignal(host.timeline.loaded, timeout=EVENTUALLY_MS):
         view.runs_table.scrollToItem(item)
         rect = view.runs_table.visualItemRect(item)
         qtbot.mouseClick(view.runs_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -240,7 +241,7 @@ def test_drill_down_double_click_loads_the_timeline(qtbot, window, orders):
     assert host.dock_timeline.isVisible()
     assert [b.node_name for b in host.timeline.bars] == ["start", "fetch"]  # the rest never started
     # executionActivated from the monitor (any run) loads that run
-    with qtbot.waitSignal(host.timeline.loaded, timeout=10_000):
+    with qtbot.waitSignal(host.timeline.loaded, timeout=EVENTUALLY_MS):
         view.executionActivated.emit(ids["ok30"])
     assert host.timeline.execution_id == ids["ok30"]
     assert len(host.timeline.bars) == 5 and host.timeline.row_count == 2  # a and b in parallel
@@ -249,7 +250,7 @@ def test_drill_down_double_click_loads_the_timeline(qtbot, window, orders):
 def test_clicking_a_bar_selects_the_node_on_its_workflows_canvas(qtbot, window, orders):
     graph, ids, tab = orders
     host = window.monitor_host
-    with qtbot.waitSignal(host.timeline.loaded, timeout=10_000):
+    with qtbot.waitSignal(host.timeline.loaded, timeout=EVENTUALLY_MS):
         host.show_execution(ids["ok20"])  # workflow not given: looked up from the run
     # another workflow is in front: the click brings the run's workflow back and selects there
     other = window.backend.workflows.create_from_graph(orders_graph("billing"))
@@ -257,7 +258,7 @@ def test_clicking_a_bar_selects_the_node_on_its_workflows_canvas(qtbot, window, 
     assert window.current_tab() is other_tab
     bar = next(b for b in host.timeline.bars if b.node_name == "b")
     canvas = host.timeline.canvas
-    with qtbot.waitSignal(host.timeline.nodeActivated, timeout=2000) as clicked:
+    with qtbot.waitSignal(host.timeline.nodeActivated, timeout=EVENTUALLY_MS) as clicked:
         canvas.ensureVisible(bar)
         point = canvas.mapFromScene(bar.sceneBoundingRect().center())
         qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=point)
@@ -313,7 +314,7 @@ def test_with_the_run_ui_the_panel_follows_the_executor_and_retention_runs(
     w = make_window(qtbot, backend, settings, tmp_path, run_ui=True)
     host = w.monitor_host
     try:
-        qtbot.waitUntil(lambda: host.executor is not None, timeout=5000)
+        qtbot.waitUntil(lambda: host.executor is not None, timeout=EVENTUALLY_MS)
         assert host.executor is w.run_ui.host.executor
         assert host.active.executor is host.executor
         assert w.findChild(QDockWidget, "dockActiveRuns").widget() is host.active
@@ -327,15 +328,15 @@ def test_with_the_run_ui_the_panel_follows_the_executor_and_retention_runs(
                 return True
             return False
 
-        qtbot.waitUntil(old_run_gone, timeout=10_000)
+        qtbot.waitUntil(old_run_gone, timeout=EVENTUALLY_MS)
         for run_id in recent.values():  # recent runs are kept
             ExecutionService(backend.db).get_execution(run_id)
     finally:
         w.run_ui.stop_all()
         done = asyncio.ensure_future(w.run_ui.aclose())
-        qtbot.waitUntil(done.done, timeout=10_000)
+        qtbot.waitUntil(done.done, timeout=EVENTUALLY_MS)
         w.close()
     assert not host.active.timer.isActive()  # the live panel stopped with the window
     w.deleteLater()
-    qtbot.waitUntil(task.done, timeout=5000)
+    qtbot.waitUntil(task.done, timeout=EVENTUALLY_MS)
     assert task.cancelled()

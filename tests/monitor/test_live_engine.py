@@ -1,4 +1,4 @@
-"""The active-executions panel against a real engine run (START -> DELAY 30 s -> END) under qasync:
+"""The active-executions panel against a real engine run (START -> DELAY 1 h -> END) under qasync:
 the run shows while it runs, with its current node, Cancel stops it, and the row goes away."""
 
 from __future__ import annotations
@@ -10,19 +10,11 @@ import pytest
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.ui.monitor import ActiveExecutionsPanel
+from tests.support.waiting import eventually, until
 
 engine = pytest.importorskip("flowdesk.engine.executor")
 qasync = pytest.importorskip("qasync")
 from flowdesk.ui.event_loop import SlicedEventLoop  # noqa: E402  (after the importorskip)
-
-
-async def _until(condition, timeout: float = 15.0) -> None:
-    """Wait (on the event loop, letting Qt run) until `condition()` is true."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 def test_panel_follows_a_real_run_and_cancels_it(qtbot, db):
@@ -33,7 +25,7 @@ def test_panel_follows_a_real_run_and_cancels_it(qtbot, db):
     service = WorkflowService(db)
     wf = service.create_workflow("slow")
     start = service.add_node(wf.id, "start", "START")
-    wait = service.add_node(wf.id, "wait", "DELAY", config={"seconds": 30})
+    wait = service.add_node(wf.id, "wait", "DELAY", config={"seconds": 3600})
     end = service.add_node(wf.id, "end", "END")
     service.add_connection(wf.id, start.id, wait.id)
     service.add_connection(wf.id, wait.id, end.id)
@@ -47,13 +39,16 @@ def test_panel_follows_a_real_run_and_cancels_it(qtbot, db):
         qtbot.addWidget(panel)
         try:
             handle = await executor.execute_workflow(wf.id, config={"async": True})
-            await _until(lambda: handle.id in panel.runs and panel.runs[handle.id]["current_node"] == "wait")
+            await until(
+                lambda: handle.id in panel.runs and panel.runs[handle.id]["current_node"] == "wait",
+                "the panel showing the run at node 'wait'",
+            )
             button = panel.cancel_button(handle.id)
             assert button is not None and button.isEnabled()
             button.click()
-            await asyncio.wait_for(handle.wait(), 15)
+            await eventually(handle.wait(), "the end of the run cancelled from the panel")
             assert handle.status == ExecutionStatus.CANCELLED
-            await _until(lambda: panel.table.rowCount() == 0)
+            await until(lambda: panel.table.rowCount() == 0, "the cancelled run's row leaving the panel")
             assert handle.id not in panel.runs
         finally:
             panel.shutdown()

@@ -12,6 +12,7 @@ from flowdesk.domain.errors import InvalidInputError
 from flowdesk.services.monitor import RetentionPolicy, WorkflowMonitor
 from flowdesk.services.monitoring.retention import cleanup, cleanup_candidates
 from flowdesk.store.tables import ExecutionLogRow, ExecutionRow, NodeRow, WorkflowRow
+from tests.support.waiting import until
 
 from .conftest import NOW
 
@@ -183,8 +184,7 @@ def test_retention_policy(db, history):
         task = asyncio.create_task(
             RetentionPolicy(interval_hours=1e-6, keep_last=5).run_periodically(monitor)
         )
-        while len(calls) < 3:
-            await asyncio.sleep(0.01)
+        await until(lambda: len(calls) >= 3, "three periodic clean-ups")
         task.cancel()
         return len(calls)
 

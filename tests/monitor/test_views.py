@@ -11,6 +11,7 @@ from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.ui.monitor import ActiveExecutionsPanel, MonitorView, RunTimeline
 from flowdesk.ui.monitor.lanes import assign_rows
 from flowdesk.ui.monitor.timeline import nice_step
+from tests.support.waiting import EVENTUALLY_MS
 
 from .conftest import NOW
 
@@ -32,7 +33,7 @@ def test_monitor_view_shows_the_figures(qtbot, queries, seeded):
     view = MonitorView(queries, seeded.shop, period=1)  # last 30 days, by day
     qtbot.addWidget(view)
     view.resize(1400, 900)
-    with qtbot.waitSignal(view.loaded, timeout=10000):
+    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
         pass
     assert view.title.text() == "Monitor — shop"
     assert view.cards["executions"].value.text() == "18"  # every run started in the period
@@ -68,13 +69,13 @@ def test_monitor_view_shows_the_figures(qtbot, queries, seeded):
 def test_error_drill_down_and_activation(qtbot, queries, seeded):
     view = MonitorView(queries, seeded.shop)
     qtbot.addWidget(view)
-    with qtbot.waitSignal(view.loaded, timeout=10000):
+    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
         pass
-    with qtbot.waitSignal(view.drillDownLoaded, timeout=10000):
+    with qtbot.waitSignal(view.drillDownLoaded, timeout=EVENTUALLY_MS):
         view.errors_table.selectRow(0)  # http_404 at fetch
     assert view.runs_table.rowCount() == 2
     assert view.runs_table.item(0, 0).text() == f"#{seeded.runs['e404b']}"
-    with qtbot.waitSignal(view.executionActivated, timeout=2000) as activated:
+    with qtbot.waitSignal(view.executionActivated, timeout=EVENTUALLY_MS) as activated:
         item = view.runs_table.item(1, 0)
         view.runs_table.itemDoubleClicked.emit(item)
     assert activated.args == [seeded.runs["e404a"]]
@@ -83,7 +84,7 @@ def test_error_drill_down_and_activation(qtbot, queries, seeded):
 def test_monitor_view_period_by_hour(qtbot, queries, seeded):
     view = MonitorView(queries, seeded.shop, period=0)  # last 48 hours, by hour
     qtbot.addWidget(view)
-    with qtbot.waitSignal(view.loaded, timeout=10000):
+    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
         pass
     assert len(view.executions_chart.categories) == 48
     assert view.executions_chart.bar_count == 12  # hours with a run start in the last two days
@@ -94,7 +95,7 @@ def test_monitor_view_period_by_hour(qtbot, queries, seeded):
 def test_monitor_view_unknown_workflow_says_so(qtbot, queries, seeded):
     view = MonitorView(queries, 999)
     qtbot.addWidget(view)
-    with qtbot.waitSignal(view.loaded, timeout=10000):
+    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
         pass
     assert "no workflow with id 999" in view.status.text()
 
@@ -104,7 +105,7 @@ def test_run_timeline_bars_rows_and_click(qtbot, queries, seeded):
     qtbot.addWidget(timeline)
     timeline.resize(900, 300)
     timeline.show()
-    with qtbot.waitSignal(timeline.loaded, timeout=10000):
+    with qtbot.waitSignal(timeline.loaded, timeout=EVENTUALLY_MS):
         pass
     assert len(timeline.bars) == 9  # one per step, both loop iterations included
     assert timeline.row_count == 2  # branch_b runs beside branch_a
@@ -116,7 +117,7 @@ def test_run_timeline_bars_rows_and_click(qtbot, queries, seeded):
     bar = next(b for b in timeline.bars if b.step["step_name"] == "item[1]")
     assert "item[1]" in bar.toolTip() and "Success" in bar.toolTip()
     assert bar.brush().color().name() == "#2e9d5b"
-    with qtbot.waitSignal(timeline.nodeActivated, timeout=2000) as clicked:
+    with qtbot.waitSignal(timeline.nodeActivated, timeout=EVENTUALLY_MS) as clicked:
         point = timeline.canvas.mapFromScene(bar.sceneBoundingRect().center())
         qtbot.mouseClick(timeline.canvas.viewport(), Qt.MouseButton.LeftButton, pos=point)
     assert clicked.args == ["item"]
@@ -125,7 +126,7 @@ def test_run_timeline_bars_rows_and_click(qtbot, queries, seeded):
 def test_run_timeline_of_a_failed_run(qtbot, queries, seeded):
     timeline = RunTimeline(queries)
     qtbot.addWidget(timeline)
-    with qtbot.waitSignal(timeline.loaded, timeout=10000):
+    with qtbot.waitSignal(timeline.loaded, timeout=EVENTUALLY_MS):
         timeline.load(seeded.runs["cancel"])
     assert len(timeline.bars) == 8  # `end` never started
     cancelled = next(b for b in timeline.bars if b.step["status"] == "cancelled")
@@ -140,7 +141,9 @@ def test_active_panel_shows_a_run_while_it_runs(qtbot, db, seeded):
 
     panel = ActiveExecutionsPanel(MonitorQueries(db, clock=lambda: NOW), interval_ms=50)
     qtbot.addWidget(panel)
-    qtbot.waitUntil(lambda: set(panel.runs) == {seeded.runs["running"], seeded.runs["paused"]}, timeout=10000)
+    qtbot.waitUntil(
+        lambda: set(panel.runs) == {seeded.runs["running"], seeded.runs["paused"]}, timeout=EVENTUALLY_MS
+    )
     assert panel.table.rowCount() == 2
     assert panel.table.item(0, 3).text() == "loop" and panel.table.item(1, 3).text() == "branch_a"
     assert panel.table.item(1, 4).text() == "1 min 30 s"
@@ -157,7 +160,7 @@ def test_active_panel_shows_a_run_while_it_runs(qtbot, db, seeded):
                 created_at=NOW,
             )
         )
-    qtbot.waitUntil(lambda: panel.table.rowCount() == 3, timeout=10000)
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 3, timeout=EVENTUALLY_MS)
     # ...and the runs that end drop out
     with db.session() as s:
         s.execute(
@@ -165,7 +168,7 @@ def test_active_panel_shows_a_run_while_it_runs(qtbot, db, seeded):
             .where(ExecutionRow.status.in_(["running", "paused"]))
             .values(status="completed")
         )
-    qtbot.waitUntil(lambda: panel.table.rowCount() == 0, timeout=10000)
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 0, timeout=EVENTUALLY_MS)
     assert panel.empty.isVisible() or not panel.isVisible()
     panel.shutdown()
 
@@ -175,7 +178,7 @@ def test_run_timeline_follows_a_running_run(qtbot, db, seeded):
 
     timeline = RunTimeline(MonitorQueries(db, clock=lambda: NOW), follow_interval_ms=50)
     qtbot.addWidget(timeline)
-    with qtbot.waitSignal(timeline.loaded, timeout=10000):
+    with qtbot.waitSignal(timeline.loaded, timeout=EVENTUALLY_MS):
         timeline.load(seeded.runs["running"])
     assert len(timeline.bars) == 4  # start, fetch, check, and branch_a still running
     running = next(b for b in timeline.bars if b.step["status"] == "running")
@@ -192,14 +195,14 @@ def test_run_timeline_follows_a_running_run(qtbot, db, seeded):
                 started_at=NOW - timedelta(seconds=87),
             )
         )
-    qtbot.waitUntil(lambda: len(timeline.bars) == 5, timeout=10000)
+    qtbot.waitUntil(lambda: len(timeline.bars) == 5, timeout=EVENTUALLY_MS)
     assert timeline.row_count == 2
 
 
 def test_run_timeline_of_an_interrupted_run_does_not_reach_today(qtbot, queries, seeded):
     timeline = RunTimeline(queries)
     qtbot.addWidget(timeline)
-    with qtbot.waitSignal(timeline.loaded, timeout=10000):
+    with qtbot.waitSignal(timeline.loaded, timeout=EVENTUALLY_MS):
         timeline.load(seeded.runs["lost"])  # interrupted 6 hours ago while branch_a was running
     assert len(timeline.bars) == 4
     unfinished = next(b for b in timeline.bars if b.step["status"] == "running")

@@ -5,6 +5,7 @@ with a plain sentence, tests/services/test_postgresql_values.py), so the graphs 
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -62,6 +63,8 @@ def graphs(nul: bool = True):
     return draw_graph()
 
 
+# 25 examples of two whole graphs saved and loaded: past the default 120 s at a load of 12 on 2 cores.
+@pytest.mark.timeout(600)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_graphs_round_trip_exactly(workflows, backend, data):

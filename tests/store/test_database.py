@@ -215,6 +215,36 @@ def test_newer_database_in_rollback_journal_mode_stays_byte_identical(db_path):
     assert _sha(db_path) == before
 
 
+def test_reopening_an_up_to_date_database_leaves_alembic_alone(db_path, backend, monkeypatch):
+    """What keeps a reopen fast, checked without a clock: Alembic (its script directory and upgrade
+    command) runs when the schema is behind, never on opening an up-to-date database."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    used: list[str] = []
+    load_scripts = ScriptDirectory.from_config.__func__
+    upgrade = command.upgrade
+
+    def spied_load_scripts(cls, config, *args, **kwargs):
+        used.append("script directory")
+        return load_scripts(cls, config, *args, **kwargs)
+
+    def spied_upgrade(config, revision, *args, **kwargs):
+        used.append("upgrade")
+        return upgrade(config, revision, *args, **kwargs)
+
+    monkeypatch.setattr(ScriptDirectory, "from_config", classmethod(spied_load_scripts))
+    monkeypatch.setattr(command, "upgrade", spied_upgrade)
+    Database(db_path).close()
+    if backend == "sqlite":  # a new file: the spies see the one migration (PostgreSQL's is done already)
+        assert set(used) == {"script directory", "upgrade"}
+    used.clear()
+    for _ in range(3):
+        Database(db_path).close()
+    assert used == []
+
+
+@pytest.mark.perf
 def test_reopening_an_up_to_date_database_is_fast(db_path):
     Database(db_path).close()
     timings = []

@@ -44,7 +44,7 @@ class LocalHttpServer:
         """Clear counters and issued tokens."""
         self.state.reset()
 
-    def start(self, timeout: float = 10.0) -> LocalHttpServer:
+    def start(self, timeout: float = 60.0) -> LocalHttpServer:  # generous: a busy machine starts slowly
         import uvicorn
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from flowdesk.domain.enums import ConnectionType, NodeType
 from flowdesk.ui.commands import MoveNodesCommand, RemoveItemsCommand
 from flowdesk.ui.main_window import MainWindow
+from tests.support.waiting import EVENTUALLY_MS
 
 from .conftest import EXAMPLES, sample_graph, snapshot
 
@@ -272,7 +273,7 @@ def test_validation_markers_and_problems_dock(window, qtbot):
     end = tab.doc.node_by_name("end")
     tab.doc.undo_stack.push(RemoveItemsCommand(tab.doc, [end.uid]))
     qtbot.waitUntil(
-        lambda: not tab.validation.pending and window.problems.topLevelItemCount() > 0, timeout=3000
+        lambda: not tab.validation.pending and window.problems.topLevelItemCount() > 0, timeout=EVENTUALLY_MS
     )
     messages = [p.message for p in tab.validation.problems]
     assert any("END" in m for m in messages)
@@ -387,12 +388,12 @@ def test_undo_redo_across_a_save_keeps_database_ids(window, backend):
 
 def test_background_validation_drops_results_overtaken_by_edits(window, qtbot):
     tab = open_sample(window)
-    qtbot.waitUntil(lambda: not tab.validation.pending, timeout=5000)
+    qtbot.waitUntil(lambda: not tab.validation.pending, timeout=EVENTUALLY_MS)
     assert tab.validation.problems == []
     check = tab.doc.node_by_name("check")
     tab.validation.run_in_background()  # validates the graph as it is now: no problems
     tab.doc.set_node_config(check.uid, {"condition": "{{input.x}} >="})  # an edit overtakes it
-    qtbot.waitUntil(lambda: not tab.validation.pending, timeout=5000)
+    qtbot.waitUntil(lambda: not tab.validation.pending, timeout=EVENTUALLY_MS)
     assert any(p.node == "check" for p in tab.validation.problems)
     assert tab.scene.node_items[check.uid].problems
 

@@ -15,6 +15,7 @@ from flowdesk.services.api_library import ApiLibraryService
 from flowdesk.services.apis import ApiService
 from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.secrets import SecretService
+from tests.support.waiting import EVENTUALLY_MS
 
 FIXTURES = Path(__file__).resolve().parents[1] / "interchange" / "fixtures" / "api"
 SECRET = "tok-Dock-91c2e7"
@@ -109,7 +110,7 @@ def test_send_shows_status_time_headers_and_a_json_tree_without_the_secret(
     )
     panel.refresh()
     panel.select_api(api.id)
-    with qtbot.waitSignal(panel.response_shown, timeout=10000) as blocker:
+    with qtbot.waitSignal(panel.response_shown, timeout=EVENTUALLY_MS) as blocker:
         qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
     result = blocker.args[0]
     assert result.status == 200 and result.error == ""
@@ -127,7 +128,7 @@ def test_send_reports_a_failure_in_one_line(qtbot, qloop, db, panel):
     api = ApiService(db).create_api(name="down", url="{{env.base_url}}/x")
     panel.refresh()
     panel.select_api(api.id)
-    with qtbot.waitSignal(panel.response_shown, timeout=15000):
+    with qtbot.waitSignal(panel.response_shown, timeout=EVENTUALLY_MS):
         panel.send_current()
     assert "Failed:" in panel.response.status_label.text()
     assert panel.send_button.isEnabled()
@@ -237,7 +238,7 @@ def test_send_fills_params_from_the_examples(qtbot, qloop, db, panel, http_serve
     panel.select_api(api.id)
     assert json.loads(panel.send_params.text()) == {"id": 5}
     panel.send_params.setText('{"id": 7}')
-    with qtbot.waitSignal(panel.response_shown, timeout=10000) as blocker:
+    with qtbot.waitSignal(panel.response_shown, timeout=EVENTUALLY_MS) as blocker:
         panel.send_current()
     assert blocker.args[0].status == 200 and blocker.args[0].url.endswith("/users/7")
     panel.send_params.setText("{oops")

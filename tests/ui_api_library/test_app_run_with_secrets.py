@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction
 
 from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.secrets import SecretService
+from tests.support.waiting import EVENTUALLY_MS
 from tests.ui_api_library.conftest import raw_database_bytes
 from tests.ui_run.conftest import api, backend, chain_graph, open_graph, settings, window  # noqa: F401
 
@@ -31,7 +32,7 @@ def test_app_run_uses_env_and_secrets_and_masks_them(qtbot, window, http_server,
     tab = open_graph(window, graph)
     controller = window.run_ui.controller(tab)
     window.findChild(QAction, "actionRun").trigger()
-    with qtbot.waitSignal(controller.run_finished, timeout=15000) as blocker:
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS) as blocker:
         dialog = window.run_ui.input_dialog
         dialog.editor.setPlainText("{}")
         qtbot.keyClick(dialog.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)

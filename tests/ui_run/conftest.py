@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 import flowdesk.ui  # noqa: F401  (installs the None refcount guard before any painting)
 from flowdesk.domain.enums import ConnectionType, NodeType
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+from tests.support.waiting import EVENTUALLY_MS
 
 qasync = pytest.importorskip("qasync")
 
@@ -82,7 +83,7 @@ def window(qtbot, qloop, backend, settings, tmp_path):
     ui = w.run_ui
     ui.stop_all()
     done = asyncio.ensure_future(ui.aclose())
-    qtbot.waitUntil(done.done, timeout=10_000)
+    qtbot.waitUntil(done.done, timeout=EVENTUALLY_MS)
     for tab in w.editor_tabs():
         tab.doc.undo_stack.setClean()
     w.close()

@@ -10,6 +10,7 @@ from flowdesk.ui.run.data_inspector import reference_path
 from flowdesk.ui.run.input_dialog import RunInputDialog, RunInputStore
 from flowdesk.ui.run.log_dock import LogModel
 from flowdesk.ui.run.run_state import LogEntry
+from tests.support.waiting import EVENTUALLY_MS
 from tests.ui_run.conftest import chain_graph, delay, open_graph
 from tests.ui_run.test_run_debug import action, run_and_wait
 
@@ -28,7 +29,7 @@ def test_invalid_json_says_where_and_ctrl_enter_accepts_once_fixed(qtbot, settin
     assert not dialog.ok_button.isEnabled()
     assert dialog.editor.textCursor().blockNumber() == 2  # the cursor went to the error
     dialog.editor.setPlainText('{"a": 1, "名字": "小明"}')
-    qtbot.waitUntil(dialog.ok_button.isEnabled, timeout=2000)
+    qtbot.waitUntil(dialog.ok_button.isEnabled, timeout=EVENTUALLY_MS)
     assert dialog.problem.text() == ""
     qtbot.keyClick(dialog.editor, Qt.Key.Key_Enter, Qt.KeyboardModifier.ControlModifier)
     assert accepted == [{"a": 1, "名字": "小明"}]
@@ -138,14 +139,14 @@ def test_actions_follow_the_run_and_have_stable_names(window, qtbot):
     action(window, "actionRun").trigger()
     dialog = window.run_ui.input_dialog
     dialog.ok_button.click()
-    qtbot.waitUntil(lambda: "z" in controller.overlay.highlights, timeout=5000)
+    qtbot.waitUntil(lambda: "z" in controller.overlay.highlights, timeout=EVENTUALLY_MS)
     assert not action(window, "actionRun").isEnabled()
     assert action(window, "actionPause").isEnabled() and action(window, "actionStop").isEnabled()
     assert not action(window, "actionContinue").isEnabled()
     action(window, "actionPause").trigger()
-    qtbot.waitUntil(lambda: controller.paused, timeout=5000)
+    qtbot.waitUntil(lambda: controller.paused, timeout=EVENTUALLY_MS)
     assert action(window, "actionContinue").isEnabled() and not action(window, "actionPause").isEnabled()
-    with qtbot.waitSignal(controller.run_finished, timeout=5000):
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS):
         action(window, "actionContinue").trigger()
     assert controller.live.status == "completed"
     assert action(window, "actionRun").isEnabled()

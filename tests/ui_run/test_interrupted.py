@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from flowdesk.services.executions import ExecutionService
 from flowdesk.store import Database
+from tests.support.waiting import EVENTUALLY_MS
 from tests.ui_run.conftest import chain_graph, delay
 
 
@@ -53,7 +54,7 @@ def test_interrupted_runs_are_offered_and_resumed(qtbot, qloop, tmp_path, settin
         tab = window.tab_for(graph.workflow.id)
         assert tab is not None and window.current_tab() is tab
         controller = ui.controller(tab)
-        qtbot.waitUntil(lambda: controller.live is not None and controller.live.done, timeout=10_000)
+        qtbot.waitUntil(lambda: controller.live is not None and controller.live.done, timeout=EVENTUALLY_MS)
         assert controller.live.status == "completed"
         resumed = [e for e in ExecutionService(backend.db).list_executions() if e.resumed_from_id == cut.id]
         assert len(resumed) == 1 and resumed[0].input_data == {"k": 1}
@@ -70,7 +71,7 @@ def test_interrupted_runs_are_offered_and_resumed(qtbot, qloop, tmp_path, settin
     finally:
         ui.stop_all()
         done = asyncio.ensure_future(ui.aclose())
-        qtbot.waitUntil(done.done, timeout=10_000)
+        qtbot.waitUntil(done.done, timeout=EVENTUALLY_MS)
         window.close()
         window.deleteLater()
         backend.close()
@@ -97,7 +98,7 @@ def test_dismissed_interrupted_runs_are_not_offered_again(qtbot, qloop, tmp_path
         assert ui.offer_interrupted() is None
     finally:
         done = asyncio.ensure_future(ui.aclose())
-        qtbot.waitUntil(done.done, timeout=10_000)
+        qtbot.waitUntil(done.done, timeout=EVENTUALLY_MS)
         window.close()
         window.deleteLater()
         backend.close()

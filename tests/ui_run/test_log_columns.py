@@ -13,6 +13,7 @@ from flowdesk.text_width import display_width
 from flowdesk.ui.run.log_dock import LogModel, LogView
 from flowdesk.ui.run.run_state import RunState
 from tests.support.drawn_text import drawn_text as drawn_cell_text
+from tests.support.waiting import EVENTUALLY_MS
 from tests.ui_run.conftest import chain_graph, delay, open_graph
 from tests.ui_run.test_run_debug import run_and_wait
 
@@ -122,7 +123,7 @@ def test_copied_lines_line_up_in_a_monospace_editor_and_keep_whole_names(qtbot):
     state.apply(node_events([*MIXED_NAMES, LONG_NAME], failed="API 调用"))
     log.view.selectAll()
     log.windowHandle().requestActivate()  # the Ctrl+C shortcut only fires in the active window
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is log, timeout=5000)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is log, timeout=EVENTUALLY_MS)
     log.view.setFocus()
     QGuiApplication.clipboard().clear()
     qtbot.keyClick(log.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
@@ -152,7 +153,7 @@ def test_a_real_run_with_cjk_names_lines_up(window, qtbot):
     state = run_and_wait(qtbot, window, tab)
     assert state.status == "completed"
     log = window.run_ui.log_view
-    qtbot.waitUntil(lambda: log.model.rowCount() >= len(names) + 2, timeout=5000)
+    qtbot.waitUntil(lambda: log.model.rowCount() >= len(names) + 2, timeout=EVENTUALLY_MS)
     shown = {log.model.index(r, LogModel.NODE).data() for r in range(log.model.rowCount())}
     assert set(names) <= shown
     starts = column_starts(log)

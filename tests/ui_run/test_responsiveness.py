@@ -1,10 +1,17 @@
 """The GUI thread stays responsive during long runs: a 10 ms QTimer heartbeat while 1,000 nodes run,
 or while 200 API calls are in flight (the issue's two cases).
 
-Two gaps are measured between ticks, and both must stay under 50 ms: the GUI thread's own CPU time
+Two gaps are measured between ticks, each under 50 ms: the GUI thread's own CPU time
 (`time.thread_time`), which is what our code and the engine on the loop cost the GUI thread; and
 wall-clock time, which also counts the time the OS and the GIL gave to other threads and processes
-(the engine's writer thread, the step sink, the test server). docs/run-debug.md gives the figures."""
+(the engine's writer thread, the step sink, the test server, and on a busy machine everything else).
+
+Both gaps are speed figures, asserted by the `perf` tests (`pytest -m perf`, on a quiet machine).
+Neither holds on a busy one: with a CPU burner on each core and a load of 12, the 1,000-node run
+measured a wall gap of 1,019 ms and a GUI-thread CPU gap of 92 ms (the CPU a thread is charged
+grows too when it shares the cores). The default run keeps what does not depend on the machine:
+the runs end as they should, the GUI thread ticks all along, and events reach it coalesced.
+docs/run-debug.md gives the figures."""
 
 from __future__ import annotations
 
@@ -21,10 +28,15 @@ from PySide6.QtCore import QTimer
 
 from flowdesk.domain.enums import ConnectionType, NodeType
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+from tests.support.waiting import EVENTUALLY
 from tests.ui_run.conftest import chain_graph, delay, open_graph
 from tests.ui_run.test_run_debug import action, give_input
 
 MAX_GAP = 0.050
+EVENTUALLY_MS = int(EVENTUALLY * 1000)
+# The 1,000-node run with the GUI mirroring every node is heavy work: on a busy machine (a load of
+# 16 on 2 cores) it took over 60 s, so its waits (and the test's own time limit) are wider still.
+THOUSAND_NODES_MS = 400_000
 WALL_GAP = 0.050
 
 
@@ -59,7 +71,7 @@ class Heartbeat:
         self.ticks += 1
 
     def check(self) -> None:
-        """Assert the gaps (see the module docstring)."""
+        """Assert both gaps (see the module docstring)."""
         print(
             f"heartbeat: {self.ticks} ticks, max wall gap {self.max_gap * 1000:.0f} ms, "
             f"max GUI-thread CPU gap {self.max_cpu_gap * 1000:.0f} ms, load {os.getloadavg()[0]:.1f}"
@@ -81,7 +93,7 @@ def collect_earlier_tests_garbage() -> None:
     gc.collect()
 
 
-def run_with_heartbeat(qtbot, window, tab, timeout: int = 60_000):
+def run_with_heartbeat(qtbot, window, tab, timeout: int = EVENTUALLY_MS):
     collect_earlier_tests_garbage()
     controller = window.run_ui.controller(tab)
     action(window, "actionRun").trigger()
@@ -93,19 +105,30 @@ def run_with_heartbeat(qtbot, window, tab, timeout: int = 60_000):
     return controller, beat
 
 
-def test_a_thousand_node_run_never_blocks_the_gui_for_50_ms(window, qtbot):
+def _thousand_node_run(window, qtbot) -> Heartbeat:
     nodes = [delay(f"d{i}", 0.001) for i in range(998)]
     tab = open_graph(window, chain_graph("thousand", nodes))
     tab.fit_to_view()
-    controller, beat = run_with_heartbeat(qtbot, window, tab)
+    controller, beat = run_with_heartbeat(qtbot, window, tab, timeout=THOUSAND_NODES_MS)
     assert controller.live.status == "completed"
     assert len(controller.live.nodes) == 1000
-    qtbot.waitUntil(lambda: not controller.overlay.pending, timeout=5000)
+    qtbot.waitUntil(lambda: not controller.overlay.pending, timeout=EVENTUALLY_MS)
     assert len(controller.overlay.badges) == 1000
     adapter = window.run_ui.host.adapter
     assert adapter.batches < 1000  # coalesced: far fewer batches than the 2,000+ events
     assert beat.ticks > 10
-    beat.check()
+    return beat
+
+
+@pytest.mark.timeout(600)
+def test_a_thousand_node_run_keeps_the_gui_ticking_and_its_events_coalesced(window, qtbot):
+    _thousand_node_run(window, qtbot)
+
+
+@pytest.mark.perf
+@pytest.mark.timeout(600)
+def test_a_thousand_node_run_never_blocks_the_gui_for_50_ms(window, qtbot):
+    _thousand_node_run(window, qtbot).check()
 
 
 @pytest.fixture
@@ -113,32 +136,48 @@ def server_in_its_own_process():
     """The local test server in a process of its own: in this process its 200 concurrent answers
     would take the GIL from the GUI thread, and the heartbeat would measure the test, not the app
     (whose API servers are elsewhere)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.http_server", "--port", str(port)],
-        cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    root = Path(__file__).resolve().parents[2]
+    # The port is free when picked, but another process may take it before the server binds it:
+    # then the server exits, and it is started again on another port.
+    for _attempt in range(5):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.http_server", "--port", str(port)],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if _accepts_connections(proc, port):
+            break
+        proc.wait(timeout=EVENTUALLY)
+    else:
+        raise RuntimeError("the local test server did not start (five free ports tried)")
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the local test server did not start") from None
-                time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=EVENTUALLY)
 
 
-def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, server_in_its_own_process):
+def _accepts_connections(proc: subprocess.Popen, port: int) -> bool:
+    """Wait until the server on `port` accepts a connection (True) or its process has ended (False)."""
+    deadline = time.monotonic() + EVENTUALLY  # a busy machine starts Python slowly
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            if proc.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("the local test server did not start") from None
+            time.sleep(0.05)  # a poll: the server process has no way to tell us it is listening
+
+
+def _200_api_calls_in_flight(window, qtbot, server_url: str) -> Heartbeat:
     nodes = [
         Node(name="start", node_type=NodeType.START, position_x=0, position_y=0),
         Node(name="fan out", node_type=NodeType.PARALLEL, config={"max_concurrent": 0}, position_x=260),
@@ -151,7 +190,8 @@ def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, se
             Node(
                 name=name,
                 node_type=NodeType.API_CALL,
-                config={"method": "GET", "url": f"{server_in_its_own_process}/delay/0.5"},
+                # 3 s: all 200 are in flight together even when a busy machine starts them slowly
+                config={"method": "GET", "url": f"{server_url}/delay/3"},
                 position_x=520,
                 position_y=90 * i,
             )
@@ -166,12 +206,22 @@ def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, se
     # all 200 branches lit at the same time: the calls are in flight together. The heartbeat
     # measures from here (the engine's fan-out of 200 branch starts comes before: see
     # docs/run-debug.md, "Responsiveness").
-    qtbot.waitUntil(lambda: len(controller.overlay.highlights) >= 200, timeout=20_000)
+    qtbot.waitUntil(lambda: len(controller.overlay.highlights) >= 200, timeout=EVENTUALLY_MS)
     beat.start()
     assert not controller.live.done
-    with qtbot.waitSignal(controller.run_finished, timeout=60_000):
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS):
         pass
     beat.stop()
     assert controller.live.status == "completed"
     assert all(controller.live.nodes[f"call {i}"].status == "success" for i in range(200))
-    beat.check()
+    return beat
+
+
+def test_200_api_calls_in_flight_end_together_with_the_gui_ticking(window, qtbot, server_in_its_own_process):
+    beat = _200_api_calls_in_flight(window, qtbot, server_in_its_own_process)
+    assert beat.ticks > 10
+
+
+@pytest.mark.perf
+def test_200_api_calls_in_flight_never_block_the_gui_for_50_ms(window, qtbot, server_in_its_own_process):
+    _200_api_calls_in_flight(window, qtbot, server_in_its_own_process).check()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
 from flowdesk.domain.enums import ConnectionType, ExecutionStatus, NodeType
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.services.executions import ExecutionService
+from tests.support.waiting import EVENTUALLY_MS
 from tests.ui_run.conftest import api, branch_graph, chain_graph, delay, open_graph
 
 
@@ -72,19 +74,21 @@ def test_step_through_three_nodes(window, qtbot):
     step = action(window, "actionStep")
     step.trigger()
     give_input(qtbot, window, '{"n": 1}')
-    qtbot.waitUntil(lambda: controller.live is not None and overlay.lit_nodes == {"start"}, timeout=5000)
+    qtbot.waitUntil(
+        lambda: controller.live is not None and overlay.lit_nodes == {"start"}, timeout=EVENTUALLY_MS
+    )
     assert controller.paused and controller.live.status == "paused"
     assert action(window, "actionContinue").isEnabled() and step.isEnabled()
     for done, lit in (("start", "work"), ("work", "end")):
         step.trigger()
         qtbot.waitUntil(
-            lambda d=done, lt=lit: overlay.lit_nodes == {lt} and d in overlay.badges, timeout=5000
+            lambda d=done, lt=lit: overlay.lit_nodes == {lt} and d in overlay.badges, timeout=EVENTUALLY_MS
         )
         assert controller.live.status == "paused"
         assert controller.live.nodes[done].status == "success"
         assert lit not in controller.live.nodes  # not run yet
         assert ui.step_label.text() == f"Step: {lit}"
-    with qtbot.waitSignal(controller.run_finished, timeout=5000):
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS):
         step.trigger()
     assert controller.live.status == "completed"
     assert overlay.lit_nodes == set()
@@ -134,11 +138,13 @@ def test_breakpoint_pauses_before_its_node_and_continue_finishes(window, qtbot):
     assert controller.overlay.breakpoint_dots[b.uid].parentItem() is tab.scene.node_items[b.uid]
     action(window, "actionRun").trigger()
     give_input(qtbot, window)
-    qtbot.waitUntil(lambda: controller.paused and controller.overlay.lit_nodes == {"b"}, timeout=5000)
+    qtbot.waitUntil(
+        lambda: controller.paused and controller.overlay.lit_nodes == {"b"}, timeout=EVENTUALLY_MS
+    )
     live = controller.live
     assert live.nodes["a"].status == "success" and "b" not in live.nodes
     assert "breakpoint" in window.run_ui.status_label.text()
-    with qtbot.waitSignal(controller.run_finished, timeout=5000):
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS):
         action(window, "actionContinue").trigger()
     assert live.status == "completed" and live.nodes["c"].status == "success"
     # toggling again removes the dot
@@ -146,23 +152,37 @@ def test_breakpoint_pauses_before_its_node_and_continue_finishes(window, qtbot):
     assert controller.overlay.breakpoint_dots == {}
 
 
-def test_stop_cancels_within_a_second(window, qtbot):
-    tab = open_graph(window, chain_graph("slow", [delay("nap", 30)]))
+def _stop_a_running_delay(window, qtbot, seconds: float):
+    """Run START -> DELAY(seconds) -> END, press Stop while the DELAY runs; returns (controller,
+    seconds from Stop to the end of the run)."""
+    tab = open_graph(window, chain_graph("slow", [delay("nap", seconds)]))
     controller = window.run_ui.controller(tab)
     action(window, "actionRun").trigger()
     give_input(qtbot, window)
-    qtbot.waitUntil(lambda: "nap" in controller.overlay.highlights, timeout=5000)
+    qtbot.waitUntil(lambda: "nap" in controller.overlay.highlights, timeout=EVENTUALLY_MS)
     assert window.run_ui.status_label.text() == "Running"
     assert window.run_ui.step_label.text() == "Step: nap"
     stop = action(window, "actionStop")
     assert stop.isEnabled()
     t0 = time.perf_counter()
-    with qtbot.waitSignal(controller.run_finished, timeout=1000):
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS):
         stop.trigger()
-    assert time.perf_counter() - t0 < 1.0
+    return controller, time.perf_counter() - t0
+
+
+def test_stop_cancels_the_run(window, qtbot):
+    # An hour-long DELAY: a Stop that did not cancel it would leave the run going past the wait.
+    controller, _ = _stop_a_running_delay(window, qtbot, 3600)
     assert controller.live.status == "cancelled"
     assert controller.overlay.badges["nap"].text.startswith("■ cancelled")
     assert not controller.overlay.highlights
+
+
+@pytest.mark.perf
+def test_stop_cancels_within_a_second(window, qtbot):
+    controller, took = _stop_a_running_delay(window, qtbot, 30)
+    assert controller.live.status == "cancelled"
+    assert took < 1.0
 
 
 def test_failing_api_call_shows_failed_with_error_and_attempts_in_the_inspector(window, qtbot, http_server):
@@ -220,7 +240,7 @@ def test_rerun_and_delete_from_history(window, qtbot, http_server):
     history = window.run_ui.history
     controller = window.run_ui.controller(tab)
     history.table.selectRow(0)
-    with qtbot.waitSignal(controller.run_finished, timeout=10_000):
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS):
         history.rerun_button.click()
     assert history.table.rowCount() == 2
     service = ExecutionService(window.backend.db)
@@ -237,38 +257,38 @@ def test_rerun_and_delete_from_history(window, qtbot, http_server):
 
 
 def test_two_workflows_run_at_once_each_tab_shows_its_own(window, qtbot):
-    tab_a = open_graph(window, chain_graph("first", [delay("sleep a", 0.4)]))
+    tab_a = open_graph(window, chain_graph("first", [delay("sleep a", 5)]))
     ui = window.run_ui
     action(window, "actionRun").trigger()
     give_input(qtbot, window, '{"which": "a"}')
-    tab_b = open_graph(window, chain_graph("second", [delay("sleep b", 0.4)]))
+    tab_b = open_graph(window, chain_graph("second", [delay("sleep b", 5)]))
     action(window, "actionRun").trigger()
     give_input(qtbot, window, '{"which": "b"}')
     a, b = ui.controller(tab_a), ui.controller(tab_b)
     qtbot.waitUntil(
-        lambda: "sleep a" in a.overlay.highlights and "sleep b" in b.overlay.highlights, timeout=5000
+        lambda: "sleep a" in a.overlay.highlights and "sleep b" in b.overlay.highlights, timeout=EVENTUALLY_MS
     )
     assert a.running and b.running
     assert ui.log_view.state is b.state
     window.tabs.setCurrentWidget(tab_a)
     assert ui.log_view.state is a.state
     assert any("sleep a" in line for line in ui.log_view.lines() + [e.text() for e in a.state.log])
-    qtbot.waitUntil(lambda: a.live.done and b.live.done, timeout=10_000)
+    qtbot.waitUntil(lambda: a.live.done and b.live.done, timeout=EVENTUALLY_MS)
     assert a.live.status == b.live.status == "completed"
     assert set(a.live.nodes) == {"start", "sleep a", "end"}
     assert set(b.live.nodes) == {"start", "sleep b", "end"}
 
 
 def test_closing_a_tab_during_a_run_stops_it_cleanly(window, qtbot):
-    tab = open_graph(window, chain_graph("closing", [delay("long nap", 30)]))
+    tab = open_graph(window, chain_graph("closing", [delay("long nap", 3600)]))
     controller = window.run_ui.controller(tab)
     action(window, "actionRun").trigger()
     give_input(qtbot, window)
-    qtbot.waitUntil(lambda: "long nap" in controller.overlay.highlights, timeout=5000)
+    qtbot.waitUntil(lambda: "long nap" in controller.overlay.highlights, timeout=EVENTUALLY_MS)
     live = controller.live
-    with qtbot.waitSignal(controller.run_finished, timeout=2000):
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS):
         window.close_tab(tab, ask=False)
-        qtbot.waitUntil(lambda: not window.editor_tabs(), timeout=2000)
+        qtbot.waitUntil(lambda: not window.editor_tabs(), timeout=EVENTUALLY_MS)
     assert live.status == "cancelled"
     assert controller not in window.run_ui.controllers.values()
     assert not action(window, "actionRun").isEnabled()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.executions import ExecutionService
+from tests.support.waiting import EVENTUALLY_MS
 from tests.ui_run.conftest import api, chain_graph, open_graph
 from tests.ui_run.test_run_debug import action
 
@@ -29,7 +30,7 @@ def test_run_uses_the_environment_chosen_in_the_dialog(window, qtbot, http_serve
     assert combo.currentText() == "dev"  # the active one preselected
     combo.setCurrentText("staging")
     dialog.editor.setPlainText("{}")
-    with qtbot.waitSignal(controller.run_finished, timeout=15_000) as blocker:
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS) as blocker:
         qtbot.keyClick(dialog.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     state = blocker.args[0]
     assert state.status == "completed"
@@ -48,7 +49,7 @@ def test_run_uses_the_environment_chosen_in_the_dialog(window, qtbot, http_serve
     action(window, "actionRun").trigger()
     dialog = window.run_ui.input_dialog
     assert dialog.environment_combo.currentText() == "dev"
-    with qtbot.waitSignal(controller.run_finished, timeout=15_000) as blocker:
+    with qtbot.waitSignal(controller.run_finished, timeout=EVENTUALLY_MS) as blocker:
         qtbot.keyClick(dialog.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     logs = {
         log.node_name: log

@@ -11,9 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("FLOWDESK_DB", None)
 # Calls go where the tests say: a proxy of the developer's shell must not take the 127.0.0.1 calls
 # (the proxy tests set these themselves).
-for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+for _name in [n for n in os.environ if n.lower().endswith("_proxy")]:  # http_proxy, NO_PROXY, ftp_proxy...
     os.environ.pop(_name, None)
-    os.environ.pop(_name.lower(), None)
 
 # The user's own folders stay untouched, and so do other checkouts' test runs on the same machine:
 # the default database, the secrets key, autosaves and the log of every test (and of the processes

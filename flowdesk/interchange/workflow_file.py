@@ -434,6 +434,11 @@ class _Reader:
                 seen[api_id] = k
             name = self.get(item, "name", path, "text: the API's name", _is_str)
             url = self.get(item, "url", path, "text: the URL (templates allowed)", _is_str)
+            # The API library refuses these too; said here, with the place, before anything is stored.
+            if isinstance(name, str) and not name.strip():
+                self.problem((*path, "name"), "an API needs a name (this one is empty)")
+            if isinstance(url, str) and not url.strip():
+                self.problem((*path, "url"), "an API needs a URL (this one is empty)")
             method = self.get(item, "method", path, "text: an HTTP method such as GET", _is_str, "GET")
             if method.upper() not in HTTP_METHODS:
                 hint = suggest(method, HTTP_METHODS)

@@ -363,3 +363,23 @@ class ApiUpdate(BaseModel):
     description: str | None = None
     tags: list[str] | None = None
     parameters: list[ApiParameter] | None = None
+
+
+ISO_TIME = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+"""A time in a query, ISO 8601 (a date, or a date and time, optionally with its offset). A number
+is refused: pydantic would read `0.5` as seconds since 1970, which no one means in a URL."""
+
+
+def query_time(text: str | None, name: str) -> datetime | None:
+    """The datetime of a query parameter matched by ISO_TIME (naive times are UTC)."""
+    from datetime import UTC
+
+    from flowdesk.domain.errors import InvalidInputError
+
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"Query parameter '{name}': '{text}' is not a date or time.") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

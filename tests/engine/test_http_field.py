@@ -18,6 +18,7 @@ import pytest
 from flowdesk.domain.models import ApiDefinition, Connection, Node, Workflow, WorkflowGraph
 from flowdesk.engine.executor import WorkflowExecutor
 from flowdesk.engine.http import HttpClient, HttpRequest
+from flowdesk.engine.http.errors import HttpCallError
 from flowdesk.engine.http.settings import ConnectionSettings, ProxyVariables
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -550,3 +551,11 @@ def test_save_to_streams_a_proxied_answer_to_its_file(monkeypatch, tinyproxy, ht
     assert response.status == 200
     assert response.body_file is not None and response.body_file.commit() == (str(target), 3000000)
     assert target.stat().st_size == 3000000
+
+
+def test_an_unsendable_url_is_one_sentence_whatever_proxy_variables_say(monkeypatch):
+    # Found in CI, whose environment has proxy variables: the port was read while choosing a proxy.
+    monkeypatch.setenv("FTP_PROXY", "http://127.0.0.1:9")
+    with pytest.raises(HttpCallError) as info:
+        send(HttpRequest("GET", "http://exa mple.com:99999/"))
+    assert "could not be sent" in str(info.value) or "not a valid" in str(info.value)

@@ -99,3 +99,18 @@ def test_a_broken_condition_names_the_node_as_the_canvas_shows_it():
         f"bad.json, line {line}: node '判断' (nodes[1]), config.condition, column 16: "
         "syntax error: '=' is not an operator; use '==' to compare"
     )
+
+
+def test_an_api_with_an_empty_name_or_url_is_a_located_problem():
+    # Found by the import fuzz in CI: the file was read, then the API library refused the API mid-import.
+    document = {
+        "flowdesk": 1,
+        "workflow": {"name": "w"},
+        "nodes": [{"name": "s", "node_type": "START"}, {"name": "e", "node_type": "END"}],
+        "connections": [{"from": "s", "to": "e"}],
+        "apis": [{"id": 1, "name": " ", "method": "GET", "url": ""}],
+    }
+    with pytest.raises(FileFormatError) as info:
+        read_workflow_file(json.dumps(document))
+    paths = {p.path for p in info.value.problems}
+    assert {"apis[0].name", "apis[0].url"} <= paths

@@ -246,3 +246,11 @@ def test_a_run_that_just_ended_is_shown_whole_before_its_row_is_written():
     view = execution_view(row, JustEnded())
     assert view["status"] == "completed" and view["output_data"] == {"end": {"ok": True}}
     assert view["completed_at"] is not None and view["duration"] is not None
+
+
+def test_times_in_queries_are_iso_8601_and_nothing_else(server):
+    # The fuzzing found `?until=0.5` accepted (read as seconds since 1970).
+    with server.client() as client:
+        assert client.get("/audit", params={"until": "0.5"}).status_code == 422
+        assert client.get("/audit", params={"since": "2026-13-01"}).status_code == 400
+        assert client.get("/audit", params={"since": "2000-01-01", "until": "2100-01-01T00:00Z"}).status_code == 200

@@ -173,7 +173,11 @@ def _proxy_for(proxies: tuple[tuple[str, str], ...], url: str) -> str | None:
     values = dict(proxies)
     parts = urlsplit(url)
     host = parts.hostname or ""
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:  # not a URL that can be sent: sending it says so in one sentence
+        return None
+    netloc = host if port is None else f"{host}:{port}"
     if "no" in values and _bypass(netloc, values["no"]):
         return None
     proxy = values.get(parts.scheme) or values.get("all")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,7 +10,7 @@ from flowdesk.services.audit import AuditService
 from flowdesk.services.users import UserService
 
 from ..auth import Admin, Caller, Reader
-from ..schemas import MAX_ID, PathId, TokenCreate, UserCreate
+from ..schemas import ISO_TIME, MAX_ID, PathId, TokenCreate, UserCreate, query_time
 from .common import db_of, off_loop
 
 router = APIRouter()
@@ -81,8 +80,12 @@ async def audit(
         None, ge=1, le=MAX_ID, description="Shorthand for entity=workflow&entity_id=N."
     ),
     actor: str | None = Query(None),
-    since: datetime | None = Query(None),
-    until: datetime | None = Query(None),
+    since: str | None = Query(
+        None, pattern=ISO_TIME, description="Only entries at or after this time (ISO 8601)."
+    ),
+    until: str | None = Query(
+        None, pattern=ISO_TIME, description="Only entries before this time (ISO 8601)."
+    ),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> Any:
@@ -95,7 +98,7 @@ async def audit(
         limit=limit,
         offset=offset,
         actor=actor,
-        since=since,
-        until=until,
+        since=query_time(since, "since"),
+        until=query_time(until, "until"),
     )
     return [e.model_dump(mode="json") for e in entries]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from flowdesk.services.monitor import MonitorService
 
 from ..auth import Admin, Reader, runtime_of
-from ..schemas import PathId
+from ..schemas import ISO_TIME, PathId, query_time
 from .common import off_loop, workflow_in_scope
 
 router = APIRouter(tags=["monitor"])
@@ -28,12 +27,18 @@ async def workflow_metrics(
     request: Request,
     user: Reader,
     type: MetricType = Query("stats", description="stats, trend, performance, errors or custom."),
-    since: datetime | None = Query(None, description="Only runs started at or after this time (ISO 8601)."),
+    since_text: str | None = Query(
+        None,
+        alias="since",
+        pattern=ISO_TIME,
+        description="Only runs started at or after this time (ISO 8601).",
+    ),
     bucket: Literal["hour", "day"] = Query("day", description="For type=trend."),
 ) -> Any:
     """`type=custom` answers the seed's shape, `{"custom_metrics": {name: average}}`, with the full
     roll-up (count, sum, avg, min, max per metric) beside it under `details`."""
     await workflow_in_scope(request, user, workflow_id)
+    since = query_time(since_text, "since")
     monitor = _monitor(request)
     if type == "stats":
         return await off_loop(monitor.execution_stats, workflow_id, since)

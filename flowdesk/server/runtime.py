@@ -92,32 +92,27 @@ def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
     }
 
 
-def handle_view(
-    handle: Any, input_data: Any, config: Mapping[str, Any], environment: str | None
-) -> dict[str, Any]:
-    """An ended run as `execution_view` shows it, from its handle (what the writer has just stored)."""
-    duration = None
-    if handle.completed_at is not None:
-        duration = (handle.completed_at - handle.started_at).total_seconds()
-    return {
-        "id": handle.id,
-        "workflow_id": handle.workflow_id,
-        "execution_name": handle.execution_name,
-        "status": handle.status.value,
-        "progress": handle.progress,
-        "current_step": handle.current_step,
-        "input_data": handle.input_data,
-        "output_data": handle.output_data,
-        "error_message": handle.error_message,
-        "environment": environment,
-        "resumed_from_id": None,
-        "config": dict(config),
-        "started_at": handle.started_at,
-        "completed_at": handle.completed_at,
-        "duration": duration,
-        "runner_host": this_host(),
-        "runner_pid": os.getpid(),
-    }
+def handle_view(handle: Any, config: Mapping[str, Any], environment: str | None) -> dict[str, Any]:
+    """An ended run as `execution_view` shows it, from its handle (what the writer has just stored),
+    so a synchronous execute answers without reading the row back."""
+    execution = Execution(
+        id=handle.id,
+        workflow_id=handle.workflow_id,
+        execution_name=handle.execution_name,
+        status=handle.status,
+        input_data=handle.input_data,
+        output_data=handle.output_data,
+        error_message=handle.error_message,
+        current_node=handle.current_step,
+        progress=handle.progress,
+        config=dict(config),
+        environment=environment,
+        runner_pid=os.getpid(),
+        runner_host=this_host(),
+        started_at=handle.started_at,
+        completed_at=handle.completed_at,
+    )
+    return execution_view(execution)
 
 
 @dataclass

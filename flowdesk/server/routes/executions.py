@@ -77,7 +77,7 @@ async def execute(workflow_id: PathId, body: ExecuteRequest, request: Request, u
     if getattr(handle, "queue", None):  # run by a worker: its final execution, as the database holds it
         return await runtime.get_execution(handle.final_id)
     if handle.done:  # what the database now holds, without reading it back
-        return handle_view(handle, body.input_data, body.config, body.environment)
+        return handle_view(handle, body.config, body.environment)
     return await runtime.get_execution(handle.id)
 
 

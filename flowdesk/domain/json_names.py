@@ -1,0 +1,41 @@
+"""How flowdesk names things in JSON documents: where a value is (`json_path`) and what kind of JSON
+value it is (`json_type`). One place, so a problem's path reads the same from validation and from the
+file reader, and an importer and an exporter agree on a value's type."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+
+def json_path(path: Iterable[str | int]) -> str:
+    """`("nodes", 2, "config", "my key")` -> `nodes[2].config["my key"]`.
+
+    Identifier keys are dotted; any other key is written as a JSON string in brackets (double quotes,
+    JSON escapes, non-ASCII kept), so the path can be read back with the file's own quoting.
+    """
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.isidentifier():
+            out += f".{part}" if out else part
+        else:
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"
+    return out
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type of a Python value: boolean, integer, number, array, object, null or string."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null" if value is None else "string"

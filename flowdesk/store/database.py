@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import quote
 
 import psutil
-from sqlalchemy import Engine, create_engine, event, select, text, update
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,7 +54,7 @@ from flowdesk.domain.errors import (
 )
 
 from .json_text import serializer_for
-from .tables import ExecutionLogRow, ExecutionRow, utcnow
+from .tables import ExecutionRow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -499,30 +499,16 @@ class Database:
         if not dead:
             return []
         from .audit_trail import record_audit
+        from .run_recovery import interrupt_run, session_executor
 
         now = utcnow()
         with self.session() as session:
+            execute = session_executor(session)
             for rid, pid in dead:
                 who = f"pid {pid}" if pid is not None else "pid unknown"
                 message = f"Interrupted: the process running it ({who}) stopped."
-                done = session.execute(  # type: ignore[attr-defined]
-                    update(ExecutionRow)
-                    .where(ExecutionRow.id == rid, ExecutionRow.status.in_(("running", "paused")))
-                    .values(status="interrupted", error_message=message, completed_at=now)
-                ).rowcount
-                if not done:
-                    continue
-                session.execute(
-                    update(ExecutionLogRow)
-                    .where(
-                        ExecutionLogRow.execution_id == rid,
-                        ExecutionLogRow.status.in_(("running", "pending")),
-                    )
-                    .values(
-                        status="cancelled", error_type="cancelled", error_message=message, completed_at=now
-                    )
-                )
-                record_audit(session, "execution", rid, "update", message)
+                if interrupt_run(execute, rid, message, now):
+                    record_audit(session, "execution", rid, "update", message)
         ids = [rid for rid, _ in dead]
         log.warning("marked interrupted runs %s in %s", ids, self.display_url)
         return ids

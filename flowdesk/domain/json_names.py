@@ -1,11 +1,12 @@
-"""How flowdesk names things in JSON documents: where a value is (`json_path`) and what kind of JSON
-value it is (`json_type`). One place, so a problem's path reads the same from validation and from the
-file reader, and an importer and an exporter agree on a value's type."""
+"""How flowdesk names things in JSON documents: where a value is (`json_path`), what kind of JSON
+value it is (`json_type`, the JSON Schema word) and how a sentence says so (`json_kind`). One place,
+so a problem's path reads the same from validation, the file reader and a run's input check, and an
+importer and an exporter agree on a value's type."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -39,3 +40,21 @@ def json_type(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
     return "null" if value is None else "string"
+
+
+def json_kind(value: Any) -> str:
+    """What a value is, for a sentence: "null", "a boolean", "a number", "a string", "an object",
+    "a list" (else the Python type's name)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__

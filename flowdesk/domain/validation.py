@@ -18,7 +18,7 @@ from typing import Any
 from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
-from .json_names import json_path
+from .json_names import json_kind, json_path
 from .models import Connection, Node, Problem, WorkflowGraph
 from .node_config import (
     EXPRESSION_KEYS,
@@ -366,7 +366,7 @@ class _GraphChecker:
                 if not isinstance(value, str):
                     self.node_problem(
                         i,
-                        f"{key} must be text (an expression), not {_kind(value)}",
+                        f"{key} must be text (an expression), not {json_kind(value)}",
                         field=("config", key),
                         key=key,
                     )
@@ -378,7 +378,7 @@ class _GraphChecker:
                 if not isinstance(mapping, Mapping):
                     self.node_problem(
                         i,
-                        f"output_mapping must be an object of field names to expressions, not {_kind(mapping)}",
+                        f"output_mapping must be an object of field names to expressions, not {json_kind(mapping)}",
                         field=("config", "output_mapping"),
                         key="output_mapping",
                     )
@@ -388,7 +388,7 @@ class _GraphChecker:
                         if not isinstance(expr, str):
                             self.node_problem(
                                 i,
-                                f"{json_path(sub)} must be text (an expression), not {_kind(expr)}",
+                                f"{json_path(sub)} must be text (an expression), not {json_kind(expr)}",
                                 field=("config", *sub),
                                 key=json_path(sub),
                             )
@@ -440,22 +440,6 @@ def _error_text(err: Exception) -> str:
 
 def _has_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
 
 
 def _template_texts(

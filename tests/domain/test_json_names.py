@@ -7,7 +7,7 @@ import json
 import pytest
 
 from flowdesk.domain import WorkflowGraph
-from flowdesk.domain.json_names import json_path, json_type
+from flowdesk.domain.json_names import json_kind, json_path, json_type
 from flowdesk.domain.validation import locate_graph_problems
 from flowdesk.interchange.api_import.schema_example import schema_type
 from flowdesk.interchange.workflow_file import read_workflow_file
@@ -79,3 +79,24 @@ def test_validation_and_the_file_reader_write_an_unusual_key_the_same_way():
 
 def test_the_importer_names_a_const_null_null():
     assert schema_type({"const": None}) == "null" and schema_type({"enum": [1.5]}) == "number"
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(None, "null"), (False, "a boolean"), (2, "a number"), (2.5, "a number"), ("x", "a string")]
+    + [({}, "an object"), ([], "a list"), (b"x", "bytes")],
+)
+def test_json_kind_says_what_a_value_is_in_a_sentence(value, words):
+    assert json_kind(value) == words
+
+
+def test_a_runs_input_check_names_an_unusual_key_as_validation_does():
+    from flowdesk.domain.errors import InvalidInputError
+    from flowdesk.domain.workflow_inputs import apply_inputs
+
+    config = {"inputs": {"type": "object", "properties": {"my key": {"type": "integer"}}}}
+    with pytest.raises(InvalidInputError) as caught:
+        apply_inputs(config, {"my key": "x"}, "w")
+    assert "input '[\"my key\"]' does not fit" in str(caught.value)
+    with pytest.raises(InvalidInputError, match="not a string"):
+        apply_inputs(config, "x", "w")

@@ -34,7 +34,7 @@ from .masking import SecretMasker
 from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
 from .registry import HandlerRegistry, NodeHandler, default_registry
-from .scheduler import _MISSING, RegionFailed, Run
+from .scheduler import MISSING, RegionFailed, Run
 from .writer import NOT_STORED, SINK_THRESHOLD, ExecutionWriter
 
 logger = logging.getLogger(__name__)
@@ -298,9 +298,9 @@ class ExecutionHandle:
     async def _finish(self, status: ExecutionStatus, error: str | None, duration: float) -> None:
         run = self._run
         if status == ExecutionStatus.COMPLETED:
-            output = run.result if run.result is not _MISSING else dict(run.executed)
+            output = run.result if run.result is not MISSING else dict(run.executed)
         else:
-            output = run.result if run.result is not _MISSING else None
+            output = run.result if run.result is not MISSING else None
         self.output_data = run.mask(output)
         self.error_message = run.mask(error) if error else None
         self.status = status

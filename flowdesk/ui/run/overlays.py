@@ -196,7 +196,7 @@ class BreakpointDot(QGraphicsItem):
 
 def _connection_path(conn) -> QPainterPath:
     """The connection's curve in scene coordinates (the item computes and caches it)."""
-    return conn.mapToScene(conn._ensure_path())
+    return conn.mapToScene(conn.curve())
 
 
 class RunOverlay(QObject):

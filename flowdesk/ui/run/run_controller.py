@@ -72,13 +72,37 @@ class RunController(QObject):
     ) -> None:
         """Start a run of this tab's workflow (saved first when it has unsaved edits), with the
         variables of the environment named `environment` (None: the active one)."""
+        if self._begin():
+            self.host.spawn(self._start(input_data, step_by_step, environment))
+
+    def _begin(self) -> bool:
+        """Refuse while a run of this tab goes on; else mark this controller as starting one."""
         if self.running:
             self.message.emit("This workflow is already running: stop it first.")
-            return
+            return False
         self.starting = True
         self.state_changed.emit()
         self.host.run_began()
-        self.host.spawn(self._start(input_data, step_by_step, environment))
+        return True
+
+    def _not_started(self, text: str) -> None:
+        """Starting (or resuming) failed: say so and give the controls back."""
+        self.starting = False
+        self.host.run_ended()
+        self.message.emit(text)
+        self.state_changed.emit()
+
+    def _attach(self, handle: Any, state: RunState) -> None:
+        """Follow the run `handle` started: `state` becomes the live run shown on the canvas."""
+        self.handle = handle
+        state.progress_source = lambda: handle.progress
+        state.updated.connect(lambda _c, s=state: self._state_updated(s))
+        state.finished.connect(lambda _status, s=state: self._finished(s))
+        self.live = state
+        self.starting = False
+        self._show(state)
+        self.host.register(handle.id, state)
+        self.run_started.emit(state)
 
     async def _start(self, input_data: Any, step_by_step: bool, environment: str | None = None) -> None:
         try:
@@ -112,30 +136,16 @@ class RunController(QObject):
                 environment_name=name,
             )
         except FlowdeskError as err:
-            self.starting = False
-            self.host.run_ended()
-            self.message.emit(f"Not started: {err}")
-            self.state_changed.emit()
+            self._not_started(f"Not started: {err}")
             return
         except Exception as err:  # a bug must not leave the controls stuck in "starting"
-            self.starting = False
-            self.host.run_ended()
             log.exception("starting a run failed")
-            self.message.emit(f"Not started: {err}")
-            self.state_changed.emit()
+            self._not_started(f"Not started: {err}")
             return
-        self.handle = handle
         state.input_data = input_data
         if step_by_step:
             state.current_step = handle.current_step
-        state.progress_source = lambda: handle.progress
-        state.updated.connect(lambda _c, s=state: self._state_updated(s))
-        state.finished.connect(lambda _status, s=state: self._finished(s))
-        self.live = state
-        self.starting = False
-        self._show(state)
-        self.host.register(handle.id, state)
-        self.run_started.emit(state)
+        self._attach(handle, state)
         self.state_changed.emit()
 
     def _state_updated(self, state: RunState) -> None:
@@ -223,13 +233,8 @@ class RunController(QObject):
 
     def resume_execution(self, execution_id: int) -> None:
         """Resume an interrupted/failed/cancelled execution: succeeded steps are reused."""
-        if self.running:
-            self.message.emit("This workflow is already running: stop it first.")
-            return
-        self.starting = True
-        self.state_changed.emit()
-        self.host.run_began()
-        self.host.spawn(self._resume(execution_id))
+        if self._begin():
+            self.host.spawn(self._resume(execution_id))
 
     async def _resume(self, execution_id: int) -> None:
         outgoing, total = self._graph_shape()
@@ -237,18 +242,7 @@ class RunController(QObject):
         try:
             handle = await self.host.executor.resume(execution_id, config={"async": True})
         except FlowdeskError as err:
-            self.starting = False
-            self.host.run_ended()
-            self.message.emit(f"Not resumed: {err}")
-            self.state_changed.emit()
+            self._not_started(f"Not resumed: {err}")
             return
-        self.handle = handle
-        state.progress_source = lambda: handle.progress
-        state.updated.connect(lambda _c, s=state: self._state_updated(s))
-        state.finished.connect(lambda _status, s=state: self._finished(s))
-        self.live = state
-        self.starting = False
-        self._show(state)
-        self.host.register(handle.id, state)
-        self.run_started.emit(state)
+        self._attach(handle, state)
         self.message.emit(f"Resuming execution {execution_id} as execution {handle.id}")

@@ -28,33 +28,43 @@ def json_path(path: Iterable[str | int]) -> str:
 
 
 def json_type(value: Any) -> str:
-    """The JSON Schema type of a Python value: boolean, integer, number, array, object, null or string."""
+    """The JSON Schema type of a value: boolean, integer, number, string, object, array or null
+    ("string" for anything else, as a JSON document would write it)."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int):
         return "integer"
     if isinstance(value, float):
         return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return "object"
-    return "null" if value is None else "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    return "string"
+
+
+_KIND_WORDS = {
+    "null": "null",
+    "boolean": "a boolean",
+    "integer": "a number",
+    "number": "a number",
+    "string": "a string",
+    "object": "an object",
+    "array": "a list",
+}
+
+
+def json_type_name(value: Any) -> str:
+    """`json_type`, except that a value JSON has no type for is named by its Python type ("bytes"),
+    for messages about values handed in from Python."""
+    kind = json_type(value)
+    return type(value).__name__ if kind == "string" and not isinstance(value, str) else kind
 
 
 def json_kind(value: Any) -> str:
     """What a value is, for a sentence: "null", "a boolean", "a number", "a string", "an object",
     "a list" (else the Python type's name)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+    kind = json_type_name(value)
+    return _KIND_WORDS.get(kind, kind)

@@ -6,6 +6,7 @@ Registered from flowdesk/cli.py's SUBCOMMANDS; `flowdesk run --queue` lives with
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import subprocess
 import sys
@@ -163,6 +164,15 @@ def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
     from flowdesk.worker.runtime import WorkerRuntime
 
     cli = _cli()
+    level = logging.getLevelName(args.loglevel.upper())
+    if not isinstance(level, int):
+        raise InvalidInputError(
+            f"--loglevel {args.loglevel!r} is not DEBUG, INFO, WARNING, ERROR or CRITICAL."
+        )
+    if not logging.getLogger().handlers:
+        # The worker's own lines (a database it waits for) before Celery starts; Celery keeps
+        # this handler and sets its level from --loglevel.
+        logging.basicConfig(level=level, format="[%(asctime)s: %(levelname)s] %(name)s: %(message)s")
     runtime = WorkerRuntime(
         args.db,
         broker,

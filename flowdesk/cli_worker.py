@@ -160,6 +160,7 @@ def _child_argv(argv: list[str]) -> list[str]:
 
 
 def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
+    from flowdesk.engine.queue import shown_broker
     from flowdesk.worker.celery_app import make_app
     from flowdesk.worker.runtime import WorkerRuntime
 
@@ -190,7 +191,7 @@ def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
     app = make_app(runtime, visibility_timeout=args.visibility_timeout)
     cli.say(
         f"flowdesk worker {runtime.host} pid {runtime.pid}: {args.concurrency} execution(s) at once "
-        f"from queue(s) {', '.join(queues)} of {broker.split('@')[-1]}"
+        f"from queue(s) {', '.join(queues)} of {shown_broker(broker)}"
     )
     sys.stdout.flush()
     try:

@@ -461,9 +461,9 @@ class WorkflowExecutor:
                     self._outage_paused.add(key)
             return
         for key in list(self._outage_paused):
-            handle = self._active.get(key)
-            if handle is not None and not handle.done and handle.pause_reason == STORE_OUTAGE_PAUSE:
-                handle._run.control.resume()
+            paused = self._active.get(key)
+            if paused is not None and not paused.done and paused.pause_reason == STORE_OUTAGE_PAUSE:
+                paused._run.control.resume()
         self._outage_paused.clear()
 
     def _storage_failed(self, execution_id: int, sentence: str) -> None:

@@ -11,8 +11,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QToolButton
 
-from tests.support.waiting import EVENTUALLY_MS
-from tests.ui_run.conftest import _session_qloop, api, chain_graph, open_graph, qloop  # noqa: F401
+from tests.ui_run.conftest import _session_qloop, api, chain_graph, open_graph, qloop, run_window  # noqa: F401
 from tests.ui_run.test_run_debug import give_input
 
 PATIENCE_MS = 120_000  # a worker process on a busy machine: a bound, not a speed target
@@ -22,26 +21,12 @@ PATIENCE_MS = 120_000  # a worker process on a busy machine: a bound, not a spee
 def app_window(qtbot, qloop, worker_db, redis_server, tmp_path, monkeypatch):  # noqa: F811
     """The editor window on the workers' PostgreSQL database, with the broker in its settings."""
     from flowdesk.ui.backend import EditorBackend
-    from flowdesk.ui.main_window import MainWindow
-    from flowdesk.ui.run import install_run_ui
 
     monkeypatch.delenv("FLOWDESK_BROKER", raising=False)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("workers/broker", redis_server.url)
     backend = EditorBackend(worker_db)
-    w = MainWindow(backend, settings=settings, autosave_dir=tmp_path / "autosave", autosave_interval_s=3600)
-    install_run_ui(w, load_plugins=False)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    ui = w.run_ui
-    ui.stop_all()
-    done = asyncio.ensure_future(ui.aclose())
-    qtbot.waitUntil(done.done, timeout=EVENTUALLY_MS)
-    for tab in w.editor_tabs():
-        tab.doc.undo_stack.setClean()
-    w.close()
-    w.deleteLater()
+    yield from run_window(qtbot, backend, settings, tmp_path)
     backend.close()
 
 

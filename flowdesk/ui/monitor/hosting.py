@@ -237,24 +237,21 @@ class MonitorHost(QObject):
         self._active_visibility(self.dock_active.isVisible())
 
     def _active_visibility(self, visible: bool) -> None:
-        # The panel re-reads the database every second; only while someone can see it.
-        if self._closed:
-            return
-        if visible:
-            self.active.timer.start()
-            self.active.refresh()
-        else:
-            self.active.timer.stop()
+        self._live_panel_visibility(self.active, visible)
 
     def _workers_visibility(self, visible: bool) -> None:
-        # The panel asks the workers every two seconds; only while someone can see it.
+        self._live_panel_visibility(self.workers, visible)
+
+    def _live_panel_visibility(self, panel: Any, visible: bool) -> None:
+        # A live panel asks again every second or two (the database, the workers): only while
+        # someone can see it.
         if self._closed:
             return
         if visible:
-            self.workers.timer.start()
-            self.workers.refresh()
+            panel.timer.start()
+            panel.refresh()
         else:
-            self.workers.timer.stop()
+            panel.timer.stop()
 
     def start_retention(self) -> asyncio.Task[None] | None:
         """Start the retention job on the running asyncio (qasync) loop, if there is one."""

@@ -12,32 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from flowdesk.engine.queue import shown_broker
 
+from .active_panel import _item, live_table
 from .query_runner import QueryRunner
 
 COLUMNS = ["Worker", "Alive", "Queues", "Running", "Executions"]
 NO_BROKER = "No broker configured: set workers/broker in the settings or $FLOWDESK_BROKER to see workers."
-
-
-def _item(text: str, tip: str | None = None) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
-    if tip:
-        item.setToolTip(tip)
-    return item
 
 
 class WorkersPanel(QWidget):
@@ -55,14 +44,7 @@ class WorkersPanel(QWidget):
         self.summary = QLabel(NO_BROKER if broker is None else "Asking the workers…")
         self.summary.setObjectName("workersSummary")
         self.summary.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table = live_table(COLUMNS, 4)
         self.queue_label = QLabel("")
         self.queue_label.setObjectName("queueLengths")
         top = QHBoxLayout()
@@ -100,7 +82,7 @@ class WorkersPanel(QWidget):
             if w.get("stopping"):
                 alive += " (stopping)"
             cells = [
-                _item(w["name"], f"host {w['host']}, pid {w['pid']}"),
+                _item(w["name"], tip=f"host {w['host']}, pid {w['pid']}"),
                 _item(alive),
                 _item(", ".join(w["queues"])),
                 _item(capacity),

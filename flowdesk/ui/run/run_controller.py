@@ -93,6 +93,14 @@ class RunController(QObject):
         else:
             self.host.spawn(self._start(input_data, step_by_step, environment))
 
+    def _saved_and_new_state(self) -> RunState:
+        """Save unsaved edits (the history must match what ran); a RunState for the run to come."""
+        if self.tab.doc.is_dirty:
+            self.tab.save()
+            self.message.emit(f"Saved '{self.tab.doc.workflow.name}' before running it")
+        outgoing, total = self._graph_shape()
+        return RunState(self.workflow_id, outgoing, total, parent=self)
+
     def _not_started(self, err: Exception) -> None:
         self.starting = False
         self.host.run_ended()
@@ -122,11 +130,7 @@ class RunController(QObject):
         from flowdesk.services.environments import run_environment_name
 
         try:
-            if self.tab.doc.is_dirty:
-                self.tab.save()
-                self.message.emit(f"Saved '{self.tab.doc.workflow.name}' before running it")
-            outgoing, total = self._graph_shape()
-            state = RunState(self.workflow_id, outgoing, total, parent=self)
+            state = self._saved_and_new_state()
             name = await asyncio.to_thread(run_environment_name, self.tab.backend.db, environment)
             queued = await self.host.queue_run(
                 broker, self.workflow_id, input_data, queue=queue, environment_name=name
@@ -171,11 +175,7 @@ class RunController(QObject):
 
     async def _start(self, input_data: Any, step_by_step: bool, environment: str | None = None) -> None:
         try:
-            if self.tab.doc.is_dirty:
-                self.tab.save()
-                self.message.emit(f"Saved '{self.tab.doc.workflow.name}' before running it")
-            outgoing, total = self._graph_shape()
-            state = RunState(self.workflow_id, outgoing, total, parent=self)
+            state = self._saved_and_new_state()
             if step_by_step:
                 state.status = "paused"
                 state.pause_reason = "step by step"

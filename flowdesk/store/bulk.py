@@ -201,6 +201,21 @@ def append_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     _write_encoded(conn, table, columns, encode_rows(conn, table, columns, filled))
 
 
+def step_row_exists(conn: Connection, execution_id: int, sequence: int, step_name: str) -> bool:
+    """Whether a run's step row (its start order and step name) is stored: after a commit whose
+    answer was lost, this tells whether the batch it began was committed."""
+    from .tables import ExecutionLogRow as Log
+
+    found = conn.execute(
+        select(Log.id)
+        .where(Log.execution_id == execution_id, Log.sequence == sequence, Log.step_name == step_name)
+        .limit(1)
+    ).first()
+    if conn.in_transaction():
+        conn.rollback()  # a read only: end it, so the next write begins (and locks) afresh
+    return found is not None
+
+
 #: Below this many rows one multi-row INSERT costs fewer round trips than COPY's three.
 COPY_FROM_ROWS = 32
 

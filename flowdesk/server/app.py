@@ -122,7 +122,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         ],
     )
     errors.install(app)
-    for module in (workflows, executions, monitor, library, admin):
+    # Routes are matched in order: the runs' (GET /executions/{id} is what clients poll) go first.
+    for module in (executions, workflows, monitor, library, admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     _add_documentation(app)
     app.add_middleware(BodyLimit, limit=settings.body_limit)

@@ -123,15 +123,18 @@ class ServerRuntime:
     db: Database
     executor: Any = None  # flowdesk.engine.executor.WorkflowExecutor
     monitor: Any = None  # flowdesk.services.monitor.MonitorService (it keeps the system-load sampler)
+    reader: Any = None  # flowdesk.store.row_reader.ExecutionReader: GET /executions/{id} on the loop
     hub: EventHub = field(init=False)
     handles: dict[int, Any] = field(default_factory=dict)
     _users_checked: float = 0.0
     _auth_on: bool = True
+    _loopback: bool = True
     _unsubscribe: Any = None
     _worker_events: Any = None
 
     def __post_init__(self) -> None:
         self.hub = EventHub(self.state_of, queue_size=self.settings.event_queue_size)
+        self._loopback = is_loopback(self.settings.host)
 
     @classmethod
     async def start(cls, settings: ServerSettings) -> ServerRuntime:
@@ -144,6 +147,9 @@ class ServerRuntime:
             else await asyncio.to_thread(Database, settings.db)
         )
         runtime = cls(settings=settings, db=db)
+        from flowdesk.store.row_reader import ExecutionReader
+
+        runtime.reader = ExecutionReader(db)
         runtime.executor = WorkflowExecutor(db=db, broker=settings.workers_broker)
         from flowdesk.services.monitor import MonitorService
 
@@ -195,6 +201,7 @@ class ServerRuntime:
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self.executor.aclose()
+        self.reader.close()
         if not isinstance(self.settings.db, Database):
             await asyncio.to_thread(self.db.close)
 
@@ -204,10 +211,10 @@ class ServerRuntime:
         """Whether requests must carry a token: always once a user exists, or off loopback. While no
         user exists the count is looked at again at most every two seconds (a user added by
         `flowdesk user add` turns auth on without a restart)."""
-        if not is_loopback(self.settings.host):
-            self._auth_on = True
-            return True
         if self._auth_on and not force:
+            return True
+        if not self._loopback:
+            self._auth_on = True
             return True
         now = time.monotonic()
         if force or now - self._users_checked > 2.0:
@@ -296,9 +303,14 @@ class ServerRuntime:
         return handle
 
     async def get_execution(self, execution_id: int) -> dict[str, Any]:
-        from flowdesk.services.executions import ExecutionService
+        """The run as the API shows it. Read on the event loop where the reader can (a SQLite file:
+        tens of microseconds), else by the store in a worker thread (PostgreSQL; a busy file; no
+        such run, which the store then reports)."""
+        execution = self.reader.execution(execution_id)
+        if execution is None:
+            from flowdesk.services.executions import ExecutionService
 
-        execution = await asyncio.to_thread(ExecutionService(self.db).get_execution, execution_id)
+            execution = await asyncio.to_thread(ExecutionService(self.db).get_execution, execution_id)
         return execution_view(execution, self.handle(execution_id))
 
     async def state_of(self, execution_id: int | None) -> Any:

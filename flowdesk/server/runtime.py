@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import to_json
+from starlette.responses import Response
+
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import Execution
@@ -27,6 +30,10 @@ from . import DEFAULT_BODY_LIMIT, DEFAULT_PORT
 from .events import EventHub
 
 log = logging.getLogger(__name__)
+
+#: Seconds between looks at the users: while none exists (is auth on yet?), and per token once it is
+#: (is it still valid, whose is it?). docs/server.md promises changes take effect within this.
+AUTH_RECHECK = 2.0
 
 
 @dataclass(slots=True)
@@ -92,6 +99,13 @@ def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
     }
 
 
+def view_response(view: dict[str, Any]) -> Response:
+    """An `execution_view` as the JSON answer FastAPI would make of it through ExecutionView, made
+    without validating it again: its values are already of the model's types, in the model's field
+    order, and pydantic's own serializer writes them (tests/server/test_rest_api.py compares)."""
+    return Response(to_json(view, inf_nan_mode="null"), media_type="application/json")
+
+
 def handle_view(handle: Any, config: Mapping[str, Any], environment: str | None) -> dict[str, Any]:
     """An ended run as `execution_view` shows it, from its handle (what the writer has just stored),
     so a synchronous execute answers without reading the row back."""
@@ -128,6 +142,7 @@ class ServerRuntime:
     handles: dict[int, Any] = field(default_factory=dict)
     _users_checked: float = 0.0
     _auth_on: bool = True
+    _tokens: dict[str, tuple[Any, float]] = field(default_factory=dict)  # digest -> (user, checked at)
     _loopback: bool = True
     _unsubscribe: Any = None
     _worker_events: Any = None
@@ -217,12 +232,32 @@ class ServerRuntime:
             self._auth_on = True
             return True
         now = time.monotonic()
-        if force or now - self._users_checked > 2.0:
+        if force or now - self._users_checked > AUTH_RECHECK:
             from flowdesk.services.users import UserService
 
             self._users_checked = now
             self._auth_on = await asyncio.to_thread(UserService(self.db).count_users) > 0
         return self._auth_on
+
+    async def token_user(self, token: str) -> Any:
+        """The user (flowdesk.services.users.User) a valid token belongs to, else None. A valid
+        token's user is looked up again at most every AUTH_RECHECK seconds, so a revoked token, a
+        deleted user or a changed role takes effect within that; unknown tokens are looked up each time."""
+        from flowdesk.services.users import UserService, token_digest
+
+        key = token_digest(token)
+        now = time.monotonic()
+        known = self._tokens.get(key)
+        if known is not None and now - known[1] < AUTH_RECHECK:
+            return known[0]
+        user = await asyncio.to_thread(UserService(self.db).authenticate, token)
+        if user is None:
+            self._tokens.pop(key, None)
+        else:
+            if len(self._tokens) >= 4096:  # a bound, far beyond the tokens one server sees at once
+                self._tokens = {k: v for k, v in self._tokens.items() if now - v[1] < AUTH_RECHECK}
+            self._tokens[key] = (user, now)
+        return user
 
     # -- runs --------------------------------------------------------------------------------------
 

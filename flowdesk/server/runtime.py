@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_core import to_json
-from starlette.responses import Response
 
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
@@ -34,6 +33,10 @@ log = logging.getLogger(__name__)
 #: Seconds between looks at the users: while none exists (is auth on yet?), and per token once it is
 #: (is it still valid, whose is it?). docs/server.md promises changes take effect within this.
 AUTH_RECHECK = 2.0
+
+#: How many GET /executions/{id} answers are kept, and the largest kept (ServerRuntime.execution_answer).
+ANSWERS_KEPT = 1024
+ANSWER_KEPT_BYTES = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -99,11 +102,11 @@ def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
     }
 
 
-def view_response(view: dict[str, Any]) -> Response:
-    """An `execution_view` as the JSON answer FastAPI would make of it through ExecutionView, made
+def view_json(view: dict[str, Any]) -> bytes:
+    """An `execution_view` as the JSON FastAPI would write of it through ExecutionView, written
     without validating it again: its values are already of the model's types, in the model's field
     order, and pydantic's own serializer writes them (tests/server/test_rest_api.py compares)."""
-    return Response(to_json(view, inf_nan_mode="null"), media_type="application/json")
+    return to_json(view, inf_nan_mode="null")
 
 
 def handle_view(handle: Any, config: Mapping[str, Any], environment: str | None) -> dict[str, Any]:
@@ -143,6 +146,8 @@ class ServerRuntime:
     _users_checked: float = 0.0
     _auth_on: bool = True
     _tokens: dict[str, tuple[Any, float]] = field(default_factory=dict)  # digest -> (user, checked at)
+    _answers: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # id -> (workflow id, JSON)
+    _answers_version: int | None = None  # the reader's data_version when _answers were read
     _loopback: bool = True
     _unsubscribe: Any = None
     _worker_events: Any = None
@@ -347,6 +352,37 @@ class ServerRuntime:
 
             execution = await asyncio.to_thread(ExecutionService(self.db).get_execution, execution_id)
         return execution_view(execution, self.handle(execution_id))
+
+    async def execution_answer(self, execution_id: int) -> tuple[int, bytes]:
+        """GET /executions/{id}: the run's workflow id (for the scope check) and its JSON.
+
+        Answers are kept while nothing at all has been committed to the SQLite file since they were
+        read (its data_version, which a commit by any connection of any process moves: a run's
+        progress, a resume, a deletion) and the run is not live here, so polling a finished run
+        costs a look-up. The version is read before the row: a commit in between moves it, and the
+        next call reads again. Small answers only, and at most ANSWERS_KEPT of them."""
+        version = self.reader.data_version()
+        if version is not None and version != self._answers_version:
+            self._answers.clear()
+            self._answers_version = version
+        live = self.handle(execution_id) is not None
+        if version is not None and not live:
+            kept = self._answers.get(execution_id)
+            if kept is not None:
+                return kept
+        view = await self.get_execution(execution_id)
+        answer = (view["workflow_id"], view_json(view))
+        if (
+            version is not None
+            and not live
+            and self.handle(execution_id) is None
+            and len(answer[1]) <= ANSWER_KEPT_BYTES
+            and version == self._answers_version
+        ):
+            if len(self._answers) >= ANSWERS_KEPT:
+                self._answers.clear()
+            self._answers[execution_id] = answer
+        return answer
 
     async def state_of(self, execution_id: int | None) -> Any:
         """A run's current state (what a late or lagging event subscriber is sent first)."""

@@ -9,7 +9,8 @@ once instead).
 
 It answers only what it can answer at once: `execution()` returns None for PostgreSQL, a database in
 memory, a busy file or an id with no row, and the caller then asks `ExecutionService.get_execution`,
-which also says why a row is missing. Values are decoded as `bulk.read_rows` decodes them and turned
+which also says why a row is missing. `data_version()` tells a caller keeping answers whether
+anything at all was committed since it read them. Values are decoded as `bulk.read_rows` decodes them and turned
 into the model by `mapping.execution_from_row`, so both paths give the same Execution.
 """
 
@@ -57,6 +58,17 @@ class ExecutionReader:
         if not rows:
             return None
         return execution_from_row(_Record(*self._decode(rows[0])))
+
+    def data_version(self) -> int | None:
+        """SQLite's `PRAGMA data_version` on this connection: it changes whenever any other connection,
+        of this process or another, has committed to the file since the last call. None where there
+        is no reader or the file is busy."""
+        if self._connection is None:
+            return None
+        try:
+            return int(self._connection.execute("PRAGMA data_version").fetchall()[0][0])
+        except sqlite3.Error:
+            return None
 
     def close(self) -> None:
         if self._connection is not None:

@@ -239,11 +239,14 @@ def test_the_row_reader_reads_what_the_store_reads(db, backend, executions, smal
     reader = ExecutionReader(db)
     try:
         if backend == "postgresql":
-            assert reader.execution(run.id) is None
+            assert reader.execution(run.id) is None and reader.data_version() is None
             return
         assert reader.execution(run.id) == executions.get_execution(run.id)
+        version = reader.data_version()
+        assert reader.data_version() == version  # nothing committed since
         executions.update_execution(run.id, status="running", current_node="call", progress=50)
         executions.update_execution(run.id, status="failed", output_data={"x": 1}, error_message="boom")
+        assert reader.data_version() != version  # commits through another connection move it
         seen = reader.execution(run.id)
         assert seen == executions.get_execution(run.id)
         assert (seen.status, seen.progress, seen.error_message) == (ExecutionStatus.FAILED, 50.0, "boom")

@@ -187,3 +187,14 @@ def test_a_held_call_hangs_for_the_seconds_asked():
             await server.wait_closed()
 
     asyncio.run(main())
+
+
+def test_sigterm_stops_the_demo_server_like_ctrl_c():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout.readline().startswith("Demo server listening on ")
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "Demo server stopped." in err and "Traceback" not in err, err

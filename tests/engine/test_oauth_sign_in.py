@@ -1,0 +1,187 @@
+"""OAuth2 authorization code with PKCE (and the implicit flow) against a real authorization server on
+127.0.0.1 (tests/support/oauth_server.py), the browser step done by a client that follows the redirect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowdesk.engine.authorization_code import (
+    SignedIn,
+    SignInError,
+    SignInNeeded,
+    UserTokens,
+    describe_sign_in,
+    sign_in,
+    sign_in_key,
+)
+from flowdesk.engine.http import HttpClient, HttpRequest, Redactor
+from flowdesk.services.secrets import SecretService
+from flowdesk.services.sign_ins import SignInStore
+from flowdesk.store import Database
+from tests.support.oauth_server import AuthorizationServer, FollowingBrowser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def keys(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWDESK_KEY_FILE", str(tmp_path / "secrets.key"))
+    monkeypatch.setenv("FLOWDESK_KEYRING", "0")
+    return tmp_path / "secrets.key"
+
+
+@pytest.fixture
+def store(tmp_path, keys):
+    db = Database(tmp_path / "flowdesk.db")
+    yield SignInStore(SecretService(db))
+    db.dispose()
+
+
+@pytest.fixture
+def server():
+    with AuthorizationServer() as running:
+        yield running
+
+
+async def _sign_in(auth, store, browser=None, **options):
+    browser = browser or FollowingBrowser()
+    async with HttpClient() as client:
+        try:
+            return await sign_in(auth, client, store, open_browser=browser, timeout=60, **options)
+        finally:
+            browser.join()
+
+
+def test_sign_in_exchanges_the_code_with_the_pkce_verifier_and_stores_the_tokens(server, store):
+    browser = FollowingBrowser()
+    signed_in = asyncio.run(_sign_in(server.auth(), store, browser))
+    assert not browser.errors
+    assert signed_in.user == "alice@example.test"  # from the id_token's claims
+    opened = browser.opened[0]
+    assert "code_challenge_method=S256" in opened and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in opened
+    assert "You can close this tab" in browser.pages[0]
+    exchange = server.state.token_requests[0]
+    assert exchange["grant_type"] == "authorization_code" and len(exchange["code_verifier"]) == 43
+    stored = store.load(sign_in_key(server.auth()))
+    assert stored["access_token"] == signed_in.access_token and stored["refresh_token"]
+    assert describe_sign_in(SignedIn.from_stored(stored)).startswith("Signed in as alice@example.test, expires in")
+
+
+def test_a_wrong_state_is_refused(server, store):
+    server.state.wrong_state = True
+    with pytest.raises(SignInError, match="did not carry the state flowdesk sent"):
+        asyncio.run(_sign_in(server.auth(), store))
+    assert server.state.grants == []  # the code was never exchanged
+    assert store.load(sign_in_key(server.auth())) is None
+
+
+def test_a_verifier_the_server_does_not_accept_is_refused_in_one_sentence(server, store, monkeypatch):
+    from flowdesk.engine import authorization_code
+
+    real = authorization_code.pkce_pair
+    monkeypatch.setattr(authorization_code, "pkce_pair", lambda: (real()[0], real()[1]))  # two pairs: mismatch
+    with pytest.raises(SignInError) as caught:
+        asyncio.run(_sign_in(server.auth(), store))
+    message = caught.value.message
+    assert message == "The token endpoint refused the sign-in code (invalid_grant: PKCE verification failed)."
+    assert store.load(sign_in_key(server.auth())) is None
+
+
+def test_the_user_comes_from_the_userinfo_url_without_an_id_token(store):
+    with AuthorizationServer(give_id_token=False, user="bob") as server:
+        with_userinfo = asyncio.run(_sign_in(server.auth(userinfo_url=f"{server.url}/userinfo"), store))
+        without = asyncio.run(_sign_in(server.auth(scopes=["other"]), store))
+    assert (with_userinfo.user, without.user) == ("bob", "desk-client")
+
+
+def test_the_implicit_flow_takes_the_token_the_page_posts_back(server, store):
+    browser = FollowingBrowser()
+    signed_in = asyncio.run(_sign_in(server.auth(flow="implicit"), store, browser))
+    assert not browser.errors and "response_type=token" in browser.opened[0]
+    assert server.state.access_tokens[signed_in.access_token] is True
+    assert server.state.grants == []  # no code, no token endpoint
+
+
+async def _get(client, server, auth, redactor=None):
+    return await client.send(HttpRequest("GET", f"{server.url}/resource", auth=auth), redactor=redactor)
+
+
+def test_requests_use_the_stored_token_and_renew_it_before_it_expires(server, store):
+    auth = server.auth()
+    first = asyncio.run(_sign_in(auth, store))
+    now = [first.expires_at - 3000]
+
+    async def main():
+        async with HttpClient() as client:
+            client.user_tokens = UserTokens(store, margin=60, clock=lambda: now[0])
+            used = await _get(client, server, auth)
+            now[0] = first.expires_at - 30  # within the margin: renewed before it is sent
+            renewed = await _get(client, server, auth)
+            return used, renewed, client.user_tokens.refreshes
+
+    used, renewed, refreshes = asyncio.run(main())
+    assert (used.status, renewed.status, refreshes) == (200, 200, 1)
+    assert server.state.resource_tokens[0] == first.access_token
+    assert server.state.resource_tokens[1] != first.access_token
+    assert server.state.grants == ["authorization_code", "refresh_token"]
+    stored = store.load(sign_in_key(auth))  # the renewed tokens were kept for the next run
+    assert stored["access_token"] == server.state.resource_tokens[1]
+
+
+def test_a_401_renews_the_token_once_and_sends_again(server, store):
+    auth = server.auth()
+    asyncio.run(_sign_in(auth, store))
+    server.state.expire_access_tokens()  # the server expired it early
+
+    async def main():
+        async with HttpClient() as client:
+            client.user_tokens = UserTokens(store)
+            return await _get(client, server, auth)
+
+    response = asyncio.run(main())
+    assert response.status == 200 and response.token_refreshed
+    assert server.state.grants == ["authorization_code", "refresh_token"]
+    assert len(server.state.resource_tokens) == 2
+
+
+def test_without_a_sign_in_a_request_fails_with_one_sentence(server, store):
+    async def main():
+        async with HttpClient() as client:
+            client.user_tokens = UserTokens(store)
+            return await _get(client, server, server.auth())
+
+    with pytest.raises(SignInNeeded) as caught:
+        asyncio.run(main())
+    host = "127.0.0.1"
+    assert caught.value.message == (
+        f"This API call needs an OAuth2 sign-in: sign in to {host} from the API library in the app, "
+        "or run `flowdesk api signin NAME` with the API's name."
+    )
+
+
+def test_a_revoked_refresh_token_asks_to_sign_in_again(server, store):
+    auth = server.auth()
+    asyncio.run(_sign_in(auth, store))
+    server.state.refresh_tokens.clear()
+    server.state.expire_access_tokens()
+
+    async def main():
+        async with HttpClient() as client:
+            client.user_tokens = UserTokens(store)
+            redactor = Redactor()
+            try:
+                await _get(client, server, auth, redactor)
+            except SignInNeeded as err:
+                return err.message
+
+    message = asyncio.run(main())
+    assert message.startswith(
+        "The token endpoint refused to renew the sign-in (invalid_grant: refresh token revoked); sign in to"
+    )

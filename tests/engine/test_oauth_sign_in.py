@@ -41,7 +41,7 @@ def keys(tmp_path, monkeypatch):
 def store(tmp_path, keys):
     db = Database(tmp_path / "flowdesk.db")
     yield SignInStore(SecretService(db))
-    db.dispose()
+    db.close()
 
 
 @pytest.fixture
@@ -185,3 +185,85 @@ def test_a_revoked_refresh_token_asks_to_sign_in_again(server, store):
     assert message.startswith(
         "The token endpoint refused to renew the sign-in (invalid_grant: refresh token revoked); sign in to"
     )
+
+
+# -- the doors: `flowdesk api signin` and `flowdesk run` in real processes, tokens never written out -----
+
+
+def _flowdesk(*args: str, db: Path, keys: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWDESK_KEY_FILE": str(keys), "FLOWDESK_KEYRING": "0"}
+    env["BROWSER"] = f"{sys.executable} -m tests.support.oauth_server %s"
+    env.pop("FLOWDESK_DB", None)
+    return subprocess.run(
+        [sys.executable, "-m", "flowdesk.cli", *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+        timeout=120,
+    )
+
+
+def _workflow_file(tmp_path: Path, server: AuthorizationServer) -> Path:
+    api = {
+        "id": 1,
+        "name": "resource api",
+        "method": "GET",
+        "url": f"{server.url}/resource",
+        "auth": server.auth(),
+    }
+    nodes = [
+        {"name": "start", "node_type": "START", "config": {}},
+        {"name": "call", "node_type": "API_CALL", "config": {"api_id": 1}},
+        {"name": "end", "node_type": "END", "config": {"output": {"user": "{{call.response.data.user}}"}}},
+    ]
+    document = {
+        "flowdesk": 1,
+        "workflow": {"name": "signed in", "config": {}},
+        "apis": [api],
+        "nodes": nodes,
+        "connections": [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}],
+    }
+    path = tmp_path / "signed-in.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_cli_sign_in_then_headless_runs_use_and_renew_the_token_never_writing_it(tmp_path, keys, server):
+    db, workflow = tmp_path / "cli.db", _workflow_file(tmp_path, server)
+    before = _flowdesk("run", str(workflow), "--json", db=db, keys=keys)
+    assert before.returncode == 1, before.stderr
+    failed = json.loads(before.stdout)
+    assert "This API call needs an OAuth2 sign-in: sign in to 127.0.0.1 from the API library in the app, or run `flowdesk api signin NAME`" in failed["error_message"]
+    assert server.state.resource_tokens == []  # nothing was sent without the token
+
+    signin = _flowdesk("api", "signin", "resource api", "--timeout", "60", db=db, keys=keys)
+    assert signin.returncode == 0, signin.stderr
+    assert "Signed in as alice@example.test, expires in" in signin.stdout
+
+    first = _flowdesk("run", str(workflow), "--json", db=db, keys=keys)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["output_data"] == {"user": "alice@example.test"}
+    server.state.expire_access_tokens()  # the next run is answered 401, renews once and succeeds
+    second = _flowdesk("run", str(workflow), "--json", db=db, keys=keys)
+    assert second.returncode == 0, second.stderr
+    assert server.state.grants == ["authorization_code", "refresh_token"]
+    export = _flowdesk("api", "export", "-o", str(tmp_path / "library.json"), db=db, keys=keys)
+    assert export.returncode == 0, export.stderr
+
+    issued = [*server.state.access_tokens, *server.state.refresh_tokens]
+    assert len(issued) == 3  # two access tokens, the live refresh token
+    written = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name != keys.name)
+    texts = [signin.stdout, signin.stderr, first.stdout, first.stderr, second.stdout, second.stderr]
+    for token in issued:
+        assert token.encode() not in written  # DB file, its WAL, the export
+        assert not any(token in text for text in texts)
+    exported = json.loads((tmp_path / "library.json").read_text())["components"]["securitySchemes"]
+    assert exported["oauth2AuthorizationCode"]["flows"]["authorizationCode"] == {
+        "authorizationUrl": f"{server.url}/authorize",
+        "tokenUrl": f"{server.url}/token",
+        "scopes": {"read": "", "write": ""},
+    }
+
+    signout = _flowdesk("api", "signout", "resource api", db=db, keys=keys)
+    assert signout.returncode == 0 and "Signed out of 'resource api'." in signout.stdout

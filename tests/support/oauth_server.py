@@ -18,6 +18,7 @@ import hashlib
 import json
 import re
 import secrets
+import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -236,3 +237,14 @@ class FollowingBrowser:
     def join(self) -> None:
         for thread in self.threads:
             thread.join(30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m tests.support.oauth_server URL`: the stand-in browser as a program ($BROWSER)."""
+    browser = FollowingBrowser()
+    browser._visit((argv if argv is not None else sys.argv[1:])[0])
+    return 1 if browser.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -94,7 +94,9 @@ class ApiSignIn:
         auth = await asyncio.to_thread(self.auth_of, api, environment)
         redactor = Redactor([auth.get("client_secret")])
         options = {} if timeout is None else {"timeout": timeout}
-        signed_in = await sign_in(auth, client, self.store, open_browser=open_browser, redactor=redactor, **options)
+        signed_in = await sign_in(
+            auth, client, self.store, open_browser=open_browser, redactor=redactor, **options
+        )
         client.user_tokens.forget(auth)
         return signed_in
 

@@ -71,7 +71,9 @@ def test_sign_in_exchanges_the_code_with_the_pkce_verifier_and_stores_the_tokens
     assert exchange["grant_type"] == "authorization_code" and len(exchange["code_verifier"]) == 43
     stored = store.load(sign_in_key(server.auth()))
     assert stored["access_token"] == signed_in.access_token and stored["refresh_token"]
-    assert describe_sign_in(SignedIn.from_stored(stored)).startswith("Signed in as alice@example.test, expires in")
+    assert describe_sign_in(SignedIn.from_stored(stored)).startswith(
+        "Signed in as alice@example.test, expires in"
+    )
 
 
 def test_a_wrong_state_is_refused(server, store):
@@ -86,7 +88,9 @@ def test_a_verifier_the_server_does_not_accept_is_refused_in_one_sentence(server
     from flowdesk.engine import authorization_code
 
     real = authorization_code.pkce_pair
-    monkeypatch.setattr(authorization_code, "pkce_pair", lambda: (real()[0], real()[1]))  # two pairs: mismatch
+    monkeypatch.setattr(
+        authorization_code, "pkce_pair", lambda: (real()[0], real()[1])
+    )  # two pairs: mismatch
     with pytest.raises(SignInError) as caught:
         asyncio.run(_sign_in(server.auth(), store))
     message = caught.value.message
@@ -234,7 +238,10 @@ def test_cli_sign_in_then_headless_runs_use_and_renew_the_token_never_writing_it
     before = _flowdesk("run", str(workflow), "--json", db=db, keys=keys)
     assert before.returncode == 1, before.stderr
     failed = json.loads(before.stdout)
-    assert "This API call needs an OAuth2 sign-in: sign in to 127.0.0.1 from the API library in the app, or run `flowdesk api signin NAME`" in failed["error_message"]
+    assert (
+        "This API call needs an OAuth2 sign-in: sign in to 127.0.0.1 from the API library in the app, or run `flowdesk api signin NAME`"
+        in failed["error_message"]
+    )
     assert server.state.resource_tokens == []  # nothing was sent without the token
 
     signin = _flowdesk("api", "signin", "resource api", "--timeout", "60", db=db, keys=keys)

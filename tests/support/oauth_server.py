@@ -120,7 +120,9 @@ class _Handler(BaseHTTPRequestHandler):
                 state.resource_tokens.append(token) if parts.path == "/resource" else None
                 live = state.access_tokens.get(token, False)
             if not live:
-                self._send(401, {"error": "invalid_token"}, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                self._send(
+                    401, {"error": "invalid_token"}, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+                )
                 return
             self._send(200, {"user": state.user, "email": state.user, "ok": True})
             return

@@ -14,23 +14,23 @@ from flowdesk.domain.errors import InvalidInputError
 from flowdesk.domain.expressions import Scope, render
 from flowdesk.domain.models import ApiDefinition
 
-from .auth import auth_type
-from .authorization_code import KIND, BrowserOpener, SignedIn, sign_in, sign_in_key
-
 if TYPE_CHECKING:  # pragma: no cover
     from flowdesk.services.secrets import SecretService
     from flowdesk.services.sign_ins import SignInStore
     from flowdesk.store import Database
 
+    from .authorization_code import BrowserOpener, SignedIn
     from .http.client import HttpClient
+
+# The HTTP stack (authorization_code.py, auth.py) is imported when a sign-in is read or made, not with
+# this module: the API library dock imports it, and the window must open without httpx and aiohttp.
+KIND = "oauth2_authorization_code"
 
 
 def uses_sign_in(api: ApiDefinition) -> bool:
     """Whether the definition's auth is a user's OAuth2 sign-in."""
-    try:
-        return auth_type(api.auth) == KIND
-    except InvalidInputError:
-        return False
+    kind = str((api.auth or {}).get("type") or "").strip().lower().replace("-", "_")
+    return kind == KIND
 
 
 def rendered_auth(
@@ -74,6 +74,8 @@ class ApiSignIn:
 
     def state(self, api: ApiDefinition, environment: str | None = None) -> SignedIn | None:
         """The stored sign-in this definition uses, or None."""
+        from .authorization_code import SignedIn, sign_in_key
+
         stored = self.store.load(sign_in_key(self.auth_of(api, environment)))
         return SignedIn.from_stored(stored) if stored is not None else None
 
@@ -89,6 +91,7 @@ class ApiSignIn:
         """Open the browser on the authorization URL, wait for the redirect, keep the tokens."""
         import asyncio
 
+        from .authorization_code import sign_in
         from .http.redaction import Redactor
 
         auth = await asyncio.to_thread(self.auth_of, api, environment)
@@ -102,4 +105,6 @@ class ApiSignIn:
 
     def sign_out(self, api: ApiDefinition, environment: str | None = None) -> bool:
         """Forget the tokens this definition uses; True when it was signed in."""
+        from .authorization_code import sign_in_key
+
         return self.store.forget(sign_in_key(self.auth_of(api, environment)))

@@ -44,7 +44,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-KIND = "oauth2_authorization_code"
 CALLBACK_PATH = "/callback"
 SIGN_IN_TIMEOUT = 300.0
 _USER_CLAIMS = ("name", "preferred_username", "email", "login", "username", "sub")

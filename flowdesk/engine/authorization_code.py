@@ -524,17 +524,22 @@ class UserTokens:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             token = self._tokens.get(key)
-            if token is None:
+            if token is None or self._unusable(token, rejected):
+                # Read again: the app or `flowdesk api signin` may have signed in (or renewed) meanwhile.
                 stored = await asyncio.to_thread(self.store.load, key) if self.store is not None else None
                 if stored is None:
+                    self._tokens.pop(key, None)
                     raise SignInNeeded(f"This API call needs an OAuth2 sign-in: {sign_in_hint(auth)}.")
                 token = SignedIn.from_stored(stored)
                 self._tokens[key] = token
             if redactor is not None:
                 redactor.add_values([token.access_token, token.refresh_token])
-            if self._due(token) or (rejected is not None and rejected == token.access_token):
+            if self._unusable(token, rejected):
                 token = await self._refresh(auth, key, token, client, timeout, redactor, settings)
             return token
+
+    def _unusable(self, token: SignedIn, rejected: str | None) -> bool:
+        return self._due(token) or (rejected is not None and rejected == token.access_token)
 
     async def _refresh(
         self,

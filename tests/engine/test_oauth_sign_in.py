@@ -274,3 +274,20 @@ def test_cli_sign_in_then_headless_runs_use_and_renew_the_token_never_writing_it
 
     signout = _flowdesk("api", "signout", "resource api", db=db, keys=keys)
     assert signout.returncode == 0 and "Signed out of 'resource api'." in signout.stdout
+
+
+def test_a_sign_in_made_elsewhere_meanwhile_is_picked_up_instead_of_renewing(server, store):
+    auth = server.auth()
+    first = asyncio.run(_sign_in(auth, store))
+
+    async def main():
+        async with HttpClient() as client:
+            client.user_tokens = UserTokens(store)
+            await _get(client, server, auth)  # cached in memory now
+            again = await sign_in(auth, client, store, open_browser=FollowingBrowser(), timeout=60)
+            server.state.access_tokens[first.access_token] = False  # the old one stops working
+            return again, await _get(client, server, auth)
+
+    again, response = asyncio.run(main())
+    assert response.status == 200 and server.state.resource_tokens[-1] == again.access_token
+    assert "refresh_token" not in server.state.grants  # the stored newer token was read, not renewed

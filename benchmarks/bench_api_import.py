@@ -1,12 +1,13 @@
 """Benchmark the API importers and the OpenAPI export. Run by hand, not a test:
 
     python benchmarks/bench_api_import.py [--runs 5] [--operations 1000]
-    python benchmarks/bench_api_import.py --big 13 --big 73 [--runs 3] [--yaml]
+    python benchmarks/bench_api_import.py --big 13 --big 73 [--runs 3] [--yaml] [--refs] [--before DIR]
 
 `--big MB` writes a generated *dereferenced* OpenAPI document of about that size (every schema inlined, no
 $ref, as GitHub publishes api.github.com.deref.json: 13 MB and 73 MB) and imports it in a fresh child process,
 several times; it prints the median wall time of the import (reading the text included) and the median peak
-resident memory of the child, next to the same child only parsing the text (json.loads / CSafeLoader).
+resident memory of the child, next to the same child only parsing the text (json.loads / CSafeLoader), and
+with `--before DIR` next to the same import by the code in DIR (another checkout), runs interleaved.
 
 A generated OpenAPI 3 document with N paths x 2 operations (a GET with a path and a query parameter, a
 POST whose body schema refers to a web of 300 schemas, 3 levels of $ref per property) is imported as JSON
@@ -176,18 +177,24 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "count": count}))
 """
 
 
-def _child(path: Path, mode: str) -> dict:
+def _child(path: Path, mode: str, code: str | None = None) -> dict:
+    """One fresh process importing (or only parsing) `path`; `code` is another checkout to import from."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = code
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(path), mode],
         capture_output=True,
         text=True,
         check=True,
-        env=os.environ,
+        env=env,
     )
     return json.loads(out.stdout)
 
 
-def bench_big(sizes: list[float], runs: int, with_yaml: bool, refs: bool = False) -> None:
+def bench_big(
+    sizes: list[float], runs: int, with_yaml: bool, refs: bool = False, before: str | None = None
+) -> None:
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
@@ -200,8 +207,12 @@ def bench_big(sizes: list[float], runs: int, with_yaml: bool, refs: bool = False
             del document
             for path in files:
                 megabytes = path.stat().st_size / 1e6
-                imports = [_child(path, "import") for _ in range(runs)]
-                parses = [_child(path, "parse") for _ in range(runs)]
+                imports, parses, earlier = [], [], []
+                for _ in range(runs):  # interleaved, so a change in the machine's load hits all alike
+                    imports.append(_child(path, "import"))
+                    parses.append(_child(path, "parse"))
+                    if before:
+                        earlier.append(_child(path, "import", before))
                 median = statistics.median
                 print(
                     f"{path.suffix[1:].upper()}{' with $refs' if refs else ''} {megabytes:6.1f} MB, {imports[0]['count']} operations: import "
@@ -209,6 +220,14 @@ def bench_big(sizes: list[float], runs: int, with_yaml: bool, refs: bool = False
                     f" | parsing alone {median(r['seconds'] for r in parses):6.2f} s, peak "
                     f"{median(r['peak_mb'] for r in parses):5.0f} MB  (medians of {runs})"
                 )
+                if earlier:
+                    then = median(r["seconds"] for r in earlier)
+                    print(
+                        f"    the code in {before}: import {then:6.2f} s, peak "
+                        f"{median(r['peak_mb'] for r in earlier):5.0f} MB; now / then = "
+                        f"{median(r['seconds'] for r in imports) / then:.2f}"
+                    )
+        print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -227,9 +246,12 @@ def main() -> None:
     parser.add_argument("--big", type=float, action="append", metavar="MB", help="a dereferenced spec of MB")
     parser.add_argument("--yaml", action="store_true", help="with --big: the YAML form too")
     parser.add_argument("--refs", action="store_true", help="with --big: keep the $refs (not dereferenced)")
+    parser.add_argument(
+        "--before", metavar="DIR", help="with --big: also import with the code in DIR (e.g. a main checkout)"
+    )
     args = parser.parse_args()
     if args.big:
-        bench_big(args.big, args.runs, args.yaml, args.refs)
+        bench_big(args.big, args.runs, args.yaml, args.refs, args.before)
         return
     document = spec(args.operations)
     as_json = json.dumps(document)

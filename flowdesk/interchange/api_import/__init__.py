@@ -33,7 +33,8 @@ def import_api_spec(text_or_bytes: str | bytes, *, source_name: str = "") -> Api
     is none of those.
     """
     text = decode_text(text_or_bytes, source_name=source_name)
-    if _first_line(text).startswith("curl ") or _first_line(text) == "curl":
+    first = _first_line(text)
+    if first.startswith("curl ") or first == "curl":
         return import_curl(text)
     doc = load_document(text, source_name=source_name)
     if isinstance(doc.data, dict) and isinstance(doc.data.get("collection"), dict) and "info" not in doc.data:
@@ -53,9 +54,15 @@ def import_api_spec(text_or_bytes: str | bytes, *, source_name: str = "") -> Api
 
 
 def _first_line(text: str) -> str:
-    """The first line that is neither blank nor a shell comment (a paste of curl commands may start so)."""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            return stripped
+    """The first line that is neither blank nor a shell comment (a paste of curl commands may start so).
+    Lines are taken one at a time: splitting a 13 MB spec into all its lines cost 0.1 s, twice."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        for line in text[start:end].splitlines() or [""]:  # the other line breaks splitlines knows
+            stripped = line.strip()
+            if stripped and not stripped.startswith("#"):
+                return stripped
+        start = end + 1
     return ""

@@ -12,10 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, select
-
 from flowdesk.domain.errors import NotFoundError
-from flowdesk.store.tables import SecretRow
 
 from .secrets import SecretService
 from .transaction import transaction
@@ -66,13 +63,12 @@ class SignInStore:
             self.secrets.set_secret(names["session"], json.dumps(session), session=s)
 
     def forget(self, key: str) -> bool:
-        """Delete a sign-in's secrets (signing out); True when there was one."""
-        with transaction(self.secrets.db, None) as s:
-            gone = s.execute(delete(SecretRow).where(SecretRow.name.in_(list(secret_names(key).values()))))
-            return bool(gone.rowcount)
-
-    def keys(self) -> list[str]:
-        """The keys of the stored sign-ins."""
-        with self.secrets.db.session(read_only=True) as s:
-            names = s.scalars(select(SecretRow.name).where(SecretRow.name.like(f"{PREFIX}%.session")))
-            return sorted(n[len(PREFIX) : -len(".session")] for n in names)
+        """Delete a sign-in's secrets (signing out; each deletion is audited); True when there was one."""
+        was = False
+        for name in secret_names(key).values():
+            try:
+                self.secrets.delete_secret(name)
+            except NotFoundError:
+                continue
+            was = True
+        return was

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,8 +25,7 @@ from flowdesk.services.secrets import SecretService
 from flowdesk.services.sign_ins import SignInStore
 from flowdesk.store import Database
 from tests.support.oauth_server import AuthorizationServer, FollowingBrowser
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.server_process import run_cli
 
 
 @pytest.fixture
@@ -195,17 +193,8 @@ def test_a_revoked_refresh_token_asks_to_sign_in_again(server, store):
 
 
 def _flowdesk(*args: str, db: Path, keys: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "FLOWDESK_KEY_FILE": str(keys), "FLOWDESK_KEYRING": "0"}
-    env["BROWSER"] = f"{sys.executable} -m tests.support.oauth_server %s"
-    env.pop("FLOWDESK_DB", None)
-    return subprocess.run(
-        [sys.executable, "-m", "flowdesk.cli", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=str(ROOT),
-        timeout=120,
-    )
+    browser = f"{sys.executable} -m tests.support.oauth_server %s"  # the stand-in browser, as $BROWSER
+    return run_cli(*args, db=str(db), env={"FLOWDESK_KEY_FILE": str(keys), "BROWSER": browser})
 
 
 def _workflow_file(tmp_path: Path, server: AuthorizationServer) -> Path:

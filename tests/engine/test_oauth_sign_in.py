@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -115,7 +116,8 @@ async def _get(client, server, auth, redactor=None):
     return await client.send(HttpRequest("GET", f"{server.url}/resource", auth=auth), redactor=redactor)
 
 
-def test_requests_use_the_stored_token_and_renew_it_before_it_expires(server, store):
+def test_requests_use_the_stored_token_and_renew_it_before_it_expires(server, store, caplog):
+    caplog.set_level(logging.DEBUG)
     auth = server.auth()
     first = asyncio.run(_sign_in(auth, store))
     now = [first.expires_at - 3000]
@@ -135,6 +137,9 @@ def test_requests_use_the_stored_token_and_renew_it_before_it_expires(server, st
     assert server.state.grants == ["authorization_code", "refresh_token"]
     stored = store.load(sign_in_key(auth))  # the renewed tokens were kept for the next run
     assert stored["access_token"] == server.state.resource_tokens[1]
+    logged = caplog.text
+    assert "signed in to 127.0.0.1 as alice@example.test" in logged
+    assert not any(token in logged for token in [*server.state.access_tokens, *server.state.refresh_tokens])
 
 
 def test_a_401_renews_the_token_once_and_sends_again(server, store):
@@ -280,3 +285,28 @@ def test_a_sign_in_made_elsewhere_meanwhile_is_picked_up_instead_of_renewing(ser
     again, response = asyncio.run(main())
     assert response.status == 200 and server.state.resource_tokens[-1] == again.access_token
     assert "refresh_token" not in server.state.grants  # the stored newer token was read, not renewed
+
+
+def test_cli_sign_in_refused_is_one_sentence_and_stores_nothing(tmp_path, keys):
+    from flowdesk.services.apis import ApiService
+
+    db = tmp_path / "refused.db"
+    with AuthorizationServer(wrong_state=True) as server:
+        database = Database(db)
+        ApiService(database).create_api(name="me", url=f"{server.url}/resource", auth=server.auth())
+        database.close()
+        refused = _flowdesk("api", "signin", "me", "--timeout", "60", db=db, keys=keys)
+    assert refused.returncode == 1  # the operation failed (docs/cli.md)
+    assert "Traceback" not in refused.stderr
+    assert (
+        refused.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "The answer to the sign-in did not carry the state flowdesk sent, so it was refused "
+            "(it may not come from this sign-in)."
+        )
+    )
+    missing = _flowdesk("api", "signin", "nobody", db=db, keys=keys)
+    assert missing.returncode == 2 and "There is no API definition named 'nobody'." in missing.stderr
+    listed = _flowdesk("secret", "list", db=db, keys=keys)
+    assert "oauth2." not in listed.stdout

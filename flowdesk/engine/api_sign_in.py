@@ -40,8 +40,16 @@ def rendered_auth(
     if not uses_sign_in(api):
         raise InvalidInputError(f"API '{api.name}' does not use OAuth2 sign-in (its auth is not {KIND}).")
     scope = Scope({"env": dict(environment), "secrets": dict(secrets), "params": {}})
-    value = render(dict(api.auth or {}), scope)
+    given = dict(api.auth or {})
+    value = render(given, scope)
     assert isinstance(value, dict)
+    for key in ("authorization_url", "token_url", "client_id"):
+        template = given.get(key)
+        if isinstance(template, str) and "{{" in template and value.get(key) in (None, ""):
+            raise InvalidInputError(
+                f"The auth of API '{api.name}' has no {key}: {template} is not set "
+                "(set that secret or environment variable)."
+            )
     return value
 
 

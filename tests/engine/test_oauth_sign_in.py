@@ -310,3 +310,25 @@ def test_cli_sign_in_refused_is_one_sentence_and_stores_nothing(tmp_path, keys):
     assert missing.returncode == 2 and "There is no API definition named 'nobody'." in missing.stderr
     listed = _flowdesk("secret", "list", db=db, keys=keys)
     assert "oauth2." not in listed.stdout
+
+
+def test_an_auth_whose_secret_is_not_set_says_which():
+    from flowdesk.domain.errors import InvalidInputError
+    from flowdesk.domain.models import ApiDefinition
+    from flowdesk.engine.api_sign_in import rendered_auth
+
+    api = ApiDefinition(
+        name="me",
+        url="https://api.test/me",
+        auth={
+            "type": "oauth2_authorization_code",
+            "authorization_url": "https://login.test/a",
+            "client_id": "{{secrets.cid}}",
+        },
+    )
+    with pytest.raises(InvalidInputError) as caught:
+        rendered_auth(api, {}, {})
+    assert caught.value.message == (
+        "The auth of API 'me' has no client_id: {{secrets.cid}} is not set (set that secret or environment variable)."
+    )
+    assert rendered_auth(api, {}, {"cid": "desk"})["client_id"] == "desk"

@@ -311,3 +311,20 @@ def test_a_refused_sign_in_is_shown_in_one_sentence(qtbot, qloop, db, panel):
         "(it may not come from this sign-in)."
     )
     assert bar.sign_in_button.isEnabled()
+
+
+def test_the_sign_in_row_says_which_secret_is_missing(qtbot, db, panel):
+    auth = {
+        "type": "oauth2_authorization_code",
+        "authorization_url": "https://login.test/authorize",
+        "token_url": "https://login.test/token",
+        "client_id": "{{secrets.login_client_id}}",
+    }
+    api = ApiService(db).create_api(name="me", url="https://api.test/me", auth=auth)
+    panel.refresh()
+    panel.select_api(api.id)
+    assert panel.sign_in_bar.state.text() == (
+        "Cannot sign in yet: The auth of API 'me' has no client_id: {{secrets.login_client_id}} is not set "
+        "(set that secret or environment variable)."
+    )
+    assert not panel.sign_in_bar.sign_out_button.isEnabled()

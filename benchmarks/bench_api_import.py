@@ -189,6 +189,7 @@ def _child(path: Path, mode: str, code: str | None = None) -> dict:
         text=True,
         check=True,
         env=env,
+        cwd=path.parent,  # `python -c` puts the working folder first on sys.path: not a checkout
     )
     return json.loads(out.stdout)
 

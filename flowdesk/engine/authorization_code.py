@@ -176,11 +176,6 @@ _FRAGMENT_FORM = """<form id="fragment" method="post" action="{path}">
 <script>var f = document.getElementById("fragment"); f.fragment.value = location.hash.slice(1); f.submit();</script>"""
 
 
-@dataclass
-class _Answer:
-    params: dict[str, str]
-
-
 class LoopbackReceiver:
     """A one-shot HTTP listener on 127.0.0.1 (RFC 8252 section 7.3) that takes the authorization answer."""
 
@@ -188,7 +183,7 @@ class LoopbackReceiver:
         self.port = port
         self.implicit = implicit
         self._server: asyncio.base_events.Server | None = None
-        self._answer: asyncio.Future[_Answer] | None = None
+        self._answer: asyncio.Future[dict[str, str]] | None = None
 
     @property
     def redirect_uri(self) -> str:
@@ -213,7 +208,7 @@ class LoopbackReceiver:
         assert self._answer is not None
         try:
             async with asyncio.timeout(timeout):
-                return (await asyncio.shield(self._answer)).params
+                return await asyncio.shield(self._answer)
         except TimeoutError:
             raise SignInError(
                 f"No answer came back from the browser within {timeout:.0f} s; the sign-in was abandoned."
@@ -267,11 +262,15 @@ class LoopbackReceiver:
             return "200 OK", _PAGE.format(
                 text="Finishing the sign-in…", extra=_FRAGMENT_FORM.format(path=CALLBACK_PATH)
             )
+        if "state" not in params and "error" not in params:  # a prefetch, a stray visit: keep waiting
+            return "400 Bad Request", _PAGE.format(text="This is not a sign-in answer.", extra="")
         if self._answer is not None and not self._answer.done():
-            self._answer.set_result(_Answer(params))
+            self._answer.set_result(params)
         if "error" in params:
             return "200 OK", _PAGE.format(text="The sign-in was refused. You can close this tab.", extra="")
-        return "200 OK", _PAGE.format(text="Signed in to flowdesk. You can close this tab.", extra="")
+        return "200 OK", _PAGE.format(
+            text="flowdesk has the answer and finishes the sign-in: you can close this tab.", extra=""
+        )
 
 
 # -- signing in ---------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_sign_in_exchanges_the_code_with_the_pkce_verifier_and_stores_the_tokens
     assert signed_in.user == "alice@example.test"  # from the id_token's claims
     opened = browser.opened[0]
     assert "code_challenge_method=S256" in opened and "redirect_uri=http%3A%2F%2F127.0.0.1%3A" in opened
-    assert "You can close this tab" in browser.pages[0]
+    assert "you can close this tab" in browser.pages[0]
     exchange = server.state.token_requests[0]
     assert exchange["grant_type"] == "authorization_code" and len(exchange["code_verifier"]) == 43
     stored = store.load(sign_in_key(server.auth()))
@@ -73,6 +73,27 @@ def test_sign_in_exchanges_the_code_with_the_pkce_verifier_and_stores_the_tokens
     assert describe_sign_in(SignedIn.from_stored(stored)).startswith(
         "Signed in as alice@example.test, expires in"
     )
+
+
+class _StrayFirst(FollowingBrowser):
+    """Something visits the loopback callback without an answer before the real redirect arrives."""
+
+    strays: list
+
+    def _visit(self, url: str) -> None:
+        import httpx
+
+        redirect = dict(httpx.URL(url).params)["redirect_uri"]
+        self.strays = [httpx.get(redirect, trust_env=False)]
+        super()._visit(url)
+
+
+def test_a_stray_visit_to_the_loopback_does_not_end_the_sign_in(server, store):
+    browser = _StrayFirst()
+    signed_in = asyncio.run(_sign_in(server.auth(), store, browser))
+    (stray,) = browser.strays
+    assert stray.status_code == 400 and "This is not a sign-in answer." in stray.text
+    assert signed_in.user == "alice@example.test" and not browser.errors
 
 
 def test_a_wrong_state_is_refused(server, store):

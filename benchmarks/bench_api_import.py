@@ -1,12 +1,14 @@
 """Benchmark the API importers and the OpenAPI export. Run by hand, not a test:
 
     python benchmarks/bench_api_import.py [--runs 5] [--operations 1000]
-    python benchmarks/bench_api_import.py --big 13 --big 73 [--runs 3] [--yaml]
+    python benchmarks/bench_api_import.py --big 13 --big 73 [--runs 3] [--yaml] [--refs] [--before DIR]
 
 `--big MB` writes a generated *dereferenced* OpenAPI document of about that size (every schema inlined, no
 $ref, as GitHub publishes api.github.com.deref.json: 13 MB and 73 MB) and imports it in a fresh child process,
-several times; it prints the median wall time of the import (reading the text included) and the median peak
-resident memory of the child, next to the same child only parsing the text (json.loads / CSafeLoader).
+several times; it prints the median wall time of the import (loading flowdesk's modules and reading the text
+included) with its CPU time (what the machine's load does not change much), and the median peak
+resident memory of the child, next to the same child only parsing the text (json.loads / CSafeLoader), and
+with `--before DIR` next to the same import by the code in DIR (another checkout), runs interleaved.
 
 A generated OpenAPI 3 document with N paths x 2 operations (a GET with a path and a query parameter, a
 POST whose body schema refers to a web of 300 schemas, 3 levels of $ref per property) is imported as JSON
@@ -160,7 +162,7 @@ _CHILD = """
 import json, sys, time
 path, mode = sys.argv[1], sys.argv[2]
 data = open(path, "rb").read()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 if mode == "import":
     from flowdesk.interchange.api_import import import_api_spec
     count = len(import_api_spec(data, source_name=path).definitions)
@@ -169,25 +171,32 @@ elif path.endswith(".json"):
 else:
     import yaml
     count = len(yaml.load(data, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["paths"])
-seconds = time.perf_counter() - start
+seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so it would count the parent's generated spec
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({"seconds": seconds, "peak_mb": peak / 1024, "count": count}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak / 1024, "count": count}))
 """
 
 
-def _child(path: Path, mode: str) -> dict:
+def _child(path: Path, mode: str, code: str | None = None) -> dict:
+    """One fresh process importing (or only parsing) `path`; `code` is another checkout to import from."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = code
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(path), mode],
         capture_output=True,
         text=True,
         check=True,
-        env=os.environ,
+        env=env,
+        cwd=path.parent,  # `python -c` puts the working folder first on sys.path: not a checkout
     )
     return json.loads(out.stdout)
 
 
-def bench_big(sizes: list[float], runs: int, with_yaml: bool, refs: bool = False) -> None:
+def bench_big(
+    sizes: list[float], runs: int, with_yaml: bool, refs: bool = False, before: str | None = None
+) -> None:
     print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
     with tempfile.TemporaryDirectory() as folder:
         for size in sizes:
@@ -200,15 +209,30 @@ def bench_big(sizes: list[float], runs: int, with_yaml: bool, refs: bool = False
             del document
             for path in files:
                 megabytes = path.stat().st_size / 1e6
-                imports = [_child(path, "import") for _ in range(runs)]
-                parses = [_child(path, "parse") for _ in range(runs)]
+                imports, parses, earlier = [], [], []
+                for _ in range(runs):  # interleaved, so a change in the machine's load hits all alike
+                    imports.append(_child(path, "import"))
+                    parses.append(_child(path, "parse"))
+                    if before:
+                        earlier.append(_child(path, "import", before))
                 median = statistics.median
                 print(
                     f"{path.suffix[1:].upper()}{' with $refs' if refs else ''} {megabytes:6.1f} MB, {imports[0]['count']} operations: import "
-                    f"{median(r['seconds'] for r in imports):6.2f} s, peak {median(r['peak_mb'] for r in imports):5.0f} MB"
-                    f" | parsing alone {median(r['seconds'] for r in parses):6.2f} s, peak "
+                    f"{median(r['seconds'] for r in imports):6.2f} s (CPU {median(r['cpu'] for r in imports):.2f} s), "
+                    f"peak {median(r['peak_mb'] for r in imports):5.0f} MB"
+                    f" | parsing alone {median(r['seconds'] for r in parses):6.2f} s "
+                    f"(CPU {median(r['cpu'] for r in parses):.2f} s), peak "
                     f"{median(r['peak_mb'] for r in parses):5.0f} MB  (medians of {runs})"
                 )
+                if earlier:
+                    then = median(r["seconds"] for r in earlier)
+                    print(
+                        f"    the code in {before}: import {then:6.2f} s "
+                        f"(CPU {median(r.get('cpu', 0.0) for r in earlier):.2f} s), peak "
+                        f"{median(r['peak_mb'] for r in earlier):5.0f} MB; now / then = "
+                        f"{median(r['seconds'] for r in imports) / then:.2f}"
+                    )
+        print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -227,9 +251,12 @@ def main() -> None:
     parser.add_argument("--big", type=float, action="append", metavar="MB", help="a dereferenced spec of MB")
     parser.add_argument("--yaml", action="store_true", help="with --big: the YAML form too")
     parser.add_argument("--refs", action="store_true", help="with --big: keep the $refs (not dereferenced)")
+    parser.add_argument(
+        "--before", metavar="DIR", help="with --big: also import with the code in DIR (e.g. a main checkout)"
+    )
     args = parser.parse_args()
     if args.big:
-        bench_big(args.big, args.runs, args.yaml, args.refs)
+        bench_big(args.big, args.runs, args.yaml, args.refs, args.before)
         return
     document = spec(args.operations)
     as_json = json.dumps(document)

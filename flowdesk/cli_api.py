@@ -49,7 +49,7 @@ def _missing_action(parser: argparse.ArgumentParser) -> int:
 
 
 def add_api(subparsers: Any) -> None:
-    """`flowdesk api import|list|export`."""
+    """`flowdesk api import|list|export|signin|signout`."""
     actions = _group(subparsers, "api", "the API library: import specs and curl commands, list, export")
     p = _leaf(actions, "import", "import an OpenAPI/Swagger/Postman file or a curl command", cmd_api_import)
     p.add_argument("file", metavar="FILE", nargs="?", help="an OpenAPI 3, Swagger 2.0 or Postman v2 file")
@@ -74,6 +74,55 @@ def add_api(subparsers: Any) -> None:
     )
     p.add_argument("--title", default="flowdesk API library", help="the document's info.title")
     p.add_argument("--env", metavar="NAME", help="environment giving base_url (default: the active one)")
+    p = _leaf(actions, "signin", "sign in to an API's OAuth2 in the browser and keep the tokens", cmd_api_signin)
+    p.add_argument("name", metavar="NAME", help="the API definition's name (or id)")
+    p.add_argument("--env", metavar="NAME", help="environment filling the auth's {{env.*}} (default: active)")
+    p.add_argument(
+        "--timeout", type=float, default=300.0, metavar="SECONDS", help="how long to wait for the browser"
+    )
+    p = _leaf(actions, "signout", "forget an API's OAuth2 sign-in (its stored tokens)", cmd_api_signout)
+    p.add_argument("name", metavar="NAME", help="the API definition's name (or id)")
+    p.add_argument("--env", metavar="NAME", help="environment filling the auth's {{env.*}} (default: active)")
+
+
+def cmd_api_signin(args: argparse.Namespace) -> int:
+    cli = _cli()
+    import asyncio
+    import threading
+    import webbrowser
+
+    from flowdesk.engine.api_sign_in import ApiSignIn
+    from flowdesk.engine.authorization_code import describe_sign_in
+    from flowdesk.engine.http import HttpClient
+
+    def open_browser(url: str) -> None:
+        cli.say(f"Opening the browser to sign in; if it does not open, visit:\n  {url}")
+        # some launchers wait for the browser to exit: never on the loop that takes the redirect
+        threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+
+    async def main(sign_ins: ApiSignIn) -> Any:
+        api = sign_ins.find(args.name)
+        async with HttpClient(max_connections=2) as client:
+            return await sign_ins.sign_in(
+                api, client, open_browser=open_browser, environment=args.env, timeout=args.timeout
+            )
+
+    with cli.open_database(args) as db:
+        signed_in = asyncio.run(main(ApiSignIn(db)))
+    cli.say(f"{describe_sign_in(signed_in)}; the tokens are stored encrypted.")
+    return cli.EXIT_OK
+
+
+def cmd_api_signout(args: argparse.Namespace) -> int:
+    cli = _cli()
+    from flowdesk.engine.api_sign_in import ApiSignIn
+
+    with cli.open_database(args) as db:
+        sign_ins = ApiSignIn(db)
+        api = sign_ins.find(args.name)
+        was = sign_ins.sign_out(api, args.env)
+    cli.say(f"Signed out of '{api.name}'." if was else f"'{api.name}' was not signed in.")
+    return cli.EXIT_OK
 
 
 def _read_spec(path: str) -> bytes:

@@ -11,6 +11,9 @@ secret's value here):
 - ``{"type": "api_key", "in": "header" | "query", "name": "X-API-Key", "value": "..."}``
 - ``{"type": "oauth2_client_credentials", "token_url": "...", "client_id": "...",
   "client_secret": "...", "scopes": ["read"], "client_auth": "basic" | "body", "audience": "..."}``
+- ``{"type": "oauth2_authorization_code", "authorization_url": "...", "token_url": "...",
+  "client_id": "...", "scopes": [...], "flow": "code" | "implicit", ...}``: a user's sign-in made in the
+  browser (engine/authorization_code.py); requests use its stored token, renewed when due
 - ``{"type": "aws_sigv4", "access_key": "...", "secret_key": "...", "session_token": "...",
   "region": "eu-west-1", "service": "execute-api"}``: signed from the request's final bytes
   (aws_signing.py, called where HttpClient prepares them)
@@ -42,7 +45,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 logger = logging.getLogger(__name__)
 
-AUTH_TYPES = ("none", "bearer", "basic", "digest", "api_key", "oauth2_client_credentials", "aws_sigv4")
+AUTH_TYPES = (
+    "none",
+    "bearer",
+    "basic",
+    "digest",
+    "api_key",
+    "oauth2_client_credentials",
+    "oauth2_authorization_code",
+    "aws_sigv4",
+)
 _ALIASES = {"": "none", "noauth": "none", "apikey": "api_key", "oauth2": "oauth2_client_credentials"}
 SECRET_FIELDS = ("token", "password", "value", "client_secret", "secret_key", "session_token")
 DEFAULT_EXPIRES_IN = 3600.0
@@ -257,8 +269,10 @@ async def apply_auth(
     timeout: float,
     redactor: Redactor | None = None,
     settings: ConnectionSettings | None = None,
+    rejected: str | None = None,
 ) -> AppliedAuth:
-    """The headers and query parameters `auth` adds to a request (fetching an OAuth2 token if needed)."""
+    """The headers and query parameters `auth` adds to a request (fetching an OAuth2 token if needed);
+    `rejected` is a signed-in user's access token a server just answered 401 to (it is renewed)."""
     kind = auth_type(auth)
     if kind == "none" or auth is None:
         return AppliedAuth()
@@ -284,6 +298,11 @@ async def apply_auth(
         return AppliedAuth(headers={name: value}, kind=kind)
     if kind == "aws_sigv4":
         return AppliedAuth(kind=kind)  # the signature needs the final bytes: HttpClient adds it
+    if kind == "oauth2_authorization_code":
+        signed_in = await client.user_tokens.token(
+            auth, client, timeout=timeout, redactor=redactor, settings=settings, rejected=rejected
+        )
+        return AppliedAuth(headers={"Authorization": signed_in.header()}, kind=kind, token_from_cache=True)
     token, from_cache = await client.tokens.token(
         auth, client, timeout=timeout, redactor=redactor, settings=settings
     )

@@ -432,7 +432,18 @@ class WorkflowExecutor:
             else:
                 self._db = await asyncio.to_thread(Database, spec)
                 self._own_db = True
+            if self._http is not None:
+                self._attach_sign_ins(self._db)
         return self._db
+
+    def _attach_sign_ins(self, db: Any) -> None:
+        """Requests with OAuth2 authorization code auth use the sign-ins stored in this database."""
+        tokens = getattr(self._http, "user_tokens", None)
+        if tokens is not None and tokens.store is None:
+            from flowdesk.services.secrets import SecretService
+            from flowdesk.services.sign_ins import SignInStore
+
+            tokens.store = SignInStore(SecretService(db))
 
     def _writer_for(self, db: Any) -> ExecutionWriter:
         if self._writer is None:
@@ -477,6 +488,8 @@ class WorkflowExecutor:
             from .http import HttpClient
 
             self._http = HttpClient()
+            if self._db is not None:
+                self._attach_sign_ins(self._db)
         return self._http
 
     async def flush(self) -> None:

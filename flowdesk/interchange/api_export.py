@@ -64,6 +64,13 @@ def to_curl(api: ApiDefinition, *, resolved: Mapping[str, Any] | None = None) ->
             f" (client id {auth.get('client_id', '')}) and put it in the Authorization header."
         )
         headers.append(("Authorization", "Bearer <access token>"))
+    elif kind == "oauth2_authorization_code":
+        comments.append(
+            f"# OAuth2 sign-in: sign in at {fill(str(auth.get('authorization_url', '')))}"
+            f" (client id {auth.get('client_id', '')}, e.g. `flowdesk api signin NAME`) and put the"
+            " access token in the Authorization header."
+        )
+        headers.append(("Authorization", "Bearer <access token>"))
 
     url = fill(api.url)
     if query:
@@ -417,18 +424,11 @@ def _security(
     elif kind == "api_key":
         scheme = {"type": "apiKey", "in": auth.get("in", "header"), "name": str(auth.get("name", ""))}
         name = _secret_base(auth.get("value"), "") or "apiKeyAuth"
-    elif kind == "oauth2_client_credentials":
+    elif kind in _OAUTH2_FLOWS:
         scopes = [str(s) for s in auth.get("scopes") or []]
-        scheme = {
-            "type": "oauth2",
-            "flows": {
-                "clientCredentials": {
-                    "tokenUrl": str(auth.get("token_url", "")),
-                    "scopes": {s: "" for s in scopes},
-                }
-            },
-        }
-        name = _secret_base(auth.get("client_id"), "client_id") or "oauth2ClientCredentials"
+        flow_name, flow = _oauth2_flow(auth)
+        scheme = {"type": "oauth2", "flows": {flow_name: {**flow, "scopes": {s: "" for s in scopes}}}}
+        name = _secret_base(auth.get("client_id"), "client_id") or _OAUTH2_FLOWS[kind]
     else:
         return None
     base, n = name, 2
@@ -436,14 +436,35 @@ def _security(
         name = f"{base}{n}"
         n += 1
     if name in schemes and scheme["type"] == "oauth2":
-        flow = schemes[name]["flows"]["clientCredentials"]
-        flow["scopes"].update(scheme["flows"]["clientCredentials"]["scopes"])
+        ((flow_name, flow),) = scheme["flows"].items()
+        schemes[name]["flows"][flow_name]["scopes"].update(flow["scopes"])
     else:
         schemes[name] = scheme
     return [{name: scopes}]
 
 
+_OAUTH2_FLOWS = {
+    "oauth2_client_credentials": "oauth2ClientCredentials",
+    "oauth2_authorization_code": "oauth2AuthorizationCode",
+}
+
+
+def _oauth2_flow(auth: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """The OpenAPI flow of an OAuth2 auth: its name and URLs (scopes are added by the caller)."""
+    if auth.get("type") == "oauth2_client_credentials":
+        return "clientCredentials", {"tokenUrl": str(auth.get("token_url", ""))}
+    authorization = str(auth.get("authorization_url", ""))
+    if str(auth.get("flow") or "code").lower() == "implicit":
+        return "implicit", {"authorizationUrl": authorization}
+    return "authorizationCode", {"authorizationUrl": authorization, "tokenUrl": str(auth.get("token_url", ""))}
+
+
 def _same_scheme(a: dict[str, Any], b: dict[str, Any]) -> bool:
     if a.get("type") == "oauth2" and b.get("type") == "oauth2":
-        return a["flows"]["clientCredentials"]["tokenUrl"] == b["flows"]["clientCredentials"]["tokenUrl"]
+        return _flow_urls(a["flows"]) == _flow_urls(b["flows"])
     return a == b
+
+
+def _flow_urls(flows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The flows without their scopes (schemes differing only in scopes are one scheme)."""
+    return {name: {k: v for k, v in flow.items() if k != "scopes"} for name, flow in flows.items()}

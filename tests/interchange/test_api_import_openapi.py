@@ -187,7 +187,15 @@ EXPECTED_30 = {
             "body": None,
             "content_type": "application/xml",
             "timeout": 30.0,
-            "auth": {"type": "api_key", "in": "header", "name": "X-API-Key", "value": "{{secrets.api_key}}"},
+            # the first alternative, browserLogin, is now signed in to in the browser (PKCE)
+            "auth": {
+                "type": "oauth2_authorization_code",
+                "flow": "code",
+                "authorization_url": "https://auth.petstore.test/authorize",
+                "token_url": "https://auth.petstore.test/oauth/token",
+                "client_id": "{{secrets.browserLogin_client_id}}",
+                "scopes": [],
+            },
             "description": "",
             "tags": ["admin"],
             "source": "openapi:Fixture Petstore#createReport",
@@ -198,10 +206,6 @@ EXPECTED_30 = {
 PROBLEMS_30 = [
     ("GET /pets", "cookie parameter 'session' is not supported; it was left out"),
     ("POST /reports", "the request body is application/xml without a text example; the body was left empty"),
-    (
-        "POST /reports",
-        "security scheme 'browserLogin' is OAuth2 with flow authorizationCode; flowdesk supports only client credentials, so no auth was set",
-    ),
 ]
 NOTES_30 = []
 ENV_30 = {"base_url": "https://eu.petstore.test/v2"}

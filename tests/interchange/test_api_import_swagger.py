@@ -70,10 +70,13 @@ EXPECTED_SW = {
             "body": None,
             "content_type": None,
             "timeout": 30.0,
+            # the first alternative, legacy_login, is Swagger's implicit flow: signed in to in the browser
             "auth": {
-                "type": "basic",
-                "username": "{{secrets.basic_username}}",
-                "password": "{{secrets.basic_password}}",
+                "type": "oauth2_authorization_code",
+                "flow": "implicit",
+                "authorization_url": "https://classic.petstore.test/oauth/authorize",
+                "client_id": "{{secrets.legacy_login_client_id}}",
+                "scopes": [],
             },
             "description": "",
             "tags": ["pet"],
@@ -127,10 +130,6 @@ EXPECTED_SW = {
     ),
 }
 PROBLEMS_SW = [
-    (
-        "GET /pet/{petId}",
-        "security scheme 'legacy_login' is OAuth2 with flow implicit; flowdesk supports only client credentials, so no auth was set",
-    ),
 ]
 NOTES_SW = []
 ENV_SW = {"base_url": "https://classic.petstore.test:8443/v1"}

@@ -43,10 +43,14 @@ def subprocess_env() -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, db: str) -> subprocess.CompletedProcess[str]:
-    """`flowdesk ARGS --db DB`, its output captured."""
+def run_cli(*args: str, db: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`flowdesk ARGS --db DB`, its output captured; `env` adds to (or overrides) subprocess_env()."""
     return subprocess.run(
-        flowdesk_command(*args, "--db", db), capture_output=True, text=True, env=subprocess_env(), timeout=120
+        flowdesk_command(*args, "--db", db),
+        capture_output=True,
+        text=True,
+        env={**subprocess_env(), **(env or {})},
+        timeout=120,
     )
 
 

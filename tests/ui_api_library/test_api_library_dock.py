@@ -16,6 +16,7 @@ from flowdesk.services.apis import ApiService
 from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.secrets import SecretService
 from tests.support.waiting import EVENTUALLY_MS
+from tests.ui_api_library.conftest import raw_database_bytes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "interchange" / "fixtures" / "api"
 SECRET = "tok-Dock-91c2e7"
@@ -244,3 +245,86 @@ def test_send_fills_params_from_the_examples(qtbot, qloop, db, panel, http_serve
     panel.send_params.setText("{oops")
     assert panel.send_current() is None
     assert "Parameters for Send: not valid JSON" in panel.message.text()
+
+
+# -- OAuth2 sign-in (authorization code with PKCE) ------------------------------------------------------
+
+
+def test_sign_in_and_out_from_the_dock_and_send_with_the_token(qtbot, qloop, db, panel, db_path):
+    from tests.support.oauth_server import AuthorizationServer, FollowingBrowser
+
+    with AuthorizationServer() as server:
+        EnvironmentService(db).create_environment("local", {"auth_base": server.url})
+        SecretService(db).set_secret("login_client_id", server.state.client_id)
+        auth = server.auth(
+            authorization_url="{{env.auth_base}}/authorize", client_id="{{secrets.login_client_id}}"
+        )
+        api = ApiService(db).create_api(name="me", url=f"{server.url}/resource", auth=auth)
+        plain = ApiService(db).create_api(name="plain", url=f"{server.url}/resource")
+        panel.refresh()
+        panel.select_api(plain.id)
+        assert not panel.sign_in_bar.isVisible()  # only for sign-in auth
+        panel.select_api(api.id)
+        bar = panel.sign_in_bar
+        assert bar.isVisible() and bar.state.text() == "Not signed in"
+        assert not bar.sign_out_button.isEnabled()
+
+        browser = FollowingBrowser()
+        bar.open_browser = browser  # the seam: no real browser in CI
+        with qtbot.waitSignal(bar.changed, timeout=EVENTUALLY_MS) as blocker:
+            qtbot.mouseClick(bar.sign_in_button, Qt.MouseButton.LeftButton)
+        browser.join()
+        assert blocker.args[0].startswith("Signed in as alice@example.test, expires in 59 min")
+        assert bar.state.text() == blocker.args[0] and bar.sign_out_button.isEnabled()
+
+        with qtbot.waitSignal(panel.response_shown, timeout=EVENTUALLY_MS) as sent:
+            qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        assert sent.args[0].status == 200
+        token = server.state.resource_tokens[-1]
+        assert token in server.state.access_tokens
+        assert token.encode() not in raw_database_bytes(db_path)  # kept encrypted
+        shown = panel.response.raw.toPlainText() + json.dumps(sent.args[0].headers) + bar.state.text()
+        assert token not in shown
+
+        with qtbot.waitSignal(bar.changed, timeout=EVENTUALLY_MS):
+            qtbot.mouseClick(bar.sign_out_button, Qt.MouseButton.LeftButton)
+        assert bar.state.text() == "Not signed in" and not bar.sign_out_button.isEnabled()
+        with qtbot.waitSignal(panel.response_shown, timeout=EVENTUALLY_MS) as after:
+            qtbot.mouseClick(panel.send_button, Qt.MouseButton.LeftButton)
+        assert after.args[0].error.startswith("This API call needs an OAuth2 sign-in: sign in to 127.0.0.1")
+
+
+def test_a_refused_sign_in_is_shown_in_one_sentence(qtbot, qloop, db, panel):
+    from tests.support.oauth_server import AuthorizationServer, FollowingBrowser
+
+    with AuthorizationServer(wrong_state=True) as server:
+        api = ApiService(db).create_api(name="me", url=f"{server.url}/resource", auth=server.auth())
+        panel.refresh()
+        panel.select_api(api.id)
+        bar = panel.sign_in_bar
+        bar.open_browser = browser = FollowingBrowser()
+        with qtbot.waitSignal(bar.changed, timeout=EVENTUALLY_MS) as blocker:
+            qtbot.mouseClick(bar.sign_in_button, Qt.MouseButton.LeftButton)
+        browser.join()
+    assert blocker.args[0] == (
+        "Not signed in: The answer to the sign-in did not carry the state flowdesk sent, so it was refused "
+        "(it may not come from this sign-in)."
+    )
+    assert bar.sign_in_button.isEnabled()
+
+
+def test_the_sign_in_row_says_which_secret_is_missing(qtbot, db, panel):
+    auth = {
+        "type": "oauth2_authorization_code",
+        "authorization_url": "https://login.test/authorize",
+        "token_url": "https://login.test/token",
+        "client_id": "{{secrets.login_client_id}}",
+    }
+    api = ApiService(db).create_api(name="me", url="https://api.test/me", auth=auth)
+    panel.refresh()
+    panel.select_api(api.id)
+    assert panel.sign_in_bar.state.text() == (
+        "Cannot sign in yet: The auth of API 'me' has no client_id: {{secrets.login_client_id}} is not set "
+        "(set that secret or environment variable)."
+    )
+    assert not panel.sign_in_bar.sign_out_button.isEnabled()

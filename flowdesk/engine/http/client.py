@@ -101,6 +101,7 @@ class HttpClient:
         max_header_bytes: int | None = None,
     ) -> None:
         from ..auth import OAuth2TokenCache
+        from ..authorization_code import UserTokens
 
         if isinstance(transport, str) and transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {', '.join(TRANSPORTS)}, got {transport!r}")
@@ -113,6 +114,8 @@ class HttpClient:
         self.sleep: Callable[[float], Awaitable[Any]] = sleep or asyncio.sleep
         self.random = rng or random.Random()
         self.tokens = OAuth2TokenCache(margin=token_margin)
+        self.user_tokens = UserTokens()
+        """Signed-in users' tokens (OAuth2 authorization code); its `store` is set by the executor."""
         self.max_header_lines = max_header_lines or _env_int("FLOWDESK_MAX_HEADER_LINES", MAX_HEADER_LINES)
         self.max_header_bytes = max_header_bytes or _env_int("FLOWDESK_MAX_HEADER_BYTES", MAX_HEADER_BYTES)
         self._session: aiohttp.ClientSession | None = None
@@ -137,6 +140,7 @@ class HttpClient:
             self._httpx_client = None
             self._library = None
             self.tokens.new_loop()
+            self.user_tokens.new_loop()
             self._loop = loop
 
     @property
@@ -306,7 +310,7 @@ class HttpClient:
         )
         if (
             response.status == 401
-            and applied.kind == "oauth2_client_credentials"
+            and applied.kind in ("oauth2_client_credentials", "oauth2_authorization_code")
             and applied.token_from_cache
         ):
             response.discard_file()
@@ -314,7 +318,14 @@ class HttpClient:
             self.tokens.invalidate(request.auth, token)
             remaining = max(deadline - time.monotonic(), 0.001)
             applied = await self._timed(
-                apply_auth(request.auth, self, timeout=remaining, redactor=redactor, settings=request.settings),
+                apply_auth(
+                    request.auth,
+                    self,
+                    timeout=remaining,
+                    redactor=redactor,
+                    settings=request.settings,
+                    rejected=token,
+                ),
                 request,
                 remaining,
                 redactor,

@@ -457,6 +457,8 @@ class _PostmanReader:
                     f"AWS Signature v4 auth has no {', '.join(missing)}; set it in the definition's auth"
                 )
             return signed
+        if kind == "oauth2" and values.get("grant_type") in _SIGN_IN_GRANTS:
+            return self._sign_in_auth(values)
         if kind == "oauth2":
             self.problem(
                 f"OAuth2 with grant type '{values.get('grant_type', '?')}' is not supported; no auth was set"
@@ -471,6 +473,27 @@ class _PostmanReader:
         )
         return {"type": "none", "not_sent": {"type": kind, **settings}}
 
+    def _sign_in_auth(self, values: dict[str, str]) -> dict[str, Any]:
+        """Postman's authorization code (with or without PKCE) and implicit grants: a browser sign-in.
+        flowdesk always sends a PKCE S256 challenge (servers that do not know PKCE ignore it)."""
+        implicit = values["grant_type"] == "implicit"
+        scope = values.get("scope", "")
+        auth: dict[str, Any] = {
+            "type": "oauth2_authorization_code",
+            "flow": "implicit" if implicit else "code",
+            "authorization_url": self.convert(values.get("authUrl", "")),
+        }
+        if not implicit:
+            auth["token_url"] = self.convert(values.get("accessTokenUrl", ""))
+        auth["client_id"] = self._secret_value(values.get("clientId", ""))
+        if values.get("clientSecret") and not implicit:
+            auth["client_secret"] = self._secret_value(values["clientSecret"])
+        auth["scopes"] = scope.split() if scope else []
+        missing = [k for k in ("authorization_url", "token_url", "client_id") if k in auth and not auth[k]]
+        if missing:
+            self.problem(f"OAuth2 sign-in auth has no {', '.join(missing)}; set it in the definition's auth")
+        return auth
+
     def _secret_value(self, value: str) -> str:
         match = _VARIABLE.fullmatch(value.strip())
         if match and not match.group(1).startswith("$"):
@@ -482,6 +505,9 @@ class _PostmanReader:
                 "but could be moved to {{secrets.*}}."
             )
         return self.convert(value)
+
+
+_SIGN_IN_GRANTS = ("authorization_code", "authorization_code_with_pkce", "implicit")
 
 
 def _auth_values(raw: Any) -> dict[str, str]:

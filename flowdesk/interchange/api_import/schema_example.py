@@ -38,6 +38,9 @@ _FORMAT_SAMPLES: dict[str, Any] = {
     "duration": "P1D",
 }
 
+# Keys that make a schema's sample something other than its type's (the checks in `_value`).
+_DECLARING = frozenset(("example", "default", "const", "examples", "enum", "allOf", "oneOf", "anyOf"))
+
 _TYPE_SAMPLES: dict[str, Any] = {"string": "string", "integer": 0, "number": 0, "boolean": True, "null": None}
 
 
@@ -113,9 +116,12 @@ class SchemaExampler:
         self._count += 1
         if depth >= MAX_DEPTH or self._count > MAX_VALUES:
             return None
-        schema, stack = self.resolve(schema, stack)
+        if isinstance(schema, dict) and "$ref" in schema:
+            schema, stack = self.resolve(schema, stack)
         if not isinstance(schema, dict):
             return None
+        if _DECLARING.isdisjoint(schema):  # most schemas: a type, a format, a description (one C call)
+            return self._typed(schema, depth, stack)
         for key in ("example", "default", "const"):
             if key in schema:
                 return schema[key]
@@ -131,15 +137,20 @@ class SchemaExampler:
             options = schema.get(key)
             if isinstance(options, list) and options:
                 return self._value(options[0], depth + 1, stack)
-        kind = schema_type(schema)
+        return self._typed(schema, depth, stack)
+
+    def _typed(self, schema: dict[str, Any], depth: int, stack: tuple[str, ...]) -> Any:
+        kind = schema.get("type")
+        if kind.__class__ is not str or not kind:
+            kind = schema_type(schema)
+        if kind == "string":
+            fmt = schema.get("format")
+            return _FORMAT_SAMPLES.get(fmt, "string") if isinstance(fmt, str) else "string"
         if kind == "object":
             return self._object(schema, depth, stack)
         if kind == "array":
             item = self._value(schema.get("items"), depth + 1, stack)
             return [] if item is None else [item]
-        if kind == "string":
-            fmt = schema.get("format")
-            return _FORMAT_SAMPLES.get(fmt, "string") if isinstance(fmt, str) else "string"
         if kind in ("integer", "number"):
             minimum = schema.get("minimum")
             return minimum if isinstance(minimum, int | float) and not isinstance(minimum, bool) else 0
@@ -153,22 +164,21 @@ class SchemaExampler:
         for name, prop in properties.items():
             if self._count >= MAX_VALUES:
                 break  # the sample is as big as it gets: the other properties would all be left empty
-            if _cyclic(prop, stack):
-                self.on_cycle(str(prop["$ref"]))
-                continue
-            resolved, inner = self.resolve(prop, stack)
-            if isinstance(resolved, dict) and resolved.get("readOnly") is True:
-                continue
-            result[name] = self._value(resolved, depth + 1, inner)
+            inner = stack
+            if isinstance(prop, dict):
+                if "$ref" in prop:
+                    if prop["$ref"] in stack:
+                        self.on_cycle(str(prop["$ref"]))
+                        continue
+                    prop, inner = self.resolve(prop, stack)
+                if isinstance(prop, dict) and prop.get("readOnly") is True:
+                    continue
+            result[name] = self._value(prop, depth + 1, inner)
         return result
 
     def _all_of(self, schema: dict[str, Any], depth: int, stack: tuple[str, ...]) -> Any:
         merged = merge_all_of(schema, self, stack)
         return self._value(merged, depth + 1, stack)
-
-
-def _cyclic(prop: Any, stack: tuple[str, ...]) -> bool:
-    return isinstance(prop, dict) and prop.get("$ref") in stack
 
 
 def merge_all_of(schema: dict[str, Any], exampler: SchemaExampler, stack: tuple[str, ...] = ()) -> dict:

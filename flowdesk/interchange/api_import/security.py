@@ -42,25 +42,18 @@ def scheme_to_auth(
         )
         return None
     if kind == "oauth2":
-        token_url = _client_credentials_token_url(scheme)
-        if token_url is None:
+        auth = _oauth2(name, scheme, [str(s) for s in scopes])
+        if auth is None:
             flows = (
                 sorted((scheme.get("flows") or {}).keys())
                 if isinstance(scheme.get("flows"), dict)
                 else [str(scheme.get("flow", "?"))]
             )
             report(
-                f"security scheme '{name}' is OAuth2 with flow {', '.join(flows) or '?'}; flowdesk supports only "
-                "client credentials, so no auth was set"
+                f"security scheme '{name}' is OAuth2 with flow {', '.join(flows) or '?'}; flowdesk supports "
+                "client credentials, authorization code and implicit, so no auth was set"
             )
-            return None
-        return {
-            "type": "oauth2_client_credentials",
-            "token_url": token_url,
-            "client_id": secret(secret_name(name, "client_id")),
-            "client_secret": secret(secret_name(name, "client_secret")),
-            "scopes": [str(s) for s in scopes],
-        }
+        return auth
     report(
         f"security scheme '{name}' has type '{kind or '?'}', which flowdesk does not support; no auth was set"
     )
@@ -75,16 +68,51 @@ def _basic(name: str) -> dict[str, Any]:
     }
 
 
-def _client_credentials_token_url(scheme: dict[str, Any]) -> str | None:
-    flows = scheme.get("flows")
-    if isinstance(flows, dict):  # OpenAPI 3
-        flow = flows.get("clientCredentials")
-        if isinstance(flow, dict) and isinstance(flow.get("tokenUrl"), str):
-            return flow["tokenUrl"]
+def _oauth2(name: str, scheme: dict[str, Any], scopes: list[str]) -> dict[str, Any] | None:
+    """The auth for an OAuth2 scheme: client credentials when the scheme offers it (no browser needed),
+    else the authorization code flow (with PKCE), else the implicit flow; None for the password flow."""
+    flows = _oauth2_flows(scheme)
+    credentials = flows.get("clientCredentials", {})
+    if isinstance(credentials.get("tokenUrl"), str):
+        return {
+            "type": "oauth2_client_credentials",
+            "token_url": credentials["tokenUrl"],
+            "client_id": secret(secret_name(name, "client_id")),
+            "client_secret": secret(secret_name(name, "client_secret")),
+            "scopes": scopes,
+        }
+    code, implicit = flows.get("authorizationCode", {}), flows.get("implicit", {})
+    if isinstance(code.get("authorizationUrl"), str) and isinstance(code.get("tokenUrl"), str):
+        urls = {"authorization_url": code["authorizationUrl"], "token_url": code["tokenUrl"]}
+        flow = "code"
+    elif isinstance(implicit.get("authorizationUrl"), str):
+        urls, flow = {"authorization_url": implicit["authorizationUrl"]}, "implicit"
+    else:
         return None
-    if scheme.get("flow") == "application" and isinstance(scheme.get("tokenUrl"), str):  # Swagger 2
-        return scheme["tokenUrl"]
-    return None
+    # A public client (RFC 8252): PKCE instead of a client secret; one can be added to the auth.
+    return {
+        "type": "oauth2_authorization_code",
+        "flow": flow,
+        **urls,
+        "client_id": secret(secret_name(name, "client_id")),
+        "scopes": scopes,
+    }
+
+
+_SWAGGER_FLOWS = {
+    "application": "clientCredentials",
+    "accessCode": "authorizationCode",
+    "implicit": "implicit",
+}
+
+
+def _oauth2_flows(scheme: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """OpenAPI 3's `flows`, or Swagger 2's one `flow` under its OpenAPI 3 name."""
+    flows = scheme.get("flows")
+    if isinstance(flows, dict):
+        return {k: v for k, v in flows.items() if isinstance(v, dict)}
+    flow = _SWAGGER_FLOWS.get(str(scheme.get("flow")))
+    return {flow: scheme} if flow else {}
 
 
 @dataclass

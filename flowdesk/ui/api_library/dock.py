@@ -1,5 +1,6 @@
 """The API library dock: search and tag filter, the list (drag onto the canvas), the editor form,
-import with a preview, "Send" with the active environment, copy as cURL, environments and secrets."""
+import with a preview, "Send" with the active environment, copy as cURL, environments and secrets, and the
+OAuth2 sign-in row (sign_in_bar.py) for definitions whose auth is a browser sign-in."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import ApiDefinition
+from flowdesk.engine.api_sign_in import ApiSignIn
 from flowdesk.interchange.api_export import to_curl
 from flowdesk.services.api_library import ApiImportPlan, ApiImportReport, ApiLibraryService
 from flowdesk.services.apis import ApiService
@@ -43,6 +45,7 @@ from flowdesk.ui.canvas.view import API_MIME
 
 from .editor_form import ApiEditorForm
 from .response_view import ResponseView
+from .sign_in_bar import SignInBar
 from .trial_request import TrialResult, send_trial
 
 log = logging.getLogger(__name__)
@@ -168,6 +171,7 @@ class ApiLibraryPanel(QWidget):
         self.send_params = QLineEdit(objectName="apiSendParams")
         self.send_params.setPlaceholderText('Parameters for Send, JSON: {"petId": 1}')
         self.send_params.setToolTip("The {{params.*}} values used by Send (filled from the examples)")
+        self.sign_in_bar = SignInBar(ApiSignIn(db, secrets=self.secrets), self.http_client)
         self.message = QLabel(objectName="apiMessage")
         self.message.setWordWrap(True)
         self.message.hide()
@@ -176,6 +180,7 @@ class ApiLibraryPanel(QWidget):
         editor_layout = QVBoxLayout(editor)
         editor_layout.setContentsMargins(0, 0, 0, 0)
         editor_layout.addWidget(form_scroll, 1)
+        editor_layout.addWidget(self.sign_in_bar)
         editor_layout.addWidget(self.message)
         params_row = QHBoxLayout()
         params_row.addWidget(QLabel("Send with params"))
@@ -249,6 +254,7 @@ class ApiLibraryPanel(QWidget):
             self._show_message(str(err), error=True)
             return
         self.form.load(api)
+        self.sign_in_bar.show_for(api)
         self.send_params.setText(
             json.dumps(example_params(api), ensure_ascii=False) if api.parameters else ""
         )
@@ -440,11 +446,7 @@ class ApiLibraryPanel(QWidget):
         params: dict[str, Any] | None = None,
     ) -> TrialResult:
         try:
-            if self._client is None:
-                from flowdesk.engine.http import HttpClient
-
-                self._client = HttpClient(max_connections=4)
-            result = await send_trial(self._client, api, environment=env, secrets=secrets, params=params)
+            result = await send_trial(self.http_client(), api, environment=env, secrets=secrets, params=params)
         except Exception as err:  # noqa: BLE001 - shown in the dock, logged with the traceback
             log.exception("trial request failed")
             result = TrialResult(method=api.method, error=f"{type(err).__name__}: could not send")
@@ -453,6 +455,15 @@ class ApiLibraryPanel(QWidget):
         self.response.show_result(result)
         self.response_shown.emit(result)
         return result
+
+    def http_client(self) -> Any:
+        """The HttpClient of "Send" and "Sign in" (made on first use; it uses this database's sign-ins)."""
+        if self._client is None:
+            from flowdesk.engine.http import HttpClient
+
+            self._client = HttpClient(max_connections=4)
+            self._client.user_tokens.store = self.sign_in_bar.sign_ins.store
+        return self._client
 
     async def aclose(self) -> None:
         """Close the HTTP client of "Send"."""

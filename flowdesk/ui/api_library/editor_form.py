@@ -158,7 +158,8 @@ class ApiEditorForm(QWidget):
         auth = self._object(self.auth, "Auth") or None
         if auth is not None and "type" not in auth:
             raise InvalidInputError(
-                "Auth: needs a 'type' (bearer, basic, digest, api_key, oauth2_client_credentials)."
+                "Auth: needs a 'type' (bearer, basic, digest, api_key, oauth2_client_credentials, "
+                "oauth2_authorization_code)."
             )
         content_type = self.content_type.text().strip() or None
         if self.body_type.currentData() == "multipart":

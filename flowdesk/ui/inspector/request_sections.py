@@ -229,6 +229,14 @@ AUTH_FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("client_secret", "Client secret", "{{secrets.CLIENT_SECRET}}"),
         ("scopes", "Scopes", "read write"),
     ),
+    "oauth2_authorization_code": (
+        ("authorization_url", "Authorization URL", "https://auth.example.com/authorize"),
+        ("token_url", "Token URL", "https://auth.example.com/oauth/token"),
+        ("client_id", "Client id", "{{secrets.CLIENT_ID}}"),
+        ("scopes", "Scopes", "read write"),
+        ("flow", "Flow", "code (with PKCE) or implicit"),
+        ("userinfo_url", "Userinfo URL", "optional: who signed in"),
+    ),
 }
 AUTH_LABELS = {
     "none": "None (or the API's own)",
@@ -236,6 +244,7 @@ AUTH_LABELS = {
     "basic": "Basic (user and password)",
     "api_key": "API key",
     "oauth2_client_credentials": "OAuth2 client credentials",
+    "oauth2_authorization_code": "OAuth2 sign-in (authorization code, PKCE)",
 }
 
 

@@ -107,7 +107,7 @@ def test_fan_out_fetches_everything_within_the_limit(http_server, concurrency):
 
 def test_retry_recovers_on_the_primary(http_server):
     key = f"q-{uuid.uuid4().hex[:8]}"
-    handle = run("retry-fallback", http_server, key=key, fail=2, fallback_base_url=http_server.url)
+    handle = run("retry-fallback", http_server, key=key, fail=2)
     assert handle.status == "completed", handle.error_message
     assert handle.output_data["source"] == "primary" and handle.output_data["answer"]["attempt"] == 3
     assert statuses(handle)["fallback"] == "skipped"
@@ -115,7 +115,7 @@ def test_retry_recovers_on_the_primary(http_server):
 
 def test_retry_falls_back_to_the_backup(http_server):
     key = f"q-{uuid.uuid4().hex[:8]}"
-    handle = run("retry-fallback", http_server, key=key, fail=5, fallback_base_url=http_server.url)
+    handle = run("retry-fallback", http_server, key=key, fail=5)  # the backup at base_url
     assert handle.status == "completed", handle.error_message
     out = handle.output_data
     assert out["source"] == "backup" and out["answer"]["key"] == key
@@ -134,7 +134,7 @@ def test_health_check_all_up(http_server):
 def test_health_check_alerts_when_one_is_down(http_server):
     http_server.state.down.add("database")
     try:
-        handle = run("health-check", http_server, alert_url=f"{http_server.url}/alerts")
+        handle = run("health-check", http_server)  # alert_url empty: the demo's /alerts at base_url
     finally:
         http_server.state.down.discard("database")
     assert handle.status == "completed", handle.error_message

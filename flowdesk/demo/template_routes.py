@@ -73,8 +73,13 @@ class TemplateRoutes:
             polls = min(max(self._int(str(data.get("polls", 3)), "polls"), 1), 1000)
             with self.state.lock:
                 job_id = len(jobs) + 1
-                jobs[job_id] = {"id": job_id, "status": "queued", "polls_needed": polls, "polls": 0,
-                                "input": data.get("input")}
+                jobs[job_id] = {
+                    "id": job_id,
+                    "status": "queued",
+                    "polls_needed": polls,
+                    "polls": 0,
+                    "input": data.get("input"),
+                }
             return Response({"id": job_id, "status": "queued", "location": f"/jobs/{job_id}"}, status=202)
         job = jobs.get(self._int(rest[0], "job id"))
         if job is None:
@@ -135,7 +140,11 @@ class TemplateRoutes:
 
     @staticmethod
     def _note(note_id: int, data: dict[str, Any]) -> dict[str, Any]:
-        return {"id": note_id, "title": str(data.get("title", ""))[:NOTE_TITLE_LIMIT], "body": data.get("body", "")}
+        return {
+            "id": note_id,
+            "title": str(data.get("title", ""))[:NOTE_TITLE_LIMIT],
+            "body": data.get("body", ""),
+        }
 
     async def r_health(self, req: Request, rest: list[str]) -> Response:
         if not rest:
@@ -167,7 +176,9 @@ class TemplateRoutes:
         counts = self.state.counts
         with self.state.lock:
             counts["products_inflight"] += 1
-            counts["products_inflight_max"] = max(counts["products_inflight_max"], counts["products_inflight"])
+            counts["products_inflight_max"] = max(
+                counts["products_inflight_max"], counts["products_inflight"]
+            )
         try:
             await asyncio.sleep(delay)
         finally:

@@ -89,7 +89,9 @@ def _files_of(value: Any, where: str, problems: list[str]) -> Iterator[Path]:
         try:
             value = value()
         except Exception as err:  # a package's code: whatever it raises, the other templates still list
-            problems.append(f"{where}: calling it failed ({type(err).__name__}: {err}), so its templates are left out.")
+            problems.append(
+                f"{where}: calling it failed ({type(err).__name__}: {err}), so its templates are left out."
+            )
             return
     if isinstance(value, (str, PathLike)):
         path = Path(fspath(value))
@@ -156,7 +158,9 @@ def load_templates(
             try:
                 value = ep.load()
             except Exception as err:  # a broken package must not hide the other templates
-                problems.append(f"{where}: cannot be loaded ({type(err).__name__}: {err}), so its templates are left out.")
+                problems.append(
+                    f"{where}: cannot be loaded ({type(err).__name__}: {err}), so its templates are left out."
+                )
                 continue
             for path in _files_of(value, where, problems):
                 add(path, ep.name, ep.name)

@@ -62,7 +62,9 @@ def render_graph(graph: WorkflowGraph, size: QSize) -> QPixmap:
     else:
         source.setHeight(source.width() / ratio)
     source.moveCenter(scene.nodes_bounding_rect().center())
-    scene.render(painter, QRectF(0, 0, size.width(), size.height()), source, Qt.AspectRatioMode.IgnoreAspectRatio)
+    scene.render(
+        painter, QRectF(0, 0, size.width(), size.height()), source, Qt.AspectRatioMode.IgnoreAspectRatio
+    )
     painter.end()
     scene.clear()
     return QPixmap.fromImage(image)
@@ -81,10 +83,16 @@ def describe_html(template: Template) -> str:
         kind = f.type or "any"
         need = "required" if f.required else "optional"
         about = f"<br>{html.escape(f.description)}" if f.description else ""
-        default = f"<br>default: <code>{html.escape(_default_text(f.default))}</code>" if f.has_default else ""
+        default = (
+            f"<br>default: <code>{html.escape(_default_text(f.default))}</code>" if f.has_default else ""
+        )
         rows.append(f"<li><b>{html.escape(f.name)}</b> ({kind}, {need}){about}{default}</li>")
     inputs = f"<ul>{''.join(rows)}</ul>" if rows else "<p>None.</p>"
-    origin = "" if template.origin == "built-in" else f"<p><i>From the package {html.escape(template.origin)}</i></p>"
+    origin = (
+        ""
+        if template.origin == "built-in"
+        else f"<p><i>From the package {html.escape(template.origin)}</i></p>"
+    )
     return (
         f"<h3>{html.escape(template.title)}</h3>{origin}{paragraphs}"
         f"<p><b>Inputs it needs</b></p>{inputs}"
@@ -147,12 +155,16 @@ class TemplateGallery(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        hint = QLabel("Choose a template: it opens as a new, unsaved workflow. Double-click or press Enter.", self)
+        hint = QLabel(
+            "Choose a template: it opens as a new, unsaved workflow. Double-click or press Enter.", self
+        )
         layout.addWidget(hint)
         layout.addWidget(splitter, 1)
         bottom = QHBoxLayout()
         if library.problems:
-            problems = QLabel(f"{len(library.problems)} template file(s) could not be read (hover for why).", self)
+            problems = QLabel(
+                f"{len(library.problems)} template file(s) could not be read (hover for why).", self
+            )
             problems.setObjectName("templateProblems")
             problems.setToolTip("\n".join(library.problems))
             bottom.addWidget(problems)
@@ -201,7 +213,9 @@ def unused_name(window: MainWindow, wanted: str) -> str:
 def open_template(window: MainWindow, template: Template) -> EditorTab:
     """Open the template as a new tab: unsaved (the title has its *), stored when saved."""
     graph = template.graph
-    workflow = graph.workflow.model_copy(update={"id": None, "name": unused_name(window, graph.workflow.name)})
+    workflow = graph.workflow.model_copy(
+        update={"id": None, "name": unused_name(window, graph.workflow.name)}
+    )
     tab = window._add_tab(graph.model_copy(update={"workflow": workflow}))
     tab.doc.undo_stack.resetClean()  # new and unsaved: closing asks, the title shows it
     window.show_status(f"New workflow from the template '{template.name}': not saved yet (Ctrl+S stores it)")
@@ -211,7 +225,6 @@ def open_template(window: MainWindow, template: Template) -> EditorTab:
 def show_gallery(window: MainWindow) -> TemplateGallery:
     """Open the gallery (non-blocking); choosing a template opens it in `window`."""
     gallery = TemplateGallery(load_templates(), window)
-    window.template_gallery = gallery
 
     def chosen() -> None:
         template = gallery.current_template()
@@ -219,5 +232,6 @@ def show_gallery(window: MainWindow) -> TemplateGallery:
             open_template(window, template)
 
     gallery.accepted.connect(chosen)
+    gallery.finished.connect(gallery.deleteLater)  # its pictures are not kept once it is closed
     gallery.open()
     return gallery

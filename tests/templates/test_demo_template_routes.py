@@ -33,7 +33,11 @@ def test_notes_crud(http_server):
         created = client.post("/notes", json={"title": "t" * 50, "body": "b"})
         assert created.status_code == 201 and created.json()["title"] == "t" * 40
         url = created.headers["location"]
-        assert client.put(url, json={"title": "new"}).json() == {"id": created.json()["id"], "title": "new", "body": ""}
+        assert client.put(url, json={"title": "new"}).json() == {
+            "id": created.json()["id"],
+            "title": "new",
+            "body": "",
+        }
         assert client.patch(url, json={"body": "x"}).json()["title"] == "new"
         assert client.delete(url).status_code == 204
         assert client.get(url).status_code == 404
@@ -52,7 +56,11 @@ def test_health_goes_down_and_up(http_server):
 
 def test_two_api_versions_and_the_backup(http_server):
     with httpx.Client(base_url=http_server.url) as client:
-        assert client.get("/api/v1/users/5").json() == {"id": 5, "name": "User 5", "email": "user5@example.com"}
+        assert client.get("/api/v1/users/5").json() == {
+            "id": 5,
+            "name": "User 5",
+            "email": "user5@example.com",
+        }
         v2 = client.get("/api/v2/users/5").json()
         assert v2["display_name"] == "User 5" and v2["contact"] == {"email": "user5@example.com"}
         assert client.get("/api/v2/users/21").json()["contact"]["email"] == "user21@example.org"

@@ -80,7 +80,9 @@ def test_it_writes_the_template_and_refuses_to_overwrite(run, tmp_path):
     assert code == 0, err
     written = tmp_path / "poll-job.json"
     assert written.read_text(encoding="utf-8") == (BUILTIN_DIR / "poll-job.json").read_text(encoding="utf-8")
-    assert out.startswith("Wrote poll-job.json from the template 'poll-job' (Poll a job until done); its inputs: ")
+    assert out.startswith(
+        "Wrote poll-job.json from the template 'poll-job' (Poll a job until done); its inputs: "
+    )
     assert read_workflow_file(written.read_bytes()).graph.workflow.name == "Poll a job until done"
 
     target = tmp_path / "flows" / "mine.json"
@@ -90,7 +92,10 @@ def test_it_writes_the_template_and_refuses_to_overwrite(run, tmp_path):
     assert code == 2 and err == f"flowdesk: {target} exists already: add --force to overwrite it\n"
     assert target.read_text(encoding="utf-8") == "my own work"
     assert run("new", "--template", "paginate", str(target), "--force")[0] == 0
-    assert json.loads(target.read_text(encoding="utf-8"))["workflow"]["name"] == "Paginate until there is no next page"
+    assert (
+        json.loads(target.read_text(encoding="utf-8"))["workflow"]["name"]
+        == "Paginate until there is no next page"
+    )
     assert sorted(p.name for p in target.parent.iterdir()) == ["mine.json"]  # no temporary file left
 
 
@@ -104,7 +109,10 @@ def test_a_package_adds_templates_through_the_entry_point_group(run, tmp_path, m
         tmp_path / "site",
         "acme_flows",
         "acme_flows:TEMPLATES",
-        {"templates/acme-login.json": template_text("ACME login"), "templates/paginate.json": template_text("ACME pages")},
+        {
+            "templates/acme-login.json": template_text("ACME login"),
+            "templates/paginate.json": template_text("ACME pages"),
+        },
         "from pathlib import Path\nTEMPLATES = Path(__file__).parent / 'templates'\n",
     )
     monkeypatch.syspath_prepend(str(site))
@@ -118,7 +126,9 @@ def test_a_package_adds_templates_through_the_entry_point_group(run, tmp_path, m
 
     code, out, err = run("new", "--template", "acme-login", "acme.json")
     assert code == 0, err
-    assert json.loads((tmp_path / "acme.json").read_text(encoding="utf-8"))["workflow"]["name"] == "ACME login"
+    assert (
+        json.loads((tmp_path / "acme.json").read_text(encoding="utf-8"))["workflow"]["name"] == "ACME login"
+    )
     assert "acme-login" in run("new")[1]
 
 
@@ -136,7 +146,9 @@ def test_a_list_of_files_and_a_broken_file_in_a_package(tmp_path, monkeypatch):
     assert library.get("one").title == "Beta one"
     assert library.get("broken") is None
     assert len(library.problems) == 2
-    assert library.problems[0].startswith("broken.json, line 1") and library.problems[0].endswith("(template left out)")
+    assert library.problems[0].startswith("broken.json, line 1") and library.problems[0].endswith(
+        "(template left out)"
+    )
     assert "gone.json is neither a folder nor a file" in library.problems[1]
     assert set(BUILTIN) <= set(library.names)
 
@@ -166,7 +178,11 @@ def test_the_installed_command_sees_a_package_template(tmp_path):
     env["XDG_STATE_HOME"] = str(tmp_path / "state")
     result = subprocess.run(
         [sys.executable, "-m", "flowdesk", "new", "--template", "delta"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "delta.json").read_text(encoding="utf-8"))["workflow"]["name"] == "Delta"

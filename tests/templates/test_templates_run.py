@@ -21,7 +21,9 @@ def run(name: str, server, secrets=None, **inputs):
     async def main():
         async with WorkflowExecutor(load_plugins=False) as executor:
             return await executor.execute_graph(
-                graph, {"base_url": server.url, **inputs}, secrets=DEMO_SECRETS if secrets is None else secrets
+                graph,
+                {"base_url": server.url, **inputs},
+                secrets=DEMO_SECRETS if secrets is None else secrets,
             )
 
     return asyncio.run(main())
@@ -47,7 +49,9 @@ def test_login_and_call(http_server):
     handle = run("login-and-call", http_server)
     assert handle.status == "completed", handle.error_message
     assert handle.output_data == {"username": "analyst", "authenticated": True}
-    assert "analyst-pass" not in str(next(r for r in handle.steps if r["step_name"] == "login")["input_data"]["body"])
+    assert "analyst-pass" not in str(
+        next(r for r in handle.steps if r["step_name"] == "login")["input_data"]["body"]
+    )
 
 
 def test_login_without_the_secret_fails_at_the_login(http_server):
@@ -63,7 +67,9 @@ def test_paginate_follows_pages_until_there_is_no_next_link(http_server):
     assert out["pages"] == 3 and out["stopped_by"] == "condition"
     ids = [item["id"] for page in out["results"] for item in page["items"]]
     assert ids == list(range(1, 24))
-    assert out["results"][-1]["next"] is None and out["results"][0]["next"].endswith("page=2&per_page=10&total=23")
+    assert out["results"][-1]["next"] is None and out["results"][0]["next"].endswith(
+        "page=2&per_page=10&total=23"
+    )
 
 
 def test_paginate_stops_at_max_pages(http_server):

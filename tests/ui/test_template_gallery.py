@@ -53,13 +53,15 @@ def test_double_click_opens_the_template_as_an_unsaved_tab(qtbot, window, backen
         assert f"<b>{field}</b>" in text
     if SCREENSHOTS:
         gallery.grab().save(str(Path(SCREENSHOTS) / "template-gallery.png"))
-    qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
-    qtbot.waitUntil(lambda: not gallery.isVisible())
+    with qtbot.waitSignal(gallery.finished):
+        qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=pos)
 
     tab = window.current_tab()
     assert tab.workflow_id is None and tab.doc.is_dirty
     assert tab.title() == "Poll a job until done*"
-    assert sorted(n.name for n in tab.doc.nodes()) == sorted(n.name for n in LIBRARY.get("poll-job").graph.nodes)
+    assert sorted(n.name for n in tab.doc.nodes()) == sorted(
+        n.name for n in LIBRARY.get("poll-job").graph.nodes
+    )
     assert tab.doc.connection_count == 8
     assert backend.workflows.list_workflows() == []  # nothing stored until the user saves
 
@@ -75,16 +77,16 @@ def test_double_click_opens_the_template_as_an_unsaved_tab(qtbot, window, backen
 def test_enter_opens_the_current_template_and_a_taken_name_gets_a_number(qtbot, window):
     first = open_gallery_from_the_menu(qtbot, window)
     first.select("fan-out")
-    qtbot.keyClick(first.list, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not first.isVisible())
+    with qtbot.waitSignal(first.finished):
+        qtbot.keyClick(first.list, Qt.Key.Key_Return)
     gallery = open_gallery_from_the_menu(qtbot, window)
     gallery.list.setFocus()
     gallery.select("compare-versions")
     qtbot.keyClick(gallery.list, Qt.Key.Key_Right)  # the keyboard moves on to the next picture
     assert gallery.current_template().name == "crud-smoke-test"
     qtbot.keyClick(gallery.list, Qt.Key.Key_Left)
-    qtbot.keyClick(gallery.list, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not gallery.isVisible())
+    with qtbot.waitSignal(gallery.finished):
+        qtbot.keyClick(gallery.list, Qt.Key.Key_Return)
     assert [t.doc.workflow.name for t in window.editor_tabs()] == [
         "Fan out over a list with a concurrency limit",
         "Compare two API versions' answers",
@@ -94,8 +96,8 @@ def test_enter_opens_the_current_template_and_a_taken_name_gets_a_number(qtbot, 
 
 def test_cancel_opens_nothing(qtbot, window):
     gallery = open_gallery_from_the_menu(qtbot, window)
-    qtbot.keyClick(gallery.list, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not gallery.isVisible())
+    with qtbot.waitSignal(gallery.finished):
+        qtbot.keyClick(gallery.list, Qt.Key.Key_Escape)
     assert window.editor_tabs() == []
 
 
@@ -111,4 +113,3 @@ def test_the_picture_is_the_canvas_drawing_of_the_graph(qtbot):
         assert wanted in colours, node_type
     other = render_graph(LIBRARY.get("paginate").graph, THUMBNAIL).toImage()
     assert other != image  # each template gets its own picture
-

@@ -164,6 +164,16 @@ class Request:
         return user, password
 
 
+def json_log(state: ServerState, records: list[dict[str, Any]], key: str, req: Request) -> Response:
+    """A list of posted JSON documents: POST appends `{"id": n, key: body}` (201), any other method lists."""
+    if req.method == "POST":
+        with state.lock:
+            record = {"id": len(records) + 1, key: req.json()}
+            records.append(record)
+        return Response(record, status=201)
+    return Response(list(records))
+
+
 DEMO_USERS = {"demo": "demo", "analyst": "analyst-pass"}  # POST /login accepts these (username: password)
 
 
@@ -369,12 +379,7 @@ class DemoApp:
         return Response(record)
 
     async def r_summaries(self, req: Request, rest: list[str]) -> Response:
-        if req.method == "POST":
-            with self.state.lock:
-                record = {"id": len(self.state.summaries) + 1, "summary": req.json()}
-                self.state.summaries.append(record)
-            return Response(record, status=201)
-        return Response(list(self.state.summaries))
+        return json_log(self.state, self.state.summaries, "summary", req)
 
     async def r_login(self, req: Request, rest: list[str]) -> Response:
         if req.method != "POST":

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from .app import Request, Response, ServerState
+from .app import Request, Response, ServerState, json_log
 
 MAX_PRODUCT_DELAY = 5.0
 NOTE_TITLE_LIMIT = 40
@@ -161,12 +161,7 @@ class TemplateRoutes:
         return Response({"service": service, "status": "up"})
 
     async def r_alerts(self, req: Request, rest: list[str]) -> Response:
-        if req.method == "POST":
-            with self.state.lock:
-                record = {"id": len(self.state.alerts) + 1, "alert": req.json()}
-                self.state.alerts.append(record)
-            return Response(record, status=201)
-        return Response(list(self.state.alerts))
+        return json_log(self.state, self.state.alerts, "alert", req)
 
     async def r_products(self, req: Request, rest: list[str]) -> Response:
         product_id = self._int(rest[0], "product id") if rest else 0

@@ -133,7 +133,7 @@ class TemplateGallery(QDialog):
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.details.setContentsMargins(12, 4, 12, 12)
+        self.details.setContentsMargins(12, 4, 20, 12)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from flowdesk.interchange.templates import load_templates
 from flowdesk.ui.style import theme
 from flowdesk.ui.template_gallery import THUMBNAIL, TemplateGallery, render_graph
+from tests.support.template_dists import make_dist, template_text
 
 LIBRARY = load_templates(packages=False)
 SCREENSHOTS = os.environ.get("FLOWDESK_SCREENSHOTS")  # a folder: the test saves what it showed there
@@ -113,3 +114,24 @@ def test_the_picture_is_the_canvas_drawing_of_the_graph(qtbot):
         assert wanted in colours, node_type
     other = render_graph(LIBRARY.get("paginate").graph, THUMBNAIL).toImage()
     assert other != image  # each template gets its own picture
+
+
+def test_a_package_template_and_a_broken_one_in_the_gallery(qtbot, window, tmp_path, monkeypatch):
+    site = make_dist(
+        tmp_path / "site",
+        "omega_flows",
+        "omega_flows:FILES",
+        {"mine.json": template_text("Omega pages"), "bad.json": "not json"},
+        "from pathlib import Path\nFILES = Path(__file__).parent\n",
+    )
+    monkeypatch.syspath_prepend(str(site))
+    gallery = open_gallery_from_the_menu(qtbot, window)
+    assert gallery.list.count() == len(LIBRARY.templates) + 1
+    assert gallery.select("mine")
+    assert "From the package omega_flows" in gallery.details.text()
+    problems = gallery.findChild(QLabel, "templateProblems")
+    assert problems.text() == "1 template file(s) could not be read (hover for why)."
+    assert problems.toolTip().startswith("bad.json, line 1")
+    with qtbot.waitSignal(gallery.finished):
+        qtbot.mouseClick(gallery.create_button, Qt.MouseButton.LeftButton)
+    assert window.current_tab().doc.workflow.name == "Omega pages"

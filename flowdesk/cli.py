@@ -607,6 +607,51 @@ def cmd_demo_server(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- new --------------------------------------------------------------------------------------------
+
+
+def add_new(subparsers: Any) -> None:
+    p = subparsers.add_parser("new", help="write a new workflow file from a template (docs/templates.md)")
+    p.add_argument("--template", metavar="NAME", nargs="?", help="the template (without NAME: list them)")
+    p.add_argument("file", metavar="FILE", nargs="?", help="the file to write (default: NAME.json here)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    p.set_defaults(run=cmd_new)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from flowdesk.interchange.templates import load_templates
+
+    library = load_templates()
+    for problem in library.problems:
+        complain(f"warning: {problem}")
+    template = library.get(args.template) if args.template else None
+    if template is None:
+        if not args.template:
+            say(f"{library.names_sentence()} Write one with: {PROG} new --template NAME [FILE]")
+            return EXIT_OK
+        close = difflib.get_close_matches(args.template, library.names, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise UsageError(f"'{args.template}' is not a template{hint}. {library.names_sentence()}")
+    target = Path(args.file or f"{Path(template.name).name}.json")
+    if target.is_dir():
+        raise UsageError(f"{target} is a folder: name the file to write")
+    if target.exists() and not args.force:
+        raise UsageError(f"{target} exists already: add --force to overwrite it")
+    try:  # written next to the target, then renamed over it: never a half-written file
+        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".flowdesk-new-")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(template.text)
+        os.replace(tmp, target)
+    except OSError as err:
+        raise UsageError(f"cannot write {target}: {err.strerror or err}") from None
+    inputs = ", ".join(f.name for f in template.inputs) or "none"
+    say(f"Wrote {target} from the template '{template.name}' ({template.title}); its inputs: {inputs}.")
+    say(f"Run it: {PROG} run {target}   (the demo API it calls: {PROG} demo-server)")
+    return EXIT_OK
+
+
 # -- the program ------------------------------------------------------------------------------------
 
 
@@ -636,6 +681,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_run,
     add_resume,
     add_demo_server,
+    add_new,
     *_api_library_subcommands(),
     *_server_subcommands(),
     *_worker_subcommands(),

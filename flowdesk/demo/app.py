@@ -12,7 +12,7 @@ Endpoints (all answer JSON unless said otherwise):
 - ``POST /results/{user_id}`` stores an exam result (``{"result", "score"}``; 201 with ``"ok": true``);
   ``GET /results/{user_id}`` reads it back (404 before one is stored).
 - ``POST /summaries`` stores any JSON document (201 with its ``id``); ``GET /summaries`` lists them.
-- ``POST /login`` with ``{"username": "demo", "password": "demo"}`` (JSON or form): ``{"token": ...}``;
+- ``POST /login`` with ``{"username": "demo", "password": "demo"}`` (or analyst / analyst-pass) (JSON or form): ``{"token": ...}``;
   ``/me`` needs ``Authorization: Bearer <that token>`` (401 without it).
 - ``/slow/{seconds}`` and ``/delay/{seconds}``: answer after an async sleep (at most 30 s); with
   ``?key=K`` a ``/delay`` request is counted for key K when it arrives.
@@ -39,6 +39,8 @@ Endpoints (all answer JSON unless said otherwise):
   cookies it was sent. ``/cookies/secure?name=value``: the same with ``Secure``;
   ``/cookies/redirect?name=value&to=URL``: sets them and redirects (302) to URL.
 - ``/digest-auth/{user}/{password}``: HTTP Digest auth (MD5, qop=auth), as httpbin's.
+- The template library's services (``/items``, ``/jobs``, ``/backup``, ``/api/v1|v2``, ``/notes``,
+  ``/health``, ``/alerts``, ``/products``): see template_routes.py.
 - ``/multipart``: the parts of a multipart/form-data body: text fields, and of each file its
   filename, content type, size and SHA-256 (``?stream=1``: also how many body chunks arrived).
 """
@@ -53,6 +55,7 @@ import hashlib
 import itertools
 import json
 import re
+import secrets
 import threading
 import time
 from collections import Counter
@@ -162,7 +165,17 @@ class Request:
         return user, password
 
 
-DEMO_USERS = {"demo": "demo"}  # POST /login accepts these (username: password)
+def json_log(state: ServerState, records: list[dict[str, Any]], key: str, req: Request) -> Response:
+    """A list of posted JSON documents: POST appends `{"id": n, key: body}` (201), any other method lists."""
+    if req.method == "POST":
+        with state.lock:
+            record = {"id": len(records) + 1, key: req.json()}
+            records.append(record)
+        return Response(record, status=201)
+    return Response(list(records))
+
+
+DEMO_USERS = {"demo": "demo", "analyst": "analyst-pass"}  # POST /login accepts these (username: password)
 
 
 class ServerState:
@@ -174,6 +187,12 @@ class ServerState:
         self.tokens: dict[str, dict[str, Any]] = {}
         self.results: dict[int, dict[str, Any]] = {}
         self.summaries: list[dict[str, Any]] = []
+        # the template library's services (template_routes.py)
+        self.jobs: dict[int, dict[str, Any]] = {}
+        self.notes: dict[int, dict[str, Any]] = {}
+        self.note_ids = itertools.count(1)
+        self.down: set[str] = set()
+        self.alerts: list[dict[str, Any]] = []
         self._serial = itertools.count(1)
         self.lock = threading.Lock()
 
@@ -188,9 +207,13 @@ class ServerState:
             self.tokens.clear()
             self.results.clear()
             self.summaries.clear()
+            self.jobs.clear()
+            self.notes.clear()
+            self.down.clear()
+            self.alerts.clear()
 
     def issue_token(self, client_id: str, scope: str, expires_in: float) -> str:
-        token = f"tok-{next(self._serial)}-{client_id}"
+        token = f"tok-{next(self._serial)}-{secrets.token_hex(8)}"  # no user name in it: it may be a password too
         with self.lock:
             self.tokens[token] = {
                 "client_id": client_id,
@@ -204,7 +227,10 @@ class DemoApp:
     """The ASGI application; one instance keeps its own counters and records (`state`)."""
 
     def __init__(self) -> None:
+        from .template_routes import TemplateRoutes  # it imports this module's Request and Response
+
         self.state = ServerState()
+        self.templates = TemplateRoutes(self.state)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -243,7 +269,8 @@ class DemoApp:
         parts = [p for p in req.path.split("/") if p]
         head = parts[0] if parts else ""
         rest = parts[1:]
-        handler = getattr(self, f"r_{head.replace('-', '_')}", None)
+        name = f"r_{head.replace('-', '_')}"
+        handler = getattr(self, name, None) or getattr(self.templates, name, None)
         if handler is None:
             return Response({"error": f"no route for {req.path}"}, status=404)
         return await handler(req, rest)
@@ -353,12 +380,7 @@ class DemoApp:
         return Response(record)
 
     async def r_summaries(self, req: Request, rest: list[str]) -> Response:
-        if req.method == "POST":
-            with self.state.lock:
-                record = {"id": len(self.state.summaries) + 1, "summary": req.json()}
-                self.state.summaries.append(record)
-            return Response(record, status=201)
-        return Response(list(self.state.summaries))
+        return json_log(self.state, self.state.summaries, "summary", req)
 
     async def r_login(self, req: Request, rest: list[str]) -> Response:
         if req.method != "POST":

@@ -395,7 +395,11 @@ class EditorTab(QWidget):
     # ------------------------------------------------------------ saving
     def save(self) -> None:
         """Write the document to the database in one transaction, then mark it clean."""
-        saved = self.backend.workflows.save_graph(self.doc.to_graph())
+        graph = self.doc.to_graph()
+        if graph.workflow.id is None:  # a new workflow not stored yet (from a template): created now
+            saved = self.backend.workflows.create_from_graph(graph)
+        else:
+            saved = self.backend.workflows.save_graph(graph)
         self.doc.adopt_saved(saved)
         self.doc.undo_stack.setClean()
         self.title_changed.emit()

@@ -204,6 +204,13 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         K = QKeySequence
         self.action_new = self._action("actionNew", "&New workflow", self.new_workflow, K.StandardKey.New)
+        self.action_new_from_template = self._action(
+            "actionNewFromTemplate",
+            "New from &template…",
+            self.show_template_gallery,
+            K("Ctrl+Shift+N"),
+            "Start a workflow from the template library (docs/templates.md)",
+        )
         self.action_save = self._action(
             "actionSave", "&Save", self.save_current, K.StandardKey.Save, "Save the workflow to the database"
         )
@@ -325,6 +332,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         for a in (
             self.action_new,
+            self.action_new_from_template,
             self.action_save,
             None,
             self.action_import,
@@ -377,6 +385,7 @@ class MainWindow(QMainWindow):
         tools.setMovable(False)
         for a in (
             self.action_new,
+            self.action_new_from_template,
             self.action_save,
             None,
             self.action_undo,
@@ -536,6 +545,12 @@ class MainWindow(QMainWindow):
         self.browser.refresh()
         self.browser.select_id(created.workflow.id)
         return self._add_tab(created)
+
+    def show_template_gallery(self) -> None:
+        """File > New from template… (ui/template_gallery.py; imported when first used)."""
+        from .template_gallery import show_gallery
+
+        show_gallery(self)
 
     def close_tab(self, tab: EditorTab, *, ask: bool = True) -> bool:
         """Close a tab; a dirty one asks Save / Discard / Cancel first. Returns whether it closed."""

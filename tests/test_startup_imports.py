@@ -24,12 +24,17 @@ START_END = {
 REPORT = """
 import contextlib, io, json, sys
 {body}
-print("MODULES " + json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})))
+print("MODULES " + json.dumps(sorted(sys.modules)))
 """
 
 
 def loaded_after(body: str, tmp_path: Path) -> set[str]:
     """The top-level packages loaded once `body` has run in a fresh interpreter."""
+    return {name.split(".")[0] for name in modules_after(body, tmp_path)}
+
+
+def modules_after(body: str, tmp_path: Path) -> set[str]:
+    """Every module loaded once `body` has run in a fresh interpreter."""
     env = dict(os.environ)
     env.update(PYTHONPATH=str(ROOT), HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"))
     env.update(XDG_DATA_HOME=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen", FLOWDESK_KEYRING="0")
@@ -63,9 +68,63 @@ def test_run_of_start_end_loads_no_qt_http_or_keyring(tmp_path):
         f"    assert main(['run', {str(workflow)!r}, '--db', {str(db)!r}]) == 0"
     )
     loaded_after(body, tmp_path)  # the first run makes the database (Alembic) and stores the file
-    loaded = loaded_after(body, tmp_path)
+    modules = modules_after(body, tmp_path)
+    loaded = {name.split(".")[0] for name in modules}
     assert "sqlalchemy" in loaded  # it did run against the database
     assert not loaded & {"PySide6", "aiohttp", "httpx", "keyring", "secretstorage", "alembic", "qtawesome"}
+    # Imported only when needed: psutil to judge a run left running, cryptography to decrypt a
+    # secret, the services this command does not use.
+    assert not loaded & {"psutil", "cryptography"}
+    assert not modules & {
+        "flowdesk.services.versions",
+        "flowdesk.services.audit",
+        "flowdesk.services.monitor",
+        "flowdesk.services.users",
+        "flowdesk.services.api_library",
+    }
+
+
+def test_a_run_with_a_secret_and_a_run_left_running_load_what_they_need(tmp_path):
+    """The lazy imports above come when there is work for them: the stored secrets are decrypted for
+    the run (its {{secrets.*}}), and a run left running by a dead process is marked interrupted."""
+    workflow = tmp_path / "uses-secret.json"
+    workflow.write_text(json.dumps(START_END), encoding="utf-8")
+    db = tmp_path / "run.db"
+    setup = (
+        "import subprocess\n"
+        "from flowdesk.store import Database\n"
+        "from flowdesk.store.database import this_host\n"
+        "from flowdesk.services.secrets import SecretService\n"
+        "from flowdesk.services.workflows import WorkflowService\n"
+        f"db = Database({str(db)!r})\n"
+        "SecretService(db).set_secret('token', 's3cret')\n"
+        "wf = WorkflowService(db).create_workflow('left running')\n"
+        "dead = subprocess.Popen([sys.executable, '-c', 'pass']); dead.wait()\n"
+        "with db.engine.begin() as conn:\n"
+        "    conn.exec_driver_sql(\n"
+        '        "INSERT INTO workflow_executions (workflow_id, status, progress, runner_pid, runner_host, "\n'
+        "        \"created_at) VALUES (?, 'running', 0, ?, ?, '2026-01-01 00:00:00.000000')\",\n"
+        "        (wf.id, dead.pid, this_host()),\n"
+        "    )\n"
+        "db.close()\n"
+    )
+    loaded_after(setup, tmp_path)
+    body = (
+        "from flowdesk.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    assert main(['run', {str(workflow)!r}, '--db', {str(db)!r}, '--json']) == 0\n"
+        "report = json.loads(out.getvalue())\n"
+        "assert report['status'] == 'completed', report\n"
+        "from flowdesk.store import Database\n"
+        "from flowdesk.services.executions import ExecutionService\n"
+        f"db = Database({str(db)!r})\n"
+        "first = ExecutionService(db).get_execution(1)\n"
+        "assert first.status == 'interrupted', first.status\n"
+        "db.close()\n"
+    )
+    loaded = loaded_after(body, tmp_path)
+    assert {"psutil", "cryptography"} <= loaded
 
 
 def test_the_window_does_not_load_qtawesome_or_the_http_stack(tmp_path):

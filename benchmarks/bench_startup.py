@@ -32,11 +32,21 @@ TARGETS_S = {
 }
 
 # Runs the real `flowdesk` entry point; prints DRAWN once the canvas has been painted, then leaves.
+# The app module is patched once the entry point has imported it (after the layers below ui/, in
+# the entry point's order: cli.open_app), not imported here first, which would change that order.
 WINDOW_DRIVER = """
 import os, sys
-import flowdesk.ui.app as app_module
+import flowdesk.cli as cli
 
-real_loop = app_module.run_event_loop
+real_import_modules = cli.import_modules
+
+def import_then_patch(modules):
+    real_import_modules(modules)
+    app_module = sys.modules.get("flowdesk.ui.app")
+    if app_module is not None and app_module.run_event_loop is not run_until_drawn:
+        global real_loop
+        real_loop = app_module.run_event_loop
+        app_module.run_event_loop = run_until_drawn
 
 def run_until_drawn(app, window):
     from PySide6.QtCore import QEvent, QObject, QTimer
@@ -58,9 +68,8 @@ def run_until_drawn(app, window):
     target.installEventFilter(watcher)
     return real_loop(app, window)
 
-app_module.run_event_loop = run_until_drawn
-from flowdesk.cli import main
-raise SystemExit(main(sys.argv[1:]))
+cli.import_modules = import_then_patch
+raise SystemExit(cli.main(sys.argv[1:]))
 """
 
 START_END = (

@@ -716,7 +716,11 @@ def _after_global_options(argv: Sequence[str]) -> list[str]:
 # hook of its own reads the source of every module imported after it (looking for "PySide6"),
 # which cost some 10-15 % of the window's start-up. Only an import order; nothing here is required.
 APP_LOWER_LAYERS = (
-    "flowdesk.services",
+    "flowdesk.services.workflows",
+    "flowdesk.services.executions",
+    "flowdesk.services.versions",
+    "flowdesk.services.node_types",
+    "flowdesk.services.apis",
     "flowdesk.services.api_library",
     "flowdesk.services.environments",
     "flowdesk.services.monitoring",

@@ -58,15 +58,21 @@ def test_help_loads_no_database_models_qt_or_http(tmp_path):
     assert not loaded & {"PySide6", "sqlalchemy", "alembic", "pydantic", "httpx", "aiohttp", "keyring"}
 
 
-def test_run_of_start_end_loads_no_qt_http_or_keyring(tmp_path):
+def run_of_start_end(tmp_path: Path, *options: str) -> str:
+    """Code that runs a START→END file with `flowdesk run` (its output in `out`)."""
     workflow = tmp_path / "start-end.json"
     workflow.write_text(json.dumps(START_END), encoding="utf-8")
     db = tmp_path / "run.db"
-    body = (
+    return (
         "from flowdesk.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    assert main(['run', {str(workflow)!r}, '--db', {str(db)!r}]) == 0"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    assert main(['run', {str(workflow)!r}, '--db', {str(db)!r}, *{list(options)!r}]) == 0\n"
     )
+
+
+def test_run_of_start_end_loads_no_qt_http_or_keyring(tmp_path):
+    body = run_of_start_end(tmp_path)
     loaded_after(body, tmp_path)  # the first run makes the database (Alembic) and stores the file
     modules = modules_after(body, tmp_path)
     loaded = {name.split(".")[0] for name in modules}
@@ -87,8 +93,6 @@ def test_run_of_start_end_loads_no_qt_http_or_keyring(tmp_path):
 def test_a_run_with_a_secret_and_a_run_left_running_load_what_they_need(tmp_path):
     """The lazy imports above come when there is work for them: the stored secrets are decrypted for
     the run (its {{secrets.*}}), and a run left running by a dead process is marked interrupted."""
-    workflow = tmp_path / "uses-secret.json"
-    workflow.write_text(json.dumps(START_END), encoding="utf-8")
     db = tmp_path / "run.db"
     setup = (
         "import subprocess\n"
@@ -109,11 +113,7 @@ def test_a_run_with_a_secret_and_a_run_left_running_load_what_they_need(tmp_path
         "db.close()\n"
     )
     loaded_after(setup, tmp_path)
-    body = (
-        "from flowdesk.cli import main\n"
-        "out = io.StringIO()\n"
-        "with contextlib.redirect_stdout(out):\n"
-        f"    assert main(['run', {str(workflow)!r}, '--db', {str(db)!r}, '--json']) == 0\n"
+    body = run_of_start_end(tmp_path, "--json") + (
         "report = json.loads(out.getvalue())\n"
         "assert report['status'] == 'completed', report\n"
         "from flowdesk.store import Database\n"

@@ -133,11 +133,15 @@ def test_the_window_does_not_load_qtawesome_or_the_http_stack(tmp_path):
         f"w = build_window(['--db', {str(tmp_path / 'app.db')!r}, {str(ROOT / 'resources/examples/loop.json')!r}])\n"
         "w.show()\n"
         "assert not w.action_run.icon().isNull() and not w.action_undo.icon().isNull()\n"
+        "assert not w.dock_widget_built('api_library')  # a tab behind the inspector: made when shown\n"
         "w.backend.close()"
     )
-    loaded = loaded_after(body, tmp_path)
+    modules = modules_after(body, tmp_path)
+    loaded = {name.split(".")[0] for name in modules}
     assert "PySide6" in loaded
-    assert not loaded & {"qtawesome", "qtpy", "aiohttp", "httpx", "keyring"}
+    assert not loaded & {"qtawesome", "qtpy", "aiohttp", "httpx", "keyring", "yaml"}
+    # The API readers (OpenAPI, Swagger, Postman, curl) come when an API is imported.
+    assert "flowdesk.interchange.api_import" not in modules
 
 
 def test_builtin_handlers_are_imported_when_first_asked_for():

@@ -19,6 +19,7 @@ from typing import Any
 
 from .enums import NodeType
 from .expressions import rename_node_references
+from .json_names import json_type_name
 
 # Config keys that hold an expression (evaluated for a value) rather than a template (rendered text).
 EXPRESSION_KEYS: dict[str, tuple[str, ...]] = {
@@ -248,26 +249,8 @@ def field_schema(node_type: str, key: str) -> dict[str, Any]:
     return dict(_COMMON.get(key, {}))
 
 
-def _type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list | tuple):
-        return "array"
-    return type(value).__name__
-
-
 def _matches_type(value: Any, wanted: str) -> bool:
-    kind = _type_of(value)
+    kind = json_type_name(value)
     if wanted == "number":
         return kind in ("integer", "number") and math.isfinite(value)
     if wanted == "integer":
@@ -287,7 +270,7 @@ _NAMES = {
 
 
 def _shown(value: Any) -> str:
-    kind = _type_of(value)
+    kind = json_type_name(value)
     if kind == "string":
         text = value if len(value) <= 40 else value[:37] + "..."
         return f'the text "{text}"'
@@ -325,7 +308,7 @@ def check_value(schema: Mapping[str, Any], value: Any) -> str | None:
             return f"expected {_expected(schema)}, found {_shown(value)}"
     if "enum" in schema and value not in schema["enum"]:
         return f"expected one of {', '.join(map(str, schema['enum']))}, found {_shown(value)}"
-    if _type_of(value) in ("integer", "number"):
+    if json_type_name(value) in ("integer", "number"):
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
             return f"expected {_expected(schema)}, found {_shown(value)}"

@@ -18,6 +18,7 @@ from typing import Any
 from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
+from .json_names import json_kind, json_path
 from .models import Connection, Node, Problem, WorkflowGraph
 from .node_config import (
     EXPRESSION_KEYS,
@@ -45,7 +46,7 @@ class LocatedProblem:
         """The problem with its path filled in (`nodes[1].config.condition`), so it can say where."""
         if self.problem.node is None and self.problem.connection is None:
             return self.problem
-        return self.problem.model_copy(update={"path": _dotted(self.path)})
+        return self.problem.model_copy(update={"path": json_path(self.path)})
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -87,18 +88,6 @@ def locate_graph_problems(
     errors = [f for f in checker.found if f.problem.severity == _ERROR]
     warnings = [f for f in checker.found if f.problem.severity != _ERROR]
     return errors + warnings
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.isidentifier():
-            out += f".{part}" if out else part
-        else:
-            out += f"[{part!r}]"
-    return out
 
 
 class _GraphChecker:
@@ -377,7 +366,7 @@ class _GraphChecker:
                 if not isinstance(value, str):
                     self.node_problem(
                         i,
-                        f"{key} must be text (an expression), not {_kind(value)}",
+                        f"{key} must be text (an expression), not {json_kind(value)}",
                         field=("config", key),
                         key=key,
                     )
@@ -389,7 +378,7 @@ class _GraphChecker:
                 if not isinstance(mapping, Mapping):
                     self.node_problem(
                         i,
-                        f"output_mapping must be an object of field names to expressions, not {_kind(mapping)}",
+                        f"output_mapping must be an object of field names to expressions, not {json_kind(mapping)}",
                         field=("config", "output_mapping"),
                         key="output_mapping",
                     )
@@ -399,9 +388,9 @@ class _GraphChecker:
                         if not isinstance(expr, str):
                             self.node_problem(
                                 i,
-                                f"{_dotted(sub)} must be text (an expression), not {_kind(expr)}",
+                                f"{json_path(sub)} must be text (an expression), not {json_kind(expr)}",
                                 field=("config", *sub),
-                                key=_dotted(sub),
+                                key=json_path(sub),
                             )
                             continue
                         for err in check_expression(expr):
@@ -422,7 +411,7 @@ class _GraphChecker:
                     )
 
     def expression_problem(self, index: int, sub: tuple[str | int, ...], err: Exception) -> None:
-        key = _dotted(sub)
+        key = json_path(sub)
         column = getattr(err, "column", None)
         self.node_problem(
             index,
@@ -451,22 +440,6 @@ def _error_text(err: Exception) -> str:
 
 def _has_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
 
 
 def _template_texts(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flowdesk.domain.json_names import json_type
+
 from .references import RefResolver, UnresolvedRef
 
 MAX_DEPTH = 8
@@ -53,9 +55,9 @@ def schema_type(schema: Any) -> str:
     if "items" in schema:
         return "array"
     if "const" in schema:
-        return _json_type(schema["const"])
+        return json_type(schema["const"])
     if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return _json_type(schema["enum"][0])
+        return json_type(schema["enum"][0])
     return "string"
 
 
@@ -69,20 +71,6 @@ def declared_example(schema: Any) -> Any:
     if isinstance(examples, list) and examples:
         return examples[0]
     return None
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null" if value is None else "string"
 
 
 class SchemaExampler:

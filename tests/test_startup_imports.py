@@ -24,12 +24,17 @@ START_END = {
 REPORT = """
 import contextlib, io, json, sys
 {body}
-print("MODULES " + json.dumps(sorted({{name.split(".")[0] for name in sys.modules}})))
+print("MODULES " + json.dumps(sorted(sys.modules)))
 """
 
 
 def loaded_after(body: str, tmp_path: Path) -> set[str]:
     """The top-level packages loaded once `body` has run in a fresh interpreter."""
+    return {name.split(".")[0] for name in modules_after(body, tmp_path)}
+
+
+def modules_after(body: str, tmp_path: Path) -> set[str]:
+    """Every module loaded once `body` has run in a fresh interpreter."""
     env = dict(os.environ)
     env.update(PYTHONPATH=str(ROOT), HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"))
     env.update(XDG_DATA_HOME=str(tmp_path / "data"), QT_QPA_PLATFORM="offscreen", FLOWDESK_KEYRING="0")
@@ -53,19 +58,73 @@ def test_help_loads_no_database_models_qt_or_http(tmp_path):
     assert not loaded & {"PySide6", "sqlalchemy", "alembic", "pydantic", "httpx", "aiohttp", "keyring"}
 
 
-def test_run_of_start_end_loads_no_qt_http_or_keyring(tmp_path):
+def run_of_start_end(tmp_path: Path, *options: str) -> str:
+    """Code that runs a START→END file with `flowdesk run` (its output in `out`)."""
     workflow = tmp_path / "start-end.json"
     workflow.write_text(json.dumps(START_END), encoding="utf-8")
     db = tmp_path / "run.db"
-    body = (
+    return (
         "from flowdesk.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    assert main(['run', {str(workflow)!r}, '--db', {str(db)!r}]) == 0"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    assert main(['run', {str(workflow)!r}, '--db', {str(db)!r}, *{list(options)!r}]) == 0\n"
     )
+
+
+def test_run_of_start_end_loads_no_qt_http_or_keyring(tmp_path):
+    body = run_of_start_end(tmp_path)
     loaded_after(body, tmp_path)  # the first run makes the database (Alembic) and stores the file
-    loaded = loaded_after(body, tmp_path)
+    modules = modules_after(body, tmp_path)
+    loaded = {name.split(".")[0] for name in modules}
     assert "sqlalchemy" in loaded  # it did run against the database
     assert not loaded & {"PySide6", "aiohttp", "httpx", "keyring", "secretstorage", "alembic", "qtawesome"}
+    # Imported only when needed: psutil to judge a run left running, cryptography to decrypt a
+    # secret, the services this command does not use.
+    assert not loaded & {"psutil", "cryptography"}
+    assert not modules & {
+        "flowdesk.services.versions",
+        "flowdesk.services.audit",
+        "flowdesk.services.monitor",
+        "flowdesk.services.users",
+        "flowdesk.services.api_library",
+    }
+
+
+def test_a_run_with_a_secret_and_a_run_left_running_load_what_they_need(tmp_path):
+    """The lazy imports above come when there is work for them: the stored secrets are decrypted for
+    the run (its {{secrets.*}}), and a run left running by a dead process is marked interrupted."""
+    db = tmp_path / "run.db"
+    setup = (
+        "import subprocess\n"
+        "from flowdesk.store import Database\n"
+        "from flowdesk.store.database import this_host\n"
+        "from flowdesk.services.secrets import SecretService\n"
+        "from flowdesk.services.workflows import WorkflowService\n"
+        f"db = Database({str(db)!r})\n"
+        "SecretService(db).set_secret('token', 's3cret')\n"
+        "wf = WorkflowService(db).create_workflow('left running')\n"
+        "dead = subprocess.Popen([sys.executable, '-c', 'pass']); dead.wait()\n"
+        "with db.engine.begin() as conn:\n"
+        "    conn.exec_driver_sql(\n"
+        '        "INSERT INTO workflow_executions (workflow_id, status, progress, runner_pid, runner_host, "\n'
+        "        \"created_at) VALUES (?, 'running', 0, ?, ?, '2026-01-01 00:00:00.000000')\",\n"
+        "        (wf.id, dead.pid, this_host()),\n"
+        "    )\n"
+        "db.close()\n"
+    )
+    loaded_after(setup, tmp_path)
+    body = run_of_start_end(tmp_path, "--json") + (
+        "report = json.loads(out.getvalue())\n"
+        "assert report['status'] == 'completed', report\n"
+        "from flowdesk.store import Database\n"
+        "from flowdesk.services.executions import ExecutionService\n"
+        f"db = Database({str(db)!r})\n"
+        "first = ExecutionService(db).get_execution(1)\n"
+        "assert first.status == 'interrupted', first.status\n"
+        "db.close()\n"
+    )
+    loaded = loaded_after(body, tmp_path)
+    assert {"psutil", "cryptography"} <= loaded
 
 
 def test_the_window_does_not_load_qtawesome_or_the_http_stack(tmp_path):
@@ -74,11 +133,15 @@ def test_the_window_does_not_load_qtawesome_or_the_http_stack(tmp_path):
         f"w = build_window(['--db', {str(tmp_path / 'app.db')!r}, {str(ROOT / 'resources/examples/loop.json')!r}])\n"
         "w.show()\n"
         "assert not w.action_run.icon().isNull() and not w.action_undo.icon().isNull()\n"
+        "assert not w.dock_widget_built('api_library')  # a tab behind the inspector: made when shown\n"
         "w.backend.close()"
     )
-    loaded = loaded_after(body, tmp_path)
+    modules = modules_after(body, tmp_path)
+    loaded = {name.split(".")[0] for name in modules}
     assert "PySide6" in loaded
-    assert not loaded & {"qtawesome", "qtpy", "aiohttp", "httpx", "keyring"}
+    assert not loaded & {"qtawesome", "qtpy", "aiohttp", "httpx", "keyring", "yaml"}
+    # The API readers (OpenAPI, Swagger, Postman, curl) come when an API is imported.
+    assert "flowdesk.interchange.api_import" not in modules
 
 
 def test_builtin_handlers_are_imported_when_first_asked_for():

@@ -164,9 +164,9 @@ def _register_module(registry: HandlerRegistry, node_type: str, module_name: str
 
 def _load_entry_points(registry: HandlerRegistry, entry_points: Iterable[Any] | None = None) -> None:
     if entry_points is None:
-        from importlib.metadata import entry_points as _eps
+        from .plugins import installed_entry_points
 
-        entry_points = _eps(group=ENTRY_POINT_GROUP)
+        entry_points = installed_entry_points(ENTRY_POINT_GROUP)
     for ep in entry_points:
         try:
             registry.register(ep.name, ep.load())

@@ -1,30 +1,48 @@
 """Use cases over the store: synchronous, one transaction per call, one audit row per write.
 
-`TransferService` (import/export) and `MonitorService` live in their own modules and are imported
-lazily from here, so importing the services does not pull in the file format or monitoring code.
+Every service is imported when first named (`from flowdesk.services import WorkflowService`, or
+its own module), so a command loads only the services it uses: `flowdesk run` of a file never
+imports the version history, the audit reader, monitoring or export code.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .apis import ApiService
-from .audit import AuditEntry, AuditService
-from .executions import ExecutionService
-from .node_types import NodeTypeDefinition, NodeTypeService
-from .versions import VersionDiff, VersionService
-from .workflows import WorkflowService
+if TYPE_CHECKING:  # pragma: no cover
+    from .apis import ApiService
+    from .audit import AuditEntry, AuditService
+    from .executions import ExecutionService
+    from .monitor import MonitorService
+    from .node_types import NodeTypeDefinition, NodeTypeService
+    from .transfer import TransferService
+    from .versions import VersionDiff, VersionService
+    from .workflows import WorkflowService
 
-_LAZY = {"TransferService": "flowdesk.services.transfer", "MonitorService": "flowdesk.services.monitor"}
+_MODULES = {
+    "ApiService": "apis",
+    "AuditEntry": "audit",
+    "AuditService": "audit",
+    "ExecutionService": "executions",
+    "MonitorService": "monitor",
+    "NodeTypeDefinition": "node_types",
+    "NodeTypeService": "node_types",
+    "TransferService": "transfer",
+    "VersionDiff": "versions",
+    "VersionService": "versions",
+    "WorkflowService": "workflows",
+}
 
 __all__ = [
     "ApiService",
     "AuditEntry",
     "AuditService",
     "ExecutionService",
+    "MonitorService",
     "NodeTypeDefinition",
     "NodeTypeService",
+    "TransferService",
     "VersionDiff",
     "VersionService",
     "WorkflowService",
@@ -32,9 +50,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
+    module = _MODULES.get(name)
     if module is None:
         raise AttributeError(f"module 'flowdesk.services' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value

@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 
 from flowdesk.domain.errors import InvalidInputError
 from flowdesk.domain.models import ApiDefinition
 from flowdesk.interchange.api_export import library_to_openapi
-from flowdesk.interchange.api_import import ApiImportResult, import_api_spec, import_curl
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
 from flowdesk.store.mapping import api_from_row, api_values
@@ -28,6 +27,9 @@ from flowdesk.store.tables import ApiRow, SecretRow, utcnow
 from .apis import ApiService, validated_api
 from .environments import DEFAULT_ENVIRONMENT, EnvironmentService
 from .secrets import SecretService, check_secret_name
+
+if TYPE_CHECKING:  # pragma: no cover
+    from flowdesk.interchange.api_import import ApiImportResult
 
 log = logging.getLogger(__name__)
 
@@ -122,10 +124,16 @@ class ApiLibraryService:
     # -- preview --------------------------------------------------------------------------------------
     def plan_spec(self, text_or_bytes: str | bytes, *, source_name: str = "") -> ApiImportPlan:
         """Read an OpenAPI/Swagger/Postman document (or a curl command) and plan its import."""
+        # The readers (and YAML) are imported when something is imported, not with the library:
+        # the app has this service from its start.
+        from flowdesk.interchange.api_import import import_api_spec
+
         return self._plan(import_api_spec(text_or_bytes, source_name=source_name), source_name)
 
     def plan_curl(self, command: str) -> ApiImportPlan:
         """Read a paste of one or more curl commands and plan its import (one definition per command)."""
+        from flowdesk.interchange.api_import import import_curl
+
         return self._plan(import_curl(command), "curl")
 
     def _plan(self, result: ApiImportResult, source_name: str) -> ApiImportPlan:

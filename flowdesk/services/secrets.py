@@ -16,9 +16,8 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,9 @@ from flowdesk.store.audit_trail import record_audit
 from flowdesk.store.tables import SecretRow, utcnow
 
 from .transaction import transaction
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cryptography.fernet import Fernet
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +109,8 @@ class KeyStore:
     def _from_keyring(self) -> bytes:
         backend = self.backend
         assert backend is not None
+        from cryptography.fernet import Fernet
+
         try:
             stored = backend.get_password(KEYRING_SERVICE, KEYRING_USER)
             if stored:
@@ -120,6 +124,8 @@ class KeyStore:
             return self._from_file()
 
     def _from_file(self) -> bytes:
+        from cryptography.fernet import Fernet
+
         path = self.key_file
         try:
             if path.exists():
@@ -169,6 +175,10 @@ class SecretService:
         self.keys = keys or KeyStore(key_file, use_keyring=use_keyring)
 
     def _fernet(self) -> Fernet:
+        # cryptography is imported only when a value is encrypted or decrypted: a run without
+        # secrets never loads it (some 15 ms).
+        from cryptography.fernet import Fernet
+
         return Fernet(self.keys.key())
 
     def encrypt(self, value: str) -> bytes:
@@ -176,6 +186,8 @@ class SecretService:
         return self._fernet().encrypt(value.encode("utf-8"))
 
     def _decrypt(self, name: str, ciphertext: bytes) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet().decrypt(bytes(ciphertext)).decode("utf-8")
         except InvalidToken:

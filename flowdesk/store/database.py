@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import psutil
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalError
@@ -174,6 +173,8 @@ def runner_alive(pid: int | None, run_created: datetime | None) -> bool:
     """
     if pid is None:
         return False
+    import psutil  # only when there is a run to judge (about 15 ms to import)
+
     try:
         started = psutil.Process(pid).create_time()
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
@@ -503,6 +504,8 @@ class Database:
         Runs recorded by another host are left alone (this process cannot tell whether they live).
         """
         host = this_host()
+        if self.is_sqlite and not self._unfinished_runs_here(host):
+            return []  # the usual case, told without building (compiling) an ORM query
         with self.session(read_only=True) as session:
             rows = session.execute(
                 select(ExecutionRow.id, ExecutionRow.runner_pid, ExecutionRow.created_at).where(
@@ -526,6 +529,17 @@ class Database:
         ids = [rid for rid, _ in dead]
         log.warning("marked interrupted runs %s in %s", ids, self.display_url)
         return ids
+
+    def _unfinished_runs_here(self, host: str) -> bool:
+        """SQLite: whether any run recorded by `host` is still marked running or paused (one
+        indexed lookup in plain SQL)."""
+        with self.engine.execution_options(**{_BEGIN_OPTION: "read"}).connect() as conn:
+            row = conn.exec_driver_sql(
+                "SELECT 1 FROM workflow_executions WHERE status IN ('running', 'paused') "
+                "AND runner_host = ? LIMIT 1",
+                (host,),
+            ).first()
+        return row is not None
 
     # -- life cycle ----------------------------------------------------------------------------
 

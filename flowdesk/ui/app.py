@@ -114,7 +114,7 @@ def run_event_loop(app: QApplication, window: MainWindow) -> int:
     try:
         loop.run_forever()
         loop.run_until_complete(window.run_ui.aclose())
-        if getattr(window, "api_library", None) is not None:
+        if window.dock_widget_built("api_library"):  # never shown: nothing to close
             loop.run_until_complete(window.api_library.aclose())
     finally:
         asyncio.set_event_loop(None)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from types import SimpleNamespace
 
 from flowdesk.engine import registry as registry_module
@@ -161,6 +166,53 @@ def test_plugins_and_node_handlers_are_discovered_through_entry_points():
         reg, [EP("FROM_PACKAGE", "pkg:handle", custom), EP("BROKEN", "b:c", error=ImportError("x"))]
     )
     assert reg.types() == {"FROM_PACKAGE"}
+
+
+def test_an_installed_package_s_plugin_and_node_type_are_found_in_one_reading_of_the_packages(tmp_path):
+    """A package installed with both entry-point groups: a fresh process finds its plugin (each
+    executor) and its node type (the default registry), and reads the installed packages once."""
+    site = tmp_path / "site"
+    info = site / "flowdesk_probe-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: flowdesk-probe\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(
+        "[flowdesk.plugins]\nprobe = flowdesk_probe:Probe\n\n[flowdesk.node_handlers]\nPROBE = flowdesk_probe:handle\n",
+        encoding="utf-8",
+    )
+    (site / "flowdesk_probe.py").write_text(
+        "from flowdesk.engine.plugins import WorkflowPlugin\n\n"
+        "class Probe(WorkflowPlugin):\n    name = 'probe'\n\n"
+        "async def handle(ctx):\n    return {'probed': True}\n",
+        encoding="utf-8",
+    )
+    script = textwrap.dedent(
+        """
+        import asyncio, importlib.metadata as metadata
+        readings = []
+        real = metadata.entry_points  # each call reads every installed package's entry points
+        metadata.entry_points = lambda **kw: readings.append(1) or real(**kw)
+        from flowdesk.engine.executor import WorkflowExecutor
+        from flowdesk.engine.registry import default_registry
+
+        async def main():
+            first = WorkflowExecutor(load_plugins=True)
+            second = WorkflowExecutor(load_plugins=True)
+            names = [[p.name for p in ex.plugins.plugins] for ex in (first, second)]
+            await first.aclose()
+            await second.aclose()
+            return names
+
+        print(asyncio.run(main()), "PROBE" in default_registry().types(), len(readings))
+        """
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(site), str(Path(__file__).resolve().parents[2])]))
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[0] == "[['probe'], ['probe']] True 1"
 
 
 def test_custom_node_handler_registered_globally_runs():

@@ -4,7 +4,7 @@ scrolling, docks keep their sizes when nodes are clicked, Reset layout, the fixe
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QRect
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QDockWidget, QToolButton, QWidget
 
 from flowdesk.domain.enums import ConnectionType, NodeType
@@ -349,3 +349,35 @@ def test_a_first_start_on_a_small_screen_fits_the_window_to_it(qtbot, settings, 
     finally:
         window.close()
         window.backend.close()
+
+
+def test_the_api_library_behind_its_tab_is_made_when_the_tab_is_first_clicked(app_window, qtbot):
+    """Start-up (issue 13, item 11): the API library, a tab behind the inspector, is not made
+    before the window shows; clicking its tab makes it, showing the stored APIs."""
+    from PySide6.QtWidgets import QTabBar
+
+    w = app_window
+    w.backend.apis.create_api(name="List pets", url="http://127.0.0.1:8765/pets")
+    _settle()
+    assert not w.dock_widget_built("api_library")
+    bar, index = next(
+        (bar, i)
+        for bar in w.findChildren(QTabBar)
+        for i in range(bar.count())
+        if bar.tabText(i) == "API library" and bar.isVisible()
+    )
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    qtbot.waitUntil(lambda: w.dock_widget_built("api_library"))
+    panel = w.api_library
+    qtbot.waitUntil(lambda: panel.isVisible())
+    assert w.dock_api_library.widget() is panel
+    assert [panel.list.item(i).text() for i in range(panel.list.count())][0].endswith("List pets")
+    assert w.dock_widget_built("api_library") and w.api_library is panel  # made once
+
+
+def test_reading_the_api_library_makes_it_while_its_dock_stays_behind(app_window):
+    w = app_window
+    assert not w.dock_widget_built("api_library")
+    panel = w.api_library  # code that needs it (a drop, a test) gets it at once
+    assert w.dock_api_library.widget() is panel and w.dock_widget_built("api_library")
+    assert w.dock_inspector.visibleRegion().isEmpty() is False  # the inspector stays in front

@@ -75,3 +75,28 @@ def test_replace_as_new_version_reloads_the_open_tab(window, backend, qtbot, tmp
     assert loop.config["max_iterations"] == 50  # the open tab shows the new content
     labels = [v.label for v in VersionService(backend.db).list_versions(tab.workflow_id)]
     assert labels == ["before importing loop-changed.json", "imported from loop-changed.json"]
+
+
+def test_a_stored_file_opens_from_the_reading_that_compared_it(window, backend, monkeypatch):
+    """Opening a file already stored (as at every start with the same file) reads the stored
+    workflow once: the reading that found it identical is the one the tab shows."""
+    import flowdesk.services.workflows as workflows_module
+
+    stored = backend.transfer.import_file(EXAMPLES / "loop.json")  # an earlier start stored it
+    reads: list[int] = []
+    real_read_graph = workflows_module.read_graph
+
+    def counted(session, workflow_id, *args, **kwargs):
+        reads.append(workflow_id)
+        return real_read_graph(session, workflow_id, *args, **kwargs)
+
+    monkeypatch.setattr(workflows_module, "read_graph", counted)
+    tab = window.import_file(EXAMPLES / "loop.json")
+    assert tab is not None and tab.workflow_id == stored.workflow.id and window.tabs.count() == 1
+    assert reads == [stored.workflow.id]
+    shown = tab.doc.to_graph()
+    assert {(n.id, n.name, n.position_x, n.position_y) for n in shown.nodes} == {
+        (n.id, n.name, n.position_x, n.position_y) for n in stored.nodes
+    }
+    assert len(shown.connections) == len(stored.connections)
+    assert "already stored" in window.statusBar().currentMessage()

@@ -473,16 +473,22 @@ class ApiLibraryPanel(QWidget):
 
 
 def install_api_library(window: Any, db: Database | None = None) -> QDockWidget:
-    """Add the API library dock (objectName dockApiLibrary) to a MainWindow; returns the dock."""
+    """Add the API library dock (objectName dockApiLibrary) to a MainWindow; returns the dock.
+
+    The panel (`window.api_library`) is made when the dock is first shown or the attribute first
+    read: in the default layout the dock is a tab behind the inspector, and the panel's list,
+    editor and queries are not worth making before the window first paints.
+    """
     database = db if db is not None else window.backend.db
-    panel = ApiLibraryPanel(database, window)
-    dock = QDockWidget("API library", window)
-    dock.setObjectName("dockApiLibrary")
-    dock.setWidget(panel)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    if hasattr(window, "show_status"):
+
+    def build() -> ApiLibraryPanel:
+        panel = ApiLibraryPanel(database, window)
         panel.status_message.connect(window.show_status)
-    window.api_library = panel
+        return panel
+
+    dock = window.add_dock_built_when_shown(
+        "dockApiLibrary", "API library", Qt.DockWidgetArea.RightDockWidgetArea, "api_library", build
+    )
     window.dock_api_library = dock
     return dock
 

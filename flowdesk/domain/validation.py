@@ -15,17 +15,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
+from .enums import ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
 from .models import Connection, Node, Problem, WorkflowGraph
-from .node_config import (
-    EXPRESSION_KEYS,
-    NODE_NAME_KEYS,
-    OUTPUT_MAPPING_KEY,
-    config_problems,
-    connection_config_problems,
-)
+from .node_config import OUTPUT_MAPPING_KEY, config_problems, connection_config_problems
+from .node_descriptors import COMMON_EXITS, NodeTypeDescriptor, descriptors_of, reserved_owner
 from .workflow_inputs import INPUTS_KEY, inputs_schema_problems
 
 __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_line", "suggest"]
@@ -69,18 +64,19 @@ def suggest(value: str, candidates: Collection[str]) -> str | None:
     return by_fold[close[0]] if close else None
 
 
-def validate_graph(graph: WorkflowGraph, *, node_types: Collection[str] | None = None) -> list[Problem]:
+NodeTypes = Collection[str] | Mapping[str, NodeTypeDescriptor] | None
+
+
+def validate_graph(graph: WorkflowGraph, *, node_types: NodeTypes = None) -> list[Problem]:
     """Every problem of `graph`: errors first, then warnings, each naming its node or connection.
 
-    `node_types` is the set of known node type names (built-ins plus registered custom types);
-    None means the built-ins only.
+    `node_types` is what is known beyond the built-ins: registered custom types as a mapping of name
+    to descriptor (their config schemas are enforced), or their names only; None means the built-ins.
     """
     return [found.problem for found in locate_graph_problems(graph, node_types=node_types)]
 
 
-def locate_graph_problems(
-    graph: WorkflowGraph, *, node_types: Collection[str] | None = None
-) -> list[LocatedProblem]:
+def locate_graph_problems(graph: WorkflowGraph, *, node_types: NodeTypes = None) -> list[LocatedProblem]:
     """Like `validate_graph`, each problem paired with its path in the workflow-file shape."""
     checker = _GraphChecker(graph, node_types)
     checker.run()
@@ -102,9 +98,10 @@ def _dotted(path: tuple[str | int, ...]) -> str:
 
 
 class _GraphChecker:
-    def __init__(self, graph: WorkflowGraph, node_types: Collection[str] | None) -> None:
+    def __init__(self, graph: WorkflowGraph, node_types: NodeTypes) -> None:
         self.graph = graph
-        self.known_types = set(BUILTIN_NODE_TYPES) | set(node_types or ())
+        self.descriptors = descriptors_of(node_types)
+        self.known_types = set(self.descriptors)
         self.found: list[LocatedProblem] = []
         # First node of each name: the graph algorithms work on names, as expressions do.
         self.index_of: dict[str, int] = {}
@@ -181,7 +178,7 @@ class _GraphChecker:
         self.check_loop_bodies()
         self.check_expressions()
         self.check_reachability()
-        self.check_condition_exits()
+        self.check_port_exits()
 
     def check_inputs(self) -> None:
         """A malformed `config.inputs` declaration (workflow_inputs.py), located inside it."""
@@ -215,13 +212,18 @@ class _GraphChecker:
                     f" (did you mean {hint}?)" if hint else f" (known: {', '.join(sorted(self.known_types))})"
                 )
                 self.node_problem(i, message, field=("node_type",))
-            checked_elsewhere = (
-                *EXPRESSION_KEYS.get(node.node_type, ()),
-                *NODE_NAME_KEYS.get(node.node_type, ()),
-                OUTPUT_MAPPING_KEY,
-            )
-            for key, wrong in config_problems(node.node_type, node.config, checked_elsewhere):
+            if node.node_type not in self.known_types:
+                continue
+            descriptor = self.descriptors[node.node_type]
+            checked_elsewhere = (*descriptor.expression_keys, *descriptor.node_name_keys, OUTPUT_MAPPING_KEY)
+            for key, wrong in config_problems(node.node_type, node.config, checked_elsewhere, self.descriptors):
                 self.node_problem(i, wrong, field=("config", key), key=key)
+            needed = descriptor.config_schema.get("x-needs-one-of")
+            if isinstance(needed, Mapping) and all(_missing(node.config.get(k)) for k in needed["fields"]):
+                wanted = " or ".join(needed["fields"])
+                self.node_problem(
+                    i, f"a {node.node_type} needs a {wanted}; {needed['why']}", severity=_WARNING
+                )
 
     def check_start_and_end(self) -> None:
         starts = [i for i, n in enumerate(self.graph.nodes) if n.node_type == NodeType.START]
@@ -257,23 +259,20 @@ class _GraphChecker:
             source = self.node_by_name.get(c.from_node)
             if source is None:
                 continue
-            required = {
-                ConnectionType.CONDITIONAL_TRUE: NodeType.CONDITION,
-                ConnectionType.CONDITIONAL_FALSE: NodeType.CONDITION,
-                ConnectionType.PARALLEL: NodeType.PARALLEL,
-                ConnectionType.LOOP: NodeType.LOOP,
-            }.get(kind)
-            if required is not None and source.node_type != required and source.node_type in self.known_types:
+            owner = reserved_owner(kind) if kind not in COMMON_EXITS else None
+            descriptor = self.descriptors.get(source.node_type)
+            if owner is not None and descriptor is not None and kind not in descriptor.exits():
                 self.connection_problem(
                     j,
-                    f"a {kind.value} connection must leave a {required.value} node, "
+                    f"a {kind.value} connection must leave a {owner} node, "
                     f"but '{source.name}' is a {source.node_type}",
                     field=("connection_type",),
                 )
 
     def check_cycles(self) -> None:
-        """A cycle must pass through a LOOP node: look for cycles in the graph without LOOP nodes."""
-        loop_free = {name for name, node in self.node_by_name.items() if node.node_type != NodeType.LOOP}
+        """A cycle must pass through a LOOP node: look for cycles in the graph without LOOP nodes (the
+        types whose descriptor says they run a body)."""
+        loop_free = {name for name, node in self.node_by_name.items() if not self.runs_body(node)}
         for component in _strongly_connected(loop_free, self.successors):
             if len(component) < 2:
                 continue
@@ -290,7 +289,7 @@ class _GraphChecker:
         return _reachable(self.loop_targets[loop], self.successors, stop=loop)
 
     def check_loop_bodies(self) -> None:
-        loops = [name for name, node in self.node_by_name.items() if node.node_type == NodeType.LOOP]
+        loops = [name for name, node in self.node_by_name.items() if self.runs_body(node)]
         for loop in loops:
             body = self.loop_body(loop)
             for name in sorted(body, key=self.index_of.__getitem__):
@@ -318,23 +317,29 @@ class _GraphChecker:
                 message = f"'{name}' cannot be reached from START, so it never runs"
             self.node_problem(self.index_of[name], message, severity=_WARNING)
 
-    def check_condition_exits(self) -> None:
+    def runs_body(self, node: Node) -> bool:
+        descriptor = self.descriptors.get(node.node_type)
+        return descriptor is not None and descriptor.runs_body
+
+    def check_port_exits(self) -> None:
+        """A required port (CONDITION's true and false) needs a connection or its config key; a
+        node-name key must name a node."""
         for name, node in self.node_by_name.items():
-            if node.node_type != NodeType.CONDITION:
+            descriptor = self.descriptors.get(node.node_type)
+            if descriptor is None:
                 continue
             kinds = self.outgoing_kinds[name]
-            for kind, key, word in (
-                (ConnectionType.CONDITIONAL_TRUE, "true_path", "true"),
-                (ConnectionType.CONDITIONAL_FALSE, "false_path", "false"),
-            ):
-                if kind not in kinds and not node.config.get(key):
+            for port in descriptor.ports:
+                if port.required and port.connection_type not in kinds and not node.config.get(port.config_key or ""):
+                    way = f"add a {port.connection_type.value} connection" + (
+                        f" or set {port.config_key}" if port.config_key else ""
+                    )
                     self.node_problem(
                         self.index_of[name],
-                        f"no way out when the condition is {word} "
-                        f"(add a {kind.value} connection or set {key})",
+                        f"no way out when {port.when or port.name} ({way})",
                         severity=_WARNING,
                     )
-            for key in NODE_NAME_KEYS[NodeType.CONDITION.value]:
+            for key in descriptor.node_name_keys:
                 target = node.config.get(key)
                 if target in (None, ""):
                     continue
@@ -353,23 +358,10 @@ class _GraphChecker:
         check_expression, check_template = _expression_errors, _template_errors
         for i, node in enumerate(self.graph.nodes):
             config = node.config
-            expression_keys = EXPRESSION_KEYS.get(node.node_type, ())
-            skip = set(expression_keys) | set(NODE_NAME_KEYS.get(node.node_type, ())) | {"output_mapping"}
-            condition = config.get("condition")
-            if node.node_type == NodeType.CONDITION and (
-                condition is None or condition == "" or (isinstance(condition, str) and not condition.strip())
-            ):
-                self.node_problem(
-                    i, "a CONDITION needs a condition", field=("config", "condition"), key="condition"
-                )
-            if node.node_type == NodeType.LOOP and not (
-                _has_text(config.get("condition")) or config.get("items") not in (None, "")
-            ):
-                self.node_problem(
-                    i,
-                    "a LOOP needs a condition or items; without them it stops only at max_iterations",
-                    severity=_WARNING,
-                )
+            descriptor = self.descriptors.get(node.node_type)
+            expression_keys = descriptor.expression_keys if descriptor is not None else ()
+            name_keys = descriptor.node_name_keys if descriptor is not None else ()
+            skip = {*expression_keys, *name_keys, OUTPUT_MAPPING_KEY}
             for key in expression_keys:
                 value = config.get(key)
                 if value is None:
@@ -451,6 +443,10 @@ def _error_text(err: Exception) -> str:
 
 def _has_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _kind(value: Any) -> str:

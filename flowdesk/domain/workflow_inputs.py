@@ -23,7 +23,8 @@ from typing import Any
 
 from .errors import InvalidInputError
 from .expressions import references
-from .node_config import EXPRESSION_KEYS, NODE_NAME_KEYS, OUTPUT_MAPPING_KEY
+from .node_config import OUTPUT_MAPPING_KEY
+from .node_descriptors import describe
 
 __all__ = [
     "INPUTS_KEY",
@@ -235,8 +236,9 @@ def propose_inputs(graph: Any) -> dict[str, Any]:
 
     for node in graph.nodes:
         node_type = str(node.node_type)
-        expression_keys = set(EXPRESSION_KEYS.get(node_type, ()))
-        skip = set(NODE_NAME_KEYS.get(node_type, ()))
+        descriptor = describe(node_type)
+        expression_keys = set(descriptor.expression_keys)
+        skip = set(descriptor.node_name_keys)
         for top, value in (node.config or {}).items():
             if top in skip:
                 continue

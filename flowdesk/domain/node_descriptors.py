@@ -126,8 +126,11 @@ class NodeTypeDescriptor:
 
     @property
     def default_name(self) -> str:
-        """The name a new node of this type gets (made unique by the editor)."""
-        return self.label
+        """The name a new node of this type gets (made unique by the editor): its label, or for a
+        custom type without a title its name in words ("MY_TYPE" -> "My Type")."""
+        if self.builtin or self.config_schema.get("title"):
+            return self.label
+        return self.type_name.replace("_", " ").title()
 
     def exits(self) -> list[ConnectionType]:
         """Connection types a node of this type may start, in menu order (none without ports)."""
@@ -579,3 +582,9 @@ def reserved_owner(connection_type: ConnectionType | str) -> str | None:
             if port.connection_type == connection_type and port.connection_type not in COMMON_EXITS:
                 return descriptor.type_name
     return None
+
+
+def ordered_type_names(known: Any = None) -> list[str]:
+    """Built-in types in their own order, then the other known types by name (palette and menus)."""
+    names = list(BUILTIN_DESCRIPTORS)
+    return names + sorted(set(known or ()) - set(names))

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from flowdesk.domain.enums import NodeType, Severity
 from flowdesk.ui.style import theme
 
-from .ports import has_input, output_ports
+from flowdesk.domain.node_descriptors import NodeTypeDescriptor, describe
 
 if TYPE_CHECKING:
     from flowdesk.ui.document import NodeState
@@ -77,7 +77,12 @@ class NodeItem(QGraphicsItem):
 
     Type = QGraphicsItem.UserType + 1
 
-    def __init__(self, node: NodeState, api_names: dict[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        node: NodeState,
+        api_names: dict[int, str] | None = None,
+        descriptor: NodeTypeDescriptor | None = None,
+    ) -> None:
         super().__init__()
         self.uid = node.uid
         # No itemChange override and no ItemSendsGeometryChanges: every Python callback costs,
@@ -88,19 +93,26 @@ class NodeItem(QGraphicsItem):
         self._tooltip_stale = True
         self._hover = False
         self._problems: list[tuple[Severity, str]] = []
-        self.update_from_model(node, api_names)
+        self.update_from_model(node, api_names, descriptor)
         self.setPos(node.x, node.y)
 
     def type(self) -> int:  # noqa: A003 (Qt's name)
         return NodeItem.Type
 
     # ------------------------------------------------------------ model -> item
-    def update_from_model(self, node: NodeState, api_names: dict[int, str] | None = None) -> None:
+    def update_from_model(
+        self,
+        node: NodeState,
+        api_names: dict[int, str] | None = None,
+        descriptor: NodeTypeDescriptor | None = None,
+    ) -> None:
+        """Take name, summary, ports and look from the node and its type's descriptor."""
+        descriptor = descriptor or describe(node.node_type)
         self.name = node.name
         self.node_type = node.node_type
         self.summary = node_summary(node, api_names)
-        self.ports = output_ports(node.node_type)
-        self.has_input = has_input(node.node_type)
+        self.ports = descriptor.ports
+        self.has_input = descriptor.has_input
         # port offsets from the item's position, read by connections when they recompute
         n = max(len(self.ports), 1)
         self.output_dx = NODE_WIDTH
@@ -108,8 +120,8 @@ class NodeItem(QGraphicsItem):
             NODE_HEIGHT / 2
         ]
         self.input_dy = NODE_HEIGHT / 2
-        self._color = theme.node_color(node.node_type)
-        self._glyph = theme.NODE_GLYPHS.get(node.node_type, "●")
+        self._color = theme.node_color(descriptor)
+        self._glyph = descriptor.icon
         self._tooltip_stale = True
         if self.scene() is not None:
             self.update()

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.domain.errors import InvalidInputError
+from flowdesk.domain.node_descriptors import AUTH_SECRET_FIELDS
 
 from .http.errors import HttpCallError
 from .http.request import HttpRequest
@@ -44,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 AUTH_TYPES = ("none", "bearer", "basic", "digest", "api_key", "oauth2_client_credentials", "aws_sigv4")
 _ALIASES = {"": "none", "noauth": "none", "apikey": "api_key", "oauth2": "oauth2_client_credentials"}
-SECRET_FIELDS = ("token", "password", "value", "client_secret", "secret_key", "session_token")
+SECRET_FIELDS = AUTH_SECRET_FIELDS  # the auth fields the API_CALL descriptor marks x-secret
 DEFAULT_EXPIRES_IN = 3600.0
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from .enums import ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
+from .json_schema import json_type
 from .models import Connection, Node, Problem, WorkflowGraph
 from .node_config import OUTPUT_MAPPING_KEY, config_problems, connection_config_problems
 from .node_descriptors import COMMON_EXITS, NodeTypeDescriptor, descriptors_of, reserved_owner
@@ -449,20 +450,20 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_KIND_WORDS = {
+    "boolean": "a boolean",
+    "integer": "a number",
+    "number": "a number",
+    "string": "text",
+    "object": "an object",
+    "array": "a list",
+}
+
+
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+    """A value's JSON type in the words a problem uses ("a number", "text", "null")."""
+    kind = json_type(value)
+    return _KIND_WORDS.get(kind, kind)
 
 
 def _template_texts(

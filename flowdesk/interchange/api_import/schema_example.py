@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ...domain.json_schema import json_type as _json_type
 from .references import RefResolver, UnresolvedRef
 
 MAX_DEPTH = 8
@@ -69,20 +70,6 @@ def declared_example(schema: Any) -> Any:
     if isinstance(examples, list) and examples:
         return examples[0]
     return None
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null" if value is None else "string"
 
 
 class SchemaExampler:

@@ -227,7 +227,7 @@ def config_problems(
     descriptor = describe(node_type, known)
     properties = descriptor.config_schema.get("properties") or {}
     found = [
-        (key, f"a {node_type} needs a {key}" + _wanted_hint(properties.get(key)))
+        (key, f"a {node_type} needs {_article(key)} {key}" + _wanted_hint(properties.get(key)))
         for key in descriptor.required_keys
         if _missing(config.get(key))
     ]
@@ -242,11 +242,17 @@ def config_problems(
     return found
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def _wanted_hint(field: Any) -> str:
     """" (a whole number)" after a missing field's name, from its schema; nothing when it says no type
     or is an expression (whose own check says more)."""
     if not isinstance(field, Mapping) or field.get("x-expression"):
         return ""
+    if isinstance(field.get("enum"), list):
+        return f" (one of {', '.join(map(str, field['enum']))})"
     names = [_NAMES[t] for t in declared_types(field) if t in _NAMES and t != "null"]
     return f" ({' or '.join(names)})" if names else ""
 

@@ -94,7 +94,7 @@ class SchemaForm(TypeForm):
             combo.activated.connect(lambda _i, k=key, c=combo: self.edited.emit({k: c.currentData()}))
             return combo
         if types == ["boolean"]:
-            box = QCheckBox(self)
+            box = QCheckBox(str(field.get("description") or "yes"), self)
             box.toggled.connect(lambda on, k=key: self.edited.emit({k: on}))
             return box
         if types in (["integer"], ["number"]) and not field.get("x-template"):

@@ -225,7 +225,7 @@ def add_validate(subparsers: Any) -> None:
     p.set_defaults(run=cmd_validate)
 
 
-def _node_types_for_validation(args: argparse.Namespace) -> set[str] | None:
+def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | None:
     """Custom node types come from the database, but only from one that already exists:
     validating a file must not create a database as a side effect."""
     from flowdesk.store import default_database_path

@@ -105,9 +105,7 @@ _COMMON: dict[str, dict[str, Any]] = {
 }
 
 
-def config_schema(
-    node_type: str, known: Mapping[str, NodeTypeDescriptor] | None = None
-) -> dict[str, Any]:
+def config_schema(node_type: str, known: Mapping[str, NodeTypeDescriptor] | None = None) -> dict[str, Any]:
     """The JSON Schema of `node_type`'s config, from its descriptor (`known`: custom types')."""
     return describe(node_type, known).config_schema
 
@@ -247,7 +245,7 @@ def _article(word: str) -> str:
 
 
 def _wanted_hint(field: Any) -> str:
-    """" (a whole number)" after a missing field's name, from its schema; nothing when it says no type
+    """ " (a whole number)" after a missing field's name, from its schema; nothing when it says no type
     or is an expression (whose own check says more)."""
     if not isinstance(field, Mapping) or field.get("x-expression"):
         return ""

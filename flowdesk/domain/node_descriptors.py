@@ -536,9 +536,7 @@ def describe_custom(
     )
 
 
-def describe(
-    node_type: str, known: Mapping[str, NodeTypeDescriptor] | None = None
-) -> NodeTypeDescriptor:
+def describe(node_type: str, known: Mapping[str, NodeTypeDescriptor] | None = None) -> NodeTypeDescriptor:
     """The descriptor of `node_type`: a built-in's, else the one in `known`, else a bare one (a custom
     type nothing describes: any config, one `out` port)."""
     found = BUILTIN_DESCRIPTORS.get(str(node_type))

@@ -217,7 +217,9 @@ class _GraphChecker:
                 continue
             descriptor = self.descriptors[node.node_type]
             checked_elsewhere = (*descriptor.expression_keys, *descriptor.node_name_keys, OUTPUT_MAPPING_KEY)
-            for key, wrong in config_problems(node.node_type, node.config, checked_elsewhere, self.descriptors):
+            for key, wrong in config_problems(
+                node.node_type, node.config, checked_elsewhere, self.descriptors
+            ):
                 self.node_problem(i, wrong, field=("config", key), key=key)
             needed = descriptor.config_schema.get("x-needs-one-of")
             if isinstance(needed, Mapping) and all(_missing(node.config.get(k)) for k in needed["fields"]):
@@ -331,7 +333,11 @@ class _GraphChecker:
                 continue
             kinds = self.outgoing_kinds[name]
             for port in descriptor.ports:
-                if port.required and port.connection_type not in kinds and not node.config.get(port.config_key or ""):
+                if (
+                    port.required
+                    and port.connection_type not in kinds
+                    and not node.config.get(port.config_key or "")
+                ):
                     way = f"add a {port.connection_type.value} connection" + (
                         f" or set {port.config_key}" if port.config_key else ""
                     )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from datetime import datetime
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -12,13 +12,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import BUILTIN_NODE_TYPES
+from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.domain.node_descriptors import (
     BUILTIN_DESCRIPTORS,
     NodeTypeDescriptor,
     config_schema_problem,
     describe_custom,
 )
-from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import AuditAction, record_audit
 from flowdesk.store.tables import NodeRow, NodeTypeRow, utcnow

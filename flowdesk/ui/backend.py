@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from flowdesk.domain.node_descriptors import NodeTypeDescriptor
 from flowdesk.services import ApiService, VersionService, WorkflowService
 from flowdesk.store import Database
 

@@ -98,11 +98,9 @@ def test_a_full_json_schema_checks_required_enum_range_and_nested_fields():
         },
     }
     known = {"ALERTER": describe_custom("ALERTER", "", schema)}
-    graph = graph_with(
-        "ALERTER", {"level": "mid", "retries": 9, "target": {"port": "x"}, "tags": ["a", 2]}
-    )
+    graph = graph_with("ALERTER", {"level": "mid", "retries": 9, "target": {"port": "x"}, "tags": ["a", 2]})
     assert placed(graph, known) == [
-        ("nodes[1].config.level", "expected one of low, high, found the text \"mid\""),
+        ("nodes[1].config.level", 'expected one of low, high, found the text "mid"'),
         ("nodes[1].config.retries", "expected a whole number from 0 to 5, found the number 9"),
         ("nodes[1].config.target", "host: missing"),
         ("nodes[1].config.tags", "[1]: expected text, found the number 2"),
@@ -119,7 +117,10 @@ def test_an_unusable_config_schema_is_one_sentence():
     assert config_schema_problem({"type": "object", "properties": {"n": {"type": "int"}}}) == (
         "config_schema.properties.n: 'int' is not a JSON Schema type"
     )
-    assert config_schema_problem([1]) == "config_schema must be an object: field names to types, or a JSON Schema"
+    assert (
+        config_schema_problem([1])
+        == "config_schema must be an object: field names to types, or a JSON Schema"
+    )
 
 
 def test_the_look_of_a_custom_type_comes_from_its_schema():
@@ -161,9 +162,7 @@ def test_adding_a_field_to_a_builtin_descriptor_changes_validation_and_renaming(
 
 def test_connection_rules_come_from_the_ports():
     graph = graph_with("DATA_PROCESSOR", {})
-    graph.connections.append(
-        Connection(from_node="work", to_node="end", connection_type=ConnectionType.LOOP)
-    )
+    graph.connections.append(Connection(from_node="work", to_node="end", connection_type=ConnectionType.LOOP))
     messages = [p.message for p in validate_graph(graph, node_types={"DATA_PROCESSOR"})]
     assert "a LOOP connection must leave a LOOP node, but 'work' is a DATA_PROCESSOR" in messages
     assert describe("DATA_PROCESSOR").exits() == [
@@ -197,7 +196,11 @@ def test_the_file_reader_enforces_a_custom_schema_and_says_where():
         "workflow": {"name": "wf"},
         "nodes": [
             {"name": "start", "node_type": "START"},
-            {"name": "work", "node_type": "DATA_PROCESSOR", "config": {"processor_type": 7, "parameters": {}}},
+            {
+                "name": "work",
+                "node_type": "DATA_PROCESSOR",
+                "config": {"processor_type": 7, "parameters": {}},
+            },
             {"name": "end", "node_type": "END"},
         ],
         "connections": [

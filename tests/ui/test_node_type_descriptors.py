@@ -47,7 +47,8 @@ def ticket_window(qtbot, backend, settings, tmp_path):
 
 def palette_rows(palette) -> list[tuple[str, str | None]]:
     return [
-        (palette.item(i).text(), palette.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(palette.count())
+        (palette.item(i).text(), palette.item(i).data(Qt.ItemDataRole.UserRole))
+        for i in range(palette.count())
     ]
 
 

@@ -19,9 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.domain.enums import NodeType, Severity
-from flowdesk.ui.style import theme
-
 from flowdesk.domain.node_descriptors import NodeTypeDescriptor, describe
+from flowdesk.ui.style import theme
 
 if TYPE_CHECKING:
     from flowdesk.ui.document import NodeState

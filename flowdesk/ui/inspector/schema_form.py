@@ -40,7 +40,7 @@ class _JsonField(QWidget):
         super().__init__(form)
         self.key = key
         self.edit = QLineEdit(self)
-        self.edit.setPlaceholderText("JSON, e.g. {\"a\": 1} or [1, 2]")
+        self.edit.setPlaceholderText('JSON, e.g. {"a": 1} or [1, 2]')
         self.error = QLabel(self)
         self.error.setObjectName("schemaFieldError")
         self.error.setWordWrap(True)

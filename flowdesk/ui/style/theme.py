@@ -28,6 +28,7 @@ PORT_BORDER = QColor("#6b7280")
 ERROR_MARK = QColor("#d93025")
 WARNING_MARK = QColor("#e8a317")
 
+
 def node_color(node_type: NodeTypeDescriptor | str) -> QColor:
     """A node type's colour, from its descriptor (a name: the built-in's, or the custom colour)."""
     descriptor = describe(node_type) if isinstance(node_type, str) else node_type

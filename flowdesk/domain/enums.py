@@ -15,6 +15,8 @@ class NodeType(StrEnum):
     DELAY = "DELAY"
     PARALLEL = "PARALLEL"
     LOOP = "LOOP"
+    TRANSFORM = "TRANSFORM"
+    SWITCH = "SWITCH"
 
 
 class ConnectionType(StrEnum):

@@ -58,7 +58,7 @@ def rename_in_config(
             out[key] = new if value == old else value
         elif key in expression_keys and isinstance(value, str):
             out[key] = rename_node_references(value, old, new, kind="expression")
-        elif key == OUTPUT_MAPPING_KEY and isinstance(value, dict):
+        elif (key == OUTPUT_MAPPING_KEY or key in descriptor.expression_map_keys) and isinstance(value, dict):
             out[key] = {
                 k: rename_node_references(v, old, new, kind="expression") if isinstance(v, str) else v
                 for k, v in value.items()

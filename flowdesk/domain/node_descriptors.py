@@ -12,6 +12,8 @@ JSON Schema.
 Field annotations in a config schema (on a property):
 - `x-template: true`: the field may hold a `{{template}}` instead of a value of its type;
 - `x-expression: true`: the field is an expression (evaluated for a value), not a template;
+- `x-expression-map: true`: the field is an object whose values are expressions (like
+  `output_mapping`);
 - `x-node-name: true`: the field names a node (renaming rewrites it, validation checks it);
 - `x-secret: true`: a literal value is a credential (masked in exports); on the properties of an
   object field (API_CALL's `auth.token`) too.
@@ -94,6 +96,11 @@ class NodeTypeDescriptor:
     def expression_keys(self) -> tuple[str, ...]:
         """Config keys holding an expression (evaluated) rather than a template (rendered)."""
         return self._keys_marked("x-expression")
+
+    @cached_property
+    def expression_map_keys(self) -> tuple[str, ...]:
+        """Config keys holding an object of name -> expression (TRANSFORM's `expressions`)."""
+        return self._keys_marked("x-expression-map")
 
     @cached_property
     def node_name_keys(self) -> tuple[str, ...]:
@@ -411,6 +418,52 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                     },
                 },
             },
+        ),
+        _builtin(
+            NodeType.TRANSFORM,
+            label="Transform",
+            help="Builds a new object from templates and expressions.",
+            icon="ƒ",
+            color="#3d8b7a",
+            category="Data",
+            new_config={"template": {}},
+            config_schema={
+                "type": "object",
+                "x-needs-one-of": {
+                    "fields": ["template", "expressions"],
+                    "why": "without them it builds an empty object",
+                },
+                "properties": {
+                    "template": {
+                        "type": ["object", "null"],
+                        "description": 'the object to build, its texts templates: {"id": "{{input.id}}"}',
+                    },
+                    "expressions": {
+                        "type": ["object", "null"],
+                        "additionalProperties": {"type": "string"},
+                        "x-expression-map": True,
+                        "description": "fields added to the object, each an expression: {\"total\": \"a + b\"}",
+                    },
+                },
+            },
+        ),
+        _builtin(
+            NodeType.SWITCH,
+            label="Switch",
+            help="Takes the first CONDITIONAL connection whose condition holds, else its default.",
+            icon="⑂",
+            color="#b5651d",
+            category="Flow",
+            ports=(
+                OutputPort(
+                    "cases",
+                    ConnectionType.CONDITIONAL,
+                    required=True,
+                    when="a case matches",
+                ),
+                OutputPort("default", ConnectionType.SEQUENCE),
+            ),
+            config_schema={"type": "object", "properties": {}},
         ),
     )
 }

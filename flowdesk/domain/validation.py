@@ -216,7 +216,12 @@ class _GraphChecker:
             if node.node_type not in self.known_types:
                 continue
             descriptor = self.descriptors[node.node_type]
-            checked_elsewhere = (*descriptor.expression_keys, *descriptor.node_name_keys, OUTPUT_MAPPING_KEY)
+            checked_elsewhere = (
+                *descriptor.expression_keys,
+                *descriptor.node_name_keys,
+                *descriptor.expression_map_keys,
+                OUTPUT_MAPPING_KEY,
+            )
             for key, wrong in config_problems(
                 node.node_type, node.config, checked_elsewhere, self.descriptors
             ):
@@ -368,7 +373,8 @@ class _GraphChecker:
             descriptor = self.descriptors.get(node.node_type)
             expression_keys = descriptor.expression_keys if descriptor is not None else ()
             name_keys = descriptor.node_name_keys if descriptor is not None else ()
-            skip = {*expression_keys, *name_keys, OUTPUT_MAPPING_KEY}
+            map_keys = descriptor.expression_map_keys if descriptor is not None else ()
+            skip = {*expression_keys, *name_keys, *map_keys, OUTPUT_MAPPING_KEY}
             for key in expression_keys:
                 value = config.get(key)
                 if value is None:
@@ -383,28 +389,30 @@ class _GraphChecker:
                     continue
                 for err in check_expression(value):
                     self.expression_problem(i, (key,), err)
-            mapping = config.get("output_mapping")
-            if mapping is not None:
+            for map_key in (OUTPUT_MAPPING_KEY, *map_keys):
+                mapping = config.get(map_key)
+                if mapping is None:
+                    continue
                 if not isinstance(mapping, Mapping):
                     self.node_problem(
                         i,
-                        f"output_mapping must be an object of field names to expressions, not {_kind(mapping)}",
-                        field=("config", "output_mapping"),
-                        key="output_mapping",
+                        f"{map_key} must be an object of field names to expressions, not {_kind(mapping)}",
+                        field=("config", map_key),
+                        key=map_key,
                     )
-                else:
-                    for field, expr in mapping.items():
-                        sub = ("output_mapping", str(field))
-                        if not isinstance(expr, str):
-                            self.node_problem(
-                                i,
-                                f"{_dotted(sub)} must be text (an expression), not {_kind(expr)}",
-                                field=("config", *sub),
-                                key=_dotted(sub),
-                            )
-                            continue
-                        for err in check_expression(expr):
-                            self.expression_problem(i, sub, err)
+                    continue
+                for field, expr in mapping.items():
+                    sub = (map_key, str(field))
+                    if not isinstance(expr, str):
+                        self.node_problem(
+                            i,
+                            f"{_dotted(sub)} must be text (an expression), not {_kind(expr)}",
+                            field=("config", *sub),
+                            key=_dotted(sub),
+                        )
+                        continue
+                    for err in check_expression(expr):
+                        self.expression_problem(i, sub, err)
             for where, text in _template_texts(config, skip):
                 for err in check_template(text):
                     self.expression_problem(i, where, err)

@@ -41,6 +41,8 @@ BUILTIN_HANDLER_MODULES: dict[str, str] = {
     "DELAY": "flowdesk.engine.handlers.delay",
     "PARALLEL": "flowdesk.engine.handlers.parallel",
     "LOOP": "flowdesk.engine.handlers.loop",
+    "TRANSFORM": "flowdesk.engine.handlers.transform",
+    "SWITCH": "flowdesk.engine.handlers.switch",
 }
 """Module of each built-in type; each module has `async def handle(ctx)` and may define
 `rewrite_edges(node, outgoing) -> outgoing` and `REUSABLE = False` (see NodeKind)."""

@@ -150,3 +150,32 @@ def test_adding_a_field_to_the_registered_schema_changes_form_palette_and_valida
         ["queue", "priority", "urgent", "fields", "assignee"],
         ["a CREATE_TICKET needs an assignee (text)"],
     )
+
+
+def test_switch_and_transform_come_with_their_ports_category_and_form(window, qtbot):
+    rows = palette_rows(window.palette)
+    assert ("Switch", "SWITCH") in rows and ("Data", None) in rows
+    assert rows[rows.index(("Data", None)) + 1] == ("Transform", "TRANSFORM")
+    tab = open_sample(window)
+    drop_from_palette(window, tab, "SWITCH", view_pos(tab, QPointF(450, 420)))
+    drop_from_palette(window, tab, "TRANSFORM", view_pos(tab, QPointF(650, 420)))
+    switch = tab.doc.node_by_name("Switch")
+    item = tab.scene.node_items[switch.uid]
+    assert [(p.name, p.connection_type.value) for p in item.ports] == [
+        ("cases", "CONDITIONAL"),
+        ("default", "SEQUENCE"),
+    ]
+    transform = tab.doc.node_by_name("Transform")
+    assert transform.config == {"template": {}}
+    tab.doc.set_selection([transform.uid])
+    window.inspector.refresh()
+    form = window.inspector.node_page.form
+    assert list(form.fields) == ["template", "expressions"]
+    edit = form.fields["expressions"].findChild(QLineEdit)
+    qtbot.mouseClick(edit, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(edit, '{"total": "input.a + input.b"}')
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: tab.doc.node(transform.uid).config == {"template": {}, "expressions": {"total": "input.a + input.b"}}
+    )
+    assert tab.scene.node_items[transform.uid].summary == "builds {total}"

@@ -68,6 +68,14 @@ def node_summary(node: NodeState, api_names: dict[int, str] | None = None) -> st
     elif t == NodeType.PARALLEL:
         limit = cfg.get("max_concurrent", 0)
         return f"max {limit} at once" if limit else "all branches at once"
+    elif t == NodeType.TRANSFORM:
+        parts = (cfg.get("template"), cfg.get("expressions"))
+        keys = [key for part in parts if isinstance(part, dict) for key in part]
+        if keys:
+            shown = ", ".join(map(str, keys[:4])) + (", …" if len(keys) > 4 else "")
+            return f"builds {{{shown}}}"
+    elif t == NodeType.SWITCH:
+        return "first case that holds, else default"
     return node.description or str(t)
 
 

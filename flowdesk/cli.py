@@ -12,6 +12,7 @@ file (named on stderr), never to the terminal.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import json
@@ -369,6 +370,11 @@ def add_run(subparsers: Any) -> None:
         help="hand the run to the workers on this queue (default queue: default) and print its id",
     )  # fmt: skip
     p.add_argument("--wait", action="store_true", help="with --queue: follow the run to its end, as a local run")
+    p.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="write the run's ASSERT results to FILE as JUnit XML (a local run; for CI systems)",
+    )
     from flowdesk.cli_worker import add_broker_option
 
     add_broker_option(p)  # with --queue
@@ -474,10 +480,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 errors = sum(1 for p in err.problems if p.severity == "error") or 1
                 complain(f"{PROG}: {_source_name(args)} cannot run: it has {_count(errors, 'error')}.")
                 return EXIT_USAGE
-            workflow_id = graph.workflow.id
+            workflow_id, suite = graph.workflow.id, graph.workflow.name
         else:
-            workflow_id = WorkflowService(db).find_workflow(_workflow_ref(args.target)).id
+            found = WorkflowService(db).find_workflow(_workflow_ref(args.target))
+            workflow_id, suite = found.id, found.name
         if args.queue is not None:
+            if args.junit:
+                raise UsageError("--junit writes the results of a local run: leave out --queue")
             return _submit(args, db, workflow_id, input_data)
         if args.wait:
             raise UsageError("--wait follows a queued run: give --queue too")
@@ -492,7 +501,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         except WorkflowInvalidError as err:
             return _invalid_workflow(err, _source_name(args))
-    return _print_report(args, report)
+    code = _print_report(args, report)
+    if args.junit and not _write_junit(args.junit, report, suite):
+        return EXIT_USAGE
+    return code
+
+
+def _write_junit(path: str, report: Any, suite: str) -> bool:
+    """Write the JUnit XML of `report` to `path` whole or not at all; False (and one sentence) when
+    the file cannot be written."""
+    from flowdesk.engine.junit import junit_xml
+
+    text = junit_xml(report.steps, suite=suite, status=str(report.status), error_message=report.error_message)
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        complain(f"{PROG}: cannot write the JUnit file {path}: {exc.strerror or exc}.")
+        return False
+    return True
 
 
 def _submit(args: argparse.Namespace, db: Any, workflow_id: int, input_data: Any) -> int:

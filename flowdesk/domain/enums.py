@@ -17,6 +17,7 @@ class NodeType(StrEnum):
     LOOP = "LOOP"
     TRANSFORM = "TRANSFORM"
     SWITCH = "SWITCH"
+    ASSERT = "ASSERT"
 
 
 class ConnectionType(StrEnum):

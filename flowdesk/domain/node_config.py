@@ -58,6 +58,8 @@ def rename_in_config(
             out[key] = new if value == old else value
         elif key in expression_keys and isinstance(value, str):
             out[key] = rename_node_references(value, old, new, kind="expression")
+        elif key in descriptor.expression_list_keys and isinstance(value, list):
+            out[key] = [_rename_expression_item(item, old, new) for item in value]
         elif (key == OUTPUT_MAPPING_KEY or key in descriptor.expression_map_keys) and isinstance(value, dict):
             out[key] = {
                 k: rename_node_references(v, old, new, kind="expression") if isinstance(v, str) else v
@@ -66,6 +68,15 @@ def rename_in_config(
         else:
             out[key] = _rename_templates(value, old, new)
     return out
+
+
+def _rename_expression_item(item: Any, old: str, new: str) -> Any:
+    """An item of an expression list: an expression, or an object whose `that` is one."""
+    if isinstance(item, str):
+        return rename_node_references(item, old, new, kind="expression")
+    if isinstance(item, dict) and isinstance(item.get("that"), str):
+        return {**item, "that": rename_node_references(item["that"], old, new, kind="expression")}
+    return item
 
 
 def rename_in_condition(condition: str | None, old: str, new: str) -> str | None:
@@ -225,7 +236,11 @@ def config_problems(
     descriptor = describe(node_type, known)
     properties = descriptor.config_schema.get("properties") or {}
     found = [
-        (key, f"a {node_type} needs {_article(key)} {key}" + _wanted_hint(properties.get(key)))
+        (
+            key,
+            f"{_article(node_type)} {node_type} needs {_article(key)} {key}"
+            + _wanted_hint(properties.get(key)),
+        )
         for key in descriptor.required_keys
         if _missing(config.get(key))
     ]

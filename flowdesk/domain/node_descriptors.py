@@ -14,6 +14,8 @@ Field annotations in a config schema (on a property):
 - `x-expression: true`: the field is an expression (evaluated for a value), not a template;
 - `x-expression-map: true`: the field is an object whose values are expressions (like
   `output_mapping`);
+- `x-expression-list: true`: the field is a list whose items are expressions, or objects whose
+  `that` is one (ASSERT's `assertions`);
 - `x-node-name: true`: the field names a node (renaming rewrites it, validation checks it);
 - `x-secret: true`: a literal value is a credential (masked in exports); on the properties of an
   object field (API_CALL's `auth.token`) too.
@@ -101,6 +103,11 @@ class NodeTypeDescriptor:
     def expression_map_keys(self) -> tuple[str, ...]:
         """Config keys holding an object of name -> expression (TRANSFORM's `expressions`)."""
         return self._keys_marked("x-expression-map")
+
+    @cached_property
+    def expression_list_keys(self) -> tuple[str, ...]:
+        """Config keys holding a list of expressions or `{"that": expression}` items (ASSERT)."""
+        return self._keys_marked("x-expression-list")
 
     @cached_property
     def node_name_keys(self) -> tuple[str, ...]:
@@ -442,7 +449,7 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                         "type": ["object", "null"],
                         "additionalProperties": {"type": "string"},
                         "x-expression-map": True,
-                        "description": "fields added to the object, each an expression: {\"total\": \"a + b\"}",
+                        "description": 'fields added to the object, each an expression: {"total": "a + b"}',
                     },
                 },
             },
@@ -464,6 +471,42 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                 OutputPort("default", ConnectionType.SEQUENCE),
             ),
             config_schema={"type": "object", "properties": {}},
+        ),
+        _builtin(
+            NodeType.ASSERT,
+            label="Assert",
+            help="Checks earlier outputs: expressions that must hold and a JSON Schema; fails with a diff.",
+            icon="✓",
+            color="#5b8c2a",
+            category="Data",
+            new_config={"assertions": ["response.status == 200"]},
+            config_schema={
+                "type": "object",
+                "x-needs-one-of": {
+                    "fields": ["assertions", "schema"],
+                    "wanted": "assertions or a schema",
+                    "why": "without them it checks nothing",
+                },
+                "properties": {
+                    "assertions": {
+                        "type": ["array", "null"],
+                        "items": {
+                            "type": ["string", "object"],
+                            "required": ["that"],
+                            "properties": {"that": {"type": "string"}, "message": {"type": "string"}},
+                        },
+                        "x-expression-list": True,
+                        "description": 'expressions that must be true, or {"that": expression, "message": text}',
+                    },
+                    "schema": {
+                        "type": ["object", "null"],
+                        "description": "a JSON Schema the checked value must match",
+                    },
+                    "value": {
+                        "description": "what the schema checks: a template (default {{response.data}})",
+                    },
+                },
+            },
         ),
     )
 }

@@ -228,9 +228,10 @@ class _GraphChecker:
                 self.node_problem(i, wrong, field=("config", key), key=key)
             needed = descriptor.config_schema.get("x-needs-one-of")
             if isinstance(needed, Mapping) and all(_missing(node.config.get(k)) for k in needed["fields"]):
-                wanted = " or ".join(needed["fields"])
+                wanted = needed.get("wanted") or "a " + " or ".join(needed["fields"])
+                article = "an" if node.node_type[:1].lower() in "aeiou" else "a"
                 self.node_problem(
-                    i, f"a {node.node_type} needs a {wanted}; {needed['why']}", severity=_WARNING
+                    i, f"{article} {node.node_type} needs {wanted}; {needed['why']}", severity=_WARNING
                 )
 
     def check_start_and_end(self) -> None:
@@ -374,7 +375,20 @@ class _GraphChecker:
             expression_keys = descriptor.expression_keys if descriptor is not None else ()
             name_keys = descriptor.node_name_keys if descriptor is not None else ()
             map_keys = descriptor.expression_map_keys if descriptor is not None else ()
-            skip = {*expression_keys, *name_keys, *map_keys, OUTPUT_MAPPING_KEY}
+            list_keys = descriptor.expression_list_keys if descriptor is not None else ()
+            skip = {*expression_keys, *name_keys, *map_keys, *list_keys, OUTPUT_MAPPING_KEY}
+            for list_key in list_keys:
+                items = config.get(list_key)
+                for index, item in enumerate(items if isinstance(items, list) else ()):
+                    if isinstance(item, str):
+                        where: tuple[str | int, ...] = (list_key, index)
+                        text = item
+                    elif isinstance(item, Mapping) and isinstance(item.get("that"), str):
+                        where, text = (list_key, index, "that"), item["that"]
+                    else:
+                        continue  # the schema check says what is wrong with it
+                    for err in check_expression(text):
+                        self.expression_problem(i, where, err)
             for key in expression_keys:
                 value = config.get(key)
                 if value is None:

@@ -243,7 +243,10 @@ def propose_inputs(graph: Any) -> dict[str, Any]:
             if top in skip:
                 continue
             as_expression = (
-                top in expression_keys or top == OUTPUT_MAPPING_KEY or top in descriptor.expression_map_keys
+                top in expression_keys
+                or top == OUTPUT_MAPPING_KEY
+                or top in descriptor.expression_map_keys
+                or top in descriptor.expression_list_keys
             )
             for _key, text in _strings(value):
                 scan(text, "auto" if as_expression else "template", _WHOLE_VALUE_TYPES.get((node_type, top)))

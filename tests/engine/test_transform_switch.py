@@ -76,7 +76,9 @@ def test_a_transform_expression_over_a_limit_fails_the_step_in_one_sentence(http
     handle = run(g, {"user_id": 4, "s": "x", "pattern": "(a{100}){200}"})
     step = steps(handle)["shape"]
     assert (handle.status, step["status"], step["error_type"]) == ("failed", "failed", "expression")
-    assert step["error_message"].startswith("expressions.ok could not be evaluated: '.matches()': the pattern")
+    assert step["error_message"].startswith(
+        "expressions.ok could not be evaluated: '.matches()': the pattern"
+    )
     assert "post" not in steps(handle)
 
 
@@ -95,7 +97,11 @@ def test_transform_fields_are_validated_and_renamed_by_their_descriptor():
     g = graph(
         [
             ("start", "START"),
-            ("shape", "TRANSFORM", {"template": {"a": "{{start.x"}, "expressions": {"b": "start.x +", "c": 3}}),
+            (
+                "shape",
+                "TRANSFORM",
+                {"template": {"a": "{{start.x"}, "expressions": {"b": "start.x +", "c": 3}},
+            ),
             ("end", "END"),
         ],
         [("start", "shape"), ("shape", "end")],
@@ -114,7 +120,9 @@ def test_transform_fields_are_validated_and_renamed_by_their_descriptor():
         "TRANSFORM", {"template": {"a": "{{start.x}}"}, "expressions": {"b": "start.x + 1"}}, "start", "begin"
     )
     assert renamed == {"template": {"a": "{{begin.x}}"}, "expressions": {"b": "begin.x + 1"}}
-    empty = graph([("start", "START"), ("shape", "TRANSFORM"), ("end", "END")], [("start", "shape"), ("shape", "end")])
+    empty = graph(
+        [("start", "START"), ("shape", "TRANSFORM"), ("end", "END")], [("start", "shape"), ("shape", "end")]
+    )
     assert [p.message for p in validate_graph(empty)] == [
         "a TRANSFORM needs a template or expressions; without them it builds an empty object"
     ]
@@ -132,7 +140,11 @@ def switch_on_status(server_url: str):
             (
                 "fetch",
                 "API_CALL",
-                {"method": "GET", "url": f"{server_url}/status/{{{{input.code}}}}", "accept_status": [404, 418]},
+                {
+                    "method": "GET",
+                    "url": f"{server_url}/status/{{{{input.code}}}}",
+                    "accept_status": [404, 418],
+                },
             ),
             ("route", "SWITCH"),
             ("ok", "DELAY", {"seconds": 0}),

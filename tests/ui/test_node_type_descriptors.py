@@ -176,6 +176,9 @@ def test_switch_and_transform_come_with_their_ports_category_and_form(window, qt
     qtbot.keyClicks(edit, '{"total": "input.a + input.b"}')
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     qtbot.waitUntil(
-        lambda: tab.doc.node(transform.uid).config == {"template": {}, "expressions": {"total": "input.a + input.b"}}
+        lambda: (
+            tab.doc.node(transform.uid).config
+            == {"template": {}, "expressions": {"total": "input.a + input.b"}}
+        )
     )
     assert tab.scene.node_items[transform.uid].summary == "builds {total}"

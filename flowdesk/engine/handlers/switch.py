@@ -36,7 +36,8 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         except Exception as exc:  # a case that cannot be evaluated fails the SWITCH, naming it
             message = getattr(exc, "message", None) or str(exc)
             raise NodeFailure(
-                f"the case to '{connection.to_node}' could not be evaluated: {message}", error_type="expression"
+                f"the case to '{connection.to_node}' could not be evaluated: {message}",
+                error_type="expression",
             ) from exc
         if matched:
             return {"case": index, "target": connection.to_node, "default": False}

@@ -34,6 +34,8 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             raise
         except Exception as exc:  # a syntax error or a limit: the step fails in one sentence
             message = getattr(exc, "message", None) or str(exc)
-            raise NodeFailure(f"expressions.{name} could not be evaluated: {message}", error_type="expression") from exc
+            raise NodeFailure(
+                f"expressions.{name} could not be evaluated: {message}", error_type="expression"
+            ) from exc
     ctx.inputs = {"template": template, "expressions": expressions}
     return built

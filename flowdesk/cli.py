@@ -435,6 +435,8 @@ def _step_printer(args: argparse.Namespace) -> Callable[[Any], None] | None:
 
 
 def _print_report(args: argparse.Namespace, report: Any) -> int:
+    from flowdesk.engine.junit import assertion_counts
+
     if args.json:
         say(json.dumps(report.as_json(), ensure_ascii=False, default=str))
     else:
@@ -442,6 +444,9 @@ def _print_report(args: argparse.Namespace, report: Any) -> int:
         say(f"Execution {report.execution_id} of workflow {report.workflow_id}: {report.status}{warned}.")
         if report.error_message:
             say(f"Error: {report.error_message}")
+        checks = assertion_counts(report.steps)
+        if checks is not None:
+            say(f"Assertions: {checks[0]} passed, {checks[1]} failed.")
         if report.output_data is not None:  # a failed run has none: no stray `null` after its message
             say(json.dumps(report.output_data, ensure_ascii=False, indent=2, default=str))
     return EXIT_OK if report.status == "completed" else EXIT_PROBLEMS

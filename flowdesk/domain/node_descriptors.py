@@ -503,6 +503,7 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                         "description": "a JSON Schema the checked value must match",
                     },
                     "value": {
+                        "type": ["string", "null"],
                         "description": "what the schema checks: a template (default {{response.data}})",
                     },
                 },

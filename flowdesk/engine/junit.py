@@ -44,6 +44,15 @@ def _cases(step: Mapping[str, Any]) -> Iterable[ET.Element]:
         yield case
 
 
+def assertion_counts(steps: Iterable[Mapping[str, Any]]) -> tuple[int, int] | None:
+    """(passed, failed) over every ASSERT step's checks; None when the run had no ASSERT step."""
+    outputs = [step.get("output_data") for step in steps if step.get("node_type") == ASSERT]
+    if not outputs:
+        return None
+    counted = [o for o in outputs if isinstance(o, Mapping)]
+    return sum(int(o.get("passed") or 0) for o in counted), sum(int(o.get("failed") or 0) for o in counted)
+
+
 def junit_xml(
     steps: Iterable[Mapping[str, Any]], *, suite: str, status: str, error_message: str | None = None
 ) -> str:

@@ -163,6 +163,7 @@ def test_flowdesk_run_junit_writes_the_checks_as_junit_xml(http_server, tmp_path
     result = flowdesk("run", str(wf), "--db", str(tmp_path / "t.db"), "--junit", str(report))
     assert result.returncode == 1
     assert "assertion failed: age is 23: expected 23, found 22" in result.stdout
+    assert result.stdout.splitlines()[-1] == "Assertions: 1 passed, 1 failed."
     suite = ET.fromstring(report.read_text("utf-8"))
     assert (suite.tag, suite.get("name"), suite.get("tests"), suite.get("failures")) == (
         "testsuite",

@@ -155,7 +155,8 @@ def test_adding_a_field_to_the_registered_schema_changes_form_palette_and_valida
 def test_switch_and_transform_come_with_their_ports_category_and_form(window, qtbot):
     rows = palette_rows(window.palette)
     assert ("Switch", "SWITCH") in rows and ("Data", None) in rows
-    assert rows[rows.index(("Data", None)) + 1] == ("Transform", "TRANSFORM")
+    data = rows.index(("Data", None))
+    assert rows[data + 1 : data + 3] == [("Transform", "TRANSFORM"), ("Assert", "ASSERT")]
     tab = open_sample(window)
     drop_from_palette(window, tab, "SWITCH", view_pos(tab, QPointF(450, 420)))
     drop_from_palette(window, tab, "TRANSFORM", view_pos(tab, QPointF(650, 420)))

@@ -76,6 +76,11 @@ def node_summary(node: NodeState, api_names: dict[int, str] | None = None) -> st
             return f"builds {{{shown}}}"
     elif t == NodeType.SWITCH:
         return "first case that holds, else default"
+    elif t == NodeType.ASSERT:
+        items = cfg.get("assertions")
+        count = len(items) if isinstance(items, list) else 0
+        schema = " + schema" if isinstance(cfg.get("schema"), dict) else ""
+        return f"{count} check{'s' if count != 1 else ''}{schema}"
     return node.description or str(t)
 
 

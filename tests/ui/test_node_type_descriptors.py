@@ -29,20 +29,12 @@ TICKET_SCHEMA = {
 
 
 @pytest.fixture
-def ticket_window(qtbot, backend, settings, tmp_path):
-    from flowdesk.ui.main_window import MainWindow
-
+def ticket_type(backend):
+    """CREATE_TICKET registered in the editor's database before the window (and its palette) is made:
+    ask for it before `window`."""
     NodeTypeService(backend.db).register_node_type(
         "CREATE_TICKET", "Opens a ticket in the helpdesk", TICKET_SCHEMA, "helpdesk:create"
     )
-    w = MainWindow(backend, settings=settings, autosave_dir=tmp_path / "autosave", autosave_interval_s=3600)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    for tab in w.editor_tabs():
-        tab.doc.undo_stack.setClean()
-    w.close()
-    w.deleteLater()
 
 
 def palette_rows(palette) -> list[tuple[str, str | None]]:
@@ -56,8 +48,7 @@ def node_errors(tab, uid) -> list[str]:
     return [text for severity, text in tab.validation.node_problems.get(uid, []) if severity == "error"]
 
 
-def test_a_custom_type_is_drawn_offered_and_edited_from_its_descriptor(ticket_window, qtbot):
-    window = ticket_window
+def test_a_custom_type_is_drawn_offered_and_edited_from_its_descriptor(ticket_type, window, qtbot):
     rows = palette_rows(window.palette)
     assert rows[-2:] == [("Tickets", None), ("Create ticket", "CREATE_TICKET")]
     header = window.palette.item(len(rows) - 2)

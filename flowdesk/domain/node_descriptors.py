@@ -148,11 +148,16 @@ class NodeTypeDescriptor:
 
     def exits(self) -> list[ConnectionType]:
         """Connection types a node of this type may start, in menu order (none without ports)."""
+        return list(self.exit_types)
+
+    @cached_property
+    def exit_types(self) -> tuple[ConnectionType, ...]:
+        """The same as a tuple, computed once (validation asks for every connection)."""
         if not self.ports:
-            return []
+            return ()
         types = list(COMMON_EXITS)
         types += [p.connection_type for p in self.ports if p.connection_type not in types]
-        return types
+        return tuple(types)
 
     def port_index(self, connection_type: ConnectionType | str) -> int:
         """Index of the output port a connection of this type is drawn from (the first by default)."""

@@ -270,7 +270,7 @@ class _GraphChecker:
                 continue
             owner = reserved_owner(kind) if kind not in COMMON_EXITS else None
             descriptor = self.descriptors.get(source.node_type)
-            if owner is not None and descriptor is not None and kind not in descriptor.exits():
+            if owner is not None and descriptor is not None and kind not in descriptor.exit_types:
                 self.connection_problem(
                     j,
                     f"a {kind.value} connection must leave a {owner} node, "

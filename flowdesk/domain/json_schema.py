@@ -12,8 +12,22 @@ from typing import Any
 JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
 
 
+_EXACT = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    dict: "object",
+    list: "array",
+}
+
+
 def json_type(value: Any) -> str:
     """The JSON Schema type of a Python value ("integer", "object", ...); its class name when none fits."""
+    exact = _EXACT.get(type(value))
+    if exact is not None:  # the common case, without the abstract-class checks below
+        return exact
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -193,8 +193,10 @@ def check_value(schema: Mapping[str, Any], value: Any) -> str | None:
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
             return f"expected {_expected(schema)}, found {_shown(value)}"
-    if isinstance(value, Mapping):
-        return _object_problem(schema, value)
+    if isinstance(value, dict | Mapping):
+        if "properties" in schema or "required" in schema or "additionalProperties" in schema:
+            return _object_problem(schema, value)
+        return None
     items = schema.get("items")
     if isinstance(items, Mapping) and isinstance(value, list | tuple):
         for index, item in enumerate(value):

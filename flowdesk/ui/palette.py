@@ -24,8 +24,8 @@ def _descriptors(node_types: NodeTypes) -> list[NodeTypeDescriptor]:
 
 @cache
 def _badge(color: str, glyph: str) -> QIcon:
-    """A small rounded badge in the type's colour with its glyph: the SVGs in resources/icons
-    are the same drawings for the app and docs; painting here keeps icons crisp at any scale."""
+    """A small rounded badge in the type's colour with its glyph (the descriptor's `color` and
+    `icon`); painted rather than loaded, so icons stay crisp at any scale and custom types get one."""
     pix = QPixmap(64, 64)
     pix.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pix)

@@ -4,7 +4,8 @@
 
 1. GET /executions/{id}: requests/s of flowdesk against a bare FastAPI app answering a constant
    (both under uvicorn in a process of their own, the same aiohttp client driving both).
-   Target: >= 50 % of the bare app.
+   Target: >= 50 % of the bare app. Also each server's CPU time per request (from its process's
+   CPU counters), which holds steadier than requests/s while other work shares the cores.
 2. POST /workflows/{id}/execute of START -> END with async false, one after another from 8 clients:
    runs/s on SQLite. Target: >= 300 runs/s.
 3. Event delivery, engine to WebSocket client: the time from an event's creation in the engine (its
@@ -182,13 +183,20 @@ def main() -> None:
             workflow_id = _make_workflow(client)
             execution = client.post(f"/workflows/{workflow_id}/execute", json={}).json()["id"]
         flow_rates, bare_rates, run_rates, latencies = [], [], [], []
+        flow_cpu, bare_cpu = [], []
+        load_before = os.getloadavg()[0]
         for _ in range(args.repeat):
-            bare_rates.append(
-                asyncio.run(_hammer(f"{bare_url}/executions/{execution}", args.requests, args.concurrency))
+            rate, cpu = _hammer_with_cpu(
+                f"{bare_url}/executions/{execution}", args.requests, args.concurrency, bare.pid
             )
-            flow_rates.append(
-                asyncio.run(_hammer(f"{server.url}/executions/{execution}", args.requests, args.concurrency))
+            bare_rates.append(rate)
+            bare_cpu.append(cpu)
+            assert server.process is not None
+            rate, cpu = _hammer_with_cpu(
+                f"{server.url}/executions/{execution}", args.requests, args.concurrency, server.process.pid
             )
+            flow_rates.append(rate)
+            flow_cpu.append(cpu)
             run_rates.append(asyncio.run(_runs_per_second(server.url, workflow_id, args.runs)))
             latencies.extend(asyncio.run(_event_latencies(server.url, workflow_id, 100)))
     finally:
@@ -199,10 +207,16 @@ def main() -> None:
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     print(
-        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; medians of {args.repeat} rounds"
+        f"machine: {os.cpu_count()} cores, load average {load_before:.1f} at the start, "
+        f"{os.getloadavg()[0]:.1f} at the end; medians of {args.repeat} rounds"
     )
     print(
         f"1. GET /executions/{{id}}: flowdesk {flow:,.0f} req/s, bare FastAPI {plain:,.0f} req/s = {flow / plain:.0%}  (target >= 50 %)"
+    )
+    flow_us, bare_us = statistics.median(flow_cpu), statistics.median(bare_cpu)
+    print(
+        f"   server CPU per request: flowdesk {flow_us:.0f} us, bare FastAPI {bare_us:.0f} us "
+        f"(flowdesk does {bare_us / flow_us:.0%} of the bare app's requests per CPU second)"
     )
     print(
         f"2. POST execute START->END, async false: {statistics.median(run_rates):,.0f} runs/s  (target >= 300)"

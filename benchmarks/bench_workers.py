@@ -8,10 +8,14 @@ of its own, answering /delay/S after S seconds). For each worker count: a fresh 
 processes (`flowdesk worker --concurrency C`), `--runs` executions of an I/O-bound workflow (START,
 `--calls` API calls in a chain, END) submitted through the Python API, then waited for. Reports:
 throughput (runs/s from the first submit to the last end), queue wait p50/p95 (created -> started),
-end-to-end p50/p95 (created -> completed), worker CPU per run (user+system of the worker processes),
-database rows/s (execution + step rows written). The same runs in one local process (an executor
-with C runs at once) are the baseline. Then the trivial START -> END workflow: runs/s through the
-queue against local runs. Prints the machine's load next to the figures.
+end-to-end p50/p95 (created -> completed), database rows/s (execution + step rows written), and CPU
+per run of each part (user+system seconds over the case): the workers, PostgreSQL (postmaster and
+backends), redis-server, the HTTP server, this process (the submitter; for the local case, the
+engine itself), and how busy the whole machine's CPUs were (all processes, the other users' too):
+that is where saturation shows. Submission runs SUBMITTERS at once, so submitting is not what
+limits the workers. The same runs in one local process (an executor with C runs at once) are the
+baseline, in the same run of the script. Then the trivial START -> END workflow: runs/s through the
+queue against local runs. Prints the machine's load next to the figures, and the ratios.
 """
 
 from __future__ import annotations
@@ -56,16 +60,88 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def _store(db_url: str, text: str) -> int:
-    from flowdesk.engine.headless import store_or_reuse
+    from flowdesk.services.transfer import TransferService
     from flowdesk.store import Database
 
     db = Database(db_url)
     try:
-        graph, _ = store_or_reuse(db, text)
+        graph = TransferService(db).open_file(text).graph
         assert graph.workflow.id is not None
         return graph.workflow.id
     finally:
         db.close()
+
+
+SUBMITTERS = 16
+"""Submissions in flight at once (each: a pending row, then the broker message)."""
+
+
+def _postgres_cpu(pg: PostgresServer) -> float:
+    """CPU seconds of the cluster: the postmaster, its live backends, and the ended ones it reaped."""
+    import psutil
+
+    try:
+        postmaster = psutil.Process(int((pg.data / "postmaster.pid").read_text().split()[0]))
+        times = postmaster.cpu_times()
+        total = times.user + times.system + times.children_user + times.children_system
+        for child in postmaster.children(recursive=True):
+            try:
+                t = child.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+    except (OSError, ValueError, psutil.Error):
+        return float("nan")
+
+
+def _machine_busy() -> float:
+    """CPU seconds all CPUs spent not idle (every process on the machine)."""
+    import psutil
+
+    t = psutil.cpu_times()
+    return (
+        t.user
+        + t.nice
+        + t.system
+        + getattr(t, "irq", 0.0)
+        + getattr(t, "softirq", 0.0)
+        + getattr(t, "steal", 0.0)
+    )
+
+
+class CpuMeter:
+    """CPU seconds of each part between `start()` and `stop()`, per run, and the machine's busy share."""
+
+    def __init__(self, pg: PostgresServer, redis_pid: int, http_pid: int, workers: list[int]) -> None:
+        self.pg, self.parts = (
+            pg,
+            {"redis": [redis_pid], "http server": [http_pid], "bench process": [os.getpid()]},
+        )
+        self.parts["workers"] = workers
+
+    def _read(self) -> dict[str, float]:
+        read = {name: _cpu_of(pids) for name, pids in self.parts.items()}
+        read["postgres"] = _postgres_cpu(self.pg)
+        read["machine"] = _machine_busy()
+        read["clock"] = time.perf_counter()
+        return read
+
+    def start(self) -> CpuMeter:
+        self._first = self._read()
+        return self
+
+    def stop(self, runs: int) -> dict[str, float]:
+        last = self._read()
+        elapsed = last["clock"] - self._first["clock"]
+        out = {
+            f"cpu_ms_per_run_{name}": (last[name] - self._first[name]) / runs * 1000
+            for name in (*self.parts, "postgres")
+        }
+        out["machine_busy_pct"] = (
+            (last["machine"] - self._first["machine"]) / (elapsed * (os.cpu_count() or 1)) * 100
+        )
+        return out
 
 
 def _figures(db_url: str, ids: list[int], t0: float, t1: float) -> dict[str, Any]:
@@ -99,13 +175,19 @@ async def _submit_and_wait(db_url: str, broker: str, wid: int, runs: int) -> tup
     from flowdesk.engine.executor import WorkflowExecutor
 
     async with WorkflowExecutor(db=db_url, broker=broker, load_plugins=False) as executor:
+        gate = asyncio.Semaphore(SUBMITTERS)
+
+        async def submit() -> Any:
+            async with gate:
+                return await executor.execute_workflow(wid, config={"queue": "bench"})
+
         t0 = time.perf_counter()
-        queued = []
-        for _ in range(runs):
-            queued.append(await executor.execute_workflow(wid, config={"queue": "bench"}))
+        queued = await asyncio.gather(*(submit() for _ in range(runs)))
+        submitted = time.perf_counter()
         for handle in queued:
             await handle.wait(poll=0.2)
         t1 = time.perf_counter()
+    print(f"  submitted {runs} in {submitted - t0:.1f} s ({runs / (submitted - t0):.0f} runs/s)", flush=True)
     return [q.id for q in queued], t0, t1
 
 
@@ -224,38 +306,49 @@ def main() -> None:
                 time.sleep(0.1)
         io_flow = _workflow("bench io", base, args.calls, args.delay)
         trivial = _workflow("bench trivial", base, 0, 0)
+
+        def meter(pids: list[int]) -> CpuMeter:
+            return CpuMeter(pg, redis_pid, http.pid, pids).start()
+
+        redis_pid = redis_server.process.pid if redis_server.process is not None else 0
         for n in [int(x) for x in args.workers.split(",") if x]:
             db_url = pg.create_database(f"bench_w{n}")
             wid = _store(db_url, io_flow)
             procs = _start_workers(db_url, redis_server.url, n, args.concurrency, logs)
-            cpu0 = _cpu_of([p.pid for p in procs])
+            cpu = meter([p.pid for p in procs])
             ids, t0, t1 = asyncio.run(_submit_and_wait(db_url, redis_server.url, wid, args.runs))
-            cpu = _cpu_of([p.pid for p in procs]) - cpu0
-            figures = _figures(db_url, ids, t0, t1)
-            figures["worker_cpu_ms_per_run"] = cpu / args.runs * 1000
+            figures = {**_figures(db_url, ids, t0, t1), **cpu.stop(args.runs), "load": os.getloadavg()[0]}
             results[f"io, {n} worker(s)"] = figures
             if n == 1 and args.trivial:
                 twid = _store(db_url, trivial)
+                cpu = meter([p.pid for p in procs])
                 ids, t0, t1 = asyncio.run(_submit_and_wait(db_url, redis_server.url, twid, args.trivial))
-                results["trivial, 1 worker"] = _figures(db_url, ids, t0, t1)
+                results["trivial, 1 worker"] = {**_figures(db_url, ids, t0, t1), **cpu.stop(args.trivial)}
+                results["trivial, 1 worker"]["load"] = os.getloadavg()[0]
             _stop(procs)
-            print(f"{n} worker(s): {results[f'io, {n} worker(s)']}  load {os.getloadavg()}", flush=True)
+            print(f"{n} worker(s): {results[f'io, {n} worker(s)']}", flush=True)
         db_url = pg.create_database("bench_local")
         wid = _store(db_url, io_flow)
+        cpu = meter([])
         ids, t0, t1 = asyncio.run(_local(db_url, wid, args.runs, args.concurrency))
-        results["io, local process"] = _figures(db_url, ids, t0, t1)
+        results["io, local process"] = {**_figures(db_url, ids, t0, t1), **cpu.stop(args.runs)}
+        results["io, local process"]["load"] = os.getloadavg()[0]
         if args.trivial:
             twid = _store(db_url, trivial)
+            cpu = meter([])
             ids, t0, t1 = asyncio.run(_local(db_url, twid, args.trivial, args.concurrency))
-            results["trivial, local process"] = _figures(db_url, ids, t0, t1)
+            results["trivial, local process"] = {**_figures(db_url, ids, t0, t1), **cpu.stop(args.trivial)}
+            results["trivial, local process"]["load"] = os.getloadavg()[0]
     finally:
         pg.stop()
         redis_server.stop()
         http.terminate()
     print(f"load after: {os.getloadavg()}")
     keys = ["runs_per_s", "queue_wait_p50_ms", "queue_wait_p95_ms", "e2e_p50_ms", "e2e_p95_ms",
-            "worker_cpu_ms_per_run", "db_rows_per_s", "not_completed"]  # fmt: skip
-    print("| case | " + " | ".join(keys) + " |")
+            "db_rows_per_s", "cpu_ms_per_run_workers", "cpu_ms_per_run_postgres", "cpu_ms_per_run_redis",
+            "cpu_ms_per_run_http server", "cpu_ms_per_run_bench process", "machine_busy_pct", "load",
+            "not_completed"]  # fmt: skip
+    print("| case | " + " | ".join(k.replace("cpu_ms_per_run_", "CPU ms/run ") for k in keys) + " |")
     print("| --- " * (len(keys) + 1) + "|")
     for name, figures in results.items():
         cells = [
@@ -263,6 +356,12 @@ def main() -> None:
             for k in keys
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
+    one = results.get("io, 1 worker(s)", {}).get("runs_per_s")
+    if one:
+        for name, figures in results.items():
+            if name.startswith("io"):
+                print(f"{name}: {figures['runs_per_s'] / one:.2f}x one worker")
+    print(json.dumps(results, default=str))
 
 
 if __name__ == "__main__":

@@ -606,6 +606,7 @@ def add_demo_server(subparsers: Any) -> None:
 
 def cmd_demo_server(args: argparse.Namespace) -> int:
     import asyncio
+    import signal
 
     from flowdesk.demo import DEFAULT_PORT
     from flowdesk.demo.app import DemoApp
@@ -619,8 +620,22 @@ def cmd_demo_server(args: argparse.Namespace) -> int:
         say(f"Demo server listening on {url} (Ctrl+C stops it).")
         say(f"Run an example: {PROG} run resources/examples/loop.json")
 
+    async def serve_until_stopped() -> None:
+        # Ctrl+C and SIGTERM set an event through the loop's own signal handling (a wake-up fd), so
+        # the server stops the same way whatever the loop was doing; Windows has no such handlers
+        # and stops on KeyboardInterrupt below.
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, stop.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        await serve(DemoApp(), args.host, port, ready=ready, until=stop)
+
     try:
-        asyncio.run(serve(DemoApp(), args.host, port, ready=ready))
+        asyncio.run(serve_until_stopped())
+        complain("Demo server stopped.")
     except OSError as err:
         raise UsageError(f"cannot listen on {args.host}:{port}: {err.strerror or err}") from None
     except KeyboardInterrupt:  # Ctrl+C is how it is meant to stop

@@ -6,6 +6,7 @@ Registered from flowdesk/cli.py's SUBCOMMANDS; `flowdesk run --queue` lives with
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import subprocess
 import sys
@@ -159,10 +160,20 @@ def _child_argv(argv: list[str]) -> list[str]:
 
 
 def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
+    from flowdesk.engine.queue import shown_broker
     from flowdesk.worker.celery_app import make_app
     from flowdesk.worker.runtime import WorkerRuntime
 
     cli = _cli()
+    level = logging.getLevelName(args.loglevel.upper())
+    if not isinstance(level, int):
+        raise InvalidInputError(
+            f"--loglevel {args.loglevel!r} is not DEBUG, INFO, WARNING, ERROR or CRITICAL."
+        )
+    if not logging.getLogger().handlers:
+        # The worker's own lines (a database it waits for) before Celery starts; Celery keeps
+        # this handler and sets its level from --loglevel.
+        logging.basicConfig(level=level, format="[%(asctime)s: %(levelname)s] %(name)s: %(message)s")
     runtime = WorkerRuntime(
         args.db,
         broker,
@@ -180,7 +191,7 @@ def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
     app = make_app(runtime, visibility_timeout=args.visibility_timeout)
     cli.say(
         f"flowdesk worker {runtime.host} pid {runtime.pid}: {args.concurrency} execution(s) at once "
-        f"from queue(s) {', '.join(queues)} of {broker.split('@')[-1]}"
+        f"from queue(s) {', '.join(queues)} of {shown_broker(broker)}"
     )
     sys.stdout.flush()
     try:

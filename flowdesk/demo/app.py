@@ -23,8 +23,8 @@ Endpoints (all answer JSON unless said otherwise):
 - ``/retry-after/{seconds}``: 429 with ``Retry-After`` (``?date=1`` sends an HTTP date instead);
   with ``?key=K&fail=N`` only the first N requests of key K get 429, then 200.
 - ``/count/{key}``: how many requests a key got (flaky, retry-after and ``/hit/{key}`` count).
-- ``/hold/{key}?times=N``: counts the request; the first N (default 1) hang for 30 s (a call kept in
-  flight), later ones answer at once with the request's headers.
+- ``/hold/{key}?times=N&seconds=S``: counts the request; the first N (default 1) hang for S seconds
+  (default 30, at most 600: a call kept in flight), later ones answer at once with the request's headers.
 - ``/hit/{key}``: counts one request for the key. ``/reset``: clears every counter, token and record.
 - ``/bearer`` (any token) and ``/bearer/{token}`` (that token): ``Authorization: Bearer ...``.
 - ``/basic-auth/{user}/{password}``: HTTP basic auth.
@@ -75,6 +75,7 @@ SAMPLE_JSON = {
 }
 SAMPLE_TEXT = "Hello from the flowdesk demo server.\n"
 MAX_DELAY = 30.0
+MAX_HOLD = 600.0
 MAX_LARGE = 50 * 1024 * 1024
 
 
@@ -398,12 +399,12 @@ class DemoApp:
         return Response({"error": "slow down"}, status=429, headers={"Retry-After": value})
 
     async def r_hold(self, req: Request, rest: list[str]) -> Response:
-        # The first `times` requests of the key hang (up to MAX_DELAY s, or until the client goes):
+        # The first `times` requests of the key hang (`seconds`, default MAX_DELAY, or until the client goes):
         # a call that is "in flight" for as long as a test needs; later requests answer at once.
         key = rest[0] if rest else "default"
         n = self.state.hit(key)
         if n <= int(req.query.get("times", "1")):
-            await asyncio.sleep(MAX_DELAY)
+            await asyncio.sleep(min(max(float(req.query.get("seconds", MAX_DELAY)), 0.0), MAX_HOLD))
         return Response({"key": key, "count": n, "headers": dict(req.headers)})
 
     async def r_flaky(self, req: Request, rest: list[str]) -> Response:

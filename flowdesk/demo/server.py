@@ -171,13 +171,22 @@ async def start_server(app: AsgiApp, host: str = "127.0.0.1", port: int = 0) -> 
 
 
 async def serve(
-    app: AsgiApp, host: str, port: int, *, ready: Callable[[str], None] | None = None
+    app: AsgiApp,
+    host: str,
+    port: int,
+    *,
+    ready: Callable[[str], None] | None = None,
+    until: asyncio.Event | None = None,
 ) -> None:
-    """Serve `app` until cancelled; `ready(url)` is called once it listens."""
+    """Serve `app` until `until` is set (or until cancelled); `ready(url)` is called once it listens."""
     server = await start_server(app, host, port)
     bound = server.sockets[0].getsockname()
     url = f"http://{bound[0]}:{bound[1]}"
     if ready is not None:
         ready(url)
     async with server:
-        await server.serve_forever()
+        if until is None:
+            await server.serve_forever()
+        else:
+            await server.start_serving()
+            await until.wait()

@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from .expressions import rename_node_references
-from .json_schema import declared_types, json_type
+from .json_names import json_type_name
 from .node_descriptors import BUILTIN_DESCRIPTORS, NodeTypeDescriptor, describe
 
 # The values of this mapping are expressions on every node type.
@@ -129,11 +129,16 @@ def field_schema(
     return found if found else dict(_COMMON.get(key, {}))
 
 
-_type_of = json_type
+def declared_types(schema: Mapping[str, Any]) -> list[str]:
+    """The types a schema's `type` keyword allows, as a list (empty when it names none)."""
+    types = schema.get("type")
+    if isinstance(types, str):
+        return [types]
+    return [t for t in types or () if isinstance(t, str)]
 
 
 def _matches_type(value: Any, wanted: str) -> bool:
-    kind = _type_of(value)
+    kind = json_type_name(value)
     if wanted == "number":
         return kind in ("integer", "number") and math.isfinite(value)
     if wanted == "integer":
@@ -153,7 +158,7 @@ _NAMES = {
 
 
 def _shown(value: Any) -> str:
-    kind = _type_of(value)
+    kind = json_type_name(value)
     if kind == "string":
         text = value if len(value) <= 40 else value[:37] + "..."
         return f'the text "{text}"'
@@ -189,7 +194,7 @@ def check_value(schema: Mapping[str, Any], value: Any) -> str | None:
             return f"expected {_expected(schema)}, found {_shown(value)}"
     if "enum" in schema and value not in schema["enum"]:
         return f"expected one of {', '.join(map(str, schema['enum']))}, found {_shown(value)}"
-    if _type_of(value) in ("integer", "number"):
+    if json_type_name(value) in ("integer", "number"):
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
             return f"expected {_expected(schema)}, found {_shown(value)}"

@@ -32,7 +32,6 @@ from functools import cached_property
 from typing import Any
 
 from .enums import ConnectionType, NodeType
-from .json_schema import JSON_TYPES
 
 __all__ = [
     "AUTH_SECRET_FIELDS",
@@ -516,6 +515,10 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
         ),
     )
 }
+
+
+JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
+"""The type words of JSON Schema (what a short-form config_schema may name)."""
 
 
 # -- custom types ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 from .enums import ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
-from .json_schema import json_type
+from .json_names import json_kind, json_path
 from .models import Connection, Node, Problem, WorkflowGraph
 from .node_config import OUTPUT_MAPPING_KEY, config_problems, connection_config_problems
 from .node_descriptors import COMMON_EXITS, NodeTypeDescriptor, descriptors_of, reserved_owner
@@ -41,7 +41,7 @@ class LocatedProblem:
         """The problem with its path filled in (`nodes[1].config.condition`), so it can say where."""
         if self.problem.node is None and self.problem.connection is None:
             return self.problem
-        return self.problem.model_copy(update={"path": _dotted(self.path)})
+        return self.problem.model_copy(update={"path": json_path(self.path)})
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -84,18 +84,6 @@ def locate_graph_problems(graph: WorkflowGraph, *, node_types: NodeTypes = None)
     errors = [f for f in checker.found if f.problem.severity == _ERROR]
     warnings = [f for f in checker.found if f.problem.severity != _ERROR]
     return errors + warnings
-
-
-def _dotted(path: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.isidentifier():
-            out += f".{part}" if out else part
-        else:
-            out += f"[{part!r}]"
-    return out
 
 
 class _GraphChecker:
@@ -396,7 +384,7 @@ class _GraphChecker:
                 if not isinstance(value, str):
                     self.node_problem(
                         i,
-                        f"{key} must be text (an expression), not {_kind(value)}",
+                        f"{key} must be text (an expression), not {json_kind(value)}",
                         field=("config", key),
                         key=key,
                     )
@@ -410,7 +398,7 @@ class _GraphChecker:
                 if not isinstance(mapping, Mapping):
                     self.node_problem(
                         i,
-                        f"{map_key} must be an object of field names to expressions, not {_kind(mapping)}",
+                        f"{map_key} must be an object of field names to expressions, not {json_kind(mapping)}",
                         field=("config", map_key),
                         key=map_key,
                     )
@@ -420,9 +408,9 @@ class _GraphChecker:
                     if not isinstance(expr, str):
                         self.node_problem(
                             i,
-                            f"{_dotted(sub)} must be text (an expression), not {_kind(expr)}",
+                            f"{json_path(sub)} must be text (an expression), not {json_kind(expr)}",
                             field=("config", *sub),
-                            key=_dotted(sub),
+                            key=json_path(sub),
                         )
                         continue
                     for err in check_expression(expr):
@@ -443,7 +431,7 @@ class _GraphChecker:
                     )
 
     def expression_problem(self, index: int, sub: tuple[str | int, ...], err: Exception) -> None:
-        key = _dotted(sub)
+        key = json_path(sub)
         column = getattr(err, "column", None)
         self.node_problem(
             index,
@@ -476,22 +464,6 @@ def _has_text(value: Any) -> bool:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-_KIND_WORDS = {
-    "boolean": "a boolean",
-    "integer": "a number",
-    "number": "a number",
-    "string": "text",
-    "object": "an object",
-    "array": "a list",
-}
-
-
-def _kind(value: Any) -> str:
-    """A value's JSON type in the words a problem uses ("a number", "text", "null")."""
-    kind = json_type(value)
-    return _KIND_WORDS.get(kind, kind)
 
 
 def _template_texts(

@@ -23,6 +23,7 @@ from typing import Any
 
 from .errors import InvalidInputError
 from .expressions import references
+from .json_names import json_kind, json_path
 from .node_config import OUTPUT_MAPPING_KEY
 from .node_descriptors import describe
 
@@ -60,20 +61,6 @@ def declared_inputs(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
-
-
 def _validator_for(schema: Mapping[str, Any]) -> Any:
     # Imported here: jsonschema costs start-up time that commands without inputs need not pay.
     from jsonschema import validators
@@ -84,7 +71,7 @@ def _validator_for(schema: Mapping[str, Any]) -> Any:
 def inputs_schema_problems(schema: Any) -> list[tuple[SchemaPath, str]]:
     """What is wrong with an `inputs` declaration: (path inside it, one sentence) pairs; [] when fine."""
     if not isinstance(schema, dict):
-        return [((), f"inputs must be a JSON Schema object describing the input, found {_kind(schema)}")]
+        return [((), f"inputs must be a JSON Schema object describing the input, found {json_kind(schema)}")]
     if schema.get("type", "object") != "object":
         return [(("type",), f'inputs must describe an object: "type" must be "object", not {schema["type"]!r}')]
     from jsonschema import exceptions, validators
@@ -116,16 +103,6 @@ def _first_error(validator: Any, value: Any) -> Any:
     return best_match(validator.iter_errors(value))
 
 
-def _path_text(path: Iterator[str | int] | Any) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
 def apply_inputs(config: Mapping[str, Any] | None, input_data: Any, workflow_name: str) -> Any:
     """The input a run gets: checked to be an object (or nothing), declared defaults filled in,
     required inputs present, values fitting the declaration. InvalidInputError says what is wrong.
@@ -135,7 +112,7 @@ def apply_inputs(config: Mapping[str, Any] | None, input_data: Any, workflow_nam
     if input_data is not None and not isinstance(input_data, dict):
         raise InvalidInputError(
             f"the input of {where} must be a JSON object of named values such as "
-            f'{{"base_url": "..."}}, not {_kind(input_data)}.'
+            f'{{"base_url": "..."}}, not {json_kind(input_data)}.'
         )
     schema = declared_inputs(config)
     if schema is None:
@@ -143,7 +120,7 @@ def apply_inputs(config: Mapping[str, Any] | None, input_data: Any, workflow_nam
     problems = inputs_schema_problems(schema)
     if problems:
         path, message = problems[0]
-        at = _path_text(("config", INPUTS_KEY, *path))
+        at = json_path(("config", INPUTS_KEY, *path))
         raise InvalidInputError(f"The inputs declared in {where} cannot be used: {at}: {message}.")
     data = dict(input_data or {})
     for name, prop in (schema.get("properties") or {}).items():
@@ -154,7 +131,7 @@ def apply_inputs(config: Mapping[str, Any] | None, input_data: Any, workflow_nam
             raise InvalidInputError(f"input '{name}' is required (declared in {where})")
     error = _first_error(_validator_for(schema), data)
     if error is not None:
-        where_in = _path_text(error.absolute_path)
+        where_in = json_path(error.absolute_path)
         subject = f"input '{where_in}'" if where_in else "the input"
         raise InvalidInputError(f"{subject} does not fit its declaration in {where}: {error.message}")
     return data

@@ -146,6 +146,13 @@ class NodeContext:
             self._scope = self._scope_factory(self)
         return self._scope
 
+    @property
+    def step_warnings(self) -> list[str]:
+        """What the step row records as warnings: the handler's (`warn`) and, when a scope was built,
+        its unresolved references (asking builds no scope)."""
+        scope_warnings = getattr(self._scope, "warnings", None) if self._scope is not None else None
+        return [*self.warnings, *scope_warnings] if scope_warnings else self.warnings
+
     def render(self, value: Any) -> Any:
         """Render every template in `value` (str, dict, list) with this node's scope."""
         if isinstance(value, str) and "{{" not in value:

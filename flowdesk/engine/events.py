@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -95,6 +95,37 @@ class LogLine(EngineEvent):
 
 
 Listener = Callable[[EngineEvent], Any]
+
+_KINDS: dict[str, type[EngineEvent]] = {
+    cls.kind: cls
+    for cls in (
+        ExecutionStarted,
+        ExecutionPaused,
+        ExecutionResumed,
+        ExecutionFinished,
+        NodeStarted,
+        NodeFinished,
+        LogLine,
+    )
+}
+_TUPLE_FIELDS = frozenset({"iteration_path", "taken", "warnings"})
+
+
+def event_from_json(data: Mapping[str, Any]) -> EngineEvent | None:
+    """The engine event a JSON object describes (`type` and the event's fields, as workers publish
+    them and the server streams them: server/events.py `event_to_json`); None when it is no event."""
+    cls = _KINDS.get(str(data.get("type")))
+    if cls is None:
+        return None
+    values: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in data:
+            value = data[f.name]
+            values[f.name] = tuple(value) if f.name in _TUPLE_FIELDS and isinstance(value, list) else value
+    try:
+        return cls(**values)
+    except TypeError:  # execution_id or time missing
+        return None
 
 
 class EventBus:

@@ -34,10 +34,12 @@ from .masking import SecretMasker
 from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
 from .registry import HandlerRegistry, NodeHandler, default_registry
-from .scheduler import _MISSING, RegionFailed, Run
+from .scheduler import MISSING, RegionFailed, Run
 from .writer import NOT_STORED, SINK_THRESHOLD, ExecutionWriter
 
 logger = logging.getLogger(__name__)
+STORE_OUTAGE_PAUSE = "the database cannot be reached; the run goes on when it answers"
+"""The pause reason of runs waiting for their database (ExecutionWriter's outage handling)."""
 
 RESUMABLE = frozenset(
     {
@@ -190,7 +192,7 @@ class ExecutionHandle:
 
     # -- the run -----------------------------------------------------------------------------
     def _on_pause(self, reason: str, step_name: str | None) -> None:
-        if self.done:
+        if self.done or self._run.control.finished:  # ending: its end is being recorded
             return
         run = self._run
         self.status = ExecutionStatus.PAUSED
@@ -214,7 +216,7 @@ class ExecutionHandle:
         self._settled.set()
 
     def _on_resume(self) -> None:
-        if self.done:
+        if self.done or self._run.control.finished:
             return
         run = self._run
         self.status = ExecutionStatus.RUNNING
@@ -298,9 +300,9 @@ class ExecutionHandle:
     async def _finish(self, status: ExecutionStatus, error: str | None, duration: float) -> None:
         run = self._run
         if status == ExecutionStatus.COMPLETED:
-            output = run.result if run.result is not _MISSING else dict(run.executed)
+            output = run.result if run.result is not MISSING else dict(run.executed)
         else:
-            output = run.result if run.result is not _MISSING else None
+            output = run.result if run.result is not MISSING else None
         self.output_data = run.mask(output)
         self.error_message = run.mask(error) if error else None
         self.status = status
@@ -394,6 +396,7 @@ class WorkflowExecutor:
         self._plans: dict[str, tuple[Plan, list[Any]]] = {}
         self._graphs = records.GraphCache()
         self._active: dict[int, ExecutionHandle] = {}
+        self._outage_paused: set[int] = set()  # runs paused while the database cannot be reached
 
     # -- extension points --------------------------------------------------------------------
     def register_plugin(self, plugin: Any) -> None:
@@ -440,8 +443,28 @@ class WorkflowExecutor:
             def on_failure(execution_id: int, sentence: str) -> None:  # on the writer thread
                 loop.call_soon_threadsafe(self._storage_failed, execution_id, sentence)
 
+            def on_outage(down: bool) -> None:  # on the writer thread
+                loop.call_soon_threadsafe(self._store_outage, down)
+
             self._writer.on_failure = on_failure
+            self._writer.on_outage = on_outage
         return self._writer
+
+    def _store_outage(self, down: bool) -> None:
+        """The database cannot be reached (or answers again): the runs recording into it pause
+        before their next node (nodes running finish) and go on once their rows can be written."""
+        if down:
+            for key, handle in list(self._active.items()):
+                control = handle._run.control
+                if handle._persist and not control.finished and not control.paused:
+                    control.pause(STORE_OUTAGE_PAUSE)
+                    self._outage_paused.add(key)
+            return
+        for key in list(self._outage_paused):
+            paused = self._active.get(key)
+            if paused is not None and not paused.done and paused.pause_reason == STORE_OUTAGE_PAUSE:
+                paused._run.control.resume()
+        self._outage_paused.clear()
 
     def _storage_failed(self, execution_id: int, sentence: str) -> None:
         for handle in list(self._active.values()):

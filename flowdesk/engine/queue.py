@@ -45,6 +45,11 @@ def broker_url(explicit: str | None = None) -> str:
     return url
 
 
+def shown_broker(url: str) -> str:
+    """The broker URL fit for messages and logs: a password in it shown as ***."""
+    return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
 def queue_name(value: Any) -> str:
     """A checked queue name (`true`/empty mean the default queue)."""
     if value is True or value in (None, ""):
@@ -133,6 +138,51 @@ def workers_status(broker: str, queues: list[str] | None = None) -> dict[str, An
     finally:
         client.close()
     return {"workers": workers, "queues": lengths}
+
+
+INSPECT_TIMEOUT = 1.0
+"""Seconds Celery's inspect broadcast waits for the workers' replies."""
+
+
+def workers_overview(broker: str, timeout: float = INSPECT_TIMEOUT) -> dict[str, Any]:
+    """Who is alive and runs what, as Celery's inspect API answers (`ping`, `active`), joined with
+    the workers' liveness keys (queues, concurrency, stopping) and the queue lengths (workers_status).
+    Blocking for about `timeout` seconds: call it off the GUI thread and off the event loop.
+
+    Returns {"workers": [{"name", "host", "pid", "alive", "queues", "concurrency", "running",
+    "stopping"}], "queues": {name: messages waiting}}; `running` is the execution ids its tasks carry
+    (plus those it resumed for them, from its liveness key)."""
+    status = workers_status(broker)
+    inspect = celery_sender(broker).control.inspect(timeout=timeout)
+    pinged = inspect.ping() or {}
+    active = inspect.active() or {}
+    by_name: dict[str, dict[str, Any]] = {}
+    for state in status["workers"]:
+        name = f"flowdesk-{state['pid']}@{state['host']}"  # the --hostname `flowdesk worker` gives Celery
+        by_name[name] = {
+            "name": name,
+            "host": state["host"],
+            "pid": state["pid"],
+            "alive": False,
+            "queues": list(state.get("queues") or []),
+            "concurrency": state.get("concurrency"),
+            "running": set(state.get("running") or []),
+            "stopping": bool(state.get("stopping")),
+        }
+    for name in set(pinged) | set(active):
+        host, pid = name.rpartition("@")[2], name.partition("@")[0].rpartition("-")[2]
+        entry = by_name.setdefault(
+            name,
+            {"name": name, "host": host, "pid": int(pid) if pid.isdigit() else None, "alive": False,
+             "queues": [], "concurrency": None, "running": set(), "stopping": False},
+        )  # fmt: skip
+        entry["alive"] = name in pinged
+        for task in active.get(name) or []:
+            args = task.get("args") or []
+            if task.get("name") == TASK_NAME and args and isinstance(args[0], int):
+                entry["running"].add(args[0])
+    workers = [{**w, "running": sorted(w["running"])} for _, w in sorted(by_name.items())]
+    return {"workers": workers, "queues": status["queues"]}
 
 
 class QueuedExecution:

@@ -459,23 +459,13 @@ def claim_resume(conn: Any, execution_id: int, **fields: Any) -> tuple[int, date
 def interrupt_dead_run(conn: Any, execution_id: int, host: str, pid: int, reason: str) -> bool:
     """Mark a run `interrupted` if it is still running or paused under the given (dead) runner; one
     conditional UPDATE, so a run whose owner moved on meanwhile is left alone."""
+    from flowdesk.store.run_recovery import interrupt_run
     from flowdesk.store.tables import utcnow
 
-    now = _stamp(conn, utcnow())
-    done = _run_sql(
-        conn,
-        "UPDATE workflow_executions SET status = 'interrupted', error_message = :reason, completed_at = :now"
-        " WHERE id = :id AND status IN ('running', 'paused') AND runner_host = :host AND runner_pid = :pid",
-        {"reason": reason, "now": now, "id": execution_id, "host": host, "pid": pid},
-    ).rowcount
-    if not done:
+    def execute(sql: str, params: dict[str, Any]) -> int:
+        return int(_run_sql(conn, sql, params).rowcount)
+
+    if not interrupt_run(execute, execution_id, reason, _stamp(conn, utcnow()), host=host, pid=pid):
         return False
-    _run_sql(
-        conn,
-        "UPDATE workflow_execution_logs SET status = 'cancelled', error_type = 'cancelled',"
-        " error_message = :reason, completed_at = :now"
-        " WHERE execution_id = :id AND status IN ('running', 'pending')",
-        {"reason": reason, "now": now, "id": execution_id},
-    )
     add_audit(conn, execution_id, "update", reason)
     return True

@@ -31,7 +31,7 @@ from .plan import Edge, Plan, Region
 
 logger = logging.getLogger(__name__)
 
-_MISSING = object()
+MISSING: Any = object()  # "not given" and "no result yet": a value no handler can return
 _PYTHON_LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.DEBUG,
@@ -408,7 +408,7 @@ class Run:
         self.cancel_reason: str | None = None
         self.sequence = 0
         self.executed: dict[str, Any] = {}
-        self.result: Any = _MISSING
+        self.result: Any = MISSING
         self.done: set[str] = set()
         self.current_step: str | None = None
         self.top: Frame | None = None
@@ -487,18 +487,18 @@ class Run:
 
     # -- scopes ------------------------------------------------------------------------------
     def scope_values(
-        self, ctx: NodeContext, *, loop: Any = _MISSING, response: Any = _MISSING
+        self, ctx: NodeContext, *, loop: Any = MISSING, response: Any = MISSING
     ) -> dict[str, Any]:
         return {
             "input": self.input_data,
             "execution": self.execution_values,
-            "loop": ctx.loop if loop is _MISSING else loop,
+            "loop": ctx.loop if loop is MISSING else loop,
             "env": self.environment,
             "secrets": self.secrets,
-            "response": ctx.response if response is _MISSING else response,
+            "response": ctx.response if response is MISSING else response,
         }
 
-    def make_scope(self, ctx: NodeContext, *, response: Any = _MISSING) -> Any:
+    def make_scope(self, ctx: NodeContext, *, response: Any = MISSING) -> Any:
         from flowdesk.domain.expressions import Scope
 
         return Scope(self.scope_values(ctx, response=response), ctx.frame.nodes)
@@ -582,9 +582,9 @@ class Run:
             self._debug_inputs(ctx)
         failure: NodeFailure | None = None
         output: Any
-        reused = self.reuse.get(step_name, _MISSING) if kind.reusable and self.reuse else _MISSING
+        reused = self.reuse.get(step_name, MISSING) if kind.reusable and self.reuse else MISSING
         try:
-            if reused is not _MISSING:
+            if reused is not MISSING:
                 output = reused
                 ctx.warn(f"output reused from execution {self.reused_from}")
             else:
@@ -644,11 +644,7 @@ class Run:
                 pending_skips.append((frame, t))
 
         duration = time.perf_counter() - t0
-        warnings = ctx.warnings
-        if ctx._scope is not None:
-            scope_warnings = getattr(ctx._scope, "warnings", None)
-            if scope_warnings:
-                warnings = [*warnings, *scope_warnings]
+        warnings = ctx.step_warnings
         attempts = failure.attempts if failure is not None else (len(ctx.attempts) or 1)
         metrics = ctx.metrics
         if ctx.attempts:

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flowdesk.store.storage_errors import TOO_BIG, StorageFailure, classify
+from flowdesk.store.storage_errors import TOO_BIG, UNREACHABLE, StorageFailure, classify, unreachable
 
 from .encoding import json_safe, json_text, time_text
 from .step_sink import read_message, write_message
@@ -54,6 +54,12 @@ CUT_ABOVE = 10_000
 """When a row is too big, its values longer than this (as JSON text) are cut."""
 NOT_STORED = "not_stored"
 """The key of the marker a step row carries in place of values that could not be stored."""
+
+OUTAGE_PATIENCE = 600.0
+"""Seconds the writer keeps trying a database server that cannot be reached (stopped, restarting)
+before it gives up and the runs waiting on it fail. Meanwhile runs are paused (executor.py)."""
+OUTAGE_RETRY_MAX = 2.0
+"""Longest wait between two attempts to reach the database (the wait doubles from 0.1 s)."""
 
 SINK_THRESHOLD = 200
 """Step rows in one batch from which a SQLite file's inserts go to the step sink process."""
@@ -157,6 +163,13 @@ class ExecutionWriter:
         self.on_failure: Callable[[int, str], None] | None = None
         self.failed: dict[int, str] = {}
         self._pending: dict[int, list[Any]] = {}
+        # A database server that cannot be reached: every write and call is tried again until it
+        # answers (or `outage_patience` runs out); `on_outage(True)` is called (on this thread) when
+        # the first attempt fails, `on_outage(False)` once the database answers again.
+        self.outage_patience = OUTAGE_PATIENCE
+        self.on_outage: Callable[[bool], None] | None = None
+        self._outage_since: float | None = None
+        self._outage_delay = 0.1
 
     # -- loop side ---------------------------------------------------------------------------
     def _ensure_thread(self) -> None:
@@ -304,7 +317,7 @@ class ExecutionWriter:
                     steps, execs = [], {}
                     _, fn, args, kwargs, loop, future = entry
                     try:
-                        result = fn(*args, **kwargs)
+                        result = self._through_outage(fn, *args, **kwargs)
                         done.append((loop, future, True, result))
                     except BaseException as exc:  # handed to the awaiting coroutine
                         done.append((loop, future, False, exc))
@@ -378,6 +391,13 @@ class ExecutionWriter:
         if not steps and not execs:
             return
         failure = self._try_commit(steps, execs)
+        while failure is not None and failure.kind == UNREACHABLE and self._outage_wait(failure.detail):
+            # The batch was one transaction: it was committed whole or not at all. Only a commit
+            # whose answer was lost can have been made, and then its first row is there already.
+            failure = None if self._batch_stored(steps) else self._try_commit(steps, execs)
+        if failure is None:
+            self._outage_over()
+            return
         attempt = 1
         while failure is not None and failure.kind != TOO_BIG and attempt < STORE_ATTEMPTS:
             # A locked file or a moment's shortage of space: give it a moment and write again.
@@ -386,6 +406,81 @@ class ExecutionWriter:
             failure = self._try_commit(steps, execs)
         if failure is not None:
             self._write_piecewise(steps, execs, closing=closing)
+
+    def _through_outage(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """`fn(*args, **kwargs)` (one transaction), made again while the database cannot be reached."""
+        while True:
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                if not unreachable(exc) or not self._outage_wait(classify(exc).detail):
+                    raise
+                continue
+            self._outage_over()
+            return result
+
+    def _outage_wait(self, detail: str) -> bool:
+        """The database cannot be reached: wait a moment before the next attempt. False once the
+        outage has lasted `outage_patience` seconds (the write fails then, as any other would)."""
+        now = time.monotonic()
+        if self._outage_since is None:
+            self._outage_since = now
+            self._outage_delay = 0.1
+            logger.warning(
+                "the database %s cannot be reached (%s): runs wait, writes are tried again for up to %.0f s",
+                self._where(),
+                detail,
+                self.outage_patience,
+            )
+            self._tell_outage(True)
+        if now - self._outage_since > self.outage_patience:
+            return False
+        self._drop_connection()
+        time.sleep(self._outage_delay)
+        self._outage_delay = min(OUTAGE_RETRY_MAX, self._outage_delay * 2)
+        return True
+
+    def _outage_over(self) -> None:
+        if self._outage_since is None:
+            return
+        logger.warning(
+            "the database %s answers again after %.1f s; the runs go on",
+            self._where(),
+            time.monotonic() - self._outage_since,
+        )
+        self._outage_since = None
+        self._tell_outage(False)
+
+    def _tell_outage(self, down: bool) -> None:
+        if self.on_outage is not None:
+            try:
+                self.on_outage(down)
+            except Exception:  # the loop is gone: nobody to tell
+                logger.debug("could not report the database outage", exc_info=True)
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # a broken connection may refuse even to close
+                logger.debug("closing a broken connection failed", exc_info=True)
+            self._conn = None
+
+    def _batch_stored(self, steps: list[Any]) -> bool:
+        """Whether the first step row of `steps` is in the database already (PostgreSQL rows)."""
+        if not steps or not isinstance(steps[0], dict):
+            return False
+        from flowdesk.store.bulk import step_row_exists
+
+        first = steps[0]
+        try:
+            return step_row_exists(
+                self._connection(), first["execution_id"], first.get("sequence", 0), first["step_name"]
+            )
+        except Exception as exc:
+            if unreachable(exc):
+                return False  # still away: the commit that follows fails and waits again
+            raise
 
     def _try_commit(self, steps: list[Any], execs: dict[int, dict[str, Any]]) -> StorageFailure | None:
         """Commit one batch; None once committed, else what the database said."""

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from flowdesk.domain.json_names import json_type
 from flowdesk.domain.models import ApiDefinition, ApiParameter
 
 _PLACEHOLDER = re.compile(
@@ -369,7 +370,8 @@ def _request_body(api: ApiDefinition) -> dict[str, Any] | None:
 def _body_schema(api: ApiDefinition) -> dict[str, Any]:
     body_params = [p for p in api.parameters if p.location == "body"]
     if not body_params:
-        return {"type": _json_type(api.body)}
+        # No body at all is described as an (empty) object, as before.
+        return {"type": "object" if api.body is None else json_type(api.body)}
     properties: dict[str, Any] = {}
     for p in body_params:
         prop: dict[str, Any] = (
@@ -385,20 +387,6 @@ def _body_schema(api: ApiDefinition) -> dict[str, Any]:
     if required:
         schema["required"] = required
     return schema
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict) or value is None:
-        return "object"
-    return "string"
 
 
 def _secret_base(value: Any, suffix: str) -> str | None:

@@ -22,6 +22,7 @@ from flowdesk.gc_control import gc_paused
 
 from ..domain.enums import ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
+from ..domain.json_names import json_path
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
 from ..domain.validation import NodeTypes, locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
@@ -190,7 +191,7 @@ def _parse_json(text: str) -> tuple[Any, bool]:
             Problem(
                 message=f"a whole number of {digits:,} digits is too long to read (at most "
                 f"{sys.get_int_max_str_digits():,}); write it in double quotes to keep it as text",
-                path=_format_path(path_at(text, offset)) or None,
+                path=json_path(path_at(text, offset)) or None,
                 line=line,
                 column=column,
             )
@@ -548,18 +549,6 @@ def _is_text_dict(v: Any) -> bool:
     return isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
 
 
-def _format_path(path: JsonPath) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part.isidentifier():
-            out += f".{part}" if out else part
-        else:
-            out += f"[{json.dumps(part, ensure_ascii=False)}]"
-    return out
-
-
 def read_workflow_file(
     data: str | bytes | bytearray, *, source: str = "<input>", node_types: NodeTypes = None
 ) -> WorkflowFile:
@@ -643,7 +632,7 @@ def _locate(text: str, found: list[tuple[Problem, JsonPath]], document: Any = No
     positions = locate_paths(text, [path for _, path in found]) if found else {}
     problems = []
     for problem, path in found:
-        updates: dict[str, Any] = {"path": _format_path(path) or None}
+        updates: dict[str, Any] = {"path": json_path(path) or None}
         if problem.node is None and (name := _node_name(document, path)) is not None:
             updates["node"] = one_line(name if len(name) <= 80 else name[:77] + "...")
         position = positions.get(path)

@@ -122,8 +122,16 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         ],
     )
     errors.install(app)
-    for module in (workflows, executions, monitor, library, admin):
-        app.include_router(module.router, responses=ERROR_RESPONSES)
+    # Routes are matched in order: GET /executions/{id}, what clients poll, first and alone.
+    for router in (
+        executions.polled,
+        executions.router,
+        workflows.router,
+        monitor.router,
+        library.router,
+        admin.router,
+    ):
+        app.include_router(router, responses=ERROR_RESPONSES)
     _add_documentation(app)
     app.add_middleware(BodyLimit, limit=settings.body_limit)
     return app

@@ -7,14 +7,13 @@ actor of every audit row the request writes.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
 from flowdesk.domain.models import Workflow
-from flowdesk.services.users import Permission, Role, User, UserService
+from flowdesk.services.users import Permission, Role, User
 from flowdesk.store.audit_trail import set_actor
 
 ANONYMOUS = User(id=0, name="anonymous", role=Role.ADMIN)
@@ -50,7 +49,7 @@ async def current_user(request: Request) -> User:
                 "(an admin makes one with 'flowdesk token create USER').",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        found = await asyncio.to_thread(UserService(runtime.db).authenticate, token.strip())
+        found = await runtime.token_user(token.strip())
         if found is None:
             raise HTTPException(
                 401,
@@ -90,8 +89,10 @@ def check_scope(user: User, workflow: Workflow) -> None:
         )
 
 
+may_read = require(Permission.READ)  # `user = await may_read(request)`: Reader, checked in a route's body
+
 # Route parameters: `user: Reader` is the caller, who may read; Editor, Runner and Admin likewise.
-Reader = Annotated[User, Depends(require(Permission.READ))]
+Reader = Annotated[User, Depends(may_read)]
 Editor = Annotated[User, Depends(require(Permission.EDIT))]
 Runner = Annotated[User, Depends(require(Permission.RUN))]
 Admin = Annotated[User, Depends(require(Permission.ADMIN))]

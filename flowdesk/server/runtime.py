@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic_core import to_json
+
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.domain.models import Execution
@@ -27,6 +29,14 @@ from . import DEFAULT_BODY_LIMIT, DEFAULT_PORT
 from .events import EventHub
 
 log = logging.getLogger(__name__)
+
+#: Seconds between looks at the users: while none exists (is auth on yet?), and per token once it is
+#: (is it still valid, whose is it?). docs/server.md promises changes take effect within this.
+AUTH_RECHECK = 2.0
+
+#: How many GET /executions/{id} answers are kept, and the largest kept (ServerRuntime.execution_answer).
+ANSWERS_KEPT = 1024
+ANSWER_KEPT_BYTES = 64 * 1024
 
 
 @dataclass(slots=True)
@@ -92,6 +102,13 @@ def execution_view(execution: Execution, handle: Any = None) -> dict[str, Any]:
     }
 
 
+def view_json(view: dict[str, Any]) -> bytes:
+    """An `execution_view` as the JSON FastAPI would write of it through ExecutionView, written
+    without validating it again: its values are already of the model's types, in the model's field
+    order, and pydantic's own serializer writes them (tests/server/test_rest_api.py compares)."""
+    return to_json(view, inf_nan_mode="null")
+
+
 def handle_view(handle: Any, config: Mapping[str, Any], environment: str | None) -> dict[str, Any]:
     """An ended run as `execution_view` shows it, from its handle (what the writer has just stored),
     so a synchronous execute answers without reading the row back."""
@@ -123,15 +140,21 @@ class ServerRuntime:
     db: Database
     executor: Any = None  # flowdesk.engine.executor.WorkflowExecutor
     monitor: Any = None  # flowdesk.services.monitor.MonitorService (it keeps the system-load sampler)
+    reader: Any = None  # flowdesk.store.row_reader.ExecutionReader: GET /executions/{id} on the loop
     hub: EventHub = field(init=False)
     handles: dict[int, Any] = field(default_factory=dict)
     _users_checked: float = 0.0
     _auth_on: bool = True
+    _tokens: dict[str, tuple[Any, float]] = field(default_factory=dict)  # digest -> (user, checked at)
+    _answers: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # id -> (workflow id, JSON)
+    _answers_version: int | None = None  # the reader's data_version when _answers were read
+    _loopback: bool = True
     _unsubscribe: Any = None
     _worker_events: Any = None
 
     def __post_init__(self) -> None:
         self.hub = EventHub(self.state_of, queue_size=self.settings.event_queue_size)
+        self._loopback = is_loopback(self.settings.host)
 
     @classmethod
     async def start(cls, settings: ServerSettings) -> ServerRuntime:
@@ -144,6 +167,9 @@ class ServerRuntime:
             else await asyncio.to_thread(Database, settings.db)
         )
         runtime = cls(settings=settings, db=db)
+        from flowdesk.store.row_reader import ExecutionReader
+
+        runtime.reader = ExecutionReader(db)
         runtime.executor = WorkflowExecutor(db=db, broker=settings.workers_broker)
         from flowdesk.services.monitor import MonitorService
 
@@ -195,6 +221,7 @@ class ServerRuntime:
         if self._unsubscribe is not None:
             self._unsubscribe()
         await self.executor.aclose()
+        self.reader.close()
         if not isinstance(self.settings.db, Database):
             await asyncio.to_thread(self.db.close)
 
@@ -204,18 +231,38 @@ class ServerRuntime:
         """Whether requests must carry a token: always once a user exists, or off loopback. While no
         user exists the count is looked at again at most every two seconds (a user added by
         `flowdesk user add` turns auth on without a restart)."""
-        if not is_loopback(self.settings.host):
-            self._auth_on = True
-            return True
         if self._auth_on and not force:
             return True
+        if not self._loopback:
+            self._auth_on = True
+            return True
         now = time.monotonic()
-        if force or now - self._users_checked > 2.0:
+        if force or now - self._users_checked > AUTH_RECHECK:
             from flowdesk.services.users import UserService
 
             self._users_checked = now
             self._auth_on = await asyncio.to_thread(UserService(self.db).count_users) > 0
         return self._auth_on
+
+    async def token_user(self, token: str) -> Any:
+        """The user (flowdesk.services.users.User) a valid token belongs to, else None. A valid
+        token's user is looked up again at most every AUTH_RECHECK seconds, so a revoked token, a
+        deleted user or a changed role takes effect within that; unknown tokens are looked up each time."""
+        from flowdesk.services.users import UserService, token_digest
+
+        key = token_digest(token)
+        now = time.monotonic()
+        known = self._tokens.get(key)
+        if known is not None and now - known[1] < AUTH_RECHECK:
+            return known[0]
+        user = await asyncio.to_thread(UserService(self.db).authenticate, token)
+        if user is None:
+            self._tokens.pop(key, None)
+        else:
+            if len(self._tokens) >= 4096:  # a bound, far beyond the tokens one server sees at once
+                self._tokens = {k: v for k, v in self._tokens.items() if now - v[1] < AUTH_RECHECK}
+            self._tokens[key] = (user, now)
+        return user
 
     # -- runs --------------------------------------------------------------------------------------
 
@@ -296,10 +343,46 @@ class ServerRuntime:
         return handle
 
     async def get_execution(self, execution_id: int) -> dict[str, Any]:
-        from flowdesk.services.executions import ExecutionService
+        """The run as the API shows it. Read on the event loop where the reader can (a SQLite file:
+        tens of microseconds), else by the store in a worker thread (PostgreSQL; a busy file; no
+        such run, which the store then reports)."""
+        execution = self.reader.execution(execution_id)
+        if execution is None:
+            from flowdesk.services.executions import ExecutionService
 
-        execution = await asyncio.to_thread(ExecutionService(self.db).get_execution, execution_id)
+            execution = await asyncio.to_thread(ExecutionService(self.db).get_execution, execution_id)
         return execution_view(execution, self.handle(execution_id))
+
+    async def execution_answer(self, execution_id: int) -> tuple[int, bytes]:
+        """GET /executions/{id}: the run's workflow id (for the scope check) and its JSON.
+
+        Answers are kept while nothing at all has been committed to the SQLite file since they were
+        read (its data_version, which a commit by any connection of any process moves: a run's
+        progress, a resume, a deletion) and the run is not live here, so polling a finished run
+        costs a look-up. The version is read before the row: a commit in between moves it, and the
+        next call reads again. Small answers only, and at most ANSWERS_KEPT of them."""
+        version = self.reader.data_version()
+        if version is not None and version != self._answers_version:
+            self._answers.clear()
+            self._answers_version = version
+        live = self.handle(execution_id) is not None
+        if version is not None and not live:
+            kept = self._answers.get(execution_id)
+            if kept is not None:
+                return kept
+        view = await self.get_execution(execution_id)
+        answer = (view["workflow_id"], view_json(view))
+        if (
+            version is not None
+            and not live
+            and self.handle(execution_id) is None
+            and len(answer[1]) <= ANSWER_KEPT_BYTES
+            and version == self._answers_version
+        ):
+            if len(self._answers) >= ANSWERS_KEPT:
+                self._answers.clear()
+            self._answers[execution_id] = answer
+        return answer
 
     async def state_of(self, execution_id: int | None) -> Any:
         """A run's current state (what a late or lagging event subscriber is sent first)."""

@@ -25,7 +25,7 @@ from flowdesk.store.audit_trail import record_audit
 from flowdesk.store.mapping import api_from_row, api_values
 from flowdesk.store.tables import ApiRow, SecretRow, utcnow
 
-from .apis import ApiService, _validated
+from .apis import ApiService, validated_api
 from .environments import DEFAULT_ENVIRONMENT, EnvironmentService
 from .secrets import SecretService, check_secret_name
 
@@ -228,7 +228,7 @@ class ApiLibraryService:
                 if item.action == "skip":
                     report.skipped.append((item.name, item.reason))
                     continue
-                model = _validated(item.definition.model_dump(), repr(item.name))
+                model = validated_api(item.definition.model_dump(), repr(item.name))
                 if item.action == "update" and item.existing_id is not None:
                     row = s.get(ApiRow, item.existing_id)
                     if row is not None:

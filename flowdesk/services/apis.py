@@ -28,7 +28,9 @@ def _api_row(session: Session, api_id: int) -> ApiRow:
     return row
 
 
-def _validated(data: dict[str, Any], label: str) -> ApiDefinition:
+def validated_api(data: dict[str, Any], label: str) -> ApiDefinition:
+    """`data` as an ApiDefinition with a name and a URL, or InvalidInputError naming the API (`label`)
+    and the first field that is wrong (the API library's import checks its definitions with it too)."""
     try:
         api = ApiDefinition.model_validate(data)
     except ValidationError as exc:
@@ -72,7 +74,7 @@ class ApiService:
         data = api.model_dump() if api is not None else {}
         data.update(fields)
         data.pop("id", None)
-        model = _validated(data, repr(data.get("name", "")))
+        model = validated_api(data, repr(data.get("name", "")))
         now = utcnow()
         with transaction(self.db, session) as s:
             row = ApiRow(**api_values(model), created_at=now, updated_at=now)
@@ -113,7 +115,7 @@ class ApiService:
         with self.db.session() as session:
             row = _api_row(session, api_id)
             current = api_from_row(row)
-            merged = _validated({**current.model_dump(), **fields}, str(api_id))
+            merged = validated_api({**current.model_dump(), **fields}, str(api_id))
             values = api_values(merged)
             columns = list(fields)
             changed = [k for k in columns if getattr(row, k) != values[k]]

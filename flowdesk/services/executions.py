@@ -167,11 +167,12 @@ class ExecutionService:
     def list_executions(
         self,
         workflow_id: int | None = None,
-        status: ExecutionStatus | str | None = None,
+        status: str | None = None,
         limit: int = 100,
         offset: int = 0,
     ) -> list[Execution]:
-        """Runs, newest first, optionally of one workflow and/or in one status."""
+        """Runs, newest first, optionally of one workflow and/or in one status (a name or an
+        ExecutionStatus)."""
         stmt = select(ExecutionRow).order_by(ExecutionRow.id.desc()).limit(limit).offset(offset)
         if workflow_id is not None:
             stmt = stmt.where(ExecutionRow.workflow_id == workflow_id)

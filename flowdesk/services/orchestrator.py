@@ -12,34 +12,84 @@ library and import/export.
 Every method runs the synchronous service call in a worker thread (`asyncio.to_thread`), so the
 event loop (qasync's Qt loop included) never waits on the database. The database is opened on first use,
 also in a worker thread (creating or upgrading a schema takes longer than a call should block).
+
+The facade is generated from the services: `offload(WorkflowService.get_workflow)` is the whole
+definition of `get_workflow`, an async method with the service method's signature (less `session=`:
+a session cannot cross threads), docstring and types, which opens the service on the orchestrator's
+database and runs the call off the loop. A new service method needs one such line, not a copy.
+Written out by hand are only the calls that combine services or whose public signature the seed
+fixed differently (`validate_workflow`, `export_workflow`, `import_apis`, ...); they go through the
+same wrapper, `_call`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import os
 import threading
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from flowdesk.domain.enums import ConnectionType, NodeType, WorkflowStatus
-from flowdesk.domain.models import (
-    ApiDefinition,
-    Connection,
-    Execution,
-    ExecutionLog,
-    Node,
-    Workflow,
-    WorkflowGraph,
-)
+from flowdesk.domain.enums import WorkflowStatus
+from flowdesk.domain.errors import FlowdeskError
+from flowdesk.domain.models import Workflow, WorkflowGraph
 from flowdesk.store import Database
 
 from .apis import ApiService
 from .audit import AuditEntry, AuditService
 from .executions import ExecutionService
-from .node_types import NodeTypeDefinition, NodeTypeService
-from .versions import VersionDiff, VersionService, WorkflowVersion
+from .node_types import NodeTypeService
+from .versions import VersionService
 from .workflows import WorkflowService
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Keyword parameters of service methods that the facade leaves out: a SQLAlchemy session belongs to
+# the thread that opened it, so a caller on the event loop can never pass one.
+HIDDEN_PARAMETERS = frozenset({"session"})
+
+
+def offload(
+    method: Callable[Concatenate[Any, P], R],
+) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, R]]:
+    """The async form of a service method: `await orchestrator.name(...)` opens the method's service
+    on the orchestrator's database and runs the call in a worker thread.
+
+    The result keeps the method's docstring, annotations and signature (without `session=`), so
+    help(), IDEs and `inspect.signature` show the service's own parameters; the method itself is
+    looked up by name on each call, so the facade always runs the service's current code.
+    """
+    service = _owning_class(method)
+    name = method.__name__
+    signature = inspect.signature(method)
+    signature = signature.replace(
+        parameters=[p for p in signature.parameters.values() if p.name not in HIDDEN_PARAMETERS]
+    )
+
+    @functools.wraps(method)
+    async def call(self: WorkflowOrchestrator, /, *args: Any, **kwargs: Any) -> Any:
+        signature.bind(self, *args, **kwargs)  # a TypeError here, as a direct call would raise
+        return await self._call(service, name, *args, **kwargs)
+
+    del call.__wrapped__  # inspect.signature must read __signature__, not the service's (session=)
+    call.__signature__ = signature  # type: ignore[attr-defined]
+    call.__offloaded__ = (service, name)  # type: ignore[attr-defined]
+    return call
+
+
+def _owning_class(method: Callable[..., Any]) -> type:
+    """The class a method was defined in (`WorkflowService.get_workflow` -> WorkflowService)."""
+    owner_name, _, attribute = method.__qualname__.rpartition(".")
+    owner = inspect.getmodule(method)
+    for part in owner_name.split(".") if owner_name else ():
+        owner = getattr(owner, part, None)
+    if not isinstance(owner, type) or getattr(owner, attribute, None) is not method:
+        raise TypeError(f"offload() wants a method of a service class, not {method.__qualname__}")
+    return owner
 
 
 class WorkflowOrchestrator:
@@ -61,14 +111,14 @@ class WorkflowOrchestrator:
     def _database(self) -> Database:
         with self._open_lock:
             if self._closed:
-                from flowdesk.domain.errors import FlowdeskError
-
                 raise FlowdeskError("This orchestrator has been closed.")
             if self._db is None:
                 self._db = Database(self._db_arg)  # type: ignore[arg-type]
             return self._db
 
-    async def _with(self, service: type, method: str, /, *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, service: type, method: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Run `service(db).method(*args, **kwargs)` in a worker thread: the one wrapper."""
+
         # Positional-only, so callers' keyword arguments (name=, method=, ...) pass through untouched.
         def work() -> Any:
             return getattr(service(self._database()), method)(*args, **kwargs)
@@ -100,68 +150,20 @@ class WorkflowOrchestrator:
 
     # -- workflows ---------------------------------------------------------------------------
 
-    async def create_workflow(
-        self,
-        name: str,
-        description: str = "",
-        version: str = "1.0",
-        config: dict[str, Any] | None = None,
-        tags: list[str] | None = None,
-        is_active: bool = False,
-    ) -> Workflow:
-        """Create a workflow (a draft unless `is_active`); returns it with `.id` and `.status`."""
-        return await self._with(
-            WorkflowService,
-            "create_workflow",
-            name,
-            description=description,
-            version=version,
-            config=config,
-            tags=tags,
-            is_active=is_active,
-        )
-
-    async def get_workflow(self, workflow_id: int) -> Workflow:
-        """One workflow by id."""
-        return await self._with(WorkflowService, "get_workflow", workflow_id)
-
-    async def find_workflow(self, id_or_name: int | str) -> Workflow:
-        """One workflow by id or exact name."""
-        return await self._with(WorkflowService, "find_workflow", id_or_name)
-
-    async def list_workflows(
-        self, tag: str | None = None, search: str | None = None, status: str | WorkflowStatus | None = None
-    ) -> list[Workflow]:
-        """Workflows filtered by tag, name/description search and status."""
-        return await self._with(WorkflowService, "list_workflows", tag=tag, search=search, status=status)
-
-    async def update_workflow(self, workflow_id: int, **fields: Any) -> Workflow:
-        """Change name, description, version, config, tags, is_active or status."""
-        return await self._with(WorkflowService, "update_workflow", workflow_id, **fields)
-
-    async def delete_workflow(self, workflow_id: int) -> None:
-        """Delete a workflow with its nodes, connections, runs and versions."""
-        await self._with(WorkflowService, "delete_workflow", workflow_id)
-
-    async def duplicate_workflow(self, workflow_id: int, name: str | None = None) -> Workflow:
-        """Copy a workflow (nodes, connections, config, tags) into a new draft."""
-        return await self._with(WorkflowService, "duplicate_workflow", workflow_id, name=name)
-
-    async def set_status(self, workflow_id: int, status: str | WorkflowStatus) -> Workflow:
-        """Make a workflow a draft or active."""
-        return await self._with(WorkflowService, "set_status", workflow_id, status)
+    create_workflow = offload(WorkflowService.create_workflow)
+    get_workflow = offload(WorkflowService.get_workflow)
+    find_workflow = offload(WorkflowService.find_workflow)
+    list_workflows = offload(WorkflowService.list_workflows)
+    update_workflow = offload(WorkflowService.update_workflow)
+    delete_workflow = offload(WorkflowService.delete_workflow)
+    duplicate_workflow = offload(WorkflowService.duplicate_workflow)
+    set_status = offload(WorkflowService.set_status)
+    load_graph = offload(WorkflowService.load_graph)
+    save_graph = offload(WorkflowService.save_graph)
 
     async def activate_workflow(self, workflow_id: int) -> Workflow:
         """Shorthand for set_status(workflow_id, "active")."""
         return await self.set_status(workflow_id, WorkflowStatus.ACTIVE)
-
-    async def load_graph(self, workflow_id: int) -> WorkflowGraph:
-        """The workflow with all its nodes and connections."""
-        return await self._with(WorkflowService, "load_graph", workflow_id)
-
-    async def save_graph(self, graph: WorkflowGraph) -> WorkflowGraph:
-        """Store a whole graph in one transaction (nodes matched by id)."""
-        return await self._with(WorkflowService, "save_graph", graph)
 
     async def validate_workflow(self, workflow_id: int) -> list[Any]:
         """Every validation problem of the stored workflow (see flowdesk.domain.validation)."""
@@ -174,111 +176,28 @@ class WorkflowOrchestrator:
 
         return await asyncio.to_thread(work)
 
-    # -- nodes -------------------------------------------------------------------------------
+    # -- nodes and connections ---------------------------------------------------------------
 
-    async def add_node(
-        self,
-        workflow_id: int,
-        name: str,
-        node_type: NodeType | str,
-        config: dict[str, Any] | None = None,
-        position_x: float = 0,
-        position_y: float = 0,
-        description: str = "",
-    ) -> Node:
-        """Add a node; names are unique within a workflow."""
-        return await self._with(
-            WorkflowService,
-            "add_node",
-            workflow_id,
-            name=name,
-            node_type=node_type,
-            config=config,
-            position_x=position_x,
-            position_y=position_y,
-            description=description,
-        )
-
-    async def get_node(self, node_id: int) -> Node:
-        """One node by id."""
-        return await self._with(WorkflowService, "get_node", node_id)
-
-    async def list_nodes(self, workflow_id: int) -> list[Node]:
-        """A workflow's nodes."""
-        return await self._with(WorkflowService, "list_nodes", workflow_id)
-
-    async def update_node(self, node_id: int, **fields: Any) -> Node:
-        """Change name, node_type, config, position_x, position_y or description."""
-        return await self._with(WorkflowService, "update_node", node_id, **fields)
-
-    async def delete_node(self, node_id: int) -> None:
-        """Delete a node and its connections (run history keeps the step, with node_id NULL)."""
-        await self._with(WorkflowService, "delete_node", node_id)
-
-    # -- connections -------------------------------------------------------------------------
-
-    async def add_connection(
-        self,
-        workflow_id: int,
-        from_node_id: int,
-        to_node_id: int,
-        connection_type: ConnectionType | str = ConnectionType.SEQUENCE,
-        condition: str | None = None,
-        config: dict[str, Any] | None = None,
-    ) -> Connection:
-        """Connect two nodes of the workflow."""
-        return await self._with(
-            WorkflowService,
-            "add_connection",
-            workflow_id,
-            from_node_id,
-            to_node_id,
-            connection_type,
-            condition=condition,
-            config=config,
-        )
-
-    async def get_connection(self, connection_id: int) -> Connection:
-        """One connection by id."""
-        return await self._with(WorkflowService, "get_connection", connection_id)
-
-    async def list_connections(self, workflow_id: int) -> list[Connection]:
-        """A workflow's connections in their drawn order."""
-        return await self._with(WorkflowService, "list_connections", workflow_id)
-
-    async def update_connection(self, connection_id: int, **fields: Any) -> Connection:
-        """Change connection_type, condition, config, from_node_id or to_node_id."""
-        return await self._with(WorkflowService, "update_connection", connection_id, **fields)
-
-    async def delete_connection(self, connection_id: int) -> None:
-        """Delete one connection."""
-        await self._with(WorkflowService, "delete_connection", connection_id)
+    add_node = offload(WorkflowService.add_node)
+    get_node = offload(WorkflowService.get_node)
+    list_nodes = offload(WorkflowService.list_nodes)
+    update_node = offload(WorkflowService.update_node)
+    delete_node = offload(WorkflowService.delete_node)
+    add_connection = offload(WorkflowService.add_connection)
+    get_connection = offload(WorkflowService.get_connection)
+    list_connections = offload(WorkflowService.list_connections)
+    update_connection = offload(WorkflowService.update_connection)
+    delete_connection = offload(WorkflowService.delete_connection)
 
     # -- versions ----------------------------------------------------------------------------
 
-    async def save_version(
-        self, workflow_id: int, label: str | None = None, note: str = ""
-    ) -> WorkflowVersion:
-        """Snapshot the workflow as stored now."""
-        return await self._with(VersionService, "save_version", workflow_id, label=label, note=note)
+    save_version = offload(VersionService.save_version)
+    list_versions = offload(VersionService.list_versions)
+    get_version = offload(VersionService.get_version)
+    diff_versions = offload(VersionService.diff_versions)
+    restore_version = offload(VersionService.restore_version)
 
-    async def list_versions(self, workflow_id: int) -> list[WorkflowVersion]:
-        """A workflow's versions, oldest first."""
-        return await self._with(VersionService, "list_versions", workflow_id)
-
-    async def get_version(self, version_id: int) -> WorkflowVersion:
-        """One version with its snapshot."""
-        return await self._with(VersionService, "get_version", version_id)
-
-    async def diff_versions(self, a_id: int, b_id: int) -> VersionDiff:
-        """What changed from version a to version b."""
-        return await self._with(VersionService, "diff_versions", a_id, b_id)
-
-    async def restore_version(self, version_id: int) -> WorkflowGraph:
-        """Make the workflow what the version was (recorded as a new version)."""
-        return await self._with(VersionService, "restore_version", version_id)
-
-    # -- import / export -----------------------------------------------------------------------
+    # -- import / export (the transfer service is imported when first used) ---------------------
 
     async def import_workflow(
         self, path_or_text: str | os.PathLike[str] | bytes, name: str | None = None
@@ -286,7 +205,7 @@ class WorkflowOrchestrator:
         """Import a workflow file (a path, or the JSON text itself), all or nothing."""
         from .transfer import TransferService
 
-        return await self._with(TransferService, "import_file", path_or_text, name=name)
+        return await self._call(TransferService, "import_file", path_or_text, name=name)
 
     async def export_workflow(self, workflow_id: int, path: str | os.PathLike[str] | None = None) -> str:
         """The workflow as file-format JSON; also written to `path` when given."""
@@ -301,33 +220,19 @@ class WorkflowOrchestrator:
 
         return await asyncio.to_thread(work)
 
-    # -- API library ---------------------------------------------------------------------------
+    # -- API library, environments, secrets ------------------------------------------------------
 
-    async def create_api(self, api: ApiDefinition | None = None, **fields: Any) -> ApiDefinition:
-        """Add an API definition (an ApiDefinition, or fields name=..., url=..., method=...)."""
-        return await self._with(ApiService, "create_api", api, **fields)
-
-    async def get_api(self, api_id: int) -> ApiDefinition:
-        """One API definition by id."""
-        return await self._with(ApiService, "get_api", api_id)
-
-    async def list_apis(self, search: str | None = None, tag: str | None = None) -> list[ApiDefinition]:
-        """API definitions, filtered by search text and tag."""
-        return await self._with(ApiService, "list_apis", search=search, tag=tag)
-
-    async def update_api(self, api_id: int, **fields: Any) -> ApiDefinition:
-        """Change fields of an API definition."""
-        return await self._with(ApiService, "update_api", api_id, **fields)
-
-    async def delete_api(self, api_id: int) -> None:
-        """Delete an API definition (refused while a workflow uses it)."""
-        await self._with(ApiService, "delete_api", api_id)
+    create_api = offload(ApiService.create_api)
+    get_api = offload(ApiService.get_api)
+    list_apis = offload(ApiService.list_apis)
+    update_api = offload(ApiService.update_api)
+    delete_api = offload(ApiService.delete_api)
 
     async def preview_api_import(self, text_or_bytes: str | bytes, *, source_name: str = "") -> Any:
         """Read a spec, collection or curl command; an ApiImportPlan (what would be added/updated/skipped)."""
         from .api_library import ApiLibraryService
 
-        return await self._with(ApiLibraryService, "plan_spec", text_or_bytes, source_name=source_name)
+        return await self._call(ApiLibraryService, "plan_spec", text_or_bytes, source_name=source_name)
 
     async def import_apis(
         self,
@@ -340,7 +245,7 @@ class WorkflowOrchestrator:
         """Import a spec, collection or curl command in one transaction; an ApiImportReport."""
         from .api_library import ApiLibraryService
 
-        return await self._with(
+        return await self._call(
             ApiLibraryService,
             "import_spec",
             text_or_bytes,
@@ -364,7 +269,7 @@ class WorkflowOrchestrator:
         """Store a secret encrypted (`{{secrets.NAME}}`)."""
         from .secrets import SecretService
 
-        await self._with(SecretService, "set_secret", name, value)
+        await self._call(SecretService, "set_secret", name, value)
 
     async def run_values(self, environment: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
         """(variables, secrets) for a run: pass them to WorkflowExecutor(environment=..., secrets=...)."""
@@ -374,47 +279,29 @@ class WorkflowOrchestrator:
 
     # -- runs (read side; running is WorkflowExecutor's) ----------------------------------------
 
-    async def list_executions(
-        self, workflow_id: int | None = None, status: str | None = None, limit: int = 100, offset: int = 0
-    ) -> list[Execution]:
-        """Runs, newest first."""
-        return await self._with(
-            ExecutionService,
-            "list_executions",
-            workflow_id=workflow_id,
-            status=status,
-            limit=limit,
-            offset=offset,
-        )
-
-    async def get_execution(self, execution_id: int) -> Execution:
-        """One run by id."""
-        return await self._with(ExecutionService, "get_execution", execution_id)
-
-    async def get_execution_logs(self, execution_id: int) -> list[ExecutionLog]:
-        """A run's step rows in the order the steps started."""
-        return await self._with(ExecutionService, "get_logs", execution_id)
+    list_executions = offload(ExecutionService.list_executions)
+    get_execution = offload(ExecutionService.get_execution)
+    get_execution_logs = offload(ExecutionService.get_logs)
 
     # -- node types and audit --------------------------------------------------------------------
 
-    async def register_node_type(
-        self,
-        type_name: str,
-        description: str = "",
-        config_schema: dict[str, Any] | None = None,
-        execution_handler: str | None = None,
-    ) -> NodeTypeDefinition:
-        """Register (or update) a custom node type."""
-        return await self._with(
-            NodeTypeService, "register_node_type", type_name, description, config_schema, execution_handler
-        )
-
-    async def list_node_types(self) -> list[NodeTypeDefinition]:
-        """Registered custom node types."""
-        return await self._with(NodeTypeService, "list_node_types")
+    register_node_type = offload(NodeTypeService.register_node_type)
+    list_node_types = offload(NodeTypeService.list_node_types)
 
     async def audit_log(
         self, entity: str | None = None, entity_id: int | None = None, limit: int = 100
     ) -> list[AuditEntry]:
         """The audit trail, newest first."""
-        return await self._with(AuditService, "list_entries", entity=entity, entity_id=entity_id, limit=limit)
+        return await self._call(AuditService, "list_entries", entity=entity, entity_id=entity_id, limit=limit)
+
+
+def _name_offloaded(cls: type) -> None:
+    """Give each offloaded method the name it has on `cls` (`get_execution_logs`, not `get_logs`)."""
+    for attribute, value in vars(cls).items():
+        if getattr(value, "__offloaded__", None) is not None:
+            value.__name__ = attribute
+            value.__qualname__ = f"{cls.__qualname__}.{attribute}"
+            value.__module__ = cls.__module__
+
+
+_name_offloaded(WorkflowOrchestrator)

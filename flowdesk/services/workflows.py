@@ -19,7 +19,7 @@ from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from flowdesk.domain.enums import ConnectionType, WorkflowStatus
+from flowdesk.domain.enums import ConnectionType, NodeType, WorkflowStatus
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.store import Database
@@ -547,7 +547,7 @@ class WorkflowService:
         self,
         workflow_id: int,
         name: str,
-        node_type: str,
+        node_type: NodeType | str,
         config: dict[str, Any] | None = None,
         position_x: float = 0,
         position_y: float = 0,

@@ -201,6 +201,21 @@ def append_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     _write_encoded(conn, table, columns, encode_rows(conn, table, columns, filled))
 
 
+def step_row_exists(conn: Connection, execution_id: int, sequence: int, step_name: str) -> bool:
+    """Whether a run's step row (its start order and step name) is stored: after a commit whose
+    answer was lost, this tells whether the batch it began was committed."""
+    from .tables import ExecutionLogRow as Log
+
+    found = conn.execute(
+        select(Log.id)
+        .where(Log.execution_id == execution_id, Log.sequence == sequence, Log.step_name == step_name)
+        .limit(1)
+    ).first()
+    if conn.in_transaction():
+        conn.rollback()  # a read only: end it, so the next write begins (and locks) afresh
+    return found is not None
+
+
 #: Below this many rows one multi-row INSERT costs fewer round trips than COPY's three.
 COPY_FROM_ROWS = 32
 
@@ -266,6 +281,13 @@ def _bool_loader(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+def _load_datetime(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
 def _datetime_loader() -> Callable[[Any], datetime | None]:
     # Rows written together share one timestamp, so most values repeat: parse each text once.
     seen: dict[Any, datetime | None] = {None: None}
@@ -274,9 +296,7 @@ def _datetime_loader() -> Callable[[Any], datetime | None]:
         try:
             return seen[value]
         except KeyError:
-            parsed = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-            parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-            seen[value] = parsed
+            seen[value] = parsed = _load_datetime(value)
             return parsed
 
     return load
@@ -292,25 +312,36 @@ def read_rows(
     for the thousands of rows of a big graph. Works on both backends: values the driver already
     decoded (PostgreSQL's timestamps) pass through.
     """
+    decode = row_decoder(table, columns)
+    return [decode(raw) for raw in read_raw(conn, table, columns, column, value, order_by)]
+
+
+def row_decoder(
+    table: Table, columns: Sequence[str], *, batch: bool = True
+) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function decoding driver tuples of `columns` (JSON, timestamps, booleans) as `read_rows`
+    does. For a batch it remembers each distinct timestamp (rows written together share one), so
+    make one per batch; `batch=False` makes one that remembers nothing, to keep for single rows."""
     loaders: list[Callable[[Any], Any] | None] = []
     for name in columns:
         kind = table.c[name].type
         if isinstance(kind, JSON):
             loaders.append(_json_loader)
         elif isinstance(kind, UTCDateTime):
-            loaders.append(_datetime_loader())
+            loaders.append(_datetime_loader() if batch else _load_datetime)
         elif isinstance(kind, Boolean):
             loaders.append(_bool_loader)
         else:
             loaders.append(None)
     active = [(i, f) for i, f in enumerate(loaders) if f is not None]
-    out = []
-    for raw in read_raw(conn, table, columns, column, value, order_by):
+
+    def decode(raw: Sequence[Any]) -> tuple[Any, ...]:
         row = list(raw)
         for i, f in active:
             row[i] = f(row[i])
-        out.append(tuple(row))
-    return out
+        return tuple(row)
+
+    return decode
 
 
 def read_raw(

@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import quote
 
 import psutil
-from sqlalchemy import Engine, create_engine, event, select, text, update
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,7 +54,7 @@ from flowdesk.domain.errors import (
 )
 
 from .json_text import serializer_for
-from .tables import ExecutionLogRow, ExecutionRow, utcnow
+from .tables import ExecutionRow, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -293,11 +293,7 @@ class Database:
         if self.path is None:
             kwargs["poolclass"] = StaticPool
         if self.read_only and self.path is not None:
-            # mode=ro: SQLite never tries to write. Where no -shm file can be made next to it (a
-            # read-only folder or mount), immutable=1 reads the file as it is: nobody can change it there.
-            uri = f"file:{quote(str(self.path))}?mode=ro"
-            if self.read_only_reason != "the file is not writable":
-                uri += "&immutable=1"
+            uri = self._read_only_uri()
             kwargs["creator"] = functools.partial(sqlite3.connect, uri, uri=True, check_same_thread=False)
             kwargs["poolclass"] = QueuePool
             del kwargs["connect_args"]
@@ -320,6 +316,24 @@ class Database:
         engine = create_engine(url, json_serializer=serializer, pool_pre_ping=True, connect_args=connect_args)
         event.listen(engine, "begin", self._on_begin_postgresql)
         return engine
+
+    def _read_only_uri(self) -> str:
+        # mode=ro: SQLite never tries to write. Where no -shm file can be made next to it (a
+        # read-only folder or mount), immutable=1 reads the file as it is: nobody can change it there.
+        uri = f"file:{quote(str(self.path))}?mode=ro"
+        if self.read_only and self.read_only_reason != "the file is not writable":
+            uri += "&immutable=1"
+        return uri
+
+    def open_reader(self) -> sqlite3.Connection | None:
+        """A read-only sqlite3 connection of the caller's own to this SQLite file (None for
+        PostgreSQL or a database in memory), in autocommit (each SELECT is a read transaction of its
+        own) and never waiting for a lock: a busy file raises sqlite3.OperationalError at once."""
+        if not self.is_sqlite or self.path is None:
+            return None
+        return sqlite3.connect(
+            self._read_only_uri(), uri=True, timeout=0, isolation_level=None, check_same_thread=False
+        )
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (so DDL is
@@ -499,30 +513,16 @@ class Database:
         if not dead:
             return []
         from .audit_trail import record_audit
+        from .run_recovery import interrupt_run, session_executor
 
         now = utcnow()
         with self.session() as session:
+            execute = session_executor(session)
             for rid, pid in dead:
                 who = f"pid {pid}" if pid is not None else "pid unknown"
                 message = f"Interrupted: the process running it ({who}) stopped."
-                done = session.execute(  # type: ignore[attr-defined]
-                    update(ExecutionRow)
-                    .where(ExecutionRow.id == rid, ExecutionRow.status.in_(("running", "paused")))
-                    .values(status="interrupted", error_message=message, completed_at=now)
-                ).rowcount
-                if not done:
-                    continue
-                session.execute(
-                    update(ExecutionLogRow)
-                    .where(
-                        ExecutionLogRow.execution_id == rid,
-                        ExecutionLogRow.status.in_(("running", "pending")),
-                    )
-                    .values(
-                        status="cancelled", error_type="cancelled", error_message=message, completed_at=now
-                    )
-                )
-                record_audit(session, "execution", rid, "update", message)
+                if interrupt_run(execute, rid, message, now):
+                    record_audit(session, "execution", rid, "update", message)
         ids = [rid for rid, _ in dead]
         log.warning("marked interrupted runs %s in %s", ids, self.display_url)
         return ids

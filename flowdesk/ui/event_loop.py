@@ -28,6 +28,8 @@ from typing import Any
 import qasync
 from PySide6.QtCore import QObject, Qt, QTimer
 
+from flowdesk.library_internals import mark_scheduled, run_handle
+
 SLICE = 0.004
 """Seconds of callbacks run before Qt gets a turn."""
 
@@ -55,7 +57,7 @@ class _Slicer(QObject):
         self._arm(time.monotonic())
 
     def add_timer(self, handle: asyncio.TimerHandle) -> None:
-        handle._scheduled = True  # type: ignore[attr-defined]  (cancel() then tells the loop)
+        mark_scheduled(handle, True)
         heapq.heappush(self.timers, (handle.when(), next(self._order), handle))
         if self.timers[0][2] is handle:
             self._arm(handle.when())
@@ -74,21 +76,21 @@ class _Slicer(QObject):
         now = time.monotonic()
         timers, ready = self.timers, self.ready
         if self.cancelled > _PURGE_AT and self.cancelled * 2 > len(timers):
-            self.timers = timers = [entry for entry in timers if not entry[2]._cancelled]
+            self.timers = timers = [entry for entry in timers if not entry[2].cancelled()]
             heapq.heapify(timers)
             self.cancelled = 0
         while timers and timers[0][0] <= now:
             handle = heapq.heappop(timers)[2]
-            handle._scheduled = False  # type: ignore[attr-defined]
-            if handle._cancelled:
+            mark_scheduled(handle, False)
+            if handle.cancelled():
                 self.cancelled = max(0, self.cancelled - 1)
             else:
                 ready.append(handle)
         ends = now + SLICE
         for _ in range(len(ready)):
             handle = ready.popleft()
-            if not handle._cancelled:
-                handle._run()
+            if not handle.cancelled():
+                run_handle(handle)
             if time.monotonic() >= ends:
                 break
         if ready:
@@ -128,8 +130,8 @@ class SlicedEventLoop(qasync.QEventLoop):
         if delay > 0:
 
             def run_unless_cancelled() -> None:
-                if not handle._cancelled:
-                    handle._run()
+                if not handle.cancelled():
+                    run_handle(handle)
 
             self._slicer.add_timer(asyncio.TimerHandle(self.time() + delay, run_unless_cancelled, (), self))
         else:

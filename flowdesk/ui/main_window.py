@@ -70,11 +70,11 @@ DEFAULT_DOCKS: tuple[tuple[Qt.DockWidgetArea, tuple[str, ...]], ...] = (
     ),
     (
         Qt.DockWidgetArea.BottomDockWidgetArea,
-        ("dockLog", "dockProblems", "dockHistory", "dockActiveRuns", "dockMonitor"),
+        ("dockLog", "dockProblems", "dockHistory", "dockActiveRuns", "dockWorkers", "dockMonitor"),
     ),
 )
 # Shown on demand (View menu, Monitor action, a run's timeline), hidden in the default layout.
-HIDDEN_BY_DEFAULT = frozenset({"dockActiveRuns", "dockMonitor", "dockTimeline"})
+HIDDEN_BY_DEFAULT = frozenset({"dockActiveRuns", "dockWorkers", "dockMonitor", "dockTimeline"})
 
 
 def app_settings() -> QSettings:

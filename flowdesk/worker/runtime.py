@@ -37,6 +37,10 @@ HANDED_BACK = "handed_back"  # this worker is stopping: the run was interrupted 
 BUSY = "busy"  # the workflow runs its max_concurrent_executions already: try again in a moment
 
 
+DATABASE_RETRY = 2.0
+"""Seconds between two attempts to reach a database that could not be reached at start."""
+
+
 def worker_key(host: str, pid: int) -> str:
     """The Redis key that says a worker process is alive."""
     return f"{WORKER_KEY_PREFIX}{host}:{pid}"
@@ -102,7 +106,7 @@ class WorkerRuntime:
         from flowdesk.engine.executor import WorkflowExecutor
 
         self.executor = WorkflowExecutor(db=self.db_spec, broker=self.broker)
-        await self.executor._database()  # fail now, not at the first message, on a bad --db
+        await self._open_database()
         self._redis = aioredis.Redis.from_url(self.broker)
         await self._redis.ping()
         await self._beat()
@@ -113,6 +117,29 @@ class WorkerRuntime:
             asyncio.ensure_future(self._listen_for_cancels()),
             asyncio.ensure_future(self._publish_events()),
         ]
+
+    async def _open_database(self) -> None:
+        """Open the store now, not at the first message: a bad --db fails here; a database server
+        that cannot be reached yet (stopped, restarting) is waited for, said once in the log."""
+        from flowdesk.store.storage_errors import unreachable
+
+        waiting_since: float | None = None
+        while True:
+            try:
+                await self.executor._database()
+            except Exception as exc:
+                if not unreachable(exc):
+                    raise
+                if waiting_since is None:
+                    waiting_since = time.monotonic()
+                    logger.warning("%s The worker waits for it, trying every %.0f s.", exc, DATABASE_RETRY)
+                await asyncio.sleep(DATABASE_RETRY)
+                continue
+            if waiting_since is not None:
+                logger.warning(
+                    "the database answers after %.0f s; the worker starts", time.monotonic() - waiting_since
+                )
+            return
 
     def call(self, coro: Coroutine[Any, Any, Any]) -> Any:
         """Run a coroutine on the loop from another thread and wait for its result."""

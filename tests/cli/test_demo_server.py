@@ -20,7 +20,9 @@ WORKFLOW_FILES = sorted(
     [*(ROOT / "resources" / "examples").glob("*.json"), *(ROOT / "resources" / "templates").glob("*.json")]
 )
 EXPECTED_OUTPUT = {
-    "loop.json": lambda out: out["count"] == 3 and [u["name"] for u in out["users"]] == ["User 1", "User 2", "User 3"],
+    "loop.json": lambda out: (
+        out["count"] == 3 and [u["name"] for u in out["users"]] == ["User 1", "User 2", "User 3"]
+    ),
     "conditional.json": lambda out: out == {"passed": True},
     "parallel.json": lambda out: isinstance(out["summary_id"], int),
     "login.json": lambda out: out == {"username": "demo"},
@@ -71,7 +73,17 @@ def test_every_example_declares_inputs_defaulting_to_the_demo_server():
 def test_each_example_completes_against_the_demo_server(demo_server, path, tmp_path, capsys):
     from flowdesk.cli import main
 
-    code = main(["run", str(path), "--input", json.dumps({"base_url": demo_server}), "--json", "--db", str(tmp_path / "d.db")])
+    code = main(
+        [
+            "run",
+            str(path),
+            "--input",
+            json.dumps({"base_url": demo_server}),
+            "--json",
+            "--db",
+            str(tmp_path / "d.db"),
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err + out.out
     report = json.loads(out.out)
@@ -102,7 +114,11 @@ def test_the_standard_library_server_speaks_enough_http():
         await writer.drain()
         head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         headers = dict(line.split(": ", 1) for line in head[1:] if line)
-        body = await reader.readexactly(int(headers.get("content-length", "0"))) if not request.startswith(b"HEAD") else b""
+        body = (
+            await reader.readexactly(int(headers.get("content-length", "0")))
+            if not request.startswith(b"HEAD")
+            else b""
+        )
         return head[0], headers, body
 
     async def main():
@@ -112,15 +128,19 @@ def test_the_standard_library_server_speaks_enough_http():
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
             chunked = (
                 b"POST /anything/x?a=1 HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"k\":\r\n3\r\n 1}\r\n0\r\n\r\n"
+                b'Transfer-Encoding: chunked\r\n\r\n5\r\n{"k":\r\n3\r\n 1}\r\n0\r\n\r\n'
             )
             status, headers, body = await exchange(reader, writer, chunked)
             assert status == "HTTP/1.1 200 OK" and headers["connection"] == "keep-alive"
             echoed = json.loads(body)
             assert echoed["json"] == {"k": 1} and echoed["query"] == {"a": "1"} and echoed["method"] == "POST"
-            status, headers, body = await exchange(reader, writer, b"HEAD /users/2 HTTP/1.1\r\nHost: h\r\n\r\n")
+            status, headers, body = await exchange(
+                reader, writer, b"HEAD /users/2 HTTP/1.1\r\nHost: h\r\n\r\n"
+            )
             assert status == "HTTP/1.1 200 OK" and int(headers["content-length"]) > 0 and body == b""
-            status, _, body = await exchange(reader, writer, b"GET /users/2 HTTP/1.1\r\nConnection: close\r\n\r\n")
+            status, _, body = await exchange(
+                reader, writer, b"GET /users/2 HTTP/1.1\r\nConnection: close\r\n\r\n"
+            )
             assert json.loads(body)["name"] == "User 2"
             assert await reader.read() == b""  # closed as asked
             writer.close()
@@ -133,3 +153,48 @@ def test_the_standard_library_server_speaks_enough_http():
             await server.wait_closed()
 
     asyncio.run(main())
+
+
+def test_a_held_call_hangs_for_the_seconds_asked():
+    """`/hold/{key}?seconds=S` keeps the first calls in flight for S seconds (tests that cancel a run
+    hold it for minutes, so a busy machine cannot let it finish first); later calls answer at once."""
+    import asyncio
+
+    from flowdesk.demo.app import DemoApp
+    from flowdesk.demo.server import start_server
+
+    async def get(port: int, path: str) -> dict:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        raw = await reader.read()
+        writer.close()
+        return json.loads(raw.split(b"\r\n\r\n", 1)[1])
+
+    async def main():
+        server = await start_server(DemoApp(), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            held = asyncio.ensure_future(get(port, "/hold/k?times=1&seconds=600"))
+            while (await get(port, "/count/k"))["count"] == 0:  # the first call has arrived
+                await asyncio.sleep(0.005)
+            assert (await get(port, "/hold/k?times=1&seconds=600"))["count"] == 2  # the second: at once
+            assert not held.done()  # the first is still in flight
+            held.cancel()
+            assert (await get(port, "/hold/z?seconds=0"))["count"] == 1  # held for 0 s
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(main())
+
+
+def test_sigterm_stops_the_demo_server_like_ctrl_c():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout.readline().startswith("Demo server listening on ")
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0 and "Demo server stopped." in err and "Traceback" not in err, err

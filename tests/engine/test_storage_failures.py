@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import os
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from flowdesk.services.executions import ExecutionService
 from flowdesk.store import Database
 from tests.engine.graph_builder import executor, graph
 from tests.engine.test_persistence import _store
+from tests.support.mounts import small_disk as mount_small_disk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,29 +50,12 @@ def _executor_counting(db, calls: list[int], size: int, warning: int = 0):
     return ex
 
 
-@contextlib.contextmanager
-def mounted_small_disk(where: Path, options: str = ""):
-    """A 3 MB tmpfs mounted at `where` (root only) while the block runs; skipped where mounting is
-    not permitted, a failure when FLOWDESK_REQUIRE_TMPFS=1 (CI)."""
-    where.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size=3m{options}", "tmpfs", str(where)], capture_output=True
-    )
-    if done.returncode != 0:
-        if os.environ.get("FLOWDESK_REQUIRE_TMPFS") == "1":
-            pytest.fail(f"could not mount a tmpfs: {done.stderr.decode().strip()}")
-        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.decode().strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 3 MB tmpfs mounted for this test, unmounted afterwards."""
-    with mounted_small_disk(tmp_path / "small-disk") as where:
-        yield where
+    """A 3 MB tmpfs mounted for this test, unmounted afterwards (tests/support/mounts.py: root only;
+    skipped where mounting is refused, a failure when FLOWDESK_REQUIRE_MOUNT=1, as in CI)."""
+    with mount_small_disk(tmp_path / "small-disk", size="3m") as disk:
+        yield disk.path
 
 
 def _run(db, calls, size, items, resume_of=None, warning=0):
@@ -242,9 +225,10 @@ def test_a_full_disk_on_postgresql_fails_the_run_cleanly_and_resume_repeats_no_c
     import pwd
     import uuid
 
-    owner = f",uid={pwd.getpwnam('postgres').pw_uid},gid={pwd.getpwnam('postgres').pw_gid},mode=700"
-    with mounted_small_disk(postgres_server.root / f"small-{uuid.uuid4().hex[:8]}", owner) as disk:
-        _full_tablespace_run(postgres_server, postgres_database, disk)
+    owner = f"uid={pwd.getpwnam('postgres').pw_uid},gid={pwd.getpwnam('postgres').pw_gid},mode=700"
+    where = postgres_server.root / f"small-{uuid.uuid4().hex[:8]}"
+    with mount_small_disk(where, size="3m", options=owner) as disk:
+        _full_tablespace_run(postgres_server, postgres_database, disk.path)
 
 
 def _full_tablespace_run(postgres_server, postgres_database, small_disk: Path) -> None:

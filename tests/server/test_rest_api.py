@@ -254,3 +254,82 @@ def test_times_in_queries_are_iso_8601_and_nothing_else(server):
         assert client.get("/audit", params={"until": "0.5"}).status_code == 422
         assert client.get("/audit", params={"since": "2026-13-01"}).status_code == 400
         assert client.get("/audit", params={"since": "2000-01-01", "until": "2100-01-01T00:00Z"}).status_code == 200
+
+
+def test_a_run_is_answered_as_its_response_model_would_write_it():
+    """GET /executions/{id} writes its answer without FastAPI validating it against ExecutionView
+    again: the bytes must be those the model itself would write, for awkward values too."""
+    from datetime import UTC, datetime
+
+    from flowdesk.domain.enums import ExecutionStatus
+    from flowdesk.domain.models import Execution
+    from flowdesk.server.runtime import execution_view, view_json
+    from flowdesk.server.schemas import ExecutionView
+
+    started = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)  # no microseconds
+    runs = [
+        Execution(id=1, workflow_id=2),
+        Execution(
+            id=3,
+            workflow_id=4,
+            execution_name='名字 "quoted" \\ \n',
+            status=ExecutionStatus.FAILED,
+            input_data={
+                "big": 2**70,
+                "tiny": 1e-7,
+                "huge": 1.5e300,
+                "nan": float("nan"),
+                "list": [None, True],
+            },
+            output_data=[float("inf"), -0.0, 12345678901234567890],
+            error_message="boom",
+            current_node="call",
+            progress=33.33333,
+            config={"timeout": 600, "retry_count": 3},
+            environment="staging",
+            runner_pid=99,
+            runner_host="host",
+            resumed_from_id=1,
+            started_at=started,
+            completed_at=datetime(2026, 1, 2, 3, 4, 6, 250001, tzinfo=UTC),
+        ),
+        Execution(
+            id=5, workflow_id=6, status=ExecutionStatus.COMPLETED, output_data="text", started_at=started
+        ),
+    ]
+    for run in runs:
+        view = execution_view(run)
+        assert view_json(view) == ExecutionView.model_validate(view).model_dump_json().encode()
+
+
+def test_a_run_reads_the_same_alone_as_in_the_list(server):
+    with server.client() as client:
+        wid, _ = _chain(client, "read alike")
+        ran = client.post(f"/workflows/{wid}/execute", json={"input_data": {"名": [1, 2.5]}}).json()
+        alone = client.get(f"/executions/{ran['id']}")
+        assert alone.status_code == 200 and alone.headers["content-type"] == "application/json"
+        listed = client.get("/executions", params={"workflow_id": wid}).json()["items"]
+        assert [alone.json()] == listed
+        assert alone.json()["input_data"] == {"名": [1, 2.5]} and alone.json()["status"] == "completed"
+        missing = client.get("/executions/987654321")
+        assert missing.status_code == 404
+        assert missing.json() == {"detail": "Execution 987654321 does not exist.", "problems": []}
+
+
+def test_a_kept_answer_never_outlives_a_change_to_its_run(server):
+    """The server keeps GET /executions/{id} answers until anything is committed to the database: a
+    change made through another connection (as the app or the CLI would make it) shows at the very
+    next GET, and so does a deletion."""
+    from flowdesk.services import ExecutionService
+    from flowdesk.store import Database
+
+    with server.client() as client:
+        wid, _ = _chain(client, "kept")
+        run_id = client.post(f"/workflows/{wid}/execute", json={}).json()["id"]
+        first = client.get(f"/executions/{run_id}").json()
+        assert client.get(f"/executions/{run_id}").json() == first
+        with Database(server.db, recover=False) as db:
+            ExecutionService(db).update_execution(run_id, error_message="noted later")
+            assert client.get(f"/executions/{run_id}").json() == {**first, "error_message": "noted later"}
+            ExecutionService(db).delete_executions([run_id])
+        assert client.get(f"/executions/{run_id}").status_code == 404

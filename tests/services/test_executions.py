@@ -225,3 +225,65 @@ def test_node_type_enum_values_are_stored_as_plain_strings(workflows):
     wf = workflows.create_workflow("w")
     node = workflows.add_node(wf.id, "s", NodeType.START)
     assert workflows.get_node(node.id).node_type == "START"
+
+
+def test_the_row_reader_reads_what_the_store_reads(db, backend, executions, small_workflow):
+    """The server's GET /executions/{id} reads SQLite through its own connection: the same Execution
+    as ExecutionService, each commit seen at once; on PostgreSQL it leaves every read to the store."""
+    from flowdesk.store.row_reader import ExecutionReader
+
+    wf, _, _ = small_workflow
+    run = executions.create_execution(
+        wf.id, execution_name="nightly", input_data={"名字": "值", "n": [1, 2.5, None]}, environment="staging"
+    )
+    reader = ExecutionReader(db)
+    try:
+        if backend == "postgresql":
+            assert reader.execution(run.id) is None and reader.data_version() is None
+            return
+        assert reader.execution(run.id) == executions.get_execution(run.id)
+        version = reader.data_version()
+        assert reader.data_version() == version  # nothing committed since
+        executions.update_execution(run.id, status="running", current_node="call", progress=50)
+        executions.update_execution(run.id, status="failed", output_data={"x": 1}, error_message="boom")
+        assert reader.data_version() != version  # commits through another connection move it
+        seen = reader.execution(run.id)
+        assert seen == executions.get_execution(run.id)
+        assert (seen.status, seen.progress, seen.error_message) == (ExecutionStatus.FAILED, 50.0, "boom")
+        assert seen.started_at.tzinfo is UTC and seen.completed_at >= seen.started_at
+        assert reader.execution(run.id + 1000) is None  # no such row: the store says so
+    finally:
+        reader.close()
+
+
+@pytest.mark.sqlite_only
+def test_the_row_reader_never_waits_for_a_locked_file(db_path):
+    """A file another connection holds exclusively: the reader answers None at once (the server then
+    asks the store, which waits its busy timeout and says what is wrong); an in-memory database has
+    no reader."""
+    import sqlite3
+
+    from flowdesk.services import ExecutionService, WorkflowService
+    from flowdesk.store import Database
+    from flowdesk.store.row_reader import ExecutionReader
+
+    db = Database(db_path)
+    run = ExecutionService(db).create_execution(WorkflowService(db).create_workflow("w").id)
+    db.close()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("PRAGMA locking_mode=EXCLUSIVE")
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE workflow_executions SET progress = 0.25 WHERE id = ?", (run.id,))
+    holder.execute("COMMIT")  # exclusive locking mode: the lock stays until the connection closes
+    reader = ExecutionReader(db)
+    try:
+        assert reader.execution(run.id) is None
+        holder.close()
+        assert reader.execution(run.id).progress == 25.0
+    finally:
+        reader.close()
+    memory = Database("sqlite://")
+    try:
+        assert ExecutionReader(memory).execution(run.id) is None
+    finally:
+        memory.close()

@@ -2,7 +2,9 @@
 
 Root (or CAP_SYS_ADMIN) is needed to mount; where mounting is refused the tests that need it are
 skipped with the reason, unless FLOWDESK_REQUIRE_MOUNT=1 (CI), where that is a failure. Every mount
-is undone when the test ends, whatever happened in it.
+is undone when the test ends, whatever happened in it. This is the one place the tests mount
+anything (the store's read-only and full-disk tests, the engine's full-disk runs on SQLite and on a
+PostgreSQL tablespace).
 """
 
 from __future__ import annotations
@@ -49,15 +51,16 @@ def _mount(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def small_disk(where: Path, size: str = "4m") -> Iterator[SmallDisk]:
-    """A tmpfs of `size` mounted at `where` (created), unmounted afterwards."""
+def small_disk(where: Path, size: str = "4m", options: str = "mode=0777") -> Iterator[SmallDisk]:
+    """A tmpfs of `size` mounted at `where` (created), unmounted afterwards; `options` are the other
+    tmpfs options (owner, mode)."""
     where.mkdir(parents=True, exist_ok=True)
     refused = None
     if shutil.which("mount") is None:
         refused = "the mount command is not installed"
     else:
         try:
-            _mount("-t", "tmpfs", "-o", f"size={size},mode=0777", "tmpfs", str(where))
+            _mount("-t", "tmpfs", "-o", f"size={size},{options}", "tmpfs", str(where))
         except subprocess.CalledProcessError as err:
             refused = f"mounting a tmpfs was refused: {err.stderr.strip() or err}"
     if refused is not None:

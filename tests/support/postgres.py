@@ -106,13 +106,8 @@ class PostgresServer:
         )  # fmt: skip
         for attempt in range(attempts):
             self.port = _free_port()
-            options = [f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root}"]
-            options += [f"-c {k}={v}" for k, v in SERVER_SETTINGS.items()]
             try:
-                self._run(
-                    str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
-                    "-w", "-t", "60", "-o", " ".join(options), "start",
-                )  # fmt: skip
+                self._pg_ctl_start()
                 return self
             except RuntimeError:
                 if attempt == attempts - 1:
@@ -120,6 +115,24 @@ class PostgresServer:
                     detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
                     self.stop()
                     raise RuntimeError(f"the test PostgreSQL server did not start:\n{detail}") from None
+        return self
+
+    def _pg_ctl_start(self) -> None:
+        options = [f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories={self.root}"]
+        options += [f"-c {k}={v}" for k, v in SERVER_SETTINGS.items()]
+        self._run(
+            str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
+            "-w", "-t", "60", "-o", " ".join(options), "start",
+        )  # fmt: skip
+
+    def halt(self) -> None:
+        """Stop the server as an operator would (fast shutdown: open sessions are ended), keeping
+        its data: clients find it unreachable until `start_again()`."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def start_again(self) -> PostgresServer:
+        """Start a halted server on its port again, with its data."""
+        self._pg_ctl_start()
         return self
 
     def stop(self) -> None:

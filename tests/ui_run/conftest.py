@@ -72,6 +72,11 @@ def settings(tmp_path):
 
 @pytest.fixture
 def window(qtbot, qloop, backend, settings, tmp_path):
+    yield from run_window(qtbot, backend, settings, tmp_path)
+
+
+def run_window(qtbot, backend, settings, tmp_path) -> Iterator:
+    """An editor window with the run UI on `backend`, shown; closed (runs stopped) when resumed."""
     from flowdesk.ui.main_window import MainWindow
     from flowdesk.ui.run import install_run_ui
 

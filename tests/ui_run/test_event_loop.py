@@ -25,12 +25,15 @@ def test_callbacks_run_in_the_order_they_were_scheduled_and_timers_by_their_time
     seen: list[str] = []
 
     async def main():
-        loop.call_later(0.03, seen.append, "later 30 ms")
-        loop.call_later(0.01, seen.append, "later 10 ms (a)")
-        loop.call_later(0.01, seen.append, "later 10 ms (b)")
+        # Deadlines from one reading of the clock: a busy machine pausing this thread between two
+        # calls must not reorder them (call_later reads the clock at each call).
+        now = loop.time()
+        loop.call_at(now + 0.03, seen.append, "later 30 ms")
+        loop.call_at(now + 0.01, seen.append, "later 10 ms (a)")
+        loop.call_at(now + 0.0101, seen.append, "later 10 ms (b)")
         for i in range(3):
             loop.call_soon(seen.append, f"soon {i}")
-        loop.call_at(loop.time() + 0.02, seen.append, "at 20 ms")
+        loop.call_at(now + 0.02, seen.append, "at 20 ms")
         await until(lambda: len(seen) == 7, "all seven callbacks")
 
     loop.run_until_complete(main())

@@ -74,7 +74,11 @@ def test_one_worker_process_runs_executions_at_once_and_cancel_reaches_it(
     from flowdesk.engine.executor import WorkflowExecutor
 
     key = "workers-concurrent"
-    wid = store(workflow_file("held", [api_call("hold", f"{http_server.url}/hold/{key}?times=100")]))
+    wid = store(
+        workflow_file(
+            "held", [api_call("hold", f"{http_server.url}/hold/{key}?times=100&seconds=600", timeout=600)]
+        )
+    )
 
     async def submit(n: int) -> list[int]:
         async with WorkflowExecutor(db=worker_db, broker=redis_server.url) as executor:
@@ -142,7 +146,9 @@ def test_max_concurrent_executions_holds_a_second_run_back_until_the_first_ends(
     from flowdesk.engine.executor import WorkflowExecutor
 
     key = "workers-limit"
-    text = workflow_file("limited", [api_call("hold", f"{http_server.url}/hold/{key}?times=100")])
+    text = workflow_file(
+        "limited", [api_call("hold", f"{http_server.url}/hold/{key}?times=100&seconds=600", timeout=600)]
+    )
     import json
 
     data = json.loads(text)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import yarl
 
+from flowdesk.library_internals import set_read_content
+
 from .body import BODY_EXTENSION, BODY_LIMIT_EXTENSION, BODY_SINK_EXTENSION, Body, BodyError, read_body
 from .http1 import (
     MAX_HEADER_BYTES,
@@ -68,7 +70,7 @@ def _decoded_response(
         request=request,
         extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason, BODY_EXTENSION: body},
     )
-    response._content = body.content
+    set_read_content(response, body.content)
     return response
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...domain.json_schema import json_type as _json_type
+from flowdesk.domain.json_names import json_type
+
 from .references import RefResolver, UnresolvedRef
 
 MAX_DEPTH = 8
@@ -54,9 +55,9 @@ def schema_type(schema: Any) -> str:
     if "items" in schema:
         return "array"
     if "const" in schema:
-        return _json_type(schema["const"])
+        return json_type(schema["const"])
     if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return _json_type(schema["enum"][0])
+        return json_type(schema["enum"][0])
     return "string"
 
 

@@ -205,6 +205,16 @@ class ConnectionItem(QGraphicsItem):
         if self.overview_changed is not None:
             self.overview_changed()
 
+    @property
+    def ends(self) -> tuple[float, float, float, float]:
+        """(x0, y0, x1, y1): where the connection leaves its source and reaches its target, in scene
+        coordinates (the zoomed-out scene draws straight lines between them)."""
+        return self._ends
+
+    def curve(self) -> QPainterPath:
+        """The connection's drawn curve in item coordinates, computed once and cached."""
+        return self._ensure_path()
+
     def _ensure_path(self) -> QPainterPath:
         if self._path is None:
             x0, y0, x1, y1 = self._ends

@@ -149,6 +149,16 @@ class NodeItem(QGraphicsItem):
     def problems(self) -> list[tuple[Severity, str]]:
         return list(self._problems)
 
+    @property
+    def has_problems(self) -> bool:
+        """Whether the item shows a problem marker (without copying the list, for batched painting)."""
+        return bool(self._problems)
+
+    @property
+    def color(self) -> QColor:
+        """The fill of its node type (the zoomed-out scene paints nodes batched by it)."""
+        return self._color
+
     def toolTip(self) -> str:  # noqa: N802 (built when first asked: hover, not construction)
         if self._tooltip_stale:
             self._refresh_tooltip()

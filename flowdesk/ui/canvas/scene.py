@@ -69,7 +69,7 @@ class ConnectionOverview(QGraphicsItem):
                 entry = by_color.get(key)
                 if entry is None:
                     entry = by_color[key] = (color, [])
-                entry[1].append(QLineF(*item._ends))
+                entry[1].append(QLineF(*item.ends))
             self._lines = list(by_color.values())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         for color, lines in self._lines:
@@ -94,9 +94,9 @@ class ConnectionOverview(QGraphicsItem):
             else:
                 entry = rects.get(item.node_type)
                 if entry is None:
-                    entry = rects[item.node_type] = (item._color, [])
+                    entry = rects[item.node_type] = (item.color, [])
                 entry[1].append(r)
-            if item._problems:
+            if item.has_problems:
                 flagged.append(QRectF(item.x() + NODE_WIDTH - 40, item.y(), 40, 40))
         result = list(rects.values())
         if selected:

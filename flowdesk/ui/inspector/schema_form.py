@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.domain.json_schema import declared_types
+from flowdesk.domain.node_config import declared_types
 from flowdesk.domain.node_descriptors import NodeTypeDescriptor
 
 from .expression_field import ExpressionField

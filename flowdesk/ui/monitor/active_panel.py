@@ -71,12 +71,27 @@ class EngineEventBridge(QObject):
             self._unsubscribe = None
 
 
-def _item(text: str, data: Any = None) -> QTableWidgetItem:
+def _item(text: str, data: Any = None, tip: str | None = None) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
     if data is not None:
         item.setData(Qt.ItemDataRole.UserRole, data)
+    if tip:
+        item.setToolTip(tip)
     return item
+
+
+def live_table(columns: list[str], stretch: int) -> QTableWidget:
+    """A read-only table of whole rows for a live panel, column `stretch` taking the spare width."""
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(columns)
+    table.verticalHeader().setVisible(False)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    return table
 
 
 class ActiveExecutionsPanel(QWidget):
@@ -97,14 +112,7 @@ class ActiveExecutionsPanel(QWidget):
         self._ended: set[int] = set()  # finished per the engine; ignore until the database agrees
         self.header = QLabel("Active executions")
         self.header.setStyleSheet("font-weight: bold;")
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table = live_table(COLUMNS, 3)
         self.table.itemDoubleClicked.connect(self._activate)
         self.empty = QLabel("Nothing is running.")
         self.empty.setStyleSheet("color: #6b7280;")

@@ -8,6 +8,8 @@
   page's drill-down or from the active runs; clicking a bar selects that node on its workflow's canvas;
 - the dock `dockActiveRuns` with the running and paused runs of every workflow, following the
   run UI's executor (for live updates and Cancel) once `install_run_ui` has added it;
+- the dock `dockWorkers` with the workers on the configured broker (setting `workers/broker`, else
+  $FLOWDESK_BROKER): who is alive, what each runs, the queue lengths (workers_panel.py);
 - the retention job (`RetentionPolicy`, settings group `retention/`) on the app's qasync loop.
 
 `close()` (called by the window when it closes) stops the retention job and the live panel.
@@ -41,6 +43,7 @@ from .active_panel import ActiveExecutionsPanel
 from .monitor_view import MonitorView
 from .query_runner import wait_for_queries
 from .timeline import RunTimeline
+from .workers_panel import WorkersPanel
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +173,16 @@ class MonitorHost(QObject):
         self.dock_active.hide()
         self.active.timer.stop()  # started again when the dock is shown
 
+        from flowdesk.ui.run.worker_runs import configured_broker
+
+        self.workers = WorkersPanel(configured_broker(w.settings))
+        self.workers.setObjectName("workersPanel")
+        self.dock_workers = w._dock(
+            "dockWorkers", "Workers", self.workers, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.dock_workers.visibilityChanged.connect(self._workers_visibility)
+        self.dock_workers.hide()
+
     def _make_active_panel(self, executor: Any) -> ActiveExecutionsPanel:
         panel = ActiveExecutionsPanel(self.queries, executor=executor)
         panel.setObjectName("activeRuns")
@@ -191,7 +204,7 @@ class MonitorHost(QObject):
             menu = w.menuBar().addMenu("&View")
         menu.addSeparator()
         menu.addAction(self.action_monitor)
-        for dock in (self.dock_monitor, self.dock_timeline, self.dock_active):
+        for dock in (self.dock_monitor, self.dock_timeline, self.dock_active, self.dock_workers):
             menu.addAction(dock.toggleViewAction())
         w.browser.table.itemSelectionChanged.connect(self._update_action)
         w.browser.deleted.connect(self.close_monitor)  # a deleted workflow has nothing to monitor
@@ -224,14 +237,21 @@ class MonitorHost(QObject):
         self._active_visibility(self.dock_active.isVisible())
 
     def _active_visibility(self, visible: bool) -> None:
-        # The panel re-reads the database every second; only while someone can see it.
+        self._live_panel_visibility(self.active, visible)
+
+    def _workers_visibility(self, visible: bool) -> None:
+        self._live_panel_visibility(self.workers, visible)
+
+    def _live_panel_visibility(self, panel: Any, visible: bool) -> None:
+        # A live panel asks again every second or two (the database, the workers): only while
+        # someone can see it.
         if self._closed:
             return
         if visible:
-            self.active.timer.start()
-            self.active.refresh()
+            panel.timer.start()
+            panel.refresh()
         else:
-            self.active.timer.stop()
+            panel.timer.stop()
 
     def start_retention(self) -> asyncio.Task[None] | None:
         """Start the retention job on the running asyncio (qasync) loop, if there is one."""
@@ -429,5 +449,6 @@ class MonitorHost(QObject):
             self.retention_task.cancel()
             self.retention_task = None
         self.active.shutdown()
+        self.workers.shutdown()
         # A read still running must not outlive the window: the app closes the database next.
         wait_for_queries(2000)

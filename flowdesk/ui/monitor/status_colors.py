@@ -1,22 +1,12 @@
-"""One colour per execution and step status, shared by the monitor's charts, timeline and tables."""
+"""The monitor's words for statuses: labels, the order of stacked bars, durations. The colours are the
+app's one table (flowdesk/ui/status_colors.py), re-exported here for the monitor's views."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor
+from flowdesk.ui.status_colors import STATUS_COLORS, status_color
 
-STATUS_COLORS: dict[str, QColor] = {
-    "completed": QColor("#2e9d5b"),
-    "success": QColor("#2e9d5b"),
-    "failed": QColor("#d93025"),
-    "timed_out": QColor("#e8710a"),
-    "cancelled": QColor("#8a94a3"),
-    "interrupted": QColor("#9b59b6"),
-    "resumed": QColor("#b39ddb"),
-    "running": QColor("#2f6fed"),
-    "paused": QColor("#0f9aa8"),
-    "pending": QColor("#c9ced6"),
-    "skipped": QColor("#dfe3e8"),
-}
+__all__ = ["STATUS_COLORS", "STATUS_LABELS", "STATUS_ORDER", "format_seconds", "status_color"]
+
 #: Order of the stacked bars, bottom up: successes first, then the kinds of failure, then live runs.
 STATUS_ORDER = (
     "completed",
@@ -42,11 +32,6 @@ STATUS_LABELS = {
     "success": "Success",
     "skipped": "Skipped",
 }
-
-
-def status_color(status: str) -> QColor:
-    """The colour of `status` (grey for anything unknown)."""
-    return QColor(STATUS_COLORS.get(status, QColor("#8a94a3")))
 
 
 def format_seconds(value: float | None) -> str:

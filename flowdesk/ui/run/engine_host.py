@@ -1,5 +1,6 @@
 """EngineHost: the window's one WorkflowExecutor and the Qt adapter listening to it, routing each
-execution's batched events to the RunState that shows it."""
+execution's batched events to the RunState that shows it; also the events of the runs it handed to
+workers (worker_runs.py), through the same adapter."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flowdesk.gc_control import hold_heap, release_heap
 
 from .qt_events import QtEventAdapter
 from .run_state import RunState
+from .worker_runs import WorkerEventRelay
 
 log = logging.getLogger(__name__)
 PENDING_CAP = 64  # executions whose events may arrive before their RunState is registered
@@ -32,6 +34,8 @@ class EngineHost(QObject):
         self._pending: dict[int, list[Any]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._active_runs = 0
+        self._relay: WorkerEventRelay | None = None
+        self._submitting = 0  # runs being handed to workers: their first events may come first
 
     # -- garbage collection while runs go on ----------------------------------------------------
     def run_began(self) -> None:
@@ -72,6 +76,33 @@ class EngineHost(QObject):
                 while len(self._pending) > PENDING_CAP:
                     self._pending.pop(next(iter(self._pending)))
 
+    # -- runs on workers ---------------------------------------------------------------------------
+    async def queue_run(
+        self, broker: str, workflow_id: int, input_data: Any, *, queue: str, environment_name: str | None
+    ) -> Any:
+        """Hand a run to the workers on `broker` (a QueuedExecution); its events, relayed from
+        the broker, reach the RunState registered for it like those of a local run."""
+        if self._relay is not None and self._relay.broker != broker:
+            await self._relay.stop()
+            self._relay = None
+        if self._relay is None:
+            relay = WorkerEventRelay(broker, self._worker_event)
+            await relay.start()  # subscribed before the run exists: no event of it is missed
+            self._relay = relay
+        self.executor.broker = broker
+        self._submitting += 1
+        try:
+            return await self.executor.execute_workflow(
+                workflow_id, input_data, config={"queue": queue}, environment_name=environment_name
+            )
+        finally:
+            self._submitting -= 1
+
+    def _worker_event(self, event: Any) -> None:
+        # Other people's runs share the channel: only the runs shown here (or being submitted) pass.
+        if event.execution_id in self.states or self._submitting:
+            self.adapter.on_event(event)
+
     async def prepare(self, workflow_id: int) -> None:
         """Load and validate/compile a stored workflow's plan off the event loop before a run
         (`WorkflowExecutor.prepare`), so the run starts without a visible freeze. Any error is left
@@ -96,4 +127,7 @@ class EngineHost(QObject):
     async def aclose(self) -> None:
         """Cancel running executions, close the HTTP pool and the writer."""
         self.adapter.detach()
+        if self._relay is not None:
+            await self._relay.stop()
+            self._relay = None
         await self.executor.aclose()

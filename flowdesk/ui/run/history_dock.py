@@ -23,20 +23,9 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.executions import ExecutionService
-
-from .overlays import STATUS_COLORS
+from flowdesk.ui.status_colors import STATUS_COLORS as _ROW_COLORS
 
 HISTORY_LIMIT = 200
-_ROW_COLORS = {
-    "completed": STATUS_COLORS["success"],
-    "failed": STATUS_COLORS["failed"],
-    "timed_out": STATUS_COLORS["failed"],
-    "cancelled": STATUS_COLORS["cancelled"],
-    "interrupted": STATUS_COLORS["cancelled"],
-    "resumed": STATUS_COLORS["cancelled"],
-    "running": STATUS_COLORS["running"],
-    "paused": STATUS_COLORS["running"],
-}
 
 
 def input_summary(value: Any, width: int = 60) -> str:

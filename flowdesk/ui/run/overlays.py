@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from flowdesk.ui.canvas.connection_item import ConnectionItem
 from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+from flowdesk.ui.status_colors import STATUS_COLORS
 
 from .run_state import RunChange, RunState
 
@@ -27,15 +28,8 @@ if TYPE_CHECKING:
     from flowdesk.ui.canvas.scene import WorkflowScene
     from flowdesk.ui.document import WorkflowDocument
 
-STATUS_COLORS = {
-    "running": QColor("#2f6fed"),
-    "success": QColor("#1e8e3e"),
-    "failed": QColor("#d93025"),
-    "skipped": QColor("#80868b"),
-    "cancelled": QColor("#e37400"),
-}
 STATUS_GLYPHS = {"running": "▶", "success": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■"}
-PAUSED_COLOR = QColor("#f29900")
+PAUSED_COLOR = STATUS_COLORS["paused"]
 DEAD_OPACITY = 0.22
 SKIPPED_NODE_OPACITY = 0.55
 FRAME_MS = 70  # the running highlight's animation step
@@ -202,7 +196,7 @@ class BreakpointDot(QGraphicsItem):
 
 def _connection_path(conn) -> QPainterPath:
     """The connection's curve in scene coordinates (the item computes and caches it)."""
-    return conn.mapToScene(conn._ensure_path())
+    return conn.mapToScene(conn.curve())
 
 
 class RunOverlay(QObject):

@@ -1,6 +1,7 @@
 """RunController: one tab's runs — start, step, continue, pause, stop, breakpoints, replay, re-run,
-resume — through the engine on the qasync event loop. It never paints: it hands RunStates to the
-tab's RunOverlay and tells the window (signals) what changed."""
+resume — through the engine on the qasync event loop, or handed to workers (start with a queue).
+It never paints: it hands RunStates to the tab's RunOverlay and tells the window (signals) what
+changed."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from .engine_host import EngineHost
 
 log = logging.getLogger(__name__)
+QUEUED_POLL_S = 1.0
+"""Seconds between two reads of a queued run's row (see RunController._watch_queued)."""
 
 
 class RunController(QObject):
@@ -41,6 +44,7 @@ class RunController(QObject):
         self.handle: Any = None
         self.breakpoints: set[int] = set()  # node uids
         self.starting = False
+        self.queued = False  # the live run was handed to workers (no pause or step there)
         tab.doc.node_removed.connect(self._node_removed)
         tab.doc.reset.connect(lambda: self.overlay.set_breakpoints(self.breakpoints))
 
@@ -68,25 +72,117 @@ class RunController(QObject):
 
     # ------------------------------------------------------------ starting runs
     def start(
-        self, input_data: Any = None, *, step_by_step: bool = False, environment: str | None = None
+        self,
+        input_data: Any = None,
+        *,
+        step_by_step: bool = False,
+        environment: str | None = None,
+        on_workers: tuple[str, str] | None = None,
     ) -> None:
         """Start a run of this tab's workflow (saved first when it has unsaved edits), with the
-        variables of the environment named `environment` (None: the active one)."""
+        variables of the environment named `environment` (None: the active one); `on_workers`
+        (broker, queue) hands it to the workers instead of running it here."""
+        if not self._begin():
+            return
+        if on_workers is not None:
+            self.host.spawn(self._start_on_workers(input_data, environment, *on_workers))
+        else:
+            self.host.spawn(self._start(input_data, step_by_step, environment))
+
+    def _saved_and_new_state(self) -> RunState:
+        """Save unsaved edits (the history must match what ran); a RunState for the run to come."""
+        if self.tab.doc.is_dirty:
+            self.tab.save()
+            self.message.emit(f"Saved '{self.tab.doc.workflow.name}' before running it")
+        outgoing, total = self._graph_shape()
+        return RunState(self.workflow_id, outgoing, total, parent=self)
+
+    def _begin(self) -> bool:
+        """Refuse while a run of this tab goes on; else mark this controller as starting one."""
         if self.running:
             self.message.emit("This workflow is already running: stop it first.")
-            return
+            return False
         self.starting = True
         self.state_changed.emit()
         self.host.run_began()
-        self.host.spawn(self._start(input_data, step_by_step, environment))
+        return True
+
+    def _not_started(self, err: Exception, what: str = "Not started") -> None:
+        """Starting (or resuming) failed: say so and give the controls back."""
+        self.starting = False
+        self.host.run_ended()
+        if not isinstance(err, FlowdeskError):  # a bug must not leave the controls stuck in "starting"
+            log.error("starting a run failed", exc_info=err)
+        self.message.emit(f"{what}: {err}")
+        self.state_changed.emit()
+
+    def _went_live(self, handle: Any, state: RunState, *, queued: bool) -> None:
+        self.handle = handle
+        self.queued = queued
+        state.progress_source = lambda: handle.progress
+        state.updated.connect(lambda _c, s=state: self._state_updated(s))
+        state.finished.connect(lambda _status, s=state: self._finished(s))
+        self.live = state
+        self.starting = False
+        self._show(state)
+        self.host.register(handle.id, state)
+        self.run_started.emit(state)
+        self.state_changed.emit()
+
+    async def _start_on_workers(
+        self, input_data: Any, environment: str | None, broker: str, queue: str
+    ) -> None:
+        import asyncio
+
+        from flowdesk.services.environments import run_environment_name
+
+        try:
+            state = self._saved_and_new_state()
+            name = await asyncio.to_thread(run_environment_name, self.tab.backend.db, environment)
+            queued = await self.host.queue_run(
+                broker, self.workflow_id, input_data, queue=queue, environment_name=name
+            )
+        except Exception as err:
+            self._not_started(err)
+            return
+        state.input_data = input_data
+        self._went_live(queued, state, queued=True)
+        self.message.emit(f"Execution {queued.id} queued on '{queue}'")
+        self.host.spawn(self._watch_queued(queued, state))
+
+    async def _watch_queued(self, queued: Any, state: RunState) -> None:
+        """Read the queued run's row now and then (off the GUI thread): it follows the run when a
+        worker that died is replaced by another (a resumed execution has a new id), and ends the
+        view from the row should the broker have lost the run's last events."""
+        import asyncio
+        import time
+
+        from flowdesk.engine import events as ev
+
+        ended_polls = 0
+        while not state.done:
+            await asyncio.sleep(QUEUED_POLL_S)
+            try:
+                await queued.refresh()
+            except Exception as exc:  # the database away for a moment: try at the next poll
+                log.debug("reading queued execution %s failed: %s", queued.id, exc)
+                continue
+            if queued.final_id != state.execution_id and not state.done:
+                self.host.register(queued.final_id, state)
+            ended_polls = ended_polls + 1 if queued.done else 0
+            if ended_polls >= 2 and not state.done:
+                state.apply(
+                    [
+                        ev.ExecutionFinished(
+                            queued.final_id, time.time(), queued.status.value, queued.output_data,
+                            queued.error_message, 0.0,
+                        )
+                    ]
+                )  # fmt: skip
 
     async def _start(self, input_data: Any, step_by_step: bool, environment: str | None = None) -> None:
         try:
-            if self.tab.doc.is_dirty:
-                self.tab.save()
-                self.message.emit(f"Saved '{self.tab.doc.workflow.name}' before running it")
-            outgoing, total = self._graph_shape()
-            state = RunState(self.workflow_id, outgoing, total, parent=self)
+            state = self._saved_and_new_state()
             if step_by_step:
                 state.status = "paused"
                 state.pause_reason = "step by step"
@@ -111,32 +207,13 @@ class RunController(QObject):
                 environment=variables,
                 environment_name=name,
             )
-        except FlowdeskError as err:
-            self.starting = False
-            self.host.run_ended()
-            self.message.emit(f"Not started: {err}")
-            self.state_changed.emit()
+        except Exception as err:
+            self._not_started(err)
             return
-        except Exception as err:  # a bug must not leave the controls stuck in "starting"
-            self.starting = False
-            self.host.run_ended()
-            log.exception("starting a run failed")
-            self.message.emit(f"Not started: {err}")
-            self.state_changed.emit()
-            return
-        self.handle = handle
         state.input_data = input_data
         if step_by_step:
             state.current_step = handle.current_step
-        state.progress_source = lambda: handle.progress
-        state.updated.connect(lambda _c, s=state: self._state_updated(s))
-        state.finished.connect(lambda _status, s=state: self._finished(s))
-        self.live = state
-        self.starting = False
-        self._show(state)
-        self.host.register(handle.id, state)
-        self.run_started.emit(state)
-        self.state_changed.emit()
+        self._went_live(handle, state, queued=False)
 
     def _state_updated(self, state: RunState) -> None:
         if state is self.state:
@@ -156,6 +233,8 @@ class RunController(QObject):
     # ------------------------------------------------------------ debugger controls
     def step(self, input_data: Any = None) -> None:
         """Run the next ready node, then pause (starts a step-by-step run when none is going on)."""
+        if self.queued and self.running:
+            return
         if not self.running:
             self.start(input_data, step_by_step=True)
         elif self.handle is not None and self.live is not None:
@@ -170,17 +249,28 @@ class RunController(QObject):
 
     def continue_(self) -> None:
         """Let a paused run go on until the next breakpoint."""
-        if self.paused and self.handle is not None:
+        if self.paused and self.handle is not None and not self.queued:
             self.host.spawn(self.handle.resume())
 
     def pause(self) -> None:
-        if self.running and not self.paused and self.handle is not None:
+        if self.running and not self.paused and self.handle is not None and not self.queued:
             self.handle.pause()
 
     def stop(self) -> None:
-        """Cancel the run: running nodes are cancelled, the execution ends `cancelled`."""
-        if self.handle is not None and not self.handle.done:
+        """Cancel the run: running nodes are cancelled, the execution ends `cancelled` (a run on a
+        worker is told through the broker; a still queued one is marked so no worker runs it)."""
+        if self.handle is None or self.handle.done:
+            return
+        if self.queued:
+            self.host.spawn(self._cancel_queued(self.handle))
+        else:
             self.handle.cancel()
+
+    async def _cancel_queued(self, queued: Any) -> None:
+        try:
+            self.message.emit(await queued.cancel())
+        except Exception as err:
+            self.message.emit(f"Not cancelled: {err}")
 
     def toggle_breakpoint(self, uids: Any = None) -> set[int]:
         """Toggle breakpoints on `uids` (default: the selected nodes); returns the new set."""
@@ -223,13 +313,8 @@ class RunController(QObject):
 
     def resume_execution(self, execution_id: int) -> None:
         """Resume an interrupted/failed/cancelled execution: succeeded steps are reused."""
-        if self.running:
-            self.message.emit("This workflow is already running: stop it first.")
-            return
-        self.starting = True
-        self.state_changed.emit()
-        self.host.run_began()
-        self.host.spawn(self._resume(execution_id))
+        if self._begin():
+            self.host.spawn(self._resume(execution_id))
 
     async def _resume(self, execution_id: int) -> None:
         outgoing, total = self._graph_shape()
@@ -237,18 +322,7 @@ class RunController(QObject):
         try:
             handle = await self.host.executor.resume(execution_id, config={"async": True})
         except FlowdeskError as err:
-            self.starting = False
-            self.host.run_ended()
-            self.message.emit(f"Not resumed: {err}")
-            self.state_changed.emit()
+            self._not_started(err, "Not resumed")
             return
-        self.handle = handle
-        state.progress_source = lambda: handle.progress
-        state.updated.connect(lambda _c, s=state: self._state_updated(s))
-        state.finished.connect(lambda _status, s=state: self._finished(s))
-        self.live = state
-        self.starting = False
-        self._show(state)
-        self.host.register(handle.id, state)
-        self.run_started.emit(state)
+        self._went_live(handle, state, queued=False)
         self.message.emit(f"Resuming execution {execution_id} as execution {handle.id}")

@@ -13,9 +13,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QProgressBar, QToolBar
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QProgressBar, QToolBar, QToolButton
 
 from flowdesk.domain.errors import FlowdeskError
+from flowdesk.engine.queue import DEFAULT_QUEUE
 from flowdesk.services.executions import ExecutionService
 
 from .data_inspector import DataInspector
@@ -26,6 +27,7 @@ from .interrupted_notice import InterruptedRunsNotice, unresumed_interrupted
 from .log_dock import LogView
 from .run_controller import RunController
 from .run_state import RunState
+from .worker_runs import configured_broker
 
 log = logging.getLogger(__name__)
 DISMISSED_KEY = "runs/dismissedInterrupted"
@@ -101,11 +103,37 @@ class RunDebugUI(QObject):
         view_menu = next((a.menu() for a in w.menuBar().actions() if a.menu() and a.text() == "&View"), None)
         self._view_menu = view_menu
         toolbar = next((t for t in w.findChildren(QToolBar) if self.action_stop in t.actions()), None)
+        self._build_run_where(menu, toolbar)
         if toolbar is not None:
             toolbar.insertAction(self.action_stop, self.action_pause)
             actions = toolbar.actions()
             after = actions.index(self.action_stop) + 1
             toolbar.insertAction(actions[after] if after < len(actions) else None, self.action_breakpoint)
+
+    def _build_run_where(self, run_menu: QMenu, toolbar: QToolBar | None) -> None:
+        """With a broker configured, the Run button's menu (its arrow) offers where to run."""
+        w = self.window
+        self.action_run_local = QAction("Run on this &computer", w)
+        self.action_run_local.setObjectName("actionRunLocal")
+        self.action_run_local.setStatusTip("Run the workflow in this app (F5)")
+        self.action_run_local.triggered.connect(self.run)
+        self.action_run_workers = QAction("Run on &workers", w)
+        self.action_run_workers.setObjectName("actionRunOnWorkers")
+        self.action_run_workers.setStatusTip(
+            "Hand the run to the workers (flowdesk worker) through the broker"
+        )
+        self.action_run_workers.triggered.connect(self.run_on_workers)
+        self.run_where_menu = QMenu("Run where", w)
+        self.run_where_menu.addAction(self.action_run_local)
+        self.run_where_menu.addAction(self.action_run_workers)
+        self.broker = configured_broker(w.settings)
+        if self.broker is None:
+            return
+        run_menu.insertAction(self.action_step, self.action_run_workers)
+        button = toolbar.widgetForAction(self.action_run) if toolbar is not None else None
+        if isinstance(button, QToolButton):
+            button.setMenu(self.run_where_menu)
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
 
     def _dock(self, name: str, title: str, widget, area) -> QDockWidget:
         return self.window._dock(name, title, widget, area)
@@ -249,10 +277,13 @@ class RunDebugUI(QObject):
         has_tab = c is not None
         running = bool(c and c.running)
         paused = bool(c and c.paused)
+        queued = bool(c and c.queued and running)
         self.action_run.setEnabled(has_tab and not running)
-        self.action_step.setEnabled(has_tab and (not running or paused))
-        self.action_continue.setEnabled(paused)
-        self.action_pause.setEnabled(running and not paused and not (c and c.starting))
+        self.action_run_local.setEnabled(has_tab and not running)
+        self.action_run_workers.setEnabled(has_tab and not running and self.broker is not None)
+        self.action_step.setEnabled(has_tab and (not running or paused) and not queued)
+        self.action_continue.setEnabled(paused and not queued)
+        self.action_pause.setEnabled(running and not paused and not (c and c.starting) and not queued)
         self.action_stop.setEnabled(running and not (c and c.starting))
         self.action_breakpoint.setEnabled(has_tab)
         state = c.state if c is not None else None
@@ -314,6 +345,17 @@ class RunDebugUI(QObject):
         if c is None or c.running:
             return None
         return self._ask_input("Run", lambda c, value, env: c.start(value, environment=env))
+
+    def run_on_workers(self) -> RunInputDialog | None:
+        """Run on workers: ask for the input, then hand the run to the broker's default queue."""
+        c = self.controller()
+        broker = self.broker
+        if c is None or c.running or broker is None:
+            return None
+        where = (broker, DEFAULT_QUEUE)
+        return self._ask_input(
+            "Run on workers", lambda c, value, env: c.start(value, environment=env, on_workers=where)
+        )
 
     def step(self) -> RunInputDialog | None:
         """F10: the next node of a paused run, or start a step-by-step run (asking the input)."""

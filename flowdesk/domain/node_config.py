@@ -194,16 +194,17 @@ def check_value(schema: Mapping[str, Any], value: Any) -> str | None:
             return f"expected {_expected(schema)}, found {_shown(value)}"
     if "enum" in schema and value not in schema["enum"]:
         return f"expected one of {', '.join(map(str, schema['enum']))}, found {_shown(value)}"
-    if json_type_name(value) in ("integer", "number"):
+    kind = json_type_name(value)
+    if kind in ("integer", "number"):
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
             return f"expected {_expected(schema)}, found {_shown(value)}"
-    if isinstance(value, dict | Mapping):
+    elif kind == "object":
         if "properties" in schema or "required" in schema or "additionalProperties" in schema:
             return _object_problem(schema, value)
         return None
     items = schema.get("items")
-    if isinstance(items, Mapping) and isinstance(value, list | tuple):
+    if kind == "array" and isinstance(items, Mapping):
         for index, item in enumerate(value):
             wrong = check_value(items, item)
             if wrong is not None:

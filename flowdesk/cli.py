@@ -12,6 +12,7 @@ file (named on stderr), never to the terminal.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import json
@@ -225,7 +226,7 @@ def add_validate(subparsers: Any) -> None:
     p.set_defaults(run=cmd_validate)
 
 
-def _node_types_for_validation(args: argparse.Namespace) -> set[str] | None:
+def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | None:
     """Custom node types come from the database, but only from one that already exists:
     validating a file must not create a database as a side effect."""
     from flowdesk.store import default_database_path
@@ -369,6 +370,11 @@ def add_run(subparsers: Any) -> None:
         help="hand the run to the workers on this queue (default queue: default) and print its id",
     )  # fmt: skip
     p.add_argument("--wait", action="store_true", help="with --queue: follow the run to its end, as a local run")
+    p.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="write the run's ASSERT results to FILE as JUnit XML (a local run; for CI systems)",
+    )
     from flowdesk.cli_worker import add_broker_option
 
     add_broker_option(p)  # with --queue
@@ -429,6 +435,8 @@ def _step_printer(args: argparse.Namespace) -> Callable[[Any], None] | None:
 
 
 def _print_report(args: argparse.Namespace, report: Any) -> int:
+    from flowdesk.engine.junit import assertion_counts
+
     if args.json:
         say(json.dumps(report.as_json(), ensure_ascii=False, default=str))
     else:
@@ -436,6 +444,9 @@ def _print_report(args: argparse.Namespace, report: Any) -> int:
         say(f"Execution {report.execution_id} of workflow {report.workflow_id}: {report.status}{warned}.")
         if report.error_message:
             say(f"Error: {report.error_message}")
+        checks = assertion_counts(report.steps)
+        if checks is not None:
+            say(f"Assertions: {checks[0]} passed, {checks[1]} failed.")
         if report.output_data is not None:  # a failed run has none: no stray `null` after its message
             say(json.dumps(report.output_data, ensure_ascii=False, indent=2, default=str))
     return EXIT_OK if report.status == "completed" else EXIT_PROBLEMS
@@ -500,10 +511,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 errors = sum(1 for p in err.problems if p.severity == "error") or 1
                 complain(f"{PROG}: {_source_name(args)} cannot run: it has {_count(errors, 'error')}.")
                 return EXIT_USAGE
-            workflow_id = graph.workflow.id
+            workflow_id, suite = graph.workflow.id, graph.workflow.name
         else:
-            workflow_id = WorkflowService(db).find_workflow(_workflow_ref(args.target)).id
+            found = WorkflowService(db).find_workflow(_workflow_ref(args.target))
+            workflow_id, suite = found.id, found.name
         if args.queue is not None:
+            if args.junit:
+                raise UsageError("--junit writes the results of a local run: leave out --queue")
             return _submit(args, db, workflow_id, input_data)
         if args.wait:
             raise UsageError("--wait follows a queued run: give --queue too")
@@ -518,7 +532,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         except WorkflowInvalidError as err:
             return _invalid_workflow(err, _source_name(args))
-    return _print_report(args, report)
+    code = _print_report(args, report)
+    if args.junit and not _write_junit(args.junit, report, suite):
+        return EXIT_USAGE
+    return code
+
+
+def _write_junit(path: str, report: Any, suite: str) -> bool:
+    """Write the JUnit XML of `report` to `path` whole or not at all; False (and one sentence) when
+    the file cannot be written."""
+    from flowdesk.engine.junit import junit_xml
+
+    text = junit_xml(report.steps, suite=suite, status=str(report.status), error_message=report.error_message)
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        complain(f"{PROG}: cannot write the JUnit file {path}: {exc.strerror or exc}.")
+        return False
+    return True
 
 
 def _submit(args: argparse.Namespace, db: Any, workflow_id: int, input_data: Any) -> int:

@@ -15,6 +15,9 @@ class NodeType(StrEnum):
     DELAY = "DELAY"
     PARALLEL = "PARALLEL"
     LOOP = "LOOP"
+    TRANSFORM = "TRANSFORM"
+    SWITCH = "SWITCH"
+    ASSERT = "ASSERT"
 
 
 class ConnectionType(StrEnum):

@@ -27,9 +27,23 @@ def json_path(path: Iterable[str | int]) -> str:
     return out
 
 
+_EXACT = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    dict: "object",
+    list: "array",
+}
+
+
 def json_type(value: Any) -> str:
     """The JSON Schema type of a value: boolean, integer, number, string, object, array or null
     ("string" for anything else, as a JSON document would write it)."""
+    exact = _EXACT.get(type(value))
+    if exact is not None:  # the common case, without the abstract-class checks below (validation
+        return exact  # asks this for every config value)
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -1,14 +1,12 @@
-"""Which node-config values are expressions, templates or node names, and renaming inside them.
+"""Checking node configs against their type's schema, and renaming node references inside them.
 
-Validation, the engine's rename-aware tools and the editor all ask the same question ("how is this
-config string read?"), so the answer lives here once.
-
-Each built-in type's config is also described once here (`CONFIG_SCHEMAS`): JSON Schema (draft
-2020-12 keywords: `type`, `minimum`, `maximum`, `enum`, `additionalProperties`, `default`,
-`description`) plus one flowdesk keyword, `x-template: true`, for a field that may instead hold a
-template (`"{{input.n}}"`) read when the node runs. Validation checks configs against them
+Each node type's config schema lives in its descriptor (node_descriptors.py): JSON Schema (draft
+2020-12 keywords: `type`, `minimum`, `maximum`, `enum`, `required`, `properties`,
+`additionalProperties`, `items`, `default`, `description`) plus flowdesk's annotations
+(`x-template`, `x-expression`, `x-node-name`, `x-secret`). Validation checks configs against them
 (`config_problems`) and the inspector's forms take their ranges, defaults and tooltips from them, so
 the two never disagree. Keys a schema does not list are left alone: plugins may add their own.
+Renaming reads the same annotations to know how each config string is read (`rename_in_config`).
 """
 
 from __future__ import annotations
@@ -17,19 +15,10 @@ import math
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from .enums import NodeType
 from .expressions import rename_node_references
 from .json_names import json_type_name
+from .node_descriptors import BUILTIN_DESCRIPTORS, NodeTypeDescriptor, describe
 
-# Config keys that hold an expression (evaluated for a value) rather than a template (rendered text).
-EXPRESSION_KEYS: dict[str, tuple[str, ...]] = {
-    NodeType.CONDITION.value: ("condition",),
-    NodeType.LOOP.value: ("condition",),
-}
-# Config keys that name nodes, never templates.
-NODE_NAME_KEYS: dict[str, tuple[str, ...]] = {
-    NodeType.CONDITION.value: ("true_path", "false_path"),
-}
 # The values of this mapping are expressions on every node type.
 OUTPUT_MAPPING_KEY = "output_mapping"
 
@@ -44,24 +33,34 @@ def _rename_templates(value: Any, old: str, new: str) -> Any:
     return value
 
 
-def rename_in_config(node_type: str, config: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+def rename_in_config(
+    node_type: str,
+    config: dict[str, Any],
+    old: str,
+    new: str,
+    known: Mapping[str, NodeTypeDescriptor] | None = None,
+) -> dict[str, Any]:
     """`config` with references to node `old` pointing at `new`, each value read the way it is used.
 
     Expressions (`condition`, `output_mapping` values) are rewritten as expressions, node-name keys
     (`true_path`, `false_path`) only when they equal `old`, and every other string as a template, so
     a plain text such as "login.example.com" is never mistaken for a reference to node `login`.
+    Which keys are which is the type's descriptor's to say (`known`: custom types' descriptors).
     """
     if old == new:
         return config
-    expression_keys = EXPRESSION_KEYS.get(node_type, ())
-    name_keys = NODE_NAME_KEYS.get(node_type, ())
+    descriptor = describe(node_type, known)
+    expression_keys = descriptor.expression_keys
+    name_keys = descriptor.node_name_keys
     out: dict[str, Any] = {}
     for key, value in config.items():
         if key in name_keys:
             out[key] = new if value == old else value
         elif key in expression_keys and isinstance(value, str):
             out[key] = rename_node_references(value, old, new, kind="expression")
-        elif key == OUTPUT_MAPPING_KEY and isinstance(value, dict):
+        elif key in descriptor.expression_list_keys and isinstance(value, list):
+            out[key] = [_rename_expression_item(item, old, new) for item in value]
+        elif (key == OUTPUT_MAPPING_KEY or key in descriptor.expression_map_keys) and isinstance(value, dict):
             out[key] = {
                 k: rename_node_references(v, old, new, kind="expression") if isinstance(v, str) else v
                 for k, v in value.items()
@@ -71,6 +70,15 @@ def rename_in_config(node_type: str, config: dict[str, Any], old: str, new: str)
     return out
 
 
+def _rename_expression_item(item: Any, old: str, new: str) -> Any:
+    """An item of an expression list: an expression, or an object whose `that` is one."""
+    if isinstance(item, str):
+        return rename_node_references(item, old, new, kind="expression")
+    if isinstance(item, dict) and isinstance(item.get("that"), str):
+        return {**item, "that": rename_node_references(item["that"], old, new, kind="expression")}
+    return item
+
+
 def rename_in_condition(condition: str | None, old: str, new: str) -> str | None:
     """A connection's condition (always an expression) with node `old` renamed to `new`."""
     if not condition:
@@ -78,140 +86,12 @@ def rename_in_condition(condition: str | None, old: str, new: str) -> str | None
     return rename_node_references(condition, old, new, kind="expression")
 
 
-# -- config schemas, one per built-in node type ----------------------------------------------
-
-
-_TEXT_OR_NULL = ["string", "null"]
+# -- config schemas: each node type's descriptor holds its own (node_descriptors.py) ------------
 
 CONFIG_SCHEMAS: dict[str, dict[str, Any]] = {
-    NodeType.START.value: {"type": "object", "properties": {}},
-    NodeType.END.value: {
-        "type": "object",
-        "properties": {
-            "output": {"description": "the run's result: a template, or an object/list of templates"},
-            "outputs": {"description": "older name of output"},
-        },
-    },
-    NodeType.API_CALL.value: {
-        "type": "object",
-        "properties": {
-            "api_id": {
-                "type": ["integer", "null"],
-                "minimum": 1,
-                "description": "the API definition from the library this node calls",
-            },
-            "method": {"type": _TEXT_OR_NULL, "description": "HTTP method, overrides the API's"},
-            "url": {"type": _TEXT_OR_NULL, "description": "URL template, overrides the API's"},
-            "headers": {"type": ["object", "string", "null"], "description": "headers added to the API's"},
-            "query": {"type": ["object", "string", "null"], "description": "query parameters"},
-            "body": {"description": "request body (templates inside are rendered)"},
-            "content_type": {"type": _TEXT_OR_NULL, "description": "how the body is encoded"},
-            "parameters": {
-                "type": ["object", "null"],
-                "description": "values of the API's {{params.*}}, as templates",
-            },
-            "auth": {"type": ["object", "null"], "description": "authentication, overrides the API's"},
-            "timeout": {
-                "type": ["number", "null"],
-                "minimum": 0,
-                "maximum": 86_400,
-                "x-template": True,
-                "description": "seconds one attempt may take",
-            },
-            "retry_count": {
-                "type": ["integer", "null"],
-                "minimum": 0,
-                "maximum": 100,
-                "x-template": True,
-                "description": "retries after a failed attempt",
-            },
-            "retry_delay": {
-                "type": ["number", "null"],
-                "minimum": 0,
-                "maximum": 86_400,
-                "x-template": True,
-                "description": "seconds before the first retry (doubled each time, with jitter)",
-            },
-            "accept_status": {
-                "type": ["integer", "string", "array", "null"],
-                "description": 'statuses outside 2xx that still count as success, e.g. "404" or [404, 409]',
-            },
-            "response_body_limit": {
-                "type": ["integer", "null"],
-                "minimum": 0,
-                "x-template": True,
-                "description": "bytes of the response body kept in the step's output",
-            },
-        },
-    },
-    NodeType.CONDITION.value: {
-        "type": "object",
-        "properties": {
-            "condition": {"type": "string", "description": "the expression deciding true or false"},
-            "true_path": {"type": _TEXT_OR_NULL, "description": "node to go to when true"},
-            "false_path": {"type": _TEXT_OR_NULL, "description": "node to go to when false"},
-        },
-    },
-    NodeType.DELAY.value: {
-        "type": "object",
-        "properties": {
-            "seconds": {
-                "type": "number",
-                "minimum": 0,
-                "maximum": 86_400,
-                "default": 0,
-                "x-template": True,
-                "description": "seconds to wait",
-            }
-        },
-    },
-    NodeType.LOOP.value: {
-        "type": "object",
-        "properties": {
-            "condition": {
-                "type": _TEXT_OR_NULL,
-                "description": "go on while this expression is true (loop.index counts from 0)",
-            },
-            "items": {
-                "type": ["string", "array", "object", "null"],
-                "description": "one iteration per item (loop.item), usually a template such as {{input.users}}",
-            },
-            "max_iterations": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 10_000_000,
-                "default": 1000,
-                "x-template": True,
-                "description": "the loop stops here, with a warning",
-            },
-            "break_on_error": {
-                "type": "boolean",
-                "default": True,
-                "x-template": True,
-                "description": "a failed iteration fails the LOOP (false: it is recorded and the loop goes on)",
-            },
-        },
-    },
-    NodeType.PARALLEL.value: {
-        "type": "object",
-        "properties": {
-            "max_concurrent": {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": 100_000,
-                "default": 0,
-                "x-template": True,
-                "description": "branches running at once (0: all of them)",
-            },
-            "wait_for_all": {
-                "type": "boolean",
-                "default": True,
-                "x-template": True,
-                "description": "finish when every branch has (false: when the first one succeeds)",
-            },
-        },
-    },
+    name: descriptor.config_schema for name, descriptor in BUILTIN_DESCRIPTORS.items()
 }
+"""The built-in types' config schemas, read from their descriptors."""
 
 # A connection's config (read by the scheduler).
 CONNECTION_CONFIG_SCHEMA: dict[str, Any] = {
@@ -236,17 +116,25 @@ _COMMON: dict[str, dict[str, Any]] = {
 }
 
 
-def config_schema(node_type: str) -> dict[str, Any] | None:
-    """The JSON Schema of `node_type`'s config, or None for a type without one (a custom type)."""
-    return CONFIG_SCHEMAS.get(str(node_type))
+def config_schema(node_type: str, known: Mapping[str, NodeTypeDescriptor] | None = None) -> dict[str, Any]:
+    """The JSON Schema of `node_type`'s config, from its descriptor (`known`: custom types')."""
+    return describe(node_type, known).config_schema
 
 
-def field_schema(node_type: str, key: str) -> dict[str, Any]:
+def field_schema(
+    node_type: str, key: str, known: Mapping[str, NodeTypeDescriptor] | None = None
+) -> dict[str, Any]:
     """The schema of one config field (an empty schema, accepting anything, when none is known)."""
-    schema = config_schema(node_type)
-    if schema is not None and key in schema["properties"]:
-        return dict(schema["properties"][key])
-    return dict(_COMMON.get(key, {}))
+    found = describe(node_type, known).field_schema(key)
+    return found if found else dict(_COMMON.get(key, {}))
+
+
+def declared_types(schema: Mapping[str, Any]) -> list[str]:
+    """The types a schema's `type` keyword allows, as a list (empty when it names none)."""
+    types = schema.get("type")
+    if isinstance(types, str):
+        return [types]
+    return [t for t in types or () if isinstance(t, str)]
 
 
 def _matches_type(value: Any, wanted: str) -> bool:
@@ -282,8 +170,7 @@ def _shown(value: Any) -> str:
 
 
 def _expected(schema: Mapping[str, Any]) -> str:
-    types = schema.get("type")
-    names = [_NAMES[t] for t in ([types] if isinstance(types, str) else types or []) if t != "null"]
+    names = [_NAMES.get(t, t) for t in declared_types(schema) if t != "null"]
     text = " or ".join(names) or "a value"
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and high is not None:
@@ -301,43 +188,94 @@ def check_value(schema: Mapping[str, Any], value: Any) -> str | None:
     """What is wrong with `value` against one field's schema, as the end of a sentence; None if fine."""
     if schema.get("x-template") and isinstance(value, str) and "{{" in value:
         return None  # read when the node runs; its syntax is checked with the other templates
-    types = schema.get("type")
-    if types is not None:
-        allowed = [types] if isinstance(types, str) else list(types)
+    allowed = declared_types(schema)
+    if allowed:
         if not any(_matches_type(value, t) for t in allowed):
             return f"expected {_expected(schema)}, found {_shown(value)}"
     if "enum" in schema and value not in schema["enum"]:
         return f"expected one of {', '.join(map(str, schema['enum']))}, found {_shown(value)}"
-    if json_type_name(value) in ("integer", "number"):
+    kind = json_type_name(value)
+    if kind in ("integer", "number"):
         low, high = schema.get("minimum"), schema.get("maximum")
         if (low is not None and value < low) or (high is not None and value > high):
             return f"expected {_expected(schema)}, found {_shown(value)}"
+    elif kind == "object":
+        if "properties" in schema or "required" in schema or "additionalProperties" in schema:
+            return _object_problem(schema, value)
+        return None
+    items = schema.get("items")
+    if kind == "array" and isinstance(items, Mapping):
+        for index, item in enumerate(value):
+            wrong = check_value(items, item)
+            if wrong is not None:
+                return f"[{index}]: {wrong}"
+    return None
+
+
+def _object_problem(schema: Mapping[str, Any], value: Mapping[str, Any]) -> str | None:
+    """The first problem inside an object value: a missing required field, or a field that does not
+    fit its schema (`properties`, else `additionalProperties`), prefixed with the field's name."""
+    for key in schema.get("required") or ():
+        if key not in value:
+            return f"{key}: missing"
+    properties = schema.get("properties") or {}
     extra = schema.get("additionalProperties")
-    if isinstance(extra, Mapping) and isinstance(value, Mapping):
-        for key, item in value.items():
-            wrong = check_value(extra, item)
+    for key, item in value.items():
+        sub = properties.get(key, extra)
+        if isinstance(sub, Mapping):
+            wrong = check_value(sub, item)
             if wrong is not None:
                 return f"{key}: {wrong}"
     return None
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def config_problems(
-    node_type: str, config: Mapping[str, Any], skip: Collection[str] = ()
+    node_type: str,
+    config: Mapping[str, Any],
+    skip: Collection[str] = (),
+    known: Mapping[str, NodeTypeDescriptor] | None = None,
 ) -> list[tuple[str, str]]:
-    """(key, what is wrong) for each config field whose type or range does not fit its node type;
-    keys in `skip` are checked elsewhere."""
-    schema = config_schema(node_type)
-    if schema is None:
-        return []
-    found = []
+    """(key, what is wrong) for each required config field that is missing and each field whose type
+    or range does not fit its node type's schema; keys in `skip` are type-checked elsewhere."""
+    descriptor = describe(node_type, known)
+    properties = descriptor.config_schema.get("properties") or {}
+    found = [
+        (
+            key,
+            f"{_article(node_type)} {node_type} needs {_article(key)} {key}"
+            + _wanted_hint(properties.get(key)),
+        )
+        for key in descriptor.required_keys
+        if _missing(config.get(key))
+    ]
+    missing = {key for key, _ in found}
     for key, value in config.items():
-        field = schema["properties"].get(key) if key not in skip else None
-        if field is None:
+        field = properties.get(key) if key not in skip and key not in missing else None
+        if not isinstance(field, Mapping):
             continue  # unknown keys are the file reader's business (and plugins may add some)
         wrong = check_value(field, value)
         if wrong is not None:
             found.append((key, wrong))
     return found
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def _wanted_hint(field: Any) -> str:
+    """ " (a whole number)" after a missing field's name, from its schema; nothing when it says no type
+    or is an expression (whose own check says more)."""
+    if not isinstance(field, Mapping) or field.get("x-expression"):
+        return ""
+    if isinstance(field.get("enum"), list):
+        return f" (one of {', '.join(map(str, field['enum']))})"
+    names = [_NAMES[t] for t in declared_types(field) if t in _NAMES and t != "null"]
+    return f" ({' or '.join(names)})" if names else ""
 
 
 def connection_config_problems(config: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -15,18 +15,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .enums import BUILTIN_NODE_TYPES, ConnectionType, NodeType, Severity
+from .enums import ConnectionType, NodeType, Severity
 from .errors import ExpressionSyntaxError
 from .expressions import check_expression, check_template
 from .json_names import json_kind, json_path
 from .models import Connection, Node, Problem, WorkflowGraph
-from .node_config import (
-    EXPRESSION_KEYS,
-    NODE_NAME_KEYS,
-    OUTPUT_MAPPING_KEY,
-    config_problems,
-    connection_config_problems,
-)
+from .node_config import OUTPUT_MAPPING_KEY, config_problems, connection_config_problems
+from .node_descriptors import COMMON_EXITS, NodeTypeDescriptor, descriptors_of, reserved_owner
 from .workflow_inputs import INPUTS_KEY, inputs_schema_problems
 
 __all__ = ["validate_graph", "locate_graph_problems", "LocatedProblem", "one_line", "suggest"]
@@ -70,18 +65,19 @@ def suggest(value: str, candidates: Collection[str]) -> str | None:
     return by_fold[close[0]] if close else None
 
 
-def validate_graph(graph: WorkflowGraph, *, node_types: Collection[str] | None = None) -> list[Problem]:
+NodeTypes = Collection[str] | Mapping[str, NodeTypeDescriptor] | None
+
+
+def validate_graph(graph: WorkflowGraph, *, node_types: NodeTypes = None) -> list[Problem]:
     """Every problem of `graph`: errors first, then warnings, each naming its node or connection.
 
-    `node_types` is the set of known node type names (built-ins plus registered custom types);
-    None means the built-ins only.
+    `node_types` is what is known beyond the built-ins: registered custom types as a mapping of name
+    to descriptor (their config schemas are enforced), or their names only; None means the built-ins.
     """
     return [found.problem for found in locate_graph_problems(graph, node_types=node_types)]
 
 
-def locate_graph_problems(
-    graph: WorkflowGraph, *, node_types: Collection[str] | None = None
-) -> list[LocatedProblem]:
+def locate_graph_problems(graph: WorkflowGraph, *, node_types: NodeTypes = None) -> list[LocatedProblem]:
     """Like `validate_graph`, each problem paired with its path in the workflow-file shape."""
     checker = _GraphChecker(graph, node_types)
     checker.run()
@@ -91,9 +87,10 @@ def locate_graph_problems(
 
 
 class _GraphChecker:
-    def __init__(self, graph: WorkflowGraph, node_types: Collection[str] | None) -> None:
+    def __init__(self, graph: WorkflowGraph, node_types: NodeTypes) -> None:
         self.graph = graph
-        self.known_types = set(BUILTIN_NODE_TYPES) | set(node_types or ())
+        self.descriptors = descriptors_of(node_types)
+        self.known_types = set(self.descriptors)
         self.found: list[LocatedProblem] = []
         # First node of each name: the graph algorithms work on names, as expressions do.
         self.index_of: dict[str, int] = {}
@@ -170,7 +167,7 @@ class _GraphChecker:
         self.check_loop_bodies()
         self.check_expressions()
         self.check_reachability()
-        self.check_condition_exits()
+        self.check_port_exits()
 
     def check_inputs(self) -> None:
         """A malformed `config.inputs` declaration (workflow_inputs.py), located inside it."""
@@ -204,13 +201,26 @@ class _GraphChecker:
                     f" (did you mean {hint}?)" if hint else f" (known: {', '.join(sorted(self.known_types))})"
                 )
                 self.node_problem(i, message, field=("node_type",))
+            if node.node_type not in self.known_types:
+                continue
+            descriptor = self.descriptors[node.node_type]
             checked_elsewhere = (
-                *EXPRESSION_KEYS.get(node.node_type, ()),
-                *NODE_NAME_KEYS.get(node.node_type, ()),
+                *descriptor.expression_keys,
+                *descriptor.node_name_keys,
+                *descriptor.expression_map_keys,
                 OUTPUT_MAPPING_KEY,
             )
-            for key, wrong in config_problems(node.node_type, node.config, checked_elsewhere):
+            for key, wrong in config_problems(
+                node.node_type, node.config, checked_elsewhere, self.descriptors
+            ):
                 self.node_problem(i, wrong, field=("config", key), key=key)
+            needed = descriptor.config_schema.get("x-needs-one-of")
+            if isinstance(needed, Mapping) and all(_missing(node.config.get(k)) for k in needed["fields"]):
+                wanted = needed.get("wanted") or "a " + " or ".join(needed["fields"])
+                article = "an" if node.node_type[:1].lower() in "aeiou" else "a"
+                self.node_problem(
+                    i, f"{article} {node.node_type} needs {wanted}; {needed['why']}", severity=_WARNING
+                )
 
     def check_start_and_end(self) -> None:
         starts = [i for i, n in enumerate(self.graph.nodes) if n.node_type == NodeType.START]
@@ -246,23 +256,20 @@ class _GraphChecker:
             source = self.node_by_name.get(c.from_node)
             if source is None:
                 continue
-            required = {
-                ConnectionType.CONDITIONAL_TRUE: NodeType.CONDITION,
-                ConnectionType.CONDITIONAL_FALSE: NodeType.CONDITION,
-                ConnectionType.PARALLEL: NodeType.PARALLEL,
-                ConnectionType.LOOP: NodeType.LOOP,
-            }.get(kind)
-            if required is not None and source.node_type != required and source.node_type in self.known_types:
+            owner = reserved_owner(kind) if kind not in COMMON_EXITS else None
+            descriptor = self.descriptors.get(source.node_type)
+            if owner is not None and descriptor is not None and kind not in descriptor.exit_types:
                 self.connection_problem(
                     j,
-                    f"a {kind.value} connection must leave a {required.value} node, "
+                    f"a {kind.value} connection must leave a {owner} node, "
                     f"but '{source.name}' is a {source.node_type}",
                     field=("connection_type",),
                 )
 
     def check_cycles(self) -> None:
-        """A cycle must pass through a LOOP node: look for cycles in the graph without LOOP nodes."""
-        loop_free = {name for name, node in self.node_by_name.items() if node.node_type != NodeType.LOOP}
+        """A cycle must pass through a LOOP node: look for cycles in the graph without LOOP nodes (the
+        types whose descriptor says they run a body)."""
+        loop_free = {name for name, node in self.node_by_name.items() if not self.runs_body(node)}
         for component in _strongly_connected(loop_free, self.successors):
             if len(component) < 2:
                 continue
@@ -279,7 +286,7 @@ class _GraphChecker:
         return _reachable(self.loop_targets[loop], self.successors, stop=loop)
 
     def check_loop_bodies(self) -> None:
-        loops = [name for name, node in self.node_by_name.items() if node.node_type == NodeType.LOOP]
+        loops = [name for name, node in self.node_by_name.items() if self.runs_body(node)]
         for loop in loops:
             body = self.loop_body(loop)
             for name in sorted(body, key=self.index_of.__getitem__):
@@ -307,23 +314,33 @@ class _GraphChecker:
                 message = f"'{name}' cannot be reached from START, so it never runs"
             self.node_problem(self.index_of[name], message, severity=_WARNING)
 
-    def check_condition_exits(self) -> None:
+    def runs_body(self, node: Node) -> bool:
+        descriptor = self.descriptors.get(node.node_type)
+        return descriptor is not None and descriptor.runs_body
+
+    def check_port_exits(self) -> None:
+        """A required port (CONDITION's true and false) needs a connection or its config key; a
+        node-name key must name a node."""
         for name, node in self.node_by_name.items():
-            if node.node_type != NodeType.CONDITION:
+            descriptor = self.descriptors.get(node.node_type)
+            if descriptor is None:
                 continue
             kinds = self.outgoing_kinds[name]
-            for kind, key, word in (
-                (ConnectionType.CONDITIONAL_TRUE, "true_path", "true"),
-                (ConnectionType.CONDITIONAL_FALSE, "false_path", "false"),
-            ):
-                if kind not in kinds and not node.config.get(key):
+            for port in descriptor.ports:
+                if (
+                    port.required
+                    and port.connection_type not in kinds
+                    and not node.config.get(port.config_key or "")
+                ):
+                    way = f"add a {port.connection_type.value} connection" + (
+                        f" or set {port.config_key}" if port.config_key else ""
+                    )
                     self.node_problem(
                         self.index_of[name],
-                        f"no way out when the condition is {word} "
-                        f"(add a {kind.value} connection or set {key})",
+                        f"no way out when {port.when or port.name} ({way})",
                         severity=_WARNING,
                     )
-            for key in NODE_NAME_KEYS[NodeType.CONDITION.value]:
+            for key in descriptor.node_name_keys:
                 target = node.config.get(key)
                 if target in (None, ""):
                     continue
@@ -342,23 +359,24 @@ class _GraphChecker:
         check_expression, check_template = _expression_errors, _template_errors
         for i, node in enumerate(self.graph.nodes):
             config = node.config
-            expression_keys = EXPRESSION_KEYS.get(node.node_type, ())
-            skip = set(expression_keys) | set(NODE_NAME_KEYS.get(node.node_type, ())) | {"output_mapping"}
-            condition = config.get("condition")
-            if node.node_type == NodeType.CONDITION and (
-                condition is None or condition == "" or (isinstance(condition, str) and not condition.strip())
-            ):
-                self.node_problem(
-                    i, "a CONDITION needs a condition", field=("config", "condition"), key="condition"
-                )
-            if node.node_type == NodeType.LOOP and not (
-                _has_text(config.get("condition")) or config.get("items") not in (None, "")
-            ):
-                self.node_problem(
-                    i,
-                    "a LOOP needs a condition or items; without them it stops only at max_iterations",
-                    severity=_WARNING,
-                )
+            descriptor = self.descriptors.get(node.node_type)
+            expression_keys = descriptor.expression_keys if descriptor is not None else ()
+            name_keys = descriptor.node_name_keys if descriptor is not None else ()
+            map_keys = descriptor.expression_map_keys if descriptor is not None else ()
+            list_keys = descriptor.expression_list_keys if descriptor is not None else ()
+            skip = {*expression_keys, *name_keys, *map_keys, *list_keys, OUTPUT_MAPPING_KEY}
+            for list_key in list_keys:
+                items = config.get(list_key)
+                for index, item in enumerate(items if isinstance(items, list) else ()):
+                    if isinstance(item, str):
+                        where: tuple[str | int, ...] = (list_key, index)
+                        text = item
+                    elif isinstance(item, Mapping) and isinstance(item.get("that"), str):
+                        where, text = (list_key, index, "that"), item["that"]
+                    else:
+                        continue  # the schema check says what is wrong with it
+                    for err in check_expression(text):
+                        self.expression_problem(i, where, err)
             for key in expression_keys:
                 value = config.get(key)
                 if value is None:
@@ -373,28 +391,30 @@ class _GraphChecker:
                     continue
                 for err in check_expression(value):
                     self.expression_problem(i, (key,), err)
-            mapping = config.get("output_mapping")
-            if mapping is not None:
+            for map_key in (OUTPUT_MAPPING_KEY, *map_keys):
+                mapping = config.get(map_key)
+                if mapping is None:
+                    continue
                 if not isinstance(mapping, Mapping):
                     self.node_problem(
                         i,
-                        f"output_mapping must be an object of field names to expressions, not {json_kind(mapping)}",
-                        field=("config", "output_mapping"),
-                        key="output_mapping",
+                        f"{map_key} must be an object of field names to expressions, not {json_kind(mapping)}",
+                        field=("config", map_key),
+                        key=map_key,
                     )
-                else:
-                    for field, expr in mapping.items():
-                        sub = ("output_mapping", str(field))
-                        if not isinstance(expr, str):
-                            self.node_problem(
-                                i,
-                                f"{json_path(sub)} must be text (an expression), not {json_kind(expr)}",
-                                field=("config", *sub),
-                                key=json_path(sub),
-                            )
-                            continue
-                        for err in check_expression(expr):
-                            self.expression_problem(i, sub, err)
+                    continue
+                for field, expr in mapping.items():
+                    sub = (map_key, str(field))
+                    if not isinstance(expr, str):
+                        self.node_problem(
+                            i,
+                            f"{json_path(sub)} must be text (an expression), not {json_kind(expr)}",
+                            field=("config", *sub),
+                            key=json_path(sub),
+                        )
+                        continue
+                    for err in check_expression(expr):
+                        self.expression_problem(i, sub, err)
             for where, text in _template_texts(config, skip):
                 for err in check_template(text):
                     self.expression_problem(i, where, err)
@@ -440,6 +460,10 @@ def _error_text(err: Exception) -> str:
 
 def _has_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _template_texts(

@@ -24,7 +24,8 @@ from typing import Any
 from .errors import InvalidInputError
 from .expressions import references
 from .json_names import json_kind, json_path
-from .node_config import EXPRESSION_KEYS, NODE_NAME_KEYS, OUTPUT_MAPPING_KEY
+from .node_config import OUTPUT_MAPPING_KEY
+from .node_descriptors import describe
 
 __all__ = [
     "INPUTS_KEY",
@@ -212,12 +213,18 @@ def propose_inputs(graph: Any) -> dict[str, Any]:
 
     for node in graph.nodes:
         node_type = str(node.node_type)
-        expression_keys = set(EXPRESSION_KEYS.get(node_type, ()))
-        skip = set(NODE_NAME_KEYS.get(node_type, ()))
+        descriptor = describe(node_type)
+        expression_keys = set(descriptor.expression_keys)
+        skip = set(descriptor.node_name_keys)
         for top, value in (node.config or {}).items():
             if top in skip:
                 continue
-            as_expression = top in expression_keys or top == OUTPUT_MAPPING_KEY
+            as_expression = (
+                top in expression_keys
+                or top == OUTPUT_MAPPING_KEY
+                or top in descriptor.expression_map_keys
+                or top in descriptor.expression_list_keys
+            )
             for _key, text in _strings(value):
                 scan(text, "auto" if as_expression else "template", _WHOLE_VALUE_TYPES.get((node_type, top)))
     for connection in graph.connections:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flowdesk.domain.errors import InvalidInputError
+from flowdesk.domain.node_descriptors import AUTH_SECRET_FIELDS
 
 from .http.errors import HttpCallError
 from .http.request import HttpRequest
@@ -56,7 +57,7 @@ AUTH_TYPES = (
     "aws_sigv4",
 )
 _ALIASES = {"": "none", "noauth": "none", "apikey": "api_key", "oauth2": "oauth2_client_credentials"}
-SECRET_FIELDS = ("token", "password", "value", "client_secret", "secret_key", "session_token")
+SECRET_FIELDS = AUTH_SECRET_FIELDS  # the auth fields the API_CALL descriptor marks x-secret
 DEFAULT_EXPIRES_IN = 3600.0
 
 

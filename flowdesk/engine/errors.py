@@ -13,6 +13,7 @@ ERROR_TYPES: tuple[str, ...] = (
     "http_4xx",
     "http_5xx",
     "expression",
+    "assertion",
     "cancelled",
     "other",
 )

@@ -840,7 +840,7 @@ class WorkflowExecutor:
         from flowdesk.domain.validation import validate_graph
 
         with gc_paused():  # bulk building: the collector would walk the growing plan again and again
-            problems = validate_graph(graph, node_types=self.registry.types())
+            problems = validate_graph(graph, node_types=self.registry.descriptors())
             errors = [p for p in problems if p.severity == Severity.ERROR]
             if errors:
                 from flowdesk.domain.problem_report import report_lines

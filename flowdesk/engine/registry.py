@@ -3,7 +3,9 @@
 Built-in types are registered from `flowdesk.engine.handlers.*` the first time the default registry
 is used; custom types come from `register_node_handler(...)` or from packages declaring the
 entry-point group `flowdesk.node_handlers` (entry-point name = node type, value = async handler).
-The scheduler never branches on node types: it asks the registry.
+The scheduler never branches on node types: it asks the registry. What a type's config looks like
+is its descriptor's to say (flowdesk/domain/node_descriptors.py): a custom type registered with a
+`config_schema` is described like a built-in, so validation before a run enforces that schema.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from flowdesk.domain.node_descriptors import (
+    BUILTIN_DESCRIPTORS,
+    NodeTypeDescriptor,
+    config_schema_problem,
+    describe_custom,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .context import NodeContext
@@ -32,6 +41,9 @@ BUILTIN_HANDLER_MODULES: dict[str, str] = {
     "DELAY": "flowdesk.engine.handlers.delay",
     "PARALLEL": "flowdesk.engine.handlers.parallel",
     "LOOP": "flowdesk.engine.handlers.loop",
+    "TRANSFORM": "flowdesk.engine.handlers.transform",
+    "SWITCH": "flowdesk.engine.handlers.switch",
+    "ASSERT": "flowdesk.engine.handlers.assertion",
 }
 """Module of each built-in type; each module has `async def handle(ctx)` and may define
 `rewrite_edges(node, outgoing) -> outgoing` and `REUSABLE = False` (see NodeKind)."""
@@ -63,6 +75,7 @@ class HandlerRegistry:
         self._lazy: dict[str, str] = {}  # node type -> module imported when the type is first asked for
         self._lazy_lock = threading.Lock()
         self._parent = parent
+        self._descriptors: dict[str, NodeTypeDescriptor] = {}
 
     def register_module(self, node_type: str, module_name: str) -> None:
         """Register `node_type` from `module_name` (its `handle`, `rewrite_edges`, `REUSABLE`),
@@ -97,10 +110,16 @@ class HandlerRegistry:
         *,
         rewrite_edges: EdgeRewriter | None = None,
         reusable: bool = True,
+        config_schema: dict[str, Any] | None = None,
+        description: str = "",
     ) -> NodeKind:
-        """Register (or replace) the handler of `node_type`; returns the NodeKind."""
+        """Register (or replace) the handler of `node_type`; returns the NodeKind. A custom type's
+        `config_schema` (the seed's short form or JSON Schema) is checked before every run."""
         if not isinstance(node_type, str) or not node_type.strip():
             raise ValueError("a node type is a non-empty string")
+        wrong = config_schema_problem(config_schema)
+        if wrong is not None:
+            raise ValueError(f"node type {node_type!r}: {wrong}")
         if not callable(handler):
             raise TypeError(f"the handler of {node_type!r} is not callable")
         if not inspect.iscoroutinefunction(handler) and not inspect.iscoroutinefunction(
@@ -110,12 +129,17 @@ class HandlerRegistry:
         kind = NodeKind(str(node_type), handler, rewrite_edges, reusable)
         self._lazy.pop(kind.node_type, None)
         self._kinds[kind.node_type] = kind
+        if kind.node_type not in BUILTIN_DESCRIPTORS and (config_schema is not None or description):
+            self._descriptors[kind.node_type] = describe_custom(kind.node_type, description, config_schema)
+        else:
+            self._descriptors.pop(kind.node_type, None)
         return kind
 
     def unregister(self, node_type: str) -> None:
         """Remove a type registered here (built-ins of a parent registry stay)."""
         self._kinds.pop(node_type, None)
         self._lazy.pop(node_type, None)
+        self._descriptors.pop(node_type, None)
 
     def kind(self, node_type: str) -> NodeKind | None:
         """The NodeKind of `node_type`, or None when no handler is registered for it."""
@@ -130,6 +154,13 @@ class HandlerRegistry:
         """Every node type this registry (and its parent) can run."""
         own = frozenset(self._kinds) | frozenset(self._lazy)
         return own | self._parent.types() if self._parent is not None else own
+
+    def descriptors(self) -> dict[str, NodeTypeDescriptor | None]:
+        """Every type this registry can run, with the descriptor registered for it (None: a custom
+        type registered without a schema; a built-in's descriptor is the domain's)."""
+        inherited = self._parent.descriptors() if self._parent is not None else {}
+        own = {name: self._descriptors.get(name, BUILTIN_DESCRIPTORS.get(name)) for name in self.types()}
+        return {**inherited, **{k: v for k, v in own.items() if v is not None or k not in inherited}}
 
     def __contains__(self, node_type: object) -> bool:
         return isinstance(node_type, str) and self.kind(node_type) is not None
@@ -195,9 +226,19 @@ def register_node_handler(
     *,
     rewrite_edges: EdgeRewriter | None = None,
     reusable: bool = True,
+    config_schema: dict[str, Any] | None = None,
+    description: str = "",
 ) -> NodeKind:
-    """Register `handler` (`async def handler(ctx) -> dict`) for `node_type` in the default registry."""
-    return default_registry().register(node_type, handler, rewrite_edges=rewrite_edges, reusable=reusable)
+    """Register `handler` (`async def handler(ctx) -> dict`) for `node_type` in the default registry;
+    `config_schema` (short form or JSON Schema) is then enforced by validation before each run."""
+    return default_registry().register(
+        node_type,
+        handler,
+        rewrite_edges=rewrite_edges,
+        reusable=reusable,
+        config_schema=config_schema,
+        description=description,
+    )
 
 
 def node_handler(node_type: str) -> Callable[[NodeHandler], NodeHandler]:

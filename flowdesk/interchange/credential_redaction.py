@@ -1,6 +1,7 @@
 """The API library's export rule: credentials written literally never leave in a workflow file.
 
-`auth` values that carry a credential (token, password, API key value, client secret), HTTP
+`auth` values that carry a credential (token, password, API key value, client secret, AWS secret key
+and session token: the fields the node types' descriptors mark `x-secret`), HTTP
 headers that carry one (Authorization, Proxy-Authorization, Cookie, X-API-Key) and the password of a
 URL or proxy URL (`https://user:pw@host`, the `url`, and `proxy` of a node or an API's `connection`)
 are replaced by `***` in `apis[]` and in every node's `config`, unless they are templates (`{{secrets.NAME}}`, or text
@@ -12,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.node_descriptors import AUTH_SECRET_FIELDS, describe
 from .export_redaction import add_redaction_rule
 
 MASK = "***"
-CREDENTIAL_FIELDS = ("token", "password", "value", "client_secret")
+CREDENTIAL_FIELDS = AUTH_SECRET_FIELDS
 CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 
 
@@ -71,4 +73,20 @@ def mask_literal_credentials(document: dict[str, Any]) -> dict[str, Any]:
     for node in document.get("nodes") or ():
         if isinstance(node, dict):
             _mask_request(node.get("config"))
+            _mask_secret_fields(node)
     return document
+
+
+def _mask_secret_fields(node: dict[str, Any]) -> None:
+    """Literal values of the fields the node's type marks as secrets (`auth.token`, a custom type's
+    `x-secret` field) become ***."""
+    config = node.get("config")
+    if not isinstance(config, dict) or not isinstance(node.get("node_type"), str):
+        return
+    for path in describe(node["node_type"]).secret_fields:
+        holder: Any = config
+        *parents, last = path.split(".")
+        for part in parents:
+            holder = holder.get(part) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and _literal(holder.get(last)):
+            holder[last] = MASK

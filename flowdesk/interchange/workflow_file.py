@@ -12,7 +12,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +24,7 @@ from ..domain.enums import ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
 from ..domain.json_names import json_path
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
-from ..domain.validation import locate_graph_problems, one_line, suggest
+from ..domain.validation import NodeTypes, locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
 from .json_locate import (
@@ -550,7 +550,7 @@ def _is_text_dict(v: Any) -> bool:
 
 
 def read_workflow_file(
-    data: str | bytes | bytearray, *, source: str = "<input>", node_types: Collection[str] | None = None
+    data: str | bytes | bytearray, *, source: str = "<input>", node_types: NodeTypes = None
 ) -> WorkflowFile:
     """Read and check a workflow file; raise `FileFormatError` listing every problem if it has errors.
 
@@ -560,7 +560,7 @@ def read_workflow_file(
         return _read(data, source, node_types)
 
 
-def _read(data: str | bytes | bytearray, source: str, node_types: Collection[str] | None) -> WorkflowFile:
+def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> WorkflowFile:
     try:
         text = _decode(data)
         document, repeats = _parse_json(text)
@@ -606,7 +606,7 @@ def _read(data: str | bytes | bytearray, source: str, node_types: Collection[str
     return WorkflowFile(graph=graph, apis=apis, problems=warnings, source=source)
 
 
-def _add_graph_problems(reader: _Reader, graph: WorkflowGraph, node_types: Collection[str] | None) -> None:
+def _add_graph_problems(reader: _Reader, graph: WorkflowGraph, node_types: NodeTypes) -> None:
     reported = {path for problem, path in reader.found if problem.severity == Severity.ERROR}
     for found in locate_graph_problems(graph, node_types=node_types):
         path = found.path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,12 @@ from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import BUILTIN_NODE_TYPES
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from flowdesk.domain.node_descriptors import (
+    BUILTIN_DESCRIPTORS,
+    NodeTypeDescriptor,
+    config_schema_problem,
+    describe_custom,
+)
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import AuditAction, record_audit
 from flowdesk.store.tables import NodeRow, NodeTypeRow, utcnow
@@ -30,13 +37,20 @@ class NodeTypeDefinition(BaseModel):
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    def descriptor(self) -> NodeTypeDescriptor:
+        """This type described like the built-ins (what validation, the inspector and the palette read)."""
+        return describe_custom(self.type_name, self.description, self.config_schema, self.execution_handler)
 
-def known_node_types(session: Session) -> set[str]:
-    """Built-in node types plus every registered custom type."""
-    return set(BUILTIN_NODE_TYPES) | set(session.scalars(select(NodeTypeRow.type_name)))
+
+def known_node_types(session: Session) -> dict[str, NodeTypeDescriptor]:
+    """Built-in node types plus every registered custom type, each with its descriptor."""
+    known = dict(BUILTIN_DESCRIPTORS)
+    for row in session.scalars(select(NodeTypeRow)):
+        known[row.type_name] = _from_row(row).descriptor()
+    return known
 
 
-def check_node_type(node_type: str, known: set[str], *, node: str | None = None) -> None:
+def check_node_type(node_type: str, known: Collection[str], *, node: str | None = None) -> None:
     """Raise InvalidInputError with a suggestion when `node_type` is neither built in nor registered."""
     if node_type in known:
         return
@@ -77,6 +91,9 @@ class NodeTypeService:
             raise InvalidInputError("A node type needs a name.")
         if type_name in BUILTIN_NODE_TYPES:
             raise ConflictError(f"'{type_name}' is a built-in node type and cannot be registered again.")
+        wrong = config_schema_problem(config_schema)
+        if wrong is not None:
+            raise InvalidInputError(f"Node type '{type_name}': {wrong}.")
         now = utcnow()
         with self.db.session() as session:
             row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
@@ -126,7 +143,8 @@ class NodeTypeService:
             session.execute(delete(NodeTypeRow).where(NodeTypeRow.id == row.id))
             record_audit(session, "node_type", row.id, "delete", f"Removed node type '{type_name}'.")
 
-    def known_types(self) -> set[str]:
-        """Built-in plus registered type names (what validation's `node_types` expects)."""
+    def known_types(self) -> dict[str, NodeTypeDescriptor]:
+        """Built-in plus registered types by name, with their descriptors (what validation's
+        `node_types` expects: the custom types' config schemas are then enforced)."""
         with transaction(self.db, read_only=True) as session:
             return known_node_types(session)

@@ -32,7 +32,7 @@ from flowdesk.interchange.workflow_file import WorkflowFile, read_workflow_file,
 from flowdesk.store import Database
 
 from .apis import ApiService
-from .node_types import known_node_types
+from .node_types import NodeTypeDescriptor, known_node_types
 from .workflows import WorkflowService
 
 __all__ = [
@@ -138,8 +138,8 @@ class TransferService:
         self.workflows = WorkflowService(db)
         self.apis = ApiService(db)
 
-    def known_node_types(self) -> set[str]:
-        """Built-in node types plus the custom ones registered in this database."""
+    def known_node_types(self) -> dict[str, NodeTypeDescriptor]:
+        """Built-in node types plus the custom ones registered in this database, with descriptors."""
         with self.db.session(read_only=True) as session:
             return known_node_types(session)
 

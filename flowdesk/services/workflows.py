@@ -11,7 +11,7 @@ refer to nodes by name.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -111,7 +111,7 @@ def read_graph(session: Session, workflow_id: int) -> WorkflowGraph:
     return WorkflowGraph.model_construct(workflow=workflow, nodes=nodes, connections=connections)
 
 
-def _check_graph(graph: WorkflowGraph, known_types: set[str]) -> None:
+def _check_graph(graph: WorkflowGraph, known_types: Collection[str]) -> None:
     """Problems that would make the graph unstorable (the full validation lives in the domain)."""
     _check_name(graph.workflow.name, "workflow")
     seen: set[str] = set()

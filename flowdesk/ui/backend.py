@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from flowdesk.domain.node_descriptors import NodeTypeDescriptor
 from flowdesk.services import ApiService, VersionService, WorkflowService
 from flowdesk.store import Database
 
@@ -23,11 +24,11 @@ class EditorBackend:
 
         return TransferService(self.db)
 
-    def known_node_types(self) -> set[str]:
-        """Built-in plus registered custom node types."""
+    def known_node_types(self) -> dict[str, NodeTypeDescriptor]:
+        """Built-in plus registered custom node types, with their descriptors."""
         from flowdesk.services import NodeTypeService
 
-        return set(NodeTypeService(self.db).known_types())
+        return NodeTypeService(self.db).known_types()
 
     def close(self) -> None:
         self.db.close()

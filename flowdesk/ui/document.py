@@ -15,9 +15,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from flowdesk.domain.enums import ConnectionType, NodeType
+from flowdesk.domain.enums import ConnectionType
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+from flowdesk.domain.node_descriptors import BUILTIN_DESCRIPTORS, NodeTypeDescriptor, describe, reserved_owner
 from flowdesk.gc_control import gc_paused
 
 
@@ -91,34 +92,9 @@ class ConnectionState:
         )
 
 
-# Which connection types may leave a node of a given type (None: any type not reserved below).
-_RESERVED_SOURCE = {
-    ConnectionType.CONDITIONAL_TRUE: NodeType.CONDITION,
-    ConnectionType.CONDITIONAL_FALSE: NodeType.CONDITION,
-    ConnectionType.PARALLEL: NodeType.PARALLEL,
-    ConnectionType.LOOP: NodeType.LOOP,
-}
-
-DEFAULT_NAMES = {
-    NodeType.START: "Start",
-    NodeType.END: "End",
-    NodeType.API_CALL: "API call",
-    NodeType.CONDITION: "Condition",
-    NodeType.DELAY: "Delay",
-    NodeType.PARALLEL: "Parallel",
-    NodeType.LOOP: "Loop",
-}
-
-
-def allowed_connection_types(source_type: str) -> list[ConnectionType]:
-    """Connection types a node of `source_type` may start, in menu order."""
-    if source_type == NodeType.END:
-        return []
-    types = [ConnectionType.SEQUENCE, ConnectionType.CONDITIONAL, ConnectionType.ERROR]
-    for ctype, owner in _RESERVED_SOURCE.items():
-        if owner == source_type:
-            types.append(ctype)
-    return types
+def allowed_connection_types(descriptor: NodeTypeDescriptor) -> list[ConnectionType]:
+    """Connection types a node of this type may start, in menu order (its descriptor's exits)."""
+    return descriptor.exits()
 
 
 class WorkflowDocument(QObject):
@@ -142,6 +118,9 @@ class WorkflowDocument(QObject):
         super().__init__(parent)
         self._uids = itertools.count(1)
         self.workflow = Workflow(name="Untitled workflow")
+        # What is known about each node type (the built-ins plus the database's custom types):
+        # the ports, the rules and the look are read from here.
+        self.node_types: dict[str, NodeTypeDescriptor] = dict(BUILTIN_DESCRIPTORS)
         self._nodes: dict[int, NodeState] = {}
         self._node_order: list[int] = []
         self._names: dict[str, int] = {}
@@ -232,8 +211,12 @@ class WorkflowDocument(QObject):
                 return candidate
         raise AssertionError("unreachable")
 
+    def descriptor(self, node_type: str) -> NodeTypeDescriptor:
+        """The descriptor of `node_type` (a bare one for a type nothing describes)."""
+        return describe(node_type, self.node_types)
+
     def default_name(self, node_type: str) -> str:
-        return self.unique_name(DEFAULT_NAMES.get(node_type, str(node_type).replace("_", " ").title()))
+        return self.unique_name(self.descriptor(node_type).default_name)
 
     # ---------------------------------------------------------------- rules
     def check_name(self, name: str, uid: int | None = None) -> None:
@@ -256,15 +239,16 @@ class WorkflowDocument(QObject):
         src, dst = self.node(source), self.node(target)
         if source == target:
             raise ConnectionRefusedError("A node cannot connect to itself.")
-        if src.node_type == NodeType.END:
-            raise ConnectionRefusedError(f"'{src.name}' is an END node: nothing leaves it.")
-        if dst.node_type == NodeType.START:
-            raise ConnectionRefusedError(f"'{dst.name}' is the START node: nothing leads into it.")
-        owner = _RESERVED_SOURCE.get(ConnectionType(connection_type))
-        if owner is not None and src.node_type != owner:
+        src_type, dst_type = self.descriptor(src.node_type), self.descriptor(dst.node_type)
+        if not src_type.ports:
+            raise ConnectionRefusedError(f"'{src.name}' is an {src.node_type} node: nothing leaves it.")
+        if not dst_type.has_input:
+            raise ConnectionRefusedError(f"'{dst.name}' is the {dst.node_type} node: nothing leads into it.")
+        kind = ConnectionType(connection_type)
+        if kind not in src_type.exits():
+            owner = reserved_owner(kind) or "other"
             raise ConnectionRefusedError(
-                f"A {ConnectionType(connection_type).value} connection must leave a {owner.value} node, "
-                f"and '{src.name}' is {src.node_type}."
+                f"A {kind.value} connection must leave a {owner} node, and '{src.name}' is {src.node_type}."
             )
         for cuid in self._out.get(source, ()):
             if cuid != ignore and self._connections[cuid].target == target:
@@ -275,10 +259,10 @@ class WorkflowDocument(QObject):
             )
 
     def _creates_cycle_without_loop(self, source: int, target: int) -> bool:
-        """True when target already reaches source along nodes none of which is a LOOP."""
+        """True when target already reaches source along nodes none of which runs a body (a LOOP)."""
 
         def is_loop(uid: int) -> bool:
-            return self._nodes[uid].node_type == NodeType.LOOP
+            return self.descriptor(self._nodes[uid].node_type).runs_body
 
         if is_loop(source) or is_loop(target):
             return False

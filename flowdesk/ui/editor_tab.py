@@ -9,16 +9,16 @@ from PySide6.QtCore import QPoint, QPointF, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QVBoxLayout, QWidget
 
-from flowdesk.domain.enums import ConnectionType, NodeType
+from flowdesk.domain.enums import ConnectionType
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import WorkflowGraph
+from flowdesk.domain.node_descriptors import ordered_type_names
 
 from . import clipboard
 from .backend import EditorBackend
 from .canvas.layout import LayoutEdge, layered_layout
 from .canvas.minimap import Minimap
 from .canvas.node_item import NODE_HEIGHT, NODE_WIDTH
-from .canvas.ports import port_index_for
 from .canvas.scene import GRID, WorkflowScene
 from .canvas.view import WorkflowView
 from .commands import (
@@ -30,19 +30,12 @@ from .commands import (
     SetConnectionTypeCommand,
     referencing_nodes,
 )
-from .document import NodeState, WorkflowDocument, allowed_connection_types
+from .document import NodeState, WorkflowDocument, allowed_connection_types, json_copy
 from .live_validation import LiveValidation
 from .quick_add import QuickAddPopup
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CONFIGS: dict[str, dict] = {
-    NodeType.API_CALL: {"method": "GET", "url": ""},
-    NodeType.CONDITION: {"condition": ""},
-    NodeType.DELAY: {"seconds": 1},
-    NodeType.PARALLEL: {"max_concurrent": 0, "wait_for_all": True},
-    NodeType.LOOP: {"items": "", "max_iterations": 1000, "break_on_error": True},
-}
 MINIMAP_THRESHOLD = 40  # nodes: below this the whole graph fits in a glance anyway
 
 
@@ -67,7 +60,8 @@ class EditorTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
-        self.validation = LiveValidation(self.doc, node_types=backend.known_node_types(), parent=self)
+        self.doc.node_types = backend.known_node_types()
+        self.validation = LiveValidation(self.doc, node_types=self.doc.node_types, parent=self)
         self.validation.problems_changed.connect(self._show_problems)
 
         self.scene.status_message.connect(self.status_message)
@@ -157,7 +151,7 @@ class EditorTab(QWidget):
             self.doc.new_uid(),
             self.doc.default_name(node_type),
             node_type,
-            dict(DEFAULT_CONFIGS.get(node_type, {})),
+            json_copy(self.doc.descriptor(node_type).new_config),
             x,
             y,
         )
@@ -173,7 +167,7 @@ class EditorTab(QWidget):
         if self.scene.snap_to_grid:
             x, y = round(x / GRID) * GRID, round(y / GRID) * GRID
         name = self.doc.unique_name(api_name) if api_name.strip() else self.doc.default_name("API_CALL")
-        config = {**DEFAULT_CONFIGS.get("API_CALL", {}), "api_id": api_id}
+        config = {**json_copy(self.doc.descriptor("API_CALL").new_config), "api_id": api_id}
         node = NodeState(self.doc.new_uid(), name, "API_CALL", config, x, y)
         self.doc.undo_stack.push(AddNodeCommand(self.doc, node))
         self.doc.set_selection([node.uid], [])
@@ -181,12 +175,11 @@ class EditorTab(QWidget):
         return node.uid
 
     def node_types(self) -> list[str]:
-        builtin = [t.value for t in NodeType]
-        custom = sorted(set(self.validation.node_types or ()) - set(builtin))
-        return builtin + custom
+        """The types a node can be added as: the built-ins in their order, then custom ones by name."""
+        return ordered_type_names(self.doc.node_types)
 
     def quick_add(self, scene_pos: QPointF, global_pos: QPoint) -> QuickAddPopup:
-        popup = QuickAddPopup(self.node_types(), self)
+        popup = QuickAddPopup(self.node_types(), self, known=self.doc.node_types)
         popup.chosen.connect(lambda node_type: self.add_node_at(node_type, scene_pos))
         popup.popup_at(global_pos)
         return popup
@@ -337,7 +330,9 @@ class EditorTab(QWidget):
             return
         edges = [
             LayoutEdge(
-                c.source, c.target, port_index_for(self.doc.node(c.source).node_type, c.connection_type)
+                c.source,
+                c.target,
+                self.doc.descriptor(self.doc.node(c.source).node_type).port_index(c.connection_type),
             )
             for c in self.doc.connections()
         ]
@@ -426,7 +421,7 @@ class EditorTab(QWidget):
         if kind == "connection":
             conn = self.doc.connection(uid)
             source_type = self.doc.node(conn.source).node_type
-            for ctype in allowed_connection_types(source_type):
+            for ctype in allowed_connection_types(self.doc.descriptor(source_type)):
                 action = menu.addAction(_type_label(ctype))
                 action.setCheckable(True)
                 action.setChecked(ctype == conn.connection_type)

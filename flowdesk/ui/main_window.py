@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from flowdesk.domain.enums import NodeType
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import Node, Workflow, WorkflowGraph
+from flowdesk.domain.node_descriptors import ordered_type_names
 from flowdesk.gc_control import gc_paused
 from flowdesk.interchange.workflow_file import write_workflow_file
 
@@ -186,7 +187,8 @@ class MainWindow(QMainWindow):
             "dockWorkflows", "Workflows", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea
         )
 
-        self.palette = NodePalette(self._node_types(), self)
+        known = self.backend.known_node_types()
+        self.palette = NodePalette({name: known[name] for name in ordered_type_names(known)}, self)
         self.palette.itemDoubleClicked.connect(self._palette_double_clicked)
         self.dock_palette = self._dock(
             "dockPalette", "Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
@@ -453,10 +455,6 @@ class MainWindow(QMainWindow):
         self.zoom_label.setObjectName("zoomLabel")
         for label in (self.problems_label, self.count_label, self.zoom_label):
             status.addPermanentWidget(label)
-
-    def _node_types(self) -> list[str]:
-        builtin = [t.value for t in NodeType]
-        return builtin + sorted(self.backend.known_node_types() - set(builtin))
 
     # ------------------------------------------------------------ layout memory
     def restore_layout(self) -> None:
@@ -866,8 +864,9 @@ class MainWindow(QMainWindow):
 
     def _palette_double_clicked(self, item) -> None:
         tab = self.current_tab()
-        if tab is not None:
-            tab.add_node_at(item.data(Qt.ItemDataRole.UserRole), tab.view.visible_scene_rect().center())
+        node_type = item.data(Qt.ItemDataRole.UserRole)
+        if tab is not None and node_type is not None:  # None: a category header
+            tab.add_node_at(node_type, tab.view.visible_scene_rect().center())
 
     def _problem_activated(self, problem) -> None:
         tab = self.current_tab()

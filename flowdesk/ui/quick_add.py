@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from .palette import node_type_icon
-from .style import theme
+from flowdesk.domain.node_descriptors import describe
+
+from .palette import node_type_icon, type_tooltip
 
 
 class QuickAddPopup(QFrame):
@@ -14,7 +15,9 @@ class QuickAddPopup(QFrame):
 
     chosen = Signal(str)
 
-    def __init__(self, node_types: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, node_types: list[str], parent: QWidget | None = None, known: dict | None = None
+    ) -> None:
         super().__init__(parent, Qt.WindowType.Popup)
         self.setObjectName("quickAdd")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -22,8 +25,9 @@ class QuickAddPopup(QFrame):
         self.search.setPlaceholderText("Add node…")
         self.list = QListWidget(self)
         for node_type in node_types:
-            item = QListWidgetItem(node_type_icon(node_type), node_type)
-            item.setToolTip(theme.NODE_DESCRIPTIONS.get(node_type, "Custom node type"))
+            descriptor = describe(node_type, known)
+            item = QListWidgetItem(node_type_icon(descriptor), node_type)
+            item.setToolTip(type_tooltip(descriptor))
             item.setData(Qt.ItemDataRole.UserRole, node_type)
             self.list.addItem(item)
         layout = QVBoxLayout(self)

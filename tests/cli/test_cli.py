@@ -309,3 +309,50 @@ def test_validate_knows_custom_node_types_of_an_existing_database(run, tmp_path)
         NodeTypeService(database).register_node_type("CUSTOM_PROCESSOR")
     code, out, _ = run(["validate", str(custom), "--db", str(db)])
     assert (code, out.splitlines()[-1]) == (0, "custom.json: no problems (4 nodes, 4 connections).")
+
+
+def test_validate_enforces_a_registered_custom_types_config_schema(run, tmp_path):
+    """The seed's registration body with its short-form config_schema: `validate` reports each
+    missing or wrong-typed field, located, and passes the file once the config fits."""
+    from flowdesk.services import NodeTypeService
+    from flowdesk.store import Database
+
+    doc = json.loads((EXAMPLES / "loop.json").read_text("utf-8"))
+    doc["nodes"][2]["node_type"] = "DATA_PROCESSOR"
+    doc["nodes"][2]["config"] = {"processor_type": ["csv"]}
+    custom = tmp_path / "custom.json"
+    custom.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    db = tmp_path / "types.db"
+    with Database(db) as database:
+        NodeTypeService(database).register_node_type(
+            "DATA_PROCESSOR",
+            "数据处理节点",
+            {"processor_type": "string", "parameters": "object"},
+            "custom_handlers.data_processor",
+        )
+    code, out, _ = run(["validate", str(custom), "--db", str(db), "--json"])
+    found = [(p["path"], p["message"]) for p in json.loads(out)["problems"] if p["severity"] == "error"]
+    assert code == 1 and found == [
+        ("nodes[2].config.parameters", "a DATA_PROCESSOR needs a parameters (an object)"),
+        ("nodes[2].config.processor_type", "expected text, found a list"),
+    ], out
+    doc["nodes"][2]["config"] = {"processor_type": "csv", "parameters": {"sep": ";"}}
+    custom.write_text(json.dumps(doc), encoding="utf-8")
+    code, out, _ = run(["validate", str(custom), "--db", str(db)])
+    assert (code, out.splitlines()[-1]) == (0, "custom.json: no problems (4 nodes, 4 connections).")
+
+
+def test_registering_an_unusable_config_schema_is_refused_in_one_sentence(tmp_path):
+    from flowdesk.domain.errors import InvalidInputError
+    from flowdesk.services import NodeTypeService
+    from flowdesk.store import Database
+
+    with Database(tmp_path / "t.db") as database:
+        service = NodeTypeService(database)
+        with pytest.raises(InvalidInputError) as refused:
+            service.register_node_type("DATA_PROCESSOR", config_schema={"processor_type": "txt"})
+        assert str(refused.value) == (
+            "Node type 'DATA_PROCESSOR': config_schema.processor_type: 'txt' is not a type "
+            "(use one of string, number, integer, boolean, object, array, null, or a JSON Schema object)."
+        )
+        assert service.list_node_types() == []

@@ -320,3 +320,51 @@ def test_debug_mode_logs_resolved_inputs():
 
     lines = asyncio.run(main())
     assert any(e.level == "debug" and "'value': 9" in e.message for e in lines)
+
+
+def test_a_custom_handler_registered_with_a_config_schema_has_it_enforced_before_the_run():
+    """The seed's short form on a Python-registered type: a wrong or missing field stops the run
+    before anything runs, one sentence naming node and field; a fitting config runs."""
+    from flowdesk.engine.errors import WorkflowInvalidError
+
+    async def processor(ctx):
+        return {"kind": ctx.config["processor_type"], "n": len(ctx.config["parameters"])}
+
+    def build(config):
+        return graph(
+            [("s", "START"), ("p", "DATA_PROCESSOR", config), ("e", "END")], [("s", "p"), ("p", "e")]
+        )
+
+    async def main(config):
+        ex = executor()
+        ex.register_node_handler(
+            "DATA_PROCESSOR", processor, config_schema={"processor_type": "string", "parameters": "object"}
+        )
+        try:
+            return await ex.execute_graph(build(config), {})
+        finally:
+            await ex.aclose()
+
+    try:
+        asyncio.run(main({"processor_type": 3}))
+    except WorkflowInvalidError as exc:
+        refused = str(exc)
+    else:
+        raise AssertionError("a config that does not fit the schema ran")
+    assert refused == (
+        "workflow 'w' cannot run: 2 problem(s): "
+        "node 'p', config.parameters: a DATA_PROCESSOR needs a parameters (an object); "
+        "node 'p', config.processor_type: expected text, found the number 3"
+    )
+    h = asyncio.run(main({"processor_type": "csv", "parameters": {"a": 1}}))
+    assert h.status == "completed" and steps(h)["p"]["output_data"] == {"kind": "csv", "n": 1}
+
+
+def test_an_unusable_config_schema_is_refused_at_registration():
+    reg = registry_module.HandlerRegistry()
+    try:
+        reg.register("BAD", lambda ctx: {}, config_schema={"n": "whole"})
+    except ValueError as exc:
+        assert "config_schema.n: 'whole' is not a type" in str(exc)
+    else:
+        raise AssertionError("an unusable schema was accepted")

@@ -4,7 +4,7 @@ Classification (docs/monitoring.md) reads the step's `error_type` column as the 
 timeout -> "timeout", connection -> "connection_error", http_4xx/http_5xx -> "http_<code>" with the
 status code the engine put in the message ("... answered 404 Not Found"), falling back to
 "http_4xx"/"http_5xx" when no code is found, expression -> "expression_error", cancelled ->
-"cancelled", anything else (or nothing, on a failed step) -> "other"; a cancelled step without an
+"cancelled", assertion (an ASSERT that failed) -> "assertion", anything else (or nothing, on a failed step) -> "other"; a cancelled step without an
 error type is "cancelled".
 """
 
@@ -30,7 +30,7 @@ CASE
          THEN 'http_' || {code} ELSE l.error_type END
   WHEN l.error_type = 'connection' THEN 'connection_error'
   WHEN l.error_type = 'expression' THEN 'expression_error'
-  WHEN l.error_type IN ('timeout', 'cancelled') THEN l.error_type
+  WHEN l.error_type IN ('timeout', 'cancelled', 'assertion') THEN l.error_type
   WHEN l.error_type IS NULL AND l.status = 'cancelled' THEN 'cancelled'
   ELSE 'other'
 END"""

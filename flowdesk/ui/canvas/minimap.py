@@ -106,7 +106,7 @@ class Minimap(QWidget):
             by_color.setdefault(n.node_type, []).append(r)
         painter.setPen(Qt.PenStyle.NoPen)
         for node_type, rects in by_color.items():
-            painter.setBrush(theme.node_color(node_type))
+            painter.setBrush(theme.node_color(self.doc.descriptor(node_type)))
             painter.drawRects(rects)
         painter.end()
         return pixmap

@@ -19,9 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.domain.enums import NodeType, Severity
+from flowdesk.domain.node_descriptors import NodeTypeDescriptor, describe
 from flowdesk.ui.style import theme
-
-from .ports import has_input, output_ports
 
 if TYPE_CHECKING:
     from flowdesk.ui.document import NodeState
@@ -69,6 +68,19 @@ def node_summary(node: NodeState, api_names: dict[int, str] | None = None) -> st
     elif t == NodeType.PARALLEL:
         limit = cfg.get("max_concurrent", 0)
         return f"max {limit} at once" if limit else "all branches at once"
+    elif t == NodeType.TRANSFORM:
+        parts = (cfg.get("template"), cfg.get("expressions"))
+        keys = [key for part in parts if isinstance(part, dict) for key in part]
+        if keys:
+            shown = ", ".join(map(str, keys[:4])) + (", …" if len(keys) > 4 else "")
+            return f"builds {{{shown}}}"
+    elif t == NodeType.SWITCH:
+        return "first case that holds, else default"
+    elif t == NodeType.ASSERT:
+        items = cfg.get("assertions")
+        count = len(items) if isinstance(items, list) else 0
+        schema = " + schema" if isinstance(cfg.get("schema"), dict) else ""
+        return f"{count} check{'s' if count != 1 else ''}{schema}"
     return node.description or str(t)
 
 
@@ -77,7 +89,12 @@ class NodeItem(QGraphicsItem):
 
     Type = QGraphicsItem.UserType + 1
 
-    def __init__(self, node: NodeState, api_names: dict[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        node: NodeState,
+        api_names: dict[int, str] | None = None,
+        descriptor: NodeTypeDescriptor | None = None,
+    ) -> None:
         super().__init__()
         self.uid = node.uid
         # No itemChange override and no ItemSendsGeometryChanges: every Python callback costs,
@@ -88,19 +105,26 @@ class NodeItem(QGraphicsItem):
         self._tooltip_stale = True
         self._hover = False
         self._problems: list[tuple[Severity, str]] = []
-        self.update_from_model(node, api_names)
+        self.update_from_model(node, api_names, descriptor)
         self.setPos(node.x, node.y)
 
     def type(self) -> int:  # noqa: A003 (Qt's name)
         return NodeItem.Type
 
     # ------------------------------------------------------------ model -> item
-    def update_from_model(self, node: NodeState, api_names: dict[int, str] | None = None) -> None:
+    def update_from_model(
+        self,
+        node: NodeState,
+        api_names: dict[int, str] | None = None,
+        descriptor: NodeTypeDescriptor | None = None,
+    ) -> None:
+        """Take name, summary, ports and look from the node and its type's descriptor."""
+        descriptor = descriptor or describe(node.node_type)
         self.name = node.name
         self.node_type = node.node_type
         self.summary = node_summary(node, api_names)
-        self.ports = output_ports(node.node_type)
-        self.has_input = has_input(node.node_type)
+        self.ports = descriptor.ports
+        self.has_input = descriptor.has_input
         # port offsets from the item's position, read by connections when they recompute
         n = max(len(self.ports), 1)
         self.output_dx = NODE_WIDTH
@@ -108,8 +132,8 @@ class NodeItem(QGraphicsItem):
             NODE_HEIGHT / 2
         ]
         self.input_dy = NODE_HEIGHT / 2
-        self._color = theme.node_color(node.node_type)
-        self._glyph = theme.NODE_GLYPHS.get(node.node_type, "●")
+        self._color = theme.node_color(descriptor)
+        self._glyph = descriptor.icon
         self._tooltip_stale = True
         if self.scene() is not None:
             self.update()

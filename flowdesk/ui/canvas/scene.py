@@ -22,7 +22,6 @@ from flowdesk.ui.style import theme
 
 from .connection_item import ConnectionItem, DraftConnectionItem
 from .node_item import NODE_HEIGHT, NODE_WIDTH, NodeItem
-from .ports import port_index_for
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +166,8 @@ class WorkflowScene(QGraphicsScene):
             self._syncing_selection = False
 
     def _on_node_added(self, uid: int) -> None:
-        item = NodeItem(self.doc.node(uid), self.api_names)
+        node = self.doc.node(uid)
+        item = NodeItem(node, self.api_names, self.doc.descriptor(node.node_type))
         if self.overview.isVisible():
             item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         self.node_items[uid] = item
@@ -189,7 +189,8 @@ class WorkflowScene(QGraphicsScene):
             self._node_item_moved(item)
 
     def _on_node_changed(self, uid: int) -> None:
-        self.node_items[uid].update_from_model(self.doc.node(uid), self.api_names)
+        node = self.doc.node(uid)
+        self.node_items[uid].update_from_model(node, self.api_names, self.doc.descriptor(node.node_type))
 
     def _on_connection_added(self, uid: int) -> None:
         conn = self.doc.connection(uid)
@@ -199,7 +200,7 @@ class WorkflowScene(QGraphicsScene):
             source,
             target,
             conn.connection_type,
-            port_index_for(source.node_type, conn.connection_type),
+            self.doc.descriptor(source.node_type).port_index(conn.connection_type),
             conn.condition,
         )
         item.overview_changed = self.overview.invalidate
@@ -227,7 +228,9 @@ class WorkflowScene(QGraphicsScene):
         conn = self.doc.connection(uid)
         item = self.connection_items[uid]
         item.set_type(
-            conn.connection_type, port_index_for(item.source.node_type, conn.connection_type), conn.condition
+            conn.connection_type,
+            self.doc.descriptor(item.source.node_type).port_index(conn.connection_type),
+            conn.condition,
         )
 
     def set_zoom_level(self, zoom: float) -> None:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from flowdesk.domain.enums import NodeType
 from flowdesk.domain.models import ApiDefinition, ApiParameter
 from flowdesk.domain.node_config import field_schema
+from flowdesk.domain.node_descriptors import NodeTypeDescriptor
 
 from .expression_field import ExpressionField
 from .request_sections import (
@@ -448,16 +449,24 @@ def _json_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def form_for(node_type: str, list_apis) -> TypeForm | None:
-    """The form for a node type, or None when the type has no options beyond the raw JSON."""
-    if node_type == NodeType.API_CALL:
+_HAND_MADE_FORMS: dict[str, Any] = {
+    "condition": ConditionForm,
+    "delay": DelayForm,
+    "parallel": ParallelForm,
+    "loop": LoopForm,
+}
+
+
+def form_for(descriptor: NodeTypeDescriptor, list_apis) -> TypeForm | None:
+    """The form for a node type: the hand-made one its descriptor names, else one built from its
+    config schema (custom types); None when the schema has no fields (the raw JSON shows the rest)."""
+    if descriptor.form == "api_call":
         return ApiCallForm(list_apis)
-    if node_type == NodeType.CONDITION:
-        return ConditionForm()
-    if node_type == NodeType.DELAY:
-        return DelayForm()
-    if node_type == NodeType.PARALLEL:
-        return ParallelForm()
-    if node_type == NodeType.LOOP:
-        return LoopForm()
-    return None
+    made = _HAND_MADE_FORMS.get(descriptor.form or "")
+    if made is not None:
+        return made()
+    if not descriptor.config_schema.get("properties"):
+        return None
+    from .schema_form import SchemaForm
+
+    return SchemaForm(descriptor)

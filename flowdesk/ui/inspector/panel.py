@@ -93,7 +93,7 @@ class NodePage(QWidget):
             if self.form is not None:
                 self.form.setParent(None)
                 self.form.deleteLater()
-            self.form = form_for(node.node_type, tab.backend.apis.list_apis)
+            self.form = form_for(tab.doc.descriptor(node.node_type), tab.backend.apis.list_apis)
             if self.form is not None:
                 self.form_host.addWidget(self.form)
                 self.form.edited.connect(self._commit_config)
@@ -178,7 +178,7 @@ class ConnectionPage(QWidget):
         self.ends.setText(f"<b>{source.name}</b> → <b>{target.name}</b>")
         self.type.blockSignals(True)
         self.type.clear()
-        for ctype in allowed_connection_types(source.node_type):
+        for ctype in allowed_connection_types(doc.descriptor(source.node_type)):
             self.type.addItem(ctype.value, ctype)
         self.type.setCurrentIndex(max(self.type.findData(conn.connection_type), 0))
         self.type.blockSignals(False)

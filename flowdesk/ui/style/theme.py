@@ -1,14 +1,17 @@
-"""The editor's palette: one colour per node type, one colour and line style per connection type."""
+"""The editor's palette: colours, and one colour and line style per connection type (a node type's
+colour is its descriptor's: flowdesk/domain/node_descriptors.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from flowdesk.domain.enums import ConnectionType, NodeType
+from flowdesk.domain.enums import ConnectionType
+from flowdesk.domain.node_descriptors import NodeTypeDescriptor, describe
 
 RESOURCES = Path(__file__).resolve().parents[3] / "resources"
 
@@ -25,40 +28,16 @@ PORT_BORDER = QColor("#6b7280")
 ERROR_MARK = QColor("#d93025")
 WARNING_MARK = QColor("#e8a317")
 
-NODE_COLORS: dict[str, QColor] = {
-    NodeType.START: QColor("#2e9d5b"),
-    NodeType.END: QColor("#5f6b7a"),
-    NodeType.API_CALL: QColor("#2f6fed"),
-    NodeType.CONDITION: QColor("#d4860b"),
-    NodeType.DELAY: QColor("#7c5cd6"),
-    NodeType.PARALLEL: QColor("#0f9aa8"),
-    NodeType.LOOP: QColor("#c2418f"),
-}
-CUSTOM_NODE_COLOR = QColor("#8a6d3b")
 
-NODE_GLYPHS: dict[str, str] = {
-    NodeType.START: "▶",
-    NodeType.END: "■",
-    NodeType.API_CALL: "⇄",
-    NodeType.CONDITION: "◆",
-    NodeType.DELAY: "◷",
-    NodeType.PARALLEL: "∥",
-    NodeType.LOOP: "↻",
-}
-
-NODE_DESCRIPTIONS: dict[str, str] = {
-    NodeType.START: "Where a run begins: receives the input.",
-    NodeType.END: "Where a run ends: gives the output.",
-    NodeType.API_CALL: "Calls an HTTP API from the library or inline.",
-    NodeType.CONDITION: "Branches on an expression: true or false.",
-    NodeType.DELAY: "Waits a number of seconds.",
-    NodeType.PARALLEL: "Runs its branches at the same time.",
-    NodeType.LOOP: "Repeats its body over items or while a condition holds.",
-}
+def node_color(node_type: NodeTypeDescriptor | str) -> QColor:
+    """A node type's colour, from its descriptor (a name: the built-in's, or the custom colour)."""
+    descriptor = describe(node_type) if isinstance(node_type, str) else node_type
+    return _color(descriptor.color)
 
 
-def node_color(node_type: str) -> QColor:
-    return NODE_COLORS.get(node_type, CUSTOM_NODE_COLOR)
+@cache
+def _color(text: str) -> QColor:
+    return QColor(text)
 
 
 @dataclass(frozen=True)

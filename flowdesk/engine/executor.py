@@ -341,6 +341,7 @@ class ExecutionHandle:
         if plugins:
             await plugins.after_execution(self.id, self.result)
         self._executor._active.pop(id(self), None)
+        run.release()
         self._done.set()
         self._settled.set()
 
@@ -912,6 +913,7 @@ class WorkflowExecutor:
         )
 
         handle_box: list[ExecutionHandle] = []
+        steps: list[dict[str, Any]] = []
         control = RunControl(
             step_by_step=step_by_step,
             breakpoints=breakpoints,
@@ -928,11 +930,12 @@ class WorkflowExecutor:
                 w.add_step(eid, row)
 
         else:
+            kept = steps  # the handle's list (not the handle: an ended run holds no cycle)
 
             def record_step(row: dict[str, Any]) -> None:
                 if masker.active or self.redactor is not None:
                     _mask_row(row, mask)
-                handle_box[0].steps.append(row)
+                kept.append(row)
 
         run = Run(
             plan=plan,
@@ -953,6 +956,7 @@ class WorkflowExecutor:
             reused_from=resumed_from,
         )
         handle = ExecutionHandle(self, run, persist=persist, timeout=timeout)
+        handle.steps = steps
         handle_box.append(handle)
         if writer is not None and execution_id is not None:
             run.on_progress = _progress_reporter(run, writer, execution_id)

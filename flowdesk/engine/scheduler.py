@@ -481,6 +481,17 @@ class Run:
         """The execution's output_data (END)."""
         self.result = output
 
+    def release(self) -> None:
+        """Let go of the node outputs and frames once the run has ended and its output is taken.
+
+        The run, its frames and its handle refer to each other, so without this the outputs of
+        every step (thousands of containers) would wait for a full collection of the cyclic
+        garbage collector; let go, reference counting frees them at once (gc_control.py)."""
+        self.top = None
+        self.executed = {}
+        self.result = _MISSING
+        self.on_progress = None
+
     @property
     def progress(self) -> float:
         return min(1.0, len(self.done) / self._total)

@@ -1033,11 +1033,12 @@ class WorkflowExecutor:
 
 def _progress_reporter(run: Run, writer: ExecutionWriter, execution_id: int) -> Callable[[], None]:
     """Records the node that starts, every time: a monitor asking during a long node (a DELAY, a
-    slow call) sees it. The writer merges the updates of one batch into one UPDATE, so a burst of
-    fast nodes costs one row write per batch, not one per node."""
+    slow call) sees it. The writer keeps one queued update per execution and batch and changes its
+    values in place (`note_progress`), so a burst of fast nodes costs one row write and one queue
+    entry per batch, not one per node."""
 
     def report() -> None:
-        writer.update_execution(execution_id, current_node=run.current_step, progress=run.progress)
+        writer.note_progress(execution_id, run.current_step, run.progress)
 
     return report
 

@@ -360,6 +360,9 @@ class Body:
         return BodyResult(True, frame.last_output)
 
 
+_COOKIE_MASKED_FIELDS = ("input_data", "output_data", "error_message")
+
+
 class Run:
     """One execution of a plan: node runs, connection resolution, step rows and events."""
 
@@ -441,9 +444,7 @@ class Run:
         """Hand a step row on to be stored, the run's cookie values masked in it."""
         state = self._http_state
         if state is not None and state.cookies.values:
-            for key in ("input_data", "output_data", "error_message"):
-                if row.get(key) is not None:
-                    row[key] = state.mask_cookies(row[key])
+            state.mask_cookies_in(row, _COOKIE_MASKED_FIELDS)
         self._record_step(row)
 
     async def get_api(self, api_id: Any) -> Any:

@@ -60,7 +60,9 @@ class RunHttpState:
         # The values are looked for as JSON writes them inside a string (a quoted cookie value's
         # quotes escaped), in the value's JSON text (or its UTF-8, for text).
         try:
-            text = value.encode() if isinstance(value, str) else orjson.dumps(value, option=_DUMP, default=str)
+            text = (
+                value.encode() if isinstance(value, str) else orjson.dumps(value, option=_DUMP, default=str)
+            )
         except (TypeError, ValueError):
             return True
         if isinstance(value, str):

@@ -490,7 +490,7 @@ class Run:
         garbage collector; let go, reference counting frees them at once (gc_control.py)."""
         self.top = None
         self.executed = {}
-        self.result = _MISSING
+        self.result = MISSING
         self.on_progress = None
 
     @property

@@ -85,8 +85,10 @@ class RunControl:
         return self._finished
 
     def finish(self) -> None:
-        """The run has ended: complete every pending step()."""
+        """The run has ended: complete every pending step(). Pauses are no longer reported (the
+        handle's callbacks are let go, so the ended run and its handle hold no cycle)."""
         self._finished = True
+        self._on_pause = self._on_resume = None
         self._check_steps()
 
     # -- called by the handle ---------------------------------------------------------------

@@ -48,6 +48,8 @@ def time_text(value: Any) -> str | None:
     if value is None:
         return None
     tz = value.tzinfo
+    if tz is UTC:  # the engine's own times: the offset cut off the text (no naive copy made)
+        return value.isoformat(" ", "microseconds")[:26]
     if tz is not None:
         value = value.replace(tzinfo=None) if tz is UTC else value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")

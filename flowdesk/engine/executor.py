@@ -341,6 +341,7 @@ class ExecutionHandle:
         if plugins:
             await plugins.after_execution(self.id, self.result)
         self._executor._active.pop(id(self), None)
+        run.release()
         self._done.set()
         self._settled.set()
 
@@ -925,6 +926,7 @@ class WorkflowExecutor:
         )
 
         handle_box: list[ExecutionHandle] = []
+        steps: list[dict[str, Any]] = []
         control = RunControl(
             step_by_step=step_by_step,
             breakpoints=breakpoints,
@@ -941,11 +943,12 @@ class WorkflowExecutor:
                 w.add_step(eid, row)
 
         else:
+            kept = steps  # the handle's list (not the handle: an ended run holds no cycle)
 
             def record_step(row: dict[str, Any]) -> None:
                 if masker.active or self.redactor is not None:
                     _mask_row(row, mask)
-                handle_box[0].steps.append(row)
+                kept.append(row)
 
         run = Run(
             plan=plan,
@@ -966,6 +969,7 @@ class WorkflowExecutor:
             reused_from=resumed_from,
         )
         handle = ExecutionHandle(self, run, persist=persist, timeout=timeout)
+        handle.steps = steps
         handle_box.append(handle)
         if writer is not None and execution_id is not None:
             run.on_progress = _progress_reporter(run, writer, execution_id)
@@ -1042,11 +1046,12 @@ class WorkflowExecutor:
 
 def _progress_reporter(run: Run, writer: ExecutionWriter, execution_id: int) -> Callable[[], None]:
     """Records the node that starts, every time: a monitor asking during a long node (a DELAY, a
-    slow call) sees it. The writer merges the updates of one batch into one UPDATE, so a burst of
-    fast nodes costs one row write per batch, not one per node."""
+    slow call) sees it. The writer keeps one queued update per execution and batch and changes its
+    values in place (`note_progress`), so a burst of fast nodes costs one row write and one queue
+    entry per batch, not one per node."""
 
     def report() -> None:
-        writer.update_execution(execution_id, current_node=run.current_step, progress=run.progress)
+        writer.note_progress(execution_id, run.current_step, run.progress)
 
     return report
 

@@ -360,6 +360,9 @@ class Body:
         return BodyResult(True, frame.last_output)
 
 
+_COOKIE_MASKED_FIELDS = ("input_data", "output_data", "error_message")
+
+
 class Run:
     """One execution of a plan: node runs, connection resolution, step rows and events."""
 
@@ -441,9 +444,7 @@ class Run:
         """Hand a step row on to be stored, the run's cookie values masked in it."""
         state = self._http_state
         if state is not None and state.cookies.values:
-            for key in ("input_data", "output_data", "error_message"):
-                if row.get(key) is not None:
-                    row[key] = state.mask_cookies(row[key])
+            state.mask_cookies_in(row, _COOKIE_MASKED_FIELDS)
         self._record_step(row)
 
     async def get_api(self, api_id: Any) -> Any:
@@ -480,6 +481,17 @@ class Run:
     def set_result(self, output: Any) -> None:
         """The execution's output_data (END)."""
         self.result = output
+
+    def release(self) -> None:
+        """Let go of the node outputs and frames once the run has ended and its output is taken.
+
+        The run, its frames and its handle refer to each other, so without this the outputs of
+        every step (thousands of containers) would wait for a full collection of the cyclic
+        garbage collector; let go, reference counting frees them at once (gc_control.py)."""
+        self.top = None
+        self.executed = {}
+        self.result = MISSING
+        self.on_progress = None
 
     @property
     def progress(self) -> float:

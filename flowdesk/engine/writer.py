@@ -170,6 +170,10 @@ class ExecutionWriter:
         self.on_outage: Callable[[bool], None] | None = None
         self._outage_since: float | None = None
         self._outage_delay = 0.1
+        # Per execution, its progress update still in the queue (note_progress): later notes change
+        # it in place until the thread takes it or an explicit update comes after it.
+        self._progress: dict[int, dict[str, Any]] = {}
+        self._progress_lock = threading.Lock()
 
     # -- loop side ---------------------------------------------------------------------------
     def _ensure_thread(self) -> None:
@@ -197,8 +201,35 @@ class ExecutionWriter:
 
     def update_execution(self, execution_id: int, **fields: Any) -> None:
         """Queue a change of an execution's columns (coalesced with others of the same batch)."""
+        if self._progress:
+            with self._progress_lock:  # a progress note after this one queues an update after it
+                self._progress.pop(execution_id, None)
         self._ensure_thread()
         self._queue.put(("exec", execution_id, fields))
+
+    def note_progress(self, execution_id: int, current_node: str | None, progress: float) -> None:
+        """Record the node that starts and the run's progress. While the update of an earlier note
+        waits in the queue, this one only changes its values: a burst of fast nodes costs one
+        queued update per batch, and the batch writes the latest node (never an older one)."""
+        with self._progress_lock:
+            waiting = self._progress.get(execution_id)
+            if waiting is not None:
+                waiting["current_node"] = current_node
+                waiting["progress"] = progress
+                return
+            fields = {"current_node": current_node, "progress": progress}
+            self._progress[execution_id] = fields
+        self._ensure_thread()
+        self._queue.put(("exec", execution_id, fields))
+
+    def _take_progress(self, execution_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Thread side: the values of a queued update; a progress note's stop changing here."""
+        if self._progress.get(execution_id) is not fields:
+            return fields  # an explicit update, or a note already closed by one (no longer written)
+        with self._progress_lock:
+            if self._progress.get(execution_id) is fields:
+                del self._progress[execution_id]
+            return dict(fields)
 
     async def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run `fn(*args, **kwargs)` on the writer thread after what is queued; return its result.
@@ -304,9 +335,10 @@ class ExecutionWriter:
                 elif tag == "exec":
                     fields = execs.setdefault(entry[1], {})
                     audit = fields.get("_audit")
-                    fields.update(entry[2])
-                    if audit and entry[2].get("_audit"):
-                        fields["_audit"] = f"{audit} {entry[2]['_audit']}"
+                    update = self._take_progress(entry[1], entry[2])
+                    fields.update(update)
+                    if audit and update.get("_audit"):
+                        fields["_audit"] = f"{audit} {update['_audit']}"
                     elif audit:
                         fields["_audit"] = audit
                 elif tag == "flush":

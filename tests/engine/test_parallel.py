@@ -335,3 +335,29 @@ def test_max_concurrent_holds_across_start_batches():
     assert h.status == "completed"
     assert state["max"] == 40
     assert len(h.output_data["p"]["branches"]) == 100
+
+
+def test_a_finished_fan_out_leaves_no_cyclic_garbage():
+    """A run's outputs, frames and ended branches are freed by reference counting as it ends:
+    after a run of 300 branches the cyclic collector finds next to nothing (it found some 3,000
+    objects per run when the run's state waited for it; gc_control.py says what that cost)."""
+    import gc
+
+    async def main():
+        ex = executor()
+        g = _fan_out(300, {"max_concurrent": 20}, ("ECHO", {"value": {"n": [1]}}))
+        await ex.execute_graph(g)  # the plan is compiled and cached: what stays is the executor's
+        gc.collect()
+        gc.disable()
+        try:
+            h = await ex.execute_graph(g)
+            assert h.status == "completed" and len(h.steps) == 303
+            del h
+            found = gc.collect()
+        finally:
+            gc.enable()
+            await ex.aclose()
+        return found
+
+    found = asyncio.run(main())
+    assert found < 300, f"{found} objects of the finished run waited for the cyclic collector"

@@ -13,6 +13,7 @@ from flowdesk.engine.writer import ExecutionWriter, json_safe
 from flowdesk.services.executions import ExecutionService
 from tests.engine.graph_builder import graph
 from tests.engine.test_persistence import _store
+from tests.support.waiting import until
 
 
 def _row(step: str, seq: int) -> dict:
@@ -315,3 +316,43 @@ def test_a_run_with_many_nodes_starts_the_sink_before_its_rows_come(db):
     assert started  # started for the plan's size, not for a big batch
     assert sink_rows > 0  # and it wrote the rows that came once it was ready
     assert len(ExecutionService(db).get_logs(handle.id)) == SINK_THRESHOLD + 2
+
+
+def test_progress_notes_share_one_queued_update_and_the_latest_node_is_written(db):
+    """While the thread is busy, a burst of node starts leaves one queued update carrying the last
+    node; an explicit update queued after a note is written after it, and a note after that wins."""
+    import threading
+
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    burst_id = _execution(db, stored.workflow.id)
+    paused_id = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db)
+    entered, gate = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        entered.set()
+        gate.wait(30)
+
+    async def main():
+        blocked = asyncio.create_task(writer.call(busy))
+        await until(entered.is_set, "the writer thread to be busy")
+        for i in range(100):
+            writer.note_progress(burst_id, f"call{i}", i / 100)
+        queued_after_burst = writer._queue.qsize()
+        writer.note_progress(paused_id, "a", 0.1)
+        writer.update_execution(paused_id, status="paused", current_node="b", progress=0.2)
+        writer.note_progress(paused_id, "c", 0.3)
+        writer.note_progress(paused_id, "d", 0.4)
+        gate.set()
+        await blocked
+        await writer.flush()
+        return queued_after_burst
+
+    queued_after_burst = asyncio.run(main())
+    writer.close()
+    assert queued_after_burst == 1
+    service = ExecutionService(db)
+    burst = service.get_execution(burst_id)
+    assert (burst.current_node, burst.progress) == ("call99", 99.0)  # stored in percent
+    paused = service.get_execution(paused_id)
+    assert (str(paused.status), paused.current_node, paused.progress) == ("paused", "d", 40.0)

@@ -96,6 +96,9 @@ class RunCookies:
             if cookie.value is not None and before.get(key) != cookie.value:
                 set_now[cookie.name] = cookie.value
                 self.values.add(cookie.value)
+                # a quoted value ("abc") is also shown and sent on without its quotes: masked too
+                if cookie.value.strip('"'):
+                    self.values.add(cookie.value.strip('"'))
         return set_now
 
 

@@ -32,14 +32,15 @@ def complete_request(
     """Set the request's auth (the node's, else the definition's, else credentials in the URL) and
     its connection settings (node over definition over environment), their secrets told to the
     redactor. Raises InvalidInputError (one sentence) for an unusable setting."""
-    from ..auth import register_auth_secrets
-
     auth = config.get("auth") or (api.auth if api is not None else None)
     request.auth = render(auth) if auth else None
     if request.url_auth is not None:
         redactor.add_values([request.url_auth.get("password")])
         request.auth = request.auth or request.url_auth
-    register_auth_secrets(request.auth, redactor)
+    if request.auth:  # imported here (auth imports this package), and only when there is one
+        from ..auth import register_auth_secrets
+
+        register_auth_secrets(request.auth, redactor)
     request.settings = call_settings(config, api, render, environment_settings, redactor)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +10,19 @@ import orjson
 
 from .body_file import BodyFile
 
-_LONG_NUMBER = re.compile(rb"[0-9]{20}")
+# Digits to "0", "-" kept, every other byte to " ": a long number is then a plain substring search,
+# some six times faster than a regular expression over the body (which cost more than parsing it).
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= i <= 0x39 else i if i == 0x2D else 0x20 for i in range(256))
+_TWENTY_DIGITS = b"0" * 20
+_NEGATIVE_NINETEEN_DIGITS = b"-" + b"0" * 19
+
+
+def _has_long_number(body: bytes) -> bool:
+    """Whether the body may hold an integer orjson would turn into a float: 20 digits in a row
+    (beyond 2**64 - 1), or a minus and 19 (below -2**63)."""
+    shape = body.translate(_DIGITS_AS_ZEROS)
+    return _TWENTY_DIGITS in shape or _NEGATIVE_NINETEEN_DIGITS in shape
+
 DEFAULT_BODY_LIMIT = 1024 * 1024
 """Bytes of a response body kept in a node's output (and so in the step log): 1 MB."""
 
@@ -83,7 +94,7 @@ class HttpResponse:
             # orjson reads JSON several times faster, but turns integers beyond 64 bits into
             # floats and refuses NaN: a body with a run of 20 digits goes to the json module, so
             # every integer keeps its exact value.
-            if _LONG_NUMBER.search(self.body) is None:
+            if not _has_long_number(self.body):
                 try:
                     return orjson.loads(self.body)
                 except orjson.JSONDecodeError:

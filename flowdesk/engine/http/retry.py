@@ -91,6 +91,8 @@ class RetryPolicy:
         cls, config: Mapping[str, Any], workflow_config: Mapping[str, Any] | None = None
     ) -> RetryPolicy:
         """From a node's config (`retry_count`, `retry_delay`, `accept_status`), the workflow's as default."""
+        if not workflow_config and _RETRY_KEYS.isdisjoint(config):
+            return NO_RETRIES  # the usual call: nothing to read, one shared policy
         workflow_config = workflow_config or {}
         count = config.get("retry_count")
         if count is None or count == "":
@@ -114,6 +116,11 @@ class RetryPolicy:
     def backoff(self, retry: int, rng: random.Random) -> float:
         """Full jitter: a uniform wait between 0 and the ceiling."""
         return rng.uniform(0.0, self.ceiling(retry))
+
+
+NO_RETRIES = RetryPolicy()
+"""The policy of a call that sets none of `retry_count`, `retry_delay`, `accept_status`."""
+_RETRY_KEYS = frozenset({"retry_count", "retry_delay", "accept_status"})
 
 
 def is_retryable(error: HttpCallError) -> bool:

@@ -337,13 +337,17 @@ class ExecutionHandle:
                 self.id, time.time(), status.value, self.output_data, self.error_message, duration
             )
         )
-        plugins = self._executor.plugins
-        if plugins:
-            await plugins.after_execution(self.id, self.result)
-        self._executor._active.pop(id(self), None)
-        run.release()
-        self._done.set()
-        self._settled.set()
+        try:
+            plugins = self._executor.plugins
+            if plugins:
+                await plugins.after_execution(self.id, self.result)
+            self._executor._active.pop(id(self), None)
+            run.release()
+        except Exception:  # an engine bug here must not leave the run's waiters waiting forever
+            logger.exception("execution %s: tidying up after its end failed", self.id)
+        finally:
+            self._done.set()
+            self._settled.set()
 
     def __repr__(self) -> str:
         return f"<ExecutionHandle id={self.id} status={self.status.value} step={self.current_step!r}>"

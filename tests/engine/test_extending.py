@@ -368,3 +368,23 @@ def test_an_unusable_config_schema_is_refused_at_registration():
         assert "config_schema.n: 'whole' is not a type" in str(exc)
     else:
         raise AssertionError("an unusable schema was accepted")
+
+
+def test_a_fault_while_tidying_up_after_the_end_never_leaves_the_run_waiting(monkeypatch, caplog):
+    """A bug in what follows the recorded end (freeing the run) is logged; wait() still returns."""
+    from flowdesk.engine import scheduler
+
+    def broken_release(self):
+        raise NameError("name '_MISSING' is not defined")  # the fault a rename once caused here
+
+    monkeypatch.setattr(scheduler.Run, "release", broken_release)
+    g = graph([("s", "START"), ("e", "END")], [("s", "e")])
+
+    async def main():
+        h = await executor().execute_graph(g, {"in": 1}, config={"async": True})
+        await asyncio.wait_for(h.wait(), 60)
+        return h
+
+    with caplog.at_level(logging.ERROR):
+        h = asyncio.run(main())
+    assert h.status == "completed" and "tidying up after its end failed" in caplog.text

@@ -191,6 +191,40 @@ async def _submit_and_wait(db_url: str, broker: str, wid: int, runs: int) -> tup
     return [q.id for q in queued], t0, t1
 
 
+async def _submit_only(db_url: str, broker: str, wid: int, runs: int) -> list[int]:
+    """Queue `runs` executions while no worker listens (the --prefill cases)."""
+    from flowdesk.engine.executor import WorkflowExecutor
+
+    async with WorkflowExecutor(db=db_url, broker=broker, load_plugins=False) as executor:
+        gate = asyncio.Semaphore(SUBMITTERS)
+
+        async def submit() -> Any:
+            async with gate:
+                return (await executor.execute_workflow(wid, config={"queue": "bench"})).id
+
+        return list(await asyncio.gather(*(submit() for _ in range(runs))))
+
+
+def _drain(db_url: str, ids: list[int]) -> float:
+    """Wait until every queued execution (or the attempt that resumed it) has ended; the time then."""
+    from sqlalchemy import text
+
+    from flowdesk.store import Database
+
+    db = Database(db_url)
+    try:
+        while True:
+            with db.engine.connect() as conn:
+                left = conn.execute(
+                    text("SELECT count(*) FROM workflow_executions WHERE status IN ('pending', 'running')")
+                ).scalar_one()
+            if left == 0:
+                return time.perf_counter()
+            time.sleep(0.05)
+    finally:
+        db.close()
+
+
 async def _local(db_url: str, wid: int, runs: int, concurrency: int) -> tuple[list[int], float, float]:
     from flowdesk.engine.executor import WorkflowExecutor
 
@@ -277,6 +311,11 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--trivial", type=int, default=500)
+    parser.add_argument(
+        "--prefill",
+        action="store_true",
+        help="also: fill the queue first, then start the workers and time the drain",
+    )
     args = parser.parse_args()
     redis_program, bindir = find_redis_server(), find_bindir()
     if redis_program is None or bindir is None:
@@ -311,6 +350,20 @@ def main() -> None:
             return CpuMeter(pg, redis_pid, http.pid, pids).start()
 
         redis_pid = redis_server.process.pid if redis_server.process is not None else 0
+        for n in [int(x) for x in args.workers.split(",") if x] if args.prefill else []:
+            # The queue filled first, then the workers started: what the pool drains per second,
+            # without the submitting process sharing the cores (queue waits include the filling).
+            db_url = pg.create_database(f"bench_prefill_w{n}")
+            wid = _store(db_url, io_flow)
+            ids = asyncio.run(_submit_only(db_url, redis_server.url, wid, args.runs))
+            procs = _start_workers(db_url, redis_server.url, n, args.concurrency, logs)
+            cpu = meter([p.pid for p in procs])
+            t0 = time.perf_counter()
+            t1 = _drain(db_url, ids)
+            figures = {**_figures(db_url, ids, t0, t1), **cpu.stop(args.runs), "load": os.getloadavg()[0]}
+            results[f"io, {n} worker(s), queue filled first"] = figures
+            _stop(procs)
+            print(f"{n} worker(s), queue filled first: {figures}", flush=True)
         for n in [int(x) for x in args.workers.split(",") if x]:
             db_url = pg.create_database(f"bench_w{n}")
             wid = _store(db_url, io_flow)
@@ -356,11 +409,11 @@ def main() -> None:
             for k in keys
         ]
         print(f"| {name} | " + " | ".join(cells) + " |")
-    one = results.get("io, 1 worker(s)", {}).get("runs_per_s")
-    if one:
+    for suffix in (", queue filled first", ""):
+        one = results.get(f"io, 1 worker(s){suffix}", {}).get("runs_per_s")
         for name, figures in results.items():
-            if name.startswith("io"):
-                print(f"{name}: {figures['runs_per_s'] / one:.2f}x one worker")
+            if one and name.startswith("io") and (name.endswith(suffix) if suffix else "filled" not in name):
+                print(f"{name}: {figures['runs_per_s'] / one:.2f}x one worker{suffix}")
     print(json.dumps(results, default=str))
 
 

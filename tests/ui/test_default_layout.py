@@ -185,6 +185,24 @@ def test_toolbar_does_not_move_when_the_undo_text_grows(app_window, qtbot):
     assert (run_button.geometry(), undo_button.geometry(), w.find_box.geometry()) == before
 
 
+def test_every_toolbar_button_has_an_icon_and_a_short_label(app_window):
+    """Each button of the main toolbar looks like its neighbours: a glyph and a one-word label
+    (New from template once showed as a long text with no icon)."""
+    from flowdesk.ui.style.toolbar_look import TOOLBAR_LOOK
+
+    w = app_window
+    actions = [a for a in w.toolbar.actions() if not a.isSeparator() and w.toolbar.widgetForAction(a)]
+    buttons = [
+        (a, w.toolbar.widgetForAction(a))
+        for a in actions
+        if isinstance(w.toolbar.widgetForAction(a), QToolButton)
+    ]
+    assert buttons
+    for action, button in buttons:
+        assert action.objectName() in TOOLBAR_LOOK, action.objectName()
+        assert not action.icon().isNull() and button.text() == TOOLBAR_LOOK[action.objectName()][1]
+
+
 def test_a_file_without_positions_is_laid_out_on_open_as_one_undo_step(app_window, tmp_path, qtbot):
     import json
 

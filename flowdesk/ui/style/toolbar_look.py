@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QToolBar, QToolButton
 # action objectName -> (Material Design Icons 6 name, the label under the icon)
 TOOLBAR_LOOK: dict[str, tuple[str, str]] = {
     "actionNew": ("mdi6.file-plus-outline", "New"),
+    "actionNewFromTemplate": ("mdi6.view-grid-plus-outline", "Template"),
     "actionSave": ("mdi6.content-save-outline", "Save"),
     "actionUndo": ("mdi6.undo", "Undo"),
     "actionRedo": ("mdi6.redo", "Redo"),

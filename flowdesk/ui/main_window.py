@@ -134,7 +134,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # ------------------------------------------------------------ construction
-    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """A movable, closable, floatable dock named `name` (the key the saved layout uses) holding
+        `widget`, added to `area`: the one way run, monitor and editor docks join the window."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
@@ -152,7 +154,7 @@ class MainWindow(QMainWindow):
         """A dock whose widget is made the first time the dock is shown, or when `window.<attribute>`
         is first read (a behind-a-tab dock costs nothing at start-up). `build()` returns the widget;
         it becomes `window.<attribute>`."""
-        dock = self._dock(name, title, QWidget(), area)
+        dock = self.add_dock(name, title, QWidget(), area)
         self._docks_to_build[attribute] = (dock, build)
         dock.visibilityChanged.connect(lambda visible: visible and getattr(self, attribute))
         return dock
@@ -183,24 +185,24 @@ class MainWindow(QMainWindow):
         self.browser.new_requested.connect(self.new_workflow)
         self.browser.deleted.connect(self._workflow_deleted)
         self.browser.status_message.connect(self.show_status)
-        self.dock_workflows = self._dock(
+        self.dock_workflows = self.add_dock(
             "dockWorkflows", "Workflows", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea
         )
 
         known = self.backend.known_node_types()
         self.palette = NodePalette({name: known[name] for name in ordered_type_names(known)}, self)
         self.palette.itemDoubleClicked.connect(self._palette_double_clicked)
-        self.dock_palette = self._dock(
+        self.dock_palette = self.add_dock(
             "dockPalette", "Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
         )
 
         self.inspector = InspectorPanel(self)
-        self.dock_inspector = self._dock(
+        self.dock_inspector = self.add_dock(
             "dockInspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.problems = ProblemsList(self)
         self.problems.problem_activated.connect(self._problem_activated)
-        self.dock_problems = self._dock(
+        self.dock_problems = self.add_dock(
             "dockProblems", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         # the inspector runs the window's full height, so its form has room; the bottom docks

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QProgressBar, QToolBar, QToolButton
+from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QToolBar, QToolButton
 
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.engine.queue import DEFAULT_QUEUE
@@ -135,24 +135,21 @@ class RunDebugUI(QObject):
             button.setMenu(self.run_where_menu)
             button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
 
-    def _dock(self, name: str, title: str, widget, area) -> QDockWidget:
-        return self.window._dock(name, title, widget, area)
-
     def _build_docks(self) -> None:
         w = self.window
         self.log_view = LogView(w)
-        self.dock_log = self._dock(
+        self.dock_log = w.add_dock(
             "dockLog", "Run log", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.history = HistoryView(w.backend.db, w)
         self.history.replay_requested.connect(self.replay)
         self.history.rerun_requested.connect(self.rerun)
         self.history.resume_requested.connect(self.resume)
-        self.dock_history = self._dock(
+        self.dock_history = w.add_dock(
             "dockHistory", "Run history", self.history, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.data_inspector = DataInspector(w)
-        self.dock_data = self._dock(
+        self.dock_data = w.add_dock(
             "dockDataInspector", "Run data", self.data_inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
         problems = getattr(w, "dock_problems", None)

@@ -205,6 +205,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with open_database(args) as db:
         workflow = WorkflowService(db).find_workflow(_workflow_ref(args.workflow))
         transfer = TransferService(db)
+        assert workflow.id is not None  # read from the database
         if args.output in (None, "-"):
             _stdout_write(transfer.export_workflow(workflow.id))
             return EXIT_OK

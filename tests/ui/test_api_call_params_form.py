@@ -4,7 +4,8 @@ hint naming the required parameters left without a value."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from flowdesk.domain.enums import NodeType
 from flowdesk.domain.models import ApiDefinition, ApiParameter, Node, Workflow, WorkflowGraph
@@ -40,7 +41,7 @@ def rows(table) -> list[tuple[str, str, str, bool]]:
     ]
 
 
-def test_choosing_an_api_offers_its_parameters_and_flags_empty_required_ones(window):
+def test_choosing_an_api_offers_its_parameters_and_flags_empty_required_ones(window, qtbot):
     api = window.backend.apis.create_api(
         ApiDefinition(
             name="Get user",
@@ -96,7 +97,8 @@ def test_choosing_an_api_offers_its_parameters_and_flags_empty_required_ones(win
     assert form.params_hint.isHidden() and form.params_hint.text() == ""
 
     # a parameter the API does not declare has no location and says so
-    form._add_row()
+    add = next(b for b in form.parameter_rows.findChildren(QPushButton) if b.text() == "Add parameter")
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
     QApplication.processEvents()
     form = window.inspector.node_page.form
     last = form.parameters.rowCount() - 1

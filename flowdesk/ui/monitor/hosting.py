@@ -380,7 +380,7 @@ class MonitorHost(QObject):
 
     def _view_loaded(self, view: MonitorView) -> None:
         index = self.monitor_tabs.indexOf(self._page(view))
-        if index >= 0:
+        if index >= 0 and view.workflow_id is not None:
             self.monitor_tabs.setTabText(index, self._workflow_name(view.workflow_id))
 
     def close_monitor(self, workflow_id: int) -> None:

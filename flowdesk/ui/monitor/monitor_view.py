@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.monitoring import MonitorQueries
+from flowdesk.ui.widgets import row_data
 
 from .charts import DurationChart, ExecutionsChart, SlowestNodesChart
 from .message_table import MessageTable, table_item
@@ -259,7 +261,7 @@ class MonitorView(QWidget):
             ", ".join(
                 f"{n} {STATUS_LABELS[s].lower()}"
                 for s, n in stats["status_counts"].items()
-                if n and s in ("failed", "timed_out", "cancelled", "interrupted")
+                if n and s in (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.CANCELLED, ExecutionStatus.INTERRUPTED)
             )
             or "none",
             "#d93025" if failures else None,
@@ -303,7 +305,7 @@ class MonitorView(QWidget):
         rows = self.errors_table.selectionModel().selectedRows()
         if not rows or self.workflow_id is None:
             return
-        error_type, node = self.errors_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        error_type, node = row_data(self.errors_table, rows[0].row())
         self.select_error(error_type, node)
 
     def select_error(self, error_type: str, node: str | None = None) -> None:
@@ -334,6 +336,6 @@ class MonitorView(QWidget):
         self.drillDownLoaded.emit()
 
     def _activate_run(self, item: QTableWidgetItem) -> None:
-        run_id = self.runs_table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        run_id = row_data(self.runs_table, item.row())
         if run_id is not None:
             self.executionActivated.emit(int(run_id))

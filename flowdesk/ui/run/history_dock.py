@@ -116,7 +116,7 @@ class HistoryView(QWidget):
             duration = (
                 f"{(e.completed_at - e.started_at).total_seconds():.2f} s"
                 if e.started_at and e.completed_at
-                else ("…" if status in ("running", "paused") else "—")
+                else ("…" if status in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED) else "—")
             )
             cells = [
                 str(e.id),
@@ -174,7 +174,7 @@ class HistoryView(QWidget):
                 ),
                 None,
             )
-        self.resume_button.setEnabled(status in ("interrupted", "failed", "cancelled", "timed_out"))
+        self.resume_button.setEnabled(status in (ExecutionStatus.INTERRUPTED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED, ExecutionStatus.TIMED_OUT))
 
     def _rerun(self) -> None:
         ids = self.selected_ids()
@@ -192,7 +192,7 @@ class HistoryView(QWidget):
             e.id
             for e in self.executions
             if e.id in set(self.selected_ids())
-            and str(getattr(e.status, "value", e.status)) not in ("running", "paused")
+            and str(getattr(e.status, "value", e.status)) not in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED)
         ]
         if not ids:
             return 0

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QToolBar, QToolButton
 
+from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.engine.queue import DEFAULT_QUEUE
 from flowdesk.services.executions import ExecutionService
@@ -292,7 +293,7 @@ class RunDebugUI(QObject):
         label = state.status.replace("_", " ")
         if not state.live:
             label = f"Execution {state.execution_id}: {label} (from history)"
-        elif state.status == "paused" and state.pause_reason:
+        elif state.status == ExecutionStatus.PAUSED and state.pause_reason:
             label = f"Paused ({state.pause_reason})"
         else:
             label = label.capitalize()
@@ -404,6 +405,10 @@ class RunDebugUI(QObject):
         if c is not None:
             c.rerun(execution_id)
 
+    def _resume_each(self, execution_ids: list[int]) -> None:
+        for execution_id in execution_ids:
+            self.resume(execution_id)
+
     def resume(self, execution_id: int) -> None:
         """Resume an execution in its workflow's tab (opened when needed)."""
         try:
@@ -425,7 +430,7 @@ class RunDebugUI(QObject):
             return None
         names = {wf.id: wf.name for wf in self.window.backend.workflows.list_workflows()}
         notice = InterruptedRunsNotice(executions, names, self.window)
-        notice.resume_requested.connect(lambda ids: [self.resume(i) for i in ids])
+        notice.resume_requested.connect(self._resume_each)
         notice.dismissed.connect(self._remember_dismissed)
         self.notice = notice
         notice.show()

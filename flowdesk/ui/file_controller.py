@@ -186,7 +186,9 @@ class FileController(QObject):
         box.setObjectName("nameTakenQuestion")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("A workflow with this name exists")
-        box.setText(f"{source} is named '{err.name}', like stored workflow {err.workflow_id}, but its content differs.")
+        box.setText(
+            f"{source} is named '{err.name}', like stored workflow {err.workflow_id}, but its content differs."
+        )
         box.setInformativeText(
             "Replace that workflow with the file (its current content is kept as a version), "
             "import the file as a copy, or cancel?"
@@ -212,7 +214,10 @@ class FileController(QObject):
             return []
         if path is None:
             path, _ = QFileDialog.getOpenFileName(
-                self.window, "Import into this workflow", str(Path.home()), "Workflow files (*.json);;All files (*)"
+                self.window,
+                "Import into this workflow",
+                str(Path.home()),
+                "Workflow files (*.json);;All files (*)",
             )
             if not path:
                 return []
@@ -348,4 +353,3 @@ class FileController(QObject):
             doc.undo_stack.push(ReplaceGraphCommand(doc, nodes, conns, props, text="Restore unsaved changes"))
             restored.append(tab)
         return restored
-

@@ -112,7 +112,8 @@ class ConnectionItem(QGraphicsItem):
         self._path: QPainterPath | None = None
         self._shape: QPainterPath | None = None
         self._arrow: QPainterPath | None = None
-        self.overview_changed: Callable[[], None] | None = None  # set by the scene: the low-zoom line overview must refresh
+        # set by the scene: the low-zoom line overview must refresh
+        self.overview_changed: Callable[[], None] | None = None
         self.taken = False  # a run took this connection (set by the run overlay)
         self._apply_type(connection_type, port_index, condition)
         self.update_path()

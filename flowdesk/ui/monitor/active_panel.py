@@ -193,7 +193,8 @@ class ActiveExecutionsPanel(QWidget):
             if self.runs.pop(run_id, None) is not None:
                 self._render()
         elif kind in ("execution_paused", "execution_resumed") and run_id in self.runs:
-            self.runs[run_id]["status"] = ExecutionStatus.PAUSED if kind == "execution_paused" else ExecutionStatus.RUNNING
+            paused = kind == "execution_paused"
+            self.runs[run_id]["status"] = ExecutionStatus.PAUSED if paused else ExecutionStatus.RUNNING
             self._render()
         elif kind == "execution_started":
             self.refresh()

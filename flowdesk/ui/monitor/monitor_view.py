@@ -35,6 +35,16 @@ from .message_table import MessageTable, table_item
 from .query_runner import QueryRunner, as_queries
 from .status_colors import STATUS_LABELS, format_seconds, status_color
 
+#: The end states the failures card counts.
+FAILED_ENDS = frozenset(
+    {
+        ExecutionStatus.FAILED,
+        ExecutionStatus.TIMED_OUT,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.INTERRUPTED,
+    }
+)
+
 
 @dataclass(frozen=True)
 class Period:
@@ -261,7 +271,7 @@ class MonitorView(QWidget):
             ", ".join(
                 f"{n} {STATUS_LABELS[s].lower()}"
                 for s, n in stats["status_counts"].items()
-                if n and s in (ExecutionStatus.FAILED, ExecutionStatus.TIMED_OUT, ExecutionStatus.CANCELLED, ExecutionStatus.INTERRUPTED)
+                if n and s in FAILED_ENDS
             )
             or "none",
             "#d93025" if failures else None,

@@ -183,7 +183,8 @@ class DataInspector(QWidget):
         if output is not None:
             self._section("output", "Output", output, expanded=response is None)
         if run.attempt_history:
-            self._section("attempts", "Attempts", run.attempt_history, expanded=run.status == StepStatus.FAILED)
+            failed = run.status == StepStatus.FAILED
+            self._section("attempts", "Attempts", run.attempt_history, expanded=failed)
 
     def _load(self, run: NodeRun) -> None:
         """Fill the resolved input and attempt history from the step row (once it is written)."""

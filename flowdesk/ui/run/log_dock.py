@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.domain.enums import StepStatus
+from flowdesk.domain.enums import ExecutionStatus, StepStatus
 
 from .run_state import LogEntry, RunChange, RunState, plain_lines
 
@@ -41,21 +41,13 @@ LEVEL_COLORS = {
     "warning": QColor("#b06000"),
     "error": QColor("#c5221f"),
 }
-STATUS_COLORS = {StepStatus.SUCCESS: QColor("#1e8e3e"), StepStatus.FAILED: QColor("#c5221f"), StepStatus.CANCELLED: QColor("#b06000")}
+STATUS_COLORS = {
+    StepStatus.SUCCESS: QColor("#1e8e3e"),
+    StepStatus.FAILED: QColor("#c5221f"),
+    StepStatus.CANCELLED: QColor("#b06000"),
+}
 #: Every status a log line can carry (node and execution statuses), to size the status column.
-STATUSES = (
-    "running",
-    "success",
-    "failed",
-    "skipped",
-    "cancelled",
-    "started",
-    "paused",
-    "resumed",
-    "completed",
-    "timed_out",
-    "interrupted",
-)
+STATUSES: tuple[str, ...] = tuple(dict.fromkeys([*StepStatus, "started", *ExecutionStatus]))
 #: The node column fits the names it has seen, between these many digit widths of the log's font.
 NODE_COLUMN_MIN_CHARS = 6
 NODE_COLUMN_MAX_CHARS = 26

@@ -309,12 +309,19 @@ class Body:
         )
         return await self._drive(frame)
 
-    async def run_iteration(self, index: int, item: Any = None) -> BodyResult:
-        """Run one loop iteration with fresh state: `loop.index`, `loop.item`, `{{owner.index}}`."""
+    def twin(self) -> Body:
+        """Another Body over the same region (an iteration that runs beside this one's)."""
+        return Body(self.run, self.region, self.ctx)
+
+    async def run_iteration(self, index: int, item: Any = None, batch: Any = MISSING) -> BodyResult:
+        """Run one loop iteration with fresh state: `loop.index`, `loop.item`, `{{owner.index}}`
+        (and `loop.batch` when the LOOP hands out batches)."""
         parent: Frame = self.ctx.frame
         owner = self.ctx.node.name
         loop = {"index": index, "item": item}
         layer: dict[str, Any] = {owner: {"index": index, "item": item, "iteration": index}}
+        if batch is not MISSING:
+            loop["batch"] = layer[owner]["batch"] = batch
         frame = Frame(
             self.run,
             self.region,
@@ -328,16 +335,19 @@ class Body:
         self._last_layer = layer
         return await self._drive(frame)
 
-    def condition_scope(self, index: int, item: Any = None) -> Any:
+    def condition_scope(self, index: int, item: Any = None, batch: Any = MISSING) -> Any:
         """A scope for the LOOP condition before iteration `index` (sees the previous iteration)."""
         parent: Frame = self.ctx.frame
         owner = self.ctx.node.name
         layer = dict(self._last_layer or {})
-        layer[owner] = {"index": index, "item": item, "iteration": index}
+        loop = {"index": index, "item": item}
+        if batch is not MISSING:
+            loop["batch"] = batch
+        layer[owner] = {**loop, "iteration": index}
         from flowdesk.domain.expressions import Scope
 
         return Scope(
-            self.run.scope_values(self.ctx, loop={"index": index, "item": item}),
+            self.run.scope_values(self.ctx, loop=loop),
             parent.nodes.new_child(layer),
         )
 

@@ -532,7 +532,6 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
 }
 
 
-
 def _poll_schema(api_call: Mapping[str, Any]) -> dict[str, Any]:
     """POLL's schema: when to stop and how often to ask, then API_CALL's request fields (its
     `timeout` is the whole poll's; one request's is `request_timeout`)."""
@@ -541,7 +540,11 @@ def _poll_schema(api_call: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
         "required": ["until"],
-        "x-needs-one-of": {"fields": ["url", "api_id"], "wanted": "a url or an API", "why": "it has nothing to ask"},
+        "x-needs-one-of": {
+            "fields": ["url", "api_id"],
+            "wanted": "a url or an API",
+            "why": "it has nothing to ask",
+        },
         "properties": {
             "until": {
                 "type": "string",
@@ -557,7 +560,11 @@ def _poll_schema(api_call: Mapping[str, Any]) -> dict[str, Any]:
                 "x-template": True,
                 "description": "each wait is the last one times this (1: a fixed interval, 2: doubling)",
             },
-            "max_interval": {**seconds, "default": 60, "description": "the longest wait between two requests"},
+            "max_interval": {
+                **seconds,
+                "default": 60,
+                "description": "the longest wait between two requests",
+            },
             "timeout": {
                 "type": ["number", "null"],
                 "minimum": 0,

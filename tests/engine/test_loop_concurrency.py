@@ -13,7 +13,13 @@ from tests.support.waiting import eventually, until
 def loop_over(config: dict, body: tuple, *, extra_nodes=(), extra_conns=()):
     """start -> each (LOOP config) -LOOP-> body -> each; each -> end (output = the LOOP's output)."""
     return graph(
-        [("start", "START"), ("each", "LOOP", config), body, *extra_nodes, ("end", "END", {"output": "{{each}}"})],
+        [
+            ("start", "START"),
+            ("each", "LOOP", config),
+            body,
+            *extra_nodes,
+            ("end", "END", {"output": "{{each}}"}),
+        ],
         [("start", "each"), ("each", body[0], "LOOP"), (body[0], "each"), ("each", "end"), *extra_conns],
     )
 
@@ -24,7 +30,11 @@ def product_call(server_url: str, delay: str = "0") -> tuple:
 
 def test_iterations_side_by_side_keep_their_results_in_item_order(http_server):
     # later items answer sooner (delay shrinks with the id), so completion order is not item order
-    body = ("get", "API_CALL", {"url": f"{http_server.url}/products/{{{{loop.item}}}}?delay={{{{0.3 - loop.item / 100}}}}"})
+    body = (
+        "get",
+        "API_CALL",
+        {"url": f"{http_server.url}/products/{{{{loop.item}}}}?delay={{{{0.3 - loop.item / 100}}}}"},
+    )
     g = loop_over({"items": "{{input.ids}}", "concurrency": 4}, body)
     ids = list(range(1, 13))
     handle = run_graph(g, {"ids": ids})
@@ -69,7 +79,9 @@ def test_no_more_than_concurrency_iterations_run_at_once_and_that_many_do():
         ex = executor()
         ex.register_node_handler("GATE", gate.handle)
         try:
-            return await ex.execute_graph(loop_over({"items": list(range(10)), "concurrency": 3}, ("g", "GATE")))
+            return await ex.execute_graph(
+                loop_over({"items": list(range(10)), "concurrency": 3}, ("g", "GATE"))
+            )
         finally:
             await ex.aclose()
 
@@ -80,7 +92,11 @@ def test_no_more_than_concurrency_iterations_run_at_once_and_that_many_do():
 
 
 def test_batches_hand_the_body_up_to_batch_size_items(http_server):
-    body = ("post", "API_CALL", {"method": "POST", "url": f"{http_server.url}/anything", "body": {"ids": "{{loop.batch}}"}})
+    body = (
+        "post",
+        "API_CALL",
+        {"method": "POST", "url": f"{http_server.url}/anything", "body": {"ids": "{{loop.batch}}"}},
+    )
     g = loop_over({"items": "{{input.ids}}", "batch_size": 4, "concurrency": 2}, body)
     handle = run_graph(g, {"ids": list(range(1, 11))})
     assert handle.status == "completed", handle.error_message
@@ -107,7 +123,10 @@ def test_a_failed_iteration_with_break_on_error_cancels_the_others_and_fails_the
     # item 0 holds for ten minutes: it is still running when item 1 (product 0: 404) fails
     key = "loop-concurrency-break"
     paths = [f"hold/{key}?seconds=600", "products/0", "products/5"]
-    g = loop_over({"items": paths, "concurrency": 3}, ("get", "API_CALL", {"url": f"{http_server.url}/{{{{loop.item}}}}"}))
+    g = loop_over(
+        {"items": paths, "concurrency": 3},
+        ("get", "API_CALL", {"url": f"{http_server.url}/{{{{loop.item}}}}"}),
+    )
     handle = asyncio.run(eventually(_run(g), "the loop to fail without waiting for the held call"))
     by_name = steps(handle)
     assert handle.status == "failed"
@@ -173,7 +192,10 @@ def test_a_concurrency_template_that_gives_no_whole_number_fails_the_loop():
 
 
 def test_max_iterations_caps_the_items_run_side_by_side():
-    g = loop_over({"items": list(range(5)), "concurrency": 2, "max_iterations": 3}, ("echo", "ECHO", {"value": "{{loop.item}}"}))
+    g = loop_over(
+        {"items": list(range(5)), "concurrency": 2, "max_iterations": 3},
+        ("echo", "ECHO", {"value": "{{loop.item}}"}),
+    )
     handle = run_graph(g)
     assert handle.output_data["results"] == [{"value": 0}, {"value": 1}, {"value": 2}]
     assert handle.output_data["stopped_by"] == "max_iterations"

@@ -17,9 +17,21 @@ def submit_and_poll(server_url: str, poll_config: dict):
     return graph(
         [
             ("start", "START"),
-            ("submit", "API_CALL", {"method": "POST", "url": f"{server_url}/jobs", "body": {"polls": "{{input.polls}}", "input": "x"}}),
+            (
+                "submit",
+                "API_CALL",
+                {
+                    "method": "POST",
+                    "url": f"{server_url}/jobs",
+                    "body": {"polls": "{{input.polls}}", "input": "x"},
+                },
+            ),
             ("wait", "POLL", poll),
-            ("end", "END", {"output": {"result": "{{wait.response.data.result}}", "attempts": "{{wait.attempts}}"}}),
+            (
+                "end",
+                "END",
+                {"output": {"result": "{{wait.response.data.result}}", "attempts": "{{wait.attempts}}"}},
+            ),
             ("gave_up", "END", {"output": {"error": "{{wait.error}}", "type": "{{wait.error_type}}"}}),
         ],
         [("start", "submit"), ("submit", "wait"), ("wait", "end"), ("wait", "gave_up", "ERROR")],
@@ -114,7 +126,9 @@ def test_cancelling_the_run_stops_a_poll_waiting_between_requests(http_server):
 
 
 def test_validation_wants_until_and_something_to_ask():
-    g = graph([("start", "START"), ("wait", "POLL", {}), ("end", "END")], [("start", "wait"), ("wait", "end")])
+    g = graph(
+        [("start", "START"), ("wait", "POLL", {}), ("end", "END")], [("start", "wait"), ("wait", "end")]
+    )
     texts = [p.message for p in validate_graph(g)]
     assert "a POLL needs an until" in texts, texts
     assert any("needs a url or an API" in t for t in texts), texts

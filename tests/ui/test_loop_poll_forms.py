@@ -43,7 +43,12 @@ def test_poll_comes_with_its_look_defaults_and_a_form_built_from_its_schema(wind
     tab = open_sample(window)
     drop_from_palette(window, tab, "POLL", view_pos(tab, QPointF(450, 420)))
     poll = tab.doc.node_by_name("Poll")
-    assert poll.config == {"method": "GET", "url": "", "until": "response.data.status == 'done'", "interval": 1}
+    assert poll.config == {
+        "method": "GET",
+        "url": "",
+        "until": "response.data.status == 'done'",
+        "interval": 1,
+    }
     item = tab.scene.node_items[poll.uid]
     assert item.summary == "every 1 s until response.data.status == 'done'"
     assert [(p.name, p.connection_type.value) for p in item.ports] == [("out", "SEQUENCE")]
@@ -51,7 +56,13 @@ def test_poll_comes_with_its_look_defaults_and_a_form_built_from_its_schema(wind
     window.inspector.refresh()
     form = window.inspector.node_page.form
     assert list(form.fields)[:7] == [
-        "until", "interval", "backoff", "max_interval", "timeout", "max_attempts", "request_timeout"
+        "until",
+        "interval",
+        "backoff",
+        "max_interval",
+        "timeout",
+        "max_attempts",
+        "request_timeout",
     ]
     edit = form.fields["until"].findChild(QLineEdit)
     qtbot.mouseClick(edit, Qt.MouseButton.LeftButton)

@@ -127,7 +127,7 @@ def idempotency_key(ctx: NodeContext) -> str:
 
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run one API_CALL node: build the request, send it with retries, return the response."""
-    config = ctx.config
+    config: Mapping[str, Any] = ctx.config
     api = None
     api_id = config.get("api_id")
     if api_id not in (None, ""):

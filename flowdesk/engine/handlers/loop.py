@@ -21,6 +21,7 @@ from typing import Any
 from ..context import NodeContext
 from ..errors import NodeFailure
 from ..scheduler import MISSING, Body, BodyResult
+from .bodies import ended_result, stop_unfinished
 
 REUSABLE = False  # its body steps are what resume reuses, iteration by iteration
 DEFAULT_MAX_ITERATIONS = 1000
@@ -203,14 +204,10 @@ class _SideBySide:
 
     def _ended(self, i: int, task: asyncio.Task[BodyResult]) -> None:
         self.running.pop(i, None)
-        if task.cancelled() or self.done.done():
-            return
-        exc = task.exception()
-        if exc is not None:  # Body catches node failures: this is an engine bug, it fails the node
-            self.done.set_exception(exc)
+        result = ended_result(task, self.done)
+        if result is None:
             return
         self.ended += 1
-        result = task.result()
         if result.ok:
             self.results[i] = result.output
         elif self.break_on_error:
@@ -251,17 +248,7 @@ async def _side_by_side(
         reason = None  # the run itself is being stopped: its own reason applies
         raise
     finally:
-        unfinished = list(runs.running.values())
-        for other, task in unfinished:
-            if reason is not None:
-                other.note_cancel(reason)
-            task.cancel()
-        if unfinished:
-            await asyncio.gather(*(task for _, task in unfinished), return_exceptions=True)
-        if not runs.done.done():
-            runs.done.cancel()
-        elif not runs.done.cancelled():
-            runs.done.exception()  # an outcome that came while stopping is not reported as lost
+        await stop_unfinished(list(runs.running.values()), reason, runs.done)
         if runs.last is not None:
             runs.last.publish()
     return {"iterations": len(items), "results": runs.results, "stopped_by": stopped_by}

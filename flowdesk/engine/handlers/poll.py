@@ -20,7 +20,16 @@ from ..errors import NodeFailure
 from . import api_call
 
 POLL_KEYS = frozenset(
-    {"until", "interval", "backoff", "max_interval", "timeout", "max_attempts", "request_timeout", "output_mapping"}
+    {
+        "until",
+        "interval",
+        "backoff",
+        "max_interval",
+        "timeout",
+        "max_attempts",
+        "request_timeout",
+        "output_mapping",
+    }
 )
 """The POLL node's own settings; the rest of its config is the request each attempt sends."""
 
@@ -44,7 +53,9 @@ def _setting(ctx: NodeContext, key: str, low: float, high: float, *, whole: bool
         kind = "a whole number" if whole else "a number"
         raise NodeFailure(f"POLL {key} must be {kind}, got {value!r}", error_type="expression") from None
     if not low <= number <= high:
-        raise NodeFailure(f"POLL {key} must be from {low:g} to {high:g}, got {value!r}", error_type="expression")
+        raise NodeFailure(
+            f"POLL {key} must be from {low:g} to {high:g}, got {value!r}", error_type="expression"
+        )
     return int(number) if whole else number
 
 

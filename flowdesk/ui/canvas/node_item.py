@@ -81,6 +81,8 @@ def node_summary(node: NodeState, api_names: dict[int, str] | None = None) -> st
         count = len(items) if isinstance(items, list) else 0
         schema = " + schema" if isinstance(cfg.get("schema"), dict) else ""
         return f"{count} check{'s' if count != 1 else ''}{schema}"
+    elif t == NodeType.POLL and cfg.get("until"):
+        return f"every {cfg.get('interval', 1)} s until {cfg['until']}"
     return node.description or str(t)
 
 

@@ -144,7 +144,7 @@ class ParallelForm(TypeForm):
 
 
 class LoopForm(TypeForm):
-    """LOOP: condition and/or items, max_iterations, break_on_error."""
+    """LOOP: condition and/or items, max_iterations, concurrency, batch_size, break_on_error."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -154,11 +154,27 @@ class LoopForm(TypeForm):
         _fit_to_schema(self.max_iterations, NodeType.LOOP, "max_iterations")
         self.break_on_error = QCheckBox("Stop the loop when an iteration fails", self)
         _fit_to_schema(self.break_on_error, NodeType.LOOP, "break_on_error")
+        self.concurrency = QSpinBox(self)
+        self.concurrency.setObjectName("loopConcurrency")
+        _fit_to_schema(self.concurrency, NodeType.LOOP, "concurrency")
+        self.batch_size = QSpinBox(self)
+        self.batch_size.setObjectName("loopBatchSize")
+        _fit_to_schema(self.batch_size, NodeType.LOOP, "batch_size")
+        self.batch_size.setMinimum(0)  # 0: no batches (each iteration gets one item)
+        self.batch_size.setSpecialValueText("off")
         layout = self.form_layout()
         layout.addRow("While", self.condition)
         layout.addRow("For each of", self.items)
         layout.addRow("Max iterations", self.max_iterations)
+        layout.addRow("At once", self.concurrency)
+        layout.addRow("Batch size", self.batch_size)
         layout.addRow("", self.break_on_error)
+        self.concurrency.editingFinished.connect(
+            lambda: self.edited.emit({"concurrency": self.concurrency.value()})
+        )
+        self.batch_size.editingFinished.connect(
+            lambda: self.edited.emit({"batch_size": self.batch_size.value() or None})
+        )
         self.condition.committed.connect(lambda t: self.edited.emit({"condition": t or None}))
         self.items.committed.connect(lambda t: self.edited.emit({"items": t}))
         self.max_iterations.editingFinished.connect(
@@ -174,6 +190,10 @@ class LoopForm(TypeForm):
         value = config.get("max_iterations", default)
         _set_spin(self.max_iterations, int(value) if isinstance(value, int) else default)
         _set_check(self.break_on_error, config.get("break_on_error", True))
+        concurrency = config.get("concurrency", 1)
+        _set_spin(self.concurrency, concurrency if isinstance(concurrency, int) else 1)
+        batch_size = config.get("batch_size")
+        _set_spin(self.batch_size, batch_size if isinstance(batch_size, int) else 0)
 
 
 class ApiCallForm(TypeForm):

@@ -37,7 +37,7 @@ def test_poll_comes_with_its_look_defaults_and_a_form_built_from_its_schema(wind
 
     from .test_node_type_descriptors import palette_rows
 
-    rows = palette_rows(window.palette)
+    rows = palette_rows(window.node_palette)
     calls = rows.index(("Calls", None))
     assert rows[calls + 1 : calls + 3] == [("API call", "API_CALL"), ("Poll", "POLL")]
     tab = open_sample(window)

@@ -153,6 +153,11 @@ class WorkerRuntime:
         logger.info("stopping: %d run(s) get %.0f s to end", len(self._handles), self.grace)
         self.loop.call_soon_threadsafe(lambda: self.loop.call_later(self.grace, self._hand_back_all))
 
+    @property
+    def stopping(self) -> bool:
+        """True once the worker was asked to stop (SIGTERM, SIGINT): it takes no more runs."""
+        return self._stopping
+
     def _hand_back_all(self) -> None:
         for handle in list(self._handles.values()):
             handle.interrupt(f"the worker {self.host} pid {self.pid} stopped; the run was queued again")
@@ -168,7 +173,10 @@ class WorkerRuntime:
             if self.executor is not None:
                 await self.executor.aclose()
             if self._redis is not None:
-                await self._redis.delete(worker_key(self.host, self.pid))
+                try:
+                    await self._redis.delete(worker_key(self.host, self.pid))
+                except Exception as exc:  # Redis away: the key expires after three missed beats
+                    logger.warning("could not remove this worker's liveness key: %s", exc)
                 await self._redis.aclose()
 
         try:

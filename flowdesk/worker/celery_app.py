@@ -14,7 +14,7 @@ from typing import Any
 
 from flowdesk.engine.queue import DEFAULT_VISIBILITY_TIMEOUT, TASK_NAME
 
-from .runtime import BUSY, HANDED_BACK, OWNED, WorkerRuntime
+from .runtime import BUSY, DATABASE_RETRY, HANDED_BACK, OWNED, UNREACHABLE, WorkerRuntime
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,9 @@ def make_app(runtime: WorkerRuntime, *, visibility_timeout: float = DEFAULT_VISI
             # Its workflow runs config.max_concurrent_executions already (on any worker): the
             # message goes back with a short delay, and the slot is free for other workflows.
             raise self.retry(countdown=LIMIT_RECHECK)
+        if outcome == UNREACHABLE:
+            # The database did not answer: the message is sent again, to be looked at once it does.
+            raise self.retry(countdown=min(recheck, DATABASE_RETRY))
         if outcome == OWNED:
             # A live worker runs it (our message came back after the visibility timeout): look
             # again later, so the run is not lost if that worker dies after all. The countdown is

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QToolBar, QToolButton
 
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import FlowdeskError
-from flowdesk.engine.queue import DEFAULT_QUEUE
 from flowdesk.services.executions import ExecutionService
 
 from .data_inspector import DataInspector
@@ -26,6 +25,7 @@ from .history_dock import HistoryView
 from .input_dialog import RunInputDialog, RunInputStore
 from .interrupted_notice import InterruptedRunsNotice, unresumed_interrupted
 from .log_dock import LogView
+from .queue_dialog import QueueDialog, remember_queue, remembered_queue
 from .run_controller import RunController
 from .run_state import RunState
 from .worker_runs import configured_broker
@@ -44,6 +44,7 @@ class RunDebugUI(QObject):
         self.inputs = RunInputStore(window.settings)
         self.controllers: dict[int, RunController] = {}  # id(tab) -> controller
         self.input_dialog: RunInputDialog | None = None
+        self.queue_dialog: QueueDialog | None = None
         self.notice: InterruptedRunsNotice | None = None
         self._shown: RunController | None = None
         self._build_actions()
@@ -344,16 +345,33 @@ class RunDebugUI(QObject):
             return None
         return self._ask_input("Run", lambda c, value, env: c.start(value, environment=env))
 
-    def run_on_workers(self) -> RunInputDialog | None:
-        """Run on workers: ask for the input, then hand the run to the broker's default queue."""
+    def run_on_workers(self) -> QueueDialog | None:
+        """Run on workers: choose the queue (queue_dialog.py), then ask for the input and hand the
+        run to that queue of the broker."""
         c = self.controller()
         broker = self.broker
         if c is None or c.running or broker is None:
             return None
-        where = (broker, DEFAULT_QUEUE)
-        return self._ask_input(
-            "Run on workers", lambda c, value, env: c.start(value, environment=env, on_workers=where)
-        )
+        settings = self.window.settings
+        workflow_id = c.workflow_id
+        monitor = getattr(self.window, "monitor_host", None)
+        seen = getattr(getattr(monitor, "workers", None), "workers", None) or []  # the Workers dock's data
+        known = sorted({q for w in seen for q in (w.get("queues") or [])})
+        dialog = QueueDialog(broker, remembered_queue(settings, workflow_id), known, parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.queue_dialog = dialog
+        dialog.destroyed.connect(lambda _o=None: setattr(self, "queue_dialog", None))
+
+        def chosen(queue: str) -> None:
+            remember_queue(settings, workflow_id, queue)
+            where = (broker, queue)
+            self._ask_input(
+                "Run on workers", lambda c, value, env: c.start(value, environment=env, on_workers=where)
+            )
+
+        dialog.queue_chosen.connect(chosen)
+        dialog.open()
+        return dialog
 
     def step(self) -> RunInputDialog | None:
         """F10: the next node of a paused run, or start a step-by-step run (asking the input)."""

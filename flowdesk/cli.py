@@ -236,10 +236,10 @@ def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | Non
         return None
     if chosen is not None and "://" not in chosen and not Path(chosen).exists():
         return None
-    from flowdesk.services.node_types import known_node_types
+    from flowdesk.engine.custom_types import checked_descriptors
 
     with open_database(args) as db, db.session(read_only=True) as session:
-        return known_node_types(session)
+        return dict(checked_descriptors(session))  # a type whose handler is missing is reported
 
 
 def _problem_json(problem: Any) -> dict[str, Any]:

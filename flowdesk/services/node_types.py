@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import BUILTIN_NODE_TYPES
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from flowdesk.domain.execution_handlers import normalise_handler
 from flowdesk.domain.node_descriptors import (
     BUILTIN_DESCRIPTORS,
     NodeTypeDescriptor,
@@ -21,7 +22,7 @@ from flowdesk.domain.node_descriptors import (
 )
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import AuditAction, record_audit
-from flowdesk.store.tables import NodeRow, NodeTypeRow, utcnow
+from flowdesk.store.tables import ApiRow, NodeRow, NodeTypeRow, utcnow
 
 from .transaction import transaction
 
@@ -83,9 +84,12 @@ class NodeTypeService:
         type_name: str,
         description: str = "",
         config_schema: dict[str, Any] | None = None,
-        execution_handler: str | None = None,
+        execution_handler: str | Mapping[str, Any] | None = None,
     ) -> NodeTypeDefinition:
-        """Add a custom node type, or update it when one of that name is registered already."""
+        """Add a custom node type, or update it when one of that name is registered already.
+        `execution_handler`: `package.module:function`, `api:NAME` (or `{"api": NAME}`), a handler
+        name, or nothing (domain/execution_handlers.py); whether it can be found is checked when a
+        node of the type would run, so a type can be stored before its handler exists."""
         type_name = (type_name or "").strip()
         if not type_name:
             raise InvalidInputError("A node type needs a name.")
@@ -94,6 +98,10 @@ class NodeTypeService:
         wrong = config_schema_problem(config_schema)
         if wrong is not None:
             raise InvalidInputError(f"Node type '{type_name}': {wrong}.")
+        try:
+            execution_handler = normalise_handler(execution_handler)
+        except ValueError as exc:
+            raise InvalidInputError(f"Node type '{type_name}': {exc}.") from None
         now = utcnow()
         with self.db.session() as session:
             row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
@@ -148,3 +156,22 @@ class NodeTypeService:
         `node_types` expects: the custom types' config schemas are then enforced)."""
         with transaction(self.db, read_only=True) as session:
             return known_node_types(session)
+
+
+def stored_descriptors(session: Session, names: Collection[str] | None = None) -> dict[str, NodeTypeDescriptor]:
+    """The descriptors of the custom types registered in this database (those of `names` only when
+    given), their `handler` being the stored execution_handler."""
+    query = select(NodeTypeRow)
+    if names is not None:
+        query = query.where(NodeTypeRow.type_name.in_(sorted(names)))
+    return {row.type_name: _from_row(row).descriptor() for row in session.scalars(query)}
+
+
+def api_ids_by_name(session: Session, names: Collection[str]) -> dict[str, tuple[int, ...]]:
+    """The ids of the API definitions of each of `names` (the `api:NAME` handlers name them)."""
+    found: dict[str, list[int]] = {}
+    if names:
+        query = select(ApiRow.id, ApiRow.name).where(ApiRow.name.in_(sorted(names))).order_by(ApiRow.id)
+        for api_id, name in session.execute(query):
+            found.setdefault(name, []).append(api_id)
+    return {name: tuple(ids) for name, ids in found.items()}

@@ -729,6 +729,12 @@ def _worker_subcommands() -> list[Callable[[Any], None]]:
     return [add_worker, add_workers, add_cancel]
 
 
+def _node_type_subcommands() -> list[Callable[[Any], None]]:
+    from flowdesk.cli_node_types import add_node_type
+
+    return [add_node_type]
+
+
 def _server_subcommands() -> list[Callable[[Any], None]]:
     from flowdesk.cli_server import add_audit, add_serve, add_token, add_user
 
@@ -745,6 +751,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_demo_server,
     add_new,
     *_api_library_subcommands(),
+    *_node_type_subcommands(),
     *_server_subcommands(),
     *_worker_subcommands(),
 ]

@@ -90,6 +90,23 @@ class NodeTypeService:
         `execution_handler`: `package.module:function`, `api:NAME` (or `{"api": NAME}`), a handler
         name, or nothing (domain/execution_handlers.py); whether it can be found is checked when a
         node of the type would run, so a type can be stored before its handler exists."""
+        body = {
+            "type_name": type_name,
+            "description": description,
+            "config_schema": config_schema,
+            "execution_handler": execution_handler,
+        }
+        return self.register_node_types([body])[0][0]
+
+    def check_registration(
+        self,
+        type_name: str,
+        description: str = "",
+        config_schema: dict[str, Any] | None = None,
+        execution_handler: str | Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The registration body as it is stored; InvalidInputError / ConflictError (one sentence)
+        when it cannot be."""
         type_name = (type_name or "").strip()
         if not type_name:
             raise InvalidInputError("A node type needs a name.")
@@ -99,26 +116,43 @@ class NodeTypeService:
         if wrong is not None:
             raise InvalidInputError(f"Node type '{type_name}': {wrong}.")
         try:
-            execution_handler = normalise_handler(execution_handler)
+            handler = normalise_handler(execution_handler)
         except ValueError as exc:
             raise InvalidInputError(f"Node type '{type_name}': {exc}.") from None
+        return {
+            "type_name": type_name,
+            "description": description or "",
+            "config_schema": dict(config_schema or {}),
+            "execution_handler": handler,
+        }
+
+    def register_node_types(
+        self, bodies: list[dict[str, Any]]
+    ) -> list[tuple[NodeTypeDefinition, bool]]:
+        """Register (or update) several types in one transaction: all or none. Returns each stored
+        definition with whether it was created."""
+        checked = [self.check_registration(**body) for body in bodies]
         now = utcnow()
+        done: list[tuple[NodeTypeDefinition, bool]] = []
         with self.db.session() as session:
-            row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
-            if row is None:
-                row = NodeTypeRow(type_name=type_name, created_at=now)
-                session.add(row)
-                action: AuditAction = "create"
-            else:
-                action = "update"
-            row.description = description or ""
-            row.config_schema = dict(config_schema or {})
-            row.execution_handler = execution_handler
-            row.updated_at = now
-            session.flush()
-            verb = "Registered" if action == "create" else "Updated"
-            record_audit(session, "node_type", row.id, action, f"{verb} node type '{type_name}'.")
-            return _from_row(row)
+            for body in checked:
+                type_name = body["type_name"]
+                row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
+                if row is None:
+                    row = NodeTypeRow(type_name=type_name, created_at=now)
+                    session.add(row)
+                    action: AuditAction = "create"
+                else:
+                    action = "update"
+                row.description = body["description"]
+                row.config_schema = body["config_schema"]
+                row.execution_handler = body["execution_handler"]
+                row.updated_at = now
+                session.flush()
+                verb = "Registered" if action == "create" else "Updated"
+                record_audit(session, "node_type", row.id, action, f"{verb} node type '{type_name}'.")
+                done.append((_from_row(row), action == "create"))
+        return done
 
     def list_node_types(self) -> list[NodeTypeDefinition]:
         """Every registered custom node type, by name (built-ins are NodeType's members)."""

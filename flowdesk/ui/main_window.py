@@ -815,7 +815,7 @@ class MainWindow(QMainWindow):
         api_ids = sorted({n.config["api_id"] for n in graph.nodes if isinstance(n.config.get("api_id"), int)})
         try:
             apis = [self.backend.apis.get_api(i) for i in api_ids]
-            text = write_workflow_file(graph, apis)
+            text = write_workflow_file(graph, apis, tab.doc.node_types)
         except FlowdeskError as err:
             QMessageBox.warning(self, "Not exported", str(err))
             return None

@@ -62,9 +62,15 @@ def test_a_yaml_list_registers_each_type_and_a_second_add_updates(run, tmp_path)
 def test_bad_files_are_refused_in_one_located_sentence_and_nothing_is_stored(run, tmp_path):  # noqa: F811
     db = str(tmp_path / "f.db")
     cases = {
-        "broken.json": ('{"type_name": "A",\n "description": }', "broken.json line 2 column 17: not valid JSON"),
+        "broken.json": (
+            '{"type_name": "A",\n "description": }',
+            "broken.json line 2 column 17: not valid JSON",
+        ),
         "broken.yaml": ("- type_name: A\n  x: [1,\n", "broken.yaml line 3: not valid YAML"),
-        "extra.json": (json.dumps({"type_name": "A", "colour": "red"}), "extra.json: 'colour' is not a field"),
+        "extra.json": (
+            json.dumps({"type_name": "A", "colour": "red"}),
+            "extra.json: 'colour' is not a field",
+        ),
         "noname.json": (json.dumps({"description": "x"}), "noname.json.type_name: a node type needs a name"),
         "schema.json": (
             json.dumps([{"type_name": "A"}, {"type_name": "B", "config_schema": {"n": "integr"}}]),

@@ -48,7 +48,9 @@ def test_a_type_whose_handler_is_an_api_definition_runs_as_that_call_with_its_fi
         url=f"{http_server.url}/anything/tickets/{{{{params.kind}}}}",
         body={"note": "{{params.note}}"},
     )
-    NodeTypeService(db).register_node_type("TICKET", "Files a ticket", TICKET_SCHEMA, {"api": "Create ticket"})
+    NodeTypeService(db).register_node_type(
+        "TICKET", "Files a ticket", TICKET_SCHEMA, {"api": "Create ticket"}
+    )
     stored = _workflow(db, {"kind": "{{input.kind}}", "note": "printer on fire"})
 
     handle = _run(db, stored.workflow.id, {"kind": "urgent"})
@@ -116,7 +118,10 @@ def test_a_handler_name_finds_a_handler_registered_or_installed_under_that_name(
             "node type 'TICKET' cannot run: its handler 'tests.support.node_handlers:NOT_A_FUNCTION' "
             "is not a function",
         ),
-        ("api:No such API", "node type 'TICKET' cannot run: its handler 'api:No such API' names no API definition"),
+        (
+            "api:No such API",
+            "node type 'TICKET' cannot run: its handler 'api:No such API' names no API definition",
+        ),
         ("ticket.create", "node type 'TICKET' cannot run: its handler 'ticket.create' is neither installed"),
     ],
 )

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from flowdesk.services.transfer import NameTaken, WorkflowNameTakenError
 
     from .audit_dialog import AuditDialog
+    from .node_types_dialog import NodeTypesDialog
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +278,13 @@ class MainWindow(QMainWindow):
             None,
             "Save a version, browse history, diff, restore",
         )
+        self.action_node_types = self._action(
+            "actionNodeTypes",
+            "Node &types…",
+            self.show_node_types,
+            None,
+            "Custom node types: add, edit and delete them without code",
+        )
         self.action_audit = self._action(
             "actionAudit",
             "&Audit log…",
@@ -375,6 +383,7 @@ class MainWindow(QMainWindow):
             self.action_export,
             self.action_versions,
             self.action_audit,
+            self.action_node_types,
             None,
             self.action_close_tab,
             self.action_quit,
@@ -840,6 +849,24 @@ class MainWindow(QMainWindow):
         dialog.restored.connect(tab.reload)
         dialog.open()
         return dialog
+
+    def show_node_types(self) -> NodeTypesDialog:
+        """The custom node types dialog; the palette and every tab follow its changes."""
+        from .node_types_dialog import NodeTypesDialog
+
+        dialog = NodeTypesDialog(self.backend, self)
+        dialog.changed.connect(self.reload_node_types)
+        dialog.open()
+        return dialog
+
+    def reload_node_types(self) -> None:
+        """Read the node types again: the palette shows them, each tab validates with them."""
+        known = self.backend.known_node_types()
+        self.palette.set_node_types({name: known[name] for name in ordered_type_names(known)})
+        for tab in self.editor_tabs():
+            tab.doc.node_types = known
+            tab.validation.node_types = known
+            tab.validation.schedule()
 
     def show_audit(self) -> AuditDialog:
         """The audit log, filtered to the current workflow when one is open."""

@@ -6,7 +6,8 @@ Four forms (docs/semantics.md, "Custom node types"):
   definition, the node's config fields (those the type's schema declares) its parameters;
 - `package.module:function` — a Python function (sync or async, called with the NodeContext);
 - `NAME` (a word without a colon) — a handler installed under that name in the entry-point group
-  `flowdesk.node_handlers`, or registered in Python under that name;
+  `flowdesk.node_handlers`, or registered in Python under that name; failing both, a dotted name
+  is read as `package.module.function` (the seed's example `custom_handlers.data_processor`);
 - empty — the handler installed or registered under the type's own name.
 
 The dict form `{"api": "NAME"}` is accepted where a registration is read and stored as `api:NAME`.

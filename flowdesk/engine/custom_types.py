@@ -7,7 +7,8 @@ Before a run of a graph naming custom types the executor reads their registratio
 - `api:NAME`: the node runs as an API_CALL of that API definition, the node's config fields (those
   the schema declares, or all of them when it declares none) being the call's `parameters`;
 - `package.module:function`: that function, imported (sync or async, called with the NodeContext);
-- a name: the handler installed under it (entry-point group `flowdesk.node_handlers`) or registered;
+- a name: the handler installed under it (entry-point group `flowdesk.node_handlers`) or registered,
+  else, for a dotted name, the function it names (the seed's `package.module.function`);
 - nothing: the handler installed or registered under the type's own name.
 
 A handler that cannot be found leaves the descriptor's `cannot_run` sentence, which validation reports
@@ -109,17 +110,23 @@ def resolve_handler(
         return NodeKind(name, api_call_handler(ids[0], descriptor))
     if ref.kind == "named":
         kind = registry.kind(ref.target)
-        if kind is None:
-            return (
-                f"node type '{name}' cannot run: its handler '{text}' is neither installed (entry-point "
-                "group flowdesk.node_handlers) nor registered"
-            )
-        return NodeKind(name, kind.handle, kind.rewrite_edges, kind.reusable)
+        if kind is not None:
+            return NodeKind(name, kind.handle, kind.rewrite_edges, kind.reusable)
+        if "." in ref.target:  # the seed's `package.module.function`
+            module_name, _, attr = ref.target.rpartition(".")
+            found = _python_handler(name, f"{module_name}:{attr}", shown=text)
+            if not isinstance(found, str):
+                return found
+        return (
+            f"node type '{name}' cannot run: its handler '{text}' is neither installed (entry-point "
+            "group flowdesk.node_handlers), registered, nor a function that can be imported"
+        )
     return _python_handler(name, text)
 
 
-def _python_handler(name: str, text: str) -> NodeKind | str:
+def _python_handler(name: str, text: str, shown: str | None = None) -> NodeKind | str:
     module_name, _, attr = text.partition(":")
+    text = shown or text
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

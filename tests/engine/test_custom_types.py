@@ -84,6 +84,16 @@ def test_python_functions_sync_and_async_run_through_module_colon_function(db):
     assert handle.output_data["count"] == {"words": 3}
 
 
+def test_the_seed_s_dotted_form_names_a_python_function(db):
+    NodeTypeService(db).register_node_type(
+        "SHOUT", "", {"text": "string"}, "tests.support.node_handlers.shout"
+    )
+    stored = _workflow(db, {"text": "seed"}, "SHOUT")
+    handle = _run(db, stored.workflow.id)
+    assert handle.status == "completed", handle.error_message
+    assert handle.output_data["step"] == {"shouted": "SEED"}
+
+
 def test_a_handler_name_finds_a_handler_registered_or_installed_under_that_name(db):
     registry = HandlerRegistry(parent=default_registry())
 
@@ -123,6 +133,10 @@ def test_a_handler_name_finds_a_handler_registered_or_installed_under_that_name(
             "node type 'TICKET' cannot run: its handler 'api:No such API' names no API definition",
         ),
         ("ticket.create", "node type 'TICKET' cannot run: its handler 'ticket.create' is neither installed"),
+        (
+            "ticket_handler",
+            "node type 'TICKET' cannot run: its handler 'ticket_handler' is neither installed",
+        ),
     ],
 )
 def test_a_type_whose_handler_cannot_be_found_is_stored_but_refused_at_run_time_naming_it(

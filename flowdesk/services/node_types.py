@@ -84,10 +84,11 @@ class NodeTypeService:
         type_name: str,
         description: str = "",
         config_schema: dict[str, Any] | None = None,
-        execution_handler: str | Mapping[str, Any] | None = None,
+        execution_handler: str | None = None,
     ) -> NodeTypeDefinition:
         """Add a custom node type, or update it when one of that name is registered already.
-        `execution_handler`: `package.module:function`, `api:NAME` (or `{"api": NAME}`), a handler
+        `execution_handler` (the seed's signature; `check_registration` and `register_node_types` also
+        take the file form `{"api": NAME}`): `package.module:function`, `api:NAME`, a handler
         name, or nothing (domain/execution_handlers.py); whether it can be found is checked when a
         node of the type would run, so a type can be stored before its handler exists."""
         body = {

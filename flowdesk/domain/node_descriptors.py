@@ -507,7 +507,8 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                     },
                     "schema": {
                         "type": ["object", "null"],
-                        "description": "a JSON Schema the checked value must match",
+                        "description": "a JSON Schema the checked value must match (default: the response "
+                        "schema of the API definition the call before uses, when imported from OpenAPI)",
                     },
                     "value": {
                         "type": ["string", "null"],

@@ -318,14 +318,7 @@ class MonitorView(QWidget):
         table.setRowCount(len(runs))
         item = table_item
         for row, r in enumerate(runs):
-            table.setItem(row, 0, item(f"#{r['id']}", data=r["id"]))
-            status = item(STATUS_LABELS.get(r["status"], r["status"]))
-            status.setForeground(status_color(r["status"]))
-            table.setItem(row, 1, status)
-            started = r["started_at"]
-            table.setItem(
-                row, 2, item(started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "—")
-            )
+            _run_cells(table, row, r)
             table.setItem(row, 3, item(f"{r['passed']:,}", align_right=True))
             failed = item(f"{r['failed']:,}", align_right=True)
             if r["failed"]:
@@ -342,9 +335,7 @@ class MonitorView(QWidget):
         )
 
     def _activate_assertion_run(self, item: QTableWidgetItem) -> None:
-        run_id = self.assertions_table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
-        if run_id is not None:
-            self.executionActivated.emit(int(run_id))
+        self._activate_in(self.assertions_table, item)
 
     # -- drill-down ----------------------------------------------------------------------------
     def _drill_down(self) -> None:
@@ -368,20 +359,26 @@ class MonitorView(QWidget):
         table.setRowCount(len(runs))
         item = table_item
         for row, r in enumerate(runs):
-            table.setItem(row, 0, item(f"#{r['id']}", data=r["id"]))
-            status = item(STATUS_LABELS.get(r["status"], r["status"]))
-            status.setForeground(status_color(r["status"]))
-            table.setItem(row, 1, status)
-            started = r["started_at"]
-            table.setItem(
-                row, 2, item(started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "—")
-            )
+            _run_cells(table, row, r)
             table.setItem(row, 3, item(r["node"] or "—", tooltip=True))
             table.setItem(row, 4, item(r["error_message"] or "", tooltip=True))
         table.fit_columns()
         self.drillDownLoaded.emit()
 
     def _activate_run(self, item: QTableWidgetItem) -> None:
-        run_id = self.runs_table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        self._activate_in(self.runs_table, item)
+
+    def _activate_in(self, table: MessageTable, item: QTableWidgetItem) -> None:
+        run_id = table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
         if run_id is not None:
             self.executionActivated.emit(int(run_id))
+
+
+def _run_cells(table: MessageTable, row: int, run: dict[str, Any]) -> None:
+    """The first three cells of a run's row: `#id` (the id as its data), status (coloured), start."""
+    table.setItem(row, 0, table_item(f"#{run['id']}", data=run["id"]))
+    status = table_item(STATUS_LABELS.get(run["status"], run["status"]))
+    status.setForeground(status_color(run["status"]))
+    table.setItem(row, 1, status)
+    started = run["started_at"]
+    table.setItem(row, 2, table_item(started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "—"))

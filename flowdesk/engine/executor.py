@@ -844,13 +844,14 @@ class WorkflowExecutor:
         registered in the database: engine/custom_types.py); raises WorkflowInvalidError."""
         key = graph.model_dump_json(include={"workflow": {"config"}, "nodes": True, "connections": True})
         stored = self._stored_types(graph)
-        registry, descriptors = self.registry, None
         if stored is not None:
             key += stored.key
-            registry, descriptors = runnable(stored, self.registry)
         cached = self._plans.get(key)
         if cached is not None:
             return cached[0]
+        registry, descriptors = self.registry, None
+        if stored is not None:
+            registry, descriptors = runnable(stored, self.registry)
         from flowdesk.domain.validation import validate_graph
 
         with gc_paused():  # bulk building: the collector would walk the growing plan again and again

@@ -195,11 +195,16 @@ class NodeTypeService:
 
 def stored_descriptors(session: Session, names: Collection[str] | None = None) -> dict[str, NodeTypeDescriptor]:
     """The descriptors of the custom types registered in this database (those of `names` only when
-    given), their `handler` being the stored execution_handler."""
-    query = select(NodeTypeRow)
+    given), their `handler` being the stored execution_handler. Read as plain rows (no ORM objects):
+    the engine asks before every run of a graph with custom types."""
+    t = NodeTypeRow.__table__.c
+    query = select(t.type_name, t.description, t.config_schema, t.execution_handler)
     if names is not None:
-        query = query.where(NodeTypeRow.type_name.in_(sorted(names)))
-    return {row.type_name: _from_row(row).descriptor() for row in session.scalars(query)}
+        query = query.where(t.type_name.in_(sorted(names)))
+    return {
+        name: describe_custom(name, description or "", schema or {}, handler)
+        for name, description, schema, handler in session.execute(query)
+    }
 
 
 def api_ids_by_name(session: Session, names: Collection[str]) -> dict[str, tuple[int, ...]]:

@@ -616,3 +616,30 @@ def test_no_paths_is_a_problem_not_an_error():
     assert [p.message for p in result.problems] == [
         "The document has no 'paths', so there is nothing to import."
     ]
+
+
+def test_swagger_2_keeps_the_response_schema_too():
+    spec = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "host": "127.0.0.1",
+        "paths": {
+            "/pets/{id}": {
+                "get": {
+                    "operationId": "getPet",
+                    "produces": ["application/json"],
+                    "parameters": [{"name": "id", "in": "path", "required": True, "type": "integer"}],
+                    "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Pet"}}},
+                }
+            }
+        },
+        "definitions": {
+            "Pet": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+        },
+    }
+    (definition,) = import_api_spec(json.dumps(spec)).definitions
+    assert definition.response_schema == {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}},
+    }

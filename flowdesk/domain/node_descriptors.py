@@ -88,6 +88,9 @@ class NodeTypeDescriptor:
     form: str | None = None  # a hand-made inspector form; None: the form is built from the schema
     builtin: bool = False
     handler: str | None = None  # a custom type's execution_handler
+    # Why nodes of this type cannot run where the descriptor was made (its handler cannot be found:
+    # set by the engine's check, engine/custom_types.py); validation reports it on each such node.
+    cannot_run: str | None = None
 
     def _keys_marked(self, mark: str) -> tuple[str, ...]:
         props = self.config_schema.get("properties") or {}
@@ -519,7 +522,8 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                     },
                     "schema": {
                         "type": ["object", "null"],
-                        "description": "a JSON Schema the checked value must match",
+                        "description": "a JSON Schema the checked value must match (default: the response "
+                        "schema of the API definition the call before uses, when imported from OpenAPI)",
                     },
                     "value": {
                         "type": ["string", "null"],

@@ -220,7 +220,7 @@ class EditorTab(QWidget):
                 apis.append(self.backend.apis.get_api(api_id))
             except FlowdeskError:
                 continue  # deleted from the library meanwhile: the node is copied without it
-        text = clipboard.fragment_text(graph, apis)
+        text = clipboard.fragment_text(graph, apis, self.doc.node_types)
         # Plain text: the JSON pastes into any editor, and back. (A QMimeData made in Python and
         # handed to the clipboard is freed twice at exit by this PySide build, so none is made.)
         QGuiApplication.clipboard().setText(text)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from .audit_dialog import AuditDialog
     from .main_window import MainWindow
+    from .node_types_dialog import NodeTypesDialog
 
 
 class FileController(QObject):
@@ -80,6 +81,13 @@ class FileController(QObject):
             self.show_versions,
             None,
             "Save a version, browse history, diff, restore",
+        )
+        self.action_node_types = make(
+            "actionNodeTypes",
+            "Node &types…",
+            self.show_node_types,
+            None,
+            "Custom node types: add, edit and delete them without code",
         )
         self.action_audit = make(
             "actionAudit",
@@ -246,7 +254,7 @@ class FileController(QObject):
         api_ids = sorted({n.config["api_id"] for n in graph.nodes if isinstance(n.config.get("api_id"), int)})
         try:
             apis = [self.window.backend.apis.get_api(i) for i in api_ids]
-            text = write_workflow_file(graph, apis)
+            text = write_workflow_file(graph, apis, tab.doc.node_types)
         except FlowdeskError as err:
             QMessageBox.warning(self.window, "Not exported", str(err))
             return None
@@ -270,6 +278,15 @@ class FileController(QObject):
             return None
         dialog = VersionsDialog(self.window.backend, tab.stored_id, lambda: self.save_tab(tab), self.window)
         dialog.restored.connect(tab.reload)
+        dialog.open()
+        return dialog
+
+    def show_node_types(self) -> NodeTypesDialog:
+        """The custom node types dialog; the palette and every tab follow its changes."""
+        from .node_types_dialog import NodeTypesDialog
+
+        dialog = NodeTypesDialog(self.window.backend, self.window)
+        dialog.changed.connect(self.window.reload_node_types)
         dialog.open()
         return dialog
 

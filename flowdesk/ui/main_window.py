@@ -238,6 +238,7 @@ class MainWindow(QMainWindow):
         self.action_save, self.action_import = files.action_save, files.action_import
         self.action_insert_file, self.action_export = files.action_insert_file, files.action_export
         self.action_versions, self.action_audit = files.action_versions, files.action_audit
+        self.action_node_types = files.action_node_types
         self.action_close_tab = self.make_action(
             "actionCloseTab", "&Close", self._close_current, K.StandardKey.Close
         )
@@ -324,6 +325,7 @@ class MainWindow(QMainWindow):
             self.action_export,
             self.action_versions,
             self.action_audit,
+            self.action_node_types,
             None,
             self.action_close_tab,
             self.action_quit,
@@ -514,6 +516,15 @@ class MainWindow(QMainWindow):
     def import_file(self, path: str | os.PathLike[str] | None = None) -> EditorTab | None:
         """Open a workflow file in a tab (FileController.import_file: the command line's FILE too)."""
         return self.files.import_file(path)
+
+    def reload_node_types(self) -> None:
+        """Read the node types again: the palette shows them, each tab validates with them."""
+        known = self.backend.known_node_types()
+        self.node_palette.set_node_types({name: known[name] for name in ordered_type_names(known)})
+        for tab in self.editor_tabs():
+            tab.doc.node_types = known
+            tab.validation.node_types = known
+            tab.validation.schedule()
 
     def _close_tab_at(self, index: int) -> None:
         tab = self.tabs.widget(index)

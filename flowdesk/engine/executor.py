@@ -337,6 +337,11 @@ class ExecutionHandle:
                 self.id, time.time(), status.value, self.output_data, self.error_message, duration
             )
         )
+        if self._persist and self.id is not None:
+            try:
+                await self._executor._alert_after_run(self)
+            except asyncio.CancelledError:  # the evaluation goes on; this run's waiters are told now
+                pass
         try:
             plugins = self._executor.plugins
             if plugins:
@@ -486,6 +491,26 @@ class WorkflowExecutor:
         for handle in list(self._active.values()):
             if handle.id == execution_id:
                 handle._fail_storage(sentence)
+
+    async def _alert_after_run(self, handle: ExecutionHandle) -> None:
+        """Evaluate the alert rules of a recorded run's workflow (engine/alerting.py)."""
+        writer = self._writer
+        if writer is None or self._db is None:
+            return
+        from .alerting import alert_after_run
+
+        await asyncio.shield(
+            alert_after_run(
+                writer,
+                self._db,
+                handle.workflow_id,
+                handle.id,
+                emit=self.events.emit,
+                http=self.http_client,
+                secrets=self.secrets,
+                environment=self.environment,
+            )
+        )
 
     def http_client(self) -> Any:
         """The shared HttpClient (flowdesk.engine.http), made on first use."""

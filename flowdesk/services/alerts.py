@@ -21,8 +21,6 @@ from flowdesk.store import alerts as sql
 from flowdesk.store.audit_trail import record_audit
 from flowdesk.store.tables import ApiRow, WorkflowRow, utcnow
 
-from .monitoring.percentile import nearest_rank
-
 
 @dataclass(frozen=True)
 class FiredAlert:
@@ -122,6 +120,9 @@ def measure(conn: Connection, rule: AlertRule, now: datetime) -> tuple[float | N
     )
     if not durations:
         return None, ""
+    # imported here: the monitoring package loads psutil, which a run without p95 rules never needs
+    from .monitoring.percentile import nearest_rank
+
     p95 = durations[nearest_rank(95, len(durations)) - 1]
     return p95, f"p95 duration {p95:.3g} s over {len(durations)} completed runs of {window}"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 from typing import Any
 
 from flowdesk.cli_api import _cli, _group, _leaf
@@ -29,7 +30,9 @@ def add_alert(subparsers: Any) -> None:
     )
     window = p.add_mutually_exclusive_group()
     window.add_argument("--runs", metavar="N", help="measure over the last N finished runs (default 20)")
-    window.add_argument("--period", metavar="SECONDS", help="measure over the runs that ended in the last SECONDS")
+    window.add_argument(
+        "--period", metavar="SECONDS", help="measure over the runs that ended in the last SECONDS"
+    )
     p.add_argument("--node", metavar="NAME", help="the node of a node-error-rate rule")
     p.add_argument("--webhook", metavar="API", help="an API definition (id or name) to POST each alert to")
     p.add_argument("--name", metavar="TEXT", help="what the alert is called (default: the rule in words)")
@@ -59,15 +62,23 @@ def _api_id(db: Any, ref: str) -> int:
     service = ApiService(db)
     text = ref.strip()
     if text.isdigit():
-        return service.get_api(int(text)).id
+        return service.get_api(int(text)).id or int(text)
     named = [a for a in service.list_apis(search=text) if a.name == text]
     if not named:
         raise NotFoundError(f"The alert rule's webhook: no API definition has the id or name '{text}'.")
     if len(named) > 1:
         ids = ", ".join(str(a.id) for a in named)
-        raise ConflictError(f"The alert rule's webhook: {len(named)} API definitions are named '{text}' (ids {ids}).")
+        raise ConflictError(
+            f"The alert rule's webhook: {len(named)} API definitions are named '{text}' (ids {ids})."
+        )
     assert named[0].id is not None
     return named[0].id
+
+
+def _say_json(items: list[dict[str, Any]]) -> int:
+    cli = _cli()
+    cli.say(json.dumps(items, ensure_ascii=False, indent=2))
+    return int(cli.EXIT_OK)
 
 
 def cmd_alert_add(args: argparse.Namespace) -> int:
@@ -99,29 +110,24 @@ def cmd_alert_list(args: argparse.Namespace) -> int:
     with cli.open_database(args) as db:
         rules = AlertService(db).list_rules(_workflow_id(db, args.workflow))
     if args.json:
-        cli.say(
-            json.dumps(
-                [
-                    {
-                        "id": r.id,
-                        "workflow_id": r.workflow_id,
-                        "workflow": name,
-                        "name": r.name,
-                        "kind": r.kind.value,
-                        "threshold": r.threshold,
-                        "runs": r.runs,
-                        "period": r.period,
-                        "node": r.node,
-                        "webhook_api_id": r.webhook_api_id,
-                        "firing": r.firing,
-                    }
-                    for r, name in rules
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
+        return _say_json(
+            [
+                {
+                    "id": r.id,
+                    "workflow_id": r.workflow_id,
+                    "workflow": name,
+                    "name": r.name,
+                    "kind": r.kind.value,
+                    "threshold": r.threshold,
+                    "runs": r.runs,
+                    "period": r.period,
+                    "node": r.node,
+                    "webhook_api_id": r.webhook_api_id,
+                    "firing": r.firing,
+                }
+                for r, name in rules
+            ]
         )
-        return cli.EXIT_OK
     if not rules:
         cli.say("No alert rules.")
         return cli.EXIT_OK
@@ -158,28 +164,7 @@ def cmd_alert_history(args: argparse.Namespace) -> int:
     with cli.open_database(args) as db:
         alerts = AlertService(db).history(_workflow_id(db, args.workflow), limit=args.limit)
     if args.json:
-        cli.say(
-            json.dumps(
-                [
-                    {
-                        "id": a.id,
-                        "rule_id": a.rule_id,
-                        "rule": a.rule_name,
-                        "workflow_id": a.workflow_id,
-                        "workflow": a.workflow_name,
-                        "execution_id": a.execution_id,
-                        "value": a.value,
-                        "message": a.message,
-                        "webhook_status": a.webhook_status,
-                        "fired_at": a.fired_at.isoformat(),
-                    }
-                    for a in alerts
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-        return cli.EXIT_OK
+        return _say_json([{**asdict(a), "fired_at": a.fired_at.isoformat()} for a in alerts])
     if not alerts:
         cli.say("No alerts have fired.")
         return cli.EXIT_OK

@@ -91,7 +91,9 @@ def _as_number(value: Any, field: str) -> float:
 def _as_whole(value: Any, field: str) -> int:
     number = _as_number(value, field)
     if not number.is_integer() or number < 1:
-        raise InvalidInputError(f"The alert rule's {field} must be a whole number of at least 1, got {value!r}.")
+        raise InvalidInputError(
+            f"The alert rule's {field} must be a whole number of at least 1, got {value!r}."
+        )
     return int(number)
 
 
@@ -115,7 +117,9 @@ def check_rule(
         raise InvalidInputError(f"The alert rule's kind must be one of {known}, got {kind!r}.") from None
     value = _as_number(threshold, "threshold")
     if rule_kind in (AlertKind.SUCCESS_RATE, AlertKind.NODE_ERROR_RATE) and not 0 <= value <= 100:
-        raise InvalidInputError(f"The alert rule's threshold is a percentage from 0 to 100, got {threshold!r}.")
+        raise InvalidInputError(
+            f"The alert rule's threshold is a percentage from 0 to 100, got {threshold!r}."
+        )
     if rule_kind is AlertKind.P95_DURATION and value <= 0:
         raise InvalidInputError(f"The alert rule's threshold must be more than 0 seconds, got {threshold!r}.")
     if rule_kind is AlertKind.FAILURES_IN_ROW:
@@ -136,7 +140,9 @@ def check_rule(
     if rule_kind is AlertKind.NODE_ERROR_RATE and not node_name:
         raise InvalidInputError("The alert rule's node must name the node whose error rate it watches.")
     if rule_kind is not AlertKind.NODE_ERROR_RATE and node_name:
-        raise InvalidInputError(f"The alert rule's node applies only to node_error_rate, not to {rule_kind.value}.")
+        raise InvalidInputError(
+            f"The alert rule's node applies only to node_error_rate, not to {rule_kind.value}."
+        )
     label = str(name).strip() if name is not None else ""
     if len(label) > 255:
         raise InvalidInputError("The alert rule's name must be at most 255 characters.")

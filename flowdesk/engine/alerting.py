@@ -45,7 +45,9 @@ async def alert_after_run(
     try:
         fired: list[FiredAlert] = await writer.call(service.evaluate_after_run, workflow_id, execution_id)
     except Exception:
-        logger.exception("alert rules of workflow %s could not be evaluated after run %s", workflow_id, execution_id)
+        logger.exception(
+            "alert rules of workflow %s could not be evaluated after run %s", workflow_id, execution_id
+        )
         return []
     for alert in fired:
         logger.warning("alert %s fired: %s", alert.id, alert.message)

@@ -133,34 +133,18 @@ class AlertService:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add_rule(
-        self,
-        workflow_id: int,
-        kind: Any,
-        threshold: Any,
-        *,
-        runs: Any = None,
-        period: Any = None,
-        node: Any = None,
-        webhook_api_id: int | None = None,
-        name: Any = None,
-    ) -> AlertRule:
-        """Store a new rule (checked first: InvalidInputError names the wrong field)."""
-        rule = check_rule(
-            workflow_id=workflow_id,
-            kind=kind,
-            threshold=threshold,
-            runs=runs,
-            period=period,
-            node=node,
-            webhook_api_id=webhook_api_id,
-            name=name,
-        )
+    def add_rule(self, workflow_id: int, kind: Any, threshold: Any, **options: Any) -> AlertRule:
+        """Store a new rule; `options` are check_rule's (runs, period, node, webhook_api_id, name).
+        It is checked first: InvalidInputError names the wrong field, and nothing is stored."""
+        rule = check_rule(workflow_id=workflow_id, kind=kind, threshold=threshold, **options)
+        webhook_api_id = rule.webhook_api_id
         with self.db.session() as session:
             if session.get(WorkflowRow, workflow_id) is None:
                 raise NotFoundError(f"No workflow has the id {workflow_id}.")
             if webhook_api_id is not None and session.get(ApiRow, webhook_api_id) is None:
-                raise NotFoundError(f"The alert rule's webhook: no API definition has the id {webhook_api_id}.")
+                raise NotFoundError(
+                    f"The alert rule's webhook: no API definition has the id {webhook_api_id}."
+                )
             now = utcnow()
             rule_id = sql.insert_rule(
                 session.connection(),
@@ -238,5 +222,7 @@ class AlertService:
                         "fired_at": now,
                     },
                 )
-                fired.append(FiredAlert(alert_id, rule, row["workflow_name"], execution_id, value, message, now))
+                fired.append(
+                    FiredAlert(alert_id, rule, row["workflow_name"], execution_id, value, message, now)
+                )
         return fired

@@ -14,12 +14,12 @@ from sqlalchemy import Connection, and_, case, delete, func, insert, select, upd
 
 from flowdesk.domain.enums import ExecutionStatus
 
-from .tables import AlertRow, AlertRuleRow, ExecutionLogRow, ExecutionRow, WorkflowRow
+from .tables import TABLES, WorkflowRow
 
-_RULES = AlertRuleRow.__table__
-_HISTORY = AlertRow.__table__
-_RUNS = ExecutionRow.__table__
-_STEPS = ExecutionLogRow.__table__
+_RULES = TABLES["alert_rules"]
+_HISTORY = TABLES["alert_history"]
+_RUNS = TABLES["workflow_executions"]
+_STEPS = TABLES["workflow_execution_logs"]
 _FINAL = [s.value for s in ExecutionStatus if s.is_final]
 
 

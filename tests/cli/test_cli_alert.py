@@ -67,11 +67,14 @@ def test_add_list_history_and_delete(alert, stored):
         db.close()
     code, out, _ = alert("history", "orders", "--json")
     (fired,) = json.loads(out)
-    assert fired["rule_id"] == 1 and fired["execution_id"] == run.id and fired["value"] == 0.0
+    assert fired["rule_id"] == 1 and fired["rule_name"] and fired["execution_id"] == run.id and fired["value"] == 0.0
     code, out, _ = alert("history")
     assert "orders: success rate below 90 %" in out and f"#{run.id}" in out
 
-    assert alert("delete", "1")[1].strip() == "Deleted alert rule 1: success rate below 90 % over the last 10 runs."
+    assert (
+        alert("delete", "1")[1].strip()
+        == "Deleted alert rule 1: success rate below 90 % over the last 10 runs."
+    )
     code, out, _ = alert("list", "--json")
     assert [r["id"] for r in json.loads(out)] == [2]
     code, out, _ = alert("history", "--json")
@@ -85,7 +88,10 @@ def test_add_list_history_and_delete(alert, stored):
         (("add", "orders", "success-rate", "150"), "The alert rule's threshold is a percentage"),
         (("add", "orders", "failures-in-row", "3", "--runs", "5"), "runs and period do not apply"),
         (("add", "orders", "node-error-rate", "5"), "The alert rule's node must name"),
-        (("add", "orders", "success-rate", "90", "--webhook", "nope"), "no API definition has the id or name 'nope'"),
+        (
+            ("add", "orders", "success-rate", "90", "--webhook", "nope"),
+            "no API definition has the id or name 'nope'",
+        ),
         (("add", "nowhere", "success-rate", "90"), "No workflow has the id or name 'nowhere'"),
         (("delete", "99"), "No alert rule has the id 99."),
     ],

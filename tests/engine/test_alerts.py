@@ -29,7 +29,9 @@ def _workflow(db):
 
 def _hook(db, url: str) -> int:
     api = ApiService(db).create_api(
-        name="on-call hook", method="GET", url=f"{url}/hooks/flowdesk",
+        name="on-call hook",
+        method="GET",
+        url=f"{url}/hooks/flowdesk",
         headers={"Authorization": "Bearer {{secrets.hook_token}}"},
     )
     return api.id
@@ -115,9 +117,22 @@ def test_a_headless_cli_run_evaluates_the_rules_before_it_exits(tmp_path, http_s
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("FLOWDESK_DB", None)
     done = subprocess.run(
-        [sys.executable, "-m", "flowdesk.cli", "run", "watched", "--db", str(path),
-         "--input", json.dumps({"url": f"{http_server.url}/status/500"})],
-        capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "flowdesk.cli",
+            "run",
+            "watched",
+            "--db",
+            str(path),
+            "--input",
+            json.dumps({"url": f"{http_server.url}/status/500"}),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(ROOT),
+        timeout=120,
     )
     assert done.returncode != 0, done.stdout
     db = Database(path)

@@ -24,7 +24,9 @@ from .test_hosting import backend, make_window, settings  # noqa: F401  (fixture
 @pytest.fixture
 def database(tmp_path):
     db = Database(tmp_path / "alerts-page.db")
-    nodes, connections = chain(("start", "START"), ("call", "API_CALL", {"url": "{{input.url}}"}), ("end", "END"))
+    nodes, connections = chain(
+        ("start", "START"), ("call", "API_CALL", {"url": "{{input.url}}"}), ("end", "END")
+    )
     WorkflowService(db).create_from_graph(graph(nodes, connections, name="orders"))
     yield db
     db.close()
@@ -69,7 +71,13 @@ def test_a_rule_added_from_the_form_is_stored_and_listed(qtbot, panel, database)
     assert not panel.node.isEnabled()
     _add(qtbot, panel)
     ((rule, name),) = AlertService(database).list_rules()
-    assert (name, rule.kind.value, rule.threshold, rule.period, rule.runs) == ("orders", "success_rate", 80, 3600, None)
+    assert (name, rule.kind.value, rule.threshold, rule.period, rule.runs) == (
+        "orders",
+        "success_rate",
+        80,
+        3600,
+        None,
+    )
     assert panel.rules.rowCount() == 1
     assert panel.rules.item(0, 4).text() == "success rate below 80 % over the last 3600 s"
     assert panel.rules.item(0, 3).text() == "armed"
@@ -82,7 +90,9 @@ def test_a_bad_rule_is_refused_in_one_sentence_and_nothing_is_stored(qtbot, pane
     assert panel.node.isEnabled()
     with qtbot.waitSignal(panel.loaded, timeout=EVENTUALLY_MS):  # the error is shown
         qtbot.mouseClick(panel.add_button, Qt.MouseButton.LeftButton)
-    assert panel.problem.text() == "The alert rule&#x27;s node must name the node whose error rate it watches."
+    assert (
+        panel.problem.text() == "The alert rule&#x27;s node must name the node whose error rate it watches."
+    )
     _type(qtbot, panel.threshold, "many")
     _type(qtbot, panel.node, "call")
     with qtbot.waitSignal(panel.loaded, timeout=EVENTUALLY_MS):

@@ -33,7 +33,9 @@ def _run(db, workflow_id: int, status: str, seconds: float = 1.0, *, node_status
     executions = ExecutionService(db)
     run = executions.create_execution(workflow_id, status="running")
     started = utcnow() - timedelta(seconds=seconds)
-    executions.update_execution(run.id, started_at=started, status=status, completed_at=started + timedelta(seconds=seconds))
+    executions.update_execution(
+        run.id, started_at=started, status=status, completed_at=started + timedelta(seconds=seconds)
+    )
     if node_status is not None:
         executions.add_logs(
             [ExecutionLog(execution_id=run.id, step_name="call", node_name="call", status=node_status)]
@@ -146,7 +148,9 @@ def test_node_error_rate_counts_the_nodes_steps_over_a_period(db, alerts, workfl
     alerts.add_rule(workflow.id, "node_error_rate", 60, period=3600, node="call")
     _run(db, workflow.id, "completed", node_status="success")
     _run(db, workflow.id, "completed", node_status="skipped")  # not a run of the node
-    assert alerts.evaluate_after_run(workflow.id, _run(db, workflow.id, "failed", node_status="failed")) == []  # 50 %
+    assert (
+        alerts.evaluate_after_run(workflow.id, _run(db, workflow.id, "failed", node_status="failed")) == []
+    )  # 50 %
     fired = alerts.evaluate_after_run(workflow.id, _run(db, workflow.id, "failed", node_status="failed"))
     assert [round(a.value, 1) for a in fired] == [66.7]
     assert "node 'call' failed 2 of 3 times" in fired[0].message
@@ -157,4 +161,6 @@ def test_deleting_a_rule_keeps_its_history(db, alerts, workflow):
     alerts.evaluate_after_run(workflow.id, _run(db, workflow.id, "failed"))
     alerts.delete_rule(rule.id)
     (kept,) = alerts.history()
-    assert kept.rule_id is None and kept.rule_name == "1 failures in a row" and kept.workflow_name == "watched"
+    assert (
+        kept.rule_id is None and kept.rule_name == "1 failures in a row" and kept.workflow_name == "watched"
+    )

@@ -259,7 +259,10 @@ class AlertsPanel(QWidget):
         rows = self.rules.selectionModel().selectedRows()
         if not rows:
             return
-        rule_id = self.rules.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        cell = self.rules.item(rows[0].row(), 0)
+        if cell is None:
+            return
+        rule_id = cell.data(Qt.ItemDataRole.UserRole)
         db = self.queries.db
 
         def write() -> str:

@@ -181,7 +181,9 @@ class MonitorHost(QObject):
         self.alerts = AlertsPanel(self.queries)
         self.alerts.setObjectName("alertsPanel")
         self.alerts.alertFired.connect(self._announce_alert)
-        self.dock_alerts = w._dock("dockAlerts", "Alerts", self.alerts, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.dock_alerts = w._dock(
+            "dockAlerts", "Alerts", self.alerts, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         # shown from the View menu: in front of the docks it shares a tab group with (it reads on show)
         self.dock_alerts.toggleViewAction().triggered.connect(lambda on: on and self.dock_alerts.raise_())
         self.dock_alerts.hide()
@@ -218,7 +220,13 @@ class MonitorHost(QObject):
             menu = w.menuBar().addMenu("&View")
         menu.addSeparator()
         menu.addAction(self.action_monitor)
-        for dock in (self.dock_monitor, self.dock_timeline, self.dock_active, self.dock_workers, self.dock_alerts):
+        for dock in (
+            self.dock_monitor,
+            self.dock_timeline,
+            self.dock_active,
+            self.dock_workers,
+            self.dock_alerts,
+        ):
             menu.addAction(dock.toggleViewAction())
         w.browser.table.itemSelectionChanged.connect(self._update_action)
         w.browser.deleted.connect(self.close_monitor)  # a deleted workflow has nothing to monitor

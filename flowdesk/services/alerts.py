@@ -91,6 +91,13 @@ def measure(conn: Connection, rule: AlertRule, now: datetime) -> tuple[float | N
     """The rule's figure now (None when no run is there to judge) and a sentence saying it."""
     since = now - timedelta(seconds=rule.period) if rule.period is not None else None
     window = rule.window_words()
+    if rule.kind is AlertKind.FAILURES_IN_ROW:
+        in_row = 0
+        for status in sql.latest_statuses(conn, rule.workflow_id, int(rule.threshold)):
+            if status not in FAILED_STATUSES:
+                break
+            in_row += 1
+        return float(in_row), f"the last {in_row} runs failed"
     if rule.kind is AlertKind.NODE_ERROR_RATE:
         assert rule.node is not None
         steps, failed = sql.node_step_counts(conn, rule.workflow_id, rule.node, runs=rule.runs, since=since)
@@ -98,33 +105,24 @@ def measure(conn: Connection, rule: AlertRule, now: datetime) -> tuple[float | N
             return None, ""
         rate = failed * 100.0 / steps
         return rate, f"node '{rule.node}' failed {failed} of {steps} times ({_figure(rate)} %) over {window}"
-    limit = int(rule.threshold) if rule.kind is AlertKind.FAILURES_IN_ROW else rule.runs
-    outcomes = sql.run_outcomes(conn, rule.workflow_id, runs=limit, since=since)
-    if not outcomes:
-        return None, ""
-    if rule.kind is AlertKind.FAILURES_IN_ROW:
-        in_row = 0
-        for status, _started, _ended in outcomes:
-            if status not in FAILED_STATUSES:
-                break
-            in_row += 1
-        return float(in_row), f"the last {in_row} runs failed"
     if rule.kind is AlertKind.SUCCESS_RATE:
-        completed = sum(1 for status, _s, _e in outcomes if status == "completed")
-        rate = completed * 100.0 / len(outcomes)
-        return rate, f"{completed} of {len(outcomes)} runs completed ({_figure(rate)} %) over {window}"
-    durations = sorted(
-        (ended - started).total_seconds()
-        for status, started, ended in outcomes
-        if status == "completed" and started is not None
-    )
-    if not durations:
+        ended, completed = sql.run_counts(conn, rule.workflow_id, runs=rule.runs, since=since)
+        if not ended:
+            return None, ""
+        rate = completed * 100.0 / ended
+        return rate, f"{completed} of {ended} runs completed ({_figure(rate)} %) over {window}"
+    count = sql.completed_count(conn, rule.workflow_id, runs=rule.runs, since=since)
+    if not count:
         return None, ""
     # imported here: the monitoring package loads psutil, which a run without p95 rules never needs
     from .monitoring.percentile import nearest_rank
 
-    p95 = durations[nearest_rank(95, len(durations)) - 1]
-    return p95, f"p95 duration {p95:.3g} s over {len(durations)} completed runs of {window}"
+    p95 = sql.completed_duration_at(
+        conn, rule.workflow_id, nearest_rank(95, count), runs=rule.runs, since=since
+    )
+    if p95 is None:
+        return None, ""
+    return p95, f"p95 duration {p95:.3g} s over {count} completed runs of {window}"
 
 
 class AlertService:

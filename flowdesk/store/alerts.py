@@ -2,7 +2,7 @@
 
 Each function takes a SQLAlchemy Connection (a service's `session.connection()`), so a rule's
 measuring, its `firing` flip and its history row share the caller's transaction. Windows are the
-workflow's *finished* runs (a final status and a `completed_at`), newest first.
+workflow's *ended* runs (those with a `completed_at`: every final status), newest first.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
-
-from flowdesk.domain.enums import ExecutionStatus
+from sqlalchemy import Connection, case, delete, func, insert, select, update
 
 from .tables import TABLES, WorkflowRow
 
@@ -20,7 +18,6 @@ _RULES = TABLES["alert_rules"]
 _HISTORY = TABLES["alert_history"]
 _RUNS = TABLES["workflow_executions"]
 _STEPS = TABLES["workflow_execution_logs"]
-_FINAL = [s.value for s in ExecutionStatus if s.is_final]
 
 
 def insert_rule(conn: Connection, values: dict[str, Any]) -> int:
@@ -87,46 +84,83 @@ def history_rows(conn: Connection, workflow_id: int | None = None, limit: int = 
     return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
-def _window(workflow_id: int, runs: int | None, since: datetime | None) -> Any:
-    """The ids of the window's finished runs, as a subquery."""
-    stmt = select(_RUNS.c.id).where(
-        _RUNS.c.workflow_id == workflow_id, _RUNS.c.status.in_(_FINAL), _RUNS.c.completed_at.is_not(None)
+def _window(conn: Connection, workflow_id: int, runs: int | None, since: datetime | None) -> Any:
+    """The window's ended runs (an end time: every final status has one, no other status does),
+    newest first, with their `duration` in seconds. By runs they are the last started, found by
+    walking the (workflow, start) index backwards; by period, those that ended since `since`."""
+    stmt = select(
+        _RUNS.c.id,
+        _RUNS.c.status,
+        _duration(conn, _RUNS.c.started_at, _RUNS.c.completed_at).label("duration"),
+    ).where(
+        _RUNS.c.workflow_id == workflow_id,
+        _RUNS.c.completed_at.is_not(None),
+        _RUNS.c.started_at.is_not(None),  # a queued run cancelled before it started is no outcome
     )
     if since is not None:
         stmt = stmt.where(_RUNS.c.completed_at >= since)
-    stmt = stmt.order_by(_RUNS.c.completed_at.desc(), _RUNS.c.id.desc())
+    stmt = stmt.order_by(_RUNS.c.started_at.desc(), _RUNS.c.id.desc())
     if runs is not None:
         stmt = stmt.limit(runs)
     return stmt.subquery()
 
 
-def run_outcomes(
+def _duration(conn: Connection, started: Any, ended: Any) -> Any:
+    """Seconds between two timestamp columns, in the connection's dialect."""
+    if conn.dialect.name == "sqlite":
+        return (func.julianday(ended) - func.julianday(started)) * 86400.0
+    return func.extract("epoch", ended - started)
+
+
+def run_counts(
     conn: Connection, workflow_id: int, *, runs: int | None, since: datetime | None = None
-) -> list[tuple[str, datetime | None, datetime]]:
-    """(status, started_at, completed_at) of the window's finished runs, newest first."""
-    window = _window(workflow_id, runs, since)
+) -> tuple[int, int]:
+    """(ended runs, completed runs) of the window."""
+    window = _window(conn, workflow_id, runs, since)
+    completed = func.coalesce(func.sum(case((window.c.status == "completed", 1), else_=0)), 0)
+    total, done = conn.execute(select(func.count(), completed).select_from(window)).one()
+    return int(total or 0), int(done or 0)
+
+
+def latest_statuses(conn: Connection, workflow_id: int, count: int) -> list[str]:
+    """The statuses of the last `count` ended runs, newest first."""
+    window = _window(conn, workflow_id, count, None)
+    return list(conn.execute(select(window.c.status)).scalars())
+
+
+def completed_count(
+    conn: Connection, workflow_id: int, *, runs: int | None, since: datetime | None = None
+) -> int:
+    """How many of the window's runs completed (the population of its duration percentiles)."""
+    window = _window(conn, workflow_id, runs, since)
+    return int(conn.execute(select(func.count()).where(window.c.status == "completed")).scalar_one())
+
+
+def completed_duration_at(
+    conn: Connection, workflow_id: int, rank: int, *, runs: int | None, since: datetime | None = None
+) -> float | None:
+    """The duration (seconds) at 1-based `rank` of the window's completed runs sorted by duration."""
+    window = _window(conn, workflow_id, runs, since)
     stmt = (
-        select(_RUNS.c.status, _RUNS.c.started_at, _RUNS.c.completed_at)
-        .where(_RUNS.c.id.in_(select(window.c.id)))
-        .order_by(_RUNS.c.completed_at.desc(), _RUNS.c.id.desc())
+        select(window.c.duration)
+        .where(window.c.status == "completed")
+        .order_by(window.c.duration)
+        .limit(1)
+        .offset(rank - 1)
     )
-    return [(r.status, r.started_at, r.completed_at) for r in conn.execute(stmt)]
+    value = conn.execute(stmt).scalar()
+    return None if value is None else float(value)
 
 
 def node_step_counts(
     conn: Connection, workflow_id: int, node_name: str, *, runs: int | None, since: datetime | None = None
 ) -> tuple[int, int]:
-    """(steps that succeeded or failed, failed steps) of one node over the window's finished runs."""
-    window = _window(workflow_id, runs, since)
-    stmt = select(
-        func.count(),
-        func.coalesce(func.sum(case((_STEPS.c.status == "failed", 1), else_=0)), 0),
-    ).where(
-        and_(
-            _STEPS.c.execution_id.in_(select(window.c.id)),
-            _STEPS.c.node_name == node_name,
-            _STEPS.c.status.in_(("success", "failed")),
-        )
+    """(steps that succeeded or failed, failed steps) of one node over the window's runs."""
+    window = _window(conn, workflow_id, runs, since)
+    stmt = (
+        select(func.count(), func.coalesce(func.sum(case((_STEPS.c.status == "failed", 1), else_=0)), 0))
+        .select_from(window.join(_STEPS, _STEPS.c.execution_id == window.c.id))
+        .where(_STEPS.c.node_name == node_name, _STEPS.c.status.in_(("success", "failed")))
     )
     total, failed = conn.execute(stmt).one()
     return int(total or 0), int(failed or 0)

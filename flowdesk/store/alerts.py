@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
 
 from .tables import TABLES, WorkflowRow
 
@@ -37,10 +37,13 @@ def rule_rows(conn: Connection, workflow_id: int | None = None) -> list[dict[str
     return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
+# Built once: every recorded run's end asks it, and building the statement costs more than running it.
+_HAS_RULES = select(_RULES.c.id).where(_RULES.c.workflow_id == bindparam("workflow_id")).limit(1)
+
+
 def has_rules(conn: Connection, workflow_id: int) -> bool:
     """Whether the workflow has any alert rule (what every run's end asks first)."""
-    stmt = select(_RULES.c.id).where(_RULES.c.workflow_id == workflow_id).limit(1)
-    return conn.execute(stmt).first() is not None
+    return conn.execute(_HAS_RULES, {"workflow_id": workflow_id}).first() is not None
 
 
 def delete_rule(conn: Connection, rule_id: int) -> dict[str, Any] | None:

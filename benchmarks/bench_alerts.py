@@ -107,7 +107,7 @@ async def end_to_end(db: Database, ids: dict[str, int], rounds: int, runs: int) 
     executor = WorkflowExecutor(db=db, load_plugins=False)
     evaluate = executor._alert_after_run
 
-    async def switched_off(handle: Any) -> None:
+    def switched_off(handle: Any) -> None:
         return None
 
     times: dict[str, list[float]] = {"baseline (evaluation off)": [], "no rules": [], "four rules": []}

@@ -338,10 +338,7 @@ class ExecutionHandle:
             )
         )
         if self._persist and self.id is not None:
-            try:
-                await self._executor._alert_after_run(self)
-            except asyncio.CancelledError:  # the evaluation goes on; this run's waiters are told now
-                pass
+            self._executor._alert_after_run(self)
         try:
             plugins = self._executor.plugins
             if plugins:
@@ -407,6 +404,7 @@ class WorkflowExecutor:
         self._graphs = records.GraphCache()
         self._active: dict[int, ExecutionHandle] = {}
         self._outage_paused: set[int] = set()  # runs paused while the database cannot be reached
+        self._alerting: set[asyncio.Task[Any]] = set()  # alert evaluations after runs (alerting.py)
 
     # -- extension points --------------------------------------------------------------------
     def register_plugin(self, plugin: Any) -> None:
@@ -492,14 +490,16 @@ class WorkflowExecutor:
             if handle.id == execution_id:
                 handle._fail_storage(sentence)
 
-    async def _alert_after_run(self, handle: ExecutionHandle) -> None:
-        """Evaluate the alert rules of a recorded run's workflow (engine/alerting.py)."""
+    def _alert_after_run(self, handle: ExecutionHandle) -> None:
+        """Evaluate the alert rules of a recorded run's workflow (engine/alerting.py) in a task of its
+        own: the run's waiters do not wait for it, `aclose()` does (so `flowdesk run` has evaluated
+        before it exits). Its writer call is queued before the next run can start."""
         writer = self._writer
         if writer is None or self._db is None:
             return
         from .alerting import alert_after_run
 
-        await asyncio.shield(
+        task = asyncio.get_running_loop().create_task(
             alert_after_run(
                 writer,
                 self._db,
@@ -511,6 +511,8 @@ class WorkflowExecutor:
                 environment=self.environment,
             )
         )
+        self._alerting.add(task)
+        task.add_done_callback(self._alerting.discard)
 
     def http_client(self) -> Any:
         """The shared HttpClient (flowdesk.engine.http), made on first use."""
@@ -533,6 +535,8 @@ class WorkflowExecutor:
         for handle in list(self._active.values()):
             handle.cancel("the executor was closed")
             await handle.wait()
+        while self._alerting:  # alerts of ended runs: evaluated and their webhooks called first
+            await asyncio.gather(*self._alerting, return_exceptions=True)
         if self._http is not None and hasattr(self._http, "aclose"):
             await self._http.aclose()
         if self._writer is not None:

@@ -2,8 +2,9 @@
 
 Evaluation (`evaluate_after_run`) is what the engine calls once a run's rows are committed: one read
 asks whether the workflow has rules at all (the common answer, no, costs nothing more); otherwise
-each rule is measured with one query, and a rule that becomes true fires once (its `firing` flag set,
-a history row written), re-arming when a later run finds it false again.
+each rule is measured with one query in the same read, and a rule that becomes true fires once (its
+`firing` flag set, a history row written: the only write), re-arming when a later run finds it
+false again.
 """
 
 from __future__ import annotations
@@ -189,25 +190,34 @@ class AlertService:
             sql.set_webhook_status(session.connection(), alert_id, status)
 
     def evaluate_after_run(self, workflow_id: int, execution_id: int | None) -> list[FiredAlert]:
-        """Measure the workflow's rules after a run ended; the alerts that fired now."""
+        """Measure the workflow's rules after a run ended; the alerts that fired now.
+
+        The measuring is a read: the write lock is taken only when a rule fires or re-arms, and the
+        flag is flipped by a conditional update, so of two runs ending at once one fires it."""
         with self.db.session(read_only=True) as session:
-            if not sql.has_rules(session.connection(), workflow_id):
-                return []
-        fired: list[FiredAlert] = []
-        with self.db.session() as session:
             conn = session.connection()
+            if not sql.has_rules(conn, workflow_id):
+                return []
             now = utcnow()
+            changes: list[tuple[AlertRule, str, float | None, str]] = []
             for row in sql.rule_rows(conn, workflow_id):
                 rule = _rule(row)
                 value, words = measure(conn, rule, now)
-                if not breached(rule, value):
-                    if rule.firing:
-                        sql.set_firing(conn, row["id"], False)  # re-armed: fires again next time
+                if breached(rule, value) != rule.firing:
+                    changes.append((rule, row["workflow_name"], value, words))
+        fired: list[FiredAlert] = []
+        if not changes:
+            return fired
+        with self.db.session() as session:
+            conn = session.connection()
+            for rule, workflow_name, value, words in changes:
+                assert rule.id is not None
+                if rule.firing:
+                    sql.set_firing(conn, rule.id, False)  # re-armed: fires again when next true
                     continue
-                assert value is not None
-                if rule.firing or not sql.set_firing(conn, row["id"], True):
-                    continue  # still true: it fired already
-                message = f"{row['workflow_name']}: {rule.name} ({words})."
+                if value is None or not sql.set_firing(conn, rule.id, True):
+                    continue  # another run's evaluation fired it first
+                message = f"{workflow_name}: {rule.name} ({words})."
                 alert_id = sql.insert_alert(
                     conn,
                     {
@@ -220,7 +230,5 @@ class AlertService:
                         "fired_at": now,
                     },
                 )
-                fired.append(
-                    FiredAlert(alert_id, rule, row["workflow_name"], execution_id, value, message, now)
-                )
+                fired.append(FiredAlert(alert_id, rule, workflow_name, execution_id, value, message, now))
         return fired

@@ -8,6 +8,7 @@ workflow's *ended* runs (those with a `completed_at`: every final status), newes
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, delete, func, insert, select, update
@@ -87,71 +88,109 @@ def history_rows(conn: Connection, workflow_id: int | None = None, limit: int = 
     return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
-def _window(conn: Connection, workflow_id: int, runs: int | None, since: datetime | None) -> Any:
+# Each measuring statement is built once per dialect and window shape, with the workflow, the
+# window's size or start and the rank as parameters: building a statement costs SQLAlchemy more than
+# SQLite needs to run it, and every run's end of a workflow with rules runs them.
+_ARGS = {"workflow_id": bindparam("workflow_id"), "runs": bindparam("runs")}
+
+
+def _window(dialect: str, by_period: bool, limited: bool) -> Any:
     """The window's ended runs (an end time: every final status has one, no other status does),
     newest first, with their `duration` in seconds. By runs they are the last started, found by
     walking the (workflow, start) index backwards; by period, those that ended since `since`."""
     stmt = select(
         _RUNS.c.id,
         _RUNS.c.status,
-        _duration(conn, _RUNS.c.started_at, _RUNS.c.completed_at).label("duration"),
+        _duration(dialect, _RUNS.c.started_at, _RUNS.c.completed_at).label("duration"),
     ).where(
-        _RUNS.c.workflow_id == workflow_id,
+        _RUNS.c.workflow_id == _ARGS["workflow_id"],
         _RUNS.c.completed_at.is_not(None),
         _RUNS.c.started_at.is_not(None),  # a queued run cancelled before it started is no outcome
     )
-    if since is not None:
-        stmt = stmt.where(_RUNS.c.completed_at >= since)
+    if by_period:
+        stmt = stmt.where(_RUNS.c.completed_at >= bindparam("since", type_=_RUNS.c.completed_at.type))
     stmt = stmt.order_by(_RUNS.c.started_at.desc(), _RUNS.c.id.desc())
-    if runs is not None:
-        stmt = stmt.limit(runs)
+    if limited:
+        stmt = stmt.limit(_ARGS["runs"])
     return stmt.subquery()
 
 
-def _duration(conn: Connection, started: Any, ended: Any) -> Any:
-    """Seconds between two timestamp columns, in the connection's dialect."""
-    if conn.dialect.name == "sqlite":
+def _duration(dialect: str, started: Any, ended: Any) -> Any:
+    """Seconds between two timestamp columns, in the dialect's SQL."""
+    if dialect == "sqlite":
         return (func.julianday(ended) - func.julianday(started)) * 86400.0
     return func.extract("epoch", ended - started)
+
+
+@lru_cache(maxsize=64)
+def _statement(question: str, dialect: str, by_period: bool, limited: bool) -> Any:
+    window = _window(dialect, by_period, limited)
+    if question == "counts":
+        completed = func.coalesce(func.sum(case((window.c.status == "completed", 1), else_=0)), 0)
+        return select(func.count(), completed).select_from(window)
+    if question == "statuses":
+        return select(window.c.status)
+    if question == "completed":
+        return select(func.count()).where(window.c.status == "completed")
+    if question == "duration_at":
+        return (
+            select(window.c.duration)
+            .where(window.c.status == "completed")
+            .order_by(window.c.duration)
+            .limit(1)
+            .offset(bindparam("offset"))
+        )
+    assert question == "node_steps"
+    failed = func.coalesce(func.sum(case((_STEPS.c.status == "failed", 1), else_=0)), 0)
+    return (
+        select(func.count(), failed)
+        .select_from(window.join(_STEPS, _STEPS.c.execution_id == window.c.id))
+        .where(_STEPS.c.node_name == bindparam("node"), _STEPS.c.status.in_(("success", "failed")))
+    )
+
+
+def _ask(
+    conn: Connection,
+    question: str,
+    workflow_id: int,
+    runs: int | None,
+    since: datetime | None,
+    **params: Any,
+) -> Any:
+    stmt = _statement(question, conn.dialect.name, since is not None, runs is not None)
+    values: dict[str, Any] = {"workflow_id": workflow_id, **params}
+    if since is not None:
+        values["since"] = since
+    if runs is not None:
+        values["runs"] = runs
+    return conn.execute(stmt, values)
 
 
 def run_counts(
     conn: Connection, workflow_id: int, *, runs: int | None, since: datetime | None = None
 ) -> tuple[int, int]:
     """(ended runs, completed runs) of the window."""
-    window = _window(conn, workflow_id, runs, since)
-    completed = func.coalesce(func.sum(case((window.c.status == "completed", 1), else_=0)), 0)
-    total, done = conn.execute(select(func.count(), completed).select_from(window)).one()
+    total, done = _ask(conn, "counts", workflow_id, runs, since).one()
     return int(total or 0), int(done or 0)
 
 
 def latest_statuses(conn: Connection, workflow_id: int, count: int) -> list[str]:
     """The statuses of the last `count` ended runs, newest first."""
-    window = _window(conn, workflow_id, count, None)
-    return list(conn.execute(select(window.c.status)).scalars())
+    return list(_ask(conn, "statuses", workflow_id, count, None).scalars())
 
 
 def completed_count(
     conn: Connection, workflow_id: int, *, runs: int | None, since: datetime | None = None
 ) -> int:
     """How many of the window's runs completed (the population of its duration percentiles)."""
-    window = _window(conn, workflow_id, runs, since)
-    return int(conn.execute(select(func.count()).where(window.c.status == "completed")).scalar_one())
+    return int(_ask(conn, "completed", workflow_id, runs, since).scalar_one())
 
 
 def completed_duration_at(
     conn: Connection, workflow_id: int, rank: int, *, runs: int | None, since: datetime | None = None
 ) -> float | None:
     """The duration (seconds) at 1-based `rank` of the window's completed runs sorted by duration."""
-    window = _window(conn, workflow_id, runs, since)
-    stmt = (
-        select(window.c.duration)
-        .where(window.c.status == "completed")
-        .order_by(window.c.duration)
-        .limit(1)
-        .offset(rank - 1)
-    )
-    value = conn.execute(stmt).scalar()
+    value = _ask(conn, "duration_at", workflow_id, runs, since, offset=rank - 1).scalar()
     return None if value is None else float(value)
 
 
@@ -159,11 +198,5 @@ def node_step_counts(
     conn: Connection, workflow_id: int, node_name: str, *, runs: int | None, since: datetime | None = None
 ) -> tuple[int, int]:
     """(steps that succeeded or failed, failed steps) of one node over the window's runs."""
-    window = _window(conn, workflow_id, runs, since)
-    stmt = (
-        select(func.count(), func.coalesce(func.sum(case((_STEPS.c.status == "failed", 1), else_=0)), 0))
-        .select_from(window.join(_STEPS, _STEPS.c.execution_id == window.c.id))
-        .where(_STEPS.c.node_name == node_name, _STEPS.c.status.in_(("success", "failed")))
-    )
-    total, failed = conn.execute(stmt).one()
+    total, failed = _ask(conn, "node_steps", workflow_id, runs, since, node=node_name).one()
     return int(total or 0), int(failed or 0)

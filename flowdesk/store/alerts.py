@@ -91,7 +91,7 @@ def history_rows(conn: Connection, workflow_id: int | None = None, limit: int = 
 # Each measuring statement is built once per dialect and window shape, with the workflow, the
 # window's size or start and the rank as parameters: building a statement costs SQLAlchemy more than
 # SQLite needs to run it, and every run's end of a workflow with rules runs them.
-_ARGS = {"workflow_id": bindparam("workflow_id"), "runs": bindparam("runs")}
+_ARGS: dict[str, Any] = {"workflow_id": bindparam("workflow_id"), "runs": bindparam("runs")}
 
 
 def _window(dialect: str, by_period: bool, limited: bool) -> Any:

@@ -98,6 +98,6 @@ def test_add_list_history_and_delete(alert, stored):
 )
 def test_bad_input_is_one_sentence_and_nothing_is_stored(alert, argv, sentence):
     code, out, err = alert(*argv)
-    assert code != 0 and out == ""
+    assert code == cli.EXIT_USAGE and out == ""
     assert sentence in err and len(err.strip().splitlines()) == 1
     assert alert("list", "--json")[1].strip() == "[]"

@@ -724,6 +724,12 @@ def _api_library_subcommands() -> list[Callable[[Any], None]]:
     return [add_api, add_env, add_secret]
 
 
+def _alert_subcommands() -> list[Callable[[Any], None]]:
+    from flowdesk.cli_alert import add_alert
+
+    return [add_alert]
+
+
 def _worker_subcommands() -> list[Callable[[Any], None]]:
     from flowdesk.cli_worker import add_cancel, add_worker, add_workers
 
@@ -755,6 +761,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     *_node_type_subcommands(),
     *_server_subcommands(),
     *_worker_subcommands(),
+    *_alert_subcommands(),
 ]
 
 

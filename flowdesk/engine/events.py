@@ -94,6 +94,19 @@ class LogLine(EngineEvent):
     kind = "log"
 
 
+@dataclass(slots=True, frozen=True)
+class AlertFired(EngineEvent):
+    """An alert rule became true after this run (engine/alerting.py); `message` says what was measured."""
+
+    alert_id: int = 0
+    rule_id: int | None = None
+    rule_name: str = ""
+    workflow_id: int | None = None
+    message: str = ""
+    value: float = 0.0
+    kind = "alert_fired"
+
+
 Listener = Callable[[EngineEvent], Any]
 
 _KINDS: dict[str, type[EngineEvent]] = {
@@ -106,6 +119,7 @@ _KINDS: dict[str, type[EngineEvent]] = {
         NodeStarted,
         NodeFinished,
         LogLine,
+        AlertFired,
     )
 }
 _TUPLE_FIELDS = frozenset({"iteration_path", "taken", "warnings"})

@@ -338,6 +338,8 @@ class ExecutionHandle:
                 self.id, time.time(), status.value, self.output_data, self.error_message, duration
             )
         )
+        if self._persist and self.id is not None:
+            self._executor._alert_after_run(self)
         try:
             plugins = self._executor.plugins
             if plugins:
@@ -403,6 +405,7 @@ class WorkflowExecutor:
         self._graphs = records.GraphCache()
         self._active: dict[int, ExecutionHandle] = {}
         self._outage_paused: set[int] = set()  # runs paused while the database cannot be reached
+        self._alerting: set[asyncio.Task[Any]] = set()  # alert evaluations after runs (alerting.py)
 
     # -- extension points --------------------------------------------------------------------
     def register_plugin(self, plugin: Any) -> None:
@@ -488,6 +491,30 @@ class WorkflowExecutor:
             if handle.id == execution_id:
                 handle._fail_storage(sentence)
 
+    def _alert_after_run(self, handle: ExecutionHandle) -> None:
+        """Evaluate the alert rules of a recorded run's workflow (engine/alerting.py) in a task of its
+        own: the run's waiters do not wait for it, `aclose()` does (so `flowdesk run` has evaluated
+        before it exits). Its writer call is queued before the next run can start."""
+        writer = self._writer
+        if writer is None or self._db is None:
+            return
+        from .alerting import alert_after_run
+
+        task = asyncio.get_running_loop().create_task(
+            alert_after_run(
+                writer,
+                self._db,
+                handle.workflow_id,
+                handle.id,
+                emit=self.events.emit,
+                http=self.http_client,
+                secrets=self.secrets,
+                environment=self.environment,
+            )
+        )
+        self._alerting.add(task)
+        task.add_done_callback(self._alerting.discard)
+
     def http_client(self) -> Any:
         """The shared HttpClient (flowdesk.engine.http), made on first use."""
         if self._http is None:
@@ -509,6 +536,8 @@ class WorkflowExecutor:
         for handle in list(self._active.values()):
             handle.cancel("the executor was closed")
             await handle.wait()
+        while self._alerting:  # alerts of ended runs: evaluated and their webhooks called first
+            await asyncio.gather(*self._alerting, return_exceptions=True)
         if self._http is not None and hasattr(self._http, "aclose"):
             await self._http.aclose()
         if self._writer is not None:

@@ -11,6 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .alerts import AlertService
     from .apis import ApiService
     from .audit import AuditEntry, AuditService
     from .executions import ExecutionService
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .workflows import WorkflowService
 
 _MODULES = {
+    "AlertService": "alerts",
     "ApiService": "apis",
     "AuditEntry": "audit",
     "AuditService": "audit",
@@ -35,6 +37,7 @@ _MODULES = {
 }
 
 __all__ = [
+    "AlertService",
     "ApiService",
     "AuditEntry",
     "AuditService",

@@ -329,4 +329,46 @@ class SecretRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class AlertRuleRow(Base):
+    """An alert rule of one workflow (domain/alert_rules.py); `firing` is true from the run that made it
+    true until a run makes it false again (it fires once per such stretch)."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow_definitions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    kind: Mapped[str] = mapped_column(String(30))
+    threshold: Mapped[float] = mapped_column(Float)
+    window_runs: Mapped[int | None] = mapped_column(Integer)
+    window_seconds: Mapped[float | None] = mapped_column(Float)
+    node_name: Mapped[str | None] = mapped_column(String(255))
+    webhook_api_id: Mapped[int | None] = mapped_column(ForeignKey("api_definitions.id", ondelete="SET NULL"))
+    firing: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index(None, "workflow_id"),)
+
+
+class AlertRow(Base):
+    """One firing of an alert rule: what was measured, after which run, and how the webhook went.
+    The rule's name and words are copied, so the history outlives a deleted rule."""
+
+    __tablename__ = "alert_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("alert_rules.id", ondelete="SET NULL"))
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow_definitions.id", ondelete="CASCADE"))
+    execution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_executions.id", ondelete="SET NULL")
+    )
+    rule_name: Mapped[str] = mapped_column(String(255), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    value: Mapped[float | None] = mapped_column(Float)
+    webhook_status: Mapped[str | None] = mapped_column(Text)  # "200", or why the call failed; NULL: none
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index(None, "workflow_id", "fired_at"), Index(None, "rule_id"))
+
+
 TABLES = Base.metadata.tables

@@ -63,11 +63,11 @@ DEFAULT_DOCKS: tuple[tuple[Qt.DockWidgetArea, tuple[str, ...]], ...] = (
     ),
     (
         Qt.DockWidgetArea.BottomDockWidgetArea,
-        ("dockLog", "dockProblems", "dockHistory", "dockActiveRuns", "dockWorkers", "dockMonitor"),
+        ("dockLog", "dockProblems", "dockHistory", "dockActiveRuns", "dockWorkers", "dockAlerts", "dockMonitor"),
     ),
 )
 # Shown on demand (View menu, Monitor action, a run's timeline), hidden in the default layout.
-HIDDEN_BY_DEFAULT = frozenset({"dockActiveRuns", "dockWorkers", "dockMonitor", "dockTimeline"})
+HIDDEN_BY_DEFAULT = frozenset({"dockActiveRuns", "dockWorkers", "dockAlerts", "dockMonitor", "dockTimeline"})
 
 
 def app_settings() -> QSettings:

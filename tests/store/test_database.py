@@ -33,6 +33,8 @@ EXPECTED_TABLES = {
     "secrets",
     "users",
     "api_tokens",
+    "alert_rules",
+    "alert_history",
 }
 
 

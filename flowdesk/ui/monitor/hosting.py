@@ -10,6 +10,9 @@
   run UI's executor (for live updates and Cancel) once `install_run_ui` has added it;
 - the dock `dockWorkers` with the workers on the configured broker (setting `workers/broker`, else
   $FLOWDESK_BROKER): who is alive, what each runs, the queue lengths (workers_panel.py);
+- the dock `dockAlerts` with the alert rules of every workflow (add, delete) and the alerts they
+  fired (alerts_panel.py); an alert fired by one of the run UI's runs is also a tray message where
+  the platform has a system tray;
 - the retention job (`RetentionPolicy`, settings group `retention/`) on the app's qasync loop.
 
 `close()` (called by the window when it closes) stops the retention job and the live panel.
@@ -30,6 +33,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QStyle,
     QStyleOption,
+    QSystemTrayIcon,
     QTabBar,
     QTabWidget,
     QWidget,
@@ -40,6 +44,7 @@ from flowdesk.services.monitor import RetentionPolicy, WorkflowMonitor
 from flowdesk.services.monitoring import MonitorQueries
 
 from .active_panel import ActiveExecutionsPanel
+from .alerts_panel import AlertsPanel
 from .monitor_view import MonitorView
 from .query_runner import wait_for_queries
 from .timeline import RunTimeline
@@ -173,6 +178,17 @@ class MonitorHost(QObject):
         self.dock_active.hide()
         self.active.timer.stop()  # started again when the dock is shown
 
+        self.alerts = AlertsPanel(self.queries)
+        self.alerts.setObjectName("alertsPanel")
+        self.alerts.alertFired.connect(self._announce_alert)
+        self.dock_alerts = w.add_dock(
+            "dockAlerts", "Alerts", self.alerts, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        # shown from the View menu: in front of the docks it shares a tab group with (it reads on show)
+        self.dock_alerts.toggleViewAction().triggered.connect(lambda on: on and self.dock_alerts.raise_())
+        self.dock_alerts.hide()
+        self.tray: QSystemTrayIcon | None = None
+
         from flowdesk.ui.run.worker_runs import configured_broker
 
         self.workers = WorkersPanel(configured_broker(w.settings))
@@ -204,7 +220,13 @@ class MonitorHost(QObject):
             menu = w.menuBar().addMenu("&View")
         menu.addSeparator()
         menu.addAction(self.action_monitor)
-        for dock in (self.dock_monitor, self.dock_timeline, self.dock_active, self.dock_workers):
+        for dock in (
+            self.dock_monitor,
+            self.dock_timeline,
+            self.dock_active,
+            self.dock_workers,
+            self.dock_alerts,
+        ):
             menu.addAction(dock.toggleViewAction())
         w.browser.table.itemSelectionChanged.connect(self._update_action)
         w.browser.deleted.connect(self.close_monitor)  # a deleted workflow has nothing to monitor
@@ -229,12 +251,25 @@ class MonitorHost(QObject):
         if executor is self.executor:
             return
         self.executor = executor
+        self.alerts.attach_executor(executor)
         old = self.active
         old.shutdown()
         self.active = self._make_active_panel(executor)
         self.dock_active.setWidget(self.active)
         old.deleteLater()
         self._active_visibility(self.dock_active.isVisible())
+
+    def _announce_alert(self, message: str) -> None:
+        """An alert fired in one of this window's runs: a tray message where there is a system tray
+        (the Alerts page lists it either way), and the status bar."""
+        self.window.show_status(f"Alert: {message}")
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        if self.tray is None:
+            self.tray = QSystemTrayIcon(self.window.windowIcon(), self)
+            self.tray.messageClicked.connect(self.dock_alerts.show)
+            self.tray.show()
+        self.tray.showMessage("flowdesk alert", message, QSystemTrayIcon.MessageIcon.Warning)
 
     def _active_visibility(self, visible: bool) -> None:
         self._live_panel_visibility(self.active, visible)
@@ -450,5 +485,8 @@ class MonitorHost(QObject):
             self.retention_task = None
         self.active.shutdown()
         self.workers.shutdown()
+        self.alerts.shutdown()
+        if self.tray is not None:
+            self.tray.hide()
         # A read still running must not outlive the window: the app closes the database next.
         wait_for_queries(2000)

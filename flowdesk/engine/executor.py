@@ -30,6 +30,7 @@ from . import input_limit, records
 from .context import ExecutionInfo
 from .control import RunControl
 from .errors import ExecutionNotResumableError, NodeFailure, WorkflowInvalidError
+from .handlers.subworkflow import subworkflow_link
 from .masking import SecretMasker
 from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
@@ -633,7 +634,9 @@ class WorkflowExecutor:
             stored_config["step_by_step"] = True
         if breakpoints:
             stored_config["breakpoints"] = list(breakpoints)
+        link = subworkflow_link(stored_config)  # a SUBWORKFLOW step's child run: its parent's columns
         return {
+            **link,
             "execution_name": execution_name,
             "input_data": mask(input_data),
             "config": stored_config,
@@ -972,6 +975,7 @@ class WorkflowExecutor:
             reuse=reuse,
             reused_from=resumed_from,
         )
+        run.executor, run.run_config = self, run_config  # for SUBWORKFLOW (engine/handlers/subworkflow.py)
         handle = ExecutionHandle(self, run, persist=persist, timeout=timeout)
         handle.steps = steps
         handle_box.append(handle)

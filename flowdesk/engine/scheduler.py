@@ -406,6 +406,8 @@ class Run:
         self.plugins = plugins
         self.reuse = reuse or {}
         self.reused_from = reused_from
+        self.executor: Any = None  # the WorkflowExecutor running it, and its run options (SUBWORKFLOW)
+        self.run_config: Mapping[str, Any] = {}
         self.deadline: float | None = None
         self.timeout: asyncio.Timeout | None = None
         self.cancel_reason: str | None = None

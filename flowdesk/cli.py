@@ -226,20 +226,39 @@ def add_validate(subparsers: Any) -> None:
     p.set_defaults(run=cmd_validate)
 
 
-def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | None:
-    """Custom node types come from the database, but only from one that already exists:
-    validating a file must not create a database as a side effect."""
+def _existing_database(args: argparse.Namespace) -> str | Path | None:
+    """The database `--db` / $FLOWDESK_DB / the default names, when it already exists (else None)."""
     from flowdesk.store import default_database_path
 
     chosen = args.db or os.environ.get("FLOWDESK_DB")
-    if chosen is None and not default_database_path().exists():
+    if chosen is None:
+        return default_database_path() if default_database_path().exists() else None
+    if "://" not in chosen and not Path(chosen).exists():
         return None
-    if chosen is not None and "://" not in chosen and not Path(chosen).exists():
+    return chosen
+
+
+def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Custom node types come from the database, but only from one that already exists:
+    validating a file must not create a database as a side effect."""
+    if _existing_database(args) is None:
         return None
     from flowdesk.services.node_types import known_node_types
 
     with open_database(args) as db, db.session(read_only=True) as session:
         return known_node_types(session)
+
+
+def _subworkflow_problems(args: argparse.Namespace, graph: Any) -> list[Any]:
+    """Missing sub-workflows and cycles of sub-workflow calls, against an existing database only."""
+    from flowdesk.domain.subworkflow_calls import calls
+
+    if next(calls(graph), None) is None or _existing_database(args) is None:
+        return []
+    from flowdesk.services.subworkflows import subworkflow_problems
+
+    with open_database(args) as db:
+        return subworkflow_problems(db, graph)
 
 
 def _problem_json(problem: Any) -> dict[str, Any]:
@@ -263,6 +282,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         workflow_file = read_workflow_file(data, source=source, node_types=_node_types_for_validation(args))
         problems = workflow_file.problems
         graph = workflow_file.graph
+        problems = [*problems, *_subworkflow_problems(args, graph)]
     except FileFormatError as err:
         problems = err.problems
     errors = sum(1 for p in problems if p.severity == Severity.ERROR)

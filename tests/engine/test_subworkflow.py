@@ -213,3 +213,45 @@ def test_a_child_not_waited_for_runs_on_and_is_cancelled_with_its_parent(db):
     assert child.error_message == f"its parent run {handle.id} was cancelled"
     (call,) = [log for log in ExecutionService(db).get_logs(handle.id) if log.node_name == "call"]
     assert call.output_data == {"execution_id": child.id, "workflow": "slow", "status": "started"}
+
+
+def test_validation_names_a_missing_workflow_and_a_cycle(db):
+    from flowdesk.services.subworkflows import subworkflow_problems
+
+    a = caller(db, "A", {"workflow": "B"})
+    caller(db, "B", {"workflow": "A"})
+    lonely = caller(db, "lonely", {"workflow": "gone"})
+    loaded = WorkflowService(db).load_graph
+    assert [p.message for p in subworkflow_problems(db, loaded(a.workflow.id))] == [
+        "the sub-workflow calls go round in a cycle: A → B → A"
+    ]
+    assert [p.message for p in subworkflow_problems(db, loaded(lonely.workflow.id))] == [
+        "no workflow has the id or name 'gone'"
+    ]
+
+
+def test_flowdesk_validate_reports_a_cycle_through_the_database(db_path, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from flowdesk.interchange.workflow_file import write_workflow_file
+    from flowdesk.store import Database
+
+    db = Database(db_path)
+    a = caller(db, "A", {"workflow": "B"})
+    caller(db, "B", {"workflow": "A"})
+    document = write_workflow_file(WorkflowService(db).load_graph(a.workflow.id))
+    db.close()
+    path = tmp_path / "a.json"
+    path.write_text(document, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "flowdesk", "validate", "--json", str(path), "--db", str(db_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    (problem,) = json.loads(done.stdout)["problems"]
+    assert problem["message"] == "the sub-workflow calls go round in a cycle: A → B → A"
+    assert problem["path"] == "nodes[1].config.workflow"

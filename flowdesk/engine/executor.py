@@ -252,7 +252,12 @@ class ExecutionHandle:
         t0 = time.perf_counter()
         self._emit(
             ev.ExecutionStarted(
-                self.id, time.time(), self.workflow_id, self.execution_name, run.mask(run.input_data)
+                self.id,
+                time.time(),
+                self.workflow_id,
+                self.execution_name,
+                run.mask(run.input_data),
+                **subworkflow_link(run.run_config),
             )
         )
         timeout_cm = asyncio.timeout(None)

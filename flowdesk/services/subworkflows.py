@@ -45,3 +45,35 @@ def subworkflow_problems(db: Any, graph: WorkflowGraph, extra: Iterable[Workflow
     if next(calls(graph), None) is None:
         return []
     return call_problems(graph, graph_lookup(db, extra))
+
+
+def child_runs(db: Any, execution_id: int) -> list[Any]:
+    """The runs SUBWORKFLOW steps of `execution_id` started, oldest first (the index of 0007)."""
+    from sqlalchemy import select
+
+    from flowdesk.store.mapping import execution_from_row
+    from flowdesk.store.tables import ExecutionRow
+
+    table = ExecutionRow.__table__
+    with db.session(read_only=True) as session:
+        rows = session.connection().execute(
+            select(table).where(table.c.parent_execution_id == execution_id).order_by(table.c.id)
+        )
+        return [execution_from_row(row) for row in rows]
+
+
+def child_counts(db: Any, execution_ids: Iterable[int]) -> dict[int, int]:
+    """How many child runs each of `execution_ids` started (absent: none)."""
+    from sqlalchemy import func, select
+
+    from flowdesk.store.tables import ExecutionRow
+
+    ids = list(execution_ids)
+    if not ids:
+        return {}
+    column = ExecutionRow.__table__.c.parent_execution_id
+    with db.session(read_only=True) as session:
+        rows = session.connection().execute(
+            select(column, func.count()).where(column.in_(ids)).group_by(column)
+        )
+        return {int(parent): int(count) for parent, count in rows}

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.services.executions import ExecutionService
 
+from .child_runs import add_child_runs
 from .overlays import RunOverlay
 from .run_state import RunState
 
@@ -299,6 +300,7 @@ class RunController(QObject):
             state = self.live  # the run going on: show it live
         else:
             state = RunState.from_history(execution, logs, outgoing, total, parent=self)
+            add_child_runs(state, self.tab.backend.db, execution_id)
         self._show(state)
         return state
 

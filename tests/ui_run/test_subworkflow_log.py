@@ -1,0 +1,31 @@
+"""The run log shows a SUBWORKFLOW's child run under the step that started it, indented: live, and
+when the run is replayed from the history."""
+
+from __future__ import annotations
+
+from flowdesk.domain.models import Node
+from tests.ui_run.conftest import chain_graph, delay, open_graph
+from tests.ui_run.test_run_debug import run_and_wait
+
+
+def test_the_child_runs_steps_are_indented_under_the_parent_step(window, qtbot):
+    window.backend.workflows.create_from_graph(chain_graph("inner", [delay("nap")]))
+    call = Node(name="call", node_type="SUBWORKFLOW", config={"workflow": "inner"})
+    tab = open_graph(window, chain_graph("outer", [call, delay("after")]))
+    state = run_and_wait(qtbot, window, tab)
+    assert state.status == "completed", state.error_message
+    log = window.run_ui.log_view
+    lines = log.lines()
+
+    def at(text):
+        return next(i for i, line in enumerate(lines) if text in line)
+
+    assert at("sub-workflow run") < at("↳ start") < at("↳ nap") < at("↳ end") < at(" call ") < at(" after ")
+    live = [e.node_text() for e in state.log if e.depth]
+    assert live == ["  ↳ —", "  ↳ start", "  ↳ nap", "  ↳ end", "  ↳ —"]  # started, 3 steps, completed
+
+    replayed = window.run_ui.controller(tab).replay(state.execution_id)
+    again = [e.node_text() for e in replayed.log]
+    call_line = again.index("call")
+    assert again[call_line + 1 : call_line + 4] == ["  ↳ start", "  ↳ nap", "  ↳ end"]
+    assert again[call_line + 4] == "after"

@@ -29,3 +29,16 @@ def test_the_child_runs_steps_are_indented_under_the_parent_step(window, qtbot):
     call_line = again.index("call")
     assert again[call_line + 1 : call_line + 4] == ["  ↳ start", "  ↳ nap", "  ↳ end"]
     assert again[call_line + 4] == "after"
+
+
+def test_the_history_counts_child_runs_and_names_a_childs_parent(window, qtbot):
+    inner = window.backend.workflows.create_from_graph(chain_graph("inner", [delay("nap")]))
+    calls = [Node(name=f"call{i}", node_type="SUBWORKFLOW", config={"workflow": "inner"}) for i in (1, 2)]
+    tab = open_graph(window, chain_graph("outer", calls))
+    state = run_and_wait(qtbot, window, tab)
+    history = window.run_ui.history
+    history.set_workflow(tab.doc.workflow_id)
+    assert history.table.item(0, 4).text() == "2 child runs"
+    history.set_workflow(inner.workflow.id)
+    column = [history.table.item(r, 4).text() for r in range(history.table.rowCount())]
+    assert column == [f"child of #{state.execution_id} (call2)", f"child of #{state.execution_id} (call1)"]

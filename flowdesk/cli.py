@@ -249,16 +249,18 @@ def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | Non
         return known_node_types(session)
 
 
-def _subworkflow_problems(args: argparse.Namespace, graph: Any) -> list[Any]:
-    """Missing sub-workflows and cycles of sub-workflow calls, against an existing database only."""
+def _subworkflow_problems(args: argparse.Namespace, graph: Any, carried: list[Any]) -> list[Any]:
+    """Missing sub-workflows and cycles of sub-workflow calls: against the workflows the file
+    carries and an existing database; without a database only cycles among the carried ones."""
     from flowdesk.domain.subworkflow_calls import calls
-
-    if next(calls(graph), None) is None or _existing_database(args) is None:
-        return []
     from flowdesk.services.subworkflows import subworkflow_problems
 
+    if next(calls(graph), None) is None:
+        return []
+    if _existing_database(args) is None:
+        return subworkflow_problems(None, graph, carried)
     with open_database(args) as db:
-        return subworkflow_problems(db, graph)
+        return subworkflow_problems(db, graph, carried)
 
 
 def _problem_json(problem: Any) -> dict[str, Any]:
@@ -282,7 +284,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         workflow_file = read_workflow_file(data, source=source, node_types=_node_types_for_validation(args))
         problems = workflow_file.problems
         graph = workflow_file.graph
-        problems = [*problems, *_subworkflow_problems(args, graph)]
+        problems = [*problems, *_subworkflow_problems(args, graph, workflow_file.workflows)]
     except FileFormatError as err:
         problems = err.problems
     errors = sum(1 for p in problems if p.severity == Severity.ERROR)

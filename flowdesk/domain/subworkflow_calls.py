@@ -51,8 +51,9 @@ def _same(graph: WorkflowGraph, reference: int | str) -> bool:
     return workflow.name == reference
 
 
-def call_problems(graph: WorkflowGraph, lookup: Lookup) -> list[Problem]:
-    """A problem per SUBWORKFLOW node whose workflow is missing or whose calls lead back in a cycle."""
+def call_problems(graph: WorkflowGraph, lookup: Lookup, *, report_missing: bool = True) -> list[Problem]:
+    """A problem per SUBWORKFLOW node whose workflow is missing (unless `report_missing` is false:
+    the lookup does not see every workflow) or whose calls lead back in a cycle."""
     problems: list[Problem] = []
     for index, name, reference in calls(graph):
         where = {"node": name, "key": "workflow", "path": f"nodes[{index}].config.workflow"}
@@ -61,7 +62,8 @@ def call_problems(graph: WorkflowGraph, lookup: Lookup) -> list[Problem]:
         else:
             child = lookup(reference)
             if child is None:
-                problems.append(Problem(message=f"no workflow has the id or name '{reference}'", **where))
+                if report_missing:
+                    problems.append(Problem(message=f"no workflow has the id or name '{reference}'", **where))
                 continue
             cycle = _cycle_from(child, graph, lookup)
         if cycle is not None:

@@ -41,10 +41,11 @@ def graph_lookup(db: Any = None, extra: Iterable[WorkflowGraph] = ()) -> Any:
 
 
 def subworkflow_problems(db: Any, graph: WorkflowGraph, extra: Iterable[WorkflowGraph] = ()) -> list[Problem]:
-    """Missing sub-workflows and cycles of sub-workflow calls of `graph` (none when it calls none)."""
+    """Missing sub-workflows and cycles of sub-workflow calls of `graph` (none when it calls none);
+    without a database (`db` None) only cycles among the `extra` graphs."""
     if next(calls(graph), None) is None:
         return []
-    return call_problems(graph, graph_lookup(db, extra))
+    return call_problems(graph, graph_lookup(db, extra), report_missing=db is not None)
 
 
 def child_runs(db: Any, execution_id: int) -> list[Any]:
@@ -77,3 +78,27 @@ def child_counts(db: Any, execution_ids: Iterable[int]) -> dict[int, int]:
             select(column, func.count()).where(column.in_(ids)).group_by(column)
         )
         return {int(parent): int(count) for parent, count in rows}
+
+
+def called_workflows(db: Any, graph: WorkflowGraph) -> list[WorkflowGraph]:
+    """Every stored workflow `graph` calls through SUBWORKFLOW nodes, directly or further down,
+    each once, callees before their callers (the order an import stores them in); `graph` itself
+    and workflows that do not exist are left out."""
+    lookup = graph_lookup(db)
+    seen: set[Any] = {graph.workflow.id if graph.workflow.id is not None else graph.workflow.name}
+    ordered: list[WorkflowGraph] = []
+
+    def visit(current: WorkflowGraph) -> None:
+        for _index, _name, reference in calls(current):
+            child = lookup(reference)
+            if child is None:
+                continue
+            key = child.workflow.id if child.workflow.id is not None else child.workflow.name
+            if key in seen:
+                continue
+            seen.add(key)
+            visit(child)
+            ordered.append(child)
+
+    visit(graph)
+    return ordered

@@ -56,25 +56,32 @@ def call_problems(graph: WorkflowGraph, lookup: Lookup, *, report_missing: bool 
     the lookup does not see every workflow) or whose calls lead back in a cycle."""
     problems: list[Problem] = []
     for index, name, reference in calls(graph):
-        where = {"node": name, "key": "workflow", "path": f"nodes[{index}].config.workflow"}
+        cycle: list[str] | None
         if _same(graph, reference):
             cycle = [graph.workflow.name, graph.workflow.name]
         else:
             child = lookup(reference)
             if child is None:
                 if report_missing:
-                    problems.append(Problem(message=f"no workflow has the id or name '{reference}'", **where))
+                    problems.append(_problem(index, name, f"no workflow has the id or name '{reference}'"))
                 continue
             cycle = _cycle_from(child, graph, lookup)
         if cycle is not None:
             problems.append(
-                Problem(
-                    severity=Severity.ERROR,
-                    message=f"the sub-workflow calls go round in a cycle: {' → '.join(cycle)}",
-                    **where,
-                )
+                _problem(index, name, f"the sub-workflow calls go round in a cycle: {' → '.join(cycle)}")
             )
     return problems
+
+
+def _problem(index: int, node: str, message: str) -> Problem:
+    """An error at the `workflow` field of the SUBWORKFLOW node `node` (nodes[index])."""
+    return Problem(
+        severity=Severity.ERROR,
+        message=message,
+        node=node,
+        key="workflow",
+        path=f"nodes[{index}].config.workflow",
+    )
 
 
 def _cycle_from(start: WorkflowGraph, top: WorkflowGraph, lookup: Lookup) -> list[str] | None:

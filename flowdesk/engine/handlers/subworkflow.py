@@ -94,6 +94,7 @@ async def _version_graph(executor: Any, reference: int | str, number: Any) -> An
 
     db = await executor._database()
     workflow = await asyncio.to_thread(WorkflowService(db).find_workflow, reference)
+    assert workflow.id is not None  # a stored workflow
     versions = await asyncio.to_thread(VersionService(db).list_versions, workflow.id)
     found = next((v for v in versions if str(v.number) == str(number).strip()), None)
     if found is None:

@@ -32,7 +32,7 @@ class EngineHost(QObject):
         self.adapter.attach(self.executor.events)
         self.adapter.events_ready.connect(self._route)
         self.states: dict[int, RunState] = {}
-        self.children = ChildRouter()  # SUBWORKFLOW child runs: their lines go to their top run's log
+        self.child_runs = ChildRouter()  # SUBWORKFLOW child runs: their lines go to their top run's log
         self._pending: dict[int, list[Any]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._active_runs = 0
@@ -73,7 +73,7 @@ class EngineHost(QObject):
                 state.apply(events)
                 if state.done:
                     self.states.pop(execution_id, None)
-            elif self.children.route(self.states, execution_id, events):
+            elif self.child_runs.route(self.states, execution_id, events):
                 continue
             else:
                 self._pending.setdefault(execution_id, []).extend(events)

@@ -255,3 +255,12 @@ def test_flowdesk_validate_reports_a_cycle_through_the_database(db_path, tmp_pat
     (problem,) = json.loads(done.stdout)["problems"]
     assert problem["message"] == "the sub-workflow calls go round in a cycle: A → B → A"
     assert problem["path"] == "nodes[1].config.workflow"
+
+
+def test_the_parents_timeout_cancels_the_child(db):
+    slow_child(db)
+    parent = caller(db, "parent", {"workflow": "slow"}, config={"timeout": 0.2})
+    handle = run_stored(db, parent)
+    (child,) = children_of(db, handle.id)
+    assert (handle.status, child.status) == ("timed_out", "cancelled")
+    assert child.error_message == f"its parent run {handle.id} was cancelled"

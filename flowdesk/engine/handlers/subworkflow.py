@@ -4,7 +4,8 @@ Config: `workflow` (the child's id or name), `version` (optional: the number of 
 instead of the current graph), `input` (the child's input: a template object, rendered with this
 step's scope), `wait` (default true: the step waits for the child and outputs its END output; false:
 the step starts the child and goes on at once, outputting `{"execution_id", "workflow", "status":
-"started"}`), `timeout` (seconds the child may run; never more than this run has left).
+"started"}`), `timeout` (seconds the child may run, instead of its workflow's own timeout; when
+this run times out first, the child is cancelled with it).
 
 The child is an execution of its own (its own row and step rows) whose `parent_execution_id` and
 `parent_step` name this run and step (store migration 0007). A failed, timed-out or cancelled child
@@ -71,10 +72,7 @@ def _seconds(ctx: NodeContext) -> float | None:
             raise NodeFailure(f"SUBWORKFLOW timeout must be a number of seconds, not {raw!r}") from None
         if timeout <= 0:
             raise NodeFailure(f"SUBWORKFLOW timeout must be more than 0 seconds, not {raw!r}")
-    left = ctx.remaining()
-    if left is not None:
-        timeout = left if timeout is None else min(timeout, left)
-    return timeout
+    return timeout  # the parent's own timeout cancels the child with the parent (see handle)
 
 
 def _reference(ctx: NodeContext) -> int | str:

@@ -150,6 +150,20 @@ class ExecutionHandle:
                 await self._done.wait()  # ended: return once the run's end is recorded too
         return self
 
+    async def step_into(self) -> ExecutionHandle:
+        """Step, and when the node is a SUBWORKFLOW start its child run paused (step by step), to be
+        driven through its own handle; returns when this run is paused again or ended."""
+        self._run.step_into = True
+        try:
+            return await self.step()
+        finally:
+            self._run.step_into = False
+
+    @property
+    def parent_execution_id(self) -> int | None:
+        """The run whose SUBWORKFLOW step started this one (None for a top-level run)."""
+        return subworkflow_link(self._run.run_config).get("parent_execution_id")
+
     async def resume(self) -> ExecutionHandle:
         """Continue a paused run (until the next breakpoint); returns at once."""
         self._run.control.resume()

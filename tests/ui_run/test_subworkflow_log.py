@@ -42,3 +42,41 @@ def test_the_history_counts_child_runs_and_names_a_childs_parent(window, qtbot):
     history.set_workflow(inner.workflow.id)
     column = [history.table.item(r, 4).text() for r in range(history.table.rowCount())]
     assert column == [f"child of #{state.execution_id} (call2)", f"child of #{state.execution_id} (call1)"]
+
+
+def test_f11_steps_into_the_child_run_in_its_tab_and_shift_f11_steps_out(window, qtbot):
+    from tests.ui_run.test_run_debug import action, give_input
+
+    def press(name, keys):
+        found = action(window, name)
+        assert found.shortcut().toString() == keys
+        found.trigger()
+
+    window.backend.workflows.create_from_graph(chain_graph("inner", [delay("nap")]))
+    call = Node(name="call", node_type="SUBWORKFLOW", config={"workflow": "inner"})
+    tab = open_graph(window, chain_graph("outer", [call]))
+    parent = window.run_ui.controller(tab)
+    press("actionStep", "F10")  # step by step: asks for the input
+    give_input(qtbot, window)
+    qtbot.waitUntil(
+        lambda: parent.paused and parent.handle is not None and parent.handle.current_step == "start"
+    )
+    press("actionStep", "F10")
+    qtbot.waitUntil(lambda: parent.handle.current_step == "call" and parent.paused)
+
+    press("actionStepInto", "F11")  # into the SUBWORKFLOW: the child's tab, paused
+    qtbot.waitUntil(lambda: len(window.editor_tabs()) == 2 and window.current_tab() is not tab)
+    child_tab = window.current_tab()
+    child = window.run_ui.controller(child_tab)
+    qtbot.waitUntil(lambda: child.handle is not None and child.paused)
+    assert child.handle.parent_execution_id == parent.handle.id
+    assert child.handle.current_step == "start"
+    press("actionStep", "F10")  # steps the child, not the parent
+    qtbot.waitUntil(lambda: child.handle.current_step == "nap" and child.paused)
+    assert parent.handle.current_step == "call" and not parent.handle.done
+
+    press("actionStepOut", "Shift+F11")  # out: the child runs to its end
+    qtbot.waitUntil(lambda: child.handle.done and window.current_tab() is tab)
+    qtbot.waitUntil(lambda: parent.paused and parent.handle.current_step == "end")
+    assert child.handle.status == "completed"
+    assert parent.live.node("call").status == "success"

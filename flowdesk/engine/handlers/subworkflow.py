@@ -14,7 +14,9 @@ waited for or not. Each child run is one level deeper than its parent: a run tha
 than the limit (default 10; `max_subworkflow_depth` in the top workflow's config) fails the step,
 naming the chain of workflows that led there, instead of recursing until memory runs out.
 
-The child inherits this run's secrets and environment variables. The link travels in the child's run
+The child inherits this run's secrets and environment variables. Stepping into the node
+(`ExecutionHandle.step_into`, the debugger's F11) starts the child step by step (paused), to be
+driven through its own handle while this step waits for it. The link travels in the child's run
 options under `subworkflow` (`parent_execution_id`, `parent_step`, `depth`, `depth_limit`, `chain`),
 which `subworkflow_link` turns into the row's columns.
 """
@@ -163,7 +165,14 @@ async def handle(ctx: NodeContext) -> Any:
         "wait": wait,
         "timeout": timeout,
     }
-    options = {"config": child_config, "secrets": run.secrets, "environment": run.environment}
+    step_into = bool(run.step_into) and wait  # the debugger's F11: the child starts paused
+    run.step_into = False
+    options = {
+        "config": child_config,
+        "secrets": run.secrets,
+        "environment": run.environment,
+        "step_by_step": step_into,
+    }
     try:
         if version in (None, ""):
             child = await executor.execute_workflow(reference, input_data, **options)

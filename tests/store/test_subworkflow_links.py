@@ -3,9 +3,12 @@ and PostgreSQL: down to 0006 and up again keeps the runs, the columns and the in
 
 from __future__ import annotations
 
+import warnings
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import SAWarning
 
 from flowdesk.store import Database
 from flowdesk.store.database import MIGRATIONS_DIR
@@ -32,7 +35,9 @@ def _shape(url: str) -> tuple[set[str], set[str]]:
     try:
         found = inspect(engine)
         columns = {c["name"] for c in found.get_columns("workflow_executions")}
-        indexes = {i["name"] for i in found.get_indexes("workflow_executions")}
+        with warnings.catch_warnings():  # 0003's expression indexes, which SQLite's reflection skips
+            warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+            indexes = {i["name"] for i in found.get_indexes("workflow_executions")}
     finally:
         engine.dispose()
     return columns, indexes

@@ -227,20 +227,41 @@ def add_validate(subparsers: Any) -> None:
     p.set_defaults(run=cmd_validate)
 
 
-def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | None:
-    """Custom node types come from the database, but only from one that already exists:
-    validating a file must not create a database as a side effect."""
+def _existing_database(args: argparse.Namespace) -> str | Path | None:
+    """The database `--db` / $FLOWDESK_DB / the default names, when it already exists (else None)."""
     from flowdesk.store import default_database_path
 
     chosen = args.db or os.environ.get("FLOWDESK_DB")
-    if chosen is None and not default_database_path().exists():
+    if chosen is None:
+        return default_database_path() if default_database_path().exists() else None
+    if "://" not in chosen and not Path(chosen).exists():
         return None
-    if chosen is not None and "://" not in chosen and not Path(chosen).exists():
+    return chosen
+
+
+def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Custom node types come from the database, but only from one that already exists:
+    validating a file must not create a database as a side effect."""
+    if _existing_database(args) is None:
         return None
     from flowdesk.engine.custom_types import checked_descriptors
 
     with open_database(args) as db, db.session(read_only=True) as session:
         return dict(checked_descriptors(session))  # a type whose handler is missing is reported
+
+
+def _subworkflow_problems(args: argparse.Namespace, graph: Any, carried: list[Any]) -> list[Any]:
+    """Missing sub-workflows and cycles of sub-workflow calls: against the workflows the file
+    carries and an existing database; without a database only cycles among the carried ones."""
+    from flowdesk.domain.subworkflow_calls import calls
+    from flowdesk.services.subworkflows import subworkflow_problems
+
+    if next(calls(graph), None) is None:
+        return []
+    if _existing_database(args) is None:
+        return subworkflow_problems(None, graph, carried)
+    with open_database(args) as db:
+        return subworkflow_problems(db, graph, carried)
 
 
 def _problem_json(problem: Any) -> dict[str, Any]:
@@ -264,6 +285,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         workflow_file = read_workflow_file(data, source=source, node_types=_node_types_for_validation(args))
         problems = workflow_file.problems
         graph = workflow_file.graph
+        problems = [*problems, *_subworkflow_problems(args, graph, workflow_file.workflows)]
     except FileFormatError as err:
         problems = err.problems
     errors = sum(1 for p in problems if p.severity == Severity.ERROR)

@@ -19,6 +19,7 @@ class NodeType(StrEnum):
     SWITCH = "SWITCH"
     ASSERT = "ASSERT"
     POLL = "POLL"
+    SUBWORKFLOW = "SUBWORKFLOW"
 
 
 class ConnectionType(StrEnum):

@@ -166,6 +166,8 @@ class Execution(_Model):
     runner_host: str | None = None
     resumed_from_id: int | None = None
     resumed_as_id: int | None = None  # the execution that resumed this one (it is resumed once)
+    parent_execution_id: int | None = None  # the run whose SUBWORKFLOW step started this one
+    parent_step: str | None = None  # that SUBWORKFLOW step's name
     started_at: datetime | None = None
     completed_at: datetime | None = None
     created_at: datetime | None = None

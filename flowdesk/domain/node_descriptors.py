@@ -532,6 +532,47 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                 },
             },
         ),
+        _builtin(
+            NodeType.SUBWORKFLOW,
+            label="Sub-workflow",
+            help="Runs another stored workflow as a child run; its output is the child's END output.",
+            icon="⧉",
+            color="#8e44ad",
+            category="Flow",
+            new_config={"workflow": "", "input": {}, "wait": True},
+            config_schema={
+                "type": "object",
+                "required": ["workflow"],
+                "properties": {
+                    "workflow": {
+                        "type": ["string", "integer"],
+                        "x-workflow-ref": True,
+                        "description": "the workflow to run: its id or name",
+                    },
+                    "version": {
+                        "type": ["integer", "null"],
+                        "minimum": 1,
+                        "description": "the number of a saved version to run (default: the current graph)",
+                    },
+                    "input": {
+                        "type": ["object", "null"],
+                        "description": "the child's input, its texts templates: {\"id\": \"{{input.id}}\"}",
+                    },
+                    "wait": {
+                        "type": "boolean",
+                        "default": True,
+                        "x-template": True,
+                        "description": "wait for the child and output its result (false: start it and go on)",
+                    },
+                    "timeout": {
+                        "type": ["number", "null"],
+                        "exclusiveMinimum": 0,
+                        "x-template": True,
+                        "description": "seconds the child run may take",
+                    },
+                },
+            },
+        ),
     )
 }
 

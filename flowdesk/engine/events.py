@@ -32,6 +32,8 @@ class ExecutionStarted(EngineEvent):
     workflow_id: int | None = None
     execution_name: str | None = None
     input_data: Any = None
+    parent_execution_id: int | None = None  # a SUBWORKFLOW's child run: the run and step that started it
+    parent_step: str | None = None
     kind = "execution_started"
 
 

@@ -31,6 +31,7 @@ from .context import ExecutionInfo
 from .control import RunControl
 from .custom_types import StoredTypes, custom_type_names, load_stored_types, runnable
 from .errors import ExecutionNotResumableError, NodeFailure, WorkflowInvalidError
+from .handlers.subworkflow import subworkflow_link
 from .masking import SecretMasker
 from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
@@ -150,6 +151,20 @@ class ExecutionHandle:
                 await self._done.wait()  # ended: return once the run's end is recorded too
         return self
 
+    async def step_into(self) -> ExecutionHandle:
+        """Step, and when the node is a SUBWORKFLOW start its child run paused (step by step), to be
+        driven through its own handle; returns when this run is paused again or ended."""
+        self._run.step_into = True
+        try:
+            return await self.step()
+        finally:
+            self._run.step_into = False
+
+    @property
+    def parent_execution_id(self) -> int | None:
+        """The run whose SUBWORKFLOW step started this one (None for a top-level run)."""
+        return subworkflow_link(self._run.run_config).get("parent_execution_id")
+
     async def resume(self) -> ExecutionHandle:
         """Continue a paused run (until the next breakpoint); returns at once."""
         self._run.control.resume()
@@ -252,7 +267,12 @@ class ExecutionHandle:
         t0 = time.perf_counter()
         self._emit(
             ev.ExecutionStarted(
-                self.id, time.time(), self.workflow_id, self.execution_name, run.mask(run.input_data)
+                self.id,
+                time.time(),
+                self.workflow_id,
+                self.execution_name,
+                run.mask(run.input_data),
+                **subworkflow_link(run.run_config),
             )
         )
         timeout_cm = asyncio.timeout(None)
@@ -665,7 +685,9 @@ class WorkflowExecutor:
             stored_config["step_by_step"] = True
         if breakpoints:
             stored_config["breakpoints"] = list(breakpoints)
+        link = subworkflow_link(stored_config)  # a SUBWORKFLOW step's child run: its parent's columns
         return {
+            **link,
             "execution_name": execution_name,
             "input_data": mask(input_data),
             "config": stored_config,
@@ -1029,6 +1051,7 @@ class WorkflowExecutor:
             reuse=reuse,
             reused_from=resumed_from,
         )
+        run.executor, run.run_config = self, run_config  # for SUBWORKFLOW (engine/handlers/subworkflow.py)
         handle = ExecutionHandle(self, run, persist=persist, timeout=timeout)
         handle.steps = steps
         handle_box.append(handle)

@@ -115,6 +115,8 @@ def create_execution(
     status: str,
     resumed_from_id: int | None,
     environment: str | None = None,
+    parent_execution_id: int | None = None,
+    parent_step: str | None = None,
 ) -> tuple[int, datetime]:
     """Insert a running execution row (runner pid/host recorded) with its audit row; (id, started_at)."""
     from flowdesk.store.tables import ExecutionRow, WorkflowRow
@@ -146,6 +148,8 @@ def create_execution(
         status=status,
         resumed_from_id=resumed_from_id,
         environment=environment,
+        parent_execution_id=parent_execution_id,
+        parent_step=parent_step,
     )
     if resumed_from_id is not None:
         claim_for_resume(conn, resumed_from_id, created[0])
@@ -223,6 +227,8 @@ def _insert_execution(
     status: str,
     resumed_from_id: int | None,
     environment: str | None = None,
+    parent_execution_id: int | None = None,
+    parent_step: str | None = None,
 ) -> tuple[int, datetime]:
     from flowdesk.store.database import this_host
     from flowdesk.store.tables import ExecutionRow, utcnow
@@ -239,6 +245,8 @@ def _insert_execution(
         "runner_host": _host(this_host),
         "resumed_from_id": resumed_from_id,
         "environment": environment,
+        "parent_execution_id": parent_execution_id,
+        "parent_step": parent_step,
         "started_at": now,
         "created_at": now,
     }
@@ -317,6 +325,8 @@ _EXECUTION_COLUMNS = frozenset(
         "runner_host",
         "resumed_from_id",
         "resumed_as_id",
+        "parent_execution_id",
+        "parent_step",
         "started_at",
         "completed_at",
         "created_at",

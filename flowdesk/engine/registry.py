@@ -45,6 +45,7 @@ BUILTIN_HANDLER_MODULES: dict[str, str] = {
     "SWITCH": "flowdesk.engine.handlers.switch",
     "ASSERT": "flowdesk.engine.handlers.assertion",
     "POLL": "flowdesk.engine.handlers.poll",
+    "SUBWORKFLOW": "flowdesk.engine.handlers.subworkflow",
 }
 """Module of each built-in type; each module has `async def handle(ctx)` and may define
 `rewrite_edges(node, outgoing) -> outgoing` and `REUSABLE = False` (see NodeKind)."""

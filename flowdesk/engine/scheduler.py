@@ -424,6 +424,9 @@ class Run:
         self.plugins = plugins
         self.reuse = reuse or {}
         self.reused_from = reused_from
+        self.executor: Any = None  # the WorkflowExecutor running it, and its run options (SUBWORKFLOW)
+        self.run_config: Mapping[str, Any] = {}
+        self.step_into = False  # the debugger's F11: the next SUBWORKFLOW starts its child paused
         self.deadline: float | None = None
         self.timeout: asyncio.Timeout | None = None
         self.cancel_reason: str | None = None

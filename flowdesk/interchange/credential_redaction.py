@@ -67,13 +67,16 @@ def _mask_request(holder: Any) -> None:
 
 @add_redaction_rule
 def mask_literal_credentials(document: dict[str, Any]) -> dict[str, Any]:
-    """Replace literal credentials in `apis[]` and node configs by *** (references are kept)."""
+    """Replace literal credentials in `apis[]` and node configs (the file's workflow's and each
+    carried sub-workflow's) by *** (references are kept)."""
     for api in document.get("apis") or ():
         _mask_request(api)
-    for node in document.get("nodes") or ():
-        if isinstance(node, dict):
-            _mask_request(node.get("config"))
-            _mask_secret_fields(node)
+    carried = [w.get("nodes") for w in document.get("workflows") or () if isinstance(w, dict)]
+    for nodes in (document.get("nodes"), *carried):  # the carried sub-workflows' nodes too (format 2)
+        for node in nodes or ():
+            if isinstance(node, dict):
+                _mask_request(node.get("config"))
+                _mask_secret_fields(node)
     return document
 
 

@@ -46,11 +46,15 @@ __all__ = [
     "describe_problem",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Format 2 adds `workflows` (the sub-workflows a file carries); a file without them is written as
+format 1, which every flowdesk reads. Format 1 files are read as before (`workflows` is unknown there)."""
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 _TOP_KEYS = ("flowdesk", "workflow", "nodes", "connections", "apis")
+_TOP_KEYS_2 = (*_TOP_KEYS, "workflows")  # format 2
+_CARRIED_KEYS = ("workflow", "nodes", "connections")
 _WORKFLOW_KEYS = ("name", "description", "version", "config", "tags", "is_active")
 _NODE_KEYS = ("name", "node_type", "config", "position_x", "position_y", "description")
 _CONNECTION_KEYS = ("from", "to", "connection_type", "condition", "config")
@@ -69,6 +73,7 @@ class WorkflowFile:
     apis: list[ApiDefinition] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     source: str = "<input>"
+    workflows: list[WorkflowGraph] = field(default_factory=list)  # the sub-workflows it carries (format 2)
 
 
 def describe_problem(problem: Problem, source: str | None = None) -> str:
@@ -259,11 +264,14 @@ class _Reader:
         self.found: list[tuple[Problem, JsonPath]] = []
         # Nodes/connections whose name or ends could not be read: graph checks about them are noise.
         self.unnamed_entries: set[JsonPath] = set()
+        self.prefix: JsonPath = ()  # ("workflows", k) while a carried sub-workflow is read
+        self.format = FORMAT_VERSION
 
     def problem(
         self, path: JsonPath, message: str, severity: Severity = Severity.ERROR, **extra: Any
     ) -> None:
-        self.found.append((Problem(severity=severity, message=one_line(message), **extra), tuple(path)))
+        where = (*self.prefix, *path)
+        self.found.append((Problem(severity=severity, message=one_line(message), **extra), where))
 
     def repeated_keys(self, text: str) -> None:
         """A warning at each key an object gives twice: JSON keeps the last one, silently."""
@@ -331,6 +339,38 @@ class _Reader:
             self.problem(
                 ("flowdesk",), f"format {version} does not exist; this version reads format {FORMAT_VERSION}"
             )
+        else:
+            self.format = version
+
+    def carried(self, document: Mapping[str, Any], apis: list[ApiDefinition], node_types: NodeTypes) -> list[WorkflowGraph]:
+        """Format 2's `workflows`: the sub-workflows the file carries, each read and checked like the
+        file's own workflow (their problems at `workflows[k]....`), their names unique in the file."""
+        raw = self.get(document, "workflows", (), "a list of workflows", _is_list, [])
+        graphs: list[WorkflowGraph] = []
+        names: dict[str, int] = {}
+        top = document.get("workflow", {}).get("name") if isinstance(document.get("workflow"), dict) else None
+        for k, entry in enumerate(raw):
+            if not isinstance(entry, dict):
+                self.problem(("workflows", k), f"expected a workflow (an object), found {_kind(entry)}")
+                continue
+            self.prefix = ("workflows", k)
+            try:
+                self.unknown_keys(entry, _CARRIED_KEYS, ())
+                workflow = self.workflow(entry)
+                nodes = self.nodes(entry)
+                connections = self.connections(entry)
+                if workflow.name in names or workflow.name == top:
+                    where = f"workflows[{names[workflow.name]}]" if workflow.name in names else "the file's workflow"
+                    self.problem(("workflow", "name"), f"'{workflow.name}' is the name of {where} too")
+                names.setdefault(workflow.name, k)
+                if nodes is not None:
+                    self.api_references(nodes, apis, None)
+                    graph = WorkflowGraph(workflow=workflow, nodes=nodes, connections=connections)
+                    _add_graph_problems(self, graph, node_types)
+                    graphs.append(graph)
+            finally:
+                self.prefix = ()
+        return graphs
 
     def workflow(self, document: Mapping[str, Any]) -> Workflow:
         path: JsonPath = ("workflow",)
@@ -363,7 +403,7 @@ class _Reader:
             self.unknown_keys(item, _NODE_KEYS, path)
             name = self.get(item, "name", path, "text: the node's name", _is_str)
             if name is None:
-                self.unnamed_entries.add(path)
+                self.unnamed_entries.add((*self.prefix, *path))
             node_type = self.get(item, "node_type", path, "text: the node type, such as API_CALL", _is_str)
             nodes.append(
                 Node(
@@ -397,7 +437,7 @@ class _Reader:
             source = self.get(item, "from", path, "text: the name of the node it leaves", _is_str)
             target = self.get(item, "to", path, "text: the name of the node it enters", _is_str)
             if source is None or target is None:
-                self.unnamed_entries.add(path)
+                self.unnamed_entries.add((*self.prefix, *path))
             kind = self.get(item, "connection_type", path, "text: a connection type", _is_str, "SEQUENCE")
             if kind not in kinds:
                 hint = suggest(kind, kinds)
@@ -485,7 +525,11 @@ class _Reader:
             apis.append(definition)
         return apis
 
-    def api_references(self, nodes: list[Node], apis: list[ApiDefinition]) -> None:
+    def api_references(
+        self, nodes: list[Node], apis: list[ApiDefinition], used_elsewhere: Iterable[Any] | None = ()
+    ) -> None:
+        """Each node's `api_id` names one of the file's APIs; an API no node uses is a warning
+        (`used_elsewhere`: ids the carried workflows use; None: leave unused ones to the top level)."""
         ids = {a.id for a in apis if a.id is not None}
         used: set[int] = set()
         for i, node in enumerate(nodes):
@@ -504,6 +548,9 @@ class _Reader:
                 self.problem(path, f"{api_id} does not match any apis[].id in this file")
             else:
                 used.add(api_id)
+        if used_elsewhere is None:
+            return
+        used.update(i for i in used_elsewhere if _is_int(i))
         for k, api in enumerate(apis):
             if api.id is not None and api.id not in used:
                 self.problem(
@@ -572,6 +619,7 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
         reader.repeated_keys(text)
     graph: WorkflowGraph | None = None
     apis: list[ApiDefinition] = []
+    carried: list[WorkflowGraph] = []
     if not isinstance(document, dict):
         reader.problem(
             (), f'expected a JSON object with "flowdesk", "workflow" and "nodes", found {_kind(document)}'
@@ -579,15 +627,17 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
     else:
         try:
             reader.version(document)
-            reader.unknown_keys(document, _TOP_KEYS, ())
+            reader.unknown_keys(document, _TOP_KEYS if reader.format < 2 else _TOP_KEYS_2, ())
             workflow = reader.workflow(document)
             nodes = reader.nodes(document)
             connections = reader.connections(document)
             apis = reader.apis(document)
             if nodes is not None:
-                reader.api_references(nodes, apis)
+                reader.api_references(nodes, apis, _carried_api_ids(document) if reader.format >= 2 else ())
                 graph = WorkflowGraph(workflow=workflow, nodes=nodes, connections=connections)
                 _add_graph_problems(reader, graph, node_types)
+            if reader.format >= 2:
+                carried = reader.carried(document, apis, node_types)
         except _Refused:
             pass
 
@@ -603,14 +653,26 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
             else ""
         )
         raise FileFormatError(first + more, errors + warnings)
-    return WorkflowFile(graph=graph, apis=apis, problems=warnings, source=source)
+    return WorkflowFile(graph=graph, apis=apis, problems=warnings, source=source, workflows=carried)
+
+
+def _carried_api_ids(document: Mapping[str, Any]) -> list[Any]:
+    """The `api_id`s the nodes of a format-2 file's carried workflows name (as written)."""
+    found: list[Any] = []
+    raw = document.get("workflows")
+    for entry in raw if isinstance(raw, list) else ():
+        for node in (entry.get("nodes") or ()) if isinstance(entry, dict) else ():
+            config = node.get("config") if isinstance(node, dict) else None
+            if isinstance(config, dict) and "api_id" in config:
+                found.append(config["api_id"])
+    return found
 
 
 def _add_graph_problems(reader: _Reader, graph: WorkflowGraph, node_types: NodeTypes) -> None:
     reported = {path for problem, path in reader.found if problem.severity == Severity.ERROR}
     for found in locate_graph_problems(graph, node_types=node_types):
-        path = found.path
-        if tuple(path[:2]) in reader.unnamed_entries:
+        path = (*reader.prefix, *found.path)
+        if tuple(path[: len(reader.prefix) + 2]) in reader.unnamed_entries:
             continue  # that node or connection could not be read; its shape problem says why
         if any(path[:n] in reported for n in range(1, len(path) + 1)):
             continue  # already reported as a shape problem of that value
@@ -654,65 +716,87 @@ def _number(value: float) -> int | float:
     return value
 
 
-def workflow_document(graph: WorkflowGraph, apis: Iterable[ApiDefinition] = ()) -> dict[str, Any]:
-    """The file-format document (a plain dict) of `graph`, embedding the APIs its nodes use.
+def workflow_document(
+    graph: WorkflowGraph, apis: Iterable[ApiDefinition] = (), workflows: Iterable[WorkflowGraph] = ()
+) -> dict[str, Any]:
+    """The file-format document (a plain dict) of `graph`, embedding the APIs its nodes use and the
+    sub-workflows given (`workflows`, format 2: an exported file is then self-contained).
 
     API ids are local to the file: the APIs are numbered 1, 2, 3... in order of first use and the
-    nodes' `api_id`s rewritten to match. A node naming an API not given raises InvalidInputError.
+    nodes' `api_id`s rewritten to match. A SUBWORKFLOW naming a carried workflow by its database id
+    names it by its name instead (ids do not travel). A node naming an API not given raises
+    InvalidInputError.
     """
-    by_id = {a.id: a for a in apis}
-    renumber: dict[int, int] = {}
-    embedded: list[dict[str, Any]] = []
-    nodes = []
-    for node in graph.nodes:
+    carried = list(workflows)
+    writer = _GraphWriter({a.id: a for a in apis}, {g.workflow.id: g.workflow.name for g in carried if g.workflow.id})
+    document: dict[str, Any] = {"flowdesk": 2 if carried else 1, **writer.parts(graph)}
+    if carried:
+        document["workflows"] = [writer.parts(g) for g in carried]
+    if writer.embedded:
+        document["apis"] = writer.embedded
+    return document
+
+
+class _GraphWriter:
+    """Writes graphs into one document: the APIs they use numbered once for all of them."""
+
+    def __init__(self, apis: dict[Any, ApiDefinition], names: dict[int, str]) -> None:
+        self.by_id = apis
+        self.names = names  # database id -> name of each carried workflow
+        self.renumber: dict[int, int] = {}
+        self.embedded: list[dict[str, Any]] = []
+
+    def config(self, node: Node) -> dict[str, Any]:
         config = node.config
         api_id = config.get("api_id")
         if isinstance(api_id, int) and not isinstance(api_id, bool):
-            if api_id not in renumber:
-                api = by_id.get(api_id)
+            if api_id not in self.renumber:
+                api = self.by_id.get(api_id)
                 if api is None:
                     raise InvalidInputError(
                         f"node '{node.name}' uses API {api_id}, which is not in the API library"
                     )
-                renumber[api_id] = len(renumber) + 1
-                embedded.append(_api_entry(api, renumber[api_id]))
-            config = {**config, "api_id": renumber[api_id]}
-        nodes.append(
-            {
-                "name": node.name,
-                "node_type": str(node.node_type),
-                "config": config,
-                "position_x": _number(node.position_x),
-                "position_y": _number(node.position_y),
-                "description": node.description,
-            }
-        )
-    wf = graph.workflow
-    document: dict[str, Any] = {
-        "flowdesk": FORMAT_VERSION,
-        "workflow": {
-            "name": wf.name,
-            "description": wf.description,
-            "version": wf.version,
-            "config": wf.config,
-            "tags": list(wf.tags),
-            "is_active": wf.is_active,
-        },
-        "nodes": nodes,
-        "connections": [
-            {
-                "from": c.from_node,
-                "to": c.to_node,
-                "connection_type": ConnectionType(c.connection_type).value,
-                "condition": c.condition,
-                "config": c.config,
-            }
-            for c in graph.connections
-        ],
-    }
-    if embedded:
-        document["apis"] = embedded
-    return document
+                self.renumber[api_id] = len(self.renumber) + 1
+                self.embedded.append(_api_entry(api, self.renumber[api_id]))
+            config = {**config, "api_id": self.renumber[api_id]}
+        called = config.get("workflow") if node.node_type == "SUBWORKFLOW" else None
+        if isinstance(called, int) and not isinstance(called, bool) and called in self.names:
+            config = {**config, "workflow": self.names[called]}
+        return config
+
+    def parts(self, graph: WorkflowGraph) -> dict[str, Any]:
+        wf = graph.workflow
+        return {
+            "workflow": {
+                "name": wf.name,
+                "description": wf.description,
+                "version": wf.version,
+                "config": wf.config,
+                "tags": list(wf.tags),
+                "is_active": wf.is_active,
+            },
+            "nodes": [
+                {
+                    "name": node.name,
+                    "node_type": str(node.node_type),
+                    "config": self.config(node),
+                    "position_x": _number(node.position_x),
+                    "position_y": _number(node.position_y),
+                    "description": node.description,
+                }
+                for node in graph.nodes
+            ],
+            "connections": [
+                {
+                    "from": c.from_node,
+                    "to": c.to_node,
+                    "connection_type": ConnectionType(c.connection_type).value,
+                    "condition": c.condition,
+                    "config": c.config,
+                }
+                for c in graph.connections
+            ],
+        }
 
 
 def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
@@ -744,15 +828,18 @@ def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
 
 
 def write_workflow_file(
-    graph: WorkflowGraph, apis: Iterable[ApiDefinition] = (), node_types: NodeTypes = None
+    graph: WorkflowGraph,
+    apis: Iterable[ApiDefinition] = (),
+    node_types: NodeTypes = None,
+    workflows: Iterable[WorkflowGraph] = (),
 ) -> str:
     """The canonical file text of `graph`: UTF-8-ready JSON, sorted keys, indent 2, trailing newline.
 
     The document passes through `redact_for_export` first, so no secret reaches a file; `node_types`
     (name -> descriptor, as validation takes them) describes its custom types, whose `x-secret`
-    fields are masked too.
+    fields are masked too; `workflows` are the sub-workflows it carries (format 2).
     """
     known = node_types if isinstance(node_types, Mapping) else None
     with gc_paused():
-        document = redact_for_export(workflow_document(graph, apis), known)
+        document = redact_for_export(workflow_document(graph, apis, workflows), known)
         return dumps_canonical(document) + "\n"

@@ -169,10 +169,13 @@ class WorkflowOrchestrator:
         """Every validation problem of the stored workflow (see flowdesk.domain.validation)."""
         from flowdesk.domain.validation import validate_graph
 
+        from .subworkflows import subworkflow_problems
+
         def work() -> list[Any]:
             db = self._database()
             graph = WorkflowService(db).load_graph(workflow_id)
-            return validate_graph(graph, node_types=NodeTypeService(db).known_types())
+            problems = validate_graph(graph, node_types=NodeTypeService(db).known_types())
+            return [*problems, *subworkflow_problems(db, graph)]
 
         return await asyncio.to_thread(work)
 

@@ -130,6 +130,22 @@ def graph_signature(graph: WorkflowGraph, apis: dict[Any, ApiDefinition]) -> str
     return json.dumps({"workflow": workflow, "nodes": nodes, "connections": connections}, sort_keys=True)
 
 
+def _in_library(graph: WorkflowGraph, library_ids: dict[int, int], renamed: dict[str, str]) -> WorkflowGraph:
+    """`graph` with the file's API ids replaced by the library's and SUBWORKFLOW references to
+    renamed carried workflows following their new names."""
+    nodes = []
+    for node in graph.nodes:
+        config = node.config
+        file_id = config.get("api_id")
+        if isinstance(file_id, int) and not isinstance(file_id, bool) and file_id in library_ids:
+            config = {**config, "api_id": library_ids[file_id]}
+        called = config.get("workflow") if node.node_type == "SUBWORKFLOW" else None
+        if isinstance(called, str) and called in renamed:
+            config = {**config, "workflow": renamed[called]}
+        nodes.append(node if config is node.config else node.model_copy(update={"config": config}))
+    return graph.model_copy(update={"nodes": nodes})
+
+
 class TransferService:
     """Import workflow files into the store and export stored workflows as files."""
 
@@ -159,8 +175,8 @@ class TransferService:
         return self.store(workflow_file, name=name)
 
     def _library_graph(self, workflow_file: WorkflowFile, name: str | None, session: Session) -> WorkflowGraph:
-        """The file's graph with its APIs matched to (or added to) the library and `api_id`s rewritten."""
-        graph = workflow_file.graph
+        """The file's graph with its APIs matched to (or added to) the library and `api_id`s
+        rewritten; the sub-workflows it carries are matched to identical stored ones or stored."""
         library_ids: dict[int, int] = {}
         for api in workflow_file.apis:
             stored = self.apis.find_identical(api, session=session)
@@ -168,14 +184,48 @@ class TransferService:
                 stored = self.apis.create_api(api, session=session)
             if api.id is not None and stored.id is not None:
                 library_ids[api.id] = stored.id
-        nodes = []
-        for node in graph.nodes:
-            file_id = node.config.get("api_id")
-            if isinstance(file_id, int) and not isinstance(file_id, bool) and file_id in library_ids:
-                node = node.model_copy(update={"config": {**node.config, "api_id": library_ids[file_id]}})
-            nodes.append(node)
+        renamed = self._store_carried(workflow_file, library_ids, session)
+        graph = _in_library(workflow_file.graph, library_ids, renamed)
         workflow = graph.workflow if name is None else graph.workflow.model_copy(update={"name": name})
-        return graph.model_copy(update={"workflow": workflow, "nodes": nodes})
+        return graph.model_copy(update={"workflow": workflow})
+
+    def _store_carried(
+        self, workflow_file: WorkflowFile, library_ids: dict[int, int], session: Session
+    ) -> dict[str, str]:
+        """Store the file's carried sub-workflows that the library lacks. One with identical content
+        stored under its name (or an earlier copy's) is reused; one whose name is taken by other
+        content is stored as `NAME (copy)`. Returns the renames, which the callers' references follow."""
+        file_apis = {a.id: a for a in workflow_file.apis if a.id is not None}
+        renamed: dict[str, str] = {}
+        to_store: list[WorkflowGraph] = []
+        for carried in workflow_file.workflows:  # callees first: their renames reach their callers
+            wanted_name = carried.workflow.name
+            follows = _in_library(carried, {}, renamed)
+            listed = self.workflows.list_workflows(search=wanted_name)
+            candidates = [w for w in listed if w.name == wanted_name or w.name.startswith(f"{wanted_name} (copy")]
+            reused = None
+            for candidate in candidates:
+                assert candidate.id is not None
+                as_named = follows.model_copy(
+                    update={"workflow": follows.workflow.model_copy(update={"name": candidate.name})}
+                )
+                stored = self._calls_by_name(self.workflows.load_graph(candidate.id, session=session))
+                if graph_signature(stored, self._apis_of(stored)) == graph_signature(as_named, file_apis):
+                    reused = candidate.name
+                    break
+            if reused is not None:
+                renamed[wanted_name] = reused
+            elif any(w.name == wanted_name for w in listed):
+                renamed[wanted_name] = self._copy_name(wanted_name)
+                to_store.append(carried)
+            else:
+                to_store.append(carried)
+        for carried in to_store:
+            graph = _in_library(carried, library_ids, renamed)
+            new_name = renamed.get(carried.workflow.name, carried.workflow.name)
+            graph = graph.model_copy(update={"workflow": graph.workflow.model_copy(update={"name": new_name})})
+            self.workflows.create_from_graph(graph, session=session)
+        return {old: new for old, new in renamed.items() if old != new}
 
     def store(self, workflow_file: WorkflowFile, *, name: str | None = None) -> WorkflowGraph:
         """Write an already-read file's APIs and graph in one transaction (always a new workflow)."""
@@ -247,6 +297,21 @@ class TransferService:
         log.info("replaced workflow %s with %s", newest.id, workflow_file.source)
         return OpenedFile(replaced, "replaced", workflow_file.source, workflow_file.problems)
 
+    def _calls_by_name(self, graph: WorkflowGraph) -> WorkflowGraph:
+        """`graph` with SUBWORKFLOW calls by database id naming the workflow instead (as a file does)."""
+        nodes = []
+        for node in graph.nodes:
+            called = node.config.get("workflow") if node.node_type == "SUBWORKFLOW" else None
+            if isinstance(called, int) and not isinstance(called, bool):
+                try:
+                    name = self.workflows.get_workflow(called).name
+                except NotFoundError:
+                    name = None
+                if name is not None:
+                    node = node.model_copy(update={"config": {**node.config, "workflow": name}})
+            nodes.append(node)
+        return graph.model_copy(update={"nodes": nodes})
+
     def _apis_of(self, graph: WorkflowGraph) -> dict[Any, ApiDefinition]:
         apis: dict[Any, ApiDefinition] = {}
         for node in graph.nodes:
@@ -286,12 +351,19 @@ class TransferService:
             )
 
     def export_workflow(self, workflow_id: int) -> str:
-        """The stored workflow as file-format text, embedding every API its nodes use."""
+        """The stored workflow as file-format text, embedding every API its nodes use and every
+        workflow its SUBWORKFLOW nodes call, directly or further down (format 2's `workflows`), so
+        the file is self-contained."""
+        from .subworkflows import called_workflows
+
         with gc_paused(), self.db.session(read_only=True) as session:
             graph = self.workflows.load_graph(workflow_id, session=session)
-            apis = self._apis_used(graph, session)
+            carried = called_workflows(self.db, graph)
+            apis: dict[Any, ApiDefinition] = {}
+            for g in (graph, *carried):
+                apis.update((a.id, a) for a in self._apis_used(g, session))
             known = known_node_types(session)
-        return write_workflow_file(graph, apis, known)
+        return write_workflow_file(graph, apis.values(), known, workflows=carried)
 
     def _apis_used(self, graph: WorkflowGraph, session: Session) -> list[ApiDefinition]:
         apis: dict[int, ApiDefinition] = {}

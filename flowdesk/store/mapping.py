@@ -75,6 +75,8 @@ EXECUTION_FIELDS = (
     "runner_host",
     "resumed_from_id",
     "resumed_as_id",
+    "parent_execution_id",
+    "parent_step",
     "started_at",
     "completed_at",
 )
@@ -250,6 +252,8 @@ def execution_from_row(row: Any) -> Execution:
         runner_host=row.runner_host,
         resumed_from_id=row.resumed_from_id,
         resumed_as_id=row.resumed_as_id,
+        parent_execution_id=row.parent_execution_id,
+        parent_step=row.parent_step,
         started_at=row.started_at,
         completed_at=row.completed_at,
         created_at=row.created_at,

@@ -156,6 +156,9 @@ class ExecutionRow(Base):
     )
     # The execution that resumed this one (set once, by the resume's own transaction; 0004).
     resumed_as_id: Mapped[int | None] = mapped_column(Integer)
+    # The run whose SUBWORKFLOW step started this one, and that step's name (0007).
+    parent_execution_id: Mapped[int | None] = mapped_column(Integer)
+    parent_step: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -164,6 +167,7 @@ class ExecutionRow(Base):
         Index(None, "workflow_id", "started_at"),
         Index(None, "status"),
         Index(None, "resumed_from_id"),
+        Index(None, "parent_execution_id"),
     )
 
 

@@ -19,6 +19,7 @@ from flowdesk.domain.enums import NodeType
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import Node, Workflow, WorkflowGraph
 from flowdesk.interchange.workflow_file import write_workflow_file
+from flowdesk.services.subworkflows import called_workflows
 
 from .commands import ReplaceGraphCommand
 from .document import ConnectionState, NodeState
@@ -251,10 +252,15 @@ class FileController(QObject):
                 return None
         target = Path(path)
         graph = tab.doc.to_graph()
-        api_ids = sorted({n.config["api_id"] for n in graph.nodes if isinstance(n.config.get("api_id"), int)})
+        backend = self.window.backend
         try:
-            apis = [self.window.backend.apis.get_api(i) for i in api_ids]
-            text = write_workflow_file(graph, apis, tab.doc.node_types)
+            # The workflows its SUBWORKFLOW nodes call travel with it (format 2), so the file is whole.
+            carried = called_workflows(backend.db, graph)
+            api_ids = sorted(
+                {n.config["api_id"] for g in (graph, *carried) for n in g.nodes if isinstance(n.config.get("api_id"), int)}
+            )
+            apis = [backend.apis.get_api(i) for i in api_ids]
+            text = write_workflow_file(graph, apis, tab.doc.node_types, workflows=carried)
         except FlowdeskError as err:
             QMessageBox.warning(self.window, "Not exported", str(err))
             return None

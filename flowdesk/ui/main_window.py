@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.domain.enums import NodeType
+from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import WorkflowGraph
 from flowdesk.domain.node_descriptors import ordered_type_names
 from flowdesk.gc_control import gc_paused
@@ -495,6 +497,7 @@ class MainWindow(QMainWindow):
         tab.validation.problems_changed.connect(lambda _p, t=tab: self._problems_changed(t))
         tab.view.zoom_changed.connect(lambda _z, t=tab: self._update_zoom_label(t))
         tab.doc.graph_changed.connect(lambda t=tab: self._update_counts(t))
+        tab.view.node_double_clicked.connect(lambda uid, t=tab: self.open_subworkflow(t, uid))
         self.undo_group.addStack(tab.doc.undo_stack)
         index = self.tabs.addTab(tab, tab.title())
         self.tabs.setCurrentIndex(index)
@@ -512,6 +515,28 @@ class MainWindow(QMainWindow):
                 tab = self.add_tab(graph)
         self.tabs.setCurrentWidget(tab)
         return tab
+
+    def open_subworkflow(self, tab: EditorTab, uid: int) -> EditorTab | None:
+        """A double-clicked SUBWORKFLOW node opens the workflow it calls in a tab (another node:
+        nothing); a workflow that cannot be found is said in the status bar."""
+        from flowdesk.domain.subworkflow_calls import reference_of
+
+        if not tab.doc.has_node(uid) or tab.doc.node(uid).node_type != NodeType.SUBWORKFLOW:
+            return None
+        node = tab.doc.node(uid)
+        reference = reference_of(node.config)
+        if reference is None:
+            self.show_status(
+                f"'{node.name}' names no stored workflow to open (its workflow field is empty or a template)."
+            )
+            return None
+        try:
+            found = self.backend.workflows.find_workflow(reference)
+        except FlowdeskError as exc:
+            self.show_status(f"'{node.name}' calls a workflow that cannot be opened: {exc}")
+            return None
+        assert found.id is not None
+        return self.open_workflow(found.id)
 
     def import_file(self, path: str | os.PathLike[str] | None = None) -> EditorTab | None:
         """Open a workflow file in a tab (FileController.import_file: the command line's FILE too)."""

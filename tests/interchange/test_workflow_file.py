@@ -220,7 +220,7 @@ def test_warnings_do_not_block_import():
 
 
 def test_format_version_constant():
-    assert FORMAT_VERSION == 1
+    assert FORMAT_VERSION == 2  # format 2 carries sub-workflows (`workflows`)
 
 
 # -- bad input: each gives its located problem --------------------------------------------------
@@ -272,9 +272,9 @@ def test_utf8_bom_is_accepted():
 
 
 def test_newer_format_is_refused_with_a_clear_message():
-    doc = _doc(flowdesk=2, nodes="something from the future")
+    doc = _doc(flowdesk=3, nodes="something from the future")
     assert errors_of(_pretty(doc)) == [
-        "wf.json, line 2: flowdesk: written by a newer flowdesk (format 2); this version reads format 1"
+        "wf.json, line 2: flowdesk: written by a newer flowdesk (format 3); this version reads format 2"
     ]
 
 
@@ -287,7 +287,7 @@ def test_newer_format_is_refused_with_a_clear_message():
             id="version-text",
         ),
         pytest.param(
-            {"flowdesk": 0}, "flowdesk: format 0 does not exist; this version reads format 1", id="version-0"
+            {"flowdesk": 0}, "flowdesk: format 0 does not exist; this version reads format 2", id="version-0"
         ),
         pytest.param(
             {"workflow": []},

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction
 from flowdesk.domain.enums import ConnectionType, ExecutionStatus, NodeType
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.services.executions import ExecutionService
+from flowdesk.ui.run.history_dock import HistoryView
 from tests.support.waiting import EVENTUALLY_MS
 from tests.ui_run.conftest import api, branch_graph, chain_graph, delay, open_graph
 
@@ -59,7 +60,7 @@ def test_run_shows_badges_taken_paths_log_lines_and_history(window, qtbot, http_
     history = window.run_ui.history
     assert history.table.rowCount() == 1
     assert history.table.item(0, 1).text() == "completed"
-    assert history.table.item(0, 4).text() == '{"x":5}'
+    assert history.table.item(0, HistoryView.INPUT).text() == '{"x":5}'
     assert window.run_ui.status_label.text() == "Completed"
     assert window.run_ui.progress.value() == 100
     row = ExecutionService(window.backend.db).get_execution(state.execution_id)

@@ -21,6 +21,7 @@ class WorkflowView(QGraphicsView):
     node_dropped = Signal(str, QPointF)  # node type, scene position
     api_dropped = Signal(int, str, QPointF)  # API definition id, its name, scene position
     quick_add_requested = Signal(QPointF, QPoint)  # scene position, global position
+    node_double_clicked = Signal(int)  # node uid (a SUBWORKFLOW opens its child workflow)
     zoom_changed = Signal(float)
     viewport_moved = Signal()
 
@@ -152,8 +153,10 @@ class WorkflowView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if event.button() == Qt.MouseButton.LeftButton:
             scene_pos = self.mapToScene(event.position().toPoint())
-            on_item = any(isinstance(i, NodeItem) for i in self.items(event.position().toPoint()))
-            if not on_item:
+            node = next((i for i in self.items(event.position().toPoint()) if isinstance(i, NodeItem)), None)
+            if node is not None:
+                self.node_double_clicked.emit(node.uid)
+            else:
                 self.quick_add_requested.emit(scene_pos, event.globalPosition().toPoint())
                 event.accept()
                 return

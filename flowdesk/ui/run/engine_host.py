@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject
 from flowdesk.engine.executor import WorkflowExecutor
 from flowdesk.gc_control import hold_heap, release_heap
 
+from .child_runs import ChildRouter
 from .qt_events import QtEventAdapter
 from .run_state import RunState
 from .worker_runs import WorkerEventRelay
@@ -31,6 +32,7 @@ class EngineHost(QObject):
         self.adapter.attach(self.executor.events)
         self.adapter.events_ready.connect(self._route)
         self.states: dict[int, RunState] = {}
+        self.child_runs = ChildRouter()  # SUBWORKFLOW child runs: their lines go to their top run's log
         self._pending: dict[int, list[Any]] = {}
         self._tasks: set[asyncio.Future[Any]] = set()
         self._active_runs = 0
@@ -71,6 +73,8 @@ class EngineHost(QObject):
                 state.apply(events)
                 if state.done:
                     self.states.pop(execution_id, None)
+            elif self.child_runs.route(self.states, execution_id, events):
+                continue
             else:
                 self._pending.setdefault(execution_id, []).extend(events)
                 while len(self._pending) > PENDING_CAP:

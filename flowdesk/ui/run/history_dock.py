@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.executions import ExecutionService
+from flowdesk.services.subworkflows import child_counts
 from flowdesk.ui.status_colors import STATUS_COLORS as _ROW_COLORS
 
 #: The end states a run can be resumed from (Resume button).
@@ -46,6 +47,16 @@ def input_summary(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def sub_runs_text(execution: Any, children: int) -> str:
+    """A SUBWORKFLOW's child run names its parent run and step; a parent counts its child runs."""
+    parts = []
+    if execution.parent_execution_id is not None:
+        parts.append(f"child of #{execution.parent_execution_id} ({execution.parent_step})")
+    if children:
+        parts.append(f"{children} child run{'' if children == 1 else 's'}")
+    return "; ".join(parts) or "—"
+
+
 class HistoryView(QWidget):
     """The history dock's widget, for one workflow at a time."""
 
@@ -53,7 +64,8 @@ class HistoryView(QWidget):
     rerun_requested = Signal(int)
     resume_requested = Signal(int)
 
-    COLUMNS = ("#", "Status", "Started", "Duration", "Input")
+    COLUMNS = ("#", "Status", "Started", "Duration", "Sub-runs", "Input")
+    INPUT = 5
 
     def __init__(self, db: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +128,7 @@ class HistoryView(QWidget):
             self.executions = self.service.list_executions(
                 workflow_id=self.workflow_id, status=self.status.currentData(), limit=HISTORY_LIMIT
             )
+        counts = child_counts(self.service.db, [e.id for e in self.executions if e.id is not None])
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.executions))
         for row, e in enumerate(self.executions):
@@ -133,6 +146,7 @@ class HistoryView(QWidget):
                 status.replace("_", " "),
                 started.strftime("%Y-%m-%d %H:%M:%S") if started else "—",
                 duration,
+                sub_runs_text(e, counts.get(e.id or 0, 0)),
                 input_summary(e.input_data),
             ]
             for col, text in enumerate(cells):
@@ -140,7 +154,7 @@ class HistoryView(QWidget):
                 item.setData(Qt.ItemDataRole.UserRole, e.id)
                 if col == 1 and status in _ROW_COLORS:
                     item.setForeground(_ROW_COLORS[status])
-                if col == 4:
+                if col == self.INPUT:
                     item.setToolTip(input_summary(e.input_data, 2000))
                 if e.error_message:
                     item.setToolTip(e.error_message)

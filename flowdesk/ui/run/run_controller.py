@@ -14,6 +14,7 @@ from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.services.executions import ExecutionService
 
+from .child_runs import add_child_runs
 from .overlays import RunOverlay
 from .run_state import RunState
 
@@ -34,6 +35,8 @@ class RunController(QObject):
     run_started = Signal(object)  # RunState
     run_finished = Signal(object)  # RunState
     message = Signal(str)
+    child_started = Signal(object)  # the paused child run (its handle) a step into a SUBWORKFLOW started
+    step_out_to = Signal(int)  # the parent run's execution id a step out of a child run goes back to
 
     def __init__(self, tab: EditorTab, host: EngineHost, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -248,6 +251,60 @@ class RunController(QObject):
             state.note_paused(handle.current_step)
             self.state_changed.emit()
 
+    # ------------------------------------------------------------ sub-workflows (F11, Shift+F11)
+    def step_into(self) -> None:
+        """F11: paused before a SUBWORKFLOW node, start its child run paused (`child_started`: the
+        window debugs it in the child's tab); before another node, the same as Step."""
+        handle, state = self.handle, self.live
+        if not (self.paused and handle is not None and state is not None and not self.queued):
+            return
+        step = handle.current_step or ""
+        node = self.tab.doc.node_by_name(step.split("[", 1)[0])
+        if node is None or node.node_type != "SUBWORKFLOW":
+            self.step()
+            return
+        self.host.spawn(self._step_into(handle, state))
+
+    async def _step_into(self, handle: Any, state: RunState) -> None:
+        import asyncio
+
+        stepping = asyncio.ensure_future(handle.step_into())  # ends once the child has ended
+        while not stepping.done():
+            child = next(
+                (h for h in self.host.executor.active_executions if h.parent_execution_id == handle.id), None
+            )
+            if child is not None and child.id is not None:
+                self.child_started.emit(child)
+                break
+            await asyncio.sleep(0.01)  # the child's row is being written: look again next turn
+        await stepping
+        if not handle.done:
+            self.host.adapter.flush()
+            state.note_paused(handle.current_step)
+            self.state_changed.emit()
+
+    def attach(self, handle: Any) -> None:
+        """Follow a run started elsewhere (a child run stepped into) in this tab: it is live here."""
+        if self.running:
+            self.message.emit("This workflow is already running here: stop it first.")
+            return
+        outgoing, total = self._graph_shape()
+        state = RunState(self.workflow_id, outgoing, total, parent=self)
+        state.status = "paused"
+        state.pause_reason = "step by step"
+        state.current_step = handle.current_step
+        self.host.run_began()
+        self._went_live(handle, state, queued=False)
+
+    def step_out(self) -> None:
+        """Shift+F11: let a child run go on to its end and go back to its parent (`step_out_to`)."""
+        handle = self.handle
+        parent = getattr(handle, "parent_execution_id", None)
+        if handle is None or handle.done or parent is None or self.queued:
+            return
+        self.host.spawn(handle.resume())
+        self.step_out_to.emit(parent)
+
     def continue_(self) -> None:
         """Let a paused run go on until the next breakpoint."""
         if self.paused and self.handle is not None and not self.queued:
@@ -300,6 +357,7 @@ class RunController(QObject):
             state = self.live  # the run going on: show it live
         else:
             state = RunState.from_history(execution, logs, outgoing, total, parent=self)
+            add_child_runs(state, self.tab.backend.db, execution_id)
         self._show(state)
         return state
 

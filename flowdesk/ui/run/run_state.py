@@ -55,6 +55,7 @@ class LogEntry:
     status: str
     duration: float | None
     message: str
+    depth: int = 0  # a sub-workflow's child run's line: how many SUBWORKFLOW steps deep
 
     def clock(self) -> str:
         """The time of day, to the millisecond: `14:03:07.250`."""
@@ -65,7 +66,10 @@ class LogEntry:
         return f"{self.duration * 1000:.0f} ms" if self.duration is not None else ""
 
     def node_text(self) -> str:
-        """The node's name, `—` for lines of the execution itself."""
+        """The node's name, `—` for lines of the execution itself; a child run's lines indented
+        under the SUBWORKFLOW step that started it (`  ↳ fetch`)."""
+        if self.depth:
+            return "  " * self.depth + "↳ " + (self.node or "—")
         return self.node or "—"
 
     def fields(self) -> tuple[str, str, str, str, str, str]:
@@ -312,12 +316,66 @@ class RunState(QObject):
         status: str,
         duration: float | None,
         message: str,
+        depth: int = 0,
     ) -> None:
-        entry = LogEntry(t, level, node, status, duration, message)
+        entry = LogEntry(t, level, node, status, duration, message, depth)
         self.log.append(entry)
         change.log.append(entry)
         if len(self.log) > LOG_CAP + LOG_CAP // 4:
             del self.log[: len(self.log) - LOG_CAP]
+
+    # ------------------------------------------------------------ sub-workflow child runs
+    def apply_child(self, events: Iterable[ev.EngineEvent], depth: int) -> None:
+        """A SUBWORKFLOW's child run's events (`depth` levels down): lines in this run's log,
+        indented under the step that started it; the canvas shows this run's nodes only."""
+        change = RunChange()
+        for event in events:
+            kind = event.kind
+            if kind == "node_finished":
+                assert isinstance(event, ev.NodeFinished)
+                level = {"failed": "error", "cancelled": "warning"}.get(event.status, "info")
+                self._log(
+                    change, event.time, level, event.step_name or event.node_name, event.status,
+                    event.duration or None, event.error or "", depth,
+                )  # fmt: skip
+            elif kind == "log":
+                assert isinstance(event, ev.LogLine)
+                self._log(change, event.time, event.level, event.node_name, "", None, event.message, depth)
+            elif kind == "execution_started":
+                assert isinstance(event, ev.ExecutionStarted)
+                message = f"sub-workflow run {event.execution_id} started"
+                self._log(change, event.time, "info", None, "started", None, message, depth)
+            elif kind == "execution_finished":
+                assert isinstance(event, ev.ExecutionFinished)
+                level = "info" if event.status == "completed" else "error"
+                message = f"sub-workflow run {event.execution_id} {event.status}" + (
+                    f": {event.error_message}" if event.error_message else ""
+                )
+                self._log(change, event.time, level, None, event.status, event.duration, message, depth)
+        if change.log:
+            self.updated.emit(change)
+
+    def add_child_history(self, parent_step: str, depth: int, execution: Any, logs: Sequence[Any]) -> None:
+        """A finished child run's step rows, placed in the log right under the line of the step
+        that started it (replaying a past run)."""
+        lines: list[LogEntry] = []
+        for row in sorted(logs, key=lambda r: r.sequence):
+            status = str(getattr(row.status, "value", row.status))
+            when = row.completed_at or row.started_at or execution.started_at
+            level = {"failed": "error", "cancelled": "warning"}.get(status, "info")
+            lines.append(
+                LogEntry(
+                    when.timestamp() if when else 0.0, level, row.step_name or row.node_name, status,
+                    row.execution_time, row.error_message or "", depth,
+                )
+            )  # fmt: skip
+        names = (parent_step, parent_step.split("[", 1)[0])  # a step in a loop: `call[2]`, logged as `call`
+        at = next(
+            (i + 1 for i in range(len(self.log) - 1, -1, -1) if self.log[i].depth == depth - 1
+             and self.log[i].node in names),
+            len(self.log),
+        )  # fmt: skip
+        self.log[at:at] = lines
 
     def note_paused(self, step_name: str | None) -> None:
         """A step ended and the run waits again before `step_name` (the engine emits no event for

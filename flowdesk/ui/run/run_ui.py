@@ -68,6 +68,14 @@ class RunDebugUI(QObject):
         self.action_pause.setObjectName("actionPause")
         self.action_pause.setShortcut(K("F6"))
         w.addAction(self.action_pause)
+        self.action_step_into = QAction("Step &into", w)
+        self.action_step_into.setObjectName("actionStepInto")
+        self.action_step_into.setShortcut(K("F11"))
+        w.addAction(self.action_step_into)
+        self.action_step_out = QAction("Step &out", w)
+        self.action_step_out.setObjectName("actionStepOut")
+        self.action_step_out.setShortcut(K("Shift+F11"))
+        w.addAction(self.action_step_out)
         self.action_breakpoint = QAction("Toggle &breakpoint", w)
         self.action_breakpoint.setObjectName("actionToggleBreakpoint")
         self.action_breakpoint.setShortcut(K("F9"))
@@ -79,6 +87,8 @@ class RunDebugUI(QObject):
             self.action_pause: "Pause (F6): running nodes finish, no new node starts",
             self.action_stop: "Stop (Shift+F5): cancel the run",
             self.action_breakpoint: "Toggle a breakpoint on the selected node (F9)",
+            self.action_step_into: "Step into (F11): before a SUBWORKFLOW node, debug its child run in its tab",
+            self.action_step_out: "Step out (Shift+F11): let the child run finish and go back to its parent",
         }
         for action, tip in tips.items():
             action.setToolTip(tip)
@@ -89,6 +99,8 @@ class RunDebugUI(QObject):
         self.action_pause.triggered.connect(self.pause)
         self.action_stop.triggered.connect(self.stop)
         self.action_breakpoint.triggered.connect(self.toggle_breakpoint)
+        self.action_step_into.triggered.connect(self.step_into)
+        self.action_step_out.triggered.connect(self.step_out)
 
         menu = next(
             (a.menu() for a in w.menuBar().actions() if a.menu() and self.action_run in a.menu().actions()),
@@ -99,6 +111,8 @@ class RunDebugUI(QObject):
             for a in (self.action_run, self.action_step, self.action_continue, self.action_stop):
                 menu.addAction(a)
         menu.insertAction(self.action_stop, self.action_pause)
+        menu.insertAction(self.action_stop, self.action_step_into)
+        menu.insertAction(self.action_stop, self.action_step_out)
         menu.addSeparator()
         menu.addAction(self.action_breakpoint)
         self.run_menu = menu
@@ -201,6 +215,8 @@ class RunDebugUI(QObject):
             controller.message.connect(self.window.show_status)
             controller.run_finished.connect(lambda s, c=controller: self._run_finished(c, s))
             controller.run_started.connect(lambda s, c=controller: self._run_started(c, s))
+            controller.child_started.connect(self._debug_child)
+            controller.step_out_to.connect(self._back_to_parent)
             tab.doc.selection_changed.connect(lambda c=controller: self._selection_changed(c))
             key = id(tab)
             tab.destroyed.connect(lambda _o=None, key=key: self._tab_closed(key))
@@ -384,6 +400,32 @@ class RunDebugUI(QObject):
         return self._ask_input(
             "Step", lambda c, value, env: c.start(value, step_by_step=True, environment=env)
         )
+
+    def step_into(self) -> None:
+        """F11: step into the SUBWORKFLOW node the run is paused before (else a plain step)."""
+        c = self.controller()
+        if c is not None:
+            c.step_into()
+
+    def step_out(self) -> None:
+        """Shift+F11: let the child run shown here finish; its parent's tab comes back."""
+        c = self.controller()
+        if c is not None:
+            c.step_out()
+
+    def _debug_child(self, child: Any) -> None:
+        """A stepped-into child run: its workflow's tab opens and follows it, paused."""
+        tab = self.window.open_workflow(child.workflow_id)
+        controller = self.controller(tab)
+        if controller is not None:
+            controller.attach(child)
+
+    def _back_to_parent(self, execution_id: int) -> None:
+        for tab in self.window.editor_tabs():
+            c = self.controller(tab)
+            if c is not None and c.handle is not None and c.handle.id == execution_id:
+                self.window.tabs.setCurrentWidget(tab)
+                return
 
     def continue_(self) -> None:
         c = self.controller()

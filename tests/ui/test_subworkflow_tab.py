@@ -1,0 +1,48 @@
+"""Double-clicking a SUBWORKFLOW node opens the workflow it calls in a tab of its own."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+
+from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+
+
+def _graph(name, middle):
+    nodes = [Node(name="start", node_type="START", position_x=0, position_y=0), *middle,
+             Node(name="end", node_type="END", position_x=600, position_y=0)]  # fmt: skip
+    names = [n.name for n in nodes]
+    connections = [Connection(from_node=a, to_node=b) for a, b in zip(names, names[1:], strict=False)]
+    return WorkflowGraph(workflow=Workflow(name=name), nodes=nodes, connections=connections)
+
+
+def _double_click(qtbot, tab, name):
+    node = tab.doc.node_by_name(name)
+    pos = tab.view.mapFromScene(QPointF(node.x + NODE_WIDTH / 2, node.y + NODE_HEIGHT / 2))
+    qtbot.mouseDClick(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+def test_double_click_on_a_subworkflow_node_opens_the_child_in_a_tab(window, qtbot):
+    child = window.backend.workflows.create_from_graph(_graph("child", []))
+    calls = [
+        Node(
+            name="call", node_type="SUBWORKFLOW", config={"workflow": "child"}, position_x=200, position_y=0
+        ),
+        Node(name="lost", node_type="SUBWORKFLOW", config={"workflow": "gone"}, position_x=400, position_y=0),
+    ]
+    parent = window.backend.workflows.create_from_graph(_graph("parent", calls))
+    tab = window.open_workflow(parent.workflow.id)
+    tab.fit_to_view()
+    assert len(window.editor_tabs()) == 1
+
+    _double_click(qtbot, tab, "call")
+    qtbot.waitUntil(lambda: len(window.editor_tabs()) == 2)
+    assert window.current_tab().workflow_id == child.workflow.id
+
+    window.tabs.setCurrentWidget(tab)
+    _double_click(qtbot, tab, "start")  # another node type opens nothing
+    _double_click(qtbot, tab, "lost")
+    assert len(window.editor_tabs()) == 2 and window.current_tab() is tab
+    assert "'lost' calls a workflow that cannot be opened: No workflow has the id or name 'gone'." in (
+        window.statusBar().currentMessage()
+    )

@@ -46,3 +46,22 @@ def test_double_click_on_a_subworkflow_node_opens_the_child_in_a_tab(window, qtb
     assert "'lost' calls a workflow that cannot be opened: No workflow has the id or name 'gone'." in (
         window.statusBar().currentMessage()
     )
+
+
+def test_export_from_the_app_carries_the_workflows_it_calls(window, tmp_path, monkeypatch):
+    """File > Export writes the same self-contained file as `flowdesk export` (format 2)."""
+    import json
+
+    from PySide6.QtWidgets import QFileDialog
+
+    window.backend.workflows.create_from_graph(_graph("child", []))
+    calls = [Node(name="call", node_type="SUBWORKFLOW", config={"workflow": "child"}, position_x=200, position_y=0)]
+    parent = window.backend.workflows.create_from_graph(_graph("parent", calls))
+    window.open_workflow(parent.workflow.id)
+    out = tmp_path / "parent.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.action_export.trigger()
+
+    written = out.read_text(encoding="utf-8")
+    assert [w["workflow"]["name"] for w in json.loads(written)["workflows"]] == ["child"]
+    assert written == window.backend.transfer.export_workflow(parent.workflow.id)

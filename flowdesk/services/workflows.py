@@ -30,7 +30,7 @@ from flowdesk.store.bulk import (
     insert_rows,
     read_raw,
     read_rows,
-    update_encoded,
+    update_changed,
     update_rows,
 )
 from flowdesk.store.mapping import (
@@ -328,10 +328,7 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
     # U+FFFF is a noncharacter no one types (and, unlike NUL, PostgreSQL text can hold it).
     renamed = [n for n, _ in changed if existing[n.id][1] != n.name]
     update_rows(conn, NODES, [{"id": n.id, "name": f"\uffffrenaming {n.id}"} for n in renamed])
-    if conn.dialect.name == "sqlite":
-        update_encoded(conn, NODES, NODE_FIELDS, [(*enc, n.id) for n, enc in changed])
-    else:
-        update_rows(conn, NODES, [{"id": n.id, **node_values(n)} for n, _ in changed])
+    update_changed(conn, NODES, NODE_FIELDS, [(n.id, enc, n) for n, enc in changed], node_values)  # type: ignore[misc]
     new_nodes = _insert_nodes(session, workflow_id, [n for n in graph.nodes if n.id is None], now)
     inserted = iter(new_nodes)
     nodes: list[Node] = []

@@ -42,7 +42,7 @@ class GraphCache:
 
     def lookup(self, session: Any, workflow_id: int) -> list[Any]:
         """[updated_at, graph, plan] of `workflow_id` (the graph read again when the workflow changed)."""
-        from flowdesk.services.workflows import read_graph
+        from flowdesk.store.graphs import read_graph
 
         updated = run_rows.workflow_updated_at(session, workflow_id)
         if updated is None:

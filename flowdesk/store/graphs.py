@@ -44,7 +44,6 @@ def _chunks(values: Sequence[int], size: int = _CHUNK) -> Iterable[Sequence[int]
         yield values[start : start + size]
 
 
-
 _CONNECTION_TYPES = {t.value: t for t in ConnectionType}
 _TYPE_TEXT = {t: t.value for t in ConnectionType}  # enum .value is a slow descriptor on 3.11
 
@@ -290,5 +289,3 @@ def write_graph(session: Session, workflow_id: int, graph: WorkflowGraph, create
     workflow = graph.workflow.model_copy(update={"created_at": created_at, "updated_at": now})
     saved = WorkflowGraph.model_construct(workflow=workflow, nodes=nodes, connections=connections)
     return SavedGraph(saved, added=len(new_nodes), removed=len(removed), changed=len(changed))
-
-

@@ -98,14 +98,19 @@ def workflow_updated_at(conn: Connection, workflow_id: int) -> Any:
     """The workflow's `updated_at` as this connection reads it (a one-value row), None when it does not exist."""
     cursor = _cursor(conn)
     if cursor is not None:
-        return cursor.execute("SELECT updated_at FROM workflow_definitions WHERE id = ?", (workflow_id,)).fetchone()
+        return cursor.execute(
+            "SELECT updated_at FROM workflow_definitions WHERE id = ?", (workflow_id,)
+        ).fetchone()
     return conn.execute(select(WorkflowRow.updated_at).where(WorkflowRow.id == workflow_id)).first()
 
 
 def workflow_exists(conn: Connection, workflow_id: int) -> bool:
     cursor = _cursor(conn)
     if cursor is not None:
-        return cursor.execute("SELECT 1 FROM workflow_definitions WHERE id = ?", (workflow_id,)).fetchone() is not None
+        return (
+            cursor.execute("SELECT 1 FROM workflow_definitions WHERE id = ?", (workflow_id,)).fetchone()
+            is not None
+        )
     return conn.execute(select(WorkflowRow.id).where(WorkflowRow.id == workflow_id)).first() is not None
 
 
@@ -145,7 +150,10 @@ def stamp(conn: Connection, moment: datetime) -> Any:
 def execution_exists(conn: Connection, execution_id: int) -> bool:
     cursor = _cursor(conn)
     if cursor is not None:
-        return cursor.execute("SELECT 1 FROM workflow_executions WHERE id = ?", (execution_id,)).fetchone() is not None
+        return (
+            cursor.execute("SELECT 1 FROM workflow_executions WHERE id = ?", (execution_id,)).fetchone()
+            is not None
+        )
     return conn.execute(select(ExecutionRow.id).where(ExecutionRow.id == execution_id)).first() is not None
 
 
@@ -176,7 +184,9 @@ def update_execution(conn: Connection, execution_id: int, fields: dict[str, Any]
     update_rows(conn, EXECUTIONS, [{"id": execution_id, **fields}])
 
 
-def claim_for_resume(conn: Connection, execution_id: int, new_id: int, resumable: Sequence[str]) -> tuple[bool, Any]:
+def claim_for_resume(
+    conn: Connection, execution_id: int, new_id: int, resumable: Sequence[str]
+) -> tuple[bool, Any]:
     """Record `new_id` as the execution resuming `execution_id` (`interrupted` becomes `resumed`) when that
     one is in a `resumable` status and not resumed yet: one conditional UPDATE. Returns (claimed, its
     (status, resumed_as_id) after, or None when it does not exist)."""
@@ -253,7 +263,9 @@ def mark_running(conn: Connection, execution_id: int, pid: int, host: str, now: 
     )
 
 
-def interrupt(conn: Connection, execution_id: int, reason: str, now: datetime, *, host: str, pid: int) -> bool:
+def interrupt(
+    conn: Connection, execution_id: int, reason: str, now: datetime, *, host: str, pid: int
+) -> bool:
     """store/run_recovery.py's interruption of a run still held by (host, pid), on this connection."""
 
     def execute(sql: str, params: dict[str, Any]) -> int:
@@ -262,7 +274,9 @@ def interrupt(conn: Connection, execution_id: int, reason: str, now: datetime, *
     return interrupt_run(execute, execution_id, reason, stamp(conn, now), host=host, pid=pid)
 
 
-def audit_execution(conn: Connection, execution_id: int, action: str, summary: str, actor: str | None = None) -> None:
+def audit_execution(
+    conn: Connection, execution_id: int, action: str, summary: str, actor: str | None = None
+) -> None:
     """One audit row about an execution, in the connection's transaction."""
     insert_audit(conn, "execution", execution_id, action, summary, actor)
 
@@ -302,9 +316,7 @@ STEP_COLUMNS: tuple[str, ...] = (
 )
 """The columns of a step row as `step_values` gives them (every column but the id, which SQLite gives)."""
 STEP_JSON_COLUMNS, _STEP_TIMES = _kinds(LOGS)
-INSERT_STEPS = (
-    f"INSERT INTO workflow_execution_logs ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))})"
-)
+INSERT_STEPS = f"INSERT INTO workflow_execution_logs ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))})"
 """SQLite's statement for `step_values` rows (the writer's executemany and the step sink process)."""
 
 _EMPTY_LIST = "[]"
@@ -340,7 +352,11 @@ def _known_values(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def _extra_encoder(name: str) -> Callable[[dict[str, Any]], Any]:
     column = LOGS.c[name]
-    default = getattr(column.default, "arg", None) if column.default is not None and column.default.is_scalar else None
+    default = (
+        getattr(column.default, "arg", None)
+        if column.default is not None and column.default.is_scalar
+        else None
+    )
     if name in STEP_JSON_COLUMNS:
         return lambda row: json_text(row.get(name, default))
     if name in _STEP_TIMES:

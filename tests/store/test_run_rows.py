@@ -51,7 +51,13 @@ def test_the_step_columns_are_the_tables_and_the_statement_names_them_all():
     assert run_rows.INSERT_STEPS.count("?") == len(run_rows.STEP_COLUMNS)
     assert all(name in run_rows.INSERT_STEPS for name in table_columns)
     assert len(run_rows.step_values(_step(1))) == len(run_rows.STEP_COLUMNS)
-    assert run_rows.STEP_JSON_COLUMNS == {"input_data", "output_data", "warnings", "metrics", "iteration_path"}
+    assert run_rows.STEP_JSON_COLUMNS == {
+        "input_data",
+        "output_data",
+        "warnings",
+        "metrics",
+        "iteration_path",
+    }
 
 
 @pytest.mark.parametrize("seq", [1, 2])
@@ -68,12 +74,19 @@ def test_step_values_go_into_a_real_table_by_the_statement(tmp_path):
     from sqlalchemy import create_engine
 
     path = tmp_path / "steps.db"
-    ExecutionLogRow.metadata.create_all(create_engine(f"sqlite:///{path}"), tables=[ExecutionLogRow.__table__])
+    ExecutionLogRow.metadata.create_all(
+        create_engine(f"sqlite:///{path}"), tables=[ExecutionLogRow.__table__]
+    )
     conn = sqlite3.connect(path)
     conn.executemany(run_rows.INSERT_STEPS, [run_rows.step_values(_step(1)), run_rows.step_values(_step(2))])
     conn.commit()
-    got = conn.execute("SELECT step_name, attempts, sequence, warnings, metrics FROM workflow_execution_logs ORDER BY id")
-    assert got.fetchall() == [("循环体[1]", 0, 0, "[]", "{}"), ("循环体[2]", 2, 4, '["input.x is not defined"]', '{"http_status":500}')]
+    got = conn.execute(
+        "SELECT step_name, attempts, sequence, warnings, metrics FROM workflow_execution_logs ORDER BY id"
+    )
+    assert got.fetchall() == [
+        ("循环体[1]", 0, 0, "[]", "{}"),
+        ("循环体[2]", 2, 4, '["input.x is not defined"]', '{"http_status":500}'),
+    ]
     conn.close()
 
 

@@ -14,8 +14,12 @@ import ast
 import re
 from pathlib import Path
 
-SQL_STATEMENT = re.compile(r"\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b|\bSELECT\b[\s\S]*?\bFROM\b")
-DIALECT_ATTRIBUTES = frozenset({"dialect", "is_sqlite", "driver_connection", "dbapi_connection", "exec_driver_sql"})
+SQL_STATEMENT = re.compile(
+    r"\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b|\bSELECT\b[\s\S]*?\bFROM\b"
+)
+DIALECT_ATTRIBUTES = frozenset(
+    {"dialect", "is_sqlite", "driver_connection", "dbapi_connection", "exec_driver_sql"}
+)
 DIALECT_NAMES = frozenset({"sqlite", "postgresql"})
 
 
@@ -43,7 +47,9 @@ def problems_in(path: Path, shown_as: str) -> list[str]:
     """What in one module knows SQL or the database's dialect, as `shown_as:line: ...` sentences."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     docstrings = _docstrings(tree)
-    inside_fstring = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    inside_fstring = {
+        id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values
+    }
     found: list[str] = []
     for node in ast.walk(tree):
         if id(node) in docstrings or id(node) in inside_fstring:
@@ -60,7 +66,9 @@ def problems_in(path: Path, shown_as: str) -> list[str]:
         elif isinstance(node, ast.Compare):
             for side in (node.left, *node.comparators):
                 if isinstance(side, ast.Constant) and side.value in DIALECT_NAMES:
-                    found.append(f"{shown_as}:{node.lineno}: compares with {side.value!r} (a database branch) outside store/")
+                    found.append(
+                        f"{shown_as}:{node.lineno}: compares with {side.value!r} (a database branch) outside store/"
+                    )
     return sorted(set(found), key=lambda s: (s.split(":")[0], int(s.split(":")[1])))
 
 

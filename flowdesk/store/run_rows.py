@@ -104,14 +104,17 @@ def workflow_updated_at(conn: Connection, workflow_id: int) -> Any:
     return conn.execute(select(WorkflowRow.updated_at).where(WorkflowRow.id == workflow_id)).first()
 
 
-def workflow_exists(conn: Connection, workflow_id: int) -> bool:
+def _exists(conn: Connection, table: Table, row_id: int) -> bool:
     cursor = _cursor(conn)
     if cursor is not None:
-        return (
-            cursor.execute("SELECT 1 FROM workflow_definitions WHERE id = ?", (workflow_id,)).fetchone()
-            is not None
-        )
-    return conn.execute(select(WorkflowRow.id).where(WorkflowRow.id == workflow_id)).first() is not None
+        found = cursor.execute(f"SELECT 1 FROM {table.name} WHERE id = ?", (row_id,)).fetchone()
+    else:
+        found = conn.execute(select(table.c.id).where(table.c.id == row_id)).first()
+    return found is not None
+
+
+def workflow_exists(conn: Connection, workflow_id: int) -> bool:
+    return _exists(conn, WorkflowRow.__table__, workflow_id)  # type: ignore[arg-type]
 
 
 def workflow_config_locked(conn: Connection, workflow_id: int) -> dict[str, Any] | None:
@@ -148,13 +151,7 @@ def stamp(conn: Connection, moment: datetime) -> Any:
 
 
 def execution_exists(conn: Connection, execution_id: int) -> bool:
-    cursor = _cursor(conn)
-    if cursor is not None:
-        return (
-            cursor.execute("SELECT 1 FROM workflow_executions WHERE id = ?", (execution_id,)).fetchone()
-            is not None
-        )
-    return conn.execute(select(ExecutionRow.id).where(ExecutionRow.id == execution_id)).first() is not None
+    return _exists(conn, EXECUTIONS, execution_id)
 
 
 def insert_execution(conn: Connection, values: dict[str, Any]) -> int:

@@ -248,6 +248,27 @@ def active_executions(conn: Connection, workflow_id: int) -> int:
     )
 
 
+def executions_held_by(
+    conn: Connection, host: str, pid: int
+) -> list[tuple[int, dict[str, Any] | None, int | None]]:
+    """(id, config, resumed_from_id) of the executions recorded `running` or `paused` under this
+    runner (host and pid)."""
+    rows = _run_sql(
+        conn,
+        "SELECT id, config, resumed_from_id FROM workflow_executions WHERE status IN ('running', 'paused')"
+        " AND runner_host = :host AND runner_pid = :pid",
+        {"host": host, "pid": pid},
+    ).fetchall()
+    return [
+        (
+            int(i),
+            json.loads(config) if isinstance(config, str) else config,
+            None if resumed is None else int(resumed),
+        )
+        for i, config, resumed in rows
+    ]
+
+
 def mark_running(conn: Connection, execution_id: int, pid: int, host: str, now: datetime) -> bool:
     """`pending` -> `running` under this runner (one conditional UPDATE); False when it was not pending."""
     return bool(

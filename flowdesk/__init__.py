@@ -6,7 +6,7 @@ never pulls in SQLAlchemy, httpx or Qt.
 
 from __future__ import annotations
 
-from typing import Any
+from flowdesk.lazy_exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -26,12 +26,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowdesk' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

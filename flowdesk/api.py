@@ -5,7 +5,7 @@ Imported lazily so that `import flowdesk` costs nothing until a class is used.
 
 from __future__ import annotations
 
-from typing import Any
+from flowdesk.lazy_exports import lazy_exports
 
 _CLASSES = {
     "WorkflowOrchestrator": "flowdesk.services.orchestrator",
@@ -17,12 +17,4 @@ _CLASSES = {
 __all__ = sorted(_CLASSES)
 
 
-def __getattr__(name: str) -> Any:
-    module = _CLASSES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flowdesk.api' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _CLASSES)

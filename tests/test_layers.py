@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.layers import imports_of, read_rules, violations
+from tests.support.sql_owner import sql_outside_store
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "architecture.md"
@@ -169,3 +170,84 @@ def test_relative_imports_resolve_from_a_module_and_from_a_package(tmp_path):
         ("leaf.py", "pkg.services.use"),
         ("leaf.py", "pkg.domain.values"),
     }
+
+
+# -- one owner for persistence: SQL text and database branches live in store/ only --------------------
+
+#: Folders besides store/ that still hold SQL, each named in docs/architecture.md with its reason.
+SQL_ALSO_IN = ("services/monitoring",)
+
+
+def test_only_the_store_knows_sql_and_dialects():
+    assert sql_outside_store(ROOT / "flowdesk", also_allowed=SQL_ALSO_IN) == []
+
+
+def test_every_folder_allowed_sql_is_named_in_the_architecture_page():
+    text = DOC.read_text(encoding="utf-8")
+    for folder in SQL_ALSO_IN:
+        assert (ROOT / "flowdesk" / folder).is_dir(), folder
+        assert f"`flowdesk/{folder}/`" in text.split("## One owner for persistence", 1)[1], folder
+
+
+def sql_check(tmp_path: Path, text: str) -> list[str]:
+    package = make_package(
+        tmp_path,
+        {
+            "store/rows.py": 'ROWS = "SELECT id FROM t"\n',
+            "engine/__init__.py": "",
+            "engine/run.py": text,
+        },
+    )
+    return sql_outside_store(package)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('sql = "INSERT INTO t (a) VALUES (?)"\n', "pkg/engine/run.py:1: SQL text (INSERT INTO ...)"),
+        ('x = 1\ncur.execute("UPDATE workflow_executions SET status = ?", s)\n', "run.py:2: SQL text (UPDATE workflow_executions"),
+        ('q = (\n    "SELECT status"\n    " FROM t WHERE id = ?"\n)\n', "run.py:2: SQL text (SELECT status ...)"),
+        ('q = f"DELETE FROM {table} WHERE id = ?"\n', "SQL text (DELETE FROM ...)"),
+        ('q = f"SELECT {cols} FROM {table}"\n', "SQL text (SELECT"),
+        ("def f(conn):\n    return conn.dialect.name\n", "run.py:2: reads .dialect"),
+        ("ok = db.is_sqlite\n", "reads .is_sqlite"),
+        ("raw = conn.connection.driver_connection\n", "reads .driver_connection"),
+        ('if backend == "postgresql":\n    pass\n', "compares with 'postgresql'"),
+        ('fast = "sqlite" != name\n', "compares with 'sqlite'"),
+    ],
+)
+def test_sql_or_a_dialect_branch_outside_the_store_is_reported_where_it_is(tmp_path, text, expected):
+    found = sql_check(tmp_path, text)
+    assert len(found) == 1 and expected in found[0], found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # docstrings and comments say what a function does in SQL's words
+        'def f():\n    """One conditional UPDATE workflow_executions SET ..., then SELECT status FROM it."""\n',
+        '"""Module: INSERT INTO audit_log happens in the store."""\n',
+        "# SELECT id FROM t is the store's\nx = 1\n",
+        # prose in lower case, SQL words alone, the names of the backends as values
+        'msg = "select a node from the list, then update it"\n',
+        'help = "runs one conditional UPDATE per claim; FOR UPDATE locks the row"\n',
+        'BACKENDS = ("sqlite", "postgresql")\nurl = "postgresql+psycopg://host/db"\n',
+        # a dialect attribute of something that is not a database is still read by name only
+        "dialects = {}\n",
+    ],
+)
+def test_what_only_talks_about_sql_is_not_reported(tmp_path, text):
+    assert sql_check(tmp_path, text) == []
+
+
+def test_the_store_and_allowed_folders_may_hold_sql(tmp_path):
+    package = make_package(
+        tmp_path,
+        {
+            "store/deep/rows.py": 'Q = "DELETE FROM t"\nif conn.dialect.name == "sqlite":\n    pass\n',
+            "services/monitoring/q.py": 'Q = "SELECT a FROM t"\n',
+            "services/use.py": 'Q = "SELECT a FROM t"\n',
+        },
+    )
+    found = sql_outside_store(package, also_allowed=("services/monitoring",))
+    assert found == ["pkg/services/use.py:1: SQL text (SELECT a ...) outside store/"]

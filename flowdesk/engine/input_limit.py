@@ -11,8 +11,7 @@ import os
 from typing import Any
 
 from flowdesk.domain.errors import InvalidInputError
-
-from .encoding import json_text
+from flowdesk.store.value_text import json_text
 
 DEFAULT_MAX_INPUT_MB = 50
 _MB = 1024 * 1024

@@ -14,7 +14,8 @@ GUI thread felt the same waits. In a process of its own the rows cost the event 
 
 Messages are `marshal` dumps (the rows are tuples of None, int, float and str), each preceded by
 its length as 8 bytes little-endian. The sink says ("ready", None) once its database is open; then
-it takes ("sql", INSERT statement) once and ("rows", [tuple, ...]) batches, answering each batch
+it takes ("sql", INSERT statement) once (store/run_rows.py `INSERT_STEPS`, sent by the writer: the
+store owns the SQL) and ("rows", [tuple, ...]) batches, answering each batch
 with ("ok", count) or ("error", "one sentence"). EOF on stdin ends the process.
 """
 

@@ -24,7 +24,6 @@ import asyncio
 import contextvars
 import json
 import logging
-import operator
 import os
 import queue
 import subprocess
@@ -35,15 +34,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flowdesk.store import run_rows
+from flowdesk.store.run_rows import INSERT_STEPS, STEP_COLUMNS, step_values
 from flowdesk.store.storage_errors import TOO_BIG, UNREACHABLE, StorageFailure, classify, unreachable
+from flowdesk.store.value_text import json_safe, json_text
 
-from .encoding import json_safe, json_text, time_text
 from .step_sink import read_message, write_message
 
 logger = logging.getLogger(__name__)
 
 _STOP = object()
-JSON_STEP_FIELDS = ("input_data", "output_data", "warnings", "metrics", "iteration_path")
+JSON_STEP_FIELDS = tuple(sorted(run_rows.STEP_JSON_COLUMNS))
 __all__ = ["NOT_STORED", "SINK_THRESHOLD", "ExecutionWriter", "dumps", "json_safe", "step_values"]
 
 STORE_ATTEMPTS = 3
@@ -88,7 +89,7 @@ class _StepSink:
         self._in, self._out = self.proc.stdin, self.proc.stdout
         self.ready = threading.Event()
         self.failed = False
-        self._send(("sql", _INSERT_STEPS))
+        self._send(("sql", INSERT_STEPS))
         threading.Thread(target=self._await_ready, name="flowdesk-step-sink-start", daemon=True).start()
 
     def _await_ready(self) -> None:
@@ -145,7 +146,7 @@ class ExecutionWriter:
         self._closed = False
         self._conn: Any = None
         self._urgent = threading.Event()
-        self._encoded = getattr(db, "is_sqlite", False)  # SQLite rows are queued as SQL values
+        self._encoded = run_rows.encodes_step_rows(db)  # SQLite rows are queued as SQL values
         self._sink: _StepSink | None = None
         # The step sink serves SQLite files, from a real interpreter (not a frozen app). `step_sink`
         # False keeps every insert on the thread, True uses the sink from the first row; None reads
@@ -254,20 +255,7 @@ class ExecutionWriter:
             raise failure from exc
 
     def _in_transaction(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        conn = self._connection()
-        if conn.dialect.name != "sqlite":
-            with conn.begin():
-                return fn(conn, *args, **kwargs)
-        # The engine's transactions use the SQLite connection directly (see records.py).
-        raw = conn.connection.driver_connection
-        raw.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn, *args, **kwargs)
-        except BaseException:
-            raw.execute("ROLLBACK")
-            raise
-        raw.execute("COMMIT")
-        return result
+        return run_rows.write_transaction(self._connection(), fn, *args, **kwargs)
 
     def _connection(self) -> Any:
         # The thread's own connection, held for the writer's life (no pool round trip per batch).
@@ -516,10 +504,8 @@ class ExecutionWriter:
 
     def _try_commit(self, steps: list[Any], execs: dict[int, dict[str, Any]]) -> StorageFailure | None:
         """Commit one batch; None once committed, else what the database said."""
-        from flowdesk.services.executions import EXECUTIONS, LOGS
-
         try:
-            self._commit(LOGS, EXECUTIONS, steps, execs)
+            self._commit(steps, execs)
             return None
         except (TypeError, ValueError):
             # Something is not JSON-able: make it so and try once more.
@@ -534,7 +520,7 @@ class ExecutionWriter:
                     if key in fields:
                         fields[key] = json_safe(fields[key])
             try:
-                self._commit(LOGS, EXECUTIONS, steps, execs)
+                self._commit(steps, execs)
                 return None
             except Exception as exc:
                 return classify(exc)
@@ -600,103 +586,16 @@ class ExecutionWriter:
         path = getattr(self.db, "path", None)
         return str(path) if path is not None else str(getattr(self.db, "display_url", "database"))
 
-    def _commit(self, logs: Any, executions: Any, steps: list[Any], execs: dict[int, dict[str, Any]]) -> None:
-        from .records import add_audit, update_execution
-
-        conn = self._connection()
-        if conn.dialect.name == "sqlite":
-            if steps:
-                steps = self._to_sink(steps)
-                if not steps and not execs:
-                    return
-            # Every statement of a batch is the engine's own: the SQLite connection runs them
-            # directly (BEGIN IMMEDIATE ... COMMIT), without SQLAlchemy's per-statement work.
-            raw = conn.connection.driver_connection
-            raw.execute("BEGIN IMMEDIATE")
-            try:
-                if steps:
-                    raw.executemany(_INSERT_STEPS, steps)
-                for execution_id, fields in execs.items():
-                    self._update(conn, execution_id, fields, update_execution, add_audit)
-                raw.execute("COMMIT")
-            except BaseException:
-                if raw.in_transaction:  # SQLite ends the transaction itself on a full disk
-                    raw.execute("ROLLBACK")
-                raise
-            return
-        from flowdesk.store.bulk import append_rows
-
-        with conn.begin():
-            if steps:
-                append_rows(conn, logs, steps)
-            for execution_id, fields in execs.items():
-                self._update(conn, execution_id, fields, update_execution, add_audit)
-
-    @staticmethod
-    def _update(conn: Any, execution_id: int, fields: dict[str, Any], update: Any, audit: Any) -> None:
-        columns = {k: v for k, v in fields.items() if k != "_audit"}
-        if columns:
-            update(conn, execution_id, columns)
-        if fields.get("_audit"):
-            audit(conn, execution_id, "update", fields["_audit"])
-
-
-STEP_COLUMNS = (
-    "execution_id",
-    "node_id",
-    "step_name",
-    "node_name",
-    "node_type",
-    "status",
-    "input_data",
-    "output_data",
-    "error_message",
-    "error_type",
-    "attempts",
-    "execution_time",
-    "warnings",
-    "sequence",
-    "metrics",
-    "iteration_path",
-    "started_at",
-    "completed_at",
-    "created_at",
-)
-_INSERT_STEPS = f"INSERT INTO workflow_execution_logs ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' * len(STEP_COLUMNS))})"
-_EMPTY_LIST = "[]"
-_EMPTY_OBJECT = "{}"
-
-
-_LEADING = operator.itemgetter("execution_id", "node_id", "step_name", "node_name", "node_type", "status")
-
-
-def step_values(row: dict[str, Any]) -> tuple[Any, ...]:
-    """A step row as the SQL values of STEP_COLUMNS, encoded as the store's column types write them
-    on SQLite (tests/engine/test_writer.py reads both back and compares). The id is SQLite's rowid,
-    given at insert."""
-    get = row.get
-    warnings = get("warnings")
-    metrics = get("metrics")
-    path = get("iteration_path")
-    completed_at = get("completed_at")
-    completed = time_text(completed_at)
-    created = get("created_at")
-    return (
-        *_LEADING(row),
-        json_text(get("input_data")),
-        json_text(get("output_data")),
-        get("error_message"),
-        get("error_type"),
-        get("attempts", 0),
-        get("execution_time"),
-        _EMPTY_LIST if warnings == [] else json_text(warnings),
-        get("sequence", 0),
-        _EMPTY_OBJECT if metrics == {} else json_text(metrics),
-        _EMPTY_LIST if path == [] else json_text(path),
-        time_text(get("started_at")),
-        completed,
-        completed if created is completed_at else time_text(created),
-    )
+    def _commit(self, steps: list[Any], execs: dict[int, dict[str, Any]]) -> None:
+        if steps:
+            steps = self._to_sink(steps)
+            if not steps and not execs:
+                return
+        updates = [
+            (execution_id, {k: v for k, v in fields.items() if k != "_audit"}, fields.get("_audit"))
+            for execution_id, fields in execs.items()
+        ]
+        run_rows.write_batch(self._connection(), steps, updates)
 
 
 _STEP_INDEX = {name: i for i, name in enumerate(STEP_COLUMNS)}

@@ -6,7 +6,9 @@ every export passes through `redact_for_export` so no secret reaches a file.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flowdesk.lazy_exports import lazy_exports
 
 from . import credential_redaction  # noqa: F401  (registers the API library's export rule)
 from .export_redaction import add_redaction_rule, redact_for_export
@@ -31,15 +33,10 @@ _WORKFLOW_FILE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    # The workflow file reader (with graph validation and the expression language) is loaded when first
-    # asked for: the API importers live in this package too, and importing a 13 MB OpenAPI spec in a
-    # fresh process spent some 0.2 s loading what it never uses.
-    if name in _WORKFLOW_FILE:
-        from . import workflow_file
-
-        return getattr(workflow_file, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# The workflow file reader (with graph validation and the expression language) is loaded when first
+# asked for: the API importers live in this package too, and importing a 13 MB OpenAPI spec in a
+# fresh process spent some 0.2 s loading what it never uses.
+__getattr__ = lazy_exports(__name__, dict.fromkeys(_WORKFLOW_FILE, ".workflow_file"))
 
 __all__ = [
     "FORMAT_VERSION",

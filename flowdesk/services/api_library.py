@@ -21,7 +21,7 @@ from flowdesk.domain.models import ApiDefinition
 from flowdesk.interchange.api_export import library_to_openapi
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
-from flowdesk.store.mapping import api_from_row, api_values
+from flowdesk.store.mapping import API_FIELDS, api_from_row, api_values
 from flowdesk.store.tables import ApiRow, SecretRow, utcnow
 
 from .apis import ApiService, validated_api
@@ -35,25 +35,9 @@ log = logging.getLogger(__name__)
 
 Action = Literal["add", "update", "skip"]
 
-# Fields compared to decide whether a matched definition changed (id and timestamps excluded).
-_COMPARED = (
-    "name",
-    "method",
-    "url",
-    "headers",
-    "query",
-    "body",
-    "content_type",
-    "timeout",
-    "auth",
-    "body_type",
-    "connection",
-    "description",
-    "tags",
-    "parameters",
-    "source",
-    "response_schema",
-)
+# Fields compared to decide whether a matched definition changed: every column a caller sets (the
+# id and timestamps excluded), as store/mapping.py reads them off the table.
+_COMPARED = API_FIELDS
 
 
 @dataclass

@@ -8,12 +8,12 @@ from pydantic import ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from flowdesk.domain.errors import ConflictError, InvalidInputError
 from flowdesk.domain.models import ApiDefinition
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
 from flowdesk.store.mapping import API_FIELDS, api_from_row, api_values
-from flowdesk.store.tables import ApiRow, NodeRow, WorkflowRow, utcnow
+from flowdesk.store.tables import ApiRow, NodeRow, WorkflowRow, get_row, utcnow
 
 from .transaction import transaction
 
@@ -22,10 +22,7 @@ IDENTITY_FIELDS = ("method", "url", "headers", "query", "body", "auth", "timeout
 
 
 def _api_row(session: Session, api_id: int) -> ApiRow:
-    row = session.get(ApiRow, api_id)
-    if row is None:
-        raise NotFoundError(f"API {api_id} does not exist.")
-    return row
+    return get_row(session, ApiRow, api_id, "API")
 
 
 def validated_api(data: dict[str, Any], label: str) -> ApiDefinition:

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import ExecutionStatus, StepStatus
@@ -31,10 +31,9 @@ from flowdesk.store.mapping import (
     logs_from_tuples,
     progress_fraction,
 )
-from flowdesk.store.tables import ExecutionLogRow, ExecutionRow, WorkflowRow, utcnow
+from flowdesk.store.run_rows import EXECUTIONS, LOGS
+from flowdesk.store.tables import ExecutionRow, WorkflowRow, get_row, utcnow
 
-LOGS: Table = ExecutionLogRow.__table__  # type: ignore[assignment]
-EXECUTIONS: Table = ExecutionRow.__table__  # type: ignore[assignment]
 _CHUNK = 500
 
 
@@ -55,10 +54,7 @@ def _step_status(value: Any) -> StepStatus:
 
 
 def _execution_row(session: Session, execution_id: int) -> ExecutionRow:
-    row = session.get(ExecutionRow, execution_id)
-    if row is None:
-        raise NotFoundError(f"Execution {execution_id} does not exist.")
-    return row
+    return get_row(session, ExecutionRow, execution_id, "Execution")
 
 
 def _id_list(ids: Iterable[int]) -> str:

@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from flowdesk.domain.errors import InvalidInputError, NotFoundError
+from flowdesk.domain.errors import InvalidInputError
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
-from flowdesk.store.tables import VersionRow, utcnow
+from flowdesk.store.tables import VersionRow, get_row, utcnow
 
 from .workflows import get_workflow_row, read_graph, write_graph
 
@@ -244,10 +244,7 @@ def diff_documents(before: dict[str, Any], after: dict[str, Any]) -> VersionDiff
 
 
 def _version_row(session: Session, version_id: int) -> VersionRow:
-    row = session.get(VersionRow, version_id)
-    if row is None:
-        raise NotFoundError(f"Version {version_id} does not exist.")
-    return row
+    return get_row(session, VersionRow, version_id, "Version")
 
 
 def _to_model(row: VersionRow, with_snapshot: bool = True) -> WorkflowVersion:

@@ -10,76 +10,39 @@ refer to nodes by name.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import ConnectionType, NodeType, WorkflowStatus
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
-from flowdesk.store import Database
+from flowdesk.store import Database, graphs
 from flowdesk.store.audit_trail import record_audit
-from flowdesk.store.bulk import (
-    datetime_decoder,
-    encode_rows,
-    insert_rows,
-    read_raw,
-    read_rows,
-    update_encoded,
-    update_rows,
-)
+from flowdesk.store.graphs import NODES, get_workflow_row, parse_connection_type, read_graph
 from flowdesk.store.mapping import (
-    CONNECTION_COLUMNS,
-    NODE_COLUMNS,
     NODE_FIELDS,
     WORKFLOW_FIELDS,
     connection_from_row,
-    connections_from_tuples,
     node_from_row,
     node_values,
-    nodes_from_tuples,
-    with_changes,
     workflow_from_row,
     workflow_values,
 )
-from flowdesk.store.tables import ConnectionRow, NodeRow, WorkflowRow, utcnow
+from flowdesk.store.tables import ConnectionRow, NodeRow, WorkflowRow, get_row, utcnow
 
 from .node_types import check_node_type, known_node_types
 from .transaction import transaction
-
-NODES: Table = NodeRow.__table__  # type: ignore[assignment]
-CONNECTIONS: Table = ConnectionRow.__table__  # type: ignore[assignment]
-_CHUNK = 500  # ids per IN (...) list
-
-
-def _chunks(values: Sequence[int], size: int = _CHUNK) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _validation_sentence(exc: ValidationError) -> str:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first.get("loc", ())) or "value"
     return f"{field}: {first.get('msg', 'invalid value')}"
-
-
-_CONNECTION_TYPES = {t.value: t for t in ConnectionType}
-_TYPE_TEXT = {t: t.value for t in ConnectionType}  # enum .value is a slow descriptor on 3.11
-
-
-def _connection_type(value: Any) -> ConnectionType:
-    if isinstance(value, ConnectionType):
-        return value
-    found = _CONNECTION_TYPES.get(value)
-    if found is None:
-        known = ", ".join(_CONNECTION_TYPES)
-        raise InvalidInputError(f"'{value}' is not a connection type (known types: {known}).")
-    return found
 
 
 def _check_name(name: Any, what: str) -> str:
@@ -89,26 +52,6 @@ def _check_name(name: Any, what: str) -> str:
 
 
 # -- reading and writing inside a session (shared by the services) -----------------------------------
-
-
-def get_workflow_row(session: Session, workflow_id: int) -> WorkflowRow:
-    """The workflow's row, or NotFoundError."""
-    row = session.get(WorkflowRow, workflow_id)
-    if row is None:
-        raise NotFoundError(f"Workflow {workflow_id} does not exist.")
-    return row
-
-
-def read_graph(session: Session, workflow_id: int) -> WorkflowGraph:
-    """The whole graph of one workflow: nodes in id order, connections in their drawn order."""
-    workflow = workflow_from_row(get_workflow_row(session, workflow_id))
-    conn = session.connection()
-    nodes = nodes_from_tuples(read_rows(conn, NODES, NODE_COLUMNS, "workflow_id", workflow_id, ["id"]))
-    names: dict[int, str] = {n.id: n.name for n in nodes}  # type: ignore[misc]
-    connections = connections_from_tuples(
-        read_rows(conn, CONNECTIONS, CONNECTION_COLUMNS, "workflow_id", workflow_id, ["seq", "id"]), names
-    )
-    return WorkflowGraph.model_construct(workflow=workflow, nodes=nodes, connections=connections)
 
 
 def _check_graph(graph: WorkflowGraph, known_types: Collection[str]) -> None:
@@ -130,225 +73,36 @@ def _check_graph(graph: WorkflowGraph, known_types: Collection[str]) -> None:
                     f"Connection {index + 1} ({conn.from_node} -> {conn.to_node}) refers to node '{end}', "
                     "which is not in the workflow."
                 )
-        _connection_type(conn.connection_type)
-
-
-_CONNECTION_STORED = ("from_node_id", "to_node_id", "connection_type", "condition", "config", "seq")
-
-
-def _connection_rows(
-    workflow_id: int, connections: Sequence[Connection], ids: dict[str, int], now: Any
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "workflow_id": workflow_id,
-            "from_node_id": ids[c.from_node],
-            "to_node_id": ids[c.to_node],
-            "connection_type": _TYPE_TEXT[_connection_type(c.connection_type)],
-            "condition": c.condition,
-            "config": c.config,
-            "seq": seq,
-            "created_at": c.created_at or now,
-        }
-        for seq, c in enumerate(connections)
-    ]
-
-
-def _stored_connections(
-    connections: Sequence[Connection],
-    rows: Sequence[dict[str, Any]],
-    ids: Sequence[int],
-    created: Sequence[Any],
-) -> list[Connection]:
-    return [
-        with_changes(
-            c,
-            id=cid,
-            workflow_id=row["workflow_id"],
-            from_node_id=row["from_node_id"],
-            to_node_id=row["to_node_id"],
-            connection_type=_CONNECTION_TYPES[row["connection_type"]],
-            created_at=at,
-        )
-        for c, row, cid, at in zip(connections, rows, ids, created, strict=True)
-    ]
-
-
-def _insert_connections(
-    session: Session, workflow_id: int, connections: Sequence[Connection], ids: dict[str, int], now: Any
-) -> list[Connection]:
-    if not connections:
-        return []
-    rows = _connection_rows(workflow_id, connections, ids, now)
-    new_ids = insert_rows(session.connection(), CONNECTIONS, rows)
-    return _stored_connections(connections, rows, new_ids, [r["created_at"] for r in rows])
-
-
-def _insert_nodes(session: Session, workflow_id: int, nodes: Sequence[Node], now: Any) -> list[Node]:
-    if not nodes:
-        return []
-    rows = [{**node_values(n), "workflow_id": workflow_id, "created_at": now} for n in nodes]
-    new_ids = insert_rows(session.connection(), NODES, rows)
-    return [
-        with_changes(n, id=nid, workflow_id=workflow_id, created_at=now)
-        for n, nid in zip(nodes, new_ids, strict=True)
-    ]
+        parse_connection_type(conn.connection_type)
 
 
 def insert_graph(session: Session, graph: WorkflowGraph, *, summary: str | None = None) -> WorkflowGraph:
     """Insert a new workflow with its nodes and connections; ids in `graph` are ignored."""
     _check_graph(graph, known_node_types(session))
-    now = utcnow()
-    values = workflow_values(graph.workflow)
-    workflow_id = session.execute(
-        insert(WorkflowRow).values(**values, created_at=now, updated_at=now).returning(WorkflowRow.id)
-    ).scalar_one()
-    nodes = _insert_nodes(session, workflow_id, graph.nodes, now)
-    ids = {n.name: n.id for n in nodes}
-    connections = _insert_connections(session, workflow_id, graph.connections, ids, now)  # type: ignore[arg-type]
-    workflow = graph.workflow.model_copy(update={"id": workflow_id, "created_at": now, "updated_at": now})
+    stored = graphs.insert_graph(session, graph)
     record_audit(
         session,
         "workflow",
-        workflow_id,
+        stored.workflow.id,
         "create",
         summary
-        or f"Created workflow '{workflow.name}' with {len(nodes)} nodes and {len(connections)} connections.",
+        or f"Created workflow '{stored.workflow.name}' with {len(stored.nodes)} nodes and "
+        f"{len(stored.connections)} connections.",
     )
-    return WorkflowGraph.model_construct(workflow=workflow, nodes=nodes, connections=connections)
-
-
-def _write_connections(
-    session: Session,
-    connections: Sequence[Connection],
-    rows: list[dict[str, Any]],
-    old: Sequence[Any],
-    removed: set[int],
-    decode_time: Any,
-) -> list[Connection]:
-    """Bring the stored connections to `rows` (in order) touching as few rows as possible.
-
-    A connection whose ends, type, condition and config are unchanged keeps its row. `seq` only has
-    to order the list, so kept rows keep their seq while their order holds and new rows go after
-    them; otherwise everything is renumbered 0..n-1 (one executemany of seq updates).
-    """
-    conn = session.connection()
-    # Rows of removed nodes went with them (cascade); a new node may even have taken such an id.
-    survivors = [r for r in old if r[1] not in removed and r[2] not in removed]
-    wanted = encode_rows(conn, CONNECTIONS, _CONNECTION_STORED, rows)
-    pool: dict[tuple[Any, ...], deque[Any]] = {}
-    for r in survivors:
-        pool.setdefault(tuple(r[1:6]), deque()).append(r)
-    matches = []
-    for key in wanted:
-        candidates = pool.get(key[:5])
-        matches.append(candidates.popleft() if candidates else None)
-    stale = [r[0] for leftover in pool.values() for r in leftover]
-
-    kept = [(i, m) for i, m in enumerate(matches) if m is not None]
-    kept_seqs = [m[6] for _, m in kept]
-    first_new = next((i for i, m in enumerate(matches) if m is None), len(matches))
-    in_order = all(a < b for a, b in zip(kept_seqs, kept_seqs[1:], strict=False)) and (
-        not kept or first_new > kept[-1][0]
-    )
-    if in_order:
-        base = max((r[6] for r in survivors), default=-1) + 1
-        seqs = [m[6] if m is not None else base + i for i, m in enumerate(matches)]
-    else:
-        seqs = list(range(len(matches)))
-    for row, seq in zip(rows, seqs, strict=True):
-        row["seq"] = seq
-
-    for chunk in _chunks(stale):
-        session.execute(delete(CONNECTIONS).where(CONNECTIONS.c.id.in_(chunk)))
-    update_rows(conn, CONNECTIONS, [{"id": m[0], "seq": seqs[i]} for i, m in kept if m[6] != seqs[i]])
-    fresh = [i for i, m in enumerate(matches) if m is None]
-    fresh_ids = iter(insert_rows(conn, CONNECTIONS, [rows[i] for i in fresh]))
-    ids, created = [], []
-    for i, m in enumerate(matches):
-        if m is None:
-            ids.append(next(fresh_ids))
-            created.append(rows[i]["created_at"])
-        else:
-            ids.append(m[0])
-            created.append(decode_time(m[-1]))
-    return _stored_connections(connections, rows, ids, created)
+    return stored
 
 
 def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None = None) -> WorkflowGraph:
-    """Replace a stored workflow's graph: nodes matched by id (kept, so run history keeps pointing at
-    them), new nodes (id None) inserted, missing ones deleted, connections stored in the given order.
-    Returns what load_graph will read: nodes in id order, connections in the given order.
-
-    Only rows that really change are written: a save after moving three nodes of two thousand
-    updates three rows and leaves the connections alone (compared on their stored encoding)."""
+    """Replace a stored workflow's graph (store/graphs.py `write_graph`: nodes matched by id, new ones
+    inserted, missing ones deleted, connections in the given order, only changed rows written).
+    Returns what load_graph will read: nodes in id order, connections in the given order."""
     workflow_id = graph.workflow.id
     if workflow_id is None:
         raise InvalidInputError("This workflow has not been stored yet (it has no id); create it first.")
     created_at = get_workflow_row(session, workflow_id).created_at
     _check_graph(graph, known_node_types(session))
-    now = utcnow()
-    session.execute(
-        update(WorkflowRow)
-        .where(WorkflowRow.id == workflow_id)
-        .values(**workflow_values(graph.workflow), updated_at=now)
-    )
-    conn = session.connection()
-    decode_time = datetime_decoder()
-    existing = {
-        r[0]: r
-        for r in read_raw(conn, NODES, ("id", *NODE_FIELDS, "created_at"), "workflow_id", workflow_id, ["id"])
-    }
-    old_connections = read_raw(
-        conn,
-        CONNECTIONS,
-        ("id", *_CONNECTION_STORED, "created_at"),
-        "workflow_id",
-        workflow_id,
-        ["seq", "id"],
-    )
-    kept = [n for n in graph.nodes if n.id is not None]
-    for node in kept:
-        if node.id not in existing:
-            raise NotFoundError(f"Node {node.id} ('{node.name}') is not part of workflow {workflow_id}.")
-    kept_ids = {n.id for n in kept}
-    if len(kept_ids) != len(kept):
-        raise ConflictError("The same node id appears twice in the graph.")
-    removed = sorted(set(existing) - kept_ids)
-    for chunk in _chunks(removed):  # their connections go with them (ON DELETE CASCADE)
-        session.execute(delete(NODES).where(NODES.c.id.in_(chunk)))
-
-    width = len(NODE_FIELDS)
-    encoded = encode_rows(conn, NODES, NODE_FIELDS, [node_values(n) for n in kept])
-    changed = [
-        (n, enc) for n, enc in zip(kept, encoded, strict=True) if tuple(existing[n.id][1 : 1 + width]) != enc
-    ]
-    # A rename may take a name another kept node is giving up in this same save: park renamed nodes
-    # on a unique temporary name first so UNIQUE(workflow_id, name) holds after every statement.
-    # U+FFFF is a noncharacter no one types (and, unlike NUL, PostgreSQL text can hold it).
-    renamed = [n for n, _ in changed if existing[n.id][1] != n.name]
-    update_rows(conn, NODES, [{"id": n.id, "name": f"\uffffrenaming {n.id}"} for n in renamed])
-    if conn.dialect.name == "sqlite":
-        update_encoded(conn, NODES, NODE_FIELDS, [(*enc, n.id) for n, enc in changed])
-    else:
-        update_rows(conn, NODES, [{"id": n.id, **node_values(n)} for n, _ in changed])
-    new_nodes = _insert_nodes(session, workflow_id, [n for n in graph.nodes if n.id is None], now)
-    inserted = iter(new_nodes)
-    nodes: list[Node] = []
-    for n in graph.nodes:
-        if n.id is None:
-            nodes.append(next(inserted))
-        else:
-            nodes.append(with_changes(n, workflow_id=workflow_id, created_at=decode_time(existing[n.id][-1])))
-
-    nodes.sort(key=lambda n: n.id)  # type: ignore[arg-type,return-value]  # stored order, as load_graph reads it
-    ids: dict[str, int] = {n.name: n.id for n in nodes}  # type: ignore[misc]
-    rows = _connection_rows(workflow_id, graph.connections, ids, now)
-    connections = _write_connections(
-        session, graph.connections, rows, old_connections, set(removed), decode_time
-    )
-
-    workflow = graph.workflow.model_copy(update={"created_at": created_at, "updated_at": now})
+    saved = graphs.write_graph(session, workflow_id, graph, created_at)
+    stored = saved.graph
     record_audit(
         session,
         "workflow",
@@ -356,25 +110,19 @@ def write_graph(session: Session, graph: WorkflowGraph, *, summary: str | None =
         "update",
         summary
         or (
-            f"Saved workflow '{workflow.name}': {len(nodes)} nodes ({len(new_nodes)} added, {len(removed)} "
-            f"removed, {len(changed)} changed), {len(connections)} connections."
+            f"Saved workflow '{stored.workflow.name}': {len(stored.nodes)} nodes ({saved.added} added, "
+            f"{saved.removed} removed, {saved.changed} changed), {len(stored.connections)} connections."
         ),
     )
-    return WorkflowGraph.model_construct(workflow=workflow, nodes=nodes, connections=connections)
+    return stored
 
 
 def _node_row(session: Session, node_id: int) -> NodeRow:
-    row = session.get(NodeRow, node_id)
-    if row is None:
-        raise NotFoundError(f"Node {node_id} does not exist.")
-    return row
+    return get_row(session, NodeRow, node_id, "Node")
 
 
 def _connection_row(session: Session, connection_id: int) -> ConnectionRow:
-    row = session.get(ConnectionRow, connection_id)
-    if row is None:
-        raise NotFoundError(f"Connection {connection_id} does not exist.")
-    return row
+    return get_row(session, ConnectionRow, connection_id, "Connection")
 
 
 def _names_of(session: Session, *node_ids: int) -> dict[int, str]:
@@ -650,7 +398,7 @@ class WorkflowService:
         config: dict[str, Any] | None = None,
     ) -> Connection:
         """Connect two nodes of the same workflow; the connection goes after the existing ones."""
-        ctype = _connection_type(connection_type)
+        ctype = parse_connection_type(connection_type)
         with self.db.session() as session:
             get_workflow_row(session, workflow_id)
             rows = {
@@ -714,7 +462,7 @@ class WorkflowService:
         if unknown:
             raise InvalidInputError(f"A connection has no field {', '.join(sorted(unknown))}.")
         if "connection_type" in fields:
-            fields["connection_type"] = _connection_type(fields["connection_type"]).value
+            fields["connection_type"] = parse_connection_type(fields["connection_type"]).value
         if "config" in fields:
             fields["config"] = dict(fields["config"] or {})
         with self.db.session() as session:

@@ -15,10 +15,11 @@ from contextvars import ContextVar
 from functools import cache
 from typing import Literal
 
-from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .tables import AuditRow, utcnow
+from .value_text import time_text
 
 AuditAction = Literal["create", "update", "delete"]
 
@@ -53,17 +54,42 @@ def set_actor(actor: str | None) -> None:
     _ACTOR.set(actor)
 
 
+def insert_audit(
+    conn: Connection,
+    entity: str,
+    entity_id: int | None,
+    action: str,
+    summary: str,
+    actor: str | None = None,
+) -> None:
+    """The one audit insert: a row in the connection's open transaction, by `actor`, else the current one.
+    On SQLite through the driver's cursor (the engine's transactions drive SQLite directly, and it is
+    the cheapest statement there), elsewhere through store/bulk.py."""
+    occurred_at = utcnow()
+    summary = summary[:2000]
+    actor = actor or current_actor()
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.cursor().execute(  # type: ignore[union-attr]
+            "INSERT INTO audit_log (occurred_at, entity, entity_id, action, summary, actor)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (time_text(occurred_at), entity, entity_id, action, summary, actor),
+        )
+        return
+    from .bulk import insert_rows
+
+    row = {
+        "occurred_at": occurred_at,
+        "entity": entity,
+        "entity_id": entity_id,
+        "action": action,
+        "summary": summary,
+        "actor": actor,
+    }
+    insert_rows(conn, AuditRow.__table__, [row])  # type: ignore[arg-type]
+
+
 def record_audit(
     session: Session, entity: str, entity_id: int | None, action: AuditAction, summary: str
 ) -> None:
     """Add one audit row to the session's transaction (so it commits or rolls back with the write)."""
-    session.execute(
-        insert(AuditRow).values(
-            occurred_at=utcnow(),
-            entity=entity,
-            entity_id=entity_id,
-            action=action,
-            summary=summary[:2000],
-            actor=current_actor(),
-        )
-    )
+    insert_audit(session.connection(), entity, entity_id, action, summary)

@@ -159,6 +159,22 @@ def insert_encoded(
     return ids
 
 
+def update_changed(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    changed: Sequence[tuple[int, tuple[Any, ...], Any]],
+    values_of: Callable[[Any], Mapping[str, Any]],
+) -> None:
+    """Update rows found changed by comparing their stored form: each (id, `encode_rows` values of
+    `columns`, source). SQLite writes those encoded values as they are (no second encoding); other
+    databases bind `values_of(source)` through the column types. One executemany either way."""
+    if conn.dialect.name == "sqlite":
+        update_encoded(conn, table, columns, [(*encoded, row_id) for row_id, encoded, _ in changed])
+    else:
+        update_rows(conn, table, [{"id": row_id, **values_of(source)} for row_id, _, source in changed])
+
+
 def update_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Update rows by their "id" key; every row sets the same other keys. One executemany."""
     if not rows:

@@ -17,6 +17,8 @@ from flowdesk.domain.models import (
     Workflow,
 )
 
+from .tables import ApiRow, ConnectionRow, ExecutionLogRow, ExecutionRow, NodeRow, WorkflowRow
+
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -41,64 +43,22 @@ def with_changes(model: _M, **changes: Any) -> _M:
     return trusted(type(model), values)
 
 
-WORKFLOW_FIELDS = ("name", "description", "version", "config", "tags", "is_active")
-NODE_FIELDS = ("name", "node_type", "config", "position_x", "position_y", "description")
-CONNECTION_FIELDS = ("connection_type", "condition", "config")
-API_FIELDS = (
-    "name",
-    "method",
-    "url",
-    "headers",
-    "query",
-    "body",
-    "content_type",
-    "timeout",
-    "auth",
-    "body_type",
-    "connection",
-    "description",
-    "tags",
-    "parameters",
-    "source",
+def _columns(table: Any, *, leave_out: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A table's column names in their declared order (store/tables.py), without `leave_out`."""
+    return tuple(c.name for c in table.__table__.columns if c.name not in leave_out)
+
+
+# The columns a caller may set (no ids, parents or timestamps), read off store/tables.py so that a
+# column added there is known here too.
+_SET_BY_THE_STORE = ("id", "created_at", "updated_at")
+WORKFLOW_FIELDS = _columns(WorkflowRow, leave_out=_SET_BY_THE_STORE)
+NODE_FIELDS = _columns(NodeRow, leave_out=(*_SET_BY_THE_STORE, "workflow_id"))
+CONNECTION_FIELDS = _columns(
+    ConnectionRow, leave_out=(*_SET_BY_THE_STORE, "workflow_id", "from_node_id", "to_node_id", "seq")
 )
-EXECUTION_FIELDS = (
-    "execution_name",
-    "status",
-    "input_data",
-    "output_data",
-    "error_message",
-    "current_node",
-    "progress",
-    "config",
-    "environment",
-    "runner_pid",
-    "runner_host",
-    "resumed_from_id",
-    "resumed_as_id",
-    "parent_execution_id",
-    "parent_step",
-    "started_at",
-    "completed_at",
-)
-LOG_FIELDS = (
-    "node_id",
-    "step_name",
-    "node_name",
-    "node_type",
-    "status",
-    "input_data",
-    "output_data",
-    "error_message",
-    "error_type",
-    "attempts",
-    "execution_time",
-    "warnings",
-    "metrics",
-    "iteration_path",
-    "sequence",
-    "started_at",
-    "completed_at",
-)
+API_FIELDS = _columns(ApiRow, leave_out=_SET_BY_THE_STORE)
+EXECUTION_FIELDS = _columns(ExecutionRow, leave_out=(*_SET_BY_THE_STORE, "workflow_id"))
+LOG_FIELDS = _columns(ExecutionLogRow, leave_out=(*_SET_BY_THE_STORE, "execution_id"))
 
 
 def workflow_from_row(row: Any) -> Workflow:
@@ -314,28 +274,9 @@ def log_values(entry: ExecutionLog) -> dict[str, Any]:
 
 # -- fast paths for many rows (tuples from store.bulk.read_rows) ---------------------------------------
 
-NODE_COLUMNS = (
-    "id",
-    "workflow_id",
-    "name",
-    "node_type",
-    "config",
-    "position_x",
-    "position_y",
-    "description",
-    "created_at",
-)
-CONNECTION_COLUMNS = (
-    "id",
-    "workflow_id",
-    "from_node_id",
-    "to_node_id",
-    "connection_type",
-    "condition",
-    "config",
-    "created_at",
-)
-LOG_COLUMNS = ("id", "execution_id", *LOG_FIELDS, "created_at")
+NODE_COLUMNS = _columns(NodeRow)
+CONNECTION_COLUMNS = _columns(ConnectionRow, leave_out=("seq",))
+LOG_COLUMNS = _columns(ExecutionLogRow)
 
 
 def nodes_from_tuples(rows: list[tuple[Any, ...]]) -> list[Node]:

@@ -7,7 +7,7 @@ and a test compares the migrated database with this metadata, so the two cannot 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -24,8 +24,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from flowdesk.domain.errors import NotFoundError
+
+_Row = TypeVar("_Row")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -34,6 +38,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def get_row(session: Session, row_class: type[_Row], row_id: int, what: str) -> _Row:
+    """The row of `row_class` with id `row_id`, or NotFoundError "<what> <id> does not exist."."""
+    row = session.get(row_class, row_id)
+    if row is None:
+        raise NotFoundError(f"{what} {row_id} does not exist.")
+    return row
 
 
 def utcnow() -> datetime:

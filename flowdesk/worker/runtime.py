@@ -26,6 +26,7 @@ from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.engine import records
 from flowdesk.engine.errors import ExecutionLimitReached, ExecutionNotResumableError
 from flowdesk.engine.queue import CANCEL_CHANNEL, EVENTS_CHANNEL, WORKER_KEY_PREFIX, enqueue
+from flowdesk.store import run_rows
 from flowdesk.store.database import this_host
 
 logger = logging.getLogger(__name__)
@@ -45,18 +46,10 @@ DATABASE_RETRY = 2.0
 def _runs_recorded_under(conn: Any, host: str, pid: int) -> list[tuple[int, str, int | None]]:
     """(id, queue, resumed_from_id) of the executions recorded `running` or `paused` under this host
     and pid."""
-    rows = records._run_sql(
-        conn,
-        "SELECT id, config, resumed_from_id FROM workflow_executions WHERE status IN ('running', 'paused')"
-        " AND runner_host = :host AND runner_pid = :pid",
-        {"host": host, "pid": pid},
-    ).fetchall()
     found = []
-    for execution_id, config, resumed_from in rows:
-        if isinstance(config, str):
-            config = json.loads(config)
+    for execution_id, config, resumed_from in run_rows.executions_held_by(conn, host, pid):
         queue = str((config or {}).get("queue") or "default")
-        found.append((int(execution_id), queue, None if resumed_from is None else int(resumed_from)))
+        found.append((execution_id, queue, resumed_from))
     return found
 
 

@@ -389,7 +389,7 @@ def test_save_graph_is_atomic(db, workflows):
 
 def test_failure_in_the_middle_of_a_write_rolls_everything_back(db, workflows, monkeypatch):
     """Provoke a failure after the workflow row, the node deletes and the node inserts have run."""
-    from flowdesk.services import workflows as workflows_module
+    from flowdesk.store import graphs as graphs_module
 
     graph = workflows.create_from_graph(_graph())
     before = workflows.load_graph(graph.workflow.id)
@@ -401,13 +401,13 @@ def test_failure_in_the_middle_of_a_write_rolls_everything_back(db, workflows, m
         def insert(conn, table, *args):
             # Nodes go in; the connections' insert (the last write of the save) fails.
             reached.append(table.name)
-            if table is workflows_module.CONNECTIONS:
+            if table is graphs_module.CONNECTIONS:
                 raise RuntimeError("disk on fire")
             return real(conn, table, *args)
 
         return insert
 
-    monkeypatch.setattr(workflows_module, "insert_rows", failing_on_connections(workflows_module.insert_rows))
+    monkeypatch.setattr(graphs_module, "insert_rows", failing_on_connections(graphs_module.insert_rows))
     edited = graph.model_copy(
         update={
             "workflow": graph.workflow.model_copy(update={"name": "changed"}),

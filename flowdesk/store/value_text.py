@@ -1,4 +1,5 @@
-"""How the engine's hot paths encode values for SQLite: JSON text and UTC times as the store reads them.
+"""How hot paths (the engine's step rows, store/run_rows.py) encode values for SQLite: JSON text and UTC
+times as the store's column types write them (tests/engine/test_writer.py reads both back and compares).
 
 JSON is written by orjson (ten times faster than the json module for a typical response; compact,
 UTF-8, NaN and infinities as null). What orjson refuses (a set, bytes, an object, an integer over

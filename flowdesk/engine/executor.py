@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
 from .registry import HandlerRegistry, NodeHandler, default_registry
 from .scheduler import MISSING, RegionFailed, Run
+from .step_recorder import DatabaseSteps, MemorySteps, StepRecorder
 from .writer import NOT_STORED, SINK_THRESHOLD, ExecutionWriter
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,29 @@ def _timeout_of(*configs: Mapping[str, Any] | None) -> float | None:
             if value > 0:
                 return value
     return None
+
+
+@dataclass(slots=True)
+class RunSetup:
+    """Everything a run is started from: the graph and its input, how it is run, and (when made by
+    the caller already) its execution row (`created`: id, started_at)."""
+
+    graph: WorkflowGraph
+    input_data: Any
+    persist: bool
+    execution_name: str | None = None
+    config: Mapping[str, Any] | None = None
+    step_by_step: bool = False
+    breakpoints: Iterable[str] = ()
+    apis: Any = None
+    secrets: Mapping[str, str] | None = None
+    environment: Mapping[str, str] | None = None
+    environment_name: str | None = None
+    reuse: Mapping[str, Any] | None = None
+    resumed_from: int | None = None
+    plan: Plan | None = None
+    created: tuple[int, datetime] | None = None
+    plugins_called: bool = False
 
 
 class ExecutionHandle:
@@ -602,19 +627,21 @@ class WorkflowExecutor:
             plan = self._compile(graph)
             self._graphs.set_plan(wid, graph, plan)
         return await self._start(
-            graph,
-            prepared[0],
-            execution_name=execution_name,
-            config=config,
-            step_by_step=step_by_step,
-            breakpoints=breakpoints,
-            persist=True,
-            secrets=secrets,
-            environment=environment,
-            plan=plan,
-            created=(execution_id, started_at) if execution_id is not None else None,
-            plugins_called=True,
-            environment_name=environment_name,
+            RunSetup(
+                graph,
+                prepared[0],
+                execution_name=execution_name,
+                config=config,
+                step_by_step=step_by_step,
+                breakpoints=breakpoints,
+                persist=True,
+                secrets=secrets,
+                environment=environment,
+                plan=plan,
+                created=(execution_id, started_at) if execution_id is not None else None,
+                plugins_called=True,
+                environment_name=environment_name,
+            )
         )
 
     @staticmethod
@@ -668,17 +695,19 @@ class WorkflowExecutor:
                 "Only a stored workflow's graph (with an id) can be run with persist=True."
             )
         return await self._start(
-            graph,
-            apply_inputs(graph.workflow.config, input_data, graph.workflow.name),
-            execution_name=execution_name,
-            config=config,
-            step_by_step=step_by_step,
-            breakpoints=breakpoints,
-            persist=persist,
-            apis=apis,
-            secrets=secrets,
-            environment=environment,
-            environment_name=environment_name,
+            RunSetup(
+                graph,
+                apply_inputs(graph.workflow.config, input_data, graph.workflow.name),
+                execution_name=execution_name,
+                config=config,
+                step_by_step=step_by_step,
+                breakpoints=breakpoints,
+                persist=persist,
+                apis=apis,
+                secrets=secrets,
+                environment=environment,
+                environment_name=environment_name,
+            )
         )
 
     async def resume(self, execution_id: int, *, config: Mapping[str, Any] | None = None) -> ExecutionHandle:
@@ -743,17 +772,19 @@ class WorkflowExecutor:
             ),
         )
         return await self._start(
-            graph,
-            old.input_data,
-            execution_name=old.execution_name,
-            config=merged,
-            persist=True,
-            reuse=reuse,
-            resumed_from=execution_id,
-            created=created,
-            secrets=stored,
-            environment=variables,
-            environment_name=old.environment,
+            RunSetup(
+                graph,
+                old.input_data,
+                execution_name=old.execution_name,
+                config=merged,
+                persist=True,
+                reuse=reuse,
+                resumed_from=execution_id,
+                created=created,
+                secrets=stored,
+                environment=variables,
+                environment_name=old.environment,
+            )
         )
 
     async def _enqueue(
@@ -824,16 +855,18 @@ class WorkflowExecutor:
             )
             return None
         return await self._start(
-            graph,
-            row.input_data,
-            execution_name=row.execution_name,
-            config={**config, "async": True},
-            persist=True,
-            secrets=stored,
-            environment=variables,
-            plan=plan,
-            created=(execution_id, started_at),
-            environment_name=row.environment,
+            RunSetup(
+                graph,
+                row.input_data,
+                execution_name=row.execution_name,
+                config={**config, "async": True},
+                persist=True,
+                secrets=stored,
+                environment=variables,
+                plan=plan,
+                created=(execution_id, started_at),
+                environment_name=row.environment,
+            )
         )
 
     def _compile(self, graph: WorkflowGraph) -> Plan:
@@ -863,122 +896,82 @@ class WorkflowExecutor:
         self._plans[key] = (plan, problems)
         return plan
 
-    async def _start(
-        self,
-        graph: WorkflowGraph,
-        input_data: Any,
-        *,
-        execution_name: str | None,
-        config: Mapping[str, Any] | None,
-        step_by_step: bool = False,
-        breakpoints: Iterable[str] = (),
-        persist: bool,
-        apis: Any = None,
-        secrets: Mapping[str, str] | None = None,
-        environment: Mapping[str, str] | None = None,
-        reuse: Mapping[str, Any] | None = None,
-        resumed_from: int | None = None,
-        plan: Plan | None = None,
-        created: tuple[int, datetime] | None = None,
-        plugins_called: bool = False,
-        environment_name: str | None = None,
-    ) -> ExecutionHandle:
-        run_config = dict(config or {})
+    async def _start(self, setup: RunSetup) -> ExecutionHandle:
+        """Create the run a RunSetup describes (its execution row too, when persisted and not made
+        yet), start it as a task, and return its handle as `config` asks (see the module doc)."""
+        graph = setup.graph
+        run_config = dict(setup.config or {})
         workflow_config = dict(graph.workflow.config or {})
-        if plan is None:
-            plan = self._compile(graph)
+        plan = setup.plan if setup.plan is not None else self._compile(graph)
         timeout = _timeout_of(run_config, workflow_config)
-        all_secrets = {**self.secrets, **(secrets or {})}
-        env = {**self.environment, **(environment or {})}
+        all_secrets = {**self.secrets, **(setup.secrets or {})}
         masker = SecretMasker.from_secrets(all_secrets)
         mask = self._mask_function(masker)
-        breakpoints = tuple(breakpoints)
-        if self.plugins and not plugins_called:
-            await self.plugins.before_execution(graph.workflow.id, input_data)
+        breakpoints = tuple(setup.breakpoints)
+        if self.plugins and not setup.plugins_called:
+            await self.plugins.before_execution(graph.workflow.id, setup.input_data)
 
-        writer: ExecutionWriter | None = None
+        kept: list[dict[str, Any]] = []
+        steps: StepRecorder = MemorySteps(kept)
         execution_id: int | None = None
         started_at = datetime.now(UTC)
-        if persist:
+        if setup.persist:
             db = await self._database()
             writer = self._writer_for(db)
+            created = setup.created
             if created is None:
                 created = await writer.transaction(
                     records.create_execution,
                     graph.workflow.id,
                     **self._row_fields(
-                        execution_name,
-                        input_data,
+                        setup.execution_name,
+                        setup.input_data,
                         run_config,
-                        step_by_step,
+                        setup.step_by_step,
                         breakpoints,
-                        resumed_from,
+                        setup.resumed_from,
                         mask,
-                        environment_name,
+                        setup.environment_name,
                     ),
                 )
             execution_id, started_at = created
+            steps = DatabaseSteps(writer, execution_id)
             if len(plan.nodes) >= SINK_THRESHOLD:
                 writer.expect_bulk()  # the step sink starts while the first steps run
         origin = run_config.get("origin_execution_id")
         info = ExecutionInfo(
             execution_id,
-            execution_name,
+            setup.execution_name,
             graph.workflow.id,
             started_at,
             origin if isinstance(origin, int) else execution_id,
         )
-
-        handle_box: list[ExecutionHandle] = []
-        steps: list[dict[str, Any]] = []
-        control = RunControl(
-            step_by_step=step_by_step,
-            breakpoints=breakpoints,
-            on_pause=lambda reason, step: handle_box[0]._on_pause(reason, step),
-            on_resume=lambda: handle_box[0]._on_resume(),
-        )
-        if writer is not None:
-            assert execution_id is not None
-            w, eid = writer, execution_id
-
-            def record_step(row: dict[str, Any]) -> None:
-                if masker.active or self.redactor is not None:
-                    _mask_row(row, mask)
-                w.add_step(eid, row)
-
-        else:
-            kept = steps  # the handle's list (not the handle: an ended run holds no cycle)
-
-            def record_step(row: dict[str, Any]) -> None:
-                if masker.active or self.redactor is not None:
-                    _mask_row(row, mask)
-                kept.append(row)
-
+        control = RunControl(step_by_step=setup.step_by_step, breakpoints=breakpoints)
         run = Run(
             plan=plan,
             execution=info,
-            input_data=input_data,
+            input_data=setup.input_data,
             workflow_config=workflow_config,
-            environment=env,
+            environment={**self.environment, **(setup.environment or {})},
             secrets=all_secrets,
             debug=self.debug,
             control=control,
             bus=self.events,
-            record_step=record_step,
+            steps=steps,
             mask=mask,
+            mask_rows=masker.active or self.redactor is not None,
             http=self.http_client,
-            get_api=self._api_loader(apis),
+            get_api=self._api_loader(setup.apis),
             plugins=self.plugins if self.plugins else None,
-            reuse=reuse,
-            reused_from=resumed_from,
+            reuse=setup.reuse,
+            reused_from=setup.resumed_from,
         )
-        handle = ExecutionHandle(self, run, persist=persist, timeout=timeout)
-        handle.steps = steps
-        handle_box.append(handle)
-        if writer is not None and execution_id is not None:
-            run.on_progress = _progress_reporter(run, writer, execution_id)
+        handle = ExecutionHandle(self, run, persist=setup.persist, timeout=timeout)
+        handle.steps = kept
+        # The control calls the handle back; `finish` lets go of both calls (no cycle once ended).
+        control.bind(handle._on_pause, handle._on_resume)
         self._active[id(handle)] = handle
-        if step_by_step:
+        if setup.step_by_step:
             handle.status = ExecutionStatus.PAUSED
             handle.pause_reason = "step by step"
             handle._settled.set()
@@ -991,7 +984,7 @@ class WorkflowExecutor:
         if run_config.get("async"):
             return handle
         try:
-            if step_by_step or breakpoints:
+            if setup.step_by_step or breakpoints:
                 await handle._settled.wait()
             else:
                 await handle._done.wait()
@@ -1045,23 +1038,3 @@ class WorkflowExecutor:
             return api
 
         return get_api
-
-
-
-def _progress_reporter(run: Run, writer: ExecutionWriter, execution_id: int) -> Callable[[], None]:
-    """Records the node that starts, every time: a monitor asking during a long node (a DELAY, a
-    slow call) sees it. The writer keeps one queued update per execution and batch and changes its
-    values in place (`note_progress`), so a burst of fast nodes costs one row write and one queue
-    entry per batch, not one per node."""
-
-    def report() -> None:
-        writer.note_progress(execution_id, run.current_step, run.progress)
-
-    return report
-
-
-def _mask_row(row: dict[str, Any], mask: Callable[[Any], Any]) -> None:
-    for key in ("input_data", "output_data", "error_message", "warnings", "metrics"):
-        value = row.get(key)
-        if value is not None:
-            row[key] = mask(value)

@@ -386,7 +386,9 @@ class WorkflowExecutor:
     `redactor` masks) is replaced by *** in step rows, log lines and events. `step_sink` says where
     bulk step inserts go on a SQLite file: None (the default) the step sink process once a batch is
     large, False always the writer thread, True the sink from the first row (engine/writer.py).
-    `max_input_bytes` bounds a run's input (JSON size; engine/input_limit.py).
+    `max_input_bytes` bounds a run's input (JSON size; engine/input_limit.py). `persist=False` is
+    the ephemeral mode: runs write no execution row and no step rows (the handle keeps the rows in
+    `handle.steps`; results and events are the same), for tests, previews and tight inner loops.
     """
 
     def __init__(
@@ -403,8 +405,12 @@ class WorkflowExecutor:
         step_sink: bool | None = None,
         max_input_bytes: int | None = None,
         broker: str | None = None,
+        persist: bool = True,
     ) -> None:
         self.debug = debug
+        # False: the ephemeral mode, no execution row and no step rows for any run (the database,
+        # when given, is only read: stored workflows and APIs); results and events as usual.
+        self.persist = persist
         self.broker = broker  # where `config={"queue": ...}` hands runs (else $FLOWDESK_BROKER)
         self.step_sink = step_sink
         # The largest input a run takes (engine/input_limit.py: default 50 MB, $FLOWDESK_MAX_INPUT_MB).
@@ -522,6 +528,17 @@ class WorkflowExecutor:
                 self._attach_sign_ins(self._db)
         return self._http
 
+    async def stored_run(self, execution_id: int) -> tuple[Any, list[Any]]:
+        """A recorded execution and its step rows in start order, read after every change queued
+        so far (what `flowdesk run` reports)."""
+        from flowdesk.services.executions import ExecutionService
+
+        db = await self._database()
+        service = ExecutionService(db)
+        writer = self._writer_for(db)
+        execution = await writer.call(service.get_execution, execution_id)
+        return execution, await writer.call(service.get_logs, execution_id)
+
     async def flush(self) -> None:
         """Wait until every step row and execution change queued so far is committed (a run's rows
         are committed when it ends anyway; this is for a paused or running one)."""
@@ -605,7 +622,30 @@ class WorkflowExecutor:
         breakpoints = tuple(breakpoints)
         mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(secrets or {})}))
         if config and config.get("queue") not in (None, False):
+            self._refuse_unrecorded("A run handed to the workers")
             return await self._enqueue(wid, input_data, execution_name, config, mask, environment_name)
+        if not self.persist:
+            graph, plan = await writer.transaction(_graph_and_plan, self._graphs, wid)
+            prepared_input = apply_inputs(graph.workflow.config, input_data, graph.workflow.name)
+            if plan is None:
+                plan = self._compile(graph)
+                self._graphs.set_plan(wid, graph, plan)
+            return await self._start(
+                RunSetup(
+                    graph,
+                    prepared_input,
+                    persist=False,
+                    execution_name=execution_name,
+                    config=config,
+                    step_by_step=step_by_step,
+                    breakpoints=breakpoints,
+                    secrets=secrets,
+                    environment=environment,
+                    environment_name=environment_name,
+                    plan=plan,
+                    plugins_called=True,
+                )
+            )
         prepared: list[Any] = []
 
         def row_input(graph: WorkflowGraph) -> Any:
@@ -689,7 +729,9 @@ class WorkflowExecutor:
         `ctx.get_api` before the database; `environment_name` is recorded with a persisted run."""
         input_limit.check_input(input_data, self.max_input_bytes)
         if persist is None:
-            persist = graph.workflow.id is not None and self._db_spec is not None
+            persist = self.persist and graph.workflow.id is not None and self._db_spec is not None
+        elif persist and not self.persist:
+            self._refuse_unrecorded("A run with persist=True")
         elif persist and graph.workflow.id is None:
             raise InvalidInputError(
                 "Only a stored workflow's graph (with an id) can be run with persist=True."
@@ -715,6 +757,7 @@ class WorkflowExecutor:
         their outputs are reused. The new execution records `resumed_from_id`."""
         from flowdesk.services.executions import ExecutionService
 
+        self._refuse_unrecorded("Resuming, which records a new execution,")
         db = await self._database()
         writer = self._writer_for(db)
         service = ExecutionService(db)
@@ -827,6 +870,7 @@ class WorkflowExecutor:
         a message); None when it is not pending any more. Returns the running handle at once."""
         from flowdesk.services.executions import ExecutionService
 
+        self._refuse_unrecorded("Running a queued execution")
         db = await self._database()
         writer = self._writer_for(db)
         started_at = await writer.transaction(records.claim_pending, execution_id)
@@ -868,6 +912,12 @@ class WorkflowExecutor:
                 environment_name=row.environment,
             )
         )
+
+    def _refuse_unrecorded(self, what: str) -> None:
+        if not self.persist:
+            raise InvalidInputError(
+                f"{what} needs an execution row, and this executor records none (persist=False)."
+            )
 
     def _compile(self, graph: WorkflowGraph) -> Plan:
         """Validate and compile `graph` (cached by content); raises WorkflowInvalidError."""
@@ -1038,3 +1088,9 @@ class WorkflowExecutor:
             return api
 
         return get_api
+
+
+def _graph_and_plan(conn: Any, cache: records.GraphCache, workflow_id: int) -> tuple[WorkflowGraph, Any]:
+    """A stored workflow's graph and its compiled plan when known (None), read without a run row."""
+    _, graph, plan = cache.lookup(conn, workflow_id)
+    return graph, plan

@@ -60,6 +60,9 @@ class Plan:
     starts: list[str]
     gates: dict[str, list[str]]  # scope node -> nodes of its own region fed from inside its scope
     position: dict[str, int]  # node name -> index in the graph's node list
+    # node -> its connections back to an enclosing LOOP (the iteration ends there; nothing is
+    # resolved, but a finished step reports them taken or dead like the others)
+    returns: dict[str, list[Edge]] = field(default_factory=dict)
 
 
 def _reach(graph_out: dict[str, list[str]], starts: Iterable[str], avoid: str) -> set[str]:
@@ -269,6 +272,7 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
         return False
 
     outgoing: dict[str, list[Edge]] = {name: [] for name in nodes}
+    returns: dict[str, list[Edge]] = {}
     for name, edges in edges_by_node.items():
         for e in edges:
             if e.type in SCOPE_BUILDERS:
@@ -276,6 +280,7 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
                     continue  # started by the scope node's handler
                 e.type = ConnectionType.SEQUENCE.value  # its target is shared: reached when the owner is done
             if inside(e.source, e.target):
+                returns.setdefault(name, []).append(e)
                 continue  # back to the enclosing LOOP: the iteration simply ends there
             e.exit = region_of[e.target] is not region_of[e.source]
             outgoing[name].append(e)
@@ -318,4 +323,5 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
         starts=starts,
         gates=gates,
         position={n.name: i for i, n in enumerate(graph.nodes)},
+        returns=returns,
     )

@@ -621,13 +621,23 @@ class Run:
         edges = self.plan.outgoing[name]
         # An unhandled failure stops the frame: what follows is neither run nor logged as skipped
         # (its connections are reported dead: nothing after them runs).
+        returns = self.plan.returns.get(name)
         if not outcome.ok and not self.plan.has_error_edge[name]:
-            self._effects(frame, ctx, outcome, seq, started_at, t0, (), tuple(e.target for e in edges))
+            dead_ends = [e.target for e in edges]
+            if returns:
+                dead_ends.extend(e.target for e in returns)
+            self._effects(frame, ctx, outcome, seq, started_at, t0, (), tuple(dead_ends))
             assert outcome.failure is not None
             frame.fail(RegionFailed(outcome.failure, name, step_name))
             return
         decided = decide_edges(self, edges, outcome, ctx)
         taken, dead, pending_skips = self._apply_edges(frame, name, decided, outcome.response)
+        if returns:  # back to the enclosing LOOP: reported, never resolved
+            for e, is_taken in decide_edges(self, returns, outcome, ctx):
+                if is_taken:
+                    taken += (e.target,)
+                else:
+                    dead += (e.target,)
         self._effects(frame, ctx, outcome, seq, started_at, t0, taken, dead)
         for target, target_name in pending_skips:
             self.skip(target, target_name)
@@ -894,6 +904,7 @@ class Run:
         """The targets of every connection leaving `name` (its branches / loop body included): all
         dead when it is skipped."""
         targets = [e.target for e in self.plan.outgoing[name]]
+        targets.extend(e.target for e in self.plan.returns.get(name, ()))
         for region in self.plan.scopes.get(name, ()):
             targets.extend(region.entries)
         return tuple(targets)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections import ChainMap, deque
 from collections.abc import Callable, Mapping
@@ -20,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flowdesk.domain.enums import ConnectionType, StepStatus
-from flowdesk.domain.models import Connection
 
 from . import events as ev
 from .context import ExecutionInfo, NodeContext
@@ -97,7 +95,7 @@ RESOLVERS: dict[str, Resolver] = {
 """How each resolvable connection type decides taken (True) or dead (False)."""
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class StepOutcome:
     """What a step ended with: `output` is what the next nodes see (a failure's output carries
     `error` and `error_type`), `response` what flows on along its connections."""
@@ -149,18 +147,9 @@ class BodyResult:
     failed_step: str | None = None
 
 
-def connection_delay(c: Connection | None) -> float:
-    """Seconds the connection's `config.delay` asks to wait before its target starts (0 when unset)."""
-    config = c.config if c is not None else None
-    value = config.get("delay") if config else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        return 0.0
-    return float(value) if math.isfinite(value) else 0.0
-
-
 def note_delay(frame: Frame, e: Edge) -> None:
     """Remember a taken connection's delay for its target (the longest, when several are taken)."""
-    delay = connection_delay(e.connection)
+    delay = e.delay
     if delay:
         frame.delay_in[e.target] = max(delay, frame.delay_in.get(e.target, 0.0))
 
@@ -452,9 +441,7 @@ class Run:
         self.current_step: str | None = None
         self.top: Frame | None = None
         # Delays of the LOOP / PARALLEL connections that open a body: (owner, entry) -> seconds.
-        self.scope_delays: dict[tuple[str, str], float] = {
-            (c.from_node, c.to_node): d for c in plan.graph.connections if (d := connection_delay(c))
-        }
+        self.scope_delays = plan.scope_delays
         self._total = max(1, len(plan.nodes))
 
     # -- services for NodeContext -----------------------------------------------------------
@@ -634,10 +621,7 @@ class Run:
         taken, dead, pending_skips = self._apply_edges(frame, name, decided, outcome.response)
         if returns:  # back to the enclosing LOOP: reported, never resolved
             for e, is_taken in decide_edges(self, returns, outcome, ctx):
-                if is_taken:
-                    taken += (e.target,)
-                else:
-                    dead += (e.target,)
+                (taken if is_taken else dead).append(e.target)
         self._effects(frame, ctx, outcome, seq, started_at, t0, taken, dead)
         for target, target_name in pending_skips:
             self.skip(target, target_name)
@@ -698,7 +682,7 @@ class Run:
 
     def _apply_edges(
         self, frame: Frame, name: str, decided: list[tuple[Edge, bool]], resp: Any
-    ) -> tuple[tuple[str, ...], tuple[str, ...], list[tuple[Frame, str]]]:
+    ) -> tuple[list[str], list[str], list[tuple[Frame, str]]]:
         """Resolve the decided connections (and the scope's gates) into their frames: the taken
         and the dead targets, and the targets to log skipped once the step itself is recorded."""
         taken: list[str] = []
@@ -714,7 +698,7 @@ class Run:
         for t in self.plan.gates.get(name, ()):
             if self.resolve_gate(frame, t):
                 pending_skips.append((frame, t))
-        return tuple(taken), tuple(dead), pending_skips
+        return taken, dead, pending_skips
 
     def _effects(
         self,
@@ -724,8 +708,8 @@ class Run:
         seq: int,
         started_at: datetime,
         t0: float,
-        taken: tuple[str, ...],
-        dead: tuple[str, ...],
+        taken: list[str] | tuple[str, ...],
+        dead: list[str] | tuple[str, ...],
     ) -> None:
         """Record the step's row, emit NodeFinished, log its warnings and failure."""
         node = ctx.node
@@ -777,9 +761,9 @@ class Run:
                     attempts,
                     duration,
                     frame.path,
-                    taken,
+                    tuple(taken),
                     tuple(warnings),
-                    dead,
+                    tuple(dead),
                 )
             )
         self._log_warnings(warnings, node.name, step_name)

@@ -624,61 +624,48 @@ class WorkflowExecutor:
         if config and config.get("queue") not in (None, False):
             self._refuse_unrecorded("A run handed to the workers")
             return await self._enqueue(wid, input_data, execution_name, config, mask, environment_name)
-        if not self.persist:
-            graph, plan = await writer.transaction(_graph_and_plan, self._graphs, wid)
-            prepared_input = apply_inputs(graph.workflow.config, input_data, graph.workflow.name)
-            if plan is None:
-                plan = self._compile(graph)
-                self._graphs.set_plan(wid, graph, plan)
-            return await self._start(
-                RunSetup(
-                    graph,
-                    prepared_input,
-                    persist=False,
-                    execution_name=execution_name,
-                    config=config,
-                    step_by_step=step_by_step,
-                    breakpoints=breakpoints,
-                    secrets=secrets,
-                    environment=environment,
-                    environment_name=environment_name,
-                    plan=plan,
-                    plugins_called=True,
-                )
+        created: tuple[int, datetime] | None = None
+        if self.persist:
+            prepared: list[Any] = []
+
+            def row_input(graph: WorkflowGraph) -> Any:
+                # The workflow's declared inputs (defaults, required ones) apply before any row exists.
+                prepared.append(apply_inputs(graph.workflow.config, input_data, graph.workflow.name))
+                return mask(prepared[0])
+
+            # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates
+            # the run.
+            graph, plan, execution_id, started_at = await writer.transaction(
+                records.start_run,
+                self._graphs,
+                wid,
+                row_input=row_input,
+                **self._row_fields(
+                    execution_name, input_data, config, step_by_step, breakpoints, None, mask, environment_name
+                ),
             )
-        prepared: list[Any] = []
-
-        def row_input(graph: WorkflowGraph) -> Any:
-            # The workflow's declared inputs (defaults, required ones) apply before any row exists.
-            prepared.append(apply_inputs(graph.workflow.config, input_data, graph.workflow.name))
-            return mask(prepared[0])
-
-        # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates the run.
-        graph, plan, execution_id, started_at = await writer.transaction(
-            records.start_run,
-            self._graphs,
-            wid,
-            row_input=row_input,
-            **self._row_fields(
-                execution_name, input_data, config, step_by_step, breakpoints, None, mask, environment_name
-            ),
-        )
+            run_input = prepared[0]
+            if execution_id is not None:
+                created = (execution_id, started_at)
+        else:  # the ephemeral mode: the graph (and its plan when known) read, no row written
+            graph, plan = await writer.transaction(_graph_and_plan, self._graphs, wid)
+            run_input = apply_inputs(graph.workflow.config, input_data, graph.workflow.name)
         if plan is None:
             plan = self._compile(graph)
             self._graphs.set_plan(wid, graph, plan)
         return await self._start(
             RunSetup(
                 graph,
-                prepared[0],
+                run_input,
+                persist=self.persist,
                 execution_name=execution_name,
                 config=config,
                 step_by_step=step_by_step,
                 breakpoints=breakpoints,
-                persist=True,
                 secrets=secrets,
                 environment=environment,
                 plan=plan,
-                created=(execution_id, started_at) if execution_id is not None else None,
+                created=created,
                 plugins_called=True,
                 environment_name=environment_name,
             )

@@ -340,5 +340,7 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
         gates=gates,
         position={n.name: i for i, n in enumerate(graph.nodes)},
         returns=returns,
-        scope_delays={(c.from_node, c.to_node): d for c in graph.connections if (d := connection_delay(c))},
+        scope_delays={
+            (c.from_node, c.to_node): delay for c in graph.connections if (delay := connection_delay(c))
+        },
     )

@@ -203,3 +203,19 @@ def test_flowdesk_run_no_record_in_text_and_with_queue(tmp_path, capsys):
     assert code == 2
     assert "--no-record runs locally" in err and "Traceback" not in err
     assert _row_counts(db) == (0, 0)
+
+
+def test_dead_connections_cross_a_process_boundary_as_json():
+    """Workers publish events as JSON (event_from_json reads them back): `dead` comes back a tuple."""
+    event = ev.event_from_json(
+        {
+            "type": "node_finished",
+            "execution_id": 1,
+            "time": 1.0,
+            "node_name": "a",
+            "taken": ["b"],
+            "dead": ["c"],
+        }
+    )
+    assert isinstance(event, ev.NodeFinished)
+    assert (event.taken, event.dead) == (("b",), ("c",))

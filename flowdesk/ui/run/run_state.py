@@ -29,7 +29,7 @@ FINAL = frozenset(
     }
 )
 NODE_FINAL = frozenset({StepStatus.SUCCESS, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.CANCELLED})
-_LEVELS = {StepStatus.FAILED: "error", StepStatus.CANCELLED: "warning"}  # a finished step's log level
+_LEVELS: dict[str, str] = {StepStatus.FAILED: "error", StepStatus.CANCELLED: "warning"}  # a step's log level
 
 SCOPE_TYPES = frozenset({"PARALLEL", "LOOP"})
 #: node name -> [(target name, connection type)]; every node of the graph may be a key (with [])

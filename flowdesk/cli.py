@@ -205,6 +205,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with open_database(args) as db:
         workflow = WorkflowService(db).find_workflow(_workflow_ref(args.workflow))
         transfer = TransferService(db)
+        assert workflow.id is not None  # read from the database
         if args.output in (None, "-"):
             _stdout_write(transfer.export_workflow(workflow.id))
             return EXIT_OK
@@ -236,10 +237,10 @@ def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | Non
         return None
     if chosen is not None and "://" not in chosen and not Path(chosen).exists():
         return None
-    from flowdesk.services.node_types import known_node_types
+    from flowdesk.engine.custom_types import checked_descriptors
 
     with open_database(args) as db, db.session(read_only=True) as session:
-        return known_node_types(session)
+        return dict(checked_descriptors(session))  # a type whose handler is missing is reported
 
 
 def _problem_json(problem: Any) -> dict[str, Any]:
@@ -742,6 +743,12 @@ def _worker_subcommands() -> list[Callable[[Any], None]]:
     return [add_worker, add_workers, add_cancel]
 
 
+def _node_type_subcommands() -> list[Callable[[Any], None]]:
+    from flowdesk.cli_node_types import add_node_type
+
+    return [add_node_type]
+
+
 def _server_subcommands() -> list[Callable[[Any], None]]:
     from flowdesk.cli_server import add_audit, add_serve, add_token, add_user
 
@@ -758,6 +765,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     add_demo_server,
     add_new,
     *_api_library_subcommands(),
+    *_node_type_subcommands(),
     *_server_subcommands(),
     *_worker_subcommands(),
 ]

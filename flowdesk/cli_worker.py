@@ -161,7 +161,7 @@ def _child_argv(argv: list[str]) -> list[str]:
 
 def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
     from flowdesk.engine.queue import shown_broker
-    from flowdesk.worker.celery_app import make_app
+    from flowdesk.worker.celery_app import serve
     from flowdesk.worker.runtime import WorkerRuntime
 
     cli = _cli()
@@ -188,25 +188,23 @@ def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
     except Exception as exc:
         cli.complain(f"{cli.PROG}: the worker cannot start: {exc}")
         return cli.EXIT_USAGE
-    app = make_app(runtime, visibility_timeout=args.visibility_timeout)
     cli.say(
         f"flowdesk worker {runtime.host} pid {runtime.pid}: {args.concurrency} execution(s) at once "
         f"from queue(s) {', '.join(queues)} of {shown_broker(broker)}"
     )
     sys.stdout.flush()
+    argv = [
+        "worker",
+        "--pool=threads",
+        f"--concurrency={args.concurrency}",
+        f"--queues={','.join(queues)}",
+        f"--hostname=flowdesk-{runtime.pid}@{runtime.host}",
+        f"--loglevel={args.loglevel}",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     try:
-        app.worker_main(
-            [
-                "worker",
-                "--pool=threads",
-                f"--concurrency={args.concurrency}",
-                f"--queues={','.join(queues)}",
-                f"--hostname=flowdesk-{runtime.pid}@{runtime.host}",
-                f"--loglevel={args.loglevel}",
-                "--without-gossip",
-                "--without-mingle",
-            ]
-        )
+        serve(runtime, argv, visibility_timeout=args.visibility_timeout)
     finally:
         runtime.close()
     return cli.EXIT_OK

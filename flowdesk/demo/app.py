@@ -374,10 +374,10 @@ class DemoApp:
             with self.state.lock:
                 self.state.results[user_id] = record
             return Response({"ok": True, **record}, status=201)
-        record = self.state.results.get(user_id)
-        if record is None:
+        stored = self.state.results.get(user_id)
+        if stored is None:
             return Response({"error": "no result stored for this user", "user_id": user_id}, status=404)
-        return Response(record)
+        return Response(stored)
 
     async def r_summaries(self, req: Request, rest: list[str]) -> Response:
         return json_log(self.state, self.state.summaries, "summary", req)
@@ -465,8 +465,8 @@ class DemoApp:
                 target = req.query.get("to", "/cookies")
                 return Response({"redirect": target}, status=302, headers={"Location": target}, cookies=cookies)
             return Response({"set": pairs}, cookies=cookies)
-        cookies = dict(p.strip().split("=", 1) for p in req.headers.get("cookie", "").split(";") if "=" in p)
-        return Response({"cookies": cookies})
+        sent = dict(p.strip().split("=", 1) for p in req.headers.get("cookie", "").split(";") if "=" in p)
+        return Response({"cookies": sent})
 
     async def r_redirect(self, req: Request, rest: list[str]) -> Response:
         n = int(rest[0]) if rest else 1
@@ -520,8 +520,11 @@ class DemoApp:
         files: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
+            if not isinstance(name, str):
+                return Response({"error": "a multipart part has no name in its Content-Disposition"}, status=400)
             filename = part.get_filename()
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
             if filename is None:
                 fields[name] = payload.decode("utf-8")
             else:

@@ -36,7 +36,7 @@ def _reason(status: int) -> str:
 
 async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
     if "chunked" in headers.get("transfer-encoding", "").lower():
-        chunks = []
+        chunks: list[bytes] = []
         size_total = 0
         while True:
             line = await reader.readuntil(b"\r\n")

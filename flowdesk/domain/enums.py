@@ -18,6 +18,7 @@ class NodeType(StrEnum):
     TRANSFORM = "TRANSFORM"
     SWITCH = "SWITCH"
     ASSERT = "ASSERT"
+    POLL = "POLL"
 
 
 class ConnectionType(StrEnum):

@@ -130,15 +130,21 @@ class ApiDefinition(_Model):
     tags: list[str] = Field(default_factory=list)
     parameters: list[ApiParameter] = Field(default_factory=list)
     source: str | None = None  # where an import made it ("openapi:<title>#<operationId>"), for re-import
+    response_schema: dict[str, Any] | None = None
+    """The JSON Schema of a successful answer's body, as the OpenAPI document declared it (its `$ref`s
+    resolved): what an ASSERT after a call of this definition checks by default."""
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
     @model_serializer(mode="wrap")
     def _without_empty_connection(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`connection` is left out of dumps while empty: definitions without settings dump as before."""
+        """`connection` and `response_schema` are left out of dumps while empty: definitions without
+        them dump as before."""
         data: dict[str, Any] = handler(self)
         if not self.connection:
             data.pop("connection", None)
+        if self.response_schema is None:
+            data.pop("response_schema", None)
         return data
 
 

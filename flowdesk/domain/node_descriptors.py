@@ -88,6 +88,9 @@ class NodeTypeDescriptor:
     form: str | None = None  # a hand-made inspector form; None: the form is built from the schema
     builtin: bool = False
     handler: str | None = None  # a custom type's execution_handler
+    # Why nodes of this type cannot run where the descriptor was made (its handler cannot be found:
+    # set by the engine's check, engine/custom_types.py); validation reports it on each such node.
+    cannot_run: str | None = None
 
     def _keys_marked(self, mark: str) -> tuple[str, ...]:
         props = self.config_schema.get("properties") or {}
@@ -427,6 +430,21 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                         "x-template": True,
                         "description": "a failed iteration fails the LOOP (false: it is recorded and the loop goes on)",
                     },
+                    "concurrency": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 10_000,
+                        "default": 1,
+                        "x-template": True,
+                        "description": "iterations over items run up to this many at once (results stay in item order; needs items, no condition)",
+                    },
+                    "batch_size": {
+                        "type": ["integer", "null"],
+                        "minimum": 1,
+                        "maximum": 10_000_000,
+                        "x-template": True,
+                        "description": "each iteration gets up to this many items as loop.batch (needs items)",
+                    },
                 },
             },
         ),
@@ -504,7 +522,8 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                     },
                     "schema": {
                         "type": ["object", "null"],
-                        "description": "a JSON Schema the checked value must match",
+                        "description": "a JSON Schema the checked value must match (default: the response "
+                        "schema of the API definition the call before uses, when imported from OpenAPI)",
                     },
                     "value": {
                         "type": ["string", "null"],
@@ -515,6 +534,73 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
         ),
     )
 }
+
+
+def _poll_schema(api_call: Mapping[str, Any]) -> dict[str, Any]:
+    """POLL's schema: when to stop and how often to ask, then API_CALL's request fields (its
+    `timeout` is the whole poll's; one request's is `request_timeout`)."""
+    request = {k: v for k, v in api_call["properties"].items() if k != "timeout"}
+    seconds = {"type": ["number", "null"], "minimum": 0, "maximum": 86_400, "x-template": True}
+    return {
+        "type": "object",
+        "required": ["until"],
+        "x-needs-one-of": {
+            "fields": ["url", "api_id"],
+            "wanted": "a url or an API",
+            "why": "it has nothing to ask",
+        },
+        "properties": {
+            "until": {
+                "type": "string",
+                "x-expression": True,
+                "description": "stop asking when this holds; response is the latest answer, poll.attempt counts from 1",
+            },
+            "interval": {**seconds, "default": 1, "description": "seconds to wait before asking again"},
+            "backoff": {
+                "type": ["number", "null"],
+                "minimum": 1,
+                "maximum": 10,
+                "default": 1,
+                "x-template": True,
+                "description": "each wait is the last one times this (1: a fixed interval, 2: doubling)",
+            },
+            "max_interval": {
+                **seconds,
+                "default": 60,
+                "description": "the longest wait between two requests",
+            },
+            "timeout": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "maximum": 604_800,
+                "default": 300,
+                "x-template": True,
+                "description": "give up when the next wait would pass this many seconds since the first request",
+            },
+            "max_attempts": {
+                "type": ["integer", "null"],
+                "minimum": 1,
+                "maximum": 1_000_000,
+                "default": 100,
+                "x-template": True,
+                "description": "give up after this many requests",
+            },
+            "request_timeout": {**seconds, "description": "seconds one request may take"},
+            **request,
+        },
+    }
+
+
+BUILTIN_DESCRIPTORS[NodeType.POLL.value] = _builtin(
+    NodeType.POLL,
+    label="Poll",
+    help="Repeats an API call until a condition holds: waits for a job to be done.",
+    icon="⟳",
+    color="#3f51b5",
+    category="Calls",
+    new_config={"method": "GET", "url": "", "until": "response.data.status == 'done'", "interval": 1},
+    config_schema=_poll_schema(BUILTIN_DESCRIPTORS[NodeType.API_CALL.value].config_schema),
+)
 
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")

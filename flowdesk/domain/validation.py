@@ -204,6 +204,8 @@ class _GraphChecker:
             if node.node_type not in self.known_types:
                 continue
             descriptor = self.descriptors[node.node_type]
+            if descriptor.cannot_run:
+                self.node_problem(i, descriptor.cannot_run, field=("node_type",))
             checked_elsewhere = (
                 *descriptor.expression_keys,
                 *descriptor.node_name_keys,

@@ -30,6 +30,7 @@ from . import events as ev
 from . import input_limit, records
 from .context import ExecutionInfo
 from .control import RunControl
+from .custom_types import StoredTypes, custom_type_names, load_stored_types, runnable
 from .errors import ExecutionNotResumableError, NodeFailure, WorkflowInvalidError
 from .masking import SecretMasker
 from .plan import Plan, PlanError, compile_plan
@@ -575,7 +576,8 @@ class WorkflowExecutor:
         db = await self._database()
         graph = await self._writer_for(db).transaction(records.load_graph, self._graphs, workflow_id)
         plan = await asyncio.to_thread(self._compile, graph)
-        self._graphs.set_plan(workflow_id, graph, plan)
+        if not custom_type_names(graph):  # a custom type's registration may change: compiled per run
+            self._graphs.set_plan(workflow_id, graph, plan)
 
     async def execute_workflow(
         self,
@@ -652,7 +654,8 @@ class WorkflowExecutor:
             run_input = apply_inputs(graph.workflow.config, input_data, graph.workflow.name)
         if plan is None:
             plan = self._compile(graph)
-            self._graphs.set_plan(wid, graph, plan)
+            if not custom_type_names(graph):
+                self._graphs.set_plan(wid, graph, plan)
         return await self._start(
             RunSetup(
                 graph,
@@ -907,15 +910,22 @@ class WorkflowExecutor:
             )
 
     def _compile(self, graph: WorkflowGraph) -> Plan:
-        """Validate and compile `graph` (cached by content); raises WorkflowInvalidError."""
+        """Validate and compile `graph` (cached by content and by the custom types it names, as
+        registered in the database: engine/custom_types.py); raises WorkflowInvalidError."""
         key = graph.model_dump_json(include={"workflow": {"config"}, "nodes": True, "connections": True})
+        stored = self._stored_types(graph)
+        if stored is not None:
+            key += stored.key
         cached = self._plans.get(key)
         if cached is not None:
             return cached[0]
+        registry, descriptors = self.registry, None
+        if stored is not None:
+            registry, descriptors = runnable(stored, self.registry)
         from flowdesk.domain.validation import validate_graph
 
         with gc_paused():  # bulk building: the collector would walk the growing plan again and again
-            problems = validate_graph(graph, node_types=self.registry.descriptors())
+            problems = validate_graph(graph, node_types=descriptors or self.registry.descriptors())
             errors = [p for p in problems if p.severity == Severity.ERROR]
             if errors:
                 from flowdesk.domain.problem_report import report_lines
@@ -925,7 +935,7 @@ class WorkflowExecutor:
                     f"workflow '{graph.workflow.name}' cannot run: {len(errors)} problem(s): {listed}", errors
                 )
             try:
-                plan = compile_plan(graph, self.registry)
+                plan = compile_plan(graph, registry)
             except PlanError as exc:
                 raise WorkflowInvalidError(str(exc)) from exc
         if len(self._plans) > 64:
@@ -933,13 +943,33 @@ class WorkflowExecutor:
         self._plans[key] = (plan, problems)
         return plan
 
+    def _stored_types(self, graph: WorkflowGraph) -> StoredTypes | None:
+        """The database's registrations of the custom types `graph` names (None without a database
+        or custom types). Read on the calling thread: `_compile` runs in a worker thread but for
+        an in-memory graph's run, where this is one small read when the graph has custom types."""
+        names = custom_type_names(graph)
+        if not names:
+            return None
+        db = self._db
+        if db is None:
+            from flowdesk.store import Database
+
+            db = self._db_spec if isinstance(self._db_spec, Database) else None
+        if db is None:
+            return None
+        return load_stored_types(db, names)
+
     async def _start(self, setup: RunSetup) -> ExecutionHandle:
         """Create the run a RunSetup describes (its execution row too, when persisted and not made
         yet), start it as a task, and return its handle as `config` asks (see the module doc)."""
         graph = setup.graph
         run_config = dict(setup.config or {})
         workflow_config = dict(graph.workflow.config or {})
-        plan = setup.plan if setup.plan is not None else self._compile(graph)
+        plan = setup.plan
+        if plan is None:
+            if self._db is None and self._db_spec is not None and custom_type_names(graph):
+                await self._database()  # the custom types' registrations are read from it
+            plan = self._compile(graph)
         timeout = _timeout_of(run_config, workflow_config)
         all_secrets = {**self.secrets, **(setup.secrets or {})}
         masker = SecretMasker.from_secrets(all_secrets)

@@ -73,6 +73,7 @@ class Plan:
     has_error_edge: dict[str, bool]
     starts: list[str]
     gates: dict[str, list[str]]  # scope node -> nodes of its own region fed from inside its scope
+    gate_owner: dict[Edge, str]  # a connection from inside a scope to one of those nodes -> scope node
     position: dict[str, int]  # node name -> index in the graph's node list
     # node -> its connections back to an enclosing LOOP (the iteration ends there; nothing is
     # resolved, but a finished step reports them taken or dead like the others)
@@ -310,14 +311,18 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
 
     # A node where branches meet (fed from inside a scope) also waits for the scope node itself, so
     # it never starts while the scope node may still fail.
+    # Such a connection counts as taken only if the scope node succeeds (docs/semantics.md §2.4).
     gates: dict[str, list[str]] = {}
+    gate_owner: dict[Edge, str] = {}
     for owner, owned in scopes.items():
         home = region_of[owner]
         targets: list[str] = []
         for r in owned:
             for e in r.exits:
-                if region_of[e.target] is home and e.target not in targets:
-                    targets.append(e.target)
+                if region_of[e.target] is home:
+                    gate_owner[e] = owner
+                    if e.target not in targets:
+                        targets.append(e.target)
         for t in targets:
             home.indegree[t] = home.indegree.get(t, 0) + 1
         if targets:
@@ -338,6 +343,7 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
         has_error_edge=has_error,
         starts=starts,
         gates=gates,
+        gate_owner=gate_owner,
         position={n.name: i for i, n in enumerate(graph.nodes)},
         returns=returns,
         scope_delays={

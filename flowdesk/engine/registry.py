@@ -44,6 +44,7 @@ BUILTIN_HANDLER_MODULES: dict[str, str] = {
     "TRANSFORM": "flowdesk.engine.handlers.transform",
     "SWITCH": "flowdesk.engine.handlers.switch",
     "ASSERT": "flowdesk.engine.handlers.assertion",
+    "POLL": "flowdesk.engine.handlers.poll",
 }
 """Module of each built-in type; each module has `async def handle(ctx)` and may define
 `rewrite_edges(node, outgoing) -> outgoing` and `REUSABLE = False` (see NodeKind)."""

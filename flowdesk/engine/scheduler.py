@@ -177,6 +177,7 @@ class Frame:
         "last_output",
         "cancel_note",
         "delay_in",
+        "scope_taken",
     )
 
     def __init__(
@@ -210,6 +211,13 @@ class Frame:
         self.last_output: Any = None
         self.cancel_note: str | None = None
         self.delay_in: dict[str, float] = {}  # seconds a node waits before it starts (connection delay)
+        # node -> scope nodes (PARALLEL / LOOP) from inside which a connection to it was taken: they
+        # count only if the scope node succeeds (a failed, handled PARALLEL does not reach its join)
+        self.scope_taken: dict[str, set[str]] | None = None
+
+    def runnable(self, node: str) -> bool:
+        """Whether a connection into `node` was taken (so it runs once every one is resolved)."""
+        return node in self.taken or (self.scope_taken is not None and node in self.scope_taken)
 
     def frame_of(self, node: str) -> Frame | None:
         """The frame (this or an enclosing one) whose region holds `node`."""
@@ -322,12 +330,19 @@ class Body:
         )
         return await self._drive(frame)
 
-    async def run_iteration(self, index: int, item: Any = None) -> BodyResult:
-        """Run one loop iteration with fresh state: `loop.index`, `loop.item`, `{{owner.index}}`."""
+    def twin(self) -> Body:
+        """Another Body over the same region (an iteration that runs beside this one's)."""
+        return Body(self.run, self.region, self.ctx)
+
+    async def run_iteration(self, index: int, item: Any = None, batch: Any = MISSING) -> BodyResult:
+        """Run one loop iteration with fresh state: `loop.index`, `loop.item`, `{{owner.index}}`
+        (and `loop.batch` when the LOOP hands out batches)."""
         parent: Frame = self.ctx.frame
         owner = self.ctx.node.name
         loop = {"index": index, "item": item}
         layer: dict[str, Any] = {owner: {"index": index, "item": item, "iteration": index}}
+        if batch is not MISSING:
+            loop["batch"] = layer[owner]["batch"] = batch
         frame = Frame(
             self.run,
             self.region,
@@ -341,16 +356,19 @@ class Body:
         self._last_layer = layer
         return await self._drive(frame)
 
-    def condition_scope(self, index: int, item: Any = None) -> Any:
+    def condition_scope(self, index: int, item: Any = None, batch: Any = MISSING) -> Any:
         """A scope for the LOOP condition before iteration `index` (sees the previous iteration)."""
         parent: Frame = self.ctx.frame
         owner = self.ctx.node.name
         layer = dict(self._last_layer or {})
-        layer[owner] = {"index": index, "item": item, "iteration": index}
+        loop = {"index": index, "item": item}
+        if batch is not MISSING:
+            loop["batch"] = batch
+        layer[owner] = {**loop, "iteration": index}
         from flowdesk.domain.expressions import Scope
 
         return Scope(
-            self.run.scope_values(self.ctx, loop={"index": index, "item": item}),
+            self.run.scope_values(self.ctx, loop=loop),
             parent.nodes.new_child(layer),
         )
 
@@ -618,7 +636,7 @@ class Run:
             frame.fail(RegionFailed(outcome.failure, name, step_name))
             return
         decided = decide_edges(self, edges, outcome, ctx)
-        taken, dead, pending_skips = self._apply_edges(frame, name, decided, outcome.response)
+        taken, dead, pending_skips = self._apply_edges(frame, name, decided, outcome.response, outcome.ok)
         if returns:  # back to the enclosing LOOP: reported, never resolved
             for e, is_taken in decide_edges(self, returns, outcome, ctx):
                 (taken if is_taken else dead).append(e.target)
@@ -681,7 +699,7 @@ class Run:
             return None, failure_from_exception(exc)
 
     def _apply_edges(
-        self, frame: Frame, name: str, decided: list[tuple[Edge, bool]], resp: Any
+        self, frame: Frame, name: str, decided: list[tuple[Edge, bool]], resp: Any, ok: bool
     ) -> tuple[list[str], list[str], list[tuple[Frame, str]]]:
         """Resolve the decided connections (and the scope's gates) into their frames: the taken
         and the dead targets, and the targets to log skipped once the step itself is recorded."""
@@ -696,7 +714,7 @@ class Run:
             if self.resolve(target, e, is_taken, resp, defer=True):
                 pending_skips.append((target, e.target))
         for t in self.plan.gates.get(name, ()):
-            if self.resolve_gate(frame, t):
+            if self.resolve_gate(frame, t, name, ok):
                 pending_skips.append((frame, t))
         return taken, dead, pending_skips
 
@@ -782,12 +800,18 @@ class Run:
         rem = frame.remaining.get(t, 1) - 1
         frame.remaining[t] = rem
         if taken:
-            frame.taken.add(t)
+            owner = self.plan.gate_owner.get(e) if e.exit else None
+            if owner is None:
+                frame.taken.add(t)
+            else:
+                if frame.scope_taken is None:
+                    frame.scope_taken = {}
+                frame.scope_taken.setdefault(t, set()).add(owner)
             note_delay(frame, e)
             if resp is not None:
                 frame.resp_in[t] = resp
         if rem == 0:
-            if t in frame.taken:
+            if frame.runnable(t):
                 frame.ready.append(t)
                 frame.wake()
             elif defer:
@@ -796,12 +820,19 @@ class Run:
                 self.skip(frame, t)
         return False
 
-    def resolve_gate(self, frame: Frame, t: str) -> bool:
-        """A scope node finished: release the wait of a node fed from inside it (neither taken nor dead)."""
+    def resolve_gate(self, frame: Frame, t: str, owner: str, ok: bool = True) -> bool:
+        """A scope node finished: release the wait of a node fed from inside it (neither taken nor
+        dead); when it failed, the connections taken from inside it into `t` no longer count."""
+        if not ok and frame.scope_taken is not None:
+            owners = frame.scope_taken.get(t)
+            if owners is not None:
+                owners.discard(owner)
+                if not owners:
+                    del frame.scope_taken[t]
         rem = frame.remaining.get(t, 1) - 1
         frame.remaining[t] = rem
         if rem == 0:
-            if t in frame.taken:
+            if frame.runnable(t):
                 frame.ready.append(t)
                 frame.wake()
             else:
@@ -819,7 +850,7 @@ class Run:
                 if target is not None and self.resolve(target, e, False, None, defer=True):
                     stack.append((target, e.target))
             for t in self.plan.gates.get(n, ()):
-                if self.resolve_gate(f, t):
+                if self.resolve_gate(f, t, n):
                     stack.append((f, t))
             if n in self.plan.scopes:
                 self._skip_members(f, n)

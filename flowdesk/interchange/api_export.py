@@ -254,6 +254,9 @@ def library_to_openapi(
         response: dict[str, Any] = {"description": "Response"}
         if accept and "{{" not in accept:
             response["content"] = {accept: {}}
+        if api.response_schema is not None:  # what an import read from the answer's JSON media type
+            media = accept if accept and "{{" not in accept and "json" in accept.lower() else "application/json"
+            response["content"] = {**response.get("content", {}), media: {"schema": api.response_schema}}
         operation["responses"] = {"200": response}
         security = _security(api.auth, schemes)
         if security is not None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.node_descriptors import AUTH_SECRET_FIELDS, describe
-from .export_redaction import add_redaction_rule
+from .export_redaction import add_redaction_rule, export_node_types
 
 MASK = "***"
 CREDENTIAL_FIELDS = AUTH_SECRET_FIELDS
@@ -83,7 +83,7 @@ def _mask_secret_fields(node: dict[str, Any]) -> None:
     config = node.get("config")
     if not isinstance(config, dict) or not isinstance(node.get("node_type"), str):
         return
-    for path in describe(node["node_type"]).secret_fields:
+    for path in describe(node["node_type"], export_node_types()).secret_fields:
         holder: Any = config
         *parents, last = path.split(".")
         for part in parents:

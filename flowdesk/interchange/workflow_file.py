@@ -743,11 +743,16 @@ def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
     return entry
 
 
-def write_workflow_file(graph: WorkflowGraph, apis: Iterable[ApiDefinition] = ()) -> str:
+def write_workflow_file(
+    graph: WorkflowGraph, apis: Iterable[ApiDefinition] = (), node_types: NodeTypes = None
+) -> str:
     """The canonical file text of `graph`: UTF-8-ready JSON, sorted keys, indent 2, trailing newline.
 
-    The document passes through `redact_for_export` first, so no secret reaches a file.
+    The document passes through `redact_for_export` first, so no secret reaches a file; `node_types`
+    (name -> descriptor, as validation takes them) describes its custom types, whose `x-secret`
+    fields are masked too.
     """
+    known = node_types if isinstance(node_types, Mapping) else None
     with gc_paused():
-        document = redact_for_export(workflow_document(graph, apis))
+        document = redact_for_export(workflow_document(graph, apis), known)
         return dumps_canonical(document) + "\n"

@@ -52,6 +52,7 @@ _COMPARED = (
     "tags",
     "parameters",
     "source",
+    "response_schema",
 )
 
 

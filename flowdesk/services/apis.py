@@ -49,7 +49,7 @@ def workflows_using_api(session: Session, api_id: int) -> list[tuple[int, str]]:
     rows = session.execute(
         select(WorkflowRow.id, WorkflowRow.name, NodeRow.config)
         .join(NodeRow, NodeRow.workflow_id == WorkflowRow.id)
-        .where(NodeRow.node_type == "API_CALL")
+        .where(NodeRow.node_type.in_(("API_CALL", "POLL")))
         .order_by(WorkflowRow.id)
     ).all()
     # Compared in Python: an api_id may have been stored as 3 or "3" by hand-written files.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import BUILTIN_NODE_TYPES
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from flowdesk.domain.execution_handlers import normalise_handler
 from flowdesk.domain.node_descriptors import (
     BUILTIN_DESCRIPTORS,
     NodeTypeDescriptor,
@@ -21,7 +22,7 @@ from flowdesk.domain.node_descriptors import (
 )
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import AuditAction, record_audit
-from flowdesk.store.tables import NodeRow, NodeTypeRow, utcnow
+from flowdesk.store.tables import ApiRow, NodeRow, NodeTypeRow, utcnow
 
 from .transaction import transaction
 
@@ -85,7 +86,28 @@ class NodeTypeService:
         config_schema: dict[str, Any] | None = None,
         execution_handler: str | None = None,
     ) -> NodeTypeDefinition:
-        """Add a custom node type, or update it when one of that name is registered already."""
+        """Add a custom node type, or update it when one of that name is registered already.
+        `execution_handler` (the seed's signature; `check_registration` and `register_node_types` also
+        take the file form `{"api": NAME}`): `package.module:function`, `api:NAME`, a handler
+        name, or nothing (domain/execution_handlers.py); whether it can be found is checked when a
+        node of the type would run, so a type can be stored before its handler exists."""
+        body = {
+            "type_name": type_name,
+            "description": description,
+            "config_schema": config_schema,
+            "execution_handler": execution_handler,
+        }
+        return self.register_node_types([body])[0][0]
+
+    def check_registration(
+        self,
+        type_name: str,
+        description: str = "",
+        config_schema: dict[str, Any] | None = None,
+        execution_handler: str | Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The registration body as it is stored; InvalidInputError / ConflictError (one sentence)
+        when it cannot be."""
         type_name = (type_name or "").strip()
         if not type_name:
             raise InvalidInputError("A node type needs a name.")
@@ -94,23 +116,44 @@ class NodeTypeService:
         wrong = config_schema_problem(config_schema)
         if wrong is not None:
             raise InvalidInputError(f"Node type '{type_name}': {wrong}.")
+        try:
+            handler = normalise_handler(execution_handler)
+        except ValueError as exc:
+            raise InvalidInputError(f"Node type '{type_name}': {exc}.") from None
+        return {
+            "type_name": type_name,
+            "description": description or "",
+            "config_schema": dict(config_schema or {}),
+            "execution_handler": handler,
+        }
+
+    def register_node_types(
+        self, bodies: list[dict[str, Any]]
+    ) -> list[tuple[NodeTypeDefinition, bool]]:
+        """Register (or update) several types in one transaction: all or none. Returns each stored
+        definition with whether it was created."""
+        checked = [self.check_registration(**body) for body in bodies]
         now = utcnow()
+        done: list[tuple[NodeTypeDefinition, bool]] = []
         with self.db.session() as session:
-            row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
-            if row is None:
-                row = NodeTypeRow(type_name=type_name, created_at=now)
-                session.add(row)
-                action: AuditAction = "create"
-            else:
-                action = "update"
-            row.description = description or ""
-            row.config_schema = dict(config_schema or {})
-            row.execution_handler = execution_handler
-            row.updated_at = now
-            session.flush()
-            verb = "Registered" if action == "create" else "Updated"
-            record_audit(session, "node_type", row.id, action, f"{verb} node type '{type_name}'.")
-            return _from_row(row)
+            for body in checked:
+                type_name = body["type_name"]
+                row = session.scalar(select(NodeTypeRow).where(NodeTypeRow.type_name == type_name))
+                if row is None:
+                    row = NodeTypeRow(type_name=type_name, created_at=now)
+                    session.add(row)
+                    action: AuditAction = "create"
+                else:
+                    action = "update"
+                row.description = body["description"]
+                row.config_schema = body["config_schema"]
+                row.execution_handler = body["execution_handler"]
+                row.updated_at = now
+                session.flush()
+                verb = "Registered" if action == "create" else "Updated"
+                record_audit(session, "node_type", row.id, action, f"{verb} node type '{type_name}'.")
+                done.append((_from_row(row), action == "create"))
+        return done
 
     def list_node_types(self) -> list[NodeTypeDefinition]:
         """Every registered custom node type, by name (built-ins are NodeType's members)."""
@@ -148,3 +191,27 @@ class NodeTypeService:
         `node_types` expects: the custom types' config schemas are then enforced)."""
         with transaction(self.db, read_only=True) as session:
             return known_node_types(session)
+
+
+def stored_descriptors(session: Session, names: Collection[str] | None = None) -> dict[str, NodeTypeDescriptor]:
+    """The descriptors of the custom types registered in this database (those of `names` only when
+    given), their `handler` being the stored execution_handler. Read as plain rows (no ORM objects):
+    the engine asks before every run of a graph with custom types."""
+    t = NodeTypeRow.__table__.c
+    query = select(t.type_name, t.description, t.config_schema, t.execution_handler)
+    if names is not None:
+        query = query.where(t.type_name.in_(sorted(names)))
+    return {
+        name: describe_custom(name, description or "", schema or {}, handler)
+        for name, description, schema, handler in session.execute(query)
+    }
+
+
+def api_ids_by_name(session: Session, names: Collection[str]) -> dict[str, tuple[int, ...]]:
+    """The ids of the API definitions of each of `names` (the `api:NAME` handlers name them)."""
+    found: dict[str, list[int]] = {}
+    if names:
+        query = select(ApiRow.id, ApiRow.name).where(ApiRow.name.in_(sorted(names))).order_by(ApiRow.id)
+        for api_id, name in session.execute(query):
+            found.setdefault(name, []).append(api_id)
+    return {name: tuple(ids) for name, ids in found.items()}

@@ -290,7 +290,8 @@ class TransferService:
         with gc_paused(), self.db.session(read_only=True) as session:
             graph = self.workflows.load_graph(workflow_id, session=session)
             apis = self._apis_used(graph, session)
-        return write_workflow_file(graph, apis)
+            known = known_node_types(session)
+        return write_workflow_file(graph, apis, known)
 
     def _apis_used(self, graph: WorkflowGraph, session: Session) -> list[ApiDefinition]:
         apis: dict[int, ApiDefinition] = {}

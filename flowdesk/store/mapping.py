@@ -194,6 +194,7 @@ def api_from_row(row: Any) -> ApiDefinition:
         tags=row.tags or [],
         parameters=[ApiParameter.model_validate(p) for p in row.parameters or []],
         source=row.source,
+        response_schema=row.response_schema,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -217,6 +218,7 @@ def api_values(api: ApiDefinition) -> dict[str, Any]:
         "tags": list(api.tags),
         "parameters": [p.model_dump(mode="json") for p in api.parameters],
         "source": api.source,
+        "response_schema": api.response_schema,
     }
 
 

@@ -222,6 +222,7 @@ class ApiRow(Base):
     tags: Mapped[list[Any] | None] = mapped_column(_json())
     parameters: Mapped[list[Any] | None] = mapped_column(_json())
     source: Mapped[str | None] = mapped_column(Text)
+    response_schema: Mapped[dict[str, Any] | None] = mapped_column(_json())  # from OpenAPI, for ASSERT
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

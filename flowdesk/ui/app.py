@@ -32,9 +32,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def application() -> QApplication:
     """The QApplication (created once), named so QSettings and platformdirs agree."""
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("flowdesk")
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if not args.file and window.browser.workflows:
         window.browser.table.selectRow(0)
-    QTimer.singleShot(0, window.offer_autosave_copies)
+    QTimer.singleShot(0, window.files.offer_autosave_copies)
     QTimer.singleShot(0, window.run_ui.offer_interrupted)
     return run_event_loop(app, window)
 

@@ -101,7 +101,7 @@ class Autosaver(QObject):
 
     def copies(self) -> list[AutosaveCopy]:
         """Copies left by a previous session that did not save (readable ones only)."""
-        found = []
+        found: list[AutosaveCopy] = []
         if not self.directory.is_dir():
             return found
         for path in sorted(self.directory.glob("workflow-*.json")):

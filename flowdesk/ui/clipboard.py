@@ -59,8 +59,11 @@ class Fragment:
         return cls(nodes, connections, list(apis or []))
 
 
-def fragment_text(graph: WorkflowGraph, apis: list[ApiDefinition]) -> str:
-    """The clipboard text of `graph` (a selection) in the workflow file format."""
+def fragment_text(
+    graph: WorkflowGraph, apis: list[ApiDefinition], node_types: dict[str, Any] | None = None
+) -> str:
+    """The clipboard text of `graph` (a selection) in the workflow file format (`node_types`: the
+    custom types' descriptors, whose `x-secret` fields are masked like any export's)."""
     known = {a.id for a in apis}
     nodes = []
     for node in graph.nodes:
@@ -69,7 +72,7 @@ def fragment_text(graph: WorkflowGraph, apis: list[ApiDefinition]) -> str:
             # An API missing from the library cannot be embedded: paste the node without it.
             node = node.model_copy(update={"config": {k: v for k, v in node.config.items() if k != "api_id"}})
         nodes.append(node)
-    return write_workflow_file(graph.model_copy(update={"nodes": nodes}), apis)
+    return write_workflow_file(graph.model_copy(update={"nodes": nodes}), apis, node_types)
 
 
 def read_fragment(text: str) -> Fragment:

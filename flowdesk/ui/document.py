@@ -456,7 +456,7 @@ class WorkflowDocument(QObject):
             src, dst = self._names.get(conn.from_node), self._names.get(conn.to_node)
             if src is None or dst is None:
                 continue  # a dangling connection cannot be drawn; validation of the file reports it
-            state = ConnectionState(
+            conn_state = ConnectionState(
                 self.new_uid(),
                 src,
                 dst,
@@ -465,10 +465,10 @@ class WorkflowDocument(QObject):
                 json_copy(conn.config),
                 conn.id,
             )
-            self._connections[state.uid] = state
-            self._connection_order.append(state.uid)
-            self._out.setdefault(src, []).append(state.uid)
-            self._in.setdefault(dst, []).append(state.uid)
+            self._connections[conn_state.uid] = conn_state
+            self._connection_order.append(conn_state.uid)
+            self._out.setdefault(src, []).append(conn_state.uid)
+            self._in.setdefault(dst, []).append(conn_state.uid)
         self.undo_stack.clear()
         self.undo_stack.setClean()
         self.reset.emit()

@@ -53,7 +53,9 @@ class EditorTab(QWidget):
         self.backend = backend
         self.doc = WorkflowDocument(self)
         self.scene = WorkflowScene(self.doc, self)
-        self.scene.api_names = {a.id: f"{a.method} · {a.name}" for a in backend.apis.list_apis()}
+        self.scene.api_names = {
+            a.id: f"{a.method} · {a.name}" for a in backend.apis.list_apis() if a.id is not None
+        }
         self.view = WorkflowView(self.scene, self)
         self.minimap = Minimap(self.view, self.doc)
         self.minimap.hide()
@@ -84,6 +86,14 @@ class EditorTab(QWidget):
     @property
     def workflow_id(self) -> int | None:
         return self.doc.workflow_id
+
+    @property
+    def stored_id(self) -> int:
+        """The id of the tab's workflow, for what needs it stored: read after a save (a tab from a
+        template has no id until its first save; new and imported workflows are stored at once)."""
+        workflow_id = self.doc.workflow_id
+        assert workflow_id is not None
+        return workflow_id
 
     def title(self) -> str:
         return self.doc.workflow.name + ("*" if self.doc.is_dirty else "")
@@ -203,14 +213,14 @@ class EditorTab(QWidget):
         if not uids:
             return None
         graph = self.doc.to_graph(uids)
-        api_ids = {n.config.get("api_id") for n in graph.nodes if isinstance(n.config.get("api_id"), int)}
+        api_ids = {api_id for n in graph.nodes if isinstance(api_id := n.config.get("api_id"), int)}
         apis = []
         for api_id in sorted(api_ids):
             try:
                 apis.append(self.backend.apis.get_api(api_id))
             except FlowdeskError:
                 continue  # deleted from the library meanwhile: the node is copied without it
-        text = clipboard.fragment_text(graph, apis)
+        text = clipboard.fragment_text(graph, apis, self.doc.node_types)
         # Plain text: the JSON pastes into any editor, and back. (A QMimeData made in Python and
         # handed to the clipboard is freed twice at exit by this PySide build, so none is made.)
         QGuiApplication.clipboard().setText(text)
@@ -291,6 +301,7 @@ class EditorTab(QWidget):
             found = self.backend.apis.find_identical(api)
             if found is None:
                 found = self.backend.apis.create_api(api.model_copy(update={"id": None}))
+            assert found.id is not None  # read from or written to the library
             mapping[local] = found.id
         return mapping
 
@@ -402,7 +413,7 @@ class EditorTab(QWidget):
 
     def reload(self) -> None:
         """Replace the document by the database's copy (after a version restore)."""
-        self.doc.load_graph(self.backend.workflows.load_graph(self.doc.workflow_id))
+        self.doc.load_graph(self.backend.workflows.load_graph(self.stored_id))
         self.validation.run()
         self.title_changed.emit()
 

@@ -88,9 +88,9 @@ class _Slicer(QObject):
                 ready.append(handle)
         ends = now + SLICE
         for _ in range(len(ready)):
-            handle = ready.popleft()
-            if not handle.cancelled():
-                run_handle(handle)
+            due = ready.popleft()
+            if not due.cancelled():
+                run_handle(due)
             if time.monotonic() >= ends:
                 break
         if ready:

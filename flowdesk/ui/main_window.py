@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,7 +13,6 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -25,30 +23,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flowdesk.domain.enums import NodeType
-from flowdesk.domain.errors import FlowdeskError
-from flowdesk.domain.models import Node, Workflow, WorkflowGraph
+from flowdesk.domain.models import WorkflowGraph
 from flowdesk.domain.node_descriptors import ordered_type_names
 from flowdesk.gc_control import gc_paused
-from flowdesk.interchange.workflow_file import write_workflow_file
 
 from .autosave import Autosaver
 from .backend import EditorBackend
-from .commands import ReplaceGraphCommand
-from .document import ConnectionState, NodeState
 from .editor_tab import EditorTab
-from .import_problems_dialog import ImportProblemsDialog
+from .file_controller import FileController
 from .inspector.panel import InspectorPanel
 from .palette import NodePalette
 from .problems_dock import ProblemsList
+from .run.run_actions import RunActions
 from .style.toolbar_look import dress_toolbar
-from .versions_dialog import VersionsDialog
 from .workflow_browser import WorkflowBrowser
 
 if TYPE_CHECKING:
-    from flowdesk.services.transfer import NameTaken, WorkflowNameTakenError
 
-    from .audit_dialog import AuditDialog
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +92,6 @@ class MainWindow(QMainWindow):
         self.backend = backend
         self.settings = settings if settings is not None else app_settings()
         self.undo_group = QUndoGroup(self)
-        self.last_import_problems: ImportProblemsDialog | None = None
         self._docks_to_build: dict[str, tuple[QDockWidget, Callable[[], QWidget]]] = {}
         self.resize(1440, 900)
 
@@ -109,7 +100,7 @@ class MainWindow(QMainWindow):
         self.tabs.setTabsClosable(True)
         self.tabs.setMovable(True)
         self.tabs.setDocumentMode(True)
-        self.tabs.tabCloseRequested.connect(lambda i: self.close_tab(self.tabs.widget(i)))
+        self.tabs.tabCloseRequested.connect(self._close_tab_at)
         self.tabs.currentChanged.connect(self._current_tab_changed)
         self.empty_hint = QLabel(
             "No workflow open.\nCreate one with New, open one from the Workflows list, or import a file.",
@@ -122,6 +113,7 @@ class MainWindow(QMainWindow):
         self.central.addWidget(self.tabs)
         self.setCentralWidget(self.central)
 
+        self.files = FileController(self)  # file actions: new, save, import, export, versions, audit
         self._build_docks()
         self._build_actions()
         self._build_menus_and_toolbar()
@@ -134,7 +126,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     # ------------------------------------------------------------ construction
-    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def add_dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """A movable, closable, floatable dock named `name` (the key the saved layout uses) holding
+        `widget`, added to `area`: the one way run, monitor and editor docks join the window."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
@@ -152,7 +146,7 @@ class MainWindow(QMainWindow):
         """A dock whose widget is made the first time the dock is shown, or when `window.<attribute>`
         is first read (a behind-a-tab dock costs nothing at start-up). `build()` returns the widget;
         it becomes `window.<attribute>`."""
-        dock = self._dock(name, title, QWidget(), area)
+        dock = self.add_dock(name, title, QWidget(), area)
         self._docks_to_build[attribute] = (dock, build)
         dock.visibilityChanged.connect(lambda visible: visible and getattr(self, attribute))
         return dock
@@ -180,27 +174,27 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self.browser = WorkflowBrowser(self.backend, self)
         self.browser.open_requested.connect(self.open_workflow)
-        self.browser.new_requested.connect(self.new_workflow)
+        self.browser.new_requested.connect(self.files.new_workflow)
         self.browser.deleted.connect(self._workflow_deleted)
         self.browser.status_message.connect(self.show_status)
-        self.dock_workflows = self._dock(
+        self.dock_workflows = self.add_dock(
             "dockWorkflows", "Workflows", self.browser, Qt.DockWidgetArea.LeftDockWidgetArea
         )
 
         known = self.backend.known_node_types()
-        self.palette = NodePalette({name: known[name] for name in ordered_type_names(known)}, self)
-        self.palette.itemDoubleClicked.connect(self._palette_double_clicked)
-        self.dock_palette = self._dock(
-            "dockPalette", "Nodes", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea
+        self.node_palette = NodePalette({name: known[name] for name in ordered_type_names(known)}, self)
+        self.node_palette.itemDoubleClicked.connect(self._palette_double_clicked)
+        self.dock_palette = self.add_dock(
+            "dockPalette", "Nodes", self.node_palette, Qt.DockWidgetArea.LeftDockWidgetArea
         )
 
         self.inspector = InspectorPanel(self)
-        self.dock_inspector = self._dock(
+        self.dock_inspector = self.add_dock(
             "dockInspector", "Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.problems = ProblemsList(self)
         self.problems.problem_activated.connect(self._problem_activated)
-        self.dock_problems = self._dock(
+        self.dock_problems = self.add_dock(
             "dockProblems", "Problems", self.problems, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         # the inspector runs the window's full height, so its form has room; the bottom docks
@@ -211,7 +205,8 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setTabPosition(Qt.DockWidgetArea.AllDockWidgetAreas, QTabWidget.TabPosition.North)
 
-    def _action(self, name: str, text: str, slot=None, shortcut=None, tip: str = "") -> QAction:
+    def make_action(self, name: str, text: str, slot=None, shortcut=None, tip: str = "") -> QAction:
+        """A window action named `name` (its objectName), with shortcut(s), tip and slot."""
         action = QAction(text, self)
         action.setObjectName(name)
         if shortcut is not None:
@@ -238,56 +233,16 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         K = QKeySequence
-        self.action_new = self._action("actionNew", "&New workflow", self.new_workflow, K.StandardKey.New)
-        self.action_new_from_template = self._action(
-            "actionNewFromTemplate",
-            "New from &template…",
-            self.show_template_gallery,
-            K("Ctrl+Shift+N"),
-            "Start a workflow from the template library (docs/templates.md)",
-        )
-        self.action_save = self._action(
-            "actionSave", "&Save", self.save_current, K.StandardKey.Save, "Save the workflow to the database"
-        )
-        self.action_import = self._action(
-            "actionImport",
-            "&Import…",
-            lambda: self.import_file(),
-            K("Ctrl+I"),
-            "Import a workflow file as a new workflow",
-        )
-        self.action_insert_file = self._action(
-            "actionInsertFile",
-            "Import into this &workflow…",
-            lambda: self.insert_file(),
-            None,
-            "Add a workflow file's nodes to the open workflow (one undo step)",
-        )
-        self.action_export = self._action(
-            "actionExport",
-            "&Export…",
-            lambda: self.export_current(),
-            K("Ctrl+E"),
-            "Export this workflow as a file",
-        )
-        self.action_versions = self._action(
-            "actionVersions",
-            "&Versions…",
-            self.show_versions,
-            None,
-            "Save a version, browse history, diff, restore",
-        )
-        self.action_audit = self._action(
-            "actionAudit",
-            "&Audit log…",
-            self.show_audit,
-            None,
-            "Who changed what, when (filter by workflow, actor and time)",
-        )
-        self.action_close_tab = self._action(
+        files = self.files
+        self.action_new, self.action_new_from_template = files.action_new, files.action_new_from_template
+        self.action_save, self.action_import = files.action_save, files.action_import
+        self.action_insert_file, self.action_export = files.action_insert_file, files.action_export
+        self.action_versions, self.action_audit = files.action_versions, files.action_audit
+        self.action_node_types = files.action_node_types
+        self.action_close_tab = self.make_action(
             "actionCloseTab", "&Close", self._close_current, K.StandardKey.Close
         )
-        self.action_quit = self._action("actionQuit", "&Quit", self.close, K.StandardKey.Quit)
+        self.action_quit = self.make_action("actionQuit", "&Quit", self.close, K.StandardKey.Quit)
 
         self.action_undo = self.undo_group.createUndoAction(self, "&Undo")
         self.action_undo.setObjectName("actionUndo")
@@ -297,48 +252,48 @@ class MainWindow(QMainWindow):
         self.action_redo.setObjectName("actionRedo")
         self.action_redo.setShortcuts([K("Ctrl+Shift+Z"), K("Ctrl+Y")])
         self.addAction(self.action_redo)
-        self.action_cut = self._action("actionCut", "Cu&t", self._on_tab("cut_selection"), K.StandardKey.Cut)
-        self.action_copy = self._action(
+        self.action_cut = self.make_action("actionCut", "Cu&t", self._on_tab("cut_selection"), K.StandardKey.Cut)
+        self.action_copy = self.make_action(
             "actionCopy", "&Copy", self._on_tab("copy_selection"), K.StandardKey.Copy
         )
-        self.action_paste = self._action("actionPaste", "&Paste", self._on_tab("paste"), K.StandardKey.Paste)
-        self.action_duplicate = self._action(
+        self.action_paste = self.make_action("actionPaste", "&Paste", self._on_tab("paste"), K.StandardKey.Paste)
+        self.action_duplicate = self.make_action(
             "actionDuplicate", "D&uplicate", self._on_tab("duplicate_selection"), K("Ctrl+D")
         )
-        self.action_delete = self._action(
+        self.action_delete = self.make_action(
             "actionDelete",
             "&Delete",
             self._on_tab("delete_selection"),
             [K(Qt.Key.Key_Delete), K(Qt.Key.Key_Backspace)],
         )
-        self.action_select_all = self._action(
+        self.action_select_all = self.make_action(
             "actionSelectAll", "Select &all", self._on_tab("select_all"), K.StandardKey.SelectAll
         )
-        self.action_find = self._action("actionFind", "&Find node…", self._focus_find, K.StandardKey.Find)
+        self.action_find = self.make_action("actionFind", "&Find node…", self._focus_find, K.StandardKey.Find)
 
-        self.action_fit = self._action(
+        self.action_fit = self.make_action(
             "actionFitView", "&Fit to view", self._on_tab("fit_to_view"), K("Ctrl+0")
         )
-        self.action_zoom_in = self._action(
+        self.action_zoom_in = self.make_action(
             "actionZoomIn", "Zoom &in", self._on_tab("zoom_by", 1.25), K.StandardKey.ZoomIn
         )
-        self.action_zoom_out = self._action(
+        self.action_zoom_out = self.make_action(
             "actionZoomOut", "Zoom &out", self._on_tab("zoom_by", 0.8), K.StandardKey.ZoomOut
         )
-        self.action_layout = self._action(
+        self.action_layout = self.make_action(
             "actionAutoLayout",
             "Auto-&layout",
             self._on_tab("auto_layout"),
             K("Ctrl+L"),
             "Arrange the graph left to right",
         )
-        self.action_snap = self._action("actionSnapToGrid", "&Snap to grid", self._set_snap)
+        self.action_snap = self.make_action("actionSnapToGrid", "&Snap to grid", self._set_snap)
         self.action_snap.setCheckable(True)
         self.action_snap.setChecked(True)
-        self.action_minimap = self._action("actionMinimap", "&Minimap", self._set_minimap)
+        self.action_minimap = self.make_action("actionMinimap", "&Minimap", self._set_minimap)
         self.action_minimap.setCheckable(True)
         self.action_minimap.setChecked(True)
-        self.action_reset_layout = self._action(
+        self.action_reset_layout = self.make_action(
             "actionResetLayout",
             "&Reset layout",
             self.reset_layout,
@@ -346,14 +301,9 @@ class MainWindow(QMainWindow):
             "Put every panel back where it was on the first start",
         )
 
-        # Running and debugging arrive with the run/debug UI; until then these stay disabled.
-        tip = "Running workflows arrives with the run/debug UI"
-        self.action_run = self._action("actionRun", "&Run", None, K("F5"), tip)
-        self.action_step = self._action("actionStep", "S&tep", None, K("F10"), tip)
-        self.action_continue = self._action("actionContinue", "&Continue", None, K("F8"), tip)
-        self.action_stop = self._action("actionStop", "St&op", None, K("Shift+F5"), tip)
-        for action in (self.action_run, self.action_step, self.action_continue, self.action_stop):
-            action.setEnabled(False)
+        # Running and debugging arrive with the run/debug UI (ui/run/run_ui.py), which wires these.
+        self.run_actions = RunActions(self.make_action)
+        self.action_run, self.action_step, self.action_continue, self.action_stop = self.run_actions.all()
 
         self.find_box = QLineEdit(self)
         self.find_box.setObjectName("findNode")
@@ -375,6 +325,7 @@ class MainWindow(QMainWindow):
             self.action_export,
             self.action_versions,
             self.action_audit,
+            self.action_node_types,
             None,
             self.action_close_tab,
             self.action_quit,
@@ -412,7 +363,7 @@ class MainWindow(QMainWindow):
         for dock in (self.dock_workflows, self.dock_palette, self.dock_inspector, self.dock_problems):
             view.addAction(dock.toggleViewAction())
         run = bar.addMenu("&Run")
-        for a in (self.action_run, self.action_step, self.action_continue, self.action_stop):
+        for a in self.run_actions.all():
             run.addAction(a)
 
         tools = QToolBar("Main", self)
@@ -524,7 +475,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ tabs
     def editor_tabs(self) -> list[EditorTab]:
-        return [self.tabs.widget(i) for i in range(self.tabs.count())]
+        tabs = (self.tabs.widget(i) for i in range(self.tabs.count()))
+        return [tab for tab in tabs if isinstance(tab, EditorTab)]
 
     def current_tab(self) -> EditorTab | None:
         widget = self.tabs.currentWidget()
@@ -533,7 +485,8 @@ class MainWindow(QMainWindow):
     def tab_for(self, workflow_id: int) -> EditorTab | None:
         return next((t for t in self.editor_tabs() if t.workflow_id == workflow_id), None)
 
-    def _add_tab(self, graph: WorkflowGraph) -> EditorTab:
+    def add_tab(self, graph: WorkflowGraph) -> EditorTab:
+        """A tab for `graph` (stored or not), made current."""
         tab = EditorTab(self.backend, graph, self)
         tab.scene.snap_to_grid = self.action_snap.isChecked()
         tab.set_minimap_enabled(self.action_minimap.isChecked())
@@ -556,34 +509,27 @@ class MainWindow(QMainWindow):
         if tab is None:
             with gc_paused():
                 graph = stored if stored is not None else self.backend.workflows.load_graph(workflow_id)
-                tab = self._add_tab(graph)
+                tab = self.add_tab(graph)
         self.tabs.setCurrentWidget(tab)
         return tab
 
-    def new_workflow(self) -> EditorTab:
-        """Create a workflow with a START and an END node in the database and open it."""
-        taken = {w.name for w in self.backend.workflows.list_workflows()}
-        name, i = "Untitled workflow", 1
-        while name in taken:
-            i += 1
-            name = f"Untitled workflow {i}"
-        graph = WorkflowGraph(
-            workflow=Workflow(name=name, config={"timeout": 300, "retry_count": 0}),
-            nodes=[
-                Node(name="Start", node_type=NodeType.START, position_x=0, position_y=0),
-                Node(name="End", node_type=NodeType.END, position_x=400, position_y=0),
-            ],
-        )
-        created = self.backend.workflows.create_from_graph(graph)
-        self.browser.refresh()
-        self.browser.select_id(created.workflow.id)
-        return self._add_tab(created)
+    def import_file(self, path: str | os.PathLike[str] | None = None) -> EditorTab | None:
+        """Open a workflow file in a tab (FileController.import_file: the command line's FILE too)."""
+        return self.files.import_file(path)
 
-    def show_template_gallery(self) -> None:
-        """File > New from template… (ui/template_gallery.py; imported when first used)."""
-        from .template_gallery import show_gallery
+    def reload_node_types(self) -> None:
+        """Read the node types again: the palette shows them, each tab validates with them."""
+        known = self.backend.known_node_types()
+        self.node_palette.set_node_types({name: known[name] for name in ordered_type_names(known)})
+        for tab in self.editor_tabs():
+            tab.doc.node_types = known
+            tab.validation.node_types = known
+            tab.validation.schedule()
 
-        show_gallery(self)
+    def _close_tab_at(self, index: int) -> None:
+        tab = self.tabs.widget(index)
+        if isinstance(tab, EditorTab):
+            self.close_tab(tab)
 
     def close_tab(self, tab: EditorTab, *, ask: bool = True) -> bool:
         """Close a tab; a dirty one asks Save / Discard / Cancel first. Returns whether it closed."""
@@ -601,7 +547,7 @@ class MainWindow(QMainWindow):
             )
             if answer == QMessageBox.StandardButton.Cancel:
                 return False
-            if answer == QMessageBox.StandardButton.Save and not self.save_tab(tab):
+            if answer == QMessageBox.StandardButton.Save and not self.files.save_tab(tab):
                 return False
         self.autosaver.discard(tab.workflow_id)
         self.undo_group.removeStack(tab.doc.undo_stack)
@@ -621,7 +567,8 @@ class MainWindow(QMainWindow):
 
     def _current_tab_changed(self, _index: int) -> None:
         tab = self.current_tab()
-        self.undo_group.setActiveStack(tab.doc.undo_stack if tab else None)
+        # None (no tab) leaves no stack active, as Qt allows; PySide6's stub omits None
+        self.undo_group.setActiveStack(tab.doc.undo_stack if tab else None)  # type: ignore[arg-type]
         self.inspector.set_tab(tab)
         if tab is not None:
             self.problems.set_problems(tab.validation.problems)
@@ -689,167 +636,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 6000)
 
     # ------------------------------------------------------------ actions
-    def save_tab(self, tab: EditorTab) -> bool:
-        try:
-            tab.save()
-        except FlowdeskError as err:
-            QMessageBox.warning(self, "Not saved", str(err))
-            return False
-        self.autosaver.discard(tab.workflow_id)
-        self.browser.refresh()
-        return True
-
-    def save_current(self) -> bool:
-        tab = self.current_tab()
-        return self.save_tab(tab) if tab is not None else False
-
-    def import_file(self, path: str | os.PathLike[str] | None = None) -> EditorTab | None:
-        """Open a workflow file: the stored workflow with identical content if there is one, else the
-        file imported (the services' rule, TransferService.open_file). A name taken by a different
-        workflow asks: replace it as a new version, import as a copy, or cancel. Problems are listed
-        and nothing changes."""
-        from flowdesk.services.transfer import NameTaken, WorkflowNameTakenError
-
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Import workflow", str(Path.home()), "Workflow files (*.json);;All files (*)"
-            )
-            if not path:
-                return None
-        source = Path(path).name
-        choice = NameTaken.REFUSE
-        while True:
-            try:
-                opened = self.backend.transfer.open_file(Path(path), if_name_taken=choice)
-                break
-            except WorkflowNameTakenError as err:
-                answer = self.ask_name_taken(err, source)
-                if answer is None:
-                    self.show_status(f"{source} was not imported")
-                    return None
-                choice = answer
-            except FlowdeskError as err:
-                dialog = ImportProblemsDialog(source, err, self)
-                self.last_import_problems = dialog
-                dialog.open()
-                self.show_status(f"{source} was not imported")
-                return None
-        graph = opened.graph
-        self.browser.refresh()
-        self.browser.select_id(graph.workflow.id)
-        status = {
-            "reused": f"{source} is already stored as '{graph.workflow.name}': opened it",
-            "stored": f"Imported '{graph.workflow.name}' from {source}",
-            "replaced": f"'{graph.workflow.name}' replaced by {source} (the old content is a version)",
-            "copied": f"Imported {source} as a copy, '{graph.workflow.name}'",
-        }[opened.outcome]
-        self.show_status(status)
-        open_tab = self.tab_for(graph.workflow.id)
-        if opened.outcome == "replaced" and open_tab is not None:
-            open_tab.reload()
-        # A reused workflow was just read from the database to compare it with the file: the tab
-        # opens that reading (a 2,000-node workflow takes a tenth of a second to read).
-        return self.open_workflow(graph.workflow.id, graph if opened.outcome == "reused" else None)
-
-    def ask_name_taken(self, err: WorkflowNameTakenError, source: str) -> NameTaken | None:
-        """A file named like a different stored workflow: Replace (as a new version), Import as a
-        copy, or Cancel (None)."""
-        from flowdesk.services.transfer import NameTaken
-
-        box = QMessageBox(self)
-        box.setObjectName("nameTakenQuestion")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("A workflow with this name exists")
-        box.setText(f"{source} is named '{err.name}', like stored workflow {err.workflow_id}, but its content differs.")
-        box.setInformativeText(
-            "Replace that workflow with the file (its current content is kept as a version), "
-            "import the file as a copy, or cancel?"
-        )
-        replace = box.addButton("Replace as new version", QMessageBox.ButtonRole.AcceptRole)
-        replace.setObjectName("replaceWorkflow")
-        copy = box.addButton("Import as copy", QMessageBox.ButtonRole.ActionRole)
-        copy.setObjectName("importAsCopy")
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked is replace:
-            return NameTaken.REPLACE
-        if clicked is copy:
-            return NameTaken.AS_NEW
-        return None
-
-    def insert_file(self, path: str | os.PathLike[str] | None = None) -> list[int]:
-        """Import a file's nodes into the current workflow as one undo step; problems are listed."""
-        tab = self.current_tab()
-        if tab is None:
-            return []
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(
-                self, "Import into this workflow", str(Path.home()), "Workflow files (*.json);;All files (*)"
-            )
-            if not path:
-                return []
-        try:
-            return tab.insert_file(Path(path))
-        except FlowdeskError as err:
-            dialog = ImportProblemsDialog(Path(path).name, err, self)
-            self.last_import_problems = dialog
-            dialog.open()
-            return []
-
-    def export_current(self, path: str | os.PathLike[str] | None = None) -> Path | None:
-        """Write what the current tab shows (saved or not) as a workflow file."""
-        tab = self.current_tab()
-        if tab is None:
-            return None
-        if path is None:
-            suggested = str(Path.home() / f"{tab.doc.workflow.name}.json")
-            path, _ = QFileDialog.getSaveFileName(
-                self, "Export workflow", suggested, "Workflow files (*.json)"
-            )
-            if not path:
-                return None
-        target = Path(path)
-        graph = tab.doc.to_graph()
-        api_ids = sorted({n.config["api_id"] for n in graph.nodes if isinstance(n.config.get("api_id"), int)})
-        try:
-            apis = [self.backend.apis.get_api(i) for i in api_ids]
-            text = write_workflow_file(graph, apis)
-        except FlowdeskError as err:
-            QMessageBox.warning(self, "Not exported", str(err))
-            return None
-        fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".json", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self.show_status(f"Exported '{graph.workflow.name}' to {target}")
-        return target
-
-    def show_versions(self) -> VersionsDialog | None:
-        tab = self.current_tab()
-        if tab is None:
-            return None
-        if tab.doc.is_dirty and not self.save_tab(tab):
-            return None
-        dialog = VersionsDialog(self.backend, tab.workflow_id, lambda: self.save_tab(tab), self)
-        dialog.restored.connect(tab.reload)
-        dialog.open()
-        return dialog
-
-    def show_audit(self) -> AuditDialog:
-        """The audit log, filtered to the current workflow when one is open."""
-        from .audit_dialog import AuditDialog
-
-        tab = self.current_tab()
-        dialog = AuditDialog(self.backend, tab.workflow_id if tab is not None else None, self)
-        dialog.open()
-        return dialog
-
     def _focus_find(self) -> None:
         self.find_box.setFocus()
         self.find_box.selectAll()
@@ -880,78 +666,6 @@ class MainWindow(QMainWindow):
             tab.focus_node(uid)
         else:
             tab.focus_connection(uid)
-
-    # ------------------------------------------------------------ autosave recovery
-    def offer_autosave_copies(self, *, ask: bool = True) -> list[EditorTab]:
-        """Offer to bring back copies a crashed session left; restored ones open as unsaved edits."""
-        copies = self.autosaver.copies()
-        if not copies:
-            return []
-        if ask:
-            names = "\n".join(f"• {c.graph.workflow.name}" for c in copies)
-            answer = QMessageBox.question(
-                self,
-                "Recover unsaved work",
-                f"flowdesk closed without saving these workflows:\n{names}\n\nRestore the unsaved changes?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.Yes,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                for c in copies:
-                    c.path.unlink(missing_ok=True)
-                return []
-        restored = []
-        for c in copies:
-            try:
-                tab = self.open_workflow(c.workflow_id)
-            except FlowdeskError:
-                # the workflow was deleted meanwhile: bring the copy back as a new one
-                created = self.backend.workflows.create_from_graph(
-                    c.graph.model_copy(update={"workflow": c.graph.workflow.model_copy(update={"id": None})})
-                )
-                self.browser.refresh()
-                tab = self.open_workflow(created.workflow.id)
-                c.path.unlink(missing_ok=True)
-                restored.append(tab)
-                continue
-            doc = tab.doc
-            uids = {}
-            nodes = []
-            for n in c.graph.nodes:
-                uid = doc.new_uid()
-                uids[n.name] = uid
-                existing = doc.node_by_name(n.name)  # keep database ids, so run history stays attached
-                nodes.append(
-                    NodeState(
-                        uid,
-                        n.name,
-                        str(n.node_type),
-                        dict(n.config),
-                        n.position_x,
-                        n.position_y,
-                        n.description,
-                        existing.db_id if existing else None,
-                    )
-                )
-            conns = [
-                ConnectionState(
-                    doc.new_uid(),
-                    uids[x.from_node],
-                    uids[x.to_node],
-                    x.connection_type,
-                    x.condition,
-                    dict(x.config),
-                )
-                for x in c.graph.connections
-                if x.from_node in uids and x.to_node in uids
-            ]
-            props = {
-                k: getattr(c.graph.workflow, k)
-                for k in ("name", "description", "version", "config", "tags", "is_active")
-            }
-            doc.undo_stack.push(ReplaceGraphCommand(doc, nodes, conns, props, text="Restore unsaved changes"))
-            restored.append(tab)
-        return restored
 
     # ------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
+from flowdesk.domain.enums import ExecutionStatus, StepStatus
+
 STATUS_COLORS: dict[str, QColor] = {
-    "completed": QColor("#2e9d5b"),  # the green of the START node and of true branches (ui/style/theme.py)
-    "success": QColor("#2e9d5b"),
-    "failed": QColor("#d93025"),
-    "timed_out": QColor("#e8710a"),
-    "cancelled": QColor("#5f6b7a"),
-    "interrupted": QColor("#9b59b6"),
-    "resumed": QColor("#b39ddb"),
-    "running": QColor("#2f6fed"),
-    "paused": QColor("#f29900"),  # amber: also the still ring on the node a paused run runs next
-    "pending": QColor("#c9ced6"),
-    "skipped": QColor("#a0a7b1"),
+    # the green of the START node and of true branches (ui/style/theme.py)
+    ExecutionStatus.COMPLETED: QColor("#2e9d5b"),
+    StepStatus.SUCCESS: QColor("#2e9d5b"),
+    ExecutionStatus.FAILED: QColor("#d93025"),  # StepStatus.FAILED too (the same string)
+    ExecutionStatus.TIMED_OUT: QColor("#e8710a"),
+    ExecutionStatus.CANCELLED: QColor("#5f6b7a"),
+    ExecutionStatus.INTERRUPTED: QColor("#9b59b6"),
+    ExecutionStatus.RESUMED: QColor("#b39ddb"),
+    ExecutionStatus.RUNNING: QColor("#2f6fed"),
+    # amber: also the still ring on the node a paused run runs next
+    ExecutionStatus.PAUSED: QColor("#f29900"),
+    ExecutionStatus.PENDING: QColor("#c9ced6"),
+    StepStatus.SKIPPED: QColor("#a0a7b1"),
 }
 UNKNOWN_STATUS_COLOR = QColor("#8a94a3")
 

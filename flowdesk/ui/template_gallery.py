@@ -216,7 +216,7 @@ def open_template(window: MainWindow, template: Template) -> EditorTab:
     workflow = graph.workflow.model_copy(
         update={"id": None, "name": unused_name(window, graph.workflow.name)}
     )
-    tab = window._add_tab(graph.model_copy(update={"workflow": workflow}))
+    tab = window.add_tab(graph.model_copy(update={"workflow": workflow}))
     tab.doc.undo_stack.resetClean()  # new and unsaved: closing asks, the title shows it
     window.show_status(f"New workflow from the template '{template.name}': not saved yet (Ctrl+S stores it)")
     return tab

@@ -35,10 +35,29 @@ ENDED = "ended"  # the run ended here, or had ended already: acknowledge
 OWNED = "owned"  # a live worker runs it: look again later (the message is re-sent with a delay)
 HANDED_BACK = "handed_back"  # this worker is stopping: the run was interrupted and queued again
 BUSY = "busy"  # the workflow runs its max_concurrent_executions already: try again in a moment
+UNREACHABLE = "unreachable"  # the database cannot be reached: the message is sent again later
 
 
 DATABASE_RETRY = 2.0
 """Seconds between two attempts to reach a database that could not be reached at start."""
+
+
+def _runs_recorded_under(conn: Any, host: str, pid: int) -> list[tuple[int, str, int | None]]:
+    """(id, queue, resumed_from_id) of the executions recorded `running` or `paused` under this host
+    and pid."""
+    rows = records._run_sql(
+        conn,
+        "SELECT id, config, resumed_from_id FROM workflow_executions WHERE status IN ('running', 'paused')"
+        " AND runner_host = :host AND runner_pid = :pid",
+        {"host": host, "pid": pid},
+    ).fetchall()
+    found = []
+    for execution_id, config, resumed_from in rows:
+        if isinstance(config, str):
+            config = json.loads(config)
+        queue = str((config or {}).get("queue") or "default")
+        found.append((int(execution_id), queue, None if resumed_from is None else int(resumed_from)))
+    return found
 
 
 def worker_key(host: str, pid: int) -> str:
@@ -72,6 +91,8 @@ class WorkerRuntime:
         self.loop = asyncio.new_event_loop()
         self.executor: Any = None
         self._handles: dict[int, Any] = {}
+        self._starting: set[int] = set()  # claimed (or being claimed) here, its handle not yet made
+        self._reclaim: asyncio.Task[Any] | None = None
         self._stopping = False
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._loop_main, name="flowdesk-worker-loop", daemon=True)
@@ -139,7 +160,26 @@ class WorkerRuntime:
                 logger.warning(
                     "the database answers after %.0f s; the worker starts", time.monotonic() - waiting_since
                 )
+            self._watch_outages()
             return
+
+    def _watch_outages(self) -> None:
+        """After each database outage the writer has waited out, look for lost claims
+        (`_hand_back_lost`); the executor's own outage handling (pausing runs) is kept."""
+        writer = self.executor._writer_for(self.executor._db)
+        told = writer.on_outage
+
+        def on_outage(down: bool) -> None:  # on the writer thread
+            if told is not None:
+                told(down)
+            if not down:
+                self.loop.call_soon_threadsafe(self._look_for_lost_claims)
+
+        writer.on_outage = on_outage
+
+    def _look_for_lost_claims(self) -> None:
+        if self._reclaim is None or self._reclaim.done():
+            self._reclaim = asyncio.ensure_future(self._hand_back_lost())
 
     def call(self, coro: Coroutine[Any, Any, Any]) -> Any:
         """Run a coroutine on the loop from another thread and wait for its result."""
@@ -152,6 +192,11 @@ class WorkerRuntime:
         self._stopping = True
         logger.info("stopping: %d run(s) get %.0f s to end", len(self._handles), self.grace)
         self.loop.call_soon_threadsafe(lambda: self.loop.call_later(self.grace, self._hand_back_all))
+
+    @property
+    def stopping(self) -> bool:
+        """True once the worker was asked to stop (SIGTERM, SIGINT): it takes no more runs."""
+        return self._stopping
 
     def _hand_back_all(self) -> None:
         for handle in list(self._handles.values()):
@@ -168,7 +213,10 @@ class WorkerRuntime:
             if self.executor is not None:
                 await self.executor.aclose()
             if self._redis is not None:
-                await self._redis.delete(worker_key(self.host, self.pid))
+                try:
+                    await self._redis.delete(worker_key(self.host, self.pid))
+                except Exception as exc:  # Redis away: the key expires after three missed beats
+                    logger.warning("could not remove this worker's liveness key: %s", exc)
                 await self._redis.aclose()
 
         try:
@@ -183,6 +231,21 @@ class WorkerRuntime:
         return str(self.call(self._take(execution_id)))
 
     async def _take(self, execution_id: int) -> str:
+        from flowdesk.store.storage_errors import unreachable
+
+        try:
+            return await self._take_once(execution_id)
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            # The database went away while this message was looked at, perhaps in the middle of
+            # the claim's commit: the message is sent again, and once the database answers this
+            # worker hands back the runs it is recorded to run but does not hold (`_hand_back_lost`).
+            logger.warning("execution %s waits: %s", execution_id, exc)
+            self._look_for_lost_claims()
+            return UNREACHABLE
+
+    async def _take_once(self, execution_id: int) -> str:
         from flowdesk.services.executions import ExecutionService
 
         db = await self.executor._database()
@@ -196,20 +259,27 @@ class WorkerRuntime:
                 if not await self._within_rate(queue):
                     logger.info("execution %s waits: queue %s is at its rate limit", current.id, queue)
                     return BUSY
+                self._starting.add(current.id)
                 try:
                     handle = await self.executor.run_queued(current.id)
                 except ExecutionLimitReached as limit:
                     logger.info("execution %s waits: %s", current.id, limit)
                     return BUSY
+                finally:
+                    self._starting.discard(current.id)  # _follow holds its handle from here on
                 if handle is None:
                     continue  # another worker took it, or it was cancelled: look again
                 return await self._follow(handle)
             if status in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED):
                 host, pid = current.runner_host or "", current.runner_pid or 0
-                if (host, pid) == (self.host, self.pid) or await self._alive(host, pid):
-                    # This process runs it (its message came back after the visibility timeout,
-                    # maybe while the run is still starting), or another live worker does.
-                    return OWNED
+                if (host, pid) == (self.host, self.pid):
+                    if self._holds(current.id):
+                        return OWNED  # its message came back after the visibility timeout
+                    # Recorded as running here, but not held: a claim whose answer was lost.
+                    await self._hand_back(writer, current.id)
+                    continue
+                if await self._alive(host, pid):
+                    return OWNED  # another live worker runs it
                 reason = f"Interrupted: the worker running it ({host} pid {pid}) stopped."
                 await writer.transaction(records.interrupt_dead_run, current.id, host, pid, reason)
                 continue
@@ -217,14 +287,58 @@ class WorkerRuntime:
                 if self._stopping:
                     await self._requeue(current)
                     return HANDED_BACK
+                self._starting.add(current.id)  # its new execution names it as resumed_from_id
                 try:
                     handle = await self.executor.resume(current.id, config={"async": True})
                 except ExecutionNotResumableError:
                     continue  # another worker claimed it first: its new execution is the latest now
+                finally:
+                    self._starting.discard(current.id)
                 return await self._follow(handle)
             return ENDED  # completed, failed, cancelled, timed out: a late or duplicate message
         logger.warning("execution %s kept changing under this worker; message dropped", execution_id)
         return ENDED
+
+    def _holds(self, execution_id: int) -> bool:
+        """Whether this process runs `execution_id`, or is starting it."""
+        return execution_id in self._handles or execution_id in self._starting
+
+    async def _hand_back(self, writer: Any, execution_id: int) -> bool:
+        """Mark a run recorded as this worker's, which this worker does not hold, `interrupted`
+        (conditional on this host and pid); the next look at its message resumes it."""
+        reason = (
+            f"Interrupted: the worker {self.host} pid {self.pid} was recorded to run it but did not "
+            "(the database went away as it took the run); the run was handed back."
+        )
+        done = bool(
+            await writer.transaction(records.interrupt_dead_run, execution_id, self.host, self.pid, reason)
+        )
+        if done:
+            logger.warning("execution %s was recorded as running here but is not: handed back", execution_id)
+        return done
+
+    async def _hand_back_lost(self) -> None:
+        """Once the database answers again, hand back every run recorded as running under this worker
+        (host and pid) that it does not hold, and queue each again: the claim whose commit was made
+        while its answer was lost to an outage. Runs waiting for the database stay in `_handles`."""
+        from flowdesk.store.storage_errors import unreachable
+
+        db = await self.executor._database()
+        writer = self.executor._writer_for(db)
+        while True:
+            try:
+                recorded = await writer.transaction(_runs_recorded_under, self.host, self.pid)
+                break
+            except Exception as exc:
+                if not unreachable(exc):
+                    logger.warning("could not look for runs recorded under this worker: %s", exc)
+                    return
+                await asyncio.sleep(DATABASE_RETRY)
+        for execution_id, queue, resumed_from in recorded:
+            if self._holds(execution_id) or (resumed_from is not None and resumed_from in self._starting):
+                continue  # held, being started, or the new execution of a resume going on here
+            if await self._hand_back(writer, execution_id):
+                await asyncio.to_thread(enqueue, self.broker, execution_id, queue)
 
     async def _follow(self, handle: Any) -> str:
         self._handles[handle.id] = handle

@@ -305,15 +305,19 @@ def test_validate_knows_custom_node_types_of_an_existing_database(run, tmp_path)
     custom.write_text(json.dumps(doc), encoding="utf-8")
     db = tmp_path / "types.db"
     assert run(["validate", str(custom), "--db", str(db)])[0] == 1
-    with Database(db) as database:
-        NodeTypeService(database).register_node_type("CUSTOM_PROCESSOR")
+    with Database(db) as database:  # its handler must be found too (tests/cli/test_cli_node_types.py)
+        NodeTypeService(database).register_node_type(
+            "CUSTOM_PROCESSOR", execution_handler="tests.support.node_handlers:shout"
+        )
     code, out, _ = run(["validate", str(custom), "--db", str(db)])
     assert (code, out.splitlines()[-1]) == (0, "custom.json: no problems (4 nodes, 4 connections).")
 
 
 def test_validate_enforces_a_registered_custom_types_config_schema(run, tmp_path):
     """The seed's registration body with its short-form config_schema: `validate` reports each
-    missing or wrong-typed field, located, and passes the file once the config fits."""
+    missing or wrong-typed field, located, and the handler it cannot find (the seed's
+    `custom_handlers` is no module here), and passes the file once the config fits and the handler
+    names a function that exists."""
     from flowdesk.services import NodeTypeService
     from flowdesk.store import Database
 
@@ -335,7 +339,20 @@ def test_validate_enforces_a_registered_custom_types_config_schema(run, tmp_path
     assert code == 1 and found == [
         ("nodes[2].config.parameters", "a DATA_PROCESSOR needs a parameters (an object)"),
         ("nodes[2].config.processor_type", "expected text, found a list"),
+        (
+            "nodes[2].node_type",
+            "node type 'DATA_PROCESSOR' cannot run: its handler 'custom_handlers.data_processor' is neither "
+            "installed (entry-point group flowdesk.node_handlers), registered, nor a function that can be "
+            "imported",
+        ),
     ], out
+    with Database(db) as database:
+        NodeTypeService(database).register_node_type(
+            "DATA_PROCESSOR",
+            "数据处理节点",
+            {"processor_type": "string", "parameters": "object"},
+            "tests.support.node_handlers.shout",
+        )
     doc["nodes"][2]["config"] = {"processor_type": "csv", "parameters": {"sep": ";"}}
     custom.write_text(json.dumps(doc), encoding="utf-8")
     code, out, _ = run(["validate", str(custom), "--db", str(db)])

@@ -97,7 +97,7 @@ BROKEN = [
         chain(("A", "ZZZ")),
         problem(
             E,
-            "'ZZZ' is not a node type (known: API_CALL, ASSERT, CONDITION, DELAY, END, LOOP, PARALLEL, START, SWITCH, TRANSFORM)",
+            "'ZZZ' is not a node type (known: API_CALL, ASSERT, CONDITION, DELAY, END, LOOP, PARALLEL, POLL, START, SWITCH, TRANSFORM)",
             node="A",
         ),
         id="unknown-type-no-suggestion",
@@ -445,7 +445,7 @@ def test_connection_rules_are_not_repeated_for_a_node_of_unknown_type():
 def test_custom_node_types_are_known_when_registered():
     g = chain(("P", "CUSTOM_PROCESSOR"))
     assert [p.message for p in validate_graph(g)] == [
-        "'CUSTOM_PROCESSOR' is not a node type (known: API_CALL, ASSERT, CONDITION, DELAY, END, LOOP, PARALLEL, START, SWITCH, TRANSFORM)"
+        "'CUSTOM_PROCESSOR' is not a node type (known: API_CALL, ASSERT, CONDITION, DELAY, END, LOOP, PARALLEL, POLL, START, SWITCH, TRANSFORM)"
     ]
     assert validate_graph(g, node_types={"CUSTOM_PROCESSOR"}) == []
 

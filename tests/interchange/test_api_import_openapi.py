@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from flowdesk.interchange.api_import import import_api_spec
@@ -522,6 +524,24 @@ def test_openapi_31_json_every_field():
     assert result.notes == NOTES_31
 
 
+def test_the_first_2xx_json_answer_s_schema_is_kept_with_its_references_inlined():
+    """What an ASSERT after a call checks by default (docs/semantics.md §2.9)."""
+    schemas = {d.name: d.response_schema for d in _import("petstore-3.0.yaml").definitions}
+    assert {name for name, schema in schemas.items() if schema is not None} == {
+        "listPets",
+        "createPet",
+        "getPet",
+    }
+    assert schemas["listPets"]["type"] == "array" and schemas["listPets"]["items"] == schemas["getPet"]
+    assert schemas["getPet"]["allOf"][0]["required"] == ["id"]
+    assert "$ref" not in json.dumps(schemas)
+    books = {d.name: d.response_schema for d in _import("bookshop-3.1.json").definitions}
+    assert books["searchBooks"] == {"type": "array"}
+    assert books["getBook"]["required"] == ["isbn", "title"]
+    assert books["getBook"]["properties"]["subtitle"]["type"] == ["string", "null"]
+    assert books["addBook"] is None  # its 2xx answer declares no JSON body
+
+
 def test_oddities_import_what_they_can_and_report_the_rest():
     result = _import("oddities-3.0.yaml")
     assert result.format == "openapi 3.0"
@@ -596,3 +616,30 @@ def test_no_paths_is_a_problem_not_an_error():
     assert [p.message for p in result.problems] == [
         "The document has no 'paths', so there is nothing to import."
     ]
+
+
+def test_swagger_2_keeps_the_response_schema_too():
+    spec = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "host": "127.0.0.1",
+        "paths": {
+            "/pets/{id}": {
+                "get": {
+                    "operationId": "getPet",
+                    "produces": ["application/json"],
+                    "parameters": [{"name": "id", "in": "path", "required": True, "type": "integer"}],
+                    "responses": {"200": {"description": "ok", "schema": {"$ref": "#/definitions/Pet"}}},
+                }
+            }
+        },
+        "definitions": {
+            "Pet": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}
+        },
+    }
+    (definition,) = import_api_spec(json.dumps(spec)).definitions
+    assert definition.response_schema == {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}},
+    }

@@ -160,3 +160,55 @@ def _until_ended(server, execution_id: int) -> dict:
         if execution["status"] not in ("running", "pending", "paused"):
             return execution
         time.sleep(0.02)
+
+
+def test_a_node_type_registered_over_rest_runs_as_an_api_call_without_code(server, http_server):
+    """The seed's registration body with an API definition as its handler: nodes of the type call
+    that definition with their config fields as its parameters, run from REST like any node."""
+    api_name = f"用户 {time.time_ns()}"
+    status, api = curl(
+        server,
+        "POST",
+        "/apis",
+        {"name": api_name, "method": "GET", "url": http_server.url + "/users/{{params.user_id}}"},
+    )
+    assert status == 201, api
+    type_name = f"GET_USER_{server.port}_{time.time_ns()}"
+    status, registered = curl(
+        server,
+        "POST",
+        "/admin/node-types",
+        {
+            "type_name": type_name,
+            "description": "获取用户, 无代码",
+            "config_schema": {"user_id": "string"},
+            "execution_handler": f"api:{api_name}",
+        },
+    )
+    assert status == 201 and registered["execution_handler"] == f"api:{api_name}", registered
+    status, workflow = curl(server, "POST", "/workflows", {"name": f"no code {type_name}"})
+    wid = workflow["id"]
+    _, start = curl(server, "POST", f"/workflows/{wid}/nodes", {"name": "start", "node_type": "START"})
+    status, user = curl(
+        server,
+        "POST",
+        f"/workflows/{wid}/nodes",
+        {"name": "user", "node_type": type_name, "config": {"user_id": "{{input.user_id}}"}},
+    )
+    assert status == 201, user
+    _, end = curl(server, "POST", f"/workflows/{wid}/nodes", {"name": "end", "node_type": "END"})
+    for a, b in ((start, user), (user, end)):
+        curl(
+            server, "POST", f"/workflows/{wid}/connections", {"from_node_id": a["id"], "to_node_id": b["id"]}
+        )
+
+    status, started = curl(
+        server,
+        "POST",
+        f"/workflows/{wid}/execute",
+        {"input_data": {"user_id": "7"}, "config": {"async": True}},
+    )
+    assert status == 202, started
+    execution = _until_ended(server, started["execution_id"])
+    assert execution["status"] == "completed", execution
+    assert execution["output_data"]["user"]["response"]["data"]["id"] == 7

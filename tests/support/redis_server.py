@@ -45,11 +45,16 @@ class RedisServer:
     def restart(self) -> RedisServer:
         """Shut down (SIGTERM: Redis writes its append-only file) and start again on the same port and
         folder, as an operator restarting Redis would."""
+        self.halt()
+        return self.start(keep_port=True)
+
+    def halt(self) -> None:
+        """Shut down (SIGTERM: Redis writes its append-only file), keeping port and folder for
+        `start(keep_port=True)`: Redis is away until then."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=60)
         self.process = None
-        return self.start(keep_port=True)
 
     def start(self, attempts: int = 3, keep_port: bool = False) -> RedisServer:
         """Start on a free port (another is tried if the one picked got taken); wait for PING."""

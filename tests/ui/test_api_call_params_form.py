@@ -4,7 +4,8 @@ hint naming the required parameters left without a value."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from flowdesk.domain.enums import NodeType
 from flowdesk.domain.models import ApiDefinition, ApiParameter, Node, Workflow, WorkflowGraph
@@ -40,7 +41,7 @@ def rows(table) -> list[tuple[str, str, str, bool]]:
     ]
 
 
-def test_choosing_an_api_offers_its_parameters_and_flags_empty_required_ones(window):
+def test_choosing_an_api_offers_its_parameters_and_flags_empty_required_ones(window, qtbot):
     api = window.backend.apis.create_api(
         ApiDefinition(
             name="Get user",
@@ -96,7 +97,8 @@ def test_choosing_an_api_offers_its_parameters_and_flags_empty_required_ones(win
     assert form.params_hint.isHidden() and form.params_hint.text() == ""
 
     # a parameter the API does not declare has no location and says so
-    form._add_row()
+    add = next(b for b in form.parameter_rows.findChildren(QPushButton) if b.text() == "Add parameter")
+    qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
     QApplication.processEvents()
     form = window.inspector.node_page.form
     last = form.parameters.rowCount() - 1
@@ -112,3 +114,37 @@ def test_choosing_an_api_offers_its_parameters_and_flags_empty_required_ones(win
     assert "api_id" not in tab.doc.node(node.uid).config
     assert form.params_hint.isHidden()
     assert all(form.parameters.item(r, 1).text() == "" for r in range(form.parameters.rowCount()))
+
+
+def test_the_headers_table_adds_edits_and_removes_rows_of_the_nodes_headers(window, qtbot):
+    tab = open_api_call_workflow(window)
+    node = tab.doc.node_by_name("call")
+    tab.doc.set_selection([node.uid])
+    window.inspector.refresh()
+    form = window.inspector.node_page.form
+    form.sections["headers"].set_open(True)
+
+    def click(text: str) -> None:
+        editor = window.inspector.node_page.form.headers
+        button = next(b for b in editor.findChildren(QPushButton) if b.text() == text)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    def headers():
+        return tab.doc.node(node.uid).config.get("headers")
+
+    click("Add")
+    qtbot.waitUntil(lambda: headers() == {"name": ""})
+    table = window.inspector.node_page.form.headers.table
+    assert (table.horizontalHeaderItem(0).text(), table.columnCount()) == ("Header", 2)
+    table.item(0, 1).setText("Bearer {{env.token}}")
+    qtbot.waitUntil(lambda: headers() == {"name": "Bearer {{env.token}}"})
+    click("Add")  # a second row gets a name not taken yet
+    qtbot.waitUntil(lambda: headers() == {"name": "Bearer {{env.token}}", "name2": ""})
+    qtbot.waitUntil(lambda: window.inspector.node_page.form.sections["headers"].toggle.text() == "Headers — 2 set")
+
+    table = window.inspector.node_page.form.headers.table
+    table.setCurrentCell(0, 0)
+    click("Remove")
+    qtbot.waitUntil(lambda: headers() == {"name2": ""})
+    click("Remove")  # the last row goes; an empty table leaves no headers at all
+    qtbot.waitUntil(lambda: not headers())

@@ -28,7 +28,7 @@ def view_pos(tab, scene_point: QPointF) -> QPoint:
 
 
 def drop_from_palette(window, tab, node_type: str, at: QPoint) -> None:
-    palette = window.palette
+    palette = window.node_palette
     item = next(
         palette.item(i)
         for i in range(palette.count())

@@ -102,7 +102,7 @@ def test_every_builtin_form_is_whole_without_scrolling_and_docks_stay(app_window
     _settle()
     docks = [d for d in w.findChildren(QDockWidget) if d.isVisible()]
     sizes = {d.objectName(): d.geometry() for d in docks}
-    scroll = w.inspector.scroll
+    scroll = w.inspector.scroll_area
     for node in tab.doc.nodes():
         tab.doc.set_selection([node.uid])
         qtbot.waitUntil(lambda n=node: w.inspector.node_page.uid == n.uid)
@@ -284,7 +284,7 @@ def test_import_problem_lines_wrap_to_the_dialog(app_window, tmp_path, qtbot):
         encoding="utf-8",
     )
     assert w.import_file(bad) is None
-    dialog = w.last_import_problems
+    dialog = w.files.last_import_problems
     qtbot.waitExposed(dialog)
     _settle()
     view = dialog.list

@@ -119,7 +119,7 @@ def test_import_invalid_file_changes_nothing_and_lists_errors(window, backend, t
     assert window.import_file(bad) is None
     assert [w.id for w in backend.workflows.list_workflows()] == before
     assert window.tabs.count() == 0
-    dialog = window.last_import_problems
+    dialog = window.files.last_import_problems
     assert dialog is not None and dialog.isVisible()
     lines = [dialog.list.item(i).text() for i in range(dialog.list.count())]
     assert len(lines) >= 2
@@ -182,7 +182,7 @@ def test_autosave_copy_survives_and_is_offered_back(qtbot, backend, settings, tm
     first.autosaver.timer.stop()
     first.deleteLater()
     second = MainWindow(backend, settings=settings, autosave_dir=autosave, autosave_interval_s=3600)
-    restored = second.offer_autosave_copies(ask=False)
+    restored = second.files.offer_autosave_copies(ask=False)
     assert len(restored) == 1
     again = restored[0]
     assert [(n.name, n.x, n.y) for n in again.doc.nodes()] == expected
@@ -333,7 +333,7 @@ def test_workflow_browser_filters_and_deletes_with_confirmation(window, backend,
 
 def test_versions_save_diff_restore(window, backend, monkeypatch):
     tab = open_sample(window)
-    dialog = window.show_versions()
+    dialog = window.files.show_versions()
     dialog.note.setText("first")
     dialog.save_version()
     tab.add_node_at(NodeType.DELAY, QPointF(0, 400))
@@ -353,7 +353,7 @@ def test_versions_save_diff_restore(window, backend, monkeypatch):
 def test_import_into_the_open_workflow_is_one_step(window, tmp_path):
     tab = open_sample(window)
     start = snapshot(tab.doc)
-    uids = window.insert_file(EXAMPLES / "conditional.json")
+    uids = window.files.insert_file(EXAMPLES / "conditional.json")
     assert len(uids) == 5
     names = {tab.doc.node(u).name for u in uids}
     assert "成绩判断" in names and "pass" in names
@@ -363,9 +363,9 @@ def test_import_into_the_open_workflow_is_one_step(window, tmp_path):
     assert snapshot(tab.doc) == start
     bad = tmp_path / "bad.json"
     bad.write_text("{ nope", encoding="utf-8")
-    assert window.insert_file(bad) == []
+    assert window.files.insert_file(bad) == []
     assert snapshot(tab.doc) == start
-    assert "line 1" in window.last_import_problems.lines[0]
+    assert "line 1" in window.files.last_import_problems.lines[0]
 
 
 def test_undo_redo_across_a_save_keeps_database_ids(window, backend):

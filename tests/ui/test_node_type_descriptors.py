@@ -49,11 +49,11 @@ def node_errors(tab, uid) -> list[str]:
 
 
 def test_a_custom_type_is_drawn_offered_and_edited_from_its_descriptor(ticket_type, window, qtbot):
-    rows = palette_rows(window.palette)
+    rows = palette_rows(window.node_palette)
     assert rows[-2:] == [("Tickets", None), ("Create ticket", "CREATE_TICKET")]
-    header = window.palette.item(len(rows) - 2)
+    header = window.node_palette.item(len(rows) - 2)
     assert header.flags() == Qt.ItemFlag.NoItemFlags  # a category cannot be dragged or chosen
-    ticket_item = window.palette.item(len(rows) - 1)
+    ticket_item = window.node_palette.item(len(rows) - 1)
     assert ticket_item.toolTip().startswith("CREATE_TICKET: Opens a ticket in the helpdesk")
 
     tab = open_sample(window)
@@ -144,7 +144,7 @@ def test_adding_a_field_to_the_registered_schema_changes_form_palette_and_valida
 
 
 def test_switch_and_transform_come_with_their_ports_category_and_form(window, qtbot):
-    rows = palette_rows(window.palette)
+    rows = palette_rows(window.node_palette)
     assert ("Switch", "SWITCH") in rows and ("Data", None) in rows
     data = rows.index(("Data", None))
     assert rows[data + 1 : data + 3] == [("Transform", "TRANSFORM"), ("Assert", "ASSERT")]

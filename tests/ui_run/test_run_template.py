@@ -10,7 +10,7 @@ from flowdesk.ui.template_gallery import TemplateGallery
 
 
 def test_a_template_tab_runs_after_being_stored(window, qtbot, http_server):
-    window.show_template_gallery()
+    window.files.show_template_gallery()
     gallery = QApplication.activeModalWidget()
     assert isinstance(gallery, TemplateGallery)
     gallery.select("compare-versions")

@@ -9,7 +9,7 @@ import os
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QToolButton
 
 from tests.ui_run.conftest import _session_qloop, api, chain_graph, open_graph, qloop, run_window  # noqa: F401
 from tests.ui_run.test_run_debug import give_input
@@ -52,6 +52,18 @@ def choose_from_run_menu(qtbot, window, object_name: str) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(button.width() - 3, button.height() // 2))
 
 
+def choose_queue(qtbot, window, name: str | None = None) -> None:
+    """In the queue chooser, type `name` (or keep what it offers) and click OK, as a user does."""
+    dialog = window.run_ui.queue_dialog
+    assert dialog is not None and dialog.isVisible()
+    if name is not None:
+        edit = dialog.combo.lineEdit()
+        qtbot.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClicks(edit, name)
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+
 def runner_of(window, execution_id: int) -> tuple[str | None, int | None]:
     from flowdesk.services.executions import ExecutionService
 
@@ -79,6 +91,7 @@ def test_run_on_workers_lights_the_canvas_fills_the_log_and_stops_like_a_local_r
 
     # 1. Run on workers: the held call is lit on the canvas while the worker runs it; Stop cancels.
     choose_from_run_menu(qtbot, window, "actionRunOnWorkers")
+    choose_queue(qtbot, window)  # the first time it offers `default`
     give_input(qtbot, window, '{"n": 1}')
     qtbot.waitUntil(
         lambda: controller.live is not None and overlay.lit_nodes == {"held"}, timeout=PATIENCE_MS
@@ -94,6 +107,7 @@ def test_run_on_workers_lights_the_canvas_fills_the_log_and_stops_like_a_local_r
 
     # 2. Again on workers: the call answers now; the log dock reads as for a local run.
     choose_from_run_menu(qtbot, window, "actionRunOnWorkers")
+    choose_queue(qtbot, window)
     with qtbot.waitSignal(controller.run_finished, timeout=PATIENCE_MS) as finished:
         give_input(qtbot, window, '{"n": 2}')
     state = finished.args[0]
@@ -120,6 +134,55 @@ def test_run_on_workers_lights_the_canvas_fills_the_log_and_stops_like_a_local_r
     assert local.args[0].status == "completed" and not controller.queued
     assert runner_of(window, local.args[0].execution_id)[1] == os.getpid()
     assert http_server.count("app-fetch") == 3 and http_server.count("app-held") == 3
+
+
+def test_the_queue_chooser_offers_the_workers_queues_takes_a_typed_one_and_remembers_it(
+    app_window, start_worker, http_server, qtbot
+):
+    window = app_window
+    worker = start_worker("--queues", "chooser-a,chooser-b", "--concurrency", "2")
+    tab = open_graph(window, chain_graph("chosen queue", [api("fetch", f"{http_server.url}/hit/chooser")]))
+    controller = window.run_ui.controller(tab)
+
+    # The list offers the queues the live worker consumes; pick one by typing it; the run goes there.
+    choose_from_run_menu(qtbot, window, "actionRunOnWorkers")
+    dialog = window.run_ui.queue_dialog
+    qtbot.waitUntil(lambda: {"chooser-a", "chooser-b"} <= set(dialog.queues()), timeout=PATIENCE_MS)
+    assert dialog.combo.currentText() == "default"
+    choose_queue(qtbot, window, "chooser-b")
+    with qtbot.waitSignal(controller.run_finished, timeout=PATIENCE_MS) as finished:
+        give_input(qtbot, window, "{}")
+    state = finished.args[0]
+    assert state.status == "completed"
+    from flowdesk.services.executions import ExecutionService
+
+    row = ExecutionService(window.backend.db).get_execution(state.execution_id)
+    assert row.config["queue"] == "chooser-b" and row.runner_pid == worker.pid
+
+    # Next time the workflow's queue is offered first; a bad name is refused in one sentence.
+    choose_from_run_menu(qtbot, window, "actionRunOnWorkers")
+    dialog = window.run_ui.queue_dialog
+    assert dialog.combo.currentText() == "chooser-b"
+    choose_queue(qtbot, window, "no spaces")
+    assert dialog.isVisible() and window.run_ui.input_dialog is None
+    assert dialog.error.text() == (
+        "The queue name 'no spaces' is not valid: use letters, digits, '_', '.' or '-'."
+    )
+    # A queue no worker consumes yet can be typed: the run waits there (pending) until one does.
+    choose_queue(qtbot, window, "chooser-later")
+    give_input(qtbot, window, "{}")
+    qtbot.waitUntil(
+        lambda: controller.live is not None and controller.live.execution_id != state.execution_id,
+        timeout=PATIENCE_MS,
+    )
+    assert controller.queued
+    waiting = ExecutionService(window.backend.db).get_execution(controller.live.execution_id)
+    assert waiting.status == "pending" and waiting.config["queue"] == "chooser-later"
+    assert window.settings.value(f"workers/queue/{controller.workflow_id}") == "chooser-later"
+    with qtbot.waitSignal(controller.run_finished, timeout=PATIENCE_MS) as stopped:
+        window.run_ui.action_stop.trigger()
+    assert stopped.args[0].status == "cancelled"
+    assert http_server.count("chooser") == 1
 
 
 def test_without_a_broker_the_run_button_has_no_menu(qtbot, qloop, tmp_path, monkeypatch):  # noqa: F811

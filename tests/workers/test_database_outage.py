@@ -189,3 +189,117 @@ def test_a_database_that_refuses_the_worker_is_no_outage_the_worker_stops_at_onc
     assert result.returncode == 2
     assert 'database "no_such_database" does not exist' in result.stderr
     assert "waits for it" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_claim_committed_while_its_answer_is_lost_is_handed_back_and_run_once(
+    own_postgres, outage_db, redis_server, http_server, tmp_path
+):
+    """The claim's commit is made but the worker never hears so: its session waits for a
+    synchronous standby that does not exist (the commit is written, the answer held back), and
+    the cluster is halted then. The run is recorded `running` under a live worker that does not
+    run it; once the database answers again the worker hands it back and it runs, once."""
+    key = "claim-window"
+    wid = _store(outage_db, workflow_file("claim window", [api_call("call", f"{http_server.url}/hit/{key}")]))
+    # Only the worker's sessions wait for the standby (the test cluster runs synchronous_commit=off).
+    own_postgres.run_outside_transaction("CREATE ROLE flowdesk_worker SUPERUSER LOGIN")
+    own_postgres.run_outside_transaction("ALTER ROLE flowdesk_worker SET synchronous_commit = on")
+    worker_url = outage_db.replace("//postgres@", "//flowdesk_worker@")
+    worker = WorkerProcess(
+        worker_url, redis_server.url, "--queues", "claimwin", log=tmp_path / "w.log"
+    ).ready()
+    try:
+        own_postgres.run_outside_transaction("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        own_postgres.run_outside_transaction("SELECT pg_reload_conf()")
+        execution_id = _submit(outage_db, redis_server.url, wid, "claimwin")
+        wait_until(
+            lambda: own_postgres.query(
+                "postgres",
+                "SELECT 1 FROM pg_stat_activity WHERE usename = 'flowdesk_worker' AND wait_event = 'SyncRep'",
+            ),
+            "the worker's claim to wait for its commit's answer",
+        )
+        own_postgres.halt()  # the claim is committed; the worker's connection is cut before the answer
+        settings = own_postgres.data / "postgresql.auto.conf"
+        settings.write_text(
+            "".join(
+                line for line in settings.read_text().splitlines(True) if "synchronous_standby" not in line
+            )
+        )
+        own_postgres.start_again()
+        (status, pid), = own_postgres.query(
+            "outage", "SELECT status, runner_pid FROM workflow_executions WHERE id = %s", (execution_id,)
+        )  # fmt: skip
+        assert pid == worker.pid  # the claim did land: the window was hit
+        final = wait_until(
+            lambda: own_postgres.query(
+                "outage",
+                "SELECT status, runner_pid FROM workflow_executions WHERE resumed_from_id = %s"
+                " AND status = 'completed'",
+                (execution_id,),
+            ),
+            "the handed-back run to run and end",
+        )
+        log = worker.log()
+    finally:
+        worker.stop()
+    assert final == [("completed", worker.pid)]
+    (first,) = own_postgres.query(
+        "outage", "SELECT status FROM workflow_executions WHERE id = %s", (execution_id,)
+    )
+    assert first == ("resumed",)
+    assert http_server.count(key) == 1  # run once
+    assert "handed back" in log
+
+
+def test_after_an_outage_a_worker_hands_back_runs_recorded_under_it_that_it_does_not_hold(
+    own_postgres, outage_db, redis_server, http_server, tmp_path
+):
+    """A message reaches the worker while the database is away; once it answers again, the worker
+    looks for every run recorded `running` under its host and pid, and hands back (and queues
+    again) those it does not hold, though no message of theirs is left (a claim made as its
+    message was lost)."""
+    import socket
+
+    from flowdesk.engine.queue import enqueue
+
+    done_key, lost_key = "sweep-done", "sweep-lost"
+    done_wid = _store(
+        outage_db, workflow_file("sweep done", [api_call("c", f"{http_server.url}/hit/{done_key}")])
+    )
+    lost_wid = _store(
+        outage_db, workflow_file("sweep lost", [api_call("c", f"{http_server.url}/hit/{lost_key}")])
+    )
+    worker = WorkerProcess(outage_db, redis_server.url, "--queues", "sweep", log=tmp_path / "w.log").ready()
+    try:
+        done = _submit(outage_db, redis_server.url, done_wid, "sweep")
+        # The state a lost claim leaves: recorded as this worker's, no message of it anywhere.
+        lost = _submit(outage_db, redis_server.url, lost_wid, "nobody-consumes-this")
+        own_postgres.query(
+            "outage",
+            "UPDATE workflow_executions SET status = 'running', runner_host = %s, runner_pid = %s,"
+            ' config = \'{"queue": "sweep"}\' WHERE id = %s',
+            (socket.gethostname(), worker.pid, lost),
+        )
+        wait_until(
+            lambda: (
+                own_postgres.query("outage", "SELECT status FROM workflow_executions WHERE id = %s", (done,))
+                == [("completed",)]
+            ),
+            "the first run to end",
+        )
+        own_postgres.halt()
+        enqueue(redis_server.url, done, "sweep")  # a message looked at while the database is away
+        wait_until(lambda: "cannot be reached" in worker.log(), "the worker to meet the outage")
+        own_postgres.start_again()
+        final = wait_until(
+            lambda: own_postgres.query(
+                "outage",
+                "SELECT status, runner_pid FROM workflow_executions WHERE resumed_from_id = %s AND status = 'completed'",
+                (lost,),
+            ),
+            "the run recorded under the worker to be handed back and end",
+        )
+    finally:
+        worker.stop()
+    assert final == [("completed", worker.pid)]
+    assert http_server.count(lost_key) == 1 and http_server.count(done_key) == 1

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from flowdesk.domain.errors import ExpressionSyntaxError, FlowdeskError, InvalidInputError
 from flowdesk.domain.expressions import render
+from flowdesk.domain.node_descriptors import BUILTIN_DESCRIPTORS
 from flowdesk.engine.errors import NodeFailure
 from flowdesk.engine.http import (
     HttpCallError,
@@ -41,8 +42,43 @@ def _response_dict(response: HttpResponse, body_limit: int | None, redactor: Red
     return result
 
 
-def _body_limit(ctx: NodeContext, default: int | None) -> int | None:
-    value = ctx.config.get("response_body_limit", ctx.workflow_config.get("response_body_limit"))
+NUMERIC_TEMPLATE_KEYS = ("timeout", "retry_count", "retry_delay", "response_body_limit")
+"""Numeric settings of an API_CALL that may be a template (`"{{input.retries}}"`): rendered first."""
+
+
+def _numbers_rendered(config: Mapping[str, Any], render_text: Any) -> Mapping[str, Any]:
+    """`config` with each templated numeric setting rendered; a template that gives no number, or
+    one outside the setting's range (the API_CALL descriptor's schema), is refused in one sentence
+    naming the setting and its template."""
+    rendered: dict[str, Any] | None = None
+    for key in NUMERIC_TEMPLATE_KEYS:
+        raw = config.get(key)
+        if not isinstance(raw, str) or "{{" not in raw:
+            continue
+        value = render_text(raw)
+        schema = BUILTIN_DESCRIPTORS["API_CALL"].field_schema(key)
+        whole = "integer" in schema.get("type", ())
+        try:
+            if isinstance(value, bool) or value is None:
+                raise ValueError
+            number = float(value)
+            if whole and not number.is_integer():
+                raise ValueError
+        except (TypeError, ValueError):
+            kind = "a whole number" if whole else "a number"
+            raise InvalidInputError(f"{key} ({raw}) must be {kind}, got {value!r}") from None
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (low is not None and number < low) or (high is not None and number > high):
+            span = f"from {low:g} to {high:g}" if high is not None else f"of {low:g} or more"
+            raise InvalidInputError(f"{key} ({raw}) must be {span}, got {value!r}")
+        if rendered is None:
+            rendered = dict(config)
+        rendered[key] = int(number) if whole else number
+    return config if rendered is None else rendered
+
+
+def _body_limit(ctx: NodeContext, config: Mapping[str, Any], default: int | None) -> int | None:
+    value = config.get("response_body_limit", ctx.workflow_config.get("response_body_limit"))
     if value is None or value == "":
         return default
     try:
@@ -91,7 +127,7 @@ def idempotency_key(ctx: NodeContext) -> str:
 
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run one API_CALL node: build the request, send it with retries, return the response."""
-    config = ctx.config
+    config: Mapping[str, Any] = ctx.config
     api = None
     api_id = config.get("api_id")
     if api_id not in (None, ""):
@@ -106,6 +142,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
                 f"'parameters' must be an object of names to values, got {type(params).__name__}"
             )
         renderer.params = dict(params)
+        config = _numbers_rendered(config, renderer)
         request = build_request(config, api, params, renderer)
         complete_request(request, config, api, renderer, ctx.http_state.environment_settings, redactor)
         if config.get("idempotency_key", ctx.workflow_config.get("idempotency_key")):
@@ -127,7 +164,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         renderer.pass_warnings()
 
     client = ctx.http
-    body_limit = _body_limit(ctx, client.body_limit)
+    body_limit = _body_limit(ctx, config, client.body_limit)
     request.body_limit = body_limit  # the transport keeps no more than the output shows
     described = request.describe(redactor)
     settings = request.settings

@@ -8,6 +8,11 @@ result per check (`check`, `passed`, `message`, and on failure `diff`). When one
 (`error_type` "assertion") with one line naming the first failure, and the results stay in its
 output. A failed comparison shows both sides (`expected 200, found 404`), objects and lists as a
 unified diff of their JSON; the run log gets one line per check and a pass/fail summary.
+
+Without `schema` and `value`, the schema defaults to the `response_schema` of the API definition the
+nearest API_CALL before the ASSERT calls (kept when the definition was imported from OpenAPI), so an
+ASSERT right after a call checks its answer's shape with no configuration; a definition without one
+adds no check.
 """
 
 from __future__ import annotations
@@ -105,6 +110,44 @@ def _where(path: Any) -> str:
     return out
 
 
+def _call_before(ctx: NodeContext) -> Any:
+    """The nearest API_CALL node before this one (breadth first against the connections) that names a
+    definition of the library, or None."""
+    graph = ctx.graph
+    nodes = {n.name: n for n in graph.nodes}
+    before: dict[str, list[str]] = {}
+    for c in graph.connections:
+        before.setdefault(c.to_node, []).append(c.from_node)
+    seen = {ctx.node.name}
+    frontier = [ctx.node.name]
+    while frontier:
+        following: list[str] = []
+        for name in frontier:
+            for previous in before.get(name, ()):
+                if previous in seen or previous not in nodes:
+                    continue
+                seen.add(previous)
+                node = nodes[previous]
+                if str(node.node_type) == "API_CALL" and node.config.get("api_id") not in (None, ""):
+                    return node
+                following.append(previous)
+        frontier = following
+    return None
+
+
+async def _response_schema_before(ctx: NodeContext) -> tuple[dict[str, Any] | None, str | None]:
+    """The response schema of the definition the nearest API_CALL before calls, and its name."""
+    call = _call_before(ctx)
+    if call is None:
+        return None, None
+    try:
+        api = await ctx.get_api(call.config["api_id"])
+    except NodeFailure:
+        return None, None  # that call failed on it already; nothing to check here
+    schema = getattr(api, "response_schema", None)
+    return (dict(schema), api.name) if isinstance(schema, Mapping) else (None, None)
+
+
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run every check; fail with the first failure's message when any failed."""
     config = ctx.config
@@ -113,11 +156,20 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         raise NodeFailure("ASSERT assertions must be a list of expressions", error_type="expression")
     results = [_check_expression(item, ctx) for item in assertions]
     schema = config.get("schema")
+    source = None
+    if schema is None and config.get("value") in (None, ""):
+        schema, source = await _response_schema_before(ctx)
     if schema is not None:
         if not isinstance(schema, Mapping):
             raise NodeFailure("ASSERT schema must be an object (a JSON Schema)", error_type="expression")
-        value = ctx.render(config.get("value", DEFAULT_VALUE))
-        results.append(_check_schema(dict(schema), value))
+        value = ctx.render(config.get("value") or DEFAULT_VALUE)
+        result = _check_schema(dict(schema), value)
+        if source is not None:
+            result["check"] = f"response schema of API '{source}'"
+            result["message"] = result["message"].replace(
+                "the schema", f"the response schema of API '{source}'"
+            )
+        results.append(result)
     failed = [r for r in results if not r["passed"]]
     for r in results:
         ctx.log(

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..context import NodeContext
 from ..errors import NodeFailure
+from .bodies import ended_result, stop_unfinished
 
 REUSABLE = False  # its branches are what resume reuses, step by step
 
@@ -80,13 +81,9 @@ class _FanOut:
         # and again while the others ran (gc_control.py).
         self.tasks[i] = None
         self.bodies[i] = None
-        if task.cancelled() or self.done.done():
+        result = ended_result(task, self.done)
+        if result is None:
             return
-        exc = task.exception()
-        if exc is not None:  # Body catches node failures: this is an engine bug, it fails the node
-            self.done.set_exception(exc)
-            return
-        result = task.result()
         self.outputs[i] = result.output
         if not result.ok:
             message = f"branch {i + 1} failed at '{result.failed_step}': {result.failure.message}"
@@ -132,15 +129,5 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         reason = None  # the run itself is being stopped: its own reason applies
         raise
     finally:
-        unfinished = fan.unfinished()
-        for i, task in unfinished:
-            if reason is not None:
-                fan.bodies[i].note_cancel(reason)
-            task.cancel()
-        if unfinished:
-            await asyncio.gather(*(task for _, task in unfinished), return_exceptions=True)
-        if not fan.done.done():
-            fan.done.cancel()
-        elif not fan.done.cancelled():
-            fan.done.exception()  # an outcome that came while stopping is not reported as lost
+        await stop_unfinished([(fan.bodies[i], task) for i, task in fan.unfinished()], reason, fan.done)
     return {"branches": fan.outputs}

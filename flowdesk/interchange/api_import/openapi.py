@@ -17,6 +17,7 @@ from .document import LoadedDocument
 from .form_encoding import encode_form
 from .placeholders import env, param, path_expression, path_to_template
 from .references import RefResolver, UnresolvedRef
+from .response_schema import inline_schema
 from .result import ApiImportResult
 from .schema_example import SchemaExampler, declared_example, merge_all_of, schema_type
 from .security import operation_auth
@@ -51,6 +52,28 @@ class SpecReader:
                 + ", ".join(doc.duplicate_keys)
                 + "."
             )
+
+    def response_schema(self, operation: dict) -> dict[str, Any] | None:
+        """The JSON Schema of the first successful (2xx) JSON answer, `$ref`s resolved (for ASSERT):
+        OpenAPI 3's `content` or Swagger 2's `schema`."""
+        responses = operation.get("responses")
+        if not isinstance(responses, dict):
+            return None
+        for code in sorted(responses, key=lambda c: str(c).upper()):
+            if not str(code).startswith("2"):
+                continue
+            response = self.lookup(responses[code])
+            if not isinstance(response, dict):
+                continue
+            schema = response.get("schema")
+            content = response.get("content")
+            if isinstance(content, dict):
+                json_types = [str(m) for m in content if is_json_media(str(m))]
+                media = self.lookup(content[json_types[0]]) if json_types else None
+                schema = media.get("schema") if isinstance(media, dict) else None
+            if isinstance(schema, dict):
+                return inline_schema(schema, self.resolver, self.unresolved)
+        return None
 
     # -- what subclasses provide ------------------------------------------------------------------
     def base_url(self) -> str | None:
@@ -215,6 +238,9 @@ class SpecReader:
         if accept:
             definition["headers"].setdefault("Accept", accept)
         self.read_body(operation, params, definition)
+        response_schema = self.response_schema(operation)
+        if response_schema is not None:
+            definition["response_schema"] = response_schema
         security = operation["security"] if "security" in operation else global_security
         required = operation_auth(security, self.security_schemes(), self.lookup, self.problem)
         definition["auth"] = required.auth

@@ -21,6 +21,7 @@ from flowdesk.store import Database
 
 from . import custom_metrics as metrics_sql
 from . import retention
+from .assertions import assertion_runs
 from .error_analysis import error_analysis, error_executions
 from .execution_logs import execution_logs, execution_summary
 from .execution_stats import execution_stats
@@ -105,6 +106,14 @@ class MonitorQueries:
         with self._read() as conn:
             self._workflow_exists(conn, workflow_id)
             return error_analysis(conn, workflow_id, _aware(since))
+
+    def assertion_runs(
+        self, workflow_id: int, since: datetime | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """See assertions.assertion_runs: passed/failed assertions of each recent run with an ASSERT."""
+        with self._read() as conn:
+            self._workflow_exists(conn, workflow_id)
+            return assertion_runs(conn, workflow_id, _aware(since), limit)
 
     def error_executions(
         self, workflow_id: int, error_type: str, node: str | None = None, limit: int = 200

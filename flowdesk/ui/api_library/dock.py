@@ -42,6 +42,7 @@ from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.secrets import SecretService
 from flowdesk.store import Database
 from flowdesk.ui.canvas.view import API_MIME
+from flowdesk.ui.widgets import named
 
 from .editor_form import ApiEditorForm
 from .response_view import ResponseView
@@ -108,23 +109,26 @@ class ApiLibraryPanel(QWidget):
         self._client: Any = None
         self._send_task: asyncio.Task | None = None
 
-        self.search = QLineEdit(objectName="apiSearch")
+        self.search = named(QLineEdit(), "apiSearch")
         self.search.setPlaceholderText("Search name, URL, description")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.refresh)
-        self.tag_filter = QComboBox(objectName="apiTagFilter")
+        self.tag_filter = named(QComboBox(), "apiTagFilter")
         self.tag_filter.currentIndexChanged.connect(self.refresh)
         self.tag_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
-        new_button = QToolButton(objectName="apiNew", text="New")
+        new_button = named(QToolButton(), "apiNew")
+        new_button.setText("New")
         new_button.clicked.connect(self.new_api)
-        import_button = QToolButton(objectName="apiImport", text="Import")
+        import_button = named(QToolButton(), "apiImport")
+        import_button.setText("Import")
         import_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(import_button)
         self.action_import_file = menu.addAction("From a file (OpenAPI, Swagger, Postman)…", self.import_file)
         self.action_import_curl = menu.addAction("From a curl command…", self.import_curl)
         import_button.setMenu(menu)
-        env_button = QToolButton(objectName="apiEnvironments", text="Environments…")
+        env_button = named(QToolButton(), "apiEnvironments")
+        env_button.setText("Environments…")
         env_button.clicked.connect(self.open_environments)
 
         filters = QHBoxLayout()
@@ -137,10 +141,10 @@ class ApiLibraryPanel(QWidget):
         actions.addWidget(import_button)
         actions.addWidget(env_button)
         actions.addStretch(1)
-        self.env_label = QLabel(objectName="apiActiveEnvironment")
+        self.env_label = named(QLabel(), "apiActiveEnvironment")
         actions.addWidget(self.env_label)
 
-        self.list = ApiList(objectName="apiList")
+        self.list = named(ApiList(), "apiList")
         self.list.setDragEnabled(True)
         self.list.setSelectionMode(QListWidget.SelectionMode.SingleSelection)
         self.list.currentItemChanged.connect(self._current_changed)
@@ -152,14 +156,14 @@ class ApiLibraryPanel(QWidget):
         form_scroll.setWidgetResizable(True)
         form_scroll.setWidget(self.form)
         form_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.save_button = QPushButton("Save", objectName="apiSave")
+        self.save_button = named(QPushButton("Save"), "apiSave")
         self.save_button.clicked.connect(self.save)
-        self.delete_button = QPushButton("Delete", objectName="apiDelete")
+        self.delete_button = named(QPushButton("Delete"), "apiDelete")
         self.delete_button.clicked.connect(self.delete_current)
-        self.send_button = QPushButton("Send", objectName="apiSend")
+        self.send_button = named(QPushButton("Send"), "apiSend")
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self.send_current)
-        self.curl_button = QPushButton("Copy as cURL", objectName="apiCopyCurl")
+        self.curl_button = named(QPushButton("Copy as cURL"), "apiCopyCurl")
         self.curl_button.clicked.connect(self.copy_curl)
         buttons = QHBoxLayout()
         buttons.setSpacing(6)
@@ -168,11 +172,11 @@ class ApiLibraryPanel(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.delete_button)
         buttons.addWidget(self.save_button)
-        self.send_params = QLineEdit(objectName="apiSendParams")
+        self.send_params = named(QLineEdit(), "apiSendParams")
         self.send_params.setPlaceholderText('Parameters for Send, JSON: {"petId": 1}')
         self.send_params.setToolTip("The {{params.*}} values used by Send (filled from the examples)")
         self.sign_in_bar = SignInBar(ApiSignIn(db, secrets=self.secrets), self.http_client)
-        self.message = QLabel(objectName="apiMessage")
+        self.message = named(QLabel(), "apiMessage")
         self.message.setWordWrap(True)
         self.message.hide()
 
@@ -188,7 +192,7 @@ class ApiLibraryPanel(QWidget):
         editor_layout.addLayout(params_row)
         editor_layout.addLayout(buttons)
         self.response = ResponseView()
-        self.tabs = QTabWidget(objectName="apiTabs")
+        self.tabs = named(QTabWidget(), "apiTabs")
         self.tabs.addTab(editor, "Definition")
         self.tabs.addTab(self.response, "Response")
 
@@ -270,7 +274,7 @@ class ApiLibraryPanel(QWidget):
     def new_api(self) -> None:
         """Clear the form for a new definition."""
         self.list.clearSelection()
-        self.list.setCurrentItem(None)
+        self.list.setCurrentRow(-1)
         self.form.load(None)
         self.tabs.setCurrentIndex(0)
         self.form.name.setFocus()
@@ -288,7 +292,8 @@ class ApiLibraryPanel(QWidget):
             return None
         self.form.api = api
         self.refresh()
-        self.select_api(api.id)
+        if api.id is not None:
+            self.select_api(api.id)
         self._show_message(f"Saved '{api.name}'.")
         self.library_changed.emit()
         return api

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.errors import InvalidInputError
 from flowdesk.domain.models import ApiDefinition
+from flowdesk.ui.widgets import named
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 BODY_TYPES = {"auto": "auto (JSON, text or form)", "multipart": "multipart (fields and files)"}
@@ -50,34 +51,34 @@ class ApiEditorForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.api: ApiDefinition | None = None
-        self.name = QLineEdit(objectName="apiName")
-        self.method = QComboBox(objectName="apiMethod")
+        self.name = named(QLineEdit(), "apiName")
+        self.method = named(QComboBox(), "apiMethod")
         self.method.addItems(METHODS)
         self.method.setEditable(False)
-        self.url = QLineEdit(objectName="apiUrl")
+        self.url = named(QLineEdit(), "apiUrl")
         self.url.setPlaceholderText("{{env.base_url}}/pets/{{params.petId}}")
         self.headers = _json_edit("apiHeaders", '{"Accept": "application/json"}')
         self.query = _json_edit("apiQuery", '{"limit": "{{params.limit}}"}', 2)
         self.body = _json_edit("apiBody", "JSON (a template) or raw text", 4)
-        self.content_type = QLineEdit(objectName="apiContentType")
+        self.content_type = named(QLineEdit(), "apiContentType")
         self.content_type.setPlaceholderText("application/json")
-        self.timeout = QDoubleSpinBox(objectName="apiTimeout")
+        self.timeout = named(QDoubleSpinBox(), "apiTimeout")
         self.timeout.setRange(0.1, 3600)
         self.timeout.setSuffix(" s")
         self.timeout.setValue(30)
-        self.body_type = QComboBox(objectName="apiBodyType")
+        self.body_type = named(QComboBox(), "apiBodyType")
         for key, label in BODY_TYPES.items():
             self.body_type.addItem(label, key)
         self.auth = _json_edit("apiAuth", '{"type": "bearer", "token": "{{secrets.api_token}}"}', 3)
         # Connection settings (ApiDefinition.connection; docs/http.md "Connection settings")
-        self.verify = QLineEdit(objectName="apiVerify")
+        self.verify = named(QLineEdit(), "apiVerify")
         self.verify.setPlaceholderText("true, false or a CA bundle path (empty: as the environment says)")
-        self.client_cert = QLineEdit(objectName="apiClientCert")
+        self.client_cert = named(QLineEdit(), "apiClientCert")
         self.client_cert.setPlaceholderText("client certificate (PEM) for mutual TLS")
-        self.client_key = QLineEdit(objectName="apiClientKey")
+        self.client_key = named(QLineEdit(), "apiClientKey")
         self.client_key.setPlaceholderText("its key (PEM), if not in the certificate's file")
-        self.http2 = QCheckBox("HTTP/2", objectName="apiHttp2")
-        self.tags = QLineEdit(objectName="apiTags")
+        self.http2 = named(QCheckBox("HTTP/2"), "apiHttp2")
+        self.tags = named(QLineEdit(), "apiTags")
         self.tags.setPlaceholderText("comma separated")
         self.description = _json_edit("apiDescription", "", 2)
         form = QFormLayout(self)
@@ -103,33 +104,32 @@ class ApiEditorForm(QWidget):
             edit.textEdited.connect(lambda _t: self.changed.emit())
         self.body_type.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.http2.toggled.connect(lambda _b: self.changed.emit())
-        for edit in (self.headers, self.query, self.body, self.auth, self.description):
-            edit.textChanged.connect(self.changed.emit)
+        for text_edit in (self.headers, self.query, self.body, self.auth, self.description):
+            text_edit.textChanged.connect(self.changed.emit)
 
     def load(self, api: ApiDefinition | None) -> None:
         """Show `api` (None clears the form for a new definition)."""
         self.api = api
-        blank = api is None
-        self.name.setText("" if blank else api.name)
-        self.method.setCurrentText("GET" if blank else api.method.upper())
-        self.url.setText("" if blank else api.url)
-        self.headers.setPlainText("" if blank else _dump(api.headers))
-        self.query.setPlainText("" if blank else _dump(api.query))
-        self.body.setPlainText("" if blank else _dump(api.body))
-        content_type = "" if blank or not api.content_type else api.content_type
+        self.name.setText("" if api is None else api.name)
+        self.method.setCurrentText("GET" if api is None else api.method.upper())
+        self.url.setText("" if api is None else api.url)
+        self.headers.setPlainText("" if api is None else _dump(api.headers))
+        self.query.setPlainText("" if api is None else _dump(api.query))
+        self.body.setPlainText("" if api is None else _dump(api.body))
+        content_type = "" if api is None or not api.content_type else api.content_type
         multipart = content_type.lower().startswith(MULTIPART)
         self.body_type.setCurrentIndex(self.body_type.findData("multipart" if multipart else "auto"))
         self.content_type.setText("" if multipart else content_type)
-        connection = {} if blank else dict(api.connection)
+        connection = {} if api is None else dict(api.connection)
         verify = connection.get("verify")
         self.verify.setText("" if verify is None else str(verify).lower() if isinstance(verify, bool) else str(verify))
         self.client_cert.setText(str(connection.get("client_cert") or ""))
         self.client_key.setText(str(connection.get("client_key") or ""))
         self.http2.setChecked(bool(connection.get("http2")))
-        self.timeout.setValue(30 if blank else float(api.timeout))
-        self.auth.setPlainText("" if blank else _dump(api.auth))
-        self.tags.setText("" if blank else ", ".join(api.tags))
-        self.description.setPlainText("" if blank else api.description)
+        self.timeout.setValue(30 if api is None else float(api.timeout))
+        self.auth.setPlainText("" if api is None else _dump(api.auth))
+        self.tags.setText("" if api is None else ", ".join(api.tags))
+        self.description.setPlainText("" if api is None else api.description)
 
     @staticmethod
     def _object(edit: QPlainTextEdit, label: str) -> dict[str, Any]:

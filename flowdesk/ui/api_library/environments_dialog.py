@@ -22,6 +22,7 @@ from flowdesk.domain.errors import FlowdeskError
 from flowdesk.engine.http.settings import ENVIRONMENT_PREFIX
 from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.secrets import SecretService
+from flowdesk.ui.widgets import named
 
 MASKED = "••••••••"
 
@@ -40,11 +41,11 @@ class EnvironmentsDialog(QDialog):
         self.setWindowTitle("Environments and secrets")
         self.envs = envs
         self.secrets = secrets
-        self.env_combo = QComboBox(objectName="envCombo")
+        self.env_combo = named(QComboBox(), "envCombo")
         self.env_combo.currentTextChanged.connect(self._show_env)
         new_env = QPushButton("New…")
         new_env.clicked.connect(self._new_env)
-        self.activate_button = QPushButton("Make active", objectName="envActivate")
+        self.activate_button = named(QPushButton("Make active"), "envActivate")
         self.activate_button.clicked.connect(self._activate)
         top = QHBoxLayout()
         top.addWidget(QLabel("Environment:"))
@@ -52,19 +53,19 @@ class EnvironmentsDialog(QDialog):
         top.addWidget(new_env)
         top.addWidget(self.activate_button)
         # The environment's proxy is its `http.proxy` variable (docs/http.md), edited here on its own.
-        self.proxy = QLineEdit(objectName="envProxy")
+        self.proxy = named(QLineEdit(), "envProxy")
         self.proxy.setPlaceholderText(
             "http://user:{{secrets.proxy_password}}@proxy.example:3128 (empty: HTTP_PROXY / HTTPS_PROXY)"
         )
         proxy_row = QHBoxLayout()
         proxy_row.addWidget(QLabel("Proxy:"))
         proxy_row.addWidget(self.proxy, 1)
-        self.variables = QTableWidget(0, 2, objectName="envVariables")
+        self.variables = named(QTableWidget(0, 2), "envVariables")
         self.variables.setHorizontalHeaderLabels(["Variable", "Value"])
         self.variables.horizontalHeader().setStretchLastSection(True)
         add_var = QPushButton("Add variable")
         add_var.clicked.connect(lambda: self.variables.insertRow(self.variables.rowCount()))
-        save_vars = QPushButton("Save variables", objectName="envSave")
+        save_vars = named(QPushButton("Save variables"), "envSave")
         save_vars.clicked.connect(self.save_variables)
         var_buttons = QHBoxLayout()
         var_buttons.addStretch(1)
@@ -77,17 +78,17 @@ class EnvironmentsDialog(QDialog):
         env_layout.addWidget(self.variables)
         env_layout.addLayout(var_buttons)
 
-        self.secret_table = QTableWidget(0, 2, objectName="secretTable")
+        self.secret_table = named(QTableWidget(0, 2), "secretTable")
         self.secret_table.setHorizontalHeaderLabels(["Secret", "Value"])
         self.secret_table.horizontalHeader().setStretchLastSection(True)
-        self.secret_name = QLineEdit(objectName="secretName")
+        self.secret_name = named(QLineEdit(), "secretName")
         self.secret_name.setPlaceholderText("name")
-        self.secret_value = QLineEdit(objectName="secretValue")
+        self.secret_value = named(QLineEdit(), "secretValue")
         self.secret_value.setEchoMode(QLineEdit.EchoMode.Password)
         self.secret_value.setPlaceholderText("value (hidden)")
-        set_secret = QPushButton("Set", objectName="secretSet")
+        set_secret = named(QPushButton("Set"), "secretSet")
         set_secret.clicked.connect(self.set_secret)
-        delete_secret = QPushButton("Delete selected", objectName="secretDelete")
+        delete_secret = named(QPushButton("Delete selected"), "secretDelete")
         delete_secret.clicked.connect(self._delete_secret)
         secret_row = QHBoxLayout()
         secret_row.addWidget(self.secret_name, 1)
@@ -103,7 +104,7 @@ class EnvironmentsDialog(QDialog):
         secret_layout.addLayout(secret_row)
         secret_layout.addWidget(where)
 
-        self.error = QLabel(objectName="envError")
+        self.error = named(QLabel(), "envError")
         self.error.setStyleSheet("color: #b3261e")
         self.error.hide()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -165,8 +166,9 @@ class EnvironmentsDialog(QDialog):
             self.env_combo.setCurrentIndex(self.env_combo.findData(name.strip()))
 
     def _activate(self) -> None:
-        if self.current_env():
-            self.envs.activate(self.current_env())
+        env = self.current_env()
+        if env:
+            self.envs.activate(env)
             self.refresh()
 
     def save_variables(self) -> None:
@@ -203,6 +205,7 @@ class EnvironmentsDialog(QDialog):
 
     def _delete_secret(self) -> None:
         row = self.secret_table.currentRow()
-        if row >= 0:
-            self.secrets.delete_secret(self.secret_table.item(row, 0).text())
+        item = self.secret_table.item(row, 0) if row >= 0 else None
+        if item is not None:
+            self.secrets.delete_secret(item.text())
             self.refresh()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from flowdesk.services.api_library import ApiImportPlan, ApiImportReport, ApiLibraryService
+from flowdesk.ui.widgets import named, tree_children
 
 ACTION_WORDS = {"add": "new", "update": "update", "skip": "unchanged"}
 
@@ -29,7 +30,7 @@ class CurlInputDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Import a curl command")
-        self.text = QPlainTextEdit(objectName="curlText")
+        self.text = named(QPlainTextEdit(), "curlText")
         self.text.setPlaceholderText("curl 'https://api.example.com/v1/users' -H 'accept: application/json'")
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -62,7 +63,7 @@ class ApiImportDialog(QDialog):
             f"{counts['skip']} unchanged. Nothing is written until you press Import."
         )
         summary.setWordWrap(True)
-        self.tree = QTreeWidget(objectName="apiImportItems")
+        self.tree = named(QTreeWidget(), "apiImportItems")
         self.tree.setHeaderLabels(["Definition", "Method", "URL", "What happens"])
         self.tree.setRootIsDecorated(False)
         for item in plan.items:
@@ -81,7 +82,7 @@ class ApiImportDialog(QDialog):
             self.tree.addTopLevelItem(row)
         for col in range(4):
             self.tree.resizeColumnToContents(col)
-        self.problems = QListWidget(objectName="apiImportProblems")
+        self.problems = named(QListWidget(), "apiImportProblems")
         for problem in plan.result.problems:
             self.problems.addItem(f"⚠ {problem}")
         for note in plan.result.notes:
@@ -96,7 +97,7 @@ class ApiImportDialog(QDialog):
                 "Secrets found (stored encrypted): " + ", ".join(sorted(plan.result.secrets))
             )
         self.problems.setVisible(self.problems.count() > 0)
-        self.environment = QLineEdit("default", objectName="apiImportEnvironment")
+        self.environment = named(QLineEdit("default"), "apiImportEnvironment")
         env_row = QHBoxLayout()
         env_row.addWidget(QLabel("Environment for the variables:"))
         env_row.addWidget(self.environment, 1)
@@ -111,7 +112,7 @@ class ApiImportDialog(QDialog):
         self.import_button.setObjectName("apiImportApply")
         self.buttons.accepted.connect(self.apply)
         self.buttons.rejected.connect(self.reject)
-        self.error = QLabel(objectName="apiImportError")
+        self.error = named(QLabel(), "apiImportError")
         self.error.setStyleSheet("color: #b3261e")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -125,16 +126,16 @@ class ApiImportDialog(QDialog):
         self.resize(860, 520)
 
     def _check_all(self, on: bool) -> None:
-        for i in range(self.tree.topLevelItemCount()):
-            self.tree.topLevelItem(i).setCheckState(
-                0, Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
-            )
+        for row in self._rows():
+            row.setCheckState(0, Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def _rows(self) -> list[QTreeWidgetItem]:
+        return tree_children(self.tree.invisibleRootItem())
 
     def selected_indexes(self) -> list[int]:
         """The plan indexes whose boxes are checked."""
         out = []
-        for i in range(self.tree.topLevelItemCount()):
-            row = self.tree.topLevelItem(i)
+        for row in self._rows():
             if row.checkState(0) == Qt.CheckState.Checked:
                 out.append(int(row.data(0, Qt.ItemDataRole.UserRole)))
         return out

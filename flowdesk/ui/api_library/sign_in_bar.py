@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import ApiDefinition
 from flowdesk.engine.api_sign_in import ApiSignIn, uses_sign_in
+from flowdesk.ui.widgets import named
 
 log = logging.getLogger(__name__)
 REFRESH_MS = 30_000  # "expires in" counts down while the row is shown
@@ -43,12 +44,12 @@ class SignInBar(QWidget):
         self.open_browser: Callable[[str], Any] = open_in_system_browser
         self.api: ApiDefinition | None = None
         self.task: asyncio.Task | None = None
-        self.state = QLabel(objectName="apiSignInState")
+        self.state = named(QLabel(), "apiSignInState")
         self.state.setWordWrap(True)
-        self.sign_in_button = QPushButton("Sign in", objectName="apiSignIn")
+        self.sign_in_button = named(QPushButton("Sign in"), "apiSignIn")
         self.sign_in_button.setToolTip("Open the browser to sign in; the tokens are kept encrypted")
         self.sign_in_button.clicked.connect(self.sign_in)
-        self.sign_out_button = QPushButton("Sign out", objectName="apiSignOut")
+        self.sign_out_button = named(QPushButton("Sign out"), "apiSignOut")
         self.sign_out_button.clicked.connect(self.sign_out)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

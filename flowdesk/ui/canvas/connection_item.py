@@ -7,6 +7,7 @@ Colour, line style and a label say the connection type.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -91,7 +92,7 @@ _PENS: dict[ConnectionType, tuple[QPen, QPen]] = {
 class ConnectionItem(QGraphicsItem):
     """The picture of one connection between two NodeItems."""
 
-    Type = QGraphicsItem.UserType + 2
+    Type = QGraphicsItem.UserType + 2  # type: ignore[attr-defined]  # in Qt and at run time; missing from PySide6's stub
 
     def __init__(
         self,
@@ -111,7 +112,8 @@ class ConnectionItem(QGraphicsItem):
         self._path: QPainterPath | None = None
         self._shape: QPainterPath | None = None
         self._arrow: QPainterPath | None = None
-        self.overview_changed = None  # set by the scene: the low-zoom line overview must refresh
+        # set by the scene: the low-zoom line overview must refresh
+        self.overview_changed: Callable[[], None] | None = None
         self.taken = False  # a run took this connection (set by the run overlay)
         self._apply_type(connection_type, port_index, condition)
         self.update_path()
@@ -277,6 +279,7 @@ class ConnectionItem(QGraphicsItem):
         painter.drawPath(self._ensure_path())
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(pen.color())
+        assert self._arrow is not None  # made by _ensure_path with the curve
         painter.drawPath(self._arrow)
         if lod >= 0.5 and self.label:
             rect = self._label_rect()

@@ -81,13 +81,15 @@ def node_summary(node: NodeState, api_names: dict[int, str] | None = None) -> st
         count = len(items) if isinstance(items, list) else 0
         schema = " + schema" if isinstance(cfg.get("schema"), dict) else ""
         return f"{count} check{'s' if count != 1 else ''}{schema}"
+    elif t == NodeType.POLL and cfg.get("until"):
+        return f"every {cfg.get('interval', 1)} s until {cfg['until']}"
     return node.description or str(t)
 
 
 class NodeItem(QGraphicsItem):
     """The picture of one node. Holds only what it needs to paint; the document holds the truth."""
 
-    Type = QGraphicsItem.UserType + 1
+    Type = QGraphicsItem.UserType + 1  # type: ignore[attr-defined]  # in Qt and at run time; missing from PySide6's stub
 
     def __init__(
         self,
@@ -340,7 +342,7 @@ class NodeItem(QGraphicsItem):
             effect.setColor(QColor(20, 30, 60, 60))
             self.setGraphicsEffect(effect)
         elif not want and self.graphicsEffect() is not None:
-            self.setGraphicsEffect(None)
+            self.setGraphicsEffect(None)  # type: ignore[arg-type]  # Qt takes nullptr (remove the effect); the stub omits None
 
 
 SELECTION_BRUSH = QBrush(theme.SELECTION)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPainter, QPen, QTransform
+from PySide6.QtCore import QLineF, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from flowdesk.domain.enums import ConnectionType, Severity
@@ -39,8 +39,8 @@ class ConnectionOverview(QGraphicsItem):
     def __init__(self, scene: WorkflowScene) -> None:
         super().__init__()
         self._scene = scene
-        self._lines: list[tuple[object, list[QLineF]]] | None = None
-        self._node_rects: list[tuple[object, list[QRectF]]] | None = None
+        self._lines: list[tuple[QColor, list[QLineF]]] | None = None
+        self._node_rects: list[tuple[QColor, list[QRectF]]] | None = None
         self.setZValue(-1.0)
         self.setVisible(False)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
@@ -62,7 +62,7 @@ class ConnectionOverview(QGraphicsItem):
 
     def paint(self, painter: QPainter, option, widget=None) -> None:
         if self._lines is None:
-            by_color: dict[str, tuple[object, list[QLineF]]] = {}
+            by_color: dict[str, tuple[QColor, list[QLineF]]] = {}
             for item in self._scene.connection_items.values():
                 color = item.line_color
                 key = color.name()
@@ -83,8 +83,8 @@ class ConnectionOverview(QGraphicsItem):
             painter.setBrush(color)
             painter.drawRects(rs)
 
-    def _collect_node_rects(self) -> list[tuple[object, list[QRectF]]]:
-        rects: dict[str, tuple[object, list[QRectF]]] = {}
+    def _collect_node_rects(self) -> list[tuple[QColor, list[QRectF]]]:
+        rects: dict[str, tuple[QColor, list[QRectF]]] = {}
         selected: list[QRectF] = []
         flagged: list[QRectF] = []
         for item in self._scene.node_items.values():
@@ -240,8 +240,8 @@ class WorkflowScene(QGraphicsScene):
             return
         for item in self.connection_items.values():
             item.setVisible(not overview)
-        for item in self.node_items.values():
-            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, overview)
+        for node_item in self.node_items.values():
+            node_item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, overview)
         self.overview.invalidate()
         self.overview.setVisible(overview)
 
@@ -265,8 +265,8 @@ class WorkflowScene(QGraphicsScene):
         """Show validation markers (uid -> problems); items not named get theirs cleared."""
         for uid, item in self.node_items.items():
             item.set_problems(node_problems.get(uid, []))
-        for uid, item in self.connection_items.items():
-            item.set_problems(connection_problems.get(uid, []))
+        for uid, conn_item in self.connection_items.items():
+            conn_item.set_problems(connection_problems.get(uid, []))
         self.overview.invalidate_nodes()
 
     # ------------------------------------------------------------ selection
@@ -319,7 +319,7 @@ class WorkflowScene(QGraphicsScene):
         return QRectF(min(xs), min(ys), max(xs) - min(xs) + NODE_WIDTH, max(ys) - min(ys) + NODE_HEIGHT)
 
     # ------------------------------------------------------------ background
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:  # noqa: N802
         painter.fillRect(rect, theme.CANVAS_BACKGROUND)
         scale = painter.worldTransform().m11()
         step = GRID if scale >= 0.6 else GRID * 5
@@ -400,7 +400,7 @@ class WorkflowScene(QGraphicsScene):
 
     def _push_moves(self) -> None:
         moves = {}
-        for uid, _ in self._press_positions.items():
+        for uid in self._press_positions or {}:
             if uid not in self.node_items or not self.doc.has_node(uid):
                 continue
             node = self.doc.node(uid)
@@ -422,33 +422,38 @@ class WorkflowScene(QGraphicsScene):
         self.addItem(self._draft)
         self.status_message.emit(f"Connect '{item.name}' ({ctype.value}): release on another node's input")
 
+    def _drafting(self) -> tuple[DraftConnectionItem, int, int]:
+        """The draft line with its source node and port, while a connection is being dragged."""
+        assert self._draft is not None and self._draft_source is not None
+        return self._draft, *self._draft_source
+
     def _draft_type(self) -> ConnectionType:
-        uid, index = self._draft_source
+        _draft, uid, index = self._drafting()
         return self.node_items[uid].ports[index].connection_type
 
     def _update_draft(self, pos: QPointF) -> None:
         target = self.node_item_at(pos)
-        src_uid = self._draft_source[0]
+        draft, src_uid, _index = self._drafting()
         self._draft_target = None
         if target is None or target.uid == src_uid and target.port_at(target.mapFromScene(pos)) is None:
-            self._draft.set_end(pos, True)
+            draft.set_end(pos, True)
             return
         try:
             self.doc.check_connect(src_uid, target.uid, self._draft_type())
         except FlowdeskError as err:
-            self._draft.set_end(pos, False)
+            draft.set_end(pos, False)
             self.status_message.emit(f"Cannot connect: {err}")
             return
         self._draft_target = target.uid
-        self._draft.set_end(target.input_pos(), True)
+        draft.set_end(target.input_pos(), True)
         self.status_message.emit(f"Release to connect to '{target.name}'")
 
     def _finish_draft(self, pos: QPointF) -> None:
         self._update_draft(pos)
-        source_uid, _ = self._draft_source
+        draft, source_uid, _index = self._drafting()
         target_uid = self._draft_target
         ctype = self._draft_type()
-        self.removeItem(self._draft)
+        self.removeItem(draft)
         self._draft = None
         self._draft_source = None
         self._draft_target = None

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -148,7 +144,7 @@ class ParallelForm(TypeForm):
 
 
 class LoopForm(TypeForm):
-    """LOOP: condition and/or items, max_iterations, break_on_error."""
+    """LOOP: condition and/or items, max_iterations, concurrency, batch_size, break_on_error."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -158,11 +154,27 @@ class LoopForm(TypeForm):
         _fit_to_schema(self.max_iterations, NodeType.LOOP, "max_iterations")
         self.break_on_error = QCheckBox("Stop the loop when an iteration fails", self)
         _fit_to_schema(self.break_on_error, NodeType.LOOP, "break_on_error")
+        self.concurrency = QSpinBox(self)
+        self.concurrency.setObjectName("loopConcurrency")
+        _fit_to_schema(self.concurrency, NodeType.LOOP, "concurrency")
+        self.batch_size = QSpinBox(self)
+        self.batch_size.setObjectName("loopBatchSize")
+        _fit_to_schema(self.batch_size, NodeType.LOOP, "batch_size")
+        self.batch_size.setMinimum(0)  # 0: no batches (each iteration gets one item)
+        self.batch_size.setSpecialValueText("off")
         layout = self.form_layout()
         layout.addRow("While", self.condition)
         layout.addRow("For each of", self.items)
         layout.addRow("Max iterations", self.max_iterations)
+        layout.addRow("At once", self.concurrency)
+        layout.addRow("Batch size", self.batch_size)
         layout.addRow("", self.break_on_error)
+        self.concurrency.editingFinished.connect(
+            lambda: self.edited.emit({"concurrency": self.concurrency.value()})
+        )
+        self.batch_size.editingFinished.connect(
+            lambda: self.edited.emit({"batch_size": self.batch_size.value() or None})
+        )
         self.condition.committed.connect(lambda t: self.edited.emit({"condition": t or None}))
         self.items.committed.connect(lambda t: self.edited.emit({"items": t}))
         self.max_iterations.editingFinished.connect(
@@ -178,6 +190,10 @@ class LoopForm(TypeForm):
         value = config.get("max_iterations", default)
         _set_spin(self.max_iterations, int(value) if isinstance(value, int) else default)
         _set_check(self.break_on_error, config.get("break_on_error", True))
+        concurrency = config.get("concurrency", 1)
+        _set_spin(self.concurrency, concurrency if isinstance(concurrency, int) else 1)
+        batch_size = config.get("batch_size")
+        _set_spin(self.batch_size, batch_size if isinstance(batch_size, int) else 0)
 
 
 class ApiCallForm(TypeForm):
@@ -207,37 +223,30 @@ class ApiCallForm(TypeForm):
         inline = QHBoxLayout()
         inline.addWidget(self.method)
         inline.addWidget(self.url, 1)
-        self.parameters = QTableWidget(0, 3, self)
-        self.parameters.setObjectName("parametersTable")
-        self.parameters.setHorizontalHeaderLabels(["Parameter", "In", "Value (template)"])
-        header = self.parameters.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(self.WHERE, QHeaderView.ResizeMode.ResizeToContents)
-        self.parameters.verticalHeader().setVisible(False)
-        self.parameters.setMinimumHeight(110)
-        self.parameters.setMaximumHeight(170)
-        add = QPushButton("Add parameter", self)
-        remove = QPushButton("Remove", self)
-        buttons = QHBoxLayout()
-        buttons.addWidget(add)
-        buttons.addWidget(remove)
-        buttons.addStretch(1)
+        self.parameter_rows = KeyValueEditor(
+            ["Parameter", "In", "Value (template)"],
+            "parametersTable",
+            self,
+            new_name="param",
+            add_text="Add parameter",
+            heights=(110, 170),
+            margins=(0, 0, 0, 0),
+        )
+        self.parameter_rows.describe = self._describe_row
+        self.parameters = self.parameter_rows.table
         self.params_hint = QLabel(self)
         self.params_hint.setObjectName("parametersHint")
         self.params_hint.setStyleSheet("color: #d93025;")
         self.params_hint.setWordWrap(True)
         self.params_hint.hide()
-        params_box = QVBoxLayout()
-        params_box.addWidget(self.parameters)
-        params_box.addWidget(self.params_hint)
-        params_box.addLayout(buttons)
+        self.parameter_rows.box.insertWidget(1, self.params_hint)
         layout = self.form_layout()
         layout.addRow("API", self.api)
         layout.addRow("Request", inline)
-        layout.addRow("Parameters", params_box)
+        layout.addRow("Parameters", self.parameter_rows)
         # the rest of the request folds away, each section's title saying what is set
-        self.headers = KeyValueEditor("Header", "headersTable", self)
-        self.query = KeyValueEditor("Query parameter", "queryTable", self)
+        self.headers = KeyValueEditor(["Header", "Value (template)"], "headersTable", self)
+        self.query = KeyValueEditor(["Query parameter", "Value (template)"], "queryTable", self)
         self.body = BodyEditor(self)
         self.auth = AuthEditor(self)
         self.retries = RetryEditor(self)
@@ -259,9 +268,7 @@ class ApiCallForm(TypeForm):
         self.api.activated.connect(self._api_chosen)
         self.method.activated.connect(lambda _i: self.edited.emit({"method": self.method.currentText()}))
         self.url.editingFinished.connect(lambda: self.edited.emit({"url": self.url.text()}))
-        self.parameters.itemChanged.connect(self._parameter_edited)
-        add.clicked.connect(self._add_row)
-        remove.clicked.connect(self._remove_row)
+        self.parameter_rows.edited.connect(lambda _value: self._parameters_edited())
 
     def refresh_apis(self) -> None:
         current = self.api.currentData()
@@ -290,7 +297,7 @@ class ApiCallForm(TypeForm):
         self.method.setEnabled(inline)
         self.url.setEnabled(inline)
         self.method.blockSignals(True)
-        api = self._apis.get(api_id) if not inline else None
+        api = self._apis.get(api_id) if isinstance(api_id, int) else None
         # with a library API the fields show its request (read-only); inline they are the node's own
         method = (api.method if api else str(config.get("method", "GET"))).upper()
         if self.method.findText(method) < 0:
@@ -301,14 +308,11 @@ class ApiCallForm(TypeForm):
         self.url.setCursorPosition(0)
         self._declared = {p.name: p for p in api.parameters} if api else {}
         params = config.get("parameters") or {}
-        self.parameters.blockSignals(True)
-        self.parameters.setRowCount(0)
         if isinstance(params, dict):
             # the API's declared parameters first, in its order; the node's own after them
             order = {name: i for i, name in enumerate(self._declared)}
-            for key, value in sorted(params.items(), key=lambda kv: order.get(str(kv[0]), len(order))):
-                self._append_row(str(key), value if isinstance(value, str) else _json_text(value))
-        self.parameters.blockSignals(False)
+            params = dict(sorted(params.items(), key=lambda kv: order.get(str(kv[0]), len(order))))
+        self.parameter_rows.load(params)
         self._check_required()
         self.headers.load(config.get("headers"))
         self.query.load(config.get("query"))
@@ -330,17 +334,6 @@ class ApiCallForm(TypeForm):
         else:
             s["auth"].set_summary("" if kind == "none" else kind.replace("_", " "))
         s["retries"].set_summary(self.retries.summary())
-
-    def _append_row(self, key: str, value: str) -> None:
-        row = self.parameters.rowCount()
-        self.parameters.insertRow(row)
-        name = QTableWidgetItem(key)
-        where = QTableWidgetItem("")
-        where.setFlags(where.flags() & ~Qt.ItemFlag.ItemIsEditable)
-        self.parameters.setItem(row, self.NAME, name)
-        self.parameters.setItem(row, self.WHERE, where)
-        self.parameters.setItem(row, self.VALUE, QTableWidgetItem(value))
-        self._describe_row(row)
 
     def _describe_row(self, row: int) -> None:
         """Location, required mark and tooltip of one row from the API's declared parameter."""
@@ -381,43 +374,12 @@ class ApiCallForm(TypeForm):
         self.params_hint.setText(f"Required parameter{'s' * (len(missing) > 1)} {names} {verb} no value.")
         self.params_hint.show()
 
-    def _parameter_edited(self, item: QTableWidgetItem) -> None:
-        if item.column() == self.NAME:
-            self.parameters.blockSignals(True)
-            self._describe_row(item.row())
-            self.parameters.blockSignals(False)
+    def _parameters_edited(self) -> None:
         self._check_required()
         self.edited.emit({"parameters": self.parameter_values()})
 
     def parameter_values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for row in range(self.parameters.rowCount()):
-            key_item, value_item = self.parameters.item(row, self.NAME), self.parameters.item(row, self.VALUE)
-            key = key_item.text().strip() if key_item else ""
-            if key:
-                values[key] = value_item.text() if value_item else ""
-        return values
-
-    def _add_row(self) -> None:
-        self.parameters.blockSignals(True)
-        taken = set(self.parameter_values())
-        name, i = "param", 1
-        while name in taken:
-            i += 1
-            name = f"param{i}"
-        self._append_row(name, "")
-        self.parameters.blockSignals(False)
-        self.edited.emit({"parameters": self.parameter_values()})
-
-    def _remove_row(self) -> None:
-        row = self.parameters.currentRow()
-        if row < 0:
-            row = self.parameters.rowCount() - 1
-        if row >= 0:
-            self.parameters.blockSignals(True)
-            self.parameters.removeRow(row)
-            self.parameters.blockSignals(False)
-            self.edited.emit({"parameters": self.parameter_values()})
+        return dict(self.parameter_rows.values())
 
     def _api_chosen(self, index: int) -> None:
         api_id = self.api.itemData(index)
@@ -425,10 +387,7 @@ class ApiCallForm(TypeForm):
             # nothing is declared any more: the rows lose their locations, marks and hint at once
             # (the inspector reloads the form from the node only on a later turn of the loop)
             self._declared = {}
-            self.parameters.blockSignals(True)
-            for row in range(self.parameters.rowCount()):
-                self._describe_row(row)
-            self.parameters.blockSignals(False)
+            self.parameter_rows.describe_rows()
             self._check_required()
             self.edited.emit({"api_id": None})
             return

@@ -6,9 +6,10 @@ It follows the current tab's document; refreshes are coalesced (a zero-length ti
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, SignalInstance
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -26,12 +27,16 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.enums import ConnectionType, WorkflowStatus
 from flowdesk.domain.errors import FlowdeskError
+from flowdesk.ui.widgets import set_number
 
 from ..commands import EditNodeCommand, SetWorkflowPropertiesCommand
 from ..document import allowed_connection_types
 from .expression_field import ExpressionField
 from .json_editor import RawJsonEditor
 from .node_forms import TypeForm, form_for
+
+if TYPE_CHECKING:
+    from ..editor_tab import EditorTab
 
 
 class _PlainTextCommit(QPlainTextEdit):
@@ -87,7 +92,7 @@ class NodePage(QWidget):
         self.json.applied.connect(lambda cfg: self._commit_config(cfg, replace=True))
 
     def show_node(self, uid: int) -> None:
-        tab = self.panel.tab
+        tab = self.panel.open_tab()
         node = tab.doc.node(uid)
         if node.node_type != self.node_type:
             if self.form is not None:
@@ -171,7 +176,7 @@ class ConnectionPage(QWidget):
         self.condition.committed.connect(lambda _t: self._commit())
 
     def show_connection(self, uid: int) -> None:
-        doc = self.panel.tab.doc
+        doc = self.panel.open_tab().doc
         conn = doc.connection(uid)
         self.uid = uid
         source, target = doc.node(conn.source), doc.node(conn.target)
@@ -251,7 +256,7 @@ class WorkflowPage(QWidget):
         )
 
     def show_workflow(self) -> None:
-        w = self.panel.tab.doc.workflow
+        w = self.panel.open_tab().doc.workflow
         if self.name.text() != w.name:
             self.name.setText(w.name)
         self.description.set_text(w.description)
@@ -263,7 +268,7 @@ class WorkflowPage(QWidget):
         for spin, key in ((self.timeout, "timeout"), (self.retry_count, "retry_count")):
             value = w.config.get(key, 0)
             spin.blockSignals(True)
-            spin.setValue(value if isinstance(value, int | float) else 0)
+            set_number(spin, value)
             spin.blockSignals(False)
         self.status.setCurrentIndex(1 if w.is_active else 0)
 
@@ -301,7 +306,7 @@ class InspectorPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("inspector")
-        self.tab = None
+        self.tab: EditorTab | None = None
         self.stack = QStackedWidget(self)
         self.empty = QLabel("Open a workflow to inspect it.", self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -312,7 +317,7 @@ class InspectorPanel(QWidget):
         self.workflow_page = WorkflowPage(self)
         for page in (self.empty, self.many, self.node_page, self.connection_page, self.workflow_page):
             self.stack.addWidget(page)
-        self.scroll = scroll = QScrollArea(self)
+        self.scroll_area = scroll = QScrollArea(self)
         scroll.setObjectName("inspectorScroll")
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -325,9 +330,14 @@ class InspectorPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
-        self._connected = []
+        self._connected: list[tuple[SignalInstance, Callable[[], None]]] = []
 
-    def set_tab(self, tab) -> None:
+    def open_tab(self) -> EditorTab:
+        """The tab being inspected: the node, connection and workflow pages show only while there is one."""
+        assert self.tab is not None
+        return self.tab
+
+    def set_tab(self, tab: EditorTab | None) -> None:
         for signal, slot in self._connected:
             signal.disconnect(slot)
         self._connected = []

@@ -9,6 +9,7 @@ per-type forms in node_forms.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -30,6 +31,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from flowdesk.ui.widgets import set_number
 
 
 class FoldingSection(QWidget):
@@ -71,30 +74,52 @@ class FoldingSection(QWidget):
 
 
 class KeyValueEditor(QWidget):
-    """A table of name → template pairs (headers, query parameters)."""
+    """A table of name → template pairs: a request's headers and query parameters, and an API call's
+    parameters (with a read-only "In" column between name and value, filled by `describe`).
+
+    `edited` carries the mapping (None when empty) after every change made in the table or by its
+    Add and Remove buttons; `load()` fills it without a signal."""
 
     edited = Signal(object)  # the mapping, or None when empty
+    NAME = 0
 
-    def __init__(self, name_header: str, object_name: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        headers: list[str],
+        object_name: str,
+        parent: QWidget | None = None,
+        *,
+        new_name: str = "name",
+        add_text: str = "Add",
+        heights: tuple[int, int] = (90, 140),
+        margins: tuple[int, int, int, int] = (12, 0, 0, 4),
+    ) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, 2, self)
+        self.value_column = len(headers) - 1
+        self._new_name = new_name
+        #: called with a row after it is added and when its name changes (signals blocked)
+        self.describe: Callable[[int], None] = lambda _row: None
+        self.table = QTableWidget(0, len(headers), self)
         self.table.setObjectName(object_name)
-        self.table.setHorizontalHeaderLabels([name_header, "Value (template)"])
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalHeaderLabels(headers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for column in range(1, self.value_column):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().setVisible(False)
-        self.table.setMinimumHeight(90)
-        self.table.setMaximumHeight(140)
-        add = QPushButton("Add", self)
+        self.table.setMinimumHeight(heights[0])
+        self.table.setMaximumHeight(heights[1])
+        add = QPushButton(add_text, self)
         remove = QPushButton("Remove", self)
         buttons = QHBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(remove)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 0, 0, 4)
-        layout.addWidget(self.table)
-        layout.addLayout(buttons)
-        self.table.itemChanged.connect(lambda _item: self.edited.emit(self.value()))
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(*margins)
+        self.box.addWidget(self.table)
+        self.box.addLayout(buttons)
+        self.table.itemChanged.connect(self._item_changed)
         add.clicked.connect(self._add)
         remove.clicked.connect(self._remove)
 
@@ -108,30 +133,53 @@ class KeyValueEditor(QWidget):
                 )
         self.table.blockSignals(False)
 
-    def value(self) -> dict[str, str] | None:
+    def values(self) -> dict[str, str]:
+        """The rows with a name, in order (an empty dict when there are none)."""
         out: dict[str, str] = {}
         for row in range(self.table.rowCount()):
-            key, val = self.table.item(row, 0), self.table.item(row, 1)
+            key, val = self.table.item(row, self.NAME), self.table.item(row, self.value_column)
             name = key.text().strip() if key else ""
             if name:
                 out[name] = val.text() if val else ""
-        return out or None
+        return out
+
+    def value(self) -> dict[str, str] | None:
+        return self.values() or None
 
     def count(self) -> int:
-        return len(self.value() or {})
+        return len(self.values())
+
+    def describe_rows(self) -> None:
+        """Run `describe` on every row again (what it reads has changed)."""
+        self.table.blockSignals(True)
+        for row in range(self.table.rowCount()):
+            self.describe(row)
+        self.table.blockSignals(False)
 
     def _append(self, key: str, value: str) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        self.table.setItem(row, 0, QTableWidgetItem(key))
-        self.table.setItem(row, 1, QTableWidgetItem(value))
+        self.table.setItem(row, self.NAME, QTableWidgetItem(key))
+        for column in range(1, self.value_column):
+            fixed = QTableWidgetItem("")
+            fixed.setFlags(fixed.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(row, column, fixed)
+        self.table.setItem(row, self.value_column, QTableWidgetItem(value))
+        self.describe(row)
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() == self.NAME:
+            self.table.blockSignals(True)
+            self.describe(item.row())
+            self.table.blockSignals(False)
+        self.edited.emit(self.value())
 
     def _add(self) -> None:
-        taken = set(self.value() or {})
-        name, i = "name", 1
+        taken = set(self.values())
+        name, i = self._new_name, 1
         while name in taken:
             i += 1
-            name = f"name{i}"
+            name = f"{self._new_name}{i}"
         self.table.blockSignals(True)
         self._append(name, "")
         self.table.blockSignals(False)
@@ -381,9 +429,7 @@ class RetryEditor(QWidget):
         ):
             value = config.get(key)
             spin.blockSignals(True)
-            spin.setValue(
-                value if isinstance(value, int | float) and not isinstance(value, bool) else default
-            )
+            set_number(spin, value, default)
             spin.blockSignals(False)
         statuses = config.get("accept_status")
         text = ", ".join(str(s) for s in statuses) if isinstance(statuses, list) else str(statuses or "")

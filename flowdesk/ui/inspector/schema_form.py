@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.node_config import declared_types
 from flowdesk.domain.node_descriptors import NodeTypeDescriptor
+from flowdesk.ui.widgets import set_number
 
 from .expression_field import ExpressionField
 from .node_forms import TypeForm
@@ -138,7 +139,7 @@ class SchemaForm(TypeForm):
             return
         try:
             value = json.loads(text)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             field.error.setText(f"✗ {field.key} is not JSON: {exc.msg} at column {exc.colno}.")
             return
         field.error.setText("")
@@ -158,8 +159,7 @@ class SchemaForm(TypeForm):
                 elif isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 elif isinstance(widget, QSpinBox | QDoubleSpinBox):
-                    number = isinstance(value, int | float) and not isinstance(value, bool)
-                    widget.setValue(value if number else 0)
+                    set_number(widget, value)
                 elif isinstance(widget, _JsonField):
                     widget.set_value(value)
             finally:

@@ -26,7 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.monitoring import MonitorQueries
+from flowdesk.ui.widgets import row_data
 
 from .query_runner import QueryRunner, as_queries
 from .status_colors import STATUS_LABELS, format_seconds, status_color
@@ -48,13 +50,13 @@ class EngineEventBridge(QObject):
     """Turns the engine's plain-Python events of the kinds in `kinds` into a Qt signal (queued if they
     come from another thread)."""
 
-    event = Signal(object)
+    received = Signal(object)  # not `event`: that would hide QObject.event()
 
     def __init__(
         self, executor: Any, parent: QObject | None = None, *, kinds: frozenset[str] | None = None
     ) -> None:
         super().__init__(parent)
-        emit = self.event.emit
+        emit = self.received.emit
         if kinds is None:
             listener = emit
         else:
@@ -137,7 +139,7 @@ class ActiveExecutionsPanel(QWidget):
         self._node_timer.timeout.connect(self._update_current_nodes)
         if executor is not None:
             self._bridge = EngineEventBridge(executor, self, kinds=RELEVANT_EVENTS)
-            self._bridge.event.connect(self._on_event)
+            self._bridge.received.connect(self._on_event)
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
@@ -191,7 +193,8 @@ class ActiveExecutionsPanel(QWidget):
             if self.runs.pop(run_id, None) is not None:
                 self._render()
         elif kind in ("execution_paused", "execution_resumed") and run_id in self.runs:
-            self.runs[run_id]["status"] = "paused" if kind == "execution_paused" else "running"
+            paused = kind == "execution_paused"
+            self.runs[run_id]["status"] = ExecutionStatus.PAUSED if paused else ExecutionStatus.RUNNING
             self._render()
         elif kind == "execution_started":
             self.refresh()
@@ -256,7 +259,7 @@ class ActiveExecutionsPanel(QWidget):
     def cancel_button(self, run_id: int) -> QPushButton | None:
         """The Cancel button of run `run_id`'s row, if it is shown."""
         for row in range(self.table.rowCount()):
-            if self.table.item(row, 0).data(Qt.ItemDataRole.UserRole) == run_id:
+            if row_data(self.table, row) == run_id:
                 widget = self.table.cellWidget(row, 5)
                 return widget if isinstance(widget, QPushButton) else None
         return None
@@ -278,12 +281,11 @@ class ActiveExecutionsPanel(QWidget):
 
     def _update_elapsed(self) -> None:
         for row in range(self.table.rowCount()):
-            run_id = self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)
-            run = self.runs.get(run_id)
-            if run is not None:
-                self.table.item(row, 4).setText(format_seconds(self._elapsed(run)))
+            run, cell = self.runs.get(row_data(self.table, row)), self.table.item(row, 4)
+            if run is not None and cell is not None:
+                cell.setText(format_seconds(self._elapsed(run)))
 
     def _activate(self, item: QTableWidgetItem) -> None:
-        run_id = self.table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        run_id = row_data(self.table, item.row())
         if run_id is not None:
             self.executionActivated.emit(int(run_id))

@@ -152,7 +152,7 @@ class MonitorHost(QObject):
         self.monitor_tabs.setObjectName("monitorTabs")
         self.monitor_tabs.setDocumentMode(True)
         self.monitor_tabs.setMovable(True)
-        self.dock_monitor = w._dock(
+        self.dock_monitor = w.add_dock(
             "dockMonitor", "Monitor", self.monitor_tabs, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.dock_monitor.hide()
@@ -160,13 +160,13 @@ class MonitorHost(QObject):
         self.timeline = RunTimeline(self.queries)
         self.timeline.setObjectName("runTimeline")
         self.timeline.nodeActivated.connect(self.select_node)
-        self.dock_timeline = w._dock(
+        self.dock_timeline = w.add_dock(
             "dockTimeline", "Run timeline", self.timeline, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.dock_timeline.hide()
 
         self.active = self._make_active_panel(None)
-        self.dock_active = w._dock(
+        self.dock_active = w.add_dock(
             "dockActiveRuns", "Active runs", self.active, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.dock_active.visibilityChanged.connect(self._active_visibility)
@@ -177,7 +177,7 @@ class MonitorHost(QObject):
 
         self.workers = WorkersPanel(configured_broker(w.settings))
         self.workers.setObjectName("workersPanel")
-        self.dock_workers = w._dock(
+        self.dock_workers = w.add_dock(
             "dockWorkers", "Workers", self.workers, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.dock_workers.visibilityChanged.connect(self._workers_visibility)
@@ -380,7 +380,7 @@ class MonitorHost(QObject):
 
     def _view_loaded(self, view: MonitorView) -> None:
         index = self.monitor_tabs.indexOf(self._page(view))
-        if index >= 0:
+        if index >= 0 and view.workflow_id is not None:
             self.monitor_tabs.setTabText(index, self._workflow_name(view.workflow_id))
 
     def close_monitor(self, workflow_id: int) -> None:

@@ -26,12 +26,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.monitoring import MonitorQueries
+from flowdesk.ui.widgets import row_data
 
 from .charts import DurationChart, ExecutionsChart, SlowestNodesChart
 from .message_table import MessageTable, table_item
 from .query_runner import QueryRunner, as_queries
 from .status_colors import STATUS_LABELS, format_seconds, status_color
+
+#: The end states the failures card counts.
+FAILED_ENDS = frozenset(
+    {
+        ExecutionStatus.FAILED,
+        ExecutionStatus.TIMED_OUT,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.INTERRUPTED,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -173,7 +185,18 @@ class MonitorView(QWidget):
         runs_layout.addWidget(self.runs_label)
         runs_layout.addWidget(self.runs_table)
         split.addWidget(runs_box)
-        split.setSizes([180, 140])
+        self.assertions_table = MessageTable(["Run", "Status", "Started", "Passed", "Failed"], elastic=(2,))
+        self.assertions_table.setObjectName("monitorAssertions")
+        self.assertions_table.itemDoubleClicked.connect(self._activate_assertion_run)
+        self.assertions_label = QLabel("")
+        self.assertions_label.setStyleSheet("color: #6b7280;")
+        assertions_box = QWidget()
+        assertions_layout = QVBoxLayout(assertions_box)
+        assertions_layout.setContentsMargins(0, 4, 0, 0)
+        assertions_layout.addWidget(self.assertions_label)
+        assertions_layout.addWidget(self.assertions_table)
+        split.addWidget(assertions_box)
+        split.setSizes([180, 140, 120])
         errors_layout.addWidget(split, 1)
 
         # The charts over time share their row evenly; below them the error tables, the page's
@@ -227,6 +250,7 @@ class MonitorView(QWidget):
                 "trend": queries.execution_trend(workflow_id, bucket=period.bucket, since=since, until=now),
                 "performance": queries.performance_analysis(workflow_id),
                 "errors": queries.error_analysis(workflow_id, since=since),
+                "assertions": queries.assertion_runs(workflow_id, since=since),
             }
 
         self._runner.submit(read)
@@ -259,7 +283,7 @@ class MonitorView(QWidget):
             ", ".join(
                 f"{n} {STATUS_LABELS[s].lower()}"
                 for s, n in stats["status_counts"].items()
-                if n and s in ("failed", "timed_out", "cancelled", "interrupted")
+                if n and s in FAILED_ENDS
             )
             or "none",
             "#d93025" if failures else None,
@@ -269,6 +293,7 @@ class MonitorView(QWidget):
         self.duration_chart.set_trend(data["trend"], period.bucket)
         self.nodes_chart.set_performance(data["performance"])
         self._fill_errors(data["errors"])
+        self._fill_assertions(data["assertions"])
         self.loaded.emit()
 
     def _show_error(self, message: str) -> None:
@@ -298,12 +323,38 @@ class MonitorView(QWidget):
             else "No failed steps in this period."
         )
 
+    def _fill_assertions(self, runs: list[dict[str, Any]]) -> None:
+        """Passed and failed assertions of each run that ran an ASSERT (newest first)."""
+        table = self.assertions_table
+        table.setSortingEnabled(False)
+        table.setRowCount(len(runs))
+        item = table_item
+        for row, r in enumerate(runs):
+            _run_cells(table, row, r)
+            table.setItem(row, 3, item(f"{r['passed']:,}", align_right=True))
+            failed = item(f"{r['failed']:,}", align_right=True)
+            if r["failed"]:
+                failed.setForeground(QColor("#d93025"))
+            table.setItem(row, 4, failed)
+        table.fit_columns()
+        passed = sum(r["passed"] for r in runs)
+        failed_total = sum(r["failed"] for r in runs)
+        self.assertions_label.setText(
+            f"Assertions by run: {passed:,} passed, {failed_total:,} failed in {len(runs):,} run(s)"
+            " (double-click to open)"
+            if runs
+            else "No run of this period checked assertions (ASSERT nodes)."
+        )
+
+    def _activate_assertion_run(self, item: QTableWidgetItem) -> None:
+        self._activate_in(self.assertions_table, item)
+
     # -- drill-down ----------------------------------------------------------------------------
     def _drill_down(self) -> None:
         rows = self.errors_table.selectionModel().selectedRows()
         if not rows or self.workflow_id is None:
             return
-        error_type, node = self.errors_table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+        error_type, node = row_data(self.errors_table, rows[0].row())
         self.select_error(error_type, node)
 
     def select_error(self, error_type: str, node: str | None = None) -> None:
@@ -320,20 +371,26 @@ class MonitorView(QWidget):
         table.setRowCount(len(runs))
         item = table_item
         for row, r in enumerate(runs):
-            table.setItem(row, 0, item(f"#{r['id']}", data=r["id"]))
-            status = item(STATUS_LABELS.get(r["status"], r["status"]))
-            status.setForeground(status_color(r["status"]))
-            table.setItem(row, 1, status)
-            started = r["started_at"]
-            table.setItem(
-                row, 2, item(started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "—")
-            )
+            _run_cells(table, row, r)
             table.setItem(row, 3, item(r["node"] or "—", tooltip=True))
             table.setItem(row, 4, item(r["error_message"] or "", tooltip=True))
         table.fit_columns()
         self.drillDownLoaded.emit()
 
     def _activate_run(self, item: QTableWidgetItem) -> None:
-        run_id = self.runs_table.item(item.row(), 0).data(Qt.ItemDataRole.UserRole)
+        self._activate_in(self.runs_table, item)
+
+    def _activate_in(self, table: MessageTable, item: QTableWidgetItem) -> None:
+        run_id = row_data(table, item.row())
         if run_id is not None:
             self.executionActivated.emit(int(run_id))
+
+
+def _run_cells(table: MessageTable, row: int, run: dict[str, Any]) -> None:
+    """The first three cells of a run's row: `#id` (the id as its data), status (coloured), start."""
+    table.setItem(row, 0, table_item(f"#{run['id']}", data=run["id"]))
+    status = table_item(STATUS_LABELS.get(run["status"], run["status"]))
+    status.setForeground(status_color(run["status"]))
+    table.setItem(row, 1, status)
+    started = run["started_at"]
+    table.setItem(row, 2, table_item(started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "—"))

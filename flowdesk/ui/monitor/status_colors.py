@@ -3,34 +3,26 @@ app's one table (flowdesk/ui/status_colors.py), re-exported here for the monitor
 
 from __future__ import annotations
 
+from flowdesk.domain.enums import ExecutionStatus, StepStatus
 from flowdesk.ui.status_colors import STATUS_COLORS, status_color
 
 __all__ = ["STATUS_COLORS", "STATUS_LABELS", "STATUS_ORDER", "format_seconds", "status_color"]
 
 #: Order of the stacked bars, bottom up: successes first, then the kinds of failure, then live runs.
-STATUS_ORDER = (
-    "completed",
-    "failed",
-    "timed_out",
-    "cancelled",
-    "interrupted",
-    "resumed",
-    "running",
-    "paused",
-    "pending",
+STATUS_ORDER: tuple[str, ...] = (
+    ExecutionStatus.COMPLETED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.TIMED_OUT,
+    ExecutionStatus.CANCELLED,
+    ExecutionStatus.INTERRUPTED,
+    ExecutionStatus.RESUMED,
+    ExecutionStatus.RUNNING,
+    ExecutionStatus.PAUSED,
+    ExecutionStatus.PENDING,
 )
-STATUS_LABELS = {
-    "completed": "Completed",
-    "failed": "Failed",
-    "timed_out": "Timed out",
-    "cancelled": "Cancelled",
-    "interrupted": "Interrupted",
-    "resumed": "Resumed",
-    "running": "Running",
-    "paused": "Paused",
-    "pending": "Pending",
-    "success": "Success",
-    "skipped": "Skipped",
+#: "timed_out" -> "Timed out", for every execution and step status.
+STATUS_LABELS: dict[str, str] = {
+    status: status.value.replace("_", " ").capitalize() for status in (*ExecutionStatus, *StepStatus)
 }
 
 

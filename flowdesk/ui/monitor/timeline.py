@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.domain.enums import ExecutionStatus, StepStatus
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.services.monitoring.sql_time import utcnow
 
@@ -175,8 +176,8 @@ class TimelineCanvas(QGraphicsView):
             bar = StepBar(QRectF(x, y, w, ROW_HEIGHT), step, row)
             scene.addItem(bar)
             self.bars.append(bar)
-            label = step_label(step)
-            text_w = metrics.horizontalAdvance(label)
+            caption = step_label(step)
+            text_w = metrics.horizontalAdvance(caption)
             if text_w + 8 <= w:  # inside the bar
                 color = QColor("#ffffff")
                 left = x + 4
@@ -184,12 +185,12 @@ class TimelineCanvas(QGraphicsView):
                 color = QColor("#1f2430")
                 left = x + w + 4
             elif w >= 40:  # shortened inside the bar
-                label = metrics.elidedText(label, Qt.TextElideMode.ElideRight, w - 8)
+                caption = metrics.elidedText(caption, Qt.TextElideMode.ElideRight, w - 8)
                 color = QColor("#ffffff")
                 left = x + 4
             else:  # no room: the tooltip names it
                 continue
-            text = QGraphicsSimpleTextItem(label, bar)
+            text = QGraphicsSimpleTextItem(caption, bar)
             text.setFont(font)
             text.setBrush(color)
             text.setPos(left, y + (ROW_HEIGHT - metrics.height()) / 2)
@@ -231,7 +232,7 @@ def layout_steps(
         s["_open"] = end is None
         s["_live"] = live
         if end is None:
-            if s.get("status") == "running" and live:
+            if s.get("status") == StepStatus.RUNNING and live:
                 end = max(now, s["started_at"])
             else:
                 end = s["started_at"] + timedelta(seconds=s.get("execution_time") or 0.0)
@@ -305,11 +306,11 @@ class RunTimeline(QWidget):
 
     def _show(self, value: tuple[dict[str, Any], list[dict[str, Any]]]) -> None:
         summary, steps = value
-        if summary["status"] in ("running", "paused", "pending"):
+        if summary["status"] in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED, ExecutionStatus.PENDING):
             self._follow.start()
         else:
             self._follow.stop()
-        live = summary["status"] in ("running", "paused", "pending")
+        live = summary["status"] in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED, ExecutionStatus.PENDING)
         timed, rows, span, untimed = layout_steps(steps, self.queries.clock(), live=live)
         status = summary["status"]
         color = status_color(status).name()

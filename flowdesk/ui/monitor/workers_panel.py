@@ -90,9 +90,9 @@ class WorkersPanel(QWidget):
             ]
             for column, cell in enumerate(cells):
                 self.table.setItem(row, column, cell)
-        alive = sum(1 for w in self.workers if w["alive"])
+        answering = sum(1 for w in self.workers if w["alive"])
         self.summary.setText(
-            f"{alive} alive of {len(self.workers)} known on {shown_broker(self.broker or '')}"
+            f"{answering} alive of {len(self.workers)} known on {shown_broker(self.broker or '')}"
         )
         waiting = ", ".join(f"{name}: {length}" for name, length in self.queues.items())
         self.queue_label.setText(f"Waiting in queues — {waiting}" if waiting else "No queue known yet.")

@@ -22,6 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.domain.enums import StepStatus
+from flowdesk.ui.widgets import tree_children
+
 from .overlays import STATUS_COLORS, WARNING_MARK, badge_text
 from .run_state import NodeRun, RunState
 
@@ -146,10 +149,10 @@ class DataInspector(QWidget):
             self.title.setText(f"<b>{_html(name)}</b> — has not run in {where}.")
             return
         self._load(run)
-        color = STATUS_COLORS.get(run.status, STATUS_COLORS["running"]).name()
+        color = STATUS_COLORS.get(run.status, STATUS_COLORS[StepStatus.RUNNING]).name()
         detail = (
             badge_text(run.status, run.duration, run.attempts, run.runs, len(run.warnings))
-            if run.status != "running"
+            if run.status != StepStatus.RUNNING
             else "▶ running"
         )
         self.title.setText(
@@ -180,13 +183,14 @@ class DataInspector(QWidget):
         if output is not None:
             self._section("output", "Output", output, expanded=response is None)
         if run.attempt_history:
-            self._section("attempts", "Attempts", run.attempt_history, expanded=run.status == "failed")
+            failed = run.status == StepStatus.FAILED
+            self._section("attempts", "Attempts", run.attempt_history, expanded=failed)
 
     def _load(self, run: NodeRun) -> None:
         """Fill the resolved input and attempt history from the step row (once it is written)."""
         if run.loaded or self.loader is None or self.state is None or self.state.execution_id is None:
             return
-        if run.status == "running":
+        if run.status == StepStatus.RUNNING:
             return
         try:
             row = self.loader(self.state.execution_id, run.name)
@@ -212,8 +216,7 @@ class DataInspector(QWidget):
         self._fill(top, section, (), value)
         top.setExpanded(expanded)
         if expanded:
-            for i in range(min(top.childCount(), 12)):
-                child = top.child(i)
+            for child in tree_children(top)[:12]:
                 if child.childCount() and child.childCount() < 12:
                     child.setExpanded(True)
         return top
@@ -240,18 +243,16 @@ class DataInspector(QWidget):
     # ------------------------------------------------------------ copying
     def item_at_path(self, section: str, path: tuple[Any, ...]) -> QTreeWidgetItem | None:
         """The tree row of (section, path), e.g. ("response", ("body", "id"))."""
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
+        for top in tree_children(self.tree.invisibleRootItem()):
             if top.data(0, PATH_ROLE)[0] != section:
                 continue
             item = top
             for key in path:
                 label = f"[{key}]" if isinstance(key, int) else str(key)
-                item = next(
-                    (item.child(j) for j in range(item.childCount()) if item.child(j).text(0) == label), None
-                )
-                if item is None:
+                found = next((child for child in tree_children(item) if child.text(0) == label), None)
+                if found is None:
                     return None
+                item = found
             return item
         return None
 

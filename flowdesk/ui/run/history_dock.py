@@ -25,6 +25,16 @@ from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.executions import ExecutionService
 from flowdesk.ui.status_colors import STATUS_COLORS as _ROW_COLORS
 
+#: The end states a run can be resumed from (Resume button).
+RESUMABLE = frozenset(
+    {
+        ExecutionStatus.INTERRUPTED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.TIMED_OUT,
+    }
+)
+
 HISTORY_LIMIT = 200
 
 
@@ -116,7 +126,7 @@ class HistoryView(QWidget):
             duration = (
                 f"{(e.completed_at - e.started_at).total_seconds():.2f} s"
                 if e.started_at and e.completed_at
-                else ("…" if status in ("running", "paused") else "—")
+                else ("…" if status in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED) else "—")
             )
             cells = [
                 str(e.id),
@@ -174,7 +184,7 @@ class HistoryView(QWidget):
                 ),
                 None,
             )
-        self.resume_button.setEnabled(status in ("interrupted", "failed", "cancelled", "timed_out"))
+        self.resume_button.setEnabled(status in RESUMABLE)
 
     def _rerun(self) -> None:
         ids = self.selected_ids()
@@ -192,7 +202,8 @@ class HistoryView(QWidget):
             e.id
             for e in self.executions
             if e.id in set(self.selected_ids())
-            and str(getattr(e.status, "value", e.status)) not in ("running", "paused")
+            and str(getattr(e.status, "value", e.status))
+            not in (ExecutionStatus.RUNNING, ExecutionStatus.PAUSED)
         ]
         if not ids:
             return 0

@@ -354,7 +354,7 @@ class RunInputDialog(QDialog):
             return self._refuse(str(err), None)
         self.problem.setText("")
         self.ok_button.setEnabled(True)
-        self._error_at = None
+        self._error_at: str | None = None
         return True
 
     def _refuse(self, message: str, location: str | None) -> bool:

@@ -16,13 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.executions import ExecutionService
 
 
 def unresumed_interrupted(db: Any, dismissed: set[int], limit: int = 50) -> list[Any]:
     """Interrupted executions not resumed yet and not dismissed, newest first (one per workflow)."""
     service = ExecutionService(db)
-    interrupted = service.list_executions(status="interrupted", limit=limit)
+    interrupted = service.list_executions(status=ExecutionStatus.INTERRUPTED, limit=limit)
     if not interrupted:
         return []
     resumed = {e.resumed_from_id for e in service.list_executions(limit=1000) if e.resumed_from_id}

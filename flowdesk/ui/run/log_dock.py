@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flowdesk.domain.enums import ExecutionStatus, StepStatus
+
 from .run_state import LogEntry, RunChange, RunState, plain_lines
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -39,21 +41,13 @@ LEVEL_COLORS = {
     "warning": QColor("#b06000"),
     "error": QColor("#c5221f"),
 }
-STATUS_COLORS = {"success": QColor("#1e8e3e"), "failed": QColor("#c5221f"), "cancelled": QColor("#b06000")}
+STATUS_COLORS = {
+    StepStatus.SUCCESS: QColor("#1e8e3e"),
+    StepStatus.FAILED: QColor("#c5221f"),
+    StepStatus.CANCELLED: QColor("#b06000"),
+}
 #: Every status a log line can carry (node and execution statuses), to size the status column.
-STATUSES = (
-    "running",
-    "success",
-    "failed",
-    "skipped",
-    "cancelled",
-    "started",
-    "paused",
-    "resumed",
-    "completed",
-    "timed_out",
-    "interrupted",
-)
+STATUSES: tuple[str, ...] = tuple(dict.fromkeys([*StepStatus, "started", *ExecutionStatus]))
 #: The node column fits the names it has seen, between these many digit widths of the log's font.
 NODE_COLUMN_MIN_CHARS = 6
 NODE_COLUMN_MAX_CHARS = 26
@@ -363,7 +357,7 @@ class LogView(QWidget):
         """Copy the selected lines (or all shown) to the clipboard as aligned plain text; returns it."""
         # whole rows are selected (SelectRows); reading the ranges beats asking row by row
         selected = self.view.selectionModel().selection()
-        rows = sorted({row for part in selected for row in range(part.top(), part.bottom() + 1)})
+        rows = sorted({row for part in selected.toList() for row in range(part.top(), part.bottom() + 1)})
         entries = [self.model.rows[r] for r in rows] if rows else self.model.rows
         text = "\n".join(plain_lines(entries))
         QGuiApplication.clipboard().setText(text)

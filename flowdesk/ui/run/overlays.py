@@ -18,9 +18,10 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
+from flowdesk.domain.enums import ExecutionStatus, StepStatus
 from flowdesk.ui.canvas.connection_item import ConnectionItem
 from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
-from flowdesk.ui.status_colors import STATUS_COLORS
+from flowdesk.ui.status_colors import STATUS_COLORS, status_color
 
 from .run_state import RunChange, RunState
 
@@ -28,8 +29,14 @@ if TYPE_CHECKING:
     from flowdesk.ui.canvas.scene import WorkflowScene
     from flowdesk.ui.document import WorkflowDocument
 
-STATUS_GLYPHS = {"running": "▶", "success": "✓", "failed": "✗", "skipped": "↷", "cancelled": "■"}
-PAUSED_COLOR = STATUS_COLORS["paused"]
+STATUS_GLYPHS: dict[str, str] = {
+    StepStatus.RUNNING: "▶",
+    StepStatus.SUCCESS: "✓",
+    StepStatus.FAILED: "✗",
+    StepStatus.SKIPPED: "↷",
+    StepStatus.CANCELLED: "■",
+}
+PAUSED_COLOR = STATUS_COLORS[ExecutionStatus.PAUSED]
 DEAD_OPACITY = 0.22
 SKIPPED_NODE_OPACITY = 0.55
 FRAME_MS = 70  # the running highlight's animation step
@@ -51,12 +58,12 @@ def badge_text(status: str, duration: float | None, attempts: int, runs: int = 1
     `✓ 3 ms · ⚠ 2` (two warnings, such as unresolved references)."""
     glyph = STATUS_GLYPHS.get(status, "•")
     parts: list[str] = []
-    if status in ("success", "failed") and duration is not None:
+    if status in (StepStatus.SUCCESS, StepStatus.FAILED) and duration is not None:
         parts.append(_duration(duration))
-    elif status != "success":
+    elif status != StepStatus.SUCCESS:
         parts.append(status)
-    if status == "failed" and duration is not None:
-        parts.insert(0, "failed")
+    if status == StepStatus.FAILED and duration is not None:
+        parts.insert(0, StepStatus.FAILED)
     if attempts > 1:
         parts.append(f"{attempts} tries")
     if runs > 1:
@@ -123,7 +130,7 @@ class RunningHighlight(QGraphicsItem):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(self._RECT, 11, 11)
             return
-        color = QColor(STATUS_COLORS["running"])
+        color = QColor(STATUS_COLORS[StepStatus.RUNNING])
         color.setAlpha(int(110 + 110 * (0.5 + 0.5 * math.sin(self.phase))))
         pen = QPen(color, 4.0, Qt.PenStyle.DashLine, Qt.PenCapStyle.RoundCap)
         pen.setDashPattern([4.0, 2.5])
@@ -139,7 +146,7 @@ class ResultBadge(QGraphicsItem):
     def __init__(self, parent: QGraphicsItem) -> None:
         super().__init__(parent)
         self.text = ""
-        self.color = STATUS_COLORS["success"]
+        self.color = STATUS_COLORS[StepStatus.SUCCESS]
         self._rect = QRectF()
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
@@ -290,9 +297,9 @@ class RunOverlay(QObject):
                 item.scene().removeItem(item)
         self.highlights.clear()
         self.badges.clear()
-        for items in self.taken_items.values():
-            for item in items:
-                item.set_taken(False)
+        for taken in self.taken_items.values():
+            for conn_item in taken:
+                conn_item.set_taken(False)
         self.taken_items.clear()
         for key in self.dimmed:
             for item in self._connection_items(*key):
@@ -339,7 +346,7 @@ class RunOverlay(QObject):
             return
         if self._dirty_status:
             self._dirty_status = False
-            paused = state.status == "paused" and not state.running
+            paused = state.status == ExecutionStatus.PAUSED and not state.running
             self._set_paused_node(node_of_step(self.doc, state.current_step) if paused else None)
         if self.highlights and not self._timer.isActive():
             self._timer.start()
@@ -359,16 +366,16 @@ class RunOverlay(QObject):
             if highlight.scene() is not None:
                 highlight.scene().removeItem(highlight)
         run = state.node(name)
-        if run is not None and run.status != "running":
+        if run is not None and run.status != StepStatus.RUNNING:
             badge = self.badges.get(name)
             if badge is None:
                 badge = self.badges[name] = ResultBadge(item)
             badge.set_result(
                 badge_text(run.status, run.duration, run.attempts, run.runs, len(run.warnings)),
-                STATUS_COLORS.get(run.status),
+                status_color(run.status),
             )
             badge.setToolTip("\n".join(run.warnings))
-            fade = run.status == "skipped" and not running
+            fade = run.status == StepStatus.SKIPPED and not running
             if fade and name not in self.faded_nodes:
                 item.setOpacity(SKIPPED_NODE_OPACITY)
                 self.faded_nodes.add(name)

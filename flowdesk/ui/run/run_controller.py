@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.services.executions import ExecutionService
 
@@ -60,7 +61,7 @@ class RunController(QObject):
 
     @property
     def paused(self) -> bool:
-        return self.running and self.live is not None and self.live.status == "paused"
+        return self.running and self.live is not None and self.live.status == ExecutionStatus.PAUSED
 
     def _graph_shape(self) -> tuple[dict[str, list[tuple[str, str]]], int]:
         doc = self.tab.doc
@@ -140,7 +141,7 @@ class RunController(QObject):
             state = self._saved_and_new_state()
             name = await asyncio.to_thread(run_environment_name, self.tab.backend.db, environment)
             queued = await self.host.queue_run(
-                broker, self.workflow_id, input_data, queue=queue, environment_name=name
+                broker, self.tab.stored_id, input_data, queue=queue, environment_name=name
             )
         except Exception as err:
             self._not_started(err)
@@ -184,10 +185,10 @@ class RunController(QObject):
         try:
             state = self._saved_and_new_state()
             if step_by_step:
-                state.status = "paused"
+                state.status = ExecutionStatus.PAUSED
                 state.pause_reason = "step by step"
             names = [self.tab.doc.node(u).name for u in self.breakpoints if self.tab.doc.has_node(u)]
-            await self.host.prepare(self.workflow_id)
+            await self.host.prepare(self.tab.stored_id)
             # The chosen (else the active) environment's variables and the decrypted secrets
             # ({{env.*}}, {{secrets.*}}).
             import asyncio
@@ -198,7 +199,7 @@ class RunController(QObject):
             variables, secrets = await asyncio.to_thread(run_values, db, environment)
             name = await asyncio.to_thread(run_environment_name, db, environment)
             handle = await self.host.executor.execute_workflow(
-                self.workflow_id,
+                self.tab.stored_id,
                 input_data,
                 config={"async": True},
                 step_by_step=step_by_step,

@@ -13,10 +13,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QProgressBar, QToolBar, QToolButton
+from PySide6.QtWidgets import QLabel, QMenu, QProgressBar, QToolBar, QToolButton
 
+from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.domain.errors import FlowdeskError
-from flowdesk.engine.queue import DEFAULT_QUEUE
 from flowdesk.services.executions import ExecutionService
 
 from .data_inspector import DataInspector
@@ -25,6 +25,7 @@ from .history_dock import HistoryView
 from .input_dialog import RunInputDialog, RunInputStore
 from .interrupted_notice import InterruptedRunsNotice, unresumed_interrupted
 from .log_dock import LogView
+from .queue_dialog import QueueDialog, remember_queue, remembered_queue
 from .run_controller import RunController
 from .run_state import RunState
 from .worker_runs import configured_broker
@@ -43,6 +44,7 @@ class RunDebugUI(QObject):
         self.inputs = RunInputStore(window.settings)
         self.controllers: dict[int, RunController] = {}  # id(tab) -> controller
         self.input_dialog: RunInputDialog | None = None
+        self.queue_dialog: QueueDialog | None = None
         self.notice: InterruptedRunsNotice | None = None
         self._shown: RunController | None = None
         self._build_actions()
@@ -135,24 +137,21 @@ class RunDebugUI(QObject):
             button.setMenu(self.run_where_menu)
             button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
 
-    def _dock(self, name: str, title: str, widget, area) -> QDockWidget:
-        return self.window._dock(name, title, widget, area)
-
     def _build_docks(self) -> None:
         w = self.window
         self.log_view = LogView(w)
-        self.dock_log = self._dock(
+        self.dock_log = w.add_dock(
             "dockLog", "Run log", self.log_view, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.history = HistoryView(w.backend.db, w)
         self.history.replay_requested.connect(self.replay)
         self.history.rerun_requested.connect(self.rerun)
         self.history.resume_requested.connect(self.resume)
-        self.dock_history = self._dock(
+        self.dock_history = w.add_dock(
             "dockHistory", "Run history", self.history, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.data_inspector = DataInspector(w)
-        self.dock_data = self._dock(
+        self.dock_data = w.add_dock(
             "dockDataInspector", "Run data", self.data_inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
         problems = getattr(w, "dock_problems", None)
@@ -295,7 +294,7 @@ class RunDebugUI(QObject):
         label = state.status.replace("_", " ")
         if not state.live:
             label = f"Execution {state.execution_id}: {label} (from history)"
-        elif state.status == "paused" and state.pause_reason:
+        elif state.status == ExecutionStatus.PAUSED and state.pause_reason:
             label = f"Paused ({state.pause_reason})"
         else:
             label = label.capitalize()
@@ -346,16 +345,33 @@ class RunDebugUI(QObject):
             return None
         return self._ask_input("Run", lambda c, value, env: c.start(value, environment=env))
 
-    def run_on_workers(self) -> RunInputDialog | None:
-        """Run on workers: ask for the input, then hand the run to the broker's default queue."""
+    def run_on_workers(self) -> QueueDialog | None:
+        """Run on workers: choose the queue (queue_dialog.py), then ask for the input and hand the
+        run to that queue of the broker."""
         c = self.controller()
         broker = self.broker
         if c is None or c.running or broker is None:
             return None
-        where = (broker, DEFAULT_QUEUE)
-        return self._ask_input(
-            "Run on workers", lambda c, value, env: c.start(value, environment=env, on_workers=where)
-        )
+        settings = self.window.settings
+        workflow_id = c.workflow_id
+        monitor = getattr(self.window, "monitor_host", None)
+        seen = getattr(getattr(monitor, "workers", None), "workers", None) or []  # the Workers dock's data
+        known = sorted({q for w in seen for q in (w.get("queues") or [])})
+        dialog = QueueDialog(broker, remembered_queue(settings, workflow_id), known, parent=self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.queue_dialog = dialog
+        dialog.destroyed.connect(lambda _o=None: setattr(self, "queue_dialog", None))
+
+        def chosen(queue: str) -> None:
+            remember_queue(settings, workflow_id, queue)
+            where = (broker, queue)
+            self._ask_input(
+                "Run on workers", lambda c, value, env: c.start(value, environment=env, on_workers=where)
+            )
+
+        dialog.queue_chosen.connect(chosen)
+        dialog.open()
+        return dialog
 
     def step(self) -> RunInputDialog | None:
         """F10: the next node of a paused run, or start a step-by-step run (asking the input)."""
@@ -407,6 +423,10 @@ class RunDebugUI(QObject):
         if c is not None:
             c.rerun(execution_id)
 
+    def _resume_each(self, execution_ids: list[int]) -> None:
+        for execution_id in execution_ids:
+            self.resume(execution_id)
+
     def resume(self, execution_id: int) -> None:
         """Resume an execution in its workflow's tab (opened when needed)."""
         try:
@@ -428,7 +448,7 @@ class RunDebugUI(QObject):
             return None
         names = {wf.id: wf.name for wf in self.window.backend.workflows.list_workflows()}
         notice = InterruptedRunsNotice(executions, names, self.window)
-        notice.resume_requested.connect(lambda ids: [self.resume(i) for i in ids])
+        notice.resume_requested.connect(self._resume_each)
         notice.dismissed.connect(self._remember_dismissed)
         self.notice = notice
         notice.show()

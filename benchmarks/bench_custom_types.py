@@ -1,0 +1,89 @@
+"""Benchmark: what a custom node type stored in the database costs per run, against a built-in node
+doing the same small work, alternated in one process on one SQLite file.
+
+Run by hand (not a test):  python benchmarks/bench_custom_types.py [--runs 200] [--rounds 5]
+
+Two stored workflows START -> step -> END run with `execute_workflow` on one executor: the step is a
+TRANSFORM rendering one template (a built-in: its plan is kept in the graph cache), or `DB_SHOUT`,
+registered in the database with `execution_handler` `tests.support.node_handlers:shout` (renders
+one template too), so each run reads its registration and compiles the plan again
+(engine/custom_types.py). Each round runs `--runs` of one, then of the other; the medians of the
+per-run times of each side, their ratio, and the load average are printed (the machine is shared:
+read the ratio).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(HERE))
+
+from flowdesk.engine.executor import WorkflowExecutor  # noqa: E402
+from flowdesk.services.node_types import NodeTypeService  # noqa: E402
+from flowdesk.services.workflows import WorkflowService  # noqa: E402
+from flowdesk.store import Database  # noqa: E402
+from tests.engine.graph_builder import chain, graph  # noqa: E402
+
+
+def _workflow(db: Database, node_type: str, config: dict) -> int:
+    nodes, conns = chain(("start", "START"), ("step", node_type, config), ("end", "END"))
+    return WorkflowService(db).create_from_graph(graph(nodes, conns, name=node_type)).workflow.id
+
+
+async def _time_runs(ex: WorkflowExecutor, workflow_id: int, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        handle = await ex.execute_workflow(workflow_id, {"text": "hi"})
+        await handle.wait()
+        times.append(time.perf_counter() - start)
+        assert handle.status == "completed", handle.error_message
+    return times
+
+
+async def main_async(runs: int, rounds: int, path: str) -> dict[str, list[float]]:
+    db = Database(path)
+    NodeTypeService(db).register_node_type(
+        "DB_SHOUT", "", {"text": "string"}, "tests.support.node_handlers:shout"
+    )
+    sides = {
+        "built-in TRANSFORM": _workflow(db, "TRANSFORM", {"template": {"shouted": "{{input.text}}"}}),
+        "stored custom type": _workflow(db, "DB_SHOUT", {"text": "{{input.text}}"}),
+    }
+    times: dict[str, list[float]] = {label: [] for label in sides}
+    async with WorkflowExecutor(db=db, load_plugins=False) as ex:
+        for wid in sides.values():
+            await _time_runs(ex, wid, 5)  # warm up: imports, first plans
+        for _ in range(rounds):
+            for label, wid in sides.items():
+                times[label].extend(await _time_runs(ex, wid, runs))
+    db.close()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        times = asyncio.run(main_async(args.runs, args.rounds, os.path.join(folder, "bench.db")))
+    medians = {label: statistics.median(values) for label, values in times.items()}
+    for label, value in medians.items():
+        print(f"{label:28s} median {value * 1000:.2f} ms per run ({len(times[label])} runs)")
+    base, stored = medians.values()
+    print(f"ratio stored custom / built-in: {stored / base:.2f}x, +{(stored - base) * 1000:.2f} ms per run")
+    print("load average:", Path("/proc/loadavg").read_text().split()[:3])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -6,6 +6,11 @@
    loop doing the same 1,000 awaits (target: at most 100 us per node).
 2. PARALLEL with 1,000 DELAY(0) branches, persisted (target: at most 150 ms in all).
 3. 500 runs of START -> END one after another, persisted (target: at least 500 executions per second).
+4. Benchmarks 1 and 2 in the ephemeral mode (`WorkflowExecutor(persist=False)`: no execution row, no
+   step rows), beside a bare asyncio baseline in the same run: 1,000 awaits in a row, and 1,000 tasks
+   gathered (issue 15's targets: persisted chain <= 25 ms, fan-out <= 35 ms; ephemeral <= 12 ms and
+   <= 20 ms). `--only-ephemeral` runs just this part (it needs the ephemeral mode; the others run on
+   older code too, for a side-by-side comparison).
 
 Each figure is the median of several runs on a fresh SQLite file in a temporary folder; each run
 waits for its step rows to be committed. The rows go through the ExecutionWriter thread; batches of
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import inspect
 import os
 import statistics
 import sys
@@ -76,6 +82,36 @@ async def bare_awaits(n: int = N) -> float:
     for _ in range(n):
         await asyncio.sleep(0)
     return time.perf_counter() - t0
+
+
+async def bare_fan_out(n: int = N) -> float:
+    """n tasks of one await each, started and gathered: the bare asyncio shape of a fan-out."""
+    t0 = time.perf_counter()
+    await asyncio.gather(*(asyncio.sleep(0) for _ in range(n)))
+    return time.perf_counter() - t0
+
+
+async def ephemeral(db: Database, chain: int, fan: int, runs: int) -> None:
+    """Benchmark 4: chain and fan-out with no rows written, beside bare asyncio."""
+    executor = WorkflowExecutor(db=db, load_plugins=False, persist=False)
+    await executor.execute_workflow(chain, {"n": 1})  # warm up: graph cache, plan
+    await executor.execute_workflow(fan, {"n": 1})
+    figures: dict[str, list[float]] = {"chain": [], "bare chain": [], "fan": [], "bare fan": []}
+    for _ in range(runs):
+        gc.collect()
+        figures["bare chain"].append(await bare_awaits())
+        figures["chain"].append(await timed_run(executor, chain))
+        gc.collect()
+        figures["bare fan"].append(await bare_fan_out())
+        figures["fan"].append(await timed_run(executor, fan))
+    m = {k: statistics.median(v) * 1e3 for k, v in figures.items()}
+    print(
+        f"4. ephemeral (persist=False), median of {runs}: chain of {N} {m['chain']:.1f} ms (target <= 12), "
+        f"bare asyncio {m['bare chain']:.2f} ms, ratio {m['chain'] / m['bare chain']:.0f}x; "
+        f"PARALLEL {N} {m['fan']:.1f} ms (target <= 20), bare gather {m['bare fan']:.2f} ms, "
+        f"ratio {m['fan'] / m['bare fan']:.0f}x; load average {os.getloadavg()[0]:.2f}"
+    )
+    await executor.aclose()
 
 
 CPU: list[float] = []  # process CPU seconds (event loop + writer thread) of each timed run
@@ -136,12 +172,17 @@ async def chain_and_fan(
     return engine, fan_median
 
 
-async def main(runs: int, folder: Path) -> None:
+async def main(runs: int, folder: Path, only_ephemeral: bool = False) -> None:
     db = Database(folder / "bench.db")
     service = WorkflowService(db)
     chain = service.create_from_graph(chain_graph()).workflow.id
     fan = service.create_from_graph(fan_out_graph()).workflow.id
     tiny = service.create_from_graph(tiny_graph()).workflow.id
+    if only_ephemeral:
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
+        await ephemeral(db, chain, fan, runs)
+        db.close()
+        return
     executor = WorkflowExecutor(db=db, load_plugins=False)
     await timed_run(executor, tiny)  # warm up: imports, thread, caches
     await timed_run(executor, chain)
@@ -176,14 +217,17 @@ async def main(runs: int, folder: Path) -> None:
         f"(median of {len(rates)}; target >= 500), {1e3 / rate:.2f} ms per run; process CPU "
         f"{statistics.median(cpu_rates) * 1e3:.2f} ms per run"
     )
-    print(f"load average {os.getloadavg()[0]:.2f} at the end")
     await executor.aclose()
+    if "persist" in inspect.signature(WorkflowExecutor).parameters:
+        await ephemeral(db, chain, fan, runs)
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
     db.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only-ephemeral", action="store_true", help="benchmark 4 only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(main(args.runs, Path(tmp)))
+        asyncio.run(main(args.runs, Path(tmp), args.only_ephemeral))

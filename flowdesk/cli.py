@@ -394,6 +394,11 @@ def add_run(subparsers: Any) -> None:
     )  # fmt: skip
     p.add_argument("--wait", action="store_true", help="with --queue: follow the run to its end, as a local run")
     p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="run without recording it: no execution row and no step rows (the report is the same)",
+    )
+    p.add_argument(
         "--junit",
         metavar="FILE",
         help="write the run's ASSERT results to FILE as JUnit XML (a local run; for CI systems)",
@@ -464,7 +469,12 @@ def _print_report(args: argparse.Namespace, report: Any) -> int:
         say(json.dumps(report.as_json(), ensure_ascii=False, default=str))
     else:
         warned = f" with {_count(report.warning_count, 'warning')}" if report.warning_count else ""
-        say(f"Execution {report.execution_id} of workflow {report.workflow_id}: {report.status}{warned}.")
+        run = (
+            f"Execution {report.execution_id}"
+            if report.execution_id is not None
+            else "An unrecorded run"  # --no-record
+        )
+        say(f"{run} of workflow {report.workflow_id}: {report.status}{warned}.")
         if report.error_message:
             say(f"Error: {report.error_message}")
         checks = assertion_counts(report.steps)
@@ -541,6 +551,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.queue is not None:
             if args.junit:
                 raise UsageError("--junit writes the results of a local run: leave out --queue")
+            if args.no_record:
+                raise UsageError("--no-record runs locally: a run handed to the workers is recorded")
             return _submit(args, db, workflow_id, input_data)
         if args.wait:
             raise UsageError("--wait follows a queued run: give --queue too")
@@ -552,6 +564,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 timeout=args.timeout,
                 listener=_step_printer(args),
                 environment=args.env,
+                record=not args.no_record,
             )
         except WorkflowInvalidError as err:
             return _invalid_workflow(err, _source_name(args))

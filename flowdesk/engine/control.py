@@ -40,6 +40,11 @@ class RunControl:
         self._step_futures: list[asyncio.Future[None]] = []
         self._finished = False
 
+    def bind(self, on_pause: Callable[[str, str | None], None], on_resume: Callable[[], None]) -> None:
+        """Who hears of pauses and resumes (the run's handle, made after its control)."""
+        self._on_pause = on_pause
+        self._on_resume = on_resume
+
     # -- called by the scheduler ------------------------------------------------------------
     async def before(self, node_name: str, step_name: str, *, opens_scope: bool = False) -> bool:
         """Wait at the gate while paused; True when this node was let through by `step()`.

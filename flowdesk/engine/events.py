@@ -83,6 +83,7 @@ class NodeFinished(EngineEvent):
     iteration_path: tuple[int, ...] = ()
     taken: tuple[str, ...] = ()  # target node names of the connections taken
     warnings: tuple[str, ...] = ()  # e.g. "unresolved reference 'input.base_url'" (also sent as LogLines)
+    dead: tuple[str, ...] = ()  # target node names of the connections this step left dead
     kind = "node_finished"
 
 
@@ -124,7 +125,7 @@ _KINDS: dict[str, type[EngineEvent]] = {
         AlertFired,
     )
 }
-_TUPLE_FIELDS = frozenset({"iteration_path", "taken", "warnings"})
+_TUPLE_FIELDS = frozenset({"iteration_path", "taken", "warnings", "dead"})
 
 
 def event_from_json(data: Mapping[str, Any]) -> EngineEvent | None:

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,7 @@ from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
 from .registry import HandlerRegistry, NodeHandler, default_registry
 from .scheduler import MISSING, RegionFailed, Run
+from .step_recorder import DatabaseSteps, MemorySteps, StepRecorder
 from .writer import NOT_STORED, SINK_THRESHOLD, ExecutionWriter
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,29 @@ def _timeout_of(*configs: Mapping[str, Any] | None) -> float | None:
             if value > 0:
                 return value
     return None
+
+
+@dataclass(slots=True)
+class RunSetup:
+    """Everything a run is started from: the graph and its input, how it is run, and (when made by
+    the caller already) its execution row (`created`: id, started_at)."""
+
+    graph: WorkflowGraph
+    input_data: Any
+    persist: bool
+    execution_name: str | None = None
+    config: Mapping[str, Any] | None = None
+    step_by_step: bool = False
+    breakpoints: Iterable[str] = ()
+    apis: Any = None
+    secrets: Mapping[str, str] | None = None
+    environment: Mapping[str, str] | None = None
+    environment_name: str | None = None
+    reuse: Mapping[str, Any] | None = None
+    resumed_from: int | None = None
+    plan: Plan | None = None
+    created: tuple[int, datetime] | None = None
+    plugins_called: bool = False
 
 
 class ExecutionHandle:
@@ -384,7 +409,9 @@ class WorkflowExecutor:
     `redactor` masks) is replaced by *** in step rows, log lines and events. `step_sink` says where
     bulk step inserts go on a SQLite file: None (the default) the step sink process once a batch is
     large, False always the writer thread, True the sink from the first row (engine/writer.py).
-    `max_input_bytes` bounds a run's input (JSON size; engine/input_limit.py).
+    `max_input_bytes` bounds a run's input (JSON size; engine/input_limit.py). `persist=False` is
+    the ephemeral mode: runs write no execution row and no step rows (the handle keeps the rows in
+    `handle.steps`; results and events are the same), for tests, previews and tight inner loops.
     """
 
     def __init__(
@@ -401,8 +428,12 @@ class WorkflowExecutor:
         step_sink: bool | None = None,
         max_input_bytes: int | None = None,
         broker: str | None = None,
+        persist: bool = True,
     ) -> None:
         self.debug = debug
+        # False: the ephemeral mode, no execution row and no step rows for any run (the database,
+        # when given, is only read: stored workflows and APIs); results and events as usual.
+        self.persist = persist
         self.broker = broker  # where `config={"queue": ...}` hands runs (else $FLOWDESK_BROKER)
         self.step_sink = step_sink
         # The largest input a run takes (engine/input_limit.py: default 50 MB, $FLOWDESK_MAX_INPUT_MB).
@@ -545,6 +576,17 @@ class WorkflowExecutor:
                 self._attach_sign_ins(self._db)
         return self._http
 
+    async def stored_run(self, execution_id: int) -> tuple[Any, list[Any]]:
+        """A recorded execution and its step rows in start order, read after every change queued
+        so far (what `flowdesk run` reports)."""
+        from flowdesk.services.executions import ExecutionService
+
+        db = await self._database()
+        service = ExecutionService(db)
+        writer = self._writer_for(db)
+        execution = await writer.call(service.get_execution, execution_id)
+        return execution, await writer.call(service.get_logs, execution_id)
+
     async def flush(self) -> None:
         """Wait until every step row and execution change queued so far is committed (a run's rows
         are committed when it ends anyway; this is for a paused or running one)."""
@@ -631,42 +673,54 @@ class WorkflowExecutor:
         breakpoints = tuple(breakpoints)
         mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(secrets or {})}))
         if config and config.get("queue") not in (None, False):
+            self._refuse_unrecorded("A run handed to the workers")
             return await self._enqueue(wid, input_data, execution_name, config, mask, environment_name)
-        prepared: list[Any] = []
+        created: tuple[int, datetime] | None = None
+        if self.persist:
+            prepared: list[Any] = []
 
-        def row_input(graph: WorkflowGraph) -> Any:
-            # The workflow's declared inputs (defaults, required ones) apply before any row exists.
-            prepared.append(apply_inputs(graph.workflow.config, input_data, graph.workflow.name))
-            return mask(prepared[0])
+            def row_input(graph: WorkflowGraph) -> Any:
+                # The workflow's declared inputs (defaults, required ones) apply before any row exists.
+                prepared.append(apply_inputs(graph.workflow.config, input_data, graph.workflow.name))
+                return mask(prepared[0])
 
-        # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates the run.
-        graph, plan, execution_id, started_at = await writer.transaction(
-            records.start_run,
-            self._graphs,
-            wid,
-            row_input=row_input,
-            **self._row_fields(
-                execution_name, input_data, config, step_by_step, breakpoints, None, mask, environment_name
-            ),
-        )
+            # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates
+            # the run.
+            graph, plan, execution_id, started_at = await writer.transaction(
+                records.start_run,
+                self._graphs,
+                wid,
+                row_input=row_input,
+                **self._row_fields(
+                    execution_name, input_data, config, step_by_step, breakpoints, None, mask, environment_name
+                ),
+            )
+            run_input = prepared[0]
+            if execution_id is not None:
+                created = (execution_id, started_at)
+        else:  # the ephemeral mode: the graph (and its plan when known) read, no row written
+            graph, plan = await writer.transaction(_graph_and_plan, self._graphs, wid)
+            run_input = apply_inputs(graph.workflow.config, input_data, graph.workflow.name)
         if plan is None:
             plan = self._compile(graph)
             if not custom_type_names(graph):
                 self._graphs.set_plan(wid, graph, plan)
         return await self._start(
-            graph,
-            prepared[0],
-            execution_name=execution_name,
-            config=config,
-            step_by_step=step_by_step,
-            breakpoints=breakpoints,
-            persist=True,
-            secrets=secrets,
-            environment=environment,
-            plan=plan,
-            created=(execution_id, started_at) if execution_id is not None else None,
-            plugins_called=True,
-            environment_name=environment_name,
+            RunSetup(
+                graph,
+                run_input,
+                persist=self.persist,
+                execution_name=execution_name,
+                config=config,
+                step_by_step=step_by_step,
+                breakpoints=breakpoints,
+                secrets=secrets,
+                environment=environment,
+                plan=plan,
+                created=created,
+                plugins_called=True,
+                environment_name=environment_name,
+            )
         )
 
     @staticmethod
@@ -716,23 +770,27 @@ class WorkflowExecutor:
         `ctx.get_api` before the database; `environment_name` is recorded with a persisted run."""
         input_limit.check_input(input_data, self.max_input_bytes)
         if persist is None:
-            persist = graph.workflow.id is not None and self._db_spec is not None
+            persist = self.persist and graph.workflow.id is not None and self._db_spec is not None
+        elif persist and not self.persist:
+            self._refuse_unrecorded("A run with persist=True")
         elif persist and graph.workflow.id is None:
             raise InvalidInputError(
                 "Only a stored workflow's graph (with an id) can be run with persist=True."
             )
         return await self._start(
-            graph,
-            apply_inputs(graph.workflow.config, input_data, graph.workflow.name),
-            execution_name=execution_name,
-            config=config,
-            step_by_step=step_by_step,
-            breakpoints=breakpoints,
-            persist=persist,
-            apis=apis,
-            secrets=secrets,
-            environment=environment,
-            environment_name=environment_name,
+            RunSetup(
+                graph,
+                apply_inputs(graph.workflow.config, input_data, graph.workflow.name),
+                execution_name=execution_name,
+                config=config,
+                step_by_step=step_by_step,
+                breakpoints=breakpoints,
+                persist=persist,
+                apis=apis,
+                secrets=secrets,
+                environment=environment,
+                environment_name=environment_name,
+            )
         )
 
     async def resume(self, execution_id: int, *, config: Mapping[str, Any] | None = None) -> ExecutionHandle:
@@ -740,6 +798,7 @@ class WorkflowExecutor:
         their outputs are reused. The new execution records `resumed_from_id`."""
         from flowdesk.services.executions import ExecutionService
 
+        self._refuse_unrecorded("Resuming, which records a new execution,")
         db = await self._database()
         writer = self._writer_for(db)
         service = ExecutionService(db)
@@ -797,17 +856,19 @@ class WorkflowExecutor:
             ),
         )
         return await self._start(
-            graph,
-            old.input_data,
-            execution_name=old.execution_name,
-            config=merged,
-            persist=True,
-            reuse=reuse,
-            resumed_from=execution_id,
-            created=created,
-            secrets=stored,
-            environment=variables,
-            environment_name=old.environment,
+            RunSetup(
+                graph,
+                old.input_data,
+                execution_name=old.execution_name,
+                config=merged,
+                persist=True,
+                reuse=reuse,
+                resumed_from=execution_id,
+                created=created,
+                secrets=stored,
+                environment=variables,
+                environment_name=old.environment,
+            )
         )
 
     async def _enqueue(
@@ -850,6 +911,7 @@ class WorkflowExecutor:
         a message); None when it is not pending any more. Returns the running handle at once."""
         from flowdesk.services.executions import ExecutionService
 
+        self._refuse_unrecorded("Running a queued execution")
         db = await self._database()
         writer = self._writer_for(db)
         started_at = await writer.transaction(records.claim_pending, execution_id)
@@ -878,17 +940,25 @@ class WorkflowExecutor:
             )
             return None
         return await self._start(
-            graph,
-            row.input_data,
-            execution_name=row.execution_name,
-            config={**config, "async": True},
-            persist=True,
-            secrets=stored,
-            environment=variables,
-            plan=plan,
-            created=(execution_id, started_at),
-            environment_name=row.environment,
+            RunSetup(
+                graph,
+                row.input_data,
+                execution_name=row.execution_name,
+                config={**config, "async": True},
+                persist=True,
+                secrets=stored,
+                environment=variables,
+                plan=plan,
+                created=(execution_id, started_at),
+                environment_name=row.environment,
+            )
         )
+
+    def _refuse_unrecorded(self, what: str) -> None:
+        if not self.persist:
+            raise InvalidInputError(
+                f"{what} needs an execution row, and this executor records none (persist=False)."
+            )
 
     def _compile(self, graph: WorkflowGraph) -> Plan:
         """Validate and compile `graph` (cached by content and by the custom types it names, as
@@ -940,125 +1010,87 @@ class WorkflowExecutor:
             return None
         return load_stored_types(db, names)
 
-    async def _start(
-        self,
-        graph: WorkflowGraph,
-        input_data: Any,
-        *,
-        execution_name: str | None,
-        config: Mapping[str, Any] | None,
-        step_by_step: bool = False,
-        breakpoints: Iterable[str] = (),
-        persist: bool,
-        apis: Any = None,
-        secrets: Mapping[str, str] | None = None,
-        environment: Mapping[str, str] | None = None,
-        reuse: Mapping[str, Any] | None = None,
-        resumed_from: int | None = None,
-        plan: Plan | None = None,
-        created: tuple[int, datetime] | None = None,
-        plugins_called: bool = False,
-        environment_name: str | None = None,
-    ) -> ExecutionHandle:
-        run_config = dict(config or {})
+    async def _start(self, setup: RunSetup) -> ExecutionHandle:
+        """Create the run a RunSetup describes (its execution row too, when persisted and not made
+        yet), start it as a task, and return its handle as `config` asks (see the module doc)."""
+        graph = setup.graph
+        run_config = dict(setup.config or {})
         workflow_config = dict(graph.workflow.config or {})
+        plan = setup.plan
         if plan is None:
             if self._db is None and self._db_spec is not None and custom_type_names(graph):
                 await self._database()  # the custom types' registrations are read from it
             plan = self._compile(graph)
         timeout = _timeout_of(run_config, workflow_config)
-        all_secrets = {**self.secrets, **(secrets or {})}
-        env = {**self.environment, **(environment or {})}
+        all_secrets = {**self.secrets, **(setup.secrets or {})}
         masker = SecretMasker.from_secrets(all_secrets)
         mask = self._mask_function(masker)
-        breakpoints = tuple(breakpoints)
-        if self.plugins and not plugins_called:
-            await self.plugins.before_execution(graph.workflow.id, input_data)
+        breakpoints = tuple(setup.breakpoints)
+        if self.plugins and not setup.plugins_called:
+            await self.plugins.before_execution(graph.workflow.id, setup.input_data)
 
-        writer: ExecutionWriter | None = None
+        kept: list[dict[str, Any]] = []
+        steps: StepRecorder = MemorySteps(kept)
         execution_id: int | None = None
         started_at = datetime.now(UTC)
-        if persist:
+        if setup.persist:
             db = await self._database()
             writer = self._writer_for(db)
+            created = setup.created
             if created is None:
                 created = await writer.transaction(
                     records.create_execution,
                     graph.workflow.id,
                     **self._row_fields(
-                        execution_name,
-                        input_data,
+                        setup.execution_name,
+                        setup.input_data,
                         run_config,
-                        step_by_step,
+                        setup.step_by_step,
                         breakpoints,
-                        resumed_from,
+                        setup.resumed_from,
                         mask,
-                        environment_name,
+                        setup.environment_name,
                     ),
                 )
             execution_id, started_at = created
+            steps = DatabaseSteps(writer, execution_id)
             if len(plan.nodes) >= SINK_THRESHOLD:
                 writer.expect_bulk()  # the step sink starts while the first steps run
         origin = run_config.get("origin_execution_id")
         info = ExecutionInfo(
             execution_id,
-            execution_name,
+            setup.execution_name,
             graph.workflow.id,
             started_at,
             origin if isinstance(origin, int) else execution_id,
         )
-
-        handle_box: list[ExecutionHandle] = []
-        steps: list[dict[str, Any]] = []
-        control = RunControl(
-            step_by_step=step_by_step,
-            breakpoints=breakpoints,
-            on_pause=lambda reason, step: handle_box[0]._on_pause(reason, step),
-            on_resume=lambda: handle_box[0]._on_resume(),
-        )
-        if writer is not None:
-            assert execution_id is not None
-            w, eid = writer, execution_id
-
-            def record_step(row: dict[str, Any]) -> None:
-                if masker.active or self.redactor is not None:
-                    _mask_row(row, mask)
-                w.add_step(eid, row)
-
-        else:
-            kept = steps  # the handle's list (not the handle: an ended run holds no cycle)
-
-            def record_step(row: dict[str, Any]) -> None:
-                if masker.active or self.redactor is not None:
-                    _mask_row(row, mask)
-                kept.append(row)
-
+        control = RunControl(step_by_step=setup.step_by_step, breakpoints=breakpoints)
         run = Run(
             plan=plan,
             execution=info,
-            input_data=input_data,
+            input_data=setup.input_data,
             workflow_config=workflow_config,
-            environment=env,
+            environment={**self.environment, **(setup.environment or {})},
             secrets=all_secrets,
             debug=self.debug,
             control=control,
             bus=self.events,
-            record_step=record_step,
+            steps=steps,
             mask=mask,
+            mask_rows=masker.active or self.redactor is not None,
             http=self.http_client,
-            get_api=self._api_loader(apis),
+            get_api=self._api_loader(setup.apis),
             plugins=self.plugins if self.plugins else None,
-            reuse=reuse,
-            reused_from=resumed_from,
+            reuse=setup.reuse,
+            reused_from=setup.resumed_from,
         )
         run.executor, run.run_config = self, run_config  # for SUBWORKFLOW (engine/handlers/subworkflow.py)
-        handle = ExecutionHandle(self, run, persist=persist, timeout=timeout)
-        handle.steps = steps
-        handle_box.append(handle)
-        if writer is not None and execution_id is not None:
-            run.on_progress = _progress_reporter(run, writer, execution_id)
+        handle = ExecutionHandle(self, run, persist=setup.persist, timeout=timeout)
+        handle.steps = kept
+        # The control calls the handle back; `finish` lets go of both calls (no cycle once ended).
+        control.bind(handle._on_pause, handle._on_resume)
         self._active[id(handle)] = handle
-        if step_by_step:
+        if setup.step_by_step:
             handle.status = ExecutionStatus.PAUSED
             handle.pause_reason = "step by step"
             handle._settled.set()
@@ -1071,7 +1103,7 @@ class WorkflowExecutor:
         if run_config.get("async"):
             return handle
         try:
-            if step_by_step or breakpoints:
+            if setup.step_by_step or breakpoints:
                 await handle._settled.wait()
             else:
                 await handle._done.wait()
@@ -1127,21 +1159,7 @@ class WorkflowExecutor:
         return get_api
 
 
-
-def _progress_reporter(run: Run, writer: ExecutionWriter, execution_id: int) -> Callable[[], None]:
-    """Records the node that starts, every time: a monitor asking during a long node (a DELAY, a
-    slow call) sees it. The writer keeps one queued update per execution and batch and changes its
-    values in place (`note_progress`), so a burst of fast nodes costs one row write and one queue
-    entry per batch, not one per node."""
-
-    def report() -> None:
-        writer.note_progress(execution_id, run.current_step, run.progress)
-
-    return report
-
-
-def _mask_row(row: dict[str, Any], mask: Callable[[Any], Any]) -> None:
-    for key in ("input_data", "output_data", "error_message", "warnings", "metrics"):
-        value = row.get(key)
-        if value is not None:
-            row[key] = mask(value)
+def _graph_and_plan(conn: Any, cache: records.GraphCache, workflow_id: int) -> tuple[WorkflowGraph, Any]:
+    """A stored workflow's graph and its compiled plan when known (None), read without a run row."""
+    _, graph, plan = cache.lookup(conn, workflow_id)
+    return graph, plan

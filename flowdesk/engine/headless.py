@@ -71,13 +71,7 @@ def _step_json(log: Any) -> dict[str, Any]:
 
 
 async def _report(executor: Any, execution_id: int) -> RunReport:
-    from flowdesk.services.executions import ExecutionService
-
-    db = await executor._database()
-    service = ExecutionService(db)
-    writer = executor._writer_for(db)
-    execution = await writer.call(service.get_execution, execution_id)
-    logs = await writer.call(service.get_logs, execution_id)
+    execution, logs = await executor.stored_run(execution_id)
     return RunReport(
         execution_id=execution.id,
         workflow_id=execution.workflow_id,
@@ -98,10 +92,13 @@ def run_workflow(
     timeout: float | None = None,
     listener: Callable[[EngineEvent], Any] | None = None,
     environment: str | None = None,
+    record: bool = True,
 ) -> RunReport:
     """Run a stored workflow to its end on a fresh event loop; the report of the execution.
 
     `environment` names the environment whose variables are `{{env.*}}` (None: the active one).
+    `record=False` runs it ephemerally (`flowdesk run --no-record`): no execution row and no step
+    rows; the report comes from the run itself and has no execution id.
     """
     config: dict[str, Any] = {}
     if timeout is not None:
@@ -114,6 +111,7 @@ def run_workflow(
             ),
             listener,
             environment,
+            record,
         )
     )
 
@@ -171,6 +169,7 @@ async def _run(
     start: Callable[[Any, str | None], Any],
     listener: Callable[[EngineEvent], Any] | None,
     environment: str | None = None,
+    record: bool = True,
 ) -> RunReport:
     from flowdesk.services.environments import run_environment_name, run_values
 
@@ -179,12 +178,23 @@ async def _run(
     # The environment's variables and the decrypted secrets ({{env.*}}, {{secrets.*}}; secrets masked).
     variables, secrets = await asyncio.to_thread(run_values, db, environment)
     name = await asyncio.to_thread(run_environment_name, db, environment)
-    executor = WorkflowExecutor(db=db, secrets=secrets, environment=variables)
+    executor = WorkflowExecutor(db=db, secrets=secrets, environment=variables, persist=record)
     if listener is not None:
         executor.subscribe(listener)
     try:
         handle = await start(executor, name)
         await handle.wait()
+        if not record:
+            return RunReport(
+                execution_id=None,
+                workflow_id=handle.workflow_id,
+                status=handle.status.value,
+                output_data=handle.output_data,
+                error_message=handle.error_message,
+                started_at=_iso(handle.started_at),
+                completed_at=_iso(handle.completed_at),
+                steps=[_step_json(log) for log in await handle.logs()],
+            )
         return await _report(executor, handle.id)
     finally:
         await executor.aclose()

@@ -8,6 +8,7 @@ connection is *resolvable*: when its source finishes it becomes taken or dead.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,19 @@ class Edge:
     condition: str | None
     connection: Connection | None
     exit: bool = False  # the target lies outside the source's region (resolved into an outer frame)
+    delay: float = 0.0  # seconds the target waits once this connection is taken (connection_delay)
+
+    def __post_init__(self) -> None:
+        self.delay = connection_delay(self.connection)
+
+
+def connection_delay(c: Connection | None) -> float:
+    """Seconds the connection's `config.delay` asks to wait before its target starts (0 when unset)."""
+    config = c.config if c is not None else None
+    value = config.get("delay") if config else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        return 0.0
+    return float(value) if math.isfinite(value) else 0.0
 
 
 @dataclass(slots=True, eq=False)
@@ -61,6 +75,11 @@ class Plan:
     gates: dict[str, list[str]]  # scope node -> nodes of its own region fed from inside its scope
     gate_owner: dict[Edge, str]  # a connection from inside a scope to one of those nodes -> scope node
     position: dict[str, int]  # node name -> index in the graph's node list
+    # node -> its connections back to an enclosing LOOP (the iteration ends there; nothing is
+    # resolved, but a finished step reports them taken or dead like the others)
+    returns: dict[str, list[Edge]] = field(default_factory=dict)
+    # (owner, entry) -> seconds: the delays of the LOOP / PARALLEL connections that open a body
+    scope_delays: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def _reach(graph_out: dict[str, list[str]], starts: Iterable[str], avoid: str) -> set[str]:
@@ -270,6 +289,7 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
         return False
 
     outgoing: dict[str, list[Edge]] = {name: [] for name in nodes}
+    returns: dict[str, list[Edge]] = {}
     for name, edges in edges_by_node.items():
         for e in edges:
             if e.type in SCOPE_BUILDERS:
@@ -277,6 +297,7 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
                     continue  # started by the scope node's handler
                 e.type = ConnectionType.SEQUENCE.value  # its target is shared: reached when the owner is done
             if inside(e.source, e.target):
+                returns.setdefault(name, []).append(e)
                 continue  # back to the enclosing LOOP: the iteration simply ends there
             e.exit = region_of[e.target] is not region_of[e.source]
             outgoing[name].append(e)
@@ -324,4 +345,8 @@ def compile_plan(graph: WorkflowGraph, registry: HandlerRegistry) -> Plan:
         gates=gates,
         gate_owner=gate_owner,
         position={n.name: i for i, n in enumerate(graph.nodes)},
+        returns=returns,
+        scope_delays={
+            (c.from_node, c.to_node): delay for c in graph.connections if (delay := connection_delay(c))
+        },
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections import ChainMap, deque
 from collections.abc import Callable, Mapping
@@ -20,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flowdesk.domain.enums import ConnectionType, StepStatus
-from flowdesk.domain.models import Connection
 
 from . import events as ev
 from .context import ExecutionInfo, NodeContext
@@ -28,6 +26,7 @@ from .control import RunControl
 from .errors import NodeFailure, failure_from_exception
 from .masking import secret_leaves
 from .plan import Edge, Plan, Region
+from .step_recorder import StepRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +95,37 @@ RESOLVERS: dict[str, Resolver] = {
 """How each resolvable connection type decides taken (True) or dead (False)."""
 
 
+@dataclass(slots=True)
+class StepOutcome:
+    """What a step ended with: `output` is what the next nodes see (a failure's output carries
+    `error` and `error_type`), `response` what flows on along its connections."""
+
+    ok: bool
+    output: Any
+    response: Any
+    failure: NodeFailure | None = None
+
+
+def step_outcome(output: Any, failure: NodeFailure | None, incoming_response: Any) -> StepOutcome:
+    """The outcome of a handler's result or failure (pure)."""
+    if failure is None:
+        resp = output["response"] if isinstance(output, dict) and "response" in output else incoming_response
+        return StepOutcome(True, output, resp)
+    fail_out = dict(failure.output) if isinstance(failure.output, dict) else {}
+    fail_out["error"] = failure.message
+    fail_out["error_type"] = failure.error_type
+    return StepOutcome(False, fail_out, fail_out.get("response", incoming_response), failure)
+
+
+def decide_edges(
+    run: Run, edges: list[Edge], outcome: StepOutcome, ctx: NodeContext
+) -> list[tuple[Edge, bool]]:
+    """Taken (True) or dead (False) for each of a finished step's connections, by RESOLVERS. It
+    changes no frame; a condition that cannot be evaluated adds a warning to the step."""
+    ok, output, resp = outcome.ok, outcome.output, outcome.response
+    return [(e, RESOLVERS.get(e.type, _sequence)(run, e, ok, output, ctx, resp)) for e in edges]
+
+
 class RegionFailed(Exception):
     """An unhandled node failure stopped a frame."""
 
@@ -117,18 +147,9 @@ class BodyResult:
     failed_step: str | None = None
 
 
-def connection_delay(c: Connection | None) -> float:
-    """Seconds the connection's `config.delay` asks to wait before its target starts (0 when unset)."""
-    config = c.config if c is not None else None
-    value = config.get("delay") if config else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        return 0.0
-    return float(value) if math.isfinite(value) else 0.0
-
-
 def note_delay(frame: Frame, e: Edge) -> None:
     """Remember a taken connection's delay for its target (the longest, when several are taken)."""
-    delay = connection_delay(e.connection)
+    delay = e.delay
     if delay:
         frame.delay_in[e.target] = max(delay, frame.delay_in.get(e.target, 0.0))
 
@@ -379,6 +400,7 @@ class Body:
 
 
 _COOKIE_MASKED_FIELDS = ("input_data", "output_data", "error_message")
+_SECRET_MASKED_FIELDS = ("input_data", "output_data", "error_message", "warnings", "metrics")
 
 
 class Run:
@@ -396,8 +418,9 @@ class Run:
         debug: bool,
         control: RunControl,
         bus: ev.EventBus,
-        record_step: Callable[[dict[str, Any]], None],
+        steps: StepRecorder,
         mask: Callable[[Any], Any],
+        mask_rows: bool = True,
         http: Callable[[], Any],
         get_api: Callable[[Any], Any],
         plugins: Any = None,
@@ -416,7 +439,9 @@ class Run:
         self.debug = debug
         self.control = control
         self.bus = bus
-        self._record_step = record_step
+        self.steps = steps
+        self._tracks_progress = steps.tracks_progress
+        self._mask_rows = mask_rows  # whether secrets (or a redactor) can appear in a row
         self._http_state: Any = None
         self._mask = mask
         self._http = http
@@ -436,11 +461,8 @@ class Run:
         self.done: set[str] = set()
         self.current_step: str | None = None
         self.top: Frame | None = None
-        self.on_progress: Callable[[], None] | None = None  # called as each node starts
         # Delays of the LOOP / PARALLEL connections that open a body: (owner, entry) -> seconds.
-        self.scope_delays: dict[tuple[str, str], float] = {
-            (c.from_node, c.to_node): d for c in plan.graph.connections if (d := connection_delay(c))
-        }
+        self.scope_delays = plan.scope_delays
         self._total = max(1, len(plan.nodes))
 
     # -- services for NodeContext -----------------------------------------------------------
@@ -462,11 +484,17 @@ class Run:
         return value if state is None else state.mask_cookies(value)
 
     def record_step(self, row: dict[str, Any]) -> None:
-        """Hand a step row on to be stored, the run's cookie values masked in it."""
+        """Hand a step row to the run's StepRecorder, its cookie values and secrets masked."""
         state = self._http_state
         if state is not None and state.cookies.values:
             state.mask_cookies_in(row, _COOKIE_MASKED_FIELDS)
-        self._record_step(row)
+        if self._mask_rows:
+            mask = self._mask
+            for key in _SECRET_MASKED_FIELDS:
+                value = row.get(key)
+                if value is not None:
+                    row[key] = mask(value)
+        self.steps.add(row)
 
     async def get_api(self, api_id: Any) -> Any:
         return await self._get_api(api_id)
@@ -512,7 +540,6 @@ class Run:
         self.top = None
         self.executed = {}
         self.result = MISSING
-        self.on_progress = None
 
     @property
     def progress(self) -> float:
@@ -577,16 +604,51 @@ class Run:
                 control.after(True, opens_scope=opens_scope)
 
     async def _execute(self, frame: Frame, name: str, step_name: str) -> None:
-        plan = self.plan
-        node = plan.nodes[name]
-        kind = plan.kinds[name]
+        """One step: prepare its context, invoke its handler, turn that into an outcome (pure),
+        decide its connections (pure), resolve them into their frames, then record and emit it."""
+        node = self.plan.nodes[name]
         self.sequence += 1
         seq = self.sequence
         self.current_step = step_name
-        if self.on_progress is not None:
-            self.on_progress()
+        if self._tracks_progress:
+            self.steps.progress(step_name, self.progress)
         started_at = _now()
         t0 = time.perf_counter()
+        ctx = self._prepare(frame, node, name, step_name, seq)
+        try:
+            output, failure = await self._invoke(ctx, node, name, step_name)
+        except asyncio.CancelledError:
+            self._record_cancelled(frame, ctx, node, seq, started_at, t0)
+            raise
+        outcome = step_outcome(output, failure, ctx.response)
+        frame.layer[name] = outcome.output
+        if outcome.ok:
+            self.executed[name] = outcome.output
+            frame.last_output = outcome.output
+        self.done.add(name)
+        edges = self.plan.outgoing[name]
+        # An unhandled failure stops the frame: what follows is neither run nor logged as skipped
+        # (its connections are reported dead: nothing after them runs).
+        returns = self.plan.returns.get(name)
+        if not outcome.ok and not self.plan.has_error_edge[name]:
+            dead_ends = [e.target for e in edges]
+            if returns:
+                dead_ends.extend(e.target for e in returns)
+            self._effects(frame, ctx, outcome, seq, started_at, t0, (), tuple(dead_ends))
+            assert outcome.failure is not None
+            frame.fail(RegionFailed(outcome.failure, name, step_name))
+            return
+        decided = decide_edges(self, edges, outcome, ctx)
+        taken, dead, pending_skips = self._apply_edges(frame, name, decided, outcome.response, outcome.ok)
+        if returns:  # back to the enclosing LOOP: reported, never resolved
+            for e, is_taken in decide_edges(self, returns, outcome, ctx):
+                (taken if is_taken else dead).append(e.target)
+        self._effects(frame, ctx, outcome, seq, started_at, t0, taken, dead)
+        for target, target_name in pending_skips:
+            self.skip(target, target_name)
+
+    def _prepare(self, frame: Frame, node: Any, name: str, step_name: str, seq: int) -> NodeContext:
+        """The step's context, and NodeStarted emitted."""
         ctx = NodeContext(
             node=node,
             graph=self.graph,
@@ -602,98 +664,96 @@ class Run:
             response=frame.resp_in.get(name),
             loop=frame.loop,
         )
-        bus_active = self.bus.active
-        if bus_active:
+        if self.bus.active:
             self.bus.emit(
                 ev.NodeStarted(
                     self.execution.id, time.time(), name, node.node_type, step_name, seq, frame.path
                 )
             )
+        return ctx
+
+    async def _invoke(
+        self, ctx: NodeContext, node: Any, name: str, step_name: str
+    ) -> tuple[Any, NodeFailure | None]:
+        """Tell plugins, then run the handler (or reuse a resumed run's output): (output, None) or
+        (None, failure). Only a cancellation propagates."""
         if self.plugins is not None:
             await self.plugins.on_node_execution(node.id if node.id is not None else name, ctx)
         if self.debug:
             self._debug_inputs(ctx)
-        failure: NodeFailure | None = None
-        output: Any
+        kind = self.plan.kinds[name]
         reused = self.reuse.get(step_name, MISSING) if kind.reusable and self.reuse else MISSING
         try:
             if reused is not MISSING:
-                output = reused
                 ctx.warn(f"output reused from execution {self.reused_from}")
-            else:
-                output = await kind.handle(ctx)
-                if output is None:
-                    output = {}
-                mapping = node.config.get("output_mapping") if node.config else None
-                if mapping:
-                    output = self._apply_mapping(ctx, output, mapping)
-        except asyncio.CancelledError:
-            self._record_cancelled(frame, ctx, node, seq, started_at, t0)
-            raise
+                return reused, None
+            output = await kind.handle(ctx)
+            if output is None:
+                output = {}
+            mapping = node.config.get("output_mapping") if node.config else None
+            if mapping:
+                output = self._apply_mapping(ctx, output, mapping)
+            return output, None
         except NodeFailure as f:
-            failure = f
-            output = None
+            return None, f
         except Exception as exc:  # a handler bug or an unexpected error fails the node, not the engine
-            failure = failure_from_exception(exc)
             if not isinstance(exc, TimeoutError | ConnectionError):
                 logger.debug("node %s raised", step_name, exc_info=exc)
-            output = None
+            return None, failure_from_exception(exc)
 
-        ok = failure is None
-        if ok:
-            frame.layer[name] = output
-            self.executed[name] = output
-            frame.last_output = output
-            resp_out = (
-                output["response"] if isinstance(output, dict) and "response" in output else ctx.response
-            )
-        else:
-            assert failure is not None
-            fail_out = dict(failure.output) if isinstance(failure.output, dict) else {}
-            fail_out["error"] = failure.message
-            fail_out["error_type"] = failure.error_type
-            frame.layer[name] = fail_out
-            output = fail_out
-            resp_out = fail_out.get("response", ctx.response)
-        self.done.add(name)
-
-        taken_names: list[str] = []
+    def _apply_edges(
+        self, frame: Frame, name: str, decided: list[tuple[Edge, bool]], resp: Any, ok: bool
+    ) -> tuple[list[str], list[str], list[tuple[Frame, str]]]:
+        """Resolve the decided connections (and the scope's gates) into their frames: the taken
+        and the dead targets, and the targets to log skipped once the step itself is recorded."""
+        taken: list[str] = []
+        dead: list[str] = []
         pending_skips: list[tuple[Frame, str]] = []
-        unhandled = not ok and not plan.has_error_edge[name]
-        # An unhandled failure stops the frame: what follows is neither run nor logged as skipped.
-        for e in () if unhandled else plan.outgoing[name]:
-            taken = RESOLVERS.get(e.type, _sequence)(self, e, ok, output, ctx, resp_out)
+        for e, is_taken in decided:
             target = frame if not e.exit else frame.frame_of(e.target)
             if target is None:
                 continue
-            if taken:
-                taken_names.append(e.target)
-            skip = self.resolve(target, e, taken, resp_out, defer=True)
-            if skip:
+            (taken if is_taken else dead).append(e.target)
+            if self.resolve(target, e, is_taken, resp, defer=True):
                 pending_skips.append((target, e.target))
-
-        for t in () if unhandled else plan.gates.get(name, ()):
+        for t in self.plan.gates.get(name, ()):
             if self.resolve_gate(frame, t, name, ok):
                 pending_skips.append((frame, t))
+        return taken, dead, pending_skips
 
+    def _effects(
+        self,
+        frame: Frame,
+        ctx: NodeContext,
+        outcome: StepOutcome,
+        seq: int,
+        started_at: datetime,
+        t0: float,
+        taken: list[str] | tuple[str, ...],
+        dead: list[str] | tuple[str, ...],
+    ) -> None:
+        """Record the step's row, emit NodeFinished, log its warnings and failure."""
+        node = ctx.node
+        failure = outcome.failure
         duration = time.perf_counter() - t0
         warnings = ctx.step_warnings
         attempts = failure.attempts if failure is not None else (len(ctx.attempts) or 1)
         metrics = ctx.metrics
         if ctx.attempts:
             metrics = {**metrics, "attempts": ctx.attempts}
-        status = _SUCCESS if ok else _FAILED
+        status = _SUCCESS if failure is None else _FAILED
         error = failure.message if failure is not None else None
         error_type = failure.error_type if failure is not None else None
+        step_name = ctx.step_name
         self.record_step(
             {
                 "node_id": node.id,
                 "step_name": step_name,
-                "node_name": name,
+                "node_name": node.name,
                 "node_type": node.node_type,
                 "status": status,
                 "input_data": ctx.inputs if ctx.inputs is not None else node.config,
-                "output_data": output,
+                "output_data": outcome.output,
                 "error_message": error,
                 "error_type": error_type,
                 "attempts": attempts,
@@ -706,34 +766,30 @@ class Run:
                 "completed_at": _now(),
             }
         )
-        if bus_active:
+        if self.bus.active:
             self.bus.emit(
                 ev.NodeFinished(
                     self.execution.id,
                     time.time(),
-                    name,
+                    node.name,
                     node.node_type,
                     step_name,
                     seq,
                     status,
-                    self.mask(output),
+                    self.mask(outcome.output),
                     self.mask(error),
                     error_type,
                     attempts,
                     duration,
                     frame.path,
-                    tuple(taken_names),
+                    tuple(taken),
                     tuple(warnings),
+                    tuple(dead),
                 )
             )
-        self._log_warnings(warnings, name, step_name)
+        self._log_warnings(warnings, node.name, step_name)
         if failure is not None:
-            self.log("error", f"{step_name} failed: {failure.message}", name, step_name)
-        for target, target_name in pending_skips:
-            self.skip(target, target_name)
-        if unhandled:
-            assert failure is not None
-            frame.fail(RegionFailed(failure, name, step_name))
+            self.log("error", f"{step_name} failed: {failure.message}", node.name, step_name)
 
     def resolve(self, frame: Frame, e: Edge, taken: bool, resp: Any, *, defer: bool = False) -> bool:
         """Resolve one connection into `frame`; True when its target must be skipped (with defer)."""
@@ -858,8 +914,18 @@ class Run:
                     self.sequence,
                     _SKIPPED,
                     iteration_path=frame.path,
+                    dead=self.plan_targets(name),
                 )
             )
+
+    def plan_targets(self, name: str) -> tuple[str, ...]:
+        """The targets of every connection leaving `name` (its branches / loop body included): all
+        dead when it is skipped."""
+        targets = [e.target for e in self.plan.outgoing[name]]
+        targets.extend(e.target for e in self.plan.returns.get(name, ()))
+        for region in self.plan.scopes.get(name, ()):
+            targets.extend(region.entries)
+        return tuple(targets)
 
     def _record_cancelled(
         self, frame: Frame, ctx: NodeContext, node: Any, seq: int, started_at: datetime, t0: float

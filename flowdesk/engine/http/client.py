@@ -417,8 +417,7 @@ class HttpClient:
                     if location is None:
                         break
                     if redirects >= MAX_REDIRECTS:
-                        where = f"{request.method} {redactor.url(request.url)}"
-                        raise HttpCallError(f"{where} redirected more than {MAX_REDIRECTS} times")
+                        raise _too_many_redirects(request.method, redactor.url(request.url))
                     method, target, headers, body = follow_redirect(
                         method, target, headers, body, raw.status, location
                     )
@@ -485,8 +484,7 @@ class HttpClient:
         except TimeoutError:
             raise _timed_out(request, seconds, redactor) from None
         except aiohttp.TooManyRedirects:
-            where = f"{request.method} {redactor.url(request.url)}"
-            raise HttpCallError(f"{where} redirected more than {MAX_REDIRECTS} times") from None
+            raise _too_many_redirects(request.method, redactor.url(request.url)) from None
         except aiohttp.ClientResponseError as exc:
             error: Exception = aiohttp_header_cap(exc, self.max_header_lines, self.max_header_bytes) or exc
             raise classify_transport_error(error, request.method, redactor.url(request.url)) from None
@@ -532,8 +530,7 @@ class HttpClient:
                 request.method, _parse_url(url), headers=headers, content=body, extensions=extensions
             )
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError) as exc:
-            where = f"{request.method} {redactor.url(request.url)}"
-            raise HttpCallError(f"{where} could not be sent: {redactor.scrub(str(exc))}") from None
+            raise _not_sendable(request, redactor, exc) from None
         try:
             async with asyncio.timeout(seconds):
                 raw = await transport.handle_async_request(outgoing)
@@ -546,9 +543,7 @@ class HttpClient:
                     and "location" in raw.headers
                 ):
                     if redirects >= MAX_REDIRECTS:
-                        raise HttpCallError(
-                            f"{request.method} {redactor.url(request.url)} redirected more than {MAX_REDIRECTS} times"
-                        )
+                        raise _too_many_redirects(request.method, redactor.url(request.url))
                     await raw.aclose()
                     outgoing = _redirect(outgoing, raw, cookies)
                     redirects += 1
@@ -564,19 +559,7 @@ class HttpClient:
             httpx.HTTPError, httpx.InvalidURL, aiohttp_error("ClientError"), OSError, NonHttpRedirectError, BodyError
         ) as exc:
             raise classify_transport_error(exc, request.method, redactor.url(request.url)) from None
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        return HttpResponse(
-            status=raw.status_code,
-            reason=raw.reason_phrase,
-            headers=dict(raw.headers.items()),
-            body=content.content,
-            elapsed_ms=elapsed_ms,
-            url=redactor.url(str(outgoing.url)),
-            method=request.method,
-            cookies=kept,
-            truncated=content.truncated,
-            size=content.size,
-        )
+        return _httpx_response(raw, content, started, redactor.url(str(outgoing.url)), request.method, kept)
 
     async def _send_library(
         self,
@@ -633,9 +616,7 @@ class HttpClient:
                     if not (request.follow_redirects and raw.status_code in REDIRECT_STATUSES and location):
                         break
                     if redirects >= MAX_REDIRECTS:
-                        raise HttpCallError(
-                            f"{request.method} {where_url} redirected more than {MAX_REDIRECTS} times"
-                        )
+                        raise _too_many_redirects(request.method, where_url)
                     previous = method
                     method, target, headers, body = follow_redirect(
                         method, target, headers, body, raw.status_code, location
@@ -651,18 +632,8 @@ class HttpClient:
             raise HttpCallError(f"{request.method} {where_url} was not sent: {exc.message}") from None
         except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError, BodyError) as exc:
             raise classify_transport_error(exc, request.method, where_url) from None
-        return HttpResponse(
-            status=raw.status_code,
-            reason=raw.reason_phrase,
-            headers=dict(raw.headers.items()),
-            body=content.content,
-            elapsed_ms=(time.perf_counter() - started) * 1000,
-            url=redactor.url(str(target)),
-            method=method,
-            cookies=kept,
-            http_version=raw.http_version,
-            truncated=content.truncated,
-            size=content.size,
+        return _httpx_response(
+            raw, content, started, redactor.url(str(target)), method, kept, http_version=raw.http_version
         )
 
     async def _read_httpx_body(self, raw: httpx.Response, limit: int | None, sink: BodyFile | None) -> Body:
@@ -694,6 +665,41 @@ def _length(headers: httpx.Headers) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _httpx_response(
+    raw: httpx.Response,
+    content: Body,
+    started: float,
+    url: str,
+    method: str,
+    cookies: dict[str, str],
+    *,
+    http_version: str = "HTTP/1.1",
+) -> HttpResponse:
+    """The HttpResponse of an httpx exchange (the pool's httpx types and the library path)."""
+    return HttpResponse(
+        status=raw.status_code,
+        reason=raw.reason_phrase,
+        headers=dict(raw.headers.items()),
+        body=content.content,
+        elapsed_ms=(time.perf_counter() - started) * 1000,
+        url=url,
+        method=method,
+        cookies=cookies,
+        http_version=http_version,
+        truncated=content.truncated,
+        size=content.size,
+    )
+
+
+def _too_many_redirects(method: str, where_url: str) -> HttpCallError:
+    return HttpCallError(f"{method} {where_url} redirected more than {MAX_REDIRECTS} times")
+
+
+def _not_sendable(request: HttpRequest, redactor: Redactor, exc: Exception) -> HttpCallError:
+    where = f"{request.method} {redactor.url(request.url)}"
+    return HttpCallError(f"{where} could not be sent: {redactor.scrub(str(exc))}")
+
+
 def _timed_out(request: HttpRequest, seconds: float, redactor: Redactor) -> RequestTimedOutError:
     return RequestTimedOutError(f"{request.method} {redactor.url(request.url)} timed out after {seconds:g} s")
 
@@ -709,8 +715,7 @@ def _prepared(
         url, headers, body = _prepare(request, auth_headers, auth_query)
         return url, headers, body, _parse_yarl(url)
     except (ValueError, TypeError) as exc:
-        where = f"{request.method} {redactor.url(request.url)}"
-        raise HttpCallError(f"{where} could not be sent: {redactor.scrub(str(exc))}") from None
+        raise _not_sendable(request, redactor, exc) from None
 
 
 def _prepare(

@@ -11,14 +11,25 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from flowdesk.domain.enums import ExecutionStatus, StepStatus
 from flowdesk.engine import events as ev
 from flowdesk.text_width import display_width, pad_to_width
 
 LOG_CAP = 20_000  # log entries a RunState keeps (the dock shows at most LogModel.CAP of them)
 NODE_TEXT_WIDTH = 18  # terminal columns of the node field in a line of plain text
 NODE_TEXT_WIDTH_MAX = 32  # copied lines align names up to this wide; wider ones are kept whole
-FINAL = frozenset({"completed", "failed", "cancelled", "timed_out", "interrupted", "resumed"})
-NODE_FINAL = frozenset({"success", "failed", "skipped", "cancelled"})
+FINAL = frozenset(
+    {
+        ExecutionStatus.COMPLETED,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.CANCELLED,
+        ExecutionStatus.TIMED_OUT,
+        ExecutionStatus.INTERRUPTED,
+        ExecutionStatus.RESUMED,
+    }
+)
+NODE_FINAL = frozenset({StepStatus.SUCCESS, StepStatus.FAILED, StepStatus.SKIPPED, StepStatus.CANCELLED})
+_LEVELS: dict[str, str] = {StepStatus.FAILED: "error", StepStatus.CANCELLED: "warning"}  # a step's log level
 
 SCOPE_TYPES = frozenset({"PARALLEL", "LOOP"})
 #: node name -> [(target name, connection type)]; every node of the graph may be a key (with [])
@@ -31,7 +42,7 @@ class NodeRun:
 
     name: str
     node_type: str = ""
-    status: str = "running"  # running, success, failed, skipped, cancelled
+    status: str = StepStatus.RUNNING  # a StepStatus: running, success, failed, skipped, cancelled
     step_name: str = ""
     output: Any = None
     error: str | None = None
@@ -138,7 +149,7 @@ class RunState(QObject):
         self.total_nodes = max(total_nodes, 1)
         self.live = live
         self.execution_id: int | None = None
-        self.status = "pending"
+        self.status: str = ExecutionStatus.PENDING
         self.progress = 0.0  # 0-100
         self.current_step: str | None = None
         self.pause_reason: str | None = None
@@ -190,15 +201,15 @@ class RunState(QObject):
                 self._log(change, event.time, event.level, event.node_name, "", None, event.message)
             elif kind == "execution_started":
                 assert isinstance(event, ev.ExecutionStarted)
-                if self.status != "paused":  # a step-by-step run starts paused
-                    self.status = "running"
+                if self.status != ExecutionStatus.PAUSED:  # a step-by-step run starts paused
+                    self.status = ExecutionStatus.RUNNING
                 self.started = event.time
                 self.input_data = event.input_data
                 change.status = True
                 self._log(change, event.time, "info", None, "started", None, "execution started")
             elif kind == "execution_paused":
                 assert isinstance(event, ev.ExecutionPaused)
-                self.status = "paused"
+                self.status = ExecutionStatus.PAUSED
                 self.pause_reason = event.reason
                 self.current_step = event.current_step or self.current_step
                 paused_reason = event.reason
@@ -206,7 +217,7 @@ class RunState(QObject):
                 where = f" before {event.current_step}" if event.current_step else ""
                 self._log(change, event.time, "info", None, "paused", None, f"{event.reason}{where}")
             elif kind == "execution_resumed":
-                self.status = "running"
+                self.status = ExecutionStatus.RUNNING
                 self.pause_reason = None
                 change.status = True
                 self._log(change, event.time, "info", None, "resumed", None, "execution resumed")
@@ -216,7 +227,7 @@ class RunState(QObject):
                 self.output_data = event.output_data
                 self.error_message = event.error_message
                 self.duration = event.duration
-                if event.status == "completed":
+                if event.status == ExecutionStatus.COMPLETED:
                     self.progress = 100.0
                 for name in list(self.running):
                     change.nodes.add(name)
@@ -228,7 +239,7 @@ class RunState(QObject):
                 change.connections = True
                 finished = event.status
                 change.status = True
-                level = "info" if event.status == "completed" else "error"
+                level = "info" if event.status == ExecutionStatus.COMPLETED else "error"
                 message = f"execution {event.status}" + (
                     f": {event.error_message}" if event.error_message else ""
                 )
@@ -244,7 +255,7 @@ class RunState(QObject):
         if change.nodes or change.status:
             change.status = True
         self.updated.emit(change)
-        if paused_reason is not None and self.status == "paused":
+        if paused_reason is not None and self.status == ExecutionStatus.PAUSED:
             self.paused.emit(paused_reason)
         if finished is not None:
             self.finished.emit(finished)
@@ -254,7 +265,7 @@ class RunState(QObject):
         run = self.nodes.get(event.node_name)
         if run is None:
             run = self.nodes[event.node_name] = NodeRun(event.node_name, event.node_type)
-        run.status = "running"
+        run.status = StepStatus.RUNNING
         run.step_name = event.step_name
         run.loaded = False
         self.running[event.node_name] = self.running.get(event.node_name, 0) + 1
@@ -264,7 +275,15 @@ class RunState(QObject):
             self.taken.add((source, event.node_name))
             self.dead.discard((source, event.node_name))
             change.connections = True
-        self._log(change, event.time, "debug", event.node_name, "running", None, f"{event.step_name} started")
+        self._log(
+            change,
+            event.time,
+            "debug",
+            event.node_name,
+            StepStatus.RUNNING,
+            None,
+            f"{event.step_name} started",
+        )
 
     def _node_finished(self, event: ev.NodeFinished, change: RunChange) -> None:
         name = event.node_name
@@ -287,24 +306,25 @@ class RunState(QObject):
         else:
             self.running.pop(name, None)
         change.nodes.add(name)
-        self._resolve(name, event.status, event.taken)
+        self._mirror(name, event.taken, event.dead)
         change.connections = True
-        level = {"failed": "error", "cancelled": "warning", "skipped": "info"}.get(event.status, "info")
+        level = _LEVELS.get(event.status, "info")
         message = event.error or ""
-        if event.status == "success" and event.attempts > 1:
+        if event.status == StepStatus.SUCCESS and event.attempts > 1:
             message = f"after {event.attempts} attempts"
         self._log(change, event.time, level, name, event.status, event.duration or None, message)
 
-    def _resolve(self, name: str, status: str, taken: Iterable[str]) -> None:
-        targets = set(taken)
-        for target, ctype in self.outgoing.get(name, ()):
+    def _mirror(self, name: str, taken: Iterable[str], dead: Iterable[str]) -> None:
+        """The connections the engine resolved when `name` finished (NodeFinished.taken / .dead).
+        A PARALLEL / LOOP connection is taken when its target starts; a connection once taken
+        stays taken (a node in a loop finishes once per iteration)."""
+        for target in taken:
             key = (name, target)
-            if ctype in SCOPE_TYPES and status != "skipped":
-                continue  # resolved when the target starts (or at the end of the run)
-            if status in ("success", "failed") and target in targets:
-                self.taken.add(key)
-                self.dead.discard(key)
-            elif status in ("success", "failed", "skipped") and key not in self.taken:
+            self.taken.add(key)
+            self.dead.discard(key)
+        for target in dead:
+            key = (name, target)
+            if key not in self.taken:
                 self.dead.add(key)
 
     def _log(
@@ -382,7 +402,7 @@ class RunState(QObject):
         a pause that continues after a step)."""
         if self.done:
             return
-        self.status = "paused"
+        self.status = ExecutionStatus.PAUSED
         self.current_step = step_name or self.current_step
         self.updated.emit(RunChange(status=True))
 
@@ -401,7 +421,7 @@ class RunState(QObject):
         state.execution_id = execution.id
         state.status = str(getattr(execution.status, "value", execution.status))
         state.progress = float(execution.progress or 0.0)
-        if state.status == "completed":
+        if state.status == ExecutionStatus.COMPLETED:
             state.progress = 100.0
         state.current_step = execution.current_node
         state.error_message = execution.error_message
@@ -437,13 +457,13 @@ class RunState(QObject):
                 if (row.completed_at or row.started_at or execution.started_at)
                 else 0.0
             )
-            level = {"failed": "error", "cancelled": "warning"}.get(status, "info")
+            level = _LEVELS.get(status, "info")
             state._log(change, t, level, name, status, row.execution_time, row.error_message or "")
             for warning in run.warnings:  # as the live run logged them (the engine's LogLines)
                 state._log(change, t, "warning", name, "", None, f"{row.step_name}: {warning}")
         state._derive_connections()
         if state.done and execution.completed_at is not None:
-            level = "info" if state.status == "completed" else "error"
+            level = "info" if state.status == ExecutionStatus.COMPLETED else "error"
             msg = f"execution {state.status}" + (f": {state.error_message}" if state.error_message else "")
             state._log(
                 change, execution.completed_at.timestamp(), level, None, state.status, state.duration, msg
@@ -451,16 +471,18 @@ class RunState(QObject):
         return state
 
     def _derive_connections(self) -> None:
-        """Taken/dead connections of a replayed run: which targets ran after their source."""
+        """Taken/dead connections of a replayed run: which targets ran after their source. (Step
+        rows do not record connections; a live run mirrors the engine's NodeFinished instead.)"""
+        resolved = (StepStatus.SUCCESS, StepStatus.FAILED, StepStatus.SKIPPED)
         for source, targets in self.outgoing.items():
             src = self.nodes.get(source)
-            if src is None or src.status not in ("success", "failed", "skipped"):
+            if src is None or src.status not in resolved:
                 continue
             for target, ctype in targets:
                 tgt = self.nodes.get(target)
-                ran = tgt is not None and tgt.status not in ("skipped",)
-                right_kind = (ctype == "ERROR") == (src.status == "failed")
-                if src.status != "skipped" and ran and right_kind:
+                ran = tgt is not None and tgt.status != StepStatus.SKIPPED
+                right_kind = (ctype == "ERROR") == (src.status == StepStatus.FAILED)
+                if src.status != StepStatus.SKIPPED and ran and right_kind:
                     self.taken.add((source, target))
                 else:
                     self.dead.add((source, target))

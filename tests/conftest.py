@@ -41,13 +41,13 @@ pytest_plugins = ["tests.support.plugin"]
 BOTH_BACKENDS = (
     "tests/store",
     "tests/services",
-    "tests/api_library",
-    "tests/monitor/test_figures.py",
-    "tests/monitor/test_retention.py",
-    "tests/monitor/test_percentiles_and_backfill.py",
+    "tests/services/api_library",
+    "tests/services/monitoring/test_figures.py",
+    "tests/services/monitoring/test_retention.py",
+    "tests/services/monitoring/test_percentiles_and_backfill.py",
     "tests/engine/test_persistence.py",
     "tests/engine/test_writer.py",
-    "tests/workers/test_resume_claim.py",
+    "tests/worker/test_resume_claim.py",
 )
 
 

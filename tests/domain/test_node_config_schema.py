@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from flowdesk.domain.enums import BUILTIN_NODE_TYPES, NodeType, Severity
+from flowdesk.domain.enums import BUILTIN_NODE_TYPES, Severity
 from flowdesk.domain.errors import FileFormatError
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
-from flowdesk.domain.node_config import CONFIG_SCHEMAS, config_problems, field_schema
+from flowdesk.domain.node_config import CONFIG_SCHEMAS, config_problems
 from flowdesk.domain.validation import validate_graph
 from flowdesk.interchange.workflow_file import read_workflow_file
 
@@ -123,22 +123,3 @@ def test_a_file_with_a_bad_max_iterations_names_node_field_and_line():
         f"loop.json, line {line}: node '循环' (nodes[1]), config.max_iterations: expected a whole number "
         'from 1 to 10,000,000 (or a {{template}} giving one), found the text "lots"'
     )
-
-
-def test_the_loop_form_offers_exactly_what_validation_accepts(qtbot):
-    from flowdesk.ui.inspector.node_forms import DelayForm, LoopForm, ParallelForm
-
-    loop, parallel, delay = LoopForm(), ParallelForm(), DelayForm()
-    for form in (loop, parallel, delay):
-        qtbot.addWidget(form)
-    for spin, node_type, key in (
-        (loop.max_iterations, NodeType.LOOP, "max_iterations"),
-        (parallel.max_concurrent, NodeType.PARALLEL, "max_concurrent"),
-        (delay.seconds, NodeType.DELAY, "seconds"),
-    ):
-        schema = field_schema(node_type, key)
-        assert (spin.minimum(), spin.maximum()) == (schema["minimum"], schema["maximum"]), key
-        assert config_problems(node_type, {key: spin.minimum()}) == []
-        assert config_problems(node_type, {key: spin.maximum()}) == []
-        assert config_problems(node_type, {key: spin.minimum() - 1}) != []
-        assert schema["description"] in spin.toolTip()

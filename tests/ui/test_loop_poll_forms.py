@@ -71,3 +71,24 @@ def test_poll_comes_with_its_look_defaults_and_a_form_built_from_its_schema(wind
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: tab.doc.node(poll.uid).config["until"] == "response.data.state == 'ready'")
     assert tab.scene.node_items[poll.uid].summary == "every 1 s until response.data.state == 'ready'"
+
+
+def test_the_loop_form_offers_exactly_what_validation_accepts(qtbot):
+    from flowdesk.domain.enums import NodeType
+    from flowdesk.domain.node_config import config_problems, field_schema
+    from flowdesk.ui.inspector.node_forms import DelayForm, LoopForm, ParallelForm
+
+    loop, parallel, delay = LoopForm(), ParallelForm(), DelayForm()
+    for form in (loop, parallel, delay):
+        qtbot.addWidget(form)
+    for spin, node_type, key in (
+        (loop.max_iterations, NodeType.LOOP, "max_iterations"),
+        (parallel.max_concurrent, NodeType.PARALLEL, "max_concurrent"),
+        (delay.seconds, NodeType.DELAY, "seconds"),
+    ):
+        schema = field_schema(node_type, key)
+        assert (spin.minimum(), spin.maximum()) == (schema["minimum"], schema["maximum"]), key
+        assert config_problems(node_type, {key: spin.minimum()}) == []
+        assert config_problems(node_type, {key: spin.maximum()}) == []
+        assert config_problems(node_type, {key: spin.minimum() - 1}) != []
+        assert schema["description"] in spin.toolTip()

@@ -89,6 +89,7 @@ class RunSetup:
     resumed_from: int | None = None
     plan: Plan | None = None
     created: tuple[int, datetime] | None = None
+    alert_rules: bool | None = None  # read with `created`: whether the workflow had alert rules
     plugins_called: bool = False
 
 
@@ -117,6 +118,9 @@ class ExecutionHandle:
         self.pause_reason: str | None = None
         self._interrupting = False
         self._storage_failure: str | None = None
+        # Whether the workflow had alert rules when the run's row was made (None: not known, e.g. a
+        # row made by the server or a worker): without rules its end evaluates none.
+        self.alert_rules: bool | None = None
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -545,10 +549,11 @@ class WorkflowExecutor:
     def _alert_after_run(self, handle: ExecutionHandle) -> None:
         """Evaluate the alert rules of a recorded run's workflow (engine/alerting.py) in a task of its
         own: the run's waiters do not wait for it, `aclose()` does (so `flowdesk run` has evaluated
-        before it exits). Its writer call is queued before the next run can start."""
+        before it exits). Its writer call is queued before the next run can start. A workflow that
+        had no rules when the run started (read with its row) is not evaluated: no writer call."""
         writer = self._writer
-        if writer is None or self._db is None:
-            return
+        if writer is None or self._db is None or handle.alert_rules is False:
+            return  # nothing recorded, or the workflow had no rules as the run started
         from .alerting import alert_after_run
 
         task = asyncio.get_running_loop().create_task(
@@ -676,6 +681,7 @@ class WorkflowExecutor:
             self._refuse_unrecorded("A run handed to the workers")
             return await self._enqueue(wid, input_data, execution_name, config, mask, environment_name)
         created: tuple[int, datetime] | None = None
+        alert_rules: bool | None = None
         if self.persist:
             prepared: list[Any] = []
 
@@ -686,7 +692,7 @@ class WorkflowExecutor:
 
             # Fast path: one transaction loads the (cached) graph and, once its plan is known, creates
             # the run.
-            graph, plan, execution_id, started_at = await writer.transaction(
+            graph, plan, execution_id, started_at, alert_rules = await writer.transaction(
                 records.start_run,
                 self._graphs,
                 wid,
@@ -718,6 +724,7 @@ class WorkflowExecutor:
                 environment=environment,
                 plan=plan,
                 created=created,
+                alert_rules=alert_rules,
                 plugins_called=True,
                 environment_name=environment_name,
             )
@@ -1031,6 +1038,7 @@ class WorkflowExecutor:
 
         kept: list[dict[str, Any]] = []
         steps: StepRecorder = MemorySteps(kept)
+        watched = setup.alert_rules  # whether the workflow had alert rules as the run started
         execution_id: int | None = None
         started_at = datetime.now(UTC)
         if setup.persist:
@@ -1038,8 +1046,8 @@ class WorkflowExecutor:
             writer = self._writer_for(db)
             created = setup.created
             if created is None:
-                created = await writer.transaction(
-                    records.create_execution,
+                created, watched = await writer.transaction(
+                    records.create_execution_noting_alerts,
                     graph.workflow.id,
                     **self._row_fields(
                         setup.execution_name,
@@ -1087,6 +1095,7 @@ class WorkflowExecutor:
         run.executor, run.run_config = self, run_config  # for SUBWORKFLOW (engine/handlers/subworkflow.py)
         handle = ExecutionHandle(self, run, persist=setup.persist, timeout=timeout)
         handle.steps = kept
+        handle.alert_rules = watched
         # The control calls the handle back; `finish` lets go of both calls (no cycle once ended).
         control.bind(handle._on_pause, handle._on_resume)
         self._active[id(handle)] = handle

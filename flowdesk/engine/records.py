@@ -76,9 +76,10 @@ def start_run(
     *,
     row_input: Callable[[WorkflowGraph], Any] | None = None,
     **fields: Any,
-) -> tuple[WorkflowGraph, Any, int | None, Any]:
+) -> tuple[WorkflowGraph, Any, int | None, Any, bool | None]:
     """One transaction: the workflow's graph and, when its plan is already known (validated), the new
-    execution row too. Returns (graph, plan or None, execution id or None, started_at).
+    execution row too. Returns (graph, plan or None, execution id or None, started_at, whether the
+    workflow has alert rules or None).
 
     `row_input(graph)` gives the row's input_data once the graph is known (the workflow's declared
     inputs fill defaults and refuse what is missing: an error raised there creates no row)."""
@@ -86,9 +87,9 @@ def start_run(
     if row_input is not None:
         fields["input_data"] = row_input(graph)
     if plan is None:
-        return graph, None, None, None
+        return graph, None, None, None, None
     execution_id, started_at = _insert_execution(conn, workflow_id, **fields)
-    return graph, plan, execution_id, started_at
+    return graph, plan, execution_id, started_at, run_rows.has_alert_rules(conn, workflow_id)
 
 
 def create_execution(
@@ -125,6 +126,13 @@ def create_execution(
         claim_for_resume(conn, resumed_from_id, created[0])
     return created
 
+
+
+def create_execution_noting_alerts(conn: Any, workflow_id: int, **fields: Any) -> tuple[tuple[int, datetime], bool]:
+    """`create_execution`, and whether the workflow has alert rules, read in the same transaction:
+    a run of a workflow without rules then ends without an alert evaluation (docs/monitoring.md)."""
+    created = create_execution(conn, workflow_id, **fields)
+    return created, run_rows.has_alert_rules(conn, workflow_id)
 
 RESUMABLE_STATUSES = ("interrupted", "failed", "cancelled", "timed_out")
 

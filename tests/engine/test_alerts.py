@@ -158,3 +158,28 @@ def test_a_run_that_is_not_recorded_is_not_evaluated(db, http_server):
     handle = asyncio.run(main())
     assert handle.status.value == "failed"
     assert AlertService(db).history(wf.id) == []
+
+
+def test_a_rule_added_while_a_run_goes_on_counts_from_the_next_run(db, http_server):
+    """Whether a workflow has rules is read with the run's row: a run that started without any ends
+    without an evaluation (so runs of workflows without rules cost nothing at their end)."""
+    wf = _workflow(db)
+    bad = f"{http_server.url}/status/500"
+    seen: list = []
+
+    async def main():
+        ex = executor(db=db)
+        ex.subscribe(lambda e: seen.append(e) if e.kind == "alert_fired" else None)
+        try:
+            first = await ex.execute_workflow(wf.id, {"url": bad}, config={"wait": False})
+            AlertService(db).add_rule(wf.id, "failures_in_row", 1)  # while the first run goes on
+            await first.wait()
+            second = await ex.execute_workflow(wf.id, {"url": bad})
+            return first, second
+        finally:
+            await ex.aclose()
+
+    first, second = asyncio.run(main())
+    assert first.status.value == second.status.value == "failed"
+    assert first.alert_rules is False and second.alert_rules is True
+    assert [e.execution_id for e in seen] == [second.id]

@@ -480,7 +480,7 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
             NodeType.SWITCH,
             label="Switch",
             help="Takes the first CONDITIONAL connection whose condition holds, else its default.",
-            icon="⑂",
+            icon="⎇",
             color="#b5651d",
             category="Flow",
             ports=(
@@ -536,7 +536,7 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
             NodeType.SUBWORKFLOW,
             label="Sub-workflow",
             help="Runs another stored workflow as a child run; its output is the child's END output.",
-            icon="⧉",
+            icon="⊞",
             color="#8e44ad",
             category="Flow",
             new_config={"workflow": "", "input": {}, "wait": True},

@@ -174,3 +174,17 @@ def test_switch_and_transform_come_with_their_ports_category_and_form(window, qt
         )
     )
     assert tab.scene.node_items[transform.uid].summary == "builds {total}"
+
+
+def test_every_built_in_icon_is_a_glyph_the_font_draws(qtbot):
+    """The palette and the canvas draw each type's icon as text: a character the font lacks shows
+    as an empty box (SWITCH's and SUBWORKFLOW's did)."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from flowdesk.domain.node_descriptors import BUILTIN_DESCRIPTORS
+
+    bold = QFont()
+    bold.setBold(True)
+    metrics = QFontMetrics(bold)
+    missing = {name: d.icon for name, d in BUILTIN_DESCRIPTORS.items() if not metrics.inFontUcs4(ord(d.icon))}
+    assert missing == {}

@@ -11,7 +11,7 @@ from flowdesk.services.secrets import SecretService
 from tests.support.app_driving import api, chain_graph, open_graph
 from tests.support.waiting import EVENTUALLY_MS
 from tests.ui.api_library.conftest import raw_database_bytes
-from tests.ui.run.conftest import backend, settings, window  # noqa: F401
+from tests.ui.run.conftest import window  # noqa: F401
 
 SECRET = "tok-App-Run-3b9f1d"
 

@@ -16,9 +16,8 @@ from flowdesk.services.workflows import WorkflowService
 from flowdesk.store import Database
 from flowdesk.ui.monitor.alerts_panel import AlertsPanel
 from tests.engine.graph_builder import chain, executor, graph
+from tests.support.app_driving import make_window
 from tests.support.waiting import EVENTUALLY_MS
-
-from .test_hosting import backend, make_window, settings  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDockWidget
 
 import flowdesk.ui  # noqa: F401  (the None refcount guard before any painting)
@@ -98,20 +98,6 @@ def seed_runs(db, graph: WorkflowGraph) -> dict[str, int]:
                     }
                 s.add(_log(run.id, node_ids[node], node, node, types[node], seq, **kw))
     return ids
-
-
-@pytest.fixture
-def backend(tmp_path):
-    from flowdesk.ui.backend import EditorBackend
-
-    b = EditorBackend(tmp_path / "monitor-app.db")
-    yield b
-    b.close()
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 import flowdesk.ui  # noqa: F401  (installs the None refcount guard before any painting)
@@ -52,20 +51,6 @@ def qloop(_session_qloop) -> Iterator[asyncio.AbstractEventLoop]:
             task.cancel()
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
-
-
-@pytest.fixture
-def backend(tmp_path):
-    from flowdesk.ui.backend import EditorBackend
-
-    b = EditorBackend(tmp_path / "runs.db")
-    yield b
-    b.close()
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def assertion_runs(
     runs = runs_with_asserts(conn, workflow_id, since, limit)
     if not runs:
         return []
-    found = {
+    found: dict[int, dict[str, Any]] = {
         eid: {"id": eid, "status": status, "started_at": started, "passed": 0, "failed": 0}
         for eid, status, started in runs
     }

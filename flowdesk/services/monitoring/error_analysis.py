@@ -20,7 +20,7 @@ from flowdesk.store.monitor import errors
 
 def error_analysis(conn: Connection, workflow_id: int, since: datetime | None = None) -> list[dict[str, Any]]:
     """One entry per (error type, node): count, last occurrence, and the last occurrence's message."""
-    result = [
+    result: list[dict[str, Any]] = [
         {
             "error_type": kind,
             "count": count,

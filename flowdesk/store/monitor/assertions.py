@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .dialect import dialect_sql, query
+from .dialect import dialect_sql, query, since_clause
 from .times import from_db_time
 
 
@@ -18,10 +18,7 @@ def runs_with_asserts(
     given) that ran an ASSERT step, newest first."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id, "limit": int(limit)}
-    where = ""
-    if since is not None:
-        where = " AND e.started_at >= :since"
-        params["since"] = sql.time(since)
+    where = since_clause(sql, since, params, "e.started_at")
     rows = query(
         conn,
         "SELECT e.id, e.status, e.started_at FROM workflow_executions AS e"

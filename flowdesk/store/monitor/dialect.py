@@ -121,6 +121,15 @@ def dialect_sql(conn: Connection) -> DialectSql:
     return POSTGRESQL if conn.dialect.name == "postgresql" else SQLITE
 
 
+def since_clause(sql: DialectSql, since: datetime | None, params: dict[str, Any], column: str) -> str:
+    """`" AND <column> >= :since"` with `since` put in `params` as the database compares it, or ""
+    when there is no `since`."""
+    if since is None:
+        return ""
+    params["since"] = sql.time(since)
+    return f" AND {column} >= :since"
+
+
 def query(conn: Connection, sql: str, **params: Any) -> CursorResult[*tuple[Any, ...]]:
     """Run `sql` with named parameters; list and tuple values fill an `IN :name` list."""
     statement = text(sql)

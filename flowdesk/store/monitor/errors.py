@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .dialect import DialectSql, dialect_sql, query
+from .dialect import DialectSql, dialect_sql, query, since_clause
 from .times import from_db_time
 
 
@@ -48,10 +48,7 @@ def error_groups(
     """(error type, node name, failed steps, last failure, its message, executions) per group, unordered."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = ""
-    if since is not None:
-        where = " AND e.started_at >= :since"
-        params["since"] = sql.time(since)
+    where = since_clause(sql, since, params, "e.started_at")
     rows = query(
         conn,
         f"SELECT {error_class_sql(sql)} AS kind, l.node_name, COUNT(*), MAX({_WHEN}),"

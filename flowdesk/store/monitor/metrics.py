@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .dialect import dialect_sql, query
+from .dialect import dialect_sql, query, since_clause
 
 TOTALS_TABLE = "monitor_metric_totals"
 
@@ -73,10 +73,7 @@ def step_metrics(conn: Connection, workflow_id: int, since: datetime | None) -> 
     like the stored totals, only steps whose node still exists (node_id not NULL) count."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = ""
-    if since is not None:
-        where = " AND e.started_at >= :since"
-        params["since"] = sql.time(since)
+    where = since_clause(sql, since, params, "e.started_at")
     rows = query(
         conn,
         "SELECT j.key, COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value)"

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from flowdesk.domain.enums import ExecutionStatus
 
-from .dialect import DialectSql, dialect_sql, index_walk, query
+from .dialect import DialectSql, dialect_sql, index_walk, query, since_clause
 
 #: The statuses a run ends in (completed, failed, cancelled, timed_out, interrupted, resumed).
 FINAL_STATUSES: tuple[str, ...] = tuple(s.value for s in ExecutionStatus if s.is_final)
@@ -23,18 +23,11 @@ def _index(sql: DialectSql, since: datetime | None) -> str:
     return sql.by_status_duration if since is None else sql.by_started_status_duration
 
 
-def _since_clause(sql: DialectSql, since: datetime | None, params: dict[str, Any]) -> str:
-    if since is None:
-        return ""
-    params["since"] = sql.time(since)
-    return " AND started_at >= :since"
-
-
 def status_counts(conn: Connection, workflow_id: int, since: datetime | None) -> list[tuple[str, int]]:
     """(status, number of runs) of the workflow's runs (started at or after `since`, if given)."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = _since_clause(sql, since, params)
+    where = since_clause(sql, since, params, "started_at")
     rows = query(
         conn,
         f"SELECT status, COUNT(*) FROM workflow_executions {_index(sql, since)}"
@@ -50,7 +43,7 @@ def completed_durations(
     """(count, average, shortest, longest) of the durations in seconds of completed runs with both times."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = _since_clause(sql, since, params)
+    where = since_clause(sql, since, params, "started_at")
     n, avg, low, high = query(
         conn,
         f"SELECT COUNT(*), AVG({sql.duration}), MIN({sql.duration}), MAX({sql.duration})"
@@ -67,7 +60,7 @@ def completed_duration_at_rank(
     """The `rank`-th shortest (1-based) of the `count` completed runs' durations, by a walk of the index."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = _since_clause(sql, since, params)
+    where = since_clause(sql, since, params, "started_at")
     direction, params["offset"] = index_walk(count, rank)
     row = query(
         conn,

@@ -2,7 +2,7 @@
 and a 2,000-node file drawn take from process start, each next to two baselines run in the same
 rounds: `python -c pass` and `python -c "import PySide6.QtWidgets"`.
 
-Run: `python benchmarks/bench_startup.py [--runs 7] [--against ../main]` (prints medians, the ratios
+Run: `python benchmarks/bench_startup.py [--runs 7] [--against ../main] [--only run,help]` (prints medians, the ratios
 to both baselines and the targets; nothing is asserted). Each round runs every command once, in
 turn, so a change in the machine's load touches all of them alike; `--against TREE` times another
 checkout's flowdesk commands in the same rounds too (a before/after on a busy machine). Beside
@@ -14,7 +14,10 @@ same file as generated, with START and END on one spot: two stacked nodes make t
 whole file out on open (issue 13, item 3), which that row includes; it has no target. `flowdesk` is run as `python -m flowdesk` (what the
 console script does, without a launcher such as pyenv's shim in front). The window is measured on
 the offscreen platform up to the first paint of the canvas (the app with `--db` and a file, as a
-user starts it), in a throw-away home, settings and data folder.
+user starts it), in a throw-away home, settings and data folder. Modules are loaded from compiled
+files (written once, in the untimed first round, under that folder: `PYTHONPYCACHEPREFIX`), even
+where `PYTHONDONTWRITEBYTECODE` is set, so a checkout without `__pycache__` folders is not timed
+compiling its source.
 """
 
 from __future__ import annotations
@@ -146,6 +149,12 @@ def main() -> int:
         type=Path,
         help="also time the flowdesk commands of another checkout (e.g. main's) in the same rounds",
     )
+    parser.add_argument(
+        "--only",
+        metavar="WORDS",
+        help="time only the commands whose name holds one of these comma-separated words "
+        "(e.g. 'run,help'; the two baselines always run)",
+    )
     args = parser.parse_args()
     from bench_interchange import generate
 
@@ -161,6 +170,10 @@ def main() -> int:
         FLOWDESK_KEYRING="0",
     )
     env.pop("FLOWDESK_DB", None)
+    # Every tree's modules load from compiled files, as an installed program's do (pip compiles them):
+    # written once, in the untimed round, under the throw-away folder (no tree is written to).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     start_end = work / "start-end.json"
     start_end.write_text(START_END, encoding="utf-8")
     stacked = generate(2000, 3000)
@@ -206,6 +219,13 @@ def main() -> int:
                 ),
             }
         )
+    if args.only:
+        words = [w.strip() for w in args.only.split(",") if w.strip()]
+        commands = {
+            name: spec
+            for name, spec in commands.items()
+            if name.startswith("python -c") or any(w in name for w in words)
+        }
     for argv, until, command_env in commands.values():  # an untimed round: databases made, caches warm
         timed(argv, command_env, until)
     samples: dict[str, list[float]] = {name: [] for name in commands}

@@ -104,18 +104,26 @@ START_END = (
 def timed(argv: list[str], env: dict[str, str], until: str | None = None) -> tuple[float, float]:
     """Seconds from starting `argv` to its exit (or to the line `until` on its stdout), and the
     CPU seconds (user + system) the process used: on a busy machine the wall time mostly measures
-    the wait for a core, the CPU time what the command itself costs."""
+    the wait for a core, the CPU time what the command itself costs.
+
+    It runs in the throw-away folder (its HOME): `python -m` puts the current folder first on the
+    module path, so started inside a checkout every tree would run that checkout's flowdesk."""
+    cwd = env["HOME"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if until is None:
-        done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+        done = subprocess.run(
+            argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300
+        )
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(
                 f"{' '.join(argv[:4])}… failed ({done.returncode}): {done.stderr.decode()[-500:]}"
             )
         return elapsed, _cpu_since(before)
-    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.strip() == until:

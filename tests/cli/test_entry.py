@@ -13,18 +13,9 @@ import sys
 from pathlib import Path
 
 from flowdesk import cli
+from tests.support.start_end import START_END, start_end_file
 
 ROOT = Path(__file__).resolve().parents[2]
-
-START_END = {
-    "flowdesk": 1,
-    "workflow": {"name": "start-end"},
-    "nodes": [
-        {"name": "start", "node_type": "START", "position_x": 0, "position_y": 0},
-        {"name": "end", "node_type": "END", "position_x": 300, "position_y": 0},
-    ],
-    "connections": [{"from": "start", "to": "end"}],
-}
 
 # Runs `flowdesk ARGS` through cli.entry() after `{setup}`; an atexit callback records whether it
 # ran and how many objects were frozen at that moment.
@@ -58,14 +49,8 @@ def program(tmp_path: Path, args: list[str], setup: str = "") -> tuple[subproces
     return done, marker
 
 
-def start_end_file(tmp_path: Path) -> str:
-    path = tmp_path / "start-end.json"
-    path.write_text(json.dumps(START_END), encoding="utf-8")
-    return str(path)
-
-
 def test_a_run_ends_with_its_code_its_whole_output_and_the_atexit_callbacks(tmp_path):
-    args = ["run", start_end_file(tmp_path), "--db", str(tmp_path / "run.db"), "--json"]
+    args = ["run", str(start_end_file(tmp_path)), "--db", str(tmp_path / "run.db"), "--json"]
     done, marker = program(tmp_path, args)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)  # the whole object, flushed before the process ended
@@ -116,6 +101,6 @@ def test_main_in_another_program_freezes_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     frozen = gc.get_freeze_count()
-    assert cli.main(["run", start_end_file(tmp_path), "--db", str(tmp_path / "run.db")]) == 0
+    assert cli.main(["run", str(start_end_file(tmp_path)), "--db", str(tmp_path / "run.db")]) == 0
     assert "completed" in capsys.readouterr().out
     assert gc.get_freeze_count() == frozen

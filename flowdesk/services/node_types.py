@@ -22,7 +22,7 @@ from flowdesk.domain.node_descriptors import (
 )
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import AuditAction, record_audit
-from flowdesk.store.tables import ApiRow, NodeRow, NodeTypeRow, utcnow
+from flowdesk.store.tables import ApiRow, NodeRow, NodeTypeRow, WorkflowRow, utcnow
 
 from .transaction import transaction
 
@@ -215,3 +215,22 @@ def api_ids_by_name(session: Session, names: Collection[str]) -> dict[str, tuple
         for api_id, name in session.execute(query):
             found.setdefault(name, []).append(api_id)
     return {name: tuple(ids) for name, ids in found.items()}
+
+
+def workflow_ids_by_reference(session: Session, references: Collection[str]) -> dict[str, tuple[int, ...]]:
+    """The ids of the stored workflows each of `references` names (the `workflow:NAME` handlers), as
+    `WorkflowService.find_workflow` reads a reference: digits naming an existing id, else a name."""
+    found: dict[str, tuple[int, ...]] = {}
+    names = set()
+    for reference in references:
+        if reference.isdigit() and session.get(WorkflowRow, int(reference)) is not None:
+            found[reference] = (int(reference),)
+        else:
+            names.add(reference)
+    if names:
+        by_name: dict[str, list[int]] = {}
+        query = select(WorkflowRow.id, WorkflowRow.name).where(WorkflowRow.name.in_(sorted(names)))
+        for workflow_id, name in session.execute(query.order_by(WorkflowRow.id)):
+            by_name.setdefault(name, []).append(workflow_id)
+        found.update({name: tuple(ids) for name, ids in by_name.items()})
+    return found

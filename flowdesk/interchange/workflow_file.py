@@ -20,10 +20,12 @@ from pydantic import ValidationError
 
 from flowdesk.gc_control import gc_paused
 
-from ..domain.enums import ConnectionType, Severity
+from ..domain.enums import BUILTIN_NODE_TYPES, ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
 from ..domain.json_names import json_path
+from ..domain.execution_handlers import normalise_handler
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
+from ..domain.node_descriptors import config_schema_problem, describe_custom, descriptors_of
 from ..domain.validation import NodeTypes, locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
@@ -48,11 +50,15 @@ __all__ = [
 
 FORMAT_VERSION = 2
 """Format 2 adds `workflows` (the sub-workflows a file carries); a file without them is written as
-format 1, which every flowdesk reads. Format 1 files are read as before (`workflows` is unknown there)."""
+format 1, which every flowdesk reads. Format 1 files are read as before (`workflows` is unknown there).
+`node_types` (the custom types' registrations the file's nodes use) may appear in either format: a
+flowdesk that does not know it ignores it with a warning and needs the types registered itself, so
+it needs no new format number."""
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
-_TOP_KEYS = ("flowdesk", "workflow", "nodes", "connections", "apis")
+_TOP_KEYS = ("flowdesk", "workflow", "nodes", "connections", "apis", "node_types")
+_NODE_TYPE_KEYS = ("type_name", "description", "config_schema", "execution_handler")
 _TOP_KEYS_2 = (*_TOP_KEYS, "workflows")  # format 2
 _CARRIED_KEYS = ("workflow", "nodes", "connections")
 _WORKFLOW_KEYS = ("name", "description", "version", "config", "tags", "is_active")
@@ -60,7 +66,7 @@ _NODE_KEYS = ("name", "node_type", "config", "position_x", "position_y", "descri
 _CONNECTION_KEYS = ("from", "to", "connection_type", "condition", "config")
 # Always written for an API; the optional ones only when they differ from their default.
 _API_KEYS = ("id", "name", "method", "url", "headers", "query", "body", "timeout", "auth", "description")
-_API_OPTIONAL_KEYS = ("content_type", "body_type", "tags", "parameters", "source", "connection")
+_API_OPTIONAL_KEYS = ("content_type", "body_type", "tags", "parameters", "source", "connection", "response_schema")
 _POSITION_LIMIT = 1e9
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
 
@@ -74,6 +80,9 @@ class WorkflowFile:
     problems: list[Problem] = field(default_factory=list)
     source: str = "<input>"
     workflows: list[WorkflowGraph] = field(default_factory=list)  # the sub-workflows it carries (format 2)
+    node_types: list[dict[str, Any]] = field(default_factory=list)
+    """The custom types' registrations it carries (`type_name`, `description`, `config_schema`,
+    `execution_handler`: the seed's body, the handler in its stored text form)."""
 
 
 def describe_problem(problem: Problem, source: str | None = None) -> str:
@@ -521,9 +530,58 @@ class _Reader:
                 tags=self.get(item, "tags", path, "a list of text", _is_text_list, []),
                 parameters=parameters,
                 source=self.get(item, "source", path, "text or null", _is_str_or_null, None),
+                response_schema=self.get(
+                    item, "response_schema", path, "a JSON Schema (an object) or null", _is_dict_or_null, None
+                ),
             )
             apis.append(definition)
         return apis
+
+    def node_types(self, document: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """`node_types`: the registrations of the custom types the file's nodes use, each checked as
+        a registration is (a usable config_schema, a handler of one of the forms), names unique."""
+        raw = self.get(document, "node_types", (), "a list of node type registrations", _is_list, [])
+        bodies: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+        for k, item in enumerate(raw):
+            path: JsonPath = ("node_types", k)
+            if not isinstance(item, dict):
+                self.problem(path, f"expected a node type registration (an object), found {_kind(item)}")
+                continue
+            self.unknown_keys(item, _NODE_TYPE_KEYS, path)
+            name = self.get(item, "type_name", path, "text: the node type's name", _is_str)
+            if name is None:
+                continue
+            name = name.strip()
+            if not name:
+                self.problem((*path, "type_name"), "a node type needs a name (this one is empty)")
+                continue
+            if name in BUILTIN_NODE_TYPES:
+                self.problem((*path, "type_name"), f"'{name}' is a built-in node type and cannot be registered")
+                continue
+            if name in seen:
+                self.problem((*path, "type_name"), f"node_types[{seen[name]}] registers '{name}' already")
+                continue
+            seen[name] = k
+            schema = self.get(item, "config_schema", path, "an object", _is_dict, {})
+            wrong = config_schema_problem(schema)
+            if wrong is not None:
+                self.problem((*path, "config_schema"), wrong)
+                continue
+            try:
+                handler = normalise_handler(item.get("execution_handler"))
+            except ValueError as exc:
+                self.problem((*path, "execution_handler"), str(exc))
+                continue
+            bodies.append(
+                {
+                    "type_name": name,
+                    "description": self.get(item, "description", path, "text", _is_str, ""),
+                    "config_schema": schema,
+                    "execution_handler": handler,
+                }
+            )
+        return bodies
 
     def api_references(
         self, nodes: list[Node], apis: list[ApiDefinition], used_elsewhere: Iterable[Any] | None = ()
@@ -620,6 +678,7 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
     graph: WorkflowGraph | None = None
     apis: list[ApiDefinition] = []
     carried: list[WorkflowGraph] = []
+    registrations: list[dict[str, Any]] = []
     if not isinstance(document, dict):
         reader.problem(
             (), f'expected a JSON object with "flowdesk", "workflow" and "nodes", found {_kind(document)}'
@@ -628,6 +687,8 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
         try:
             reader.version(document)
             reader.unknown_keys(document, _TOP_KEYS if reader.format < 2 else _TOP_KEYS_2, ())
+            registrations = reader.node_types(document)
+            node_types = _with_carried_types(node_types, registrations)
             workflow = reader.workflow(document)
             nodes = reader.nodes(document)
             connections = reader.connections(document)
@@ -653,7 +714,26 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
             else ""
         )
         raise FileFormatError(first + more, errors + warnings)
-    return WorkflowFile(graph=graph, apis=apis, problems=warnings, source=source, workflows=carried)
+    return WorkflowFile(
+        graph=graph, apis=apis, problems=warnings, source=source, workflows=carried, node_types=registrations
+    )
+
+
+def _with_carried_types(node_types: NodeTypes, registrations: list[dict[str, Any]]) -> NodeTypes:
+    """What the file's nodes are checked against: the types the reader was given (the database's)
+    with the file's own registrations in place of theirs, since the file's nodes were made for those
+    (an import then refuses a carried registration that differs from the one stored, in one sentence
+    naming the type: services/node_types.py's `carry_in`)."""
+    if not registrations:
+        return node_types
+    known: dict[str, Any] = {}
+    if isinstance(node_types, Mapping):
+        known.update(node_types)
+    elif node_types is not None:
+        known.update(descriptors_of(node_types))
+    for body in registrations:
+        known[body["type_name"]] = describe_custom(**body)
+    return known
 
 
 def _carried_api_ids(document: Mapping[str, Any]) -> list[Any]:
@@ -717,10 +797,15 @@ def _number(value: float) -> int | float:
 
 
 def workflow_document(
-    graph: WorkflowGraph, apis: Iterable[ApiDefinition] = (), workflows: Iterable[WorkflowGraph] = ()
+    graph: WorkflowGraph,
+    apis: Iterable[ApiDefinition] = (),
+    workflows: Iterable[WorkflowGraph] = (),
+    registrations: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The file-format document (a plain dict) of `graph`, embedding the APIs its nodes use and the
-    sub-workflows given (`workflows`, format 2: an exported file is then self-contained).
+    """The file-format document (a plain dict) of `graph`, embedding the APIs its nodes use, the
+    sub-workflows given (`workflows`, format 2) and the custom types' registrations given
+    (`registrations`, the seed's body each, written as `node_types` by name): an exported file is
+    then self-contained.
 
     API ids are local to the file: the APIs are numbered 1, 2, 3... in order of first use and the
     nodes' `api_id`s rewritten to match. A SUBWORKFLOW naming a carried workflow by its database id
@@ -734,6 +819,9 @@ def workflow_document(
         document["workflows"] = [writer.parts(g) for g in carried]
     if writer.embedded:
         document["apis"] = writer.embedded
+    types = sorted(registrations, key=lambda body: str(body["type_name"]))
+    if types:
+        document["node_types"] = [{key: body.get(key) for key in _NODE_TYPE_KEYS} for body in types]
     return document
 
 
@@ -824,6 +912,8 @@ def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
         entry["source"] = api.source
     if api.connection:
         entry["connection"] = dict(api.connection)
+    if api.response_schema is not None:  # ASSERT's default schema (read from OpenAPI) travels too
+        entry["response_schema"] = api.response_schema
     return entry
 
 
@@ -832,14 +922,16 @@ def write_workflow_file(
     apis: Iterable[ApiDefinition] = (),
     node_types: NodeTypes = None,
     workflows: Iterable[WorkflowGraph] = (),
+    registrations: Iterable[Mapping[str, Any]] = (),
 ) -> str:
     """The canonical file text of `graph`: UTF-8-ready JSON, sorted keys, indent 2, trailing newline.
 
     The document passes through `redact_for_export` first, so no secret reaches a file; `node_types`
     (name -> descriptor, as validation takes them) describes its custom types, whose `x-secret`
-    fields are masked too; `workflows` are the sub-workflows it carries (format 2).
+    fields are masked too; `workflows` are the sub-workflows it carries (format 2), `registrations`
+    the custom types' registrations it carries (`node_types`).
     """
     known = node_types if isinstance(node_types, Mapping) else None
     with gc_paused():
-        document = redact_for_export(workflow_document(graph, apis, workflows), known)
+        document = redact_for_export(workflow_document(graph, apis, workflows, registrations), known)
         return dumps_canonical(document) + "\n"

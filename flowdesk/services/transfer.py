@@ -32,7 +32,7 @@ from flowdesk.interchange.workflow_file import WorkflowFile, read_workflow_file,
 from flowdesk.store import Database
 
 from .apis import ApiService
-from .node_types import NodeTypeDescriptor, known_node_types
+from .node_types import NodeTypeDescriptor, NodeTypeService, known_node_types
 from .workflows import WorkflowService
 
 __all__ = [
@@ -176,12 +176,19 @@ class TransferService:
 
     def _library_graph(self, workflow_file: WorkflowFile, name: str | None, session: Session) -> WorkflowGraph:
         """The file's graph with its APIs matched to (or added to) the library and `api_id`s
-        rewritten; the sub-workflows it carries are matched to identical stored ones or stored."""
+        rewritten; the sub-workflows it carries are matched to identical stored ones or stored, and
+        the custom types it carries registered (NodeTypeService.carry_in: an identical registration
+        is reused, a different one refuses the import)."""
+        if workflow_file.node_types:
+            NodeTypeService(self.db).carry_in(workflow_file.node_types, session=session)
         library_ids: dict[int, int] = {}
         for api in workflow_file.apis:
             stored = self.apis.find_identical(api, session=session)
             if stored is None:
                 stored = self.apis.create_api(api, session=session)
+            elif stored.response_schema is None and api.response_schema is not None and stored.id is not None:
+                # the same call, stored without the answer's schema: ASSERT's default comes with the file
+                self.apis.update_api(stored.id, session=session, response_schema=api.response_schema)
             if api.id is not None and stored.id is not None:
                 library_ids[api.id] = stored.id
         renamed = self._store_carried(workflow_file, library_ids, session)
@@ -351,9 +358,10 @@ class TransferService:
             )
 
     def export_workflow(self, workflow_id: int) -> str:
-        """The stored workflow as file-format text, embedding every API its nodes use and every
-        workflow its SUBWORKFLOW nodes call, directly or further down (format 2's `workflows`), so
-        the file is self-contained."""
+        """The stored workflow as file-format text, embedding every API its nodes use, every
+        workflow its SUBWORKFLOW nodes call, directly or further down (format 2's `workflows`), and
+        the registrations of the custom types their nodes use (`node_types`), so the file is
+        self-contained."""
         from .subworkflows import called_workflows
 
         with gc_paused(), self.db.session(read_only=True) as session:
@@ -363,7 +371,8 @@ class TransferService:
             for g in (graph, *carried):
                 apis.update((a.id, a) for a in self._apis_used(g, session))
             known = known_node_types(session)
-        return write_workflow_file(graph, apis.values(), known, workflows=carried)
+        registrations = NodeTypeService(self.db).registrations_used((graph, *carried))
+        return write_workflow_file(graph, apis.values(), known, workflows=carried, registrations=registrations)
 
     def _apis_used(self, graph: WorkflowGraph, session: Session) -> list[ApiDefinition]:
         apis: dict[int, ApiDefinition] = {}

@@ -19,6 +19,7 @@ from flowdesk.domain.enums import NodeType
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import Node, Workflow, WorkflowGraph
 from flowdesk.interchange.workflow_file import write_workflow_file
+from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.subworkflows import called_workflows
 
 from .commands import ReplaceGraphCommand
@@ -260,7 +261,11 @@ class FileController(QObject):
                 {n.config["api_id"] for g in (graph, *carried) for n in g.nodes if isinstance(n.config.get("api_id"), int)}
             )
             apis = [backend.apis.get_api(i) for i in api_ids]
-            text = write_workflow_file(graph, apis, tab.doc.node_types, workflows=carried)
+            # and the registrations of the custom types their nodes use (`node_types`)
+            registrations = NodeTypeService(backend.db).registrations_used((graph, *carried))
+            text = write_workflow_file(
+                graph, apis, tab.doc.node_types, workflows=carried, registrations=registrations
+            )
         except FlowdeskError as err:
             QMessageBox.warning(self.window, "Not exported", str(err))
             return None

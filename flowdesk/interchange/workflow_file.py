@@ -22,8 +22,8 @@ from flowdesk.gc_control import gc_paused
 
 from ..domain.enums import BUILTIN_NODE_TYPES, ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
-from ..domain.json_names import json_path
 from ..domain.execution_handlers import normalise_handler
+from ..domain.json_names import json_path
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
 from ..domain.node_descriptors import config_schema_problem, describe_custom, descriptors_of
 from ..domain.validation import NodeTypes, locate_graph_problems, one_line, suggest

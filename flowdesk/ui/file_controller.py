@@ -133,6 +133,7 @@ class FileController(QObject):
             return False
         self.window.autosaver.discard(tab.workflow_id)
         self.window.browser.refresh()
+        self.window.reload_node_types()  # a `workflow:NAME` handler may name what was just saved
         return True
 
     def save_current(self) -> bool:

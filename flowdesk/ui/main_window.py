@@ -543,13 +543,17 @@ class MainWindow(QMainWindow):
         return self.files.import_file(path)
 
     def reload_node_types(self) -> None:
-        """Read the node types again: the palette shows them, each tab validates with them."""
+        """Read the node types again, their handlers checked: the palette shows them, each tab
+        validates with them, the inspector says again whether the shown node's handler is found.
+        Called when the types change (File > Node types…) and when what a handler names may have
+        appeared or gone (a workflow saved, the API library changed)."""
         known = self.backend.known_node_types()
         self.node_palette.set_node_types({name: known[name] for name in ordered_type_names(known)})
         for tab in self.editor_tabs():
             tab.doc.node_types = known
             tab.validation.node_types = known
             tab.validation.schedule()
+        self.inspector.refresh()
 
     def _close_tab_at(self, index: int) -> None:
         tab = self.tabs.widget(index)

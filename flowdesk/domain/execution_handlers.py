@@ -56,11 +56,12 @@ def normalise_handler(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, Mapping):
-        kind = next(iter(value), None) if len(value) == 1 else None
-        target = value.get(kind) if kind in _PREFIXES else None
+        key = next(iter(value), None) if len(value) == 1 else None
+        kind = next((k for k in _PREFIXES if k == key), None)
+        target = value.get(kind) if kind is not None else None
         if isinstance(target, int) and not isinstance(target, bool) and kind == "workflow":
             target = str(target)
-        if not isinstance(target, str) or not target.strip():
+        if kind is None or not isinstance(target, str) or not target.strip():
             raise ValueError(
                 'execution_handler as an object must be {"api": "NAME"} naming an API definition '
                 'or {"workflow": "NAME"} naming a stored workflow'

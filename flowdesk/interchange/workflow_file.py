@@ -12,7 +12,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,6 +325,19 @@ class _Reader:
             return None if default is _MISSING else default
         return value
 
+    def entries(
+        self, raw: list[Any], key: str, what: str, known: Iterable[str]
+    ) -> Iterator[tuple[int, JsonPath, dict[str, Any]]]:
+        """(index, path, entry) of each object of the list `raw` (the document's `key`); an entry that
+        is not an object is reported as not being `what`, unknown keys of the others as warnings."""
+        for index, item in enumerate(raw):
+            path: JsonPath = (key, index)
+            if not isinstance(item, dict):
+                self.problem(path, f"expected {what} (an object), found {_kind(item)}")
+                continue
+            self.unknown_keys(item, known, path)
+            yield index, path, item
+
     # -- the parts ---------------------------------------------------------------------------
 
     def version(self, document: Mapping[str, Any]) -> None:
@@ -404,12 +417,7 @@ class _Reader:
         if raw is None:
             return None
         nodes = []
-        for i, item in enumerate(raw):
-            path: JsonPath = ("nodes", i)
-            if not isinstance(item, dict):
-                self.problem(path, f"expected a node (an object), found {_kind(item)}")
-                continue
-            self.unknown_keys(item, _NODE_KEYS, path)
+        for i, path, item in self.entries(raw, "nodes", "a node", _NODE_KEYS):
             name = self.get(item, "name", path, "text: the node's name", _is_str)
             if name is None:
                 self.unnamed_entries.add((*self.prefix, *path))
@@ -437,12 +445,7 @@ class _Reader:
         raw = self.get(document, "connections", (), "a list of connections", _is_list, [])
         connections = []
         kinds = [k.value for k in ConnectionType]
-        for j, item in enumerate(raw):
-            path: JsonPath = ("connections", j)
-            if not isinstance(item, dict):
-                self.problem(path, f"expected a connection (an object), found {_kind(item)}")
-                continue
-            self.unknown_keys(item, _CONNECTION_KEYS, path)
+        for j, path, item in self.entries(raw, "connections", "a connection", _CONNECTION_KEYS):
             source = self.get(item, "from", path, "text: the name of the node it leaves", _is_str)
             target = self.get(item, "to", path, "text: the name of the node it enters", _is_str)
             if source is None or target is None:
@@ -471,12 +474,7 @@ class _Reader:
         raw = self.get(document, "apis", (), "a list of API definitions", _is_list, [])
         apis: list[ApiDefinition] = []
         seen: dict[int, int] = {}
-        for k, item in enumerate(raw):
-            path: JsonPath = ("apis", k)
-            if not isinstance(item, dict):
-                self.problem(path, f"expected an API definition (an object), found {_kind(item)}")
-                continue
-            self.unknown_keys(item, (*_API_KEYS, *_API_OPTIONAL_KEYS), path)
+        for k, path, item in self.entries(raw, "apis", "an API definition", (*_API_KEYS, *_API_OPTIONAL_KEYS)):
             api_id = self.get(item, "id", path, "a whole number that nodes' api_id refer to", _is_int)
             if api_id is not None and api_id in seen:
                 self.problem((*path, "id"), f"apis[{seen[api_id]}] already has the id {api_id}")
@@ -543,12 +541,7 @@ class _Reader:
         raw = self.get(document, "node_types", (), "a list of node type registrations", _is_list, [])
         bodies: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
-        for k, item in enumerate(raw):
-            path: JsonPath = ("node_types", k)
-            if not isinstance(item, dict):
-                self.problem(path, f"expected a node type registration (an object), found {_kind(item)}")
-                continue
-            self.unknown_keys(item, _NODE_TYPE_KEYS, path)
+        for k, path, item in self.entries(raw, "node_types", "a node type registration", _NODE_TYPE_KEYS):
             name = self.get(item, "type_name", path, "text: the node type's name", _is_str)
             if name is None:
                 continue

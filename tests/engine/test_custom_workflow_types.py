@@ -15,7 +15,6 @@ from flowdesk.services.executions import ExecutionService
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.workflows import WorkflowService
 from tests.engine.graph_builder import executor, graph
-from tests.support.waiting import eventually, until
 
 TICKET_SCHEMA = {
     "type": "object",
@@ -135,29 +134,13 @@ def test_a_type_calling_its_own_workflow_stops_at_the_depth_limit(db):
     assert len(ExecutionService(db).list_executions()) == 3
 
 
-def test_cancelling_the_parent_cancels_the_child_of_a_workflow_type(db):
+def test_the_child_of_a_workflow_type_is_cancelled_with_its_parent(db):
     store(db, graph([("start", "START"), ("wait", "DELAY", {"seconds": 600}), ("end", "END")],
                     [("start", "wait"), ("wait", "end")], name="slow"))  # fmt: skip
     NodeTypeService(db).register_node_type("SLOW", "", {}, "workflow:slow")
-    parent = user(db, "SLOW", {})
-
-    async def main():
-        ex = executor(db=db)
-        try:
-            handle = await ex.execute_workflow(parent.workflow.id, config={"async": True})
-            await until(lambda: len(ex.active_executions) == 2, "the child run started")
-            child = next(h for h in ex.active_executions if h is not handle)
-            await until(lambda: child.current_step == "wait", "the child reached its DELAY")
-            handle.cancel()
-            await eventually(handle.wait(), "the parent ended")
-            await eventually(child.wait(), "the child ended")
-            await ex.flush()
-            return handle, child
-        finally:
-            await ex.aclose()
-
-    handle, child = asyncio.run(main())
-    assert (handle.status, child.status) == ("cancelled", "cancelled")
+    handle = run_stored(db, user(db, "SLOW", {}, workflow_config={"timeout": 0.2}))
+    (child,) = children_of(db, handle.id)
+    assert (handle.status, child.status) == ("timed_out", "cancelled")
     assert child.error_message == f"its parent run {handle.id} was cancelled"
 
 

@@ -8,28 +8,14 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 
 from flowdesk.domain.enums import Severity
-from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
+from flowdesk.domain.models import Node
 from flowdesk.services.node_types import NodeTypeService
-from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+from tests.support.app_driving import chain_graph, click_node
 
 SENTENCE = "node type 'TICKET' cannot run: its handler 'workflow:Create ticket' names no stored workflow"
-
-
-def _graph(name, middle=()):
-    nodes = [Node(name="start", node_type="START", position_x=0, position_y=0), *middle,
-             Node(name="end", node_type="END", position_x=600, position_y=0)]  # fmt: skip
-    names = [n.name for n in nodes]
-    connections = [Connection(from_node=a, to_node=b) for a, b in zip(names, names[1:], strict=False)]
-    return WorkflowGraph(workflow=Workflow(name=name), nodes=nodes, connections=connections)
-
-
-def _click(qtbot, tab, name):
-    node = tab.doc.node_by_name(name)
-    pos = tab.view.mapFromScene(QPointF(node.x + NODE_WIDTH / 2, node.y + NODE_HEIGHT / 2))
-    qtbot.mouseClick(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
 
 
 def _marks(tab, name):
@@ -42,7 +28,7 @@ def _uses_ticket(window):
     )
     window.reload_node_types()
     ticket = Node(name="file it", node_type="TICKET", config={"kind": "bug"}, position_x=300, position_y=0)
-    return window.backend.workflows.create_from_graph(_graph("files tickets", [ticket]))
+    return window.backend.workflows.create_from_graph(chain_graph("files tickets", [ticket]))
 
 
 def test_a_missing_handler_is_shown_in_the_inspector_and_marked_on_the_canvas_until_it_exists(window, qtbot):
@@ -51,17 +37,17 @@ def test_a_missing_handler_is_shown_in_the_inspector_and_marked_on_the_canvas_un
     tab.fit_to_view()
     warning = window.inspector.node_page.handler_warning
 
-    _click(qtbot, tab, "file it")
+    click_node(qtbot, tab, "file it")
     qtbot.waitUntil(lambda: window.inspector.stack.currentWidget() is window.inspector.node_page)
     assert warning.isVisible() and warning.text() == f"⚠ {SENTENCE}"
     qtbot.waitUntil(lambda: (Severity.ERROR, SENTENCE) in _marks(tab, "file it"))
 
-    _click(qtbot, tab, "start")  # a built-in node: no warning line
+    click_node(qtbot, tab, "start")  # a built-in node: no warning line
     qtbot.waitUntil(lambda: window.inspector.node_page.uid == tab.doc.node_by_name("start").uid)
     assert not warning.isVisible()
 
     # The user saves a workflow under the name the handler gives: the check follows at once.
-    child = window.backend.workflows.create_from_graph(_graph("ticket flow"))
+    child = window.backend.workflows.create_from_graph(chain_graph("ticket flow", []))
     child_tab = window.open_workflow(child.workflow.id)
     window.inspector.workflow_page.name.selectAll()
     qtbot.keyClicks(window.inspector.workflow_page.name, "Create ticket")
@@ -70,7 +56,7 @@ def test_a_missing_handler_is_shown_in_the_inspector_and_marked_on_the_canvas_un
     window.action_save.trigger()
 
     window.tabs.setCurrentWidget(tab)
-    _click(qtbot, tab, "file it")
+    click_node(qtbot, tab, "file it")
     qtbot.waitUntil(lambda: window.inspector.node_page.uid == tab.doc.node_by_name("file it").uid)
     assert not warning.isVisible()
     qtbot.waitUntil(lambda: _marks(tab, "file it") == [])

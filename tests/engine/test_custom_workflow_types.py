@@ -15,6 +15,7 @@ from flowdesk.services.executions import ExecutionService
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.workflows import WorkflowService
 from tests.engine.graph_builder import executor, graph
+from tests.support.child_runs import children_of, run_stored
 
 TICKET_SCHEMA = {
     "type": "object",
@@ -66,23 +67,6 @@ def user(db, node_type, config, name="files tickets", workflow_config=None):
             config=workflow_config,
         ),
     )
-
-
-def run_stored(db, workflow, input_data=None):
-    async def main():
-        ex = executor(db=db)
-        try:
-            handle = await ex.execute_workflow(workflow.workflow.id, input_data)
-            await ex.flush()
-            return handle
-        finally:
-            await ex.aclose()
-
-    return asyncio.run(main())
-
-
-def children_of(db, execution_id):
-    return [e for e in ExecutionService(db).list_executions() if e.parent_execution_id == execution_id]
 
 
 def test_a_type_whose_handler_is_a_workflow_runs_it_as_a_child_run_with_the_config_as_input(db, http_server):

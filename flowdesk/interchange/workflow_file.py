@@ -22,7 +22,7 @@ from flowdesk.gc_control import gc_paused
 
 from ..domain.enums import BUILTIN_NODE_TYPES, ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
-from ..domain.execution_handlers import normalise_handler
+from ..domain.execution_handlers import normalise_handler, parse_handler
 from ..domain.json_names import json_path
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
 from ..domain.node_descriptors import config_schema_problem, describe_custom, descriptors_of
@@ -687,7 +687,10 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
             connections = reader.connections(document)
             apis = reader.apis(document)
             if nodes is not None:
-                reader.api_references(nodes, apis, _carried_api_ids(document) if reader.format >= 2 else ())
+                elsewhere = [*_handler_api_ids(apis, registrations)]
+                if reader.format >= 2:
+                    elsewhere += _carried_api_ids(document)
+                reader.api_references(nodes, apis, elsewhere)
                 graph = WorkflowGraph(workflow=workflow, nodes=nodes, connections=connections)
                 _add_graph_problems(reader, graph, node_types)
             if reader.format >= 2:
@@ -727,6 +730,21 @@ def _with_carried_types(node_types: NodeTypes, registrations: list[dict[str, Any
     for body in registrations:
         known[body["type_name"]] = describe_custom(**body)
     return known
+
+
+def _handler_api_ids(apis: list[ApiDefinition], registrations: list[dict[str, Any]]) -> list[Any]:
+    """The file ids of the APIs the carried types' `api:NAME` handlers name (used, though by no node)."""
+    named = {t for t in map(_api_target, registrations) if t is not None}
+    return [a.id for a in apis if a.name in named]
+
+
+def _api_target(registration: Mapping[str, Any]) -> str | None:
+    """The API name an `api:NAME` handler names (None for the other forms)."""
+    try:
+        ref = parse_handler(str(registration.get("execution_handler") or ""))
+    except ValueError:
+        return None
+    return ref.target if ref.kind == "api" else None
 
 
 def _carried_api_ids(document: Mapping[str, Any]) -> list[Any]:
@@ -810,11 +828,15 @@ def workflow_document(
     document: dict[str, Any] = {"flowdesk": 2 if carried else 1, **writer.parts(graph)}
     if carried:
         document["workflows"] = [writer.parts(g) for g in carried]
-    if writer.embedded:
-        document["apis"] = writer.embedded
     types = sorted(registrations, key=lambda body: str(body["type_name"]))
     if types:
         document["node_types"] = [{key: body.get(key) for key in _NODE_TYPE_KEYS} for body in types]
+        by_name = {a.name: a for a in writer.by_id.values()}
+        for target in sorted({t for t in map(_api_target, types) if t is not None}):
+            if target in by_name:  # an `api:NAME` handler's definition travels with its type
+                writer.embed(by_name[target])
+    if writer.embedded:
+        document["apis"] = writer.embedded
     return document
 
 
@@ -824,7 +846,7 @@ class _GraphWriter:
     def __init__(self, apis: dict[Any, ApiDefinition], names: dict[int, str]) -> None:
         self.by_id = apis
         self.names = names  # database id -> name of each carried workflow
-        self.renumber: dict[int, int] = {}
+        self.renumber: dict[Any, int] = {}  # library id -> file id
         self.embedded: list[dict[str, Any]] = []
 
     def config(self, node: Node) -> dict[str, Any]:
@@ -837,13 +859,19 @@ class _GraphWriter:
                     raise InvalidInputError(
                         f"node '{node.name}' uses API {api_id}, which is not in the API library"
                     )
-                self.renumber[api_id] = len(self.renumber) + 1
-                self.embedded.append(_api_entry(api, self.renumber[api_id]))
+                self.embed(api)
             config = {**config, "api_id": self.renumber[api_id]}
         called = config.get("workflow") if node.node_type == "SUBWORKFLOW" else None
         if isinstance(called, int) and not isinstance(called, bool) and called in self.names:
             config = {**config, "workflow": self.names[called]}
         return config
+
+    def embed(self, api: ApiDefinition) -> None:
+        """Write `api` into the document's `apis` (once), numbered after the ones before it."""
+        if api.id in self.renumber:
+            return
+        self.renumber[api.id] = len(self.renumber) + 1
+        self.embedded.append(_api_entry(api, self.renumber[api.id]))
 
     def parts(self, graph: WorkflowGraph) -> dict[str, Any]:
         wf = graph.workflow

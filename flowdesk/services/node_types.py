@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import BUILTIN_NODE_TYPES
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from flowdesk.domain.execution_handlers import normalise_handler
+from flowdesk.domain.execution_handlers import WORKFLOW_PREFIX, HandlerRef, normalise_handler, parse_handler
 from flowdesk.domain.models import WorkflowGraph
 from flowdesk.domain.node_descriptors import (
     BUILTIN_DESCRIPTORS,
@@ -208,7 +208,7 @@ class NodeTypeService:
                 what
                 for what, mine, theirs in (
                     ("config_schema", _no_secret_defaults(here.config_schema), _no_secret_defaults(carried.config_schema)),
-                    ("execution_handler", here.handler or None, carried.handler or None),
+                    ("execution_handler", _by_name(session, here.handler), carried.handler or None),
                 )
                 if mine != theirs
             ]
@@ -220,6 +220,27 @@ class NodeTypeService:
                 )
         self.register_node_types(new, session=session)
         return [b["type_name"] for b in new]
+
+    def follow_renames(self, names: Collection[str], renamed: Mapping[str, str], *, session: Session) -> None:
+        """Point the `workflow:NAME` handlers of the types `names` (those an import registered) at the
+        names their carried workflows were stored under (`NAME (copy)` when NAME was taken)."""
+        if not renamed:
+            return
+        updated = []
+        rows = session.scalars(select(NodeTypeRow).where(NodeTypeRow.type_name.in_(sorted(names))))
+        for row in rows:
+            ref = _parsed(row.execution_handler)
+            if ref is not None and ref.kind == "workflow" and ref.target in renamed:
+                updated.append(
+                    {
+                        "type_name": row.type_name,
+                        "description": row.description or "",
+                        "config_schema": dict(row.config_schema or {}),
+                        "execution_handler": WORKFLOW_PREFIX + renamed[ref.target],
+                    }
+                )
+        if updated:
+            self.register_node_types(updated, session=session)
 
     def registrations_used(self, graphs: Iterable[WorkflowGraph]) -> list[dict[str, Any]]:
         """The registrations (the seed's body) of the custom types the nodes of `graphs` use, by name:
@@ -246,6 +267,24 @@ class NodeTypeService:
         `node_types` expects: the custom types' config schemas are then enforced)."""
         with transaction(self.db, read_only=True) as session:
             return known_node_types(session)
+
+
+def _parsed(handler: str | None) -> HandlerRef | None:
+    try:
+        return parse_handler(handler) if handler else None
+    except ValueError:
+        return None
+
+
+def _by_name(session: Session, handler: str | None) -> str | None:
+    """A stored handler as a file writes it: `workflow:ID` naming a stored workflow becomes
+    `workflow:NAME` (an export writes it so), any other as it is."""
+    ref = _parsed(handler)
+    if ref is not None and ref.kind == "workflow" and ref.target.isdigit():
+        row = session.get(WorkflowRow, int(ref.target))
+        if row is not None:
+            return WORKFLOW_PREFIX + row.name
+    return handler or None
 
 
 def _no_secret_defaults(schema: Any, *, masked_only: bool = False) -> Any:

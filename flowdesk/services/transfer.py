@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from flowdesk.domain.execution_handlers import WORKFLOW_PREFIX, HandlerRef, parse_handler
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
 from flowdesk.gc_control import gc_paused
 from flowdesk.interchange.workflow_file import WorkflowFile, read_workflow_file, write_workflow_file
@@ -179,8 +180,8 @@ class TransferService:
         rewritten; the sub-workflows it carries are matched to identical stored ones or stored, and
         the custom types it carries registered (NodeTypeService.carry_in: an identical registration
         is reused, a different one refuses the import)."""
-        if workflow_file.node_types:
-            NodeTypeService(self.db).carry_in(workflow_file.node_types, session=session)
+        node_types = NodeTypeService(self.db)
+        registered = node_types.carry_in(workflow_file.node_types, session=session) if workflow_file.node_types else []
         library_ids: dict[int, int] = {}
         for api in workflow_file.apis:
             stored = self.apis.find_identical(api, session=session)
@@ -192,6 +193,7 @@ class TransferService:
             if api.id is not None and stored.id is not None:
                 library_ids[api.id] = stored.id
         renamed = self._store_carried(workflow_file, library_ids, session)
+        node_types.follow_renames(registered, renamed, session=session)
         graph = _in_library(workflow_file.graph, library_ids, renamed)
         workflow = graph.workflow if name is None else graph.workflow.model_copy(update={"name": name})
         return graph.model_copy(update={"workflow": workflow})
@@ -362,17 +364,63 @@ class TransferService:
         workflow its SUBWORKFLOW nodes call, directly or further down (format 2's `workflows`), and
         the registrations of the custom types their nodes use (`node_types`), so the file is
         self-contained."""
+        with gc_paused():
+            with self.db.session(read_only=True) as session:
+                graph = self.workflows.load_graph(workflow_id, session=session)
+                known = known_node_types(session)
+            carried, apis, registrations = self.export_parts(graph)
+        return write_workflow_file(graph, apis, known, workflows=carried, registrations=registrations)
+
+    def export_parts(
+        self, graph: WorkflowGraph
+    ) -> tuple[list[WorkflowGraph], list[ApiDefinition], list[dict[str, Any]]]:
+        """What travels with `graph` in a file (the app's File > Export asks too, so both write the
+        same bytes): the workflows it calls (SUBWORKFLOW nodes, and nodes of a custom type whose
+        handler is `workflow:NAME`), directly or further down, callees first; the registrations of
+        the custom types all of them use, a `workflow:ID` handler naming a carried workflow written
+        by its name (ids do not travel); and the API definitions their nodes use, with those the
+        types' `api:NAME` handlers name. A handler naming nothing stored is left as it is: the type
+        is refused where it would run, naming it."""
         from .subworkflows import called_workflows
 
-        with gc_paused(), self.db.session(read_only=True) as session:
-            graph = self.workflows.load_graph(workflow_id, session=session)
-            carried = called_workflows(self.db, graph)
-            apis: dict[Any, ApiDefinition] = {}
+        carried = called_workflows(self.db, graph)
+        node_types = NodeTypeService(self.db)
+        done: set[Any] = {graph.workflow.id, *(g.workflow.id for g in carried)}
+        while True:
+            registrations = node_types.registrations_used((graph, *carried))
+            refs = [_handler_ref(r) for r in registrations]
+            found = [w for w in (self._find(ref.target) for ref in refs if ref and ref.kind == "workflow") if w]
+            new = [w for w in found if w.workflow.id not in done]
+            if not new:
+                break
+            for child in new:
+                for g in (*called_workflows(self.db, child), child):
+                    if g.workflow.id not in done:
+                        done.add(g.workflow.id)
+                        carried.append(g)
+        names = {str(g.workflow.id): g.workflow.name for g in (graph, *carried)}
+        for registration, ref in zip(registrations, refs, strict=True):
+            if ref is not None and ref.kind == "workflow" and ref.target in names and ref.target.isdigit():
+                registration["execution_handler"] = WORKFLOW_PREFIX + names[ref.target]
+        apis: dict[Any, ApiDefinition] = {}
+        with self.db.session(read_only=True) as session:
             for g in (graph, *carried):
                 apis.update((a.id, a) for a in self._apis_used(g, session))
-            known = known_node_types(session)
-        registrations = NodeTypeService(self.db).registrations_used((graph, *carried))
-        return write_workflow_file(graph, apis.values(), known, workflows=carried, registrations=registrations)
+        for ref in refs:
+            if ref is not None and ref.kind == "api":
+                named = [a for a in self.apis.list_apis(search=ref.target) if a.name == ref.target]
+                if len(named) == 1:
+                    apis.setdefault(named[0].id, named[0])
+        return carried, list(apis.values()), registrations
+
+    def _find(self, reference: str) -> WorkflowGraph | None:
+        """The stored graph a `workflow:` handler names (None when none, or several, has that name)."""
+        try:
+            workflow = self.workflows.find_workflow(reference)
+        except (NotFoundError, ConflictError):
+            return None
+        assert workflow.id is not None
+        return self.workflows.load_graph(workflow.id)
 
     def _apis_used(self, graph: WorkflowGraph, session: Session) -> list[ApiDefinition]:
         apis: dict[int, ApiDefinition] = {}
@@ -416,6 +464,14 @@ class TransferService:
             Path(handle.name).unlink(missing_ok=True)
             raise
         return target
+
+
+def _handler_ref(registration: dict[str, Any]) -> HandlerRef | None:
+    """The parsed handler of a registration (None when it has none, or one that does not parse)."""
+    try:
+        return parse_handler(registration["execution_handler"]) if registration.get("execution_handler") else None
+    except ValueError:
+        return None
 
 
 def _mode_for(target: Path) -> int:

@@ -19,8 +19,6 @@ from flowdesk.domain.enums import NodeType
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import Node, Workflow, WorkflowGraph
 from flowdesk.interchange.workflow_file import write_workflow_file
-from flowdesk.services.node_types import NodeTypeService
-from flowdesk.services.subworkflows import called_workflows
 
 from .commands import ReplaceGraphCommand
 from .document import ConnectionState, NodeState
@@ -256,14 +254,9 @@ class FileController(QObject):
         graph = tab.doc.to_graph()
         backend = self.window.backend
         try:
-            # The workflows its SUBWORKFLOW nodes call travel with it (format 2), so the file is whole.
-            carried = called_workflows(backend.db, graph)
-            api_ids = sorted(
-                {n.config["api_id"] for g in (graph, *carried) for n in g.nodes if isinstance(n.config.get("api_id"), int)}
-            )
-            apis = [backend.apis.get_api(i) for i in api_ids]
-            # and the registrations of the custom types their nodes use (`node_types`)
-            registrations = NodeTypeService(backend.db).registrations_used((graph, *carried))
+            # The workflows it calls, its custom types and the APIs travel with it (as `flowdesk
+            # export` writes them: TransferService.export_parts), so the file is whole.
+            carried, apis, registrations = backend.transfer.export_parts(graph)
             text = write_workflow_file(
                 graph, apis, tab.doc.node_types, workflows=carried, registrations=registrations
             )

@@ -218,3 +218,65 @@ def test_an_identical_api_stored_without_a_schema_gains_the_file_s(db, other, ht
     assert len(ApiService(other).list_apis()) == 1
     step = _check_step(other, imported.workflow.id, http_server)
     assert step.output_data["results"][1]["check"] == "response schema of API 'getUser'"
+
+
+def _greeter(db, name="Greeter", greeting="hello"):
+    nodes, conns = chain(
+        ("start", "START"), ("end", "END", {"output": {"greeting": f"{greeting} {{{{input.who}}}}"}})
+    )
+    return WorkflowService(db).create_from_graph(graph(nodes, conns, name=name))
+
+
+def _uses_greet(db, handler):
+    NodeTypeService(db).register_node_type("GREET", "", {"who": "string"}, handler)
+    nodes, conns = chain(
+        ("start", "START"), ("hello", "GREET", {"who": "{{input.name}}"}), ("end", "END", {"output": "{{hello}}"})
+    )
+    return WorkflowService(db).create_from_graph(graph(nodes, conns, name="says hello"))
+
+
+def test_the_workflow_a_type_s_handler_names_travels_too_and_runs_after_import(db, other):
+    greeter = _greeter(db)
+    user = _uses_greet(db, f"workflow:{greeter.workflow.id}")  # by id: the file names it
+    document = json.loads(TransferService(db).export_workflow(user.workflow.id))
+    assert document["flowdesk"] == 2
+    assert [w["workflow"]["name"] for w in document["workflows"]] == ["Greeter"]
+    assert document["node_types"][0]["execution_handler"] == "workflow:Greeter"
+
+    imported = TransferService(other).import_file(json.dumps(document))
+    assert NodeTypeService(other).get_node_type("GREET").execution_handler == "workflow:Greeter"
+    handle = _run(other, imported.workflow.id, {"name": "Ann"})
+    assert handle.status == "completed", handle.error_message
+    assert handle.output_data == {"greeting": "hello Ann"}
+
+    # imported again where it came from: the type (by id there) and the workflow are reused
+    before = len(WorkflowService(db).list_workflows())
+    TransferService(db).import_file(json.dumps(document))
+    assert len(WorkflowService(db).list_workflows()) == before + 1  # the file's own workflow only
+    assert NodeTypeService(db).get_node_type("GREET").execution_handler == f"workflow:{greeter.workflow.id}"
+
+
+def test_a_carried_workflow_stored_as_a_copy_is_what_a_new_type_s_handler_names(db, other):
+    _greeter(db)
+    text = TransferService(db).export_workflow(_uses_greet(db, "workflow:Greeter").workflow.id)
+    _greeter(other, greeting="goodbye")  # another workflow has the name there
+    imported = TransferService(other).import_file(text)
+    assert NodeTypeService(other).get_node_type("GREET").execution_handler == "workflow:Greeter (copy)"
+    assert _run(other, imported.workflow.id, {"name": "Bo"}).output_data == {"greeting": "hello Bo"}
+
+
+def test_the_api_definition_an_api_type_names_travels_with_it(db, other, http_server):
+    ApiService(db).create_api(
+        name="Create ticket", method="POST", url="{{env.base_url}}/anything/tickets", body={"kind": "{{params.kind}}"}
+    )
+    NodeTypeService(db).register_node_type("TICKET", "", {"kind": "string"}, "api:Create ticket")
+    nodes, conns = chain(("start", "START"), ("file", "TICKET", {"kind": "bug"}), ("end", "END", {"output": "{{file}}"}))
+    stored = WorkflowService(db).create_from_graph(graph(nodes, conns, name="files"))
+    text = TransferService(db).export_workflow(stored.workflow.id)
+    assert [a["name"] for a in json.loads(text)["apis"]] == ["Create ticket"]
+    assert read_workflow_file(text).problems == []  # not "no node uses this API"
+
+    imported = TransferService(other).import_file(text)
+    handle = _run(other, imported.workflow.id, environment={"base_url": http_server.url})
+    assert handle.status == "completed", handle.error_message
+    assert handle.output_data["response"]["data"]["json"] == {"kind": "bug"}

@@ -105,7 +105,7 @@ class ApiService:
         return apis
 
     def update_api(self, api_id: int, *, session: Session | None = None, **fields: Any) -> ApiDefinition:
-        """Change some fields of a definition (in the caller's `session` when given)."""
+        """Change some fields of a definition."""
         unknown = set(fields) - set(API_FIELDS)
         if unknown:
             raise InvalidInputError(f"An API has no field {', '.join(sorted(unknown))}.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLineEdit
 
 from flowdesk.domain.enums import Severity
 from flowdesk.domain.models import Node
@@ -41,6 +42,19 @@ def test_a_missing_handler_is_shown_in_the_inspector_and_marked_on_the_canvas_un
     qtbot.waitUntil(lambda: window.inspector.stack.currentWidget() is window.inspector.node_page)
     assert warning.isVisible() and warning.text() == f"⚠ {SENTENCE}"
     qtbot.waitUntil(lambda: (Severity.ERROR, SENTENCE) in _marks(tab, "file it"))
+
+    # The node stays editable and its workflow saveable meanwhile.
+    kind = window.inspector.node_page.form.fields["kind"]
+    edit = kind if isinstance(kind, QLineEdit) else kind.findChild(QLineEdit)
+    edit.selectAll()
+    qtbot.keyClicks(edit, "incident")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: tab.doc.node_by_name("file it").config.get("kind") == "incident")
+    window.action_save.trigger()
+    assert not tab.doc.is_dirty
+    saved = window.backend.workflows.load_graph(parent.workflow.id)
+    assert next(n for n in saved.nodes if n.name == "file it").config["kind"] == "incident"
+    assert warning.isVisible() and warning.text() == f"⚠ {SENTENCE}"  # checked again: still missing
 
     click_node(qtbot, tab, "start")  # a built-in node: no warning line
     qtbot.waitUntil(lambda: window.inspector.node_page.uid == tab.doc.node_by_name("start").uid)

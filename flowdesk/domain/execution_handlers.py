@@ -98,3 +98,15 @@ def parse_handler(text: str) -> HandlerRef:
             f"execution_handler '{text}' is not 'package.module:function', 'api:NAME', 'workflow:NAME' or a handler name"
         )
     return HandlerRef("named", text)
+
+
+def handler_workflow(handler: str | None) -> str | None:
+    """The stored workflow (its name, or its id as digits) a `workflow:` handler names; None for a
+    handler of another form, or none (the editor opens it on double-click, F11 steps into it)."""
+    if not handler:
+        return None
+    try:
+        ref = parse_handler(handler)
+    except ValueError:
+        return None
+    return ref.target if ref.kind == "workflow" else None

@@ -517,14 +517,21 @@ class MainWindow(QMainWindow):
         return tab
 
     def open_subworkflow(self, tab: EditorTab, uid: int) -> EditorTab | None:
-        """A double-clicked SUBWORKFLOW node opens the workflow it calls in a tab (another node:
-        nothing); a workflow that cannot be found is said in the status bar."""
+        """A double-clicked SUBWORKFLOW node, or node of a custom type whose handler is
+        `workflow:NAME`, opens the workflow it calls in a tab (another node: nothing); a workflow
+        that cannot be found is said in the status bar."""
+        from flowdesk.domain.execution_handlers import handler_workflow
         from flowdesk.domain.subworkflow_calls import reference_of
 
-        if not tab.doc.has_node(uid) or tab.doc.node(uid).node_type != NodeType.SUBWORKFLOW:
+        if not tab.doc.has_node(uid):
             return None
         node = tab.doc.node(uid)
-        reference = reference_of(node.config)
+        if node.node_type == NodeType.SUBWORKFLOW:
+            reference = reference_of(node.config)
+        else:
+            reference = handler_workflow(tab.doc.descriptor(node.node_type).handler)
+            if reference is None:
+                return None
         if reference is None:
             self.show_status(
                 f"'{node.name}' names no stored workflow to open (its workflow field is empty or a template)."

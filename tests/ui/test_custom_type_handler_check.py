@@ -75,6 +75,13 @@ def test_a_missing_handler_is_shown_in_the_inspector_and_marked_on_the_canvas_un
     assert not warning.isVisible()
     qtbot.waitUntil(lambda: _marks(tab, "file it") == [])
 
+    tabs = len(window.editor_tabs())
+    window.close_tab(child_tab)
+    qtbot.waitUntil(lambda: len(window.editor_tabs()) == tabs - 1)
+    click_node(qtbot, tab, "file it", double=True)  # opens the workflow its type runs, as SUBWORKFLOW does
+    qtbot.waitUntil(lambda: len(window.editor_tabs()) == tabs)
+    assert window.current_tab().workflow_id == child.workflow.id
+
 
 def test_export_from_the_app_carries_the_custom_types_as_flowdesk_export_does(window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog

@@ -100,13 +100,18 @@ def parse_handler(text: str) -> HandlerRef:
     return HandlerRef("named", text)
 
 
-def handler_workflow(handler: str | None) -> str | None:
-    """The stored workflow (its name, or its id as digits) a `workflow:` handler names; None for a
-    handler of another form, or none (the editor opens it on double-click, F11 steps into it)."""
+def parsed_handler(handler: str | None) -> HandlerRef | None:
+    """A stored execution_handler read, or None when there is none or it has none of the forms."""
     if not handler:
         return None
     try:
-        ref = parse_handler(handler)
+        return parse_handler(handler)
     except ValueError:
         return None
-    return ref.target if ref.kind == "workflow" else None
+
+
+def handler_workflow(handler: str | None) -> str | None:
+    """The stored workflow (its name, or its id as digits) a `workflow:` handler names; None for a
+    handler of another form, or none (the editor opens it on double-click, F11 steps into it)."""
+    ref = parsed_handler(handler)
+    return ref.target if ref is not None and ref.kind == "workflow" else None

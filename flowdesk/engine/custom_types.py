@@ -27,7 +27,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.domain.execution_handlers import parse_handler
+from flowdesk.domain.execution_handlers import parse_handler, parsed_handler
 from flowdesk.domain.node_descriptors import BUILTIN_DESCRIPTORS, NodeTypeDescriptor
 
 from .registry import HandlerRegistry, NodeHandler, NodeKind
@@ -70,10 +70,7 @@ def stored_types_in(session: Session, names: Collection[str] | None = None) -> S
     descriptors = stored_descriptors(session, names)
     wanted: dict[str, set[str]] = {"api": set(), "workflow": set()}
     for descriptor in descriptors.values():
-        try:
-            ref = parse_handler(descriptor.handler) if descriptor.handler else None
-        except ValueError:
-            continue
+        ref = parsed_handler(descriptor.handler)
         if ref is not None and ref.kind in wanted:
             wanted[ref.kind].add(ref.target)
     return StoredTypes(

@@ -22,7 +22,7 @@ from flowdesk.gc_control import gc_paused
 
 from ..domain.enums import BUILTIN_NODE_TYPES, ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
-from ..domain.execution_handlers import normalise_handler, parse_handler
+from ..domain.execution_handlers import normalise_handler, parsed_handler
 from ..domain.json_names import json_path
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
 from ..domain.node_descriptors import config_schema_problem, describe_custom, descriptors_of
@@ -740,11 +740,8 @@ def _handler_api_ids(apis: list[ApiDefinition], registrations: list[dict[str, An
 
 def _api_target(registration: Mapping[str, Any]) -> str | None:
     """The API name an `api:NAME` handler names (None for the other forms)."""
-    try:
-        ref = parse_handler(str(registration.get("execution_handler") or ""))
-    except ValueError:
-        return None
-    return ref.target if ref.kind == "api" else None
+    ref = parsed_handler(registration.get("execution_handler"))
+    return ref.target if ref is not None and ref.kind == "api" else None
 
 
 def _carried_api_ids(document: Mapping[str, Any]) -> list[Any]:

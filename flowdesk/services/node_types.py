@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from flowdesk.domain.enums import BUILTIN_NODE_TYPES
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from flowdesk.domain.execution_handlers import WORKFLOW_PREFIX, HandlerRef, normalise_handler, parse_handler
+from flowdesk.domain.execution_handlers import WORKFLOW_PREFIX, normalise_handler, parsed_handler
 from flowdesk.domain.models import WorkflowGraph
 from flowdesk.domain.node_descriptors import (
     BUILTIN_DESCRIPTORS,
@@ -229,7 +229,7 @@ class NodeTypeService:
         updated = []
         rows = session.scalars(select(NodeTypeRow).where(NodeTypeRow.type_name.in_(sorted(names))))
         for row in rows:
-            ref = _parsed(row.execution_handler)
+            ref = parsed_handler(row.execution_handler)
             if ref is not None and ref.kind == "workflow" and ref.target in renamed:
                 updated.append(
                     {
@@ -269,17 +269,10 @@ class NodeTypeService:
             return known_node_types(session)
 
 
-def _parsed(handler: str | None) -> HandlerRef | None:
-    try:
-        return parse_handler(handler) if handler else None
-    except ValueError:
-        return None
-
-
 def _by_name(session: Session, handler: str | None) -> str | None:
     """A stored handler as a file writes it: `workflow:ID` naming a stored workflow becomes
     `workflow:NAME` (an export writes it so), any other as it is."""
-    ref = _parsed(handler)
+    ref = parsed_handler(handler)
     if ref is not None and ref.kind == "workflow" and ref.target.isdigit():
         row = session.get(WorkflowRow, int(ref.target))
         if row is not None:

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
-from flowdesk.domain.execution_handlers import WORKFLOW_PREFIX, HandlerRef, parse_handler
+from flowdesk.domain.execution_handlers import WORKFLOW_PREFIX, parsed_handler
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
 from flowdesk.gc_control import gc_paused
 from flowdesk.interchange.workflow_file import WorkflowFile, read_workflow_file, write_workflow_file
@@ -388,7 +388,7 @@ class TransferService:
         done: set[Any] = {graph.workflow.id, *(g.workflow.id for g in carried)}
         while True:
             registrations = node_types.registrations_used((graph, *carried))
-            refs = [_handler_ref(r) for r in registrations]
+            refs = [parsed_handler(r["execution_handler"]) for r in registrations]
             found = [w for w in (self._find(ref.target) for ref in refs if ref and ref.kind == "workflow") if w]
             new = [w for w in found if w.workflow.id not in done]
             if not new:
@@ -464,14 +464,6 @@ class TransferService:
             Path(handle.name).unlink(missing_ok=True)
             raise
         return target
-
-
-def _handler_ref(registration: dict[str, Any]) -> HandlerRef | None:
-    """The parsed handler of a registration (None when it has none, or one that does not parse)."""
-    try:
-        return parse_handler(registration["execution_handler"]) if registration.get("execution_handler") else None
-    except ValueError:
-        return None
 
 
 def _mode_for(target: Path) -> int:

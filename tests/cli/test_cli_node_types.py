@@ -120,3 +120,42 @@ def test_validate_refuses_a_node_whose_type_s_handler_cannot_be_found_naming_it(
         )
     code, out, err = run(["validate", path, "--db", db])
     assert code == 0, out + err
+
+
+def test_a_type_whose_handler_is_a_stored_workflow_is_added_validated_and_run(run, tmp_path):  # noqa: F811
+    db = str(tmp_path / "f.db")
+    types = "- type_name: GREET\n  config_schema: {who: string}\n  execution_handler: {workflow: Greeter}\n"
+    code, out, err = run(["node-type", "add", _file(tmp_path, "greet.yaml", types), "--db", db])
+    assert code == 0, err
+    assert out.strip() == "Registered node type 'GREET' (handler workflow:Greeter)."
+    user = {
+        "flowdesk": 1,
+        "workflow": {"name": "says hello"},
+        "nodes": [
+            {"name": "start", "node_type": "START"},
+            {"name": "hello", "node_type": "GREET", "config": {"who": "{{input.name}}"}},
+            {"name": "end", "node_type": "END", "config": {"output": "{{hello}}"}},
+        ],
+        "connections": [{"from": "start", "to": "hello"}, {"from": "hello", "to": "end"}],
+    }
+    path = _file(tmp_path, "user.json", json.dumps(user))
+    code, out, err = run(["validate", path, "--db", db])
+    assert code != 0
+    assert "node type 'GREET' cannot run: its handler 'workflow:Greeter' names no stored workflow" in out + err
+
+    greeter = {
+        "flowdesk": 1,
+        "workflow": {"name": "Greeter"},
+        "nodes": [
+            {"name": "start", "node_type": "START"},
+            {"name": "end", "node_type": "END", "config": {"output": {"greeting": "hello {{input.who}}"}}},
+        ],
+        "connections": [{"from": "start", "to": "end"}],
+    }
+    code, _, err = run(["import", _file(tmp_path, "greeter.json", json.dumps(greeter)), "--db", db])
+    assert code == 0, err
+    code, out, err = run(["validate", path, "--db", db])
+    assert code == 0, out + err
+    code, out, err = run(["run", path, "--input", '{"name": "Ann"}', "--json", "--db", db])
+    assert code == 0, err
+    assert json.loads(out)["output_data"] == {"greeting": "hello Ann"}

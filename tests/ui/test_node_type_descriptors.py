@@ -33,7 +33,7 @@ def ticket_type(backend):
     """CREATE_TICKET registered in the editor's database before the window (and its palette) is made:
     ask for it before `window`."""
     NodeTypeService(backend.db).register_node_type(
-        "CREATE_TICKET", "Opens a ticket in the helpdesk", TICKET_SCHEMA, "helpdesk:create"
+        "CREATE_TICKET", "Opens a ticket in the helpdesk", TICKET_SCHEMA, "tests.support.node_handlers:shout"
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from flowdesk.engine.executor import WorkflowExecutor
-from tests.engine.graph_builder import executor, graph, run_graph, steps
+from tests.support.graph_builder import executor, graph, run_graph, steps
 from tests.support.waiting import eventually, until
 
 

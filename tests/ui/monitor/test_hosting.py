@@ -20,8 +20,8 @@ from flowdesk.store.tables import ExecutionRow
 from flowdesk.ui.monitor.hosting import MONITOR_MIN_WIDTH, retention_settings
 from tests.support.app_driving import close_window, make_window, open_monitor
 from tests.support.monitor_seed import _log
+from tests.support.qt_loop import qloop, qloop_session  # noqa: F401  (the run UI's qasync loop)
 from tests.support.waiting import EVENTUALLY_MS
-from tests.ui.run.conftest import _session_qloop, qloop  # noqa: F401  (the run UI's qasync loop)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

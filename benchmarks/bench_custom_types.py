@@ -33,7 +33,7 @@ from flowdesk.engine.executor import WorkflowExecutor  # noqa: E402
 from flowdesk.services.node_types import NodeTypeService  # noqa: E402
 from flowdesk.services.workflows import WorkflowService  # noqa: E402
 from flowdesk.store import Database  # noqa: E402
-from tests.engine.graph_builder import chain, graph  # noqa: E402
+from tests.support.graph_builder import chain, graph  # noqa: E402
 
 
 def _workflow(db: Database, node_type: str, config: dict) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.layers import imports_of, read_rules, violations
+from tests.support.package_tree import make_package
 from tests.support.sql_owner import sql_outside_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,15 +68,6 @@ CLEAN = {
     "helpers.py": "",
     "probe.py": "import importlib.util\n",
 }
-
-
-def make_package(tmp_path: Path, files: dict[str, str]) -> Path:
-    package = tmp_path / "pkg"
-    for name, text in files.items():
-        path = package / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return package
 
 
 def check(tmp_path: Path, changes: dict[str, str]) -> list[str]:

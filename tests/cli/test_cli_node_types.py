@@ -1,5 +1,5 @@
 """`flowdesk node-type add|list|delete` and `flowdesk validate` with stored custom types, run in this
-process on a database file of the test's own (tests/cli/test_cli.py's `run` fixture)."""
+process on a database file of the test's own (tests/cli/conftest.py's `run` fixture)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.store import Database
-from tests.cli.test_cli import run  # noqa: F401 - the fixture
 
 TICKET = {
     "type_name": "TICKET",
@@ -23,7 +22,7 @@ def _file(tmp_path, name, text):
     return str(path)
 
 
-def test_add_list_and_delete_a_type_from_a_json_file(run, tmp_path):  # noqa: F811
+def test_add_list_and_delete_a_type_from_a_json_file(run, tmp_path):
     db = str(tmp_path / "f.db")
     code, out, err = run(["node-type", "add", _file(tmp_path, "t.json", json.dumps(TICKET)), "--db", db])
     assert code == 0, err
@@ -41,7 +40,7 @@ def test_add_list_and_delete_a_type_from_a_json_file(run, tmp_path):  # noqa: F8
     assert out.strip() == "No custom node types."
 
 
-def test_a_yaml_list_registers_each_type_and_a_second_add_updates(run, tmp_path):  # noqa: F811
+def test_a_yaml_list_registers_each_type_and_a_second_add_updates(run, tmp_path):
     db = str(tmp_path / "f.db")
     text = (
         "- type_name: SHOUT\n  config_schema: {text: string}\n"
@@ -59,7 +58,7 @@ def test_a_yaml_list_registers_each_type_and_a_second_add_updates(run, tmp_path)
     assert out.splitlines()[0].startswith("Updated node type 'SHOUT'")
 
 
-def test_bad_files_are_refused_in_one_located_sentence_and_nothing_is_stored(run, tmp_path):  # noqa: F811
+def test_bad_files_are_refused_in_one_located_sentence_and_nothing_is_stored(run, tmp_path):
     db = str(tmp_path / "f.db")
     cases = {
         "broken.json": (
@@ -93,7 +92,7 @@ def test_bad_files_are_refused_in_one_located_sentence_and_nothing_is_stored(run
         assert NodeTypeService(database).list_node_types() == []  # the A of schema.json was not stored
 
 
-def test_validate_refuses_a_node_whose_type_s_handler_cannot_be_found_naming_it(run, tmp_path):  # noqa: F811
+def test_validate_refuses_a_node_whose_type_s_handler_cannot_be_found_naming_it(run, tmp_path):
     db = str(tmp_path / "f.db")
     with Database(db) as database:
         NodeTypeService(database).register_node_type("SHOUT", "", {"text": "string"}, "acme_gone.text:shout")

@@ -9,7 +9,7 @@ import pytest
 
 from flowdesk.engine.errors import WorkflowInvalidError
 from flowdesk.engine.executor import WorkflowExecutor
-from tests.engine.graph_builder import executor, graph, run_graph, steps
+from tests.support.graph_builder import executor, graph, run_graph, steps
 from tests.support.waiting import eventually, until
 
 

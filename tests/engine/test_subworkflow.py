@@ -7,8 +7,8 @@ import asyncio
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.versions import VersionService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import executor, graph
 from tests.support.child_runs import children_of, run_stored
+from tests.support.graph_builder import executor, graph
 from tests.support.waiting import eventually, until
 
 

@@ -19,7 +19,7 @@ from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.transfer import TransferService
 from flowdesk.services.workflows import WorkflowService
 from flowdesk.store import Database
-from tests.engine.graph_builder import chain, graph
+from tests.support.graph_builder import chain, graph
 
 SHOUT = {
     "type": "object",

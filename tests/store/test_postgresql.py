@@ -20,7 +20,7 @@ from flowdesk.domain.errors import (
 )
 from flowdesk.store import HEAD_REVISION, Database
 from flowdesk.store.database import MIGRATIONS_DIR, masked_url
-from tests.store.test_database import EXPECTED_TABLES
+from tests.support.store_rows import EXPECTED_TABLES
 
 TABLES = EXPECTED_TABLES | {"alembic_version", "monitor_node_totals", "monitor_metric_totals"}
 TRIGGERS = {

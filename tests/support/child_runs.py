@@ -11,7 +11,7 @@ from flowdesk.services.executions import ExecutionService
 
 def run_stored(db: Any, workflow: Any, input_data: Any = None, **options: Any) -> Any:
     """Run stored `workflow` (a WorkflowGraph with its id) with a fresh test executor, flushed; its handle."""
-    from tests.engine.graph_builder import executor
+    from tests.support.graph_builder import executor
 
     async def main() -> Any:
         ex = executor(db=db)

@@ -14,8 +14,8 @@ from flowdesk.engine.errors import WorkflowInvalidError
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.workflows import WorkflowService
-from tests.support.graph_builder import executor, graph
 from tests.support.child_runs import children_of, run_stored
+from tests.support.graph_builder import executor, graph
 
 TICKET_SCHEMA = {
     "type": "object",

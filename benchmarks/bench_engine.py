@@ -239,7 +239,9 @@ def against(other: Path, rounds: int, runs: int) -> None:
                 figures[name].setdefault(key, []).extend(values)
         loads.append(os.getloadavg()[0])
     names = list(trees)
-    print(f"{rounds} rounds x {runs} runs, alternating; load average per round: {', '.join(f'{x:.1f}' for x in loads)}")
+    print(
+        f"{rounds} rounds x {runs} runs, alternating; load average per round: {', '.join(f'{x:.1f}' for x in loads)}"
+    )
     print(f"{'median':34} " + " ".join(f"{n:>12}" for n in names) + f" {'ratio':>7}")
     for key in figures[names[0]]:
         values = [statistics.median(figures[n][key]) if figures[n].get(key) else float("nan") for n in names]

@@ -45,7 +45,15 @@ logger = logging.getLogger(__name__)
 
 _STOP = object()
 JSON_STEP_FIELDS = tuple(sorted(run_rows.STEP_JSON_COLUMNS))
-__all__ = ["NOT_STORED", "SINK_THRESHOLD", "ExecutionWriter", "dumps", "json_safe", "step_values"]
+__all__ = [
+    "NOT_STORED",
+    "SINK_LINGER",
+    "SINK_THRESHOLD",
+    "ExecutionWriter",
+    "dumps",
+    "json_safe",
+    "step_values",
+]
 
 STORE_ATTEMPTS = 3
 """Times a batch is written before its rows are written one by one (and a run's failure is declared)."""
@@ -64,6 +72,12 @@ OUTAGE_RETRY_MAX = 2.0
 
 SINK_THRESHOLD = 200
 """Step rows in one batch from which a SQLite file's inserts go to the step sink process."""
+SINK_LINGER = 0.002
+"""While the step sink serves, the thread lets steps gather this long (not `linger`) before it takes
+a batch: the sink inserts one batch while the run makes the next, so at a run's end only the rows
+of the last few milliseconds are left to wait for. (With `linger`, 20 ms, a chain of 1,000 fast
+nodes had nearly ended before the sink got its first row.) A batch is at least this much of a
+run's rows (a transaction each), however fast the sink is."""
 _SINK_SCRIPT = Path(__file__).with_name("step_sink.py")
 
 
@@ -297,11 +311,12 @@ class ExecutionWriter:
             item = q.get()
             batch = [item]
             urgent = item is _STOP or item[0] in ("call", "flush", "nudge", "sink")
-            if not urgent and self.linger:
+            linger = self.gathering
+            if not urgent and linger:
                 # Let a burst of steps gather so that one commit writes many of them. The thread
                 # sleeps instead of taking each row as it comes (no wake-up, no GIL hand-over per
                 # row); a flush, a call or the stop request (`_urgent`) ends the wait at once.
-                self._urgent.wait(self.linger)
+                self._urgent.wait(linger)
             self._urgent.clear()
             while len(batch) < self.max_batch:
                 try:
@@ -355,6 +370,15 @@ class ExecutionWriter:
         if self._sink is not None:
             self._sink.close()
             self._sink = None
+
+    @property
+    def gathering(self) -> float:
+        """Seconds the thread lets steps gather before it takes a batch: `linger`, or SINK_LINGER
+        while the step sink serves (it inserts one batch while the run makes the next)."""
+        linger = self.linger
+        if linger and self._sink is not None and self._sink.ready.is_set():
+            return min(linger, SINK_LINGER)
+        return linger
 
     @property
     def sink_running(self) -> bool:

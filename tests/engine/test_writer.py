@@ -295,6 +295,32 @@ def test_the_sink_protocol_inserts_batches_and_answers_each(tmp_path):
 
 
 @pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_while_the_sink_serves_steps_gather_for_a_short_time_only(db):
+    """The thread gathers a batch for `linger` when it writes the rows itself, and for SINK_LINGER
+    once the sink serves, so the sink inserts while a run goes on instead of after it."""
+    from flowdesk.engine.writer import SINK_LINGER
+
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid = _execution(db, stored.workflow.id)
+    served, alone = ExecutionWriter(db, step_sink=True), ExecutionWriter(db, step_sink=False)
+    assert SINK_LINGER < served.linger
+    assert served.gathering == alone.gathering == served.linger  # no sink yet / none at all
+
+    async def main():
+        for writer in (served, alone):
+            writer.add_step(eid, _row("first", 1))
+            await writer.flush()
+
+    asyncio.run(main())
+    assert served.sink_running and served.sink_rows == 1
+    assert served.gathering == SINK_LINGER
+    assert alone.gathering == alone.linger and not alone.sink_running
+    served.close()
+    assert served.gathering == served.linger  # the sink is gone with the thread
+    alone.close()
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_a_run_with_many_nodes_starts_the_sink_before_its_rows_come(db):
     from flowdesk.engine.executor import WorkflowExecutor
     from flowdesk.engine.writer import SINK_THRESHOLD

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from flowdesk.domain.errors import FlowdeskError, InvalidInputError, NotFoundError
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
+from flowdesk.store.plain_reads import secret_ciphertexts
 from flowdesk.store.tables import SecretRow, utcnow
 
 from .transaction import transaction
@@ -248,7 +249,7 @@ class SecretService:
     def resolve_all(self) -> dict[str, str]:
         """Every secret, decrypted: what a run's `{{secrets.NAME}}` reads (and its masker hides)."""
         with self.db.session(read_only=True) as s:
-            rows = [(name, bytes(ct)) for name, ct in s.execute(select(SecretRow.name, SecretRow.ciphertext))]
+            rows = secret_ciphertexts(s)
         if not rows:
             return {}
         return {name: self._decrypt(name, ct) for name, ct in rows}

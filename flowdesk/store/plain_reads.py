@@ -77,4 +77,5 @@ def environment_row(session: Session, name: str | None = None) -> Row[Any] | Non
 
 def secret_ciphertexts(session: Session) -> list[tuple[str, bytes]]:
     """(name, ciphertext) of every stored secret."""
-    return [(name, bytes(ct)) for name, ct in _rows(session, select(SECRETS.c.name, SECRETS.c.ciphertext))]
+    rows = _rows(session, select(SECRETS.c.name, SECRETS.c.ciphertext))
+    return [(row.name, bytes(row.ciphertext)) for row in rows]

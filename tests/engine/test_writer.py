@@ -300,7 +300,7 @@ def test_while_the_sink_serves_a_batch_goes_once_it_has_sink_batch_rows(db):
     `linger` is, so the sink inserts while a run goes on; fewer rows wait for `linger` (or a flush)."""
     from flowdesk.engine.writer import SINK_BATCH
 
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     eid = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db, step_sink=True)
     rows = _many_rows(2 * SINK_BATCH)

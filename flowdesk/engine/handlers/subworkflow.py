@@ -30,7 +30,7 @@ from typing import Any
 from ..context import NodeContext
 from ..errors import NodeFailure
 
-REUSABLE = False  # resume runs the child again (its own run was a separate execution)
+REUSABLE = False  # resume looks up the child run itself (`_earlier_child`): reused, or resumed
 LINK_KEY = "subworkflow"
 DEFAULT_DEPTH_LIMIT = 10
 DEPTH_LIMIT_KEY = "max_subworkflow_depth"
@@ -122,9 +122,52 @@ def _cancel_with_parent(executor: Any, parent_id: int | None, child: Any) -> Non
     unsubscribe = executor.subscribe(follow)
 
 
+def _status(execution: Any) -> str:
+    return str(getattr(execution.status, "value", execution.status))
+
+
+async def _earlier_child(executor: Any, run: Any, step_name: str) -> Any:
+    """On a resumed run: the child run that the run it resumes (or one before) started for this
+    step, followed through the child's own resumes (an Execution); None when there is none."""
+    resumed_from = getattr(run, "reused_from", None)
+    if resumed_from is None or not executor.persist:
+        return None
+    from flowdesk.store.child_runs import earlier_child
+
+    db = await executor._database()
+
+    def read() -> Any:
+        with db.session(read_only=True) as session:
+            return earlier_child(session.connection(), resumed_from, step_name)
+
+    return await asyncio.to_thread(read)
+
+
+def _reuse(ctx: NodeContext, earlier: Any, reference: int | str, wait: bool) -> Any:
+    """A resumed step whose child run completed (or, not waited for, still runs): its output again,
+    no new child, so none of the child's calls is sent twice."""
+    status = _status(earlier)
+    ctx.record_metric("child_execution_id", earlier.id)
+    if not wait and status in ("running", "paused", "pending", "completed"):
+        ctx.warn(
+            f"sub-workflow run {earlier.id} reused: it was started by execution {earlier.parent_execution_id}"
+        )
+        return {"execution_id": earlier.id, "workflow": str(reference), "status": "started"}
+    if status != "completed":
+        raise NodeFailure(
+            f"the sub-workflow '{reference}' (run {earlier.id}) that an earlier run of this step"
+            f" started is {status}: it cannot be taken up, and starting another would repeat its calls",
+            error_type="other",
+        )
+    ctx.warn(f"output reused from sub-workflow run {earlier.id}")
+    return earlier.output_data
+
+
 async def handle(ctx: NodeContext) -> Any:
     """Start the child run; output its END output (wait) or its id (no wait)."""
     from flowdesk.domain.errors import FlowdeskError
+
+    from ..records import RESUMABLE_STATUSES
 
     run = ctx.runtime
     executor = getattr(run, "executor", None)
@@ -173,8 +216,16 @@ async def handle(ctx: NodeContext) -> Any:
         "environment": run.environment,
         "step_by_step": step_into,
     }
+    earlier = await _earlier_child(executor, run, ctx.step_name)
+    if earlier is not None and _status(earlier) not in RESUMABLE_STATUSES:
+        return _reuse(ctx, earlier, reference, wait)
     try:
-        if version in (None, ""):
+        if earlier is not None:  # the earlier child stopped: it goes on, linked to this run
+            child = await executor.resume(
+                earlier.id, config=child_config, secrets=run.secrets, environment=run.environment
+            )
+            ctx.warn(f"sub-workflow run {earlier.id} resumed as run {child.id}")
+        elif version in (None, ""):
             child = await executor.execute_workflow(reference, input_data, **options)
         else:
             graph = await _version_graph(executor, reference, version)

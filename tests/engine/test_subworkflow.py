@@ -8,40 +8,8 @@ from flowdesk.services.executions import ExecutionService
 from flowdesk.services.versions import VersionService
 from flowdesk.services.workflows import WorkflowService
 from tests.engine.graph_builder import executor, graph
+from tests.support.subworkflows import caller, child_doubling, slow_child, store
 from tests.support.waiting import eventually, until
-
-
-def store(db, g):
-    return WorkflowService(db).create_from_graph(g)
-
-
-def child_doubling(db, name="double"):
-    """START -> END whose output is {"doubled": input.n * 2, "who": input.who}."""
-    return store(
-        db,
-        graph(
-            [
-                ("start", "START"),
-                ("end", "END", {"output": {"doubled": "{{input.n * 2}}", "who": "{{input.who}}"}}),
-            ],
-            [("start", "end")],
-            name=name,
-        ),
-    )
-
-
-def caller(db, name, call_config, *, config=None, after=None):
-    """START -> call (SUBWORKFLOW) [-> after] -> END (output: the call's output)."""
-    nodes = [("start", "START"), ("call", "SUBWORKFLOW", call_config)]
-    connections = [("start", "call")]
-    last = "call"
-    if after is not None:
-        nodes.append(after)
-        connections.append(("call", after[0]))
-        last = after[0]
-    nodes.append(("end", "END", {"output": "{{call}}"}))
-    connections.append((last, "end"))
-    return store(db, graph(nodes, connections, name=name, config=config))
 
 
 def run_stored(db, workflow, input_data=None, **options):
@@ -156,11 +124,6 @@ def test_a_saved_version_runs_instead_of_the_current_graph(db):
     assert run_stored(db, old).output_data == {"doubled": 4, "who": None}
     missing = caller(db, "missing", {"workflow": "double", "version": 7})
     assert run_stored(db, missing).error_message == "call: workflow 'double' has no saved version 7"
-
-
-def slow_child(db):
-    return store(db, graph([("start", "START"), ("wait", "DELAY", {"seconds": 600}), ("end", "END")],
-                           [("start", "wait"), ("wait", "end")], name="slow"))  # fmt: skip
 
 
 def test_cancelling_the_parent_cancels_the_child_it_waits_for(db):

@@ -10,15 +10,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
 from tests.engine.graph_builder import executor, graph
+from tests.support.subworkflows import ROOT, cli_environment, flowdesk_command, run_flowdesk
 from tests.support.waiting import wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def call(name: str, url: str, **config: object) -> tuple:
@@ -56,29 +53,13 @@ def store_parent(db, child: str, *after: tuple, name: str = "caller") -> int:
     return stored.workflow.id
 
 
-def env() -> dict[str, str]:
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    environment.pop("FLOWDESK_DB", None)
-    return environment
-
-
 def killed_mid_run(db, db_path, workflow_id: int, data: dict, ready, what: str) -> int:
     """Start `flowdesk run WORKFLOW`, wait until `ready()`, kill it with SIGKILL; the top run's id."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flowdesk.cli",
-            "run",
-            str(workflow_id),
-            "--input",
-            json.dumps(data),
-            "--db",
-            str(db_path),
-        ],
+        flowdesk_command("run", str(workflow_id), "--input", json.dumps(data), db=db_path),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=env(),
+        env=cli_environment(),
         cwd=str(ROOT),
     )
     try:
@@ -95,14 +76,7 @@ def killed_mid_run(db, db_path, workflow_id: int, data: dict, ready, what: str) 
 
 
 def resume(db_path, execution_id: int) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "flowdesk.cli", "resume", str(execution_id), "--json", "--db", str(db_path)],
-        capture_output=True,
-        text=True,
-        env=env(),
-        cwd=str(ROOT),
-        timeout=300,
-    )
+    done = run_flowdesk("resume", str(execution_id), "--json", db=db_path)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -103,9 +103,24 @@ async def _version_graph(executor: Any, reference: int | str, number: Any) -> An
     return document_to_graph(full.snapshot or {}, workflow.id)
 
 
-def _cancel_with_parent(executor: Any, parent_id: int | None, child: Any) -> None:
-    """A child not waited for is still cancelled with its parent run (`wait: false`)."""
-    if parent_id is None or child.done:
+async def _current_graph(executor: Any, reference: int | str) -> Any:
+    """The current graph of the stored workflow `reference` (id or name)."""
+    from flowdesk.services.workflows import WorkflowService
+
+    db = await executor._database()
+    service = WorkflowService(db)
+    workflow = await asyncio.to_thread(service.find_workflow, reference)
+    assert workflow.id is not None  # a stored workflow
+    return await asyncio.to_thread(service.load_graph, workflow.id)
+
+
+def _cancel_with_parent(executor: Any, parent_id: int | None, child: Any, run: Any = None) -> None:
+    """A child not waited for is still cancelled with its parent run (`wait: false`): followed by
+    the parent's id, or, for an ephemeral run (no id, persist=False), through the parent's handle."""
+    if child.done:
+        return
+    if parent_id is None:
+        _follow_ephemeral_parent(executor, run, child)
         return
     from ..events import ExecutionFinished
 
@@ -120,6 +135,30 @@ def _cancel_with_parent(executor: Any, parent_id: int | None, child: Any) -> Non
                 child.cancel(f"its parent run {parent_id} was {event.status}")
 
     unsubscribe = executor.subscribe(follow)
+
+
+_FOLLOWING: set[asyncio.Task[None]] = set()  # the tasks below, kept until they end
+
+
+def _follow_ephemeral_parent(executor: Any, run: Any, child: Any) -> None:
+    parent = next((h for h in executor.active_executions if getattr(h, "_run", None) is run), None)
+    if parent is None:
+        return
+
+    async def follow() -> None:
+        ended = await asyncio.wait(
+            [asyncio.ensure_future(parent.wait()), asyncio.ensure_future(child.wait())],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        for pending in ended[1]:
+            pending.cancel()
+        status = parent.status.value if parent.done else None
+        if status in ("cancelled", "interrupted") and not child.done:
+            child.cancel(f"its parent run was {status}")
+
+    task = asyncio.get_running_loop().create_task(follow())
+    _FOLLOWING.add(task)
+    task.add_done_callback(_FOLLOWING.discard)
 
 
 def _status(execution: Any) -> str:
@@ -216,6 +255,7 @@ async def handle(ctx: NodeContext) -> Any:
         "environment": run.environment,
         "step_by_step": step_into,
     }
+    recorded = ctx.execution.id is not None  # an ephemeral run's child is ephemeral too
     earlier = await _earlier_child(executor, run, ctx.step_name)
     if earlier is not None and _status(earlier) not in RESUMABLE_STATUSES:
         return _reuse(ctx, earlier, reference, wait)
@@ -225,11 +265,17 @@ async def handle(ctx: NodeContext) -> Any:
                 earlier.id, config=child_config, secrets=run.secrets, environment=run.environment
             )
             ctx.warn(f"sub-workflow run {earlier.id} resumed as run {child.id}")
-        elif version in (None, ""):
+        elif version in (None, "") and (recorded or not executor.persist):
             child = await executor.execute_workflow(reference, input_data, **options)
-        else:
-            graph = await _version_graph(executor, reference, version)
-            child = await executor.execute_graph(graph, input_data, persist=True, **options)
+        else:  # a saved version, or the child of an ephemeral run under a recording executor
+            graph = await (
+                _version_graph(executor, reference, version)
+                if version not in (None, "")
+                else _current_graph(executor, reference)
+            )
+            child = await executor.execute_graph(
+                graph, input_data, persist=recorded and executor.persist, **options
+            )
     except FlowdeskError as exc:
         message = getattr(exc, "message", None) or str(exc)
         raise NodeFailure(
@@ -237,7 +283,7 @@ async def handle(ctx: NodeContext) -> Any:
         ) from exc
     ctx.record_metric("child_execution_id", child.id)
     if not wait:
-        _cancel_with_parent(executor, ctx.execution.id, child)
+        _cancel_with_parent(executor, ctx.execution.id, child, run)
         return {"execution_id": child.id, "workflow": str(reference), "status": "started"}
     try:
         await child.wait()

@@ -1,0 +1,87 @@
+"""Stored workflows the SUBWORKFLOW tests share (tests/engine/test_subworkflow*.py), a count of the
+rows runs wrote, and `flowdesk` run as a subprocess on a database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flowdesk.services.executions import ExecutionService
+from flowdesk.services.workflows import WorkflowService
+from flowdesk.store import Database
+from tests.engine.graph_builder import graph
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def store(db, g):
+    return WorkflowService(db).create_from_graph(g)
+
+
+def child_doubling(db, name="double"):
+    """START -> END whose output is {"doubled": input.n * 2, "who": input.who}."""
+    return store(
+        db,
+        graph(
+            [
+                ("start", "START"),
+                ("end", "END", {"output": {"doubled": "{{input.n * 2}}", "who": "{{input.who}}"}}),
+            ],
+            [("start", "end")],
+            name=name,
+        ),
+    )
+
+
+def caller(db, name, call_config, *, config=None, after=None):
+    """START -> call (SUBWORKFLOW) [-> after] -> END (output: the call's output)."""
+    nodes = [("start", "START"), ("call", "SUBWORKFLOW", call_config)]
+    connections = [("start", "call")]
+    last = "call"
+    if after is not None:
+        nodes.append(after)
+        connections.append(("call", after[0]))
+        last = after[0]
+    nodes.append(("end", "END", {"output": "{{call}}"}))
+    connections.append((last, "end"))
+    return store(db, graph(nodes, connections, name=name, config=config))
+
+
+def slow_child(db):
+    return store(db, graph([("start", "START"), ("wait", "DELAY", {"seconds": 600}), ("end", "END")],
+                           [("start", "wait"), ("wait", "end")], name="slow"))  # fmt: skip
+
+
+def row_counts(db) -> tuple[int, int]:
+    """(execution rows, step rows) in the database (a Database, or a SQLite file's path)."""
+    if isinstance(db, Path):
+        with Database(db) as opened:
+            return row_counts(opened)
+    service = ExecutionService(db)
+    executions = service.list_executions()
+    return len(executions), sum(len(service.get_logs(e.id)) for e in executions)
+
+
+def cli_environment() -> dict[str, str]:
+    """The environment of a `flowdesk` subprocess: this checkout's code, no FLOWDESK_DB."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    environment.pop("FLOWDESK_DB", None)
+    return environment
+
+
+def flowdesk_command(*args: str, db: Path | str) -> list[str]:
+    return [sys.executable, "-m", "flowdesk.cli", *args, "--db", str(db)]
+
+
+def run_flowdesk(*args: str, db: Path | str) -> subprocess.CompletedProcess:
+    """`flowdesk ARGS --db DB` in a subprocess, to its end."""
+    return subprocess.run(
+        flowdesk_command(*args, db=db),
+        capture_output=True,
+        text=True,
+        env=cli_environment(),
+        cwd=str(ROOT),
+        timeout=300,
+    )

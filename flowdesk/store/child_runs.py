@@ -4,23 +4,28 @@ migration 0009), on both databases through SQLAlchemy Core:
 - `earlier_child`: the child run an earlier run of a resume chain started for a step, followed
   through its own resumes (what a resumed SUBWORKFLOW step reuses or resumes instead of starting a
   new child);
-- `child_run_figures`: per workflow, how many of its runs were child runs and how long they took (the
-  monitor's "child runs" figures, and its "top-level only" filter's counterpart).
+- `split_figures`: one workflow's runs told apart for the monitor: how many were child runs, the
+  headline figures over its top-level runs only (the monitor's "Top-level only"), and the time its
+  runs spent waiting in SUBWORKFLOW steps (their own time, without their children's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Connection
 
+from flowdesk.domain.enums import ExecutionStatus
+
 from .mapping import execution_from_row
-from .tables import ExecutionRow
+from .tables import ExecutionLogRow, ExecutionRow
 
 EXECUTIONS: Table = ExecutionRow.__table__  # type: ignore[assignment]
+LOGS: Table = ExecutionLogRow.__table__  # type: ignore[assignment]
+FINAL_STATUSES = frozenset(s.value for s in ExecutionStatus if s.is_final)
 CHAIN_LIMIT = 10_000  # a resume chain longer than this is not followed further (a damaged database)
 
 
@@ -58,47 +63,87 @@ def earlier_child(conn: Connection, resumed_from: int, step_name: str) -> Any:
     return execution_from_row(row) if row is not None else None
 
 
-def child_run_figures(
-    conn: Connection, since: datetime | None = None, workflow_ids: Sequence[int] | None = None
-) -> dict[int, dict[str, Any]]:
-    """Per workflow id: `child_runs` (its runs a SUBWORKFLOW step started), `child_completed`, and
-    `child_duration` (their summed seconds, finished ones), over runs started at or after `since`."""
-    duration = func.sum(
-        case(
-            (
-                EXECUTIONS.c.completed_at.is_not(None),
-                _seconds(conn, EXECUTIONS.c.completed_at) - _seconds(conn, EXECUTIONS.c.started_at),
-            ),
-            else_=0.0,
-        )
-    )
-    conditions = [EXECUTIONS.c.parent_execution_id.is_not(None)]
+def split_figures(conn: Connection, workflow_id: int, since: datetime | None = None) -> dict[str, Any]:
+    """One workflow's runs (started at or after `since`) told apart: `child_executions` (runs a
+    SUBWORKFLOW step started), `top_level` (the headline figures over the other runs: counts by
+    status, finished, completed, success rate, average / min / max / p50 / p95 duration of completed
+    runs), `avg_time_in_children` (of its completed runs, the average seconds their SUBWORKFLOW
+    steps spent, i.e. waiting for child runs that are counted under their own workflows) and
+    `avg_own_time` (their average duration without that time, so a child's time is not counted twice)."""
+    scope = [EXECUTIONS.c.workflow_id == workflow_id]
     if since is not None:
-        conditions.append(EXECUTIONS.c.started_at >= since)
-    if workflow_ids is not None:
-        conditions.append(EXECUTIONS.c.workflow_id.in_(list(workflow_ids)))
-    rows = conn.execute(
-        select(
-            EXECUTIONS.c.workflow_id,
-            func.count(),
-            func.sum(case((EXECUTIONS.c.status == "completed", 1), else_=0)),
-            duration,
+        scope.append(EXECUTIONS.c.started_at >= since)
+    duration = _duration(conn)
+    top = EXECUTIONS.c.parent_execution_id.is_(None)
+    completed = EXECUTIONS.c.status == "completed"
+    counts = {status.value: 0 for status in ExecutionStatus}
+    children = 0
+    for is_top, status, n in conn.execute(
+        select(top, EXECUTIONS.c.status, func.count()).where(*scope).group_by(top, EXECUTIONS.c.status)
+    ):
+        if is_top:
+            counts[status] = counts.get(status, 0) + int(n)
+        else:
+            children += int(n)
+    timed = [*scope, top, completed, EXECUTIONS.c.completed_at.is_not(None)]
+    n_timed, avg, low, high = conn.execute(
+        select(func.count(), func.avg(duration), func.min(duration), func.max(duration)).where(*timed)
+    ).one()
+
+    def percentile(p: float) -> float | None:
+        if not n_timed:
+            return None
+        rank = max(1, math.ceil(p / 100.0 * n_timed))  # nearest rank
+        value = conn.execute(
+            select(duration).where(*timed).order_by(duration).limit(1).offset(rank - 1)
+        ).scalar()
+        return _number(value)
+
+    steps = LOGS
+    in_children = conn.execute(
+        select(func.sum(steps.c.execution_time))
+        .select_from(EXECUTIONS.join(steps, steps.c.execution_id == EXECUTIONS.c.id))
+        .where(*scope, completed, steps.c.node_type == "SUBWORKFLOW", steps.c.status == "success")
+    ).scalar()
+    n_completed, avg_all = conn.execute(
+        select(func.count(), func.avg(duration)).where(
+            *scope, completed, EXECUTIONS.c.completed_at.is_not(None)
         )
-        .where(and_(*conditions))
-        .group_by(EXECUTIONS.c.workflow_id)
-    )
+    ).one()
+    in_children_avg = float(in_children) / n_completed if in_children and n_completed else None
+    avg_all = None if avg_all is None else float(avg_all)  # PostgreSQL: a Decimal
+    finished = sum(n for status, n in counts.items() if status in FINAL_STATUSES)
+    done = counts.get("completed", 0)
     return {
-        int(wid): {
-            "child_runs": int(count),
-            "child_completed": int(done or 0),
-            "child_duration": float(seconds or 0.0),
-        }
-        for wid, count, done, seconds in rows
+        "child_executions": children,
+        "avg_time_in_children": _number(in_children_avg),
+        "avg_own_time": _number(max(0.0, avg_all - (in_children_avg or 0.0)))
+        if avg_all is not None
+        else None,
+        "top_level": {
+            "total_executions": sum(counts.values()),
+            "finished_executions": finished,
+            "active_executions": counts.get("running", 0) + counts.get("paused", 0),
+            "status_counts": counts,
+            "successful_executions": done,
+            "failed_executions": finished - done,
+            "success_rate": round(done * 100.0 / finished, 2) if finished else None,
+            "timed_executions": int(n_timed),
+            "avg_execution_time": _number(avg),
+            "min_execution_time": _number(low),
+            "max_execution_time": _number(high),
+            "p50_execution_time": percentile(50),
+            "p95_execution_time": percentile(95),
+        },
     }
 
 
-def _seconds(conn: Connection, column: Any) -> Any:
-    """A timestamp column as seconds (a number both databases can subtract)."""
+def _number(value: Any) -> float | None:
+    return None if value is None else round(float(value), 3)  # milliseconds, as the monitor's figures
+
+
+def _duration(conn: Connection) -> Any:
+    """A run's duration in seconds, as SQL of both databases."""
     if conn.dialect.name == "sqlite":
-        return func.julianday(column) * 86400.0
-    return func.extract("epoch", column)
+        return (func.julianday(EXECUTIONS.c.completed_at) - func.julianday(EXECUTIONS.c.started_at)) * 86400.0
+    return func.extract("epoch", EXECUTIONS.c.completed_at - EXECUTIONS.c.started_at)

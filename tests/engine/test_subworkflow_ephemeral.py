@@ -10,7 +10,8 @@ import json
 from flowdesk.services.versions import VersionService
 from flowdesk.services.workflows import WorkflowService
 from tests.engine.graph_builder import executor
-from tests.support.subworkflows import caller, child_doubling, row_counts, run_flowdesk, slow_child
+from tests.support.server_process import run_cli
+from tests.support.subworkflows import caller, child_doubling, row_counts, slow_child
 from tests.support.waiting import eventually, until
 
 
@@ -78,7 +79,7 @@ def test_flowdesk_run_no_record_runs_the_child_and_writes_no_row(tmp_path):
     }
     path = tmp_path / "calls.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    done = run_flowdesk("run", str(path), "--no-record", "--json", db=db_path)
+    done = run_cli("run", str(path), "--no-record", "--json", db=str(db_path))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["execution_id"], report["status"], report["output_data"]) == (None, "completed", 42)

@@ -14,7 +14,7 @@ import subprocess
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
 from tests.engine.graph_builder import executor, graph
-from tests.support.subworkflows import ROOT, cli_environment, flowdesk_command, run_flowdesk
+from tests.support.server_process import flowdesk_command, run_cli, subprocess_env
 from tests.support.waiting import wait_until
 
 
@@ -56,11 +56,10 @@ def store_parent(db, child: str, *after: tuple, name: str = "caller") -> int:
 def killed_mid_run(db, db_path, workflow_id: int, data: dict, ready, what: str) -> int:
     """Start `flowdesk run WORKFLOW`, wait until `ready()`, kill it with SIGKILL; the top run's id."""
     proc = subprocess.Popen(
-        flowdesk_command("run", str(workflow_id), "--input", json.dumps(data), db=db_path),
+        flowdesk_command("run", str(workflow_id), "--input", json.dumps(data), "--db", str(db_path)),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=cli_environment(),
-        cwd=str(ROOT),
+        env=subprocess_env(),
     )
     try:
         wait_until(lambda: proc.poll() is not None or ready(), what)
@@ -76,7 +75,7 @@ def killed_mid_run(db, db_path, workflow_id: int, data: dict, ready, what: str) 
 
 
 def resume(db_path, execution_id: int) -> dict:
-    done = run_flowdesk("resume", str(execution_id), "--json", db=db_path)
+    done = run_cli("resume", str(execution_id), "--json", db=str(db_path))
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

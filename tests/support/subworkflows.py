@@ -1,19 +1,14 @@
 """Stored workflows the SUBWORKFLOW tests share (tests/engine/test_subworkflow*.py), a count of the
-rows runs wrote, and `flowdesk` run as a subprocess on a database."""
+rows runs wrote."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
 from flowdesk.store import Database
 from tests.engine.graph_builder import graph
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def store(db, g):
@@ -62,26 +57,3 @@ def row_counts(db) -> tuple[int, int]:
     service = ExecutionService(db)
     executions = service.list_executions()
     return len(executions), sum(len(service.get_logs(e.id)) for e in executions)
-
-
-def cli_environment() -> dict[str, str]:
-    """The environment of a `flowdesk` subprocess: this checkout's code, no FLOWDESK_DB."""
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    environment.pop("FLOWDESK_DB", None)
-    return environment
-
-
-def flowdesk_command(*args: str, db: Path | str) -> list[str]:
-    return [sys.executable, "-m", "flowdesk.cli", *args, "--db", str(db)]
-
-
-def run_flowdesk(*args: str, db: Path | str) -> subprocess.CompletedProcess:
-    """`flowdesk ARGS --db DB` in a subprocess, to its end."""
-    return subprocess.run(
-        flowdesk_command(*args, db=db),
-        capture_output=True,
-        text=True,
-        env=cli_environment(),
-        cwd=str(ROOT),
-        timeout=300,
-    )

@@ -15,7 +15,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, literal_column, select
 from sqlalchemy.engine import Connection
 
 from flowdesk.domain.enums import ExecutionStatus
@@ -142,8 +142,19 @@ def _number(value: Any) -> float | None:
     return None if value is None else round(float(value), 3)  # milliseconds, as the monitor's figures
 
 
+_T = "workflow_executions."
+_SQLITE_DURATION = f"((julianday({_T}completed_at) - julianday({_T}started_at)) * 86400.0)"
+_PG_MS = (
+    "(date_part('epoch', date_trunc('minute', {column} AT TIME ZONE 'UTC') - TIMESTAMP '2000-01-01') * 1000"
+    " + floor(date_part('second', {column} AT TIME ZONE 'UTC') * 1000.0 + 0.5))"
+)
+_PG_DURATION = (
+    f"(({_PG_MS.format(column=_T + 'completed_at')} - {_PG_MS.format(column=_T + 'started_at')}) / 1000.0)"
+)
+
+
 def _duration(conn: Connection) -> Any:
-    """A run's duration in seconds, as SQL of both databases."""
-    if conn.dialect.name == "sqlite":
-        return (func.julianday(EXECUTIONS.c.completed_at) - func.julianday(EXECUTIONS.c.started_at)) * 86400.0
-    return func.extract("epoch", EXECUTIONS.c.completed_at - EXECUTIONS.c.started_at)
+    """A run's duration in seconds: on PostgreSQL each time read to the millisecond as SQLite's
+    julianday() reads it, so both databases give the same figures (the monitor's own duration,
+    services/monitoring/sql_dialect.py, and migration 0003's index expression)."""
+    return literal_column(_SQLITE_DURATION if conn.dialect.name == "sqlite" else _PG_DURATION)

@@ -168,6 +168,33 @@ def test_cancel_then_resume(server):
         assert done["status"] == "completed" and done["resumed_from_id"] == started["execution_id"]
 
 
+def test_the_monitor_stats_tell_child_runs_apart(server):
+    with server.client() as client:
+        child, _ = _chain(client, "child", {"name": "nap", "node_type": "DELAY", "config": {"seconds": 0}})
+        parent, _ = _chain(
+            client, "parent", {"name": "call", "node_type": "SUBWORKFLOW", "config": {"workflow": child}}
+        )
+        for wid in (parent, child):
+            started = client.post(f"/workflows/{wid}/execute", json={"config": {"async": True}}).json()
+            assert _wait(client, started["execution_id"])["status"] == "completed"
+        stats = client.get(f"/workflows/{child}/metrics", params={"type": "stats"}).json()
+        assert (
+            stats["total_executions"],
+            stats["child_executions"],
+            stats["top_level"]["total_executions"],
+        ) == (2, 1, 1)
+        only = client.get(
+            f"/workflows/{child}/metrics", params={"type": "stats", "top_level_only": "true"}
+        ).json()
+        assert (only["total_executions"], only["successful_executions"], only["top_level_only"]) == (
+            1,
+            1,
+            True,
+        )
+        calling = client.get(f"/workflows/{parent}/metrics").json()
+        assert (calling["child_executions"], calling["avg_time_in_children"] > 0) == (0, True)
+
+
 def test_environments_secrets_and_api_library(server, http_server):
     with server.client() as client:
         assert (
@@ -253,7 +280,10 @@ def test_times_in_queries_are_iso_8601_and_nothing_else(server):
     with server.client() as client:
         assert client.get("/audit", params={"until": "0.5"}).status_code == 422
         assert client.get("/audit", params={"since": "2026-13-01"}).status_code == 400
-        assert client.get("/audit", params={"since": "2000-01-01", "until": "2100-01-01T00:00Z"}).status_code == 200
+        assert (
+            client.get("/audit", params={"since": "2000-01-01", "until": "2100-01-01T00:00Z"}).status_code
+            == 200
+        )
 
 
 def test_a_run_is_answered_as_its_response_model_would_write_it():

@@ -19,6 +19,11 @@ The child inherits this run's secrets and environment variables. Stepping into t
 driven through its own handle while this step waits for it. The link travels in the child's run
 options under `subworkflow` (`parent_execution_id`, `parent_step`, `depth`, `depth_limit`, `chain`),
 which `subworkflow_link` turns into the row's columns.
+
+On a resumed run the step takes up the child an earlier run of the resume chain started for the
+same step name (store/child_runs.py `earlier_child`): a completed child's output is reused, a stopped
+child is resumed (linked to this run), so no call the child made successfully is sent again. The
+child of an ephemeral run (no execution id) is ephemeral too. docs/semantics.md §2.11.
 """
 
 from __future__ import annotations

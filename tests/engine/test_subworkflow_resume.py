@@ -74,10 +74,19 @@ def killed_mid_run(db, db_path, workflow_id: int, data: dict, ready, what: str) 
     return top.id
 
 
-def resume(db_path, execution_id: int) -> dict:
-    done = run_cli("resume", str(execution_id), "--json", db=str(db_path))
+def killed_then_resumed(db, db_path, http_server, key: str, parent: int, stored: tuple[str, str]):
+    """`flowdesk run PARENT` killed once the one run of workflow `stored[0]` has stored its step
+    `stored[1]` and the call `KEY-held` hangs, then `flowdesk resume`: (the killed top run's id, the
+    resume's report, which says it completed)."""
+    old_top = killed_mid_run(
+        db, db_path, parent, {"base": http_server.url, "key": key},
+        held_after(db, http_server, f"{key}-held", *stored), f"step {stored[1]} stored and {key}-held in flight",
+    )  # fmt: skip
+    done = run_cli("resume", str(old_top), "--json", db=str(db_path))
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    report = json.loads(done.stdout)
+    assert report["status"] == "completed", report["error_message"]
+    return old_top, report
 
 
 def runs_of(db, name: str) -> list:
@@ -85,8 +94,20 @@ def runs_of(db, name: str) -> list:
     return sorted(ExecutionService(db).list_executions(workflow_id=workflow.id), key=lambda e: e.id)
 
 
-def stored_steps(db, execution_id: int) -> dict[str, str]:
-    return {log.step_name: str(log.status) for log in ExecutionService(db).get_logs(execution_id)}
+def held_after(db, http_server, held: str, workflow: str, step: str):
+    """Whether the one run of `workflow` has stored `step` as succeeded while the call counted as
+    `held` hangs on the test server (the moment to kill the process)."""
+
+    def ready() -> bool:
+        runs = runs_of(db, workflow)
+        if http_server.count(held) != 1 or len(runs) != 1:
+            return False
+        return any(
+            log.step_name == step and str(log.status) == "success"
+            for log in ExecutionService(db).get_logs(runs[0].id)
+        )
+
+    return ready
 
 
 def step_row(db, execution_id: int, step_name: str):
@@ -106,21 +127,8 @@ def test_a_child_killed_mid_run_is_resumed_with_its_parent_and_sends_no_succeede
     )
     parent = store_parent(db, "fetcher", call("after", "/hit/{{input.key}}-after"))
 
-    def child_waits_on_its_second_call() -> bool:
-        children = runs_of(db, "fetcher")
-        return (
-            http_server.count(f"{key}-held") == 1
-            and len(children) == 1
-            and stored_steps(db, children[0].id).get("first") == "success"
-        )
-
-    old_top = killed_mid_run(
-        db, db_path, parent, {"base": http_server.url, "key": key},
-        child_waits_on_its_second_call, "the child's first call stored and its second in flight",
-    )  # fmt: skip
-    report = resume(db_path, old_top)
-
-    assert report["status"] == "completed", report["error_message"]
+    # killed once the child's first call is stored and its second is in flight
+    old_top, report = killed_then_resumed(db, db_path, http_server, key, parent, ("fetcher", "first"))
     child_output = report["output_data"]["child"]
     assert (child_output["key"], child_output["count"]) == (f"{key}-held", 2)
     # The call that succeeded went out once; the one in flight when the process died, again.
@@ -148,21 +156,8 @@ def test_a_child_that_completed_before_the_kill_is_reused_without_a_new_child_ru
     store_child(db, "once", call("first", "/hit/{{input.key}}-first"))
     parent = store_parent(db, "once", call("held", "/hold/{{input.key}}-held?times=1&seconds=600"))
 
-    def parent_waits_after_its_child() -> bool:
-        tops = [e for e in runs_of(db, "caller")]
-        return (
-            http_server.count(f"{key}-held") == 1
-            and len(tops) == 1
-            and stored_steps(db, tops[0].id).get("call") == "success"
-        )
-
-    old_top = killed_mid_run(
-        db, db_path, parent, {"base": http_server.url, "key": key},
-        parent_waits_after_its_child, "the SUBWORKFLOW step stored and the next call in flight",
-    )  # fmt: skip
-    report = resume(db_path, old_top)
-
-    assert report["status"] == "completed", report["error_message"]
+    # killed once the SUBWORKFLOW step is stored and the parent's next call is in flight
+    _old_top, report = killed_then_resumed(db, db_path, http_server, key, parent, ("caller", "call"))
     (child,) = runs_of(db, "once")  # no second child run
     assert report["output_data"]["child"] == child.output_data
     assert child.output_data["key"] == f"{key}-first"

@@ -119,3 +119,17 @@ def open_monitor(qtbot, window):
     view = host.current_view()
     assert view is not None
     return view
+
+
+def shown_monitor_view(qtbot, queries, workflow_id: int, size: tuple[int, int] = (1400, 900)):
+    """A standalone MonitorView of `workflow_id` (last 30 days), shown with its figures loaded."""
+    from flowdesk.ui.monitor import MonitorView
+    from tests.support.waiting import EVENTUALLY_MS
+
+    view = MonitorView(queries, workflow_id, period=1)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
+        view.show()
+    qtbot.waitExposed(view)
+    return view

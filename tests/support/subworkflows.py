@@ -1,13 +1,8 @@
-"""Stored workflows the SUBWORKFLOW tests share (tests/engine/test_subworkflow*.py), a count of the
-rows runs wrote."""
+"""Stored workflows the SUBWORKFLOW tests share (tests/engine/test_subworkflow*.py and others)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
-from flowdesk.store import Database
 from tests.engine.graph_builder import graph
 
 
@@ -47,13 +42,3 @@ def caller(db, name, call_config, *, config=None, after=None):
 def slow_child(db):
     return store(db, graph([("start", "START"), ("wait", "DELAY", {"seconds": 600}), ("end", "END")],
                            [("start", "wait"), ("wait", "end")], name="slow"))  # fmt: skip
-
-
-def row_counts(db) -> tuple[int, int]:
-    """(execution rows, step rows) in the database (a Database, or a SQLite file's path)."""
-    if isinstance(db, Path):
-        with Database(db) as opened:
-            return row_counts(opened)
-    service = ExecutionService(db)
-    executions = service.list_executions()
-    return len(executions), sum(len(service.get_logs(e.id)) for e in executions)

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.services.workflows import WorkflowService
-from flowdesk.ui.monitor import MonitorView
 from tests.engine.graph_builder import executor, graph
+from tests.support.app_driving import shown_monitor_view
 from tests.support.subworkflows import caller
 from tests.support.waiting import EVENTUALLY_MS
 
@@ -39,12 +39,7 @@ def test_the_cards_count_child_runs_and_top_level_only_leaves_them_out(qtbot, db
             await ex.aclose()
 
     asyncio.run(main())
-    view = MonitorView(MonitorQueries(db), checker.workflow.id, period=1)
-    qtbot.addWidget(view)
-    view.resize(1400, 900)
-    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
-        view.show()
-    qtbot.waitExposed(view)
+    view = shown_monitor_view(qtbot, MonitorQueries(db), checker.workflow.id)
     cards = view.cards
     assert (cards["executions"].value.text(), cards["executions"].note.text()) == (
         "3",

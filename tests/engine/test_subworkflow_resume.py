@@ -222,3 +222,27 @@ def test_a_completed_child_is_not_resumed_again_by_a_second_resume_of_the_parent
     (child,) = runs_of(db, "single")
     assert (child.parent_execution_id, http_server.count(f"{key}-first")) == (runs[0].id, 1)
     assert runs[2].output_data == {"child": child.output_data}
+
+
+def test_a_step_changed_to_call_another_workflow_starts_that_one_on_resume(db, http_server, tmp_path):
+    key = f"child-changed-{os.getpid()}-{tmp_path.name}"
+    store_child(db, "before", call("first", "/hit/{{input.key}}-before"))
+    store_child(db, "after", call("first", "/hit/{{input.key}}-after"))
+    parent = store_parent(db, "before", call("shaky", "/flaky/{{input.key}}-shaky?fail=1&status=503"))
+
+    async def main() -> tuple:
+        ex = executor(db=db)
+        try:
+            failed = await ex.execute_workflow(parent, {"base": http_server.url, "key": key})
+            (node,) = [n for n in WorkflowService(db).list_nodes(parent) if n.name == "call"]
+            WorkflowService(db).update_node(node.id, config={**node.config, "workflow": "after"})
+            resumed = await ex.resume(failed.id)
+            await ex.flush()
+            return failed, resumed
+        finally:
+            await ex.aclose()
+
+    failed, resumed = asyncio.run(main())
+    assert (failed.status, resumed.status) == ("failed", "completed")
+    assert resumed.output_data["child"]["key"] == f"{key}-after"
+    assert [len(runs_of(db, name)) for name in ("before", "after")] == [1, 1]

@@ -170,19 +170,29 @@ def _status(execution: Any) -> str:
     return str(getattr(execution.status, "value", execution.status))
 
 
-async def _earlier_child(executor: Any, run: Any, step_name: str) -> Any:
+async def _earlier_child(executor: Any, run: Any, step_name: str, reference: int | str) -> Any:
     """On a resumed run: the child run that the run it resumes (or one before) started for this
-    step, followed through the child's own resumes (an Execution); None when there is none."""
+    step, followed through the child's own resumes (an Execution); None when there is none, or when
+    it ran another workflow than `reference` names now (the step was changed in between)."""
     resumed_from = getattr(run, "reused_from", None)
     if resumed_from is None or not executor.persist:
         return None
+    from flowdesk.domain.errors import FlowdeskError
+    from flowdesk.services.workflows import WorkflowService
     from flowdesk.store.child_runs import earlier_child
 
     db = await executor._database()
 
     def read() -> Any:
         with db.session(read_only=True) as session:
-            return earlier_child(session.connection(), resumed_from, step_name)
+            found = earlier_child(session.connection(), resumed_from, step_name)
+        if found is None:
+            return None
+        try:
+            called = WorkflowService(db).find_workflow(reference)
+        except FlowdeskError:
+            return None  # starting it fails in one sentence, as for any run
+        return found if called.id == found.workflow_id else None
 
     return await asyncio.to_thread(read)
 
@@ -261,7 +271,7 @@ async def handle(ctx: NodeContext) -> Any:
         "step_by_step": step_into,
     }
     recorded = ctx.execution.id is not None  # an ephemeral run's child is ephemeral too
-    earlier = await _earlier_child(executor, run, ctx.step_name)
+    earlier = await _earlier_child(executor, run, ctx.step_name, reference)
     if earlier is not None and _status(earlier) not in RESUMABLE_STATUSES:
         return _reuse(ctx, earlier, reference, wait)
     try:

@@ -4,9 +4,10 @@ migration 0009), on both databases through SQLAlchemy Core:
 - `earlier_child`: the child run an earlier run of a resume chain started for a step, followed
   through its own resumes (what a resumed SUBWORKFLOW step reuses or resumes instead of starting a
   new child);
-- `split_figures`: one workflow's runs told apart for the monitor: how many were child runs, the
-  headline figures over its top-level runs only (the monitor's "Top-level only"), and the time its
-  runs spent waiting in SUBWORKFLOW steps (their own time, without their children's).
+- `with_child_figures`: one workflow's monitor figures with its runs told apart: how many were
+  child runs, the headline figures over its top-level runs only (the monitor's "Top-level only"),
+  and the time its runs spent waiting in SUBWORKFLOW steps (their own time, without their
+  children's).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from sqlalchemy.engine import Connection
 from flowdesk.domain.enums import ExecutionStatus
 
 from .mapping import execution_from_row
-from .tables import ExecutionLogRow, ExecutionRow
+from .tables import ExecutionLogRow, ExecutionRow, NodeRow
 
 EXECUTIONS: Table = ExecutionRow.__table__  # type: ignore[assignment]
 LOGS: Table = ExecutionLogRow.__table__  # type: ignore[assignment]
+NODES: Table = NodeRow.__table__  # type: ignore[assignment]
 FINAL_STATUSES = frozenset(s.value for s in ExecutionStatus if s.is_final)
 CHAIN_LIMIT = 10_000  # a resume chain longer than this is not followed further (a damaged database)
 
@@ -63,29 +65,67 @@ def earlier_child(conn: Connection, resumed_from: int, step_name: str) -> Any:
     return execution_from_row(row) if row is not None else None
 
 
-def split_figures(conn: Connection, workflow_id: int, since: datetime | None = None) -> dict[str, Any]:
-    """One workflow's runs (started at or after `since`) told apart: `child_executions` (runs a
-    SUBWORKFLOW step started), `top_level` (the headline figures over the other runs: counts by
-    status, finished, completed, success rate, average / min / max / p50 / p95 duration of completed
-    runs), `avg_time_in_children` (of its completed runs, the average seconds their SUBWORKFLOW
-    steps spent, i.e. waiting for child runs that are counted under their own workflows) and
-    `avg_own_time` (their average duration without that time, so a child's time is not counted twice)."""
+def with_child_figures(
+    conn: Connection,
+    stats: dict[str, Any],
+    workflow_id: int,
+    since: datetime | None = None,
+    *,
+    top_level_only: bool = False,
+) -> dict[str, Any]:
+    """The monitor's headline figures of a workflow (`stats`, over all its runs started at or after
+    `since`) with the child runs told apart: `child_executions` (its runs a SUBWORKFLOW step
+    started), `avg_time_in_children` (of its completed runs, the average seconds the steps of the
+    SUBWORKFLOW nodes of its current graph took, i.e. waiting for child runs counted again under
+    their own workflows) and `avg_own_time` (their average duration less that). `top_level_only`:
+    the headline figures (total_executions to p95_execution_time) are those of its other runs, the top-level ones (read only then, and
+    only when it has child runs), and `top_level_only` says so."""
     scope = [EXECUTIONS.c.workflow_id == workflow_id]
     if since is not None:
         scope.append(EXECUTIONS.c.started_at >= since)
-    duration = _duration(conn)
-    top = EXECUTIONS.c.parent_execution_id.is_(None)
-    completed = EXECUTIONS.c.status == "completed"
+    children = int(
+        conn.execute(
+            select(func.count()).where(*scope, EXECUTIONS.c.parent_execution_id.is_not(None))
+        ).scalar()
+        or 0
+    )
+    calls = select(NODES.c.id).where(NODES.c.workflow_id == workflow_id, NODES.c.node_type == "SUBWORKFLOW")
+    # Driven from the steps of the workflow's SUBWORKFLOW nodes (the node_id index; none: nothing is
+    # read), each run found by its key. SQLite's planner would rather walk every successful step by
+    # the status index, or every completed run: the unary + keeps it off those indexes.
+    sqlite = conn.dialect.name == "sqlite"
+    step_status = literal_column("+workflow_execution_logs.status") if sqlite else LOGS.c.status
+    run_status = literal_column("+workflow_executions.status") if sqlite else EXECUTIONS.c.status
+    started = [EXECUTIONS.c.started_at >= since] if since is not None else []
+    in_children = conn.execute(
+        select(func.sum(LOGS.c.execution_time))
+        .select_from(LOGS.join(EXECUTIONS, EXECUTIONS.c.id == LOGS.c.execution_id))
+        .where(LOGS.c.node_id.in_(calls), step_status == "success", run_status == "completed", *started)
+    ).scalar()
+    done, avg = stats["successful_executions"], stats["avg_execution_time"]
+    per_run = float(in_children) / done if in_children and done else None
+    figures = {
+        **stats,
+        "child_executions": children,
+        "avg_time_in_children": _number(per_run),
+        "avg_own_time": None if avg is None else _number(max(0.0, avg - (per_run or 0.0))),
+        "top_level_only": top_level_only,
+    }
+    if top_level_only and children:
+        figures.update(_top_level(conn, scope))
+    return figures
+
+
+def _top_level(conn: Connection, scope: list[Any]) -> dict[str, Any]:
+    """The headline figures over the runs in `scope` that no SUBWORKFLOW step started."""
+    top = [*scope, EXECUTIONS.c.parent_execution_id.is_(None)]
     counts = {status.value: 0 for status in ExecutionStatus}
-    children = 0
-    for is_top, status, n in conn.execute(
-        select(top, EXECUTIONS.c.status, func.count()).where(*scope).group_by(top, EXECUTIONS.c.status)
+    for status, n in conn.execute(
+        select(EXECUTIONS.c.status, func.count()).where(*top).group_by(EXECUTIONS.c.status)
     ):
-        if is_top:
-            counts[status] = counts.get(status, 0) + int(n)
-        else:
-            children += int(n)
-    timed = [*scope, top, completed, EXECUTIONS.c.completed_at.is_not(None)]
+        counts[status] = counts.get(status, 0) + int(n)
+    duration = _duration(conn)
+    timed = [*top, EXECUTIONS.c.status == "completed", EXECUTIONS.c.completed_at.is_not(None)]
     n_timed, avg, low, high = conn.execute(
         select(func.count(), func.avg(duration), func.min(duration), func.max(duration)).where(*timed)
     ).one()
@@ -94,47 +134,26 @@ def split_figures(conn: Connection, workflow_id: int, since: datetime | None = N
         if not n_timed:
             return None
         rank = max(1, math.ceil(p / 100.0 * n_timed))  # nearest rank
-        value = conn.execute(
-            select(duration).where(*timed).order_by(duration).limit(1).offset(rank - 1)
-        ).scalar()
-        return _number(value)
-
-    steps = LOGS
-    in_children = conn.execute(
-        select(func.sum(steps.c.execution_time))
-        .select_from(EXECUTIONS.join(steps, steps.c.execution_id == EXECUTIONS.c.id))
-        .where(*scope, completed, steps.c.node_type == "SUBWORKFLOW", steps.c.status == "success")
-    ).scalar()
-    n_completed, avg_all = conn.execute(
-        select(func.count(), func.avg(duration)).where(
-            *scope, completed, EXECUTIONS.c.completed_at.is_not(None)
+        return _number(
+            conn.execute(select(duration).where(*timed).order_by(duration).limit(1).offset(rank - 1)).scalar()
         )
-    ).one()
-    in_children_avg = float(in_children) / n_completed if in_children and n_completed else None
-    avg_all = None if avg_all is None else float(avg_all)  # PostgreSQL: a Decimal
+
     finished = sum(n for status, n in counts.items() if status in FINAL_STATUSES)
-    done = counts.get("completed", 0)
+    done = counts["completed"]
     return {
-        "child_executions": children,
-        "avg_time_in_children": _number(in_children_avg),
-        "avg_own_time": _number(max(0.0, avg_all - (in_children_avg or 0.0)))
-        if avg_all is not None
-        else None,
-        "top_level": {
-            "total_executions": sum(counts.values()),
-            "finished_executions": finished,
-            "active_executions": counts.get("running", 0) + counts.get("paused", 0),
-            "status_counts": counts,
-            "successful_executions": done,
-            "failed_executions": finished - done,
-            "success_rate": round(done * 100.0 / finished, 2) if finished else None,
-            "timed_executions": int(n_timed),
-            "avg_execution_time": _number(avg),
-            "min_execution_time": _number(low),
-            "max_execution_time": _number(high),
-            "p50_execution_time": percentile(50),
-            "p95_execution_time": percentile(95),
-        },
+        "total_executions": sum(counts.values()),
+        "finished_executions": finished,
+        "active_executions": counts["running"] + counts["paused"],
+        "status_counts": counts,
+        "successful_executions": done,
+        "failed_executions": finished - done,
+        "success_rate": round(done * 100.0 / finished, 2) if finished else None,
+        "timed_executions": int(n_timed),
+        "avg_execution_time": _number(avg),
+        "min_execution_time": _number(low),
+        "max_execution_time": _number(high),
+        "p50_execution_time": percentile(50),
+        "p95_execution_time": percentile(95),
     }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.store import Database
-from flowdesk.store.child_runs import split_figures
+from flowdesk.store.child_runs import with_child_figures
 
 from . import custom_metrics as metrics_sql
 from . import retention
@@ -74,14 +74,12 @@ class MonitorQueries:
         self, workflow_id: int, since: datetime | None = None, *, top_level_only: bool = False
     ) -> dict[str, Any]:
         """See execution_stats.execution_stats; with the child runs told apart (store/child_runs.py:
-        `child_executions`, `top_level`, `avg_time_in_children`). `top_level_only`: the headline
+        `child_executions`, `avg_time_in_children`, `avg_own_time`). `top_level_only`: the headline
         figures are those of the top-level runs (the runs no SUBWORKFLOW step started)."""
         with self._read() as conn:
             self._workflow_exists(conn, workflow_id)
             stats = execution_stats(conn, workflow_id, _aware(since))
-            split = split_figures(conn, workflow_id, _aware(since))
-        stats.update(split, top_level_only=top_level_only)
-        return {**stats, **split["top_level"]} if top_level_only else stats
+            return with_child_figures(conn, stats, workflow_id, _aware(since), top_level_only=top_level_only)
 
     def execution_trend(
         self,

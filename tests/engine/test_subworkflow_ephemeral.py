@@ -9,7 +9,7 @@ import json
 
 from flowdesk.services.versions import VersionService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import executor
+from tests.support.graph_builder import executor
 from tests.support.run_rows import row_counts
 from tests.support.server_process import run_cli
 from tests.support.subworkflows import caller, child_doubling, slow_child

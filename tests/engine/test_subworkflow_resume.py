@@ -13,7 +13,7 @@ import subprocess
 
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
 from tests.support.server_process import flowdesk_command, run_cli, subprocess_env
 from tests.support.waiting import wait_until
 

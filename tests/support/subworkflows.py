@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import graph
+from tests.support.graph_builder import graph
 
 
 def store(db, g):

@@ -97,7 +97,7 @@ async def _version_graph(executor: Any, reference: int | str, number: Any) -> An
     from flowdesk.services.versions import VersionService, document_to_graph
     from flowdesk.services.workflows import WorkflowService
 
-    db = await executor._database()
+    db = await executor.database()
     workflow = await asyncio.to_thread(WorkflowService(db).find_workflow, reference)
     assert workflow.id is not None  # a stored workflow
     versions = await asyncio.to_thread(VersionService(db).list_versions, workflow.id)
@@ -112,7 +112,7 @@ async def _current_graph(executor: Any, reference: int | str) -> Any:
     """The current graph of the stored workflow `reference` (id or name)."""
     from flowdesk.services.workflows import WorkflowService
 
-    db = await executor._database()
+    db = await executor.database()
     service = WorkflowService(db)
     workflow = await asyncio.to_thread(service.find_workflow, reference)
     assert workflow.id is not None  # a stored workflow
@@ -181,7 +181,7 @@ async def _earlier_child(executor: Any, run: Any, step_name: str, reference: int
     from flowdesk.services.workflows import WorkflowService
     from flowdesk.store.child_runs import earlier_child
 
-    db = await executor._database()
+    db = await executor.database()
 
     def read() -> Any:
         with db.session(read_only=True) as session:

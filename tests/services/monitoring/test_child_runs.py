@@ -8,7 +8,7 @@ import asyncio
 
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
 from tests.support.subworkflows import caller
 
 

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from flowdesk.engine.executor import WorkflowExecutor
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import chain, graph
 from tests.support.app_driving import shown_monitor_view
+from tests.support.graph_builder import chain, graph
 from tests.support.waiting import EVENTUALLY_MS
 
 

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import executor, graph
 from tests.support.app_driving import shown_monitor_view
+from tests.support.graph_builder import executor, graph
 from tests.support.subworkflows import caller
 from tests.support.waiting import EVENTUALLY_MS
 

@@ -5,10 +5,10 @@
 Seeds a SQLite database as bench_monitor.py does (benchmarks/monitor_seed.py: four workflows, ten
 step logs per run), marks every tenth run of the largest workflow as a SUBWORKFLOW child run, then
 times, alternated in rounds in this one process on the largest workflow: the figures as they were
-(`execution_stats`, the baseline); `with_child_figures` (store/child_runs.py: the baseline and the
-child-run figures), also with `top_level_only=True` (the top-level runs' figures read as well); and
+(`execution_stats`, the baseline); the baseline with `child_figures` (store/child_runs.py), also
+with `top_level_only=True` (the top-level runs' figures, `execution_stats(top_level=True)`); and
 the whole `MonitorQueries.execution_stats` the monitor view calls (one read transaction); and the
-baseline and `with_child_figures` on the second workflow, which has neither (the common case).
+baseline and the baseline with `child_figures` on the second workflow, which has neither (the common case).
 Prints the median wall and CPU (this process's CPU time) milliseconds of each, the ratio to the
 baseline and the load average.
 """
@@ -34,7 +34,7 @@ from bench_monitor import build  # noqa: E402
 from flowdesk.services.monitoring import MonitorQueries  # noqa: E402
 from flowdesk.services.monitoring.execution_stats import execution_stats  # noqa: E402
 from flowdesk.store import Database  # noqa: E402
-from flowdesk.store.child_runs import with_child_figures  # noqa: E402
+from flowdesk.store.child_runs import child_figures  # noqa: E402
 
 
 def mark_children(path: Path, workflow_id: int) -> int:
@@ -88,15 +88,18 @@ def main() -> None:
 
         def figures(conn: Any, wid: int, top_level_only: bool = False) -> object:
             stats = execution_stats(conn, wid)
-            return with_child_figures(conn, stats, wid, top_level_only=top_level_only)
+            stats.update(child_figures(conn, stats, wid))
+            if top_level_only and stats["child_executions"]:
+                stats.update(execution_stats(conn, wid, top_level=True))
+            return stats
 
         calls = {
             "execution_stats (baseline)": read(execution_stats),
-            "with_child_figures": read(figures),
+            "+ child_figures": read(figures),
             "... top_level_only=True": read(lambda conn, wid: figures(conn, wid, True)),
             "MonitorQueries.execution_stats": lambda: queries.execution_stats(workflow_id),
             "plain workflow: baseline": read(execution_stats, plain),
-            "plain workflow: with_child_figures": read(figures, plain),
+            "plain workflow: + child_figures": read(figures, plain),
         }
         for call in calls.values():
             call()  # warm the page cache

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.store import Database
-from flowdesk.store.child_runs import with_child_figures
+from flowdesk.store.child_runs import child_figures
 from flowdesk.store.monitor.logs import workflow_name
 from flowdesk.store.monitor.times import utc, utcnow
 
@@ -79,7 +79,12 @@ class MonitorQueries:
         with self._read() as conn:
             self._workflow_exists(conn, workflow_id)
             stats = execution_stats(conn, workflow_id, _aware(since))
-            return with_child_figures(conn, stats, workflow_id, _aware(since), top_level_only=top_level_only)
+            stats.update(
+                child_figures(conn, stats, workflow_id, _aware(since)), top_level_only=top_level_only
+            )
+            if top_level_only and stats["child_executions"]:  # else the figures are the top-level ones
+                stats.update(execution_stats(conn, workflow_id, _aware(since), top_level=True))
+            return stats
 
     def execution_trend(
         self,

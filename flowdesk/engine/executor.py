@@ -803,9 +803,18 @@ class WorkflowExecutor:
             )
         )
 
-    async def resume(self, execution_id: int, *, config: Mapping[str, Any] | None = None) -> ExecutionHandle:
+    async def resume(
+        self,
+        execution_id: int,
+        *,
+        config: Mapping[str, Any] | None = None,
+        secrets: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> ExecutionHandle:
         """Re-run a stopped execution from where it stopped: steps that succeeded are not run again,
-        their outputs are reused. The new execution records `resumed_from_id`."""
+        their outputs are reused. The new execution records `resumed_from_id`. `secrets` and
+        `environment` add to those of the environment the run started in (a SUBWORKFLOW step
+        resuming its child passes its own, as it does to a new child)."""
         from flowdesk.services.executions import ExecutionService
 
         self._refuse_unrecorded("Resuming, which records a new execution,")
@@ -855,6 +864,8 @@ class WorkflowExecutor:
                 )
             else:
                 variables, stored = await asyncio.to_thread(run_values, db, old.environment)
+        stored = {**(stored or {}), **(secrets or {})} or None
+        variables = {**(variables or {}), **(environment or {})} or None
         mask = self._mask_function(SecretMasker.from_secrets({**self.secrets, **(stored or {})}))
         # The claim: one transaction refuses a second resume of the same execution (two workers
         # taking the same redelivered run) and creates the new execution.

@@ -44,9 +44,14 @@ class WorkflowMonitor:
     async def __aexit__(self, *exc: object) -> None:
         self.close()
 
-    async def get_execution_stats(self, workflow_id: int, since: datetime | None = None) -> dict[str, Any]:
-        """total_executions, status_counts, success_rate (%), avg/p50/p95 execution time (s) of completed runs."""
-        return await asyncio.to_thread(self.queries.execution_stats, workflow_id, since)
+    async def get_execution_stats(
+        self, workflow_id: int, since: datetime | None = None, *, top_level_only: bool = False
+    ) -> dict[str, Any]:
+        """total_executions, status_counts, success_rate (%), avg/p50/p95 execution time (s) of completed
+        runs; child_executions and the top-level runs' figures (MonitorQueries.execution_stats)."""
+        return await asyncio.to_thread(
+            self.queries.execution_stats, workflow_id, since, top_level_only=top_level_only
+        )
 
     async def get_execution_trend(
         self,

@@ -1,6 +1,7 @@
 """What interrupting a run writes, in one place: the run becomes `interrupted` (with the reason and
 an end time) only while it is still running or paused, and its running or pending steps become
-`cancelled` with the same reason.
+`cancelled` with the same reason; given the dead runner (a worker's takeover), so do the SUBWORKFLOW
+child runs it ran for the run, at any depth.
 
 Two callers run it on different connections: `Database.recover_interrupted` (at open, in a session,
 for dead processes on this host) and the worker's takeover of a dead worker's run
@@ -34,6 +35,24 @@ _STEPS = (
 )
 
 
+# The runs SUBWORKFLOW steps of run :id started, and theirs, at any depth.
+_DESCENDANTS = (
+    "WITH RECURSIVE tree(id) AS (SELECT id FROM workflow_executions WHERE parent_execution_id = :id"
+    " UNION SELECT e.id FROM workflow_executions e JOIN tree ON e.parent_execution_id = tree.id)"
+    " SELECT id FROM tree"
+)
+_CHILD_RUNS = (
+    "UPDATE workflow_executions SET status = 'interrupted', error_message = :reason, completed_at = :now"
+    f" WHERE status IN ('running', 'paused') AND id IN ({_DESCENDANTS})"
+)
+_CHILD_STEPS = (
+    "UPDATE workflow_execution_logs SET status = 'cancelled', error_type = 'cancelled',"
+    " error_message = :reason, completed_at = :now"
+    f" WHERE status IN ('running', 'pending') AND execution_id IN ({_DESCENDANTS})"
+    " AND execution_id IN (SELECT id FROM workflow_executions WHERE status = 'interrupted')"
+)
+
+
 def interrupt_run(
     execute: Execute,
     execution_id: int,
@@ -53,6 +72,12 @@ def interrupt_run(
     if not execute(sql, params):
         return False
     execute(_STEPS, {"reason": reason, "now": now, "id": execution_id})
+    if host is not None or pid is not None:
+        # A worker taking over a dead runner's run: the child runs that runner ran for it stopped
+        # with it (a resumed SUBWORKFLOW step resumes them). At open, `recover_interrupted` finds
+        # them on its own, as runs of the same dead process.
+        execute(_CHILD_RUNS + _SAME_RUNNER, params)
+        execute(_CHILD_STEPS, {"reason": reason, "now": now, "id": execution_id})
     return True
 
 

@@ -180,6 +180,7 @@ class ExecutionRow(Base):
         Index(None, "status"),
         Index(None, "resumed_from_id"),
         Index(None, "parent_execution_id"),
+        Index(None, "workflow_id", "parent_execution_id"),  # the monitor's child runs (0010)
     )
 
 

@@ -6,30 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 
 import pytest
 
 from flowdesk.domain.errors import InvalidInputError
 from flowdesk.engine import events as ev
-from flowdesk.services.executions import ExecutionService
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.workflows import WorkflowService
-from flowdesk.store import Database
 from tests.support.cli_running import cli_in_process, flowdesk_with_db
 from tests.support.examples import EXAMPLES
 from tests.support.graph_builder import executor, graph
-
-
-def _row_counts(db) -> tuple[int, int]:
-    """(execution rows, step rows) in the database (a Database, or a SQLite file's path)."""
-    if isinstance(db, Path):
-        with Database(db) as opened:
-            return _row_counts(opened)
-    service = ExecutionService(db)
-    executions = service.list_executions()
-    return len(executions), sum(len(service.get_logs(e.id)) for e in executions)
-
+from tests.support.run_rows import row_counts as _row_counts
 
 BRANCHY = graph(
     [

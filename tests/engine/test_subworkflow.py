@@ -9,40 +9,8 @@ from flowdesk.services.versions import VersionService
 from flowdesk.services.workflows import WorkflowService
 from tests.support.child_runs import children_of, run_stored
 from tests.support.graph_builder import executor, graph
+from tests.support.subworkflows import caller, child_doubling, slow_child, store
 from tests.support.waiting import eventually, until
-
-
-def store(db, g):
-    return WorkflowService(db).create_from_graph(g)
-
-
-def child_doubling(db, name="double"):
-    """START -> END whose output is {"doubled": input.n * 2, "who": input.who}."""
-    return store(
-        db,
-        graph(
-            [
-                ("start", "START"),
-                ("end", "END", {"output": {"doubled": "{{input.n * 2}}", "who": "{{input.who}}"}}),
-            ],
-            [("start", "end")],
-            name=name,
-        ),
-    )
-
-
-def caller(db, name, call_config, *, config=None, after=None):
-    """START -> call (SUBWORKFLOW) [-> after] -> END (output: the call's output)."""
-    nodes = [("start", "START"), ("call", "SUBWORKFLOW", call_config)]
-    connections = [("start", "call")]
-    last = "call"
-    if after is not None:
-        nodes.append(after)
-        connections.append(("call", after[0]))
-        last = after[0]
-    nodes.append(("end", "END", {"output": "{{call}}"}))
-    connections.append((last, "end"))
-    return store(db, graph(nodes, connections, name=name, config=config))
 
 
 def test_the_child_runs_as_an_execution_of_its_own_linked_to_the_parent_step(db):
@@ -140,11 +108,6 @@ def test_a_saved_version_runs_instead_of_the_current_graph(db):
     assert run_stored(db, old).output_data == {"doubled": 4, "who": None}
     missing = caller(db, "missing", {"workflow": "double", "version": 7})
     assert run_stored(db, missing).error_message == "call: workflow 'double' has no saved version 7"
-
-
-def slow_child(db):
-    return store(db, graph([("start", "START"), ("wait", "DELAY", {"seconds": 600}), ("end", "END")],
-                           [("start", "wait"), ("wait", "end")], name="slow"))  # fmt: skip
 
 
 def test_cancelling_the_parent_cancels_the_child_it_waits_for(db):

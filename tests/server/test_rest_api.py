@@ -15,7 +15,9 @@ from tests.support.server_api import api_chain, wait_for_execution
 
 def test_graph_round_trips_in_the_file_format_and_a_bad_file_changes_nothing(server):
     with server.client() as client:
-        wid, nodes = api_chain(client, "graph", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
+        wid, nodes = api_chain(
+            client, "graph", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}}
+        )
         document = client.get(f"/workflows/{wid}/graph").json()
         assert [n["name"] for n in document["nodes"]] == ["start", "wait", "end"]
 
@@ -124,7 +126,9 @@ def test_step_through_a_run_and_continue(server):
 
 def test_cancel_then_resume(server):
     with server.client() as client:
-        wid, _ = api_chain(client, "cancel", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 60}})
+        wid, _ = api_chain(
+            client, "cancel", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 60}}
+        )
         started = client.post(f"/workflows/{wid}/execute", json={"config": {"async": True}}).json()
         wait_for_execution(client, started["execution_id"], until=lambda e: e["current_step"] == "wait")
         cancelled = client.post(f"/executions/{started['execution_id']}/cancel").json()
@@ -136,6 +140,33 @@ def test_cancel_then_resume(server):
         assert resumed.status_code == 202, resumed.text
         done = wait_for_execution(client, resumed.json()["execution_id"])
         assert done["status"] == "completed" and done["resumed_from_id"] == started["execution_id"]
+
+
+def test_the_monitor_stats_tell_child_runs_apart(server):
+    with server.client() as client:
+        child, _ = api_chain(client, "child", {"name": "nap", "node_type": "DELAY", "config": {"seconds": 0}})
+        parent, _ = api_chain(
+            client, "parent", {"name": "call", "node_type": "SUBWORKFLOW", "config": {"workflow": child}}
+        )
+        for wid in (parent, child):
+            started = client.post(f"/workflows/{wid}/execute", json={"config": {"async": True}}).json()
+            assert wait_for_execution(client, started["execution_id"])["status"] == "completed"
+        stats = client.get(f"/workflows/{child}/metrics", params={"type": "stats"}).json()
+        assert (stats["total_executions"], stats["child_executions"], stats["top_level_only"]) == (
+            2,
+            1,
+            False,
+        )
+        only = client.get(
+            f"/workflows/{child}/metrics", params={"type": "stats", "top_level_only": "true"}
+        ).json()
+        assert (only["total_executions"], only["successful_executions"], only["top_level_only"]) == (
+            1,
+            1,
+            True,
+        )
+        calling = client.get(f"/workflows/{parent}/metrics").json()
+        assert (calling["child_executions"], calling["avg_time_in_children"] > 0) == (0, True)
 
 
 def test_environments_secrets_and_api_library(server, http_server):
@@ -223,7 +254,10 @@ def test_times_in_queries_are_iso_8601_and_nothing_else(server):
     with server.client() as client:
         assert client.get("/audit", params={"until": "0.5"}).status_code == 422
         assert client.get("/audit", params={"since": "2026-13-01"}).status_code == 400
-        assert client.get("/audit", params={"since": "2000-01-01", "until": "2100-01-01T00:00Z"}).status_code == 200
+        assert (
+            client.get("/audit", params={"since": "2000-01-01", "until": "2100-01-01T00:00Z"}).status_code
+            == 200
+        )
 
 
 def test_a_run_is_answered_as_its_response_model_would_write_it():

@@ -131,3 +131,17 @@ def click_node(qtbot, tab, name: str, *, double: bool = False) -> None:
     pos = tab.view.mapFromScene(QPointF(node.x + NODE_WIDTH / 2, node.y + NODE_HEIGHT / 2))
     click = qtbot.mouseDClick if double else qtbot.mouseClick
     click(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+def shown_monitor_view(qtbot, queries, workflow_id: int, size: tuple[int, int] = (1400, 900)):
+    """A standalone MonitorView of `workflow_id` (last 30 days), shown with its figures loaded."""
+    from flowdesk.ui.monitor import MonitorView
+    from tests.support.waiting import EVENTUALLY_MS
+
+    view = MonitorView(queries, workflow_id, period=1)
+    qtbot.addWidget(view)
+    view.resize(*size)
+    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
+        view.show()
+    qtbot.waitExposed(view)
+    return view

@@ -19,6 +19,11 @@ The child inherits this run's secrets and environment variables. Stepping into t
 driven through its own handle while this step waits for it. The link travels in the child's run
 options under `subworkflow` (`parent_execution_id`, `parent_step`, `depth`, `depth_limit`, `chain`),
 which `subworkflow_link` turns into the row's columns.
+
+On a resumed run the step takes up the child an earlier run of the resume chain started for the
+same step name (store/child_runs.py `earlier_child`): a completed child's output is reused, a stopped
+child is resumed (linked to this run), so no call the child made successfully is sent again. The
+child of an ephemeral run (no execution id) is ephemeral too. docs/semantics.md §2.11.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import Any
 from ..context import NodeContext
 from ..errors import NodeFailure
 
-REUSABLE = False  # resume runs the child again (its own run was a separate execution)
+REUSABLE = False  # resume looks up the child run itself (`_earlier_child`): reused, or resumed
 LINK_KEY = "subworkflow"
 DEFAULT_DEPTH_LIMIT = 10
 DEPTH_LIMIT_KEY = "max_subworkflow_depth"
@@ -103,9 +108,24 @@ async def _version_graph(executor: Any, reference: int | str, number: Any) -> An
     return document_to_graph(full.snapshot or {}, workflow.id)
 
 
-def _cancel_with_parent(executor: Any, parent_id: int | None, child: Any) -> None:
-    """A child not waited for is still cancelled with its parent run (`wait: false`)."""
-    if parent_id is None or child.done:
+async def _current_graph(executor: Any, reference: int | str) -> Any:
+    """The current graph of the stored workflow `reference` (id or name)."""
+    from flowdesk.services.workflows import WorkflowService
+
+    db = await executor.database()
+    service = WorkflowService(db)
+    workflow = await asyncio.to_thread(service.find_workflow, reference)
+    assert workflow.id is not None  # a stored workflow
+    return await asyncio.to_thread(service.load_graph, workflow.id)
+
+
+def _cancel_with_parent(executor: Any, parent_id: int | None, child: Any, run: Any = None) -> None:
+    """A child not waited for is still cancelled with its parent run (`wait: false`): followed by
+    the parent's id, or, for an ephemeral run (no id, persist=False), through the parent's handle."""
+    if child.done:
+        return
+    if parent_id is None:
+        _follow_ephemeral_parent(executor, run, child)
         return
     from ..events import ExecutionFinished
 
@@ -122,9 +142,86 @@ def _cancel_with_parent(executor: Any, parent_id: int | None, child: Any) -> Non
     unsubscribe = executor.subscribe(follow)
 
 
+_FOLLOWING: set[asyncio.Task[None]] = set()  # the tasks below, kept until they end
+
+
+def _follow_ephemeral_parent(executor: Any, run: Any, child: Any) -> None:
+    parent = next((h for h in executor.active_executions if getattr(h, "_run", None) is run), None)
+    if parent is None:
+        return
+
+    async def follow() -> None:
+        ended = await asyncio.wait(
+            [asyncio.ensure_future(parent.wait()), asyncio.ensure_future(child.wait())],
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+        for pending in ended[1]:
+            pending.cancel()
+        status = parent.status.value if parent.done else None
+        if status in ("cancelled", "interrupted") and not child.done:
+            child.cancel(f"its parent run was {status}")
+
+    task = asyncio.get_running_loop().create_task(follow())
+    _FOLLOWING.add(task)
+    task.add_done_callback(_FOLLOWING.discard)
+
+
+def _status(execution: Any) -> str:
+    return str(getattr(execution.status, "value", execution.status))
+
+
+async def _earlier_child(executor: Any, run: Any, step_name: str, reference: int | str) -> Any:
+    """On a resumed run: the child run that the run it resumes (or one before) started for this
+    step, followed through the child's own resumes (an Execution); None when there is none, or when
+    it ran another workflow than `reference` names now (the step was changed in between)."""
+    resumed_from = getattr(run, "reused_from", None)
+    if resumed_from is None or not executor.persist:
+        return None
+    from flowdesk.domain.errors import FlowdeskError
+    from flowdesk.services.workflows import WorkflowService
+    from flowdesk.store.child_runs import earlier_child
+
+    db = await executor.database()
+
+    def read() -> Any:
+        with db.session(read_only=True) as session:
+            found = earlier_child(session.connection(), resumed_from, step_name)
+        if found is None:
+            return None
+        try:
+            called = WorkflowService(db).find_workflow(reference)
+        except FlowdeskError:
+            return None  # starting it fails in one sentence, as for any run
+        return found if called.id == found.workflow_id else None
+
+    return await asyncio.to_thread(read)
+
+
+def _reuse(ctx: NodeContext, earlier: Any, reference: int | str, wait: bool) -> Any:
+    """A resumed step whose child run completed (or, not waited for, still runs): its output again,
+    no new child, so none of the child's calls is sent twice."""
+    status = _status(earlier)
+    ctx.record_metric("child_execution_id", earlier.id)
+    if not wait and status in ("running", "paused", "pending", "completed"):
+        ctx.warn(
+            f"sub-workflow run {earlier.id} reused: it was started by execution {earlier.parent_execution_id}"
+        )
+        return {"execution_id": earlier.id, "workflow": str(reference), "status": "started"}
+    if status != "completed":
+        raise NodeFailure(
+            f"the sub-workflow '{reference}' (run {earlier.id}) that an earlier run of this step"
+            f" started is {status}: it cannot be taken up, and starting another would repeat its calls",
+            error_type="other",
+        )
+    ctx.warn(f"output reused from sub-workflow run {earlier.id}")
+    return earlier.output_data
+
+
 async def handle(ctx: NodeContext) -> Any:
     """Start the child run; output its END output (wait) or its id (no wait)."""
     from flowdesk.domain.errors import FlowdeskError
+
+    from ..records import RESUMABLE_STATUSES
 
     run = ctx.runtime
     executor = getattr(run, "executor", None)
@@ -173,12 +270,27 @@ async def handle(ctx: NodeContext) -> Any:
         "environment": run.environment,
         "step_by_step": step_into,
     }
+    recorded = ctx.execution.id is not None  # an ephemeral run's child is ephemeral too
+    earlier = await _earlier_child(executor, run, ctx.step_name, reference)
+    if earlier is not None and _status(earlier) not in RESUMABLE_STATUSES:
+        return _reuse(ctx, earlier, reference, wait)
     try:
-        if version in (None, ""):
+        if earlier is not None:  # the earlier child stopped: it goes on, linked to this run
+            child = await executor.resume(
+                earlier.id, config=child_config, secrets=run.secrets, environment=run.environment
+            )
+            ctx.warn(f"sub-workflow run {earlier.id} resumed as run {child.id}")
+        elif version in (None, "") and (recorded or not executor.persist):
             child = await executor.execute_workflow(reference, input_data, **options)
-        else:
-            graph = await _version_graph(executor, reference, version)
-            child = await executor.execute_graph(graph, input_data, persist=True, **options)
+        else:  # a saved version, or the child of an ephemeral run under a recording executor
+            graph = await (
+                _version_graph(executor, reference, version)
+                if version not in (None, "")
+                else _current_graph(executor, reference)
+            )
+            child = await executor.execute_graph(
+                graph, input_data, persist=recorded and executor.persist, **options
+            )
     except FlowdeskError as exc:
         message = getattr(exc, "message", None) or str(exc)
         raise NodeFailure(
@@ -186,7 +298,7 @@ async def handle(ctx: NodeContext) -> Any:
         ) from exc
     ctx.record_metric("child_execution_id", child.id)
     if not wait:
-        _cancel_with_parent(executor, ctx.execution.id, child)
+        _cancel_with_parent(executor, ctx.execution.id, child, run)
         return {"execution_id": child.id, "workflow": str(reference), "status": "started"}
     try:
         await child.wait()

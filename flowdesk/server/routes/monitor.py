@@ -34,6 +34,9 @@ async def workflow_metrics(
         description="Only runs started at or after this time (ISO 8601).",
     ),
     bucket: Literal["hour", "day"] = Query("day", description="For type=trend."),
+    top_level_only: bool = Query(
+        False, description="For type=stats: figures of the runs no SUBWORKFLOW step started."
+    ),
 ) -> Any:
     """`type=custom` answers the seed's shape, `{"custom_metrics": {name: average}}`, with the full
     roll-up (count, sum, avg, min, max per metric) beside it under `details`."""
@@ -41,7 +44,7 @@ async def workflow_metrics(
     since = query_time(since_text, "since")
     monitor = _monitor(request)
     if type == "stats":
-        return await off_loop(monitor.execution_stats, workflow_id, since)
+        return await off_loop(monitor.execution_stats, workflow_id, since, top_level_only=top_level_only)
     if type == "trend":
         return {"buckets": await off_loop(monitor.execution_trend, workflow_id, bucket=bucket, since=since)}
     if type == "performance":

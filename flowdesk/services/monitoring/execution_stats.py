@@ -24,24 +24,36 @@ __all__ = ["FINAL_STATUSES", "duration_percentile", "execution_stats"]
 
 
 def duration_percentile(
-    conn: Connection, workflow_id: int, p: float, count: int, since: datetime | None
+    conn: Connection,
+    workflow_id: int,
+    p: float,
+    count: int,
+    since: datetime | None,
+    *,
+    top_level: bool = False,
 ) -> float | None:
     """Nearest-rank p-th percentile of completed runs' durations (`count` of them), via index + OFFSET."""
     if count < 1:
         return None
-    return seconds(stats.completed_duration_at_rank(conn, workflow_id, nearest_rank(p, count), count, since))
+    rank = nearest_rank(p, count)
+    return seconds(
+        stats.completed_duration_at_rank(conn, workflow_id, rank, count, since, top_level=top_level)
+    )
 
 
-def execution_stats(conn: Connection, workflow_id: int, since: datetime | None = None) -> dict[str, Any]:
-    """Totals, counts by status, success rate and duration figures of one workflow's runs."""
+def execution_stats(
+    conn: Connection, workflow_id: int, since: datetime | None = None, *, top_level: bool = False
+) -> dict[str, Any]:
+    """Totals, counts by status, success rate and duration figures of one workflow's runs (with
+    `top_level`, of those no SUBWORKFLOW step started)."""
     counts = {s.value: 0 for s in ExecutionStatus}
-    for status, n in stats.status_counts(conn, workflow_id, since):
+    for status, n in stats.status_counts(conn, workflow_id, since, top_level=top_level):
         counts[status] = counts.get(status, 0) + n
     total = sum(counts.values())
     finished = sum(counts.get(s, 0) for s in FINAL_STATUSES)
     completed = counts[ExecutionStatus.COMPLETED.value]
 
-    n_timed, avg, low, high = stats.completed_durations(conn, workflow_id, since)
+    n_timed, avg, low, high = stats.completed_durations(conn, workflow_id, since, top_level=top_level)
     return {
         "workflow_id": workflow_id,
         "since": since,
@@ -56,6 +68,6 @@ def execution_stats(conn: Connection, workflow_id: int, since: datetime | None =
         "avg_execution_time": seconds(avg),
         "min_execution_time": seconds(low),
         "max_execution_time": seconds(high),
-        "p50_execution_time": duration_percentile(conn, workflow_id, 50, n_timed, since),
-        "p95_execution_time": duration_percentile(conn, workflow_id, 95, n_timed, since),
+        "p50_execution_time": duration_percentile(conn, workflow_id, 50, n_timed, since, top_level=top_level),
+        "p95_execution_time": duration_percentile(conn, workflow_id, 95, n_timed, since, top_level=top_level),
     }

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.store import Database
+from flowdesk.store.child_runs import child_figures
 from flowdesk.store.monitor.logs import workflow_name
 from flowdesk.store.monitor.times import utc, utcnow
 
@@ -69,11 +70,21 @@ class MonitorQueries:
 
     # -- per workflow ----------------------------------------------------------------------------
 
-    def execution_stats(self, workflow_id: int, since: datetime | None = None) -> dict[str, Any]:
-        """See execution_stats.execution_stats."""
+    def execution_stats(
+        self, workflow_id: int, since: datetime | None = None, *, top_level_only: bool = False
+    ) -> dict[str, Any]:
+        """See execution_stats.execution_stats; with the child runs told apart (store/child_runs.py:
+        `child_executions`, `avg_time_in_children`, `avg_own_time`). `top_level_only`: the headline
+        figures are those of the top-level runs (the runs no SUBWORKFLOW step started)."""
         with self._read() as conn:
             self._workflow_exists(conn, workflow_id)
-            return execution_stats(conn, workflow_id, _aware(since))
+            stats = execution_stats(conn, workflow_id, _aware(since))
+            stats.update(
+                child_figures(conn, stats, workflow_id, _aware(since)), top_level_only=top_level_only
+            )
+            if top_level_only and stats["child_executions"]:  # else the figures are the top-level ones
+                stats.update(execution_stats(conn, workflow_id, _aware(since), top_level=True))
+            return stats
 
     def execution_trend(
         self,

@@ -2,6 +2,7 @@
 
 Without `since` the queries walk the (workflow_id, status, duration) index, with it the
 (workflow_id, started_at, status, duration) one (migration 0003; SQLite is told which by INDEXED BY).
+`top_level=True` keeps to the runs no SUBWORKFLOW step started (each entry's run row read for it).
 """
 
 from __future__ import annotations
@@ -23,11 +24,18 @@ def _index(sql: DialectSql, since: datetime | None) -> str:
     return sql.by_status_duration if since is None else sql.by_started_status_duration
 
 
-def status_counts(conn: Connection, workflow_id: int, since: datetime | None) -> list[tuple[str, int]]:
+def _top(top_level: bool) -> str:
+    """`top_level`: only the runs no SUBWORKFLOW step started (store/child_runs.py)."""
+    return " AND parent_execution_id IS NULL" if top_level else ""
+
+
+def status_counts(
+    conn: Connection, workflow_id: int, since: datetime | None, *, top_level: bool = False
+) -> list[tuple[str, int]]:
     """(status, number of runs) of the workflow's runs (started at or after `since`, if given)."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = since_clause(sql, since, params, "started_at")
+    where = since_clause(sql, since, params, "started_at") + _top(top_level)
     rows = query(
         conn,
         f"SELECT status, COUNT(*) FROM workflow_executions {_index(sql, since)}"
@@ -38,12 +46,12 @@ def status_counts(conn: Connection, workflow_id: int, since: datetime | None) ->
 
 
 def completed_durations(
-    conn: Connection, workflow_id: int, since: datetime | None
+    conn: Connection, workflow_id: int, since: datetime | None, *, top_level: bool = False
 ) -> tuple[int, float | None, float | None, float | None]:
     """(count, average, shortest, longest) of the durations in seconds of completed runs with both times."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = since_clause(sql, since, params, "started_at")
+    where = since_clause(sql, since, params, "started_at") + _top(top_level)
     n, avg, low, high = query(
         conn,
         f"SELECT COUNT(*), AVG({sql.duration}), MIN({sql.duration}), MAX({sql.duration})"
@@ -55,12 +63,18 @@ def completed_durations(
 
 
 def completed_duration_at_rank(
-    conn: Connection, workflow_id: int, rank: int, count: int, since: datetime | None
+    conn: Connection,
+    workflow_id: int,
+    rank: int,
+    count: int,
+    since: datetime | None,
+    *,
+    top_level: bool = False,
 ) -> float | None:
     """The `rank`-th shortest (1-based) of the `count` completed runs' durations, by a walk of the index."""
     sql = dialect_sql(conn)
     params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = since_clause(sql, since, params, "started_at")
+    where = since_clause(sql, since, params, "started_at") + _top(top_level)
     direction, params["offset"] = index_walk(count, rank)
     row = query(
         conn,

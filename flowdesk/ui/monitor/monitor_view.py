@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFrame,
     QHBoxLayout,
@@ -60,6 +61,15 @@ PERIODS = (
     Period("Last 30 days", timedelta(days=29), "day"),
     Period("Last 90 days", timedelta(days=89), "day"),
 )
+
+
+def _runs_note(stats: dict[str, Any]) -> str:
+    """The note under the run count: finished runs, and the child runs among them or left out."""
+    note = f"{stats['finished_executions']:,} finished"
+    children = stats.get("child_executions") or 0
+    if children and stats.get("top_level_only"):
+        return f"{note}; {children:,} child runs left out"
+    return f"{note}; {children:,} child runs" if children else note
 
 
 class FigureCard(QFrame):
@@ -135,6 +145,13 @@ class MonitorView(QWidget):
             self.period.addItem(p.label)
         self.period.setCurrentIndex(period)
         self.period.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.top_level_only = QCheckBox("Top-level only")
+        self.top_level_only.setObjectName("monitorTopLevelOnly")
+        self.top_level_only.setToolTip(
+            "The figures of the runs started on their own, leaving out the child runs that"
+            " SUBWORKFLOW steps of other workflows started"
+        )
+        self.top_level_only.toggled.connect(lambda _on: self.refresh())
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
         self.status = QLabel("")
@@ -143,6 +160,8 @@ class MonitorView(QWidget):
         top.addWidget(self.title)
         top.addSpacing(12)
         top.addWidget(self.status, 1)
+        top.addWidget(self.top_level_only)
+        top.addSpacing(8)
         top.addWidget(QLabel("Period:"))
         top.addWidget(self.period)
         top.addWidget(self.refresh_button)
@@ -233,6 +252,7 @@ class MonitorView(QWidget):
             return
         period = PERIODS[self.period.currentIndex()]
         queries, workflow_id = self.queries, self.workflow_id
+        top_level_only = self.top_level_only.isChecked()
         self.status.setText("Loading…")
 
         def read() -> dict[str, Any]:
@@ -246,7 +266,7 @@ class MonitorView(QWidget):
                 "name": queries.workflow_name(workflow_id),
                 "period": period,
                 "since": since,
-                "stats": queries.execution_stats(workflow_id, since=since),
+                "stats": queries.execution_stats(workflow_id, since=since, top_level_only=top_level_only),
                 "trend": queries.execution_trend(workflow_id, bucket=period.bucket, since=since, until=now),
                 "performance": queries.performance_analysis(workflow_id),
                 "errors": queries.error_analysis(workflow_id, since=since),
@@ -265,15 +285,17 @@ class MonitorView(QWidget):
         rate_color = (
             None if rate is None else ("#2e9d5b" if rate >= 95 else "#e8710a" if rate >= 80 else "#d93025")
         )
-        self.cards["executions"].set(
-            f"{stats['total_executions']:,}", f"{stats['finished_executions']:,} finished"
-        )
+        self.cards["executions"].set(f"{stats['total_executions']:,}", _runs_note(stats))
         self.cards["success"].set(
             "—" if rate is None else f"{rate:.1f} %",
             f"{stats['successful_executions']:,} completed",
             rate_color,
         )
-        self.cards["avg"].set(format_seconds(stats["avg_execution_time"]), "completed runs")
+        own = stats.get("avg_own_time") if stats.get("avg_time_in_children") else None
+        self.cards["avg"].set(
+            format_seconds(stats["avg_execution_time"]),
+            "completed runs" if own is None else f"completed runs; own time {format_seconds(own)}",
+        )
         self.cards["p95"].set(
             format_seconds(stats["p95_execution_time"]), f"p50 {format_seconds(stats['p50_execution_time'])}"
         )

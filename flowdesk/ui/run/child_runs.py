@@ -4,27 +4,32 @@ run is replayed from the database (`add_child_runs`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from .run_state import RunState
+from .run_state import LogEntry, RunState
 
 MAX_DEPTH = 100  # deeper children are not read (the engine's own limit is 10 by default)
 
 
-def add_child_runs(state: RunState, db: Any, execution_id: int, depth: int = 1) -> None:
-    """Put the step rows of every child run of `execution_id` (and of theirs) in `state`'s log."""
+def add_child_runs(
+    state: RunState, db: Any, execution_id: int, depth: int = 1, within: Sequence[LogEntry] | None = None
+) -> None:
+    """Put the step rows of every child run of `execution_id` (and of theirs) in `state`'s log;
+    `within`: where the lines of `execution_id` itself are, when it is a child run."""
     from flowdesk.services.executions import ExecutionService
     from flowdesk.services.subworkflows import child_runs
 
     if depth > MAX_DEPTH:
         return
-    # Each child is inserted right under its step's line: the last first, so they end up in order.
+    # Each child is inserted right under its step's line (the last first, so they end up in order),
+    # its own children among its lines.
     for child in reversed(child_runs(db, execution_id)):
         assert child.id is not None
-        state.add_child_history(
-            child.parent_step or "", depth, child, ExecutionService(db).get_logs(child.id)
+        placed = state.add_child_history(
+            child.parent_step or "", depth, child, ExecutionService(db).get_logs(child.id), within
         )
-        add_child_runs(state, db, child.id, depth + 1)
+        add_child_runs(state, db, child.id, depth + 1, placed)
 
 
 class ChildRouter:

@@ -67,6 +67,7 @@ class LogEntry:
     duration: float | None
     message: str
     depth: int = 0  # a sub-workflow's child run's line: how many SUBWORKFLOW steps deep
+    step: str | None = None  # a step's own line: its step name (`call[2]` in a loop's third iteration)
 
     def clock(self) -> str:
         """The time of day, to the millisecond: `14:03:07.250`."""
@@ -312,7 +313,16 @@ class RunState(QObject):
         message = event.error or ""
         if event.status == StepStatus.SUCCESS and event.attempts > 1:
             message = f"after {event.attempts} attempts"
-        self._log(change, event.time, level, name, event.status, event.duration or None, message)
+        self._log(
+            change,
+            event.time,
+            level,
+            name,
+            event.status,
+            event.duration or None,
+            message,
+            step=event.step_name,
+        )
 
     def _mirror(self, name: str, taken: Iterable[str], dead: Iterable[str]) -> None:
         """The connections the engine resolved when `name` finished (NodeFinished.taken / .dead).
@@ -337,8 +347,9 @@ class RunState(QObject):
         duration: float | None,
         message: str,
         depth: int = 0,
+        step: str | None = None,
     ) -> None:
-        entry = LogEntry(t, level, node, status, duration, message, depth)
+        entry = LogEntry(t, level, node, status, duration, message, depth, step)
         self.log.append(entry)
         change.log.append(entry)
         if len(self.log) > LOG_CAP + LOG_CAP // 4:
@@ -356,7 +367,7 @@ class RunState(QObject):
                 level = {"failed": "error", "cancelled": "warning"}.get(event.status, "info")
                 self._log(
                     change, event.time, level, event.step_name or event.node_name, event.status,
-                    event.duration or None, event.error or "", depth,
+                    event.duration or None, event.error or "", depth, event.step_name or None,
                 )  # fmt: skip
             elif kind == "log":
                 assert isinstance(event, ev.LogLine)
@@ -375,9 +386,18 @@ class RunState(QObject):
         if change.log:
             self.updated.emit(change)
 
-    def add_child_history(self, parent_step: str, depth: int, execution: Any, logs: Sequence[Any]) -> None:
+    def add_child_history(
+        self,
+        parent_step: str,
+        depth: int,
+        execution: Any,
+        logs: Sequence[Any],
+        within: Sequence[LogEntry] | None = None,
+    ) -> list[LogEntry]:
         """A finished child run's step rows, placed in the log right under the line of the step
-        that started it (replaying a past run)."""
+        that started it (replaying a past run): the line whose step name is `parent_step` (`call[2]`:
+        the third iteration's, not the last one's), looked for among the lines `within` (those of the
+        child run that started this one) when given. Returns the lines it added."""
         lines: list[LogEntry] = []
         for row in sorted(logs, key=lambda r: r.sequence):
             status = str(getattr(row.status, "value", row.status))
@@ -386,16 +406,23 @@ class RunState(QObject):
             lines.append(
                 LogEntry(
                     when.timestamp() if when else 0.0, level, row.step_name or row.node_name, status,
-                    row.execution_time, row.error_message or "", depth,
+                    row.execution_time, row.error_message or "", depth, row.step_name or None,
                 )
             )  # fmt: skip
-        names = (parent_step, parent_step.split("[", 1)[0])  # a step in a loop: `call[2]`, logged as `call`
-        at = next(
-            (i + 1 for i in range(len(self.log) - 1, -1, -1) if self.log[i].depth == depth - 1
-             and self.log[i].node in names),
-            len(self.log),
-        )  # fmt: skip
+        among = {id(line) for line in within} if within is not None else None
+        up = [
+            i
+            for i in range(len(self.log) - 1, -1, -1)
+            if self.log[i].depth == depth - 1 and (among is None or id(self.log[i]) in among)
+        ]
+        at = next((i + 1 for i in up if self.log[i].step == parent_step), None)
+        if at is None:  # a line without its step name: matched by the node's name, the latest one
+            names = (parent_step, parent_step.split("[", 1)[0])
+            at = next((i + 1 for i in up if self.log[i].step is None and self.log[i].node in names), None)
+        if at is None:
+            at = len(self.log)
         self.log[at:at] = lines
+        return lines
 
     def note_paused(self, step_name: str | None) -> None:
         """A step ended and the run waits again before `step_name` (the engine emits no event for
@@ -458,7 +485,16 @@ class RunState(QObject):
                 else 0.0
             )
             level = _LEVELS.get(status, "info")
-            state._log(change, t, level, name, status, row.execution_time, row.error_message or "")
+            state._log(
+                change,
+                t,
+                level,
+                name,
+                status,
+                row.execution_time,
+                row.error_message or "",
+                step=row.step_name,
+            )
             for warning in run.warnings:  # as the live run logged them (the engine's LogLines)
                 state._log(change, t, "warning", name, "", None, f"{row.step_name}: {warning}")
         state._derive_connections()

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from flowdesk.engine.executor import WorkflowExecutor
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.services.workflows import WorkflowService
-from flowdesk.ui.monitor import MonitorView
+from tests.support.app_driving import shown_monitor_view
 from tests.support.graph_builder import chain, graph
 from tests.support.waiting import EVENTUALLY_MS
 
@@ -46,12 +46,7 @@ def test_assertion_counts_per_run_in_the_queries_and_the_monitor_view(qtbot, db)
     ]
     assert queries.assertion_runs(plain_id) == []
 
-    view = MonitorView(queries, workflow_id, period=1)
-    qtbot.addWidget(view)
-    view.resize(1400, 900)
-    with qtbot.waitSignal(view.loaded, timeout=EVENTUALLY_MS):
-        view.show()
-    qtbot.waitExposed(view)
+    view = shown_monitor_view(qtbot, queries, workflow_id)
     table = view.assertions_table
     rows = [[table.item(r, c).text() for c in (0, 3, 4)] for r in range(table.rowCount())]
     assert rows == [[f"#{failing}", "1", "2"], [f"#{passing}", "3", "0"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowdesk.domain.models import Node
+from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from tests.support.app_driving import chain_graph, delay, open_graph, run_and_wait
 
 
@@ -88,3 +88,78 @@ def test_f11_steps_into_the_child_run_in_its_tab_and_shift_f11_steps_out(window,
     assert child.handle.status == "completed"
     # The canvas state follows the engine's events through the Qt bridge, a moment after the handle.
     qtbot.waitUntil(lambda: parent.live.node("call").status == "success")
+
+
+def test_a_loops_child_runs_replay_under_their_own_iteration(window, qtbot):
+    """A LOOP whose body is a SUBWORKFLOW: replayed from the history (a click on its row), each
+    child run's steps sit under the line of the iteration that started it, not all under the last."""
+    from PySide6.QtCore import Qt
+
+    from flowdesk.domain.enums import ConnectionType
+
+    window.backend.workflows.create_from_graph(
+        WorkflowGraph(
+            workflow=Workflow(name="inner"),
+            nodes=[
+                Node(name="start", node_type="START"),
+                Node(name="check", node_type="CONDITION", config={"condition": "{{input.n}} == 2"}),
+                delay("two"),
+                delay("other"),
+                Node(name="end", node_type="END"),
+            ],
+            connections=[
+                Connection(from_node="start", to_node="check"),
+                Connection(from_node="check", to_node="two", connection_type=ConnectionType.CONDITIONAL_TRUE),
+                Connection(
+                    from_node="check", to_node="other", connection_type=ConnectionType.CONDITIONAL_FALSE
+                ),
+                Connection(from_node="two", to_node="end"),
+                Connection(from_node="other", to_node="end"),
+            ],
+        )
+    )
+    outer = WorkflowGraph(
+        workflow=Workflow(name="outer"),
+        nodes=[
+            Node(name="start", node_type="START"),
+            Node(name="each", node_type="LOOP", config={"items": [1, 2, 3]}),
+            Node(
+                name="call",
+                node_type="SUBWORKFLOW",
+                config={"workflow": "inner", "input": {"n": "{{loop.item}}"}},
+            ),
+            Node(name="end", node_type="END"),
+        ],
+        connections=[
+            Connection(from_node="start", to_node="each"),
+            Connection(from_node="each", to_node="call", connection_type=ConnectionType.LOOP),
+            Connection(from_node="call", to_node="each"),
+            Connection(from_node="each", to_node="end"),
+        ],
+    )
+    tab = open_graph(window, outer)
+    state = run_and_wait(qtbot, window, tab)
+    assert state.status == "completed", state.error_message
+    history = window.run_ui.history
+    history.set_workflow(tab.doc.workflow_id)
+    table = history.table
+    controller = window.run_ui.controller(tab)
+    with qtbot.waitSignal(controller.state_changed):
+        qtbot.mouseClick(
+            table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualItemRect(table.item(0, 0)).center()
+        )
+    assert controller.state is not state and not controller.state.live  # read back from the database
+    shown = [line.split()[2:5] for line in window.run_ui.log_view.lines()]
+    calls = [i for i, words in enumerate(shown) if words[0] == "call"]
+    assert len(calls) == 3
+    # Under each iteration's line, its own child's five steps; the second child (item 2) took `two`.
+    for iteration, at in enumerate(calls):
+        taken = "two" if iteration == 1 else "other"
+        skipped = "other" if iteration == 1 else "two"
+        assert shown[at + 1 : at + 6] == [
+            ["↳", "start", "success"],
+            ["↳", "check", "success"],
+            ["↳", skipped, "skipped"],
+            ["↳", taken, "success"],
+            ["↳", "end", "success"],
+        ]

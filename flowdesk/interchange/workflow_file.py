@@ -24,6 +24,7 @@ from ..domain.enums import ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
 from ..domain.json_names import json_path
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
+from ..domain.response_cache import cache_option_problem
 from ..domain.validation import NodeTypes, locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
@@ -60,7 +61,7 @@ _NODE_KEYS = ("name", "node_type", "config", "position_x", "position_y", "descri
 _CONNECTION_KEYS = ("from", "to", "connection_type", "condition", "config")
 # Always written for an API; the optional ones only when they differ from their default.
 _API_KEYS = ("id", "name", "method", "url", "headers", "query", "body", "timeout", "auth", "description")
-_API_OPTIONAL_KEYS = ("content_type", "body_type", "tags", "parameters", "source", "connection")
+_API_OPTIONAL_KEYS = ("content_type", "body_type", "tags", "parameters", "source", "connection", "cache")
 _POSITION_LIMIT = 1e9
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
 
@@ -504,6 +505,11 @@ class _Reader:
                     for detail in err.errors():
                         loc = tuple(x for x in detail["loc"] if isinstance(x, (str, int)))
                         self.problem((*path, "parameters", p, *loc), detail["msg"].lower())
+            cache = self.get(item, "cache", path, 'an object such as {"ttl": 60}, or null', _is_dict_or_null, None)
+            wrong = cache_option_problem(cache)
+            if wrong is not None:
+                self.problem((*path, "cache"), f"the cache option is not valid: {wrong}")
+                cache = None
             definition = ApiDefinition(
                 id=api_id,
                 name=name or "",
@@ -521,6 +527,7 @@ class _Reader:
                 tags=self.get(item, "tags", path, "a list of text", _is_text_list, []),
                 parameters=parameters,
                 source=self.get(item, "source", path, "text or null", _is_str_or_null, None),
+                cache=cache,
             )
             apis.append(definition)
         return apis
@@ -824,6 +831,8 @@ def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
         entry["source"] = api.source
     if api.connection:
         entry["connection"] = dict(api.connection)
+    if api.cache is not None:
+        entry["cache"] = dict(api.cache)
     return entry
 
 

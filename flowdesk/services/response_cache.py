@@ -1,5 +1,5 @@
-"""The response cache kept in the database: clear it (all, or one workflow's), count it, and the
-hit rate per node that the monitor shows (engine/response_cache.py keeps and finds the answers)."""
+"""The response cache kept in the database: find and keep answers (for engine/response_cache.py),
+clear them (all, or one workflow's), count them. The monitor's hit rate: MonitorQueries.cache_hit_rates."""
 
 from __future__ import annotations
 
@@ -35,14 +35,3 @@ class ResponseCacheService:
         """How many answers are kept (of one workflow, or all)."""
         with self.db.session(read_only=True) as session:
             return sql.count_entries(session.connection(), workflow_id)
-
-    def hit_rates(self, workflow_id: int) -> dict[str, dict[str, Any]]:
-        """{node name: {"lookups", "hits", "rate"}} of the workflow's nodes that used the cache, over
-        all their recorded steps, and under the key "" the whole workflow's."""
-        with self.db.session(read_only=True) as session:
-            nodes = sql.hit_rates(session.connection(), workflow_id)
-        lookups = sum(n["lookups"] for n in nodes.values())
-        if lookups:
-            hits = sum(n["hits"] for n in nodes.values())
-            nodes[""] = {"lookups": lookups, "hits": hits, "rate": hits / lookups}
-        return nodes

@@ -52,8 +52,9 @@ def count_entries(conn: Connection, workflow_id: int | None = None) -> int:
 
 
 def hit_rates(conn: Connection, workflow_id: int) -> dict[str, dict[str, Any]]:
-    """Per node of the workflow whose steps looked in the cache: {node name: {lookups, hits, rate}},
-    from the running metric totals the monitor keeps per node (migration 0003's triggers)."""
+    """{node name: {"lookups", "hits", "rate"}} of the workflow's nodes whose steps looked in the cache
+    and, under "", the whole workflow's; from the running metric totals the monitor keeps per node
+    (migration 0003's triggers), so over every recorded step (those totals have no period)."""
     rows = conn.execute(
         text(
             f"SELECT n.name, t.count, t.total FROM {_TOTALS} AS t JOIN workflow_nodes AS n ON n.id = t.node_id"
@@ -61,7 +62,12 @@ def hit_rates(conn: Connection, workflow_id: int) -> dict[str, dict[str, Any]]:
         ),
         {"workflow_id": workflow_id, "metric": HIT_METRIC},
     )
-    return {
-        name: {"lookups": int(count), "hits": int(total), "rate": float(total) / count}
-        for name, count, total in rows
-    }
+    figures = {name: _rate(int(count), int(total)) for name, count, total in rows}
+    lookups = sum(f["lookups"] for f in figures.values())
+    if lookups:
+        figures[""] = _rate(lookups, sum(f["hits"] for f in figures.values()))
+    return figures
+
+
+def _rate(lookups: int, hits: int) -> dict[str, Any]:
+    return {"lookups": lookups, "hits": hits, "rate": hits / lookups}

@@ -256,8 +256,14 @@ def test_persisted_answers_serve_a_later_engine_and_the_cli_clears_them(http_ser
     assert step.output_data["response"]["data"] == {"key": "p1", "count": 1}
     service = ResponseCacheService(db)
     assert (service.count(kept), service.count(memory)) == (1, 0)
-    rates = service.hit_rates(kept)
-    assert rates["call"] == {"lookups": 3, "hits": 2, "rate": 2 / 3} and rates[""]["hits"] == 2
+    from flowdesk.services.monitoring import MonitorQueries
+
+    rates = MonitorQueries(db).cache_hit_rates(kept)
+    assert rates == {
+        "call": {"lookups": 3, "hits": 2, "rate": 2 / 3},
+        "": {"lookups": 3, "hits": 2, "rate": 2 / 3},
+    }
+    assert MonitorQueries(db).cache_hit_rates(memory)["call"] == {"lookups": 2, "hits": 0, "rate": 0.0}
 
     assert main(["cache", "clear", "--workflow", "kept", "--db", str(path)]) == 0
     assert capsys.readouterr().out.strip() == "Deleted 1 cached answer of workflow 'kept'."

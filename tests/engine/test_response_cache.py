@@ -140,6 +140,16 @@ def test_no_store_and_failures_are_not_cached(http_server):
     assert [step["metrics"]["cached"] for _, step, _ in results] == [False, False]
 
 
+def test_an_answer_cut_at_the_body_limit_or_setting_cookies_is_not_kept(http_server):
+    cut = run_times(
+        {"method": "GET", "url": f"{http_server.url}/large/5000", "response_body_limit": 100, "cache": {"ttl": 60}}
+    )
+    assert cut[0][0].output_data["call"]["response"]["truncated"] is True
+    assert [step["metrics"]["cached"] for _, step, _ in cut] == [False, False]
+    cookies = run_times({"method": "GET", "url": f"{http_server.url}/cookies/set?flavour=oat", "cache": {"ttl": 60}})
+    assert [step["metrics"]["cached"] for _, step, _ in cookies] == [False, False]
+
+
 def test_a_request_carrying_a_secret_is_cached_only_when_the_option_says_so(http_server):
     headers = {"Authorization": "Bearer {{secrets.token}}"}
     url = f"{http_server.url}/hit/c6"

@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,31 +33,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_http import free_port, start_server  # noqa: E402
 
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph  # noqa: E402
 from flowdesk.engine.executor import WorkflowExecutor  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.http_server", "--port", str(port)], cwd=ROOT, env=env
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the benchmark server did not start")
 
 
 def chain(name: str, steps: list[Node]) -> WorkflowGraph:
@@ -117,7 +96,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     port = free_port()
-    server = start_server(port)
+    server = start_server(port, "auto")
     load_before = os.getloadavg()
     try:
         with tempfile.TemporaryDirectory() as folder:

@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_MAX_ENTRIES = 1_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _ENTRY_OVERHEAD = 512  # bytes counted per entry beside its body and headers
+# What a kept answer copies from a response and gives back to one (besides its headers).
+_SHARED = ("status", "reason", "body", "url", "method", "http_version", "elapsed_ms")
 
 
 @dataclass(slots=True)
@@ -58,16 +60,7 @@ class CachedAnswer:
         """A response object built from the kept answer (as the node's output shows it)."""
         from .http import HttpResponse
 
-        return HttpResponse(
-            status=self.status,
-            reason=self.reason,
-            headers=dict(self.headers),
-            body=self.body,
-            elapsed_ms=self.elapsed_ms,
-            url=self.url,
-            method=self.method,
-            http_version=self.http_version,
-        )
+        return HttpResponse(headers=dict(self.headers), **{name: getattr(self, name) for name in _SHARED})
 
     def row(self, key: str, node_name: str, shown_url: str) -> dict[str, Any]:
         """Column values of the database row (store/response_cache.py)."""
@@ -255,18 +248,9 @@ def keepable(response: HttpResponse, body_limit: int | None) -> str | None:
 
 def answer_of(response: HttpResponse, ttl: float, now: float, workflow_id: int | None) -> CachedAnswer:
     """The entry to keep for a received answer."""
+    shared = {name: getattr(response, name) for name in _SHARED}
     return CachedAnswer(
-        status=response.status,
-        reason=response.reason,
-        headers=dict(response.headers),
-        body=response.body,
-        url=response.url,
-        method=response.method,
-        http_version=response.http_version,
-        elapsed_ms=response.elapsed_ms,
-        stored_at=now,
-        expires_at=now + ttl,
-        workflow_id=workflow_id,
+        headers=dict(response.headers), stored_at=now, expires_at=now + ttl, workflow_id=workflow_id, **shared
     )
 
 

@@ -1,8 +1,8 @@
 """Checking node configs against their type's schema, and renaming node references inside them.
 
 Each node type's config schema lives in its descriptor (node_descriptors.py): JSON Schema (draft
-2020-12 keywords: `type`, `minimum`, `maximum`, `enum`, `required`, `properties`,
-`additionalProperties`, `items`, `default`, `description`) plus flowdesk's annotations
+2020-12 keywords: `type`, `minimum`, `maximum`, `exclusiveMinimum`, `enum`, `required`, `properties`,
+`additionalProperties` (a schema, or false: no other keys), `items`, `default`, `description`) plus flowdesk's annotations
 (`x-template`, `x-expression`, `x-node-name`, `x-secret`). Validation checks configs against them
 (`config_problems`) and the inspector's forms take their ranges, defaults and tooltips from them, so
 the two never disagree. Keys a schema does not list are left alone: plugins may add their own.

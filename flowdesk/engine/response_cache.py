@@ -311,7 +311,7 @@ class CacheUse:
             from flowdesk.services.response_cache import ResponseCacheService
 
             now, key = datetime.fromtimestamp(memory.clock(), UTC), self.lookup.key
-            row = await self.executor.on_writer(lambda db: ResponseCacheService(db).find(key, now))
+            row = await self._in_database("read", lambda db: ResponseCacheService(db).find(key, now))
             if row is not None:
                 entry = CachedAnswer.from_row(row)
                 memory.put(self.lookup.key, entry)
@@ -345,4 +345,17 @@ class CacheUse:
         from flowdesk.services.response_cache import ResponseCacheService
 
         row = entry.row(self.lookup.key, self.ctx.node.name, self.redactor.url(entry.url))
-        await self.executor.on_writer(lambda db: ResponseCacheService(db).keep(row))
+        await self._in_database("written", lambda db: ResponseCacheService(db).keep(row))
+
+    async def _in_database(self, what: str, fn: Callable[[Any], Any]) -> Any:
+        """`fn(database)` on the engine's writer thread; a database that fails it costs the step
+        nothing but a warning (the cache only saves calls): None then."""
+        from flowdesk.domain.errors import FlowdeskError
+
+        try:
+            return await self.executor.on_writer(fn)
+        except Exception as exc:  # noqa: BLE001 - any failure of the database: the call goes on
+            # a FlowdeskError's sentence, else only the kind: a driver's text may quote row values
+            why = exc.message if isinstance(exc, FlowdeskError) else type(exc).__name__
+            self.ctx.log("warning", f"the response cache in the database could not be {what} ({why})")
+            return None

@@ -142,11 +142,18 @@ def test_no_store_and_failures_are_not_cached(http_server):
 
 def test_an_answer_cut_at_the_body_limit_or_setting_cookies_is_not_kept(http_server):
     cut = run_times(
-        {"method": "GET", "url": f"{http_server.url}/large/5000", "response_body_limit": 100, "cache": {"ttl": 60}}
+        {
+            "method": "GET",
+            "url": f"{http_server.url}/large/5000",
+            "response_body_limit": 100,
+            "cache": {"ttl": 60},
+        }
     )
     assert cut[0][0].output_data["call"]["response"]["truncated"] is True
     assert [step["metrics"]["cached"] for _, step, _ in cut] == [False, False]
-    cookies = run_times({"method": "GET", "url": f"{http_server.url}/cookies/set?flavour=oat", "cache": {"ttl": 60}})
+    cookies = run_times(
+        {"method": "GET", "url": f"{http_server.url}/cookies/set?flavour=oat", "cache": {"ttl": 60}}
+    )
     assert [step["metrics"]["cached"] for _, step, _ in cookies] == [False, False]
 
 
@@ -309,3 +316,32 @@ def test_a_secret_bearing_request_kept_with_secrets_true_leaves_no_secret_in_the
     raw = _file_bytes(path)
     assert b"/hit/p3" in raw  # the kept answer's row is in these bytes...
     assert SECRET.encode() not in raw  # ...and the secret is not, in the key or anywhere else
+
+
+def test_a_database_cache_that_fails_costs_the_step_only_a_warning(http_server, tmp_path):
+    import sqlite3
+
+    from flowdesk.store import Database
+
+    path = tmp_path / "broken.db"
+    db = Database(path)
+    workflow_id = _stored(
+        db,
+        {"method": "GET", "url": f"{http_server.url}/hit/p4", "cache": {"ttl": 600, "persist": True}},
+        "broken",
+    )
+    with sqlite3.connect(path) as raw:  # a damaged database: the cache's table is gone
+        raw.execute("DROP TABLE response_cache")
+    raw.close()
+    lines: list[str] = []
+
+    async def main():
+        async with WorkflowExecutor(db=db, load_plugins=False) as executor:
+            executor.subscribe(lambda e: lines.append(e.message) if isinstance(e, LogLine) else None)
+            return await executor.execute_workflow(workflow_id, {})
+
+    handle = asyncio.run(main())
+    assert handle.status == "completed" and http_server.count("p4") == 1
+    assert "the response cache in the database could not be read (OperationalError)" in lines
+    assert "the response cache in the database could not be written (OperationalError)" in lines
+    db.close()

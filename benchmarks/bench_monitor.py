@@ -1,28 +1,38 @@
 """Benchmark of the monitor: every WorkflowMonitor call against 100,000 runs and 1,000,000 step logs.
 
     python benchmarks/bench_monitor.py [--db PATH] [--executions N] [--reuse]
+    python benchmarks/bench_monitor.py --reuse --baseline TREE [--rounds 3]
 
 Creates (or, with --reuse, reuses) a SQLite database through flowdesk's Database, seeds it with
 benchmarks/monitor_seed.py (four workflows, ten step logs per run, one transaction), then times each
 call as the app makes it (awaited, SQL in a worker thread): the first call, then the median of 5.
 The budget is 200 ms per call; the script exits 1 if a median is over it.
+
+`--baseline TREE` compares this tree's flowdesk with another one's (TREE holds a `flowdesk/`
+package, e.g. `git archive main flowdesk | tar -x -C TREE`) side by side in one run: each round
+measures both on the same database in fresh processes, in alternating order; the table gives the
+medians over the rounds (wall and CPU time) and their ratios, with the load average before and after.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The flowdesk measured: this tree's, or the baseline tree a side-by-side run starts a process on.
+sys.path.insert(0, os.environ.get("FLOWDESK_BENCH_TREE") or str(Path(__file__).resolve().parent.parent))
 
 from monitor_seed import SeedWorkflow, node_names, seed_history  # noqa: E402
 
@@ -79,7 +89,7 @@ def build(path: Path, executions: int, now: datetime, analyze: bool = False) -> 
 
 async def measure(
     monitor: WorkflowMonitor, workflow_id: int, execution_id: int
-) -> list[tuple[str, float, float]]:
+) -> list[tuple[str, float, float, float]]:
     """(call, first call ms, median of 5 ms) for every monitor call."""
     calls = {
         "get_execution_stats": lambda: monitor.get_execution_stats(workflow_id),
@@ -149,6 +159,90 @@ def time_cleanup(path: Path, now: datetime) -> tuple[dict[str, int], float, floa
     return counts, total, longest * 1000
 
 
+def measure_db(db: Path, workflow_id: int, execution_id: int) -> list[tuple[str, float, float, float]]:
+    """`measure` on a WorkflowMonitor of `db`, closed afterwards."""
+
+    async def run() -> list[tuple[str, float, float, float]]:
+        monitor = WorkflowMonitor(db=db)
+        try:
+            return await measure(monitor, workflow_id, execution_id)
+        finally:
+            monitor.close()
+
+    return asyncio.run(run())
+
+
+def measure_once(
+    db: Path, workflow_id: int, execution_id: int, cleanup_now: datetime | None
+) -> dict[str, Any]:
+    """One measurement of the flowdesk this process imported: {call: [median ms, CPU ms]}, cleanup's."""
+
+    found: dict[str, Any] = {
+        "calls": {name: [median, cpu] for name, _f, median, cpu in measure_db(db, workflow_id, execution_id)}
+    }
+    if cleanup_now is not None:
+        _counts, total, longest = time_cleanup(db, cleanup_now)
+        found["cleanup"] = [total * 1000, longest]
+    return found
+
+
+def side_by_side(
+    db: Path, baseline: Path, rounds: int, workflow_id: int, execution_id: int, cleanup: bool
+) -> None:
+    """Measure this tree and `baseline` in alternating fresh processes; print medians and ratios."""
+    trees = {"before": str(baseline.resolve()), "after": str(Path(__file__).resolve().parent.parent)}
+    found: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    load_before = os.getloadavg()
+    for r in range(rounds):
+        order = ("before", "after") if r % 2 == 0 else ("after", "before")
+        for label in order:
+            command = [
+                sys.executable,
+                __file__,
+                "--db",
+                str(db),
+                "--reuse",
+                "--child",
+                f"{workflow_id},{execution_id}",
+            ]
+            if not (cleanup and r == 0):
+                command.append("--no-cleanup")
+            env = {**os.environ, "FLOWDESK_BENCH_TREE": trees[label], "PYTHONPATH": trees[label]}
+            out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
+            found[label].append(json.loads(out.splitlines()[-1]))
+    load_after = os.getloadavg()
+    print(f"side by side, {rounds} rounds alternating; before = {trees['before']}, after = {trees['after']}")
+    print(
+        "load average "
+        + ", ".join(f"{x:.2f}" for x in load_before)
+        + " before, "
+        + ", ".join(f"{x:.2f}" for x in load_after)
+        + " after"
+    )
+    names = list(found["after"][0]["calls"])
+    width = max(len(n) for n in names)
+    print(
+        f"\n{'call':<{width}}  {'before ms':>9}  {'after ms':>9}  {'ratio':>6}  {'CPU before':>10}  {'CPU after':>9}  {'ratio':>6}"
+    )
+    for name in names:
+        wall = [
+            statistics.median(run["calls"][name][0] for run in found[label]) for label in ("before", "after")
+        ]
+        cpu = [
+            statistics.median(run["calls"][name][1] for run in found[label]) for label in ("before", "after")
+        ]
+        print(
+            f"{name:<{width}}  {wall[0]:9.1f}  {wall[1]:9.1f}  {wall[1] / wall[0]:6.2f}"
+            f"  {cpu[0]:10.1f}  {cpu[1]:9.1f}  {cpu[1] / cpu[0]:6.2f}"
+        )
+    if cleanup:
+        (b_total, b_long), (a_total, a_long) = (found[label][0]["cleanup"] for label in ("before", "after"))
+        print(
+            f"cleanup(older_than_days=60, keep_last=1000), one run each: {b_total / 1000:.1f} s before, "
+            f"{a_total / 1000:.1f} s after; longest batch {b_long:.0f} ms before, {a_long:.0f} ms after"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=Path(tempfile.gettempdir()) / "flowdesk-bench-monitor.db")
@@ -158,8 +252,15 @@ def main(argv: list[str] | None = None) -> int:
         "--analyze", action="store_true", help="run ANALYZE after seeding (plans must not depend on it)"
     )
     parser.add_argument("--no-cleanup", action="store_true", help="skip timing cleanup (it copies the file)")
+    parser.add_argument("--baseline", type=Path, help="a tree with another flowdesk/ to compare side by side")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of a side-by-side run (default 3)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # one measurement, as JSON (side-by-side runs)
     args = parser.parse_args(argv)
     now = datetime.now(UTC).replace(microsecond=0)
+    if args.child:
+        workflow_id, execution_id = (int(x) for x in args.child.split(","))
+        print(json.dumps(measure_once(args.db, workflow_id, execution_id, None if args.no_cleanup else now)))
+        return 0
     if args.reuse and args.db.exists():
         workflow_id = 1
         print(f"reusing {args.db}")
@@ -190,15 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"database: {n_exec:,} executions, {n_logs:,} step logs; measured workflow {workflow_id} has {wf_runs:,} runs"
     )
+    if args.baseline is not None:
+        side_by_side(args.db, args.baseline, args.rounds, workflow_id, execution_id, not args.no_cleanup)
+        return 0
 
-    async def run() -> list[tuple[str, float, float, float]]:
-        monitor = WorkflowMonitor(db=args.db)
-        try:
-            return await measure(monitor, workflow_id, execution_id)
-        finally:
-            monitor.close()
-
-    results = asyncio.run(run())
+    results = measure_db(args.db, workflow_id, execution_id)
     width = max(len(r[0]) for r in results)
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} cores, load average {load} before timing")

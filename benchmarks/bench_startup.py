@@ -2,7 +2,7 @@
 and a 2,000-node file drawn take from process start, each next to two baselines run in the same
 rounds: `python -c pass` and `python -c "import PySide6.QtWidgets"`.
 
-Run: `python benchmarks/bench_startup.py [--runs 7] [--against ../main]` (prints medians, the ratios
+Run: `python benchmarks/bench_startup.py [--runs 7] [--against ../main] [--only run,help]` (prints medians, the ratios
 to both baselines and the targets; nothing is asserted). Each round runs every command once, in
 turn, so a change in the machine's load touches all of them alike; `--against TREE` times another
 checkout's flowdesk commands in the same rounds too (a before/after on a busy machine). Beside
@@ -14,7 +14,10 @@ same file as generated, with START and END on one spot: two stacked nodes make t
 whole file out on open (issue 13, item 3), which that row includes; it has no target. `flowdesk` is run as `python -m flowdesk` (what the
 console script does, without a launcher such as pyenv's shim in front). The window is measured on
 the offscreen platform up to the first paint of the canvas (the app with `--db` and a file, as a
-user starts it), in a throw-away home, settings and data folder.
+user starts it), in a throw-away home, settings and data folder. Modules are loaded from compiled
+files (written once, in the untimed first round, under that folder: `PYTHONPYCACHEPREFIX`), even
+where `PYTHONDONTWRITEBYTECODE` is set, so a checkout without `__pycache__` folders is not timed
+compiling its source.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ TARGETS_S = {
     "2,000-node file drawn": 2.0,
 }
 
-# Runs the real `flowdesk` entry point; prints DRAWN once the canvas has been painted, then leaves.
+# Runs the real `flowdesk` entry point (cli.entry, what the console script calls; cli.main in a
+# tree from before it); prints DRAWN once the canvas has been painted, then leaves.
 # The app module is patched once the entry point has imported it (after the layers below ui/, in
 # the entry point's order: cli.open_app), not imported here first, which would change that order.
 # A tree from before cli.import_modules (an older checkout given with --against) gets it patched
@@ -87,6 +91,8 @@ if hasattr(cli, "import_modules"):
 else:
     import flowdesk.ui.app
     patch(flowdesk.ui.app)
+if hasattr(cli, "entry"):  # the console script's own start (a tree from before it: main)
+    cli.entry()
 raise SystemExit(cli.main(sys.argv[1:]))
 """
 
@@ -101,18 +107,26 @@ START_END = (
 def timed(argv: list[str], env: dict[str, str], until: str | None = None) -> tuple[float, float]:
     """Seconds from starting `argv` to its exit (or to the line `until` on its stdout), and the
     CPU seconds (user + system) the process used: on a busy machine the wall time mostly measures
-    the wait for a core, the CPU time what the command itself costs."""
+    the wait for a core, the CPU time what the command itself costs.
+
+    It runs in the throw-away folder (its HOME): `python -m` puts the current folder first on the
+    module path, so started inside a checkout every tree would run that checkout's flowdesk."""
+    cwd = env["HOME"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     if until is None:
-        done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+        done = subprocess.run(
+            argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300
+        )
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise SystemExit(
                 f"{' '.join(argv[:4])}… failed ({done.returncode}): {done.stderr.decode()[-500:]}"
             )
         return elapsed, _cpu_since(before)
-    with subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.strip() == until:
@@ -146,6 +160,12 @@ def main() -> int:
         type=Path,
         help="also time the flowdesk commands of another checkout (e.g. main's) in the same rounds",
     )
+    parser.add_argument(
+        "--only",
+        metavar="WORDS",
+        help="time only the commands whose name holds one of these comma-separated words "
+        "(e.g. 'run,help'; the two baselines always run)",
+    )
     args = parser.parse_args()
     from bench_interchange import generate
 
@@ -161,6 +181,10 @@ def main() -> int:
         FLOWDESK_KEYRING="0",
     )
     env.pop("FLOWDESK_DB", None)
+    # Every tree's modules load from compiled files, as an installed program's do (pip compiles them):
+    # written once, in the untimed round, under the throw-away folder (no tree is written to).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     start_end = work / "start-end.json"
     start_end.write_text(START_END, encoding="utf-8")
     stacked = generate(2000, 3000)
@@ -206,6 +230,13 @@ def main() -> int:
                 ),
             }
         )
+    if args.only:
+        words = [w.strip() for w in args.only.split(",") if w.strip()]
+        commands = {
+            name: spec
+            for name, spec in commands.items()
+            if name.startswith("python -c") or any(w in name for w in words)
+        }
     for argv, until, command_env in commands.values():  # an untimed round: databases made, caches warm
         timed(argv, command_env, until)
     samples: dict[str, list[float]] = {name: [] for name in commands}

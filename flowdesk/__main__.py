@@ -1,5 +1,5 @@
 """`python -m flowdesk`: the same as the `flowdesk` command."""
 
-from flowdesk.cli import main
+from flowdesk.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -10,16 +10,16 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from flowdesk.cli_api import _cli, _group, _leaf
+from flowdesk.cli_actions import add_action, add_action_group, cli_module
 from flowdesk.domain.alert_rules import AlertKind
 from flowdesk.domain.errors import ConflictError, NotFoundError
 
 
 def add_alert(subparsers: Any) -> None:
     """`flowdesk alert add|list|delete|history`."""
-    actions = _group(subparsers, "alert", "alert rules of workflows, and the alerts they fired")
+    actions = add_action_group(subparsers, "alert", "alert rules of workflows, and the alerts they fired")
     kinds = ", ".join(k.value.replace("_", "-") for k in AlertKind)
-    p = _leaf(actions, "add", "add an alert rule to a workflow", cmd_alert_add)
+    p = add_action(actions, "add", "add an alert rule to a workflow", cmd_alert_add)
     p.add_argument("workflow", metavar="WORKFLOW", help="the workflow's id or name")
     p.add_argument("kind", metavar="KIND", help=f"what the rule watches: {kinds}")
     p.add_argument(
@@ -36,12 +36,14 @@ def add_alert(subparsers: Any) -> None:
     p.add_argument("--node", metavar="NAME", help="the node of a node-error-rate rule")
     p.add_argument("--webhook", metavar="API", help="an API definition (id or name) to POST each alert to")
     p.add_argument("--name", metavar="TEXT", help="what the alert is called (default: the rule in words)")
-    p = _leaf(actions, "list", "list alert rules", cmd_alert_list)
+    p = add_action(actions, "list", "list alert rules", cmd_alert_list)
     p.add_argument("workflow", metavar="WORKFLOW", nargs="?", help="only this workflow's (id or name)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p = _leaf(actions, "delete", "delete an alert rule (its alerts stay in the history)", cmd_alert_delete)
+    p = add_action(
+        actions, "delete", "delete an alert rule (its alerts stay in the history)", cmd_alert_delete
+    )
     p.add_argument("rule_id", metavar="RULE", type=int, help="the rule's id (see `alert list`)")
-    p = _leaf(actions, "history", "list the alerts that fired, newest first", cmd_alert_history)
+    p = add_action(actions, "history", "list the alerts that fired, newest first", cmd_alert_history)
     p.add_argument("workflow", metavar="WORKFLOW", nargs="?", help="only this workflow's (id or name)")
     p.add_argument("--limit", metavar="N", type=int, default=50, help="at most N alerts (default 50)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -76,13 +78,13 @@ def _api_id(db: Any, ref: str) -> int:
 
 
 def _say_json(items: list[dict[str, Any]]) -> int:
-    cli = _cli()
+    cli = cli_module()
     cli.say(json.dumps(items, ensure_ascii=False, indent=2))
     return int(cli.EXIT_OK)
 
 
 def cmd_alert_add(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.alerts import AlertService
 
     with cli.open_database(args) as db:
@@ -104,7 +106,7 @@ def cmd_alert_add(args: argparse.Namespace) -> int:
 
 
 def cmd_alert_list(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.alerts import AlertService
 
     with cli.open_database(args) as db:
@@ -146,7 +148,7 @@ def cmd_alert_list(args: argparse.Namespace) -> int:
 
 
 def cmd_alert_delete(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.alerts import AlertService
 
     with cli.open_database(args) as db:
@@ -156,7 +158,7 @@ def cmd_alert_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_alert_history(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.alerts import AlertService
 
     if args.limit < 1:

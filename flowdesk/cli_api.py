@@ -1,8 +1,7 @@
 """The API library's subcommands: `flowdesk api ...`, `flowdesk env ...`, `flowdesk secret ...`.
 
 Registered from flowdesk/cli.py's SUBCOMMANDS; each follows its `add_<name>` / `cmd_<name>` pattern.
-The shared pieces (say, complain, add_db_option, ...) are imported when a parser is built, so this module
-can be loaded while cli.py itself is still loading.
+The shared pieces (say, complain, add_db_option, ...) are reached through flowdesk/cli_actions.py.
 """
 
 from __future__ import annotations
@@ -14,44 +13,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from flowdesk.cli_actions import add_action, add_action_group, cli_module
 from flowdesk.domain.errors import InvalidInputError
-
-
-def _cli() -> Any:
-    from flowdesk import cli
-
-    return cli
-
-
-def _leaf(group: Any, name: str, help_text: str, run: Any) -> argparse.ArgumentParser:
-    p = group.add_parser(name, help=help_text)
-    # --db is accepted before or after the action (`flowdesk api --db X list`, `flowdesk api list --db X`);
-    # here it has no default, so that it does not hide one given before the action.
-    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="database file or SQLAlchemy URL")
-    p.set_defaults(run=run)
-    return p
-
-
-def _group(subparsers: Any, name: str, help_text: str) -> Any:
-    cli = _cli()
-    parser = subparsers.add_parser(name, help=help_text)
-    cli.add_db_option(parser)
-    parser.set_defaults(run=lambda args: _missing_action(parser))
-    return parser.add_subparsers(dest=f"{name}_action", metavar="ACTION", parser_class=cli._Parser)
-
-
-def _missing_action(parser: argparse.ArgumentParser) -> int:
-    parser.print_help(sys.stderr)
-    return _cli().EXIT_USAGE
-
 
 # -- api ------------------------------------------------------------------------------------------------
 
 
 def add_api(subparsers: Any) -> None:
     """`flowdesk api import|list|export|signin|signout`."""
-    actions = _group(subparsers, "api", "the API library: import specs and curl commands, list, export")
-    p = _leaf(actions, "import", "import an OpenAPI/Swagger/Postman file or a curl command", cmd_api_import)
+    actions = add_action_group(
+        subparsers, "api", "the API library: import specs and curl commands, list, export"
+    )
+    p = add_action(
+        actions, "import", "import an OpenAPI/Swagger/Postman file or a curl command", cmd_api_import
+    )
     p.add_argument("file", metavar="FILE", nargs="?", help="an OpenAPI 3, Swagger 2.0 or Postman v2 file")
     p.add_argument("--curl", metavar="COMMAND", help="a curl command (as copied from a browser)")
     p.add_argument(
@@ -62,31 +37,33 @@ def add_api(subparsers: Any) -> None:
     )
     p.add_argument("--only", metavar="NAME", action="append", help="import only this definition (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="show what would happen; write nothing")
-    p = _leaf(actions, "list", "list the API definitions", cmd_api_list)
+    p = add_action(actions, "list", "list the API definitions", cmd_api_list)
     p.add_argument(
         "--search", metavar="TEXT", help="only definitions whose name, URL or description has TEXT"
     )
     p.add_argument("--tag", metavar="TAG", help="only definitions with this tag")
     p.add_argument("--json", action="store_true", help="print the definitions as JSON")
-    p = _leaf(actions, "export", "write the library as an OpenAPI 3 document", cmd_api_export)
+    p = add_action(actions, "export", "write the library as an OpenAPI 3 document", cmd_api_export)
     p.add_argument(
         "-o", "--output", metavar="FILE", required=True, help="where to write (JSON; .yaml for YAML)"
     )
     p.add_argument("--title", default="flowdesk API library", help="the document's info.title")
     p.add_argument("--env", metavar="NAME", help="environment giving base_url (default: the active one)")
-    p = _leaf(actions, "signin", "sign in to an API's OAuth2 in the browser and keep the tokens", cmd_api_signin)
+    p = add_action(
+        actions, "signin", "sign in to an API's OAuth2 in the browser and keep the tokens", cmd_api_signin
+    )
     p.add_argument("name", metavar="NAME", help="the API definition's name (or id)")
     p.add_argument("--env", metavar="NAME", help="environment filling the auth's {{env.*}} (default: active)")
     p.add_argument(
         "--timeout", type=float, default=300.0, metavar="SECONDS", help="how long to wait for the browser"
     )
-    p = _leaf(actions, "signout", "forget an API's OAuth2 sign-in (its stored tokens)", cmd_api_signout)
+    p = add_action(actions, "signout", "forget an API's OAuth2 sign-in (its stored tokens)", cmd_api_signout)
     p.add_argument("name", metavar="NAME", help="the API definition's name (or id)")
     p.add_argument("--env", metavar="NAME", help="environment filling the auth's {{env.*}} (default: active)")
 
 
 def cmd_api_signin(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     import asyncio
     import threading
     import webbrowser
@@ -114,7 +91,7 @@ def cmd_api_signin(args: argparse.Namespace) -> int:
 
 
 def cmd_api_signout(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.engine.api_sign_in import ApiSignIn
 
     with cli.open_database(args) as db:
@@ -133,7 +110,7 @@ def _read_spec(path: str) -> bytes:
 
 
 def cmd_api_import(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.api_library import ApiLibraryService
 
     if (args.file is None) == (args.curl is None):
@@ -152,7 +129,7 @@ def cmd_api_import(args: argparse.Namespace) -> int:
 
 
 def _print_problems(problems: list[Any], notes: list[str]) -> None:
-    cli = _cli()
+    cli = cli_module()
     for problem in problems:
         cli.complain(f"problem: {problem}")
     for note in notes:
@@ -160,7 +137,7 @@ def _print_problems(problems: list[Any], notes: list[str]) -> None:
 
 
 def _print_plan(plan: Any, source: str) -> int:
-    cli = _cli()
+    cli = cli_module()
     counts = plan.counts()
     cli.say(
         f"{source} ({plan.format}): would add {counts['add']}, update {counts['update']}, "
@@ -174,7 +151,7 @@ def _print_plan(plan: Any, source: str) -> int:
 
 
 def _print_report(report: Any, source: str) -> int:
-    cli = _cli()
+    cli = cli_module()
     cli.say(
         f"{source} ({report.format}): added {len(report.added)}, updated {len(report.updated)}, "
         f"skipped {len(report.skipped)}."
@@ -198,7 +175,7 @@ def _print_report(report: Any, source: str) -> int:
 
 
 def cmd_api_list(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.apis import ApiService
 
     with cli.open_database(args) as db:
@@ -215,7 +192,7 @@ def cmd_api_list(args: argparse.Namespace) -> int:
 
 
 def cmd_api_export(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.interchange.canonical_json import dumps_canonical
     from flowdesk.services.api_library import ApiLibraryService
 
@@ -243,24 +220,24 @@ def cmd_api_export(args: argparse.Namespace) -> int:
 
 def add_env(subparsers: Any) -> None:
     """`flowdesk env list|show|set|unset|use|delete`."""
-    actions = _group(subparsers, "env", "environments: named sets of {{env.*}} variables")
-    _leaf(actions, "list", "list the environments (* marks the active one)", cmd_env_list)
-    p = _leaf(actions, "show", "show an environment's variables", cmd_env_show)
+    actions = add_action_group(subparsers, "env", "environments: named sets of {{env.*}} variables")
+    add_action(actions, "list", "list the environments (* marks the active one)", cmd_env_list)
+    p = add_action(actions, "show", "show an environment's variables", cmd_env_show)
     p.add_argument("name", metavar="NAME", nargs="?", help="the environment (default: the active one)")
-    p = _leaf(actions, "set", "set variables (creating the environment if needed)", cmd_env_set)
+    p = add_action(actions, "set", "set variables (creating the environment if needed)", cmd_env_set)
     p.add_argument("name", metavar="NAME")
     p.add_argument("pairs", metavar="KEY=VALUE", nargs="+")
-    p = _leaf(actions, "unset", "remove a variable", cmd_env_unset)
+    p = add_action(actions, "unset", "remove a variable", cmd_env_unset)
     p.add_argument("name", metavar="NAME")
     p.add_argument("key", metavar="KEY")
-    p = _leaf(actions, "use", "make an environment the active one", cmd_env_use)
+    p = add_action(actions, "use", "make an environment the active one", cmd_env_use)
     p.add_argument("name", metavar="NAME")
-    p = _leaf(actions, "delete", "delete an environment", cmd_env_delete)
+    p = add_action(actions, "delete", "delete an environment", cmd_env_delete)
     p.add_argument("name", metavar="NAME")
 
 
 def cmd_env_list(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.environments import EnvironmentService
 
     with cli.open_database(args) as db:
@@ -274,7 +251,7 @@ def cmd_env_list(args: argparse.Namespace) -> int:
 
 
 def cmd_env_show(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.environments import EnvironmentService
 
     with cli.open_database(args) as db:
@@ -294,7 +271,7 @@ def cmd_env_show(args: argparse.Namespace) -> int:
 
 
 def cmd_env_set(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.environments import EnvironmentService
 
     values: dict[str, str] = {}
@@ -310,7 +287,7 @@ def cmd_env_set(args: argparse.Namespace) -> int:
 
 
 def cmd_env_unset(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.environments import EnvironmentService
 
     with cli.open_database(args) as db:
@@ -320,7 +297,7 @@ def cmd_env_unset(args: argparse.Namespace) -> int:
 
 
 def cmd_env_use(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.environments import EnvironmentService
 
     with cli.open_database(args) as db:
@@ -330,7 +307,7 @@ def cmd_env_use(args: argparse.Namespace) -> int:
 
 
 def cmd_env_delete(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.environments import EnvironmentService
 
     with cli.open_database(args) as db:
@@ -344,13 +321,13 @@ def cmd_env_delete(args: argparse.Namespace) -> int:
 
 def add_secret(subparsers: Any) -> None:
     """`flowdesk secret set|list|delete` (values are never printed)."""
-    actions = _group(subparsers, "secret", "secrets: encrypted values reached as {{secrets.NAME}}")
-    p = _leaf(
+    actions = add_action_group(subparsers, "secret", "secrets: encrypted values reached as {{secrets.NAME}}")
+    p = add_action(
         actions, "set", "store a secret; the value is read from stdin or a hidden prompt", cmd_secret_set
     )
     p.add_argument("name", metavar="NAME")
-    _leaf(actions, "list", "list the secret names (never values)", cmd_secret_list)
-    p = _leaf(actions, "delete", "delete a secret", cmd_secret_delete)
+    add_action(actions, "list", "list the secret names (never values)", cmd_secret_list)
+    p = add_action(actions, "delete", "delete a secret", cmd_secret_delete)
     p.add_argument("name", metavar="NAME")
 
 
@@ -367,7 +344,7 @@ def _read_secret_value(name: str) -> str:
 
 
 def cmd_secret_set(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.secrets import SecretService, check_secret_name
 
     check_secret_name(args.name)
@@ -382,7 +359,7 @@ def cmd_secret_set(args: argparse.Namespace) -> int:
 
 
 def cmd_secret_list(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.secrets import SecretService
 
     with cli.open_database(args) as db:
@@ -392,7 +369,7 @@ def cmd_secret_list(args: argparse.Namespace) -> int:
 
 
 def cmd_secret_delete(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.secrets import SecretService
 
     with cli.open_database(args) as db:

@@ -6,23 +6,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from flowdesk.cli_actions import add_action, add_action_group, cli_module
+
 
 def add_cache(subparsers: Any) -> None:
     """`flowdesk cache clear`."""
-    from flowdesk import cli
-
-    parser = subparsers.add_parser("cache", help="the response cache of API calls kept in the database")
-    cli.add_db_option(parser)
-    actions = parser.add_subparsers(dest="cache_action", metavar="ACTION", parser_class=type(parser))
-    actions.required = True
-    p = actions.add_parser("clear", help="delete the kept answers (all, or one workflow's)")
-    p.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help="database file or SQLAlchemy URL")
+    actions = add_action_group(subparsers, "cache", "the response cache of API calls kept in the database")
+    p = add_action(actions, "clear", "delete the kept answers (all, or one workflow's)", cmd_cache_clear)
     p.add_argument("--workflow", metavar="WORKFLOW", help="only this workflow's (id or name)")
-    p.set_defaults(run=cmd_cache_clear)
 
 
 def cmd_cache_clear(args: argparse.Namespace) -> int:
-    from flowdesk import cli
+    cli = cli_module()
     from flowdesk.services.response_cache import ResponseCacheService
     from flowdesk.services.workflows import WorkflowService
 

@@ -13,29 +13,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flowdesk.cli_actions import add_action, add_action_group, cli_module
 from flowdesk.domain.errors import InvalidInputError
 
 FIELDS = ("type_name", "description", "config_schema", "execution_handler")
 
 
-def _cli() -> Any:
-    from flowdesk import cli
-
-    return cli
-
-
 def add_node_type(subparsers: Any) -> None:
     """`flowdesk node-type add FILE | list | delete NAME`."""
-    from flowdesk.cli_api import _group, _leaf
-
-    actions = _group(subparsers, "node-type", "custom node types: register from a file, list, delete")
-    p = _leaf(
+    actions = add_action_group(
+        subparsers, "node-type", "custom node types: register from a file, list, delete"
+    )
+    p = add_action(
         actions, "add", "register (or update) the node type(s) described in a JSON or YAML file", cmd_add
     )
     p.add_argument("file", metavar="FILE", help="a registration body, or a list of them (.json, .yaml)")
-    p = _leaf(actions, "list", "list the registered custom node types", cmd_list)
+    p = add_action(actions, "list", "list the registered custom node types", cmd_list)
     p.add_argument("--json", action="store_true", help="print them as JSON")
-    p = _leaf(actions, "delete", "remove a custom node type no node uses", cmd_delete)
+    p = add_action(actions, "delete", "remove a custom node type no node uses", cmd_delete)
     p.add_argument("name", metavar="NAME", help="the type's name")
 
 
@@ -96,7 +91,7 @@ def _check_entry(entry: Any, where: str) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.domain.errors import FlowdeskError
     from flowdesk.services.node_types import NodeTypeService
 
@@ -119,7 +114,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.node_types import NodeTypeService
 
     with cli.open_database(args) as db:
@@ -150,7 +145,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     from flowdesk.services.node_types import NodeTypeService
 
     with cli.open_database(args) as db:

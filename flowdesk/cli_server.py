@@ -12,15 +12,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from flowdesk.cli_api import _group, _leaf
+from flowdesk.cli_actions import add_action, add_action_group, cli_module
 from flowdesk.domain.errors import InvalidInputError
-
-
-def _cli() -> Any:
-    from flowdesk import cli
-
-    return cli
-
 
 # -- serve ------------------------------------------------------------------------------------------------
 
@@ -29,7 +22,7 @@ def add_serve(subparsers: Any) -> None:
     """`flowdesk serve`: the REST API (FastAPI under uvicorn)."""
     from flowdesk.server import DEFAULT_BODY_LIMIT, DEFAULT_PORT
 
-    cli = _cli()
+    cli = cli_module()
     p = subparsers.add_parser("serve", help="serve the REST API (default http://127.0.0.1:8001)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
@@ -54,7 +47,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from flowdesk.server.runtime import ServerSettings, is_loopback
     from flowdesk.services.users import UserService
 
-    cli = _cli()
+    cli = cli_module()
     if not 0 < args.port < 65536:
         raise InvalidInputError(f"--port must be between 1 and 65535, not {args.port}.")
     db = cli.open_database(args)
@@ -128,18 +121,18 @@ def _has_module(name: str) -> bool:
 
 def add_user(subparsers: Any) -> None:
     """`flowdesk user add|list|delete|role`."""
-    actions = _group(subparsers, "user", "server users and their roles")
-    p = _leaf(actions, "add", "add a user", cmd_user_add)
+    actions = add_action_group(subparsers, "user", "server users and their roles")
+    p = add_action(actions, "add", "add a user", cmd_user_add)
     p.add_argument("name", metavar="NAME")
     p.add_argument("--role", required=True, choices=["viewer", "editor", "runner", "admin"])
     p.add_argument(
         "--tag", action="append", dest="tags", metavar="TAG", help="limit the user to workflows with TAG"
     )
-    p = _leaf(actions, "list", "list users", cmd_user_list)
+    p = add_action(actions, "list", "list users", cmd_user_list)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p = _leaf(actions, "delete", "remove a user and their tokens", cmd_user_delete)
+    p = add_action(actions, "delete", "remove a user and their tokens", cmd_user_delete)
     p.add_argument("name", metavar="NAME")
-    p = _leaf(actions, "role", "change a user's role", cmd_user_role)
+    p = add_action(actions, "role", "change a user's role", cmd_user_role)
     p.add_argument("name", metavar="NAME")
     p.add_argument("role", choices=["viewer", "editor", "runner", "admin"])
 
@@ -147,7 +140,7 @@ def add_user(subparsers: Any) -> None:
 def _users(args: argparse.Namespace) -> Any:
     from flowdesk.services.users import UserService
 
-    return UserService(_cli().open_database(args))
+    return UserService(cli_module().open_database(args))
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -157,14 +150,14 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     finally:
         service.db.close()
     scope = f", limited to workflows tagged {', '.join(user.tags)}" if user.tags else ""
-    _cli().say(
+    cli_module().say(
         f"Added user '{user.name}' ({user.role.value}{scope}). Make a token: flowdesk token create {user.name}"
     )
     return 0
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     service = _users(args)
     try:
         users = service.list_users()
@@ -187,7 +180,7 @@ def cmd_user_delete(args: argparse.Namespace) -> int:
         service.delete_user(args.name)
     finally:
         service.db.close()
-    _cli().say(f"Removed user '{args.name}' and their tokens.")
+    cli_module().say(f"Removed user '{args.name}' and their tokens.")
     return 0
 
 
@@ -197,24 +190,24 @@ def cmd_user_role(args: argparse.Namespace) -> int:
         user = service.set_role(args.name, args.role)
     finally:
         service.db.close()
-    _cli().say(f"User '{user.name}' is now {user.role.value}.")
+    cli_module().say(f"User '{user.name}' is now {user.role.value}.")
     return 0
 
 
 def add_token(subparsers: Any) -> None:
     """`flowdesk token create|list|revoke`."""
-    actions = _group(subparsers, "token", "API tokens for the server")
-    p = _leaf(actions, "create", "create a token for a user (printed once)", cmd_token_create)
+    actions = add_action_group(subparsers, "token", "API tokens for the server")
+    p = add_action(actions, "create", "create a token for a user (printed once)", cmd_token_create)
     p.add_argument("name", metavar="USER")
     p.add_argument("--label", default="", help="what the token is for")
-    p = _leaf(actions, "list", "list tokens (never their values)", cmd_token_list)
+    p = add_action(actions, "list", "list tokens (never their values)", cmd_token_list)
     p.add_argument("--user", default=None)
-    p = _leaf(actions, "revoke", "revoke a token by id or prefix", cmd_token_revoke)
+    p = add_action(actions, "revoke", "revoke a token by id or prefix", cmd_token_revoke)
     p.add_argument("token", metavar="ID_OR_PREFIX")
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     service = _users(args)
     try:
         token, info = service.create_token(args.name, args.label)
@@ -226,7 +219,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
-    cli = _cli()
+    cli = cli_module()
     service = _users(args)
     try:
         tokens = service.list_tokens(args.user)
@@ -257,7 +250,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
         info = service.revoke_token(args.token)
     finally:
         service.db.close()
-    _cli().say(f"Revoked token {info.id} ({info.prefix}...) of '{info.user}'.")
+    cli_module().say(f"Revoked token {info.id} ({info.prefix}...) of '{info.user}'.")
     return 0
 
 
@@ -270,7 +263,7 @@ def _when(value: datetime | None) -> str:
 
 def add_audit(subparsers: Any) -> None:
     """`flowdesk audit`: who changed what, when."""
-    cli = _cli()
+    cli = cli_module()
     p = subparsers.add_parser("audit", help="list audit log entries, newest first")
     p.add_argument("--entity", help="workflow, node, connection, execution, api, user, token...")
     p.add_argument("--id", type=int, dest="entity_id", help="the entity's id")
@@ -297,7 +290,7 @@ def _time_arg(text: str) -> datetime:
 def cmd_audit(args: argparse.Namespace) -> int:
     from flowdesk.services.audit import AuditService
 
-    cli = _cli()
+    cli = cli_module()
     entity, entity_id = args.entity, args.entity_id
     if args.workflow is not None:
         entity, entity_id = "workflow", args.workflow

@@ -12,13 +12,8 @@ import subprocess
 import sys
 from typing import Any
 
+from flowdesk.cli_actions import cli_module
 from flowdesk.domain.errors import InvalidInputError
-
-
-def _cli() -> Any:
-    from flowdesk import cli
-
-    return cli
 
 
 def add_broker_option(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +40,7 @@ def add_worker(subparsers: Any) -> None:
     """`flowdesk worker`: a Celery worker running queued executions."""
     from flowdesk.engine.queue import DEFAULT_VISIBILITY_TIMEOUT
 
-    cli = _cli()
+    cli = cli_module()
     p = subparsers.add_parser("worker", help="run queued executions (a Celery worker; see docs/scale-out.md)")
     add_broker_option(p)
     p.add_argument(
@@ -164,7 +159,7 @@ def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
     from flowdesk.worker.celery_app import serve
     from flowdesk.worker.runtime import WorkerRuntime
 
-    cli = _cli()
+    cli = cli_module()
     level = logging.getLevelName(args.loglevel.upper())
     if not isinstance(level, int):
         raise InvalidInputError(
@@ -212,7 +207,7 @@ def _run_one(args: argparse.Namespace, broker: str, queues: list[str]) -> int:
 
 def add_cancel(subparsers: Any) -> None:
     """`flowdesk cancel ID`: cancel a run, queued or running on a worker."""
-    cli = _cli()
+    cli = cli_module()
     p = subparsers.add_parser("cancel", help="cancel an execution that is queued or running on a worker")
     p.add_argument("execution", metavar="EXECUTION_ID", type=int, help="the execution's id")
     add_broker_option(p)
@@ -225,7 +220,7 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
     from flowdesk.engine.queue import cancel_queued
 
-    cli = _cli()
+    cli = cli_module()
     with cli.open_database(args) as db:
         cli.say(asyncio.run(cancel_queued(db, args.broker, args.execution)))
     return cli.EXIT_OK
@@ -237,7 +232,7 @@ def add_workers(subparsers: Any) -> None:
     add_broker_option(p)
     p.add_argument("--queues", default="", metavar="A,B", help="also show these queues' lengths")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    _cli().add_db_option(p)
+    cli_module().add_db_option(p)
     p.set_defaults(run=cmd_workers)
 
 
@@ -246,7 +241,7 @@ def cmd_workers(args: argparse.Namespace) -> int:
 
     from flowdesk.engine.queue import broker_url, workers_status
 
-    cli = _cli()
+    cli = cli_module()
     extra = _queues(args.queues) if args.queues.strip() else []
     status = workers_status(broker_url(args.broker), extra)
     with cli.open_database(args) as db:  # what the database holds as queued, per queue

@@ -13,11 +13,16 @@ changes one fails there, by name, instead of somewhere deep in a run.
   themselves (engine/http/body.py); setting what `Response.read()` would set keeps httpx from
   reading, or decoding, a second time. httpx has no public way to hand over a read body with the
   Content-Encoding header left as received.
+- atexit `_run_exitfuncs()`: run the callbacks registered with `atexit.register` now, as the
+  interpreter does when it exits. The `flowdesk` command leaves with `os._exit` once its work is
+  done (cli.entry), skipping the teardown of every module and object; the callbacks (logging's
+  flush, a coverage tool's save) still run first. There is no public call for it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 from typing import Any
 
 
@@ -36,3 +41,9 @@ def set_read_content(response: Any, content: bytes) -> None:
     """Give an httpx.Response the body already read and decoded: `.content`, `.text`, `.json()` and
     `.read()` return it, and httpx never reads or decodes the stream again."""
     response._content = content
+
+
+def run_exit_callbacks() -> None:
+    """Run (and clear) the `atexit` callbacks now, last registered first, as the interpreter's exit
+    does; an exception in one is reported on stderr and the others still run."""
+    atexit._run_exitfuncs()  # type: ignore[attr-defined]

@@ -5,11 +5,13 @@ The checker itself is tried on temporary package trees, so a forbidden import is
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.support.layers import imports_of, read_rules, violations
+from tests.support.package_tree import make_package
 from tests.support.sql_owner import sql_outside_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,15 +68,6 @@ CLEAN = {
     "helpers.py": "",
     "probe.py": "import importlib.util\n",
 }
-
-
-def make_package(tmp_path: Path, files: dict[str, str]) -> Path:
-    package = tmp_path / "pkg"
-    for name, text in files.items():
-        path = package / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return package
 
 
 def check(tmp_path: Path, changes: dict[str, str]) -> list[str]:
@@ -174,19 +167,41 @@ def test_relative_imports_resolve_from_a_module_and_from_a_package(tmp_path):
 
 # -- one owner for persistence: SQL text and database branches live in store/ only --------------------
 
-#: Folders besides store/ that still hold SQL, each named in docs/architecture.md with its reason.
-SQL_ALSO_IN = ("services/monitoring",)
-
 
 def test_only_the_store_knows_sql_and_dialects():
-    assert sql_outside_store(ROOT / "flowdesk", also_allowed=SQL_ALSO_IN) == []
+    assert sql_outside_store(ROOT / "flowdesk") == []
 
 
-def test_every_folder_allowed_sql_is_named_in_the_architecture_page():
-    text = DOC.read_text(encoding="utf-8")
-    for folder in SQL_ALSO_IN:
-        assert (ROOT / "flowdesk" / folder).is_dir(), folder
-        assert f"`flowdesk/{folder}/`" in text.split("## One owner for persistence", 1)[1], folder
+def test_the_architecture_page_names_no_folder_besides_the_store_that_holds_sql():
+    """The monitor's SQL was the last exception (issue 15); the page must not promise another."""
+    section = DOC.read_text(encoding="utf-8").split("## One owner for persistence", 1)[1].split("\n## ", 1)[0]
+    assert "flowdesk/services/monitoring/" not in section
+    assert "store/monitor/" in section
+
+
+def test_sql_put_back_into_the_monitors_services_is_reported(tmp_path):
+    """A copy of the real services/monitoring/ with one query written back into it fails the check."""
+    package = tmp_path / "flowdesk"
+    shutil.copytree(ROOT / "flowdesk" / "services" / "monitoring", package / "services" / "monitoring")
+    assert sql_outside_store(package) == []
+    stats = package / "services" / "monitoring" / "execution_stats.py"
+    stats.write_text(
+        stats.read_text(encoding="utf-8")
+        + '\n\ndef total(conn, workflow_id):\n    return conn.execute("SELECT COUNT(*) FROM workflow_executions")\n',
+        encoding="utf-8",
+    )
+    trends = package / "services" / "monitoring" / "trends.py"
+    trends.write_text(
+        trends.read_text(encoding="utf-8") + '\n\nPG = lambda conn: conn.dialect.name == "postgresql"\n',
+        encoding="utf-8",
+    )
+    found = sql_outside_store(package)
+    assert sorted(f.split(": ", 1)[1] for f in found) == [
+        "SQL text (SELECT COUNT(*) ...) outside store/",
+        "compares with 'postgresql' (a database branch) outside store/",
+        "reads .dialect (a database branch) outside store/",
+    ], found
+    assert found[0].startswith("flowdesk/services/monitoring/execution_stats.py:")
 
 
 def sql_check(tmp_path: Path, text: str) -> list[str]:
@@ -240,7 +255,7 @@ def test_what_only_talks_about_sql_is_not_reported(tmp_path, text):
     assert sql_check(tmp_path, text) == []
 
 
-def test_the_store_and_allowed_folders_may_hold_sql(tmp_path):
+def test_the_store_may_hold_sql_at_any_depth_and_nothing_else_may(tmp_path):
     package = make_package(
         tmp_path,
         {
@@ -249,5 +264,7 @@ def test_the_store_and_allowed_folders_may_hold_sql(tmp_path):
             "services/use.py": 'Q = "SELECT a FROM t"\n',
         },
     )
-    found = sql_outside_store(package, also_allowed=("services/monitoring",))
-    assert found == ["pkg/services/use.py:1: SQL text (SELECT a ...) outside store/"]
+    assert sql_outside_store(package) == [
+        "pkg/services/monitoring/q.py:1: SQL text (SELECT a ...) outside store/",
+        "pkg/services/use.py:1: SQL text (SELECT a ...) outside store/",
+    ]

@@ -8,6 +8,10 @@ import asyncio
 import contextvars
 import gzip
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 
@@ -79,3 +83,19 @@ def test_a_response_given_its_read_body_is_never_read_or_decoded_again():
     assert response.read() == b"decoded already"
     assert response.text == "decoded already"
     assert response.headers["content-encoding"] == "gzip"  # left as received
+
+
+def test_run_exit_callbacks_runs_them_last_registered_first_once(tmp_path):
+    """In a process of its own (pytest's and the tests' own callbacks must not run early)."""
+    code = (
+        "import atexit, sys\n"
+        "from flowdesk.library_internals import run_exit_callbacks\n"
+        "atexit.register(print, 'first')\n"
+        "atexit.register(print, 'second')\n"
+        "run_exit_callbacks()\n"
+        "print('callbacks left', atexit._ncallbacks())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["second", "first", "callbacks left 0"]  # not again at exit

@@ -9,17 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.start_end import start_end_file
 
-START_END = {
-    "flowdesk": 1,
-    "workflow": {"name": "start-end"},
-    "nodes": [
-        {"name": "start", "node_type": "START", "position_x": 0, "position_y": 0},
-        {"name": "end", "node_type": "END", "position_x": 300, "position_y": 0},
-    ],
-    "connections": [{"from": "start", "to": "end"}],
-}
+ROOT = Path(__file__).resolve().parents[1]
 
 REPORT = """
 import contextlib, io, json, sys
@@ -60,8 +52,7 @@ def test_help_loads_no_database_models_qt_or_http(tmp_path):
 
 def run_of_start_end(tmp_path: Path, *options: str) -> str:
     """Code that runs a START→END file with `flowdesk run` (its output in `out`)."""
-    workflow = tmp_path / "start-end.json"
-    workflow.write_text(json.dumps(START_END), encoding="utf-8")
+    workflow = start_end_file(tmp_path)
     db = tmp_path / "run.db"
     return (
         "from flowdesk.cli import main\n"

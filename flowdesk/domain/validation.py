@@ -223,6 +223,35 @@ class _GraphChecker:
                 self.node_problem(
                     i, f"{article} {node.node_type} needs {wanted}; {needed['why']}", severity=_WARNING
                 )
+            if node.node_type == NodeType.LOOP:
+                self.check_loop_concurrency(i, node)
+
+    def check_loop_concurrency(self, index: int, node: Node) -> None:
+        """`concurrency` above 1 runs iterations over `items` side by side, which a while-loop
+        (`condition`) cannot do: the engine refuses it at run time, so validation says it first.
+        A templated concurrency is known only at run time: a warning then."""
+        condition = node.config.get("condition")
+        concurrency = node.config.get("concurrency")
+        if _missing(condition) or condition is True or _missing(concurrency):
+            return
+        if isinstance(concurrency, int) and not isinstance(concurrency, bool):
+            if concurrency > 1:
+                self.node_problem(
+                    index,
+                    f"LOOP concurrency {concurrency} cannot go with a condition: iterations run side "
+                    "by side only over items (set concurrency to 1 or loop over items)",
+                    field=("config", "concurrency"),
+                    key="concurrency",
+                )
+        elif isinstance(concurrency, str) and "{{" in concurrency:
+            self.node_problem(
+                index,
+                "LOOP concurrency comes from a template and the loop has a condition: the run fails "
+                "unless it comes to 1 (iterations run side by side only over items)",
+                field=("config", "concurrency"),
+                key="concurrency",
+                severity=_WARNING,
+            )
 
     def check_start_and_end(self) -> None:
         starts = [i for i, n in enumerate(self.graph.nodes) if n.node_type == NodeType.START]

@@ -6,6 +6,9 @@ Before a run of a graph naming custom types the executor reads their registratio
 
 - `api:NAME`: the node runs as an API_CALL of that API definition, the node's config fields (those
   the schema declares, or all of them when it declares none) being the call's `parameters`;
+- `workflow:NAME` / `workflow:ID`: the node runs as a SUBWORKFLOW call of that stored workflow
+  (engine/handlers/subworkflow.py: a child run linked to this step, the depth limit, cancellation),
+  the node's config fields, templates rendered, being the child run's input;
 - `package.module:function`: that function, imported (sync or async, called with the NodeContext);
 - a name: the handler installed under it (entry-point group `flowdesk.node_handlers`) or registered,
   else, for a dotted name, the function it names (the seed's `package.module.function`);
@@ -21,10 +24,10 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from flowdesk.domain.execution_handlers import parse_handler
+from flowdesk.domain.execution_handlers import parse_handler, parsed_handler
 from flowdesk.domain.node_descriptors import BUILTIN_DESCRIPTORS, NodeTypeDescriptor
 
 from .registry import HandlerRegistry, NodeHandler, NodeKind
@@ -39,16 +42,19 @@ OUTPUT_MAPPING_KEY = "output_mapping"
 
 @dataclass(frozen=True)
 class StoredTypes:
-    """The registrations of some custom types and the ids of the API definitions their handlers name."""
+    """The registrations of some custom types and the ids of the API definitions and stored
+    workflows their handlers name."""
 
     descriptors: dict[str, NodeTypeDescriptor]
     apis: dict[str, tuple[int, ...]]
+    workflows: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
         """What a plan compiled with these types depends on (part of the plan cache's key)."""
         parts = [[n, d.handler, d.config_schema] for n, d in sorted(self.descriptors.items())]
-        return json.dumps([parts, sorted(self.apis.items())], sort_keys=True, default=str)
+        named = [sorted(self.apis.items()), sorted(self.workflows.items())]
+        return json.dumps([parts, named], sort_keys=True, default=str)
 
 
 def custom_type_names(graph: Any) -> set[str]:
@@ -57,19 +63,21 @@ def custom_type_names(graph: Any) -> set[str]:
 
 
 def stored_types_in(session: Session, names: Collection[str] | None = None) -> StoredTypes:
-    """The registered types of `names` (all when None), with the API definitions they name."""
-    from flowdesk.services.node_types import api_ids_by_name, stored_descriptors
+    """The registered types of `names` (all when None), with the API definitions and workflows
+    they name."""
+    from flowdesk.services.node_types import api_ids_by_name, stored_descriptors, workflow_ids_by_reference
 
     descriptors = stored_descriptors(session, names)
-    wanted = set()
+    wanted: dict[str, set[str]] = {"api": set(), "workflow": set()}
     for descriptor in descriptors.values():
-        try:
-            ref = parse_handler(descriptor.handler) if descriptor.handler else None
-        except ValueError:
-            continue
-        if ref is not None and ref.kind == "api":
-            wanted.add(ref.target)
-    return StoredTypes(descriptors, api_ids_by_name(session, wanted))
+        ref = parsed_handler(descriptor.handler)
+        if ref is not None and ref.kind in wanted:
+            wanted[ref.kind].add(ref.target)
+    return StoredTypes(
+        descriptors,
+        api_ids_by_name(session, wanted["api"]),
+        workflow_ids_by_reference(session, wanted["workflow"]),
+    )
 
 
 def load_stored_types(db: Any, names: Collection[str]) -> StoredTypes:
@@ -79,7 +87,10 @@ def load_stored_types(db: Any, names: Collection[str]) -> StoredTypes:
 
 
 def resolve_handler(
-    descriptor: NodeTypeDescriptor, registry: HandlerRegistry, apis: Mapping[str, tuple[int, ...]]
+    descriptor: NodeTypeDescriptor,
+    registry: HandlerRegistry,
+    apis: Mapping[str, tuple[int, ...]],
+    workflows: Mapping[str, tuple[int, ...]] | None = None,
 ) -> NodeKind | str:
     """How nodes of this stored type run, or one sentence saying why they cannot."""
     name = descriptor.type_name
@@ -108,6 +119,16 @@ def resolve_handler(
                 "of that name (rename all but one)"
             )
         return NodeKind(name, api_call_handler(ids[0], descriptor))
+    if ref.kind == "workflow":
+        ids = (workflows or {}).get(ref.target, ())
+        if not ids:
+            return f"node type '{name}' cannot run: its handler '{text}' names no stored workflow"
+        if len(ids) > 1:
+            return (
+                f"node type '{name}' cannot run: its handler '{text}' names {len(ids)} workflows of "
+                f"that name (ids {', '.join(map(str, ids))}; name one by its id: 'workflow:{ids[0]}')"
+            )
+        return NodeKind(name, workflow_handler(ids[0], ref.target, descriptor), reusable=False)
     if ref.kind == "named":
         kind = registry.kind(ref.target)
         if kind is not None:
@@ -148,23 +169,45 @@ def _python_handler(name: str, text: str, shown: str | None = None) -> NodeKind 
     return scratch.register(name, target)  # wraps a sync function like any registered handler
 
 
+def _declared_fields(descriptor: NodeTypeDescriptor, config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The node's config fields the type's schema declares (all but `output_mapping` when it
+    declares none): an `api:` type's parameters, a `workflow:` type's input."""
+    fields = (descriptor.config_schema.get("properties") or {}).keys()
+    config = config or {}
+    if fields:
+        return {k: v for k, v in config.items() if k in fields}
+    return {k: v for k, v in config.items() if k != OUTPUT_MAPPING_KEY}
+
+
 def api_call_handler(api_id: int, descriptor: NodeTypeDescriptor) -> NodeHandler:
     """A handler running a node as an API_CALL of API definition `api_id` with the node's config
     fields as the call's `parameters` (templates in them rendered as API_CALL renders parameters)."""
-    fields = tuple((descriptor.config_schema.get("properties") or {}).keys())
 
     async def handle(ctx: NodeContext) -> dict[str, Any]:
         from flowdesk.engine.handlers import api_call
 
-        config = ctx.config or {}
-        if fields:
-            params = {k: v for k, v in config.items() if k in fields}
-        else:
-            params = {k: v for k, v in config.items() if k != OUTPUT_MAPPING_KEY}
-        ctx.config = {"api_id": api_id, "parameters": params}
+        ctx.config = {"api_id": api_id, "parameters": _declared_fields(descriptor, ctx.config)}
         return await api_call.handle(ctx)
 
     handle.__name__ = f"api_call_{api_id}"
+    return handle
+
+
+def workflow_handler(workflow_id: int, shown: str, descriptor: NodeTypeDescriptor) -> NodeHandler:
+    """A handler running a node as a SUBWORKFLOW call of the stored workflow `shown` (the handler's
+    name or id of it, found as `workflow_id` when the plan was made), the node's config fields its
+    input: the SUBWORKFLOW handler renders their templates, starts the child run linked to this
+    step, keeps the depth limit and cancellation, and outputs the child's END output. The child is
+    called as the handler names it, so the run log and a depth-limit chain show that name."""
+
+    async def handle(ctx: NodeContext) -> Any:
+        from flowdesk.engine.handlers import subworkflow
+
+        ctx.config = {"workflow": shown, "input": _declared_fields(descriptor, ctx.config)}
+        return await subworkflow.handle(ctx)
+
+    handle.__name__ = f"workflow_{workflow_id}"
+    handle.__qualname__ = f"workflow_{workflow_id} ({shown})"
     return handle
 
 
@@ -178,7 +221,7 @@ def runnable(
     for name, descriptor in stored.descriptors.items():
         if name in BUILTIN_DESCRIPTORS:
             continue
-        found = resolve_handler(descriptor, registry, stored.apis)
+        found = resolve_handler(descriptor, registry, stored.apis, stored.workflows)
         if isinstance(found, str):
             descriptors[name] = replace(descriptor, cannot_run=found)
             continue

@@ -233,8 +233,8 @@ class ExecutionHandle:
             return [ExecutionLog.from_row(r, self.id) for r in sorted(self.steps, key=lambda r: r["sequence"])]
         from flowdesk.services.executions import ExecutionService
 
-        db = await self._executor._database()
-        return await self._executor._writer_for(db).call(ExecutionService(db).get_logs, self.id)
+        db = await self._executor.database()
+        return await self._executor.writer_for(db).call(ExecutionService(db).get_logs, self.id)
 
     # -- the run -----------------------------------------------------------------------------
     def _on_pause(self, reason: str, step_name: str | None) -> None:
@@ -489,7 +489,8 @@ class WorkflowExecutor:
         return list(self._active.values())
 
     # -- resources ---------------------------------------------------------------------------
-    async def _database(self) -> Any:
+    async def database(self) -> Any:
+        """The database this executor records into, opened on first use (a Database given is used as is)."""
         if self._db is None:
             from flowdesk.store import Database
 
@@ -512,7 +513,9 @@ class WorkflowExecutor:
 
             tokens.store = SignInStore(SecretService(db))
 
-    def _writer_for(self, db: Any) -> ExecutionWriter:
+    def writer_for(self, db: Any) -> ExecutionWriter:
+        """The one writer thread of `db` (created on first use): every row of this executor's runs, and
+        any other database call that must be ordered with them, goes through it."""
         if self._writer is None:
             self._writer = ExecutionWriter(db, step_sink=self.step_sink)
             self._graphs.db = db
@@ -587,8 +590,8 @@ class WorkflowExecutor:
     async def on_writer(self, fn: Callable[[Any], Any]) -> Any:
         """`fn(database)` on the engine's writer thread, after what is queued there (the response
         cache's rows: engine/response_cache.py); its result."""
-        db = await self._database()
-        return await self._writer_for(db).call(fn, db)
+        db = await self.database()
+        return await self.writer_for(db).call(fn, db)
 
     def clear_response_cache(self, workflow_id: int | None = None) -> int:
         """Forget the answers this engine keeps in memory (of one workflow, or all); how many went.
@@ -600,9 +603,9 @@ class WorkflowExecutor:
         so far (what `flowdesk run` reports)."""
         from flowdesk.services.executions import ExecutionService
 
-        db = await self._database()
+        db = await self.database()
         service = ExecutionService(db)
-        writer = self._writer_for(db)
+        writer = self.writer_for(db)
         execution = await writer.call(service.get_execution, execution_id)
         return execution, await writer.call(service.get_logs, execution_id)
 
@@ -641,8 +644,8 @@ class WorkflowExecutor:
         follows starts at once. Compiling 1,000 nodes takes about 0.3 s, a visible freeze in the
         app if it happened on the loop. Raises what `execute_workflow` would (NotFoundError,
         WorkflowInvalidError)."""
-        db = await self._database()
-        graph = await self._writer_for(db).transaction(records.load_graph, self._graphs, workflow_id)
+        db = await self.database()
+        graph = await self.writer_for(db).transaction(records.load_graph, self._graphs, workflow_id)
         plan = await asyncio.to_thread(self._compile, graph)
         if not custom_type_names(graph):  # a custom type's registration may change: compiled per run
             self._graphs.set_plan(workflow_id, graph, plan)
@@ -673,14 +676,14 @@ class WorkflowExecutor:
         from flowdesk.services.workflows import WorkflowService
 
         input_limit.check_input(input_data, self.max_input_bytes)
-        db = await self._database()
+        db = await self.database()
         if isinstance(environment, str):
             from flowdesk.services.environments import run_values
 
             environment_name = environment
             variables, stored = await asyncio.to_thread(run_values, db, environment)
             environment, secrets = variables, {**stored, **(secrets or {})}
-        writer = self._writer_for(db)
+        writer = self.writer_for(db)
         if isinstance(workflow_id, str):
             found = await writer.call(WorkflowService(db).find_workflow, workflow_id)
             assert found.id is not None
@@ -820,8 +823,8 @@ class WorkflowExecutor:
         from flowdesk.services.executions import ExecutionService
 
         self._refuse_unrecorded("Resuming, which records a new execution,")
-        db = await self._database()
-        writer = self._writer_for(db)
+        db = await self.database()
+        writer = self.writer_for(db)
         service = ExecutionService(db)
         try:
             old = await writer.call(service.get_execution, execution_id)
@@ -910,11 +913,11 @@ class WorkflowExecutor:
         broker = broker_url(self.broker)
         stored = {k: v for k, v in config.items() if k != "async"}
         stored["queue"] = queue
-        db = await self._database()
-        graph = await self._writer_for(db).transaction(records.load_graph, self._graphs, workflow_id)
+        db = await self.database()
+        graph = await self.writer_for(db).transaction(records.load_graph, self._graphs, workflow_id)
         await asyncio.to_thread(self._compile, graph)  # an invalid workflow is refused here, not on a worker
         input_data = apply_inputs(graph.workflow.config, input_data, graph.workflow.name)  # and bad input
-        execution = await self._writer_for(db).call(
+        execution = await self.writer_for(db).call(
             ExecutionService(db).create_execution,
             workflow_id,
             execution_name=execution_name,
@@ -933,8 +936,8 @@ class WorkflowExecutor:
         from flowdesk.services.executions import ExecutionService
 
         self._refuse_unrecorded("Running a queued execution")
-        db = await self._database()
-        writer = self._writer_for(db)
+        db = await self.database()
+        writer = self.writer_for(db)
         started_at = await writer.transaction(records.claim_pending, execution_id)
         if started_at is None:
             return None
@@ -1040,7 +1043,7 @@ class WorkflowExecutor:
         plan = setup.plan
         if plan is None:
             if self._db is None and self._db_spec is not None and custom_type_names(graph):
-                await self._database()  # the custom types' registrations are read from it
+                await self.database()  # the custom types' registrations are read from it
             plan = self._compile(graph)
         timeout = _timeout_of(run_config, workflow_config)
         all_secrets = {**self.secrets, **(setup.secrets or {})}
@@ -1056,8 +1059,8 @@ class WorkflowExecutor:
         execution_id: int | None = None
         started_at = datetime.now(UTC)
         if setup.persist:
-            db = await self._database()
-            writer = self._writer_for(db)
+            db = await self.database()
+            writer = self.writer_for(db)
             created = setup.created
             if created is None:
                 created, watched = await writer.transaction(
@@ -1169,9 +1172,9 @@ class WorkflowExecutor:
                 key = int(api_id)
             except (TypeError, ValueError):
                 raise NodeFailure(f"api_id must be a number, got {api_id!r}", error_type="other") from None
-            db = await self._database()
+            db = await self.database()
             try:
-                api = await self._writer_for(db).call(ApiService(db).get_api, key)
+                api = await self.writer_for(db).call(ApiService(db).get_api, key)
             except NotFoundError:
                 raise NodeFailure(
                     f"API {api_id} does not exist in the API library", error_type="other"

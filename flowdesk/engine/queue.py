@@ -222,7 +222,7 @@ class QueuedExecution:
         """Read the run's state (following resumes) from the database."""
         from flowdesk.services.executions import ExecutionService
 
-        db = await self._executor._database()
+        db = await self._executor.database()
         current = await asyncio.to_thread(ExecutionService(db).latest_attempt, self.id)
         assert current.id is not None
         self.final_id = current.id
@@ -246,7 +246,7 @@ class QueuedExecution:
 
     async def cancel(self, reason: str = "cancelled by the user") -> str:
         """Cancel the run (see cancel_queued); returns what happened."""
-        db = await self._executor._database()
+        db = await self._executor.database()
         return await cancel_queued(db, self._executor.broker, self.id, reason)
 
     def __repr__(self) -> str:

@@ -77,7 +77,22 @@ def mask_literal_credentials(document: dict[str, Any]) -> dict[str, Any]:
             if isinstance(node, dict):
                 _mask_request(node.get("config"))
                 _mask_secret_fields(node)
+    for registration in document.get("node_types") or ():
+        if isinstance(registration, dict):
+            _mask_secret_defaults(registration.get("config_schema"))
     return document
+
+
+def _mask_secret_defaults(schema: Any) -> None:
+    """A carried custom type's `x-secret` fields keep no literal `default` (the full JSON Schema
+    form, nested objects too): it would be a credential in the file."""
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    for field in (properties or {}).values():
+        if not isinstance(field, dict):
+            continue
+        if field.get("x-secret") and _literal(field.get("default")):
+            field["default"] = MASK
+        _mask_secret_defaults(field)
 
 
 def _mask_secret_fields(node: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +20,12 @@ from pydantic import ValidationError
 
 from flowdesk.gc_control import gc_paused
 
-from ..domain.enums import ConnectionType, Severity
+from ..domain.enums import BUILTIN_NODE_TYPES, ConnectionType, Severity
 from ..domain.errors import FileFormatError, InvalidInputError
+from ..domain.execution_handlers import normalise_handler, parsed_handler
 from ..domain.json_names import json_path
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
+from ..domain.node_descriptors import config_schema_problem, describe_custom, descriptors_of
 from ..domain.response_cache import cache_option_problem
 from ..domain.validation import NodeTypes, locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
@@ -49,11 +51,15 @@ __all__ = [
 
 FORMAT_VERSION = 2
 """Format 2 adds `workflows` (the sub-workflows a file carries); a file without them is written as
-format 1, which every flowdesk reads. Format 1 files are read as before (`workflows` is unknown there)."""
+format 1, which every flowdesk reads. Format 1 files are read as before (`workflows` is unknown there).
+`node_types` (the custom types' registrations the file's nodes use) may appear in either format: a
+flowdesk that does not know it ignores it with a warning and needs the types registered itself, so
+it needs no new format number."""
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
-_TOP_KEYS = ("flowdesk", "workflow", "nodes", "connections", "apis")
+_TOP_KEYS = ("flowdesk", "workflow", "nodes", "connections", "apis", "node_types")
+_NODE_TYPE_KEYS = ("type_name", "description", "config_schema", "execution_handler")
 _TOP_KEYS_2 = (*_TOP_KEYS, "workflows")  # format 2
 _CARRIED_KEYS = ("workflow", "nodes", "connections")
 _WORKFLOW_KEYS = ("name", "description", "version", "config", "tags", "is_active")
@@ -61,7 +67,16 @@ _NODE_KEYS = ("name", "node_type", "config", "position_x", "position_y", "descri
 _CONNECTION_KEYS = ("from", "to", "connection_type", "condition", "config")
 # Always written for an API; the optional ones only when they differ from their default.
 _API_KEYS = ("id", "name", "method", "url", "headers", "query", "body", "timeout", "auth", "description")
-_API_OPTIONAL_KEYS = ("content_type", "body_type", "tags", "parameters", "source", "connection", "cache")
+_API_OPTIONAL_KEYS = (
+    "content_type",
+    "body_type",
+    "tags",
+    "parameters",
+    "source",
+    "connection",
+    "response_schema",
+    "cache",
+)
 _POSITION_LIMIT = 1e9
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
 
@@ -75,6 +90,9 @@ class WorkflowFile:
     problems: list[Problem] = field(default_factory=list)
     source: str = "<input>"
     workflows: list[WorkflowGraph] = field(default_factory=list)  # the sub-workflows it carries (format 2)
+    node_types: list[dict[str, Any]] = field(default_factory=list)
+    """The custom types' registrations it carries (`type_name`, `description`, `config_schema`,
+    `execution_handler`: the seed's body, the handler in its stored text form)."""
 
 
 def describe_problem(problem: Problem, source: str | None = None) -> str:
@@ -317,6 +335,19 @@ class _Reader:
             return None if default is _MISSING else default
         return value
 
+    def entries(
+        self, raw: list[Any], key: str, what: str, known: Iterable[str]
+    ) -> Iterator[tuple[int, JsonPath, dict[str, Any]]]:
+        """(index, path, entry) of each object of the list `raw` (the document's `key`); an entry that
+        is not an object is reported as not being `what`, unknown keys of the others as warnings."""
+        for index, item in enumerate(raw):
+            path: JsonPath = (key, index)
+            if not isinstance(item, dict):
+                self.problem(path, f"expected {what} (an object), found {_kind(item)}")
+                continue
+            self.unknown_keys(item, known, path)
+            yield index, path, item
+
     # -- the parts ---------------------------------------------------------------------------
 
     def version(self, document: Mapping[str, Any]) -> None:
@@ -396,12 +427,7 @@ class _Reader:
         if raw is None:
             return None
         nodes = []
-        for i, item in enumerate(raw):
-            path: JsonPath = ("nodes", i)
-            if not isinstance(item, dict):
-                self.problem(path, f"expected a node (an object), found {_kind(item)}")
-                continue
-            self.unknown_keys(item, _NODE_KEYS, path)
+        for i, path, item in self.entries(raw, "nodes", "a node", _NODE_KEYS):
             name = self.get(item, "name", path, "text: the node's name", _is_str)
             if name is None:
                 self.unnamed_entries.add((*self.prefix, *path))
@@ -429,12 +455,7 @@ class _Reader:
         raw = self.get(document, "connections", (), "a list of connections", _is_list, [])
         connections = []
         kinds = [k.value for k in ConnectionType]
-        for j, item in enumerate(raw):
-            path: JsonPath = ("connections", j)
-            if not isinstance(item, dict):
-                self.problem(path, f"expected a connection (an object), found {_kind(item)}")
-                continue
-            self.unknown_keys(item, _CONNECTION_KEYS, path)
+        for j, path, item in self.entries(raw, "connections", "a connection", _CONNECTION_KEYS):
             source = self.get(item, "from", path, "text: the name of the node it leaves", _is_str)
             target = self.get(item, "to", path, "text: the name of the node it enters", _is_str)
             if source is None or target is None:
@@ -463,12 +484,7 @@ class _Reader:
         raw = self.get(document, "apis", (), "a list of API definitions", _is_list, [])
         apis: list[ApiDefinition] = []
         seen: dict[int, int] = {}
-        for k, item in enumerate(raw):
-            path: JsonPath = ("apis", k)
-            if not isinstance(item, dict):
-                self.problem(path, f"expected an API definition (an object), found {_kind(item)}")
-                continue
-            self.unknown_keys(item, (*_API_KEYS, *_API_OPTIONAL_KEYS), path)
+        for k, path, item in self.entries(raw, "apis", "an API definition", (*_API_KEYS, *_API_OPTIONAL_KEYS)):
             api_id = self.get(item, "id", path, "a whole number that nodes' api_id refer to", _is_int)
             if api_id is not None and api_id in seen:
                 self.problem((*path, "id"), f"apis[{seen[api_id]}] already has the id {api_id}")
@@ -527,10 +543,54 @@ class _Reader:
                 tags=self.get(item, "tags", path, "a list of text", _is_text_list, []),
                 parameters=parameters,
                 source=self.get(item, "source", path, "text or null", _is_str_or_null, None),
+                response_schema=self.get(
+                    item, "response_schema", path, "a JSON Schema (an object) or null", _is_dict_or_null, None
+                ),
                 cache=cache,
             )
             apis.append(definition)
         return apis
+
+    def node_types(self, document: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """`node_types`: the registrations of the custom types the file's nodes use, each checked as
+        a registration is (a usable config_schema, a handler of one of the forms), names unique."""
+        raw = self.get(document, "node_types", (), "a list of node type registrations", _is_list, [])
+        bodies: list[dict[str, Any]] = []
+        seen: dict[str, int] = {}
+        for k, path, item in self.entries(raw, "node_types", "a node type registration", _NODE_TYPE_KEYS):
+            name = self.get(item, "type_name", path, "text: the node type's name", _is_str)
+            if name is None:
+                continue
+            name = name.strip()
+            if not name:
+                self.problem((*path, "type_name"), "a node type needs a name (this one is empty)")
+                continue
+            if name in BUILTIN_NODE_TYPES:
+                self.problem((*path, "type_name"), f"'{name}' is a built-in node type and cannot be registered")
+                continue
+            if name in seen:
+                self.problem((*path, "type_name"), f"node_types[{seen[name]}] registers '{name}' already")
+                continue
+            seen[name] = k
+            schema = self.get(item, "config_schema", path, "an object", _is_dict, {})
+            wrong = config_schema_problem(schema)
+            if wrong is not None:
+                self.problem((*path, "config_schema"), wrong)
+                continue
+            try:
+                handler = normalise_handler(item.get("execution_handler"))
+            except ValueError as exc:
+                self.problem((*path, "execution_handler"), str(exc))
+                continue
+            bodies.append(
+                {
+                    "type_name": name,
+                    "description": self.get(item, "description", path, "text", _is_str, ""),
+                    "config_schema": schema,
+                    "execution_handler": handler,
+                }
+            )
+        return bodies
 
     def api_references(
         self, nodes: list[Node], apis: list[ApiDefinition], used_elsewhere: Iterable[Any] | None = ()
@@ -627,6 +687,7 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
     graph: WorkflowGraph | None = None
     apis: list[ApiDefinition] = []
     carried: list[WorkflowGraph] = []
+    registrations: list[dict[str, Any]] = []
     if not isinstance(document, dict):
         reader.problem(
             (), f'expected a JSON object with "flowdesk", "workflow" and "nodes", found {_kind(document)}'
@@ -635,12 +696,17 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
         try:
             reader.version(document)
             reader.unknown_keys(document, _TOP_KEYS if reader.format < 2 else _TOP_KEYS_2, ())
+            registrations = reader.node_types(document)
+            node_types = _with_carried_types(node_types, registrations)
             workflow = reader.workflow(document)
             nodes = reader.nodes(document)
             connections = reader.connections(document)
             apis = reader.apis(document)
             if nodes is not None:
-                reader.api_references(nodes, apis, _carried_api_ids(document) if reader.format >= 2 else ())
+                elsewhere = [*_handler_api_ids(apis, registrations)]
+                if reader.format >= 2:
+                    elsewhere += _carried_api_ids(document)
+                reader.api_references(nodes, apis, elsewhere)
                 graph = WorkflowGraph(workflow=workflow, nodes=nodes, connections=connections)
                 _add_graph_problems(reader, graph, node_types)
             if reader.format >= 2:
@@ -660,7 +726,38 @@ def _read(data: str | bytes | bytearray, source: str, node_types: NodeTypes) -> 
             else ""
         )
         raise FileFormatError(first + more, errors + warnings)
-    return WorkflowFile(graph=graph, apis=apis, problems=warnings, source=source, workflows=carried)
+    return WorkflowFile(
+        graph=graph, apis=apis, problems=warnings, source=source, workflows=carried, node_types=registrations
+    )
+
+
+def _with_carried_types(node_types: NodeTypes, registrations: list[dict[str, Any]]) -> NodeTypes:
+    """What the file's nodes are checked against: the types the reader was given (the database's)
+    with the file's own registrations in place of theirs, since the file's nodes were made for those
+    (an import then refuses a carried registration that differs from the one stored, in one sentence
+    naming the type: services/node_types.py's `carry_in`)."""
+    if not registrations:
+        return node_types
+    known: dict[str, Any] = {}
+    if isinstance(node_types, Mapping):
+        known.update(node_types)
+    elif node_types is not None:
+        known.update(descriptors_of(node_types))
+    for body in registrations:
+        known[body["type_name"]] = describe_custom(**body)
+    return known
+
+
+def _handler_api_ids(apis: list[ApiDefinition], registrations: list[dict[str, Any]]) -> list[Any]:
+    """The file ids of the APIs the carried types' `api:NAME` handlers name (used, though by no node)."""
+    named = {t for t in map(_api_target, registrations) if t is not None}
+    return [a.id for a in apis if a.name in named]
+
+
+def _api_target(registration: Mapping[str, Any]) -> str | None:
+    """The API name an `api:NAME` handler names (None for the other forms)."""
+    ref = parsed_handler(registration.get("execution_handler"))
+    return ref.target if ref is not None and ref.kind == "api" else None
 
 
 def _carried_api_ids(document: Mapping[str, Any]) -> list[Any]:
@@ -724,10 +821,15 @@ def _number(value: float) -> int | float:
 
 
 def workflow_document(
-    graph: WorkflowGraph, apis: Iterable[ApiDefinition] = (), workflows: Iterable[WorkflowGraph] = ()
+    graph: WorkflowGraph,
+    apis: Iterable[ApiDefinition] = (),
+    workflows: Iterable[WorkflowGraph] = (),
+    registrations: Iterable[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The file-format document (a plain dict) of `graph`, embedding the APIs its nodes use and the
-    sub-workflows given (`workflows`, format 2: an exported file is then self-contained).
+    """The file-format document (a plain dict) of `graph`, embedding the APIs its nodes use, the
+    sub-workflows given (`workflows`, format 2) and the custom types' registrations given
+    (`registrations`, the seed's body each, written as `node_types` by name): an exported file is
+    then self-contained.
 
     API ids are local to the file: the APIs are numbered 1, 2, 3... in order of first use and the
     nodes' `api_id`s rewritten to match. A SUBWORKFLOW naming a carried workflow by its database id
@@ -739,6 +841,13 @@ def workflow_document(
     document: dict[str, Any] = {"flowdesk": 2 if carried else 1, **writer.parts(graph)}
     if carried:
         document["workflows"] = [writer.parts(g) for g in carried]
+    types = sorted(registrations, key=lambda body: str(body["type_name"]))
+    if types:
+        document["node_types"] = [{key: body.get(key) for key in _NODE_TYPE_KEYS} for body in types]
+        by_name = {a.name: a for a in writer.by_id.values()}
+        for target in sorted({t for t in map(_api_target, types) if t is not None}):
+            if target in by_name:  # an `api:NAME` handler's definition travels with its type
+                writer.embed(by_name[target])
     if writer.embedded:
         document["apis"] = writer.embedded
     return document
@@ -750,7 +859,7 @@ class _GraphWriter:
     def __init__(self, apis: dict[Any, ApiDefinition], names: dict[int, str]) -> None:
         self.by_id = apis
         self.names = names  # database id -> name of each carried workflow
-        self.renumber: dict[int, int] = {}
+        self.renumber: dict[Any, int] = {}  # library id -> file id
         self.embedded: list[dict[str, Any]] = []
 
     def config(self, node: Node) -> dict[str, Any]:
@@ -763,13 +872,19 @@ class _GraphWriter:
                     raise InvalidInputError(
                         f"node '{node.name}' uses API {api_id}, which is not in the API library"
                     )
-                self.renumber[api_id] = len(self.renumber) + 1
-                self.embedded.append(_api_entry(api, self.renumber[api_id]))
+                self.embed(api)
             config = {**config, "api_id": self.renumber[api_id]}
         called = config.get("workflow") if node.node_type == "SUBWORKFLOW" else None
         if isinstance(called, int) and not isinstance(called, bool) and called in self.names:
             config = {**config, "workflow": self.names[called]}
         return config
+
+    def embed(self, api: ApiDefinition) -> None:
+        """Write `api` into the document's `apis` (once), numbered after the ones before it."""
+        if api.id in self.renumber:
+            return
+        self.renumber[api.id] = len(self.renumber) + 1
+        self.embedded.append(_api_entry(api, self.renumber[api.id]))
 
     def parts(self, graph: WorkflowGraph) -> dict[str, Any]:
         wf = graph.workflow
@@ -831,6 +946,8 @@ def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
         entry["source"] = api.source
     if api.connection:
         entry["connection"] = dict(api.connection)
+    if api.response_schema is not None:  # ASSERT's default schema (read from OpenAPI) travels too
+        entry["response_schema"] = api.response_schema
     if api.cache is not None:
         entry["cache"] = dict(api.cache)
     return entry
@@ -841,14 +958,16 @@ def write_workflow_file(
     apis: Iterable[ApiDefinition] = (),
     node_types: NodeTypes = None,
     workflows: Iterable[WorkflowGraph] = (),
+    registrations: Iterable[Mapping[str, Any]] = (),
 ) -> str:
     """The canonical file text of `graph`: UTF-8-ready JSON, sorted keys, indent 2, trailing newline.
 
     The document passes through `redact_for_export` first, so no secret reaches a file; `node_types`
     (name -> descriptor, as validation takes them) describes its custom types, whose `x-secret`
-    fields are masked too; `workflows` are the sub-workflows it carries (format 2).
+    fields are masked too; `workflows` are the sub-workflows it carries (format 2), `registrations`
+    the custom types' registrations it carries (`node_types`).
     """
     known = node_types if isinstance(node_types, Mapping) else None
     with gc_paused():
-        document = redact_for_export(workflow_document(graph, apis, workflows), known)
+        document = redact_for_export(workflow_document(graph, apis, workflows, registrations), known)
         return dumps_canonical(document) + "\n"

@@ -268,7 +268,9 @@ class NodeTypeCreate(_Body):
     type_name: str = Field(min_length=1, max_length=100)
     description: str = ""
     config_schema: dict[str, Any] = Field(default_factory=dict)
-    execution_handler: str | None = Field(None, description="e.g. 'package.module:function'.")
+    execution_handler: str | None = Field(
+        None, description="'package.module:function', 'api:NAME', 'workflow:NAME' or a handler name."
+    )
 
 
 class ApiImportRequest(_Body):

@@ -104,12 +104,12 @@ class ApiService:
             ]
         return apis
 
-    def update_api(self, api_id: int, **fields: Any) -> ApiDefinition:
+    def update_api(self, api_id: int, *, session: Session | None = None, **fields: Any) -> ApiDefinition:
         """Change some fields of a definition."""
         unknown = set(fields) - set(API_FIELDS)
         if unknown:
             raise InvalidInputError(f"An API has no field {', '.join(sorted(unknown))}.")
-        with self.db.session() as session:
+        with transaction(self.db, session) as session:
             row = _api_row(session, api_id)
             current = api_from_row(row)
             merged = validated_api({**current.model_dump(), **fields}, str(api_id))

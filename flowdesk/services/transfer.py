@@ -26,13 +26,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
+from flowdesk.domain.execution_handlers import WORKFLOW_PREFIX, parsed_handler
 from flowdesk.domain.models import ApiDefinition, WorkflowGraph
 from flowdesk.gc_control import gc_paused
 from flowdesk.interchange.workflow_file import WorkflowFile, read_workflow_file, write_workflow_file
 from flowdesk.store import Database
 
 from .apis import ApiService
-from .node_types import NodeTypeDescriptor, known_node_types
+from .node_types import NodeTypeDescriptor, NodeTypeService, known_node_types
 from .workflows import WorkflowService
 
 __all__ = [
@@ -176,15 +177,23 @@ class TransferService:
 
     def _library_graph(self, workflow_file: WorkflowFile, name: str | None, session: Session) -> WorkflowGraph:
         """The file's graph with its APIs matched to (or added to) the library and `api_id`s
-        rewritten; the sub-workflows it carries are matched to identical stored ones or stored."""
+        rewritten; the sub-workflows it carries are matched to identical stored ones or stored, and
+        the custom types it carries registered (NodeTypeService.carry_in: an identical registration
+        is reused, a different one refuses the import)."""
+        node_types = NodeTypeService(self.db)
+        registered = node_types.carry_in(workflow_file.node_types, session=session) if workflow_file.node_types else []
         library_ids: dict[int, int] = {}
         for api in workflow_file.apis:
             stored = self.apis.find_identical(api, session=session)
             if stored is None:
                 stored = self.apis.create_api(api, session=session)
+            elif stored.response_schema is None and api.response_schema is not None and stored.id is not None:
+                # the same call, stored without the answer's schema: ASSERT's default comes with the file
+                self.apis.update_api(stored.id, session=session, response_schema=api.response_schema)
             if api.id is not None and stored.id is not None:
                 library_ids[api.id] = stored.id
         renamed = self._store_carried(workflow_file, library_ids, session)
+        node_types.follow_renames(registered, renamed, session=session)
         graph = _in_library(workflow_file.graph, library_ids, renamed)
         workflow = graph.workflow if name is None else graph.workflow.model_copy(update={"name": name})
         return graph.model_copy(update={"workflow": workflow})
@@ -351,19 +360,67 @@ class TransferService:
             )
 
     def export_workflow(self, workflow_id: int) -> str:
-        """The stored workflow as file-format text, embedding every API its nodes use and every
-        workflow its SUBWORKFLOW nodes call, directly or further down (format 2's `workflows`), so
-        the file is self-contained."""
+        """The stored workflow as file-format text, embedding every API its nodes use, every
+        workflow its SUBWORKFLOW nodes call, directly or further down (format 2's `workflows`), and
+        the registrations of the custom types their nodes use (`node_types`), so the file is
+        self-contained."""
+        with gc_paused():
+            with self.db.session(read_only=True) as session:
+                graph = self.workflows.load_graph(workflow_id, session=session)
+                known = known_node_types(session)
+            carried, apis, registrations = self.export_parts(graph)
+        return write_workflow_file(graph, apis, known, workflows=carried, registrations=registrations)
+
+    def export_parts(
+        self, graph: WorkflowGraph
+    ) -> tuple[list[WorkflowGraph], list[ApiDefinition], list[dict[str, Any]]]:
+        """What travels with `graph` in a file (the app's File > Export asks too, so both write the
+        same bytes): the workflows it calls (SUBWORKFLOW nodes, and nodes of a custom type whose
+        handler is `workflow:NAME`), directly or further down, callees first; the registrations of
+        the custom types all of them use, a `workflow:ID` handler naming a carried workflow written
+        by its name (ids do not travel); and the API definitions their nodes use, with those the
+        types' `api:NAME` handlers name. A handler naming nothing stored is left as it is: the type
+        is refused where it would run, naming it."""
         from .subworkflows import called_workflows
 
-        with gc_paused(), self.db.session(read_only=True) as session:
-            graph = self.workflows.load_graph(workflow_id, session=session)
-            carried = called_workflows(self.db, graph)
-            apis: dict[Any, ApiDefinition] = {}
+        carried = called_workflows(self.db, graph)
+        node_types = NodeTypeService(self.db)
+        done: set[Any] = {graph.workflow.id, *(g.workflow.id for g in carried)}
+        while True:
+            registrations = node_types.registrations_used((graph, *carried))
+            refs = [parsed_handler(r["execution_handler"]) for r in registrations]
+            found = [w for w in (self._find(ref.target) for ref in refs if ref and ref.kind == "workflow") if w]
+            new = [w for w in found if w.workflow.id not in done]
+            if not new:
+                break
+            for child in new:
+                for g in (*called_workflows(self.db, child), child):
+                    if g.workflow.id not in done:
+                        done.add(g.workflow.id)
+                        carried.append(g)
+        names = {str(g.workflow.id): g.workflow.name for g in (graph, *carried)}
+        for registration, ref in zip(registrations, refs, strict=True):
+            if ref is not None and ref.kind == "workflow" and ref.target in names and ref.target.isdigit():
+                registration["execution_handler"] = WORKFLOW_PREFIX + names[ref.target]
+        apis: dict[Any, ApiDefinition] = {}
+        with self.db.session(read_only=True) as session:
             for g in (graph, *carried):
                 apis.update((a.id, a) for a in self._apis_used(g, session))
-            known = known_node_types(session)
-        return write_workflow_file(graph, apis.values(), known, workflows=carried)
+        for ref in refs:
+            if ref is not None and ref.kind == "api":
+                named = [a for a in self.apis.list_apis(search=ref.target) if a.name == ref.target]
+                if len(named) == 1:
+                    apis.setdefault(named[0].id, named[0])
+        return carried, list(apis.values()), registrations
+
+    def _find(self, reference: str) -> WorkflowGraph | None:
+        """The stored graph a `workflow:` handler names (None when none, or several, has that name)."""
+        try:
+            workflow = self.workflows.find_workflow(reference)
+        except (NotFoundError, ConflictError):
+            return None
+        assert workflow.id is not None
+        return self.workflows.load_graph(workflow.id)
 
     def _apis_used(self, graph: WorkflowGraph, session: Session) -> list[ApiDefinition]:
         apis: dict[int, ApiDefinition] = {}

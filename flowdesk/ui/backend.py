@@ -25,10 +25,19 @@ class EditorBackend:
         return TransferService(self.db)
 
     def known_node_types(self) -> dict[str, NodeTypeDescriptor]:
-        """Built-in plus registered custom node types, with their descriptors."""
+        """Built-in plus registered custom node types, with their descriptors; a custom type whose
+        handler cannot be found (a missing API definition or workflow, a module that is not there)
+        has `cannot_run` set, so the editor's live validation marks its nodes and the inspector
+        says why, as a run would refuse them (engine/custom_types.py)."""
         from flowdesk.services import NodeTypeService
 
-        return NodeTypeService(self.db).known_types()
+        known = NodeTypeService(self.db).known_types()
+        if all(d.builtin for d in known.values()):
+            return known
+        from flowdesk.engine.custom_types import checked_descriptors
+
+        with self.db.session(read_only=True) as session:
+            return {**known, **checked_descriptors(session)}
 
     def close(self) -> None:
         self.db.close()

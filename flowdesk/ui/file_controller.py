@@ -19,7 +19,6 @@ from flowdesk.domain.enums import NodeType
 from flowdesk.domain.errors import FlowdeskError
 from flowdesk.domain.models import Node, Workflow, WorkflowGraph
 from flowdesk.interchange.workflow_file import write_workflow_file
-from flowdesk.services.subworkflows import called_workflows
 
 from .commands import ReplaceGraphCommand
 from .document import ConnectionState, NodeState
@@ -132,6 +131,7 @@ class FileController(QObject):
             return False
         self.window.autosaver.discard(tab.workflow_id)
         self.window.browser.refresh()
+        self.window.reload_node_types()  # a `workflow:NAME` handler may name what was just saved
         return True
 
     def save_current(self) -> bool:
@@ -254,13 +254,12 @@ class FileController(QObject):
         graph = tab.doc.to_graph()
         backend = self.window.backend
         try:
-            # The workflows its SUBWORKFLOW nodes call travel with it (format 2), so the file is whole.
-            carried = called_workflows(backend.db, graph)
-            api_ids = sorted(
-                {n.config["api_id"] for g in (graph, *carried) for n in g.nodes if isinstance(n.config.get("api_id"), int)}
+            # The workflows it calls, its custom types and the APIs travel with it (as `flowdesk
+            # export` writes them: TransferService.export_parts), so the file is whole.
+            carried, apis, registrations = backend.transfer.export_parts(graph)
+            text = write_workflow_file(
+                graph, apis, tab.doc.node_types, workflows=carried, registrations=registrations
             )
-            apis = [backend.apis.get_api(i) for i in api_ids]
-            text = write_workflow_file(graph, apis, tab.doc.node_types, workflows=carried)
         except FlowdeskError as err:
             QMessageBox.warning(self.window, "Not exported", str(err))
             return None

@@ -517,14 +517,21 @@ class MainWindow(QMainWindow):
         return tab
 
     def open_subworkflow(self, tab: EditorTab, uid: int) -> EditorTab | None:
-        """A double-clicked SUBWORKFLOW node opens the workflow it calls in a tab (another node:
-        nothing); a workflow that cannot be found is said in the status bar."""
+        """A double-clicked SUBWORKFLOW node, or node of a custom type whose handler is
+        `workflow:NAME`, opens the workflow it calls in a tab (another node: nothing); a workflow
+        that cannot be found is said in the status bar."""
+        from flowdesk.domain.execution_handlers import handler_workflow
         from flowdesk.domain.subworkflow_calls import reference_of
 
-        if not tab.doc.has_node(uid) or tab.doc.node(uid).node_type != NodeType.SUBWORKFLOW:
+        if not tab.doc.has_node(uid):
             return None
         node = tab.doc.node(uid)
-        reference = reference_of(node.config)
+        if node.node_type == NodeType.SUBWORKFLOW:
+            reference = reference_of(node.config)
+        else:
+            reference = handler_workflow(tab.doc.descriptor(node.node_type).handler)
+            if reference is None:
+                return None
         if reference is None:
             self.show_status(
                 f"'{node.name}' names no stored workflow to open (its workflow field is empty or a template)."
@@ -543,13 +550,17 @@ class MainWindow(QMainWindow):
         return self.files.import_file(path)
 
     def reload_node_types(self) -> None:
-        """Read the node types again: the palette shows them, each tab validates with them."""
+        """Read the node types again, their handlers checked: the palette shows them, each tab
+        validates with them, the inspector says again whether the shown node's handler is found.
+        Called when the types change (File > Node types…) and when what a handler names may have
+        appeared or gone (a workflow saved, the API library changed)."""
         known = self.backend.known_node_types()
         self.node_palette.set_node_types({name: known[name] for name in ordered_type_names(known)})
         for tab in self.editor_tabs():
             tab.doc.node_types = known
             tab.validation.node_types = known
             tab.validation.schedule()
+        self.inspector.refresh()
 
     def _close_tab_at(self, index: int) -> None:
         tab = self.tabs.widget(index)

@@ -65,7 +65,7 @@ class NodeTypesDialog(QDialog):
         )
         self.handler = QLineEdit(self)
         self.handler.setObjectName("nodeTypeHandler")
-        self.handler.setPlaceholderText("api:NAME, package.module:function, or a handler name")
+        self.handler.setPlaceholderText("api:NAME, workflow:NAME, package.module:function, or a handler name")
         self.message = QLabel(self)
         self.message.setObjectName("nodeTypeMessage")
         self.message.setWordWrap(True)

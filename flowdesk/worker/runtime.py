@@ -140,7 +140,7 @@ class WorkerRuntime:
         waiting_since: float | None = None
         while True:
             try:
-                await self.executor._database()
+                db = await self.executor.database()
             except Exception as exc:
                 if not unreachable(exc):
                     raise
@@ -153,13 +153,13 @@ class WorkerRuntime:
                 logger.warning(
                     "the database answers after %.0f s; the worker starts", time.monotonic() - waiting_since
                 )
-            self._watch_outages()
+            self._watch_outages(db)
             return
 
-    def _watch_outages(self) -> None:
+    def _watch_outages(self, db: Any) -> None:
         """After each database outage the writer has waited out, look for lost claims
         (`_hand_back_lost`); the executor's own outage handling (pausing runs) is kept."""
-        writer = self.executor._writer_for(self.executor._db)
+        writer = self.executor.writer_for(db)
         told = writer.on_outage
 
         def on_outage(down: bool) -> None:  # on the writer thread
@@ -241,8 +241,8 @@ class WorkerRuntime:
     async def _take_once(self, execution_id: int) -> str:
         from flowdesk.services.executions import ExecutionService
 
-        db = await self.executor._database()
-        writer = self.executor._writer_for(db)
+        db = await self.executor.database()
+        writer = self.executor.writer_for(db)
         service = ExecutionService(db)
         for _attempt in range(10):
             current = await writer.call(service.latest_attempt, execution_id)
@@ -316,8 +316,8 @@ class WorkerRuntime:
         while its answer was lost to an outage. Runs waiting for the database stay in `_handles`."""
         from flowdesk.store.storage_errors import unreachable
 
-        db = await self.executor._database()
-        writer = self.executor._writer_for(db)
+        db = await self.executor.database()
+        writer = self.executor.writer_for(db)
         while True:
             try:
                 recorded = await writer.transaction(_runs_recorded_under, self.host, self.pid)
@@ -343,7 +343,7 @@ class WorkerRuntime:
         if handle.status == ExecutionStatus.INTERRUPTED and self._stopping:
             from flowdesk.services.executions import ExecutionService
 
-            db = await self.executor._database()
+            db = await self.executor.database()
             await self._requeue(await asyncio.to_thread(ExecutionService(db).get_execution, handle.id))
             return HANDED_BACK
         return ENDED

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import types
@@ -13,53 +12,18 @@ from pathlib import Path
 import pytest
 
 from flowdesk import cli
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "resources" / "examples"
-
-
-def flowdesk(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != "FLOWDESK_DB"}
-    environment.update({"PYTHONIOENCODING": "utf-8", **(env or {})})
-    result = subprocess.run(
-        [sys.executable, "-m", "flowdesk", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env=environment,
-        cwd=cwd or ROOT,
-        timeout=60,
-    )
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
-
-
-@pytest.fixture
-def run(capsys, monkeypatch, tmp_path):
-    """Run the command in this process (fast): (exit code, stdout, stderr)."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # never the user's own database
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-    def call(argv: list[str]) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = cli.main(argv)
-        out, err = capsys.readouterr()
-        assert "Traceback" not in err, err
-        return code, out, err
-
-    return call
+from tests.support.cli_running import flowdesk_process
+from tests.support.examples import EXAMPLES, ROOT
 
 
 def test_import_list_and_export_round_trip(run, tmp_path, state_home):
     db = str(tmp_path / "cli.db")
-    imported = flowdesk("import", str(EXAMPLES / "conditional.json"), "--db", db, env=state_home)
+    imported = flowdesk_process("import", str(EXAMPLES / "conditional.json"), "--db", db, env=state_home)
     assert imported.returncode == 0, imported.stderr
     assert imported.stdout == "conditional.json imported as workflow 1 '示例工作流' (5 nodes, 5 connections).\n"
     assert run(["import", str(EXAMPLES / "loop.json"), "--db", db, "--name", "循环 copy"])[0] == 0
 
-    table = flowdesk("list", "--db", db, env=state_home)
+    table = flowdesk_process("list", "--db", db, env=state_home)
     assert table.returncode == 0
     assert table.stdout.splitlines() == [
         "ID  NAME        VERSION  STATUS  TAGS",
@@ -74,7 +38,7 @@ def test_import_list_and_export_round_trip(run, tmp_path, state_home):
     assert [w["id"] for w in json.loads(run(["list", "--json", "--tag", "loop", "--db", db])[1])] == [2]
 
     out = tmp_path / "exported.json"
-    exported = flowdesk("export", "示例工作流", "-o", str(out), "--db", db, env=state_home)
+    exported = flowdesk_process("export", "示例工作流", "-o", str(out), "--db", db, env=state_home)
     assert exported.returncode == 0, exported.stderr
     assert out.read_text(encoding="utf-8") == (EXAMPLES / "conditional.json").read_text(encoding="utf-8")
     code, by_id, _ = run(["export", "2", "--db", db])
@@ -83,14 +47,14 @@ def test_import_list_and_export_round_trip(run, tmp_path, state_home):
 
 def test_flowdesk_db_environment_variable(run, tmp_path, state_home, monkeypatch):
     env = {**state_home, "FLOWDESK_DB": str(tmp_path / "env.db")}
-    assert flowdesk("import", str(EXAMPLES / "parallel.json"), env=env).returncode == 0
+    assert flowdesk_process("import", str(EXAMPLES / "parallel.json"), env=env).returncode == 0
     assert (tmp_path / "env.db").exists()
     monkeypatch.setenv("FLOWDESK_DB", str(tmp_path / "env.db"))
     assert "Parallel fan-out" in run(["list"])[1]
 
 
 def test_validate_exit_codes(run, tmp_path, state_home):
-    good = flowdesk("validate", str(EXAMPLES / "loop.json"), env=state_home)
+    good = flowdesk_process("validate", str(EXAMPLES / "loop.json"), env=state_home)
     assert (good.returncode, good.stdout) == (0, "loop.json: no problems (4 nodes, 4 connections).\n")
 
     doc = json.loads((EXAMPLES / "loop.json").read_text("utf-8"))
@@ -106,7 +70,7 @@ def test_validate_exit_codes(run, tmp_path, state_home):
     doc["connections"][0]["to"] = "each_usr"
     bad_file = tmp_path / "bad.json"
     bad_file.write_text(json.dumps(doc, indent=2), encoding="utf-8")
-    bad = flowdesk("validate", str(bad_file), env=state_home)
+    bad = flowdesk_process("validate", str(bad_file), env=state_home)
     assert bad.returncode == 1
     lines = bad.stdout.splitlines()
     assert any(
@@ -145,7 +109,7 @@ def test_import_of_a_bad_file_prints_every_problem_and_stores_nothing(run, tmp_p
     doc["nodes"][2]["config"]["api_id"] = 7
     bad_file = tmp_path / "bad.json"
     bad_file.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8")
-    result = flowdesk("import", str(bad_file), "--db", db, env=state_home)
+    result = flowdesk_process("import", str(bad_file), "--db", db, env=state_home)
     assert result.returncode == 1
     assert result.stdout == ""
     err = result.stderr.splitlines()
@@ -189,7 +153,7 @@ def test_bad_usage_exits_2_with_one_sentence(run, tmp_path, args, message):
 
 
 def test_bad_usage_through_a_real_process():
-    result = flowdesk("imprt", "x.json")
+    result = flowdesk_process("imprt", "x.json")
     assert result.returncode == 2
     assert result.stderr == (
         "flowdesk: 'imprt' is not a flowdesk command (did you mean import?). Run 'flowdesk --help' for usage.\n"
@@ -207,7 +171,7 @@ def test_unreadable_input_exits_2(run, tmp_path, command, target):
 
 
 def test_unreadable_input_through_a_real_process(tmp_path, state_home):
-    result = flowdesk("validate", str(tmp_path / "missing.json"), env=state_home)
+    result = flowdesk_process("validate", str(tmp_path / "missing.json"), env=state_home)
     assert result.returncode == 2
     assert result.stderr == f"flowdesk: Cannot read {tmp_path / 'missing.json'}: there is no such file.\n"
 
@@ -222,7 +186,7 @@ def test_export_of_an_unknown_workflow_exits_2(run, tmp_path):
 def test_a_broken_database_is_one_sentence_and_a_logged_traceback(tmp_path, state_home):
     corrupt = tmp_path / "corrupt.db"
     corrupt.write_bytes(b"this is not a database file, just text " * 20)
-    result = flowdesk("list", "--db", str(corrupt), env=state_home)
+    result = flowdesk_process("list", "--db", str(corrupt), env=state_home)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert result.stderr.startswith(

@@ -1,5 +1,5 @@
 """`flowdesk node-type add|list|delete` and `flowdesk validate` with stored custom types, run in this
-process on a database file of the test's own (tests/cli/test_cli.py's `run` fixture)."""
+process on a database file of the test's own (tests/cli/conftest.py's `run` fixture)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.store import Database
-from tests.cli.test_cli import run  # noqa: F401 - the fixture
 
 TICKET = {
     "type_name": "TICKET",
@@ -23,7 +22,7 @@ def _file(tmp_path, name, text):
     return str(path)
 
 
-def test_add_list_and_delete_a_type_from_a_json_file(run, tmp_path):  # noqa: F811
+def test_add_list_and_delete_a_type_from_a_json_file(run, tmp_path):
     db = str(tmp_path / "f.db")
     code, out, err = run(["node-type", "add", _file(tmp_path, "t.json", json.dumps(TICKET)), "--db", db])
     assert code == 0, err
@@ -41,7 +40,7 @@ def test_add_list_and_delete_a_type_from_a_json_file(run, tmp_path):  # noqa: F8
     assert out.strip() == "No custom node types."
 
 
-def test_a_yaml_list_registers_each_type_and_a_second_add_updates(run, tmp_path):  # noqa: F811
+def test_a_yaml_list_registers_each_type_and_a_second_add_updates(run, tmp_path):
     db = str(tmp_path / "f.db")
     text = (
         "- type_name: SHOUT\n  config_schema: {text: string}\n"
@@ -59,7 +58,7 @@ def test_a_yaml_list_registers_each_type_and_a_second_add_updates(run, tmp_path)
     assert out.splitlines()[0].startswith("Updated node type 'SHOUT'")
 
 
-def test_bad_files_are_refused_in_one_located_sentence_and_nothing_is_stored(run, tmp_path):  # noqa: F811
+def test_bad_files_are_refused_in_one_located_sentence_and_nothing_is_stored(run, tmp_path):
     db = str(tmp_path / "f.db")
     cases = {
         "broken.json": (
@@ -93,7 +92,7 @@ def test_bad_files_are_refused_in_one_located_sentence_and_nothing_is_stored(run
         assert NodeTypeService(database).list_node_types() == []  # the A of schema.json was not stored
 
 
-def test_validate_refuses_a_node_whose_type_s_handler_cannot_be_found_naming_it(run, tmp_path):  # noqa: F811
+def test_validate_refuses_a_node_whose_type_s_handler_cannot_be_found_naming_it(run, tmp_path):
     db = str(tmp_path / "f.db")
     with Database(db) as database:
         NodeTypeService(database).register_node_type("SHOUT", "", {"text": "string"}, "acme_gone.text:shout")
@@ -120,3 +119,42 @@ def test_validate_refuses_a_node_whose_type_s_handler_cannot_be_found_naming_it(
         )
     code, out, err = run(["validate", path, "--db", db])
     assert code == 0, out + err
+
+
+def test_a_type_whose_handler_is_a_stored_workflow_is_added_validated_and_run(run, tmp_path):  # noqa: F811
+    db = str(tmp_path / "f.db")
+    types = "- type_name: GREET\n  config_schema: {who: string}\n  execution_handler: {workflow: Greeter}\n"
+    code, out, err = run(["node-type", "add", _file(tmp_path, "greet.yaml", types), "--db", db])
+    assert code == 0, err
+    assert out.strip() == "Registered node type 'GREET' (handler workflow:Greeter)."
+    user = {
+        "flowdesk": 1,
+        "workflow": {"name": "says hello"},
+        "nodes": [
+            {"name": "start", "node_type": "START"},
+            {"name": "hello", "node_type": "GREET", "config": {"who": "{{input.name}}"}},
+            {"name": "end", "node_type": "END", "config": {"output": "{{hello}}"}},
+        ],
+        "connections": [{"from": "start", "to": "hello"}, {"from": "hello", "to": "end"}],
+    }
+    path = _file(tmp_path, "user.json", json.dumps(user))
+    code, out, err = run(["validate", path, "--db", db])
+    assert code != 0
+    assert "node type 'GREET' cannot run: its handler 'workflow:Greeter' names no stored workflow" in out + err
+
+    greeter = {
+        "flowdesk": 1,
+        "workflow": {"name": "Greeter"},
+        "nodes": [
+            {"name": "start", "node_type": "START"},
+            {"name": "end", "node_type": "END", "config": {"output": {"greeting": "hello {{input.who}}"}}},
+        ],
+        "connections": [{"from": "start", "to": "end"}],
+    }
+    code, _, err = run(["import", _file(tmp_path, "greeter.json", json.dumps(greeter)), "--db", db])
+    assert code == 0, err
+    code, out, err = run(["validate", path, "--db", db])
+    assert code == 0, out + err
+    code, out, err = run(["run", path, "--input", '{"name": "Ann"}', "--json", "--db", db])
+    assert code == 0, err
+    assert json.loads(out)["output_data"] == {"greeting": "hello Ann"}

@@ -9,22 +9,22 @@ import socket
 import subprocess
 import sys
 
-from tests.cli.test_cli import EXAMPLES, ROOT, flowdesk
-from tests.engine.test_cli_run import FAILING_FILE
+from tests.support.cli_running import FAILING_FILE, flowdesk_process
+from tests.support.examples import EXAMPLES, ROOT
 
 
 def test_import_list_export_on_postgresql(postgres_database, tmp_path, state_home):
     url = postgres_database()
-    imported = flowdesk("import", str(EXAMPLES / "conditional.json"), "--db", url, env=state_home)
+    imported = flowdesk_process("import", str(EXAMPLES / "conditional.json"), "--db", url, env=state_home)
     assert imported.returncode == 0, imported.stderr
-    listed = flowdesk("list", "--db", url, env=state_home)
+    listed = flowdesk_process("list", "--db", url, env=state_home)
     assert listed.returncode == 0, listed.stderr
     header, row = listed.stdout.splitlines()
     assert header.split() == ["ID", "NAME", "VERSION", "STATUS", "TAGS"]
     workflow_id = row.split()[0]
     name = json.loads((EXAMPLES / "conditional.json").read_text(encoding="utf-8"))["workflow"]["name"]
     assert name in row
-    exported = flowdesk("export", workflow_id, "-o", str(tmp_path / "out.json"), "--db", url, env=state_home)
+    exported = flowdesk_process("export", workflow_id, "-o", str(tmp_path / "out.json"), "--db", url, env=state_home)
     assert exported.returncode == 0, exported.stderr
     original = json.loads((EXAMPLES / "conditional.json").read_text(encoding="utf-8"))
     again = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
@@ -34,7 +34,7 @@ def test_import_list_export_on_postgresql(postgres_database, tmp_path, state_hom
 def test_run_and_resume_on_postgresql(postgres_database, tmp_path, http_server, state_home):
     url = postgres_database()
     data = json.dumps({"base_url": f"{http_server.url}/anything", "user_id": 7, "score": 75})
-    first = flowdesk(
+    first = flowdesk_process(
         "run", str(EXAMPLES / "conditional.json"), "--input", data, "--json", "--db", url, env=state_home
     )
     assert first.returncode == 0, first.stderr
@@ -45,11 +45,11 @@ def test_run_and_resume_on_postgresql(postgres_database, tmp_path, http_server, 
     path = tmp_path / "flaky.json"
     path.write_text(json.dumps(FAILING_FILE), encoding="utf-8")
     key = json.dumps({"base": http_server.url, "key": f"pg-cli-{os.getpid()}-{tmp_path.name}"})
-    failed = flowdesk("run", str(path), "--input", key, "--json", "--db", url, env=state_home)
+    failed = flowdesk_process("run", str(path), "--input", key, "--json", "--db", url, env=state_home)
     assert failed.returncode == 1, failed.stderr
     failed_report = json.loads(failed.stdout)
     assert failed_report["steps"][-1]["error_type"] == "http_5xx"
-    resumed = flowdesk("resume", str(failed_report["execution_id"]), "--json", "--db", url, env=state_home)
+    resumed = flowdesk_process("resume", str(failed_report["execution_id"]), "--json", "--db", url, env=state_home)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["status"] == "completed"
 
@@ -59,7 +59,7 @@ def test_an_unreachable_server_is_one_sentence_and_exit_2(state_home):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"postgresql+psycopg://flowdesk:hunter2@127.0.0.1:{port}/flowdesk"
-    result = flowdesk("list", "--db", url, env=state_home)
+    result = flowdesk_process("list", "--db", url, env=state_home)
     assert result.returncode == 2
     assert result.stderr == (
         f"flowdesk: Cannot connect to the database postgresql+psycopg://flowdesk:***@127.0.0.1:{port}/flowdesk:"

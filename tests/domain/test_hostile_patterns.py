@@ -11,7 +11,7 @@ import pytest
 from flowdesk.domain.errors import ExpressionLimitError, ExpressionSyntaxError
 from flowdesk.domain.expressions import Scope, evaluate, parse, patterns
 from flowdesk.domain.validation import validate_graph
-from tests.engine.graph_builder import graph, run_graph
+from tests.support.graph_builder import graph, run_graph
 
 BOMBS = ["a{99999999}", "a{10000000}", "(?:(?:a{1000}){1000}){1000}", "(x{200}|y{200}){60}", "[ab]{10001}"]
 

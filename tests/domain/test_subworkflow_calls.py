@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flowdesk.domain.subworkflow_calls import call_problems, reference_of
-from tests.engine.graph_builder import graph
+from tests.support.graph_builder import graph
 
 
 def caller(name, *targets, wid=None):

@@ -8,7 +8,7 @@ import pytest
 from flowdesk.domain.errors import ExpressionLimitError
 from flowdesk.domain.expressions import Scope, render
 from flowdesk.domain.expressions.templates import MAX_RENDERED_CHARACTERS
-from tests.engine.graph_builder import graph, run_graph
+from tests.support.graph_builder import graph, run_graph
 
 BIG = "x" * 100_000
 

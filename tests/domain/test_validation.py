@@ -597,3 +597,36 @@ def test_a_problem_is_one_line_even_when_a_name_holds_a_line_break():
     (problem,) = validate_graph(g)
     assert problem.message == "'API_CAL\\t' is not a node type (did you mean API_CALL?)"
     assert problem.node == "two\nlines\u2028here", "the name itself is kept as it is"
+
+
+def _while_loop(concurrency):
+    return graph(
+        [
+            ("S", "START"),
+            ("L", "LOOP", {"condition": "loop.index < 3", "concurrency": concurrency}),
+            ("B", "DELAY"),
+            ("E", "END"),
+        ],
+        [("S", "L"), ("L", "B", "LOOP"), ("B", "L"), ("L", "E")],
+    )
+
+
+def test_loop_concurrency_with_a_condition_is_refused_at_the_concurrency_field():
+    found = locate_graph_problems(_while_loop(4))
+    assert [(f.problem.severity, f.path) for f in found] == [(E, ("nodes", 1, "config", "concurrency"))]
+    assert found[0].problem.message == (
+        "LOOP concurrency 4 cannot go with a condition: iterations run side by side only over items "
+        "(set concurrency to 1 or loop over items)"
+    )
+    assert found[0].placed().path == "nodes[1].config.concurrency"
+
+
+def test_loop_concurrency_one_or_over_items_is_accepted():
+    assert validate_graph(_while_loop(1)) == []
+    over_items = chain(("L", "LOOP", {"items": "{{input.xs}}", "concurrency": 8}))
+    assert [p for p in validate_graph(over_items) if p.key == "concurrency"] == []
+
+
+def test_templated_loop_concurrency_with_a_condition_is_a_warning():
+    found = locate_graph_problems(_while_loop("{{input.n}}"))
+    assert [(f.problem.severity, f.path) for f in found] == [(W, ("nodes", 1, "config", "concurrency"))]

@@ -13,7 +13,7 @@ from pathlib import Path
 from flowdesk.services.alerts import AlertService
 from flowdesk.services.apis import ApiService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import chain, executor, graph
+from tests.support.graph_builder import chain, executor, graph
 from tests.support.webhook_receiver import WebhookReceiver
 
 ROOT = Path(__file__).resolve().parents[2]

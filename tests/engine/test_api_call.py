@@ -8,71 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import random
-from typing import Any
 
 import pytest
 
 from flowdesk.domain.models import ApiDefinition, ApiParameter, Connection, Node, Workflow, WorkflowGraph
 from flowdesk.engine.executor import WorkflowExecutor
 from flowdesk.engine.http import HttpClient
+from tests.support.api_call_runs import api_call_graph, execute, output
 from tests.support.waiting import eventually, until
 
 SECRET = "s3cr3t-token-value"
-
-
-class FakeSleep:
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        await asyncio.sleep(0)
-
-
-def graph(config: dict[str, Any], *, workflow_config: dict[str, Any] | None = None, error_path: bool = False):
-    nodes = [
-        Node(name="start", node_type="START"),
-        Node(name="call", node_type="API_CALL", config=config),
-        Node(name="end", node_type="END"),
-    ]
-    connections = [Connection(from_node="start", to_node="call"), Connection(from_node="call", to_node="end")]
-    if error_path:
-        nodes.append(
-            Node(name="handled", node_type="END", config={"output": {"status": "{{call.response.status}}"}})
-        )
-        connections.append(Connection(from_node="call", to_node="handled", connection_type="ERROR"))
-    return WorkflowGraph(
-        workflow=Workflow(name="api-call-test", config=workflow_config or {}),
-        nodes=nodes,
-        connections=connections,
-    )
-
-
-def execute(
-    config, input_data=None, *, apis=(), secrets=None, workflow_config=None, sleep=None, error_path=False
-):
-    """Run the graph; returns (handle, the API_CALL step row, the sleep)."""
-    sleep = sleep or FakeSleep()
-
-    async def main():
-        client = HttpClient(sleep=sleep, rng=random.Random(3))
-        async with WorkflowExecutor(load_plugins=False, http=client) as executor:
-            handle = await executor.execute_graph(
-                graph(config, workflow_config=workflow_config, error_path=error_path),
-                input_data or {},
-                apis=list(apis),
-                secrets=secrets or {},
-            )
-            return handle
-
-    handle = asyncio.run(main())
-    step = next(s for s in handle.steps if s["step_name"] == "call")
-    return handle, step, sleep
-
-
-def output(handle):
-    return handle.output_data["call"]
 
 
 def api(server, **fields) -> ApiDefinition:
@@ -193,7 +138,7 @@ def test_environment_values_reach_the_url(http_server):
     async def main():
         async with WorkflowExecutor(load_plugins=False, http=HttpClient()) as executor:
             return await executor.execute_graph(
-                graph({"api_id": 1, "parameters": {"id": 2}}),
+                api_call_graph({"api_id": 1, "parameters": {"id": 2}}),
                 {},
                 apis=[definition],
                 environment={"base_url": http_server.url},
@@ -316,7 +261,7 @@ async def _cancel_a_call_in_flight(url: str, in_flight):
     """Run START -> API_CALL(url) -> END; cancel once `in_flight()` is true. (handle, seconds the end took)"""
     async with WorkflowExecutor(load_plugins=False, http=HttpClient()) as executor:
         handle = await executor.execute_graph(
-            graph({"method": "GET", "url": url}), {}, config={"async": True}
+            api_call_graph({"method": "GET", "url": url}), {}, config={"async": True}
         )
         await until(in_flight, "the call reaching the server")
         loop = asyncio.get_running_loop()
@@ -356,7 +301,7 @@ def test_cancel_stops_a_retry_wait(http_server):
         async with WorkflowExecutor(load_plugins=False, http=HttpClient(sleep=sleep)) as executor:
             url = f"{http_server.url}/retry-after/30?key=api-call-cancel-wait&fail=5"
             handle = await executor.execute_graph(
-                graph({"method": "GET", "url": url, "retry_count": 3}), {}, config={"async": True}
+                api_call_graph({"method": "GET", "url": url, "retry_count": 3}), {}, config={"async": True}
             )
             await eventually(waiting.wait(), "the wait before the retry")
             handle.cancel()
@@ -487,7 +432,7 @@ def test_end_to_end_stored_workflow_and_api_through_execute_workflow(http_server
         "parameters": {"id": "{{input.id}}"},
         "output_mapping": {"email": "response.data.email"},
     }
-    stored = WorkflowService(db).create_from_graph(graph(config))
+    stored = WorkflowService(db).create_from_graph(api_call_graph(config))
 
     async def main():
         async with WorkflowExecutor(db=db, load_plugins=False, secrets={"token": SECRET}) as executor:

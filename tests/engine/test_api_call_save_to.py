@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from tests.engine.test_api_call import FakeSleep, execute, output
+from tests.support.api_call_runs import FakeSleep, execute, output
 
 
 def _leftovers(folder) -> list[str]:
@@ -79,7 +79,7 @@ def test_a_retried_call_keeps_only_the_last_answers_body(http_server, tmp_path):
 
 
 def test_save_to_through_flowdesk_run_json(tmp_path, http_server):
-    from tests.engine.test_cli_run import flowdesk
+    from tests.support.cli_running import flowdesk_with_db
 
     size = 2 * 1024 * 1024
     workflow = {
@@ -108,7 +108,7 @@ def test_save_to_through_flowdesk_run_json(tmp_path, http_server):
     folder = tmp_path / "out"
     folder.mkdir()
     data = json.dumps({"url": f"{http_server.url}/large/{size}", "folder": str(folder)})
-    done = flowdesk("run", str(path), "--input", data, "--json", db=tmp_path / "cli.db")
+    done = flowdesk_with_db("run", str(path), "--input", data, "--json", db=tmp_path / "cli.db")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["status"] == "completed" and report["output_data"] == {"size": size}

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 from flowdesk.domain.node_config import rename_in_config
 from flowdesk.domain.validation import locate_graph_problems, validate_graph
 from flowdesk.engine.executor import WorkflowExecutor
-from tests.cli.test_cli import flowdesk
-from tests.engine.graph_builder import graph, steps
+from tests.support.cli_running import flowdesk_process
+from tests.support.graph_builder import graph, steps
 
 USER_SCHEMA = {
     "type": "object",
@@ -160,7 +160,7 @@ def test_flowdesk_run_junit_writes_the_checks_as_junit_xml(http_server, tmp_path
     wf = tmp_path / "api-test.json"
     wf.write_text(json.dumps(doc), encoding="utf-8")
     report = tmp_path / "junit.xml"
-    result = flowdesk("run", str(wf), "--db", str(tmp_path / "t.db"), "--junit", str(report))
+    result = flowdesk_process("run", str(wf), "--db", str(tmp_path / "t.db"), "--junit", str(report))
     assert result.returncode == 1
     assert "assertion failed: age is 23: expected 23, found 22" in result.stdout
     assert result.stdout.splitlines()[-1] == "Assertions: 1 passed, 1 failed."
@@ -181,7 +181,7 @@ def test_flowdesk_run_junit_writes_the_checks_as_junit_xml(http_server, tmp_path
     assert cases[1][2].text == "expected 23, found 22"
 
     unwritable = tmp_path / "no-such-folder" / "junit.xml"
-    result = flowdesk("run", str(wf), "--db", str(tmp_path / "t.db"), "--junit", str(unwritable))
+    result = flowdesk_process("run", str(wf), "--db", str(tmp_path / "t.db"), "--junit", str(unwritable))
     assert result.returncode == 2
     assert (
         result.stderr.strip()

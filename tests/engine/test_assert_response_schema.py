@@ -11,7 +11,7 @@ from flowdesk.interchange.api_import import import_api_spec
 from flowdesk.services.apis import ApiService
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import chain, graph
+from tests.support.graph_builder import chain, graph
 
 SPEC = {
     "openapi": "3.0.3",

@@ -8,7 +8,7 @@ import asyncio
 
 from flowdesk.domain.validation import validate_graph
 from flowdesk.engine import events as ev
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
 
 HANG_GUARD = 60.0  # seconds: a hang fails the test; nothing here asserts an upper time bound
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.engine.graph_builder import executor, graph, order, run_graph, steps
+from tests.support.graph_builder import executor, graph, order, run_graph, steps
 
 
 def test_diamond_after_a_condition_joins_once_after_the_taken_branch():

@@ -15,7 +15,7 @@ from flowdesk.services.apis import ApiService
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import chain, graph
+from tests.support.graph_builder import chain, graph
 
 TICKET_SCHEMA = {
     "type": "object",

@@ -11,7 +11,7 @@ from flowdesk.domain.errors import InvalidInputError
 from flowdesk.domain.models import Workflow, WorkflowGraph
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
 
 INPUTS = {
     "type": "object",

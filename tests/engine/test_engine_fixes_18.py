@@ -3,7 +3,7 @@ API_CALL, and a node where PARALLEL branches meet after the PARALLEL failed and 
 
 from __future__ import annotations
 
-from tests.engine.graph_builder import graph, order, run_graph, steps
+from tests.support.graph_builder import graph, order, run_graph, steps
 
 # -- templated retry_count / retry_delay / timeout / response_body_limit --------------------
 

@@ -16,8 +16,9 @@ from flowdesk.services.executions import ExecutionService
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.workflows import WorkflowService
 from flowdesk.store import Database
-from tests.engine.graph_builder import executor, graph
-from tests.engine.test_cli_run import EXAMPLES, cli, flowdesk
+from tests.support.cli_running import cli_in_process, flowdesk_with_db
+from tests.support.examples import EXAMPLES
+from tests.support.graph_builder import executor, graph
 
 
 def _row_counts(db) -> tuple[int, int]:
@@ -159,7 +160,7 @@ def test_what_needs_an_execution_row_is_refused_with_one_sentence(db):
 def test_flowdesk_run_no_record_reports_the_run_and_stores_no_execution(tmp_path, http_server):
     db = tmp_path / "cli.db"
     data = json.dumps({"base_url": f"{http_server.url}/anything", "user_id": 7, "score": 75})
-    result = flowdesk(
+    result = flowdesk_with_db(
         "run", str(EXAMPLES / "conditional.json"), "--input", data, "--json", "--no-record", db=db
     )
     assert result.returncode == 0, result.stderr
@@ -195,11 +196,11 @@ def test_flowdesk_run_no_record_in_text_and_with_queue(tmp_path, capsys):
         ),
         encoding="utf-8",
     )
-    code, out, err = cli("run", str(path), "--no-record", db=db, capsys=capsys)
+    code, out, err = cli_in_process("run", str(path), "--no-record", db=db, capsys=capsys)
     assert code == 0, err
     assert "An unrecorded run of workflow 1: completed." in out
     assert _row_counts(db) == (0, 0)
-    code, out, err = cli("run", str(path), "--no-record", "--queue", db=db, capsys=capsys)
+    code, out, err = cli_in_process("run", str(path), "--no-record", "--queue", db=db, capsys=capsys)
     assert code == 2
     assert "--no-record runs locally" in err and "Traceback" not in err
     assert _row_counts(db) == (0, 0)

@@ -15,7 +15,7 @@ from flowdesk.engine import registry as registry_module
 from flowdesk.engine.events import EventBus
 from flowdesk.engine.masking import SecretMasker
 from flowdesk.engine.plugins import WorkflowPlugin, discover_plugins
-from tests.engine.graph_builder import executor, graph, steps
+from tests.support.graph_builder import executor, graph, steps
 
 
 def _small():
@@ -286,9 +286,9 @@ def test_secrets_are_masked_in_step_rows_logs_events_and_output():
 
 def test_secrets_are_masked_in_the_database(db):
     from flowdesk.services.executions import ExecutionService
-    from tests.engine.test_persistence import _store
+    from tests.support.stored_graph import store_graph
 
-    stored = _store(
+    stored = store_graph(
         db,
         graph(
             [("s", "START"), ("x", "ECHO", {"value": "{{secrets.TOKEN}}!"}), ("e", "END")],

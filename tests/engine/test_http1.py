@@ -9,15 +9,13 @@ with a self-signed certificate made at test time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime
 import gzip
 import ipaddress
 import json
-import socket
 import ssl
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,301 +43,26 @@ from flowdesk.engine.http.http1 import (
     encode_head,
 )
 from tests.support.http_server import LocalHttpServer
-from tests.support.waiting import EVENTUALLY
-
-PAUSE = 0.002  # between the pieces a raw server writes separately (each is then read on its own)
-GUARD = 100.0  # a test that takes this long hung (pytest-timeout's 120 s would say less)
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def run(coro: Coroutine[Any, Any, Any], guard_seconds: float = GUARD) -> Any:
-    """Run one test's coroutine in a fresh event loop, failing plainly if it hangs."""
-
-    async def guarded() -> Any:
-        guard = asyncio.timeout(guard_seconds)
-        try:
-            async with guard:
-                return await coro
-        except TimeoutError:
-            if guard.expired():
-                raise AssertionError(f"the test hung (did not finish within {guard_seconds:g} s)") from None
-            raise
-
-    return asyncio.run(guarded())
-
-
-def ok(body: bytes = b"", *headers: str, status: str = "200 OK") -> bytes:
-    """A whole HTTP/1.1 answer with a Content-Length body and the given header lines."""
-    lines = [f"HTTP/1.1 {status}", *headers, f"Content-Length: {len(body)}"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
-
-
-def raw_deflate(data: bytes) -> bytes:
-    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
-    return compressor.compress(data) + compressor.flush()
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 with nothing listening (bound, then closed)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class Seen:
-    """One request a raw server read: which connection (1 = the first accepted), head, body."""
-
-    conn: int
-    head: bytes
-    body: bytes
-
-    @property
-    def method(self) -> str:
-        return self.head.split(b" ", 1)[0].decode()
-
-    @property
-    def target(self) -> str:
-        return self.head.split(b" ", 2)[1].decode()
-
-
-def _content_length(head: bytes) -> int:
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return int(value)
-    return 0
-
-
-class Conn:
-    """The server side of one accepted connection, for a RawServer handler."""
-
-    def __init__(
-        self, server: RawServer, index: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ):
-        self.server = server
-        self.index = index
-        self.reader = reader
-        self.writer = writer
-
-    async def request(self) -> Seen | None:
-        """The next request on this connection, or None once the client closed it."""
-        try:
-            head = await self.reader.readuntil(b"\r\n\r\n")
-            length = _content_length(head)
-            body = await self.reader.readexactly(length) if length else b""
-        except (asyncio.IncompleteReadError, ConnectionError):
-            self.server._client_closed(self.index)
-            return None
-        seen = Seen(self.index, head, body)
-        self.server.requests.append(seen)
-        self.server._changed()
-        return seen
-
-    async def send(self, *pieces: bytes) -> None:
-        """Write each piece as its own TCP write, with a pause between them."""
-        for i, piece in enumerate(pieces):
-            if i:
-                await asyncio.sleep(PAUSE)
-            self.writer.write(piece)
-            await self.writer.drain()
-
-    async def until_closed(self) -> None:
-        """Read (and drop) whatever comes until the client closes the connection."""
-        while True:
-            try:
-                data = await self.reader.read(65536)
-            except ConnectionError:
-                data = b""
-            if not data:
-                self.server._client_closed(self.index)
-                return
-
-    def close(self) -> None:
-        self.writer.close()
-
-
-Handler = Callable[[Conn], Awaitable[None]]
-
-
-class RawServer:
-    """An asyncio server on 127.0.0.1 (port chosen by the OS) whose `handler` writes exact bytes.
-
-    Counts connections accepted, open now (and the most at once), closed by the client, and keeps
-    every request read. `wait_until` waits for a condition on those, woken by each change. An
-    exception in a handler fails the test when the server is left.
-    """
-
-    def __init__(self, handler: Handler, *, ssl_context: ssl.SSLContext | None = None) -> None:
-        self.handler = handler
-        self.ssl_context = ssl_context
-        self.accepted = 0
-        self.open_now = 0
-        self.max_open = 0
-        self.client_closed: set[int] = set()
-        self.requests: list[Seen] = []
-        self.port = 0
-        self._event = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._writers: list[asyncio.StreamWriter] = []
-        self._server: asyncio.Server | None = None
-        self._errors: list[BaseException] = []
-
-    def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
-        scheme = "https" if self.ssl_context is not None else "http"
-        return f"{scheme}://{host}:{self.port}{path}"
-
-    async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ssl_context)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self._writers:
-            writer.close()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._server.wait_closed()
-        if self._errors and exc[0] is None:
-            raise AssertionError("a raw server handler failed") from self._errors[0]
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        self._writers.append(writer)
-        self.accepted += 1
-        self.open_now += 1
-        self.max_open = max(self.max_open, self.open_now)
-        self._changed()
-        try:
-            await self.handler(Conn(self, self.accepted, reader, writer))
-        except (ConnectionError, asyncio.CancelledError):
-            pass  # the client went away, or the test is over (ending normally keeps asyncio quiet)
-        except Exception as exc:  # kept for __aexit__, which fails the test with it
-            self._errors.append(exc)
-        finally:
-            self.open_now -= 1
-            writer.close()
-            self._tasks.discard(task)
-            self._changed()
-
-    def _client_closed(self, index: int) -> None:
-        self.client_closed.add(index)
-        self._changed()
-
-    def _changed(self) -> None:
-        self._event.set()
-
-    async def wait_until(self, condition: Callable[[], bool], what: str, timeout: float = EVENTUALLY) -> None:
-        try:
-            async with asyncio.timeout(timeout):
-                while not condition():
-                    self._event.clear()
-                    await self._event.wait()
-        except TimeoutError:
-            raise AssertionError(f"the raw server never saw: {what}") from None
-
-    def seen(self) -> list[tuple[int, str, str]]:
-        """(connection, method, target) of every request read so far."""
-        return [(s.conn, s.method, s.target) for s in self.requests]
-
-
-def answering(*responses: bytes) -> Handler:
-    """A handler answering each request on a connection with the next response (the last repeats)."""
-
-    async def handler(conn: Conn) -> None:
-        count = 0
-        while await conn.request() is not None:
-            await conn.send(responses[min(count, len(responses) - 1)])
-            count += 1
-
-    return handler
-
-
-def per_connection(*handlers: Handler) -> Handler:
-    """The first connection gets handlers[0], the second handlers[1]...; later ones the last."""
-
-    async def handler(conn: Conn) -> None:
-        await handlers[min(conn.index, len(handlers)) - 1](conn)
-
-    return handler
-
-
-async def answer_once_then(conn: Conn, then: str) -> None:
-    """Answer one request; then 'close' at once, or on the next request 'drop' it (read and
-    close without answering) or 'cut' its answer (part of a Content-Length body, then close)."""
-    await conn.request()
-    await conn.send(ok(b"first"))
-    if then == "close":
-        conn.close()
-        return
-    if await conn.request() is None:
-        return
-    if then == "cut":
-        await conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
-    conn.close()
-
-
-async def drop_request(conn: Conn) -> None:
-    """Read one request and close without answering."""
-    await conn.request()
-    conn.close()
-
-
-async def cut_at_once(conn: Conn) -> None:
-    """Answer the first request with part of a Content-Length body, then close."""
-    await conn.request()
-    await conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789")
-    conn.close()
-
-
-async def never_answer(conn: Conn) -> None:
-    await conn.request()
-    await conn.until_closed()
-
-
-@contextlib.asynccontextmanager
-async def open_pool(**options: Any) -> AsyncIterator[Http1Pool]:
-    pool = Http1Pool(**options)
-    try:
-        yield pool
-    finally:
-        await pool.aclose()
-
-
-async def fetch(
-    pool: Http1Pool,
-    url: str,
-    method: str = "GET",
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-    **options: Any,
-) -> Http1Response:
-    return await pool.request(method, yarl.URL(url), headers or {}, body, **options)
-
-
-async def until(condition: Callable[[], bool], what: str, timeout: float = EVENTUALLY) -> None:
-    """Wait (checking every millisecond) for a condition on the pool, which has no events to wait on."""
-    try:
-        async with asyncio.timeout(timeout):
-            while not condition():
-                await asyncio.sleep(0.001)
-    except TimeoutError:
-        raise AssertionError(f"never happened: {what}") from None
-
-
-async def serve_and(
-    handler: Handler, body: Callable[[RawServer, Http1Pool], Awaitable[Any]], **pool_options: Any
-) -> Any:
-    """Run `body(server, pool)` with a raw server running `handler` and a fresh pool."""
-    async with RawServer(handler) as server, open_pool(**pool_options) as pool:
-        return await body(server, pool)
+from tests.support.raw_http1 import (
+    Conn,
+    Handler,
+    RawServer,
+    Seen,
+    answer_once_then,
+    answering,
+    closed_port,
+    cut_at_once,
+    drop_request,
+    fetch,
+    never_answer,
+    ok,
+    open_pool,
+    per_connection,
+    raw_deflate,
+    run_guarded,
+    serve_and,
+)
+from tests.support.waiting import until
 
 
 @pytest.fixture
@@ -370,7 +93,7 @@ def test_a_content_length_body_split_across_writes_is_read_whole(feeds):
     async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
         return await fetch(pool, server.url("/cl"))
 
-    response = run(serve_and(handler, body))
+    response = run_guarded(serve_and(handler, body))
     assert feeds == list(pieces), "the pieces were not received separately: the test proves nothing"
     assert (response.status, response.reason, response.body) == (200, "OK", b"hello world")
     assert response.headers == [("Content-Length", "11")]
@@ -397,7 +120,7 @@ def test_a_chunked_body_split_inside_status_line_header_and_chunk_size_is_read_w
         second = await fetch(pool, server.url("/next"))
         return first, second, server.accepted
 
-    first, second, accepted = run(serve_and(handler, body))
+    first, second, accepted = run_guarded(serve_and(handler, body))
     assert feeds[: len(pieces)] == list(pieces), "the pieces were not received separately"
     assert first.body == b"abcdefghijklmnopqrstuvwxyz" + b"01234" + b"0123456789abcdef"
     assert first.headers == [("Transfer-Encoding", "chunked"), ("X-Note", "ab")]
@@ -416,7 +139,7 @@ def test_a_body_without_length_or_chunking_is_read_until_the_server_closes(feeds
         response = await fetch(pool, server.url("/until-close"))
         return response, pool.open_connections
 
-    response, open_after = run(serve_and(handler, body))
+    response, open_after = run_guarded(serve_and(handler, body))
     assert feeds == list(pieces), "the pieces were not received separately"
     assert (response.status, response.body) == (200, b"first and last")
     assert open_after == 0
@@ -440,7 +163,7 @@ def test_an_empty_body_completes_and_the_connection_is_reused(answer, expected):
         after = await fetch(pool, server.url("/after"))
         return empty, after, server.accepted
 
-    empty, after, accepted = run(serve_and(answering(answer, ok(b"after")), body))
+    empty, after, accepted = run_guarded(serve_and(answering(answer, ok(b"after")), body))
     assert (empty.status, empty.body) == (expected, b"")
     assert after.body == b"after", "bytes of the next answer were taken as the empty body"
     assert accepted == 1
@@ -455,7 +178,7 @@ def test_requests_reach_the_server_exactly_as_encode_head_writes_them():
         await fetch(pool, server.url("/big"), "PUT", big, {"Content-Type": "application/octet-stream"})
         return server.requests, encode_head("POST", yarl.URL(url), {"X-A": "1"}, b'{"k":1}')
 
-    (small, large), expected_head = run(serve_and(answering(ok(b"ok")), body))
+    (small, large), expected_head = run_guarded(serve_and(answering(ok(b"ok")), body))
     assert small.head == expected_head
     assert small.body == b'{"k":1}'
     assert (large.method, large.body) == ("PUT", big)
@@ -482,7 +205,7 @@ def test_encoded_bodies_are_decoded_and_the_header_is_kept(encoding, wire):
     async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
         return await fetch(pool, server.url("/encoded"))
 
-    response = run(serve_and(answering(ok(wire, f"Content-Encoding: {encoding}")), body))
+    response = run_guarded(serve_and(answering(ok(wire, f"Content-Encoding: {encoding}")), body))
     assert response.body == DATA
     assert ("Content-Encoding", encoding) in response.headers
 
@@ -496,7 +219,7 @@ def test_header_values_are_read_as_utf_8_where_they_are_and_byte_for_byte_otherw
         + "名字".encode()
         + b"\r\nX-Latin: caf\xe9\r\n\r\n"
     )
-    response = run(serve_and(answering(answer), body))
+    response = run_guarded(serve_and(answering(answer), body))
     assert ("X-Name", "名字") in response.headers
     assert ("X-Latin", "café") in response.headers
 
@@ -506,7 +229,7 @@ def test_trailers_of_a_chunked_body_are_not_taken_for_headers():
         return await fetch(pool, server.url("/trailers"))
 
     answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n3\r\nabc\r\n0\r\nX-Checksum: 9\r\n\r\n"
-    response = run(serve_and(answering(answer), body))
+    response = run_guarded(serve_and(answering(answer), body))
     assert response.body == b"abc"
     assert response.headers == [("Transfer-Encoding", "chunked"), ("Trailer", "X-Checksum")]
 
@@ -522,7 +245,7 @@ def test_a_gzip_body_sent_chunked_is_decoded():
     async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
         return await fetch(pool, server.url("/gzip-chunked"))
 
-    assert run(serve_and(answering(answer), body)).body == DATA
+    assert run_guarded(serve_and(answering(answer), body)).body == DATA
 
 
 def test_an_unknown_encoding_is_an_error_naming_it():
@@ -530,7 +253,7 @@ def test_an_unknown_encoding_is_an_error_naming_it():
         return await fetch(pool, server.url("/compress"))
 
     with pytest.raises(BodyError) as info:
-        run(serve_and(answering(ok(b"\x1f\x9dopaque", "Content-Encoding: compress")), body))
+        run_guarded(serve_and(answering(ok(b"\x1f\x9dopaque", "Content-Encoding: compress")), body))
     assert str(info.value) == (
         "the answer's Content-Encoding 'compress' is not one flowdesk can decode (gzip, deflate, br, zstd)"
     )
@@ -542,7 +265,7 @@ def test_decode_false_leaves_the_bytes_alone():
     async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
         return await fetch(pool, server.url("/gzip"), decode=False)
 
-    response = run(serve_and(answering(ok(wire, "Content-Encoding: gzip")), body))
+    response = run_guarded(serve_and(answering(ok(wire, "Content-Encoding: gzip")), body))
     assert response.body == wire
 
 
@@ -562,7 +285,7 @@ def test_a_corrupt_encoded_body_is_a_body_error_with_a_plain_message(encoding, w
         await fetch(pool, server.url("/corrupt"))
 
     with pytest.raises(BodyError) as info:
-        run(serve_and(answering(ok(wire, f"Content-Encoding: {encoding}")), body))
+        run_guarded(serve_and(answering(ok(wire, f"Content-Encoding: {encoding}")), body))
     message = str(info.value)
     assert message.startswith(f"the {encoding} body could not be decoded ("), message
     assert "\n" not in message and info.value.__cause__ is None
@@ -586,7 +309,7 @@ def test_a_head_answer_with_content_length_but_no_body_completes_and_is_not_reus
         return head, open_after_head, server.accepted
 
     handler = per_connection(answering(head_answer), answering(ok(b"got")))
-    head, open_after_head, accepted = run(serve_and(handler, body))
+    head, open_after_head, accepted = run_guarded(serve_and(handler, body))
     assert (head.status, head.body) == (200, b"")
     assert ("Content-Length", "1000") in head.headers
     assert open_after_head == 0
@@ -600,7 +323,7 @@ def test_head_against_the_test_server(http_server):
             get = await fetch(pool, f"{http_server.url}/large/5000")
             return head, get
 
-    head, get = run(main())
+    head, get = run_guarded(main())
     assert (head.status, head.body, get.body) == (200, b"", b"x" * 5000)
 
 
@@ -612,7 +335,7 @@ def test_sequential_requests_to_one_origin_share_one_connection():
         bodies = [(await fetch(pool, server.url(f"/n/{i}"))).body for i in range(25)]
         return bodies, server.accepted, pool.open_connections
 
-    bodies, accepted, open_now = run(serve_and(answering(ok(b"same")), body))
+    bodies, accepted, open_now = run_guarded(serve_and(answering(ok(b"same")), body))
     assert bodies == [b"same"] * 25
     assert (accepted, open_now) == (1, 1)
 
@@ -627,7 +350,7 @@ def test_keep_alive_against_the_test_server(http_server):
                 open_seen.add(pool.open_connections)
             return counts, open_seen
 
-    counts, open_seen = run(main())
+    counts, open_seen = run_guarded(main())
     assert counts == list(range(1, 21))
     assert open_seen == {1}
 
@@ -648,7 +371,7 @@ def test_an_answer_that_ends_the_connection_is_not_reused(answer):
         await server.wait_until(lambda: 1 in server.client_closed, "the client closing connection 1")
         return server.accepted, server.seen()
 
-    accepted, seen = run(serve_and(answering(answer), body))
+    accepted, seen = run_guarded(serve_and(answering(answer), body))
     assert seen == [(1, "GET", "/one"), (2, "GET", "/two")]
     assert accepted == 2
 
@@ -662,7 +385,7 @@ def test_an_http_1_0_answer_without_length_is_read_until_close():
     async def body(server: RawServer, pool: Http1Pool) -> Http1Response:
         return await fetch(pool, server.url("/old"))
 
-    assert run(serve_and(handler, body)).body == b"old style"
+    assert run_guarded(serve_and(handler, body)).body == b"old style"
 
 
 def test_an_idle_connection_older_than_keepalive_expiry_is_not_reused():
@@ -675,7 +398,7 @@ def test_an_idle_connection_older_than_keepalive_expiry_is_not_reused():
         )
         return server.accepted, server.seen()
 
-    accepted, seen = run(serve_and(answering(ok(b"x")), body, keepalive_expiry=0.04))
+    accepted, seen = run_guarded(serve_and(answering(ok(b"x")), body, keepalive_expiry=0.04))
     assert seen == [(1, "GET", "/before"), (2, "GET", "/after")]
     assert accepted == 2
 
@@ -685,7 +408,7 @@ def test_an_idle_connection_is_closed_once_keepalive_expiry_has_passed():
         await fetch(pool, server.url("/once"))
         await server.wait_until(lambda: 1 in server.client_closed, "the expired idle connection closed")
 
-    run(serve_and(answering(ok(b"x")), body, keepalive_expiry=0.05))
+    run_guarded(serve_and(answering(ok(b"x")), body, keepalive_expiry=0.05))
 
 
 def test_an_idle_connection_the_server_closed_is_dropped_and_the_next_request_uses_a_new_one():
@@ -696,7 +419,7 @@ def test_an_idle_connection_the_server_closed_is_dropped_and_the_next_request_us
         return post, server.seen()
 
     handler = per_connection(lambda conn: answer_once_then(conn, "close"), answering(ok(b"fresh")))
-    post, seen = run(serve_and(handler, body))
+    post, seen = run_guarded(serve_and(handler, body))
     assert post.body == b"fresh"
     assert seen == [(1, "GET", "/first"), (2, "POST", "/post")]
 
@@ -710,7 +433,7 @@ def test_an_idempotent_request_on_a_connection_the_server_dropped_is_sent_once_m
 
     handler = per_connection(lambda conn: answer_once_then(conn, "drop"), answering(ok(b"")))
     # One connection at most: the dropped one must be given back before the new one is made.
-    again, seen = run(serve_and(handler, body, max_connections=1))
+    again, seen = run_guarded(serve_and(handler, body, max_connections=1))
     assert again.status == 200
     assert seen == [(1, "GET", "/first"), (1, method, "/again"), (2, method, "/again")]
 
@@ -725,7 +448,7 @@ def test_a_non_idempotent_request_on_a_connection_the_server_dropped_is_not_rese
         return server.seen()
 
     handler = per_connection(lambda conn: answer_once_then(conn, "drop"), answering(ok(b"")))
-    assert run(serve_and(handler, body)) == [(1, "GET", "/first"), (1, method, "/once")]
+    assert run_guarded(serve_and(handler, body)) == [(1, "GET", "/first"), (1, method, "/once")]
 
 
 def test_a_request_is_resent_at_most_once():
@@ -736,7 +459,11 @@ def test_a_request_is_resent_at_most_once():
         return server.seen()
 
     handler = per_connection(lambda conn: answer_once_then(conn, "drop"), drop_request, answering(ok(b"")))
-    assert run(serve_and(handler, body)) == [(1, "GET", "/first"), (1, "GET", "/again"), (2, "GET", "/again")]
+    assert run_guarded(serve_and(handler, body)) == [
+        (1, "GET", "/first"),
+        (1, "GET", "/again"),
+        (2, "GET", "/again"),
+    ]
 
 
 def test_a_new_connection_closed_without_an_answer_is_not_resent():
@@ -746,7 +473,9 @@ def test_a_new_connection_closed_without_an_answer_is_not_resent():
         assert info.value.answered is False
         return server.seen()
 
-    assert run(serve_and(per_connection(drop_request, answering(ok(b""))), body)) == [(1, "GET", "/only")]
+    assert run_guarded(serve_and(per_connection(drop_request, answering(ok(b""))), body)) == [
+        (1, "GET", "/only")
+    ]
 
 
 def test_a_connection_closed_mid_answer_is_answered_true_and_never_resent():
@@ -757,7 +486,7 @@ def test_a_connection_closed_mid_answer_is_answered_true_and_never_resent():
         return info.value.answered, server.seen()
 
     handler = per_connection(lambda conn: answer_once_then(conn, "cut"), answering(ok(b"")))
-    answered, seen = run(serve_and(handler, body))
+    answered, seen = run_guarded(serve_and(handler, body))
     assert answered is True
     assert seen == [(1, "GET", "/first"), (1, "GET", "/cut")]
 
@@ -772,7 +501,7 @@ def test_a_chunked_answer_cut_before_its_last_chunk_is_a_disconnect():
         await fetch(pool, server.url("/cut-chunked"))
 
     with pytest.raises(ServerDisconnectedError) as info:
-        run(serve_and(handler, body))
+        run_guarded(serve_and(handler, body))
     assert info.value.answered is True
 
 
@@ -797,7 +526,7 @@ def test_interim_1xx_answers_before_the_real_one_are_skipped(split):
         after = await fetch(pool, server.url("/after"))
         return final, after.body, server.accepted
 
-    final, after, accepted = run(serve_and(handler, body))
+    final, after, accepted = run_guarded(serve_and(handler, body))
     assert (final.status, final.reason, final.body) == (200, "OK", b"ok")
     assert final.headers == [("Content-Length", "2"), ("X-Final", "yes")], (
         "an interim answer's headers leaked"
@@ -816,7 +545,7 @@ def test_an_interim_answer_then_a_close_is_a_disconnect_not_a_response():
             await fetch(pool, server.url("/interim-then-close"))
         assert info.value.answered is True
 
-    run(serve_and(handler, body))
+    run_guarded(serve_and(handler, body))
 
 
 def test_garbage_instead_of_http_is_a_protocol_error_and_the_connection_is_closed():
@@ -832,7 +561,7 @@ def test_garbage_instead_of_http_is_a_protocol_error_and_the_connection_is_close
         await server.wait_until(lambda: 1 in server.client_closed, "the client closing the connection")
         return pool.open_connections
 
-    assert run(serve_and(handler, body)) == 0
+    assert run_guarded(serve_and(handler, body)) == 0
 
 
 @pytest.mark.parametrize(
@@ -854,7 +583,7 @@ def test_a_101_switching_protocols_is_a_protocol_error(answer):
             await fetch(pool, server.url("/ws"))
         return pool.open_connections
 
-    assert run(serve_and(handler, body)) == 0
+    assert run_guarded(serve_and(handler, body)) == 0
 
 
 def test_a_101_with_upgrade_headers_says_the_server_switched_protocols():
@@ -867,7 +596,7 @@ def test_a_101_with_upgrade_headers_says_the_server_switched_protocols():
         await fetch(pool, server.url("/h2c"))
 
     with pytest.raises(ProtocolError) as info:
-        run(serve_and(handler, body))
+        run_guarded(serve_and(handler, body))
     assert str(info.value) == "the server switched protocols, which flowdesk does not speak"
 
 
@@ -895,7 +624,7 @@ def test_ten_concurrent_requests_never_open_more_than_max_connections():
         responses = await asyncio.gather(*(fetch(pool, server.url(f"/slow/{i}")) for i in range(10)))
         return [r.body for r in responses], server.accepted, server.max_open, pool.open_connections
 
-    bodies, accepted, max_open, open_after = run(serve_and(handler, body, max_connections=2))
+    bodies, accepted, max_open, open_after = run_guarded(serve_and(handler, body, max_connections=2))
     assert bodies == [f"/slow/{i}".encode() for i in range(10)]
     assert (accepted, max_open, peak_in_flight) == (2, 2, 2)
     assert len(pool_seen) == 10 and max(pool_seen) <= 2
@@ -918,7 +647,7 @@ def test_with_the_limit_full_of_idle_connections_another_origin_closes_one_and_p
                 await a.wait_until(lambda: len(a.client_closed) == 1, "one idle A connection closed")
                 return answer.body, pool.open_connections, len(a.client_closed), b.accepted
 
-    body, open_now, a_closed, b_accepted = run(main())
+    body, open_now, a_closed, b_accepted = run_guarded(main())
     assert (body, open_now, a_closed, b_accepted) == (b"B", 2, 1, 1)
 
 
@@ -951,7 +680,7 @@ def test_a_waiter_cancelled_while_waiting_for_a_connection_leaks_no_slot():
             bodies.append((await fetch(pool, server.url(path))).body)
         return bodies, server.seen(), pool.open_connections
 
-    bodies, seen, open_now = run(serve_and(_held_handler(release), body, max_connections=1))
+    bodies, seen, open_now = run_guarded(serve_and(_held_handler(release), body, max_connections=1))
     assert bodies == [b"/hold", b"/third", b"/fourth"]
     assert seen == [(1, "GET", "/hold"), (1, "GET", "/third"), (1, "GET", "/fourth")]
     assert open_now == 1
@@ -977,7 +706,7 @@ def test_a_waiter_cancelled_just_as_it_is_woken_passes_its_turn_on():
             await second
         return (await held).body, (await third).body
 
-    assert run(serve_and(_held_handler(release), body, max_connections=1)) == (b"/hold", b"/third")
+    assert run_guarded(serve_and(_held_handler(release), body, max_connections=1)) == (b"/hold", b"/third")
 
 
 # -- cancellation and timeouts --------------------------------------------------------------------
@@ -995,7 +724,7 @@ def test_a_timed_out_request_closes_its_connection_and_later_requests_work():
         later = await fetch(pool, server.url("/later"))
         return open_after_timeout, later, server.accepted
 
-    open_after_timeout, later, accepted = run(
+    open_after_timeout, later, accepted = run_guarded(
         serve_and(per_connection(never_answer, answering(ok(b"later"))), body)
     )
     assert open_after_timeout == 0
@@ -1014,7 +743,7 @@ def test_a_cancelled_request_closes_its_connection():
         )
         return pool.open_connections
 
-    assert run(serve_and(never_answer, body)) == 0
+    assert run_guarded(serve_and(never_answer, body)) == 0
 
 
 # -- closing the pool, bad URLs ---------------------------------------------------------------------
@@ -1038,7 +767,7 @@ def test_aclose_closes_idle_connections_and_in_use_ones_once_their_exchange_ends
             await server.wait_until(lambda: 1 in server.client_closed, "the used connection closed after")
             return answer.body, pool.open_connections
 
-    assert run(main()) == (b"/hold", 0)
+    assert run_guarded(main()) == (b"/hold", 0)
 
 
 def test_a_caller_waiting_for_a_connection_when_the_pool_closes_is_refused():
@@ -1056,7 +785,7 @@ def test_a_caller_waiting_for_a_connection_when_the_pool_closes_is_refused():
             await waiting
         assert server.accepted == 1, "a new connection was opened on the closed pool"
 
-    run(serve_and(_held_handler(release), body, max_connections=1))
+    run_guarded(serve_and(_held_handler(release), body, max_connections=1))
 
 
 def test_a_closed_pool_refuses_requests():
@@ -1066,7 +795,7 @@ def test_a_closed_pool_refuses_requests():
         await fetch(pool, f"http://127.0.0.1:{closed_port()}/")
 
     with pytest.raises(PoolClosedError, match="the HTTP connection pool is closed"):
-        run(main())
+        run_guarded(main())
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/file", "/relative/path", "http:///no-host"])
@@ -1076,7 +805,7 @@ def test_a_url_that_is_not_absolute_http_is_a_value_error(url):
             await fetch(pool, url)
 
     with pytest.raises(ValueError, match="the URL is not an absolute http"):
-        run(main())
+        run_guarded(main())
 
 
 def test_a_refused_connection_is_connection_refused_error():
@@ -1086,7 +815,7 @@ def test_a_refused_connection_is_connection_refused_error():
                 await fetch(pool, f"http://127.0.0.1:{closed_port()}/")
             return pool.open_connections
 
-    assert run(main()) == 0
+    assert run_guarded(main()) == 0
 
 
 # -- encode_head ----------------------------------------------------------------------------------
@@ -1213,7 +942,7 @@ async def send(request: HttpRequest, **client_options: Any) -> Any:
 def test_redirect_method_and_body_rules(http_server, method, status, method_after, body_kept):
     url = f"{http_server.url}/redirect-to?url=/anything/landed&status={status}"
     json = None if method == "GET" else {"a": 1}
-    response = run(send(HttpRequest(method, url, json=json)))
+    response = run_guarded(send(HttpRequest(method, url, json=json)))
     echoed = response.data
     assert (response.status, echoed["path"], echoed["method"]) == (200, "/anything/landed", method_after)
     if body_kept:
@@ -1228,8 +957,8 @@ def test_authorization_is_kept_on_the_same_origin_and_dropped_on_another(http_se
     auth = {"Authorization": "Bearer secret-token", "X-Other": "kept"}
     same = f"{http_server.url}/redirect-to?url=/anything/same&status={status}"
     other = f"{http_server.url}/redirect-to?url={second_server.url}/anything/other&status={status}"
-    kept = run(send(HttpRequest("POST", same, headers=auth, json={"n": 1}))).data
-    dropped = run(send(HttpRequest("POST", other, headers=auth, json={"n": 1}))).data
+    kept = run_guarded(send(HttpRequest("POST", same, headers=auth, json={"n": 1}))).data
+    dropped = run_guarded(send(HttpRequest("POST", other, headers=auth, json={"n": 1}))).data
     assert kept["headers"]["authorization"] == "Bearer secret-token"
     assert dropped["headers"]["host"] == second_server.url.removeprefix("http://")
     assert "authorization" not in dropped["headers"]
@@ -1237,10 +966,10 @@ def test_authorization_is_kept_on_the_same_origin_and_dropped_on_another(http_se
 
 
 def test_twenty_redirects_are_followed_and_the_twenty_first_is_one_plain_sentence(http_server):
-    assert run(send(HttpRequest("GET", f"{http_server.url}/redirect/20"))).status == 200
+    assert run_guarded(send(HttpRequest("GET", f"{http_server.url}/redirect/20"))).status == 200
     url = f"{http_server.url}/redirect/21"
     with pytest.raises(HttpCallError) as info:
-        run(send(HttpRequest("GET", url)))
+        run_guarded(send(HttpRequest("GET", url)))
     assert type(info.value) is HttpCallError
     assert str(info.value) == f"GET {url} redirected more than 20 times"
 
@@ -1252,7 +981,7 @@ CLIENT_TRANSPORTS = ["http1", "httpx"]
 def test_client_says_a_refused_connection_was_refused(transport):
     url = f"http://127.0.0.1:{closed_port()}/users/1"
     with pytest.raises(ConnectionFailedError) as info:
-        run(send(HttpRequest("GET", url), transport=transport))
+        run_guarded(send(HttpRequest("GET", url), transport=transport))
     assert str(info.value) == f"GET {url} failed: the connection was refused (is the server running?)"
 
 
@@ -1266,7 +995,7 @@ def test_client_says_a_silent_server_timed_out_and_closes_the_connection(transpo
             await server.wait_until(lambda: 1 in server.client_closed, "the client closing the connection")
             return str(info.value), url
 
-    message, url = run(main())
+    message, url = run_guarded(main())
     assert message == f"GET {url} timed out after 0.1 s"
 
 
@@ -1290,7 +1019,7 @@ def test_client_says_the_server_closed_the_connection(transport, handler, senten
                 await send(HttpRequest("POST", url, json={}), transport=transport)
             return str(info.value), url
 
-    message, url = run(main())
+    message, url = run_guarded(main())
     assert message == f"POST {url} {sentence}"
 
 
@@ -1309,7 +1038,7 @@ def test_client_says_garbage_was_not_valid_http(transport):
                 await send(HttpRequest("GET", url), transport=transport)
             return info.value, url
 
-    error, url = run(main())
+    error, url = run_guarded(main())
     assert str(error).startswith(f"GET {url} failed: the server's answer was not valid HTTP ("), str(error)
 
 
@@ -1328,7 +1057,7 @@ def test_client_says_a_corrupt_gzip_body_could_not_be_decoded(transport):
                 await send(HttpRequest("GET", url), transport=transport)
             return info.value, url
 
-    error, url = run(main())
+    error, url = run_guarded(main())
     message = str(error)  # the http1 transport: "failed: the gzip body could not be decoded (<zlib's words>)"
     assert message.startswith(f"GET {url} failed: ") and "body could not be decoded" in message, message
 
@@ -1339,7 +1068,7 @@ def test_httpx_client_raises_connect_error_for_a_refused_connection():
             await client.httpx_client.get(f"http://127.0.0.1:{closed_port()}/")
 
     with pytest.raises(httpx.ConnectError) as info:
-        run(main())
+        run_guarded(main())
     assert isinstance(info.value.__cause__, ConnectionRefusedError)
 
 
@@ -1349,7 +1078,7 @@ def test_httpx_client_raises_remote_protocol_error_for_a_server_closing_without_
             await client.httpx_client.get(server.url("/drop"))
 
     with pytest.raises(httpx.RemoteProtocolError) as info:
-        run(main())
+        run_guarded(main())
     assert isinstance(info.value.__cause__, ServerDisconnectedError)
 
 
@@ -1361,7 +1090,7 @@ def test_httpx_client_raises_read_timeout_for_a_silent_server():
             await server.wait_until(lambda: 1 in server.client_closed, "the client closing the connection")
             return server.client_closed
 
-    assert run(main()) == {1}
+    assert run_guarded(main()) == {1}
 
 
 INNER = gzip.compress(b"the content is itself a gzip file")  # decoded twice, it would come out as text
@@ -1373,7 +1102,7 @@ def test_httpx_client_decodes_a_gzip_body_once():
             async with HttpClient() as client:
                 return await client.httpx_client.get(server.url("/gz"))
 
-    response = run(main())
+    response = run_guarded(main())
     assert response.content == INNER
     assert response.headers["content-encoding"] == "gzip"
 
@@ -1384,7 +1113,7 @@ def test_client_decodes_a_gzip_body_once(transport):
         async with RawServer(answering(ok(gzip.compress(INNER), "Content-Encoding: gzip"))) as server:
             return await send(HttpRequest("GET", server.url("/gz")), transport=transport)
 
-    response = run(main())
+    response = run_guarded(main())
     assert response.body == INNER
     assert response.headers["content-encoding"] == "gzip"
 
@@ -1462,7 +1191,7 @@ def test_https_with_a_context_trusting_the_certificate_succeeds_with_sni(certifi
                 second = await fetch(pool, server.url("/tls-again", host="localhost"))
                 return first, second, server.accepted
 
-    first, second, accepted = run(main())
+    first, second, accepted = run_guarded(main())
     assert (first.status, first.body, second.body) == (200, b"secure", b"secure")
     assert names == ["localhost"]
     assert accepted == 1, "the TLS connection was not kept alive"
@@ -1479,7 +1208,7 @@ def test_https_body_read_until_close_over_tls(certificate):
             async with open_pool(ssl_context=trusting_context(certificate)) as pool:
                 return await fetch(pool, server.url("/tls"))
 
-    assert run(main()).body == b"until the TLS close"
+    assert run_guarded(main()).body == b"until the TLS close"
 
 
 def test_https_with_the_default_verifying_context_refuses_a_self_signed_certificate(certificate):
@@ -1490,7 +1219,7 @@ def test_https_with_the_default_verifying_context_refuses_a_self_signed_certific
                     await fetch(pool, server.url("/tls", host="localhost"))
                 return pool.open_connections
 
-    assert run(main()) == 0
+    assert run_guarded(main()) == 0
 
 
 @pytest.mark.parametrize("transport", CLIENT_TRANSPORTS)
@@ -1502,7 +1231,7 @@ def test_client_says_the_tls_handshake_failed_for_a_self_signed_certificate(cert
                 await send(HttpRequest("GET", url), transport=transport)
             return str(info.value), url
 
-    message, url = run(main())
+    message, url = run_guarded(main())
     assert message.startswith(f"GET {url} failed: the TLS handshake failed ("), message
     assert "CERTIFICATE_VERIFY_FAILED" in message
 
@@ -1512,5 +1241,5 @@ def test_client_with_verify_false_accepts_a_self_signed_certificate(certificate)
         async with RawServer(answering(ok(b"secure")), ssl_context=server_context(certificate, [])) as server:
             return await send(HttpRequest("GET", server.url("/tls")), verify=False)
 
-    response = run(main())
+    response = run_guarded(main())
     assert (response.status, response.body) == (200, b"secure")

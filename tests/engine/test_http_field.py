@@ -483,7 +483,7 @@ def test_the_jar_follows_domain_path_and_expiry_rules(monkeypatch):
 
 @pytest.mark.parametrize(("method", "sent"), [("GET", 2), ("POST", 1)])
 def test_the_library_path_resends_an_idempotent_request_its_kept_alive_connection_dropped(method, sent):
-    from tests.engine.test_http1 import RawServer, answer_once_then, answering, ok, per_connection
+    from tests.support.raw_http1 import RawServer, answer_once_then, answering, ok, per_connection
 
     async def main():
         handler = per_connection(lambda conn: answer_once_then(conn, "drop"), answering(ok(b"fresh")))

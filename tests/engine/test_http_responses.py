@@ -24,10 +24,9 @@ from flowdesk.engine.http import HttpCallError, HttpClient, HttpRequest, HttpRes
 from flowdesk.engine.http.body import DRAIN_LIMIT, STEP, BodyReader, decode_all
 from flowdesk.engine.http.body_file import BodyFile, BodyFileError
 from flowdesk.engine.http.http1 import MAX_HEADER_BYTES, MAX_HEADER_LINES
-from tests.engine.test_http1 import Conn, RawServer, answering, fetch, ok, open_pool
-from tests.engine.test_http1 import run as run_guarded
 from tests.support.compression_bombs import MIB, brotli_bomb, gzip_bomb, zstd_bomb
 from tests.support.nginx import NginxServer, nginx_or_skip, no_nginx
+from tests.support.raw_http1 import Conn, RawServer, answering, fetch, ok, open_pool, run_guarded
 
 TRANSPORTS = ["http1", "aiohttp", "httpx", "httpx-aiohttp", "httpcore"]
 OURS = ["http1", "aiohttp", "httpx", "httpx-aiohttp"]  # httpcore parses with h11, not llhttp

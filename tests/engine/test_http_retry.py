@@ -19,17 +19,7 @@ from flowdesk.engine.http import (
     parse_retry_after,
     send_with_retries,
 )
-
-
-class FakeSleep:
-    """Records the waits instead of sleeping them."""
-
-    def __init__(self) -> None:
-        self.waits: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        await asyncio.sleep(0)
+from tests.support.api_call_runs import FakeSleep
 
 
 def call(request: HttpRequest, policy: RetryPolicy, *, deadline_in: float | None = None, seed: int = 7):

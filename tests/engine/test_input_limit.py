@@ -14,7 +14,7 @@ from flowdesk.engine.input_limit import DEFAULT_MAX_INPUT_MB, max_input_bytes
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
 from flowdesk.store import Database
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
 
 SMALL = graph([("s", "START"), ("e", "END")], [("s", "e")], name="small")
 

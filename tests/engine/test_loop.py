@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.engine.graph_builder import graph, order, run_graph, steps
+from tests.support.graph_builder import graph, order, run_graph, steps
 
 
 def _loop(config: dict, body: list[tuple], body_conns: list[tuple], first: str, last: str):

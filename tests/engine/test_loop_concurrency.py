@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from flowdesk.engine.errors import WorkflowInvalidError
 from flowdesk.engine.executor import WorkflowExecutor
-from tests.engine.graph_builder import executor, graph, run_graph, steps
+from tests.support.graph_builder import executor, graph, run_graph, steps
 from tests.support.waiting import eventually, until
 
 
@@ -176,9 +179,20 @@ def test_cancelling_the_run_cancels_every_iteration_in_flight_and_starts_no_more
     assert http_server.count(key) == 3
 
 
-def test_concurrency_with_a_condition_is_refused_in_one_sentence():
+def test_concurrency_with_a_condition_is_refused_before_the_run_in_one_sentence():
     g = loop_over({"items": [1, 2], "concurrency": 2, "condition": "loop.index < 1"}, ("echo", "ECHO"))
-    handle = run_graph(g)
+    with pytest.raises(WorkflowInvalidError) as refused:
+        run_graph(g)
+    assert str(refused.value) == (
+        "workflow 'w' cannot run: 1 problem(s): node 'each', config.concurrency: LOOP concurrency 2 "
+        "cannot go with a condition: iterations run side by side only over items (set concurrency "
+        "to 1 or loop over items)"
+    )
+
+
+def test_a_templated_concurrency_with_a_condition_is_refused_when_it_comes_to_more_than_one():
+    config = {"items": [1, 2], "concurrency": "{{input.n}}", "condition": "loop.index < 1"}
+    handle = run_graph(loop_over(config, ("echo", "ECHO")), {"n": 2})
     assert handle.status == "failed"
     assert steps(handle)["each"]["error_message"] == (
         "LOOP concurrency above 1 needs items and no condition (iterations run side by side)"

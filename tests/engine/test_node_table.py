@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.engine.graph_builder import graph, run_graph, steps
+from tests.support.graph_builder import graph, run_graph, steps
 
 
 def test_start_outputs_the_input_and_end_maps_every_executed_node():
@@ -166,7 +166,7 @@ def test_output_mapping_adds_fields_from_the_node_response():
     )
     import asyncio
 
-    from tests.engine.graph_builder import executor
+    from tests.support.graph_builder import executor
 
     async def main():
         ex = executor(registry=HandlerRegistry(parent=None))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.engine.graph_builder import executor, graph, run_graph, steps
+from tests.support.graph_builder import executor, graph, run_graph, steps
 from tests.support.waiting import eventually
 
 

@@ -14,30 +14,15 @@ import pytest
 
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
+from tests.support.stored_graph import store_graph
 from tests.support.waiting import EngineEvents, eventually, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _store(db, g):
-    from flowdesk.services.node_types import NodeTypeService
-
-    for type_name in {n.node_type for n in g.nodes} - {
-        "START",
-        "END",
-        "API_CALL",
-        "CONDITION",
-        "DELAY",
-        "PARALLEL",
-        "LOOP",
-    }:
-        NodeTypeService(db).register_node_type(type_name, description="a test node type")
-    return WorkflowService(db).create_from_graph(g)
-
-
 def test_execution_and_step_rows_are_persisted_in_start_order(db):
-    stored = _store(
+    stored = store_graph(
         db,
         graph(
             [
@@ -99,7 +84,7 @@ def test_execution_and_step_rows_are_persisted_in_start_order(db):
 
 
 def test_failed_and_cancelled_steps_are_persisted_with_error_type(db):
-    stored = _store(
+    stored = store_graph(
         db,
         graph(
             [
@@ -130,7 +115,7 @@ def test_failed_and_cancelled_steps_are_persisted_with_error_type(db):
 def test_a_workflow_is_found_by_name_and_a_missing_one_is_a_clear_error(db):
     from flowdesk.domain.errors import NotFoundError
 
-    _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")], name="by name"))
+    store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")], name="by name"))
 
     async def main():
         ex = executor(db=db)
@@ -146,7 +131,7 @@ def test_a_workflow_is_found_by_name_and_a_missing_one_is_a_clear_error(db):
 
 
 def test_editing_a_workflow_is_seen_by_the_next_run(db):
-    stored = _store(
+    stored = store_graph(
         db, graph([("s", "START"), ("x", "ECHO", {"value": 1}), ("e", "END")], [("s", "x"), ("x", "e")])
     )
     node = next(n for n in stored.nodes if n.name == "x")
@@ -191,7 +176,7 @@ asyncio.run(main())
 def test_crash_then_interrupted_then_resume_reuses_succeeded_outputs(db, db_path, tmp_path):
     from flowdesk.store import Database
 
-    stored = _store(
+    stored = store_graph(
         db,
         graph(
             [
@@ -276,7 +261,7 @@ def test_crash_then_interrupted_then_resume_reuses_succeeded_outputs(db, db_path
 def test_resume_refuses_a_completed_execution(db):
     from flowdesk.engine.errors import ExecutionNotResumableError
 
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
 
     async def main():
         ex = executor(db=db)
@@ -293,7 +278,7 @@ def test_resume_refuses_a_completed_execution(db):
 
 
 def test_pause_flushes_rows_and_marks_the_execution_paused(db):
-    stored = _store(
+    stored = store_graph(
         db,
         graph(
             [("s", "START"), ("a", "ECHO"), ("b", "ECHO"), ("e", "END")], [("s", "a"), ("a", "b"), ("b", "e")]
@@ -319,7 +304,7 @@ def test_pause_flushes_rows_and_marks_the_execution_paused(db):
 
 
 def test_a_running_execution_shows_its_current_node_and_progress(db):
-    stored = _store(
+    stored = store_graph(
         db,
         graph(
             [
@@ -357,7 +342,7 @@ def _interrupted_execution(db) -> int:
     """A stored START -> DELAY -> END workflow and an execution of it marked interrupted."""
     from flowdesk.engine import records
 
-    stored = _store(
+    stored = store_graph(
         db,
         graph([("s", "START"), ("d", "DELAY", {"seconds": 0}), ("e", "END")], [("s", "d"), ("d", "e")]),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flowdesk.engine.plan import compile_plan
 from flowdesk.engine.registry import default_registry
-from tests.engine.graph_builder import graph
+from tests.support.graph_builder import graph
 
 
 def _regions(g):

@@ -7,7 +7,7 @@ import asyncio
 
 from flowdesk.domain.validation import validate_graph
 from flowdesk.engine.executor import WorkflowExecutor
-from tests.engine.graph_builder import graph, run_graph, steps
+from tests.support.graph_builder import graph, run_graph, steps
 from tests.support.waiting import eventually, until
 
 

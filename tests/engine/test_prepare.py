@@ -10,12 +10,12 @@ import pytest
 from flowdesk.domain.errors import NotFoundError
 from flowdesk.engine.errors import WorkflowInvalidError
 from flowdesk.engine.executor import WorkflowExecutor
-from tests.engine.graph_builder import graph
-from tests.engine.test_persistence import _store
+from tests.support.graph_builder import graph
+from tests.support.stored_graph import store_graph
 
 
 def test_a_prepared_workflow_runs_without_compiling_again(db, monkeypatch):
-    stored = _store(
+    stored = store_graph(
         db, graph([("s", "START"), ("d", "DELAY", {"seconds": 0}), ("e", "END")], [("s", "d"), ("d", "e")])
     )
     compiled: list[str] = []
@@ -44,7 +44,7 @@ def test_a_prepared_workflow_runs_without_compiling_again(db, monkeypatch):
 
 
 def test_preparing_an_invalid_workflow_raises_what_a_run_would(db):
-    stored = _store(db, graph([("s", "START"), ("d", "DELAY", {"seconds": 0})], [("s", "d")]))  # no END
+    stored = store_graph(db, graph([("s", "START"), ("d", "DELAY", {"seconds": 0})], [("s", "d")]))  # no END
 
     async def scenario():
         async with WorkflowExecutor(db=db, load_plugins=False) as executor:

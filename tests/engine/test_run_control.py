@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.engine.graph_builder import executor, graph, steps
+from tests.support.graph_builder import executor, graph, steps
 from tests.support.waiting import EngineEvents, eventually, until
 
 

@@ -7,7 +7,7 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
 
 
 @st.composite

@@ -12,7 +12,7 @@ import pytest
 
 from flowdesk.api import WorkflowOrchestrator
 from flowdesk.engine import events as ev
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "resources" / "examples").glob("*.json"))
 HANG_GUARD = 120  # seconds; a step that never returns fails the test instead of hanging the suite

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +13,10 @@ import pytest
 from flowdesk.engine.errors import ExecutionNotResumableError
 from flowdesk.services.executions import ExecutionService
 from flowdesk.store import Database
-from tests.engine.graph_builder import executor, graph
-from tests.engine.test_persistence import _store
+from tests.support.cli_running import flowdesk_with_db
+from tests.support.graph_builder import executor, graph
 from tests.support.mounts import small_disk as mount_small_disk
+from tests.support.stored_graph import store_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,7 +90,7 @@ def _every_call_on_record_and_resume_repeats_none(db, handle, logs, calls: list[
 def test_a_full_disk_fails_the_run_cleanly_keeps_written_steps_and_resume_repeats_no_call(small_disk, caplog):
     db = Database(small_disk / "runs.db")
     try:
-        stored = _store(db, _loop_of_big_outputs(6))
+        stored = store_graph(db, _loop_of_big_outputs(6))
         _run.stored = [stored.workflow.id]
         calls: list[int] = []
         handle = _run(db, calls, 1_000_000, [1, 2, 3, 4, 5, 6])
@@ -117,7 +116,7 @@ def test_a_full_disk_fails_the_run_cleanly_keeps_written_steps_and_resume_repeat
 def test_a_row_too_big_for_sqlite_is_stored_truncated_with_a_marker(tmp_path):
     db = Database(tmp_path / "runs.db")
     try:
-        stored = _store(db, _loop_of_big_outputs(2))
+        stored = store_graph(db, _loop_of_big_outputs(2))
         _run.stored = [stored.workflow.id]
         calls: list[int] = []
 
@@ -179,28 +178,16 @@ def test_flowdesk_run_on_a_full_disk_exits_1_with_one_sentence_and_resume_sends_
     path = tmp_path / "large.json"
     path.write_text(json.dumps(LOOP_OF_LARGE_RESPONSES), encoding="utf-8")
     db = small_disk / "cli.db"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("FLOWDESK_DB", None)
-
-    def flowdesk(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "flowdesk.cli", *args, "--db", str(db)],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=str(ROOT),
-            timeout=120,
-        )
 
     http_server.reset()
     data = json.dumps({"base": http_server.url, "items": [1, 2, 3, 4, 5, 6]})
-    ran = flowdesk("run", str(path), "--input", data, "--json")
+    ran = flowdesk_with_db("run", str(path), "--input", data, "--json", db=db)
     assert ran.returncode == 1, ran.stderr
     assert "Traceback" not in ran.stderr and "Traceback" not in ran.stdout
     report = json.loads(ran.stdout)
     assert report["status"] == "failed"
     assert "is full" in report["error_message"]
-    resumed = flowdesk("resume", str(report["execution_id"]), "--json")
+    resumed = flowdesk_with_db("resume", str(report["execution_id"]), "--json", db=db)
     assert "Traceback" not in resumed.stderr
     if resumed.returncode != 0:
         assert "not stored" in resumed.stderr
@@ -242,7 +229,7 @@ def _full_tablespace_run(postgres_server, postgres_database, small_disk: Path) -
         postgres_server.query(name, f"ALTER TABLE workflow_execution_logs SET TABLESPACE {space}")
         db = Database(url)
         try:
-            stored = _store(db, _loop_of_big_outputs(6))
+            stored = store_graph(db, _loop_of_big_outputs(6))
             _run.stored = [stored.workflow.id]
             calls: list[int] = []
             handle = _run(db, calls, 1_000_000, [1, 2, 3, 4, 5, 6])
@@ -279,7 +266,7 @@ def test_a_full_disk_stops_a_run_that_is_still_going(small_disk):
             [("start", "loop"), ("loop", "big", "LOOP"), ("big", "loop"), ("loop", "wait"), ("wait", "end")],
             name="still going",
         )
-        stored = _store(db, g)
+        stored = store_graph(db, g)
         calls: list[int] = []
 
         async def wait_forever(ctx):

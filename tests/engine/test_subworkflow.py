@@ -7,7 +7,8 @@ import asyncio
 from flowdesk.services.executions import ExecutionService
 from flowdesk.services.versions import VersionService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import executor, graph
+from tests.support.child_runs import children_of, run_stored
+from tests.support.graph_builder import executor, graph
 from tests.support.waiting import eventually, until
 
 
@@ -42,23 +43,6 @@ def caller(db, name, call_config, *, config=None, after=None):
     nodes.append(("end", "END", {"output": "{{call}}"}))
     connections.append((last, "end"))
     return store(db, graph(nodes, connections, name=name, config=config))
-
-
-def run_stored(db, workflow, input_data=None, **options):
-    async def main():
-        ex = executor(db=db)
-        try:
-            handle = await ex.execute_workflow(workflow.workflow.id, input_data, **options)
-            await ex.flush()
-            return handle
-        finally:
-            await ex.aclose()
-
-    return asyncio.run(main())
-
-
-def children_of(db, execution_id):
-    return [e for e in ExecutionService(db).list_executions() if e.parent_execution_id == execution_id]
 
 
 def test_the_child_runs_as_an_execution_of_its_own_linked_to_the_parent_step(db):

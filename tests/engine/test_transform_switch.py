@@ -9,7 +9,7 @@ import pytest
 from flowdesk.domain.node_config import rename_in_config
 from flowdesk.domain.validation import locate_graph_problems, validate_graph
 from flowdesk.engine.executor import WorkflowExecutor
-from tests.engine.graph_builder import graph, steps
+from tests.support.graph_builder import graph, steps
 
 
 def run(g, input_data):

@@ -11,8 +11,8 @@ from flowdesk.domain.models import ExecutionLog
 from flowdesk.engine import records
 from flowdesk.engine.writer import ExecutionWriter, json_safe
 from flowdesk.services.executions import ExecutionService
-from tests.engine.graph_builder import graph
-from tests.engine.test_persistence import _store
+from tests.support.graph_builder import graph
+from tests.support.stored_graph import store_graph
 from tests.support.waiting import until
 
 
@@ -54,7 +54,7 @@ def _execution(db, workflow_id: int) -> int:
 
 
 def test_fast_step_rows_read_back_like_the_stores_own(db):
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     fast_id = _execution(db, stored.workflow.id)
     slow_id = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
@@ -81,7 +81,7 @@ def test_fast_step_rows_read_back_like_the_stores_own(db):
 
 
 def test_rows_that_are_not_json_are_made_json_safe(db):
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     eid = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
 
@@ -123,7 +123,7 @@ def test_a_failing_call_reaches_the_caller_and_the_writer_goes_on(db):
 
 
 def test_execution_rows_written_by_the_engine_read_back_like_the_stores_own(db):
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     service = ExecutionService(db)
     with db.engine.begin() as conn:
         fast_id, _ = records.create_execution(
@@ -169,7 +169,7 @@ def _many_rows(n: int) -> list[dict]:
 def test_bulk_steps_go_through_the_step_sink_and_read_back_like_the_stores_own(db, monkeypatch):
     from flowdesk.engine.writer import SINK_THRESHOLD
 
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     fast_id = _execution(db, stored.workflow.id)
     slow_id = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
@@ -202,7 +202,7 @@ def test_bulk_steps_go_through_the_step_sink_and_read_back_like_the_stores_own(d
 
 
 def test_small_batches_never_start_the_sink(db):
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     eid = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
 
@@ -220,7 +220,7 @@ def test_small_batches_never_start_the_sink(db):
 @pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_when_the_sink_dies_the_thread_writes_and_nothing_is_lost(db, monkeypatch, caplog):
     monkeypatch.setenv("FLOWDESK_STEP_SINK", "1")  # the sink from the first row
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     eid = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
 
@@ -246,7 +246,7 @@ def test_when_the_sink_dies_the_thread_writes_and_nothing_is_lost(db, monkeypatc
 
 def test_a_batch_the_sink_refuses_is_refused_the_same_way_by_the_thread(db, monkeypatch):
     monkeypatch.setenv("FLOWDESK_STEP_SINK", "1")
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     eid = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)
 
@@ -304,7 +304,7 @@ def test_a_run_with_many_nodes_starts_the_sink_before_its_rows_come(db):
         [("s", "START"), *[(n, "DELAY", {"seconds": 0.002}) for n in names], ("e", "END")],
         list(zip(["s", *names], [*names, "e"], strict=True)),
     )
-    stored = _store(db, g)
+    stored = store_graph(db, g)
 
     async def main():
         async with WorkflowExecutor(db=db, load_plugins=False) as executor:
@@ -323,7 +323,7 @@ def test_progress_notes_share_one_queued_update_and_the_latest_node_is_written(d
     node; an explicit update queued after a note is written after it, and a note after that wins."""
     import threading
 
-    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     burst_id = _execution(db, stored.workflow.id)
     paused_id = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db)

@@ -9,8 +9,7 @@ import pytest
 from flowdesk.domain.errors import InvalidInputError
 from flowdesk.interchange.api_export import to_curl
 from flowdesk.interchange.api_import import import_api_spec, import_curl
-
-from .api_import_checks import definition_fields
+from tests.support.api_import_checks import definition_fields
 
 CURL = Path(__file__).parent / "fixtures" / "api" / "curl"
 _FIELDS = {"id", "created_at", "updated_at", "description", "tags", "parameters", "source"}

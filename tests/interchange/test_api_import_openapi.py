@@ -7,9 +7,9 @@ import json
 import pytest
 
 from flowdesk.interchange.api_import import import_api_spec
-from tests.interchange.api_import_checks import FIXTURES
-from tests.interchange.api_import_checks import check_definitions as _check
-from tests.interchange.api_import_checks import import_fixture as _import
+from tests.support.api_import_checks import FIXTURES
+from tests.support.api_import_checks import check_definitions as _check
+from tests.support.api_import_checks import import_fixture as _import
 
 # Every field of every definition, checked against petstore-3.0.yaml by hand.
 EXPECTED_30 = {

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flowdesk.interchange.api_import import import_api_spec
-from tests.interchange.api_import_checks import FIXTURES
-from tests.interchange.api_import_checks import check_definitions as _check
-from tests.interchange.api_import_checks import import_fixture as _import
+from tests.support.api_import_checks import FIXTURES
+from tests.support.api_import_checks import check_definitions as _check
+from tests.support.api_import_checks import import_fixture as _import
 
 EXPECTED_21 = {
     "List tasks": (

@@ -209,7 +209,7 @@ def test_multipart_form_is_imported_as_the_parts_curl_sends(raw_server, tmp_path
 
 
 def test_aws_sigv4_is_signed_as_curl_signs_it(raw_server):
-    from tests.engine.test_aws_sigv4 import expected_signature
+    from tests.support.aws_signature import expected_signature
 
     # the query is written sorted: curl 7.88 signs it in the order written (later curls sort it, as AWS
     # requires and flowdesk does), so an unsorted one would give curl a signature AWS rejects

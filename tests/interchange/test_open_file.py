@@ -10,7 +10,8 @@ import pytest
 from flowdesk.services import ApiService, WorkflowService
 from flowdesk.services.transfer import NameTaken, TransferService, WorkflowNameTakenError
 from flowdesk.services.versions import VersionService
-from tests.interchange.test_transfer import EXAMPLE_FILES, EXAMPLES, row_counts
+from tests.support.examples import EXAMPLE_FILES, EXAMPLES
+from tests.support.store_rows import row_counts
 
 
 @pytest.fixture

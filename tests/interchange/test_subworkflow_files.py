@@ -13,7 +13,7 @@ from flowdesk.interchange.workflow_file import read_workflow_file
 from flowdesk.services import ApiService, WorkflowService
 from flowdesk.services.transfer import TransferService
 from flowdesk.store import Database
-from tests.engine.graph_builder import graph
+from tests.support.graph_builder import graph
 
 
 def leaf(api_id=None, name="leaf"):

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from flowdesk.domain.errors import FileFormatError, InvalidInputError, NotFoundError
 from flowdesk.services import ApiService, WorkflowService
 from flowdesk.services.transfer import TransferService, read_input
-from flowdesk.store.tables import TABLES
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
-EXAMPLE_FILES = sorted(EXAMPLES.glob("*.json"))
-
-
-def row_counts(db) -> dict[str, int]:
-    """Rows in every table of the schema."""
-    with db.session(read_only=True) as session:
-        return {
-            name: session.scalar(select(func.count()).select_from(table)) for name, table in TABLES.items()
-        }
+from tests.support.examples import EXAMPLE_FILES, EXAMPLES
+from tests.support.store_rows import row_counts
 
 
 @pytest.fixture

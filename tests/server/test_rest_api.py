@@ -10,42 +10,12 @@ import time
 import httpx
 import pytest
 
-
-def _chain(client: httpx.Client, name: str, middle: dict | None = None) -> tuple[int, dict[str, dict]]:
-    """A START -> [middle] -> END workflow made through the API; (workflow id, nodes by name)."""
-    wid = client.post("/workflows", json={"name": f"{name} {time.time_ns()}", "tags": ["t"]}).json()["id"]
-    specs = [{"name": "start", "node_type": "START"}]
-    if middle:
-        specs.append(middle)
-    specs.append({"name": "end", "node_type": "END"})
-    nodes = {}
-    for spec in specs:
-        answer = client.post(f"/workflows/{wid}/nodes", json=spec)
-        assert answer.status_code == 201, answer.text
-        nodes[spec["name"]] = answer.json()
-    names = [s["name"] for s in specs]
-    for a, b in zip(names, names[1:], strict=False):
-        answer = client.post(
-            f"/workflows/{wid}/connections",
-            json={"from_node_id": nodes[a]["id"], "to_node_id": nodes[b]["id"]},
-        )
-        assert answer.status_code == 201, answer.text
-    return wid, nodes
-
-
-def _wait(
-    client: httpx.Client, execution_id: int, *, until=lambda e: e["status"] not in ("running", "pending")
-):
-    while True:  # bounded by the test timeout
-        execution = client.get(f"/executions/{execution_id}").json()
-        if until(execution):
-            return execution
-        time.sleep(0.02)
+from tests.support.server_api import api_chain, wait_for_execution
 
 
 def test_graph_round_trips_in_the_file_format_and_a_bad_file_changes_nothing(server):
     with server.client() as client:
-        wid, nodes = _chain(client, "graph", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
+        wid, nodes = api_chain(client, "graph", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
         document = client.get(f"/workflows/{wid}/graph").json()
         assert [n["name"] for n in document["nodes"]] == ["start", "wait", "end"]
 
@@ -71,7 +41,7 @@ def test_graph_round_trips_in_the_file_format_and_a_bad_file_changes_nothing(ser
 
 def test_validate_reports_located_problems(server):
     with server.client() as client:
-        wid, _ = _chain(client, "validate")
+        wid, _ = api_chain(client, "validate")
         document = client.get(f"/workflows/{wid}/graph").json()
         assert client.post("/validate", json=document).json() == {"valid": True, "problems": []}
         document["connections"].append({"from": "end", "to": "start", "type": "SEQUENCE"})
@@ -83,7 +53,7 @@ def test_errors_are_one_sentence_with_the_right_status(server):
     with server.client() as client:
         missing = client.get("/workflows/999999")
         assert missing.status_code == 404 and "999999" in missing.json()["detail"]
-        wid, _ = _chain(client, "errors")
+        wid, _ = api_chain(client, "errors")
         duplicate = client.post(f"/workflows/{wid}/nodes", json={"name": "start", "node_type": "START"})
         assert duplicate.status_code == 409, duplicate.text
         invalid = client.post(f"/workflows/{wid}/nodes", json={"name": 5, "node_typo": "X"})
@@ -110,7 +80,7 @@ def test_a_body_over_the_limit_is_refused_with_413(server):
 
 def test_crud_versions_duplicate_status_and_audit(server):
     with server.client() as client:
-        wid, nodes = _chain(client, "crud")
+        wid, nodes = api_chain(client, "crud")
         renamed = client.patch(f"/nodes/{nodes['end']['id']}", json={"name": "finish"}).json()
         assert renamed["name"] == "finish"
         version = client.post(f"/workflows/{wid}/versions", json={"label": "v1"}).json()
@@ -133,7 +103,7 @@ def test_crud_versions_duplicate_status_and_audit(server):
 
 def test_step_through_a_run_and_continue(server):
     with server.client() as client:
-        wid, _ = _chain(client, "steps", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
+        wid, _ = api_chain(client, "steps", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
         paused = client.post(f"/workflows/{wid}/execute", json={"step_by_step": True}).json()
         assert paused["status"] == "paused", paused
         stepped = client.post(f"/executions/{paused['id']}/step").json()
@@ -141,7 +111,7 @@ def test_step_through_a_run_and_continue(server):
         steps = client.get(f"/executions/{paused['id']}/steps").json()
         assert [s["step_name"] for s in steps] == ["start"]
         client.post(f"/executions/{paused['id']}/continue")
-        done = _wait(client, paused["id"])
+        done = wait_for_execution(client, paused["id"])
         assert done["status"] == "completed"
         assert [s["step_name"] for s in client.get(f"/executions/{paused['id']}/steps").json()] == [
             "start",
@@ -154,9 +124,9 @@ def test_step_through_a_run_and_continue(server):
 
 def test_cancel_then_resume(server):
     with server.client() as client:
-        wid, _ = _chain(client, "cancel", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 60}})
+        wid, _ = api_chain(client, "cancel", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 60}})
         started = client.post(f"/workflows/{wid}/execute", json={"config": {"async": True}}).json()
-        _wait(client, started["execution_id"], until=lambda e: e["current_step"] == "wait")
+        wait_for_execution(client, started["execution_id"], until=lambda e: e["current_step"] == "wait")
         cancelled = client.post(f"/executions/{started['execution_id']}/cancel").json()
         assert cancelled["status"] == "cancelled"
         document = client.get(f"/workflows/{wid}/graph").json()
@@ -164,7 +134,7 @@ def test_cancel_then_resume(server):
         client.put(f"/workflows/{wid}/graph", json=document)
         resumed = client.post(f"/executions/{started['execution_id']}/resume")
         assert resumed.status_code == 202, resumed.text
-        done = _wait(client, resumed.json()["execution_id"])
+        done = wait_for_execution(client, resumed.json()["execution_id"])
         assert done["status"] == "completed" and done["resumed_from_id"] == started["execution_id"]
 
 
@@ -207,7 +177,7 @@ def test_the_servers_own_openapi_document_imports_cleanly(server, tmp_path):
 @pytest.mark.parametrize("path", ["/executions/{id}/events"])
 def test_server_sent_events_follow_a_run_to_its_end(server, path):
     with server.client() as client:
-        wid, _ = _chain(client, "sse", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
+        wid, _ = api_chain(client, "sse", {"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}})
         paused = client.post(f"/workflows/{wid}/execute", json={"step_by_step": True}).json()
         events: list[dict] = []
         with client.stream("GET", path.format(id=paused["id"])) as stream:
@@ -304,7 +274,7 @@ def test_a_run_is_answered_as_its_response_model_would_write_it():
 
 def test_a_run_reads_the_same_alone_as_in_the_list(server):
     with server.client() as client:
-        wid, _ = _chain(client, "read alike")
+        wid, _ = api_chain(client, "read alike")
         ran = client.post(f"/workflows/{wid}/execute", json={"input_data": {"名": [1, 2.5]}}).json()
         alone = client.get(f"/executions/{ran['id']}")
         assert alone.status_code == 200 and alone.headers["content-type"] == "application/json"
@@ -324,7 +294,7 @@ def test_a_kept_answer_never_outlives_a_change_to_its_run(server):
     from flowdesk.store import Database
 
     with server.client() as client:
-        wid, _ = _chain(client, "kept")
+        wid, _ = api_chain(client, "kept")
         run_id = client.post(f"/workflows/{wid}/execute", json={}).json()["id"]
         first = client.get(f"/executions/{run_id}").json()
         assert client.get(f"/executions/{run_id}").json() == first

@@ -8,26 +8,7 @@ import json
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.transfer import TransferService
 from flowdesk.services.workflows import WorkflowService
-from tests.engine.graph_builder import chain, graph
-
-SCHEMA = {
-    "type": "object",
-    "properties": {
-        "api_key": {"type": "string", "x-secret": True},
-        "login": {"type": "object", "properties": {"password": {"type": "string", "x-secret": True}}},
-        "note": {"type": "string"},
-    },
-}
-
-
-def _graph():
-    nodes, conns = chain(
-        ("start", "START"),
-        ("literal", "VENDOR", {"api_key": "sk-live-123", "login": {"password": "hunter2"}, "note": "kept"}),
-        ("reference", "VENDOR", {"api_key": "{{secrets.VENDOR_KEY}}", "note": "also kept"}),
-        ("end", "END"),
-    )
-    return graph(nodes, conns, name="vendor calls")
+from tests.support.vendor_type import VENDOR_SCHEMA, vendor_graph
 
 
 def _configs(text):
@@ -35,8 +16,8 @@ def _configs(text):
 
 
 def test_an_export_masks_a_stored_custom_type_s_secret_fields(db):
-    NodeTypeService(db).register_node_type("VENDOR", "", SCHEMA, "tests.support.node_handlers:shout")
-    stored = WorkflowService(db).create_from_graph(_graph())
+    NodeTypeService(db).register_node_type("VENDOR", "", VENDOR_SCHEMA, "tests.support.node_handlers:shout")
+    stored = WorkflowService(db).create_from_graph(vendor_graph())
 
     text = TransferService(db).export_workflow(stored.workflow.id)
 

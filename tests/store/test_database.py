@@ -18,25 +18,7 @@ from flowdesk.domain.errors import DatabaseTooNewError
 from flowdesk.store import HEAD_REVISION, Database
 from flowdesk.store.database import MIGRATIONS_DIR, this_host
 from flowdesk.store.tables import Base
-
-EXPECTED_TABLES = {
-    "workflow_definitions",
-    "workflow_nodes",
-    "workflow_connections",
-    "workflow_executions",
-    "workflow_execution_logs",
-    "api_definitions",
-    "workflow_versions",
-    "node_types",
-    "audit_log",
-    "environments",
-    "secrets",
-    "users",
-    "api_tokens",
-    "alert_rules",
-    "alert_history",
-    "response_cache",
-}
+from tests.support.store_rows import EXPECTED_TABLES, insert_execution_row
 
 
 @contextmanager
@@ -323,61 +305,18 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _raw_engine(db_path):
-    """A plain SQLAlchemy engine on the test's database (a SQLite file or a PostgreSQL URL)."""
-    return create_engine(db_path if isinstance(db_path, str) else f"sqlite:///{db_path}")
-
-
-def _insert_execution(
-    db_path, status: str, pid: int | None, host: str | None, created: datetime | None = None
-) -> int:
-    """A run row as a process would have left it (written without flowdesk); `created` defaults to now."""
-    from sqlalchemy import bindparam, text
-
-    from flowdesk.store.tables import UTCDateTime
-
-    def at(value: datetime):
-        return bindparam("at", value, type_=UTCDateTime())
-
-    engine = _raw_engine(db_path)
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO workflow_definitions (id, name, description, version, is_active, created_at,"
-                " updated_at) VALUES (1, 'w', '', '1.0', :no, :at, :at) ON CONFLICT DO NOTHING"
-            ).bindparams(at(datetime(2026, 1, 1, tzinfo=UTC))),
-            {"no": False},
-        )
-        execution_id = conn.execute(
-            text(
-                "INSERT INTO workflow_executions (workflow_id, status, progress, runner_pid, runner_host, created_at)"
-                " VALUES (1, :status, 0.5, :pid, :host, :at) RETURNING id"
-            ).bindparams(at(created or datetime.now(UTC))),
-            {"status": status, "pid": pid, "host": host},
-        ).scalar_one()
-        conn.execute(
-            text(
-                "INSERT INTO workflow_execution_logs (execution_id, step_name, status, attempts, sequence, created_at)"
-                " VALUES (:id, 'step', 'running', 1, 0, :at)"
-            ).bindparams(at(datetime(2026, 1, 1, tzinfo=UTC))),
-            {"id": execution_id},
-        )
-    engine.dispose()
-    return int(execution_id)
-
-
 def test_crash_recovery_marks_runs_of_dead_processes_interrupted(db_path):
     from flowdesk.services import AuditService, ExecutionService
 
     Database(db_path).close()
     dead = _dead_pid()
-    crashed = _insert_execution(db_path, "running", dead, this_host())
-    paused = _insert_execution(db_path, "paused", dead, this_host())
-    alive = _insert_execution(db_path, "running", os.getpid(), this_host())
-    elsewhere = _insert_execution(db_path, "running", dead, "some-other-host")
-    finished = _insert_execution(db_path, "completed", dead, this_host())
+    crashed = insert_execution_row(db_path, "running", dead, this_host())
+    paused = insert_execution_row(db_path, "paused", dead, this_host())
+    alive = insert_execution_row(db_path, "running", os.getpid(), this_host())
+    elsewhere = insert_execution_row(db_path, "running", dead, "some-other-host")
+    finished = insert_execution_row(db_path, "completed", dead, this_host())
     # This process's pid, but the run is older than this process: another program had the pid then.
-    reused = _insert_execution(
+    reused = insert_execution_row(
         db_path, "running", os.getpid(), this_host(), created=datetime(2020, 1, 1, tzinfo=UTC)
     )
 

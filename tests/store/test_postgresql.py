@@ -20,7 +20,7 @@ from flowdesk.domain.errors import (
 )
 from flowdesk.store import HEAD_REVISION, Database
 from flowdesk.store.database import MIGRATIONS_DIR, masked_url
-from tests.store.test_database import EXPECTED_TABLES
+from tests.support.store_rows import EXPECTED_TABLES
 
 TABLES = EXPECTED_TABLES | {"alembic_version", "monitor_node_totals", "monitor_metric_totals"}
 TRIGGERS = {
@@ -220,7 +220,7 @@ def test_downgrade_to_nothing_and_up_again(postgres_server, postgres_database):
 
 
 def test_the_duration_the_monitor_queries_is_the_one_migration_0003_indexes():
-    from flowdesk.services.monitoring.sql_dialect import POSTGRESQL, SQLITE
+    from flowdesk.store.monitor.dialect import POSTGRESQL, SQLITE
 
     spec = importlib.util.spec_from_file_location(
         "m0003", MIGRATIONS_DIR / "versions" / "0003_monitor_rollups.py"

@@ -7,13 +7,13 @@ from flowdesk.services import ExecutionService
 from flowdesk.store import Database
 from flowdesk.store.run_recovery import interrupt_run, session_executor
 from flowdesk.store.tables import utcnow
-from tests.store.test_database import _insert_execution
+from tests.support.store_rows import insert_execution_row
 
 
 def test_only_the_named_runners_unfinished_run_is_interrupted(db_path):
     Database(db_path).close()
-    theirs = _insert_execution(db_path, "running", 4242, "worker-a")
-    done = _insert_execution(db_path, "completed", 4242, "worker-a")
+    theirs = insert_execution_row(db_path, "running", 4242, "worker-a")
+    done = insert_execution_row(db_path, "completed", 4242, "worker-a")
     db = Database(db_path)
     try:
         with db.session() as session:

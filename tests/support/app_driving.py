@@ -119,3 +119,15 @@ def open_monitor(qtbot, window):
     view = host.current_view()
     assert view is not None
     return view
+
+
+def click_node(qtbot, tab, name: str, *, double: bool = False) -> None:
+    """Click (or double-click) the middle of node `name` on the tab's canvas, as a user does."""
+    from PySide6.QtCore import QPointF
+
+    from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+
+    node = tab.doc.node_by_name(name)
+    pos = tab.view.mapFromScene(QPointF(node.x + NODE_WIDTH / 2, node.y + NODE_HEIGHT / 2))
+    click = qtbot.mouseDClick if double else qtbot.mouseClick
+    click(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)

@@ -190,9 +190,10 @@ PERF_RUNS = [
 ]
 
 
-def _log(
+def step_log_row(
     execution_id: int, node_id: int | None, node: str, step: str, node_type: str, seq: int, **kw
 ) -> ExecutionLogRow:
+    """One step row of a seeded run (`kw`: the other columns, status, times, error, ...)."""
     return ExecutionLogRow(
         execution_id=execution_id,
         node_id=node_id,
@@ -260,7 +261,7 @@ def seed_known(db) -> Seeded:
                 kw: dict = {"iteration_path": iteration}
                 if active and offset >= 3.0:  # the step the run is in: started, no end yet
                     s.add(
-                        _log(
+                        step_log_row(
                             run.id,
                             node_id,
                             node,
@@ -275,14 +276,14 @@ def seed_known(db) -> Seeded:
                     break
                 if stopped:
                     s.add(
-                        _log(run.id, node_id, node, step, node_type, seq, status="skipped", attempts=0, **kw)
+                        step_log_row(run.id, node_id, node, step, node_type, seq, status="skipped", attempts=0, **kw)
                     )
                     continue
                 end = begin + timedelta(seconds=length)
                 if step == stop:
                     _, _, step_status, error_type, message = failure
                     s.add(
-                        _log(
+                        step_log_row(
                             run.id,
                             node_id,
                             node,
@@ -301,7 +302,7 @@ def seed_known(db) -> Seeded:
                     stopped = True
                     continue
                 s.add(
-                    _log(
+                    step_log_row(
                         run.id,
                         node_id,
                         node,
@@ -333,7 +334,7 @@ def seed_known(db) -> Seeded:
             seeded.runs[f"perf{i}"] = run.id
             for seq, (node, duration, metrics) in enumerate(steps):
                 s.add(
-                    _log(
+                    step_log_row(
                         run.id,
                         seeded.nodes[f"perf.{node}"],
                         node,
@@ -347,7 +348,7 @@ def seed_known(db) -> Seeded:
                 )
         # A step of a node that was deleted since: node_id NULL, left out of per-node figures.
         s.add(
-            _log(
+            step_log_row(
                 seeded.runs["perf0"],
                 None,
                 "gone",

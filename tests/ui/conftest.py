@@ -8,8 +8,6 @@ import pytest
 from PySide6.QtCore import QSettings
 
 import flowdesk.ui  # noqa: F401  (installs the None refcount guard before any painting)
-from flowdesk.domain.enums import ConnectionType, NodeType
-from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 
@@ -42,31 +40,6 @@ def window(qtbot, backend, settings, tmp_path):
         tab.doc.undo_stack.setClean()
     w.close()
     w.deleteLater()
-
-
-def sample_graph(name: str = "sample") -> WorkflowGraph:
-    """START -> check (CONDITION) -> yes/no (DELAY) -> END, laid out left to right."""
-    nodes = [
-        Node(name="start", node_type=NodeType.START, position_x=0, position_y=100),
-        Node(
-            name="check",
-            node_type=NodeType.CONDITION,
-            config={"condition": "{{input.x}} > 1"},
-            position_x=300,
-            position_y=100,
-        ),
-        Node(name="yes", node_type=NodeType.DELAY, config={"seconds": 0}, position_x=600, position_y=0),
-        Node(name="no", node_type=NodeType.DELAY, config={"seconds": 0}, position_x=600, position_y=200),
-        Node(name="end", node_type=NodeType.END, position_x=900, position_y=100),
-    ]
-    conns = [
-        Connection(from_node="start", to_node="check"),
-        Connection(from_node="check", to_node="yes", connection_type=ConnectionType.CONDITIONAL_TRUE),
-        Connection(from_node="check", to_node="no", connection_type=ConnectionType.CONDITIONAL_FALSE),
-        Connection(from_node="yes", to_node="end"),
-        Connection(from_node="no", to_node="end"),
-    ]
-    return WorkflowGraph(workflow=Workflow(name=name, tags=["t1"]), nodes=nodes, connections=conns)
 
 
 def snapshot(doc) -> tuple:

@@ -8,8 +8,7 @@ from PySide6.QtCore import QDateTime, Qt
 
 from flowdesk.store.audit_trail import acting_as, current_actor
 from flowdesk.ui.audit_dialog import AuditDialog
-
-from .test_main_window import open_sample
+from tests.support.canvas_driving import open_sample_tab
 
 
 def _column(dialog, column: int) -> list[str]:
@@ -17,7 +16,7 @@ def _column(dialog, column: int) -> list[str]:
 
 
 def test_the_audit_log_shows_actors_and_filters(window, backend, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     other = backend.workflows.create_workflow("someone else's")
     with acting_as("alice"):  # as the REST server records a request by its token's user
         backend.workflows.update_workflow(tab.workflow_id, description="changed by alice")

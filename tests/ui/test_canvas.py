@@ -4,47 +4,14 @@ copy/paste, undo/redo, zoom."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QWheelEvent
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from flowdesk.domain.enums import ConnectionType, NodeType
 from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+from tests.support.canvas_driving import drop_from_palette, open_sample_at_zoom_1, view_pos
 
-from .conftest import sample_graph, snapshot
-
-
-def open_sample(window, name="sample"):
-    created = window.backend.workflows.create_from_graph(sample_graph(name))
-    tab = window.open_workflow(created.workflow.id)
-    QApplication.processEvents()  # the deferred first fit-to-view runs now, not after set_zoom
-    tab.view.set_zoom(1.0)
-    tab.view.centerOn(QPointF(450, 130))
-    QApplication.processEvents()
-    return tab
-
-
-def view_pos(tab, scene_point: QPointF) -> QPoint:
-    return tab.view.mapFromScene(scene_point)
-
-
-def drop_from_palette(window, tab, node_type: str, at: QPoint) -> None:
-    palette = window.node_palette
-    item = next(
-        palette.item(i)
-        for i in range(palette.count())
-        if palette.item(i).data(Qt.ItemDataRole.UserRole) == node_type
-    )
-    mime = palette.mimeData([item])
-    viewport = tab.view.viewport()
-    actions = Qt.DropAction.CopyAction
-    enter = QDragEnterEvent(at, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(viewport, enter)
-    assert enter.isAccepted()
-    move = QDragMoveEvent(at, actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(viewport, move)
-    drop = QDropEvent(QPointF(at), actions, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(viewport, drop)
-    assert drop.isAccepted()
+from .conftest import snapshot
 
 
 def drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 6) -> None:
@@ -56,7 +23,7 @@ def drag(qtbot, widget, start: QPoint, end: QPoint, steps: int = 6) -> None:
 
 
 def test_drop_from_palette_adds_node_where_dropped(window):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     before = len(tab.doc.nodes())
     at = view_pos(tab, QPointF(300, 400))
     drop_from_palette(window, tab, NodeType.DELAY, at)
@@ -74,7 +41,7 @@ def test_drop_from_palette_adds_node_where_dropped(window):
 
 
 def test_connect_two_ports_with_the_mouse(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     drop_from_palette(window, tab, NodeType.DELAY, view_pos(tab, QPointF(450, 400)))
     new = tab.doc.nodes()[-1]
     yes_item = tab.scene.node_items[tab.doc.node_by_name("yes").uid]
@@ -91,7 +58,7 @@ def test_connect_two_ports_with_the_mouse(window, qtbot):
 
 
 def test_condition_ports_make_true_and_false_connections(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     check = tab.scene.node_items[tab.doc.node_by_name("check").uid]
     drop_from_palette(window, tab, NodeType.END, view_pos(tab, QPointF(450, 420)))
     target = tab.scene.node_items[tab.doc.nodes()[-1].uid]
@@ -100,7 +67,7 @@ def test_condition_ports_make_true_and_false_connections(window, qtbot):
 
 
 def test_invalid_connection_is_refused_with_the_reason(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     yes_item = tab.scene.node_items[tab.doc.node_by_name("yes").uid]
     check_item = tab.scene.node_items[tab.doc.node_by_name("check").uid]
     messages = []
@@ -119,7 +86,7 @@ def test_invalid_connection_is_refused_with_the_reason(window, qtbot):
 
 
 def test_move_node_with_mouse_is_one_undo_step(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     node = tab.doc.node_by_name("yes")
     start_xy = (node.x, node.y)
     item = tab.scene.node_items[node.uid]
@@ -138,7 +105,7 @@ def test_move_node_with_mouse_is_one_undo_step(window, qtbot):
 
 
 def test_rubber_band_select_then_delete_key_then_undo(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     before = snapshot(tab.doc)
     # band around yes and no (x 600..784, y 0..264)
     a = view_pos(tab, QPointF(560, -30))
@@ -157,8 +124,8 @@ def test_rubber_band_select_then_delete_key_then_undo(window, qtbot):
 
 
 def test_copy_paste_between_tabs_and_undo_redo(window, qtbot):
-    tab = open_sample(window, "one")
-    other = open_sample(window, "two")
+    tab = open_sample_at_zoom_1(window, "one")
+    other = open_sample_at_zoom_1(window, "two")
     window.tabs.setCurrentWidget(tab)
     tab.doc.set_selection([tab.doc.node_by_name("check").uid, tab.doc.node_by_name("yes").uid])
     window.action_copy.trigger()
@@ -180,7 +147,7 @@ def test_copy_paste_between_tabs_and_undo_redo(window, qtbot):
 
 
 def test_cut_duplicate_select_all(window):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     start = snapshot(tab.doc)
     tab.doc.set_selection([tab.doc.node_by_name("yes").uid])
     window.action_duplicate.trigger()
@@ -197,7 +164,7 @@ def test_cut_duplicate_select_all(window):
 
 
 def test_wheel_zoom_is_clamped_and_keeps_point_under_cursor(window):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     viewport = tab.view.viewport()
     cursor = QPoint(200, 150)
     anchor = tab.view.mapToScene(cursor)
@@ -232,7 +199,7 @@ def test_wheel_zoom_is_clamped_and_keeps_point_under_cursor(window):
 
 
 def test_middle_drag_pans(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     viewport = tab.view.viewport()
     before = tab.view.mapToScene(QPoint(100, 100))
     qtbot.mousePress(viewport, Qt.MouseButton.MiddleButton, pos=QPoint(300, 300))
@@ -244,7 +211,7 @@ def test_middle_drag_pans(window, qtbot):
 
 
 def test_auto_layout_is_one_step_left_to_right(window):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     before = snapshot(tab.doc)
     for n in tab.doc.nodes():
         tab.doc.move_node(n.uid, 0, 0)  # pile them up (direct model edits, not undoable)
@@ -260,7 +227,7 @@ def test_auto_layout_is_one_step_left_to_right(window):
 
 
 def test_find_node_selects_and_centres(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     window.find_box.setText("NO")
     qtbot.keyClick(window.find_box, Qt.Key.Key_Return)
     assert {tab.doc.node(u).name for u in tab.doc.selected_nodes} == {"no"}
@@ -270,7 +237,7 @@ def test_find_node_selects_and_centres(window, qtbot):
 
 
 def test_double_click_opens_quick_add(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     pos = view_pos(tab, QPointF(450, 500))
     popups = []
     tab.view.quick_add_requested.connect(lambda sp, gp: popups.append(tab.quick_add(sp, gp)))
@@ -284,7 +251,7 @@ def test_double_click_opens_quick_add(window, qtbot):
 
 
 def test_space_drag_pans_without_moving_nodes(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     before_model = snapshot(tab.doc)
     node = tab.doc.node_by_name("yes")
     item = tab.scene.node_items[node.uid]

@@ -23,8 +23,9 @@ from flowdesk.ui.document import (
     NodeState,
     WorkflowDocument,
 )
+from tests.support.canvas_driving import sample_graph
 
-from .conftest import sample_graph, snapshot
+from .conftest import snapshot
 
 
 def make_doc(qapp) -> WorkflowDocument:

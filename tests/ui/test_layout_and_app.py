@@ -7,8 +7,9 @@ from PySide6.QtWidgets import QApplication
 
 from flowdesk.domain.enums import ConnectionType
 from flowdesk.ui.canvas.layout import LayoutEdge, layered_layout
+from tests.support.canvas_driving import sample_graph
 
-from .conftest import EXAMPLES, sample_graph
+from .conftest import EXAMPLES
 
 
 def test_layout_layers_follow_edges_and_ignore_loop_back_edges():

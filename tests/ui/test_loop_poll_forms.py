@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QSpinBox
 
-from .test_canvas import drop_from_palette, open_sample, view_pos
+from tests.support.canvas_driving import drop_from_palette, open_sample_at_zoom_1, palette_rows, view_pos
 
 
 def type_into_spin(qtbot, spin: QSpinBox, text: str) -> None:
@@ -17,7 +17,7 @@ def type_into_spin(qtbot, spin: QSpinBox, text: str) -> None:
 
 
 def test_loop_form_sets_concurrency_and_batch_size(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     drop_from_palette(window, tab, "LOOP", view_pos(tab, QPointF(450, 420)))
     loop = tab.doc.node_by_name("Loop")
     tab.doc.set_selection([loop.uid])
@@ -35,12 +35,11 @@ def test_loop_form_sets_concurrency_and_batch_size(window, qtbot):
 def test_poll_comes_with_its_look_defaults_and_a_form_built_from_its_schema(window, qtbot):
     from PySide6.QtWidgets import QLineEdit
 
-    from .test_node_type_descriptors import palette_rows
 
     rows = palette_rows(window.node_palette)
     calls = rows.index(("Calls", None))
     assert rows[calls + 1 : calls + 3] == [("API call", "API_CALL"), ("Poll", "POLL")]
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     drop_from_palette(window, tab, "POLL", view_pos(tab, QPointF(450, 420)))
     poll = tab.doc.node_by_name("Poll")
     assert poll.config == {

@@ -14,16 +14,10 @@ from sqlalchemy import text
 from flowdesk.domain.enums import ConnectionType, NodeType
 from flowdesk.ui.commands import MoveNodesCommand, RemoveItemsCommand
 from flowdesk.ui.main_window import MainWindow
+from tests.support.canvas_driving import open_sample_tab, sample_graph
 from tests.support.waiting import EVENTUALLY_MS
 
-from .conftest import EXAMPLES, sample_graph, snapshot
-
-
-def open_sample(window, name="sample"):
-    created = window.backend.workflows.create_from_graph(sample_graph(name))
-    tab = window.open_workflow(created.workflow.id)
-    QApplication.processEvents()
-    return tab
+from .conftest import EXAMPLES, snapshot
 
 
 def db_rows(backend, workflow_id):
@@ -63,12 +57,12 @@ def test_stable_object_names(window):
         assert not window.findChild(type(window.action_save), name).isEnabled()
     for name in ("dockInspector", "dockPalette"):
         assert window.findChild(type(window.dock_inspector), name) is not None
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     assert window.findChild(type(tab.view), "canvasView") is tab.view
 
 
 def test_save_and_reopen_keeps_positions_and_types(window, backend):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     wid = tab.workflow_id
     doc = tab.doc
     yes = doc.node_by_name("yes")
@@ -151,7 +145,7 @@ def test_export_matches_the_file_format(window, backend, tmp_path, monkeypatch):
 
 
 def test_close_asks_and_cancel_keeps_the_tab(window, monkeypatch):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     tab.add_node_at(NodeType.DELAY, QPointF(0, 300))
     asked = []
 
@@ -207,7 +201,7 @@ def test_dock_layout_is_remembered(qtbot, backend, settings, tmp_path):
 
 
 def test_inspector_edits_are_undoable(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     start = snapshot(tab.doc)
     check = tab.doc.node_by_name("check")
     tab.doc.set_selection([check.uid])
@@ -240,7 +234,7 @@ def test_inspector_edits_are_undoable(window, qtbot):
 
 
 def test_rename_in_inspector_offers_reference_update(window, monkeypatch):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     end = tab.doc.node_by_name("end")
     tab.doc.set_node_config(end.uid, {"output": {"r": "{{check.result}}"}})
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
@@ -255,7 +249,7 @@ def test_rename_in_inspector_offers_reference_update(window, monkeypatch):
 
 
 def test_connection_type_from_inspector(window):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     conn = tab.doc.connections()[3]  # yes -> end
     tab.doc.set_selection([], [conn.uid])
     window.inspector.refresh()
@@ -269,7 +263,7 @@ def test_connection_type_from_inspector(window):
 
 
 def test_validation_markers_and_problems_dock(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     end = tab.doc.node_by_name("end")
     tab.doc.undo_stack.push(RemoveItemsCommand(tab.doc, [end.uid]))
     qtbot.waitUntil(
@@ -332,7 +326,7 @@ def test_workflow_browser_filters_and_deletes_with_confirmation(window, backend,
 
 
 def test_versions_save_diff_restore(window, backend, monkeypatch):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     dialog = window.files.show_versions()
     dialog.note.setText("first")
     dialog.save_version()
@@ -351,7 +345,7 @@ def test_versions_save_diff_restore(window, backend, monkeypatch):
 
 
 def test_import_into_the_open_workflow_is_one_step(window, tmp_path):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     start = snapshot(tab.doc)
     uids = window.files.insert_file(EXAMPLES / "conditional.json")
     assert len(uids) == 5
@@ -369,7 +363,7 @@ def test_import_into_the_open_workflow_is_one_step(window, tmp_path):
 
 
 def test_undo_redo_across_a_save_keeps_database_ids(window, backend):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     uid = tab.add_node_at(NodeType.DELAY, QPointF(0, 400))
     window.action_save.trigger()
     db_id = tab.doc.node(uid).db_id
@@ -387,7 +381,7 @@ def test_undo_redo_across_a_save_keeps_database_ids(window, backend):
 
 
 def test_background_validation_drops_results_overtaken_by_edits(window, qtbot):
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     qtbot.waitUntil(lambda: not tab.validation.pending, timeout=EVENTUALLY_MS)
     assert tab.validation.problems == []
     check = tab.doc.node_by_name("check")
@@ -410,7 +404,7 @@ def test_reopening_shows_the_same_picture_to_the_pixel(window):
         painter.end()
         return image
 
-    tab = open_sample(window)
+    tab = open_sample_tab(window)
     tab.add_node_at(NodeType.LOOP, QPointF(300, 330))
     yes = tab.doc.node_by_name("yes")
     tab.doc.undo_stack.push(MoveNodesCommand(tab.doc, {yes.uid: ((yes.x, yes.y), (620.0, -20.0))}))

@@ -9,8 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit
 
 from flowdesk.services import NodeTypeService
-
-from .test_canvas import drop_from_palette, open_sample, view_pos
+from tests.support.canvas_driving import drop_from_palette, open_sample_at_zoom_1, palette_rows, view_pos
 
 TICKET_SCHEMA = {
     "type": "object",
@@ -33,15 +32,8 @@ def ticket_type(backend):
     """CREATE_TICKET registered in the editor's database before the window (and its palette) is made:
     ask for it before `window`."""
     NodeTypeService(backend.db).register_node_type(
-        "CREATE_TICKET", "Opens a ticket in the helpdesk", TICKET_SCHEMA, "helpdesk:create"
+        "CREATE_TICKET", "Opens a ticket in the helpdesk", TICKET_SCHEMA, "tests.support.node_handlers:shout"
     )
-
-
-def palette_rows(palette) -> list[tuple[str, str | None]]:
-    return [
-        (palette.item(i).text(), palette.item(i).data(Qt.ItemDataRole.UserRole))
-        for i in range(palette.count())
-    ]
 
 
 def node_errors(tab, uid) -> list[str]:
@@ -56,7 +48,7 @@ def test_a_custom_type_is_drawn_offered_and_edited_from_its_descriptor(ticket_ty
     ticket_item = window.node_palette.item(len(rows) - 1)
     assert ticket_item.toolTip().startswith("CREATE_TICKET: Opens a ticket in the helpdesk")
 
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     drop_from_palette(window, tab, "CREATE_TICKET", view_pos(tab, QPointF(450, 420)))
     node = tab.doc.node_by_name("Create ticket")
     assert node.config == {"queue": "support"}  # the schema's default
@@ -148,7 +140,7 @@ def test_switch_and_transform_come_with_their_ports_category_and_form(window, qt
     assert ("Switch", "SWITCH") in rows and ("Data", None) in rows
     data = rows.index(("Data", None))
     assert rows[data + 1 : data + 3] == [("Transform", "TRANSFORM"), ("Assert", "ASSERT")]
-    tab = open_sample(window)
+    tab = open_sample_at_zoom_1(window)
     drop_from_palette(window, tab, "SWITCH", view_pos(tab, QPointF(450, 420)))
     drop_from_palette(window, tab, "TRANSFORM", view_pos(tab, QPointF(650, 420)))
     switch = tab.doc.node_by_name("Switch")

@@ -7,8 +7,7 @@ from PySide6.QtCore import Qt
 
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.ui.node_types_dialog import NodeTypesDialog
-
-from .conftest import sample_graph
+from tests.support.canvas_driving import sample_graph
 
 
 def _open(window) -> NodeTypesDialog:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
-
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
-from flowdesk.ui.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+from tests.support.app_driving import click_node
 
 
 def _graph(name, middle):
@@ -14,12 +12,6 @@ def _graph(name, middle):
     names = [n.name for n in nodes]
     connections = [Connection(from_node=a, to_node=b) for a, b in zip(names, names[1:], strict=False)]
     return WorkflowGraph(workflow=Workflow(name=name), nodes=nodes, connections=connections)
-
-
-def _double_click(qtbot, tab, name):
-    node = tab.doc.node_by_name(name)
-    pos = tab.view.mapFromScene(QPointF(node.x + NODE_WIDTH / 2, node.y + NODE_HEIGHT / 2))
-    qtbot.mouseDClick(tab.view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
 
 
 def test_double_click_on_a_subworkflow_node_opens_the_child_in_a_tab(window, qtbot):
@@ -35,13 +27,13 @@ def test_double_click_on_a_subworkflow_node_opens_the_child_in_a_tab(window, qtb
     tab.fit_to_view()
     assert len(window.editor_tabs()) == 1
 
-    _double_click(qtbot, tab, "call")
+    click_node(qtbot, tab, "call", double=True)
     qtbot.waitUntil(lambda: len(window.editor_tabs()) == 2)
     assert window.current_tab().workflow_id == child.workflow.id
 
     window.tabs.setCurrentWidget(tab)
-    _double_click(qtbot, tab, "start")  # another node type opens nothing
-    _double_click(qtbot, tab, "lost")
+    click_node(qtbot, tab, "start", double=True)  # another node type opens nothing
+    click_node(qtbot, tab, "lost", double=True)
     assert len(window.editor_tabs()) == 2 and window.current_tab() is tab
     assert "'lost' calls a workflow that cannot be opened: No workflow has the id or name 'gone'." in (
         window.statusBar().currentMessage()

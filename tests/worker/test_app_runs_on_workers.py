@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QToolButton
 
 from tests.support.app_driving import api, chain_graph, give_input, open_graph
-from tests.ui.run.conftest import _session_qloop, qloop, run_window  # noqa: F401
+from tests.support.qt_loop import qloop, qloop_session, run_window  # noqa: F401
 
 PATIENCE_MS = 120_000  # a worker process on a busy machine: a bound, not a speed target
 

@@ -51,7 +51,7 @@ def test_two_executors_racing_to_resume_get_one_new_execution(db_path):
         executors = [WorkflowExecutor(db=db_path, load_plugins=False) for _ in range(2)]
         try:
             for executor in executors:
-                await executor._database()
+                await executor.database()
             return await asyncio.gather(*(e.resume(old) for e in executors), return_exceptions=True)
         finally:
             for executor in executors:

@@ -92,7 +92,7 @@ async def _version_graph(executor: Any, reference: int | str, number: Any) -> An
     from flowdesk.services.versions import VersionService, document_to_graph
     from flowdesk.services.workflows import WorkflowService
 
-    db = await executor._database()
+    db = await executor.database()
     workflow = await asyncio.to_thread(WorkflowService(db).find_workflow, reference)
     assert workflow.id is not None  # a stored workflow
     versions = await asyncio.to_thread(VersionService(db).list_versions, workflow.id)

@@ -230,7 +230,7 @@ class _Connection(asyncio.Protocol):
         self.decode = True
         self.body_limit: int | None = None
         self.sink: BodySink | None = None
-        self._counted = True  # counts against the pool's limit until forgotten once
+        self._counted = True  # counts against the pool's limit until it leaves it once
 
     # -- asyncio.Protocol --------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -266,7 +266,7 @@ class _Connection(asyncio.Protocol):
                 if exc is not None:
                     error.__cause__ = exc
                 waiter.set_exception(error)
-        self.pool._forget(self)
+        self._leave_pool()
 
     # -- llhttp callbacks --------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -441,7 +441,14 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
-        self.pool._forget(self)
+        self._leave_pool()
+
+    def _leave_pool(self) -> None:
+        """Closed: stop counting against the pool's limit (once, whichever of close and
+        connection_lost comes first)."""
+        if self._counted:
+            self._counted = False
+            self.pool.connection_closed(self)
 
 
 class Http1Pool:
@@ -479,18 +486,16 @@ class Http1Pool:
         return self._open
 
     # -- connections -------------------------------------------------------------------------
-    def _forget(self, conn: _Connection) -> None:
-        """A connection is closed: it no longer counts against the limit (called once per connection)."""
-        if conn._counted:
-            conn._counted = False
-            self._open -= 1
-            idle = self._idle.get(conn.key)
-            if idle is not None:
-                try:
-                    idle.remove(conn)
-                except ValueError:
-                    pass
-            self._wake_one()
+    def connection_closed(self, conn: _Connection) -> None:
+        """`conn` is closed (said once by the connection): it no longer counts against the limit."""
+        self._open -= 1
+        idle = self._idle.get(conn.key)
+        if idle is not None:
+            try:
+                idle.remove(conn)
+            except ValueError:
+                pass
+        self._wake_one()
 
     def _wake_one(self) -> None:
         while self._waiters:

@@ -2,7 +2,8 @@
 
 An ASSERT step's output holds `passed` and `failed` (engine/handlers/assertion.py), also when the step
 failed. The monitor lists, for the newest runs of the period that ran an ASSERT, the sums over their
-ASSERT steps (a LOOP runs one per iteration), and the period's totals.
+ASSERT steps (a LOOP runs one per iteration), and the period's totals. The SQL is the store's
+(store/monitor/assertions.py).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .sql_dialect import dialect_sql, query
-from .sql_time import from_db_time
+from flowdesk.store.monitor.assertions import assert_outputs, runs_with_asserts
 
 
 def _counts(output: Any) -> tuple[int, int]:
@@ -37,33 +37,14 @@ def assertion_runs(
 ) -> list[dict[str, Any]]:
     """[{id, status, started_at, passed, failed}] for the newest `limit` runs (since `since`) that ran
     an ASSERT, newest first."""
-    sql = dialect_sql(conn)
-    params: dict[str, Any] = {"workflow_id": workflow_id, "limit": int(limit)}
-    where = ""
-    if since is not None:
-        where = " AND e.started_at >= :since"
-        params["since"] = sql.time(since)
-    runs = query(
-        conn,
-        "SELECT e.id, e.status, e.started_at FROM workflow_executions AS e"
-        f" WHERE e.workflow_id = :workflow_id{where} AND EXISTS (SELECT 1 FROM workflow_execution_logs AS l"
-        " WHERE l.execution_id = e.id AND l.node_type = 'ASSERT')"
-        " ORDER BY e.id DESC LIMIT :limit",
-        **params,
-    ).all()
+    runs = runs_with_asserts(conn, workflow_id, since, limit)
     if not runs:
         return []
-    found = {
-        eid: {"id": eid, "status": status, "started_at": from_db_time(started), "passed": 0, "failed": 0}
+    found: dict[int, dict[str, Any]] = {
+        eid: {"id": eid, "status": status, "started_at": started, "passed": 0, "failed": 0}
         for eid, status, started in runs
     }
-    steps = query(
-        conn,
-        "SELECT l.execution_id, l.output_data FROM workflow_execution_logs AS l"
-        " WHERE l.execution_id IN :ids AND l.node_type = 'ASSERT'",
-        ids=list(found),
-    )
-    for eid, output in steps:
+    for eid, output in assert_outputs(conn, list(found)):
         passed, failed = _counts(output)
         found[eid]["passed"] += passed
         found[eid]["failed"] += failed

@@ -5,22 +5,30 @@ the monitoring migration keeps running totals in `monitor_metric_totals` (count,
 node and metric name), maintained by triggers on workflow_execution_logs (SQLite triggers, or
 PL/pgSQL functions on PostgreSQL). Deleting a step can make a stored min/max wrong (the extreme may
 be gone); the trigger then marks the row stale and the next read (or the retention job) recomputes
-that node's totals from its steps.
+that node's totals from its steps. The SQL is the store's (store/monitor/metrics.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .sql_dialect import dialect_sql, query
+from flowdesk.store.monitor import metrics
+from flowdesk.store.monitor.metrics import TOTALS_TABLE, MetricRow, refresh_totals, stale_nodes
 
-TOTALS_TABLE = "monitor_metric_totals"
+__all__ = [
+    "TOTALS_TABLE",
+    "custom_metrics_from_steps",
+    "custom_metrics_from_totals",
+    "refresh_totals",
+    "stale_nodes",
+]
 
 
-def _shape(rows: Any) -> dict[str, dict[str, Any]]:
+def _shape(rows: Iterable[MetricRow]) -> dict[str, dict[str, Any]]:
     result: dict[str, dict[str, Any]] = {}
     for name, count, total, low, high in rows:
         if not count:
@@ -35,47 +43,9 @@ def _shape(rows: Any) -> dict[str, dict[str, Any]]:
     return dict(sorted(result.items()))
 
 
-def stale_nodes(conn: Connection, workflow_id: int) -> list[int]:
-    """Nodes of the workflow whose stored totals must be recomputed before they are read."""
-    return [
-        r[0]
-        for r in query(
-            conn,
-            f"SELECT DISTINCT t.node_id FROM {TOTALS_TABLE} AS t JOIN workflow_nodes AS n ON n.id = t.node_id"
-            " WHERE n.workflow_id = :workflow_id AND t.stale",
-            workflow_id=workflow_id,
-        )
-    ]
-
-
-def refresh_totals(conn: Connection, node_ids: list[int]) -> None:
-    """Recompute the stored totals of `node_ids` from their steps (inside the caller's write transaction)."""
-    sql = dialect_sql(conn)
-    for start in range(0, len(node_ids), 500):
-        chunk = node_ids[start : start + 500]
-        query(conn, f"DELETE FROM {TOTALS_TABLE} WHERE node_id IN :ids", ids=chunk)
-        query(
-            conn,
-            f"INSERT INTO {TOTALS_TABLE} (node_id, name, count, total, min_value, max_value, stale)"
-            f" SELECT l.node_id, j.key, COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value), {sql.false}"
-            f" FROM workflow_execution_logs AS l, {sql.metric_values('l')}"
-            f" WHERE l.node_id IN :ids AND {sql.metric_filter('l')}"
-            " GROUP BY l.node_id, j.key",
-            ids=chunk,
-        )
-
-
 def custom_metrics_from_totals(conn: Connection, workflow_id: int) -> dict[str, dict[str, Any]]:
     """{name: {count, sum, avg, min, max}} over all of the workflow's steps, from the stored totals."""
-    return _shape(
-        query(
-            conn,
-            f"SELECT t.name, SUM(t.count), SUM(t.total), MIN(t.min_value), MAX(t.max_value)"
-            f" FROM {TOTALS_TABLE} AS t JOIN workflow_nodes AS n ON n.id = t.node_id"
-            " WHERE n.workflow_id = :workflow_id AND t.count > 0 GROUP BY t.name",
-            workflow_id=workflow_id,
-        )
-    )
+    return _shape(metrics.metric_totals(conn, workflow_id))
 
 
 def custom_metrics_from_steps(
@@ -85,20 +55,4 @@ def custom_metrics_from_steps(
 
     Like the stored totals, only steps whose node still exists (node_id not NULL) count.
     """
-    sql = dialect_sql(conn)
-    params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = ""
-    if since is not None:
-        where = " AND e.started_at >= :since"
-        params["since"] = sql.time(since)
-    return _shape(
-        query(
-            conn,
-            "SELECT j.key, COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value)"
-            " FROM workflow_executions AS e JOIN workflow_execution_logs AS l ON l.execution_id = e.id,"
-            f" {sql.metric_values('l')}"
-            f" WHERE e.workflow_id = :workflow_id{where} AND l.node_id IS NOT NULL AND {sql.metric_filter('l')}"
-            " GROUP BY j.key",
-            **params,
-        )
-    )
+    return _shape(metrics.step_metrics(conn, workflow_id, since))

@@ -3,6 +3,7 @@
 Definitions (docs/monitoring.md): *finished* runs are those in a final status (completed, failed,
 cancelled, timed_out, interrupted, resumed); `success_rate` is completed / finished * 100; durations
 (completed_at - started_at) are taken over *completed* runs only; p50/p95 are nearest-rank.
+The SQL is the store's (store/monitor/stats.py).
 """
 
 from __future__ import annotations
@@ -13,23 +14,13 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from flowdesk.domain.enums import ExecutionStatus
+from flowdesk.store.monitor import stats
+from flowdesk.store.monitor.stats import FINAL_STATUSES
+from flowdesk.store.monitor.times import seconds
 
-from .percentile import index_walk, nearest_rank
-from .sql_dialect import DialectSql, dialect_sql, query
-from .sql_time import seconds
+from .percentile import nearest_rank
 
-FINAL_STATUSES: tuple[str, ...] = tuple(s.value for s in ExecutionStatus if s.is_final)
-
-
-def _index(sql: DialectSql, since: datetime | None) -> str:
-    return sql.by_status_duration if since is None else sql.by_started_status_duration
-
-
-def _since_clause(sql: DialectSql, since: datetime | None, params: dict[str, Any]) -> str:
-    if since is None:
-        return ""
-    params["since"] = sql.time(since)
-    return " AND started_at >= :since"
+__all__ = ["FINAL_STATUSES", "duration_percentile", "execution_stats"]
 
 
 def duration_percentile(
@@ -38,44 +29,19 @@ def duration_percentile(
     """Nearest-rank p-th percentile of completed runs' durations (`count` of them), via index + OFFSET."""
     if count < 1:
         return None
-    sql = dialect_sql(conn)
-    params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = _since_clause(sql, since, params)
-    direction, params["offset"] = index_walk(count, nearest_rank(p, count))
-    row = query(
-        conn,
-        f"SELECT {sql.duration} FROM workflow_executions {_index(sql, since)}"
-        f" WHERE workflow_id = :workflow_id AND status = 'completed' AND {sql.duration} IS NOT NULL{where}"
-        f" ORDER BY {sql.duration} {direction} LIMIT 1 OFFSET :offset",
-        **params,
-    ).first()
-    return seconds(row[0]) if row else None
+    return seconds(stats.completed_duration_at_rank(conn, workflow_id, nearest_rank(p, count), count, since))
 
 
 def execution_stats(conn: Connection, workflow_id: int, since: datetime | None = None) -> dict[str, Any]:
     """Totals, counts by status, success rate and duration figures of one workflow's runs."""
-    sql = dialect_sql(conn)
-    params: dict[str, Any] = {"workflow_id": workflow_id}
-    where = _since_clause(sql, since, params)
     counts = {s.value: 0 for s in ExecutionStatus}
-    for status, n in query(
-        conn,
-        f"SELECT status, COUNT(*) FROM workflow_executions {_index(sql, since)}"
-        f" WHERE workflow_id = :workflow_id{where} GROUP BY status",
-        **params,
-    ):
+    for status, n in stats.status_counts(conn, workflow_id, since):
         counts[status] = counts.get(status, 0) + n
     total = sum(counts.values())
     finished = sum(counts.get(s, 0) for s in FINAL_STATUSES)
     completed = counts[ExecutionStatus.COMPLETED.value]
 
-    n_timed, avg, low, high = query(
-        conn,
-        f"SELECT COUNT(*), AVG({sql.duration}), MIN({sql.duration}), MAX({sql.duration})"
-        f" FROM workflow_executions {_index(sql, since)}"
-        f" WHERE workflow_id = :workflow_id AND status = 'completed' AND {sql.duration} IS NOT NULL{where}",
-        **params,
-    ).one()
+    n_timed, avg, low, high = stats.completed_durations(conn, workflow_id, since)
     return {
         "workflow_id": workflow_id,
         "since": since,

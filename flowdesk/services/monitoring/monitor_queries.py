@@ -18,6 +18,8 @@ from sqlalchemy.engine import Connection
 
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.store import Database
+from flowdesk.store.monitor.logs import workflow_name
+from flowdesk.store.monitor.times import utc, utcnow
 
 from . import custom_metrics as metrics_sql
 from . import retention
@@ -27,8 +29,6 @@ from .execution_logs import execution_logs, execution_summary
 from .execution_stats import execution_stats
 from .live import RATE_WINDOW_MINUTES, active_executions, start_rate
 from .performance import performance_analysis
-from .sql_dialect import query
-from .sql_time import utc, utcnow
 from .system_load import SystemLoad
 from .trends import execution_trend
 
@@ -64,7 +64,7 @@ class MonitorQueries:
             yield session.connection()
 
     def _workflow_exists(self, conn: Connection, workflow_id: int) -> None:
-        if query(conn, "SELECT 1 FROM workflow_definitions WHERE id = :id", id=workflow_id).first() is None:
+        if workflow_name(conn, workflow_id) is None:
             raise NotFoundError(f"There is no workflow with id {workflow_id}.")
 
     # -- per workflow ----------------------------------------------------------------------------
@@ -207,7 +207,7 @@ class MonitorQueries:
     def workflow_name(self, workflow_id: int) -> str:
         """The workflow's name (NotFoundError if there is none)."""
         with self._read() as conn:
-            row = query(conn, "SELECT name FROM workflow_definitions WHERE id = :id", id=workflow_id).first()
-        if row is None:
+            name = workflow_name(conn, workflow_id)
+        if name is None:
             raise NotFoundError(f"There is no workflow with id {workflow_id}.")
-        return str(row[0])
+        return name

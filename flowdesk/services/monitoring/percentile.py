@@ -2,7 +2,8 @@
 
 The p-th percentile of n values sorted ascending is the value at 1-based rank ceil(p/100 * n)
 (rank 1 when that is 0). It is always one of the observed values, and SQL finds it with
-`ORDER BY value LIMIT 1 OFFSET rank - 1`, walking an index instead of sorting.
+`ORDER BY value LIMIT 1 OFFSET rank - 1`, walking an index instead of sorting (the store's
+`store/monitor/dialect.index_walk` picks the shorter direction).
 """
 
 from __future__ import annotations
@@ -17,13 +18,3 @@ def nearest_rank(p: float, n: int) -> int:
         raise ValueError("a percentile needs at least one value")
     rank = math.ceil(Fraction(str(p)) * n / 100)
     return min(max(rank, 1), n)
-
-
-def index_walk(n: int, rank: int) -> tuple[str, int]:
-    """(ORDER BY direction, OFFSET) reaching 1-based `rank` of `n` sorted values with the shortest index walk.
-
-    The 95th percentile is found 5% from the top walking down, instead of 95% from the bottom.
-    """
-    if rank - 1 <= n - rank:
-        return "ASC", rank - 1
-    return "DESC", n - rank

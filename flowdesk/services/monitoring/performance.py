@@ -4,9 +4,9 @@ Counted per node of the workflow's current graph (logs are joined by `node_id`; 
 was deleted since drop out), over every step run that recorded an `execution_time` — successful,
 failed or cancelled, each loop iteration a run of its own. Runs and total time come from
 `monitor_node_totals` (kept by triggers); min, max, p50 and p95 from walks of the
-(node_id, execution_time) index. A node's *share* is its total step time
-over the total of all its workflow's nodes, in percent; parallel branches overlap in wall-clock
-time, so shares describe where work is spent, not the critical path.
+(node_id, execution_time) index; the SQL is the store's (store/monitor/performance.py). A node's
+*share* is its total step time over the total of all its workflow's nodes, in percent; parallel
+branches overlap in wall-clock time, so shares describe where work is spent, not the critical path.
 """
 
 from __future__ import annotations
@@ -15,41 +15,23 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from .percentile import index_walk, nearest_rank
-from .sql_dialect import query
+from flowdesk.store.monitor import performance
 
-_RANKED = (
-    "SELECT execution_time FROM workflow_execution_logs WHERE node_id = :node_id"
-    " AND execution_time IS NOT NULL ORDER BY execution_time {direction} LIMIT 1 OFFSET :offset"
-)
+from .percentile import nearest_rank
 
 
 def node_duration_at_rank(conn: Connection, node_id: int, rank: int, runs: int) -> float | None:
     """The `rank`-th shortest of a node's `runs` step durations, read from its (node_id, execution_time) index."""
     if runs < 1:
         return None
-    direction, offset = index_walk(runs, rank)
-    row = query(conn, _RANKED.format(direction=direction), node_id=node_id, offset=offset).first()
-    return float(row[0]) if row else None
+    return performance.node_duration_at(conn, node_id, rank, runs)
 
 
 def performance_analysis(conn: Connection, workflow_id: int) -> dict[str, Any]:
     """`slowest_node` (highest average), `bottlenecks` (by share, descending) and `node_averages`."""
-    names = {
-        node_id: (name, node_type)
-        for node_id, name, node_type in query(
-            conn,
-            "SELECT id, name, node_type FROM workflow_nodes WHERE workflow_id = :workflow_id",
-            workflow_id=workflow_id,
-        )
-    }
+    names = performance.workflow_nodes(conn, workflow_id)
     # Runs and total time per node are kept by triggers (monitor_node_totals, migration 0003).
-    rows = query(
-        conn,
-        "SELECT t.node_id, t.runs, t.total_time FROM monitor_node_totals AS t"
-        " JOIN workflow_nodes AS n ON n.id = t.node_id WHERE n.workflow_id = :workflow_id AND t.runs > 0",
-        workflow_id=workflow_id,
-    ).all()
+    rows = performance.node_totals(conn, workflow_id)
     grand_total = sum(float(r[2] or 0.0) for r in rows)
     nodes: list[dict[str, Any]] = []
     for node_id, runs, total in rows:

@@ -3,7 +3,8 @@
 `cleanup` picks finished executions (never pending, running or paused ones) created more than
 `older_than_days` ago, sparing the newest `keep_last` executions of each workflow whatever their age,
 and deletes them `batch_size` at a time, each batch its own short transaction, so the engine's writer
-and the UI wait at most one batch (a few tens of milliseconds) for the database.
+and the UI wait at most one batch (a few tens of milliseconds) for the database. The SQL is the
+store's (store/monitor/retention.py).
 `RetentionPolicy` is the setting that runs it on a schedule.
 """
 
@@ -19,10 +20,7 @@ from typing import Any
 
 from flowdesk.domain.errors import InvalidInputError
 from flowdesk.store import Database
-
-from .custom_metrics import TOTALS_TABLE, refresh_totals
-from .execution_stats import FINAL_STATUSES
-from .sql_dialect import dialect_sql, query
+from flowdesk.store.monitor import metrics, retention
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +43,9 @@ def cleanup_candidates(
         )
     if keep_last is not None and keep_last < 0:
         raise InvalidInputError(f"keep_last must be 0 or more, not {keep_last}")
-    params: dict[str, Any] = {"keep": int(keep_last or 0), "finals": FINAL_STATUSES}
-    age = ""
+    before = None if older_than_days is None else now - timedelta(days=older_than_days)
     with db.session(read_only=True) as session:
-        conn = session.connection()
-        if older_than_days is not None:
-            age = " AND created_at < :before"
-            params["before"] = dialect_sql(conn).time(now - timedelta(days=older_than_days))
-        return [
-            r[0]
-            for r in query(
-                conn,
-                "SELECT id FROM (SELECT id, status, created_at,"
-                " ROW_NUMBER() OVER (PARTITION BY workflow_id ORDER BY id DESC) AS newest"
-                " FROM workflow_executions) AS ranked"
-                f" WHERE newest > :keep AND status IN :finals{age} ORDER BY id",
-                **params,
-            )
-        ]
+        return retention.candidates(session.connection(), int(keep_last or 0), before)
 
 
 def cleanup(
@@ -84,27 +67,13 @@ def cleanup(
         raise InvalidInputError(f"batch_size must be 1 or more, not {batch_size}")
     ids = cleanup_candidates(db, older_than_days, keep_last, now)
     deleted_exec = deleted_logs = batches = 0
-    stale: set[int] = set()
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
         with db.session() as session:
-            conn = session.connection()
-            # Re-check the status inside the transaction: a run could have been resumed meanwhile.
-            chunk = [
-                r[0]
-                for r in query(
-                    conn,
-                    "SELECT id FROM workflow_executions WHERE id IN :ids AND status IN :finals",
-                    ids=chunk,
-                    finals=FINAL_STATUSES,
-                )
-            ]
-            if not chunk:
-                continue
-            logs = query(
-                conn, "DELETE FROM workflow_execution_logs WHERE execution_id IN :ids", ids=chunk
-            ).rowcount
-            execs = query(conn, "DELETE FROM workflow_executions WHERE id IN :ids", ids=chunk).rowcount
+            # Re-checks the status inside the transaction: a run could have been resumed meanwhile.
+            execs, logs = retention.delete_finished(session.connection(), chunk)
+        if not execs:
+            continue
         deleted_exec += execs
         deleted_logs += logs
         batches += 1
@@ -114,9 +83,9 @@ def cleanup(
             time.sleep(pause)
     with db.session() as session:
         conn = session.connection()
-        stale.update(r[0] for r in query(conn, f"SELECT DISTINCT node_id FROM {TOTALS_TABLE} WHERE stale"))
+        stale = metrics.all_stale_nodes(conn)
         if stale:
-            refresh_totals(conn, sorted(stale))
+            metrics.refresh_totals(conn, stale)
     log.info(
         "Retention deleted %d executions and %d step logs in %d batches", deleted_exec, deleted_logs, batches
     )

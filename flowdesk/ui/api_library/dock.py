@@ -489,6 +489,9 @@ def install_api_library(window: Any, db: Database | None = None) -> QDockWidget:
     def build() -> ApiLibraryPanel:
         panel = ApiLibraryPanel(database, window)
         panel.status_message.connect(window.show_status)
+        reload_types = getattr(window, "reload_node_types", None)
+        if reload_types is not None:  # an `api:NAME` handler may name what was added or removed
+            panel.library_changed.connect(reload_types)
         return panel
 
     dock = window.add_dock_built_when_shown(

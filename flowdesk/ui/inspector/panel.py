@@ -31,6 +31,7 @@ from flowdesk.ui.widgets import set_number
 
 from ..commands import EditNodeCommand, SetWorkflowPropertiesCommand
 from ..document import allowed_connection_types
+from ..style.theme import ERROR_MARK
 from .expression_field import ExpressionField
 from .json_editor import RawJsonEditor
 from .node_forms import TypeForm, form_for
@@ -77,6 +78,13 @@ class NodePage(QWidget):
         top.addRow("Name", self.name)
         top.addRow("Description", self.description)
         self.form_host = QVBoxLayout()
+        # A custom type whose handler cannot be found: the sentence a run would refuse it with.
+        self.handler_warning = QLabel(self)
+        self.handler_warning.setObjectName("handlerWarning")
+        self.handler_warning.setWordWrap(True)
+        self.handler_warning.setStyleSheet(f"color: {ERROR_MARK.name()};")  # a run refuses it
+        self.handler_warning.hide()
+        self.form_host.addWidget(self.handler_warning)
         form_widget = QWidget(self)
         form_widget.setLayout(self.form_host)
         self.form: TypeForm | None = None
@@ -105,6 +113,9 @@ class NodePage(QWidget):
             self.node_type = node.node_type
         self.uid = uid
         self.header.setText(f"<b>{node.node_type}</b> node")
+        cannot_run = tab.doc.descriptor(node.node_type).cannot_run
+        self.handler_warning.setText(f"⚠ {cannot_run}" if cannot_run else "")
+        self.handler_warning.setVisible(bool(cannot_run))
         if self.name.text() != node.name:
             self.name.setText(node.name)
         self.description.set_text(node.description)

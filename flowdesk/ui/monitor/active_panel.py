@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,6 +30,7 @@ from flowdesk.domain.enums import ExecutionStatus
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.ui.widgets import row_data
 
+from .message_table import table_item
 from .query_runner import QueryRunner, as_queries
 from .status_colors import STATUS_LABELS, format_seconds, status_color
 
@@ -71,16 +72,6 @@ class EngineEventBridge(QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-
-
-def _item(text: str, data: Any = None, tip: str | None = None) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
-    if data is not None:
-        item.setData(Qt.ItemDataRole.UserRole, data)
-    if tip:
-        item.setToolTip(tip)
-    return item
 
 
 def live_table(columns: list[str], stretch: int) -> QTableWidget:
@@ -224,16 +215,17 @@ class ActiveExecutionsPanel(QWidget):
             table.setItem(
                 row,
                 0,
-                _item(
-                    f"#{r['id']}" + (f"  {r['execution_name']}" if r.get("execution_name") else ""), r["id"]
+                table_item(
+                    f"#{r['id']}" + (f"  {r['execution_name']}" if r.get("execution_name") else ""),
+                    data=r["id"],
                 ),
             )
-            table.setItem(row, 1, _item(r.get("workflow_name") or str(r["workflow_id"])))
-            status = _item(STATUS_LABELS.get(r["status"], r["status"]))
+            table.setItem(row, 1, table_item(r.get("workflow_name") or str(r["workflow_id"])))
+            status = table_item(STATUS_LABELS.get(r["status"], r["status"]))
             status.setForeground(status_color(r["status"]))
             table.setItem(row, 2, status)
-            table.setItem(row, 3, _item(r.get("current_node") or "—"))
-            table.setItem(row, 4, _item(format_seconds(self._elapsed(r))))
+            table.setItem(row, 3, table_item(r.get("current_node") or "—"))
+            table.setItem(row, 4, table_item(format_seconds(self._elapsed(r))))
             table.setCellWidget(row, 5, self._cancel_button(r["id"]))
         self.header.setText(f"Active executions ({len(runs)})")
         self.empty.setVisible(not runs)

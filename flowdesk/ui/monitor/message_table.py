@@ -46,15 +46,21 @@ def shrink_to_fit(natural: Sequence[int], floors: Mapping[int, int], budget: int
     return cut(low)
 
 
-def table_item(text: str, *, align_right: bool = False, data=None, tooltip: bool = False) -> QTableWidgetItem:
-    """A read-only cell; `tooltip` puts the whole text in its tooltip (for cells that may elide)."""
+def table_item(
+    text: str, *, align_right: bool = False, data=None, tooltip: bool | str = False
+) -> QTableWidgetItem:
+    """A read-only cell; `tooltip=True` puts the whole text in its tooltip (for cells that may elide),
+    a string puts that string there."""
     cell = QTableWidgetItem(text)
     cell.setFlags(Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled)
     if align_right:
         cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     if data is not None:
         cell.setData(Qt.ItemDataRole.UserRole, data)
-    if tooltip and text:
+    if isinstance(tooltip, str):
+        if tooltip:
+            cell.setToolTip(tooltip)
+    elif tooltip and text:
         cell.setToolTip(text)
     return cell
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.enums import ExecutionStatus, StepStatus
 from flowdesk.services.monitoring import MonitorQueries
-from flowdesk.services.monitoring.sql_time import utcnow
+from flowdesk.store.monitor.times import utcnow
 
 from .lanes import assign_rows
 from .query_runner import QueryRunner, as_queries

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from flowdesk.engine.queue import shown_broker
 
-from .active_panel import _item, live_table
+from .active_panel import live_table
+from .message_table import table_item
 from .query_runner import QueryRunner
 
 COLUMNS = ["Worker", "Alive", "Queues", "Running", "Executions"]
@@ -82,11 +83,11 @@ class WorkersPanel(QWidget):
             if w.get("stopping"):
                 alive += " (stopping)"
             cells = [
-                _item(w["name"], tip=f"host {w['host']}, pid {w['pid']}"),
-                _item(alive),
-                _item(", ".join(w["queues"])),
-                _item(capacity),
-                _item(", ".join(str(i) for i in running) or "—"),
+                table_item(w["name"], tooltip=f"host {w['host']}, pid {w['pid']}"),
+                table_item(alive),
+                table_item(", ".join(w["queues"])),
+                table_item(capacity),
+                table_item(", ".join(str(i) for i in running) or "—"),
             ]
             for column, cell in enumerate(cells):
                 self.table.setItem(row, column, cell)

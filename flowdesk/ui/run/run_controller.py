@@ -253,14 +253,21 @@ class RunController(QObject):
 
     # ------------------------------------------------------------ sub-workflows (F11, Shift+F11)
     def step_into(self) -> None:
-        """F11: paused before a SUBWORKFLOW node, start its child run paused (`child_started`: the
-        window debugs it in the child's tab); before another node, the same as Step."""
+        """F11: paused before a SUBWORKFLOW node (or one of a custom type whose handler is a
+        `workflow:`), start its child run paused (`child_started`: the window debugs it in the
+        child's tab); before another node, the same as Step."""
+        from flowdesk.domain.execution_handlers import handler_workflow
+
         handle, state = self.handle, self.live
         if not (self.paused and handle is not None and state is not None and not self.queued):
             return
         step = handle.current_step or ""
         node = self.tab.doc.node_by_name(step.split("[", 1)[0])
-        if node is None or node.node_type != "SUBWORKFLOW":
+        calls = node is not None and (
+            node.node_type == "SUBWORKFLOW"
+            or handler_workflow(self.tab.doc.descriptor(node.node_type).handler) is not None
+        )
+        if not calls:
             self.step()
             return
         self.host.spawn(self._step_into(handle, state))

@@ -9,7 +9,8 @@ import pytest
 
 from flowdesk.domain.errors import InvalidInputError, NotFoundError
 from flowdesk.services.monitor import WorkflowMonitor
-from flowdesk.services.monitoring.percentile import index_walk, nearest_rank
+from flowdesk.services.monitoring.percentile import nearest_rank
+from flowdesk.store.monitor.dialect import index_walk
 from tests.support.monitor_seed import NOW, at
 
 

@@ -59,7 +59,7 @@ def test_the_seed_debugging_snippet_works_on_every_door(db_path):
 
 
 def test_an_unstored_run_gives_the_same_type():
-    from tests.engine.graph_builder import executor, graph
+    from tests.support.graph_builder import executor, graph
 
     async def scenario():
         ex = executor()

@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 
 import flowdesk.ui  # noqa: F401  (installs the None refcount guard before any painting)
-from tests.ui.run.conftest import _session_qloop, qloop  # noqa: F401  (the same qasync loop fixtures)
-
-
-def raw_database_bytes(db_path) -> bytes:
-    """The SQLite file and its -wal/-journal side files, as raw bytes."""
-    from pathlib import Path
-
-    data = b""
-    for suffix in ("", "-wal", "-journal"):
-        p = Path(str(db_path) + suffix)
-        if p.exists():
-            data += p.read_bytes()
-    return data
+from tests.support.qt_loop import qloop, qloop_session  # noqa: F401  (the run UI's qasync loop fixtures)
 
 
 @pytest.fixture(autouse=True)

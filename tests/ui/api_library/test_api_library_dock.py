@@ -15,8 +15,8 @@ from flowdesk.services.api_library import ApiLibraryService
 from flowdesk.services.apis import ApiService
 from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.secrets import SecretService
+from tests.support.store_rows import raw_database_bytes
 from tests.support.waiting import EVENTUALLY_MS
-from tests.ui.api_library.conftest import raw_database_bytes
 
 FIXTURES = Path(__file__).resolve().parents[2] / "interchange" / "fixtures" / "api"
 SECRET = "tok-Dock-91c2e7"

@@ -3,20 +3,27 @@ inspector and the database never show a secret's value."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 
 from flowdesk.services.environments import EnvironmentService
 from flowdesk.services.secrets import SecretService
 from tests.support.app_driving import api, chain_graph, open_graph
+from tests.support.qt_loop import run_window
+from tests.support.store_rows import raw_database_bytes
 from tests.support.waiting import EVENTUALLY_MS
-from tests.ui.api_library.conftest import raw_database_bytes
-from tests.ui.run.conftest import window  # noqa: F401
 
 SECRET = "tok-App-Run-3b9f1d"
 
 
-def test_app_run_uses_env_and_secrets_and_masks_them(qtbot, window, http_server, tmp_path):  # noqa: F811
+@pytest.fixture
+def window(qtbot, qloop, backend, settings, tmp_path):
+    """An editor window with the run UI (as tests/ui/run/conftest.py's)."""
+    yield from run_window(qtbot, backend, settings, tmp_path)
+
+
+def test_app_run_uses_env_and_secrets_and_masks_them(qtbot, window, http_server, tmp_path):
     db = window.backend.db
     EnvironmentService(db).create_environment("local", {"base_url": http_server.url})
     SecretService(db).set_secret("tok", SECRET)

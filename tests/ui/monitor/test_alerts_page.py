@@ -15,8 +15,8 @@ from flowdesk.services.alerts import AlertService
 from flowdesk.services.workflows import WorkflowService
 from flowdesk.store import Database
 from flowdesk.ui.monitor.alerts_panel import AlertsPanel
-from tests.engine.graph_builder import chain, executor, graph
 from tests.support.app_driving import make_window
+from tests.support.graph_builder import chain, executor, graph
 from tests.support.waiting import EVENTUALLY_MS
 
 

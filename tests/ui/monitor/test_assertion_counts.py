@@ -11,7 +11,7 @@ from flowdesk.engine.executor import WorkflowExecutor
 from flowdesk.services.monitoring import MonitorQueries
 from flowdesk.services.workflows import WorkflowService
 from flowdesk.ui.monitor import MonitorView
-from tests.engine.graph_builder import chain, graph
+from tests.support.graph_builder import chain, graph
 from tests.support.waiting import EVENTUALLY_MS
 
 

@@ -19,9 +19,9 @@ from flowdesk.services.executions import ExecutionService
 from flowdesk.store.tables import ExecutionRow
 from flowdesk.ui.monitor.hosting import MONITOR_MIN_WIDTH, retention_settings
 from tests.support.app_driving import close_window, make_window, open_monitor
-from tests.support.monitor_seed import _log
+from tests.support.monitor_seed import step_log_row
+from tests.support.qt_loop import qloop, qloop_session  # noqa: F401  (the run UI's qasync loop)
 from tests.support.waiting import EVENTUALLY_MS
-from tests.ui.run.conftest import _session_qloop, qloop  # noqa: F401  (the run UI's qasync loop)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -96,7 +96,7 @@ def seed_runs(db, graph: WorkflowGraph) -> dict[str, int]:
                         "completed_at": begin + timedelta(seconds=length),
                         "execution_time": length,
                     }
-                s.add(_log(run.id, node_ids[node], node, node, types[node], seq, **kw))
+                s.add(step_log_row(run.id, node_ids[node], node, node, types[node], seq, **kw))
     return ids
 
 

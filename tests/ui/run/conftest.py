@@ -10,71 +10,14 @@ tests click real actions and wait on real signals exactly as a user's session wo
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-
 import pytest
-from PySide6.QtWidgets import QApplication
 
 import flowdesk.ui  # noqa: F401  (installs the None refcount guard before any painting)
-from tests.support.waiting import EVENTUALLY_MS
+from tests.support.qt_loop import qloop, qloop_session, run_window  # noqa: F401  (fixtures, and the window's maker)
 
 qasync = pytest.importorskip("qasync")
 
 
-@pytest.fixture(scope="session")
-def _session_qloop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
-    """One qasync loop for the session: qasync's stop() calls QApplication.exit(), after which
-    pytest-qt's nested event loops return at once, so the loop is never stopped between tests."""
-    from flowdesk.ui.event_loop import SlicedEventLoop
-
-    loop = SlicedEventLoop(QApplication.instance(), already_running=True)
-    asyncio.events._set_running_loop(None)
-    yield loop
-    # loop.close() would need stop() first; shut down its worker QThreads (asyncio.to_thread) only
-    executor = getattr(loop, "_QEventLoop__default_executor", None)
-    if executor is not None:
-        executor.shutdown(wait=True)
-
-
 @pytest.fixture
-def qloop(_session_qloop) -> Iterator[asyncio.AbstractEventLoop]:
-    """The qasync loop, current and running for one test (and neither afterwards, so suites that
-    call asyncio.run() or their own loops keep working in the same process)."""
-    loop = _session_qloop
-    asyncio.set_event_loop(loop)
-    asyncio.events._set_running_loop(loop)
-    try:
-        yield loop
-    finally:
-        for task in [t for t in asyncio.all_tasks(loop) if not t.done()]:
-            task.cancel()
-        asyncio.events._set_running_loop(None)
-        asyncio.set_event_loop(None)
-
-
-@pytest.fixture
-def window(qtbot, qloop, backend, settings, tmp_path):
+def window(qtbot, qloop, backend, settings, tmp_path):  # noqa: F811  (qloop: the imported fixture)
     yield from run_window(qtbot, backend, settings, tmp_path)
-
-
-def run_window(qtbot, backend, settings, tmp_path) -> Iterator:
-    """An editor window with the run UI on `backend`, shown; closed (runs stopped) when resumed."""
-    from flowdesk.ui.main_window import MainWindow
-    from flowdesk.ui.run import install_run_ui
-
-    w = MainWindow(backend, settings=settings, autosave_dir=tmp_path / "autosave", autosave_interval_s=3600)
-    install_run_ui(w, load_plugins=False)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    ui = w.run_ui
-    ui.stop_all()
-    done = asyncio.ensure_future(ui.aclose())
-    qtbot.waitUntil(done.done, timeout=EVENTUALLY_MS)
-    for tab in w.editor_tabs():
-        tab.doc.undo_stack.setClean()
-    w.close()
-    w.deleteLater()
-
-

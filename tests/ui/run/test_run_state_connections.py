@@ -11,7 +11,7 @@ from flowdesk.services.executions import ExecutionService
 from flowdesk.services.node_types import NodeTypeService
 from flowdesk.services.workflows import WorkflowService
 from flowdesk.ui.run.run_state import RunState
-from tests.engine.graph_builder import executor, graph
+from tests.support.graph_builder import executor, graph
 
 GRAPH = graph(
     [

@@ -3,6 +3,8 @@ when the run is replayed from the history."""
 
 from __future__ import annotations
 
+import pytest
+
 from flowdesk.domain.models import Node
 from tests.support.app_driving import chain_graph, delay, open_graph, run_and_wait
 
@@ -43,7 +45,9 @@ def test_the_history_counts_child_runs_and_names_a_childs_parent(window, qtbot):
     assert column == [f"child of #{state.execution_id} (call2)", f"child of #{state.execution_id} (call1)"]
 
 
-def test_f11_steps_into_the_child_run_in_its_tab_and_shift_f11_steps_out(window, qtbot):
+@pytest.mark.parametrize("calls_by", ["SUBWORKFLOW", "workflow: custom type"])
+def test_f11_steps_into_the_child_run_in_its_tab_and_shift_f11_steps_out(window, qtbot, calls_by):
+    from flowdesk.services.node_types import NodeTypeService
     from tests.support.app_driving import action, give_input
 
     def press(name, keys):
@@ -53,6 +57,10 @@ def test_f11_steps_into_the_child_run_in_its_tab_and_shift_f11_steps_out(window,
 
     window.backend.workflows.create_from_graph(chain_graph("inner", [delay("nap")]))
     call = Node(name="call", node_type="SUBWORKFLOW", config={"workflow": "inner"})
+    if calls_by != "SUBWORKFLOW":  # a node of a type whose handler is the workflow steps in alike
+        NodeTypeService(window.backend.db).register_node_type("INNER", "", {}, "workflow:inner")
+        window.reload_node_types()
+        call = Node(name="call", node_type="INNER")
     tab = open_graph(window, chain_graph("outer", [call]))
     parent = window.run_ui.controller(tab)
     press("actionStep", "F10")  # step by step: asks for the input

@@ -1,8 +1,8 @@
-"""How the store keeps time, for the monitor's SQL.
+"""How the store keeps time, for the monitor's queries.
 
 On SQLite timestamps are naive UTC text ('YYYY-MM-DD HH:MM:SS.ffffff', SQLAlchemy's SQLite format),
 so they compare as strings and `julianday()` reads them; on PostgreSQL they are `timestamp with time
-zone`. Durations computed in SQL are exact to the millisecond on both (sql_dialect.py).
+zone`. Durations computed in SQL are exact to the millisecond on both (dialect.py).
 """
 
 from __future__ import annotations

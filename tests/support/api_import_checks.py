@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flowdesk.interchange.api_import import import_api_spec
 
-FIXTURES = Path(__file__).parent / "fixtures" / "api"
+FIXTURES = Path(__file__).resolve().parents[1] / "interchange" / "fixtures" / "api"
 
 
 def import_fixture(name: str):

@@ -224,6 +224,11 @@ def test_the_memory_cache_is_bounded_by_entries_and_bytes_least_recently_used_fi
 # -- kept in the database across runs ----------------------------------------------------------------
 
 
+def _hit(server, key: str, **cache: Any) -> dict[str, Any]:
+    """An API_CALL config: GET the server's counter `key`, cached 600 s with `cache`'s settings."""
+    return {"method": "GET", "url": f"{server.url}/hit/{key}", "cache": {"ttl": 600, **cache}}
+
+
 def _stored(db, config: dict[str, Any], name: str) -> int:
     from flowdesk.services.workflows import WorkflowService
 
@@ -255,14 +260,8 @@ def test_persisted_answers_serve_a_later_engine_and_the_cli_clears_them(http_ser
 
     path = tmp_path / "cache.db"
     db = Database(path)
-    kept = _stored(
-        db,
-        {"method": "GET", "url": f"{http_server.url}/hit/p1", "cache": {"ttl": 600, "persist": True}},
-        "kept",
-    )
-    memory = _stored(
-        db, {"method": "GET", "url": f"{http_server.url}/hit/p2", "cache": {"ttl": 600}}, "memory only"
-    )
+    kept = _stored(db, _hit(http_server, "p1", persist=True), "kept")
+    memory = _stored(db, _hit(http_server, "p2"), "memory only")
     for workflow_id in (kept, memory, kept, memory):
         handle, step = _run_stored(db, workflow_id)
         assert handle.status == "completed"
@@ -325,11 +324,7 @@ def test_a_database_cache_that_fails_costs_the_step_only_a_warning(http_server, 
 
     path = tmp_path / "broken.db"
     db = Database(path)
-    workflow_id = _stored(
-        db,
-        {"method": "GET", "url": f"{http_server.url}/hit/p4", "cache": {"ttl": 600, "persist": True}},
-        "broken",
-    )
+    workflow_id = _stored(db, _hit(http_server, "p4", persist=True), "broken")
     with sqlite3.connect(path) as raw:  # a damaged database: the cache's table is gone
         raw.execute("DROP TABLE response_cache")
     raw.close()

@@ -340,3 +340,28 @@ def test_a_database_cache_that_fails_costs_the_step_only_a_warning(http_server, 
     assert "the response cache in the database could not be read (OperationalError)" in lines
     assert "the response cache in the database could not be written (OperationalError)" in lines
     db.close()
+
+
+def test_a_poll_of_a_cached_api_asks_the_server_every_time(http_server):
+    definition = ApiDefinition(id=1, name="job", url=f"{http_server.url}/hit/poll1", cache={"ttl": 600})
+    config = {"api_id": 1, "until": "poll.attempt == 3", "interval": 0}
+
+    async def main():
+        async with WorkflowExecutor(load_plugins=False) as executor:
+            nodes = [
+                Node(name="start", node_type="START"),
+                Node(name="call", node_type="POLL", config=config),
+                Node(name="end", node_type="END"),
+            ]
+            connections = [
+                Connection(from_node="start", to_node="call"),
+                Connection(from_node="call", to_node="end"),
+            ]
+            graph = WorkflowGraph(workflow=Workflow(name="poll"), nodes=nodes, connections=connections)
+            return await executor.execute_graph(graph, {}, apis=[definition])
+
+    handle = asyncio.run(main())
+    assert handle.status == "completed"
+    assert handle.output_data["call"]["attempts"] == 3 and http_server.count("poll1") == 3
+    step = next(s for s in handle.steps if s["step_name"] == "call")
+    assert "cached" not in step["metrics"]

@@ -129,6 +129,12 @@ def idempotency_key(ctx: NodeContext) -> str:
 
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run one API_CALL node: build the request, send it with retries, return the response."""
+    return await call(ctx)
+
+
+async def call(ctx: NodeContext, *, cacheable: bool = True) -> dict[str, Any]:
+    """One API call of the node's config; `cacheable=False` (POLL's attempts) never looks in the
+    response cache nor keeps the answer, whatever the node's or its API's `cache` says."""
     config: Mapping[str, Any] = ctx.config
     api = None
     api_id = config.get("api_id")
@@ -156,7 +162,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
                 raise InvalidInputError(f"save_to must be a file path, got {path!r}")
             request.save_to = path
         policy = RetryPolicy.from_config(config, ctx.workflow_config)
-        option = _cache_option(config, api)
+        option = _cache_option(config, api) if cacheable else None
     except ExpressionSyntaxError as exc:
         ctx.inputs = redactor.scrub_value(_config_without_url_password(config, redactor))
         raise NodeFailure(redactor.scrub(str(exc)), error_type="expression", attempts=0) from None

@@ -67,3 +67,22 @@ def test_openapi_export_writes_x_flowdesk_cache_and_the_import_reads_it_back():
         "x-flowdesk-cache is not a valid cache option (ttl: expected a number above 0 and at most "
         "31,536,000, found the number 0); it was left out"
     ]
+
+
+def test_an_imported_file_s_cache_option_reaches_the_library(tmp_path):
+    from flowdesk.services.apis import ApiService
+    from flowdesk.services.transfer import TransferService
+    from flowdesk.store import Database
+
+    api = ApiDefinition(id=5, name="users", url="https://api.example.com/users", cache=CACHE)
+    text = write_workflow_file(_graph(), [api])
+    fresh, bare = Database(tmp_path / "fresh.db"), Database(tmp_path / "bare.db")
+    TransferService(fresh).import_file(text)
+    assert [a.cache for a in ApiService(fresh).list_apis()] == [CACHE]
+    # an identical definition already stored without a cache option takes the file's
+    stored = ApiService(bare).create_api(name="users", url="https://api.example.com/users")
+    TransferService(bare).import_file(text)
+    assert [a.cache for a in ApiService(bare).list_apis()] == [CACHE]
+    assert ApiService(bare).get_api(stored.id).cache == CACHE
+    fresh.close()
+    bare.close()

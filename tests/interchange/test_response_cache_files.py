@@ -47,7 +47,7 @@ def test_a_bad_cache_option_in_a_file_is_one_located_problem():
         read_workflow_file(json.dumps(document), source="w.json")
     found = [(p.path, p.message) for p in refused.value.problems]
     assert found == [("apis[0].cache", found[0][1])], found
-    assert found[0][1].startswith('the cache option is not valid: ttl: expected a number above 0')
+    assert found[0][1].startswith("the cache option is not valid: ttl: expected a number above 0")
 
 
 def test_openapi_export_writes_x_flowdesk_cache_and_the_import_reads_it_back():

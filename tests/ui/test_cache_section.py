@@ -51,8 +51,10 @@ def test_the_cache_section_writes_the_nodes_cache_option(window, qtbot):
     _type(qtbot, form.cache.vary, "Accept-Language, X-Tenant")
     qtbot.waitUntil(lambda: config()["cache"].get("vary") == ["Accept-Language", "X-Tenant"])
     qtbot.waitUntil(  # the inspector reloads the form after the edit
-        lambda: window.inspector.node_page.form.sections["cache"].toggle.text()
-        == "Cache — 90 s, kept across runs"
+        lambda: (
+            window.inspector.node_page.form.sections["cache"].toggle.text()
+            == "Cache — 90 s, kept across runs"
+        )
     )
 
     tab.doc.undo_stack.undo()

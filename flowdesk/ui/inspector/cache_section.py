@@ -34,7 +34,9 @@ class CacheEditor(QWidget):
         self.ttl.setDecimals(1)
         self.ttl.setSuffix(" s")
         self.ttl.setSpecialValueText("the API's")
-        self.ttl.setToolTip("seconds a successful answer is served from the cache; 0: the API definition's cache")
+        self.ttl.setToolTip(
+            "seconds a successful answer is served from the cache; 0: the API definition's cache"
+        )
         self.persist = QCheckBox("Keep across runs (in the database)", self)
         self.persist.setObjectName("cachePersist")
         self.secrets = QCheckBox("Also cache requests that carry a secret", self)

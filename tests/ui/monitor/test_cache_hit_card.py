@@ -30,7 +30,9 @@ def _cached_calls(url: str) -> WorkflowGraph:
 
 def test_the_monitor_shows_the_cache_hit_rate(qtbot, http_server, tmp_path):
     db = Database(tmp_path / "monitor.db")
-    workflow_id = WorkflowService(db).create_from_graph(_cached_calls(f"{http_server.url}/hit/m1")).workflow.id
+    workflow_id = (
+        WorkflowService(db).create_from_graph(_cached_calls(f"{http_server.url}/hit/m1")).workflow.id
+    )
     assert workflow_id is not None
 
     async def three_runs():

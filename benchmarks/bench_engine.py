@@ -1,6 +1,6 @@
 """Benchmark the execution engine (issue 3, benchmarks 1-3). Run by hand, not a test:
 
-    python benchmarks/bench_engine.py [--runs 5]
+    python benchmarks/bench_engine.py [--runs 5] [--against ../main [--rounds 5]]
 
 1. A chain of 1,000 DELAY(0) nodes, steps persisted: median overhead per node against a bare asyncio
    loop doing the same 1,000 awaits (target: at most 100 us per node).
@@ -19,6 +19,14 @@ writer thread) and the step sink's CPU time are printed beside the wall time: on
 machine the wall time grows with the load average while the CPU times stay close to the idle
 figures. Benchmarks 1 and 2 are run again with every insert on the writer thread
 (`step_sink=False`), side by side in the same process, as the baseline the sink is judged by.
+
+`--against TREE` compares this checkout's engine with another's (e.g. main's) instead: each round
+starts one child process per tree (`PYTHONPATH=TREE`, this script with `--child`), in alternating
+order, each timing the persisted and the ephemeral chain and fan-out and the bare asyncio baselines
+`--runs` times after a warm-up (and, of a persisted run, the part after its last node had ended: the
+wait for its rows to be committed); the medians over the rounds are printed per tree with their ratios,
+wall time beside CPU time (the process's: event loop and writer thread; and the step sink's mean,
+its clock counting 10 ms ticks), and the load average of every round.
 """
 
 from __future__ import annotations
@@ -27,12 +35,15 @@ import argparse
 import asyncio
 import gc
 import inspect
+import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from flowdesk.domain.models import Connection, Node, Workflow, WorkflowGraph
 from flowdesk.engine.executor import WorkflowExecutor
@@ -172,6 +183,104 @@ async def chain_and_fan(
     return engine, fan_median
 
 
+def watch_last_node() -> list[float]:
+    """A one-item list that holds the moment the last run's nodes had all ended (Run.run_top
+    returned; every tree has it); the rest of a run's time is its end: mostly the wait for its
+    step rows to be committed."""
+    from flowdesk.engine import scheduler
+
+    moment = [0.0]
+    run_top = scheduler.Run.run_top
+
+    async def timed_top(self: Any) -> None:
+        await run_top(self)
+        moment[0] = time.perf_counter()
+
+    scheduler.Run.run_top = timed_top  # type: ignore[method-assign]
+    return moment
+
+
+async def child(folder: Path, runs: int) -> dict[str, list[float]]:
+    """One round of `--against`: each figure timed `runs` times in this process (one tree's code)."""
+    db = Database(folder / "bench.db")
+    service = WorkflowService(db)
+    chain = service.create_from_graph(chain_graph()).workflow.id
+    fan = service.create_from_graph(fan_out_graph()).workflow.id
+    persisted = WorkflowExecutor(db=db, load_plugins=False)
+    executors = {"persisted": persisted}
+    if "persist" in inspect.signature(WorkflowExecutor).parameters:
+        executors["ephemeral"] = WorkflowExecutor(db=db, load_plugins=False, persist=False)
+    for executor in executors.values():  # warm up: graph cache, plan, writer thread, step sink
+        await timed_run(executor, chain)
+        await timed_run(executor, fan)
+    figures: dict[str, list[float]] = {}
+    last_node = watch_last_node()
+
+    def note(name: str, wall: float, cpu: float, sink: float | None = None) -> None:
+        figures.setdefault(f"{name} ms", []).append(wall * 1e3)
+        figures.setdefault(f"{name} CPU ms", []).append(cpu * 1e3)
+        if sink is not None:  # the sink's clock counts 10 ms ticks: its mean is printed, not a median
+            figures.setdefault(f"{name} sink CPU ms (mean)", []).append(sink * 1e3)
+
+    for _ in range(runs):
+        for mode, executor in executors.items():
+            for shape, workflow_id in (("chain", chain), ("PARALLEL", fan)):
+                gc.collect()
+                CPU.clear()
+                SINK.clear()
+                t0 = time.perf_counter()
+                wall = await timed_run(executor, workflow_id)
+                note(f"{mode} {shape}", wall, CPU[0], SINK[0] if mode == "persisted" else None)
+                if mode == "persisted":  # what the run waited for once its last node had ended
+                    after = t0 + wall - last_node[0]
+                    figures.setdefault(f"{mode} {shape}: after the last node ms", []).append(after * 1e3)
+        gc.collect()
+        c0 = time.process_time()
+        note("bare asyncio chain", await bare_awaits(), time.process_time() - c0)
+        c0 = time.process_time()
+        note("bare asyncio gather", await bare_fan_out(), time.process_time() - c0)
+    for executor in executors.values():
+        await executor.aclose()
+    db.close()
+    return figures
+
+
+def against(other: Path, rounds: int, runs: int) -> None:
+    """This checkout's engine and `other`'s, in alternating child processes (see the module doc)."""
+    here = Path(__file__).resolve().parents[1]
+    trees = {"this": here, other.name if other.name != here.name else "other": other.resolve()}
+    figures: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
+    loads = []
+    for i in range(rounds):
+        order = list(trees.items()) if i % 2 == 0 else list(reversed(trees.items()))
+        for name, tree in order:
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", "--runs", str(runs)],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            for key, values in json.loads(out.splitlines()[-1]).items():
+                figures[name].setdefault(key, []).extend(values)
+        loads.append(os.getloadavg()[0])
+    names = list(trees)
+    print(
+        f"{rounds} rounds x {runs} runs, alternating; load average per round: {', '.join(f'{x:.1f}' for x in loads)}"
+    )
+    print(f"{'median':44} " + " ".join(f"{n:>12}" for n in names) + f" {'ratio':>7}")
+    for key in figures[names[0]]:
+        average = statistics.mean if "(mean)" in key else statistics.median
+        values = [average(figures[n][key]) if figures[n].get(key) else float("nan") for n in names]
+        ratio = values[0] / values[1] if len(values) > 1 and values[1] else float("nan")
+        print(f"{key:44} " + " ".join(f"{v:12.1f}" for v in values) + f" {ratio:7.2f}")
+    print(
+        "targets (issue 15): persisted chain <= 25 ms, PARALLEL <= 35 ms; ephemeral chain <= 12 ms, "
+        f"PARALLEL <= 20 ms; load average {os.getloadavg()[0]:.2f} at the end"
+    )
+
+
 async def main(runs: int, folder: Path, only_ephemeral: bool = False) -> None:
     db = Database(folder / "bench.db")
     service = WorkflowService(db)
@@ -228,6 +337,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only-ephemeral", action="store_true", help="benchmark 4 only")
+    parser.add_argument("--against", metavar="TREE", type=Path, help="compare with another checkout's engine")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of child processes with --against")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.against is not None:
+        against(args.against, args.rounds, args.runs)
+        sys.exit(0)
+    if args.child:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(asyncio.run(child(Path(tmp), args.runs))))
+        sys.exit(0)
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(main(args.runs, Path(tmp), args.only_ephemeral))

@@ -81,6 +81,24 @@ def test_run_of_start_end_loads_no_qt_http_or_keyring(tmp_path):
     }
 
 
+def test_a_stored_start_end_run_configures_no_mapper_and_loads_no_key_folder_or_xml(tmp_path):
+    """The second run of a file finds it stored and runs it with Core reads only (store/plain_reads.py):
+    the ORM's mappers are never configured. With no secret stored, the key file's folder is never
+    looked up (platformdirs); without --junit no XML is built (xml.etree)."""
+    body = run_of_start_end(tmp_path, "--json")
+    loaded_after(body, tmp_path)  # the first run makes the database and stores the file
+    body += (
+        "report = json.loads(out.getvalue())\n"
+        "assert report['status'] == 'completed' and report['workflow_id'] == 1, report\n"
+        "assert [s['node_name'] for s in report['steps']] == ['start', 'end'], report\n"
+        "from flowdesk.store.tables import WorkflowRow\n"
+        "assert not WorkflowRow.__mapper__.configured\n"
+    )
+    modules = modules_after(body, tmp_path)
+    assert "flowdesk.store.plain_reads" in modules
+    assert not {name.split(".")[0] for name in modules} & {"platformdirs", "xml"}
+
+
 def test_a_run_with_a_secret_and_a_run_left_running_load_what_they_need(tmp_path):
     """The lazy imports above come when there is work for them: the stored secrets are decrypted for
     the run (its {{secrets.*}}), and a run left running by a dead process is marked interrupted."""

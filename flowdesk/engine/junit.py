@@ -9,9 +9,11 @@ error when the run did not complete for another reason.
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the XML is built only for --junit; a plain run's report reads assertion_counts
+    import xml.etree.ElementTree as ET
 
 ASSERT = "ASSERT"
 
@@ -22,6 +24,8 @@ def _seconds(step: Mapping[str, Any]) -> str:
 
 
 def _cases(step: Mapping[str, Any]) -> Iterable[ET.Element]:
+    import xml.etree.ElementTree as ET
+
     output = step.get("output_data")
     results = output.get("results") if isinstance(output, Mapping) else None
     name = str(step.get("step_name") or step.get("node_name"))
@@ -57,6 +61,8 @@ def junit_xml(
     steps: Iterable[Mapping[str, Any]], *, suite: str, status: str, error_message: str | None = None
 ) -> str:
     """The JUnit XML text of one execution's ASSERT steps (`steps`: step rows as `run --json` has them)."""
+    import xml.etree.ElementTree as ET
+
     cases = [case for step in steps if step.get("node_type") == ASSERT for case in _cases(step)]
     assertion_failed = any(case.find("failure") is not None for case in cases)
     end = ET.Element("testcase", classname=suite, name="execution completes", time="0")

@@ -611,8 +611,8 @@ class Run:
         seq = self.sequence
         self.current_step = step_name
         if self._tracks_progress:
-            self.steps.progress(step_name, self.progress)
-        started_at = _now()
+            self.steps.progress(step_name, min(1.0, len(self.done) / self._total))
+        started_at = datetime.now(UTC)
         t0 = time.perf_counter()
         ctx = self._prepare(frame, node, name, step_name, seq)
         try:
@@ -763,7 +763,7 @@ class Run:
                 "metrics": metrics,
                 "iteration_path": list(frame.path),
                 "started_at": started_at,
-                "completed_at": _now(),
+                "completed_at": datetime.now(UTC),
             }
         )
         if self.bus.active:

@@ -45,7 +45,15 @@ logger = logging.getLogger(__name__)
 
 _STOP = object()
 JSON_STEP_FIELDS = tuple(sorted(run_rows.STEP_JSON_COLUMNS))
-__all__ = ["NOT_STORED", "SINK_THRESHOLD", "ExecutionWriter", "dumps", "json_safe", "step_values"]
+__all__ = [
+    "NOT_STORED",
+    "SINK_BATCH",
+    "SINK_THRESHOLD",
+    "ExecutionWriter",
+    "dumps",
+    "json_safe",
+    "step_values",
+]
 
 STORE_ATTEMPTS = 3
 """Times a batch is written before its rows are written one by one (and a run's failure is declared)."""
@@ -64,6 +72,12 @@ OUTAGE_RETRY_MAX = 2.0
 
 SINK_THRESHOLD = 200
 """Step rows in one batch from which a SQLite file's inserts go to the step sink process."""
+SINK_BATCH = 100
+"""While the step sink serves, a batch is taken as soon as this many step rows have come (or after
+`linger`, whichever is first): the sink inserts one batch while the run makes the next, so at a
+run's end at most this many rows are left to wait for. (Lingering 20 ms, a chain of 1,000 fast
+nodes had nearly ended before the sink got its first row.) Counted in rows, not time, so that a
+slow run (a busy machine) does not make a transaction of a handful of rows."""
 _SINK_SCRIPT = Path(__file__).with_name("step_sink.py")
 
 
@@ -146,6 +160,11 @@ class ExecutionWriter:
         self._closed = False
         self._conn: Any = None
         self._urgent = threading.Event()
+        # While the step sink serves (`_bulk`, set by the thread), the loop counts the rows queued
+        # since the thread last took a batch and ends its linger at SINK_BATCH. The thread resets
+        # the count; a reset lost to a race only ends the next linger sooner.
+        self._bulk = False
+        self._gathered = 0
         self._encoded = run_rows.encodes_step_rows(db)  # SQLite rows are queued as SQL values
         self._sink: _StepSink | None = None
         # The step sink serves SQLite files, from a real interpreter (not a frozen app). `step_sink`
@@ -190,8 +209,13 @@ class ExecutionWriter:
         """Queue one step row (a dict of workflow_execution_logs columns)."""
         row["execution_id"] = execution_id
         row["created_at"] = row.get("completed_at")
-        self._ensure_thread()
+        if self._thread is None:
+            self._ensure_thread()
         self._queue.put(("step", step_values(row) if self._encoded else row))
+        if self._bulk:
+            self._gathered += 1
+            if self._gathered >= SINK_BATCH:
+                self._urgent.set()  # a batch for the sink is there: the thread stops lingering
 
     def expect_bulk(self) -> None:
         """A run with many steps begins: start the step sink now, so that it is ready when they come
@@ -297,12 +321,14 @@ class ExecutionWriter:
             item = q.get()
             batch = [item]
             urgent = item is _STOP or item[0] in ("call", "flush", "nudge", "sink")
-            if not urgent and self.linger:
+            linger = self.linger
+            if not urgent and linger:
                 # Let a burst of steps gather so that one commit writes many of them. The thread
                 # sleeps instead of taking each row as it comes (no wake-up, no GIL hand-over per
                 # row); a flush, a call or the stop request (`_urgent`) ends the wait at once.
-                self._urgent.wait(self.linger)
+                self._urgent.wait(linger)
             self._urgent.clear()
+            self._gathered = 0
             while len(batch) < self.max_batch:
                 try:
                     batch.append(q.get_nowait())
@@ -342,6 +368,7 @@ class ExecutionWriter:
                     except BaseException as exc:  # handed to the awaiting coroutine
                         done.append((loop, future, False, exc))
             self._write(steps, execs)
+            self._bulk = self._sink is not None and self._sink.ready.is_set()
             for loop, future, ok, value in done:
                 try:
                     loop.call_soon_threadsafe(_settle, future, ok, value)
@@ -352,6 +379,7 @@ class ExecutionWriter:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self._bulk = False
         if self._sink is not None:
             self._sink.close()
             self._sink = None

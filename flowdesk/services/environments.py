@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from flowdesk.domain.errors import ConflictError, InvalidInputError, NotFoundError
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
+from flowdesk.store.plain_reads import environment_row
 from flowdesk.store.tables import EnvironmentRow, utcnow
 
 from .transaction import transaction
@@ -33,7 +34,7 @@ class Environment:
     is_active: bool = False
 
 
-def _model(row: EnvironmentRow) -> Environment:
+def _model(row: Any) -> Environment:
     return Environment(
         row.id, row.name, {k: str(v) for k, v in (row.variables or {}).items()}, bool(row.is_active)
     )
@@ -113,7 +114,7 @@ class EnvironmentService:
     def get_active(self) -> Environment | None:
         """The active environment, or None when there is none."""
         with self.db.session(read_only=True) as s:
-            row = s.scalars(select(EnvironmentRow).where(EnvironmentRow.is_active)).first()
+            row = environment_row(s)
             return _model(row) if row is not None else None
 
     def set_variables(
@@ -184,10 +185,10 @@ class EnvironmentService:
     def variables_for(self, name: str | None = None, *, session: Session | None = None) -> dict[str, str]:
         """The variables of `name` (NotFoundError if missing), or of the active environment, or {}."""
         with transaction(self.db, session, read_only=True) as s:
-            if name:
-                return _model(self._existing(s, name)).variables
-            row = s.scalars(select(EnvironmentRow).where(EnvironmentRow.is_active)).first()
-            return _model(row).variables if row is not None else {}
+            row = environment_row(s, name or None)
+        if row is None and name:
+            raise NotFoundError(f"There is no environment named '{name}'.")
+        return _model(row).variables if row is not None else {}
 
 
 def run_environment_name(db: Database, environment: str | Mapping[str, Any] | None = None) -> str | None:

@@ -31,6 +31,7 @@ from flowdesk.store.mapping import (
     logs_from_tuples,
     progress_fraction,
 )
+from flowdesk.store.plain_reads import execution_row
 from flowdesk.store.run_rows import EXECUTIONS, LOGS
 from flowdesk.store.tables import ExecutionRow, WorkflowRow, get_row, utcnow
 
@@ -276,7 +277,7 @@ class ExecutionService:
     def get_logs(self, execution_id: int) -> list[ExecutionLog]:
         """A run's step rows in the order the steps started."""
         with self.db.session(read_only=True) as session:
-            _execution_row(session, execution_id)
+            execution_row(session, execution_id)
             rows = read_rows(
                 session.connection(), LOGS, LOG_COLUMNS, "execution_id", execution_id, ["sequence", "id"]
             )

@@ -23,6 +23,7 @@ from flowdesk.domain.node_descriptors import (
 )
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import AuditAction, record_audit
+from flowdesk.store.plain_reads import node_type_rows
 from flowdesk.store.tables import ApiRow, NodeRow, NodeTypeRow, WorkflowRow, utcnow
 
 from .transaction import transaction
@@ -47,7 +48,7 @@ class NodeTypeDefinition(BaseModel):
 def known_node_types(session: Session) -> dict[str, NodeTypeDescriptor]:
     """Built-in node types plus every registered custom type, each with its descriptor."""
     known = dict(BUILTIN_DESCRIPTORS)
-    for row in session.scalars(select(NodeTypeRow)):
+    for row in node_type_rows(session):
         known[row.type_name] = _from_row(row).descriptor()
     return known
 
@@ -62,7 +63,8 @@ def check_node_type(node_type: str, known: Collection[str], *, node: str | None 
     raise InvalidInputError(f"{where}'{node_type}' is not a node type{hint}.")
 
 
-def _from_row(row: NodeTypeRow) -> NodeTypeDefinition:
+def _from_row(row: Any) -> NodeTypeDefinition:
+    """The definition of a node_types row (an ORM object or a Core row: the same attributes)."""
     return NodeTypeDefinition(
         id=row.id,
         type_name=row.type_name,

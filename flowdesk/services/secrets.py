@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from flowdesk.domain.errors import FlowdeskError, InvalidInputError, NotFoundError
 from flowdesk.store import Database
 from flowdesk.store.audit_trail import record_audit
+from flowdesk.store.plain_reads import secret_ciphertexts
 from flowdesk.store.tables import SecretRow, utcnow
 
 from .transaction import transaction
@@ -45,9 +46,15 @@ class SecretKeyError(FlowdeskError):
 
 def default_key_file() -> Path:
     """$FLOWDESK_KEY_FILE, else secrets.key in the user config folder."""
+    return _named_key_file() or _config_key_file()
+
+
+def _named_key_file() -> Path | None:
     named = os.environ.get("FLOWDESK_KEY_FILE")
-    if named:
-        return Path(named)
+    return Path(named) if named else None
+
+
+def _config_key_file() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_config_dir("flowdesk", appauthor=False)) / KEY_FILE_NAME
@@ -74,11 +81,20 @@ class KeyStore:
     """Finds or creates the Fernet key: the OS keyring first (when usable), else a 0600 key file."""
 
     def __init__(self, key_file: str | os.PathLike[str] | None = None, *, use_keyring: bool | None = None):
-        self.key_file = Path(key_file) if key_file is not None else default_key_file()
+        # $FLOWDESK_KEY_FILE is read now; the user config folder only when the key is first needed
+        # (platformdirs costs some 15 ms of a run that has no secrets).
+        self._key_file = Path(key_file) if key_file is not None else _named_key_file()
         self._use_keyring = use_keyring in (None, True)
         self._backend: Any = None
         self._backend_known = False
         self._key: bytes | None = None
+
+    @property
+    def key_file(self) -> Path:
+        """The file that holds the key when no OS keyring is used."""
+        if self._key_file is None:
+            self._key_file = _config_key_file()
+        return self._key_file
 
     @property
     def backend(self) -> Any | None:
@@ -248,7 +264,7 @@ class SecretService:
     def resolve_all(self) -> dict[str, str]:
         """Every secret, decrypted: what a run's `{{secrets.NAME}}` reads (and its masker hides)."""
         with self.db.session(read_only=True) as s:
-            rows = [(name, bytes(ct)) for name, ct in s.execute(select(SecretRow.name, SecretRow.ciphertext))]
+            rows = secret_ciphertexts(s)
         if not rows:
             return {}
         return {name: self._decrypt(name, ct) for name, ct in rows}

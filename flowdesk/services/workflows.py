@@ -10,6 +10,7 @@ refer to nodes by name.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection
 from typing import Any
 
@@ -33,6 +34,7 @@ from flowdesk.store.mapping import (
     workflow_from_row,
     workflow_values,
 )
+from flowdesk.store.plain_reads import workflow_row, workflow_rows
 from flowdesk.store.tables import ConnectionRow, NodeRow, WorkflowRow, get_row, utcnow
 
 from .node_types import check_node_type, known_node_types
@@ -177,21 +179,18 @@ class WorkflowService:
     def get_workflow(self, workflow_id: int) -> Workflow:
         """One workflow by id (NotFoundError if there is none)."""
         with self.db.session(read_only=True) as session:
-            return workflow_from_row(get_workflow_row(session, workflow_id))
+            return workflow_from_row(workflow_row(session, workflow_id))
 
     def find_workflow(self, id_or_name: int | str) -> Workflow:
         """A workflow by id (an int, or a string of digits that is an existing id) or else by exact name."""
         with self.db.session(read_only=True) as session:
             if isinstance(id_or_name, int):
-                return workflow_from_row(get_workflow_row(session, id_or_name))
+                return workflow_from_row(workflow_row(session, id_or_name))
             text = str(id_or_name).strip()
             if text.isdigit():
-                row = session.get(WorkflowRow, int(text))
-                if row is not None:
-                    return workflow_from_row(row)
-            rows = session.scalars(
-                select(WorkflowRow).where(WorkflowRow.name == text).order_by(WorkflowRow.id)
-            ).all()
+                with contextlib.suppress(NotFoundError):
+                    return workflow_from_row(workflow_row(session, int(text)))
+            rows = workflow_rows(session, name=text)
             if not rows:
                 raise NotFoundError(f"No workflow has the id or name '{text}'.")
             if len(rows) > 1:
@@ -205,11 +204,9 @@ class WorkflowService:
         self, tag: str | None = None, search: str | None = None, status: str | WorkflowStatus | None = None
     ) -> list[Workflow]:
         """Workflows by id, filtered by tag, by a case-insensitive search in name and description, by status."""
-        stmt = select(WorkflowRow).order_by(WorkflowRow.id)
-        if status is not None:
-            stmt = stmt.where(WorkflowRow.is_active == (self._status(status) == WorkflowStatus.ACTIVE))
+        active = None if status is None else self._status(status) == WorkflowStatus.ACTIVE
         with self.db.session(read_only=True) as session:
-            workflows = [workflow_from_row(r) for r in session.scalars(stmt)]
+            workflows = [workflow_from_row(r) for r in workflow_rows(session, active=active)]
         if tag is not None:
             workflows = [w for w in workflows if tag in w.tags]
         if search:

@@ -32,6 +32,7 @@ from .mapping import (
     workflow_from_row,
     workflow_values,
 )
+from .plain_reads import workflow_row
 from .tables import ConnectionRow, NodeRow, WorkflowRow, get_row, utcnow
 
 NODES: Table = NodeRow.__table__  # type: ignore[assignment]
@@ -66,7 +67,7 @@ def get_workflow_row(session: Session, workflow_id: int) -> WorkflowRow:
 
 def read_graph(session: Session, workflow_id: int) -> WorkflowGraph:
     """The whole graph of one workflow: nodes in id order, connections in their drawn order."""
-    workflow = workflow_from_row(get_workflow_row(session, workflow_id))
+    workflow = workflow_from_row(workflow_row(session, workflow_id))
     conn = session.connection()
     nodes = nodes_from_tuples(read_rows(conn, NODES, NODE_COLUMNS, "workflow_id", workflow_id, ["id"]))
     names: dict[int, str] = {n.id: n.name for n in nodes}  # type: ignore[misc]

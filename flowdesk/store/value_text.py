@@ -44,13 +44,26 @@ def json_text(value: Any) -> str | None:
         return json.dumps(json_safe(value), ensure_ascii=False)
 
 
+_SECOND: tuple[int, str] = (-1, "")
+"""The last whole second `time_text` wrote for a UTC time, and its text (one tuple, swapped whole, so
+the loop and the writer thread never see a second with another second's text)."""
+
+
 def time_text(value: Any) -> str | None:
     """A UTCDateTime column's text on SQLite: naive UTC, "YYYY-MM-DD HH:MM:SS.ffffff"."""
+    global _SECOND
     if value is None:
         return None
     tz = value.tzinfo
-    if tz is UTC:  # the engine's own times: the offset cut off the text (no naive copy made)
-        return value.isoformat(" ", "microseconds")[:26]
+    if tz is UTC:  # the engine's own times: "YYYY-MM-DD HH:MM:SS" written once a second, not per row
+        moment = value.timestamp()
+        if moment < 0:  # before 1970: int() would round towards the next second
+            return value.isoformat(" ", "microseconds")[:26]
+        second = int(moment)
+        last = _SECOND
+        if last[0] != second:
+            last = _SECOND = (second, value.isoformat(" ", "seconds")[:19])
+        return f"{last[1]}.{value.microsecond:06d}"
     if tz is not None:
         value = value.replace(tzinfo=None) if tz is UTC else value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")

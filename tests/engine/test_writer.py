@@ -295,6 +295,36 @@ def test_the_sink_protocol_inserts_batches_and_answers_each(tmp_path):
 
 
 @pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_while_the_sink_serves_a_batch_goes_once_it_has_sink_batch_rows(db):
+    """With the sink serving, SINK_BATCH rows make a batch at once, without a flush and whatever
+    `linger` is, so the sink inserts while a run goes on; fewer rows wait for `linger` (or a flush)."""
+    from flowdesk.engine.writer import SINK_BATCH
+
+    stored = _store(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db, step_sink=True)
+    rows = _many_rows(2 * SINK_BATCH)
+
+    async def main():
+        writer.add_step(eid, rows[0])
+        await writer.flush()  # the sink started and took the first row
+        assert writer.sink_rows == 1
+        writer.linger = 3600.0  # from now on only SINK_BATCH rows (or a flush) end the wait
+        for row in rows[1:]:
+            writer.add_step(eid, row)
+        await until(
+            lambda: writer.sink_rows > SINK_BATCH, "a batch of SINK_BATCH rows in the sink", timeout=30
+        )
+        await writer.flush()
+
+    asyncio.run(main())
+    assert writer.sink_rows == len(rows)
+    writer.close()
+    assert len(ExecutionService(db).get_logs(eid)) == len(rows)
+    assert writer.failures == 0
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_a_run_with_many_nodes_starts_the_sink_before_its_rows_come(db):
     from flowdesk.engine.executor import WorkflowExecutor
     from flowdesk.engine.writer import SINK_THRESHOLD

@@ -767,6 +767,12 @@ def _alert_subcommands() -> list[Callable[[Any], None]]:
     return [add_alert]
 
 
+def _cache_subcommands() -> list[Callable[[Any], None]]:
+    from flowdesk.cli_cache import add_cache
+
+    return [add_cache]
+
+
 def _worker_subcommands() -> list[Callable[[Any], None]]:
     from flowdesk.cli_worker import add_cancel, add_worker, add_workers
 
@@ -799,6 +805,7 @@ SUBCOMMANDS: list[Callable[[Any], None]] = [
     *_server_subcommands(),
     *_worker_subcommands(),
     *_alert_subcommands(),
+    *_cache_subcommands(),
 ]
 
 

@@ -25,7 +25,8 @@ Endpoints (all answer JSON unless said otherwise):
 - ``/count/{key}``: how many requests a key got (flaky, retry-after and ``/hit/{key}`` count).
 - ``/hold/{key}?times=N&seconds=S``: counts the request; the first N (default 1) hang for S seconds
   (default 30, at most 600: a call kept in flight), later ones answer at once with the request's headers.
-- ``/hit/{key}``: counts one request for the key. ``/reset``: clears every counter, token and record.
+- ``/hit/{key}``: counts one request for the key (``?cache_control=no-store`` answers with that
+  Cache-Control header). ``/reset``: clears every counter, token and record.
 - ``/bearer`` (any token) and ``/bearer/{token}`` (that token): ``Authorization: Bearer ...``.
 - ``/basic-auth/{user}/{password}``: HTTP basic auth.
 - ``/apikey`` (any key) and ``/apikey/{key}`` (that key): header ``X-API-Key`` or query ``api_key``.
@@ -440,7 +441,9 @@ class DemoApp:
 
     async def r_hit(self, req: Request, rest: list[str]) -> Response:
         key = rest[0] if rest else "default"
-        return Response({"key": key, "count": self.state.hit(key)})
+        control = req.query.get("cache_control")  # the response cache's tests: no-store, max-age=N
+        headers = {"Cache-Control": control} if control else None
+        return Response({"key": key, "count": self.state.hit(key)}, headers=headers)
 
     async def r_count(self, req: Request, rest: list[str]) -> Response:
         key = rest[0] if rest else "default"

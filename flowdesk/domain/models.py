@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     computed_field,
+    field_validator,
     model_serializer,
 )
 
@@ -133,18 +134,32 @@ class ApiDefinition(_Model):
     response_schema: dict[str, Any] | None = None
     """The JSON Schema of a successful answer's body, as the OpenAPI document declared it (its `$ref`s
     resolved): what an ASSERT after a call of this definition checks by default."""
+    cache: dict[str, Any] | None = None
+    """The response cache of its calls (`{"ttl": 60}`: domain/response_cache.py); a node's wins."""
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    @field_validator("cache")
+    @classmethod
+    def _cache_option(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        from .response_cache import cache_option_problem
+
+        wrong = cache_option_problem(value)
+        if wrong is not None:
+            raise ValueError(f"the cache option is not valid: {wrong}")
+        return value
+
     @model_serializer(mode="wrap")
     def _without_empty_connection(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """`connection` and `response_schema` are left out of dumps while empty: definitions without
+        """`connection`, `response_schema` and `cache` are left out of dumps while empty: definitions without
         them dump as before."""
         data: dict[str, Any] = handler(self)
         if not self.connection:
             data.pop("connection", None)
         if self.response_schema is None:
             data.pop("response_schema", None)
+        if self.cache is None:
+            data.pop("cache", None)
         return data
 
 

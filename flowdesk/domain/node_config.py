@@ -1,8 +1,8 @@
 """Checking node configs against their type's schema, and renaming node references inside them.
 
 Each node type's config schema lives in its descriptor (node_descriptors.py): JSON Schema (draft
-2020-12 keywords: `type`, `minimum`, `maximum`, `enum`, `required`, `properties`,
-`additionalProperties`, `items`, `default`, `description`) plus flowdesk's annotations
+2020-12 keywords: `type`, `minimum`, `maximum`, `exclusiveMinimum`, `enum`, `required`, `properties`,
+`additionalProperties` (a schema, or false: no other keys), `items`, `default`, `description`) plus flowdesk's annotations
 (`x-template`, `x-expression`, `x-node-name`, `x-secret`). Validation checks configs against them
 (`config_problems`) and the inspector's forms take their ranges, defaults and tooltips from them, so
 the two never disagree. Keys a schema does not list are left alone: plugins may add their own.
@@ -173,7 +173,10 @@ def _expected(schema: Mapping[str, Any]) -> str:
     names = [_NAMES.get(t, t) for t in declared_types(schema) if t != "null"]
     text = " or ".join(names) or "a value"
     low, high = schema.get("minimum"), schema.get("maximum")
-    if low is not None and high is not None:
+    above = schema.get("exclusiveMinimum")
+    if above is not None:
+        text += f" above {above:,}" + (f" and at most {high:,}" if high is not None else "")
+    elif low is not None and high is not None:
         text += f" from {low:,} to {high:,}"
     elif low is not None:
         text += f" of {low:,} or more"
@@ -197,7 +200,12 @@ def check_value(schema: Mapping[str, Any], value: Any) -> str | None:
     kind = json_type_name(value)
     if kind in ("integer", "number"):
         low, high = schema.get("minimum"), schema.get("maximum")
-        if (low is not None and value < low) or (high is not None and value > high):
+        above = schema.get("exclusiveMinimum")
+        if (
+            (low is not None and value < low)
+            or (high is not None and value > high)
+            or (above is not None and value <= above)
+        ):
             return f"expected {_expected(schema)}, found {_shown(value)}"
     elif kind == "object":
         if "properties" in schema or "required" in schema or "additionalProperties" in schema:
@@ -213,14 +221,17 @@ def check_value(schema: Mapping[str, Any], value: Any) -> str | None:
 
 
 def _object_problem(schema: Mapping[str, Any], value: Mapping[str, Any]) -> str | None:
-    """The first problem inside an object value: a missing required field, or a field that does not
-    fit its schema (`properties`, else `additionalProperties`), prefixed with the field's name."""
+    """The first problem inside an object value: a missing required field, a field that does not
+    fit its schema (`properties`, else `additionalProperties`) or one `additionalProperties: false`
+    does not allow, prefixed with the field's name."""
     for key in schema.get("required") or ():
         if key not in value:
             return f"{key}: missing"
     properties = schema.get("properties") or {}
     extra = schema.get("additionalProperties")
     for key, item in value.items():
+        if extra is False and key not in properties:
+            return f"{key}: not one of its fields ({', '.join(properties)})"
         sub = properties.get(key, extra)
         if isinstance(sub, Mapping):
             wrong = check_value(sub, item)

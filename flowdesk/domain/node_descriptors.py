@@ -32,6 +32,7 @@ from functools import cached_property
 from typing import Any
 
 from .enums import ConnectionType, NodeType
+from .response_cache import CACHE_SCHEMA
 
 __all__ = [
     "AUTH_SECRET_FIELDS",
@@ -280,6 +281,7 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                         "x-template": True,
                         "description": "bytes of the response body kept in the step's output",
                     },
+                    "cache": CACHE_SCHEMA,
                 },
             },
         ),
@@ -579,8 +581,8 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
 
 def _poll_schema(api_call: Mapping[str, Any]) -> dict[str, Any]:
     """POLL's schema: when to stop and how often to ask, then API_CALL's request fields (its
-    `timeout` is the whole poll's; one request's is `request_timeout`)."""
-    request = {k: v for k, v in api_call["properties"].items() if k != "timeout"}
+    `timeout` is the whole poll's; one request's is `request_timeout`; no `cache`: a poll asks anew)."""
+    request = {k: v for k, v in api_call["properties"].items() if k not in ("timeout", "cache")}
     seconds = {"type": ["number", "null"], "minimum": 0, "maximum": 86_400, "x-template": True}
     return {
         "type": "object",

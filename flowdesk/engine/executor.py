@@ -37,6 +37,7 @@ from .masking import SecretMasker
 from .plan import Plan, PlanError, compile_plan
 from .plugins import PluginHost, discover_plugins
 from .registry import HandlerRegistry, NodeHandler, default_registry
+from .response_cache import ResponseCache
 from .scheduler import MISSING, RegionFailed, Run
 from .step_recorder import DatabaseSteps, MemorySteps, StepRecorder
 from .writer import NOT_STORED, SINK_THRESHOLD, ExecutionWriter
@@ -461,6 +462,8 @@ class WorkflowExecutor:
         self._active: dict[int, ExecutionHandle] = {}
         self._outage_paused: set[int] = set()  # runs paused while the database cannot be reached
         self._alerting: set[asyncio.Task[Any]] = set()  # alert evaluations after runs (alerting.py)
+        # API_CALL answers kept in memory for this engine's runs (engine/response_cache.py)
+        self.response_cache = ResponseCache()
 
     # -- extension points --------------------------------------------------------------------
     def register_plugin(self, plugin: Any) -> None:
@@ -583,6 +586,17 @@ class WorkflowExecutor:
             if self._db is not None:
                 self._attach_sign_ins(self._db)
         return self._http
+
+    async def on_writer(self, fn: Callable[[Any], Any]) -> Any:
+        """`fn(database)` on the engine's writer thread, after what is queued there (the response
+        cache's rows: engine/response_cache.py); its result."""
+        db = await self.database()
+        return await self.writer_for(db).call(fn, db)
+
+    def clear_response_cache(self, workflow_id: int | None = None) -> int:
+        """Forget the answers this engine keeps in memory (of one workflow, or all); how many went.
+        The database's are cleared by services.response_cache."""
+        return self.response_cache.clear(workflow_id)
 
     async def stored_run(self, execution_id: int) -> tuple[Any, list[Any]]:
         """A recorded execution and its step rows in start order, read after every change queued

@@ -258,6 +258,8 @@ def library_to_openapi(
             media = accept if accept and "{{" not in accept and "json" in accept.lower() else "application/json"
             response["content"] = {**response.get("content", {}), media: {"schema": api.response_schema}}
         operation["responses"] = {"200": response}
+        if api.cache is not None:  # flowdesk's response cache, read back by the OpenAPI importer
+            operation["x-flowdesk-cache"] = dict(api.cache)
         security = _security(api.auth, schemes)
         if security is not None:
             operation["security"] = security

@@ -26,6 +26,7 @@ from ..domain.execution_handlers import normalise_handler, parsed_handler
 from ..domain.json_names import json_path
 from ..domain.models import ApiDefinition, ApiParameter, Connection, Node, Problem, Workflow, WorkflowGraph
 from ..domain.node_descriptors import config_schema_problem, describe_custom, descriptors_of
+from ..domain.response_cache import cache_option_problem
 from ..domain.validation import NodeTypes, locate_graph_problems, one_line, suggest
 from .canonical_json import dumps_canonical
 from .export_redaction import redact_for_export
@@ -66,7 +67,16 @@ _NODE_KEYS = ("name", "node_type", "config", "position_x", "position_y", "descri
 _CONNECTION_KEYS = ("from", "to", "connection_type", "condition", "config")
 # Always written for an API; the optional ones only when they differ from their default.
 _API_KEYS = ("id", "name", "method", "url", "headers", "query", "body", "timeout", "auth", "description")
-_API_OPTIONAL_KEYS = ("content_type", "body_type", "tags", "parameters", "source", "connection", "response_schema")
+_API_OPTIONAL_KEYS = (
+    "content_type",
+    "body_type",
+    "tags",
+    "parameters",
+    "source",
+    "connection",
+    "response_schema",
+    "cache",
+)
 _POSITION_LIMIT = 1e9
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
 
@@ -511,6 +521,11 @@ class _Reader:
                     for detail in err.errors():
                         loc = tuple(x for x in detail["loc"] if isinstance(x, (str, int)))
                         self.problem((*path, "parameters", p, *loc), detail["msg"].lower())
+            cache = self.get(item, "cache", path, 'an object such as {"ttl": 60}, or null', _is_dict_or_null, None)
+            wrong = cache_option_problem(cache)
+            if wrong is not None:
+                self.problem((*path, "cache"), f"the cache option is not valid: {wrong}")
+                cache = None
             definition = ApiDefinition(
                 id=api_id,
                 name=name or "",
@@ -531,6 +546,7 @@ class _Reader:
                 response_schema=self.get(
                     item, "response_schema", path, "a JSON Schema (an object) or null", _is_dict_or_null, None
                 ),
+                cache=cache,
             )
             apis.append(definition)
         return apis
@@ -932,6 +948,8 @@ def _api_entry(api: ApiDefinition, file_id: int) -> dict[str, Any]:
         entry["connection"] = dict(api.connection)
     if api.response_schema is not None:  # ASSERT's default schema (read from OpenAPI) travels too
         entry["response_schema"] = api.response_schema
+    if api.cache is not None:
+        entry["cache"] = dict(api.cache)
     return entry
 
 

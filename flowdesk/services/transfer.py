@@ -187,9 +187,16 @@ class TransferService:
             stored = self.apis.find_identical(api, session=session)
             if stored is None:
                 stored = self.apis.create_api(api, session=session)
-            elif stored.response_schema is None and api.response_schema is not None and stored.id is not None:
-                # the same call, stored without the answer's schema: ASSERT's default comes with the file
-                self.apis.update_api(stored.id, session=session, response_schema=api.response_schema)
+            elif stored.id is not None:
+                # the same call, stored without the answer's schema (ASSERT's default) or without a
+                # response cache option: the file's come with it
+                taken = {
+                    key: getattr(api, key)
+                    for key in ("response_schema", "cache")
+                    if getattr(stored, key) is None and getattr(api, key) is not None
+                }
+                if taken:
+                    self.apis.update_api(stored.id, session=session, **taken)
             if api.id is not None and stored.id is not None:
                 library_ids[api.id] = stored.id
         renamed = self._store_carried(workflow_file, library_ids, session)

@@ -157,6 +157,7 @@ def api_from_row(row: Any) -> ApiDefinition:
         parameters=[ApiParameter.model_validate(p) for p in row.parameters or []],
         source=row.source,
         response_schema=row.response_schema,
+        cache=row.cache,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -181,6 +182,7 @@ def api_values(api: ApiDefinition) -> dict[str, Any]:
         "parameters": [p.model_dump(mode="json") for p in api.parameters],
         "source": api.source,
         "response_schema": api.response_schema,
+        "cache": api.cache,
     }
 
 

@@ -240,6 +240,7 @@ class ApiRow(Base):
     parameters: Mapped[list[Any] | None] = mapped_column(_json())
     source: Mapped[str | None] = mapped_column(Text)
     response_schema: Mapped[dict[str, Any] | None] = mapped_column(_json())  # from OpenAPI, for ASSERT
+    cache: Mapped[dict[str, Any] | None] = mapped_column(_json())  # {"ttl": 60, ...}: the response cache
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -386,6 +387,29 @@ class AlertRow(Base):
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (Index(None, "workflow_id", "fired_at"), Index(None, "rule_id"))
+
+
+class ResponseCacheRow(Base):
+    """A cached API answer kept across runs (`cache: {"persist": true}`), found by `key`: the SHA-256
+    of the request's cache key (never a secret the request carried). `url` is the masked URL."""
+
+    __tablename__ = "response_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workflow_id: Mapped[int | None] = mapped_column(Integer)
+    node_name: Mapped[str | None] = mapped_column(String(255))
+    method: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    headers: Mapped[dict[str, Any] | None] = mapped_column(_json())
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    http_version: Mapped[str] = mapped_column(String(20), default="HTTP/1.1")
+    elapsed_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index(None, "workflow_id"), Index(None, "expires_at"))
 
 
 TABLES = Base.metadata.tables

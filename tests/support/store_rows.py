@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "api_tokens",
     "alert_rules",
     "alert_history",
+    "response_cache",
 }
 
 

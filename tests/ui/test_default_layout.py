@@ -123,6 +123,7 @@ def test_every_builtin_form_is_whole_without_scrolling_and_docks_stay(app_window
         "body": "Body — JSON",
         "auth": "Auth — bearer",
         "retries": "Retries and timeout — 3 retries, timeout 10 s",
+        "cache": "Cache",  # no cache option: its title says nothing more
     }
 
 

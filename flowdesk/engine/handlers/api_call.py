@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flowdesk.domain.errors import ExpressionSyntaxError, FlowdeskError, InvalidInputError
 from flowdesk.domain.expressions import render
 from flowdesk.domain.node_descriptors import BUILTIN_DESCRIPTORS
+from flowdesk.domain.response_cache import CacheOption, parse_cache_option
 from flowdesk.engine.errors import NodeFailure
 from flowdesk.engine.http import (
     HttpCallError,
@@ -27,6 +28,7 @@ from flowdesk.engine.http import (
 )
 from flowdesk.engine.http.prepare import complete_request
 from flowdesk.engine.http.settings import DEFAULT_SETTINGS
+from flowdesk.engine.response_cache import CacheUse
 
 if TYPE_CHECKING:  # pragma: no cover
     from flowdesk.engine.context import NodeContext
@@ -127,6 +129,12 @@ def idempotency_key(ctx: NodeContext) -> str:
 
 async def handle(ctx: NodeContext) -> dict[str, Any]:
     """Run one API_CALL node: build the request, send it with retries, return the response."""
+    return await call(ctx)
+
+
+async def call(ctx: NodeContext, *, cacheable: bool = True) -> dict[str, Any]:
+    """One API call of the node's config; `cacheable=False` (POLL's attempts) never looks in the
+    response cache nor keeps the answer, whatever the node's or its API's `cache` says."""
     config: Mapping[str, Any] = ctx.config
     api = None
     api_id = config.get("api_id")
@@ -154,6 +162,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
                 raise InvalidInputError(f"save_to must be a file path, got {path!r}")
             request.save_to = path
         policy = RetryPolicy.from_config(config, ctx.workflow_config)
+        option = _cache_option(config, api) if cacheable else None
     except ExpressionSyntaxError as exc:
         ctx.inputs = redactor.scrub_value(_config_without_url_password(config, redactor))
         raise NodeFailure(redactor.scrub(str(exc)), error_type="expression", attempts=0) from None
@@ -184,6 +193,14 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             redactor.add_values([urlsplit(from_variables).password])
             described.setdefault("connection", {})["proxy"] = redactor.url(from_variables)
     ctx.inputs = described
+    cache = None
+    if option is not None:
+        cookie_header = cookies.header_for(request.url) if cookies is not None and len(cookies) else None
+        cache = CacheUse.start(ctx, option, request, described, redactor, cookie_header)
+        if cache is not None:
+            cached = await cache.answer()
+            if cached is not None:  # no request, so no retries, timeout or connection settings apply
+                return {"response": {**_response_dict(cached, body_limit, redactor), "cached": True}}
     ctx.log("info", f"{request.method} {described['url']}")
     verify_off = settings.verify is False or (settings.verify is None and client.verify is False)
     if verify_off and ctx.http_state.first_time("verify-off"):
@@ -220,7 +237,23 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
             "info",
             f"{request.method} {described['url']} answered {response.status} after {attempts} attempts",
         )
+    if cache is not None:
+        await cache.keep(response, body_limit)
     return {"response": _response_dict(response, body_limit, redactor)}
+
+
+def _cache_option(config: Mapping[str, Any], api: Any) -> CacheOption | None:
+    """The cache option of the call: the node's `cache` when it has one, else its API definition's."""
+    node_option = config.get("cache")
+    if node_option is not None:
+        where = "the node"
+    else:
+        node_option = getattr(api, "cache", None)
+        where = f"the API '{api.name}'" if api is not None else "the node"
+    try:
+        return parse_cache_option(node_option, where)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
 
 
 def _has_url(config: Mapping[str, Any]) -> bool:

@@ -100,7 +100,7 @@ async def handle(ctx: NodeContext) -> dict[str, Any]:
         while True:
             attempt += 1
             try:
-                output = await api_call.handle(ctx)
+                output = await api_call.call(ctx, cacheable=False)  # a poll asks anew: no cache
             except NodeFailure as failure:
                 raise NodeFailure(
                     f"attempt {attempt}: {failure.message}",

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from flowdesk.domain.models import ApiDefinition, ApiParameter
+from flowdesk.domain.response_cache import cache_option_problem
 
 from .document import LoadedDocument
 from .form_encoding import encode_form
@@ -241,6 +242,13 @@ class SpecReader:
         response_schema = self.response_schema(operation)
         if response_schema is not None:
             definition["response_schema"] = response_schema
+        cache = operation.get("x-flowdesk-cache")
+        if cache is not None:  # flowdesk's own extension (api_export.py writes it)
+            wrong = cache_option_problem(cache)
+            if wrong is None:
+                definition["cache"] = cache
+            else:
+                self.problem(f"x-flowdesk-cache is not a valid cache option ({wrong}); it was left out")
         security = operation["security"] if "security" in operation else global_security
         required = operation_auth(security, self.security_schemes(), self.lookup, self.problem)
         definition["auth"] = required.auth

@@ -158,6 +158,14 @@ class MonitorQueries:
         rollups = self.custom_metrics(workflow_id, since)
         return {"custom_metrics": {name: figures["avg"] for name, figures in rollups.items()}}
 
+    def cache_hit_rates(self, workflow_id: int) -> dict[str, dict[str, Any]]:
+        """The response cache's hit rate per node of the workflow, and under "" the workflow's:
+        {name: {"lookups", "hits", "rate"}} over every recorded step (store/response_cache.py)."""
+        from flowdesk.store.response_cache import hit_rates
+
+        with self._read() as conn:
+            return hit_rates(conn, workflow_id)
+
     def active_executions(self) -> list[dict[str, Any]]:
         """Every running or paused execution with its elapsed seconds."""
         with self._read() as conn:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from flowdesk.domain.errors import InvalidInputError
 from flowdesk.domain.models import ApiDefinition
+from flowdesk.domain.response_cache import cache_option_problem
 from flowdesk.ui.widgets import named
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -44,7 +45,7 @@ def _dump(value: Any) -> str:
 
 class ApiEditorForm(QWidget):
     """Name, method, URL, headers, query, body, body type, content type, timeout, auth, connection
-    settings (verify, client certificate, HTTP/2), tags, description."""
+    settings (verify, client certificate, HTTP/2), the response cache, tags, description."""
 
     changed = Signal()
 
@@ -78,6 +79,8 @@ class ApiEditorForm(QWidget):
         self.client_key = named(QLineEdit(), "apiClientKey")
         self.client_key.setPlaceholderText("its key (PEM), if not in the certificate's file")
         self.http2 = named(QCheckBox("HTTP/2"), "apiHttp2")
+        # The response cache of its calls (ApiDefinition.cache; docs/semantics.md §2.12)
+        self.cache = _json_edit("apiCache", '{"ttl": 60} (empty: not cached)', 2)
         self.tags = named(QLineEdit(), "apiTags")
         self.tags.setPlaceholderText("comma separated")
         self.description = _json_edit("apiDescription", "", 2)
@@ -98,13 +101,14 @@ class ApiEditorForm(QWidget):
         form.addRow("Client cert", self.client_cert)
         form.addRow("Client key", self.client_key)
         form.addRow("", self.http2)
+        form.addRow("Cache", self.cache)
         form.addRow("Tags", self.tags)
         form.addRow("Description", self.description)
         for edit in (self.name, self.url, self.content_type, self.tags, self.verify, self.client_cert, self.client_key):
             edit.textEdited.connect(lambda _t: self.changed.emit())
         self.body_type.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.http2.toggled.connect(lambda _b: self.changed.emit())
-        for text_edit in (self.headers, self.query, self.body, self.auth, self.description):
+        for text_edit in (self.headers, self.query, self.body, self.auth, self.cache, self.description):
             text_edit.textChanged.connect(self.changed.emit)
 
     def load(self, api: ApiDefinition | None) -> None:
@@ -128,6 +132,7 @@ class ApiEditorForm(QWidget):
         self.http2.setChecked(bool(connection.get("http2")))
         self.timeout.setValue(30 if api is None else float(api.timeout))
         self.auth.setPlainText("" if api is None else _dump(api.auth))
+        self.cache.setPlainText("" if api is None or api.cache is None else _dump(api.cache))
         self.tags.setText("" if api is None else ", ".join(api.tags))
         self.description.setPlainText("" if api is None else api.description)
 
@@ -161,6 +166,10 @@ class ApiEditorForm(QWidget):
                 "Auth: needs a 'type' (bearer, basic, digest, api_key, oauth2_client_credentials, "
                 "oauth2_authorization_code)."
             )
+        cache = self._object(self.cache, "Cache") or None
+        wrong = cache_option_problem(cache)
+        if wrong is not None:
+            raise InvalidInputError(f"Cache: {wrong}.")
         content_type = self.content_type.text().strip() or None
         if self.body_type.currentData() == "multipart":
             content_type = MULTIPART
@@ -179,6 +188,7 @@ class ApiEditorForm(QWidget):
             "connection": self._connection(),
             "timeout": self.timeout.value(),
             "auth": auth,
+            "cache": cache,
             "tags": [t.strip() for t in self.tags.text().split(",") if t.strip()],
             "description": self.description.toPlainText().strip(),
         }

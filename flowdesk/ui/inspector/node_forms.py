@@ -25,6 +25,7 @@ from flowdesk.domain.models import ApiDefinition, ApiParameter
 from flowdesk.domain.node_config import field_schema
 from flowdesk.domain.node_descriptors import NodeTypeDescriptor
 
+from .cache_section import CacheEditor
 from .expression_field import ExpressionField
 from .request_sections import (
     AuthEditor,
@@ -250,12 +251,14 @@ class ApiCallForm(TypeForm):
         self.body = BodyEditor(self)
         self.auth = AuthEditor(self)
         self.retries = RetryEditor(self)
+        self.cache = CacheEditor(self)
         self.sections = {
             "headers": FoldingSection("Headers", self.headers, self),
             "query": FoldingSection("Query", self.query, self),
             "body": FoldingSection("Body", self.body, self),
             "auth": FoldingSection("Auth", self.auth, self),
             "retries": FoldingSection("Retries and timeout", self.retries, self),
+            "cache": FoldingSection("Cache", self.cache, self),
         }
         for section in self.sections.values():
             layout.addRow(section)
@@ -264,6 +267,7 @@ class ApiCallForm(TypeForm):
         self.body.edited.connect(lambda value: self.edited.emit({"body": value}))
         self.auth.edited.connect(lambda value: self.edited.emit({"auth": value}))
         self.retries.edited.connect(self.edited.emit)
+        self.cache.edited.connect(self.edited.emit)
         self.refresh_apis()
         self.api.activated.connect(self._api_chosen)
         self.method.activated.connect(lambda _i: self.edited.emit({"method": self.method.currentText()}))
@@ -319,6 +323,7 @@ class ApiCallForm(TypeForm):
         self.body.load(config.get("body"))
         self.auth.load(config.get("auth"))
         self.retries.load(config)
+        self.cache.load(config.get("cache"))
         self._summarise(api)
 
     def _summarise(self, api: ApiDefinition | None) -> None:
@@ -334,6 +339,10 @@ class ApiCallForm(TypeForm):
         else:
             s["auth"].set_summary("" if kind == "none" else kind.replace("_", " "))
         s["retries"].set_summary(self.retries.summary())
+        cache = self.cache.summary()
+        if not cache and api is not None and api.cache:
+            cache = "the API's own"
+        s["cache"].set_summary(cache)
 
     def _describe_row(self, row: int) -> None:
         """Location, required mark and tooltip of one row from the API's declared parameter."""

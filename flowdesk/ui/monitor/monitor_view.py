@@ -173,6 +173,7 @@ class MonitorView(QWidget):
             "p95": FigureCard("p95 time"),
             "failures": FigureCard("Failures"),
             "active": FigureCard("Running now"),
+            "cache": FigureCard("Cache hits"),
         }
         cards = QHBoxLayout()
         cards.setSpacing(10)
@@ -271,6 +272,7 @@ class MonitorView(QWidget):
                 "performance": queries.performance_analysis(workflow_id),
                 "errors": queries.error_analysis(workflow_id, since=since),
                 "assertions": queries.assertion_runs(workflow_id, since=since),
+                "cache": queries.cache_hit_rates(workflow_id),
             }
 
         self._runner.submit(read)
@@ -311,12 +313,30 @@ class MonitorView(QWidget):
             "#d93025" if failures else None,
         )
         self.cards["active"].set(f"{stats['active_executions']:,}", "running or paused")
+        self._show_cache(data["cache"])
         self.executions_chart.set_trend(data["trend"], period.bucket)
         self.duration_chart.set_trend(data["trend"], period.bucket)
         self.nodes_chart.set_performance(data["performance"])
         self._fill_errors(data["errors"])
         self._fill_assertions(data["assertions"])
         self.loaded.emit()
+
+    def _show_cache(self, rates: dict[str, dict[str, Any]]) -> None:
+        """The response cache's hit rate (all recorded steps), each node's in the card's tooltip."""
+        card = self.cards["cache"]
+        whole = rates.get("")
+        if whole is None:
+            card.set("—", "no cached calls")
+            card.setToolTip("")
+            return
+        card.set(f"{whole['rate'] * 100:.0f} %", f"{whole['hits']:,} of {whole['lookups']:,} lookups")
+        card.setToolTip(
+            "\n".join(
+                f"{name}: {f['rate'] * 100:.0f} % ({f['hits']:,} of {f['lookups']:,})"
+                for name, f in rates.items()
+                if name
+            )
+        )
 
     def _show_error(self, message: str) -> None:
         self.status.setText(html.escape(message))

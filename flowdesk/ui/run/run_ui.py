@@ -115,6 +115,13 @@ class RunDebugUI(QObject):
         menu.insertAction(self.action_stop, self.action_step_out)
         menu.addSeparator()
         menu.addAction(self.action_breakpoint)
+        self.action_clear_cache = QAction("Clear response &cache", w)
+        self.action_clear_cache.setObjectName("actionClearResponseCache")
+        self.action_clear_cache.setStatusTip(
+            "Forget the API answers cached for this workflow, in memory and in the database"
+        )
+        self.action_clear_cache.triggered.connect(self.clear_response_cache)
+        menu.addAction(self.action_clear_cache)
         self.run_menu = menu
         view_menu = next((a.menu() for a in w.menuBar().actions() if a.menu() and a.text() == "&View"), None)
         self._view_menu = view_menu
@@ -125,6 +132,22 @@ class RunDebugUI(QObject):
             actions = toolbar.actions()
             after = actions.index(self.action_stop) + 1
             toolbar.insertAction(actions[after] if after < len(actions) else None, self.action_breakpoint)
+
+    def clear_response_cache(self) -> None:
+        """Run > Clear response cache: the current workflow's answers kept by the app's engine and in
+        the database (docs/semantics.md §2.12); the status bar says how many."""
+        from flowdesk.services.response_cache import ResponseCacheService
+
+        tab = self.window.current_tab()
+        if tab is None:
+            return
+        workflow_id = tab.workflow_id
+        in_memory = self.host.executor.clear_response_cache(workflow_id)
+        stored = 0 if workflow_id is None else ResponseCacheService(self.window.backend.db).clear(workflow_id)
+        self.window.show_status(
+            f"Cleared the response cache of '{tab.doc.workflow.name}': {in_memory} answer(s) in memory, "
+            f"{stored} in the database."
+        )
 
     def _build_run_where(self, run_menu: QMenu, toolbar: QToolBar | None) -> None:
         """With a broker configured, the Run button's menu (its arrow) offers where to run."""

@@ -174,8 +174,10 @@ class WorkflowOrchestrator:
         def work() -> list[Any]:
             db = self._database()
             graph = WorkflowService(db).load_graph(workflow_id)
-            problems = validate_graph(graph, node_types=NodeTypeService(db).known_types())
-            return [*problems, *subworkflow_problems(db, graph)]
+            types = NodeTypeService(db).known_types()
+            problems = validate_graph(graph, node_types=types)
+            handlers = {name: d.handler for name, d in types.items() if d.handler is not None}
+            return [*problems, *subworkflow_problems(db, graph, handlers=handlers)]
 
         return await asyncio.to_thread(work)
 

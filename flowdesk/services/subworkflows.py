@@ -5,12 +5,12 @@ located problems (flowdesk/domain/subworkflow_calls.py does the walking). `extra
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flowdesk.domain.errors import ConflictError, NotFoundError
 from flowdesk.domain.models import Problem, WorkflowGraph
-from flowdesk.domain.subworkflow_calls import call_problems, calls
+from flowdesk.domain.subworkflow_calls import call_problems, calls, workflow_types
 
 from .workflows import WorkflowService
 
@@ -40,12 +40,33 @@ def graph_lookup(db: Any = None, extra: Iterable[WorkflowGraph] = ()) -> Any:
     return lookup
 
 
-def subworkflow_problems(db: Any, graph: WorkflowGraph, extra: Iterable[WorkflowGraph] = ()) -> list[Problem]:
+def subworkflow_problems(
+    db: Any,
+    graph: WorkflowGraph,
+    extra: Iterable[WorkflowGraph] = (),
+    handlers: Mapping[str, str | None] | None = None,
+) -> list[Problem]:
     """Missing sub-workflows and cycles of sub-workflow calls of `graph` (none when it calls none);
-    without a database (`db` None) only cycles among the `extra` graphs."""
-    if next(calls(graph), None) is None:
+    without a database (`db` None) only cycles among the `extra` graphs. Nodes of custom types whose
+    handler runs a stored workflow are calls too: `handlers` (type name → execution_handler) names
+    them, else the database's registered types do."""
+    if handlers is None:
+        handlers = registered_handlers(db) if db is not None else {}
+    types = workflow_types(handlers)
+    if next(calls(graph, types), None) is None:
         return []
-    return call_problems(graph, graph_lookup(db, extra), report_missing=db is not None)
+    return call_problems(graph, graph_lookup(db, extra), report_missing=db is not None, types=types)
+
+
+def registered_handlers(db: Any) -> dict[str, str | None]:
+    """The execution_handler of each custom node type registered in `db`, by type name."""
+    from .node_types import NodeTypeService
+
+    return {
+        name: descriptor.handler
+        for name, descriptor in NodeTypeService(db).known_types().items()
+        if descriptor.handler is not None
+    }
 
 
 def child_runs(db: Any, execution_id: int) -> list[Any]:

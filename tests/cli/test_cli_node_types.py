@@ -158,3 +158,34 @@ def test_a_type_whose_handler_is_a_stored_workflow_is_added_validated_and_run(ru
     code, out, err = run(["run", path, "--input", '{"name": "Ann"}', "--json", "--db", db])
     assert code == 0, err
     assert json.loads(out)["output_data"] == {"greeting": "hello Ann"}
+
+
+def test_validate_finds_a_cycle_through_a_carried_workflow_type_without_a_database(run, tmp_path):
+    """The file carries the type LOOPBACK (handler: the workflow 'inner') and 'inner', whose node of
+    type LOOPBACK calls 'inner' again: a cycle, found from the file alone, located at node_type."""
+
+    def calling(node_type):
+        return {
+            "nodes": [
+                {"name": "start", "node_type": "START"},
+                {"name": "call", "node_type": node_type},
+                {"name": "end", "node_type": "END"},
+            ],
+            "connections": [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}],
+        }
+
+    document = {
+        "flowdesk": 2,
+        "workflow": {"name": "top"},
+        **calling("LOOPBACK"),
+        "workflows": [{"workflow": {"name": "inner"}, **calling("LOOPBACK")}],
+        "node_types": [{"type_name": "LOOPBACK", "config_schema": {}, "execution_handler": {"workflow": "inner"}}],
+    }
+    path = _file(tmp_path, "cycle.json", json.dumps(document))
+    code, out, err = run(["validate", "--json", path, "--db", str(tmp_path / "none.db")])
+    assert code == 1, out + err
+    errors = [p for p in json.loads(out)["problems"] if p["severity"] == "error"]
+    assert [(p["path"], p["message"]) for p in errors] == [
+        ("nodes[1].node_type", "the sub-workflow calls go round in a cycle: top → inner → inner")
+    ]
+    assert not (tmp_path / "none.db").exists()

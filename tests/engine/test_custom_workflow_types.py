@@ -176,3 +176,42 @@ def test_a_workflow_handler_without_a_name_is_refused_when_registered(db, handle
     with pytest.raises(InvalidInputError) as refused:
         NodeTypeService(db).register_node_type("T", "", {}, handler)
     assert sentence in str(refused.value)
+
+
+def test_validation_finds_a_cycle_through_a_workflow_type_located_at_the_node_type(db):
+    """A → (SUBWORKFLOW) B → (a node of type BACK, whose handler runs A) A: validation says so
+    before anything runs, at the calling node's node_type or config.workflow."""
+    from flowdesk.services.orchestrator import WorkflowOrchestrator
+    from flowdesk.services.subworkflows import subworkflow_problems
+
+    NodeTypeService(db).register_node_type("BACK", "", {}, "workflow:A")
+    NodeTypeService(db).register_node_type("AGAIN", "", {}, "workflow:again")
+    a = user(db, "SUBWORKFLOW", {"workflow": "B"}, name="A")
+    b = user(db, "BACK", {}, name="B")
+    again = user(db, "AGAIN", {}, name="again")
+    loaded = WorkflowService(db).load_graph
+    (problem,) = subworkflow_problems(db, loaded(b.workflow.id))
+    assert (problem.path, problem.node, problem.message) == (
+        "nodes[1].node_type", "step", "the sub-workflow calls go round in a cycle: B → A → B"
+    )  # fmt: skip
+    (problem,) = subworkflow_problems(db, loaded(a.workflow.id))
+    assert (problem.path, problem.message) == (
+        "nodes[1].config.workflow", "the sub-workflow calls go round in a cycle: A → B → A"
+    )  # fmt: skip
+    (problem,) = subworkflow_problems(db, loaded(again.workflow.id))
+    assert problem.message == "the sub-workflow calls go round in a cycle: again → again"
+
+    async def validated(workflow_id):
+        async with WorkflowOrchestrator(db=db) as orchestrator:
+            return await orchestrator.validate_workflow(workflow_id)
+
+    messages = [p.message for p in asyncio.run(validated(b.workflow.id))]
+    assert "the sub-workflow calls go round in a cycle: B → A → B" in messages
+
+
+def test_a_workflow_type_whose_workflow_is_missing_is_reported_once_by_its_handler_check(db):
+    from flowdesk.services.subworkflows import subworkflow_problems
+
+    NodeTypeService(db).register_node_type("GONE", "", {}, "workflow:Nowhere")
+    parent = user(db, "GONE", {})
+    assert subworkflow_problems(db, WorkflowService(db).load_graph(parent.workflow.id)) == []

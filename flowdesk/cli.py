@@ -250,6 +250,20 @@ def _node_types_for_validation(args: argparse.Namespace) -> dict[str, Any] | Non
         return dict(checked_descriptors(session))  # a type whose handler is missing is reported
 
 
+def _carried_types_checked(args: argparse.Namespace, workflow_file: Any) -> dict[str, Any]:
+    """The descriptors of the node types a file carries, each `cannot_run` where its handler cannot
+    be found: in the file (its `apis` and `workflows`), in an existing database, or as Python."""
+    from flowdesk.engine.custom_types import checked_registrations
+
+    apis = [api.name for api in workflow_file.apis]
+    workflows = [graph.workflow.name for graph in workflow_file.workflows]
+    registrations = workflow_file.node_types
+    if _existing_database(args) is None:
+        return checked_registrations(registrations, carried_apis=apis, carried_workflows=workflows)
+    with open_database(args) as db, db.session(read_only=True) as session:
+        return checked_registrations(registrations, carried_apis=apis, carried_workflows=workflows, session=session)
+
+
 def _subworkflow_problems(
     args: argparse.Namespace, graph: Any, carried: list[Any], registrations: list[dict[str, Any]]
 ) -> list[Any]:
@@ -302,7 +316,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     data, source = read_input(args.file)
     graph = None
     try:
-        workflow_file = read_workflow_file(data, source=source, node_types=_node_types_for_validation(args))
+        known = _node_types_for_validation(args)
+        workflow_file = read_workflow_file(data, source=source, node_types=known)
+        if workflow_file.node_types:  # the carried types' handlers checked too: read again with them
+            checked = _carried_types_checked(args, workflow_file)
+            workflow_file = read_workflow_file(data, source=source, node_types={**(known or {}), **checked})
         problems = workflow_file.problems
         graph = workflow_file.graph
         problems = [*problems, *_subworkflow_problems(args, graph, workflow_file.workflows, workflow_file.node_types)]

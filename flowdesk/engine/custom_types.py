@@ -230,6 +230,39 @@ def runnable(
     return child, descriptors
 
 
+def checked_registrations(
+    registrations: list[dict[str, Any]],
+    *,
+    carried_apis: Collection[str] = (),
+    carried_workflows: Collection[str] = (),
+    session: Session | None = None,
+    registry: HandlerRegistry | None = None,
+) -> dict[str, NodeTypeDescriptor]:
+    """The descriptors of the custom types a file carries (`node_types`), `cannot_run` set where a
+    handler cannot be found: an `api:` or `workflow:` handler finds what the file carries beside it
+    (an import stores it) or, given a `session`, what the database holds; a Python handler is
+    looked up as for a registered type (what `flowdesk validate FILE` checks carried types with)."""
+    from flowdesk.domain.node_descriptors import describe_custom
+    from flowdesk.services.node_types import api_ids_by_name, workflow_ids_by_reference
+
+    from .registry import default_registry
+
+    descriptors = {body["type_name"]: describe_custom(**body) for body in registrations}
+    wanted: dict[str, set[str]] = {"api": set(), "workflow": set()}
+    for descriptor in descriptors.values():
+        ref = parsed_handler(descriptor.handler)
+        if ref is not None and ref.kind in wanted:
+            wanted[ref.kind].add(ref.target)
+    apis = api_ids_by_name(session, wanted["api"]) if session is not None else {}
+    workflows = workflow_ids_by_reference(session, wanted["workflow"]) if session is not None else {}
+    for name in wanted["api"] & set(carried_apis):
+        apis[name] = (0,)  # the file's own: found (the id is never used, nothing runs here)
+    for name in wanted["workflow"] & set(carried_workflows):
+        workflows[name] = (0,)
+    checked = runnable(StoredTypes(descriptors, apis, workflows), registry or default_registry())[1]
+    return {name: d for name, d in checked.items() if d is not None and name in descriptors}
+
+
 def checked_descriptors(
     session: Session, registry: HandlerRegistry | None = None
 ) -> dict[str, NodeTypeDescriptor]:

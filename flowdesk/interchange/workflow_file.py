@@ -13,7 +13,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -744,7 +744,10 @@ def _with_carried_types(node_types: NodeTypes, registrations: list[dict[str, Any
     elif node_types is not None:
         known.update(descriptors_of(node_types))
     for body in registrations:
-        known[body["type_name"]] = describe_custom(**body)
+        described = describe_custom(**body)
+        given = known.get(body["type_name"])
+        if given is None or replace(given, cannot_run=None) != described:
+            known[body["type_name"]] = described  # else the given one: the same type, its handler checked
     return known
 
 

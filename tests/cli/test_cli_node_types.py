@@ -189,3 +189,48 @@ def test_validate_finds_a_cycle_through_a_carried_workflow_type_without_a_databa
         ("nodes[1].node_type", "the sub-workflow calls go round in a cycle: top → inner → inner")
     ]
     assert not (tmp_path / "none.db").exists()
+
+
+def test_validate_checks_the_handlers_of_the_types_a_file_carries(run, tmp_path):
+    """Without a database: a carried type's handler is found in the file (its workflows and apis)
+    or as Python, else its node is refused at node_type in the run's sentence."""
+
+    def document(handler, **carried):
+        return {
+            "flowdesk": 2,
+            "workflow": {"name": "top"},
+            "nodes": [
+                {"name": "start", "node_type": "START"},
+                {"name": "call", "node_type": "CARRIED"},
+                {"name": "end", "node_type": "END"},
+            ],
+            "connections": [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}],
+            "node_types": [{"type_name": "CARRIED", "config_schema": {}, "execution_handler": handler}],
+            **carried,
+        }
+
+    def errors(doc, name):
+        path = _file(tmp_path, name, json.dumps(doc))
+        code, out, err = run(["validate", "--json", path, "--db", str(tmp_path / "none.db")])
+        found = [(p["path"], p["message"]) for p in json.loads(out)["problems"] if p["severity"] == "error"]
+        assert (code == 0) == (not found), out + err
+        return found
+
+    inner = {
+        "workflow": {"name": "inner"},
+        "nodes": [{"name": "start", "node_type": "START"}, {"name": "end", "node_type": "END"}],
+        "connections": [{"from": "start", "to": "end"}],
+    }
+    assert errors(document("workflow:inner", workflows=[inner]), "carried.json") == []
+    assert errors(document("json:dumps"), "python.json") == []
+    assert errors(document("workflow:elsewhere"), "elsewhere.json") == [
+        ("nodes[1].node_type", "node type 'CARRIED' cannot run: its handler 'workflow:elsewhere' names no stored workflow")
+    ]
+    assert errors(document("nosuchmodule_fd:handle"), "module.json") == [
+        (
+            "nodes[1].node_type",
+            "node type 'CARRIED' cannot run: its handler 'nosuchmodule_fd:handle' cannot be found "
+            "(no module named 'nosuchmodule_fd')",
+        )
+    ]
+    assert not (tmp_path / "none.db").exists()

@@ -81,6 +81,11 @@ class WorkflowMonitor:
         """The executions that had `error_type` (at `node`), newest first: the error table's drill-down."""
         return await asyncio.to_thread(self.queries.error_executions, workflow_id, error_type, node, limit)
 
+    async def get_cache_hit_rates(self, workflow_id: int) -> dict[str, Any]:
+        """The response cache's hit rate over every recorded step of the workflow: `{"hit_rate",
+        "lookups", "hits", "nodes": {name: {"lookups", "hits", "rate"}}}` (docs/monitoring.md)."""
+        return await asyncio.to_thread(self.queries.cache_figures, workflow_id)
+
     async def get_active_executions(self) -> list[dict[str, Any]]:
         """[{id, workflow_id, status, current_node, elapsed_time, ...}] for running and paused runs."""
         return await asyncio.to_thread(self.queries.active_executions)

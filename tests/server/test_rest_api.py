@@ -337,3 +337,26 @@ def test_a_kept_answer_never_outlives_a_change_to_its_run(server):
             assert client.get(f"/executions/{run_id}").json() == {**first, "error_message": "noted later"}
             ExecutionService(db).delete_executions([run_id])
         assert client.get(f"/executions/{run_id}").status_code == 404
+
+
+def test_the_cache_metrics_give_the_response_cache_hit_rate(server, http_server):
+    with server.client() as client:
+        cached = {
+            "name": "users",
+            "node_type": "API_CALL",
+            "config": {"method": "GET", "url": f"{http_server.url}/hit/rest-{server.port}", "cache": {"ttl": 600}},
+        }
+        wid, _ = api_chain(client, "cache", cached)
+        empty = client.get(f"/workflows/{wid}/metrics", params={"type": "cache"}).json()
+        assert empty == {"hit_rate": None, "lookups": 0, "hits": 0, "nodes": {}}
+        for _ in range(2):
+            started = client.post(f"/workflows/{wid}/execute", json={"config": {"async": True}}).json()
+            assert wait_for_execution(client, started["execution_id"])["status"] == "completed"
+        figures = client.get(f"/workflows/{wid}/metrics", params={"type": "cache"}).json()
+        assert figures == {
+            "hit_rate": 0.5,
+            "lookups": 2,
+            "hits": 1,
+            "nodes": {"users": {"lookups": 2, "hits": 1, "rate": 0.5}},
+        }
+    assert http_server.count(f"rest-{server.port}") == 1

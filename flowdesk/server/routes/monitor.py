@@ -14,7 +14,7 @@ from .common import off_loop, workflow_in_scope
 
 router = APIRouter(tags=["monitor"])
 
-MetricType = Literal["stats", "trend", "performance", "errors", "custom"]
+MetricType = Literal["stats", "trend", "performance", "errors", "custom", "cache"]
 
 
 def _monitor(request: Request) -> MonitorService:
@@ -26,7 +26,7 @@ async def workflow_metrics(
     workflow_id: PathId,
     request: Request,
     user: Reader,
-    type: MetricType = Query("stats", description="stats, trend, performance, errors or custom."),
+    type: MetricType = Query("stats", description="stats, trend, performance, errors, custom or cache."),
     since_text: str | None = Query(
         None,
         alias="since",
@@ -39,7 +39,9 @@ async def workflow_metrics(
     ),
 ) -> Any:
     """`type=custom` answers the seed's shape, `{"custom_metrics": {name: average}}`, with the full
-    roll-up (count, sum, avg, min, max per metric) beside it under `details`."""
+    roll-up (count, sum, avg, min, max per metric) beside it under `details`. `type=cache` answers the
+    response cache's hit rate over every recorded step: `{"hit_rate", "lookups", "hits", "nodes":
+    {name: {"lookups", "hits", "rate"}}}` (`hit_rate` null when no step looked in the cache)."""
     await workflow_in_scope(request, user, workflow_id)
     since = query_time(since_text, "since")
     monitor = _monitor(request)
@@ -51,6 +53,8 @@ async def workflow_metrics(
         return await off_loop(monitor.performance_analysis, workflow_id)
     if type == "errors":
         return {"errors": await off_loop(monitor.error_analysis, workflow_id, since)}
+    if type == "cache":
+        return await off_loop(monitor.cache_figures, workflow_id)
     details = await off_loop(monitor.custom_metrics, workflow_id, since)
     return {
         "custom_metrics": {name: figures.get("avg") for name, figures in details.items()},

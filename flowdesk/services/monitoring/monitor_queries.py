@@ -166,6 +166,11 @@ class MonitorQueries:
         with self._read() as conn:
             return hit_rates(conn, workflow_id)
 
+    def cache_figures(self, workflow_id: int) -> dict[str, Any]:
+        """`cache_hit_rates` as one object: `{"hit_rate", "lookups", "hits", "nodes": {name: ...}}`,
+        `hit_rate` None when no step of the workflow looked in the cache."""
+        return cache_figures(self.cache_hit_rates(workflow_id))
+
     def active_executions(self) -> list[dict[str, Any]]:
         """Every running or paused execution with its elapsed seconds."""
         with self._read() as conn:
@@ -222,3 +227,14 @@ class MonitorQueries:
         if name is None:
             raise NotFoundError(f"There is no workflow with id {workflow_id}.")
         return name
+
+
+def cache_figures(rates: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The hit rates of `MonitorQueries.cache_hit_rates` (the workflow's under "") as one object."""
+    whole = rates.get("", {"lookups": 0, "hits": 0, "rate": None})
+    return {
+        "hit_rate": whole["rate"],
+        "lookups": whole["lookups"],
+        "hits": whole["hits"],
+        "nodes": {name: figures for name, figures in rates.items() if name},
+    }

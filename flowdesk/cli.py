@@ -265,37 +265,24 @@ def _carried_types_checked(args: argparse.Namespace, workflow_file: Any) -> dict
 
 
 def _subworkflow_problems(
-    args: argparse.Namespace, graph: Any, carried: list[Any], registrations: list[dict[str, Any]]
+    args: argparse.Namespace, graph: Any, carried: list[Any], node_types: dict[str, Any]
 ) -> list[Any]:
     """Missing sub-workflows and cycles of sub-workflow calls (SUBWORKFLOW nodes, and nodes of custom
-    types whose handler runs a workflow): against the workflows and node types the file carries and
-    an existing database; without a database only cycles among the carried ones."""
+    types whose handler runs a workflow): against the workflows the file carries and an existing
+    database; without a database only cycles among the carried ones. `node_types` are the
+    descriptors the file was checked against (the database's and the file's own)."""
     from flowdesk.domain.node_descriptors import BUILTIN_DESCRIPTORS
     from flowdesk.domain.subworkflow_calls import calls
-    from flowdesk.services.subworkflows import registered_handlers, subworkflow_problems
+    from flowdesk.services.subworkflows import subworkflow_problems
 
     custom = any(node.node_type not in BUILTIN_DESCRIPTORS for node in graph.nodes)
     if next(calls(graph), None) is None and not custom:
         return []
-    handlers = _carried_handlers(registrations)
+    handlers = {name: d.handler for name, d in node_types.items() if d.handler is not None}
     if _existing_database(args) is None:
         return subworkflow_problems(None, graph, carried, handlers)
     with open_database(args) as db:
-        return subworkflow_problems(db, graph, carried, {**registered_handlers(db), **handlers})
-
-
-def _carried_handlers(registrations: list[dict[str, Any]]) -> dict[str, str | None]:
-    """The execution_handler of each node type a file carries, by type name (one the reader
-    refused already has its problem)."""
-    from flowdesk.domain.execution_handlers import normalise_handler
-
-    handlers: dict[str, str | None] = {}
-    for registration in registrations:
-        try:
-            handlers[str(registration.get("type_name"))] = normalise_handler(registration.get("execution_handler"))
-        except ValueError:
-            continue
-    return handlers
+        return subworkflow_problems(db, graph, carried, handlers)
 
 
 def _problem_json(problem: Any) -> dict[str, Any]:
@@ -318,12 +305,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         known = _node_types_for_validation(args)
         workflow_file = read_workflow_file(data, source=source, node_types=known)
+        types = dict(known or {})
         if workflow_file.node_types:  # the carried types' handlers checked too: read again with them
-            checked = _carried_types_checked(args, workflow_file)
-            workflow_file = read_workflow_file(data, source=source, node_types={**(known or {}), **checked})
+            types.update(_carried_types_checked(args, workflow_file))
+            workflow_file = read_workflow_file(data, source=source, node_types=types)
         problems = workflow_file.problems
         graph = workflow_file.graph
-        problems = [*problems, *_subworkflow_problems(args, graph, workflow_file.workflows, workflow_file.node_types)]
+        problems = [*problems, *_subworkflow_problems(args, graph, workflow_file.workflows, types)]
     except FileFormatError as err:
         problems = err.problems
     errors = sum(1 for p in problems if p.severity == Severity.ERROR)

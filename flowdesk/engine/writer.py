@@ -214,8 +214,10 @@ class ExecutionWriter:
         self._queue.put(("step", step_values(row) if self._encoded else row))
         if self._bulk:
             self._gathered += 1
-            if self._gathered >= SINK_BATCH:
-                self._urgent.set()  # a batch for the sink is there: the thread stops lingering
+            if self._gathered % SINK_BATCH == 0:
+                # A batch for the sink is there: the thread stops lingering. Once per batch, not for
+                # every row that comes before the thread wakes (each set() takes the event's lock).
+                self._urgent.set()
 
     def expect_bulk(self) -> None:
         """A run with many steps begins: start the step sink now, so that it is ready when they come

@@ -212,7 +212,7 @@ class ExecutionLogRow(Base):
 
     __table_args__ = (
         Index(None, "execution_id", "sequence"),
-        Index(None, "node_id"),
+        # (node_id) alone is served by (node_id, execution_time), made by migration 0003 (0012 dropped it)
         Index(None, "node_name"),
         Index(None, "status", "error_type"),
     )

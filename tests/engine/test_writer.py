@@ -325,6 +325,42 @@ def test_while_the_sink_serves_a_batch_goes_once_it_has_sink_batch_rows(db):
 
 
 @pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_while_the_sink_serves_the_thread_is_woken_once_per_batch_not_per_row(db):
+    """The loop wakes the lingering thread when a batch's SINK_BATCH-th row comes, once: the rows
+    that come before the thread has taken the batch do not wake it again (each wake-up takes the
+    event's lock on the loop)."""
+    import threading
+
+    from flowdesk.engine.writer import SINK_BATCH
+
+    class CountingEvent(threading.Event):
+        sets = 0
+
+        def set(self) -> None:
+            CountingEvent.sets += 1
+            super().set()
+
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db, step_sink=True)
+    rows = _many_rows(3 * SINK_BATCH + 1)
+
+    async def main():
+        writer.add_step(eid, rows[0])
+        await writer.flush()  # the sink started and took the first row
+        writer.linger = 3600.0
+        writer._urgent = CountingEvent()
+        for row in rows[1:]:
+            writer.add_step(eid, row)
+        await until(lambda: writer.sink_rows == len(rows), "three batches in the sink", timeout=30)
+        return CountingEvent.sets
+
+    assert asyncio.run(main()) == 3
+    writer.close()
+    assert len(ExecutionService(db).get_logs(eid)) == len(rows)
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_a_run_with_many_nodes_starts_the_sink_before_its_rows_come(db):
     from flowdesk.engine.executor import WorkflowExecutor
     from flowdesk.engine.writer import SINK_THRESHOLD

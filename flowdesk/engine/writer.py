@@ -78,6 +78,8 @@ SINK_BATCH = 100
 run's end at most this many rows are left to wait for. (Lingering 20 ms, a chain of 1,000 fast
 nodes had nearly ended before the sink got its first row.) Counted in rows, not time, so that a
 slow run (a busy machine) does not make a transaction of a handful of rows."""
+HANDOFF_WAIT = 0.005
+"""Longest time the loop waits for the writer thread to take a full batch for the sink (`add_step`)."""
 _SINK_SCRIPT = Path(__file__).with_name("step_sink.py")
 
 
@@ -120,11 +122,14 @@ class _StepSink:
         except (OSError, ValueError) as exc:
             raise StepSinkGone(str(exc)) from exc
 
-    def insert(self, rows: list[tuple[Any, ...]]) -> str | None:
-        """Insert `rows` in one transaction (once `ready`): None once committed, else why not."""
+    def insert(self, rows: list[tuple[Any, ...]], sent: Callable[[], None] | None = None) -> str | None:
+        """Insert `rows` in one transaction (once `ready`): None once committed, else why not.
+        `sent` is called once the rows are in the pipe, before the wait for the answer."""
         if self.failed:
             raise StepSinkGone(f"the step sink process did not start (exit code {self.proc.poll()})")
         self._send(("rows", rows))
+        if sent is not None:
+            sent()
         reply = read_message(self._out)
         if reply is None:
             raise StepSinkGone(f"the step sink process ended (exit code {self.proc.poll()})")
@@ -160,6 +165,8 @@ class ExecutionWriter:
         self._closed = False
         self._conn: Any = None
         self._urgent = threading.Event()
+        # Set by the thread once it has taken the batch the loop asked for (`add_step`, below).
+        self._taken = threading.Event()
         # While the step sink serves (`_bulk`, set by the thread), the loop counts the rows queued
         # since the thread last took a batch and ends its linger at SINK_BATCH. The thread resets
         # the count; a reset lost to a race only ends the next linger sooner.
@@ -217,7 +224,14 @@ class ExecutionWriter:
             if self._gathered % SINK_BATCH == 0:
                 # A batch for the sink is there: the thread stops lingering. Once per batch, not for
                 # every row that comes before the thread wakes (each set() takes the event's lock).
+                self._taken.clear()
                 self._urgent.set()
+                # Then the loop lets the thread have the GIL until it has handed the batch to the
+                # sink (HANDOFF_WAIT at most). Without this wait a busy loop starves the thread: the
+                # loop gives the GIL up for a moment at every poll of its selector, which resets the
+                # interpreter's switch interval, so a waiting thread is never given the GIL by force
+                # and can wait out a whole run (docs/architecture.md, "The step sink").
+                self._taken.wait(HANDOFF_WAIT)
 
     def expect_bulk(self) -> None:
         """A run with many steps begins: start the step sink now, so that it is ready when they come
@@ -370,6 +384,7 @@ class ExecutionWriter:
                     except BaseException as exc:  # handed to the awaiting coroutine
                         done.append((loop, future, False, exc))
             self._write(steps, execs)
+            self._taken.set()
             self._bulk = self._sink is not None and self._sink.ready.is_set()
             for loop, future, ok, value in done:
                 try:
@@ -414,7 +429,7 @@ class ExecutionWriter:
         if not self._sink.ready.is_set():
             return steps  # still starting: this batch is written here
         try:
-            problem = self._sink.insert(steps)
+            problem = self._sink.insert(steps, self._taken.set)
         except ValueError:  # a value marshal cannot carry: this batch is written here
             return steps
         except (StepSinkGone, OSError) as exc:

@@ -361,6 +361,48 @@ def test_while_the_sink_serves_the_thread_is_woken_once_per_batch_not_per_row(db
 
 
 @pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_the_loop_hands_a_full_batch_to_the_thread_before_it_goes_on(db, monkeypatch):
+    """When a batch for the sink is full, add_step returns once the writer thread has taken it (so a
+    busy loop cannot starve the thread of the GIL for a whole run), and no later than HANDOFF_WAIT
+    when the thread is busy with something else."""
+    import threading
+
+    from flowdesk.engine import writer as writer_module
+    from flowdesk.engine.writer import SINK_BATCH
+
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db, step_sink=True)
+    rows = _many_rows(2 * SINK_BATCH + 1)
+    release = threading.Event()
+
+    async def main():
+        writer.add_step(eid, rows[0])
+        await writer.flush()  # the sink started and took the first row
+        writer.linger = 3600.0
+        monkeypatch.setattr(writer_module, "HANDOFF_WAIT", 3600.0)
+        for row in rows[1 : SINK_BATCH + 1]:
+            writer.add_step(eid, row)
+        taken_at_once = writer._queue.empty()  # the thread took the batch before add_step returned
+        # The thread busy with a call: a full batch makes the loop wait HANDOFF_WAIT, not longer.
+        monkeypatch.setattr(writer_module, "HANDOFF_WAIT", 0.05)
+        busy = asyncio.ensure_future(writer.call(release.wait, 60))
+        await asyncio.sleep(0)
+        for row in rows[SINK_BATCH + 1 :]:
+            writer.add_step(eid, row)
+        still_busy = not busy.done()
+        release.set()
+        await busy
+        await writer.flush()
+        return taken_at_once, still_busy
+
+    assert asyncio.run(main()) == (True, True)
+    writer.close()
+    assert len(ExecutionService(db).get_logs(eid)) == len(rows)
+    assert writer.failures == 0
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_a_run_with_many_nodes_starts_the_sink_before_its_rows_come(db):
     from flowdesk.engine.executor import WorkflowExecutor
     from flowdesk.engine.writer import SINK_THRESHOLD

@@ -346,12 +346,22 @@ class ServerRuntime:
         """The run as the API shows it. Read on the event loop where the reader can (a SQLite file:
         tens of microseconds), else by the store in a worker thread (PostgreSQL; a busy file; no
         such run, which the store then reports)."""
+        live = self.handle(execution_id)
+        execution = await self._read_execution(execution_id)
+        if live is not None and live.done:
+            # It ended while its row was read in the worker thread: that row can be older than the
+            # end (a resume's status is written with the next batch), and the handle no longer
+            # speaks for the run. Its final row is committed before `done` is set: read that.
+            execution = await self._read_execution(execution_id)
+        return execution_view(execution, self.handle(execution_id))
+
+    async def _read_execution(self, execution_id: int) -> Any:
         execution = self.reader.execution(execution_id)
         if execution is None:
             from flowdesk.services.executions import ExecutionService
 
             execution = await asyncio.to_thread(ExecutionService(self.db).get_execution, execution_id)
-        return execution_view(execution, self.handle(execution_id))
+        return execution
 
     async def execution_answer(self, execution_id: int) -> tuple[int, bytes]:
         """GET /executions/{id}: the run's workflow id (for the scope check) and its JSON.

@@ -625,6 +625,7 @@ class WorkflowExecutor:
         if self._http is not None and hasattr(self._http, "aclose"):
             await self._http.aclose()
         if self._writer is not None:
+            await self._writer.release_channel()  # the loop's rows to the step sink, answered
             await asyncio.to_thread(self._writer.close)
             self._writer = None
         if self._own_db and self._db is not None:

@@ -1,6 +1,7 @@
 """The step sink: a small process that inserts batches of step rows into a SQLite file.
 
-Started by ExecutionWriter (writer.py) when runs write steps in bulk, as
+Started by ExecutionWriter (writer.py) when runs write steps in bulk (its thread writes the first
+batches; then the event loop writes them itself, engine/sink_channel.py), as
 `python -I -S step_sink.py DATABASE`: it runs this file directly, so it imports nothing but the
 standard library and starts in about 10 ms. It reads messages from stdin and
 answers each batch on stdout once the batch is committed (or failed), so the writer keeps every
@@ -27,15 +28,16 @@ import struct
 import sys
 from typing import IO, Any
 
-_LENGTH = struct.Struct("<Q")
+LENGTH = struct.Struct("<Q")
+"""Each message's length, before it: 8 bytes little-endian."""
 
 
 def read_message(stream: IO[bytes]) -> Any:
     """The next message on `stream`, or None at its end."""
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
+    head = stream.read(LENGTH.size)
+    if len(head) < LENGTH.size:
         return None
-    (size,) = _LENGTH.unpack(head)
+    (size,) = LENGTH.unpack(head)
     body = stream.read(size)
     if len(body) < size:
         return None
@@ -45,7 +47,7 @@ def read_message(stream: IO[bytes]) -> Any:
 def write_message(stream: IO[bytes], message: Any) -> None:
     """Send one message (and flush it)."""
     body = marshal.dumps(message)
-    stream.write(_LENGTH.pack(len(body)) + body)
+    stream.write(LENGTH.pack(len(body)) + body)
     stream.flush()
 
 

@@ -39,6 +39,7 @@ from flowdesk.store.run_rows import INSERT_STEPS, STEP_COLUMNS, step_values
 from flowdesk.store.storage_errors import TOO_BIG, UNREACHABLE, StorageFailure, classify, unreachable
 from flowdesk.store.value_text import json_safe, json_text
 
+from .sink_channel import SinkChannel
 from .step_sink import read_message, write_message
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class StepSinkGone(Exception):
     """The step sink process stopped or cannot be reached."""
 
 
-class _StepSink:
+class StepSinkProcess:
     """The step sink process, as the writer thread sees it. Starting it takes a few tens of
     milliseconds (a new interpreter): `ready` is set once it has opened the database, and until
     then the writer thread goes on writing rows itself."""
@@ -107,6 +108,14 @@ class _StepSink:
         self.failed = False
         self._send(("sql", INSERT_STEPS))
         threading.Thread(target=self._await_ready, name="flowdesk-step-sink-start", daemon=True).start()
+
+    @property
+    def stdin_fd(self) -> int:
+        return self._in.fileno()
+
+    @property
+    def stdout_fd(self) -> int:
+        return self._out.fileno()
 
     def _await_ready(self) -> None:
         try:
@@ -172,8 +181,14 @@ class ExecutionWriter:
         # the count; a reset lost to a race only ends the next linger sooner.
         self._bulk = False
         self._gathered = 0
+        # Once the sink serves, the thread lets the loop drive it (`_loop_may_own`, set between two
+        # of the thread's batches); the loop's next step row opens the channel (engine/sink_channel.py)
+        # and from then on the thread leaves the sink alone until the channel is given back.
+        self._loop_may_own = False
+        self._channel: SinkChannel | None = None
+        self._channel_unsupported = False
         self._encoded = run_rows.encodes_step_rows(db)  # SQLite rows are queued as SQL values
-        self._sink: _StepSink | None = None
+        self._sink: StepSinkProcess | None = None
         # The step sink serves SQLite files, from a real interpreter (not a frozen app). `step_sink`
         # False keeps every insert on the thread, True uses the sink from the first row; None reads
         # FLOWDESK_STEP_SINK (0 / 1), else the sink takes batches of SINK_THRESHOLD rows or more.
@@ -218,7 +233,17 @@ class ExecutionWriter:
         row["created_at"] = row.get("completed_at")
         if self._thread is None:
             self._ensure_thread()
-        self._queue.put(("step", step_values(row) if self._encoded else row))
+        if not self._encoded:
+            self._queue.put(("step", row))
+            return
+        values = step_values(row)
+        channel = self._channel
+        if channel is None and self._loop_may_own and not self._channel_unsupported:
+            channel = self._open_channel()
+        if channel is not None:
+            channel.add(values, SINK_BATCH)
+            return
+        self._queue.put(("step", values))
         if self._bulk:
             self._gathered += 1
             if self._gathered % SINK_BATCH == 0:
@@ -233,6 +258,59 @@ class ExecutionWriter:
                 # and can wait out a whole run (docs/architecture.md, "The step sink").
                 self._taken.wait(HANDOFF_WAIT)
 
+    def _open_channel(self) -> SinkChannel | None:
+        """The loop takes the sink over from the thread (on a running loop, the sink ready)."""
+        sink = self._sink
+        if sink is None or not sink.ready.is_set() or sink.failed or not self._sink_usable:
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        try:
+            self._channel = SinkChannel(self, sink, loop)
+        except (NotImplementedError, OSError) as exc:  # a loop that cannot watch pipes (Windows' proactor)
+            logger.debug("the loop cannot drive the step sink (%s): the thread does", exc)
+            self._loop_may_own = False
+            self._channel_unsupported = True
+            return None
+        return self._channel
+
+    def enqueue(self, item: Any, urgent: bool = False) -> None:
+        """Give the writer thread one item of its queue (the channel's way, once it is the item's turn)."""
+        self._queue.put(item)
+        if urgent:
+            self._urgent.set()
+
+    def queue_rows(self, rows: list[Any]) -> None:
+        """Encoded step rows for the thread to write itself (a batch the sink did not write)."""
+        self._ensure_thread()
+        self._queue.put(("steps", rows))
+        self._urgent.set()
+
+    def channel_gone(self, *, usable: bool, reason: str | None = None) -> None:
+        """The loop has given the sink back (`usable`), or the sink is gone (`reason`)."""
+        self._channel = None
+        self._loop_may_own = False
+        if not usable:
+            logger.warning("the step sink process is not available (%s): the writer thread writes steps", reason)
+            self._sink_usable = False
+
+    def _put(self, item: Any, urgent: bool) -> None:
+        """Queue `item` after every step row queued before it (the channel's rows included)."""
+        channel = self._channel
+        if channel is not None:
+            channel.put(item, urgent)
+        else:
+            self.enqueue(item, urgent)
+
+    async def release_channel(self) -> None:
+        """Wait for the rows the loop has given the sink, then give the sink back to the thread."""
+        channel = self._channel
+        if channel is not None:
+            await channel.drain()
+            channel.detach()
+
     def expect_bulk(self) -> None:
         """A run with many steps begins: start the step sink now, so that it is ready when they come
         (nothing happens where the sink does not serve, or when it runs already)."""
@@ -246,7 +324,7 @@ class ExecutionWriter:
             with self._progress_lock:  # a progress note after this one queues an update after it
                 self._progress.pop(execution_id, None)
         self._ensure_thread()
-        self._queue.put(("exec", execution_id, fields))
+        self._put(("exec", execution_id, fields), False)
 
     def note_progress(self, execution_id: int, current_node: str | None, progress: float) -> None:
         """Record the node that starts and the run's progress. While the update of an earlier note
@@ -278,8 +356,7 @@ class ExecutionWriter:
         self._ensure_thread()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(("call", contextvars.copy_context().run, (fn, *args), kwargs, loop, future))
-        self._urgent.set()
+        self._put(("call", contextvars.copy_context().run, (fn, *args), kwargs, loop, future), True)
         return await future
 
     async def transaction(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -309,20 +386,20 @@ class ExecutionWriter:
             return
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.put(("flush", loop, future))
-        self._urgent.set()
+        self._put(("flush", loop, future), True)
         await future
 
     def request_flush(self) -> None:
         """Ask for a commit of what is queued without waiting for it."""
         if self._thread is not None:
-            self._queue.put(("nudge",))
-            self._urgent.set()
+            self._put(("nudge",), True)
 
     def close(self) -> None:
         """Write what is left and stop the thread."""
         if self._thread is not None and not self._closed:
             self._closed = True
+            if self._channel is not None:  # the loop is not driving it now: finish it here
+                self._channel.finish_blocking()
             self._queue.put(_STOP)
             self._urgent.set()
             self._thread.join(timeout=30)
@@ -360,6 +437,8 @@ class ExecutionWriter:
                 tag = entry[0]
                 if tag == "step":
                     steps.append(entry[1])
+                elif tag == "steps":
+                    steps.extend(entry[1])
                 elif tag == "sink":
                     self._start_sink()
                 elif tag == "exec":
@@ -386,6 +465,8 @@ class ExecutionWriter:
             self._write(steps, execs)
             self._taken.set()
             self._bulk = self._sink is not None and self._sink.ready.is_set()
+            if self._bulk and self._sink_usable and not stop and not self._channel_unsupported:
+                self._loop_may_own = True  # between two batches: the thread is not using the sink
             for loop, future, ok, value in done:
                 try:
                     loop.call_soon_threadsafe(_settle, future, ok, value)
@@ -404,12 +485,12 @@ class ExecutionWriter:
     @property
     def sink_running(self) -> bool:
         """Whether step inserts go to the step sink process now."""
-        return self._sink is not None
+        return self._sink is not None and self._sink_usable
 
     def _start_sink(self) -> None:
         if self._sink is None and self._sink_usable:
             try:
-                self._sink = _StepSink(Path(self.db.path))
+                self._sink = StepSinkProcess(Path(self.db.path))
             except OSError as exc:
                 logger.warning(
                     "the step sink process could not start (%s): the writer thread writes steps", exc
@@ -418,7 +499,7 @@ class ExecutionWriter:
 
     def _to_sink(self, steps: list[Any]) -> list[Any]:
         """Hand `steps` to the step sink when it serves this batch; what is left to write here."""
-        if not self._sink_usable or (self._sink is None and len(steps) < self._sink_from):
+        if not self._sink_usable or self._loop_may_own or (self._sink is None and len(steps) < self._sink_from):
             return steps
         if self._sink is None:
             self._start_sink()

@@ -326,7 +326,7 @@ def test_while_the_sink_serves_a_batch_goes_once_it_has_sink_batch_rows(db):
 
 @pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_while_the_sink_serves_the_thread_is_woken_once_per_batch_not_per_row(db):
-    """The loop wakes the lingering thread when a batch's SINK_BATCH-th row comes, once: the rows
+    """Where the thread drives the sink (no channel), the loop wakes the lingering thread when a batch's SINK_BATCH-th row comes, once: the rows
     that come before the thread has taken the batch do not wake it again (each wake-up takes the
     event's lock on the loop)."""
     import threading
@@ -343,6 +343,7 @@ def test_while_the_sink_serves_the_thread_is_woken_once_per_batch_not_per_row(db
     stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     eid = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db, step_sink=True)
+    writer._channel_unsupported = True  # as on a loop that cannot watch pipes: the thread drives the sink
     rows = _many_rows(3 * SINK_BATCH + 1)
 
     async def main():
@@ -362,7 +363,7 @@ def test_while_the_sink_serves_the_thread_is_woken_once_per_batch_not_per_row(db
 
 @pytest.mark.sqlite_only  # the step sink serves SQLite files
 def test_the_loop_hands_a_full_batch_to_the_thread_before_it_goes_on(db, monkeypatch):
-    """When a batch for the sink is full, add_step returns once the writer thread has taken it (so a
+    """Where the thread drives the sink (no channel): when a batch for the sink is full, add_step returns once the writer thread has taken it (so a
     busy loop cannot starve the thread of the GIL for a whole run), and no later than HANDOFF_WAIT
     when the thread is busy with something else."""
     import threading
@@ -373,6 +374,7 @@ def test_the_loop_hands_a_full_batch_to_the_thread_before_it_goes_on(db, monkeyp
     stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
     eid = _execution(db, stored.workflow.id)
     writer = ExecutionWriter(db, step_sink=True)
+    writer._channel_unsupported = True  # as on a loop that cannot watch pipes: the thread drives the sink
     rows = _many_rows(2 * SINK_BATCH + 1)
     release = threading.Event()
 
@@ -464,3 +466,110 @@ def test_progress_notes_share_one_queued_update_and_the_latest_node_is_written(d
     assert (burst.current_node, burst.progress) == ("call99", 99.0)  # stored in percent
     paused = service.get_execution(paused_id)
     assert (str(paused.status), paused.current_node, paused.progress) == ("paused", "d", 40.0)
+
+
+# -- the loop drives the step sink (engine/sink_channel.py) ----------------------------------------------
+
+
+def _channel_writer(db, *, linger: float = 0.02):
+    stored = store_graph(db, graph([("s", "START"), ("e", "END")], [("s", "e")]))
+    eid = _execution(db, stored.workflow.id)
+    writer = ExecutionWriter(db, step_sink=True, linger=linger)
+    return writer, eid
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_once_the_sink_serves_the_loop_writes_the_rows_to_it_and_a_call_sees_them_all(db):
+    """After the thread's first batch the loop drives the sink: rows go to it with no queue item, and a
+    call queued after them runs once they are committed (it reads every one of them)."""
+    from flowdesk.engine.writer import SINK_BATCH
+
+    writer, eid = _channel_writer(db, linger=3600.0)
+    rows = _many_rows(2 * SINK_BATCH + 7)
+
+    async def main():
+        writer.add_step(eid, rows[0])
+        await writer.flush()  # the thread started the sink, wrote the first row, and let the loop drive it
+        for row in rows[1:]:
+            writer.add_step(eid, row)
+        driven = writer._channel is not None
+        queued = writer._queue.qsize()
+        seen = await writer.call(lambda: len(ExecutionService(db).get_logs(eid)))
+        await writer.release_channel()
+        return driven, queued, seen
+
+    driven, queued, seen = asyncio.run(main())
+    writer.close()
+    assert driven and queued == 0
+    assert seen == len(rows)
+    assert writer.sink_rows == len(rows) and writer.failures == 0
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_a_batch_that_is_not_full_reaches_the_database_after_linger_without_a_flush(db):
+    writer, eid = _channel_writer(db, linger=0.05)
+    rows = _many_rows(6)
+
+    async def main():
+        writer.add_step(eid, rows[0])
+        await writer.flush()
+        for row in rows[1:]:
+            writer.add_step(eid, row)
+        assert writer._channel is not None
+        await until(lambda: writer.sink_rows == len(rows), "five rows in the sink without a flush", timeout=30)
+        await writer.release_channel()
+
+    asyncio.run(main())
+    writer.close()
+    assert len(ExecutionService(db).get_logs(eid)) == len(rows)
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_rows_the_loop_gathered_are_written_when_the_writer_closes_after_the_loop_has_ended(db):
+    """No flush, no release: the loop ends with rows gathered and batches unanswered; close() (no
+    loop any more) writes them, waits for the sink's answers, and loses nothing."""
+    from flowdesk.engine.writer import SINK_BATCH
+
+    writer, eid = _channel_writer(db, linger=3600.0)
+    rows = _many_rows(SINK_BATCH + 31)
+
+    async def main():
+        writer.add_step(eid, rows[0])
+        await writer.flush()
+        for row in rows[1:]:
+            writer.add_step(eid, row)
+        return writer._channel is not None
+
+    assert asyncio.run(main())
+    writer.close()
+    assert len(ExecutionService(db).get_logs(eid)) == len(rows)
+    assert writer.failures == 0
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_rows_in_flight_when_the_sink_dies_are_written_by_the_thread_before_what_came_after(db):
+    """The sink killed while the loop drives it with rows in flight: every row is written by the thread,
+    and the execution update queued after them is written after them (a call sees them all)."""
+    from flowdesk.engine.writer import SINK_BATCH
+
+    writer, eid = _channel_writer(db, linger=3600.0)
+    rows = _many_rows(3 * SINK_BATCH)
+
+    async def main():
+        writer.add_step(eid, rows[0])
+        await writer.flush()
+        for row in rows[1 : SINK_BATCH + 1]:
+            writer.add_step(eid, row)
+        writer._sink.proc.kill()
+        for row in rows[SINK_BATCH + 1 :]:
+            writer.add_step(eid, row)
+        writer.update_execution(eid, status="completed")
+        seen = await writer.call(lambda: len(ExecutionService(db).get_logs(eid)))
+        await writer.flush()
+        return seen
+
+    assert asyncio.run(main()) == len(rows)
+    writer.close()
+    assert len(ExecutionService(db).get_logs(eid)) == len(rows)
+    assert ExecutionService(db).get_execution(eid).status.value == "completed"
+    assert writer.failures == 0 and not writer.sink_running

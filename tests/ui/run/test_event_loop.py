@@ -150,3 +150,38 @@ def test_call_soon_threadsafe_reaches_the_loop(loop):
         return await eventually(done, "the callback from the other thread")
 
     assert loop.run_until_complete(main()) == "from a thread"
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_the_app_loop_drives_the_step_sink_of_a_long_run(loop, tmp_path):
+    """A persisted run of 600 nodes on the app's loop: its rows go to the step sink through the loop's
+    pipe watch (engine/sink_channel.py on qasync's socket notifiers), every one of them stored."""
+    from flowdesk.engine.executor import WorkflowExecutor
+    from flowdesk.services.executions import ExecutionService
+    from flowdesk.store import Database
+    from tests.support.graph_builder import graph
+    from tests.support.stored_graph import store_graph
+
+    names = ["start"] + [f"wait {i:03d}" for i in range(600)] + ["end"]
+    nodes = [("start", "START")] + [(n, "DELAY", {"seconds": 0}) for n in names[1:-1]] + [("end", "END")]
+    db = Database(tmp_path / "app.db")
+    stored = store_graph(db, graph(nodes, list(zip(names, names[1:], strict=False))))
+    driven: list[bool] = []
+
+    async def main():
+        executor = WorkflowExecutor(db=db, load_plugins=False)
+        first = await executor.execute_workflow(stored.workflow.id, {})
+        writer = executor.writer_for(db)
+        await until(lambda: writer.sink_running and writer._sink.ready.is_set(), "the step sink ready")
+        await executor.execute_workflow(stored.workflow.id, {})  # the thread lets the loop drive the sink
+        second = await executor.execute_workflow(stored.workflow.id, {})
+        driven.append(writer.sink_running and writer._channel is not None)
+        rows = writer.sink_rows
+        await executor.aclose()
+        return first.status.value, second.status.value, second.id, rows
+
+    first, second, second_id, sink_rows = loop.run_until_complete(main())
+    assert (first, second) == ("completed", "completed")
+    assert driven == [True] and sink_rows >= len(names)
+    assert len(ExecutionService(db).get_logs(second_id)) == len(names)
+    db.close()

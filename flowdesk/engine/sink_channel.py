@@ -43,7 +43,9 @@ logger = logging.getLogger(__name__)
 class SinkChannel:
     """The loop's side of the step sink process (made and used on the loop's thread only)."""
 
-    def __init__(self, writer: ExecutionWriter, sink: StepSinkProcess, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, writer: ExecutionWriter, sink: StepSinkProcess, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.writer = writer
         self.sink = sink
         self.loop = loop
@@ -85,7 +87,11 @@ class SinkChannel:
     def _frame(self) -> None:
         """The gathered rows as the next message for the pipe, in flight from now on."""
         batch, self.rows = self.rows, []
-        body = marshal.dumps(("rows", batch))
+        try:
+            body = marshal.dumps(("rows", batch))
+        except ValueError:  # a value marshal cannot carry: the thread writes this batch
+            self.writer.queue_rows(batch)
+            return
         self.in_flight.append(batch)
         self.sent += 1
         self.out += LENGTH.pack(len(body))

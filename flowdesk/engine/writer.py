@@ -293,7 +293,9 @@ class ExecutionWriter:
         self._channel = None
         self._loop_may_own = False
         if not usable:
-            logger.warning("the step sink process is not available (%s): the writer thread writes steps", reason)
+            logger.warning(
+                "the step sink process is not available (%s): the writer thread writes steps", reason
+            )
             self._sink_usable = False
 
     def _put(self, item: Any, urgent: bool) -> None:
@@ -499,7 +501,11 @@ class ExecutionWriter:
 
     def _to_sink(self, steps: list[Any]) -> list[Any]:
         """Hand `steps` to the step sink when it serves this batch; what is left to write here."""
-        if not self._sink_usable or self._loop_may_own or (self._sink is None and len(steps) < self._sink_from):
+        if (
+            not self._sink_usable
+            or self._loop_may_own
+            or (self._sink is None and len(steps) < self._sink_from)
+        ):
             return steps
         if self._sink is None:
             self._start_sink()

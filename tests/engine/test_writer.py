@@ -516,7 +516,9 @@ def test_a_batch_that_is_not_full_reaches_the_database_after_linger_without_a_fl
         for row in rows[1:]:
             writer.add_step(eid, row)
         assert writer._channel is not None
-        await until(lambda: writer.sink_rows == len(rows), "five rows in the sink without a flush", timeout=30)
+        await until(
+            lambda: writer.sink_rows == len(rows), "five rows in the sink without a flush", timeout=30
+        )
         await writer.release_channel()
 
     asyncio.run(main())
@@ -573,3 +575,36 @@ def test_rows_in_flight_when_the_sink_dies_are_written_by_the_thread_before_what
     assert len(ExecutionService(db).get_logs(eid)) == len(rows)
     assert ExecutionService(db).get_execution(eid).status.value == "completed"
     assert writer.failures == 0 and not writer.sink_running
+
+
+@pytest.mark.sqlite_only  # the step sink serves SQLite files
+def test_a_batch_marshal_cannot_carry_is_written_by_the_thread(db, monkeypatch):
+    """A row value the pipe's format cannot carry (a column the store passes through as it is) does
+    not stop the loop: that batch goes to the writer thread, the others to the sink."""
+    from flowdesk.store import run_rows
+
+    writer, eid = _channel_writer(db, linger=3600.0)
+    rows = _many_rows(4)
+
+    class Odd(str):  # a str the database takes, marshal does not
+        pass
+
+    async def main():
+        writer.add_step(eid, rows[0])
+        await writer.flush()
+        encode = run_rows.step_values
+        monkeypatch.setattr(
+            "flowdesk.engine.writer.step_values",
+            lambda row: tuple(Odd(v) if v == "odd" else v for v in encode(row)),
+        )
+        writer.add_step(eid, rows[1] | {"step_name": "odd"})
+        writer.add_step(eid, rows[2])
+        driven = writer._channel is not None
+        await writer.flush()
+        return driven
+
+    assert asyncio.run(main())
+    writer.close()
+    names = sorted(log.step_name for log in ExecutionService(db).get_logs(eid))
+    assert len(names) == 3 and "odd" in names
+    assert writer.failures == 0

@@ -15,7 +15,10 @@ When runs write steps in bulk (a batch of SINK_THRESHOLD rows or more) on a SQLi
 inserts go to the step sink, a process of its own (step_sink.py): there they cost the engine's
 process nothing, not even the GIL hand-overs of executemany. The writer thread waits for the
 sink's answer before it goes on, so order and flush() hold; execution updates and audit rows stay
-on the thread. If the sink cannot start or stops, the thread writes the rows itself.
+on the thread. If the sink cannot start or stops, the thread writes the rows itself. Once the sink
+serves, the thread lets the event loop drive it (sink_channel.py): the loop writes the batches to the
+sink's pipe and reads its answers, and the writer's other items wait there for the batches before
+them, so no thread stands between a step row and the sink.
 """
 
 from __future__ import annotations

@@ -630,3 +630,26 @@ def test_loop_concurrency_one_or_over_items_is_accepted():
 def test_templated_loop_concurrency_with_a_condition_is_a_warning():
     found = locate_graph_problems(_while_loop("{{input.n}}"))
     assert [(f.problem.severity, f.path) for f in found] == [(W, ("nodes", 1, "config", "concurrency"))]
+
+
+def test_a_large_graph_whose_connections_name_no_node_is_checked_without_comparing_every_pair(monkeypatch):
+    """1,500 nodes and 500 connections whose ends name no node: each end is still reported, the
+    first ones with a "did you mean", but the close-match search (difflib, whose cost grows with the
+    names) runs for a bounded number of distinct names, and once per name, not once per end."""
+    from flowdesk.domain import validation
+
+    calls: list[str] = []
+    search = validation.difflib.get_close_matches
+
+    def counted(word, possibilities, *args, **kwargs):
+        calls.append(word)
+        return search(word, possibilities, *args, **kwargs)
+
+    monkeypatch.setattr(validation.difflib, "get_close_matches", counted)
+    nodes = [("start", "START")] + [(f"step {i:04d}", "DELAY", {"seconds": 0}) for i in range(1500)]
+    connections = [(f"stepp {i:04d}", "nowhere") for i in range(500)]
+    problems = validate_graph(graph(nodes, connections))
+    unknown = [p for p in problems if "no node named" in p.message]
+    assert len(unknown) == 1000
+    assert "did you mean 'step 0000'?" in unknown[0].message
+    assert len(calls) == len(set(calls)) <= 100

@@ -56,13 +56,7 @@ def one_line(message: str) -> str:
 
 def suggest(value: str, candidates: Collection[str]) -> str | None:
     """The candidate closest to `value` (case-insensitive first), or None when nothing is close."""
-    if not value:
-        return None
-    by_fold = {c.casefold(): c for c in candidates}
-    if value.casefold() in by_fold:
-        return by_fold[value.casefold()]
-    close = difflib.get_close_matches(value.casefold(), list(by_fold), n=1, cutoff=0.6)
-    return by_fold[close[0]] if close else None
+    return NameHints(candidates)(value)
 
 
 class NameHints:

@@ -61,15 +61,17 @@ def suggest(value: str, candidates: Collection[str]) -> str | None:
 
 class NameHints:
     """`suggest` over one set of names, asked many times (every connection of a large graph): the
-    case-folded names are made once, each value is looked up once, and only the first `budget`
-    values that match no name case-insensitively are compared with every name (difflib's cost grows
-    with the names; a file of 3,000 nodes whose 6,000 connection ends all name no node took 90 s
-    of such comparisons). Past the budget a hint is given only for a case-insensitive match."""
+    case-folded names are made once and each value is looked up once. The close-match search
+    (difflib, which compares the value with every name, some 20 µs a pair for names alike) has a
+    budget of `comparisons` in all: with 1,000 names the first 20 values that match no name
+    case-insensitively get it, with 100 names the first 200. Past the budget a hint is given only
+    for a case-insensitive match. (A file of 3,000 nodes whose 6,000 connection ends named no node
+    took 23 s of such searches; benchmarks/bench_validate_problems.py --dangling.)"""
 
-    def __init__(self, candidates: Collection[str], budget: int = 100) -> None:
+    def __init__(self, candidates: Collection[str], comparisons: int = 20_000) -> None:
         self.by_fold = {c.casefold(): c for c in candidates}
         self.folded = list(self.by_fold)
-        self.budget = budget
+        self.budget = comparisons
         self.seen: dict[str, str | None] = {}
 
     def __call__(self, value: str) -> str | None:
@@ -80,7 +82,7 @@ class NameHints:
         folded = value.casefold()
         hint = self.by_fold.get(folded)
         if hint is None and self.budget > 0:
-            self.budget -= 1
+            self.budget -= len(self.folded)
             close = difflib.get_close_matches(folded, self.folded, n=1, cutoff=0.6)
             hint = self.by_fold[close[0]] if close else None
         self.seen[value] = hint

@@ -635,7 +635,7 @@ def test_templated_loop_concurrency_with_a_condition_is_a_warning():
 def test_a_large_graph_whose_connections_name_no_node_is_checked_without_comparing_every_pair(monkeypatch):
     """1,500 nodes and 500 connections whose ends name no node: each end is still reported, the
     first ones with a "did you mean", but the close-match search (difflib, whose cost grows with the
-    names) runs for a bounded number of distinct names, and once per name, not once per end."""
+    names) runs within a budget of comparisons, and once per name, not once per end."""
     from flowdesk.domain import validation
 
     calls: list[str] = []
@@ -652,4 +652,4 @@ def test_a_large_graph_whose_connections_name_no_node_is_checked_without_compari
     unknown = [p for p in problems if "no node named" in p.message]
     assert len(unknown) == 1000
     assert "did you mean 'step 0000'?" in unknown[0].message
-    assert len(calls) == len(set(calls)) <= 100
+    assert len(calls) == len(set(calls)) <= 20_000 // 1501 + 1

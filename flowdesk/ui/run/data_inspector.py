@@ -122,10 +122,7 @@ class DataInspector(QWidget):
     ) -> None:
         """Show `node_name` as `state` knows it (None clears)."""
         if self.state is not None and self.state is not state:
-            try:
-                self.state.updated.disconnect(self._on_change)
-            except (RuntimeError, TypeError):
-                pass
+            self.state.unfollow(self._on_change)
         if state is not None and state is not self.state:
             state.updated.connect(self._on_change)
         self.state, self.node_name, self.loader = state, node_name, loader

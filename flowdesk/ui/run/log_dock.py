@@ -246,10 +246,7 @@ class LogView(QWidget):
     # ------------------------------------------------------------ following a run
     def show_state(self, state: RunState | None) -> None:
         if self.state is not None:
-            try:
-                self.state.updated.disconnect(self._on_change)
-            except (RuntimeError, TypeError):
-                pass
+            self.state.unfollow(self._on_change)
         self.state = state
         self._refill_nodes()
         self.model.reset_to(state.log if state is not None else ())

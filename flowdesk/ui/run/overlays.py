@@ -260,10 +260,7 @@ class RunOverlay(QObject):
     def show_state(self, state: RunState | None) -> None:
         """Show `state` (None clears the canvas back to the plain editor picture)."""
         if self.state is not None:
-            try:
-                self.state.updated.disconnect(self._on_change)
-            except (RuntimeError, TypeError):
-                pass
+            self.state.unfollow(self._on_change)
         self.clear()
         self.state = state
         if state is None:
@@ -274,10 +271,7 @@ class RunOverlay(QObject):
     def detach(self) -> None:
         """The tab is gone (its items deleted with it): stop following, touch no item."""
         if self.state is not None:
-            try:
-                self.state.updated.disconnect(self._on_change)
-            except (RuntimeError, TypeError):
-                pass
+            self.state.unfollow(self._on_change)
         self.state = None
         self._timer.stop()
         self._drain_timer.stop()

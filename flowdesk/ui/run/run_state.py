@@ -166,6 +166,14 @@ class RunState(QObject):
         self.log: list[LogEntry] = []
         self.progress_source: Callable[[], float] | None = None
 
+    def unfollow(self, slot: Callable[[RunChange], None]) -> None:
+        """Disconnect `slot` from `updated` (a view that stops following this run); a slot that was
+        not connected, or a view already deleted, is no error."""
+        try:
+            self.updated.disconnect(slot)
+        except (RuntimeError, TypeError):
+            pass
+
     # ------------------------------------------------------------ reading
     @property
     def done(self) -> bool:

@@ -232,7 +232,9 @@ def bench_big(
                         f"{median(r['peak_mb'] for r in earlier):5.0f} MB; now / then = "
                         f"{median(r['seconds'] for r in imports) / then:.2f}"
                     )
-        print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)")
+        print(
+            f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min)"
+        )
 
 
 def median_seconds(fn, runs: int) -> float:

@@ -59,12 +59,16 @@ async def main_async(runs: int, rounds: int, path: str) -> dict[str, list[tuple[
         "DB_SHOUT", "", {"text": "string"}, "tests.support.node_handlers:shout"
     )
     NodeTypeService(db).register_node_type("DB_CHILD", "", {"text": "string"}, "workflow:child")
-    child_nodes, child_conns = chain(("start", "START"), ("end", "END", {"output": {"text": "{{input.text}}"}}))
+    child_nodes, child_conns = chain(
+        ("start", "START"), ("end", "END", {"output": {"text": "{{input.text}}"}})
+    )
     WorkflowService(db).create_from_graph(graph(child_nodes, child_conns, name="child"))
     sides = {
         "built-in TRANSFORM": _workflow(db, "TRANSFORM", {"template": {"shouted": "{{input.text}}"}}),
         "stored custom type": _workflow(db, "DB_SHOUT", {"text": "{{input.text}}"}),
-        "SUBWORKFLOW call": _workflow(db, "SUBWORKFLOW", {"workflow": "child", "input": {"text": "{{input.text}}"}}),
+        "SUBWORKFLOW call": _workflow(
+            db, "SUBWORKFLOW", {"workflow": "child", "input": {"text": "{{input.text}}"}}
+        ),
         "workflow: custom type": _workflow(db, "DB_CHILD", {"text": "{{input.text}}"}),
     }
     times: dict[str, list[tuple[float, float]]] = {label: [] for label in sides}

@@ -284,7 +284,13 @@ def main() -> None:
         )
         login = f"http://127.0.0.1:{port}/cookies/set?sid=bench-session-1"
         cases[COOKIES] = lambda: bench_flowdesk_workflow(
-            url, n, c, os.path.join(tmp.name, f"bench-c{next(runs)}.db"), warm=True, key=COOKIES, login_url=login
+            url,
+            n,
+            c,
+            os.path.join(tmp.name, f"bench-c{next(runs)}.db"),
+            warm=True,
+            key=COOKIES,
+            login_url=login,
         )
     proxy_process = None
     if args.proxy:

@@ -71,7 +71,9 @@ def dangling_file(n: int) -> str:
     nodes += [{"name": name, "node_type": "DELAY", "config": {"seconds": 0}} for name in names[1:-1]]
     connections = [{"from": a, "to": b} for a, b in zip(names, names[1:], strict=False)]
     connections += [{"from": f"stepp {i:05d}", "to": f"stpe {i:05d}"} for i in range(n)]
-    return json.dumps({"flowdesk": 1, "workflow": {"name": "dangling"}, "nodes": nodes, "connections": connections})
+    return json.dumps(
+        {"flowdesk": 1, "workflow": {"name": "dangling"}, "nodes": nodes, "connections": connections}
+    )
 
 
 class UnboundedHints(validation.NameHints):

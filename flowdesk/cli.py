@@ -138,7 +138,9 @@ def add_name_taken_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_workflow_file(db: Any, args: argparse.Namespace, path_or_text: str, *, name: str | None = None) -> Any:
+def open_workflow_file(
+    db: Any, args: argparse.Namespace, path_or_text: str, *, name: str | None = None
+) -> Any:
     """The services' OpenedFile for a file (identical content reuses the stored workflow); the
     file's warnings go to stderr. A taken name without --replace/--as-new is a UsageError naming both."""
     from flowdesk.services.transfer import NameTaken, TransferService, WorkflowNameTakenError
@@ -261,7 +263,9 @@ def _carried_types_checked(args: argparse.Namespace, workflow_file: Any) -> dict
     if _existing_database(args) is None:
         return checked_registrations(registrations, carried_apis=apis, carried_workflows=workflows)
     with open_database(args) as db, db.session(read_only=True) as session:
-        return checked_registrations(registrations, carried_apis=apis, carried_workflows=workflows, session=session)
+        return checked_registrations(
+            registrations, carried_apis=apis, carried_workflows=workflows, session=session
+        )
 
 
 def _subworkflow_problems(
@@ -418,7 +422,9 @@ def add_run(subparsers: Any) -> None:
         "--queue", nargs="?", const="default", default=None, metavar="NAME",
         help="hand the run to the workers on this queue (default queue: default) and print its id",
     )  # fmt: skip
-    p.add_argument("--wait", action="store_true", help="with --queue: follow the run to its end, as a local run")
+    p.add_argument(
+        "--wait", action="store_true", help="with --queue: follow the run to its end, as a local run"
+    )
     p.add_argument(
         "--no-record",
         action="store_true",
@@ -689,7 +695,9 @@ def add_demo_server(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "demo-server", help="serve the demo API the example workflows call (until Ctrl+C)"
     )
-    p.add_argument("--port", type=int, default=None, metavar="PORT", help="the port (default: 8765; 0: a free one)")
+    p.add_argument(
+        "--port", type=int, default=None, metavar="PORT", help="the port (default: 8765; 0: a free one)"
+    )
     p.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
     p.set_defaults(run=cmd_demo_server)
 
@@ -977,7 +985,9 @@ def _log_unexpected(err: BaseException, argv: Sequence[str]) -> Path | None:
         log.addHandler(handler)
         try:
             log.error(
-                "unexpected error in %s", command_outline(argv, _subcommand_names(build_parser())), exc_info=err
+                "unexpected error in %s",
+                command_outline(argv, _subcommand_names(build_parser())),
+                exc_info=err,
             )
         finally:
             log.removeHandler(handler)

@@ -220,8 +220,14 @@ def sql_check(tmp_path: Path, text: str) -> list[str]:
     ("text", "expected"),
     [
         ('sql = "INSERT INTO t (a) VALUES (?)"\n', "pkg/engine/run.py:1: SQL text (INSERT INTO ...)"),
-        ('x = 1\ncur.execute("UPDATE workflow_executions SET status = ?", s)\n', "run.py:2: SQL text (UPDATE workflow_executions"),
-        ('q = (\n    "SELECT status"\n    " FROM t WHERE id = ?"\n)\n', "run.py:2: SQL text (SELECT status ...)"),
+        (
+            'x = 1\ncur.execute("UPDATE workflow_executions SET status = ?", s)\n',
+            "run.py:2: SQL text (UPDATE workflow_executions",
+        ),
+        (
+            'q = (\n    "SELECT status"\n    " FROM t WHERE id = ?"\n)\n',
+            "run.py:2: SQL text (SELECT status ...)",
+        ),
         ('q = f"DELETE FROM {table} WHERE id = ?"\n', "SQL text (DELETE FROM ...)"),
         ('q = f"SELECT {cols} FROM {table}"\n', "SQL text (SELECT"),
         ("def f(conn):\n    return conn.dialect.name\n", "run.py:2: reads .dialect"),

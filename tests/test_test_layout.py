@@ -56,7 +56,6 @@ def test_widget_tests_live_under_tests_ui():
     assert sorted(set(elsewhere) - QT_ELSEWHERE) == []
 
 
-
 def _module_of(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

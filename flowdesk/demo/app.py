@@ -214,7 +214,9 @@ class ServerState:
             self.alerts.clear()
 
     def issue_token(self, client_id: str, scope: str, expires_in: float) -> str:
-        token = f"tok-{next(self._serial)}-{secrets.token_hex(8)}"  # no user name in it: it may be a password too
+        token = (
+            f"tok-{next(self._serial)}-{secrets.token_hex(8)}"  # no user name in it: it may be a password too
+        )
         with self.lock:
             self.tokens[token] = {
                 "client_id": client_id,
@@ -370,7 +372,7 @@ class DemoApp:
         if req.method in ("POST", "PUT"):
             data = req.json()
             if not isinstance(data, dict):
-                return Response({"error": "send a JSON object such as {\"result\": \"pass\"}"}, status=400)
+                return Response({"error": 'send a JSON object such as {"result": "pass"}'}, status=400)
             record = {"user_id": user_id, **data}
             with self.state.lock:
                 self.state.results[user_id] = record
@@ -385,7 +387,7 @@ class DemoApp:
 
     async def r_login(self, req: Request, rest: list[str]) -> Response:
         if req.method != "POST":
-            return Response({"error": "POST {\"username\": ..., \"password\": ...}"}, status=405)
+            return Response({"error": 'POST {"username": ..., "password": ...}'}, status=405)
         data = req.json() if isinstance(req.json(), dict) else req.form()
         username, password = str(data.get("username", "")), str(data.get("password", ""))
         if not password or DEMO_USERS.get(username) != password:
@@ -466,7 +468,9 @@ class DemoApp:
             cookies = [f"{k}={v}{flags}" for k, v in pairs.items()]
             if action == "redirect":
                 target = req.query.get("to", "/cookies")
-                return Response({"redirect": target}, status=302, headers={"Location": target}, cookies=cookies)
+                return Response(
+                    {"redirect": target}, status=302, headers={"Location": target}, cookies=cookies
+                )
             return Response({"set": pairs}, cookies=cookies)
         sent = dict(p.strip().split("=", 1) for p in req.headers.get("cookie", "").split(";") if "=" in p)
         return Response({"cookies": sent})
@@ -524,7 +528,9 @@ class DemoApp:
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             if not isinstance(name, str):
-                return Response({"error": "a multipart part has no name in its Content-Disposition"}, status=400)
+                return Response(
+                    {"error": "a multipart part has no name in its Content-Disposition"}, status=400
+                )
             filename = part.get_filename()
             decoded = part.get_payload(decode=True)
             payload = decoded if isinstance(decoded, bytes) else b""
@@ -589,5 +595,3 @@ class DemoApp:
         token = self.state.issue_token(client_id, scope, expires_in)
         body = {"access_token": token, "token_type": "Bearer", "expires_in": expires_in, "scope": scope}
         return Response(body, headers={"Cache-Control": "no-store"})
-
-

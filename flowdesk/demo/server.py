@@ -85,7 +85,9 @@ def _parse_head(head: bytes) -> tuple[str, str, str, list[tuple[bytes, bytes]], 
     return method, target, version, raw_headers, headers
 
 
-async def _answer(app: AsgiApp, scope: dict[str, Any], body: bytes) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+async def _answer(
+    app: AsgiApp, scope: dict[str, Any], body: bytes
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """Run the app for one request; (status, headers, body) of its answer."""
     sent = False
     start: dict[str, Any] = {}

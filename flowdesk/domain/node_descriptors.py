@@ -558,7 +558,7 @@ BUILTIN_DESCRIPTORS: dict[str, NodeTypeDescriptor] = {
                     },
                     "input": {
                         "type": ["object", "null"],
-                        "description": "the child's input, its texts templates: {\"id\": \"{{input.id}}\"}",
+                        "description": 'the child\'s input, its texts templates: {"id": "{{input.id}}"}',
                     },
                     "wait": {
                         "type": "boolean",

@@ -73,7 +73,9 @@ def inputs_schema_problems(schema: Any) -> list[tuple[SchemaPath, str]]:
     if not isinstance(schema, dict):
         return [((), f"inputs must be a JSON Schema object describing the input, found {json_kind(schema)}")]
     if schema.get("type", "object") != "object":
-        return [(("type",), f'inputs must describe an object: "type" must be "object", not {schema["type"]!r}')]
+        return [
+            (("type",), f'inputs must describe an object: "type" must be "object", not {schema["type"]!r}')
+        ]
     from jsonschema import exceptions, validators
 
     cls = validators.validator_for(schema, default=validators.Draft202012Validator)
@@ -92,7 +94,10 @@ def inputs_schema_problems(schema: Any) -> list[tuple[SchemaPath, str]]:
             error = _first_error(_validator_for(prop), prop["default"])
             if error is not None:
                 problems.append(
-                    (("properties", name, "default"), f"the default of '{name}' does not fit: {error.message}")
+                    (
+                        ("properties", name, "default"),
+                        f"the default of '{name}' does not fit: {error.message}",
+                    )
                 )
     return problems
 

@@ -230,7 +230,9 @@ class ExecutionHandle:
     async def logs(self) -> list[Any]:
         """The step rows of this run, in start order (from the database when persisted)."""
         if not self._persist:
-            return [ExecutionLog.from_row(r, self.id) for r in sorted(self.steps, key=lambda r: r["sequence"])]
+            return [
+                ExecutionLog.from_row(r, self.id) for r in sorted(self.steps, key=lambda r: r["sequence"])
+            ]
         from flowdesk.services.executions import ExecutionService
 
         db = await self._executor.database()
@@ -716,7 +718,14 @@ class WorkflowExecutor:
                 wid,
                 row_input=row_input,
                 **self._row_fields(
-                    execution_name, input_data, config, step_by_step, breakpoints, None, mask, environment_name
+                    execution_name,
+                    input_data,
+                    config,
+                    step_by_step,
+                    breakpoints,
+                    None,
+                    mask,
+                    environment_name,
                 ),
             )
             run_input = prepared[0]
@@ -962,7 +971,11 @@ class WorkflowExecutor:
             try:
                 variables, stored = await asyncio.to_thread(run_values, db, row.environment)
             except NotFoundError:
-                logger.warning("execution %s names environment '%s', which no longer exists", execution_id, row.environment)
+                logger.warning(
+                    "execution %s names environment '%s', which no longer exists",
+                    execution_id,
+                    row.environment,
+                )
         config = {k: v for k, v in (row.config or {}).items() if k != "queue"}
         try:
             graph = await writer.transaction(records.load_graph, self._graphs, row.workflow_id)

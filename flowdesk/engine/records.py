@@ -127,12 +127,14 @@ def create_execution(
     return created
 
 
-
-def create_execution_noting_alerts(conn: Any, workflow_id: int, **fields: Any) -> tuple[tuple[int, datetime], bool]:
+def create_execution_noting_alerts(
+    conn: Any, workflow_id: int, **fields: Any
+) -> tuple[tuple[int, datetime], bool]:
     """`create_execution`, and whether the workflow has alert rules, read in the same transaction:
     a run of a workflow without rules then ends without an alert evaluation (docs/monitoring.md)."""
     created = create_execution(conn, workflow_id, **fields)
     return created, run_rows.has_alert_rules(conn, workflow_id)
+
 
 RESUMABLE_STATUSES = ("interrupted", "failed", "cancelled", "timed_out")
 

@@ -255,7 +255,9 @@ def library_to_openapi(
         if accept and "{{" not in accept:
             response["content"] = {accept: {}}
         if api.response_schema is not None:  # what an import read from the answer's JSON media type
-            media = accept if accept and "{{" not in accept and "json" in accept.lower() else "application/json"
+            media = (
+                accept if accept and "{{" not in accept and "json" in accept.lower() else "application/json"
+            )
             response["content"] = {**response.get("content", {}), media: {"schema": api.response_schema}}
         operation["responses"] = {"200": response}
         if api.cache is not None:  # flowdesk's response cache, read back by the OpenAPI importer
@@ -461,7 +463,10 @@ def _oauth2_flow(auth: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
     authorization = str(auth.get("authorization_url", ""))
     if str(auth.get("flow") or "code").lower() == "implicit":
         return "implicit", {"authorizationUrl": authorization}
-    return "authorizationCode", {"authorizationUrl": authorization, "tokenUrl": str(auth.get("token_url", ""))}
+    return "authorizationCode", {
+        "authorizationUrl": authorization,
+        "tokenUrl": str(auth.get("token_url", "")),
+    }
 
 
 def _same_scheme(a: dict[str, Any], b: dict[str, Any]) -> bool:

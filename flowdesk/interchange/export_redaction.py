@@ -47,7 +47,9 @@ def export_node_types() -> Mapping[str, Any] | None:
     return _NODE_TYPES.get()
 
 
-def redact_for_export(document: dict[str, Any], node_types: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def redact_for_export(
+    document: dict[str, Any], node_types: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The document with every registered rule applied; the caller's document is never changed.
     `node_types` (name -> descriptor) describes the custom types its nodes use."""
     if not _RULES:

@@ -374,7 +374,9 @@ class _Reader:
         else:
             self.format = version
 
-    def carried(self, document: Mapping[str, Any], apis: list[ApiDefinition], node_types: NodeTypes) -> list[WorkflowGraph]:
+    def carried(
+        self, document: Mapping[str, Any], apis: list[ApiDefinition], node_types: NodeTypes
+    ) -> list[WorkflowGraph]:
         """Format 2's `workflows`: the sub-workflows the file carries, each read and checked like the
         file's own workflow (their problems at `workflows[k]....`), their names unique in the file."""
         raw = self.get(document, "workflows", (), "a list of workflows", _is_list, [])
@@ -392,7 +394,11 @@ class _Reader:
                 nodes = self.nodes(entry)
                 connections = self.connections(entry)
                 if workflow.name in names or workflow.name == top:
-                    where = f"workflows[{names[workflow.name]}]" if workflow.name in names else "the file's workflow"
+                    where = (
+                        f"workflows[{names[workflow.name]}]"
+                        if workflow.name in names
+                        else "the file's workflow"
+                    )
                     self.problem(("workflow", "name"), f"'{workflow.name}' is the name of {where} too")
                 names.setdefault(workflow.name, k)
                 if nodes is not None:
@@ -484,7 +490,9 @@ class _Reader:
         raw = self.get(document, "apis", (), "a list of API definitions", _is_list, [])
         apis: list[ApiDefinition] = []
         seen: dict[int, int] = {}
-        for k, path, item in self.entries(raw, "apis", "an API definition", (*_API_KEYS, *_API_OPTIONAL_KEYS)):
+        for k, path, item in self.entries(
+            raw, "apis", "an API definition", (*_API_KEYS, *_API_OPTIONAL_KEYS)
+        ):
             api_id = self.get(item, "id", path, "a whole number that nodes' api_id refer to", _is_int)
             if api_id is not None and api_id in seen:
                 self.problem((*path, "id"), f"apis[{seen[api_id]}] already has the id {api_id}")
@@ -521,7 +529,9 @@ class _Reader:
                     for detail in err.errors():
                         loc = tuple(x for x in detail["loc"] if isinstance(x, (str, int)))
                         self.problem((*path, "parameters", p, *loc), detail["msg"].lower())
-            cache = self.get(item, "cache", path, 'an object such as {"ttl": 60}, or null', _is_dict_or_null, None)
+            cache = self.get(
+                item, "cache", path, 'an object such as {"ttl": 60}, or null', _is_dict_or_null, None
+            )
             wrong = cache_option_problem(cache)
             if wrong is not None:
                 self.problem((*path, "cache"), f"the cache option is not valid: {wrong}")
@@ -566,7 +576,9 @@ class _Reader:
                 self.problem((*path, "type_name"), "a node type needs a name (this one is empty)")
                 continue
             if name in BUILTIN_NODE_TYPES:
-                self.problem((*path, "type_name"), f"'{name}' is a built-in node type and cannot be registered")
+                self.problem(
+                    (*path, "type_name"), f"'{name}' is a built-in node type and cannot be registered"
+                )
                 continue
             if name in seen:
                 self.problem((*path, "type_name"), f"node_types[{seen[name]}] registers '{name}' already")
@@ -840,7 +852,9 @@ def workflow_document(
     InvalidInputError.
     """
     carried = list(workflows)
-    writer = _GraphWriter({a.id: a for a in apis}, {g.workflow.id: g.workflow.name for g in carried if g.workflow.id})
+    writer = _GraphWriter(
+        {a.id: a for a in apis}, {g.workflow.id: g.workflow.name for g in carried if g.workflow.id}
+    )
     document: dict[str, Any] = {"flowdesk": 2 if carried else 1, **writer.parts(graph)}
     if carried:
         document["workflows"] = [writer.parts(g) for g in carried]

@@ -203,13 +203,22 @@ class NodeTypeService:
             name = checked["type_name"]
             here = stored.get(name)
             if here is None:
-                new.append({**checked, "config_schema": _no_secret_defaults(checked["config_schema"], masked_only=True)})
+                new.append(
+                    {
+                        **checked,
+                        "config_schema": _no_secret_defaults(checked["config_schema"], masked_only=True),
+                    }
+                )
                 continue
             carried = describe_custom(name, "", checked["config_schema"], checked["execution_handler"])
             differs = [
                 what
                 for what, mine, theirs in (
-                    ("config_schema", _no_secret_defaults(here.config_schema), _no_secret_defaults(carried.config_schema)),
+                    (
+                        "config_schema",
+                        _no_secret_defaults(here.config_schema),
+                        _no_secret_defaults(carried.config_schema),
+                    ),
                     ("execution_handler", _by_name(session, here.handler), carried.handler or None),
                 )
                 if mine != theirs
@@ -302,7 +311,9 @@ def _no_secret_defaults(schema: Any, *, masked_only: bool = False) -> Any:
     return out
 
 
-def stored_descriptors(session: Session, names: Collection[str] | None = None) -> dict[str, NodeTypeDescriptor]:
+def stored_descriptors(
+    session: Session, names: Collection[str] | None = None
+) -> dict[str, NodeTypeDescriptor]:
     """The descriptors of the custom types registered in this database (those of `names` only when
     given), their `handler` being the stored execution_handler. Read as plain rows (no ORM objects):
     the engine asks before every run of a graph with custom types."""

@@ -175,13 +175,17 @@ class TransferService:
         workflow_file = self.read_file(path_or_text)
         return self.store(workflow_file, name=name)
 
-    def _library_graph(self, workflow_file: WorkflowFile, name: str | None, session: Session) -> WorkflowGraph:
+    def _library_graph(
+        self, workflow_file: WorkflowFile, name: str | None, session: Session
+    ) -> WorkflowGraph:
         """The file's graph with its APIs matched to (or added to) the library and `api_id`s
         rewritten; the sub-workflows it carries are matched to identical stored ones or stored, and
         the custom types it carries registered (NodeTypeService.carry_in: an identical registration
         is reused, a different one refuses the import)."""
         node_types = NodeTypeService(self.db)
-        registered = node_types.carry_in(workflow_file.node_types, session=session) if workflow_file.node_types else []
+        registered = (
+            node_types.carry_in(workflow_file.node_types, session=session) if workflow_file.node_types else []
+        )
         library_ids: dict[int, int] = {}
         for api in workflow_file.apis:
             stored = self.apis.find_identical(api, session=session)
@@ -218,7 +222,9 @@ class TransferService:
             wanted_name = carried.workflow.name
             follows = _in_library(carried, {}, renamed)
             listed = self.workflows.list_workflows(search=wanted_name)
-            candidates = [w for w in listed if w.name == wanted_name or w.name.startswith(f"{wanted_name} (copy")]
+            candidates = [
+                w for w in listed if w.name == wanted_name or w.name.startswith(f"{wanted_name} (copy")
+            ]
             reused = None
             for candidate in candidates:
                 assert candidate.id is not None
@@ -239,7 +245,9 @@ class TransferService:
         for carried in to_store:
             graph = _in_library(carried, library_ids, renamed)
             new_name = renamed.get(carried.workflow.name, carried.workflow.name)
-            graph = graph.model_copy(update={"workflow": graph.workflow.model_copy(update={"name": new_name})})
+            graph = graph.model_copy(
+                update={"workflow": graph.workflow.model_copy(update={"name": new_name})}
+            )
             self.workflows.create_from_graph(graph, session=session)
         return {old: new for old, new in renamed.items() if old != new}
 
@@ -288,7 +296,9 @@ class TransferService:
             if graph_signature(stored, self._apis_of(stored)) == wanted:
                 return OpenedFile(stored, "reused", workflow_file.source, workflow_file.problems)
         if not namesakes:
-            return OpenedFile(self.store(workflow_file, name=name), "stored", workflow_file.source, workflow_file.problems)
+            return OpenedFile(
+                self.store(workflow_file, name=name), "stored", workflow_file.source, workflow_file.problems
+            )
         choice = NameTaken(if_name_taken)
         newest = max(namesakes, key=lambda w: w.id or 0)
         assert newest.id is not None
@@ -306,7 +316,10 @@ class TransferService:
                 session,
                 newest.id,
                 target,
-                before=(f"before importing {workflow_file.source}", "Saved automatically before a file replaced it."),
+                before=(
+                    f"before importing {workflow_file.source}",
+                    "Saved automatically before a file replaced it.",
+                ),
                 after=f"imported from {workflow_file.source}",
                 summary=f"Replaced workflow {newest.id} '{wanted_name}' with {workflow_file.source}.",
             )
@@ -396,7 +409,9 @@ class TransferService:
         while True:
             registrations = node_types.registrations_used((graph, *carried))
             refs = [parsed_handler(r["execution_handler"]) for r in registrations]
-            found = [w for w in (self._find(ref.target) for ref in refs if ref and ref.kind == "workflow") if w]
+            found = [
+                w for w in (self._find(ref.target) for ref in refs if ref and ref.kind == "workflow") if w
+            ]
             new = [w for w in found if w.workflow.id not in done]
             if not new:
                 break

@@ -395,9 +395,14 @@ def replace_as_version(
     if latest != current_doc:
         insert_version(session, workflow_id, before[0], before[1], current_doc)
     ids = {n.name: n.id for n in current.nodes}
-    workflow = target.workflow.model_copy(update={"id": workflow_id, "created_at": current.workflow.created_at})
+    workflow = target.workflow.model_copy(
+        update={"id": workflow_id, "created_at": current.workflow.created_at}
+    )
     target = target.model_copy(
-        update={"workflow": workflow, "nodes": [n.model_copy(update={"id": ids.get(n.name)}) for n in target.nodes]}
+        update={
+            "workflow": workflow,
+            "nodes": [n.model_copy(update={"id": ids.get(n.name)}) for n in target.nodes],
+        }
     )
     replaced = write_graph(session, target, summary=summary)
     insert_version(session, workflow_id, after, "", graph_to_document(replaced))

@@ -478,7 +478,9 @@ class Database:
         reason = _first_line(exc) if isinstance(exc, DBAPIError) else str(exc).strip()
         lowered = reason.lower()
         free = _free_bytes(self.path.parent)
-        if "disk is full" in lowered or ("disk i/o error" in lowered and free is not None and free < _LOW_SPACE):
+        if "disk is full" in lowered or (
+            "disk i/o error" in lowered and free is not None and free < _LOW_SPACE
+        ):
             return DatabaseUnavailableError(
                 f"The disk holding the database {self.path} is full ({free if free is not None else 0:,} bytes "
                 "free): free some space, or move the database to another disk and use --db, then try again."

@@ -117,12 +117,12 @@ def workflow_exists(conn: Connection, workflow_id: int) -> bool:
     return _exists(conn, WorkflowRow.__table__, workflow_id)  # type: ignore[arg-type]
 
 
-
 def has_alert_rules(conn: Connection, workflow_id: int) -> bool:
     """Whether the workflow has an alert rule, in the writer's open transaction (store/alerts.py
     has the same question for sessions)."""
     found = _run_sql(conn, "SELECT 1 FROM alert_rules WHERE workflow_id = :w LIMIT 1", {"w": workflow_id})
     return found.fetchone() is not None
+
 
 def workflow_config_locked(conn: Connection, workflow_id: int) -> dict[str, Any] | None:
     """The workflow's `config`, its row locked until the commit (PostgreSQL: FOR UPDATE)."""

@@ -41,7 +41,6 @@ from .style.toolbar_look import dress_toolbar
 from .workflow_browser import WorkflowBrowser
 
 if TYPE_CHECKING:
-
     pass
 
 log = logging.getLogger(__name__)
@@ -65,7 +64,15 @@ DEFAULT_DOCKS: tuple[tuple[Qt.DockWidgetArea, tuple[str, ...]], ...] = (
     ),
     (
         Qt.DockWidgetArea.BottomDockWidgetArea,
-        ("dockLog", "dockProblems", "dockHistory", "dockActiveRuns", "dockWorkers", "dockAlerts", "dockMonitor"),
+        (
+            "dockLog",
+            "dockProblems",
+            "dockHistory",
+            "dockActiveRuns",
+            "dockWorkers",
+            "dockAlerts",
+            "dockMonitor",
+        ),
     ),
 )
 # Shown on demand (View menu, Monitor action, a run's timeline), hidden in the default layout.
@@ -254,11 +261,15 @@ class MainWindow(QMainWindow):
         self.action_redo.setObjectName("actionRedo")
         self.action_redo.setShortcuts([K("Ctrl+Shift+Z"), K("Ctrl+Y")])
         self.addAction(self.action_redo)
-        self.action_cut = self.make_action("actionCut", "Cu&t", self._on_tab("cut_selection"), K.StandardKey.Cut)
+        self.action_cut = self.make_action(
+            "actionCut", "Cu&t", self._on_tab("cut_selection"), K.StandardKey.Cut
+        )
         self.action_copy = self.make_action(
             "actionCopy", "&Copy", self._on_tab("copy_selection"), K.StandardKey.Copy
         )
-        self.action_paste = self.make_action("actionPaste", "&Paste", self._on_tab("paste"), K.StandardKey.Paste)
+        self.action_paste = self.make_action(
+            "actionPaste", "&Paste", self._on_tab("paste"), K.StandardKey.Paste
+        )
         self.action_duplicate = self.make_action(
             "actionDuplicate", "D&uplicate", self._on_tab("duplicate_selection"), K("Ctrl+D")
         )

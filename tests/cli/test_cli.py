@@ -20,7 +20,9 @@ def test_import_list_and_export_round_trip(run, tmp_path, state_home):
     db = str(tmp_path / "cli.db")
     imported = flowdesk_process("import", str(EXAMPLES / "conditional.json"), "--db", db, env=state_home)
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout == "conditional.json imported as workflow 1 '示例工作流' (5 nodes, 5 connections).\n"
+    assert (
+        imported.stdout == "conditional.json imported as workflow 1 '示例工作流' (5 nodes, 5 connections).\n"
+    )
     assert run(["import", str(EXAMPLES / "loop.json"), "--db", db, "--name", "循环 copy"])[0] == 0
 
     table = flowdesk_process("list", "--db", db, env=state_home)
@@ -114,7 +116,8 @@ def test_import_of_a_bad_file_prints_every_problem_and_stores_nothing(run, tmp_p
     assert result.stdout == ""
     err = result.stderr.splitlines()
     assert any(
-        line.endswith("(nodes[2]), config.api_id: 7 does not match any apis[].id in this file") for line in err
+        line.endswith("(nodes[2]), config.api_id: 7 does not match any apis[].id in this file")
+        for line in err
     )
     assert any("'CONDITON' is not a node type (did you mean CONDITION?)" in line for line in err)
     assert err[-1] == "flowdesk: bad.json has 2 errors; nothing was changed."

@@ -67,7 +67,12 @@ def test_add_list_history_and_delete(alert, stored):
         db.close()
     code, out, _ = alert("history", "orders", "--json")
     (fired,) = json.loads(out)
-    assert fired["rule_id"] == 1 and fired["rule_name"] and fired["execution_id"] == run.id and fired["value"] == 0.0
+    assert (
+        fired["rule_id"] == 1
+        and fired["rule_name"]
+        and fired["execution_id"] == run.id
+        and fired["value"] == 0.0
+    )
     code, out, _ = alert("history")
     assert "orders: success rate below 90 %" in out and f"#{run.id}" in out
 

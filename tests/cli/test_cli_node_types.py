@@ -140,7 +140,9 @@ def test_a_type_whose_handler_is_a_stored_workflow_is_added_validated_and_run(ru
     path = _file(tmp_path, "user.json", json.dumps(user))
     code, out, err = run(["validate", path, "--db", db])
     assert code != 0
-    assert "node type 'GREET' cannot run: its handler 'workflow:Greeter' names no stored workflow" in out + err
+    assert (
+        "node type 'GREET' cannot run: its handler 'workflow:Greeter' names no stored workflow" in out + err
+    )
 
     greeter = {
         "flowdesk": 1,
@@ -179,7 +181,9 @@ def test_validate_finds_a_cycle_through_a_carried_workflow_type_without_a_databa
         "workflow": {"name": "top"},
         **calling("LOOPBACK"),
         "workflows": [{"workflow": {"name": "inner"}, **calling("LOOPBACK")}],
-        "node_types": [{"type_name": "LOOPBACK", "config_schema": {}, "execution_handler": {"workflow": "inner"}}],
+        "node_types": [
+            {"type_name": "LOOPBACK", "config_schema": {}, "execution_handler": {"workflow": "inner"}}
+        ],
     }
     path = _file(tmp_path, "cycle.json", json.dumps(document))
     code, out, err = run(["validate", "--json", path, "--db", str(tmp_path / "none.db")])
@@ -224,7 +228,10 @@ def test_validate_checks_the_handlers_of_the_types_a_file_carries(run, tmp_path)
     assert errors(document("workflow:inner", workflows=[inner]), "carried.json") == []
     assert errors(document("json:dumps"), "python.json") == []
     assert errors(document("workflow:elsewhere"), "elsewhere.json") == [
-        ("nodes[1].node_type", "node type 'CARRIED' cannot run: its handler 'workflow:elsewhere' names no stored workflow")
+        (
+            "nodes[1].node_type",
+            "node type 'CARRIED' cannot run: its handler 'workflow:elsewhere' names no stored workflow",
+        )
     ]
     assert errors(document("nosuchmodule_fd:handle"), "module.json") == [
         (

@@ -24,7 +24,9 @@ def test_import_list_export_on_postgresql(postgres_database, tmp_path, state_hom
     workflow_id = row.split()[0]
     name = json.loads((EXAMPLES / "conditional.json").read_text(encoding="utf-8"))["workflow"]["name"]
     assert name in row
-    exported = flowdesk_process("export", workflow_id, "-o", str(tmp_path / "out.json"), "--db", url, env=state_home)
+    exported = flowdesk_process(
+        "export", workflow_id, "-o", str(tmp_path / "out.json"), "--db", url, env=state_home
+    )
     assert exported.returncode == 0, exported.stderr
     original = json.loads((EXAMPLES / "conditional.json").read_text(encoding="utf-8"))
     again = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
@@ -49,7 +51,9 @@ def test_run_and_resume_on_postgresql(postgres_database, tmp_path, http_server, 
     assert failed.returncode == 1, failed.stderr
     failed_report = json.loads(failed.stdout)
     assert failed_report["steps"][-1]["error_type"] == "http_5xx"
-    resumed = flowdesk_process("resume", str(failed_report["execution_id"]), "--json", "--db", url, env=state_home)
+    resumed = flowdesk_process(
+        "resume", str(failed_report["execution_id"]), "--json", "--db", url, env=state_home
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["status"] == "completed"
 

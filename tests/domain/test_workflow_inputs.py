@@ -33,7 +33,10 @@ CONFIG = {"inputs": SCHEMA}
 
 
 def test_defaults_fill_missing_inputs_and_given_values_win():
-    assert apply_inputs(CONFIG, {"user_ids": [1]}, "W") == {"base_url": "http://127.0.0.1:8765", "user_ids": [1]}
+    assert apply_inputs(CONFIG, {"user_ids": [1]}, "W") == {
+        "base_url": "http://127.0.0.1:8765",
+        "user_ids": [1],
+    }
     given_url = {"base_url": "http://127.0.0.1:1", "user_ids": []}
     assert apply_inputs(CONFIG, given_url, "W") == given_url
 
@@ -51,7 +54,9 @@ def test_a_value_that_does_not_fit_says_which_input():
     assert "'two' is not of type 'integer'" in str(err.value)
 
 
-@pytest.mark.parametrize("value, kind", [([1, 2], "a list"), ("x", "a string"), (3, "a number"), (True, "a boolean")])
+@pytest.mark.parametrize(
+    "value, kind", [([1, 2], "a list"), ("x", "a string"), (3, "a number"), (True, "a boolean")]
+)
 def test_input_that_is_not_an_object_is_refused_declared_or_not(value, kind):
     for config in (CONFIG, {}):
         with pytest.raises(InvalidInputError) as err:
@@ -72,7 +77,9 @@ def test_defaults_are_copies():
     assert apply_inputs(config, None, "W") == {"ids": [1]}
 
 
-@given(st.dictionaries(st.sampled_from(["base_url", "user_ids", "token", "other"]), st.integers() | st.text()))
+@given(
+    st.dictionaries(st.sampled_from(["base_url", "user_ids", "token", "other"]), st.integers() | st.text())
+)
 def test_applied_input_always_satisfies_the_schema_or_is_refused(data):
     from jsonschema import Draft202012Validator
 
@@ -90,8 +97,16 @@ def test_applied_input_always_satisfies_the_schema_or_is_refused(data):
     [
         ([1], (), "found a list"),
         ({"type": "array"}, ("type",), 'must be "object"'),
-        ({"type": "object", "properties": {"a": {"type": "strng"}}}, ("properties", "a", "type"), "'strng' is not"),
-        ({"type": "object", "properties": {"a": {"type": "string", "default": 3}}}, ("properties", "a", "default"), "3 is not of type 'string'"),
+        (
+            {"type": "object", "properties": {"a": {"type": "strng"}}},
+            ("properties", "a", "type"),
+            "'strng' is not",
+        ),
+        (
+            {"type": "object", "properties": {"a": {"type": "string", "default": 3}}},
+            ("properties", "a", "default"),
+            "3 is not of type 'string'",
+        ),
         ({"type": "object", "required": "a"}, ("required",), "not a valid JSON Schema"),
     ],
 )
@@ -104,7 +119,10 @@ def test_a_malformed_declaration_is_located(schema, path, words):
 def test_a_file_with_a_malformed_declaration_names_the_line_and_path():
     document = {
         "flowdesk": 1,
-        "workflow": {"name": "w", "config": {"inputs": {"type": "object", "properties": {"a": {"type": "strng"}}}}},
+        "workflow": {
+            "name": "w",
+            "config": {"inputs": {"type": "object", "properties": {"a": {"type": "strng"}}}},
+        },
         "nodes": [{"name": "start", "node_type": "START"}, {"name": "end", "node_type": "END"}],
         "connections": [{"from": "start", "to": "end"}],
     }
@@ -147,14 +165,19 @@ def test_a_declaration_is_proposed_from_the_references():
             Node(
                 name="call",
                 node_type="API_CALL",
-                config={"url": "{{input.base_url}}/users/{{loop.item}}", "headers": {"X-Who": "{{input.user.name}}"}},
+                config={
+                    "url": "{{input.base_url}}/users/{{loop.item}}",
+                    "headers": {"X-Who": "{{input.user.name}}"},
+                },
             ),
             Node(name="wait", node_type="DELAY", config={"seconds": "{{input.pause}}"}),
             Node(name="end", node_type="END", config={"output": {"raw": "{{input.anything}}"}}),
         ],
         connections=[
             Connection(from_node="start", to_node="each"),
-            Connection(from_node="each", to_node="end", connection_type="CONDITIONAL", condition="input.flag == true"),
+            Connection(
+                from_node="each", to_node="end", connection_type="CONDITIONAL", condition="input.flag == true"
+            ),
         ],
     )
     proposal = propose_inputs(graph)

@@ -68,7 +68,9 @@ def test_invalid_file_or_input_exits_2_and_runs_nothing(tmp_path, capsys):
     code, _, err = cli_in_process("run", str(broken), db=db, capsys=capsys)
     assert code == 2
     assert "call" in err  # the connection to a missing node is named
-    code, _, err = cli_in_process("run", str(EXAMPLES / "loop.json"), "--input", "{not json", db=db, capsys=capsys)
+    code, _, err = cli_in_process(
+        "run", str(EXAMPLES / "loop.json"), "--input", "{not json", db=db, capsys=capsys
+    )
     assert code == 2
     assert "not valid JSON" in err
     with Database(db) as opened:
@@ -117,7 +119,9 @@ def test_warnings_show_in_text_and_json(tmp_path, capsys):
     report = json.loads(out)
     assert report["warnings"] == 1
     assert [s["warnings"] for s in report["steps"]] == [[], ["unresolved reference 'input.base_url'"]]
-    code, out, _ = cli_in_process("run", str(path), "--input", '{"base_url": "x"}', "--json", db=db, capsys=capsys)
+    code, out, _ = cli_in_process(
+        "run", str(path), "--input", '{"base_url": "x"}', "--json", db=db, capsys=capsys
+    )
     report = json.loads(out)
     assert report["warnings"] == 0 and all(s["warnings"] == [] for s in report["steps"])
 
@@ -128,7 +132,11 @@ def test_a_failed_run_prints_no_stray_null(tmp_path, capsys):
         **FAILING_FILE,
         "nodes": [
             {"name": "start", "node_type": "START", "config": {}},
-            {"name": "call", "node_type": "API_CALL", "config": {"url": "http://127.0.0.1:9/x", "retry_count": 0}},
+            {
+                "name": "call",
+                "node_type": "API_CALL",
+                "config": {"url": "http://127.0.0.1:9/x", "retry_count": 0},
+            },
             {"name": "end", "node_type": "END", "config": {}},
         ],
         "connections": [{"from": "start", "to": "call"}, {"from": "call", "to": "end"}],
@@ -174,7 +182,11 @@ DECLARED_FILE = {
     },
     "nodes": [
         {"name": "start", "node_type": "START", "config": {}},
-        {"name": "end", "node_type": "END", "config": {"output": {"u": "{{input.base_url}}", "n": "{{input.n}}"}}},
+        {
+            "name": "end",
+            "node_type": "END",
+            "config": {"output": {"u": "{{input.base_url}}", "n": "{{input.n}}"}},
+        },
     ],
     "connections": [{"from": "start", "to": "end"}],
 }
@@ -195,7 +207,9 @@ def test_run_refuses_a_missing_required_input_and_input_that_is_not_an_object(tm
     assert err.count("\n") == 1 and "must be a JSON object" in err and "not a list" in err
     with Database(db) as opened:
         assert ExecutionService(opened).list_executions() == []
-    code, out, _ = cli_in_process("run", str(path), "--input", '{"base_url": "b"}', "--json", db=db, capsys=capsys)
+    code, out, _ = cli_in_process(
+        "run", str(path), "--input", '{"base_url": "b"}', "--json", db=db, capsys=capsys
+    )
     assert code == 0
     assert json.loads(out)["output_data"] == {"u": "b", "n": 3}
 

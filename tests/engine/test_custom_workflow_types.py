@@ -47,7 +47,12 @@ def ticket_workflow(db, server_url, name="Create ticket"):
                 (
                     "end",
                     "END",
-                    {"output": {"filed": "{{post.response.data.path}}", "note": "{{post.response.data.json.note}}"}},
+                    {
+                        "output": {
+                            "filed": "{{post.response.data.path}}",
+                            "note": "{{post.response.data.json.note}}",
+                        }
+                    },
                 ),
             ],
             [("start", "post"), ("post", "end")],
@@ -71,7 +76,9 @@ def user(db, node_type, config, name="files tickets", workflow_config=None):
 
 def test_a_type_whose_handler_is_a_workflow_runs_it_as_a_child_run_with_the_config_as_input(db, http_server):
     ticket_workflow(db, http_server.url)
-    NodeTypeService(db).register_node_type("TICKET", "Files a ticket", TICKET_SCHEMA, "workflow:Create ticket")
+    NodeTypeService(db).register_node_type(
+        "TICKET", "Files a ticket", TICKET_SCHEMA, "workflow:Create ticket"
+    )
     parent = user(db, "TICKET", {"kind": "{{input.kind}}", "note": "printer on fire"})
 
     handle = run_stored(db, parent, {"kind": "urgent"})
@@ -84,14 +91,21 @@ def test_a_type_whose_handler_is_a_workflow_runs_it_as_a_child_run_with_the_conf
     assert child.output_data == handle.output_data
     logs = ExecutionService(db).get_logs(handle.id)
     (step,) = [log for log in logs if log.node_name == "step"]
-    assert (step.node_type, step.status, step.metrics) == ("TICKET", "success", {"child_execution_id": child.id})
+    assert (step.node_type, step.status, step.metrics) == (
+        "TICKET",
+        "success",
+        {"child_execution_id": child.id},
+    )
     assert [log.node_name for log in ExecutionService(db).get_logs(child.id)] == ["start", "post", "end"]
 
 
 def test_the_dict_form_and_a_workflow_id_name_the_same_workflow(db, http_server):
     stored = ticket_workflow(db, http_server.url)
     registered = NodeTypeService(db).register_node_type(
-        "TICKET", "", TICKET_SCHEMA, {"workflow": stored.workflow.id}  # type: ignore[arg-type]
+        "TICKET",
+        "",
+        TICKET_SCHEMA,
+        {"workflow": stored.workflow.id},  # type: ignore[arg-type]
     )
     assert registered.execution_handler == f"workflow:{stored.workflow.id}"
     handle = run_stored(db, user(db, "TICKET", {"kind": "bug", "note": "n"}))
@@ -100,9 +114,14 @@ def test_the_dict_form_and_a_workflow_id_name_the_same_workflow(db, http_server)
 
 
 def test_only_the_declared_fields_become_the_input(db):
-    store(db, graph([("start", "START"), ("end", "END", {"output": "{{input}}"})], [("start", "end")], name="echo"))
+    store(
+        db,
+        graph([("start", "START"), ("end", "END", {"output": "{{input}}"})], [("start", "end")], name="echo"),
+    )
     NodeTypeService(db).register_node_type("ECHOED", "", {"a": "string"}, "workflow:echo")
-    handle = run_stored(db, user(db, "ECHOED", {"a": "{{input.x}}", "output_mapping": {"a": "a"}}), {"x": "y"})
+    handle = run_stored(
+        db, user(db, "ECHOED", {"a": "{{input.x}}", "output_mapping": {"a": "a"}}), {"x": "y"}
+    )
     assert handle.status == "completed", handle.error_message
     (child,) = children_of(db, handle.id)
     assert child.input_data == {"a": "y"}

@@ -15,7 +15,10 @@ from tests.support.graph_builder import executor, graph
 
 INPUTS = {
     "type": "object",
-    "properties": {"base_url": {"type": "string", "default": "http://127.0.0.1:8765"}, "n": {"type": "integer"}},
+    "properties": {
+        "base_url": {"type": "string", "default": "http://127.0.0.1:8765"},
+        "n": {"type": "integer"},
+    },
     "required": ["base_url", "n"],
 }
 
@@ -27,7 +30,9 @@ def _declared() -> WorkflowGraph:
         name="Declared",
     )
     return WorkflowGraph(
-        workflow=Workflow(name="Declared", config={"inputs": INPUTS}), nodes=g.nodes, connections=g.connections
+        workflow=Workflow(name="Declared", config={"inputs": INPUTS}),
+        nodes=g.nodes,
+        connections=g.connections,
     )
 
 

@@ -77,14 +77,26 @@ def send(request: HttpRequest, client: HttpClient | None = None):
         ({}, "http://127.0.0.1:3128", "library", "a proxy"),
         ({"settings": ConnectionSettings(http2=True)}, None, "library", "HTTP/2"),
         ({"settings": ConnectionSettings(verify=False)}, None, "library", "verification off"),
-        ({"settings": ConnectionSettings(verify="/etc/ssl/certs/ca-certificates.crt")}, None, "library", "a CA bundle"),
+        (
+            {"settings": ConnectionSettings(verify="/etc/ssl/certs/ca-certificates.crt")},
+            None,
+            "library",
+            "a CA bundle",
+        ),
         ({"settings": ConnectionSettings(client_cert="c.pem")}, None, "library", "a client certificate"),
         ({"auth": {"type": "digest", "username": "u", "password": "p"}}, None, "library", "Digest auth"),
-        ({"auth": {"type": "basic", "username": "u", "password": "p"}}, None, "pool", "a plain direct request"),
+        (
+            {"auth": {"type": "basic", "username": "u", "password": "p"}},
+            None,
+            "pool",
+            "a plain direct request",
+        ),
         ({"settings": ConnectionSettings(cookies=False)}, None, "pool", "a plain direct request"),
     ],
 )
-def test_the_transport_rule_picks_the_pool_only_for_plain_direct_requests(request_fields, proxy, path, reason):
+def test_the_transport_rule_picks_the_pool_only_for_plain_direct_requests(
+    request_fields, proxy, path, reason
+):
     from flowdesk.engine.http.transport_rule import choose_route
 
     request = HttpRequest(method="GET", url="https://api.example/x", **request_fields)
@@ -97,13 +109,18 @@ def test_the_transport_rule_sends_multipart_and_unverified_calls_to_the_library(
     from flowdesk.engine.http.transport_rule import choose_route
 
     (tmp_path / "a.txt").write_text("x")
-    request = HttpRequest(method="POST", url="http://h/x", multipart=multipart_body({"f": {"path": str(tmp_path / "a.txt")}}))
+    request = HttpRequest(
+        method="POST", url="http://h/x", multipart=multipart_body({"f": {"path": str(tmp_path / "a.txt")}})
+    )
     assert choose_route(request, None).reason == "a multipart body"
     # a client made with verify=False does unverified calls on its own pool
     unverified = HttpRequest(method="GET", url="https://h/x", settings=ConnectionSettings(verify=False))
     assert choose_route(unverified, None, client_verify=False).path == "pool"
     # the aiohttp transport follows redirects itself: a run with cookies goes to the library
-    assert choose_route(HttpRequest("GET", "http://h/"), None, pool_keeps_cookies=False, cookies=True).path == "library"
+    assert (
+        choose_route(HttpRequest("GET", "http://h/"), None, pool_keeps_cookies=False, cookies=True).path
+        == "library"
+    )
 
 
 # -- 2. proxies -------------------------------------------------------------------------------------
@@ -154,7 +171,9 @@ def test_https_goes_through_a_connect_tunnel(monkeypatch, tinyproxy, tls_server_
     monkeypatch.setenv("HTTPS_PROXY", tinyproxy.url)
     port = tls_server_open.url.rsplit(":", 1)[1]
     request = HttpRequest(
-        "GET", f"{tls_server_open.url}/anything/tunnel", settings=ConnectionSettings(verify=str(certificates.ca))
+        "GET",
+        f"{tls_server_open.url}/anything/tunnel",
+        settings=ConnectionSettings(verify=str(certificates.ca)),
     )
     response = send(request)
     assert response.status == 200 and response.data["path"] == "/anything/tunnel"
@@ -167,7 +186,9 @@ def test_the_environment_proxy_setting_wins_and_its_password_is_masked(
     # the variables name one proxy; the environment's setting (with credentials) another, and wins
     monkeypatch.setenv("HTTP_PROXY", tinyproxy.url)
     password = tinyproxy_auth.auth[1]
-    environment = {"http.proxy": f"http://proxyuser:{{{{secrets.proxy_password}}}}@127.0.0.1:{tinyproxy_auth.port}"}
+    environment = {
+        "http.proxy": f"http://proxyuser:{{{{secrets.proxy_password}}}}@127.0.0.1:{tinyproxy_auth.port}"
+    }
     graph = chain({"url": f"{http_server.url}/anything/with-setting"})
     handle = run(graph, environment=environment, secrets={"proxy_password": password})
     assert handle.status == "completed", handle.error_message
@@ -180,7 +201,9 @@ def test_the_environment_proxy_setting_wins_and_its_password_is_masked(
     assert password not in json.dumps(handle.steps, default=str)
 
 
-def test_a_wrong_proxy_password_is_one_sentence_without_the_password(tinyproxy_auth, tls_server_open, certificates):
+def test_a_wrong_proxy_password_is_one_sentence_without_the_password(
+    tinyproxy_auth, tls_server_open, certificates
+):
     graph = chain(
         {
             "url": f"{tls_server_open.url}/anything",
@@ -191,7 +214,9 @@ def test_a_wrong_proxy_password_is_one_sentence_without_the_password(tinyproxy_a
     handle = run(graph)
     row = step(handle, "call1")
     assert row["status"] == "failed"
-    assert row["error_message"].startswith(f"GET {tls_server_open.url}/anything (through the proxy http://***@127.0.0.1:")
+    assert row["error_message"].startswith(
+        f"GET {tls_server_open.url}/anything (through the proxy http://***@127.0.0.1:"
+    )
     assert "failed: the proxy refused the request (" in row["error_message"]
     assert "wrong-password-77" not in json.dumps(handle.steps, default=str) + (handle.error_message or "")
 
@@ -208,7 +233,11 @@ def test_proxy_none_sends_directly_whatever_the_variables_say(monkeypatch, http_
 def test_a_logins_cookies_ride_along_in_the_same_run_and_never_into_another(http_server):
     login = {"name": "login", "url": f"{http_server.url}/cookies/set?sid=sess-4411&theme=dark"}
     later = {"name": "later", "url": f"{http_server.url}/cookies"}
-    read = {"name": "read", "url": f"{http_server.url}/hit/{{{{login.response.cookies.sid}}}}", "cookies": False}
+    read = {
+        "name": "read",
+        "url": f"{http_server.url}/hit/{{{{login.response.cookies.sid}}}}",
+        "cookies": False,
+    }
     echo = {"name": "echo", "url": f"{http_server.url}/anything", "cookies": False}
     first, second = run(
         [chain(login, later, read, echo), chain({"name": "later", "url": f"{http_server.url}/cookies"})]
@@ -242,7 +271,12 @@ def test_cookies_set_inside_a_redirect_chain_are_kept(http_server):
 
 
 def test_a_secure_cookie_is_not_sent_over_plain_http(http_server):
-    handle = run(chain({"url": f"{http_server.url}/cookies/secure?token=abc-secure"}, {"url": f"{http_server.url}/cookies"}))
+    handle = run(
+        chain(
+            {"url": f"{http_server.url}/cookies/secure?token=abc-secure"},
+            {"url": f"{http_server.url}/cookies"},
+        )
+    )
     assert handle.output_data["call2"]["response"]["data"] == {"cookies": {}}
 
 
@@ -250,7 +284,9 @@ def test_an_explicit_cookie_header_is_dropped_on_a_cross_origin_redirect(http_se
     other = http_server.url.replace("127.0.0.1", "localhost")
     same = run(chain({"url": f"{http_server.url}/redirect-to?url=/cookies", "headers": {"Cookie": "mine=1"}}))
     assert same.output_data["call1"]["response"]["data"] == {"cookies": {"mine": "1"}}
-    cross = run(chain({"url": f"{http_server.url}/redirect-to?url={other}/cookies", "headers": {"Cookie": "mine=1"}}))
+    cross = run(
+        chain({"url": f"{http_server.url}/redirect-to?url={other}/cookies", "headers": {"Cookie": "mine=1"}})
+    )
     assert cross.output_data["call1"]["response"]["data"] == {"cookies": {}}
 
 
@@ -304,7 +340,10 @@ def test_the_wrong_ca_fails_and_verify_false_passes_saying_so_once(tls_server_op
 def test_a_missing_ca_bundle_is_one_sentence(http_server, tmp_path):
     handle = run(chain({"url": f"{http_server.url}/anything", "verify": str(tmp_path / "nope.pem")}))
     row = step(handle, "call1")
-    assert row["error_message"] == f"the node's 'verify' names a CA bundle that does not exist: {tmp_path / 'nope.pem'}"
+    assert (
+        row["error_message"]
+        == f"the node's 'verify' names a CA bundle that does not exist: {tmp_path / 'nope.pem'}"
+    )
 
 
 # -- 5. credentials in the URL ---------------------------------------------------------------------
@@ -316,7 +355,9 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_and_masked(http_server):
     assert handle.status == "completed", handle.error_message
     assert handle.output_data["call1"]["response"]["data"] == {"authenticated": True, "user": "alice"}
     row = step(handle, "call1")
-    assert row["input_data"]["url"] == f"{http_server.url}/basic-auth/alice/pw-in-url-55".replace("pw-in-url-55", "***")
+    assert row["input_data"]["url"] == f"{http_server.url}/basic-auth/alice/pw-in-url-55".replace(
+        "pw-in-url-55", "***"
+    )
     assert row["input_data"]["headers"]["Authorization"] == "***"
     assert "pw-in-url-55" not in json.dumps(handle.steps, default=str)
 
@@ -327,7 +368,9 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_and_masked(http_server):
 @pytest.mark.parametrize("transport", ["http1", "httpx", "aiohttp"])
 @pytest.mark.parametrize("target", ["file:///etc/passwd", "gopher://127.0.0.1:70/x", "ftp://127.0.0.1/x"])
 def test_a_redirect_to_a_non_http_url_is_refused_in_one_sentence(http_server, target, transport):
-    handle = run(chain({"url": f"{http_server.url}/redirect-to?url={target}"}), client=HttpClient(transport=transport))
+    handle = run(
+        chain({"url": f"{http_server.url}/redirect-to?url={target}"}), client=HttpClient(transport=transport)
+    )
     row = step(handle, "call1")
     scheme = target.split(":", 1)[0]
     assert row["error_message"] == (
@@ -408,7 +451,9 @@ def test_a_missing_multipart_file_is_one_step_error(http_server, tmp_path):
     handle = run(chain(config))
     row = step(handle, "call1")
     assert handle.status == "failed"
-    assert row["error_message"] == f"the file of multipart part 'report' does not exist: {tmp_path / 'gone.csv'}"
+    assert (
+        row["error_message"] == f"the file of multipart part 'report' does not exist: {tmp_path / 'gone.csv'}"
+    )
 
 
 def test_multipart_from_an_api_definitions_content_type(http_server):
@@ -430,7 +475,10 @@ def test_multipart_from_an_api_definitions_content_type(http_server):
 
 def test_http2_when_the_definition_says_so(h2_server, certificates):
     api = ApiDefinition(
-        id=5, name="h2", url=f"{h2_server.url}/v2/items", connection={"http2": True, "verify": str(certificates.ca)}
+        id=5,
+        name="h2",
+        url=f"{h2_server.url}/v2/items",
+        connection={"http2": True, "verify": str(certificates.ca)},
     )
     handle = run(chain({"api_id": 5}), apis=[api])
     assert handle.status == "completed", handle.error_message
@@ -525,7 +573,7 @@ def test_a_multipart_body_is_written_in_pieces_and_its_length_is_exact(tmp_path)
 
     big = tmp_path / "big.bin"
     big.write_bytes(b"x" * (5 * CHUNK_SIZE + 17))
-    body = multipart_body({"name": "ünïcode \"quoted\"", "file": {"path": str(big), "filename": 'a"b.bin'}})
+    body = multipart_body({"name": 'ünïcode "quoted"', "file": {"path": str(big), "filename": 'a"b.bin'}})
 
     async def collect():
         return [piece async for piece in body.stream("BOUNDARY")]

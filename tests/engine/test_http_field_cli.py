@@ -23,7 +23,9 @@ def cli(tmp_path, monkeypatch):
     base.pop("FLOWDESK_DB", None)
     db = tmp_path / "cli.db"
 
-    def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "flowdesk.cli", *args, "--db", str(db)],
             input=stdin,
@@ -64,7 +66,9 @@ def outputs(report: dict[str, Any]) -> dict[str, Any]:
     return {s["step_name"]: s for s in report["steps"]}
 
 
-def test_run_through_the_environments_proxy_with_a_secret_password(cli, tmp_path, tinyproxy_auth, http_server):
+def test_run_through_the_environments_proxy_with_a_secret_password(
+    cli, tmp_path, tinyproxy_auth, http_server
+):
     password = tinyproxy_auth.auth[1]
     assert cli("secret", "set", "proxy_password", stdin=password).returncode == 0
     proxy = f"http://proxyuser:{{{{secrets.proxy_password}}}}@127.0.0.1:{tinyproxy_auth.port}"
@@ -132,5 +136,8 @@ def test_run_sends_url_credentials_as_basic_auth_and_masks_them(cli, tmp_path, h
     result = cli("run", str(path), "--json")
     report = report_of(result)
     assert report["status"] == "completed", result.stdout
-    assert outputs(report)["call1"]["output_data"]["response"]["data"] == {"authenticated": True, "user": "carol"}
+    assert outputs(report)["call1"]["output_data"]["response"]["data"] == {
+        "authenticated": True,
+        "user": "carol",
+    }
     assert "cli-pw-3391" not in result.stdout + result.stderr

@@ -129,8 +129,7 @@ EXPECTED_SW = {
         ],
     ),
 }
-PROBLEMS_SW = [
-]
+PROBLEMS_SW = []
 NOTES_SW = []
 ENV_SW = {"base_url": "https://classic.petstore.test:8443/v1"}
 SECRETS_SW = {}

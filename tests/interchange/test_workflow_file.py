@@ -320,7 +320,10 @@ def test_missing_parts():
         'flowdesk: missing; a flowdesk workflow file starts with the format version, "flowdesk": 1' in bodies
     )
     assert "workflow.name: missing; expected text: the workflow's name" in bodies
-    assert "node '获取用户' (nodes[1]), node_type: missing; expected text: the node type, such as API_CALL" in bodies
+    assert (
+        "node '获取用户' (nodes[1]), node_type: missing; expected text: the node type, such as API_CALL"
+        in bodies
+    )
     assert "connections[0].to: missing; expected text: the name of the node it enters" in bodies
 
 

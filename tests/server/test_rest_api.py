@@ -344,7 +344,11 @@ def test_the_cache_metrics_give_the_response_cache_hit_rate(server, http_server)
         cached = {
             "name": "users",
             "node_type": "API_CALL",
-            "config": {"method": "GET", "url": f"{http_server.url}/hit/rest-{server.port}", "cache": {"ttl": 600}},
+            "config": {
+                "method": "GET",
+                "url": f"{http_server.url}/hit/rest-{server.port}",
+                "cache": {"ttl": 600},
+            },
         }
         wid, _ = api_chain(client, "cache", cached)
         empty = client.get(f"/workflows/{wid}/metrics", params={"type": "cache"}).json()

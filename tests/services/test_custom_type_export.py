@@ -25,4 +25,3 @@ def test_an_export_masks_a_stored_custom_type_s_secret_fields(db):
     configs = _configs(text)
     assert configs["literal"] == {"api_key": "***", "login": {"password": "***"}, "note": "kept"}
     assert configs["reference"] == {"api_key": "{{secrets.VENDOR_KEY}}", "note": "also kept"}
-

@@ -68,7 +68,10 @@ def test_an_export_carries_the_registrations_its_nodes_use_with_secret_defaults_
     assert carried == {
         "type_name": "SHOUT",
         "description": "Shouts",
-        "config_schema": {**SHOUT, "properties": {**SHOUT["properties"], "key": {**SHOUT["properties"]["key"], "default": "***"}}},
+        "config_schema": {
+            **SHOUT,
+            "properties": {**SHOUT["properties"], "key": {**SHOUT["properties"]["key"], "default": "***"}},
+        },
         "execution_handler": "tests.support.node_handlers:shout",
     }
     assert "sk-default-1" not in text and "sk-live-9" not in text
@@ -80,7 +83,10 @@ def test_an_import_registers_the_carried_types_and_the_workflow_runs_there(db, o
     imported = TransferService(other).import_file(text)
 
     registered = NodeTypeService(other).get_node_type("SHOUT")
-    assert (registered.description, registered.execution_handler) == ("Shouts", "tests.support.node_handlers:shout")
+    assert (registered.description, registered.execution_handler) == (
+        "Shouts",
+        "tests.support.node_handlers:shout",
+    )
     assert [t.type_name for t in NodeTypeService(other).list_node_types()] == ["SHOUT"]
     handle = _run(other, imported.workflow.id, {"t": "hi"})
     assert handle.status == "completed", handle.error_message
@@ -120,7 +126,9 @@ def test_a_refused_import_registers_none_of_the_file_s_types(db, other):
     )
     stored = WorkflowService(db).create_from_graph(graph(nodes, conns, name="two types"))
     text = TransferService(db).export_workflow(stored.workflow.id)
-    NodeTypeService(other).register_node_type("B_TYPE", "", {"b": "integer"}, "tests.support.node_handlers:shout")
+    NodeTypeService(other).register_node_type(
+        "B_TYPE", "", {"b": "integer"}, "tests.support.node_handlers:shout"
+    )
     with pytest.raises(ConflictError, match="'B_TYPE' differs .* \\(its config_schema\\)"):
         TransferService(other).import_file(text)
     assert [t.type_name for t in NodeTypeService(other).list_node_types()] == ["B_TYPE"]
@@ -136,7 +144,9 @@ def test_the_file_s_registrations_check_its_nodes_when_the_database_lacks_them()
             {"name": "end", "node_type": "END"},
         ],
         "connections": [{"from": "start", "to": "loud"}, {"from": "loud", "to": "end"}],
-        "node_types": [{"type_name": "SHOUT", "config_schema": {"text": "string"}, "execution_handler": None}],
+        "node_types": [
+            {"type_name": "SHOUT", "config_schema": {"text": "string"}, "execution_handler": None}
+        ],
     }
     with pytest.raises(FileFormatError) as refused:
         read_workflow_file(json.dumps(document, indent=1))
@@ -147,17 +157,31 @@ def test_the_file_s_registrations_check_its_nodes_when_the_database_lacks_them()
     document["nodes"][1]["config"] = {"text": "fine"}
     read = read_workflow_file(json.dumps(document))
     assert read.node_types == [
-        {"type_name": "SHOUT", "description": "", "config_schema": {"text": "string"}, "execution_handler": None}
+        {
+            "type_name": "SHOUT",
+            "description": "",
+            "config_schema": {"text": "string"},
+            "execution_handler": None,
+        }
     ]
 
 
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ("SHOUT", "node_types[0]: expected a node type registration (an object), found the text \"SHOUT\""),
-        ({"type_name": "LOOP"}, "node_types[0].type_name: 'LOOP' is a built-in node type and cannot be registered"),
-        ({"type_name": "X", "config_schema": {"n": "integr"}}, "node_types[0].config_schema: config_schema.n: 'integr' is not a type"),
-        ({"type_name": "X", "execution_handler": "workflow:"}, "node_types[0].execution_handler: execution_handler 'workflow:' must name a stored workflow after the colon"),
+        ("SHOUT", 'node_types[0]: expected a node type registration (an object), found the text "SHOUT"'),
+        (
+            {"type_name": "LOOP"},
+            "node_types[0].type_name: 'LOOP' is a built-in node type and cannot be registered",
+        ),
+        (
+            {"type_name": "X", "config_schema": {"n": "integr"}},
+            "node_types[0].config_schema: config_schema.n: 'integr' is not a type",
+        ),
+        (
+            {"type_name": "X", "execution_handler": "workflow:"},
+            "node_types[0].execution_handler: execution_handler 'workflow:' must name a stored workflow after the colon",
+        ),
     ],
 )
 def test_a_bad_registration_in_a_file_is_one_located_sentence(entry, expected):
@@ -183,7 +207,10 @@ RESPONSE_SCHEMA = {
 
 def _asserting_workflow(db):
     api = ApiService(db).create_api(
-        name="getUser", method="GET", url="{{env.base_url}}/users/{{params.id}}", response_schema=RESPONSE_SCHEMA
+        name="getUser",
+        method="GET",
+        url="{{env.base_url}}/users/{{params.id}}",
+        response_schema=RESPONSE_SCHEMA,
     )
     nodes, conns = chain(
         ("start", "START"),
@@ -212,7 +239,9 @@ def test_the_response_schema_travels_so_assert_s_default_schema_works_after_impo
 
 def test_an_identical_api_stored_without_a_schema_gains_the_file_s(db, other, http_server):
     text = TransferService(db).export_workflow(_asserting_workflow(db).workflow.id)
-    bare = ApiService(other).create_api(name="getUser", method="GET", url="{{env.base_url}}/users/{{params.id}}")
+    bare = ApiService(other).create_api(
+        name="getUser", method="GET", url="{{env.base_url}}/users/{{params.id}}"
+    )
     imported = TransferService(other).import_file(text)
     assert ApiService(other).get_api(bare.id).response_schema == RESPONSE_SCHEMA
     assert len(ApiService(other).list_apis()) == 1
@@ -230,7 +259,9 @@ def _greeter(db, name="Greeter", greeting="hello"):
 def _uses_greet(db, handler):
     NodeTypeService(db).register_node_type("GREET", "", {"who": "string"}, handler)
     nodes, conns = chain(
-        ("start", "START"), ("hello", "GREET", {"who": "{{input.name}}"}), ("end", "END", {"output": "{{hello}}"})
+        ("start", "START"),
+        ("hello", "GREET", {"who": "{{input.name}}"}),
+        ("end", "END", {"output": "{{hello}}"}),
     )
     return WorkflowService(db).create_from_graph(graph(nodes, conns, name="says hello"))
 
@@ -267,10 +298,15 @@ def test_a_carried_workflow_stored_as_a_copy_is_what_a_new_type_s_handler_names(
 
 def test_the_api_definition_an_api_type_names_travels_with_it(db, other, http_server):
     ApiService(db).create_api(
-        name="Create ticket", method="POST", url="{{env.base_url}}/anything/tickets", body={"kind": "{{params.kind}}"}
+        name="Create ticket",
+        method="POST",
+        url="{{env.base_url}}/anything/tickets",
+        body={"kind": "{{params.kind}}"},
     )
     NodeTypeService(db).register_node_type("TICKET", "", {"kind": "string"}, "api:Create ticket")
-    nodes, conns = chain(("start", "START"), ("file", "TICKET", {"kind": "bug"}), ("end", "END", {"output": "{{file}}"}))
+    nodes, conns = chain(
+        ("start", "START"), ("file", "TICKET", {"kind": "bug"}), ("end", "END", {"output": "{{file}}"})
+    )
     stored = WorkflowService(db).create_from_graph(graph(nodes, conns, name="files"))
     text = TransferService(db).export_workflow(stored.workflow.id)
     assert [a["name"] for a in json.loads(text)["apis"]] == ["Create ticket"]

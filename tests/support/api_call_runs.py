@@ -23,7 +23,9 @@ class FakeSleep:
         await asyncio.sleep(0)
 
 
-def api_call_graph(config: dict[str, Any], *, workflow_config: dict[str, Any] | None = None, error_path: bool = False):
+def api_call_graph(
+    config: dict[str, Any], *, workflow_config: dict[str, Any] | None = None, error_path: bool = False
+):
     nodes = [
         Node(name="start", node_type="START"),
         Node(name="call", node_type="API_CALL", config=config),

@@ -69,7 +69,12 @@ class Http2Server:
                     break
                 for event in events:
                     if isinstance(event, h2.events.RequestReceived):
-                        headers = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v for k, v in event.headers}
+                        headers = {
+                            k.decode() if isinstance(k, bytes) else k: v.decode()
+                            if isinstance(v, bytes)
+                            else v
+                            for k, v in event.headers
+                        }
                         requests[event.stream_id] = headers
                     if isinstance(event, h2.events.StreamEnded):
                         headers = requests.pop(event.stream_id, {})
@@ -83,7 +88,11 @@ class Http2Server:
                         ).encode()
                         conn.send_headers(
                             event.stream_id,
-                            [(":status", "200"), ("content-type", "application/json"), ("content-length", str(len(body)))],
+                            [
+                                (":status", "200"),
+                                ("content-type", "application/json"),
+                                ("content-length", str(len(body))),
+                            ],
                         )
                         conn.send_data(event.stream_id, body, end_stream=True)
                 writer.write(conn.data_to_send())

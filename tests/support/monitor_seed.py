@@ -276,7 +276,9 @@ def seed_known(db) -> Seeded:
                     break
                 if stopped:
                     s.add(
-                        step_log_row(run.id, node_id, node, step, node_type, seq, status="skipped", attempts=0, **kw)
+                        step_log_row(
+                            run.id, node_id, node, step, node_type, seq, status="skipped", attempts=0, **kw
+                        )
                     )
                     continue
                 end = begin + timedelta(seconds=length)

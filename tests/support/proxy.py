@@ -32,7 +32,9 @@ def free_port() -> int:
 class TinyProxy:
     """One tinyproxy process (see the module docstring)."""
 
-    def __init__(self, folder: Path, *, auth: tuple[str, str] | None = None, binary: str | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, auth: tuple[str, str] | None = None, binary: str | None = None
+    ) -> None:
         self.folder = folder
         self.auth = auth
         self.binary = binary or find_tinyproxy() or "tinyproxy"

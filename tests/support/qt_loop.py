@@ -67,5 +67,3 @@ def run_window(qtbot, backend, settings, tmp_path) -> Iterator:
         tab.doc.undo_stack.setClean()
     w.close()
     w.deleteLater()
-
-

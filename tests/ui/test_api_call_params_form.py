@@ -140,7 +140,9 @@ def test_the_headers_table_adds_edits_and_removes_rows_of_the_nodes_headers(wind
     qtbot.waitUntil(lambda: headers() == {"name": "Bearer {{env.token}}"})
     click("Add")  # a second row gets a name not taken yet
     qtbot.waitUntil(lambda: headers() == {"name": "Bearer {{env.token}}", "name2": ""})
-    qtbot.waitUntil(lambda: window.inspector.node_page.form.sections["headers"].toggle.text() == "Headers — 2 set")
+    qtbot.waitUntil(
+        lambda: window.inspector.node_page.form.sections["headers"].toggle.text() == "Headers — 2 set"
+    )
 
     table = window.inspector.node_page.form.headers.table
     table.setCurrentCell(0, 0)

@@ -35,7 +35,6 @@ def test_loop_form_sets_concurrency_and_batch_size(window, qtbot):
 def test_poll_comes_with_its_look_defaults_and_a_form_built_from_its_schema(window, qtbot):
     from PySide6.QtWidgets import QLineEdit
 
-
     rows = palette_rows(window.node_palette)
     calls = rows.index(("Calls", None))
     assert rows[calls + 1 : calls + 3] == [("API call", "API_CALL"), ("Poll", "POLL")]

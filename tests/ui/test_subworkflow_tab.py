@@ -47,7 +47,9 @@ def test_export_from_the_app_carries_the_workflows_it_calls(window, tmp_path, mo
     from PySide6.QtWidgets import QFileDialog
 
     window.backend.workflows.create_from_graph(_graph("child", []))
-    calls = [Node(name="call", node_type="SUBWORKFLOW", config={"workflow": "child"}, position_x=200, position_y=0)]
+    calls = [
+        Node(name="call", node_type="SUBWORKFLOW", config={"workflow": "child"}, position_x=200, position_y=0)
+    ]
     parent = window.backend.workflows.create_from_graph(_graph("parent", calls))
     window.open_workflow(parent.workflow.id)
     out = tmp_path / "parent.json"

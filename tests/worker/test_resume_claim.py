@@ -16,9 +16,13 @@ from .conftest import workflow_file
 
 
 def _interrupted_run(db) -> int:
-    graph = TransferService(db).open_file(
-        workflow_file("claimed", [{"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}}])
-    ).graph
+    graph = (
+        TransferService(db)
+        .open_file(
+            workflow_file("claimed", [{"name": "wait", "node_type": "DELAY", "config": {"seconds": 0}}])
+        )
+        .graph
+    )
     run = ExecutionService(db).create_execution(graph.workflow.id, status=ExecutionStatus.INTERRUPTED)
     assert run.id is not None
     return run.id

@@ -460,7 +460,12 @@ class HttpClient:
                     redirects += 1
                     redirected = True
                     raw = await pool.request(
-                        method, target, _with_cookies(headers, cookies, target), body, body_limit=limit, sink=sink
+                        method,
+                        target,
+                        _with_cookies(headers, cookies, target),
+                        body,
+                        body_limit=limit,
+                        sink=sink,
                     )
                     _keep_cookies(raw.headers, target, cookies, kept)
         except TimeoutError:
@@ -577,7 +582,12 @@ class HttpClient:
         except HttpCallError:
             raise
         except (
-            httpx.HTTPError, httpx.InvalidURL, aiohttp_error("ClientError"), OSError, NonHttpRedirectError, BodyError
+            httpx.HTTPError,
+            httpx.InvalidURL,
+            aiohttp_error("ClientError"),
+            OSError,
+            NonHttpRedirectError,
+            BodyError,
         ) as exc:
             raise attempt.transport_error(exc) from None
         return _httpx_response(
@@ -620,10 +630,16 @@ class HttpClient:
                             method, str(target), headers=hop_headers, content=multipart.stream(boundary)
                         )
                     else:
-                        outgoing = client.build_request(method, str(target), headers=hop_headers, content=body)
+                        outgoing = client.build_request(
+                            method, str(target), headers=hop_headers, content=body
+                        )
                     auth = digest if digest is not None and _origin(target) == first_origin else None
                     raw, content = await _library_exchange(
-                        client, outgoing, auth, multipart is None, lambda r: self._read_httpx_body(r, limit, sink)
+                        client,
+                        outgoing,
+                        auth,
+                        multipart is None,
+                        lambda r: self._read_httpx_body(r, limit, sink),
                     )
                     _keep_cookies(raw.headers.multi_items(), target, cookies, kept)
                     location = raw.headers.get("location")
@@ -905,9 +921,7 @@ def _with_cookies(headers: dict[str, str], cookies: RunCookies | None, url: Any)
     return merged
 
 
-def _keep_cookies(
-    pairs: Any, url: Any, cookies: RunCookies | None, kept: dict[str, str]
-) -> None:
+def _keep_cookies(pairs: Any, url: Any, cookies: RunCookies | None, kept: dict[str, str]) -> None:
     """Cookies one response set: into the run's jar (its rules decide) and into `kept`."""
     values = set_cookie_values(pairs)
     if not values:

@@ -117,7 +117,9 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
     refused = next((e for e in chain if isinstance(e, NonHttpRedirectError)), None)
     if refused is not None:
         return HttpCallError(f"{where} failed: redirect to a non-HTTP URL ({refused.scheme}:) refused")
-    aiohttp_refused = next((e for e in chain if isinstance(e, aiohttp_error("NonHttpUrlRedirectClientError"))), None)
+    aiohttp_refused = next(
+        (e for e in chain if isinstance(e, aiohttp_error("NonHttpUrlRedirectClientError"))), None
+    )
     if aiohttp_refused is not None:  # the aiohttp transport follows redirects itself
         scheme = str(aiohttp_refused.args[0] if aiohttp_refused.args else "").split(":", 1)[0]
         return HttpCallError(f"{where} failed: redirect to a non-HTTP URL ({scheme}:) refused")
@@ -144,7 +146,10 @@ def classify_transport_error(exc: BaseException, method: str, url: str) -> HttpC
         return ConnectionFailedError(f"{where} failed: the body could not be decoded ({reason})")
     malformed = next((e for e in chain if isinstance(e, _aiohttp_processing_error())), None)
     if malformed is not None:  # aiohttp's parser refused the answer
-        detail = " ".join(str(getattr(malformed, "message", malformed)).split()).split(":", 1)[0] or type(malformed).__name__
+        detail = (
+            " ".join(str(getattr(malformed, "message", malformed)).split()).split(":", 1)[0]
+            or type(malformed).__name__
+        )
         return ConnectionFailedError(f"{where} failed: the server's answer was not valid HTTP ({detail})")
     if has(PoolClosedError):
         return HttpCallError(f"{where} was not sent: the engine is shutting down")

@@ -306,4 +306,8 @@ def split_url_credentials(url: str) -> tuple[str, dict[str, Any] | None]:
         return url, None
     host = parts.netloc.rsplit("@", 1)[1]
     bare = parts._replace(netloc=host).geturl()
-    return bare, {"type": "basic", "username": unquote(parts.username), "password": unquote(parts.password or "")}
+    return bare, {
+        "type": "basic",
+        "username": unquote(parts.username),
+        "password": unquote(parts.password or ""),
+    }

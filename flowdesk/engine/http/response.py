@@ -23,6 +23,7 @@ def _has_long_number(body: bytes) -> bool:
     shape = body.translate(_DIGITS_AS_ZEROS)
     return _TWENTY_DIGITS in shape or _NEGATIVE_NINETEEN_DIGITS in shape
 
+
 DEFAULT_BODY_LIMIT = 1024 * 1024
 """Bytes of a response body kept in a node's output (and so in the step log): 1 MB."""
 

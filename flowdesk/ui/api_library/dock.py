@@ -451,7 +451,9 @@ class ApiLibraryPanel(QWidget):
         params: dict[str, Any] | None = None,
     ) -> TrialResult:
         try:
-            result = await send_trial(self.http_client(), api, environment=env, secrets=secrets, params=params)
+            result = await send_trial(
+                self.http_client(), api, environment=env, secrets=secrets, params=params
+            )
         except Exception as err:  # noqa: BLE001 - shown in the dock, logged with the traceback
             log.exception("trial request failed")
             result = TrialResult(method=api.method, error=f"{type(err).__name__}: could not send")

@@ -104,7 +104,15 @@ class ApiEditorForm(QWidget):
         form.addRow("Cache", self.cache)
         form.addRow("Tags", self.tags)
         form.addRow("Description", self.description)
-        for edit in (self.name, self.url, self.content_type, self.tags, self.verify, self.client_cert, self.client_key):
+        for edit in (
+            self.name,
+            self.url,
+            self.content_type,
+            self.tags,
+            self.verify,
+            self.client_cert,
+            self.client_key,
+        ):
             edit.textEdited.connect(lambda _t: self.changed.emit())
         self.body_type.currentIndexChanged.connect(lambda _i: self.changed.emit())
         self.http2.toggled.connect(lambda _b: self.changed.emit())
@@ -126,7 +134,9 @@ class ApiEditorForm(QWidget):
         self.content_type.setText("" if multipart else content_type)
         connection = {} if api is None else dict(api.connection)
         verify = connection.get("verify")
-        self.verify.setText("" if verify is None else str(verify).lower() if isinstance(verify, bool) else str(verify))
+        self.verify.setText(
+            "" if verify is None else str(verify).lower() if isinstance(verify, bool) else str(verify)
+        )
         self.client_cert.setText(str(connection.get("client_cert") or ""))
         self.client_key.setText(str(connection.get("client_key") or ""))
         self.http2.setChecked(bool(connection.get("http2")))

@@ -18,7 +18,10 @@ def _graph(url: str) -> WorkflowGraph:
         Node(name="users", node_type="API_CALL", config={"method": "GET", "url": url, "cache": {"ttl": 600}}),
         Node(name="end", node_type="END"),
     ]
-    connections = [Connection(from_node="start", to_node="users"), Connection(from_node="users", to_node="end")]
+    connections = [
+        Connection(from_node="start", to_node="users"),
+        Connection(from_node="users", to_node="end"),
+    ]
     return WorkflowGraph(workflow=Workflow(name="cached"), nodes=nodes, connections=connections)
 
 

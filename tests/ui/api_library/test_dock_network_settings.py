@@ -30,7 +30,11 @@ def test_the_editor_saves_and_shows_body_type_and_connection_settings(qtbot, db,
     assert form.body_type.currentData() == "auto" and not form.http2.isChecked()
     form.load(stored)
     assert form.body_type.currentData() == "multipart" and form.content_type.text() == ""
-    assert (form.verify.text(), form.client_cert.text(), form.http2.isChecked()) == (str(ca), "/etc/pki/me.pem", True)
+    assert (form.verify.text(), form.client_cert.text(), form.http2.isChecked()) == (
+        str(ca),
+        "/etc/pki/me.pem",
+        True,
+    )
     form.verify.setText("false")
     assert form.values()["connection"]["verify"] is False
     form.body.setPlainText('"raw text"')

@@ -105,7 +105,9 @@ def test_run_offers_the_references_as_a_form_when_nothing_is_declared(window, qt
 def test_run_of_a_declared_workflow_waits_for_its_required_input(window, qtbot):
     graph = chain_graph("declared", [])
     graph = WorkflowGraph(
-        workflow=Workflow(name="declared", config={"inputs": INPUTS}), nodes=graph.nodes, connections=graph.connections
+        workflow=Workflow(name="declared", config={"inputs": INPUTS}),
+        nodes=graph.nodes,
+        connections=graph.connections,
     )
     tab = open_graph(window, graph)
     action(window, "actionRun").trigger()

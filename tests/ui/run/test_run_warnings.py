@@ -31,7 +31,9 @@ def test_unresolved_reference_shows_in_log_badge_and_run_data(window, qtbot):
     log.level.setCurrentIndex(2)  # "Warnings and errors"
     lines = log.lines()
     assert len(lines) == 1, lines
-    assert "WARNING" in lines[0] and " end " in lines[0] and "unresolved reference 'input.base_url'" in lines[0]
+    assert (
+        "WARNING" in lines[0] and " end " in lines[0] and "unresolved reference 'input.base_url'" in lines[0]
+    )
     log.level.setCurrentIndex(3)  # errors only: the warning is filtered out
     assert log.lines() == []
 

@@ -32,7 +32,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("connection", sa.JSON(), nullable=True))
     bind = op.get_bind()
     table = sa.table(
-        "api_definitions", sa.column("id", sa.Integer), sa.column("auth", sa.JSON), sa.column("connection", sa.JSON)
+        "api_definitions",
+        sa.column("id", sa.Integer),
+        sa.column("auth", sa.JSON),
+        sa.column("connection", sa.JSON),
     )
     for row_id, auth in bind.execute(sa.select(table.c.id, table.c.auth)).all():
         auth = _decoded(auth)
@@ -48,7 +51,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     table = sa.table(
-        "api_definitions", sa.column("id", sa.Integer), sa.column("auth", sa.JSON), sa.column("connection", sa.JSON)
+        "api_definitions",
+        sa.column("id", sa.Integer),
+        sa.column("auth", sa.JSON),
+        sa.column("connection", sa.JSON),
     )
     for row_id, auth, connection in bind.execute(
         sa.select(table.c.id, table.c.auth, table.c.connection).where(table.c.connection.is_not(None))

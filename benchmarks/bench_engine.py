@@ -1,6 +1,6 @@
 """Benchmark the execution engine (issue 3, benchmarks 1-3). Run by hand, not a test:
 
-    python benchmarks/bench_engine.py [--runs 5] [--against ../main [--rounds 5]]
+    python benchmarks/bench_engine.py [--runs 5] [--against ../main [--rounds 5]] [--node-red [--rounds 5]]
 
 1. A chain of 1,000 DELAY(0) nodes, steps persisted: median overhead per node against a bare asyncio
    loop doing the same 1,000 awaits (target: at most 100 us per node).
@@ -27,6 +27,19 @@ order, each timing the persisted and the ephemeral chain and fan-out and the bar
 wait for its rows to be committed); the medians over the rounds are printed per tree with their ratios,
 wall time beside CPU time (the process's: event loop and writer thread; and the step sink's mean,
 its clock counting 10 ms ticks), and the load average of every round.
+
+`--node-red` measures Node-RED on this machine beside flowdesk's ephemeral mode (benchmark 4), for
+issue 15's comparison: each round runs `node benchmarks/node_red/bench.js --runs R` (Node-RED 4.x
+embedded, as benchmarks/node_red/package-lock.json pins it; `npm ci` there first when it is not
+installed) and this script as a child (`--ephemeral-child`: benchmark 4's runs in a fresh process),
+in alternating order. Node-RED's side is a chain of 1,000 `junction` nodes (the cheapest real node
+that passes a message on: `send(msg); done()`) between an entry node and a sink, and one junction
+wired to 1,000 junctions wired to one sink, with Node-RED's default delivery (one setImmediate per
+hop); its bare baseline is 1,000 awaits of a setImmediate promise in a row and 1,000 in one
+Promise.all (bench.js's header says why and how). The medians of all runs are printed side by side
+with the ratios flowdesk / Node-RED: wall time and process CPU time of the chain and the fan-out,
+each side's bare baseline, each shape against its own baseline, and the ratios of each round's
+medians, with the load average of every round.
 """
 
 from __future__ import annotations
@@ -37,6 +50,8 @@ import gc
 import inspect
 import json
 import os
+import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -102,27 +117,42 @@ async def bare_fan_out(n: int = N) -> float:
     return time.perf_counter() - t0
 
 
-async def ephemeral(db: Database, chain: int, fan: int, runs: int) -> None:
-    """Benchmark 4: chain and fan-out with no rows written, beside bare asyncio."""
+async def ephemeral_figures(db: Database, chain: int, fan: int, runs: int) -> dict[str, list[float]]:
+    """Benchmark 4's runs: chain and fan-out with no rows written, beside bare asyncio, in seconds
+    (wall time; "chain CPU" and "fan CPU": the process's CPU time of the same runs)."""
     executor = WorkflowExecutor(db=db, load_plugins=False, persist=False)
     await executor.execute_workflow(chain, {"n": 1})  # warm up: graph cache, plan
     await executor.execute_workflow(fan, {"n": 1})
-    figures: dict[str, list[float]] = {"chain": [], "bare chain": [], "fan": [], "bare fan": []}
+    figures: dict[str, list[float]] = {
+        "chain": [],
+        "bare chain": [],
+        "fan": [],
+        "bare fan": [],
+        "chain CPU": [],
+        "fan CPU": [],
+    }
     for _ in range(runs):
         gc.collect()
         figures["bare chain"].append(await bare_awaits())
         figures["chain"].append(await timed_run(executor, chain))
+        figures["chain CPU"].append(CPU[-1])
         gc.collect()
         figures["bare fan"].append(await bare_fan_out())
         figures["fan"].append(await timed_run(executor, fan))
-    m = {k: statistics.median(v) * 1e3 for k, v in figures.items()}
+        figures["fan CPU"].append(CPU[-1])
+    await executor.aclose()
+    return figures
+
+
+async def ephemeral(db: Database, chain: int, fan: int, runs: int) -> None:
+    """Benchmark 4: chain and fan-out with no rows written, beside bare asyncio."""
+    m = {k: statistics.median(v) * 1e3 for k, v in (await ephemeral_figures(db, chain, fan, runs)).items()}
     print(
         f"4. ephemeral (persist=False), median of {runs}: chain of {N} {m['chain']:.1f} ms (target <= 12), "
         f"bare asyncio {m['bare chain']:.2f} ms, ratio {m['chain'] / m['bare chain']:.0f}x; "
         f"PARALLEL {N} {m['fan']:.1f} ms (target <= 20), bare gather {m['bare fan']:.2f} ms, "
         f"ratio {m['fan'] / m['bare fan']:.0f}x; load average {os.getloadavg()[0]:.2f}"
     )
-    await executor.aclose()
 
 
 CPU: list[float] = []  # process CPU seconds (event loop + writer thread) of each timed run
@@ -281,6 +311,105 @@ def against(other: Path, rounds: int, runs: int) -> None:
     )
 
 
+NODE_RED = Path(__file__).resolve().parent / "node_red"  # package.json, bench.js (see its header)
+
+
+def node_red_ready() -> str:
+    """The path of `node`, once Node-RED is installed in benchmarks/node_red (`npm ci` if it is not)."""
+    node = shutil.which("node")
+    if node is None:
+        sys.exit("--node-red needs Node.js 18.5 or later, and no `node` command was found on PATH.")
+    if not (NODE_RED / "node_modules" / "node-red").is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            sys.exit(
+                f"--node-red needs npm to install Node-RED into {NODE_RED}, and no `npm` was found on PATH."
+            )
+        print(f"installing Node-RED as package-lock.json pins it: npm ci in {NODE_RED}", flush=True)
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_RED, check=True)
+    return node
+
+
+async def ephemeral_child(folder: Path, runs: int) -> dict[str, list[float]]:
+    """One round of `--node-red`, flowdesk's side: benchmark 4's runs in this process, in ms."""
+    db = Database(folder / "bench.db")
+    service = WorkflowService(db)
+    chain = service.create_from_graph(chain_graph()).workflow.id
+    fan = service.create_from_graph(fan_out_graph()).workflow.id
+    figures = await ephemeral_figures(db, chain, fan, runs)
+    db.close()
+    return {k: [x * 1e3 for x in v] for k, v in figures.items()}
+
+
+# The figures of a round, by the names bench.js's samples and ephemeral_figures give them: (Node-RED, flowdesk).
+NODE_RED_ROWS = {
+    f"chain of {N:,} ms": ("chain", "chain"),
+    f"chain of {N:,} CPU ms": ("chain_cpu", "chain CPU"),
+    f"fan-out of {N:,} ms": ("fan", "fan"),
+    f"fan-out of {N:,} CPU ms": ("fan_cpu", "fan CPU"),
+    "bare chain ms (setImmediate | asyncio.sleep(0))": ("bare_chain", "bare chain"),
+    "bare fan-out ms (Promise.all | asyncio.gather)": ("bare_fan", "bare fan"),
+}
+
+
+def node_red(rounds: int, runs: int) -> None:
+    """Node-RED (benchmarks/node_red/bench.js) and flowdesk's ephemeral mode, side by side (module doc)."""
+    node = node_red_ready()
+    sides: dict[str, list[str]] = {
+        "Node-RED": [node, str(NODE_RED / "bench.js"), "--runs", str(runs)],
+        "flowdesk": [sys.executable, __file__, "--ephemeral-child", "--runs", str(runs)],
+    }
+    samples: dict[str, dict[str, list[float]]] = {name: {} for name in sides}
+    per_round: list[dict[str, float]] = []
+    loads: list[float] = []
+    about: dict[str, Any] = {}  # bench.js's versions and settings
+    for i in range(rounds):
+        order = list(sides.items()) if i % 2 == 0 else list(reversed(sides.items()))
+        medians = {}
+        for name, command in order:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+            if done.returncode != 0:
+                sys.exit(f"{name}'s side failed ({' '.join(command)}):\n{done.stderr or done.stdout}")
+            figures = json.loads(done.stdout.splitlines()[-1])
+            if name == "Node-RED":
+                about = figures
+                figures = about.pop("samples")
+            for key, values in figures.items():
+                samples[name].setdefault(key, []).extend(values)
+            medians[f"{name} chain"] = statistics.median(figures["chain"])
+            medians[f"{name} fan"] = statistics.median(figures["fan"])
+        per_round.append(medians)
+        loads.append(os.getloadavg()[0])
+    print(
+        f"Node-RED {about['node_red']} (Node.js {about['node']}, {about['noop']} nodes, default delivery: "
+        f"setImmediate per hop) against flowdesk's ephemeral mode (persist=False; Python "
+        f"{platform.python_version()}); {os.cpu_count()} cores"
+    )
+    print(
+        f"{rounds} rounds x {runs} runs, one process of each per round, alternating; load average per round: "
+        + ", ".join(f"{x:.1f}" for x in loads)
+    )
+    names = list(sides)
+    print(f"{'median of all runs':48} " + " ".join(f"{n:>10}" for n in names) + f" {'flowdesk/Node-RED':>18}")
+    m: dict[str, dict[str, float]] = {name: {} for name in names}
+    for row, keys in NODE_RED_ROWS.items():
+        for name, key in zip(names, keys, strict=True):
+            m[name][row] = statistics.median(samples[name][key])
+        nr, fd = m["Node-RED"][row], m["flowdesk"][row]
+        print(f"{row:48} {nr:10.2f} {fd:10.2f} {fd / nr:17.1f}x")
+    for shape, bare in ((f"chain of {N:,} ms", "bare chain"), (f"fan-out of {N:,} ms", "bare fan-out")):
+        row = next(r for r in NODE_RED_ROWS if r.startswith(bare))
+        ratios = [m[name][shape] / m[name][row] for name in names]
+        print(
+            f"{shape.removesuffix(' ms') + ' / its bare baseline':48} "
+            + " ".join(f"{r:9.1f}x" for r in ratios)
+        )
+    for shape in ("chain", "fan"):
+        each = ", ".join(f"{r[f'flowdesk {shape}'] / r[f'Node-RED {shape}']:.1f}" for r in per_round)
+        print(f"flowdesk/Node-RED {'fan-out' if shape == 'fan' else shape}, each round's medians: {each}")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
 async def main(runs: int, folder: Path, only_ephemeral: bool = False) -> None:
     db = Database(folder / "bench.db")
     service = WorkflowService(db)
@@ -338,11 +467,26 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only-ephemeral", action="store_true", help="benchmark 4 only")
     parser.add_argument("--against", metavar="TREE", type=Path, help="compare with another checkout's engine")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of child processes with --against")
+    parser.add_argument(
+        "--node-red",
+        action="store_true",
+        help="Node-RED (benchmarks/node_red) beside flowdesk's ephemeral mode",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="rounds of child processes with --against or --node-red"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--ephemeral-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.against is not None:
         against(args.against, args.rounds, args.runs)
+        sys.exit(0)
+    if args.node_red:
+        node_red(args.rounds, args.runs)
+        sys.exit(0)
+    if args.ephemeral_child:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(asyncio.run(ephemeral_child(Path(tmp), args.runs))))
         sys.exit(0)
     if args.child:
         with tempfile.TemporaryDirectory() as tmp:

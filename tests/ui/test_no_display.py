@@ -68,7 +68,8 @@ def test_package_names_follow_debian():
 def test_a_missing_xcb_library_is_named_with_its_package(tmp_path, monkeypatch):
     real = display_check._xcb_plugin()
     assert real is not None, "PySide6's xcb plugin was not found"
-    assert missing_xcb_library(real) is None  # this machine has what the plugin needs
+    # this machine has what the plugin needs (.ci/run installs XCB_PACKAGES where it does not)
+    assert missing_xcb_library(real) is None, f"install {' '.join(display_check.XCB_PACKAGES)}"
     # a copy of the plugin that needs a library no system has, next to Qt's real libraries
     qt = tmp_path / "Qt"
     (qt / "plugins" / "platforms").mkdir(parents=True)

@@ -18,7 +18,7 @@ from .document import LoadedDocument
 from .form_encoding import encode_form
 from .placeholders import env, param, path_expression, path_to_template
 from .references import RefResolver, UnresolvedRef
-from .response_schema import inline_schema
+from .response_schema import SchemaInliner
 from .result import ApiImportResult
 from .schema_example import SchemaExampler, declared_example, merge_all_of, schema_type
 from .security import operation_auth
@@ -36,6 +36,8 @@ class SpecReader:
         self.data: dict[str, Any] = doc.data
         self.result = result
         self.resolver = RefResolver(self.data)
+        # response schemas inlined: one for the document, so what it learns of a $ref serves every operation
+        self.inline = SchemaInliner(self.resolver, self.unresolved)
         info = self.data.get("info")
         title = info.get("title") if isinstance(info, dict) else None
         self.title = (
@@ -73,7 +75,7 @@ class SpecReader:
                 media = self.lookup(content[json_types[0]]) if json_types else None
                 schema = media.get("schema") if isinstance(media, dict) else None
             if isinstance(schema, dict):
-                return inline_schema(schema, self.resolver, self.unresolved)
+                return self.inline(schema)
         return None
 
     # -- what subclasses provide ------------------------------------------------------------------

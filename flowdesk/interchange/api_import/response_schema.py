@@ -14,8 +14,8 @@ never changed afterwards, by every schema that uses it) and its size in values. 
 reaches it then costs one addition, and one too large for `MAX_NODES` is refused at once instead of
 after building 20,000 values; a generated 13 MB document of 938 operations took 5.3 s to import
 without this and 0.35 s before response schemas were kept (benchmarks/bench_api_import.py --refs).
-References that reach a cycle are inlined along each path as before (where a repeat is cut depends
-on the path).
+References that reach a cycle are inlined along each path (where a repeat is cut depends on the
+path); an answer that is one bare `$ref`, the usual form, is inlined once per document.
 """
 
 from __future__ import annotations
@@ -72,12 +72,29 @@ class SchemaInliner:
         self._edges: dict[str, list[str]] = {}
         self._acyclic: dict[str, bool] = {}  # ref -> no cycle of references is reachable from it
         self._expansions: dict[str, _Expansion] = {}
+        # a bare {"$ref": ...} answer -> its inlined schema (or None) and the references it could not follow
+        self._answers: dict[str, tuple[dict[str, Any] | None, list[UnresolvedRef]]] = {}
 
     def __call__(self, schema: dict[str, Any]) -> dict[str, Any] | None:
         """`schema` with its references inlined; None when it would be larger than MAX_NODES values
         or nest deeper than MAX_DEPTH levels."""
+        ref = schema.get("$ref") if len(schema) == 1 else None
+        if not isinstance(ref, str):
+            return self._inline(schema, self.on_unresolved)
+        # The common answer, one bare $ref: the same result wherever it stands (cycles included)
+        known = self._answers.get(ref)
+        if known is None:
+            unresolved: list[UnresolvedRef] = []
+            known = self._answers[ref] = (self._inline(schema, unresolved.append), unresolved)
+        for err in known[1]:
+            self.on_unresolved(err)
+        return known[0]
+
+    def _inline(
+        self, schema: dict[str, Any], on_unresolved: Callable[[UnresolvedRef], None]
+    ) -> dict[str, Any] | None:
         try:
-            result = self._walk(schema, 0, frozenset(), [0, 0], True, self.on_unresolved)
+            result = self._walk(schema, 0, frozenset(), [0, 0], True, on_unresolved)
         except _TooLarge:
             return None
         return result if isinstance(result, dict) else None

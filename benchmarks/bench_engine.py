@@ -230,12 +230,19 @@ def watch_last_node() -> list[float]:
     return moment
 
 
-async def child(folder: Path, runs: int) -> dict[str, list[float]]:
-    """One round of `--against`: each figure timed `runs` times in this process (one tree's code)."""
+def bench_database(folder: Path) -> tuple[Database, WorkflowService, int, int]:
+    """A fresh SQLite file in `folder` holding the chain and the fan-out: (db, service, chain id, fan-out id)."""
     db = Database(folder / "bench.db")
     service = WorkflowService(db)
     chain = service.create_from_graph(chain_graph()).workflow.id
     fan = service.create_from_graph(fan_out_graph()).workflow.id
+    assert chain is not None and fan is not None
+    return db, service, chain, fan
+
+
+async def child(folder: Path, runs: int) -> dict[str, list[float]]:
+    """One round of `--against`: each figure timed `runs` times in this process (one tree's code)."""
+    db, _, chain, fan = bench_database(folder)
     persisted = WorkflowExecutor(db=db, load_plugins=False)
     executors = {"persisted": persisted}
     if "persist" in inspect.signature(WorkflowExecutor).parameters:
@@ -332,10 +339,7 @@ def node_red_ready() -> str:
 
 async def ephemeral_child(folder: Path, runs: int) -> dict[str, list[float]]:
     """One round of `--node-red`, flowdesk's side: benchmark 4's runs in this process, in ms."""
-    db = Database(folder / "bench.db")
-    service = WorkflowService(db)
-    chain = service.create_from_graph(chain_graph()).workflow.id
-    fan = service.create_from_graph(fan_out_graph()).workflow.id
+    db, _, chain, fan = bench_database(folder)
     figures = await ephemeral_figures(db, chain, fan, runs)
     db.close()
     return {k: [x * 1e3 for x in v] for k, v in figures.items()}
@@ -411,10 +415,7 @@ def node_red(rounds: int, runs: int) -> None:
 
 
 async def main(runs: int, folder: Path, only_ephemeral: bool = False) -> None:
-    db = Database(folder / "bench.db")
-    service = WorkflowService(db)
-    chain = service.create_from_graph(chain_graph()).workflow.id
-    fan = service.create_from_graph(fan_out_graph()).workflow.id
+    db, service, chain, fan = bench_database(folder)
     tiny = service.create_from_graph(tiny_graph()).workflow.id
     if only_ephemeral:
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")

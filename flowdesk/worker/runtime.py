@@ -29,6 +29,8 @@ from flowdesk.engine.queue import CANCEL_CHANNEL, EVENTS_CHANNEL, WORKER_KEY_PRE
 from flowdesk.store import run_rows
 from flowdesk.store.database import this_host
 
+from .events import EventPublisher
+
 logger = logging.getLogger(__name__)
 
 # What `take` tells the Celery task to do with the message.
@@ -90,7 +92,7 @@ class WorkerRuntime:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._loop_main, name="flowdesk-worker-loop", daemon=True)
         self._tasks: list[asyncio.Task[Any]] = []
-        self._events: asyncio.Queue[dict[str, Any]] | None = None
+        self._events: EventPublisher | None = None
         self._redis: Any = None
         self._setup_error: BaseException | None = None
 
@@ -124,12 +126,12 @@ class WorkerRuntime:
         self._redis = aioredis.Redis.from_url(self.broker)
         await self._redis.ping()
         await self._beat()
-        self._events = asyncio.Queue()
+        self._events = EventPublisher(self._redis, EVENTS_CHANNEL)
         self.executor.subscribe(self._on_event)
         self._tasks = [
             asyncio.ensure_future(self._heartbeat_forever()),
             asyncio.ensure_future(self._listen_for_cancels()),
-            asyncio.ensure_future(self._publish_events()),
+            asyncio.ensure_future(self._events.run()),
         ]
 
     async def _open_database(self) -> None:
@@ -417,14 +419,4 @@ class WorkerRuntime:
         from flowdesk.server.events import event_to_json
 
         if self._events is not None:
-            self._events.put_nowait(event_to_json(event))
-
-    async def _publish_events(self) -> None:
-        # One publisher, in emission order: events of a run reach subscribers in order.
-        assert self._events is not None
-        while True:
-            item = await self._events.get()
-            try:
-                await self._redis.publish(EVENTS_CHANNEL, json.dumps(item, default=str))
-            except Exception as exc:
-                logger.warning("could not publish an event: %s", exc)
+            self._events.put(event_to_json(event))
